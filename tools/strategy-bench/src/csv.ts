@@ -1,0 +1,147 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { parse } from "csv-parse/sync";
+import { stringify } from "csv-stringify/sync";
+import type { PhaseStats } from "./loadtest.js";
+
+/** siege's log columns first (in siege's order), then this tool's additions. */
+export const LOADTEST_COLUMNS = [
+  "date",
+  "transactions",
+  "elapsed_time",
+  "data_transferred",
+  "response_time",
+  "transaction_rate",
+  "throughput",
+  "concurrency",
+  "okay",
+  "failed",
+  "phase",
+  "users",
+  "delay",
+  "availability",
+  "response_time_p50",
+  "response_time_p95",
+  "response_time_p99",
+  "bytes",
+  "throughput_bytes",
+  "socket_failures",
+] as const;
+
+const MB = 1024 * 1024;
+
+function fixed(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : "";
+}
+
+/** Units as siege logs them: seconds, MB (2^20 bytes), trans/sec, MB/sec. */
+export function loadtestRows(rows: PhaseStats[]): string {
+  return stringify(
+    rows.map((r) => [
+      r.date,
+      r.transactions,
+      fixed(r.elapsedSeconds, 2),
+      fixed(r.bytes / MB, 2),
+      fixed(r.responseTime, 3),
+      fixed(r.transactionRate, 2),
+      fixed(r.throughputBytes / MB, 4),
+      fixed(r.concurrency, 2),
+      r.okay,
+      r.failed,
+      r.phase,
+      r.users,
+      fixed(r.delaySeconds, 3),
+      fixed(r.availability, 2),
+      fixed(r.p50, 4),
+      fixed(r.p95, 4),
+      fixed(r.p99, 4),
+      r.bytes,
+      fixed(r.throughputBytes, 1),
+      r.socketFailures,
+    ]),
+    { header: true, columns: [...LOADTEST_COLUMNS] },
+  );
+}
+
+export async function writeLoadtestCsv(path: string, rows: PhaseStats[]): Promise<void> {
+  await writeFile(path, loadtestRows(rows));
+}
+
+/** Header names as written by this tool, by siege's own log ("Trans", "Resp Time", …) or the monitor. */
+const ALIASES: Record<string, string> = {
+  dateandtime: "date",
+  datetime: "date",
+  trans: "transactions",
+  transactions: "transactions",
+  elapsedtime: "elapsed_time",
+  elapsed: "elapsed_time",
+  datatrans: "data_transferred",
+  datatransferred: "data_transferred",
+  resptime: "response_time",
+  responsetime: "response_time",
+  transrate: "transaction_rate",
+  transactionrate: "transaction_rate",
+  throughput: "throughput",
+  concurrent: "concurrency",
+  concurrency: "concurrency",
+  okay: "okay",
+  ok: "okay",
+  failed: "failed",
+  phase: "phase",
+};
+
+function normalizeHeader(h: string): string {
+  const key = h.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return (
+    ALIASES[key] ??
+    h
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "_")
+  );
+}
+
+export function parseCsvRecords(text: string): Record<string, string>[] {
+  return parse(text, {
+    columns: (header: string[]) => header.map(normalizeHeader),
+    skip_empty_lines: true,
+    trim: true,
+    relax_column_count: true,
+  }) as Record<string, string>[];
+}
+
+export interface LoadtestRow {
+  phase: string;
+  transactions: number;
+  elapsedSeconds: number;
+  responseTime: number;
+  okay: number;
+  failed: number;
+}
+
+function num(r: Record<string, string>, key: string, file: string): number {
+  const v = r[key];
+  const n = v === undefined ? Number.NaN : Number(v);
+  if (!Number.isFinite(n)) throw new Error(`${file}: column ${key} missing or not a number`);
+  return n;
+}
+
+/**
+ * Read a load test CSV: this tool's (phase rows plus one "all" row, which is skipped) or a siege
+ * log (one row per siege run, no phase column).
+ */
+export function parseLoadtestCsv(text: string, file = "loadtest CSV"): LoadtestRow[] {
+  return parseCsvRecords(text)
+    .filter((r) => r.phase !== "all")
+    .map((r) => ({
+      phase: r.phase ?? "",
+      transactions: num(r, "transactions", file),
+      elapsedSeconds: num(r, "elapsed_time", file),
+      responseTime: num(r, "response_time", file),
+      okay: num(r, "okay", file),
+      failed: num(r, "failed", file),
+    }));
+}
+
+export async function readLoadtestCsv(path: string): Promise<LoadtestRow[]> {
+  return parseLoadtestCsv(await readFile(path, "utf8"), path);
+}

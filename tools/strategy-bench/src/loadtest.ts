@@ -1,0 +1,303 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import { Pool } from "undici";
+import { childRandom } from "./random.js";
+import type { Phase, Schedule } from "./schedule.js";
+
+/**
+ * A siege-like load test on undici: each phase runs `users` concurrent user loops for
+ * `durationSeconds`; before each request a user sleeps a random 0..delaySeconds (siege -d).
+ * Counting follows siege's manual:
+ * - transactions: every HTTP response received (any status), "server hits";
+ * - OKAY: responses with a status below 400 (2xx and 3xx);
+ * - failed: responses with a status of 400 or more, plus socket failures (refused, reset, timeout);
+ * - availability: transactions / (transactions + socket failures), socket failures only;
+ * - response time: mean over transactions, request start to last body byte;
+ * - concurrency: total response time / elapsed time;
+ * - transaction rate: transactions / elapsed; throughput: body bytes / elapsed.
+ * A request still in flight when its phase ends is aborted and not counted (siege cancels its
+ * users when -t expires).
+ */
+
+export interface LoadtestOptions {
+  url: URL;
+  schedule: Schedule;
+  seed: number;
+  /** Per-request timeout (connect, headers, body), seconds. siege's default is 30. */
+  timeoutSeconds?: number;
+  /** Pause after a socket failure, seconds, so a dead server is not hammered in a tight loop. */
+  failurePauseSeconds?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Injected clock, for tests: milliseconds since the epoch. */
+  now?: () => number;
+}
+
+export interface Progress {
+  phaseIndex: number;
+  phases: number;
+  elapsedSeconds: number;
+  totalSeconds: number;
+  transactions: number;
+  failed: number;
+}
+
+export interface PhaseStats {
+  /** 1-based phase number, or "all" for the overall row. */
+  phase: number | "all";
+  users: number;
+  delaySeconds: number;
+  date: string;
+  transactions: number;
+  okay: number;
+  failed: number;
+  socketFailures: number;
+  elapsedSeconds: number;
+  bytes: number;
+  /** Sum of the transactions' response times, seconds. */
+  totalResponseSeconds: number;
+  responseTime: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  transactionRate: number;
+  throughputBytes: number;
+  concurrency: number;
+  availability: number;
+}
+
+export interface LoadtestResult {
+  url: string;
+  schedule: string;
+  seed: number;
+  phases: PhaseStats[];
+  overall: PhaseStats;
+  aborted: boolean;
+}
+
+class Recorder {
+  transactions = 0;
+  okay = 0;
+  failedStatus = 0;
+  socketFailures = 0;
+  bytes = 0;
+  totalResponseSeconds = 0;
+  readonly histogram: Histogram = newHistogram();
+
+  response(status: number, seconds: number, bytes: number): void {
+    this.transactions++;
+    if (status < 400) this.okay++;
+    else this.failedStatus++;
+    this.bytes += bytes;
+    this.totalResponseSeconds += seconds;
+    this.histogram.recordValue(Math.max(1, Math.round(seconds * 1e6)));
+  }
+
+  socketFailure(): void {
+    this.socketFailures++;
+  }
+}
+
+function newHistogram(): Histogram {
+  // Microseconds, 3 significant digits, resizes itself beyond an hour.
+  return buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000 });
+}
+
+export function summarize(
+  phase: number | "all",
+  users: number,
+  delaySeconds: number,
+  date: string,
+  elapsedSeconds: number,
+  r: {
+    transactions: number;
+    okay: number;
+    failedStatus: number;
+    socketFailures: number;
+    bytes: number;
+    totalResponseSeconds: number;
+    histogram: Histogram;
+  },
+): PhaseStats {
+  const el = elapsedSeconds;
+  const pct = (q: number) => (r.transactions === 0 ? 0 : r.histogram.getValueAtPercentile(q) / 1e6);
+  const attempts = r.transactions + r.socketFailures;
+  return {
+    phase,
+    users,
+    delaySeconds,
+    date,
+    transactions: r.transactions,
+    okay: r.okay,
+    failed: r.failedStatus + r.socketFailures,
+    socketFailures: r.socketFailures,
+    elapsedSeconds: el,
+    bytes: r.bytes,
+    totalResponseSeconds: r.totalResponseSeconds,
+    responseTime: r.transactions === 0 ? 0 : r.totalResponseSeconds / r.transactions,
+    p50: pct(50),
+    p95: pct(95),
+    p99: pct(99),
+    transactionRate: el > 0 ? r.transactions / el : 0,
+    throughputBytes: el > 0 ? r.bytes / el : 0,
+    concurrency: el > 0 ? r.totalResponseSeconds / el : 0,
+    availability: attempts === 0 ? 0 : (100 * r.transactions) / attempts,
+  };
+}
+
+function isAbort(err: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || (err instanceof Error && err.name === "AbortError");
+}
+
+async function userLoop(
+  pool: Pool,
+  path: string,
+  phase: Phase,
+  deadline: number,
+  rand: () => number,
+  rec: Recorder,
+  signal: AbortSignal,
+  timeoutMs: number,
+  failurePauseMs: number,
+  now: () => number,
+): Promise<void> {
+  let done = 0;
+  while (!signal.aborted) {
+    if (phase.reps !== undefined && done >= phase.reps) return;
+    const delayMs = rand() * phase.delaySeconds * 1000;
+    if (now() + delayMs >= deadline) return;
+    if (delayMs > 0) {
+      try {
+        await sleep(delayMs, undefined, { signal });
+      } catch {
+        return;
+      }
+    }
+    const t0 = performance.now();
+    try {
+      const res = await pool.request({
+        path,
+        method: "GET",
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      let bytes = 0;
+      for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+      rec.response(res.statusCode, (performance.now() - t0) / 1000, bytes);
+    } catch (err) {
+      if (isAbort(err, signal)) return;
+      rec.socketFailure();
+      if (failurePauseMs > 0) {
+        try {
+          await sleep(failurePauseMs, undefined, { signal });
+        } catch {
+          return;
+        }
+      }
+    }
+    done++;
+  }
+}
+
+export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult> {
+  const now = opts.now ?? Date.now;
+  const timeoutMs = (opts.timeoutSeconds ?? 30) * 1000;
+  const failurePauseMs = (opts.failurePauseSeconds ?? 0.05) * 1000;
+  const maxUsers = Math.max(1, ...opts.schedule.phases.map((p) => p.users));
+  const path = `${opts.url.pathname}${opts.url.search}`;
+  // One pool per run, bounded to the largest number of users: one connection per user at most.
+  const pool = new Pool(opts.url.origin, {
+    connections: maxUsers,
+    pipelining: 1,
+    connect: { timeout: timeoutMs },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  const totalSeconds = opts.schedule.phases.reduce((a, p) => a + p.durationSeconds, 0);
+  const phases: PhaseStats[] = [];
+  const all = new Recorder();
+  let elapsedAll = 0;
+  const runStart = now();
+  let aborted = false;
+  try {
+    for (const [i, phase] of opts.schedule.phases.entries()) {
+      if (opts.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const rec = new Recorder();
+      const date = new Date(now()).toISOString();
+      const started = now();
+      const deadline = started + phase.durationSeconds * 1000;
+      const ctl = new AbortController();
+      const onOuterAbort = () => ctl.abort();
+      opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
+      const timer = setTimeout(() => ctl.abort(), Math.max(0, deadline - now()));
+      const ticker = opts.onProgress
+        ? setInterval(() => {
+            opts.onProgress?.({
+              phaseIndex: i,
+              phases: opts.schedule.phases.length,
+              elapsedSeconds: (now() - runStart) / 1000,
+              totalSeconds,
+              transactions: all.transactions + rec.transactions,
+              failed: all.failedStatus + all.socketFailures + rec.failedStatus + rec.socketFailures,
+            });
+          }, 250)
+        : undefined;
+      try {
+        await Promise.all(
+          Array.from({ length: phase.users }, (_, u) =>
+            userLoop(
+              pool,
+              path,
+              phase,
+              deadline,
+              childRandom(opts.seed, i, u),
+              rec,
+              ctl.signal,
+              timeoutMs,
+              failurePauseMs,
+              now,
+            ),
+          ),
+        );
+      } finally {
+        clearTimeout(timer);
+        if (ticker) clearInterval(ticker);
+        opts.signal?.removeEventListener("abort", onOuterAbort);
+      }
+      // A phase lasts its full time unless every user finished its reps earlier.
+      const elapsed = Math.min(phase.durationSeconds, (now() - started) / 1000);
+      elapsedAll += elapsed;
+      phases.push(summarize(i + 1, phase.users, phase.delaySeconds, date, elapsed, rec));
+      all.transactions += rec.transactions;
+      all.okay += rec.okay;
+      all.failedStatus += rec.failedStatus;
+      all.socketFailures += rec.socketFailures;
+      all.bytes += rec.bytes;
+      all.totalResponseSeconds += rec.totalResponseSeconds;
+      all.histogram.add(rec.histogram);
+      if (opts.signal?.aborted) aborted = true;
+    }
+  } finally {
+    await pool.destroy().catch(() => undefined);
+  }
+  const overall = summarize(
+    "all",
+    maxUsers,
+    Number.NaN,
+    new Date(runStart).toISOString(),
+    elapsedAll,
+    all,
+  );
+  return {
+    url: opts.url.toString(),
+    schedule: opts.schedule.name,
+    seed: opts.seed,
+    phases,
+    overall,
+    aborted,
+  };
+}

@@ -1,0 +1,120 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/**
+ * One siege invocation: `siege -c users -d delay -t duration` (or `-r reps`).
+ * `delay` is siege's -d: each user sleeps a random 0..delay seconds before each request.
+ */
+export interface Phase {
+  users: number;
+  delaySeconds: number;
+  durationSeconds: number;
+  /** Like siege -r: each user stops after this many requests (the phase still ends at its time). */
+  reps?: number;
+}
+
+export interface Schedule {
+  name: string;
+  phases: Phase[];
+}
+
+const phaseGroup = z
+  .object({
+    repeat: z.number().int().positive().default(1),
+    users: z.number().int().positive().max(1000),
+    delay: z.number().nonnegative().max(3600),
+    duration: z
+      .number()
+      .positive()
+      .max(24 * 3600)
+      .default(60),
+    reps: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** The YAML/JSON schedule file: `{ name?, phases: [{ repeat?, users, delay, duration?, reps? }] }`. */
+export const scheduleFileSchema = z
+  .object({
+    name: z.string().min(1).default("custom"),
+    phases: z.array(phaseGroup).min(1),
+  })
+  .strict();
+
+export type ScheduleFile = z.input<typeof scheduleFileSchema>;
+
+function expand(name: string, groups: z.output<typeof phaseGroup>[]): Schedule {
+  const phases: Phase[] = [];
+  for (const g of groups) {
+    for (let i = 0; i < g.repeat; i++) {
+      phases.push({
+        users: g.users,
+        delaySeconds: g.delay,
+        durationSeconds: g.duration,
+        ...(g.reps === undefined ? {} : { reps: g.reps }),
+      });
+    }
+  }
+  return { name, phases };
+}
+
+/**
+ * The original recipe's 30-minute schedule, one-minute siege phases:
+ * 5x(c20,d100), 2x(c20,d50), 2x(c20,d10), 1x(c20,d3), 5x(c20,d1), 5x(c30,d1),
+ * 1x(c20,d3), 2x(c20,d60), 7x(c20,d80).
+ */
+export const ORIGINAL_SCHEDULE_FILE: ScheduleFile = {
+  name: "original-30min",
+  phases: [
+    { repeat: 5, users: 20, delay: 100 },
+    { repeat: 2, users: 20, delay: 50 },
+    { repeat: 2, users: 20, delay: 10 },
+    { repeat: 1, users: 20, delay: 3 },
+    { repeat: 5, users: 20, delay: 1 },
+    { repeat: 5, users: 30, delay: 1 },
+    { repeat: 1, users: 20, delay: 3 },
+    { repeat: 2, users: 20, delay: 60 },
+    { repeat: 7, users: 20, delay: 80 },
+  ],
+};
+
+export function parseSchedule(raw: unknown): Schedule {
+  const f = scheduleFileSchema.parse(raw);
+  return expand(f.name, f.phases);
+}
+
+export function originalSchedule(): Schedule {
+  return parseSchedule(ORIGINAL_SCHEDULE_FILE);
+}
+
+export async function readScheduleFile(path: string): Promise<Schedule> {
+  const text = await readFile(path, "utf8");
+  return parseSchedule(parseYaml(text));
+}
+
+/**
+ * Shorten a schedule: every phase lasts `timeScale` times as long. Delays are multiplied by
+ * `delayScale` (default: the same factor) so each user makes about as many requests per phase as in
+ * the full schedule — the shape of the load is kept, fast-forwarded. Pass delayScale 1 to keep the
+ * real think times instead (then slow phases such as d100 send almost nothing when shortened).
+ */
+export function scaleSchedule(s: Schedule, timeScale: number, delayScale = timeScale): Schedule {
+  if (!(timeScale > 0) || !(delayScale >= 0)) {
+    throw new Error(
+      `time scale must be > 0 and delay scale >= 0 (got ${timeScale}, ${delayScale})`,
+    );
+  }
+  if (timeScale === 1 && delayScale === 1) return s;
+  return {
+    name: `${s.name} x${timeScale}`,
+    phases: s.phases.map((p) => ({
+      ...p,
+      durationSeconds: p.durationSeconds * timeScale,
+      delaySeconds: p.delaySeconds * delayScale,
+    })),
+  };
+}
+
+export function scheduleSeconds(s: Schedule): number {
+  return s.phases.reduce((a, p) => a + p.durationSeconds, 0);
+}

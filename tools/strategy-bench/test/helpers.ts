@@ -1,0 +1,41 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface TestServer {
+  server: Server;
+  port: number;
+  url: string;
+  requests: string[];
+  close: () => Promise<void>;
+}
+
+/** A tiny HTTP server on 127.0.0.1 on a free port; `handler` gets the 1-based request number. */
+export async function startServer(
+  handler: (n: number, req: IncomingMessage, res: ServerResponse) => void,
+): Promise<TestServer> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    handler(requests.length, req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const s = await startServer(() => undefined);
+  await s.close();
+  return s.port;
+}
