@@ -1,0 +1,498 @@
+/**
+ * The inference engine of the server: `createClassifier(opts)` loads a tfjs model (LayersModel or
+ * GraphModel, from a directory or an http(s) URL), picks a backend and answers `classify(image)`.
+ *
+ * Backends (`backend`, env TFJS_BACKEND):
+ *  - `tensorflow`: @tensorflow/tfjs-node (optional dependency) in the main thread, its intra-op
+ *    thread pool sized by `threads` (TF_NUM_INTRAOP_THREADS, set before the addon loads);
+ *  - `wasm`: `threads` worker threads, each with its own tfjs WASM backend and model copy (WASM
+ *    has no threads under Node, so this is how it uses several cores);
+ *  - `auto` (default): tfjs-node if it loads, else WASM.
+ *  (`cpu`, tfjs' plain JS backend in workers, exists for tests only: ~15x slower.)
+ *
+ * Decoding and resizing run in the main thread through sharp (libvips on libuv's thread pool);
+ * the workers get float32 tensors. In front of the engines is a bounded queue: images admitted
+ * but not yet running (decoding or waiting) count against `queueMax`; past it `classify` rejects
+ * at once with QueueFullError (HTTP 503 + Retry-After). When a worker frees up it takes up to
+ * `maxBatchSize` waiting images as one batch (no waiting for a batch to fill: batching only
+ * happens under load, so it never adds latency at low concurrency).
+ */
+
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { createEngine, type Engine, type MemoryInfo, type Tf } from "./engine.js";
+import { ClassifierClosedError, InferenceError, QueueFullError } from "./errors.js";
+import { FOOD11_LABELS, parseLabels } from "./labels.js";
+import { type LoadedArtifacts, loadFromDir, loadFromUrl, readBeside } from "./model-io.js";
+import {
+  DEFAULT_MAX_INPUT_PIXELS,
+  decodeImage,
+  normalize,
+  type PreprocessMode,
+} from "./preprocess.js";
+import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
+
+export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
+
+export interface ClassifierOptions {
+  /** Local model directory (or path to model.json, or file:// URL). */
+  modelDir?: string;
+  /** http(s) URL of model.json or of its directory; fetched once at start. */
+  modelUrl?: string;
+  /** `unit` (x/255, default: the original recipe) or `mobilenet` (x/127.5 - 1). */
+  preprocess?: PreprocessMode;
+  backend?: BackendChoice;
+  /** CPU budget: WASM worker threads, or tfjs-node intra-op threads. Default: available cores. */
+  threads?: number;
+  /** Labels in output order; default: labelsFile beside the model, else the 11 Food-11 classes. */
+  labels?: string[];
+  /** Labels file name (resolved beside model.json) or absolute path. Default `labels.txt`. */
+  labelsFile?: string;
+  /** Max images admitted but not yet running (decoding or waiting). Default 32 x threads. */
+  queueMax?: number;
+  /** Max pixels (width x height) of an input image. Default 40,000,000. */
+  maxInputPixels?: number;
+  /** Largest batch a worker takes from the queue at once. Default 1 (see docs in report). */
+  maxBatchSize?: number;
+  /** Called after every engine run with its duration (ms) and batch size (for metrics). */
+  onInference?: (ms: number, batchSize: number) => void;
+}
+
+export interface TopEntry {
+  label: string;
+  index: number;
+  probability: number;
+}
+
+export interface Timings {
+  /** sharp: decode + EXIF orientation + resize to the input size. */
+  decodeMs: number;
+  /** scaling RGB bytes to the float32 input (unit or mobilenet). */
+  preprocessMs: number;
+  /** waiting in the queue for a free engine. */
+  queueMs: number;
+  /** model forward pass (+ reading the output) of the batch this image ran in. */
+  inferenceMs: number;
+  /** classify() call to result. */
+  totalMs: number;
+}
+
+export interface Classification {
+  label: string;
+  index: number;
+  probability: number;
+  top: TopEntry[];
+  timings: Timings;
+  /** Size of the batch the image ran in. */
+  batchSize: number;
+}
+
+export interface ClassifierStats {
+  /** Images admitted but not running yet (decoding or waiting for an engine). */
+  queueDepth: number;
+  /** Images currently running on an engine. */
+  inFlight: number;
+  /** Number of engines (worker threads; 1 for tfjs-node). */
+  workers: number;
+  queueMax: number;
+}
+
+export interface Classifier {
+  classify(image: Buffer | Uint8Array, topk?: number): Promise<Classification>;
+  /** Active tfjs backend: `tensorflow`, `wasm` or `cpu`. */
+  readonly backend: string;
+  readonly inputSize: { width: number; height: number };
+  readonly labels: readonly string[];
+  readonly preprocess: PreprocessMode;
+  readonly modelFormat: "layers-model" | "graph-model";
+  /** Where the model came from (path or URL). */
+  readonly modelSource: string;
+  readonly threads: number;
+  readonly queueMax: number;
+  stats(): ClassifierStats;
+  /** tf.memory() of every engine (one entry per worker): for leak checks. */
+  memory(): Promise<MemoryInfo[]>;
+  /** Rejects new work, waits for running work, terminates the workers. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Executor {
+  busy: boolean;
+  run(input: Float32Array, batch: number): Promise<{ probs: Float32Array; ms: number }>;
+  memory(): Promise<MemoryInfo>;
+  close(): Promise<void>;
+}
+
+interface EngineMeta {
+  inputShape: [number, number, number];
+  classes: number;
+  backend: string;
+}
+
+const require = createRequire(import.meta.url);
+
+function wasmDir(): string {
+  return path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
+}
+
+/**
+ * Starts a worker thread on worker.js (from dist/) or, when running from source (tests, tsx),
+ * on worker.ts through tsx's loader API registered inside the worker by a tiny eval bootstrap.
+ */
+function spawnWorker(data: WorkerData): Worker {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith(".ts")) {
+    const tsxDir = path.dirname(require.resolve("tsx/package.json"));
+    const tsxApi = pathToFileURL(path.join(tsxDir, "dist", "esm", "api", "index.mjs")).href;
+    const entry = new URL("./worker.ts", import.meta.url).href;
+    const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    return new Worker(bootstrap, { eval: true, workerData: data, env: process.env });
+  }
+  return new Worker(new URL("./worker.js", import.meta.url), {
+    workerData: data,
+    env: process.env,
+  });
+}
+
+class WorkerExecutor implements Executor {
+  busy = false;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }
+  >();
+  private exited = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (msg: WorkerReply) => {
+      if ("id" in msg) {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (msg.type === "error")
+          p.reject(new InferenceError("INFERENCE_FAILED", 500, msg.message));
+        else p.resolve(msg);
+      }
+    });
+    const fail = (err: Error) => {
+      this.exited = true;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on("error", (err) => fail(new InferenceError("WORKER_FAILED", 500, err.message)));
+    worker.on("exit", (code) =>
+      fail(new InferenceError("WORKER_EXITED", 500, `inference worker exited (${code})`)),
+    );
+  }
+
+  static start(data: WorkerData): Promise<{ exec: WorkerExecutor; meta: EngineMeta }> {
+    const worker = spawnWorker(data);
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: WorkerReply) => {
+        if (msg.type === "ready") {
+          worker.off("message", onMessage);
+          worker.off("error", onError);
+          worker.off("exit", onExit);
+          resolve({ exec: new WorkerExecutor(worker), meta: msg });
+        } else if (msg.type === "fatal") {
+          void worker.terminate();
+          reject(new Error(`inference worker failed to start: ${msg.message}`));
+        }
+      };
+      const onError = (err: Error) => reject(err);
+      const onExit = (code: number) =>
+        reject(new Error(`inference worker exited during start (${code})`));
+      worker.on("message", onMessage);
+      worker.on("error", onError);
+      worker.on("exit", onExit);
+    });
+  }
+
+  private request(msg: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    if (this.exited) {
+      return Promise.reject(new InferenceError("WORKER_EXITED", 500, "inference worker is gone"));
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { resolve, reject });
+      this.worker.postMessage(msg, transfer);
+    });
+  }
+
+  async run(input: Float32Array, batch: number) {
+    const r = await this.request({ type: "infer", id: this.nextId++, input, batch }, [
+      input.buffer as ArrayBuffer,
+    ]);
+    if (r.type !== "result") throw new Error(`unexpected worker reply ${r.type}`);
+    return { probs: r.probs, ms: r.ms };
+  }
+
+  async memory(): Promise<MemoryInfo> {
+    const r = await this.request({ type: "memory", id: this.nextId++ });
+    if (r.type !== "memory") throw new Error(`unexpected worker reply ${r.type}`);
+    return { numTensors: r.numTensors, numBytes: r.numBytes };
+  }
+
+  async close(): Promise<void> {
+    this.exited = true;
+    await this.worker.terminate();
+  }
+}
+
+/** tfjs-node in the main thread (its kernels use TF's own intra-op thread pool). */
+class LocalExecutor implements Executor {
+  busy = false;
+  constructor(private readonly engine: Engine) {}
+  async run(input: Float32Array, batch: number) {
+    const t0 = performance.now();
+    const probs = this.engine.run(input, batch);
+    return { probs, ms: performance.now() - t0 };
+  }
+  async memory() {
+    return this.engine.memory();
+  }
+  async close() {
+    this.engine.dispose();
+  }
+}
+
+/** Tries to load @tensorflow/tfjs-node (an optional dependency). Returns undefined if absent. */
+async function loadTfjsNode(threads: number): Promise<Tf | undefined> {
+  process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
+  process.env.TF_NUM_INTEROP_THREADS ??= "1";
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
+  const name = "@tensorflow/tfjs-node";
+  try {
+    const mod = (await import(name)) as Tf & { default?: Tf };
+    const tf = (mod.default ?? mod) as Tf;
+    if (!(await tf.setBackend("tensorflow"))) return undefined;
+    return tf;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Job {
+  input: Float32Array;
+  enqueuedAt: number;
+  resolve: (r: { probs: Float32Array; ms: number; batch: number; startedAt: number }) => void;
+  reject: (e: Error) => void;
+}
+
+function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export async function createClassifier(opts: ClassifierOptions = {}): Promise<Classifier> {
+  const threads = Math.max(1, Math.floor(opts.threads ?? defaultThreads()));
+  const queueMax = Math.max(1, Math.floor(opts.queueMax ?? 32 * threads));
+  const maxBatch = Math.max(1, Math.floor(opts.maxBatchSize ?? 1));
+  const maxPixels = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  const mode: PreprocessMode = opts.preprocess ?? "unit";
+  if (mode !== "unit" && mode !== "mobilenet") throw new Error(`unknown preprocess '${mode}'`);
+  const choice: BackendChoice = opts.backend ?? "auto";
+
+  let loaded: LoadedArtifacts;
+  if (opts.modelUrl) loaded = await loadFromUrl(opts.modelUrl);
+  else if (opts.modelDir) loaded = await loadFromDir(opts.modelDir);
+  else throw new Error("createClassifier: modelDir or modelUrl is required");
+
+  const executors: Executor[] = [];
+  let meta: EngineMeta;
+  const tfNode =
+    choice === "auto" || choice === "tensorflow" ? await loadTfjsNode(threads) : undefined;
+  if (choice === "tensorflow" && !tfNode) {
+    throw new Error(
+      "TFJS_BACKEND=tensorflow but @tensorflow/tfjs-node is not installed or failed to load",
+    );
+  }
+  if (tfNode) {
+    const engine = await createEngine(tfNode, loaded.artifacts, loaded.format);
+    executors.push(new LocalExecutor(engine));
+    meta = engine;
+  } else {
+    const data: WorkerData = {
+      artifacts: loaded.artifacts,
+      format: loaded.format,
+      backend: choice === "cpu" ? "cpu" : "wasm",
+      wasmDir: wasmDir(),
+    };
+    const started = await Promise.allSettled(
+      Array.from({ length: threads }, () => WorkerExecutor.start(data)),
+    );
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) {
+      await Promise.all(
+        started.map((s) => (s.status === "fulfilled" ? s.value.exec.close() : undefined)),
+      );
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const ok = started as PromiseFulfilledResult<{ exec: WorkerExecutor; meta: EngineMeta }>[];
+    for (const s of ok) executors.push(s.value.exec);
+    meta = (ok[0] as PromiseFulfilledResult<{ meta: EngineMeta }>).value.meta;
+  }
+
+  let labels: string[];
+  if (opts.labels) labels = [...opts.labels];
+  else {
+    const text = await readBeside(loaded.base, opts.labelsFile ?? "labels.txt");
+    labels = text !== undefined ? parseLabels(text) : [...FOOD11_LABELS];
+  }
+  if (labels.length !== meta.classes) {
+    await Promise.all(executors.map((e) => e.close()));
+    throw new Error(`model has ${meta.classes} outputs but ${labels.length} labels were given`);
+  }
+
+  const [height, width] = meta.inputShape;
+  const pixelsPerImage = height * width * 3;
+  const waiting: Job[] = [];
+  let decoding = 0;
+  let inFlight = 0;
+  let closed = false;
+  let idleWaiters: (() => void)[] = [];
+
+  const checkIdle = () => {
+    if (decoding === 0 && waiting.length === 0 && inFlight === 0) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      for (const f of w) f();
+    }
+  };
+
+  const dispatch = () => {
+    for (const exec of executors) {
+      if (waiting.length === 0) return;
+      if (exec.busy) continue;
+      const jobs = waiting.splice(0, maxBatch);
+      exec.busy = true;
+      inFlight += jobs.length;
+      let input: Float32Array;
+      if (jobs.length === 1) input = (jobs[0] as Job).input;
+      else {
+        input = new Float32Array(jobs.length * pixelsPerImage);
+        jobs.forEach((j, i) => {
+          input.set(j.input, i * pixelsPerImage);
+        });
+      }
+      const startedAt = performance.now();
+      exec.run(input, jobs.length).then(
+        ({ probs, ms }) => {
+          exec.busy = false;
+          inFlight -= jobs.length;
+          try {
+            opts.onInference?.(ms, jobs.length);
+          } catch {
+            // a metrics hook must never break inference
+          }
+          const classes = probs.length / jobs.length;
+          jobs.forEach((j, i) => {
+            j.resolve({
+              probs: probs.subarray(i * classes, (i + 1) * classes),
+              ms,
+              batch: jobs.length,
+              startedAt,
+            });
+          });
+          dispatch();
+          checkIdle();
+        },
+        (err: Error) => {
+          exec.busy = false;
+          inFlight -= jobs.length;
+          for (const j of jobs) j.reject(err);
+          dispatch();
+          checkIdle();
+        },
+      );
+    }
+  };
+
+  const classify = async (image: Buffer | Uint8Array, topk = 5): Promise<Classification> => {
+    const t0 = performance.now();
+    if (closed) throw new ClassifierClosedError();
+    if (decoding + waiting.length >= queueMax) throw new QueueFullError(queueMax);
+    decoding++;
+    let input: Float32Array;
+    let decodeMs: number;
+    let preprocessMs: number;
+    try {
+      const decoded = await decodeImage(image, width, height, maxPixels);
+      const t1 = performance.now();
+      decodeMs = t1 - t0;
+      input = normalize(decoded.rgb, mode, new Float32Array(pixelsPerImage));
+      preprocessMs = performance.now() - t1;
+    } finally {
+      decoding--;
+      checkIdle();
+    }
+    const enqueuedAt = performance.now();
+    const res = await new Promise<{
+      probs: Float32Array;
+      ms: number;
+      batch: number;
+      startedAt: number;
+    }>((resolve, reject) => {
+      waiting.push({ input, enqueuedAt, resolve, reject });
+      dispatch();
+    });
+    const k = Math.max(1, Math.min(labels.length, Math.floor(topk) || 1));
+    const ranked = Array.from(res.probs, (p, index) => ({
+      label: labels[index] as string,
+      index,
+      probability: p,
+    })).sort((a, b) => b.probability - a.probability || a.index - b.index);
+    const best = ranked[0] as TopEntry;
+    return {
+      label: best.label,
+      index: best.index,
+      probability: best.probability,
+      top: ranked.slice(0, k),
+      batchSize: res.batch,
+      timings: {
+        decodeMs,
+        preprocessMs,
+        queueMs: res.startedAt - enqueuedAt,
+        inferenceMs: res.ms,
+        totalMs: performance.now() - t0,
+      },
+    };
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    classify,
+    backend: meta.backend,
+    inputSize: { width, height },
+    labels: Object.freeze(labels),
+    preprocess: mode,
+    modelFormat: loaded.format,
+    modelSource: loaded.source,
+    threads: tfNode ? threads : executors.length,
+    queueMax,
+    stats: () => ({
+      queueDepth: decoding + waiting.length,
+      inFlight,
+      workers: executors.length,
+      queueMax,
+    }),
+    memory: () => Promise.all(executors.map((e) => e.memory())),
+    close: () => {
+      closing ??= (async () => {
+        closed = true;
+        await new Promise<void>((resolve) => {
+          idleWaiters.push(resolve);
+          checkIdle();
+        });
+        await Promise.all(executors.map((e) => e.close()));
+      })();
+      return closing;
+    },
+  };
+}
+
+export type { MemoryInfo } from "./engine.js";
+export * from "./errors.js";
+export { FOOD11_LABELS } from "./labels.js";
+export type { PreprocessMode } from "./preprocess.js";

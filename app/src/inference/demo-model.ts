@@ -1,0 +1,356 @@
+/**
+ * The demo model: Keras' MobileNetV2 (alpha 1.0, 224x224x3, include_top=False) followed by
+ * GlobalAveragePooling2D + Dense(11, softmax), 2,272,075 parameters, with weights drawn from a
+ * seeded PRNG, saved as tensorflowjs_converter writes a LayersModel (model.json + 4 MB shards).
+ * Its predictions are meaningless: it only stands in for a trained Food-11 model.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import { FOOD11_LABELS } from "./labels.js";
+
+export const DEMO_MODEL_PARAMS = 2_272_075;
+export const DEMO_BASE_PARAMS = 2_257_984;
+export const DEMO_HEAD_PARAMS = 14_091;
+export const DEMO_SEED = 20_261_128;
+/** Shard size tensorflowjs_converter uses by default (--weight_shard_size_bytes). */
+export const SHARD_BYTES = 4 * 1024 * 1024;
+/** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
+export const DEMO_MODEL_REVISION = 1;
+const GENERATED_BY = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
+
+/** Default output directory: app/models/demo (resolved from this file in src/ or dist/). */
+export function defaultDemoModelDir(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "demo");
+}
+
+/** mulberry32: small, fast, deterministic 32-bit PRNG. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box-Muller) from a seeded uniform PRNG. */
+class Gaussian {
+  private spare: number | undefined;
+  constructor(private readonly uniform: () => number) {}
+  next(): number {
+    if (this.spare !== undefined) {
+      const s = this.spare;
+      this.spare = undefined;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.uniform();
+    const v = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+}
+
+function makeDivisible(v: number, divisor = 8): number {
+  let n = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
+  if (n < 0.9 * v) n += divisor;
+  return n;
+}
+
+const relu6 = (name: string) => tf.layers.reLU({ maxValue: 6, name });
+const bn = (name: string) =>
+  tf.layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name });
+
+function invertedResBlock(
+  inputs: tf.SymbolicTensor,
+  filters: number,
+  stride: 1 | 2,
+  expansion: number,
+  blockId: number,
+): tf.SymbolicTensor {
+  const inChannels = inputs.shape[inputs.shape.length - 1] as number;
+  const pointwise = makeDivisible(filters);
+  let prefix = `block_${blockId}_`;
+  let x = inputs;
+  if (blockId) {
+    x = tf.layers
+      .conv2d({
+        filters: expansion * inChannels,
+        kernelSize: 1,
+        padding: "same",
+        useBias: false,
+        name: `${prefix}expand`,
+      })
+      .apply(x) as tf.SymbolicTensor;
+    x = bn(`${prefix}expand_BN`).apply(x) as tf.SymbolicTensor;
+    x = relu6(`${prefix}expand_relu`).apply(x) as tf.SymbolicTensor;
+  } else {
+    prefix = "expanded_conv_";
+  }
+  if (stride === 2) {
+    // imagenet_utils.correct_pad for an even input and a 3x3 kernel: ((0, 1), (0, 1)).
+    x = tf.layers
+      .zeroPadding2d({
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+        name: `${prefix}pad`,
+      })
+      .apply(x) as tf.SymbolicTensor;
+  }
+  x = tf.layers
+    .depthwiseConv2d({
+      kernelSize: 3,
+      strides: stride,
+      useBias: false,
+      padding: stride === 1 ? "same" : "valid",
+      name: `${prefix}depthwise`,
+    })
+    .apply(x) as tf.SymbolicTensor;
+  x = bn(`${prefix}depthwise_BN`).apply(x) as tf.SymbolicTensor;
+  x = relu6(`${prefix}depthwise_relu`).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      filters: pointwise,
+      kernelSize: 1,
+      padding: "same",
+      useBias: false,
+      name: `${prefix}project`,
+    })
+    .apply(x) as tf.SymbolicTensor;
+  x = bn(`${prefix}project_BN`).apply(x) as tf.SymbolicTensor;
+  if (inChannels === pointwise && stride === 1) {
+    x = tf.layers.add({ name: `${prefix}add` }).apply([inputs, x]) as tf.SymbolicTensor;
+  }
+  return x;
+}
+
+/** Keras' MobileNetV2 (alpha 1.0, include_top=False) layer for layer, plus the Food-11 head. */
+export function buildDemoArchitecture(inputSize = 224, classes = 11): tf.LayersModel {
+  const input = tf.input({ shape: [inputSize, inputSize, 3], name: "input_1" });
+  let x = tf.layers
+    .conv2d({
+      filters: makeDivisible(32),
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      useBias: false,
+      name: "Conv1",
+    })
+    .apply(input) as tf.SymbolicTensor;
+  x = bn("bn_Conv1").apply(x) as tf.SymbolicTensor;
+  x = relu6("Conv1_relu").apply(x) as tf.SymbolicTensor;
+  const blocks: [filters: number, stride: 1 | 2, expansion: number][] = [
+    [16, 1, 1],
+    [24, 2, 6],
+    [24, 1, 6],
+    [32, 2, 6],
+    [32, 1, 6],
+    [32, 1, 6],
+    [64, 2, 6],
+    [64, 1, 6],
+    [64, 1, 6],
+    [64, 1, 6],
+    [96, 1, 6],
+    [96, 1, 6],
+    [96, 1, 6],
+    [160, 2, 6],
+    [160, 1, 6],
+    [160, 1, 6],
+    [320, 1, 6],
+  ];
+  blocks.forEach(([filters, stride, expansion], i) => {
+    x = invertedResBlock(x, filters, stride, expansion, i);
+  });
+  x = tf.layers
+    .conv2d({ filters: 1280, kernelSize: 1, useBias: false, name: "Conv_1" })
+    .apply(x) as tf.SymbolicTensor;
+  x = bn("Conv_1_bn").apply(x) as tf.SymbolicTensor;
+  x = relu6("out_relu").apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .globalAveragePooling2d({ name: "global_average_pooling2d" })
+    .apply(x) as tf.SymbolicTensor;
+  const output = tf.layers
+    .dense({ units: classes, activation: "softmax", name: "dense" })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: "food11_mobilenetv2_demo" });
+}
+
+/**
+ * Seeded weights. Convolutions: He-normal (std sqrt(2 / fan_in)), except the linear projections
+ * that feed residual additions, which use LeCun-normal (std sqrt(1 / fan_in)) so the residual
+ * stream stays of order 1. BatchNorm: gamma ~ 1 + 0.05 N, beta ~ 0.05 N, moving mean 0, moving
+ * variance 1 (identity statistics). Dense: std 4 / sqrt(fan_in), bias 0, so the softmax is not flat.
+ */
+export function seededWeights(model: tf.LayersModel, seed = DEMO_SEED): Float32Array[] {
+  const g = new Gaussian(mulberry32(seed));
+  return model.weights.map((w) => {
+    const shape = w.shape as number[];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const out = new Float32Array(size);
+    const name = w.originalName;
+    const fill = (std: number, mean = 0) => {
+      for (let i = 0; i < size; i++) out[i] = mean + std * g.next();
+    };
+    if (name.endsWith("/gamma")) fill(0.05, 1);
+    else if (name.endsWith("/beta")) fill(0.05, 0);
+    else if (name.endsWith("/moving_mean")) out.fill(0);
+    else if (name.endsWith("/moving_variance")) out.fill(1);
+    else if (name.endsWith("/bias")) out.fill(0);
+    else if (name.startsWith("dense/")) fill(4 / Math.sqrt(shape[0] as number));
+    else if (name.endsWith("/depthwise_kernel")) fill(Math.sqrt(2 / 9));
+    else if (name.endsWith("/kernel")) {
+      // [kh, kw, in, out]
+      const fanIn = (shape[0] as number) * (shape[1] as number) * (shape[2] as number);
+      const linear = name.includes("project");
+      fill(Math.sqrt((linear ? 1 : 2) / fanIn));
+    } else {
+      throw new Error(`demo model: no initialiser for weight ${name}`);
+    }
+    return out;
+  });
+}
+
+export interface WrittenModel {
+  dir: string;
+  files: string[];
+  params: number;
+}
+
+/** Writes tfjs model artifacts as tensorflowjs_converter does: model.json + groupN-shardMofK.bin. */
+export async function writeLayersModel(
+  artifacts: tf.io.ModelArtifacts,
+  dir: string,
+  generatedBy: string,
+): Promise<string[]> {
+  if (!artifacts.weightSpecs || !artifacts.weightData || !artifacts.modelTopology) {
+    throw new Error("model artifacts without topology or weights");
+  }
+  const data = new Uint8Array(new tf.io.CompositeArrayBuffer(artifacts.weightData).slice());
+  const shards = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES));
+  const paths: string[] = [];
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < shards; i++) {
+    const name = `group1-shard${i + 1}of${shards}.bin`;
+    paths.push(name);
+    await writeFile(
+      path.join(dir, name),
+      data.subarray(i * SHARD_BYTES, Math.min(data.byteLength, (i + 1) * SHARD_BYTES)),
+    );
+  }
+  const modelJson = {
+    format: "layers-model",
+    generatedBy,
+    convertedBy: `TensorFlow.js tfjs-layers ${tf.version_layers}`,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths, weights: artifacts.weightSpecs }],
+  };
+  await writeFile(path.join(dir, "model.json"), JSON.stringify(modelJson));
+  return ["model.json", ...paths];
+}
+
+/** sha256 over model.json, the shards and labels.txt (in that order), hex. */
+export async function hashModelDir(dir: string): Promise<string> {
+  const json = JSON.parse(await readFile(path.join(dir, "model.json"), "utf8")) as {
+    weightsManifest: { paths: string[] }[];
+  };
+  const files = ["model.json", ...json.weightsManifest.flatMap((g) => g.paths), "labels.txt"];
+  const h = createHash("sha256");
+  for (const f of files) {
+    h.update(f);
+    h.update(await readFile(path.join(dir, f)));
+  }
+  return h.digest("hex");
+}
+
+const STAMP = ".demo-model.json";
+
+interface Stamp {
+  revision: number;
+  hash: string;
+}
+
+/** True when dir holds a complete demo model of the current revision whose files hash as stamped. */
+export async function isDemoModelValid(dir: string): Promise<boolean> {
+  try {
+    const stamp = JSON.parse(await readFile(path.join(dir, STAMP), "utf8")) as Stamp;
+    if (stamp.revision !== DEMO_MODEL_REVISION) return false;
+    return (await hashModelDir(dir)) === stamp.hash;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the demo model into dir (written into a temporary sibling, then renamed, so a reader never
+ * sees a half-written model). Returns the sha256 of the files.
+ */
+export async function buildDemoModel(dir: string): Promise<{ hash: string; params: number }> {
+  const prevBackend = tf.getBackend();
+  tf.enableProdMode();
+  if (prevBackend !== "cpu") await tf.setBackend("cpu");
+  const model = buildDemoArchitecture();
+  try {
+    const params = model.countParams();
+    if (params !== DEMO_MODEL_PARAMS) {
+      throw new Error(`demo model has ${params} parameters, expected ${DEMO_MODEL_PARAMS}`);
+    }
+    const weights = seededWeights(model);
+    const tensors = weights.map((w, i) => tf.tensor(w, model.weights[i]?.shape as number[]));
+    model.setWeights(tensors);
+    tf.dispose(tensors);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: "JSON" } };
+      }),
+    );
+    if (!artifacts) throw new Error("model.save produced no artifacts");
+    const parent = path.dirname(path.resolve(dir));
+    await mkdir(parent, { recursive: true });
+    const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${randomUUID()}`);
+    await writeLayersModel(artifacts, tmp, GENERATED_BY);
+    await writeFile(path.join(tmp, "labels.txt"), `${FOOD11_LABELS.join("\n")}\n`);
+    const hash = await hashModelDir(tmp);
+    await writeFile(
+      path.join(tmp, STAMP),
+      JSON.stringify({ revision: DEMO_MODEL_REVISION, hash } satisfies Stamp),
+    );
+    await rm(dir, { recursive: true, force: true });
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      // Another builder (a parallel test worker) won the race: keep its identical output.
+      await rm(tmp, { recursive: true, force: true });
+      if (!(await isDemoModelValid(dir))) throw err;
+    }
+    return { hash, params };
+  } finally {
+    model.dispose();
+    if (prevBackend && prevBackend !== "cpu") await tf.setBackend(prevBackend);
+  }
+}
+
+/**
+ * Makes sure a valid demo model exists in dir (default app/models/demo); builds it if absent,
+ * incomplete or of an older revision. Idempotent and safe to call from vitest globalSetup.
+ */
+export async function ensureDemoModel(
+  dir: string = defaultDemoModelDir(),
+  opts: { force?: boolean } = {},
+): Promise<{ dir: string; built: boolean; hash: string }> {
+  if (!opts.force && (await isDemoModelValid(dir))) {
+    const stamp = JSON.parse(await readFile(path.join(dir, STAMP), "utf8")) as Stamp;
+    return { dir, built: false, hash: stamp.hash };
+  }
+  const { hash } = await buildDemoModel(dir);
+  return { dir, built: true, hash };
+}

@@ -1,0 +1,116 @@
+/**
+ * One model instance on one tfjs backend: used inside each WASM worker thread, and in the main
+ * thread for tfjs-node. Takes the tfjs namespace as a parameter so the same code serves
+ * `@tensorflow/tfjs` (+ WASM) and `@tensorflow/tfjs-node`.
+ */
+import type * as tfTypes from "@tensorflow/tfjs";
+import type { ModelFormat } from "./model-io.js";
+
+export type Tf = typeof tfTypes;
+
+export interface EngineInfo {
+  /** [height, width, channels] of one input image. */
+  inputShape: [number, number, number];
+  classes: number;
+  format: ModelFormat;
+  backend: string;
+}
+
+export interface MemoryInfo {
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface Engine extends EngineInfo {
+  /** Runs the model on `batch` images (NHWC float32); returns batch x classes probabilities. */
+  run(input: Float32Array, batch: number): Float32Array;
+  memory(): MemoryInfo;
+  dispose(): void;
+}
+
+/** Softmax of each row, applied only to outputs that are not already probability rows. */
+export function ensureProbabilities(out: Float32Array, classes: number): Float32Array {
+  const rows = out.length / classes;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    let min = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < classes; c++) {
+      const v = out[r * classes + c] as number;
+      sum += v;
+      if (v < min) min = v;
+    }
+    if (min >= 0 && Math.abs(sum - 1) <= 1e-3) continue;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < classes; c++) max = Math.max(max, out[r * classes + c] as number);
+    let z = 0;
+    for (let c = 0; c < classes; c++) {
+      const e = Math.exp((out[r * classes + c] as number) - max);
+      out[r * classes + c] = e;
+      z += e;
+    }
+    for (let c = 0; c < classes; c++) out[r * classes + c] = (out[r * classes + c] as number) / z;
+  }
+  return out;
+}
+
+export async function createEngine(
+  tf: Tf,
+  artifacts: tfTypes.io.ModelArtifacts,
+  format: ModelFormat,
+): Promise<Engine> {
+  const handler = tf.io.fromMemory(artifacts);
+  let predict: (x: tfTypes.Tensor) => tfTypes.Tensor;
+  let shape: (number | null)[] | undefined;
+  let dispose: () => void;
+  if (format === "graph-model") {
+    const model = await tf.loadGraphModel(handler);
+    shape = model.inputs[0]?.shape;
+    predict = (x) => {
+      const y = model.predict(x);
+      return (
+        Array.isArray(y) ? y[0] : y instanceof tf.Tensor ? y : Object.values(y)[0]
+      ) as tfTypes.Tensor;
+    };
+    dispose = () => model.dispose();
+  } else {
+    const model = await tf.loadLayersModel(handler);
+    shape = model.inputs[0]?.shape;
+    predict = (x) => {
+      const y = model.predict(x);
+      return (Array.isArray(y) ? y[0] : y) as tfTypes.Tensor;
+    };
+    dispose = () => model.dispose();
+  }
+  if (shape?.length !== 4) {
+    throw new Error(`model input must be NHWC images, got shape ${JSON.stringify(shape)}`);
+  }
+  const [, hRaw, wRaw, cRaw] = shape;
+  const h = hRaw && hRaw > 0 ? hRaw : 224;
+  const w = wRaw && wRaw > 0 ? wRaw : 224;
+  const c = cRaw && cRaw > 0 ? cRaw : 3;
+  if (c !== 3) throw new Error(`model expects ${c} channels; only RGB (3) is supported`);
+  const run = (input: Float32Array, batch: number): Float32Array => {
+    const y = tf.tidy(() => predict(tf.tensor4d(input, [batch, h, w, c], "float32")));
+    try {
+      const data = y.dataSync() as Float32Array;
+      const classes = y.shape[y.shape.length - 1] as number;
+      return ensureProbabilities(new Float32Array(data), classes);
+    } finally {
+      y.dispose();
+    }
+  };
+  // Warm-up: the first run compiles kernels / allocates; it also tells the number of classes.
+  const warm = run(new Float32Array(h * w * c), 1);
+  return {
+    inputShape: [h, w, c],
+    classes: warm.length,
+    format,
+    backend: tf.getBackend(),
+    run,
+    memory: () => {
+      const m = tf.memory();
+      return { numTensors: m.numTensors, numBytes: m.numBytes };
+    },
+    dispose,
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Loading tfjs model artifacts (model.json + weight shards, as tensorflowjs_converter writes them)
+ * from a local directory (plain fs: tf.io.fileSystem would need tfjs-node) or an http(s) URL.
+ * The artifacts are loaded once in the main thread and handed to each inference worker.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+
+export type ModelFormat = "layers-model" | "graph-model";
+
+export interface LoadedArtifacts {
+  /** Weights concatenated into one ArrayBuffer (cloneable to worker threads). */
+  artifacts: tf.io.ModelArtifacts & { weightData: ArrayBuffer };
+  format: ModelFormat;
+  /** Where it came from, for logs: a directory path or a URL. */
+  source: string;
+  /** Base location used to resolve labels.txt: a directory path or a URL ending with '/'. */
+  base: string;
+}
+
+export function detectFormat(json: { format?: string; modelTopology?: unknown }): ModelFormat {
+  if (json.format === "graph-model" || json.format === "layers-model") return json.format;
+  const topo = json.modelTopology as Record<string, unknown> | undefined;
+  if (topo && typeof topo === "object") {
+    if ("node" in topo || "versions" in topo) return "graph-model";
+    if ("class_name" in topo || "model_config" in topo) return "layers-model";
+  }
+  throw new Error("model.json: cannot tell whether this is a LayersModel or a GraphModel");
+}
+
+function toArrayBuffer(data: tf.io.WeightData): ArrayBuffer {
+  return new tf.io.CompositeArrayBuffer(data).slice();
+}
+
+function finish(
+  a: tf.io.ModelArtifacts,
+  json: tf.io.ModelJSON,
+  source: string,
+  base: string,
+): LoadedArtifacts {
+  if (!a.modelTopology) throw new Error(`${source}: model.json has no modelTopology`);
+  const weightData = a.weightData ? toArrayBuffer(a.weightData) : new ArrayBuffer(0);
+  return {
+    artifacts: { ...a, weightData },
+    format: detectFormat(json),
+    source,
+    base,
+  };
+}
+
+/** tfjs IOHandler reading model.json and its shards from a directory with node:fs. */
+export function fileSystemHandler(dir: string): tf.io.IOHandler {
+  return {
+    load: async () => (await loadFromDir(dir)).artifacts,
+  };
+}
+
+export async function loadFromDir(dirOrFile: string): Promise<LoadedArtifacts> {
+  const p = dirOrFile.startsWith("file://") ? fileURLToPath(dirOrFile) : dirOrFile;
+  const file = p.endsWith(".json") ? p : path.join(p, "model.json");
+  const dir = path.dirname(file);
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(await readFile(file, "utf8")) as tf.io.ModelJSON;
+  } catch (err) {
+    throw new Error(`cannot read model ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+    const buffers: ArrayBuffer[] = [];
+    for (const group of manifest) {
+      for (const shard of group.paths) {
+        const b = await readFile(path.join(dir, shard));
+        buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+      }
+    }
+    return [tf.io.getWeightSpecs(manifest), buffers];
+  });
+  return finish(artifacts, json, file, dir);
+}
+
+export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
+  const modelUrl = url.endsWith(".json") ? url : `${url.replace(/\/+$/, "")}/model.json`;
+  const res = await fetch(modelUrl);
+  if (!res.ok) throw new Error(`cannot fetch model ${modelUrl}: HTTP ${res.status}`);
+  const json = (await res.json()) as tf.io.ModelJSON;
+  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+    const buffers: ArrayBuffer[] = [];
+    for (const group of manifest) {
+      for (const shard of group.paths) {
+        const shardUrl = new URL(shard, modelUrl).href;
+        const r = await fetch(shardUrl);
+        if (!r.ok) throw new Error(`cannot fetch weights ${shardUrl}: HTTP ${r.status}`);
+        buffers.push(await r.arrayBuffer());
+      }
+    }
+    return [tf.io.getWeightSpecs(manifest), buffers];
+  });
+  return finish(artifacts, json, modelUrl, new URL(".", modelUrl).href);
+}
+
+/** Reads a text file beside the model (labels.txt); undefined when absent. */
+export async function readBeside(base: string, name: string): Promise<string | undefined> {
+  if (/^https?:\/\//.test(base)) {
+    const res = await fetch(new URL(name, base.endsWith("/") ? base : `${base}/`));
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`cannot fetch ${name} from ${base}: HTTP ${res.status}`);
+    return await res.text();
+  }
+  try {
+    return await readFile(path.isAbsolute(name) ? name : path.join(base, name), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}

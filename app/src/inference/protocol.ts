@@ -1,0 +1,27 @@
+/** Messages between classifier.ts (main thread) and worker.ts (inference worker threads). */
+import type * as tf from "@tensorflow/tfjs";
+import type { ModelFormat } from "./model-io.js";
+
+export interface WorkerData {
+  artifacts: tf.io.ModelArtifacts;
+  format: ModelFormat;
+  backend: "wasm" | "cpu";
+  /** Directory holding tfjs-backend-wasm's .wasm binaries. */
+  wasmDir: string;
+}
+
+export type WorkerRequest =
+  | { type: "infer"; id: number; input: Float32Array; batch: number }
+  | { type: "memory"; id: number };
+
+export type WorkerReply =
+  | {
+      type: "ready";
+      inputShape: [number, number, number];
+      classes: number;
+      backend: string;
+    }
+  | { type: "fatal"; message: string }
+  | { type: "result"; id: number; probs: Float32Array; ms: number }
+  | { type: "error"; id: number; message: string }
+  | { type: "memory"; id: number; numTensors: number; numBytes: number };
