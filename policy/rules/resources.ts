@@ -1,0 +1,44 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { compareQuantities, tryParseQuantity } from "../quantity";
+import { containersOf, validateWorkloads } from "../workloads";
+
+const RESOURCES = ["cpu", "memory"] as const;
+
+/**
+ * Mandatory: every strategy is measured against its CPU/memory budget, the server derives
+ * INFERENCE_THREADS and the Node heap from the limits, and a pod without requests is scheduled
+ * anywhere (BestEffort, first to be evicted). The API server would refuse a request above its
+ * limit mid-update; refusing it at preview keeps a half-applied stack from happening.
+ */
+export const containerResources: ResourceValidationPolicy = {
+  name: "container-resources",
+  description:
+    "Every container (init containers too) sets CPU and memory requests and limits as valid " +
+    "Kubernetes quantities, and each request is at most its limit. Mandatory: strategies are " +
+    "compared by their budgets and the server sizes its threads and heap from the limits.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  validateResource: validateWorkloads((workload, report) => {
+    for (const { container, label } of containersOf(workload.podSpec)) {
+      const requests = (container.resources?.requests ?? {}) as Record<string, unknown>;
+      const limits = (container.resources?.limits ?? {}) as Record<string, unknown>;
+      for (const resource of RESOURCES) {
+        const rawRequest = requests[resource];
+        const rawLimit = limits[resource];
+        if (rawRequest === undefined) report(`${label} has no ${resource} request`);
+        if (rawLimit === undefined) report(`${label} has no ${resource} limit`);
+        const request = rawRequest === undefined ? undefined : tryParseQuantity(rawRequest);
+        const limit = rawLimit === undefined ? undefined : tryParseQuantity(rawLimit);
+        if (rawRequest !== undefined && !request) {
+          report(`${label} ${resource} request ${JSON.stringify(rawRequest)} is no valid quantity`);
+        }
+        if (rawLimit !== undefined && !limit) {
+          report(`${label} ${resource} limit ${JSON.stringify(rawLimit)} is no valid quantity`);
+        }
+        if (request && limit && compareQuantities(request, limit) > 0) {
+          report(`${label} ${resource} request ${request.text} exceeds its limit ${limit.text}`);
+        }
+      }
+    }
+  }),
+};
