@@ -1,0 +1,114 @@
+/**
+ * The one place stack configuration is read and validated. Pure (no Pulumi runtime): the program
+ * reads its config through `loadSettings()` in ./load, and tools read a stack file here.
+ *
+ * - `parseStackConfig(stack, raw)`: raw `food11:*` config to typed {@link StackSettings}.
+ * - `readStackFile(stack, file?)`: the same from `Pulumi.<stack>.yaml` plus the defaults that
+ *   `Pulumi.yaml` declares, as the Pulumi engine merges them.
+ * - `runtimeEnv(settings)`: the container's environment, with `INFERENCE_THREADS` and
+ *   `NODE_OPTIONS` derived from the limits.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { runtimeBudgetEnv } from "../components/runtimeEnv";
+import type { StackSettings } from "./settings";
+import { parseStackConfig } from "./settings";
+
+export {
+  HEAP_FRACTION,
+  heapMiB,
+  inferenceThreads,
+  runtimeBudgetEnv,
+} from "../components/runtimeEnv";
+export { CONFIG_KEYS, type ConfigKey, configShape, flatConfigSchema, PROJECT } from "./schema";
+export {
+  type ConfigProblem,
+  type ImageSettings,
+  parseStackConfig,
+  StackConfigError,
+  type StackSettings,
+} from "./settings";
+
+/** The project root (where Pulumi.yaml and the stack files live). */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** The names of the committed stacks, one per deployment strategy of the report. */
+export const STACKS = ["baseline", "strategy1", "strategy2"] as const;
+
+/** Placeholder for an encrypted (`secure:`) value read from a stack file without its key. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+function scalar(value: unknown): unknown {
+  if (value !== null && typeof value === "object" && "secure" in value) return SECRET_PLACEHOLDER;
+  return value;
+}
+
+/**
+ * The raw config of a stack as the engine would hand it to the program: the defaults declared in
+ * `Pulumi.yaml` (`config: { food11:<key>: { default } }`), overridden by the stack file's
+ * `config:` map. Keys keep their namespace; encrypted values become {@link SECRET_PLACEHOLDER}.
+ */
+export function readStackConfig(stack: string, file?: string): Record<string, unknown> {
+  const stackFile = file ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+  const projectFile = path.join(path.dirname(stackFile), "Pulumi.yaml");
+  const merged: Record<string, unknown> = {};
+  let project: { name?: string; config?: Record<string, unknown> } | undefined;
+  try {
+    project = parse(readFileSync(projectFile, "utf8")) ?? {};
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const projectName = project?.name ?? "food11";
+  for (const [key, declaration] of Object.entries(project?.config ?? {})) {
+    const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
+    if (declaration !== null && typeof declaration === "object") {
+      const d = declaration as { default?: unknown; value?: unknown };
+      if (d.default !== undefined) merged[fullKey] = d.default;
+      else if (d.value !== undefined) merged[fullKey] = d.value;
+    } else {
+      merged[fullKey] = declaration;
+    }
+  }
+  const stackDoc = (parse(readFileSync(stackFile, "utf8")) ?? {}) as {
+    config?: Record<string, unknown>;
+  };
+  for (const [key, value] of Object.entries(stackDoc.config ?? {})) {
+    const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
+    merged[fullKey] = scalar(value);
+  }
+  return merged;
+}
+
+/** Typed settings of a stack file (default `<root>/Pulumi.<stack>.yaml`). */
+export function readStackFile(stack: string, file?: string): StackSettings {
+  return parseStackConfig(stack, readStackConfig(stack, file));
+}
+
+/** The server's port, as the app and its probes know it. */
+export const SERVER_PORT = 8080;
+
+/**
+ * The container environment for a stack, in a stable order: the listen address, the model,
+ * `INFERENCE_THREADS` = ceil(limits.cpu), `NODE_OPTIONS=--max-old-space-size=` half of
+ * limits.memory in MiB, and `SHUTDOWN_GRACE_SECONDS`.
+ */
+export function runtimeEnv(settings: StackSettings): Record<string, string> {
+  const budget = runtimeBudgetEnv({
+    cpuLimit: settings.resources.limits.cpu,
+    memoryLimit: settings.resources.limits.memory,
+  });
+  return {
+    PORT: String(SERVER_PORT),
+    HOST: "0.0.0.0",
+    MODEL_NAME: settings.model.name,
+    MODEL_VERSION: settings.model.version,
+    ...(settings.model.url !== undefined ? { MODEL_URL: settings.model.url } : {}),
+    PREPROCESS: settings.model.preprocess,
+    TFJS_BACKEND: settings.model.backend,
+    INFERENCE_THREADS: budget.INFERENCE_THREADS,
+    NODE_OPTIONS: budget.NODE_OPTIONS,
+    SHUTDOWN_GRACE_SECONDS: String(settings.server.shutdownGraceSeconds),
+    LOG_LEVEL: settings.server.logLevel,
+  };
+}

@@ -1,0 +1,391 @@
+/**
+ * The stack configuration schema: every `food11:<key>` the program reads, its type, default and
+ * meaning, and the checks that reject a bad stack before any resource is registered.
+ *
+ * Keys are flat scalars (`food11:cpuLimit`, `food11:targetCpuUtilization`, ...) because
+ * `Pulumi.yaml` can only declare `string`, `integer`, `boolean` and `array` keys: flat keys let
+ * `Pulumi.yaml` declare every one of them with its type, description and default, and
+ * `pulumi config set food11:cpuLimit 3` needs no `--path`. The schema turns them into the nested,
+ * typed {@link StackSettings} that the components take.
+ *
+ * Pure: no Pulumi runtime, so tools and tests can parse a stack file directly.
+ */
+import { z } from "zod";
+import { cpuMillicores, isQuantity, memoryBytes } from "../components/quantity";
+
+/** The Pulumi project name, hence the config namespace (`food11:<key>`). */
+export const PROJECT = "food11";
+
+/** Where the issue's fix hint for a key points: `pulumi config set food11:<key> <value>`. */
+function setHint(key: string, example: string): string {
+  return `Fix: pulumi config set ${PROJECT}:${key} ${example}`;
+}
+
+/** Config values arrive as strings from the engine and as YAML scalars from stack files. */
+function toNumber(value: unknown): unknown {
+  if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) return Number(value);
+  return value;
+}
+
+function toBoolean(value: unknown): unknown {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  return value;
+}
+
+function toText(value: unknown): unknown {
+  // YAML turns `cpuLimit: 3` into a number; a quantity or a tag is still text.
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return value;
+}
+
+function text(key: string, def: string, description: string, example = "<text>") {
+  return z
+    .preprocess(toText, z.string({ error: `must be text. ${setHint(key, example)}` }))
+    .default(def)
+    .describe(description);
+}
+
+function integer(key: string, def: number, min: number, max: number, description: string) {
+  const range = `must be a whole number from ${min} to ${max}`;
+  return z
+    .preprocess(
+      toNumber,
+      z
+        .int({ error: `${range}. ${setHint(key, String(def))}` })
+        .min(min, { error: `${range}. ${setHint(key, String(Math.max(min, def)))}` })
+        .max(max, { error: `${range}. ${setHint(key, String(Math.min(max, def)))}` }),
+    )
+    .default(def)
+    .describe(description);
+}
+
+function flag(key: string, def: boolean, description: string) {
+  return z
+    .preprocess(
+      toBoolean,
+      z.boolean({ error: `must be true or false. ${setHint(key, String(def))}` }),
+    )
+    .default(def)
+    .describe(description);
+}
+
+function choice<const T extends readonly [string, ...string[]]>(
+  key: string,
+  values: T,
+  def: T[number],
+  description: string,
+) {
+  return z
+    .preprocess(
+      toText,
+      z.enum(values, {
+        error: `must be one of ${values.join(", ")}. ${setHint(key, def)}`,
+      }),
+    )
+    .default(def)
+    .describe(description);
+}
+
+function quantity(key: string, def: string, kind: "cpu" | "memory", description: string) {
+  const example = kind === "cpu" ? `"2" or "500m"` : `"4Gi" or "512Mi"`;
+  return z
+    .preprocess(
+      toText,
+      z
+        .string({ error: `must be a Kubernetes quantity such as ${example}. ${setHint(key, def)}` })
+        .refine(isQuantity, {
+          error: `is not a Kubernetes quantity (${kind}: e.g. ${example}). ${setHint(key, def)}`,
+        })
+        .refine((v) => (kind === "cpu" ? cpuMillicores(v) : memoryBytes(v)) > 0, {
+          error: `must be above zero. ${setHint(key, def)}`,
+        }),
+    )
+    .default(def)
+    .describe(description);
+}
+
+/**
+ * The flat `food11:*` keys. Defaults are the report's previous recipe (the baseline) where the
+ * report names a value, and this project's choices elsewhere (see docs/configuration.md).
+ */
+export const configShape = {
+  // Image: build app/ and push it, or deploy a prebuilt reference.
+  imageRef: text(
+    "imageRef",
+    "",
+    "Prebuilt image to deploy instead of building app/ (registry/repo@sha256:<digest> preferred; a tag is accepted with a warning). Empty: build.",
+    "registry.example.com/food11-classifier@sha256:<digest>",
+  ),
+  imageRegistry: text(
+    "imageRegistry",
+    "",
+    "Registry server (and optional path prefix) the built image is pushed to, e.g. localhost:5001 or ghcr.io/acme. Empty: Docker Hub.",
+    "localhost:5001",
+  ),
+  imageRepository: text(
+    "imageRepository",
+    "",
+    "Repository of the built image, e.g. food11-classifier. Setting it builds app/ with app/Dockerfile and pushes it.",
+    "food11-classifier",
+  ),
+  imageTag: text(
+    "imageTag",
+    "latest",
+    "Tag pushed with the built image; the Deployment still pins the pushed digest.",
+    "0.1.0",
+  ),
+  imageContext: text(
+    "imageContext",
+    "app",
+    "Docker build context, relative to the project root.",
+    "app",
+  ),
+  imageDockerfile: text(
+    "imageDockerfile",
+    "app/Dockerfile",
+    "Dockerfile, relative to the project root.",
+    "app/Dockerfile",
+  ),
+  imagePlatform: text(
+    "imagePlatform",
+    "linux/amd64",
+    "Target platform of the image build.",
+    "linux/amd64",
+  ),
+  registryUsername: text(
+    "registryUsername",
+    "",
+    "User for pushing to imageRegistry. Empty: use the local Docker credential store.",
+    "ci-bot",
+  ),
+  registryPassword: text(
+    "registryPassword",
+    "",
+    "Password or token for registryUsername; set it with --secret.",
+    "--secret <token>",
+  ),
+  // Model and server runtime.
+  modelName: text(
+    "modelName",
+    "food11-mobilenetv2",
+    "MODEL_NAME reported by the server.",
+    "food11-mobilenetv2",
+  ),
+  modelVersion: text("modelVersion", "1", "MODEL_VERSION reported by the server.", "2"),
+  modelUrl: text(
+    "modelUrl",
+    "",
+    "MODEL_URL: load the tfjs model over http(s) instead of the one baked into the image. Empty: /app/model in the image.",
+    "https://models.example.com/food11/model.json",
+  ),
+  preprocess: choice(
+    "preprocess",
+    ["unit", "mobilenet"],
+    "unit",
+    "PREPROCESS: unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1].",
+  ),
+  tfjsBackend: choice(
+    "tfjsBackend",
+    ["auto", "tensorflow", "wasm"],
+    "auto",
+    "TFJS_BACKEND of the server.",
+  ),
+  logLevel: choice(
+    "logLevel",
+    ["fatal", "error", "warn", "info", "debug", "trace"],
+    "info",
+    "LOG_LEVEL of the server.",
+  ),
+  shutdownGraceSeconds: integer(
+    "shutdownGraceSeconds",
+    20,
+    1,
+    600,
+    "SHUTDOWN_GRACE_SECONDS: how long the server drains after SIGTERM; terminationGracePeriodSeconds is this plus 5.",
+  ),
+  // Resources (the strategy knobs).
+  cpuRequest: quantity(
+    "cpuRequest",
+    "1",
+    "cpu",
+    "requests.cpu of the container; the HPA's utilization is measured against it.",
+  ),
+  cpuLimit: quantity(
+    "cpuLimit",
+    "2",
+    "cpu",
+    "limits.cpu of the container; INFERENCE_THREADS = ceil(limits.cpu).",
+  ),
+  memoryRequest: quantity("memoryRequest", "2Gi", "memory", "requests.memory of the container."),
+  memoryLimit: quantity(
+    "memoryLimit",
+    "4Gi",
+    "memory",
+    "limits.memory of the container; the Node heap is half of it (NODE_OPTIONS=--max-old-space-size).",
+  ),
+  // Autoscaling.
+  targetCpuUtilization: integer(
+    "targetCpuUtilization",
+    40,
+    1,
+    100,
+    "HPA target average CPU utilization, percent of requests.cpu.",
+  ),
+  minReplicas: integer("minReplicas", 1, 1, 1000, "HPA minReplicas."),
+  maxReplicas: integer("maxReplicas", 5, 1, 1000, "HPA maxReplicas."),
+  scaleUpStabilizationSeconds: integer(
+    "scaleUpStabilizationSeconds",
+    0,
+    0,
+    3600,
+    "HPA behavior.scaleUp.stabilizationWindowSeconds (Kubernetes default 0).",
+  ),
+  scaleDownStabilizationSeconds: integer(
+    "scaleDownStabilizationSeconds",
+    300,
+    0,
+    3600,
+    "HPA behavior.scaleDown.stabilizationWindowSeconds (Kubernetes default 300).",
+  ),
+  // Probes.
+  readinessSuccessThreshold: integer(
+    "readinessSuccessThreshold",
+    3,
+    1,
+    100,
+    "Readiness probe successThreshold: consecutive /readyz successes before a pod gets traffic.",
+  ),
+  readinessPeriodSeconds: integer(
+    "readinessPeriodSeconds",
+    5,
+    1,
+    3600,
+    "Readiness probe periodSeconds.",
+  ),
+  readinessFailureThreshold: integer(
+    "readinessFailureThreshold",
+    3,
+    1,
+    100,
+    "Readiness probe failureThreshold.",
+  ),
+  livenessPeriodSeconds: integer(
+    "livenessPeriodSeconds",
+    10,
+    1,
+    3600,
+    "Liveness probe (/healthz) periodSeconds.",
+  ),
+  livenessFailureThreshold: integer(
+    "livenessFailureThreshold",
+    3,
+    1,
+    100,
+    "Liveness probe failureThreshold.",
+  ),
+  startupPeriodSeconds: integer(
+    "startupPeriodSeconds",
+    5,
+    1,
+    3600,
+    "Startup probe (/healthz) periodSeconds.",
+  ),
+  startupFailureThreshold: integer(
+    "startupFailureThreshold",
+    24,
+    1,
+    1000,
+    "Startup probe failureThreshold: the server gets period x threshold seconds to start.",
+  ),
+  probeTimeoutSeconds: integer(
+    "probeTimeoutSeconds",
+    2,
+    1,
+    60,
+    "timeoutSeconds of all three probes.",
+  ),
+  // Ingress.
+  ingressClassName: text("ingressClassName", "nginx", "ingressClassName of the Ingress.", "nginx"),
+  ingressHost: text(
+    "ingressHost",
+    "",
+    "Host of the Ingress rule, e.g. food11.example.com. Empty: any host.",
+    "food11.example.com",
+  ),
+  ingressPath: text(
+    "ingressPath",
+    "/",
+    "Path prefix of the Ingress rule; a prefix other than / is stripped by ingress-nginx before the server sees it.",
+    "/",
+  ),
+  ingressProxyBodySize: text(
+    "ingressProxyBodySize",
+    "8m",
+    "ingress-nginx proxy-body-size: the largest upload nginx passes to /predict.",
+    "8m",
+  ),
+  // Namespace, availability, security.
+  namespace: text(
+    "namespace",
+    "",
+    "Namespace of the workload. Empty: food11-<stack>, so stacks run side by side.",
+    "food11-strategy1",
+  ),
+  createNamespace: flag(
+    "createNamespace",
+    true,
+    "Create the namespace (labelled pod-security.kubernetes.io/enforce=restricted); false to use an existing one.",
+  ),
+  pdbMaxUnavailable: integer(
+    "pdbMaxUnavailable",
+    1,
+    1,
+    1000,
+    "PodDisruptionBudget maxUnavailable for voluntary disruptions (node drains).",
+  ),
+  runAsUser: integer(
+    "runAsUser",
+    1000,
+    1,
+    2147483647,
+    "Numeric non-root UID (and GID) the container runs as.",
+  ),
+  // Ingress controller.
+  installIngressController: flag(
+    "installIngressController",
+    false,
+    "Install ingress-nginx (@pulumi/kubernetes-ingress-nginx) with this stack; off because many clusters have one.",
+  ),
+  ingressControllerNamespace: text(
+    "ingressControllerNamespace",
+    "ingress-nginx",
+    "Namespace of the installed ingress-nginx controller.",
+    "ingress-nginx",
+  ),
+  ingressControllerServiceType: choice(
+    "ingressControllerServiceType",
+    ["LoadBalancer", "NodePort", "ClusterIP"],
+    "LoadBalancer",
+    "Service type of the installed ingress-nginx controller.",
+  ),
+  // Rendering.
+  renderYamlToDirectory: text(
+    "renderYamlToDirectory",
+    "",
+    "Render every Kubernetes object as YAML into this directory instead of applying it (no cluster, no image build). Empty: deploy.",
+    "out/render/strategy1",
+  ),
+} as const;
+
+/** The flat keys after defaults and coercion. */
+export const flatConfigSchema = z.strictObject(configShape);
+
+/** One `food11:*` key. */
+export type ConfigKey = keyof typeof configShape;
+
+/** The flat config after defaults and coercion. */
+export type FlatConfig = z.output<typeof flatConfigSchema>;
+
+/** Every key the program reads, in declaration order. */
+export const CONFIG_KEYS = Object.keys(configShape) as ConfigKey[];

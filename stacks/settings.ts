@@ -1,0 +1,410 @@
+/**
+ * Raw stack config (`food11:*` keys) to typed {@link StackSettings}, or a {@link StackConfigError}
+ * that names the stack, each bad key, its value and the fix. Pure: no Pulumi runtime.
+ */
+import type { z } from "zod";
+import { cpuMillicores, memoryBytes } from "../components/quantity";
+import { CONFIG_KEYS, type ConfigKey, type FlatConfig, flatConfigSchema, PROJECT } from "./schema";
+
+/** The image to deploy: built from app/ and pushed, or a prebuilt reference. */
+export type ImageSettings =
+  | {
+      source: "build";
+      /** `registry/repository:tag` (or `repository:tag` for Docker Hub). */
+      imageName: string;
+      /** Registry server for credentials (host part of imageRegistry); empty for Docker Hub. */
+      registryServer: string;
+      context: string;
+      dockerfile: string;
+      platform: string;
+      /** Credentials; both set or both unset. */
+      username?: string;
+      password?: string;
+    }
+  | {
+      source: "prebuilt";
+      ref: string;
+      /** Whether the reference carries a `@sha256:` digest. */
+      pinned: boolean;
+    };
+
+/** Typed, validated settings of one stack: what the components take. */
+export interface StackSettings {
+  stack: string;
+  namespace: { name: string; create: boolean };
+  image: ImageSettings;
+  model: {
+    name: string;
+    version: string;
+    url?: string;
+    preprocess: "unit" | "mobilenet";
+    backend: "auto" | "tensorflow" | "wasm";
+  };
+  server: { logLevel: string; shutdownGraceSeconds: number };
+  resources: {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+  };
+  autoscaling: {
+    minReplicas: number;
+    maxReplicas: number;
+    targetCpuUtilization: number;
+    scaleUpStabilizationSeconds: number;
+    scaleDownStabilizationSeconds: number;
+  };
+  probes: {
+    timeoutSeconds: number;
+    readiness: { periodSeconds: number; successThreshold: number; failureThreshold: number };
+    liveness: { periodSeconds: number; failureThreshold: number };
+    startup: { periodSeconds: number; failureThreshold: number };
+  };
+  ingress: { className: string; host?: string; path: string; proxyBodySize: string };
+  availability: { pdbMaxUnavailable: number };
+  security: { runAsUser: number };
+  ingressController: {
+    install: boolean;
+    namespace: string;
+    serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+  };
+  /** Set: render YAML into this directory instead of deploying; nothing is built. */
+  renderYamlToDirectory?: string;
+  /** Non-fatal remarks (e.g. a prebuilt image pinned by tag), logged by the program. */
+  warnings: string[];
+}
+
+/** One rejected key. */
+export interface ConfigProblem {
+  /** `food11:<key>`. */
+  key: string;
+  /** The value as given (undefined when the key is unset). */
+  value: unknown;
+  /** What is wrong and the fix. */
+  message: string;
+}
+
+/** A stack whose config is rejected; the message lists every problem. */
+export class StackConfigError extends Error {
+  override readonly name = "StackConfigError";
+  constructor(
+    readonly stackName: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(
+      `Invalid configuration for stack "${stackName}" (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems
+        .map((p) => `  - ${p.key} = ${formatValue(p.key, p.value)}: ${p.message}`)
+        .join("\n")}`,
+    );
+  }
+}
+
+function formatValue(key: string, value: unknown): string {
+  if (value === undefined) return "(unset)";
+  // Never echo a credential into a log.
+  if (key === `${PROJECT}:registryPassword`) return "[secret]";
+  return JSON.stringify(value);
+}
+
+/** Levenshtein distance, for "did you mean" on unknown keys. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let prev = Array.from({ length: y.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= x.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+    }
+    prev = row;
+  }
+  return prev[y.length] ?? 0;
+}
+
+function closestKey(key: string): ConfigKey | undefined {
+  let best: ConfigKey | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of CONFIG_KEYS) {
+    const d = distance(key, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** `registry/path/name[:tag][@sha256:<64 hex>]`, lower-case path components as Docker wants. */
+const IMAGE_REF =
+  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const REGISTRY = /^[a-zA-Z0-9.-]+(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
+
+/**
+ * Strip the `food11:` namespace from raw config and drop other namespaces (`kubernetes:*`,
+ * `pulumi:*`, ...). Bare keys are taken as `food11:` keys.
+ */
+export function ownKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const own: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const colon = key.indexOf(":");
+    if (colon === -1) own[key] = value;
+    else if (key.slice(0, colon) === PROJECT) own[key.slice(colon + 1)] = value;
+  }
+  return own;
+}
+
+/**
+ * Validate the raw config of `stack` (keys `food11:<key>` or bare `<key>`; values strings as the
+ * engine gives them, or YAML scalars) and return its typed settings. Throws a
+ * {@link StackConfigError} listing every problem, each with stack, key, value and fix.
+ */
+export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackSettings {
+  const own = ownKeys(raw);
+  const problems: ConfigProblem[] = [];
+  const fix = (key: string, example: string) =>
+    `pulumi config set ${PROJECT}:${key} ${example} --stack ${stack}`;
+
+  for (const key of Object.keys(own)) {
+    if ((CONFIG_KEYS as string[]).includes(key)) continue;
+    const guess = closestKey(key);
+    problems.push({
+      key: `${PROJECT}:${key}`,
+      value: own[key],
+      message: `unknown key${guess ? `; did you mean ${PROJECT}:${guess}?` : ""} Fix: pulumi config rm ${PROJECT}:${key} --stack ${stack}${guess ? ` && ${fix(guess, "<value>")}` : ""}`,
+    });
+  }
+  const known = Object.fromEntries(
+    Object.entries(own).filter(([key]) => (CONFIG_KEYS as string[]).includes(key)),
+  );
+
+  const parsed = flatConfigSchema.safeParse(known);
+  if (!parsed.success) {
+    problems.push(...zodProblems(parsed.error.issues, known, stack));
+    throw new StackConfigError(stack, problems);
+  }
+  const c = parsed.data;
+  const problem = (key: ConfigKey, message: string) =>
+    problems.push({ key: `${PROJECT}:${key}`, value: own[key], message });
+
+  // Requests within limits.
+  if (cpuMillicores(c.cpuRequest) > cpuMillicores(c.cpuLimit)) {
+    problem(
+      "cpuRequest",
+      `requests.cpu ${c.cpuRequest} is above limits.cpu ${c.cpuLimit}. Fix: ${fix("cpuRequest", c.cpuLimit)} (or raise ${PROJECT}:cpuLimit)`,
+    );
+  }
+  if (memoryBytes(c.memoryRequest) > memoryBytes(c.memoryLimit)) {
+    problem(
+      "memoryRequest",
+      `requests.memory ${c.memoryRequest} is above limits.memory ${c.memoryLimit}. Fix: ${fix("memoryRequest", c.memoryLimit)} (or raise ${PROJECT}:memoryLimit)`,
+    );
+  }
+  if (c.minReplicas > c.maxReplicas) {
+    problem(
+      "minReplicas",
+      `minReplicas ${c.minReplicas} is above maxReplicas ${c.maxReplicas}. Fix: ${fix("minReplicas", String(c.maxReplicas))} (or raise ${PROJECT}:maxReplicas)`,
+    );
+  }
+
+  // Image source: exactly one of a prebuilt reference or a repository to build.
+  const warnings: string[] = [];
+  let image: ImageSettings | undefined;
+  if (c.imageRef !== "" && c.imageRepository !== "") {
+    problem(
+      "imageRef",
+      `both a prebuilt image and a build (${PROJECT}:imageRepository = ${JSON.stringify(c.imageRepository)}) are configured. Fix: pulumi config rm ${PROJECT}:imageRef --stack ${stack} (to build) or pulumi config rm ${PROJECT}:imageRepository --stack ${stack} (to deploy the prebuilt image)`,
+    );
+  } else if (c.imageRef !== "") {
+    if (!IMAGE_REF.test(c.imageRef)) {
+      problem(
+        "imageRef",
+        `is not an image reference. Fix: ${fix("imageRef", "registry.example.com/food11-classifier@sha256:<64 hex digits>")}`,
+      );
+    } else {
+      const pinned = /@sha256:[a-f0-9]{64}$/.test(c.imageRef);
+      if (!pinned) {
+        warnings.push(
+          `${PROJECT}:imageRef ${JSON.stringify(c.imageRef)} is not pinned by digest: a moved tag changes what runs without a diff. Pin it: ${fix("imageRef", `${c.imageRef.replace(/:[\w][\w.-]*$/, "")}@sha256:<digest>`)}`,
+        );
+      }
+      image = { source: "prebuilt", ref: c.imageRef, pinned };
+    }
+  } else if (c.imageRepository !== "") {
+    const before = problems.length;
+    if (!REPOSITORY.test(c.imageRepository)) {
+      problem(
+        "imageRepository",
+        `is not a Docker repository name (lower-case, e.g. food11-classifier). Fix: ${fix("imageRepository", "food11-classifier")}`,
+      );
+    }
+    if (c.imageRegistry !== "" && !REGISTRY.test(c.imageRegistry)) {
+      problem(
+        "imageRegistry",
+        `is not a registry (host[:port][/path]). Fix: ${fix("imageRegistry", "localhost:5001")}`,
+      );
+    }
+    if (!TAG.test(c.imageTag)) {
+      problem("imageTag", `is not a Docker tag. Fix: ${fix("imageTag", "latest")}`);
+    }
+    if (!PLATFORM.test(c.imagePlatform)) {
+      problem(
+        "imagePlatform",
+        `is not a platform (os/arch). Fix: ${fix("imagePlatform", "linux/amd64")}`,
+      );
+    }
+    if ((c.registryUsername === "") !== (c.registryPassword === "")) {
+      const missing = c.registryUsername === "" ? "registryUsername" : "registryPassword";
+      problem(
+        missing,
+        `registry credentials need both ${PROJECT}:registryUsername and ${PROJECT}:registryPassword. Fix: ${fix(missing, missing === "registryPassword" ? "--secret <token>" : "<user>")}`,
+      );
+    }
+    if (problems.length === before) {
+      const name =
+        c.imageRegistry === "" ? c.imageRepository : `${c.imageRegistry}/${c.imageRepository}`;
+      image = {
+        source: "build",
+        imageName: `${name}:${c.imageTag}`,
+        registryServer: c.imageRegistry.split("/")[0] ?? "",
+        context: c.imageContext,
+        dockerfile: c.imageDockerfile,
+        platform: c.imagePlatform,
+        ...(c.registryUsername !== ""
+          ? { username: c.registryUsername, password: c.registryPassword }
+          : {}),
+      };
+    }
+  } else {
+    problem(
+      "imageRepository",
+      `no image source: neither an image to build nor a prebuilt image is configured. Fix: ${fix("imageRepository", "food11-classifier")} (builds app/ and pushes to ${PROJECT}:imageRegistry) or ${fix("imageRef", "<registry>/<repo>@sha256:<digest>")}`,
+    );
+  }
+
+  // Names.
+  const namespace = c.namespace === "" ? `food11-${stack}` : c.namespace;
+  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+    problem(
+      "namespace",
+      `namespace ${JSON.stringify(namespace)} is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${fix("namespace", "food11-strategy1")}`,
+    );
+  }
+  if (c.ingressHost !== "" && !DNS_HOST.test(c.ingressHost)) {
+    problem(
+      "ingressHost",
+      `is not a host name. Fix: ${fix("ingressHost", "food11.example.com")} (or pulumi config rm ${PROJECT}:ingressHost --stack ${stack} for any host)`,
+    );
+  }
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(c.ingressPath)) {
+    problem("ingressPath", `must be a URL path starting with /. Fix: ${fix("ingressPath", "/")}`);
+  }
+  if (!/^\d+[kKmMgG]?$/.test(c.ingressProxyBodySize)) {
+    problem(
+      "ingressProxyBodySize",
+      `is not an nginx size (e.g. 8m). Fix: ${fix("ingressProxyBodySize", "8m")}`,
+    );
+  }
+  if (c.modelUrl !== "" && !/^https?:\/\/\S+$/.test(c.modelUrl)) {
+    problem(
+      "modelUrl",
+      `must be an http(s) URL. Fix: ${fix("modelUrl", "https://models.example.com/food11/model.json")}`,
+    );
+  }
+  if (c.installIngressController && c.renderYamlToDirectory !== "") {
+    problem(
+      "installIngressController",
+      `the ingress-nginx controller is a Helm release, which cannot be rendered to YAML. Fix: ${fix("installIngressController", "false")} (or pulumi config rm ${PROJECT}:renderYamlToDirectory --stack ${stack})`,
+    );
+  }
+
+  if (problems.length > 0 || image === undefined) {
+    throw new StackConfigError(stack, problems);
+  }
+  return toSettings(stack, c, namespace, image, warnings);
+}
+
+function zodProblems(
+  issues: z.core.$ZodIssue[],
+  known: Record<string, unknown>,
+  stack: string,
+): ConfigProblem[] {
+  return issues.map((issue) => {
+    const key = String(issue.path[0] ?? "");
+    return {
+      key: `${PROJECT}:${key}`,
+      value: known[key],
+      // The schema's messages end in "Fix: pulumi config set food11:<key> <value>"; add the stack.
+      message: issue.message.includes("Fix: pulumi config set")
+        ? `${issue.message} --stack ${stack}`
+        : issue.message,
+    };
+  });
+}
+
+function toSettings(
+  stack: string,
+  c: FlatConfig,
+  namespace: string,
+  image: ImageSettings,
+  warnings: string[],
+): StackSettings {
+  return {
+    stack,
+    namespace: { name: namespace, create: c.createNamespace },
+    image,
+    model: {
+      name: c.modelName,
+      version: c.modelVersion,
+      ...(c.modelUrl !== "" ? { url: c.modelUrl } : {}),
+      preprocess: c.preprocess,
+      backend: c.tfjsBackend,
+    },
+    server: { logLevel: c.logLevel, shutdownGraceSeconds: c.shutdownGraceSeconds },
+    resources: {
+      requests: { cpu: c.cpuRequest, memory: c.memoryRequest },
+      limits: { cpu: c.cpuLimit, memory: c.memoryLimit },
+    },
+    autoscaling: {
+      minReplicas: c.minReplicas,
+      maxReplicas: c.maxReplicas,
+      targetCpuUtilization: c.targetCpuUtilization,
+      scaleUpStabilizationSeconds: c.scaleUpStabilizationSeconds,
+      scaleDownStabilizationSeconds: c.scaleDownStabilizationSeconds,
+    },
+    probes: {
+      timeoutSeconds: c.probeTimeoutSeconds,
+      readiness: {
+        periodSeconds: c.readinessPeriodSeconds,
+        successThreshold: c.readinessSuccessThreshold,
+        failureThreshold: c.readinessFailureThreshold,
+      },
+      liveness: {
+        periodSeconds: c.livenessPeriodSeconds,
+        failureThreshold: c.livenessFailureThreshold,
+      },
+      startup: {
+        periodSeconds: c.startupPeriodSeconds,
+        failureThreshold: c.startupFailureThreshold,
+      },
+    },
+    ingress: {
+      className: c.ingressClassName,
+      ...(c.ingressHost !== "" ? { host: c.ingressHost } : {}),
+      path: c.ingressPath,
+      proxyBodySize: c.ingressProxyBodySize,
+    },
+    availability: { pdbMaxUnavailable: c.pdbMaxUnavailable },
+    security: { runAsUser: c.runAsUser },
+    ingressController: {
+      install: c.installIngressController,
+      namespace: c.ingressControllerNamespace,
+      serviceType: c.ingressControllerServiceType,
+    },
+    ...(c.renderYamlToDirectory !== "" ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
+    warnings,
+  };
+}
