@@ -6,9 +6,11 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { FOOD11_LABELS } from "./labels.js";
 
 export const DEMO_MODEL_PARAMS = 2_272_075;
@@ -24,6 +26,20 @@ const GENERATED_BY = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
 /** Default output directory: app/models/demo (resolved from this file in src/ or dist/). */
 export function defaultDemoModelDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "demo");
+}
+
+const require = createRequire(import.meta.url);
+
+/** Directory of tfjs-backend-wasm's .wasm binaries (loaded from disk with a file path). */
+export function wasmBinariesDir(): string {
+  return path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
+}
+
+/** Switches this thread's tfjs to the WASM backend (registered by importing the package). */
+async function useWasmBackend(): Promise<void> {
+  if (tf.getBackend() === "wasm") return;
+  setWasmPaths(`${wasmBinariesDir()}${path.sep}`);
+  if (!(await tf.setBackend("wasm"))) throw new Error("tfjs WASM backend failed to initialise");
 }
 
 /** mulberry32: small, fast, deterministic 32-bit PRNG. */
@@ -187,7 +203,7 @@ export function buildDemoArchitecture(inputSize = 224, classes = 11): tf.LayersM
  * Seeded weights. Convolutions: He-normal (std sqrt(2 / fan_in)), except the linear projections
  * that feed residual additions, which use LeCun-normal (std sqrt(1 / fan_in)) so the residual
  * stream stays of order 1. BatchNorm: gamma ~ 1 + 0.05 N, beta ~ 0.05 N, moving mean 0, moving
- * variance 1 (identity statistics). Dense: std 4 / sqrt(fan_in), bias 0, so the softmax is not flat.
+ * variance 1 (identity statistics). Dense: standard normal here, rescaled by calibrate().
  */
 export function seededWeights(model: tf.LayersModel, seed = DEMO_SEED): Float32Array[] {
   const g = new Gaussian(mulberry32(seed));
@@ -204,7 +220,7 @@ export function seededWeights(model: tf.LayersModel, seed = DEMO_SEED): Float32A
     else if (name.endsWith("/moving_mean")) out.fill(0);
     else if (name.endsWith("/moving_variance")) out.fill(1);
     else if (name.endsWith("/bias")) out.fill(0);
-    else if (name.startsWith("dense/")) fill(4 / Math.sqrt(shape[0] as number));
+    else if (name.startsWith("dense/")) fill(1);
     else if (name.endsWith("/depthwise_kernel")) fill(Math.sqrt(2 / 9));
     else if (name.endsWith("/kernel")) {
       // [kh, kw, in, out]
@@ -216,6 +232,83 @@ export function seededWeights(model: tf.LayersModel, seed = DEMO_SEED): Float32A
     }
     return out;
   });
+}
+
+/** Smooth synthetic RGB images in [0, 1] (colour gradients and waves) from a seeded PRNG. */
+export function calibrationImages(count: number, size: number, seed = DEMO_SEED + 1): Float32Array {
+  const u = mulberry32(seed);
+  const out = new Float32Array(count * size * size * 3);
+  for (let n = 0; n < count; n++) {
+    const p = Array.from({ length: 3 }, () => [u(), u() - 0.5, u() - 0.5, u() * 0.3, 1 + u() * 8]);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        for (let c = 0; c < 3; c++) {
+          const [a, bx, by, amp, f] = p[c] as number[];
+          const v =
+            (a as number) +
+            ((bx as number) * x) / size +
+            ((by as number) * y) / size +
+            (amp as number) * Math.sin(((f as number) * (x + y)) / size);
+          out[((n * size + y) * size + x) * 3 + c] = Math.min(1, Math.max(0, v));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Random deep features share a large image-independent mean, which would make every image the same
+ * class. Calibrate the head on synthetic images: centre the logits (bias = -W^T mean feature) and
+ * scale W so the logits spread by about LOGIT_SD across images. Values are rounded (1e-4 relative)
+ * so the saved bytes do not depend on the last bits of the forward pass.
+ */
+const LOGIT_SD = 2.5;
+async function calibrateHead(model: tf.LayersModel): Promise<void> {
+  const size = model.inputs[0]?.shape[1] as number;
+  const count = 8;
+  const gap = tf.model({
+    inputs: model.inputs,
+    outputs: model.getLayer("global_average_pooling2d").output as tf.SymbolicTensor,
+  });
+  const feats = tf.tidy(
+    () =>
+      gap.predict(tf.tensor4d(calibrationImages(count, size), [count, size, size, 3])) as tf.Tensor,
+  );
+  const f = feats.dataSync() as Float32Array;
+  feats.dispose();
+  const d = f.length / count;
+  const mean = new Float64Array(d);
+  let sdSum = 0;
+  for (let j = 0; j < d; j++) {
+    let s = 0;
+    let s2 = 0;
+    for (let n = 0; n < count; n++) {
+      const v = f[n * d + j] as number;
+      s += v;
+      s2 += v * v;
+    }
+    mean[j] = s / count;
+    sdSum += Math.sqrt(Math.max(0, s2 / count - (s / count) ** 2));
+  }
+  const featureSd = Math.max(1e-3, sdSum / d);
+  const round = (v: number, digits: number) => Number(v.toPrecision(digits));
+  const scale = round(LOGIT_SD / (featureSd * Math.sqrt(d)), 3);
+  const dense = model.getLayer("dense");
+  const [kernel] = dense.getWeights() as [tf.Tensor];
+  const w = kernel.dataSync() as Float32Array;
+  const classes = kernel.shape[1] as number;
+  const scaled = new Float32Array(w.length);
+  for (let i = 0; i < w.length; i++) scaled[i] = (w[i] as number) * scale;
+  const bias = new Float32Array(classes);
+  for (let k = 0; k < classes; k++) {
+    let z = 0;
+    for (let j = 0; j < d; j++) z += (scaled[j * classes + k] as number) * (mean[j] as number);
+    bias[k] = Math.round(-z * 1000) / 1000;
+  }
+  const tensors = [tf.tensor2d(scaled, [d, classes]), tf.tensor1d(bias)];
+  dense.setWeights(tensors);
+  tf.dispose(tensors);
 }
 
 export interface WrittenModel {
@@ -295,7 +388,7 @@ export async function isDemoModelValid(dir: string): Promise<boolean> {
 export async function buildDemoModel(dir: string): Promise<{ hash: string; params: number }> {
   const prevBackend = tf.getBackend();
   tf.enableProdMode();
-  if (prevBackend !== "cpu") await tf.setBackend("cpu");
+  await useWasmBackend();
   const model = buildDemoArchitecture();
   try {
     const params = model.countParams();
@@ -306,6 +399,7 @@ export async function buildDemoModel(dir: string): Promise<{ hash: string; param
     const tensors = weights.map((w, i) => tf.tensor(w, model.weights[i]?.shape as number[]));
     model.setWeights(tensors);
     tf.dispose(tensors);
+    await calibrateHead(model);
     let artifacts: tf.io.ModelArtifacts | undefined;
     await model.save(
       tf.io.withSaveHandler(async (a) => {
@@ -335,7 +429,7 @@ export async function buildDemoModel(dir: string): Promise<{ hash: string; param
     return { hash, params };
   } finally {
     model.dispose();
-    if (prevBackend && prevBackend !== "cpu") await tf.setBackend(prevBackend);
+    if (prevBackend && prevBackend !== "wasm") await tf.setBackend(prevBackend);
   }
 }
 
