@@ -1,0 +1,201 @@
+// The Fastify application, as a plugin (modelled on fastify/demo): server.ts owns the process
+// (env, listen, signals), this file owns the HTTP surface. Tests build it with buildApp() and a
+// stub or real classifier, and talk to it with app.inject() or a real port on 127.0.0.1.
+import { readFileSync } from "node:fs";
+import multipart from "@fastify/multipart";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
+import fp from "fastify-plugin";
+import type { ClassifierLike } from "./classifier-contract.js";
+import { TEST_IMAGE_PATH } from "./config.js";
+import { errorBody, HttpError, toHttpError } from "./errors.js";
+import { createMetrics, metricsPlugin } from "./plugins/metrics.js";
+import { healthRoutes } from "./routes/health.js";
+import { pageRoutes } from "./routes/page.js";
+import { predictRoutes } from "./routes/predict.js";
+import { errorSchema } from "./routes/schemas.js";
+
+export interface AppOptions {
+  /** The classifier, or a promise of it: the app answers /healthz at once and /readyz once it is loaded. */
+  classifier: ClassifierLike | Promise<ClassifierLike>;
+  modelName: string;
+  modelVersion: string;
+  preprocess: string;
+  /** Reported on /metrics when the classifier's stats() does not say. */
+  threads?: number;
+  maxInputPixels: number;
+  bodyLimitBytes: number;
+  /** Image served by GET /test (default: app/assets/test.jpg). */
+  testImage?: Buffer;
+  /** Run one inference on the test image before turning ready (default true). */
+  warmup?: boolean;
+  /** prom-client default process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** Lifecycle of the model as the probes see it. */
+export class ModelState {
+  classifier: ClassifierLike | undefined;
+  /** Loaded and warmed up. */
+  loaded = false;
+  draining = false;
+  failure: Error | undefined;
+  get ready(): boolean {
+    return this.loaded && !this.draining;
+  }
+  get status(): "loading" | "ready" | "draining" | "failed" {
+    if (this.failure) return "failed";
+    if (this.draining) return "draining";
+    return this.loaded ? "ready" : "loading";
+  }
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    model: ModelState;
+    /** Resolves once the model is loaded and warmed up; rejects if that failed. */
+    modelLoaded: Promise<void>;
+    appOptions: Required<Pick<AppOptions, "modelName" | "modelVersion" | "preprocess">> &
+      Pick<AppOptions, "maxInputPixels" | "bodyLimitBytes"> & { testImage: Buffer };
+  }
+}
+
+/** Fastify server options for this app (the entry point adds the logger). */
+export function serverOptions(opts: {
+  bodyLimitBytes: number;
+  logger?: FastifyServerOptions["logger"];
+}): FastifyServerOptions {
+  return {
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimitBytes,
+    // One log line per request is written by the onResponse hook below, not Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    // New requests on kept-alive connections during close get a 503 instead of hanging.
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    requestTimeout: 60_000,
+    ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
+  };
+}
+
+const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
+  const testImage = opts.testImage ?? readFileSync(TEST_IMAGE_PATH);
+  const state = new ModelState();
+  fastify.decorate("model", state);
+  fastify.decorate("appOptions", {
+    modelName: opts.modelName,
+    modelVersion: opts.modelVersion,
+    preprocess: opts.preprocess,
+    maxInputPixels: opts.maxInputPixels,
+    bodyLimitBytes: opts.bodyLimitBytes,
+    testImage,
+  });
+  fastify.addSchema(errorSchema);
+
+  // Load (or take) the classifier in the background: the app answers /healthz meanwhile.
+  const loaded = (async () => {
+    const classifier = await opts.classifier;
+    state.classifier = classifier;
+    if (opts.warmup !== false) await classifier.classify(testImage, 1);
+    state.loaded = true;
+  })();
+  loaded.catch((err: unknown) => {
+    state.failure = err instanceof Error ? err : new Error(String(err));
+    fastify.log.error({ err }, "model failed to load");
+  });
+  fastify.decorate("modelLoaded", loaded);
+
+  // ---- logging: one line per request (never bodies) ----
+  fastify.addHook("onResponse", async (request, reply) => {
+    const status = reply.statusCode;
+    const line = {
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      url: request.url,
+      statusCode: status,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    if (status >= 500) request.log.error(line, "request");
+    else if (status >= 400) request.log.warn(line, "request");
+    else request.log.info(line, "request");
+  });
+
+  // ---- the one error handler ----
+  fastify.setErrorHandler(async (err, request, reply) => {
+    const { http, internal } = toHttpError(err);
+    if (internal) request.log.error({ err }, "unhandled error");
+    else request.log.debug({ code: http.code, msg: http.message }, "client error");
+    reply.code(http.statusCode).headers(http.headers);
+    return errorBody(http);
+  });
+
+  // ---- unknown route: 404; known route, other method: 405 with Allow ----
+  const methodsByPath = new Map<string, Set<string>>();
+  fastify.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const set = methodsByPath.get(route.url) ?? new Set<string>();
+    for (const m of methods) set.add(m);
+    methodsByPath.set(route.url, set);
+  });
+  fastify.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split("?")[0] ?? "";
+    const allowed = methodsByPath.get(path);
+    const e = allowed
+      ? new HttpError(405, "method_not_allowed", `${request.method} is not allowed on ${path}`, {
+          allow: [...allowed].sort().join(", "),
+        })
+      : new HttpError(404, "not_found", `no route ${request.method} ${path}`);
+    reply.code(e.statusCode).headers(e.headers);
+    return errorBody(e);
+  });
+
+  // Only multipart and raw images are accepted: drop Fastify's JSON and text parsers, so any other
+  // Content-Type gets 415 unsupported_media_type.
+  fastify.removeAllContentTypeParsers();
+  await fastify.register(multipart, {
+    limits: {
+      fileSize: opts.bodyLimitBytes,
+      files: 1,
+      fields: 10,
+      fieldSize: 64 * 1024,
+      parts: 20,
+      headerPairs: 100,
+    },
+  });
+  // Raw image bodies: image/* and application/octet-stream, read into a Buffer (bodyLimit applies).
+  for (const type of ["application/octet-stream", /^image\/[\w.+-]+$/]) {
+    fastify.addContentTypeParser(type, { parseAs: "buffer" }, (_request, body, done) =>
+      done(null, body),
+    );
+  }
+
+  const metrics = createMetrics({
+    classifier: () => state.classifier,
+    ready: () => state.ready,
+    model: { name: opts.modelName, version: opts.modelVersion, preprocess: opts.preprocess },
+    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+    ...(opts.defaultMetrics === undefined ? {} : { defaultMetrics: opts.defaultMetrics }),
+  });
+  await fastify.register(metricsPlugin, { metrics });
+  await fastify.register(healthRoutes);
+  await fastify.register(predictRoutes);
+  await fastify.register(pageRoutes);
+};
+
+/** The application plugin; not encapsulated, so its decorators and hooks reach the root instance. */
+export const app = fp(plugin, { name: "food11-app", fastify: "5.x" });
+export default app;
+
+/** A ready-to-listen Fastify instance with the app registered (entry point and tests). */
+export async function buildApp(
+  opts: AppOptions & { logger?: FastifyServerOptions["logger"] },
+): Promise<FastifyInstance> {
+  const { logger, ...appOpts } = opts;
+  const fastify = Fastify(serverOptions({ bodyLimitBytes: opts.bodyLimitBytes, logger }));
+  await fastify.register(app, appOpts);
+  return fastify;
+}

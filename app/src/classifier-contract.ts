@@ -1,0 +1,43 @@
+// What the HTTP layer needs from the inference module (app/src/inference/classifier.ts):
+// the shared contract of common.md, plus the optional stats() the metrics read. Kept structural
+// so tests can inject a stub classifier without loading a model.
+
+export interface ClassScore {
+  label: string;
+  index: number;
+  probability: number;
+}
+
+export interface Timings {
+  decodeMs: number;
+  preprocessMs: number;
+  /** Waiting for a free engine (optional: stubs may leave it out). */
+  queueMs?: number;
+  inferenceMs: number;
+  totalMs: number;
+}
+
+export interface Prediction extends ClassScore {
+  top: ClassScore[];
+  timings: Timings;
+}
+
+export interface ClassifierStats {
+  /** Images admitted but not running yet (decoding or waiting for an engine). */
+  queueDepth?: number;
+  /** Images running on an engine right now. */
+  inFlight?: number;
+  /** Bound of the queue (QUEUE_MAX). */
+  queueMax?: number;
+  /** Number of inference workers. */
+  workers?: number;
+}
+
+export interface ClassifierLike {
+  classify(image: Buffer, topk?: number): Promise<Prediction>;
+  readonly backend: string;
+  readonly inputSize: { width: number; height: number };
+  readonly labels: readonly string[];
+  close(): Promise<void>;
+  stats?(): ClassifierStats;
+}

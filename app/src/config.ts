@@ -1,0 +1,101 @@
+// Server configuration: environment variables parsed and validated with zod, once, at start.
+// Every variable is documented in docs/server.md; defaults are chosen for `npm start` from source.
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+/** The app package root (app/): one level above src/ or dist/, where this file lives. */
+export const APP_ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** Where `npm run model:demo` writes the demo model. */
+export const DEMO_MODEL_DIR = path.join(APP_ROOT, "models", "demo");
+/** The image GET /test classifies. */
+export const TEST_IMAGE_PATH = path.join(APP_ROOT, "assets", "test.jpg");
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === "" ? undefined : s))
+  .optional();
+
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().trim().min(1).default("0.0.0.0"),
+  MODEL_DIR: optionalString,
+  MODEL_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  MODEL_NAME: optionalString,
+  MODEL_VERSION: optionalString,
+  LABELS_FILE: optionalString,
+  PREPROCESS: z.enum(["unit", "mobilenet"]).default("unit"),
+  TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm"]).default("auto"),
+  INFERENCE_THREADS: int(1, 256).optional(),
+  QUEUE_MAX: int(1, 100_000).default(64),
+  BODY_LIMIT_BYTES: int(1024).default(10 * 1024 * 1024),
+  MAX_INPUT_PIXELS: int(1).default(4096 * 4096),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(25),
+  SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(0),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Local tfjs model directory; undefined when MODEL_URL is used. */
+  modelDir: string | undefined;
+  modelUrl: string | undefined;
+  modelName: string;
+  modelVersion: string;
+  labelsFile: string | undefined;
+  preprocess: "unit" | "mobilenet";
+  backend: "auto" | "tensorflow" | "wasm";
+  threads: number;
+  queueMax: number;
+  bodyLimitBytes: number;
+  maxInputPixels: number;
+  shutdownGraceSeconds: number;
+  shutdownDelaySeconds: number;
+  logLevel: string;
+  /** True when the model is the demo one that `npm run model:demo` builds (built if absent). */
+  isDemoModel: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parse the environment (process.env by default); throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  if (e.MODEL_DIR && e.MODEL_URL) {
+    throw new ConfigError("invalid environment: set MODEL_DIR or MODEL_URL, not both");
+  }
+  const modelDir = e.MODEL_URL ? undefined : path.resolve(e.MODEL_DIR ?? DEMO_MODEL_DIR);
+  const isDemoModel = modelDir === DEMO_MODEL_DIR;
+  const source = modelDir ?? new URL(e.MODEL_URL as string).pathname.replace(/\/[^/]*$/, "");
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    modelDir,
+    modelUrl: e.MODEL_URL,
+    modelName: e.MODEL_NAME ?? (isDemoModel ? "food11-mobilenetv2-demo" : "food11-mobilenetv2"),
+    modelVersion: e.MODEL_VERSION ?? (isDemoModel ? "demo" : path.posix.basename(source) || "0"),
+    labelsFile: e.LABELS_FILE,
+    preprocess: e.PREPROCESS,
+    backend: e.TFJS_BACKEND,
+    threads: e.INFERENCE_THREADS ?? availableParallelism(),
+    queueMax: e.QUEUE_MAX,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxInputPixels: e.MAX_INPUT_PIXELS,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
+    logLevel: e.LOG_LEVEL,
+    isDemoModel,
+  };
+}

@@ -1,0 +1,100 @@
+// One error vocabulary for the HTTP layer. Every error response has the body
+//   { "statusCode": 415, "error": "Unsupported Media Type", "code": "not_an_image", "message": "..." }
+// and the one error handler (app.ts) maps whatever was thrown (our HttpError, Fastify's and
+// @fastify/multipart's errors, the inference module's typed errors) to it with toHttpError().
+import { STATUS_CODES } from "node:http";
+
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  code: string;
+  message: string;
+}
+
+export function errorBody(e: HttpError): ErrorBody {
+  return {
+    statusCode: e.statusCode,
+    error: STATUS_CODES[e.statusCode] ?? "Error",
+    code: e.code,
+    message: e.message,
+  };
+}
+
+/** Fastify's and @fastify/multipart's error codes, mapped to ours. */
+const FRAMEWORK_ERRORS: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, "body_too_large"],
+  FST_REQ_FILE_TOO_LARGE: [413, "body_too_large"],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, "unsupported_media_type"],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, "bad_content_length"],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, "empty_body"],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, "bad_request"],
+  FST_ERR_VALIDATION: [400, "invalid_request"],
+  FST_FILES_LIMIT: [400, "too_many_files"],
+  FST_PARTS_LIMIT: [413, "too_many_parts"],
+  FST_FIELDS_LIMIT: [413, "too_many_fields"],
+  FST_PROTO_VIOLATION: [400, "bad_multipart"],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [400, "bad_multipart"],
+  FST_INVALID_JSON_FIELD_ERROR: [400, "bad_multipart"],
+  FST_MP_PREMATURE_CLOSE: [400, "bad_multipart"],
+};
+
+/** The inference module's typed errors (app/src/inference/errors.ts), recognised by class name so
+ * tests can inject stubs that throw look-alikes. */
+const INFERENCE_ERRORS: Record<string, [number, string]> = {
+  QueueFullError: [503, "overloaded"],
+  ClassifierClosedError: [503, "shutting_down"],
+  EmptyImageError: [400, "empty_body"],
+  ImageDecodeError: [400, "corrupt_image"],
+  UnsupportedImageFormatError: [415, "not_an_image"],
+  ImageTooLargeError: [413, "too_many_pixels"],
+};
+
+function stringProp(o: unknown, key: string): string | undefined {
+  const v = (o as Record<string, unknown> | null)?.[key];
+  return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * Map anything thrown to an HttpError. Client mistakes become 4xx; only genuine server faults
+ * become 500 (`internal: true` tells the caller to log the original at error level).
+ */
+export function toHttpError(err: unknown): { http: HttpError; internal: boolean } {
+  if (err instanceof HttpError) return { http: err, internal: err.statusCode >= 500 };
+  const code = stringProp(err, "code");
+  const name = stringProp(err, "name");
+  const message = stringProp(err, "message") ?? String(err);
+  if (code && FRAMEWORK_ERRORS[code]) {
+    const [status, ours] = FRAMEWORK_ERRORS[code];
+    return { http: new HttpError(status, ours, message), internal: false };
+  }
+  const known = name ? INFERENCE_ERRORS[name] : undefined;
+  if (known) {
+    const [status, ours] = known;
+    const retry = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    const headers: Record<string, string> =
+      status === 503 ? { "retry-after": String(typeof retry === "number" ? retry : 1) } : {};
+    return { http: new HttpError(status, ours, message, headers), internal: false };
+  }
+  // Any other error that carries a 4xx status (Fastify's, busboy's, the inference module's).
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    const ours = (code ?? "bad_request").toLowerCase();
+    return { http: new HttpError(status, ours, message), internal: false };
+  }
+  return {
+    http: new HttpError(500, "internal_error", "internal server error"),
+    internal: true,
+  };
+}

@@ -1,0 +1,197 @@
+// Prometheus metrics (prom-client), one registry per app instance (tests build many apps).
+// Series (all documented in docs/server.md):
+//   http_requests_total{method,route,status_code}            counter
+//   http_request_duration_seconds{method,route,status_code}  histogram
+//   http_requests_in_flight                                  gauge
+//   inference_duration_seconds{stage}                        histogram (decode|preprocess|queue|inference|total)
+//   inference_queue_depth, inference_queue_max, inference_in_flight  gauges (from the classifier)
+//   model_info{name,version,preprocess,input_size,classes}  gauge = 1
+//   inference_backend_info{backend,threads}                  gauge = 1
+//   model_ready                                              gauge 0/1
+//   process_* and nodejs_*                                   prom-client default metrics
+import fp from "fastify-plugin";
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type LabelValues,
+  Registry,
+} from "prom-client";
+import type { ClassifierLike, Timings } from "../classifier-contract.js";
+
+export interface MetricsOptions {
+  /** Reads the live classifier (undefined while the model loads). */
+  classifier: () => ClassifierLike | undefined;
+  ready: () => boolean;
+  model: { name: string; version: string; preprocess: string };
+  threads?: number;
+  /** Collect prom-client's default process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+export interface Metrics {
+  registry: Registry;
+  observeRequest(labels: LabelValues<"method" | "route" | "status_code">, seconds: number): void;
+  observeInference(t: Timings): void;
+  requestStarted(): void;
+  requestEnded(): void;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 2, 5, 10];
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by method, route template and status code.",
+    labelNames: ["method", "route", "status_code"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request latency from first byte received to response sent.",
+    labelNames: ["method", "route", "status_code"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: "http_requests_in_flight",
+    help: "HTTP requests being handled right now.",
+    registers: [registry],
+  });
+  const inference = new Histogram({
+    name: "inference_duration_seconds",
+    help: "Time per image in each classifier stage: decode, preprocess, queue, inference (the model run), total.",
+    labelNames: ["stage"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "inference_queue_depth",
+    help: "Images admitted but not running yet (decoding or waiting for an inference engine).",
+    registers: [registry],
+    collect() {
+      this.set(opts.classifier()?.stats?.().queueDepth ?? 0);
+    },
+  });
+  new Gauge({
+    name: "inference_queue_max",
+    help: "Bound of the inference queue (QUEUE_MAX); past it requests get 503.",
+    registers: [registry],
+    collect() {
+      const max = opts.classifier()?.stats?.().queueMax;
+      if (max !== undefined) this.set(max);
+    },
+  });
+  new Gauge({
+    name: "inference_in_flight",
+    help: "Images running on an inference engine right now.",
+    registers: [registry],
+    collect() {
+      this.set(opts.classifier()?.stats?.().inFlight ?? 0);
+    },
+  });
+  new Gauge({
+    name: "model_ready",
+    help: "1 once the model is loaded and warmed up and the server is not draining, else 0.",
+    registers: [registry],
+    collect() {
+      this.set(opts.ready() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "model_info",
+    help: "The model served (value 1).",
+    labelNames: ["name", "version", "preprocess", "input_size", "classes"] as const,
+    registers: [registry],
+    collect() {
+      const c = opts.classifier();
+      if (!c) return;
+      this.reset();
+      this.set(
+        {
+          ...opts.model,
+          input_size: `${c.inputSize.width}x${c.inputSize.height}`,
+          classes: String(c.labels.length),
+        },
+        1,
+      );
+    },
+  });
+  new Gauge({
+    name: "inference_backend_info",
+    help: "The tfjs backend in use (tensorflow = tfjs-node, wasm) and the inference threads (value 1).",
+    labelNames: ["backend", "threads"] as const,
+    registers: [registry],
+    collect() {
+      const c = opts.classifier();
+      if (!c) return;
+      this.reset();
+      const threads = c.stats?.().workers ?? opts.threads;
+      this.set({ backend: c.backend, threads: threads === undefined ? "" : String(threads) }, 1);
+    },
+  });
+
+  return {
+    registry,
+    observeRequest(labels, seconds) {
+      requests.inc(labels);
+      latency.observe(labels, seconds);
+    },
+    observeInference(t) {
+      inference.observe({ stage: "decode" }, t.decodeMs / 1000);
+      inference.observe({ stage: "preprocess" }, t.preprocessMs / 1000);
+      if (t.queueMs !== undefined) inference.observe({ stage: "queue" }, t.queueMs / 1000);
+      inference.observe({ stage: "inference" }, t.inferenceMs / 1000);
+      inference.observe({ stage: "total" }, t.totalMs / 1000);
+    },
+    requestStarted: () => inFlight.inc(),
+    requestEnded: () => inFlight.dec(),
+  };
+}
+
+/** Registers GET /metrics and the request hooks feeding the HTTP series. */
+export const metricsPlugin = fp<{ metrics: Metrics }>(
+  async (fastify, { metrics }) => {
+    fastify.decorate("metrics", metrics);
+    fastify.addHook("onRequest", async () => metrics.requestStarted());
+    fastify.addHook("onResponse", async (request, reply) => {
+      metrics.requestEnded();
+      metrics.observeRequest(
+        {
+          method: request.method,
+          route: routeLabel(request.routeOptions.url),
+          status_code: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      );
+    });
+    fastify.get(
+      "/metrics",
+      {
+        schema: {
+          response: { 200: { type: "string" } },
+        },
+      },
+      async (_request, reply) => {
+        reply.type(metrics.registry.contentType);
+        return metrics.registry.metrics();
+      },
+    );
+  },
+  { name: "metrics" },
+);
+
+/** The route template for a matched route; "unmatched" otherwise (keeps label cardinality bounded). */
+export function routeLabel(template: string | undefined): string {
+  return template && template !== "*" && template !== "/*" ? template : "unmatched";
+}

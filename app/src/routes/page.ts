@@ -1,0 +1,66 @@
+// GET /: a small upload page, like the original Flask app's: a form posting field `file` to
+// /predict. Without JavaScript the browser shows the JSON answer; with it, the page shows the
+// top classes under the form.
+import type { FastifyPluginAsync } from "fastify";
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Food-11 classifier</title>
+<style>
+  body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  form { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
+  img { max-width: 100%; max-height: 16rem; margin-top: 1rem; }
+  table { border-collapse: collapse; margin-top: 1rem; }
+  td, th { padding: .2rem .8rem; text-align: left; border-bottom: 1px solid #ddd; }
+  .error { color: #a00; }
+  small { color: #666; }
+</style>
+</head>
+<body>
+<h1>Food-11 classifier</h1>
+<p>Upload a photo of food (JPEG, PNG or WebP). The model names one of 11 classes:
+Bread, Dairy product, Dessert, Egg, Fried food, Meat, Noodles/Pasta, Rice, Seafood, Soup, Vegetable/Fruit.</p>
+<form id="form" action="/predict" method="post" enctype="multipart/form-data">
+  <input type="file" name="file" accept="image/jpeg,image/png,image/webp" required>
+  <button type="submit">Classify</button>
+</form>
+<div id="result" aria-live="polite"></div>
+<p><small>API: <code>POST /predict</code> (field <code>file</code> or a raw image body, <code>?topk=1..11</code>),
+<code>GET /test</code>, <code>GET /healthz</code>, <code>GET /readyz</code>, <code>GET /metrics</code>.</small></p>
+<script>
+const form = document.getElementById("form");
+const result = document.getElementById("result");
+function esc(s) { return String(s).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";"); }
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = form.elements.file.files[0];
+  if (!file) return;
+  result.textContent = "Classifying...";
+  try {
+    const res = await fetch("/predict?topk=5", { method: "POST", body: new FormData(form) });
+    const body = await res.json();
+    if (!res.ok) { result.innerHTML = '<p class="error">' + esc(res.status + " " + body.code + ": " + body.message) + "</p>"; return; }
+    const rows = body.top.map((t) => "<tr><td>" + esc(t.label) + "</td><td>" + (100 * t.probability).toFixed(1) + " %</td></tr>").join("");
+    result.innerHTML = "<h2>" + esc(body.label) + " (" + (100 * body.probability).toFixed(1) + " %)</h2>" +
+      '<img alt="uploaded image" src="' + URL.createObjectURL(file) + '">' +
+      "<table><tr><th>class</th><th>probability</th></tr>" + rows + "</table>" +
+      "<p><small>model " + esc(body.model.name + " " + body.model.version) + " on " + esc(body.model.backend) +
+      ", " + body.timings.totalMs.toFixed(0) + " ms</small></p>";
+  } catch (err) {
+    result.innerHTML = '<p class="error">' + esc(err) + "</p>";
+  }
+});
+</script>
+</body>
+</html>
+`;
+
+export const pageRoutes: FastifyPluginAsync = async (fastify) => {
+  fastify.get("/", {}, async (_request, reply) => {
+    reply.type("text/html; charset=utf-8");
+    return PAGE;
+  });
+};

@@ -1,0 +1,128 @@
+// Entry point: parse the environment, start listening at once (so /healthz answers while the
+// model loads), load the model (building the demo model first if it is the default and absent),
+// turn ready after a warm-up inference, and drain on SIGTERM/SIGINT:
+//   /readyz -> 503 at once, keep serving SHUTDOWN_DELAY_SECONDS (default 0) so endpoints update,
+//   stop accepting, let in-flight requests finish, close the workers, exit 0 -- or exit 1 if
+//   that takes longer than SHUTDOWN_GRACE_SECONDS.
+import { buildApp } from "./app.js";
+import { ConfigError, loadConfig, type ServerConfig } from "./config.js";
+import { createClassifier } from "./inference/classifier.js";
+import { ensureDemoModel } from "./inference/demo-model.js";
+
+let config: ServerConfig;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const app = await buildApp({
+  logger: {
+    level: config.logLevel,
+    // Never log request bodies (images) or credentials; Fastify logs no bodies by default.
+    redact: ["req.headers.authorization", "req.headers.cookie"],
+  },
+  classifier: loadClassifier(config),
+  modelName: config.modelName,
+  modelVersion: config.modelVersion,
+  preprocess: config.preprocess,
+  threads: config.threads,
+  maxInputPixels: config.maxInputPixels,
+  bodyLimitBytes: config.bodyLimitBytes,
+});
+const log = app.log;
+
+async function loadClassifier(c: ServerConfig) {
+  if (c.isDemoModel && c.modelDir) {
+    const t0 = performance.now();
+    const demo = await ensureDemoModel(c.modelDir);
+    log.info(
+      { modelDir: demo.dir, built: demo.built, ms: Math.round(performance.now() - t0) },
+      demo.built ? "demo model built" : "demo model present",
+    );
+  }
+  return createClassifier({
+    ...(c.modelUrl ? { modelUrl: c.modelUrl } : { modelDir: c.modelDir }),
+    preprocess: c.preprocess,
+    backend: c.backend,
+    threads: c.threads,
+    queueMax: c.queueMax,
+    maxInputPixels: c.maxInputPixels,
+    ...(c.labelsFile ? { labelsFile: c.labelsFile } : {}),
+  });
+}
+
+let shuttingDown = false;
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) {
+    log.warn({ signal }, "second signal while draining: exiting now");
+    process.exit(1);
+  }
+  shuttingDown = true;
+  app.model.draining = true;
+  log.info(
+    {
+      signal,
+      graceSeconds: config.shutdownGraceSeconds,
+      delaySeconds: config.shutdownDelaySeconds,
+    },
+    "draining: readiness is now false",
+  );
+  const force = setTimeout(() => {
+    log.error(
+      { graceSeconds: config.shutdownGraceSeconds },
+      "grace period over: exiting with requests unfinished",
+    );
+    process.exit(1);
+  }, config.shutdownGraceSeconds * 1000);
+  force.unref();
+  try {
+    if (config.shutdownDelaySeconds > 0) {
+      await new Promise((r) => setTimeout(r, config.shutdownDelaySeconds * 1000));
+    }
+    await app.close(); // stops accepting; resolves when in-flight requests have been answered
+    await app.model.classifier?.close();
+    log.info("drained: bye");
+    clearTimeout(force);
+    process.exit(0);
+  } catch (err) {
+    log.error({ err }, "error while draining");
+    process.exit(1);
+  }
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (err) {
+  log.fatal({ err }, "cannot listen");
+  process.exit(1);
+}
+
+try {
+  await app.modelLoaded;
+  const c = app.model.classifier;
+  log.info(
+    {
+      model: config.modelUrl ?? config.modelDir,
+      name: config.modelName,
+      version: config.modelVersion,
+      backend: c?.backend,
+      inputSize: c?.inputSize,
+      classes: c?.labels.length,
+      preprocess: config.preprocess,
+      threads: config.threads,
+      queueMax: config.queueMax,
+    },
+    "model loaded and warmed up: ready",
+  );
+} catch (err) {
+  log.fatal({ err }, "model failed to load: exiting");
+  await app.close().catch(() => {});
+  process.exit(1);
+}
