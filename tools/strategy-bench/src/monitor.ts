@@ -1,0 +1,351 @@
+import { appendFile, readdir, readFile, readlink, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { stringify } from "csv-stringify/sync";
+import { cpuCores, memoryKB, sumQuantities } from "./quantity.js";
+
+/** The original recipe's columns, one row every interval, summed over the app's pods. */
+export const MONITOR_COLUMNS = [
+  "time",
+  "replicas",
+  "cpu_requested",
+  "mem_requested_kb",
+  "cpu_limit",
+  "mem_limit_kb",
+  "cpu_used",
+  "mem_used_kb",
+] as const;
+
+export interface MonitorRow {
+  time: string;
+  replicas: number;
+  cpuRequested: number;
+  memRequestedKB: number;
+  cpuLimit: number;
+  memLimitKB: number;
+  /** NaN when usage could not be read (no metrics API). */
+  cpuUsed: number;
+  memUsedKB: number;
+}
+
+export type Sampler = () => Promise<MonitorRow>;
+
+function cell(n: number, digits: number): string {
+  return Number.isFinite(n) ? String(Number(n.toFixed(digits))) : "";
+}
+
+export function monitorCsvLines(rows: MonitorRow[], header: boolean): string {
+  return stringify(
+    rows.map((r) => [
+      r.time,
+      r.replicas,
+      cell(r.cpuRequested, 3),
+      cell(r.memRequestedKB, 2),
+      cell(r.cpuLimit, 3),
+      cell(r.memLimitKB, 2),
+      cell(r.cpuUsed, 6),
+      cell(r.memUsedKB, 2),
+    ]),
+    { header, columns: [...MONITOR_COLUMNS] },
+  );
+}
+
+// ---------------------------------------------------------------- Kubernetes
+
+/** The parts of a v1 Pod the monitor reads. */
+export interface PodLike {
+  metadata?: { name?: string; deletionTimestamp?: unknown };
+  status?: { phase?: string };
+  spec?: {
+    containers: {
+      resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+    }[];
+  };
+}
+
+/** The parts of a metrics.k8s.io/v1beta1 PodMetrics the monitor reads. */
+export interface PodMetricLike {
+  metadata: { name: string };
+  containers: { usage: { cpu: string; memory: string } }[];
+}
+
+/**
+ * One row from a pod list and the namespace's pod metrics: replicas are the pods that are Pending
+ * or Running; requests and limits are summed over their containers; usage over the same pods.
+ */
+export function summarizePods(
+  time: string,
+  pods: PodLike[],
+  metrics: PodMetricLike[] | undefined,
+): MonitorRow {
+  const live = pods.filter(
+    (p) => (p.status?.phase === "Running" || p.status?.phase === "Pending") && p.metadata?.name,
+  );
+  const containers = live.flatMap((p) => p.spec?.containers ?? []);
+  const req = (k: string) => containers.map((c) => c.resources?.requests?.[k]);
+  const lim = (k: string) => containers.map((c) => c.resources?.limits?.[k]);
+  const names = new Set(live.map((p) => p.metadata?.name));
+  const used = metrics
+    ?.filter((m) => names.has(m.metadata.name))
+    .flatMap((m) => m.containers.map((c) => c.usage));
+  return {
+    time,
+    replicas: live.length,
+    cpuRequested: sumQuantities(req("cpu"), cpuCores),
+    memRequestedKB: sumQuantities(req("memory"), memoryKB),
+    cpuLimit: sumQuantities(lim("cpu"), cpuCores),
+    memLimitKB: sumQuantities(lim("memory"), memoryKB),
+    cpuUsed: used
+      ? sumQuantities(
+          used.map((u) => u.cpu),
+          cpuCores,
+        )
+      : Number.NaN,
+    memUsedKB: used
+      ? sumQuantities(
+          used.map((u) => u.memory),
+          memoryKB,
+        )
+      : Number.NaN,
+  };
+}
+
+export interface KubernetesTarget {
+  namespace: string;
+  labelSelector: string;
+  /** A kubeconfig file; default: as kubectl finds it (KUBECONFIG, ~/.kube/config, in-cluster). */
+  kubeconfig?: string;
+  context?: string;
+  onWarning?: (message: string) => void;
+}
+
+export async function kubernetesSampler(t: KubernetesTarget): Promise<Sampler> {
+  const k8s = await import("@kubernetes/client-node");
+  const kc = new k8s.KubeConfig();
+  if (t.kubeconfig) kc.loadFromFile(t.kubeconfig);
+  else kc.loadFromDefault();
+  if (t.context) kc.setCurrentContext(t.context);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const metricsApi = new k8s.Metrics(kc);
+  let warned = false;
+  return async () => {
+    const time = new Date().toISOString();
+    const pods = await core.listNamespacedPod({
+      namespace: t.namespace,
+      labelSelector: t.labelSelector,
+    });
+    let metrics: PodMetricLike[] | undefined;
+    try {
+      metrics = (await metricsApi.getPodMetrics(t.namespace)).items;
+    } catch (err) {
+      if (!warned) {
+        warned = true;
+        t.onWarning?.(
+          `metrics.k8s.io unavailable (${(err as Error).message}); usage columns left empty`,
+        );
+      }
+    }
+    return summarizePods(time, pods.items as PodLike[], metrics);
+  };
+}
+
+// ---------------------------------------------------------------- local process
+
+/** Requests and limits for a local run: those of one replica of the stack being imitated. */
+export interface LocalBudget {
+  cpuRequested: number;
+  memRequestedKB: number;
+  cpuLimit: number;
+  memLimitKB: number;
+}
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** utime + stime, clock ticks. */
+  ticks: number;
+}
+
+async function readProcStat(pid: number): Promise<ProcStat | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, "utf8");
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    // rest[0] is field 3 (state); ppid is field 4, utime 14, stime 15.
+    return { pid, ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function readRssKB(pid: number): Promise<number> {
+  try {
+    const text = await readFile(`/proc/${pid}/status`, "utf8");
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+    return m?.[1] ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The process and all its descendants (a server started through npm runs as a child of it). */
+export async function processTree(root: number): Promise<ProcStat[]> {
+  const entries = await readdir("/proc");
+  const stats = (
+    await Promise.all(entries.filter((e) => /^\d+$/.test(e)).map((e) => readProcStat(Number(e))))
+  ).filter((s): s is ProcStat => s !== undefined);
+  const children = new Map<number, ProcStat[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const self = stats.find((s) => s.pid === root);
+  if (!self) return [];
+  const out: ProcStat[] = [];
+  const queue = [self];
+  while (queue.length > 0) {
+    const s = queue.shift() as ProcStat;
+    out.push(s);
+    queue.push(...(children.get(s.pid) ?? []));
+  }
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Clock ticks per second for /proc times (USER_HZ); 100 on Linux. */
+export const CLOCK_TICKS = 100;
+
+/**
+ * Sample a local server process tree like one pod: replicas 1 while it lives (0 after), requests
+ * and limits from the stack, CPU used = CPU seconds consumed since the last sample / wall seconds,
+ * memory used = summed RSS (KB).
+ */
+export function localSampler(
+  pid: number,
+  budget: LocalBudget,
+  now: () => number = Date.now,
+): Sampler {
+  let last: { at: number; ticks: Map<number, number> } | undefined;
+  return async () => {
+    const at = now();
+    const tree = await processTree(pid);
+    const ticks = new Map(tree.map((s) => [s.pid, s.ticks]));
+    let cpuUsed = Number.NaN;
+    if (last && at > last.at) {
+      let delta = 0;
+      for (const [p, t] of ticks) delta += t - (last.ticks.get(p) ?? 0);
+      cpuUsed = Math.max(0, delta / CLOCK_TICKS / ((at - last.at) / 1000));
+    }
+    last = { at, ticks };
+    const rss = (await Promise.all(tree.map((s) => readRssKB(s.pid)))).reduce((a, b) => a + b, 0);
+    const up = tree.length > 0 ? 1 : 0;
+    return {
+      time: new Date(at).toISOString(),
+      replicas: up,
+      cpuRequested: budget.cpuRequested * up,
+      memRequestedKB: budget.memRequestedKB * up,
+      cpuLimit: budget.cpuLimit * up,
+      memLimitKB: budget.memLimitKB * up,
+      cpuUsed: up ? cpuUsed : 0,
+      memUsedKB: rss,
+    };
+  };
+}
+
+/** The pid of the process listening on a local TCP port (from /proc/net/tcp{,6} and fds). */
+export async function pidListeningOn(port: number): Promise<number | undefined> {
+  const inodes = new Set<string>();
+  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = await readFile(f, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      if (!local || cols[3] !== "0A") continue; // 0A = LISTEN
+      if (Number.parseInt(local.split(":")[1] ?? "", 16) === port && cols[9]) inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const e of await readdir("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    let fds: string[] = [];
+    try {
+      fds = await readdir(`/proc/${e}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const link = await readlink(`/proc/${e}/fd/${fd}`);
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m?.[1] && inodes.has(m[1])) return Number(e);
+      } catch {
+        // fd closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- loop
+
+export interface MonitorOptions {
+  sample: Sampler;
+  intervalSeconds: number;
+  /** Stop after this long; default: until another condition stops it. */
+  durationSeconds?: number;
+  /** Stop when this process is gone. */
+  untilPid?: number;
+  /** Stop after this many samples (failed ones included). */
+  maxSamples?: number;
+  /** CSV written row by row (so an interrupted run keeps its rows). */
+  out?: string;
+  signal?: AbortSignal;
+  onRow?: (row: MonitorRow) => void;
+  onError?: (err: Error) => void;
+}
+
+/** Sample every interval until duration, pid exit, sample count or signal; never forever. */
+export async function runMonitor(opts: MonitorOptions): Promise<MonitorRow[]> {
+  if (opts.durationSeconds === undefined && opts.untilPid === undefined && !opts.maxSamples) {
+    if (!opts.signal) throw new Error("monitor needs --duration, --until-pid or a sample limit");
+  }
+  const rows: MonitorRow[] = [];
+  if (opts.out) await writeFile(opts.out, monitorCsvLines([], true));
+  const start = Date.now();
+  const end = opts.durationSeconds === undefined ? Infinity : start + opts.durationSeconds * 1000;
+  let next = start;
+  let attempts = 0;
+  while (!opts.signal?.aborted) {
+    if (opts.untilPid !== undefined && !isAlive(opts.untilPid)) break;
+    try {
+      const row = await opts.sample();
+      rows.push(row);
+      if (opts.out) await appendFile(opts.out, monitorCsvLines([row], false));
+      opts.onRow?.(row);
+    } catch (err) {
+      opts.onError?.(err as Error);
+    }
+    attempts++;
+    if (opts.maxSamples && attempts >= opts.maxSamples) break;
+    next += opts.intervalSeconds * 1000;
+    if (next > end) break;
+    const wait = next - Date.now();
+    if (wait > 0) {
+      try {
+        await sleep(wait, undefined, opts.signal ? { signal: opts.signal } : undefined);
+      } catch {
+        break;
+      }
+    }
+  }
+  return rows;
+}
