@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Build the end-to-end toolchain from Go modules, once, into a cache outside the tree:
+#   pulumi CLI, pulumi-resource-kubernetes, etcd, kube-apiserver, kube-controller-manager,
+#   kube-scheduler, kwok, kwokctl.
+# Idempotent: every piece is keyed by its versions; a present binary is not rebuilt.
+# Usage: scripts/e2e/build.sh [piece...]   (pieces: pulumi provider kube kubectl etcd kwok; default all)
+# Env:   FOOD11_E2E_CACHE (default $HOME/.cache/food11-e2e), FOOD11_E2E_NICE (default 19)
+# Exit:  0 built/cached, 1 a build step failed (named on stderr), 3 no Go toolchain.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.sh
+. "$HERE/versions.sh"
+
+CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+NICE="${FOOD11_E2E_NICE:-19}"
+BIN="$CACHE/bin"
+SRC="$CACHE/src"
+LOGS="$CACHE/logs"
+mkdir -p "$BIN" "$SRC" "$LOGS"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "e2e build: no Go toolchain on PATH (need Go >= 1.26); install Go or skip the e2e suite" >&2
+  exit 3
+fi
+
+export CGO_ENABLED=0
+export GOFLAGS="-trimpath -mod=mod -buildvcs=false"
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
+
+STEP=""
+fail() {
+  echo "e2e build: step '$STEP' failed: $*" >&2
+  exit 1
+}
+trap 'rc=$?; if [ $rc -ne 0 ] && [ $rc -ne 3 ] && [ -n "$STEP" ]; then echo "e2e build: step $STEP failed (exit $rc); log: $LOGS/$STEP.log" >&2; fi' EXIT
+
+now() { date +%s; }
+
+# gomod_json MODULE@VERSION -> prints the go.mod path of that module version (downloading it).
+gomod_path() {
+  local j
+  j="$(go mod download -json "$1")" || fail "go mod download $1"
+  printf '%s\n' "$j" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p'
+}
+moddir() {
+  local j
+  j="$(go mod download -json "$1")" || fail "go mod download $1"
+  printf '%s\n' "$j" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
+}
+
+# make_wrapper DIR MODULE VERSION MAPFN
+# Writes DIR/go.mod: requires MODULE@VERSION, repeats its non-local replace lines, and turns each
+# local replace (=> ./x or ../x) of a module into a versioned replace chosen by MAPFN (a shell
+# function printing the version for a module path, or nothing to drop the line).
+make_wrapper() {
+  local dir="$1" mod="$2" ver="$3" mapfn="$4" gm gover
+  gm="$(gomod_path "$mod@$ver")"
+  [ -s "$gm" ] || fail "no go.mod for $mod@$ver"
+  mkdir -p "$dir"
+  gover="$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gm")"
+  {
+    echo "module food11.local/e2e/$(basename "$dir")"
+    echo
+    echo "go ${gover:-1.24.0}"
+    grep -E '^godebug ' "$gm" || true
+    echo
+    echo "require $mod $ver"
+    echo
+    # replace lines, single-line or in blocks, normalised to "replace A => B [V]"
+    awk '
+      /^replace \($/ { inblock = 1; next }
+      inblock && /^\)$/ { inblock = 0; next }
+      inblock { sub(/^[ \t]+/, ""); if ($0 != "" && $0 !~ /^\/\//) print "R " $0; next }
+      /^replace / { sub(/^replace /, ""); print "R " $0 }
+    ' "$gm" | while read -r _ lhs arrow rhs rver; do
+      [ "$arrow" = "=>" ] || continue
+      case "$rhs" in
+        ./* | ../*)
+          local lpath="${lhs%% *}" v
+          v="$($mapfn "$lpath")"
+          if [ -n "$v" ]; then echo "replace $lpath => $lpath $v"; fi
+          ;;
+        *) echo "replace $lhs => $rhs ${rver:-}" ;;
+      esac
+    done
+  } >"$dir/go.mod"
+}
+
+# build_pkgs DIR OUTDIR LDFLAGS VERSION PKG...
+# go get each main package at VERSION (its module's version: a bare go get would upgrade it), then
+# build it by import path.
+build_pkgs() {
+  local dir="$1" out="$2" ldflags="$3" ver="$4" tags=""
+  shift 4
+  (
+    cd "$dir"
+    for p in "$@"; do
+      nice -n "$NICE" go get "$p@$ver" || exit 1
+    done
+    for p in "$@"; do
+      nice -n "$NICE" go build -tags "$tags" -ldflags "$ldflags" -o "$out/" "$p" || exit 1
+    done
+  )
+}
+
+timed() {
+  # timed NAME FN : runs FN unless its stamp exists; logs to $LOGS/NAME.log; records seconds
+  local name="$1" fn="$2" stamp="$CACHE/stamps/$1.$3" t0 t1
+  mkdir -p "$CACHE/stamps"
+  if [ -f "$stamp" ]; then
+    echo "e2e build: $name cached ($(cat "$stamp")s cold)"
+    return 0
+  fi
+  STEP="$name"
+  t0="$(now)"
+  echo "e2e build: $name ... (log $LOGS/$name.log)"
+  local rc=0
+  set +e
+  (set -e; "$fn") >"$LOGS/$name.log" 2>&1
+  rc=$?
+  set -e
+  if [ "$rc" -ne 0 ]; then
+    tail -n 30 "$LOGS/$name.log" >&2
+    fail "exit $rc, see $LOGS/$name.log"
+  fi
+  t1="$(now)"
+  echo "$((t1 - t0))" >"$stamp"
+  echo "e2e build: $name done in $((t1 - t0))s"
+  STEP=""
+}
+
+# ---------------------------------------------------------------- pulumi CLI
+map_pulumi() { case "$1" in github.com/pulumi/pulumi/sdk/v3) echo "$PULUMI_VERSION" ;; esac; }
+build_pulumi() {
+  local d="$SRC/pulumi-$PULUMI_VERSION" out="$CACHE/pulumi-$PULUMI_VERSION/bin"
+  mkdir -p "$out"
+  make_wrapper "$d" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION" map_pulumi
+  (cd "$d" && go mod edit -require "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")
+  build_pkgs "$d" "$out" "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" "$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  ln -sf "$out/pulumi" "$BIN/pulumi"
+}
+
+# ---------------------------------------------------------------- Kubernetes provider
+map_provider() { case "$1" in github.com/pulumi/pulumi-kubernetes/sdk/v4) echo "$K8S_SDK_MODULE_VERSION" ;; esac; }
+build_provider() {
+  local d="$SRC/provider-$K8S_PROVIDER_MODULE_VERSION" out="$CACHE/provider-$K8S_PROVIDER_PLUGIN_VERSION/bin" mdir gen
+  mkdir -p "$out"
+  make_wrapper "$d" github.com/pulumi/pulumi-kubernetes/provider/v4 "$K8S_PROVIDER_MODULE_VERSION" map_provider
+  mdir="$(moddir "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION")"
+  # main.go embeds schema-embed.json and terraform-mapping-embed.json, which the module zip lacks:
+  # copy the command's sources and run its own generate.go (VERSION stamps the schema).
+  gen="$d/cmd/pulumi-resource-kubernetes"
+  rm -rf "$gen" && mkdir -p "$gen"
+  cp "$mdir"/cmd/pulumi-resource-kubernetes/* "$gen/"
+  chmod -R u+w "$gen"
+  (cd "$d" && nice -n "$NICE" go get "github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider@$K8S_PROVIDER_MODULE_VERSION") || exit 1
+  (cd "$gen" && VERSION="$K8S_PROVIDER_PLUGIN_VERSION" nice -n "$NICE" go run ./generate.go) || exit 1
+  [ -s "$gen/schema-embed.json" ] || { echo "schema-embed.json not generated"; exit 1; }
+  (cd "$d" && nice -n "$NICE" go build \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_PLUGIN_VERSION" \
+    -o "$out/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes) || exit 1
+  ln -sf "$out/pulumi-resource-kubernetes" "$BIN/pulumi-resource-kubernetes"
+}
+
+# ---------------------------------------------------------------- etcd
+map_etcd() {
+  case "$1" in
+    go.etcd.io/etcd/client/v2) echo "v2.305.${ETCD_VERSION##*.}" ;;
+    go.etcd.io/etcd/*) echo "$ETCD_VERSION" ;;
+  esac
+}
+build_etcd() {
+  local d="$SRC/etcd-$ETCD_VERSION" out="$CACHE/etcd-$ETCD_VERSION/bin"
+  mkdir -p "$out"
+  make_wrapper "$d" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" map_etcd
+  build_pkgs "$d" "$out" "-s -w" "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+  mv -f "$out/v3" "$out/etcd" 2>/dev/null || true
+  [ -x "$out/etcd" ] || { echo "etcd binary missing"; exit 1; }
+  ln -sf "$out/etcd" "$BIN/etcd"
+}
+
+# ---------------------------------------------------------------- Kubernetes control plane
+# Version stamps: kwokctl reads the component versions from the binaries.
+kube_ldflags() {
+  local minor ld="-s -w" p
+  minor="$(echo "$KUBE_VERSION" | cut -d. -f2)"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    ld="$ld -X $p.gitCommit=0000000000000000000000000000000000000000 -X $p.gitTreeState=clean"
+    ld="$ld -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  printf '%s' "$ld"
+}
+map_kube() { case "$1" in k8s.io/*) echo "v0.${KUBE_VERSION#v1.}" ;; esac; }
+build_kube() {
+  local d="$SRC/kube-$KUBE_VERSION" out="$CACHE/kube-$KUBE_VERSION/bin" ld
+  mkdir -p "$out"
+  make_wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" map_kube
+  ld="$(kube_ldflags)"
+  build_pkgs "$d" "$out" "$ld" "$KUBE_VERSION" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do ln -sf "$out/$b" "$BIN/$b"; done
+}
+# kubectl: kwokctl calls it (found on PATH) to wait for the apiserver and to manage nodes.
+build_kubectl() {
+  local d="$SRC/kube-$KUBE_VERSION" out="$CACHE/kube-$KUBE_VERSION/bin"
+  [ -f "$d/go.mod" ] || make_wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" map_kube
+  build_pkgs "$d" "$out" "$(kube_ldflags)" "$KUBE_VERSION" k8s.io/kubernetes/cmd/kubectl
+  ln -sf "$out/kubectl" "$BIN/kubectl"
+}
+
+# ---------------------------------------------------------------- kwok
+map_none() { :; }
+build_kwok() {
+  local d="$SRC/kwok-$KWOK_VERSION" out="$CACHE/kwok-$KWOK_VERSION/bin"
+  mkdir -p "$out"
+  make_wrapper "$d" sigs.k8s.io/kwok "$KWOK_VERSION" map_none
+  build_pkgs "$d" "$out" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}" "$KWOK_VERSION" \
+    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+  for b in kwok kwokctl; do ln -sf "$out/$b" "$BIN/$b"; done
+}
+
+pieces=("$@")
+[ ${#pieces[@]} -eq 0 ] && pieces=(pulumi provider kube kubectl etcd kwok)
+echo "e2e build: cache $CACHE; $(go version); load: $(uptime | sed 's/.*load average/load average/')"
+for p in "${pieces[@]}"; do
+  case "$p" in
+    pulumi) timed pulumi build_pulumi "$PULUMI_VERSION" ;;
+    provider) timed provider build_provider "$K8S_PROVIDER_MODULE_VERSION-$K8S_PROVIDER_PLUGIN_VERSION" ;;
+    etcd) timed etcd build_etcd "$ETCD_VERSION" ;;
+    kube) timed kube build_kube "$KUBE_VERSION" ;;
+    kubectl) timed kubectl build_kubectl "$KUBE_VERSION" ;;
+    kwok) timed kwok build_kwok "$KWOK_VERSION-$KUBE_VERSION" ;;
+    *) STEP="args"; fail "unknown piece '$p' (pulumi provider kube kubectl etcd kwok)" ;;
+  esac
+done
+echo "e2e build: all pieces ready in $BIN"

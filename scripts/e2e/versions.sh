@@ -1,0 +1,16 @@
+# Versions of the e2e toolchain (sourced by build.sh, cluster.sh, run.sh).
+# Pulumi CLI: @pulumi/pulumi is 3.270.0, but the Go module proxy reachable here does not serve
+# github.com/pulumi/pulumi/pkg/v3@v3.270.0; v3.274.1 is the closest version it serves (a newer CLI
+# runs older SDKs).
+PULUMI_VERSION="${PULUMI_VERSION:-v3.274.1}"
+# Kubernetes provider: the proxy serves exactly one version of
+# github.com/pulumi/pulumi-kubernetes/provider/v4 (a pseudo-version of 2026-01-15). It is built and
+# installed as plugin v4.34.2, the version @pulumi/kubernetes 4.34.2 asks the engine for.
+K8S_PROVIDER_MODULE_VERSION="${K8S_PROVIDER_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}"
+K8S_PROVIDER_PLUGIN_VERSION="${K8S_PROVIDER_PLUGIN_VERSION:-4.34.2}"
+# The provider's go.mod replaces sdk/v4 with ../sdk; this served release stands in its place.
+K8S_SDK_MODULE_VERSION="${K8S_SDK_MODULE_VERSION:-v4.24.0}"
+# Control plane: kwok v0.8.0 defaults to Kubernetes 1.36.1.
+KUBE_VERSION="${KUBE_VERSION:-v1.36.1}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
