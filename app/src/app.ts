@@ -119,7 +119,8 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       statusCode: status,
       ms: Math.round(reply.elapsedTime * 100) / 100,
     };
-    if (status >= 500) request.log.error(line, "request");
+    // 503 (loading, draining, queue full) is the server protecting itself, not a fault.
+    if (status >= 500 && status !== 503) request.log.error(line, "request");
     else if (status >= 400) request.log.warn(line, "request");
     else request.log.info(line, "request");
   });
@@ -167,7 +168,7 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     },
   });
   // Raw image bodies: image/* and application/octet-stream, read into a Buffer (bodyLimit applies).
-  for (const type of ["application/octet-stream", /^image\/[\w.+-]+$/]) {
+  for (const type of ["application/octet-stream", /^image\/.+$/]) {
     fastify.addContentTypeParser(type, { parseAs: "buffer" }, (_request, body, done) =>
       done(null, body),
     );
