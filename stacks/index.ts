@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { SERVER_PORT } from "../components/defaults";
 import { runtimeBudgetEnv } from "../components/runtimeEnv";
 import type { StackSettings } from "./settings";
 import { parseStackConfig } from "./settings";
@@ -84,9 +85,6 @@ export function readStackConfig(stack: string, file?: string): Record<string, un
 export function readStackFile(stack: string, file?: string): StackSettings {
   return parseStackConfig(stack, readStackConfig(stack, file));
 }
-
-/** The server's port, as the app and its probes know it. */
-export const SERVER_PORT = 8080;
 
 /**
  * The container environment for a stack, in a stable order: the listen address, the model,

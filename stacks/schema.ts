@@ -11,6 +11,7 @@
  * Pure: no Pulumi runtime, so tools and tests can parse a stack file directly.
  */
 import { z } from "zod";
+import { DEFAULTS as D } from "../components/defaults";
 import { cpuMillicores, isQuantity, memoryBytes } from "../components/quantity";
 
 /** The Pulumi project name, hence the config namespace (`food11:<key>`). */
@@ -131,25 +132,25 @@ export const configShape = {
   ),
   imageTag: text(
     "imageTag",
-    "latest",
+    D.image.tag,
     "Tag pushed with the built image; the Deployment still pins the pushed digest.",
-    "0.1.0",
+    "0.2.0",
   ),
   imageContext: text(
     "imageContext",
-    "app",
+    D.image.context,
     "Docker build context, relative to the project root.",
     "app",
   ),
   imageDockerfile: text(
     "imageDockerfile",
-    "app/Dockerfile",
+    D.image.dockerfile,
     "Dockerfile, relative to the project root.",
     "app/Dockerfile",
   ),
   imagePlatform: text(
     "imagePlatform",
-    "linux/amd64",
+    D.image.platform,
     "Target platform of the image build.",
     "linux/amd64",
   ),
@@ -199,7 +200,7 @@ export const configShape = {
   ),
   shutdownGraceSeconds: integer(
     "shutdownGraceSeconds",
-    20,
+    D.shutdownGraceSeconds,
     1,
     600,
     "SHUTDOWN_GRACE_SECONDS: how long the server drains after SIGTERM; terminationGracePeriodSeconds is this plus 5.",
@@ -207,43 +208,48 @@ export const configShape = {
   // Resources (the strategy knobs).
   cpuRequest: quantity(
     "cpuRequest",
-    "1",
+    D.resources.requests.cpu,
     "cpu",
     "requests.cpu of the container; the HPA's utilization is measured against it.",
   ),
   cpuLimit: quantity(
     "cpuLimit",
-    "2",
+    D.resources.limits.cpu,
     "cpu",
     "limits.cpu of the container; INFERENCE_THREADS = ceil(limits.cpu).",
   ),
-  memoryRequest: quantity("memoryRequest", "2Gi", "memory", "requests.memory of the container."),
+  memoryRequest: quantity(
+    "memoryRequest",
+    D.resources.requests.memory,
+    "memory",
+    "requests.memory of the container.",
+  ),
   memoryLimit: quantity(
     "memoryLimit",
-    "4Gi",
+    D.resources.limits.memory,
     "memory",
     "limits.memory of the container; the Node heap is half of it (NODE_OPTIONS=--max-old-space-size).",
   ),
   // Autoscaling.
   targetCpuUtilization: integer(
     "targetCpuUtilization",
-    40,
+    D.autoscaling.targetCpuUtilization,
     1,
     100,
     "HPA target average CPU utilization, percent of requests.cpu.",
   ),
-  minReplicas: integer("minReplicas", 1, 1, 1000, "HPA minReplicas."),
-  maxReplicas: integer("maxReplicas", 5, 1, 1000, "HPA maxReplicas."),
+  minReplicas: integer("minReplicas", D.autoscaling.minReplicas, 1, 1000, "HPA minReplicas."),
+  maxReplicas: integer("maxReplicas", D.autoscaling.maxReplicas, 1, 1000, "HPA maxReplicas."),
   scaleUpStabilizationSeconds: integer(
     "scaleUpStabilizationSeconds",
-    0,
+    D.autoscaling.scaleUpStabilizationSeconds,
     0,
     3600,
     "HPA behavior.scaleUp.stabilizationWindowSeconds (Kubernetes default 0).",
   ),
   scaleDownStabilizationSeconds: integer(
     "scaleDownStabilizationSeconds",
-    300,
+    D.autoscaling.scaleDownStabilizationSeconds,
     0,
     3600,
     "HPA behavior.scaleDown.stabilizationWindowSeconds (Kubernetes default 300).",
@@ -251,62 +257,67 @@ export const configShape = {
   // Probes.
   readinessSuccessThreshold: integer(
     "readinessSuccessThreshold",
-    3,
+    D.probes.readiness.successThreshold,
     1,
     100,
     "Readiness probe successThreshold: consecutive /readyz successes before a pod gets traffic.",
   ),
   readinessPeriodSeconds: integer(
     "readinessPeriodSeconds",
-    5,
+    D.probes.readiness.periodSeconds,
     1,
     3600,
     "Readiness probe periodSeconds.",
   ),
   readinessFailureThreshold: integer(
     "readinessFailureThreshold",
-    3,
+    D.probes.readiness.failureThreshold,
     1,
     100,
     "Readiness probe failureThreshold.",
   ),
   livenessPeriodSeconds: integer(
     "livenessPeriodSeconds",
-    10,
+    D.probes.liveness.periodSeconds,
     1,
     3600,
     "Liveness probe (/healthz) periodSeconds.",
   ),
   livenessFailureThreshold: integer(
     "livenessFailureThreshold",
-    3,
+    D.probes.liveness.failureThreshold,
     1,
     100,
     "Liveness probe failureThreshold.",
   ),
   startupPeriodSeconds: integer(
     "startupPeriodSeconds",
-    5,
+    D.probes.startup.periodSeconds,
     1,
     3600,
     "Startup probe (/healthz) periodSeconds.",
   ),
   startupFailureThreshold: integer(
     "startupFailureThreshold",
-    24,
+    D.probes.startup.failureThreshold,
     1,
     1000,
     "Startup probe failureThreshold: the server gets period x threshold seconds to start.",
   ),
   probeTimeoutSeconds: integer(
     "probeTimeoutSeconds",
-    2,
+    D.probes.timeoutSeconds,
     1,
     60,
     "timeoutSeconds of all three probes.",
   ),
   // Ingress.
-  ingressClassName: text("ingressClassName", "nginx", "ingressClassName of the Ingress.", "nginx"),
+  ingressClassName: text(
+    "ingressClassName",
+    D.ingress.className,
+    "ingressClassName of the Ingress.",
+    "nginx",
+  ),
   ingressHost: text(
     "ingressHost",
     "",
@@ -315,13 +326,13 @@ export const configShape = {
   ),
   ingressPath: text(
     "ingressPath",
-    "/",
+    D.ingress.path,
     "Path prefix of the Ingress rule; a prefix other than / is stripped by ingress-nginx before the server sees it.",
     "/",
   ),
   ingressProxyBodySize: text(
     "ingressProxyBodySize",
-    "8m",
+    D.ingress.proxyBodySize,
     "ingress-nginx proxy-body-size: the largest upload nginx passes to /predict.",
     "8m",
   ),
@@ -339,14 +350,14 @@ export const configShape = {
   ),
   pdbMaxUnavailable: integer(
     "pdbMaxUnavailable",
-    1,
+    D.pdbMaxUnavailable,
     1,
     1000,
     "PodDisruptionBudget maxUnavailable for voluntary disruptions (node drains).",
   ),
   runAsUser: integer(
     "runAsUser",
-    1000,
+    D.runAsUser,
     1,
     2147483647,
     "Numeric non-root UID (and GID) the container runs as.",
@@ -359,14 +370,14 @@ export const configShape = {
   ),
   ingressControllerNamespace: text(
     "ingressControllerNamespace",
-    "ingress-nginx",
+    D.ingressController.namespace,
     "Namespace of the installed ingress-nginx controller.",
     "ingress-nginx",
   ),
   ingressControllerServiceType: choice(
     "ingressControllerServiceType",
     ["LoadBalancer", "NodePort", "ClusterIP"],
-    "LoadBalancer",
+    D.ingressController.serviceType,
     "Service type of the installed ingress-nginx controller.",
   ),
   // Rendering.

@@ -1,0 +1,89 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+
+/** How to build and push the inference server's image. */
+export interface InferenceImageBuildArgs {
+  /** Full image name with tag, e.g. `localhost:5001/food11-classifier:latest`. */
+  imageName: string;
+  /** Docker build context, relative to the project root. Defaults to `app`. */
+  context?: string;
+  /** Dockerfile, relative to the project root. Defaults to `app/Dockerfile`. */
+  dockerfile?: string;
+  /** Target platform. Defaults to `linux/amd64`. */
+  platform?: string;
+  /** Registry server the credentials are for. Defaults to none (Docker's credential store). */
+  registryServer?: string;
+  /** Registry user. Defaults to none: push with Docker's own credential store. */
+  username?: pulumi.Input<string>;
+  /** Registry password or token; stored as a secret. Defaults to none. */
+  password?: pulumi.Input<string>;
+}
+
+/** Arguments of {@link InferenceImage}: exactly one of `build` or `ref`. */
+export interface InferenceImageArgs {
+  /** Build the server's Dockerfile and push it; the output pins the pushed digest. Defaults to none. */
+  build?: InferenceImageBuildArgs;
+  /** A prebuilt image reference to deploy as is; nothing is built. Defaults to none. */
+  ref?: string;
+  /**
+   * Do not build even though `build` is given (e.g. when rendering YAML without a Docker engine):
+   * the reference is then `build.imageName`, a tag. Defaults to `false`.
+   */
+  skipBuild?: boolean;
+}
+
+/**
+ * The inference server's container image: `docker.Image` (@pulumi/docker v5) building
+ * `app/Dockerfile` for linux/amd64 and pushing it, or a prebuilt reference.
+ *
+ * A built image is deployed by its `repoDigest` (`repo@sha256:...`): the provider hashes the build
+ * context, so an unchanged context is no diff, no push and no new digest, hence no rollout.
+ */
+export class InferenceImage extends pulumi.ComponentResource {
+  /** The reference to deploy: `repo@sha256:<digest>` when built, else the given reference. */
+  public readonly ref: pulumi.Output<string>;
+  /** Whether this stack builds the image (false for a prebuilt reference or when rendering). */
+  public readonly built: boolean;
+  /** The `docker.Image`, when built. */
+  public readonly image?: docker.Image;
+
+  constructor(name: string, args: InferenceImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("food11:image:InferenceImage", name, {}, opts);
+    if ((args.build === undefined) === (args.ref === undefined)) {
+      throw new Error(`InferenceImage ${name}: give exactly one of build or ref`);
+    }
+    const skipBuild = args.skipBuild ?? false;
+
+    if (args.build !== undefined && !skipBuild) {
+      const build = args.build;
+      const registry =
+        build.username !== undefined && build.password !== undefined
+          ? {
+              server: build.registryServer ?? "",
+              username: build.username,
+              password: pulumi.secret(build.password),
+            }
+          : undefined;
+      this.image = new docker.Image(
+        `${name}-image`,
+        {
+          imageName: build.imageName,
+          build: {
+            context: build.context ?? "app",
+            dockerfile: build.dockerfile ?? "app/Dockerfile",
+            platform: build.platform ?? "linux/amd64",
+          },
+          ...(registry !== undefined ? { registry } : {}),
+        },
+        { parent: this },
+      );
+      this.ref = this.image.repoDigest;
+      this.built = true;
+    } else {
+      this.ref = pulumi.output(args.ref ?? args.build?.imageName ?? "");
+      this.built = false;
+    }
+
+    this.registerOutputs({ ref: this.ref, built: this.built });
+  }
+}

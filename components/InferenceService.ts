@@ -1,0 +1,399 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  APP_NAME,
+  CONTAINER_NAME,
+  DEFAULTS,
+  labelSelector,
+  PORT_NAME,
+  ROUTES,
+  SERVER_PORT,
+  selectorLabels,
+  workloadLabels,
+} from "./defaults";
+
+/** CPU and memory as Kubernetes quantities. */
+export interface ResourceQuantities {
+  /** CPU, e.g. `"2"` or `"500m"`. */
+  cpu: string;
+  /** Memory, e.g. `"4Gi"`. */
+  memory: string;
+}
+
+/** HPA (autoscaling/v2) settings. */
+export interface AutoscalingArgs {
+  /** Fewest replicas. Defaults to `1`. */
+  minReplicas?: number;
+  /** Most replicas. Defaults to `5`. */
+  maxReplicas?: number;
+  /** Target average CPU utilization, percent of requests.cpu. Defaults to `40`. */
+  targetCpuUtilization?: number;
+  /** behavior.scaleUp.stabilizationWindowSeconds. Defaults to `0` (Kubernetes' default). */
+  scaleUpStabilizationSeconds?: number;
+  /** behavior.scaleDown.stabilizationWindowSeconds. Defaults to `300` (Kubernetes' default). */
+  scaleDownStabilizationSeconds?: number;
+}
+
+/** Probe timings; the paths are the server's routes (/healthz, /readyz) on port `http`. */
+export interface ProbesArgs {
+  /** timeoutSeconds of every probe. Defaults to `2`. */
+  timeoutSeconds?: number;
+  /** Readiness probe on /readyz. Defaults to period 5 s, successThreshold 3, failureThreshold 3. */
+  readiness?: { periodSeconds?: number; successThreshold?: number; failureThreshold?: number };
+  /** Liveness probe on /healthz. Defaults to period 10 s, failureThreshold 3. */
+  liveness?: { periodSeconds?: number; failureThreshold?: number };
+  /** Startup probe on /healthz. Defaults to period 5 s, failureThreshold 24 (two minutes). */
+  startup?: { periodSeconds?: number; failureThreshold?: number };
+}
+
+/** Ingress settings. */
+export interface IngressArgs {
+  /** ingressClassName. Defaults to `nginx`. */
+  className?: string;
+  /** Host of the rule. Defaults to none (any host). */
+  host?: string;
+  /** Path prefix; one other than `/` is stripped by ingress-nginx. Defaults to `/`. */
+  path?: string;
+  /** ingress-nginx proxy-body-size (largest upload). Defaults to `8m`. */
+  proxyBodySize?: string;
+}
+
+/** Arguments of {@link InferenceService}. */
+export interface InferenceServiceArgs {
+  /** `app.kubernetes.io/instance` of every object: the stack name. */
+  instance: string;
+  /** Namespace of every object. Defaults to `food11-<instance>`. */
+  namespace?: string;
+  /** Create the namespace, labelled for the restricted Pod Security Standard. Defaults to `true`. */
+  createNamespace?: boolean;
+  /** Image reference to run (a digest when built). */
+  image: pulumi.Input<string>;
+  /** Container environment, in order. Defaults to `{}`. */
+  env?: Record<string, string>;
+  /** Container requests and limits. Defaults to the baseline: 1 CPU / 2Gi, limits 2 / 4Gi. */
+  resources?: { requests?: ResourceQuantities; limits?: ResourceQuantities };
+  /** HPA settings. Defaults to 1..5 replicas at 40 % CPU with Kubernetes' behavior. */
+  autoscaling?: AutoscalingArgs;
+  /** Probe timings. Defaults to the values of {@link ProbesArgs}. */
+  probes?: ProbesArgs;
+  /** Ingress settings. Defaults to class nginx, any host, path `/`. */
+  ingress?: IngressArgs;
+  /** The server's drain time after SIGTERM (SHUTDOWN_GRACE_SECONDS). Defaults to `20`. */
+  shutdownGraceSeconds?: number;
+  /** PodDisruptionBudget maxUnavailable. Defaults to `1`. */
+  pdbMaxUnavailable?: number;
+  /** Numeric non-root UID and GID of the container. Defaults to `1000`. */
+  runAsUser?: number;
+}
+
+/**
+ * The inference workload of one stack: Namespace (optional), Deployment, Service (ClusterIP),
+ * HorizontalPodAutoscaler (autoscaling/v2), Ingress and PodDisruptionBudget, all labelled
+ * `app.kubernetes.io/*`.
+ *
+ * The Deployment leaves `spec.replicas` to the HPA, rolls out with maxUnavailable 0 / maxSurge 1
+ * (serving capacity never drops), runs under the restricted Pod Security Standard with a
+ * read-only root and an emptyDir at /tmp, and gives the container a SIGTERM drain window
+ * (SHUTDOWN_GRACE_SECONDS) that kubelet's terminationGracePeriodSeconds outlasts by 5 s.
+ */
+export class InferenceService extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly deploymentName: pulumi.Output<string>;
+  public readonly serviceName: pulumi.Output<string>;
+  public readonly hpaName: pulumi.Output<string>;
+  public readonly ingressName: pulumi.Output<string>;
+  public readonly pdbName: pulumi.Output<string>;
+  /** The selector of the pods, e.g. for `kubectl get pods -l`. */
+  public readonly labelSelector: string;
+  /** Where the service answers: `http://<ingress host or address><path>`. */
+  public readonly url: pulumi.Output<string>;
+
+  public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
+  public readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  public readonly ingress: k8s.networking.v1.Ingress;
+  public readonly pdb: k8s.policy.v1.PodDisruptionBudget;
+
+  constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("food11:service:InferenceService", name, {}, opts);
+
+    const instance = args.instance;
+    const namespaceName = args.namespace ?? `food11-${instance}`;
+    const createNamespace = args.createNamespace ?? true;
+    const requests = args.resources?.requests ?? DEFAULTS.resources.requests;
+    const limits = args.resources?.limits ?? DEFAULTS.resources.limits;
+    const a = DEFAULTS.autoscaling;
+    const minReplicas = args.autoscaling?.minReplicas ?? a.minReplicas;
+    const maxReplicas = args.autoscaling?.maxReplicas ?? a.maxReplicas;
+    const targetCpu = args.autoscaling?.targetCpuUtilization ?? a.targetCpuUtilization;
+    const upWindow = args.autoscaling?.scaleUpStabilizationSeconds ?? a.scaleUpStabilizationSeconds;
+    const downWindow =
+      args.autoscaling?.scaleDownStabilizationSeconds ?? a.scaleDownStabilizationSeconds;
+    const p = DEFAULTS.probes;
+    const timeoutSeconds = args.probes?.timeoutSeconds ?? p.timeoutSeconds;
+    const readiness = {
+      periodSeconds: args.probes?.readiness?.periodSeconds ?? p.readiness.periodSeconds,
+      successThreshold: args.probes?.readiness?.successThreshold ?? p.readiness.successThreshold,
+      failureThreshold: args.probes?.readiness?.failureThreshold ?? p.readiness.failureThreshold,
+    };
+    const liveness = {
+      periodSeconds: args.probes?.liveness?.periodSeconds ?? p.liveness.periodSeconds,
+      failureThreshold: args.probes?.liveness?.failureThreshold ?? p.liveness.failureThreshold,
+    };
+    const startup = {
+      periodSeconds: args.probes?.startup?.periodSeconds ?? p.startup.periodSeconds,
+      failureThreshold: args.probes?.startup?.failureThreshold ?? p.startup.failureThreshold,
+    };
+    const ingressClassName = args.ingress?.className ?? DEFAULTS.ingress.className;
+    const host = args.ingress?.host;
+    const path = args.ingress?.path ?? DEFAULTS.ingress.path;
+    const proxyBodySize = args.ingress?.proxyBodySize ?? DEFAULTS.ingress.proxyBodySize;
+    const shutdownGraceSeconds = args.shutdownGraceSeconds ?? DEFAULTS.shutdownGraceSeconds;
+    const pdbMaxUnavailable = args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable;
+    const runAsUser = args.runAsUser ?? DEFAULTS.runAsUser;
+    const env = args.env ?? {};
+
+    const labels = workloadLabels(instance);
+    const selector = selectorLabels(instance);
+    this.labelSelector = labelSelector(instance);
+
+    // Every namespaced object takes the namespace from the Namespace resource when it is created
+    // here, so that it is created first and deleted last.
+    let namespace: pulumi.Output<string>;
+    if (createNamespace) {
+      const ns = new k8s.core.v1.Namespace(
+        `${name}-namespace`,
+        {
+          metadata: {
+            name: namespaceName,
+            labels: {
+              ...labels,
+              "pod-security.kubernetes.io/enforce": "restricted",
+              "pod-security.kubernetes.io/enforce-version": "latest",
+            },
+          },
+        },
+        { parent: this },
+      );
+      namespace = ns.metadata.name;
+    } else {
+      namespace = pulumi.output(namespaceName);
+    }
+    const metadata = { name: APP_NAME, namespace, labels };
+
+    const httpGet = (route: string) => ({ path: route, port: PORT_NAME, scheme: "HTTP" });
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata,
+        spec: {
+          // No spec.replicas: the HPA owns the replica count.
+          selector: { matchLabels: selector },
+          revisionHistoryLimit: 5,
+          strategy: {
+            type: "RollingUpdate",
+            rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+          },
+          template: {
+            metadata: {
+              labels,
+              annotations: {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": String(SERVER_PORT),
+                "prometheus.io/path": ROUTES.metrics,
+              },
+            },
+            spec: {
+              automountServiceAccountToken: false,
+              enableServiceLinks: false,
+              terminationGracePeriodSeconds:
+                shutdownGraceSeconds + DEFAULTS.terminationMarginSeconds,
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser,
+                runAsGroup: runAsUser,
+                fsGroup: runAsUser,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              containers: [
+                {
+                  name: CONTAINER_NAME,
+                  image: args.image,
+                  imagePullPolicy: "IfNotPresent",
+                  ports: [{ name: PORT_NAME, containerPort: SERVER_PORT, protocol: "TCP" }],
+                  env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+                  resources: {
+                    requests: { cpu: requests.cpu, memory: requests.memory },
+                    limits: { cpu: limits.cpu, memory: limits.memory },
+                  },
+                  startupProbe: {
+                    httpGet: httpGet(ROUTES.liveness),
+                    periodSeconds: startup.periodSeconds,
+                    failureThreshold: startup.failureThreshold,
+                    timeoutSeconds,
+                  },
+                  readinessProbe: {
+                    httpGet: httpGet(ROUTES.readiness),
+                    periodSeconds: readiness.periodSeconds,
+                    successThreshold: readiness.successThreshold,
+                    failureThreshold: readiness.failureThreshold,
+                    timeoutSeconds,
+                  },
+                  livenessProbe: {
+                    httpGet: httpGet(ROUTES.liveness),
+                    periodSeconds: liveness.periodSeconds,
+                    failureThreshold: liveness.failureThreshold,
+                    timeoutSeconds,
+                  },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    privileged: false,
+                    readOnlyRootFilesystem: true,
+                    runAsNonRoot: true,
+                    capabilities: { drop: ["ALL"] },
+                    seccompProfile: { type: "RuntimeDefault" },
+                  },
+                  volumeMounts: [{ name: "scratch", mountPath: "/tmp" }],
+                },
+              ],
+              volumes: [{ name: "scratch", emptyDir: { sizeLimit: "256Mi" } }],
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata,
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: PORT_NAME, port: 80, targetPort: PORT_NAME, protocol: "TCP" }],
+        },
+      },
+      { parent: this },
+    );
+
+    this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      `${name}-hpa`,
+      {
+        metadata,
+        spec: {
+          scaleTargetRef: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            name: this.deployment.metadata.name,
+          },
+          minReplicas,
+          maxReplicas,
+          metrics: [
+            {
+              type: "Resource",
+              resource: {
+                name: "cpu",
+                target: { type: "Utilization", averageUtilization: targetCpu },
+              },
+            },
+          ],
+          // Kubernetes' default policies (what an autoscaling/v1 HPA does), windows configurable.
+          behavior: {
+            scaleUp: {
+              stabilizationWindowSeconds: upWindow,
+              selectPolicy: "Max",
+              policies: [
+                { type: "Percent", value: 100, periodSeconds: 15 },
+                { type: "Pods", value: 4, periodSeconds: 15 },
+              ],
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: downWindow,
+              selectPolicy: "Max",
+              policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+
+    // A prefix other than "/" is stripped by ingress-nginx: the server's routes are at its root.
+    const rewrite = path !== "/";
+    const prefix = path.replace(/\/+$/, "");
+    this.ingress = new k8s.networking.v1.Ingress(
+      `${name}-ingress`,
+      {
+        metadata: {
+          ...metadata,
+          annotations: {
+            "nginx.ingress.kubernetes.io/proxy-body-size": proxyBodySize,
+            ...(rewrite
+              ? {
+                  "nginx.ingress.kubernetes.io/use-regex": "true",
+                  "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+                }
+              : {}),
+          },
+        },
+        spec: {
+          ingressClassName,
+          rules: [
+            {
+              ...(host !== undefined ? { host } : {}),
+              http: {
+                paths: [
+                  {
+                    path: rewrite ? `${prefix}(/|$)(.*)` : "/",
+                    pathType: rewrite ? "ImplementationSpecific" : "Prefix",
+                    backend: {
+                      service: { name: this.service.metadata.name, port: { name: PORT_NAME } },
+                    },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+
+    this.pdb = new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata,
+        spec: { maxUnavailable: pdbMaxUnavailable, selector: { matchLabels: selector } },
+      },
+      { parent: this },
+    );
+
+    const urlPath = rewrite ? `${prefix}/` : "/";
+    this.url =
+      host !== undefined
+        ? pulumi.output(`http://${host}${urlPath}`)
+        : this.ingress.status.apply((status) => {
+            const lb = status?.loadBalancer?.ingress?.[0];
+            return `http://${lb?.hostname ?? lb?.ip ?? "localhost"}${urlPath}`;
+          });
+    this.namespace = namespace;
+    this.deploymentName = this.deployment.metadata.name;
+    this.serviceName = this.service.metadata.name;
+    this.hpaName = this.hpa.metadata.name;
+    this.ingressName = this.ingress.metadata.name;
+    this.pdbName = this.pdb.metadata.name;
+
+    this.registerOutputs({
+      namespace: this.namespace,
+      deploymentName: this.deploymentName,
+      serviceName: this.serviceName,
+      hpaName: this.hpaName,
+      ingressName: this.ingressName,
+      pdbName: this.pdbName,
+      labelSelector: this.labelSelector,
+      url: this.url,
+    });
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Defaults shared by the components and the stack schema (stacks/schema.ts), so that a value is
+ * chosen in one place. The report's previous recipe (the baseline) where the report names a value.
+ */
+export const DEFAULTS = {
+  image: { context: "app", dockerfile: "app/Dockerfile", platform: "linux/amd64", tag: "0.1.0" },
+  /** The report's previous recipe: requests/limits (requests.cpu is this project's choice). */
+  resources: {
+    requests: { cpu: "1", memory: "2Gi" },
+    limits: { cpu: "2", memory: "4Gi" },
+  },
+  /**
+   * minReplicas 1 / maxReplicas 5 and 40 % as in the original recipe; the behavior windows are
+   * Kubernetes' own defaults, i.e. what the recipe's autoscaling/v1 HPA did.
+   */
+  autoscaling: {
+    minReplicas: 1,
+    maxReplicas: 5,
+    targetCpuUtilization: 40,
+    scaleUpStabilizationSeconds: 0,
+    scaleDownStabilizationSeconds: 300,
+  },
+  probes: {
+    timeoutSeconds: 2,
+    readiness: { periodSeconds: 5, successThreshold: 3, failureThreshold: 3 },
+    liveness: { periodSeconds: 10, failureThreshold: 3 },
+    startup: { periodSeconds: 5, failureThreshold: 24 },
+  },
+  ingress: { className: "nginx", path: "/", proxyBodySize: "8m" },
+  pdbMaxUnavailable: 1,
+  runAsUser: 1000,
+  shutdownGraceSeconds: 20,
+  /** Seconds kubelet waits past SHUTDOWN_GRACE_SECONDS before SIGKILL. */
+  terminationMarginSeconds: 5,
+  ingressController: { namespace: "ingress-nginx", serviceType: "LoadBalancer" },
+} as const;
+
+/** Name of the app in labels and of every workload object. */
+export const APP_NAME = "food11-classifier";
+
+/** Name of the server container. */
+export const CONTAINER_NAME = "classifier";
+
+/** The server's port and its name (the Service and probes refer to it by name). */
+export const SERVER_PORT = 8080;
+export const PORT_NAME = "http";
+
+/** The server's health routes. */
+export const ROUTES = { liveness: "/healthz", readiness: "/readyz", metrics: "/metrics" } as const;
+
+/** The `app.kubernetes.io/*` labels of every object of a stack (`instance` = stack name). */
+export function workloadLabels(instance: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": APP_NAME,
+    "app.kubernetes.io/instance": instance,
+    "app.kubernetes.io/component": "inference",
+    "app.kubernetes.io/part-of": "food11",
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
+/** The immutable selector labels: name and instance. */
+export function selectorLabels(instance: string): Record<string, string> {
+  return { "app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": instance };
+}
+
+/** The selector as a kubectl/metrics label selector string. */
+export function labelSelector(instance: string): string {
+  return Object.entries(selectorLabels(instance))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}

@@ -1,0 +1,6 @@
+export * from "./defaults";
+export * from "./InferenceImage";
+export * from "./InferenceService";
+export * from "./IngressController";
+export * from "./quantity";
+export * from "./runtimeEnv";
