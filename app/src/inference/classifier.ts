@@ -18,12 +18,11 @@
  * happens under load, so it never adds latency at low concurrency).
  */
 
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { createEngine, type Engine, type MemoryInfo, type Tf } from "./engine.js";
+import { loadTfjsNode, tsxEsmApiPath, wasmBinariesDir } from "./backend.js";
+import { createEngine, type Engine, type MemoryInfo } from "./engine.js";
 import { ClassifierClosedError, InferenceError, QueueFullError } from "./errors.js";
 import { FOOD11_LABELS, parseLabels } from "./labels.js";
 import { type LoadedArtifacts, loadFromDir, loadFromUrl, readBeside } from "./model-io.js";
@@ -121,6 +120,7 @@ export interface Classifier {
 
 interface Executor {
   busy: boolean;
+  readonly alive: boolean;
   run(input: Float32Array, batch: number): Promise<{ probs: Float32Array; ms: number }>;
   memory(): Promise<MemoryInfo>;
   close(): Promise<void>;
@@ -132,21 +132,15 @@ interface EngineMeta {
   backend: string;
 }
 
-const require = createRequire(import.meta.url);
-
-function wasmDir(): string {
-  return path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
-}
-
 /**
  * Starts a worker thread on worker.js (from dist/) or, when running from source (tests, tsx),
- * on worker.ts through tsx's loader API registered inside the worker by a tiny eval bootstrap.
+ * on worker.ts through tsx's loader API registered inside the worker by a tiny eval bootstrap
+ * (Node 20 does not apply `--import tsx` from a worker's execArgv to the worker's entry).
  */
 function spawnWorker(data: WorkerData): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith(".ts")) {
-    const tsxDir = path.dirname(require.resolve("tsx/package.json"));
-    const tsxApi = pathToFileURL(path.join(tsxDir, "dist", "esm", "api", "index.mjs")).href;
+    const tsxApi = pathToFileURL(tsxEsmApiPath()).href;
     const entry = new URL("./worker.ts", import.meta.url).href;
     const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     return new Worker(bootstrap, { eval: true, workerData: data, env: process.env });
@@ -165,16 +159,20 @@ class WorkerExecutor implements Executor {
     { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }
   >();
   private exited = false;
+  private closing = false;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    onExit: (exec: WorkerExecutor, expected: boolean) => void,
+  ) {
     worker.on("message", (msg: WorkerReply) => {
       if ("id" in msg) {
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
-        if (msg.type === "error")
+        if (msg.type === "error") {
           p.reject(new InferenceError("INFERENCE_FAILED", 500, msg.message));
-        else p.resolve(msg);
+        } else p.resolve(msg);
       }
     });
     const fail = (err: Error) => {
@@ -183,31 +181,48 @@ class WorkerExecutor implements Executor {
       this.pending.clear();
     };
     worker.on("error", (err) => fail(new InferenceError("WORKER_FAILED", 500, err.message)));
-    worker.on("exit", (code) =>
-      fail(new InferenceError("WORKER_EXITED", 500, `inference worker exited (${code})`)),
-    );
+    worker.on("exit", (code) => {
+      fail(new InferenceError("WORKER_EXITED", 500, `inference worker exited (${code})`));
+      onExit(this, this.closing);
+    });
   }
 
-  static start(data: WorkerData): Promise<{ exec: WorkerExecutor; meta: EngineMeta }> {
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  static start(
+    data: WorkerData,
+    onExit: (exec: WorkerExecutor, expected: boolean) => void,
+  ): Promise<{ exec: WorkerExecutor; meta: EngineMeta }> {
     const worker = spawnWorker(data);
     return new Promise((resolve, reject) => {
+      const detach = () => {
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        worker.off("exit", onStartExit);
+      };
       const onMessage = (msg: WorkerReply) => {
         if (msg.type === "ready") {
-          worker.off("message", onMessage);
-          worker.off("error", onError);
-          worker.off("exit", onExit);
-          resolve({ exec: new WorkerExecutor(worker), meta: msg });
+          detach();
+          resolve({ exec: new WorkerExecutor(worker, onExit), meta: msg });
         } else if (msg.type === "fatal") {
+          detach();
           void worker.terminate();
           reject(new Error(`inference worker failed to start: ${msg.message}`));
         }
       };
-      const onError = (err: Error) => reject(err);
-      const onExit = (code: number) =>
+      const onError = (err: Error) => {
+        detach();
+        reject(err);
+      };
+      const onStartExit = (code: number) => {
+        detach();
         reject(new Error(`inference worker exited during start (${code})`));
+      };
       worker.on("message", onMessage);
       worker.on("error", onError);
-      worker.on("exit", onExit);
+      worker.on("exit", onStartExit);
     });
   }
 
@@ -236,15 +251,20 @@ class WorkerExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    this.exited = true;
+    this.closing = true;
     await this.worker.terminate();
+    this.exited = true;
   }
 }
 
 /** tfjs-node in the main thread (its kernels use TF's own intra-op thread pool). */
 class LocalExecutor implements Executor {
   busy = false;
+  private closed = false;
   constructor(private readonly engine: Engine) {}
+  get alive(): boolean {
+    return !this.closed;
+  }
   async run(input: Float32Array, batch: number) {
     const t0 = performance.now();
     const probs = this.engine.run(input, batch);
@@ -254,30 +274,21 @@ class LocalExecutor implements Executor {
     return this.engine.memory();
   }
   async close() {
+    this.closed = true;
     this.engine.dispose();
   }
 }
 
-/** Tries to load @tensorflow/tfjs-node (an optional dependency). Returns undefined if absent. */
-async function loadTfjsNode(threads: number): Promise<Tf | undefined> {
-  process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
-  process.env.TF_NUM_INTEROP_THREADS ??= "1";
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
-  const name = "@tensorflow/tfjs-node";
-  try {
-    const mod = (await import(name)) as Tf & { default?: Tf };
-    const tf = (mod.default ?? mod) as Tf;
-    if (!(await tf.setBackend("tensorflow"))) return undefined;
-    return tf;
-  } catch {
-    return undefined;
-  }
+interface JobResult {
+  probs: Float32Array;
+  ms: number;
+  batch: number;
+  startedAt: number;
 }
 
 interface Job {
   input: Float32Array;
-  enqueuedAt: number;
-  resolve: (r: { probs: Float32Array; ms: number; batch: number; startedAt: number }) => void;
+  resolve: (r: JobResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -293,6 +304,9 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const mode: PreprocessMode = opts.preprocess ?? "unit";
   if (mode !== "unit" && mode !== "mobilenet") throw new Error(`unknown preprocess '${mode}'`);
   const choice: BackendChoice = opts.backend ?? "auto";
+  if (!["auto", "tensorflow", "wasm", "cpu"].includes(choice)) {
+    throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm)`);
+  }
 
   let loaded: LoadedArtifacts;
   if (opts.modelUrl) loaded = await loadFromUrl(opts.modelUrl);
@@ -300,6 +314,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   else throw new Error("createClassifier: modelDir or modelUrl is required");
 
   const executors: Executor[] = [];
+  let closed = false;
   let meta: EngineMeta;
   const tfNode =
     choice === "auto" || choice === "tensorflow" ? await loadTfjsNode(threads) : undefined;
@@ -308,30 +323,51 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
       "TFJS_BACKEND=tensorflow but @tensorflow/tfjs-node is not installed or failed to load",
     );
   }
+  const data: WorkerData = {
+    artifacts: loaded.artifacts,
+    format: loaded.format,
+    backend: choice === "cpu" ? "cpu" : "wasm",
+    wasmDir: wasmBinariesDir(),
+  };
+  // A worker that dies (it should not) is replaced, so capacity does not silently shrink.
+  const onWorkerExit = (exec: WorkerExecutor, expected: boolean) => {
+    const i = executors.indexOf(exec);
+    if (i >= 0) executors.splice(i, 1);
+    if (expected || closed) return;
+    WorkerExecutor.start(data, onWorkerExit).then(
+      ({ exec: fresh }) => {
+        if (closed) void fresh.close();
+        else {
+          executors.push(fresh);
+          dispatch();
+        }
+      },
+      (err: Error) => {
+        process.emitWarning(`inference worker could not be restarted: ${err.message}`);
+      },
+    );
+  };
   if (tfNode) {
     const engine = await createEngine(tfNode, loaded.artifacts, loaded.format);
     executors.push(new LocalExecutor(engine));
     meta = engine;
   } else {
-    const data: WorkerData = {
-      artifacts: loaded.artifacts,
-      format: loaded.format,
-      backend: choice === "cpu" ? "cpu" : "wasm",
-      wasmDir: wasmDir(),
-    };
     const started = await Promise.allSettled(
-      Array.from({ length: threads }, () => WorkerExecutor.start(data)),
+      Array.from({ length: threads }, () => WorkerExecutor.start(data, onWorkerExit)),
     );
-    const failed = started.find((s) => s.status === "rejected");
-    if (failed) {
-      await Promise.all(
-        started.map((s) => (s.status === "fulfilled" ? s.value.exec.close() : undefined)),
-      );
-      throw (failed as PromiseRejectedResult).reason;
+    const ok: { exec: WorkerExecutor; meta: EngineMeta }[] = [];
+    let failure: unknown;
+    for (const s of started) {
+      if (s.status === "fulfilled") ok.push(s.value);
+      else failure ??= s.reason;
     }
-    const ok = started as PromiseFulfilledResult<{ exec: WorkerExecutor; meta: EngineMeta }>[];
-    for (const s of ok) executors.push(s.value.exec);
-    meta = (ok[0] as PromiseFulfilledResult<{ meta: EngineMeta }>).value.meta;
+    if (failure !== undefined || !ok[0]) {
+      closed = true;
+      await Promise.all(ok.map((s) => s.exec.close()));
+      throw failure ?? new Error("no inference worker started");
+    }
+    for (const s of ok) executors.push(s.exec);
+    meta = ok[0].meta;
   }
 
   let labels: string[];
@@ -341,6 +377,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     labels = text !== undefined ? parseLabels(text) : [...FOOD11_LABELS];
   }
   if (labels.length !== meta.classes) {
+    closed = true;
     await Promise.all(executors.map((e) => e.close()));
     throw new Error(`model has ${meta.classes} outputs but ${labels.length} labels were given`);
   }
@@ -350,7 +387,6 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const waiting: Job[] = [];
   let decoding = 0;
   let inFlight = 0;
-  let closed = false;
   let idleWaiters: (() => void)[] = [];
 
   const checkIdle = () => {
@@ -361,10 +397,10 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     }
   };
 
-  const dispatch = () => {
+  function dispatch(): void {
     for (const exec of executors) {
       if (waiting.length === 0) return;
-      if (exec.busy) continue;
+      if (exec.busy || !exec.alive) continue;
       const jobs = waiting.splice(0, maxBatch);
       exec.busy = true;
       inFlight += jobs.length;
@@ -407,7 +443,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
         },
       );
     }
-  };
+  }
 
   const classify = async (image: Buffer | Uint8Array, topk = 5): Promise<Classification> => {
     const t0 = performance.now();
@@ -428,13 +464,8 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
       checkIdle();
     }
     const enqueuedAt = performance.now();
-    const res = await new Promise<{
-      probs: Float32Array;
-      ms: number;
-      batch: number;
-      startedAt: number;
-    }>((resolve, reject) => {
-      waiting.push({ input, enqueuedAt, resolve, reject });
+    const res = await new Promise<JobResult>((resolve, reject) => {
+      waiting.push({ input, resolve, reject });
       dispatch();
     });
     const k = Math.max(1, Math.min(labels.length, Math.floor(topk) || 1));
@@ -474,10 +505,13 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     stats: () => ({
       queueDepth: decoding + waiting.length,
       inFlight,
-      workers: executors.length,
+      workers: executors.filter((e) => e.alive).length,
       queueMax,
     }),
-    memory: () => Promise.all(executors.map((e) => e.memory())),
+    memory: () => {
+      if (closed) return Promise.reject(new ClassifierClosedError());
+      return Promise.all(executors.map((e) => e.memory()));
+    },
     close: () => {
       closing ??= (async () => {
         closed = true;
@@ -485,7 +519,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
           idleWaiters.push(resolve);
           checkIdle();
         });
-        await Promise.all(executors.map((e) => e.close()));
+        await Promise.all([...executors].map((e) => e.close()));
       })();
       return closing;
     },

@@ -5,12 +5,12 @@
  * Its predictions are meaningless: it only stands in for a trained Food-11 model.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { wasmBinariesDir } from "./backend.js";
 import { FOOD11_LABELS } from "./labels.js";
 
 export const DEMO_MODEL_PARAMS = 2_272_075;
@@ -20,19 +20,12 @@ export const DEMO_SEED = 20_261_128;
 /** Shard size tensorflowjs_converter uses by default (--weight_shard_size_bytes). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
 /** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
-export const DEMO_MODEL_REVISION = 1;
+export const DEMO_MODEL_REVISION = 2;
 const GENERATED_BY = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
 
 /** Default output directory: app/models/demo (resolved from this file in src/ or dist/). */
 export function defaultDemoModelDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "demo");
-}
-
-const require = createRequire(import.meta.url);
-
-/** Directory of tfjs-backend-wasm's .wasm binaries (loaded from disk with a file path). */
-export function wasmBinariesDir(): string {
-  return path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
 }
 
 /** Switches this thread's tfjs to the WASM backend (registered by importing the package). */
@@ -101,6 +94,7 @@ function invertedResBlock(
         kernelSize: 1,
         padding: "same",
         useBias: false,
+        kernelInitializer: "zeros",
         name: `${prefix}expand`,
       })
       .apply(x) as tf.SymbolicTensor;
@@ -127,6 +121,7 @@ function invertedResBlock(
       strides: stride,
       useBias: false,
       padding: stride === 1 ? "same" : "valid",
+      depthwiseInitializer: "zeros",
       name: `${prefix}depthwise`,
     })
     .apply(x) as tf.SymbolicTensor;
@@ -138,6 +133,7 @@ function invertedResBlock(
       kernelSize: 1,
       padding: "same",
       useBias: false,
+      kernelInitializer: "zeros",
       name: `${prefix}project`,
     })
     .apply(x) as tf.SymbolicTensor;
@@ -149,7 +145,13 @@ function invertedResBlock(
 }
 
 /** Keras' MobileNetV2 (alpha 1.0, include_top=False) layer for layer, plus the Food-11 head. */
-export function buildDemoArchitecture(inputSize = 224, classes = 11): tf.LayersModel {
+export async function buildDemoArchitecture(
+  inputSize = 224,
+  classes = 11,
+): Promise<tf.LayersModel> {
+  // Needs an initialised backend for the (zero) initial weights: WASM, as used for calibration.
+  tf.enableProdMode();
+  await useWasmBackend();
   const input = tf.input({ shape: [inputSize, inputSize, 3], name: "input_1" });
   let x = tf.layers
     .conv2d({
@@ -158,6 +160,7 @@ export function buildDemoArchitecture(inputSize = 224, classes = 11): tf.LayersM
       strides: 2,
       padding: "same",
       useBias: false,
+      kernelInitializer: "zeros",
       name: "Conv1",
     })
     .apply(input) as tf.SymbolicTensor;
@@ -186,7 +189,13 @@ export function buildDemoArchitecture(inputSize = 224, classes = 11): tf.LayersM
     x = invertedResBlock(x, filters, stride, expansion, i);
   });
   x = tf.layers
-    .conv2d({ filters: 1280, kernelSize: 1, useBias: false, name: "Conv_1" })
+    .conv2d({
+      filters: 1280,
+      kernelSize: 1,
+      useBias: false,
+      kernelInitializer: "zeros",
+      name: "Conv_1",
+    })
     .apply(x) as tf.SymbolicTensor;
   x = bn("Conv_1_bn").apply(x) as tf.SymbolicTensor;
   x = relu6("out_relu").apply(x) as tf.SymbolicTensor;
@@ -194,7 +203,7 @@ export function buildDemoArchitecture(inputSize = 224, classes = 11): tf.LayersM
     .globalAveragePooling2d({ name: "global_average_pooling2d" })
     .apply(x) as tf.SymbolicTensor;
   const output = tf.layers
-    .dense({ units: classes, activation: "softmax", name: "dense" })
+    .dense({ units: classes, activation: "softmax", kernelInitializer: "zeros", name: "dense" })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: "food11_mobilenetv2_demo" });
 }
@@ -387,9 +396,7 @@ export async function isDemoModelValid(dir: string): Promise<boolean> {
  */
 export async function buildDemoModel(dir: string): Promise<{ hash: string; params: number }> {
   const prevBackend = tf.getBackend();
-  tf.enableProdMode();
-  await useWasmBackend();
-  const model = buildDemoArchitecture();
+  const model = await buildDemoArchitecture();
   try {
     const params = model.countParams();
     if (params !== DEMO_MODEL_PARAMS) {
@@ -441,10 +448,39 @@ export async function ensureDemoModel(
   dir: string = defaultDemoModelDir(),
   opts: { force?: boolean } = {},
 ): Promise<{ dir: string; built: boolean; hash: string }> {
+  const readStamp = async () =>
+    (JSON.parse(await readFile(path.join(dir, STAMP), "utf8")) as Stamp).hash;
   if (!opts.force && (await isDemoModelValid(dir))) {
-    const stamp = JSON.parse(await readFile(path.join(dir, STAMP), "utf8")) as Stamp;
-    return { dir, built: false, hash: stamp.hash };
+    return { dir, built: false, hash: await readStamp() };
   }
-  const { hash } = await buildDemoModel(dir);
-  return { dir, built: true, hash };
+  // Several processes (parallel test workers, a server) may ask at once: one builds, the others
+  // wait for it and then find a valid model.
+  const release = await acquireLock(`${path.resolve(dir)}.lock`);
+  try {
+    if (!opts.force && (await isDemoModelValid(dir))) {
+      return { dir, built: false, hash: await readStamp() };
+    }
+    const { hash } = await buildDemoModel(dir);
+    return { dir, built: true, hash };
+  } finally {
+    await release();
+  }
+}
+
+/** A lock file created with O_EXCL; a lock older than staleMs is taken over (crashed builder). */
+async function acquireLock(file: string, staleMs = 120_000): Promise<() => Promise<void>> {
+  await mkdir(path.dirname(file), { recursive: true });
+  for (;;) {
+    try {
+      const fh = await open(file, "wx");
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const st = await stat(file).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > staleMs) await rm(file, { force: true });
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

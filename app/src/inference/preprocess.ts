@@ -63,7 +63,8 @@ export async function decodeImage(
   const opts = { limitInputPixels: maxPixels, failOn: "error" as const };
   let meta: Metadata;
   try {
-    meta = await sharp(input, opts).metadata();
+    // Header only: no pixel limit here, so the dimensions can be reported in the error below.
+    meta = await sharp(input, { limitInputPixels: false, failOn: "error" }).metadata();
   } catch (err) {
     throw decodeError(err);
   }

@@ -1,0 +1,122 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  buildDemoArchitecture,
+  DEMO_BASE_PARAMS,
+  DEMO_HEAD_PARAMS,
+  DEMO_MODEL_PARAMS,
+  ensureDemoModel,
+  hashModelDir,
+  isDemoModelValid,
+  SHARD_BYTES,
+} from "../../src/inference/demo-model.js";
+import { FOOD11_LABELS } from "../../src/inference/labels.js";
+
+/** sha256 of model.json + shards + labels.txt of the demo model (revision 2, tfjs 4.22.0). */
+const GOLDEN_HASH = "834eec8c1bbf060e87f6c63e124fd0f7999f1ae3cecde616745772a7b857902d";
+
+describe("demo model architecture", () => {
+  let model: Awaited<ReturnType<typeof buildDemoArchitecture>>;
+  beforeAll(async () => {
+    model = await buildDemoArchitecture();
+  });
+  afterAll(() => model.dispose());
+
+  it("has exactly 2,272,075 parameters: 2,257,984 MobileNetV2 base + 14,091 head", () => {
+    expect(model.countParams()).toBe(2_272_075);
+    expect(DEMO_MODEL_PARAMS).toBe(2_272_075);
+    const dense = model.getLayer("dense");
+    expect(dense.countParams()).toBe(14_091);
+    expect(DEMO_HEAD_PARAMS).toBe(14_091);
+    expect(model.countParams() - dense.countParams()).toBe(DEMO_BASE_PARAMS);
+    expect(DEMO_BASE_PARAMS).toBe(2_257_984);
+  });
+
+  it("splits trainable / non-trainable like Keras (BN moving statistics: 34,112)", () => {
+    const count = (ws: { shape: (number | null)[] }[]) =>
+      ws.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+    expect(count(model.nonTrainableWeights)).toBe(34_112);
+    expect(count(model.trainableWeights)).toBe(2_237_963);
+  });
+
+  it("has Keras MobileNetV2's layer structure (154 base layers + GAP + Dense)", () => {
+    const byClass = new Map<string, number>();
+    for (const l of model.layers) {
+      byClass.set(l.getClassName(), (byClass.get(l.getClassName()) ?? 0) + 1);
+    }
+    expect(model.layers.length).toBe(156);
+    expect(Object.fromEntries(byClass)).toEqual({
+      InputLayer: 1,
+      Conv2D: 35,
+      DepthwiseConv2D: 17,
+      BatchNormalization: 52,
+      ReLU: 35,
+      ZeroPadding2D: 4,
+      Add: 10,
+      GlobalAveragePooling2D: 1,
+      Dense: 1,
+    });
+    expect(model.inputs[0]?.shape).toEqual([null, 224, 224, 3]);
+    expect(model.getLayer("out_relu").output).toMatchObject({ shape: [null, 7, 7, 1280] });
+    expect(model.outputs[0]?.shape).toEqual([null, 11]);
+  });
+});
+
+describe("demo model files", () => {
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), "demo-model-"));
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("are written as tensorflowjs_converter does, deterministically (same bytes each build)", async () => {
+    const a = await ensureDemoModel(path.join(tmp, "a"));
+    const b = await ensureDemoModel(path.join(tmp, "b"), { force: true });
+    expect(a.built).toBe(true);
+    expect(b.built).toBe(true);
+    expect(a.hash).toBe(GOLDEN_HASH);
+    expect(b.hash).toBe(GOLDEN_HASH);
+    expect(await hashModelDir(path.join(tmp, "a"))).toBe(GOLDEN_HASH);
+
+    const json = JSON.parse(await readFile(path.join(tmp, "a", "model.json"), "utf8"));
+    expect(json.format).toBe("layers-model");
+    expect(Object.keys(json).sort()).toEqual(
+      ["convertedBy", "format", "generatedBy", "modelTopology", "weightsManifest"].sort(),
+    );
+    expect(json.weightsManifest).toHaveLength(1);
+    const paths: string[] = json.weightsManifest[0].paths;
+    expect(paths).toEqual(["group1-shard1of3.bin", "group1-shard2of3.bin", "group1-shard3of3.bin"]);
+    const sizes = await Promise.all(
+      paths.map(async (p) => (await readFile(path.join(tmp, "a", p))).length),
+    );
+    expect(sizes).toEqual([SHARD_BYTES, SHARD_BYTES, 2_272_075 * 4 - 2 * SHARD_BYTES]);
+    const specs: { shape: number[]; dtype: string }[] = json.weightsManifest[0].weights;
+    expect(specs.every((s) => s.dtype === "float32")).toBe(true);
+    expect(specs.reduce((n, s) => n + s.shape.reduce((a, d) => a * d, 1), 0)).toBe(2_272_075);
+
+    const labels = (await readFile(path.join(tmp, "a", "labels.txt"), "utf8")).trim().split("\n");
+    expect(labels).toEqual([...FOOD11_LABELS]);
+  });
+
+  it("ensureDemoModel is idempotent, and rebuilds a damaged model", async () => {
+    const dir = path.join(tmp, "a");
+    const again = await ensureDemoModel(dir);
+    expect(again).toEqual({ dir, built: false, hash: GOLDEN_HASH });
+    await writeFile(path.join(dir, "group1-shard2of3.bin"), "broken");
+    expect(await isDemoModelValid(dir)).toBe(false);
+    const rebuilt = await ensureDemoModel(dir);
+    expect(rebuilt).toEqual({ dir, built: true, hash: GOLDEN_HASH });
+  });
+
+  it("parallel callers build once and all get a valid model", async () => {
+    const dir = path.join(tmp, "parallel");
+    const results = await Promise.all([ensureDemoModel(dir), ensureDemoModel(dir)]);
+    expect(results.filter((r) => r.built)).toHaveLength(1);
+    expect(results.map((r) => r.hash)).toEqual([GOLDEN_HASH, GOLDEN_HASH]);
+    expect(await isDemoModelValid(dir)).toBe(true);
+  });
+});
