@@ -54,7 +54,7 @@ export interface IngressArgs {
   host?: string;
   /** Path prefix; one other than `/` is stripped by ingress-nginx. Defaults to `/`. */
   path?: string;
-  /** ingress-nginx proxy-body-size (largest upload). Defaults to `8m`. */
+  /** ingress-nginx proxy-body-size (largest upload). Defaults to `10m`. */
   proxyBodySize?: string;
 }
 

@@ -26,10 +26,12 @@ export const DEFAULTS = {
     liveness: { periodSeconds: 10, failureThreshold: 3 },
     startup: { periodSeconds: 5, failureThreshold: 24 },
   },
-  ingress: { className: "nginx", path: "/", proxyBodySize: "8m" },
+  ingress: { className: "nginx", path: "/", proxyBodySize: "10m" },
   pdbMaxUnavailable: 1,
   runAsUser: 1000,
   shutdownGraceSeconds: 20,
+  /** Seconds the server keeps serving after SIGTERM (readiness already false) so endpoints update. */
+  shutdownDelaySeconds: 5,
   /** Seconds kubelet waits past SHUTDOWN_GRACE_SECONDS before SIGKILL. */
   terminationMarginSeconds: 5,
   ingressController: { namespace: "ingress-nginx", serviceType: "LoadBalancer" },

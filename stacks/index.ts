@@ -107,6 +107,7 @@ export function runtimeEnv(settings: StackSettings): Record<string, string> {
     INFERENCE_THREADS: budget.INFERENCE_THREADS,
     NODE_OPTIONS: budget.NODE_OPTIONS,
     SHUTDOWN_GRACE_SECONDS: String(settings.server.shutdownGraceSeconds),
+    SHUTDOWN_DELAY_SECONDS: String(settings.server.shutdownDelaySeconds),
     LOG_LEVEL: settings.server.logLevel,
   };
 }

@@ -205,6 +205,13 @@ export const configShape = {
     600,
     "SHUTDOWN_GRACE_SECONDS: how long the server drains after SIGTERM; terminationGracePeriodSeconds is this plus 5.",
   ),
+  shutdownDelaySeconds: integer(
+    "shutdownDelaySeconds",
+    D.shutdownDelaySeconds,
+    0,
+    599,
+    "SHUTDOWN_DELAY_SECONDS: after SIGTERM the server fails /readyz but keeps serving this long, so endpoints drop the pod first.",
+  ),
   // Resources (the strategy knobs).
   cpuRequest: quantity(
     "cpuRequest",
@@ -333,8 +340,8 @@ export const configShape = {
   ingressProxyBodySize: text(
     "ingressProxyBodySize",
     D.ingress.proxyBodySize,
-    "ingress-nginx proxy-body-size: the largest upload nginx passes to /predict.",
-    "8m",
+    "ingress-nginx proxy-body-size: the largest upload nginx passes to /predict (the server's own BODY_LIMIT_BYTES default is 10 MiB).",
+    "10m",
   ),
   // Namespace, availability, security.
   namespace: text(

@@ -40,7 +40,7 @@ export interface StackSettings {
     preprocess: "unit" | "mobilenet";
     backend: "auto" | "tensorflow" | "wasm";
   };
-  server: { logLevel: string; shutdownGraceSeconds: number };
+  server: { logLevel: string; shutdownGraceSeconds: number; shutdownDelaySeconds: number };
   resources: {
     requests: { cpu: string; memory: string };
     limits: { cpu: string; memory: string };
@@ -203,6 +203,12 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
       `requests.memory ${c.memoryRequest} is above limits.memory ${c.memoryLimit}. Fix: ${fix("memoryRequest", c.memoryLimit)} (or raise ${PROJECT}:memoryLimit)`,
     );
   }
+  if (c.shutdownDelaySeconds >= c.shutdownGraceSeconds) {
+    problem(
+      "shutdownDelaySeconds",
+      `shutdownDelaySeconds ${c.shutdownDelaySeconds} is not below shutdownGraceSeconds ${c.shutdownGraceSeconds}, so the server would be cut off before it drains. Fix: ${fix("shutdownDelaySeconds", String(Math.max(0, c.shutdownGraceSeconds - 1)))} (or raise ${PROJECT}:shutdownGraceSeconds)`,
+    );
+  }
   if (c.minReplicas > c.maxReplicas) {
     problem(
       "minReplicas",
@@ -305,7 +311,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
   if (!/^\d+[kKmMgG]?$/.test(c.ingressProxyBodySize)) {
     problem(
       "ingressProxyBodySize",
-      `is not an nginx size (e.g. 8m). Fix: ${fix("ingressProxyBodySize", "8m")}`,
+      `is not an nginx size (e.g. 10m). Fix: ${fix("ingressProxyBodySize", "10m")}`,
     );
   }
   if (c.modelUrl !== "" && !/^https?:\/\/\S+$/.test(c.modelUrl)) {
@@ -363,7 +369,11 @@ function toSettings(
       preprocess: c.preprocess,
       backend: c.tfjsBackend,
     },
-    server: { logLevel: c.logLevel, shutdownGraceSeconds: c.shutdownGraceSeconds },
+    server: {
+      logLevel: c.logLevel,
+      shutdownGraceSeconds: c.shutdownGraceSeconds,
+      shutdownDelaySeconds: c.shutdownDelaySeconds,
+    },
     resources: {
       requests: { cpu: c.cpuRequest, memory: c.memoryRequest },
       limits: { cpu: c.cpuLimit, memory: c.memoryLimit },
