@@ -95,11 +95,15 @@ function quantity(key: string, def: string, kind: "cpu" | "memory", description:
       toText,
       z
         .string({ error: `must be a Kubernetes quantity such as ${example}. ${setHint(key, def)}` })
-        .refine(isQuantity, {
-          error: `is not a Kubernetes quantity (${kind}: e.g. ${example}). ${setHint(key, def)}`,
-        })
-        .refine((v) => (kind === "cpu" ? cpuMillicores(v) : memoryBytes(v)) > 0, {
-          error: `must be above zero. ${setHint(key, def)}`,
+        .superRefine((v, ctx) => {
+          if (!isQuantity(v)) {
+            ctx.addIssue({
+              code: "custom",
+              message: `is not a Kubernetes quantity (${kind}: e.g. ${example}). ${setHint(key, def)}`,
+            });
+          } else if ((kind === "cpu" ? cpuMillicores(v) : memoryBytes(v)) <= 0) {
+            ctx.addIssue({ code: "custom", message: `must be above zero. ${setHint(key, def)}` });
+          }
         }),
     )
     .default(def)
@@ -164,7 +168,7 @@ export const configShape = {
     "registryPassword",
     "",
     "Password or token for registryUsername; set it with --secret.",
-    "--secret <token>",
+    "<token> --secret",
   ),
   // Model and server runtime.
   modelName: text(

@@ -100,7 +100,7 @@ export class StackConfigError extends Error {
 function formatValue(key: string, value: unknown): string {
   if (value === undefined) return "(unset)";
   // Never echo a credential into a log.
-  if (key === `${PROJECT}:registryPassword`) return "[secret]";
+  if (key === `${PROJECT}:registryPassword` && value !== "") return "[secret]";
   return JSON.stringify(value);
 }
 
@@ -174,7 +174,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     problems.push({
       key: `${PROJECT}:${key}`,
       value: own[key],
-      message: `unknown key${guess ? `; did you mean ${PROJECT}:${guess}?` : ""} Fix: pulumi config rm ${PROJECT}:${key} --stack ${stack}${guess ? ` && ${fix(guess, "<value>")}` : ""}`,
+      message: `unknown key${guess ? `; did you mean ${PROJECT}:${guess}?` : "."} Fix: pulumi config rm ${PROJECT}:${key} --stack ${stack}${guess ? ` && ${fix(guess, "<value>")}` : ""}`,
     });
   }
   const known = Object.fromEntries(
@@ -266,7 +266,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
       const missing = c.registryUsername === "" ? "registryUsername" : "registryPassword";
       problem(
         missing,
-        `registry credentials need both ${PROJECT}:registryUsername and ${PROJECT}:registryPassword. Fix: ${fix(missing, missing === "registryPassword" ? "--secret <token>" : "<user>")}`,
+        `registry credentials need both ${PROJECT}:registryUsername and ${PROJECT}:registryPassword. Fix: ${fix(missing, missing === "registryPassword" ? "<token> --secret" : "<user>")}`,
       );
     }
     if (problems.length === before) {

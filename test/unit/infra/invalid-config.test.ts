@@ -1,0 +1,168 @@
+/**
+ * Bad stack config is rejected before any resource is registered, with a message naming the
+ * stack, the key, the value and the fix. Each case is the strategy1 stack file with some keys
+ * changed, run through the whole program under mocks.
+ */
+import { describe, expect, it } from "vitest";
+import { engineConfig, runProgram } from "./mocks";
+
+const STACK = "strategy1";
+const set = (key: string, value: string) => `pulumi config set ${key} ${value} --stack ${STACK}`;
+
+const CASES: { why: string; config: Record<string, unknown>; problem: string }[] = [
+  {
+    why: "a CPU limit that is not a Kubernetes quantity",
+    config: { "food11:cpuLimit": "3 cores" },
+    problem: `food11:cpuLimit = "3 cores": is not a Kubernetes quantity (cpu: e.g. "2" or "500m"). Fix: ${set("food11:cpuLimit", "2")}`,
+  },
+  {
+    why: "a memory limit in GB, not a Kubernetes quantity",
+    config: { "food11:memoryLimit": "6GB" },
+    problem: `food11:memoryLimit = "6GB": is not a Kubernetes quantity (memory: e.g. "4Gi" or "512Mi"). Fix: ${set("food11:memoryLimit", "4Gi")}`,
+  },
+  {
+    why: "a zero memory request",
+    config: { "food11:memoryRequest": "0" },
+    problem: `food11:memoryRequest = "0": must be above zero. Fix: ${set("food11:memoryRequest", "2Gi")}`,
+  },
+  {
+    why: "requests.cpu above limits.cpu",
+    config: { "food11:cpuRequest": "3500m" },
+    problem: `food11:cpuRequest = "3500m": requests.cpu 3500m is above limits.cpu 3. Fix: ${set("food11:cpuRequest", "3")} (or raise food11:cpuLimit)`,
+  },
+  {
+    why: "requests.memory above limits.memory",
+    config: { "food11:memoryRequest": "6.5Gi" },
+    problem: `food11:memoryRequest = "6.5Gi": requests.memory 6.5Gi is above limits.memory 6Gi. Fix: ${set("food11:memoryRequest", "6Gi")} (or raise food11:memoryLimit)`,
+  },
+  {
+    why: "a CPU target of 0 %",
+    config: { "food11:targetCpuUtilization": "0" },
+    problem: `food11:targetCpuUtilization = "0": must be a whole number from 1 to 100. Fix: ${set("food11:targetCpuUtilization", "40")}`,
+  },
+  {
+    why: "a CPU target above 100 %",
+    config: { "food11:targetCpuUtilization": "101" },
+    problem: `food11:targetCpuUtilization = "101": must be a whole number from 1 to 100. Fix: ${set("food11:targetCpuUtilization", "40")}`,
+  },
+  {
+    why: "a CPU target that is not a number",
+    config: { "food11:targetCpuUtilization": "80%" },
+    problem: `food11:targetCpuUtilization = "80%": must be a whole number from 1 to 100. Fix: ${set("food11:targetCpuUtilization", "40")}`,
+  },
+  {
+    why: "readiness successThreshold below 1",
+    config: { "food11:readinessSuccessThreshold": "0" },
+    problem: `food11:readinessSuccessThreshold = "0": must be a whole number from 1 to 100. Fix: ${set("food11:readinessSuccessThreshold", "3")}`,
+  },
+  {
+    why: "minReplicas below 1",
+    config: { "food11:minReplicas": "0" },
+    problem: `food11:minReplicas = "0": must be a whole number from 1 to 1000. Fix: ${set("food11:minReplicas", "1")}`,
+  },
+  {
+    why: "minReplicas above maxReplicas",
+    config: { "food11:minReplicas": "4", "food11:maxReplicas": "3" },
+    problem: `food11:minReplicas = "4": minReplicas 4 is above maxReplicas 3. Fix: ${set("food11:minReplicas", "3")} (or raise food11:maxReplicas)`,
+  },
+  {
+    why: "no image source",
+    config: { "food11:imageRepository": undefined, "food11:imageRegistry": undefined },
+    problem: `food11:imageRepository = (unset): no image source: neither an image to build nor a prebuilt image is configured. Fix: ${set("food11:imageRepository", "food11-classifier")} (builds app/ and pushes to food11:imageRegistry) or ${set("food11:imageRef", "<registry>/<repo>@sha256:<digest>")}`,
+  },
+  {
+    why: "two image sources",
+    config: { "food11:imageRef": "ghcr.io/acme/food11:1" },
+    problem: `food11:imageRef = "ghcr.io/acme/food11:1": both a prebuilt image and a build (food11:imageRepository = "food11-classifier") are configured. Fix: pulumi config rm food11:imageRef --stack ${STACK} (to build) or pulumi config rm food11:imageRepository --stack ${STACK} (to deploy the prebuilt image)`,
+  },
+  {
+    why: "a prebuilt image that is not an image reference",
+    config: { "food11:imageRepository": undefined, "food11:imageRef": "https://ghcr.io/acme" },
+    problem: `food11:imageRef = "https://ghcr.io/acme": is not an image reference. Fix: ${set("food11:imageRef", "registry.example.com/food11-classifier@sha256:<64 hex digits>")}`,
+  },
+  {
+    why: "a registry user without a password",
+    config: { "food11:registryUsername": "ci-bot" },
+    problem: `food11:registryPassword = "": registry credentials need both food11:registryUsername and food11:registryPassword. Fix: ${set("food11:registryPassword", "<token> --secret")}`,
+  },
+  {
+    why: "an unknown key (a typo)",
+    config: { "food11:cpuLimt": "3" },
+    problem: `food11:cpuLimt = "3": unknown key; did you mean food11:cpuLimit? Fix: pulumi config rm food11:cpuLimt --stack ${STACK} && ${set("food11:cpuLimit", "<value>")}`,
+  },
+  {
+    why: "a boolean that is not true or false",
+    config: { "food11:createNamespace": "yes" },
+    problem: `food11:createNamespace = "yes": must be true or false. Fix: ${set("food11:createNamespace", "true")}`,
+  },
+  {
+    why: "a value outside an enumeration",
+    config: { "food11:preprocess": "imagenet" },
+    problem: `food11:preprocess = "imagenet": must be one of unit, mobilenet. Fix: ${set("food11:preprocess", "unit")}`,
+  },
+  {
+    why: "a namespace that is not a DNS label",
+    config: { "food11:namespace": "Food11_Strategy1" },
+    problem: `food11:namespace = "Food11_Strategy1": namespace "Food11_Strategy1" is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${set("food11:namespace", "food11-strategy1")}`,
+  },
+  {
+    why: "a drain delay as long as the grace period",
+    config: { "food11:shutdownDelaySeconds": "20" },
+    problem: `food11:shutdownDelaySeconds = "20": shutdownDelaySeconds 20 is not below shutdownGraceSeconds 20, so the server would be cut off before it drains. Fix: ${set("food11:shutdownDelaySeconds", "19")} (or raise food11:shutdownGraceSeconds)`,
+  },
+  {
+    why: "an ingress path without a leading slash",
+    config: { "food11:ingressPath": "food11" },
+    problem: `food11:ingressPath = "food11": must be a URL path starting with /. Fix: ${set("food11:ingressPath", "/")}`,
+  },
+  {
+    why: "installing the ingress controller while rendering YAML",
+    config: { "food11:installIngressController": "true", "food11:renderYamlToDirectory": "out/r" },
+    problem: `food11:installIngressController = "true": the ingress-nginx controller is a Helm release, which cannot be rendered to YAML. Fix: ${set("food11:installIngressController", "false")} (or pulumi config rm food11:renderYamlToDirectory --stack ${STACK})`,
+  },
+];
+
+describe("invalid stack config", () => {
+  it.each(CASES)("rejects $why, registering nothing", async ({ config, problem }) => {
+    const run = await runProgram(STACK, engineConfig(STACK, config));
+    expect(run.resources).toHaveLength(0);
+    expect(run.error).toBeInstanceOf(Error);
+    expect((run.error as Error).name).toBe("StackConfigError");
+    expect((run.error as Error).message).toBe(
+      `Invalid configuration for stack "${STACK}" (1 problem):\n  - ${problem}`,
+    );
+  });
+
+  it("lists every problem at once", async () => {
+    const run = await runProgram(
+      STACK,
+      engineConfig(STACK, {
+        "food11:cpuRequest": "4",
+        "food11:memoryRequest": "7Gi",
+        "food11:replicas": "2",
+      }),
+    );
+    expect(run.resources).toHaveLength(0);
+    expect((run.error as Error).message).toBe(
+      [
+        `Invalid configuration for stack "${STACK}" (3 problems):`,
+        `  - food11:replicas = "2": unknown key. Fix: pulumi config rm food11:replicas --stack ${STACK}`,
+        `  - food11:cpuRequest = "4": requests.cpu 4 is above limits.cpu 3. Fix: ${set("food11:cpuRequest", "3")} (or raise food11:cpuLimit)`,
+        `  - food11:memoryRequest = "7Gi": requests.memory 7Gi is above limits.memory 6Gi. Fix: ${set("food11:memoryRequest", "6Gi")} (or raise food11:memoryLimit)`,
+      ].join("\n"),
+    );
+  });
+
+  it("never echoes the registry password", async () => {
+    const run = await runProgram(
+      STACK,
+      engineConfig(STACK, { "food11:registryPassword": "hunter2", "food11:registryUsername": "" }),
+    );
+    expect(run.resources).toHaveLength(0);
+    const message = (run.error as Error).message;
+    expect(message).not.toContain("hunter2");
+    expect(message).toBe(
+      `Invalid configuration for stack "${STACK}" (1 problem):\n  - food11:registryUsername = "": registry credentials need both food11:registryUsername and food11:registryPassword. Fix: ${set("food11:registryUsername", "<user>")}`,
+    );
+  });
+});
