@@ -8,8 +8,8 @@
 #
 # Go toolchain detection, in order: $GO (an explicit path), `go` on PATH, /usr/local/go/bin/go.
 # GOTOOLCHAIN=local: never fetch another toolchain; actionlint needs Go >= 1.24 for v1.7.12.
-# Without a toolchain (and without a cached binary) the script fails, unless
-# FOOD11_ACTIONLINT_OPTIONAL=1, in which case it prints why and exits 0.
+# Without a toolchain (and without a cached binary) it prints why and exits 77, the "toolchain
+# missing here, skipped" code of .ci/run; a failed build or a lint finding exits 1.
 #
 # Usage: scripts/actionlint.sh [extra actionlint args...]
 #   ACTIONLINT_VERSION=v1.7.12 (default) picks the version.
@@ -36,13 +36,9 @@ find_go() {
 
 if [[ ! -x "$bin" ]]; then
   if ! go_bin="$(find_go)"; then
-    msg="actionlint: no cached binary at $bin and no Go toolchain (set GO=/path/to/go or put go on PATH)"
-    if [[ "${FOOD11_ACTIONLINT_OPTIONAL:-0}" == "1" ]]; then
-      echo "$msg; skipping (FOOD11_ACTIONLINT_OPTIONAL=1)" >&2
-      exit 0
-    fi
-    echo "$msg" >&2
-    exit 1
+    echo "actionlint: skipped: no cached binary at $bin and no Go toolchain" \
+      "(set GO=/path/to/go or put go on PATH)" >&2
+    exit 77
   fi
   echo "actionlint: building github.com/rhysd/actionlint/cmd/actionlint@$version with $("$go_bin" version)" >&2
   mkdir -p "$cache_root/actionlint"
