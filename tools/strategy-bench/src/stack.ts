@@ -1,0 +1,63 @@
+import { labelSelector } from "../../../components/defaults.js";
+import { readStackFile, runtimeEnv, type StackSettings } from "../../../stacks/index.js";
+import type { LocalBudget } from "./monitor.js";
+import { cpuCores, memoryKB } from "./quantity.js";
+
+/**
+ * What the measurement tool takes from a stack: the Pulumi program's own pure helpers
+ * (stacks/index.ts readStackFile + runtimeEnv, components/defaults.ts labelSelector), so a
+ * stack file is read exactly as `pulumi up` reads it.
+ */
+export type { StackSettings };
+
+export function loadStack(stack: string, file?: string): StackSettings {
+  return readStackFile(stack, file);
+}
+
+/** The Deployment's pod selector: app.kubernetes.io/name=food11-classifier,…/instance=<stack>. */
+export function stackLabelSelector(stack: string): string {
+  return labelSelector(stack);
+}
+
+/** Requests and limits of one replica, in the monitor's units. */
+export function localBudget(s: StackSettings): LocalBudget {
+  return {
+    cpuRequested: cpuCores(s.resources.requests.cpu),
+    memRequestedKB: memoryKB(s.resources.requests.memory),
+    cpuLimit: cpuCores(s.resources.limits.cpu),
+    memLimitKB: memoryKB(s.resources.limits.memory),
+  };
+}
+
+/**
+ * The part of the container environment one local process can honour: the CPU budget
+ * (INFERENCE_THREADS = ceil(limits.cpu)) and the heap (NODE_OPTIONS=--max-old-space-size), plus
+ * the model settings. PORT/HOST are the caller's (a free loopback port).
+ */
+export function localServerEnv(s: StackSettings): Record<string, string> {
+  const env = runtimeEnv(s);
+  const keep = [
+    "INFERENCE_THREADS",
+    "NODE_OPTIONS",
+    "PREPROCESS",
+    "TFJS_BACKEND",
+    "MODEL_NAME",
+    "MODEL_VERSION",
+    "MODEL_URL",
+    "SHUTDOWN_GRACE_SECONDS",
+  ];
+  return Object.fromEntries(Object.entries(env).filter(([k]) => keep.includes(k)));
+}
+
+/** The recipe rows of the report's configuration table. */
+export function stackConfigRows(s: StackSettings): Record<string, string> {
+  return {
+    "HPA target CPU utilization (%)": String(s.autoscaling.targetCpuUtilization),
+    "replicas (min–max)": `${s.autoscaling.minReplicas}–${s.autoscaling.maxReplicas}`,
+    "readiness successThreshold": String(s.probes.readiness.successThreshold),
+    "limits: cpu": s.resources.limits.cpu,
+    "limits: memory": s.resources.limits.memory,
+    "requests: cpu": s.resources.requests.cpu,
+    "requests: memory": s.resources.requests.memory,
+  };
+}
