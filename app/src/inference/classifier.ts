@@ -459,12 +459,15 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
       decodeMs = t1 - t0;
       input = normalize(decoded.rgb, mode, new Float32Array(pixelsPerImage));
       preprocessMs = performance.now() - t1;
-    } finally {
+    } catch (err) {
       decoding--;
       checkIdle();
+      throw err;
     }
     const enqueuedAt = performance.now();
+    // Same tick as decoding-- (the executor runs synchronously): close() never sees a gap.
     const res = await new Promise<JobResult>((resolve, reject) => {
+      decoding--;
       waiting.push({ input, resolve, reject });
       dispatch();
     });
