@@ -1,0 +1,73 @@
+// The program's own stacks against the pack: every committed stack file, run through the whole
+// Pulumi program under the unit tests' mocks, registers Kubernetes objects that no policy objects
+// to; a stack that deploys a moving tag is refused. (The real-engine version of this check belongs
+// to the e2e: `pulumi preview --policy-pack policy`, docs/ci.md.)
+import { describe, expect, it } from "vitest";
+import { engineConfig, type Registered, runProgram } from "../test/unit/infra/mocks";
+import { policies } from "./policies";
+import { runPolicy } from "./testing";
+
+interface Finding {
+  policy: string;
+  level: string | undefined;
+  resource: string;
+  message: string;
+}
+
+/** Runs every policy over every registered resource, as the engine does before each step. */
+async function check(resources: Registered[]): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const r of resources) {
+    if (r.custom === false) continue; // components and the stack itself are not analyzed
+    for (const p of policies) {
+      const run = await runPolicy(p, { __pulumiType: r.type }, r.inputs, r.name);
+      expect(run.unknown, `${p.name} on ${r.type} ${r.name}`).toBeUndefined();
+      for (const message of run.violations) {
+        findings.push({ policy: p.name, level: p.enforcementLevel, resource: r.type, message });
+      }
+    }
+  }
+  return findings;
+}
+
+describe.each(["baseline", "strategy1", "strategy2"])("stack %s under the policy pack", (stack) => {
+  it("registers a Deployment, HPA and Ingress that pass every policy", async () => {
+    const run = await runProgram(stack);
+    expect(run.error).toBeUndefined();
+    const types = run.resources.map((r) => r.type);
+    expect(types).toContain("kubernetes:apps/v1:Deployment");
+    expect(types).toContain("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    expect(types).toContain("kubernetes:networking.k8s.io/v1:Ingress");
+    expect(await check(run.resources)).toEqual([]);
+  });
+});
+
+describe("a stack deploying a moving tag", () => {
+  it("is accepted by the program and refused by the mandatory image policies", async () => {
+    const run = await runProgram(
+      "baseline",
+      engineConfig("baseline", {
+        "food11:imageRef": "food11-classifier:latest",
+        "food11:imageRepository": undefined,
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    const findings = await check(run.resources);
+    expect(findings).toEqual([
+      {
+        policy: "image-not-latest",
+        level: "mandatory",
+        resource: "kubernetes:apps/v1:Deployment",
+        message:
+          'Deployment food11-classifier: container classifier image "food11-classifier:latest" uses the moving tag ":latest"',
+      },
+      {
+        policy: "image-pinned-by-digest",
+        level: "mandatory",
+        resource: "kubernetes:apps/v1:Deployment",
+        message:
+          'Deployment food11-classifier: container classifier image "food11-classifier:latest" is not pinned by digest (expected <image>@sha256:<64 hex>)',
+      },
+    ]);
+  });
+});
