@@ -1,0 +1,77 @@
+/**
+ * Pulumi.yaml declares every key the schema reads, with the schema's type, description and
+ * default; the committed stack files use only declared keys; readStackFile (what the tools use)
+ * sees the stack files as the engine hands them to the program.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { CONFIG_KEYS, configShape, flatConfigSchema, readStackFile, STACKS } from "../../../stacks";
+import { loadSettings } from "../../../stacks/load";
+import { engineConfig, ROOT } from "./mocks";
+
+interface Declaration {
+  type: string;
+  description: string;
+  default: unknown;
+}
+const project = parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+  name: string;
+  config: Record<string, Declaration>;
+};
+
+describe("Pulumi.yaml", () => {
+  it("is the food11 project on the nodejs runtime", () => {
+    expect(project.name).toBe("food11");
+    expect(project).toMatchObject({ runtime: { name: "nodejs" } });
+  });
+
+  it("declares exactly the schema's keys", () => {
+    expect(Object.keys(project.config)).toEqual(CONFIG_KEYS.map((k) => `food11:${k}`));
+  });
+
+  it("declares each key with the schema's type, description and default", () => {
+    const defaults = flatConfigSchema.parse({}) as Record<string, unknown>;
+    for (const key of CONFIG_KEYS) {
+      const value = defaults[key];
+      const type =
+        typeof value === "number" ? "integer" : typeof value === "boolean" ? "boolean" : "string";
+      expect(project.config[`food11:${key}`], key).toEqual({
+        type,
+        description: configShape[key].description,
+        default: value,
+      });
+    }
+  });
+
+  it("uses only the types Pulumi.yaml supports", () => {
+    for (const declaration of Object.values(project.config)) {
+      expect(["string", "integer", "boolean"]).toContain(declaration.type);
+    }
+  });
+});
+
+describe.each(STACKS)("Pulumi.%s.yaml", (stack) => {
+  const file = parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+
+  it("sets only declared keys and no secrets", () => {
+    for (const [key, value] of Object.entries(file.config)) {
+      expect(Object.keys(project.config)).toContain(key);
+      expect(typeof value).not.toBe("object");
+    }
+  });
+
+  it("reads the same through readStackFile as through the engine's config", async () => {
+    await pulumi.runtime.setMocks(
+      { newResource: (a) => ({ id: a.name, state: a.inputs }), call: (a) => a.inputs },
+      "food11",
+      stack,
+    );
+    pulumi.runtime.setAllConfig(engineConfig(stack));
+    expect(readStackFile(stack)).toEqual(loadSettings());
+  });
+});

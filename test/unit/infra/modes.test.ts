@@ -1,0 +1,180 @@
+/**
+ * The program's other modes, each from a committed stack file with a few keys changed:
+ * a prebuilt image, rendering YAML without a cluster, installing ingress-nginx, an Ingress host
+ * and path prefix, registry credentials, an existing namespace.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
+import { engineConfig, only, runProgram } from "./mocks";
+
+const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+
+function container(run: Awaited<ReturnType<typeof runProgram>>) {
+  return only(run, DEPLOYMENT).inputs.spec.template.spec.containers[0];
+}
+
+describe("a prebuilt image", () => {
+  it("is deployed as given, pinned by digest, and nothing is built", async () => {
+    const ref = `ghcr.io/acme/food11-classifier@${DIGEST}`;
+    const run = await runProgram(
+      "strategy2",
+      engineConfig("strategy2", { "food11:imageRepository": undefined, "food11:imageRef": ref }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.resources.filter((r) => r.type.startsWith("docker:"))).toEqual([]);
+    expect(container(run).image).toBe(ref);
+    expect(run.outputs?.image).toBe(ref);
+  });
+
+  it("is accepted by tag too (the policy pack insists on digests where it runs)", async () => {
+    const ref = "ghcr.io/acme/food11-classifier:0.1.0";
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      const run = await runProgram(
+        "baseline",
+        engineConfig("baseline", { "food11:imageRepository": undefined, "food11:imageRef": ref }),
+      );
+      expect(run.error).toBeUndefined();
+      expect(container(run).image).toBe(ref);
+      expect(warn.mock.calls).toEqual([
+        [
+          `food11:imageRef "${ref}" is not pinned by digest: a moved tag changes what runs without a diff. Pin it: pulumi config set food11:imageRef ghcr.io/acme/food11-classifier@sha256:<digest> --stack baseline`,
+        ],
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("rendering YAML (food11:renderYamlToDirectory)", () => {
+  it("routes every Kubernetes object through a render provider and builds nothing", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", { "food11:renderYamlToDirectory": "out/render/strategy1" }),
+    );
+    expect(run.error).toBeUndefined();
+    const provider = only(run, "pulumi:providers:kubernetes");
+    expect(provider.name).toBe("food11-render");
+    expect(provider.inputs.renderYamlToDirectory).toBe("out/render/strategy1");
+    expect(run.resources.filter((r) => r.type.startsWith("docker:"))).toEqual([]);
+    const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(objects).toHaveLength(6);
+    for (const object of objects) {
+      expect(object.provider).toBe(
+        "urn:pulumi:strategy1::food11::pulumi:providers:kubernetes::food11-render::food11-render-id",
+      );
+    }
+    // Without a build there is no digest: the tag that `pulumi up` would push.
+    expect(container(run).image).toBe("localhost:5001/food11-classifier:0.1.0");
+  });
+});
+
+describe("food11:installIngressController", () => {
+  it("installs ingress-nginx serving class nginx, before the Ingress", async () => {
+    const run = await runProgram(
+      "baseline",
+      engineConfig("baseline", {
+        "food11:installIngressController": true,
+        "food11:ingressControllerServiceType": "NodePort",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(only(run, "food11:ingress:IngressController").name).toBe("food11");
+    const controller = only(run, "kubernetes-ingress-nginx:index:IngressController");
+    expect(controller.name).toBe("food11-controller");
+    expect(controller.inputs).toEqual({
+      controller: {
+        publishService: { enabled: true },
+        ingressClassResource: { name: "nginx", enabled: true, default: false },
+        service: { type: "NodePort" },
+        metrics: { enabled: true },
+      },
+      helmOptions: { namespace: "ingress-nginx", createNamespace: true },
+    });
+    const order = run.resources.map((r) => r.type);
+    expect(order.indexOf("kubernetes-ingress-nginx:index:IngressController")).toBeLessThan(
+      order.indexOf(INGRESS),
+    );
+  });
+
+  it("is off by default: no controller in any committed stack", async () => {
+    for (const stack of ["baseline", "strategy1", "strategy2"]) {
+      const run = await runProgram(stack);
+      expect(run.resources.filter((r) => r.type.includes("ingress-nginx"))).toEqual([]);
+    }
+  });
+});
+
+describe("Ingress host and path", () => {
+  it("serves a host under a stripped path prefix and exports its URL", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", {
+        "food11:ingressHost": "food11.example.com",
+        "food11:ingressPath": "/strategy1",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    const ingress = only(run, INGRESS).inputs;
+    expect(ingress.metadata.annotations).toEqual({
+      "nginx.ingress.kubernetes.io/proxy-body-size": "10m",
+      "nginx.ingress.kubernetes.io/use-regex": "true",
+      "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+    });
+    expect(ingress.spec.rules).toEqual([
+      {
+        host: "food11.example.com",
+        http: {
+          paths: [
+            {
+              path: "/strategy1(/|$)(.*)",
+              pathType: "ImplementationSpecific",
+              backend: { service: { name: "food11-classifier", port: { name: "http" } } },
+            },
+          ],
+        },
+      },
+    ]);
+    expect(run.outputs?.url).toBe("http://food11.example.com/strategy1/");
+  });
+});
+
+describe("registry credentials", () => {
+  it("are passed to the build, the password as a secret", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", {
+        "food11:imageRegistry": "ghcr.io/acme",
+        "food11:registryUsername": "ci-bot",
+        "food11:registryPassword": "s3cret",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    const image = only(run, "docker:index/image:Image").inputs;
+    expect(image.imageName).toBe("ghcr.io/acme/food11-classifier:0.1.0");
+    // The whole registry block travels as a secret (mocks see the wire form of a secret).
+    expect(image.registry).toEqual({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      value: { server: "ghcr.io", username: "ci-bot", password: "s3cret" },
+    });
+  });
+});
+
+describe("an existing namespace", () => {
+  it("is used as is when food11:createNamespace is false", async () => {
+    const run = await runProgram(
+      "strategy2",
+      engineConfig("strategy2", {
+        "food11:createNamespace": false,
+        "food11:namespace": "ml-serving",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
+    expect(only(run, DEPLOYMENT).inputs.metadata.namespace).toBe("ml-serving");
+    expect(run.outputs?.namespace).toBe("ml-serving");
+  });
+});
