@@ -125,6 +125,12 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     else request.log.info(line, "request");
   });
 
+  // While draining, every response closes its connection, so kept-alive clients reconnect
+  // (to another replica) and close() is not held open by idle keep-alive sockets.
+  fastify.addHook("onSend", async (_request, reply) => {
+    if (state.draining) reply.header("connection", "close");
+  });
+
   // ---- the one error handler ----
   fastify.setErrorHandler(async (err, request, reply) => {
     const { http, internal } = toHttpError(err);

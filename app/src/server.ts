@@ -84,7 +84,12 @@ async function shutdown(signal: string): Promise<void> {
     if (config.shutdownDelaySeconds > 0) {
       await new Promise((r) => setTimeout(r, config.shutdownDelaySeconds * 1000));
     }
+    log.info("closing: no new connections, waiting for in-flight requests");
+    // Connections that were busy when close() began and went idle after are closed too.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 250);
+    sweep.unref();
     await app.close(); // stops accepting; resolves when in-flight requests have been answered
+    clearInterval(sweep);
     await app.model.classifier?.close();
     log.info("drained: bye");
     clearTimeout(force);
