@@ -53,6 +53,19 @@ describe("Pulumi.yaml", () => {
   });
 });
 
+describe("docs/configuration.md", () => {
+  it("has a row for every key with its type and default", () => {
+    const doc = readFileSync(path.join(ROOT, "docs/configuration.md"), "utf8");
+    const defaults = flatConfigSchema.parse({}) as Record<string, unknown>;
+    for (const key of CONFIG_KEYS) {
+      const declaration = project.config[`food11:${key}`] as Declaration;
+      const value = defaults[key];
+      const cell = value === "" ? "*(empty)*" : `\`${String(value)}\``;
+      expect(doc, key).toContain(`| \`food11:${key}\` | ${declaration.type} | ${cell} |`);
+    }
+  });
+});
+
 describe.each(STACKS)("Pulumi.%s.yaml", (stack) => {
   const file = parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
     config: Record<string, unknown>;
