@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { Pool } from "undici";
@@ -15,8 +16,11 @@ import type { Phase, Schedule } from "./schedule.js";
  * - response time: mean over transactions, request start to last body byte;
  * - concurrency: total response time / elapsed time;
  * - transaction rate: transactions / elapsed; throughput: body bytes / elapsed.
- * A request still in flight when its phase ends is aborted and not counted (siege cancels its
- * users when -t expires).
+ * When a phase's time is up no user starts a new request. Requests still in flight are, by
+ * default, waited for (up to the request timeout) and counted, and the phase's elapsed time
+ * includes that wait ("drain"): dropping them would drop the slowest responses, which matters for
+ * shortened schedules. `inFlight: "abort"` instead aborts them uncounted, as siege does when its
+ * -t expires.
  */
 
 export interface LoadtestOptions {
@@ -25,6 +29,8 @@ export interface LoadtestOptions {
   seed: number;
   /** Per-request timeout (connect, headers, body), seconds. siege's default is 30. */
   timeoutSeconds?: number;
+  /** What happens to requests in flight when a phase ends (default "drain"). */
+  inFlight?: "drain" | "abort";
   /** Pause after a socket failure, seconds, so a dead server is not hammered in a tight loop. */
   failurePauseSeconds?: number;
   signal?: AbortSignal;
@@ -156,23 +162,25 @@ async function userLoop(
   deadline: number,
   rand: () => number,
   rec: Recorder,
+  stopNew: AbortSignal,
   signal: AbortSignal,
   timeoutMs: number,
   failurePauseMs: number,
   now: () => number,
 ): Promise<void> {
   let done = 0;
-  while (!signal.aborted) {
+  while (!stopNew.aborted && !signal.aborted) {
     if (phase.reps !== undefined && done >= phase.reps) return;
     const delayMs = rand() * phase.delaySeconds * 1000;
     if (now() + delayMs >= deadline) return;
     if (delayMs > 0) {
       try {
-        await sleep(delayMs, undefined, { signal });
+        await sleep(delayMs, undefined, { signal: stopNew });
       } catch {
         return;
       }
     }
+    if (now() >= deadline) return;
     const t0 = performance.now();
     try {
       const res = await pool.request({
@@ -190,7 +198,7 @@ async function userLoop(
       rec.socketFailure();
       if (failurePauseMs > 0) {
         try {
-          await sleep(failurePauseMs, undefined, { signal });
+          await sleep(failurePauseMs, undefined, { signal: stopNew });
         } catch {
           return;
         }
@@ -230,10 +238,23 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
       const date = new Date(now()).toISOString();
       const started = now();
       const deadline = started + phase.durationSeconds * 1000;
+      // stopNew: the phase's time is up (no new requests); ctl: abort requests in flight.
+      const stopNew = new AbortController();
       const ctl = new AbortController();
-      const onOuterAbort = () => ctl.abort();
+      // Every user's sleep and request listens on these: one listener per user, not a leak.
+      setMaxListeners(0, stopNew.signal, ctl.signal);
+      const onOuterAbort = () => {
+        stopNew.abort();
+        ctl.abort();
+      };
       opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
-      const timer = setTimeout(() => ctl.abort(), Math.max(0, deadline - now()));
+      const timer = setTimeout(
+        () => {
+          stopNew.abort();
+          if (opts.inFlight === "abort") ctl.abort();
+        },
+        Math.max(0, deadline - now()),
+      );
       const ticker = opts.onProgress
         ? setInterval(() => {
             opts.onProgress?.({
@@ -256,6 +277,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
               deadline,
               childRandom(opts.seed, i, u),
               rec,
+              stopNew.signal,
               ctl.signal,
               timeoutMs,
               failurePauseMs,
@@ -268,8 +290,10 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
         if (ticker) clearInterval(ticker);
         opts.signal?.removeEventListener("abort", onOuterAbort);
       }
-      // A phase lasts its full time unless every user finished its reps earlier.
-      const elapsed = Math.min(phase.durationSeconds, (now() - started) / 1000);
+      // A phase lasts its full time unless every user finished its reps earlier; when draining,
+      // until its last response.
+      const took = (now() - started) / 1000;
+      const elapsed = opts.inFlight === "abort" ? Math.min(phase.durationSeconds, took) : took;
       elapsedAll += elapsed;
       phases.push(summarize(i + 1, phase.users, phase.delaySeconds, date, elapsed, rec));
       all.transactions += rec.transactions;

@@ -73,6 +73,30 @@ describe("loadtest", () => {
     expect(back.map((r) => r.okay)).toEqual(result.phases.map((p) => p.okay));
   });
 
+  it("waits for requests in flight at the end of a phase, or aborts them uncounted", async () => {
+    // The server answers after 400 ms; the phase lasts 50 ms: one request per user is in flight.
+    srv = await startServer((_n, _req, res) => {
+      setTimeout(() => res.end("late"), 400);
+    });
+    const schedule = {
+      name: "t",
+      phases: [{ users: 2, delaySeconds: 0, durationSeconds: 0.05 }],
+    };
+    const drained = await runLoadtest({ url: new URL(`${srv.url}/test`), schedule, seed: 1 });
+    expect(drained.overall.transactions).toBe(2);
+    expect(drained.overall.okay).toBe(2);
+    expect(drained.overall.elapsedSeconds).toBeGreaterThan(0.05);
+    const aborted = await runLoadtest({
+      url: new URL(`${srv.url}/test`),
+      schedule,
+      seed: 1,
+      inFlight: "abort",
+    });
+    expect(aborted.overall.transactions).toBe(0);
+    expect(aborted.overall.failed).toBe(0);
+    expect(aborted.overall.elapsedSeconds).toBeLessThanOrEqual(0.05);
+  });
+
   it("turns a closed port into failed transactions, not a crash", async () => {
     const port = await closedPort();
     const result = await runLoadtest({

@@ -1,0 +1,361 @@
+#!/usr/bin/env node
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { accuracyCommand, loadtestCommand } from "./commands.js";
+import { runDemo } from "./demo.js";
+import { generateImageSet } from "./imageset.js";
+import { FOOD11_LABELS } from "./labels.js";
+import {
+  kubernetesSampler,
+  localSampler,
+  pidListeningOn,
+  runMonitor,
+  type Sampler,
+} from "./monitor.js";
+import { type Manifest, readManifest, writeReport } from "./report.js";
+import { checkTarget } from "./safety.js";
+import { loadStack, localBudget, stackLabelSelector } from "./stack.js";
+
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be > 0`);
+  return n;
+};
+const nonNegative = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be >= 0`);
+  return n;
+};
+const integer = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer`);
+  return n;
+};
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Ctrl-C stops the measurement cleanly (partial results are written); a second one exits. */
+function interruptSignal(): AbortSignal {
+  const ctl = new AbortController();
+  process.once("SIGINT", () => {
+    process.stderr.write("\ninterrupted: finishing the current step and writing results…\n");
+    ctl.abort();
+    process.once("SIGINT", () => process.exit(130));
+  });
+  process.once("SIGTERM", () => ctl.abort());
+  return ctl.signal;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const program = new Command()
+  .name("strategy-bench")
+  .description(
+    "Measure a deployment strategy the way the report did: the siege load schedule, the resource " +
+      "monitor, model accuracy, and the report's tables and charts.",
+  )
+  .showHelpAfterError();
+
+program
+  .command("loadtest")
+  .summary("replay the siege load schedule against a URL, CSV out")
+  .description(
+    "Replay the original 30-minute siege schedule (or a YAML schedule) against a URL; one CSV row " +
+      "per phase with siege's log columns plus percentiles, and an overall row.",
+  )
+  .requiredOption("--url <url>", "target, e.g. http://127.0.0.1:8080/test")
+  .option(
+    "--schedule <file>",
+    "YAML/JSON schedule: { name, phases: [{ repeat, users, delay, duration, reps }] }",
+  )
+  .option(
+    "--time-scale <k>",
+    "multiply phase durations (0.1: 6 s phases)",
+    positive("time scale"),
+    1,
+  )
+  .option(
+    "--delay-scale <k>",
+    "multiply users' think times (default: the time scale, keeping requests per phase)",
+    nonNegative("delay scale"),
+  )
+  .option("--seed <n>", "seed of the users' random delays", integer("seed"), 1)
+  .option(
+    "--timeout <s>",
+    "per-request timeout, seconds (siege's default 30)",
+    positive("timeout"),
+    30,
+  )
+  .addOption(
+    new Option(
+      "--in-flight <mode>",
+      "requests in flight when a phase ends: wait and count them, or abort them uncounted (siege)",
+    )
+      .choices(["drain", "abort"])
+      .default("drain"),
+  )
+  .option("--out <file>", "CSV to write", "loadtest.csv")
+  .option("--allow-remote", "allow a non-loopback target (a deployed stack you operate)", false)
+  .option("--quiet", "no progress bar", false)
+  .action(async (o) => {
+    const r = await loadtestCommand({ ...o, signal: interruptSignal() });
+    const a = r.overall;
+    log(
+      `${r.phases.length} phases, ${a.elapsedSeconds.toFixed(1)} s: ${a.transactions} transactions, ` +
+        `${a.okay} OKAY, ${a.failed} failed, availability ${a.availability.toFixed(2)}%, ` +
+        `response ${a.responseTime.toFixed(3)} s (p95 ${a.p95.toFixed(3)}), ` +
+        `${a.transactionRate.toFixed(2)} trans/s${r.aborted ? " (interrupted)" : ""} -> ${o.out}`,
+    );
+  });
+
+program
+  .command("monitor")
+  .summary("sample replicas, CPU and memory of the app (Kubernetes or a local process)")
+  .description(
+    "Every interval, sum replicas, CPU/memory requested, limits and used (metrics.k8s.io) over the " +
+      "app's pods through the Kubernetes API (kubeconfig as kubectl finds it); or, with --local-pid " +
+      "or --local-url, sample a server process from /proc with the stack's requests/limits.",
+  )
+  .option(
+    "--stack <name>",
+    "stack: namespace food11-<stack>, its labels, its requests/limits",
+    "strategy1",
+  )
+  .option("--namespace <ns>", "namespace (default: the stack's)")
+  .option("--selector <labels>", "label selector (default: the stack's pod labels)")
+  .option(
+    "--kubeconfig <file>",
+    "kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)",
+  )
+  .option("--context <name>", "kubeconfig context")
+  .option(
+    "--local-pid <pid>",
+    "sample this local process tree instead of a cluster",
+    integer("pid"),
+  )
+  .option("--local-url <url>", "sample the local process listening on this URL's port")
+  .option("--interval <s>", "seconds between samples", positive("interval"), 5)
+  .option("--duration <s>", "stop after this many seconds", positive("duration"))
+  .option("--until-pid <pid>", "stop when this process exits", integer("pid"))
+  .option("--out <file>", "CSV to write", "monitor.csv")
+  .action(async (o) => {
+    let sample: Sampler;
+    let untilPid: number | undefined = o.untilPid;
+    if (o.localPid !== undefined || o.localUrl !== undefined) {
+      let pid: number | undefined = o.localPid;
+      if (pid === undefined) {
+        const url = checkTarget(o.localUrl, false);
+        const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+        pid = await pidListeningOn(port);
+        if (pid === undefined) throw new Error(`no local process listens on port ${port}`);
+      }
+      sample = localSampler(pid, localBudget(loadStack(o.stack)));
+      untilPid ??= pid;
+      log(`sampling local process ${pid} as one replica of ${o.stack}`);
+    } else {
+      let namespace: string = o.namespace;
+      if (!namespace) {
+        try {
+          namespace = loadStack(o.stack).namespace.name;
+        } catch {
+          namespace = `food11-${o.stack}`;
+        }
+      }
+      const labelSelector: string = o.selector ?? stackLabelSelector(o.stack);
+      sample = await kubernetesSampler({
+        namespace,
+        labelSelector,
+        kubeconfig: o.kubeconfig,
+        context: o.context,
+        onWarning: log,
+      });
+      log(`sampling pods ${labelSelector} in ${namespace}`);
+    }
+    if (o.duration === undefined && untilPid === undefined) {
+      throw new Error("give --duration or --until-pid so that the monitor stops by itself");
+    }
+    const rows = await runMonitor({
+      sample,
+      intervalSeconds: o.interval,
+      ...(o.duration !== undefined ? { durationSeconds: o.duration } : {}),
+      ...(untilPid !== undefined ? { untilPid } : {}),
+      out: o.out,
+      signal: interruptSignal(),
+      onError: (e) => log(`sample failed: ${e.message}`),
+    });
+    log(`${rows.length} samples -> ${o.out}`);
+  });
+
+program
+  .command("accuracy")
+  .summary("score a model on a labeled image set (server or direct)")
+  .description(
+    "Score a model on a labeled image set (Food-11's <classIndex>_<n>.jpg, or a folder per class) " +
+      "through a running server's /predict or by loading the model here: accuracy, precision, " +
+      "recall and F1 (support-weighted and macro, as scikit-learn), per class, confusion matrix.",
+  )
+  .requiredOption("--images <dir>", "labeled image folder")
+  .option("--url <url>", "a running server (POST <url>/predict)")
+  .option("--model-dir <dir>", "load this tfjs model directly (app/src/inference)")
+  .option("--model-url <url>", "load a tfjs model from this URL directly")
+  .addOption(
+    new Option("--preprocess <mode>", "direct mode: input scaling").choices(["unit", "mobilenet"]),
+  )
+  .addOption(
+    new Option("--backend <name>", "direct mode: tfjs backend").choices([
+      "auto",
+      "tensorflow",
+      "wasm",
+    ]),
+  )
+  .option("--threads <n>", "direct mode: inference threads", integer("threads"))
+  .option("--labels <file>", "labels, one per line (default: the model's, else Food-11's 11)")
+  .option("--per-class <n>", "score only the first N images of each class", integer("per-class"))
+  .option("--concurrency <n>", "images in flight", integer("concurrency"), 4)
+  .option("--model <name>", "model name for the report")
+  .option("--out <file>", "JSON to write", "accuracy.json")
+  .option("--markdown <file>", "also write a markdown summary")
+  .option("--allow-remote", "allow a non-loopback --url", false)
+  .option("--quiet", "no progress bar", false)
+  .action(async (o) => {
+    if (!o.url && !o.modelDir && !o.modelUrl) {
+      throw new Error("give --url (a running server) or --model-dir/--model-url (direct)");
+    }
+    const labels = o.labels
+      ? (await readFile(o.labels, "utf8"))
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : undefined;
+    const r = await accuracyCommand({ ...o, ...(labels ? { labels } : {}) });
+    const m = r.metrics;
+    log(
+      `${m.samples} images (${r.errors} failed): accuracy ${(100 * m.accuracy).toFixed(2)}%, ` +
+        `weighted P/R/F1 ${(100 * m.weighted.precision).toFixed(2)}/${(100 * m.weighted.recall).toFixed(2)}/` +
+        `${(100 * m.weighted.f1).toFixed(2)}% -> ${o.out}`,
+    );
+    for (const w of m.warnings) log(`warning: ${w}`);
+  });
+
+program
+  .command("make-images")
+  .summary("write a small deterministic labeled image set")
+  .description(
+    "Write a small deterministic labeled image set in Food-11's layout (for demos/tests).",
+  )
+  .requiredOption("--out <dir>", "folder to write <classIndex>_<n>.jpg into")
+  .option("--classes <n>", "number of classes", integer("classes"), FOOD11_LABELS.length)
+  .option("--per-class <n>", "images per class", integer("per-class"), 3)
+  .option("--size <px>", "image side", integer("size"), 96)
+  .option("--seed <n>", "seed", integer("seed"), 11)
+  .action(async (o) => {
+    const files = await generateImageSet({
+      dir: o.out,
+      classes: o.classes,
+      perClass: o.perClass,
+      size: o.size,
+      seed: o.seed,
+    });
+    log(`${files.length} images -> ${o.out}`);
+  });
+
+program
+  .command("report")
+  .summary("summaries, tables, charts (SVG + PNG) and a markdown report from runs")
+  .description(
+    "From several runs (stack, model, accuracy JSON, loadtest CSV, monitor CSV) compute the " +
+      "report's summary and render its tables and charts (SVG + PNG) and a markdown report.",
+  )
+  .option(
+    "--manifest <file>",
+    "YAML/JSON: { title, runs: [{ name, stack, model, accuracy, loadtest, monitor }] }",
+  )
+  .option(
+    "--run <spec>",
+    "a run as name=..,stack=..,model=..,accuracy=..,loadtest=..,monitor=.. (repeatable)",
+    collect,
+  )
+  .option("--title <text>", "report title")
+  .option("--out <dir>", "output folder", "report")
+  .action(async (o) => {
+    let manifest: Manifest;
+    let baseDir = process.cwd();
+    if (o.manifest) {
+      ({ manifest, baseDir } = await readManifest(o.manifest));
+    } else if (o.run?.length) {
+      manifest = {
+        runs: (o.run as string[]).map((spec) => {
+          const kv = Object.fromEntries(
+            spec.split(",").map((p) => {
+              const i = p.indexOf("=");
+              return [p.slice(0, i).trim(), p.slice(i + 1).trim()];
+            }),
+          );
+          const acc = Number(kv.accuracy);
+          return {
+            ...kv,
+            accuracy: Number.isFinite(acc) ? acc : kv.accuracy,
+          } as Manifest["runs"][number];
+        }),
+      };
+    } else {
+      throw new Error("give --manifest or at least one --run");
+    }
+    if (o.title) manifest = { ...manifest, title: o.title };
+    const { files, runs } = await writeReport(manifest, baseDir, resolve(o.out));
+    log(`${runs.length} runs -> ${files.markdown} and ${files.charts.length} charts (SVG + PNG)`);
+  });
+
+program
+  .command("demo")
+  .summary("the whole measurement on this machine in a few minutes, no cluster")
+  .description(
+    "The whole measurement on this machine, no cluster: for each stack, start the server with its " +
+      "CPU threads and heap on a free 127.0.0.1 port, score accuracy on a generated labeled set, " +
+      "run the shortened schedule while sampling the process, then write the report to runs/<time>/.",
+  )
+  .option(
+    "--stack <name>",
+    "stack to run (repeatable; default baseline, strategy1, strategy2)",
+    collect,
+  )
+  .option(
+    "--time-scale <k>",
+    "schedule time scale (0.05: 90 s per stack)",
+    positive("time scale"),
+    0.05,
+  )
+  .option(
+    "--delay-scale <k>",
+    "think-time scale (default: the time scale)",
+    nonNegative("delay scale"),
+  )
+  .option("--seed <n>", "seed for delays and images", integer("seed"), 1)
+  .option("--per-class <n>", "generated images per class (11 classes)", integer("per-class"), 3)
+  .option(
+    "--interval <s>",
+    "monitor interval (default 5 s x time scale, at least 1 s)",
+    positive("interval"),
+  )
+  .option("--out <dir>", "output folder (default runs/<timestamp>)")
+  .option("--quiet", "no progress bars", false)
+  .action(async (o) => {
+    const out = await runDemo({
+      stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
+      timeScale: o.timeScale,
+      ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
+      seed: o.seed,
+      perClass: o.perClass,
+      ...(o.interval !== undefined ? { interval: o.interval } : {}),
+      ...(o.out ? { out: o.out } : {}),
+      quiet: o.quiet,
+      log,
+      signal: interruptSignal(),
+    });
+    log(`done: ${out}/report.md`);
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  log(`strategy-bench: ${err.message}`);
+  process.exitCode = 1;
+});

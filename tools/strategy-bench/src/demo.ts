@@ -1,0 +1,232 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, openSync, statSync } from "node:fs";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { request } from "undici";
+import { stringify as toYaml } from "yaml";
+import { accuracyCommand, loadtestCommand } from "./commands.js";
+import { generateImageSet } from "./imageset.js";
+import { FOOD11_LABELS } from "./labels.js";
+import { localSampler, runMonitor } from "./monitor.js";
+import { type Manifest, writeReport } from "./report.js";
+import { loadStack, localBudget, localServerEnv, stackConfigRows } from "./stack.js";
+
+export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
+const APP_DIR = join(REPO_ROOT, "app");
+const DEMO_MODEL = join(APP_DIR, "models", "demo");
+const SERVER_ENTRY = join(APP_DIR, "dist", "server.js");
+
+export interface DemoOptions {
+  stacks: string[];
+  timeScale: number;
+  delayScale?: number;
+  seed: number;
+  perClass: number;
+  interval?: number;
+  out?: string;
+  quiet: boolean;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function run(cmd: string, args: string[], log: (l: string) => void): Promise<void> {
+  log(`$ ${cmd} ${args.join(" ")}`);
+  const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  const code = await new Promise<number | null>((r) => child.once("exit", r));
+  if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${code}`);
+}
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith(".ts")) {
+      newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** The demo model and the built server, made if missing or stale. */
+async function prepare(log: (l: string) => void): Promise<void> {
+  if (!existsSync(join(DEMO_MODEL, "model.json"))) {
+    await run("npm", ["--prefix", "app", "run", "model:demo"], log);
+  }
+  const stale =
+    !existsSync(SERVER_ENTRY) ||
+    statSync(SERVER_ENTRY).mtimeMs < (await newestMtime(join(APP_DIR, "src")));
+  if (stale) await run("npm", ["--prefix", "app", "run", "build"], log);
+}
+
+interface RunningServer {
+  child: ChildProcess;
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/** Start the built server on a free loopback port with the stack's CPU threads and heap. */
+async function startServer(
+  env: Record<string, string>,
+  logFile: string,
+  signal?: AbortSignal,
+): Promise<RunningServer> {
+  const port = await freePort();
+  const fd = openSync(logFile, "a");
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    cwd: APP_DIR,
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      MODEL_DIR: DEMO_MODEL,
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", fd, fd],
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", kill);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(kill, 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    process.removeListener("exit", kill);
+  };
+  const url = `http://127.0.0.1:${port}`;
+  // Ready when /readyz answers 200 (the model is loaded); give up after 5 minutes.
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`server exited (${child.exitCode ?? child.signalCode}); see ${logFile}`);
+    }
+    if (signal?.aborted || Date.now() > deadline) {
+      await stop();
+      throw new Error(signal?.aborted ? "interrupted" : `server not ready; see ${logFile}`);
+    }
+    try {
+      const res = await request(`${url}/readyz`, { headersTimeout: 2000, bodyTimeout: 2000 });
+      await res.body.dump();
+      if (res.statusCode === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(500);
+  }
+  return { child, url, stop };
+}
+
+function timestamp(): string {
+  return new Date()
+    .toISOString()
+    .replace(/[:.]/g, "-")
+    .replace(/-\d{3}Z$/, "Z");
+}
+
+/**
+ * The whole measurement on one machine: for each stack, start the server with the stack's
+ * INFERENCE_THREADS and heap, score accuracy on a generated labeled set through /predict, run
+ * the shortened schedule against /test while sampling the server process, then write a report
+ * comparing the stacks into runs/<timestamp>/.
+ */
+export async function runDemo(o: DemoOptions): Promise<string> {
+  const outDir = resolve(o.out ?? join(REPO_ROOT, "runs", timestamp()));
+  await mkdir(outDir, { recursive: true });
+  o.log(`output: ${outDir}`);
+  await prepare(o.log);
+  const imagesDir = join(outDir, "images");
+  await generateImageSet({
+    dir: imagesDir,
+    classes: FOOD11_LABELS.length,
+    perClass: o.perClass,
+    seed: o.seed,
+  });
+  const manifest: Manifest = { title: "Deployment strategies on one machine (demo)", runs: [] };
+  for (const stack of o.stacks) {
+    if (o.signal?.aborted) break;
+    const settings = loadStack(stack);
+    const dir = join(outDir, stack);
+    await mkdir(dir, { recursive: true });
+    const env = localServerEnv(settings);
+    o.log(
+      `[${stack}] starting server: INFERENCE_THREADS=${env.INFERENCE_THREADS} NODE_OPTIONS=${env.NODE_OPTIONS}`,
+    );
+    const server = await startServer(env, join(dir, "server.log"), o.signal);
+    try {
+      o.log(`[${stack}] ready at ${server.url}; scoring accuracy`);
+      const acc = await accuracyCommand({
+        images: imagesDir,
+        url: server.url,
+        concurrency: 2,
+        model: "demo (seeded, untrained)",
+        out: join(dir, "accuracy.json"),
+        markdown: join(dir, "accuracy.md"),
+        allowRemote: false,
+        quiet: o.quiet,
+      });
+      o.log(`[${stack}] accuracy ${(100 * acc.metrics.accuracy).toFixed(2)}%; load test`);
+      const stopMonitor = new AbortController();
+      const monitorDone = runMonitor({
+        sample: localSampler(server.child.pid as number, localBudget(settings)),
+        intervalSeconds: o.interval ?? Math.max(1, 5 * o.timeScale),
+        untilPid: server.child.pid as number,
+        out: join(dir, "monitor.csv"),
+        signal: stopMonitor.signal,
+      });
+      try {
+        const lt = await loadtestCommand({
+          url: `${server.url}/test`,
+          timeScale: o.timeScale,
+          ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
+          seed: o.seed,
+          timeout: 30,
+          out: join(dir, "loadtest.csv"),
+          allowRemote: false,
+          quiet: o.quiet,
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
+        o.log(
+          `[${stack}] ${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ` +
+            `${lt.overall.failed} failed, mean response ${lt.overall.responseTime.toFixed(3)} s`,
+        );
+      } finally {
+        stopMonitor.abort();
+        await monitorDone;
+      }
+    } finally {
+      await server.stop();
+    }
+    manifest.runs.push({
+      name: stack,
+      stack,
+      model: "demo",
+      accuracy: `${stack}/accuracy.json`,
+      loadtest: `${stack}/loadtest.csv`,
+      monitor: `${stack}/monitor.csv`,
+      config: stackConfigRows(settings),
+    });
+  }
+  if (manifest.runs.length === 0) throw new Error("interrupted before any run finished");
+  await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
+  const { files } = await writeReport(manifest, outDir, outDir);
+  o.log(`report: ${files.markdown}`);
+  return outDir;
+}
