@@ -1,5 +1,6 @@
 // Server configuration: environment variables parsed and validated with zod, once, at start.
 // Every variable is documented in docs/server.md; defaults are chosen for `npm start` from source.
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +10,8 @@ import { z } from "zod";
 export const APP_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Where `npm run model:demo` writes the demo model. */
 export const DEMO_MODEL_DIR = path.join(APP_ROOT, "models", "demo");
+/** File the demo model builder writes beside model.json (app/src/inference/demo-model.ts). */
+const DEMO_STAMP = ".demo-model.json";
 /** The image GET /test classifies. */
 export const TEST_IMAGE_PATH = path.join(APP_ROOT, "assets", "test.jpg");
 
@@ -73,19 +76,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new ConfigError(`invalid environment:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
-  if (e.MODEL_DIR && e.MODEL_URL) {
-    throw new ConfigError("invalid environment: set MODEL_DIR or MODEL_URL, not both");
-  }
+  // MODEL_URL, when set, wins over MODEL_DIR (the image sets MODEL_DIR=/app/model).
   const modelDir = e.MODEL_URL ? undefined : path.resolve(e.MODEL_DIR ?? DEMO_MODEL_DIR);
   const isDemoModel = modelDir === DEMO_MODEL_DIR;
+  // the demo builder leaves a stamp: name a baked-in demo model (the image's default) as such
+  const looksDemo =
+    isDemoModel || (modelDir !== undefined && existsSync(path.join(modelDir, DEMO_STAMP)));
   const source = modelDir ?? new URL(e.MODEL_URL as string).pathname.replace(/\/[^/]*$/, "");
   return {
     port: e.PORT,
     host: e.HOST,
     modelDir,
     modelUrl: e.MODEL_URL,
-    modelName: e.MODEL_NAME ?? (isDemoModel ? "food11-mobilenetv2-demo" : "food11-mobilenetv2"),
-    modelVersion: e.MODEL_VERSION ?? (isDemoModel ? "demo" : path.posix.basename(source) || "0"),
+    modelName: e.MODEL_NAME ?? (looksDemo ? "food11-mobilenetv2-demo" : "food11-mobilenetv2"),
+    modelVersion: e.MODEL_VERSION ?? (looksDemo ? "demo" : path.posix.basename(source) || "0"),
     labelsFile: e.LABELS_FILE,
     preprocess: e.PREPROCESS,
     backend: e.TFJS_BACKEND,

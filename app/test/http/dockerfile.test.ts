@@ -1,0 +1,144 @@
+// No Docker engine (and no hadolint in Debian) here: validate app/Dockerfile by parsing it
+// (dockerfile-ast) against the real build output of `npm run build` and the package files.
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type Copy, DockerfileParser, type Instruction } from "dockerfile-ast";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
+const text = readFileSync(path.join(APP_DIR, "Dockerfile"), "utf8");
+const dockerfile = DockerfileParser.parse(text);
+const instructions = dockerfile.getInstructions();
+const pkg = JSON.parse(readFileSync(path.join(APP_DIR, "package.json"), "utf8")) as {
+  scripts: Record<string, string>;
+  optionalDependencies: Record<string, string>;
+};
+const tsconfig = JSON.parse(readFileSync(path.join(APP_DIR, "tsconfig.json"), "utf8")) as {
+  compilerOptions: { outDir: string; rootDir: string };
+};
+const ignored = readFileSync(path.join(APP_DIR, ".dockerignore"), "utf8")
+  .split("\n")
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith("#"));
+
+/** Instructions grouped by stage name. */
+const stages = new Map<string, Instruction[]>();
+{
+  let current: Instruction[] | undefined;
+  for (const ins of instructions) {
+    if (ins.getKeyword() === "FROM") {
+      const args = ins.getArguments().map((a) => a.getValue());
+      const name = args[2] ?? `stage${stages.size}`;
+      expect(args[1]?.toUpperCase()).toBe("AS");
+      current = [];
+      stages.set(name, current);
+    }
+    current?.push(ins);
+  }
+}
+const stage = (name: string) => stages.get(name) ?? [];
+const args = (ins: Instruction) => ins.getArguments().map((a) => a.getValue());
+const workdir = (name: string) => {
+  const w = stage(name).filter((i) => i.getKeyword() === "WORKDIR");
+  return w.length ? (args(w.at(-1) as Instruction)[0] ?? "/") : "/";
+};
+
+beforeAll(async () => {
+  // the real build the image runs (`npm run build` = tsc -p tsconfig.json -> dist/)
+  await promisify(execFile)("npm", ["run", "build", "--silent"], { cwd: APP_DIR });
+}, 180_000);
+
+describe("app/Dockerfile", () => {
+  it("is multi-stage on node:20-slim (tag pinned; digest overridable by build arg)", () => {
+    expect([...stages.keys()]).toEqual(["build", "runtime"]);
+    const initial = dockerfile.getInitialARGs().map((a) => a.getArgumentsContent());
+    expect(initial).toEqual(["NODE_IMAGE=node:20-slim"]);
+    for (const from of dockerfile.getFROMs())
+      expect(from.getImage()).toBe(["$", "{NODE_IMAGE}"].join(""));
+  });
+
+  it("every COPY from the build context names a file that exists and is not .dockerignored", () => {
+    const fromContext = dockerfile.getCOPYs().filter((c: Copy) => !c.getFromFlag());
+    expect(fromContext.length).toBeGreaterThan(0);
+    for (const copy of fromContext) {
+      const sources = args(copy).slice(0, -1);
+      for (const src of sources) {
+        expect(existsSync(path.join(APP_DIR, src)), `COPY ${src}`).toBe(true);
+        expect(ignored, `COPY ${src} is dockerignored`).not.toContain(src);
+      }
+    }
+    // what the build stage needs from the context is not ignored
+    for (const need of ["src", "scripts", "assets", "tsconfig.json", "package-lock.json"]) {
+      expect(ignored).not.toContain(need);
+      expect(existsSync(path.join(APP_DIR, need)), need).toBe(true);
+    }
+  });
+
+  it("the runtime stage copies the build output, assets and model the build stage made", () => {
+    const buildDir = workdir("build");
+    expect(buildDir).toBe("/app");
+    const copies = stage("runtime").filter((i) => i.getKeyword() === "COPY") as Copy[];
+    const fromBuild = copies
+      .filter((c) => c.getFromFlag()?.getValue() === "build")
+      .map((c) => args(c).slice(-2));
+    expect(fromBuild).toEqual([
+      ["/app/dist", "./dist"],
+      ["/app/assets", "./assets"],
+      ["/model", "./model"],
+    ]);
+    // /app/dist is what `npm run build` writes: tsconfig's outDir under the build WORKDIR
+    expect(tsconfig.compilerOptions.outDir).toBe("dist");
+    expect(tsconfig.compilerOptions.rootDir).toBe("src");
+    expect(existsSync(path.join(APP_DIR, "dist", "server.js"))).toBe(true);
+    expect(existsSync(path.join(APP_DIR, "dist", "inference", "worker.js"))).toBe(true);
+    expect(existsSync(path.join(APP_DIR, "assets", "test.jpg"))).toBe(true);
+    // the scripts the build stage runs exist
+    expect(text).toContain("npm run build");
+    expect(pkg.scripts.build).toBe("tsc -p tsconfig.json");
+    expect(text).toContain("npm run model:demo -- /model");
+    expect(pkg.scripts["model:demo"]).toBeTruthy();
+  });
+
+  it("CMD runs the compiled entry point, from the runtime WORKDIR", () => {
+    const cmds = stage("runtime").filter((i) => i.getKeyword() === "CMD");
+    expect(cmds).toHaveLength(1);
+    const cmd = JSON.parse((cmds[0] as Instruction).getArgumentsContent() ?? "[]");
+    expect(cmd).toEqual(["node", "dist/server.js"]);
+    expect(workdir("runtime")).toBe("/app");
+    expect(existsSync(path.join(APP_DIR, cmd[1]))).toBe(true);
+  });
+
+  it("installs production dependencies from the lockfile, tfjs-node optional", () => {
+    const runs = stage("runtime")
+      .filter((i) => i.getKeyword() === "RUN")
+      .map((i) => i.getArgumentsContent() ?? "");
+    expect(runs.some((r) => r.includes("npm ci --omit=dev"))).toBe(true);
+    expect(pkg.optionalDependencies["@tensorflow/tfjs-node"]).toBe("4.22.0");
+    expect(runs.join("\n")).toContain("require('@tensorflow/tfjs-node')");
+  });
+
+  it("runs as a numeric non-root user, exposes 8080, bakes the model, probes /healthz", () => {
+    const runtime = stage("runtime");
+    const users = runtime.filter((i) => i.getKeyword() === "USER").map(args);
+    expect(users).toEqual([["10001:10001"]]);
+    const exposes = runtime.filter((i) => i.getKeyword() === "EXPOSE").map(args);
+    expect(exposes).toEqual([["8080"]]);
+    const env = runtime
+      .filter((i) => i.getKeyword() === "ENV")
+      .map((i) => i.getArgumentsContent() ?? "")
+      .join(" ");
+    expect(env).toMatch(/MODEL_DIR=\/app\/model/);
+    expect(env).toMatch(/PORT=8080/);
+    expect(env).toMatch(/HOST=0\.0\.0\.0/);
+    const argNames = instructions
+      .filter((i) => i.getKeyword() === "ARG")
+      .map((i) => args(i)[0]?.split("=")[0]);
+    expect(argNames).toEqual(
+      expect.arrayContaining(["MODEL_DIR", "MODEL_URL", "REQUIRE_TFJS_NODE"]),
+    );
+    expect(text).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+  });
+});
