@@ -67,8 +67,9 @@ const inference = new InferenceService(
     shutdownGraceSeconds: settings.server.shutdownGraceSeconds,
     pdbMaxUnavailable: settings.availability.pdbMaxUnavailable,
     runAsUser: settings.security.runAsUser,
+    ingressDependsOn: controller !== undefined ? [controller] : [],
   },
-  { providers, ...(controller !== undefined ? { dependsOn: [controller] } : {}) },
+  { providers },
 );
 
 /** Where the classifier answers (Ingress host, or the ingress address, or localhost). */

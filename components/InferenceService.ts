@@ -84,6 +84,11 @@ export interface InferenceServiceArgs {
   pdbMaxUnavailable?: number;
   /** Numeric non-root UID and GID of the container. Defaults to `1000`. */
   runAsUser?: number;
+  /**
+   * Resources the Ingress waits for, e.g. an ingress controller installed with the stack (its
+   * admission webhook must answer before an Ingress is accepted). Defaults to none.
+   */
+  ingressDependsOn?: pulumi.Resource[];
 }
 
 /**
@@ -152,6 +157,7 @@ export class InferenceService extends pulumi.ComponentResource {
     const pdbMaxUnavailable = args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable;
     const runAsUser = args.runAsUser ?? DEFAULTS.runAsUser;
     const env = args.env ?? {};
+    const ingressDependsOn = args.ingressDependsOn ?? [];
 
     const labels = workloadLabels(instance);
     const selector = selectorLabels(instance);
@@ -358,7 +364,7 @@ export class InferenceService extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: ingressDependsOn },
     );
 
     this.pdb = new k8s.policy.v1.PodDisruptionBudget(

@@ -22,6 +22,10 @@ export interface Registered {
   inputs: any;
   provider?: string;
   custom?: boolean;
+  /** URN of the parent resource ("" for none). */
+  parent: string;
+  /** URNs this registration waits for (dependsOn and input dependencies), sorted. */
+  dependencies: string[];
 }
 
 /** The program's exports (stack outputs). */
@@ -111,13 +115,18 @@ export interface Run {
  */
 export async function runProgram(stack: string, config = engineConfig(stack)): Promise<Run> {
   const resources: Registered[] = [];
+  // What MockResourceArgs leaves out: the parent and the dependencies of each registration.
+  const wiring = new Map<string, { parent: string; dependencies: string[] }>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
+        const wired = wiring.get(`${args.type}::${args.name}`);
         resources.push({
           type: args.type,
           name: args.name,
           inputs: args.inputs,
+          parent: wired?.parent ?? "",
+          dependencies: wired?.dependencies ?? [],
           ...(args.provider !== undefined ? { provider: args.provider } : {}),
           ...(args.custom !== undefined ? { custom: args.custom } : {}),
         });
@@ -131,6 +140,17 @@ export async function runProgram(stack: string, config = engineConfig(stack)): P
     stack,
     false,
   );
+  // biome-ignore lint/suspicious/noExplicitAny: the mock monitor's gRPC-shaped request.
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  // biome-ignore lint/suspicious/noExplicitAny: the mock monitor's gRPC-shaped request.
+  monitor.registerResource = (req: any, callback: unknown) => {
+    wiring.set(`${req.getType()}::${req.getName()}`, {
+      parent: req.getParent(),
+      dependencies: [...req.getDependenciesList()].sort(),
+    });
+    return register(req, callback);
+  };
   pulumi.runtime.setAllConfig(config);
   vi.resetModules();
   let program: Program;

@@ -73,7 +73,7 @@ describe("rendering YAML (food11:renderYamlToDirectory)", () => {
 });
 
 describe("food11:installIngressController", () => {
-  it("installs ingress-nginx serving class nginx, before the Ingress", async () => {
+  it("installs ingress-nginx serving class nginx, and the Ingress waits for it", async () => {
     const run = await runProgram(
       "baseline",
       engineConfig("baseline", {
@@ -94,9 +94,9 @@ describe("food11:installIngressController", () => {
       },
       helmOptions: { namespace: "ingress-nginx", createNamespace: true },
     });
-    const order = run.resources.map((r) => r.type);
-    expect(order.indexOf("kubernetes-ingress-nginx:index:IngressController")).toBeLessThan(
-      order.indexOf(INGRESS),
+    // The Ingress waits for the controller (its admission webhook must answer first).
+    expect(only(run, INGRESS).dependencies).toContain(
+      "urn:pulumi:baseline::food11::food11:ingress:IngressController$kubernetes-ingress-nginx:index:IngressController::food11-controller",
     );
   });
 

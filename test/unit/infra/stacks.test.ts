@@ -80,6 +80,31 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
     );
   });
 
+  it("parents children to their components and orders them by dependency", async () => {
+    const r = await program();
+    const urn = (parentType: string, type: string, name: string) =>
+      `urn:pulumi:${stack}::food11::${parentType}$${type}::${name}`;
+    const service = `urn:pulumi:${stack}::food11::food11:service:InferenceService::food11`;
+    const nsUrn = urn("food11:service:InferenceService", NAMESPACE, "food11-namespace");
+    const imageUrn = urn("food11:image:InferenceImage", "docker:index/image:Image", "food11-image");
+    expect(only(r, "food11:service:InferenceService").parent).toBe("");
+    expect(only(r, "food11:image:InferenceImage").parent).toBe("");
+    expect(only(r, "docker:index/image:Image").parent).toBe(
+      `urn:pulumi:${stack}::food11::food11:image:InferenceImage::food11`,
+    );
+    expect(only(r, NAMESPACE).parent).toBe(service);
+    for (const type of [DEPLOYMENT, SERVICE, HPA, INGRESS, PDB]) {
+      expect(only(r, type).parent, type).toBe(service);
+      // Created after, deleted before, their namespace.
+      expect(only(r, type).dependencies, type).toContain(nsUrn);
+    }
+    // Rolled out only once the image is pushed; the HPA targets the Deployment it depends on.
+    expect(only(r, DEPLOYMENT).dependencies).toEqual([imageUrn, nsUrn]);
+    expect(only(r, HPA).dependencies).toContain(
+      urn("food11:service:InferenceService", DEPLOYMENT, "food11-deployment"),
+    );
+  });
+
   it("builds app/Dockerfile for linux/amd64 and exports the pushed digest", async () => {
     const r = await program();
     expect(only(r, "docker:index/image:Image").inputs).toEqual({
