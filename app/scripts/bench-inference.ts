@@ -1,0 +1,174 @@
+/**
+ * Inference engine figures on the demo model (no HTTP): prints a Markdown table.
+ *
+ *   npm run bench:inference [-- --n 40 --concurrency 20 --threads 2 --batch 1,4]
+ *
+ * 1. raw engine: tfjs WASM in this thread, model.predict + readback per batch size (pure inference);
+ * 2. classifier, 1 worker, sequential: per-image decode / preprocess / inference / total;
+ * 3. classifier, `threads` workers, `concurrency` images in flight: images/s, for each max batch
+ *    size given, against the 1-worker sequential throughput;
+ * and the peak RSS of the process (main thread + workers) while it ran.
+ */
+import { loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import sharp from "sharp";
+import { wasmBinariesDir } from "../src/inference/backend.js";
+import { type Classifier, createClassifier } from "../src/inference/classifier.js";
+import { ensureDemoModel } from "../src/inference/demo-model.js";
+import { createEngine } from "../src/inference/engine.js";
+import { loadFromDir } from "../src/inference/model-io.js";
+
+const { values } = parseArgs({
+  options: {
+    n: { type: "string", default: "40" },
+    concurrency: { type: "string", default: "20" },
+    threads: { type: "string", default: "2" },
+    batch: { type: "string", default: "1,4" },
+  },
+});
+const N = Number(values.n);
+const CONCURRENCY = Number(values.concurrency);
+const THREADS = Number(values.threads);
+const BATCHES = String(values.batch).split(",").map(Number);
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 20);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+};
+const f1 = (x: number) => x.toFixed(1);
+
+const { dir } = await ensureDemoModel();
+// A photo-like 640x480 JPEG (gradients + noise), decoded and resized to 224x224 per request.
+const W = 640;
+const H = 480;
+const raw = Buffer.alloc(W * H * 3);
+let seed = 1;
+for (let i = 0; i < raw.length; i++) {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  raw[i] = ((i % (W * 3)) / 8 + (seed >>> 26)) & 255;
+}
+const image = await sharp(raw, { raw: { width: W, height: H, channels: 3 } })
+  .jpeg({ quality: 85 })
+  .toBuffer();
+
+const rows: string[] = [];
+const row = (...cells: (string | number)[]) => rows.push(`| ${cells.join(" | ")} |`);
+
+// 1. Raw engine in this thread.
+setWasmPaths(`${wasmBinariesDir()}/`);
+await tf.setBackend("wasm");
+tf.enableProdMode();
+const loaded = await loadFromDir(dir);
+const engine = await createEngine(tf, loaded.artifacts, loaded.format);
+const rawPerImage = new Map<number, number>();
+for (const b of [1, ...BATCHES.filter((x) => x > 1)]) {
+  const input = new Float32Array(b * 224 * 224 * 3).fill(0.5);
+  engine.run(input, b);
+  const times: number[] = [];
+  const reps = Math.max(5, Math.ceil(N / b / 2));
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    engine.run(input, b);
+    times.push(performance.now() - t0);
+  }
+  rawPerImage.set(b, median(times) / b);
+  row(
+    `raw engine, batch ${b} (this thread)`,
+    `${f1(median(times))} ms/batch`,
+    `${f1(median(times) / b)} ms/image`,
+    `${f1((1000 * b) / median(times))} img/s`,
+  );
+}
+engine.dispose();
+
+async function sequential(c: Classifier) {
+  await c.classify(image);
+  const t: Record<string, number[]> = { decode: [], pre: [], inf: [], total: [] };
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    const r = await c.classify(image);
+    t.decode?.push(r.timings.decodeMs);
+    t.pre?.push(r.timings.preprocessMs);
+    t.inf?.push(r.timings.inferenceMs);
+    t.total?.push(r.timings.totalMs);
+  }
+  return { t, rps: (1000 * N) / (performance.now() - t0) };
+}
+
+async function concurrent(c: Classifier, n: number, conc: number) {
+  await Promise.all(Array.from({ length: c.stats().workers * 2 }, () => c.classify(image)));
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (next < n) {
+        next++;
+        const s = performance.now();
+        await c.classify(image);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  return { rps: (1000 * n) / (performance.now() - t0), lat };
+}
+
+// 2. One worker, sequential.
+const one = await createClassifier({ modelDir: dir, backend: "wasm", threads: 1 });
+const seq = await sequential(one);
+await one.close();
+const { t } = seq;
+row(
+  "classifier, 1 worker, sequential",
+  `decode ${f1(median(t.decode ?? []))} + preprocess ${f1(median(t.pre ?? []))} + inference ${f1(median(t.inf ?? []))} ms`,
+  `total p50 ${f1(median(t.total ?? []))} ms`,
+  `${f1(seq.rps)} img/s`,
+);
+
+// 3. THREADS workers, CONCURRENCY in flight, per max batch size.
+for (const b of BATCHES) {
+  const c = await createClassifier({
+    modelDir: dir,
+    backend: "wasm",
+    threads: THREADS,
+    maxBatchSize: b,
+    queueMax: Math.max(64, CONCURRENCY * 2),
+  });
+  const r = await concurrent(c, N * 2, CONCURRENCY);
+  await c.close();
+  row(
+    `classifier, ${THREADS} workers, concurrency ${CONCURRENCY}, max batch ${b}`,
+    `p50 ${f1(median(r.lat))} / p95 ${f1(pct(r.lat, 95))} ms`,
+    `${f1(r.rps / seq.rps)}x the 1-worker rate`,
+    `${f1(r.rps)} img/s`,
+  );
+}
+clearInterval(sampler);
+
+console.log(
+  `Inference engine, demo model (MobileNetV2 224x224, 2,272,075 params), tfjs ${tf.version.tfjs} WASM` +
+    ` (SIMD ${await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")}), ${N} images per row, 640x480 JPEG input.`,
+);
+console.log(
+  `Node ${process.version}, load average before/after: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
+console.log("");
+console.log("| run | time | per image / latency | throughput |");
+console.log("| --- | --- | --- | --- |");
+for (const r of rows) console.log(r);
+console.log("");
+console.log(`pure inference per image (raw engine, batch 1): ${f1(rawPerImage.get(1) ?? 0)} ms`);
+console.log(`peak RSS (main thread + workers): ${Math.round(peakRss / 2 ** 20)} MiB`);
