@@ -1,0 +1,356 @@
+// bench:server -- the inference server alone, on the demo model, on 127.0.0.1.
+//
+//   npm run bench:server                       # c1 + c20, rewrites docs/benchmarks.md's block
+//   npm run bench:server -- --soak             # + 5,000 requests at c20, RSS sampled throughout
+//   npm run bench:server -- --requests 100 --no-docs
+//
+// 1. builds app/ (npm --prefix app run build) and the demo model if absent;
+// 2. measures pure inference in-process (createClassifier, same backend and threads as the
+//    server, the bundled test image, sequential): the model forward pass and the whole classify();
+// 3. starts `node app/dist/server.js` on a free 127.0.0.1 port, waits for /readyz;
+// 4. autocannon against GET /test at concurrency 1 and 20 for a fixed number of requests,
+//    latencies from every response, RSS sampled from /proc/<pid>/status every 100 ms;
+// 5. prints the issue's targets as PASS/FAIL figures (c1 p50 <= 1.15 x pure inference; c20
+//    throughput >= 1.7 x c1; RSS <= 300 MiB) -- figures, not a test: it always exits 0 unless
+//    something broke.
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus } from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const APP = path.join(ROOT, "app");
+const DOC = path.join(ROOT, "docs", "benchmarks.md");
+const START = "<!-- bench:server:start -->";
+const END = "<!-- bench:server:end -->";
+const MiB = 1024 * 1024;
+
+interface Options {
+  requests: number;
+  soak: boolean;
+  soakRequests: number;
+  docs: boolean;
+  backend: string;
+  threads: number | undefined;
+  build: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    requests: 400,
+    soak: false,
+    soakRequests: 5000,
+    docs: true,
+    backend: process.env.TFJS_BACKEND ?? "auto",
+    threads: process.env.INFERENCE_THREADS ? Number(process.env.INFERENCE_THREADS) : undefined,
+    build: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--requests") o.requests = Number(next());
+    else if (a === "--soak") o.soak = true;
+    else if (a === "--soak-requests") o.soakRequests = Number(next());
+    else if (a === "--no-docs") o.docs = false;
+    else if (a === "--backend") o.backend = next();
+    else if (a === "--threads") o.threads = Number(next());
+    else if (a === "--no-build") o.build = false;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+const median = (xs: number[]) => percentile(xs, 50);
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * s.length) - 1; // nearest-rank
+  return s[Math.min(s.length - 1, Math.max(0, rank))] as number;
+}
+const f1 = (x: number) => x.toFixed(1);
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  const { port } = srv.address() as { port: number };
+  srv.close();
+  await once(srv, "close");
+  return port;
+}
+
+function procStatus(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key: string) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+    return { rss: kb("VmRSS") * 1024, hwm: kb("VmHWM") * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pure inference, in-process: the inference module on the test image, one image at a time. */
+async function pureInference(o: Options, threads: number) {
+  const { createClassifier } = await import("../../app/src/inference/classifier.js");
+  const { ensureDemoModel } = await import("../../app/src/inference/demo-model.js");
+  const { dir } = await ensureDemoModel();
+  const classifier = await createClassifier({
+    modelDir: dir,
+    backend: o.backend as "auto" | "tensorflow" | "wasm",
+    threads,
+  });
+  const image = readFileSync(path.join(APP, "assets", "test.jpg"));
+  for (let i = 0; i < 5; i++) await classifier.classify(image, 5);
+  const forward: number[] = [];
+  const total: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const r = await classifier.classify(image, 5);
+    forward.push(r.timings.inferenceMs);
+    total.push(r.timings.totalMs);
+  }
+  const backend = classifier.backend;
+  await classifier.close();
+  return { backend, forwardMs: median(forward), classifyMs: median(total) };
+}
+
+interface Run {
+  name: string;
+  connections: number;
+  requests: number;
+  ok: number;
+  errors: number;
+  non2xx: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  peakRss: number;
+  rssSamples: { done: number; rss: number }[];
+}
+
+async function load(
+  url: string,
+  pid: number,
+  name: string,
+  connections: number,
+  amount: number,
+  sampleEvery = 0,
+): Promise<Run> {
+  const latencies: number[] = [];
+  let peakRss = 0;
+  const rssSamples: { done: number; rss: number }[] = [];
+  const sampler = setInterval(() => {
+    const s = procStatus(pid);
+    if (s) peakRss = Math.max(peakRss, s.rss);
+  }, 100);
+  const t0 = performance.now();
+  let instance!: autocannon.Instance;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon({ url: `${url}/test`, connections, amount, timeout: 60 }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
+  });
+  instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode === 200) latencies.push(responseTime);
+    if (sampleEvery > 0 && latencies.length % sampleEvery === 0) {
+      const s = procStatus(pid);
+      if (s) rssSamples.push({ done: latencies.length, rss: s.rss });
+    }
+  });
+  const result = await done;
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const s = procStatus(pid);
+  if (s) peakRss = Math.max(peakRss, s.rss);
+  return {
+    name,
+    connections,
+    requests: amount,
+    ok: result["2xx"],
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    seconds,
+    rps: result["2xx"] / seconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    peakRss,
+    rssSamples,
+  };
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const threads = o.threads ?? cpus().length;
+  const uptimeBefore = execFileSync("uptime", { encoding: "utf8" }).trim();
+  if (o.build) {
+    console.log("building app/ ...");
+    execFileSync("npm", ["--prefix", APP, "run", "build", "--silent"], { stdio: "inherit" });
+  }
+
+  console.log(`pure inference in-process (backend ${o.backend}, threads ${threads}) ...`);
+  const pure = await pureInference(o, threads);
+  console.log(
+    `  backend ${pure.backend}: forward pass ${f1(pure.forwardMs)} ms, whole classify() ${f1(pure.classifyMs)} ms (median of 40)`,
+  );
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [path.join(APP, "dist", "server.js")], {
+    cwd: APP,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      TFJS_BACKEND: o.backend,
+      INFERENCE_THREADS: String(threads),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const pid = child.pid as number;
+  try {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const ok = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error("server did not get ready");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const idle = procStatus(pid);
+    console.log(`server pid ${pid} ready on ${url}, RSS ${f1((idle?.rss ?? 0) / MiB)} MiB idle`);
+
+    // warm the HTTP path (JIT, connection pools) before measuring
+    await load(url, pid, "warm-up", 4, 40);
+    const runs: Run[] = [];
+    for (const [name, c] of [
+      ["c1", 1],
+      ["c20", 20],
+    ] as const) {
+      console.log(`${name}: ${o.requests} requests, ${c} connection(s) ...`);
+      const r = await load(url, pid, name, c, o.requests);
+      runs.push(r);
+      console.log(
+        `  ${f1(r.rps)} req/s, p50 ${f1(r.p50)} ms, p95 ${f1(r.p95)} ms, p99 ${f1(r.p99)} ms, peak RSS ${f1(r.peakRss / MiB)} MiB, ${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors`,
+      );
+    }
+    let soak: Run | undefined;
+    if (o.soak) {
+      console.log(`soak: ${o.soakRequests} requests at c20, RSS every 500 ...`);
+      soak = await load(url, pid, "soak c20", 20, o.soakRequests, 500);
+      runs.push(soak);
+      for (const s of soak.rssSamples) console.log(`  after ${s.done}: RSS ${f1(s.rss / MiB)} MiB`);
+    }
+    const hwm = procStatus(pid)?.hwm ?? 0;
+
+    const [c1, c20] = runs as [Run, Run];
+    const peak = Math.max(...runs.map((r) => r.peakRss));
+    const checks = [
+      {
+        target: "c1 p50 <= 1.15 x pure inference (forward pass)",
+        value: `${f1(c1.p50)} ms vs ${f1(1.15 * pure.forwardMs)} ms (ratio ${(c1.p50 / pure.forwardMs).toFixed(2)})`,
+        pass: c1.p50 <= 1.15 * pure.forwardMs,
+      },
+      {
+        target: "c1 p50 <= 1.15 x whole classify() in-process",
+        value: `${f1(c1.p50)} ms vs ${f1(1.15 * pure.classifyMs)} ms (ratio ${(c1.p50 / pure.classifyMs).toFixed(2)})`,
+        pass: c1.p50 <= 1.15 * pure.classifyMs,
+      },
+      {
+        target: "c20 throughput >= 1.7 x c1",
+        value: `${f1(c20.rps)} vs ${f1(1.7 * c1.rps)} req/s (ratio ${(c20.rps / c1.rps).toFixed(2)})`,
+        pass: c20.rps >= 1.7 * c1.rps,
+      },
+      {
+        target: "RSS under load <= 300 MiB",
+        value: `peak sampled ${f1(peak / MiB)} MiB (VmHWM ${f1(hwm / MiB)} MiB)`,
+        pass: peak <= 300 * MiB,
+      },
+      {
+        target: "no failed requests",
+        value: runs.map((r) => `${r.name}: ${r.non2xx + r.errors}`).join(", "),
+        pass: runs.every((r) => r.non2xx + r.errors === 0),
+      },
+    ];
+    if (soak && soak.rssSamples.length >= 2) {
+      const first = soak.rssSamples[0] as { rss: number };
+      const last = soak.rssSamples.at(-1) as { rss: number };
+      checks.push({
+        target: `RSS stable over ${soak.requests} requests (last - first sample <= 32 MiB)`,
+        value: `${f1(first.rss / MiB)} -> ${f1(last.rss / MiB)} MiB`,
+        pass: last.rss - first.rss <= 32 * MiB,
+      });
+    }
+    console.log("\ntargets:");
+    for (const c of checks) console.log(`  ${c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.value}`);
+
+    const uptimeAfter = execFileSync("uptime", { encoding: "utf8" }).trim();
+    const machine = {
+      nproc: execFileSync("nproc", { encoding: "utf8" }).trim(),
+      cpu: cpus()[0]?.model ?? "unknown",
+      node: process.version,
+      backend: pure.backend,
+      threads,
+      load: `${uptimeBefore.replace(/.*load average/, "load average")} before, ${uptimeAfter.replace(/.*load average: /, "")} after`,
+    };
+    const command = `npm run bench:server${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+    const block = renderBlock(runs, pure, checks, machine, command);
+    if (o.docs) {
+      const doc = readFileSync(DOC, "utf8");
+      const a = doc.indexOf(START);
+      const b = doc.indexOf(END);
+      if (a < 0 || b < a) throw new Error(`${DOC} lacks the ${START} ... ${END} markers`);
+      writeFileSync(DOC, `${doc.slice(0, a + START.length)}\n${block}\n${doc.slice(b)}`);
+      console.log(`\nrewrote the server block of ${path.relative(ROOT, DOC)}`);
+    }
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+}
+
+function renderBlock(
+  runs: Run[],
+  pure: { backend: string; forwardMs: number; classifyMs: number },
+  checks: { target: string; value: string; pass: boolean }[],
+  m: { nproc: string; cpu: string; node: string; backend: string; threads: number; load: string },
+  command: string,
+): string {
+  const rows = runs.map(
+    (r) =>
+      `| ${r.name} | ${r.connections} | ${r.requests} | ${f1(r.rps)} | ${f1(r.p50)} | ${f1(r.p95)} | ${f1(r.p99)} | ${f1(r.peakRss / MiB)} | ${r.non2xx + r.errors} |`,
+  );
+  return [
+    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`${command}\`: GET /test (the bundled 320x240 JPEG) on the demo model, server and load generator on the same machine over 127.0.0.1.`,
+    "",
+    `Machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, backend **${m.backend}**, INFERENCE_THREADS=${m.threads}; ${m.load}. The machine was shared with other jobs: figures are indicative.`,
+    "",
+    `Pure inference in-process (the inference module, one image at a time, median of 40): forward pass **${f1(pure.forwardMs)} ms**, whole classify() (decode + resize + preprocess + forward) ${f1(pure.classifyMs)} ms.`,
+    "",
+    "| run | connections | requests | req/s | p50 ms | p95 ms | p99 ms | peak RSS MiB | failed |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+    "",
+    "| target (issue 3) | measured | result |",
+    "| --- | --- | --- |",
+    ...checks.map((c) => `| ${c.target} | ${c.value} | ${c.pass ? "PASS" : "FAIL"} |`),
+  ].join("\n");
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
