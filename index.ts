@@ -42,6 +42,7 @@ const inferenceImage = new InferenceImage(
           context: settings.image.context,
           dockerfile: settings.image.dockerfile,
           platform: settings.image.platform,
+          args: settings.image.args,
           registryServer: settings.image.registryServer,
           ...(settings.image.username !== undefined && settings.image.password !== undefined
             ? { username: settings.image.username, password: settings.image.password }

@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS } from "./defaults";
 
 /** How to build and push the inference server's image. */
 export interface InferenceImageBuildArgs {
@@ -11,6 +12,8 @@ export interface InferenceImageBuildArgs {
   dockerfile?: string;
   /** Target platform. Defaults to `linux/amd64`. */
   platform?: string;
+  /** Docker build args (e.g. MODEL_DIR, NODE_IMAGE). Defaults to `{}`. */
+  args?: Record<string, string>;
   /** Registry server the credentials are for. Defaults to none (Docker's credential store). */
   registryServer?: string;
   /** Registry user. Defaults to none: push with Docker's own credential store. */
@@ -56,6 +59,7 @@ export class InferenceImage extends pulumi.ComponentResource {
 
     if (args.build !== undefined && !skipBuild) {
       const build = args.build;
+      const buildArgs = build.args ?? {};
       const registry =
         build.username !== undefined && build.password !== undefined
           ? {
@@ -69,9 +73,10 @@ export class InferenceImage extends pulumi.ComponentResource {
         {
           imageName: build.imageName,
           build: {
-            context: build.context ?? "app",
-            dockerfile: build.dockerfile ?? "app/Dockerfile",
-            platform: build.platform ?? "linux/amd64",
+            context: build.context ?? DEFAULTS.image.context,
+            dockerfile: build.dockerfile ?? DEFAULTS.image.dockerfile,
+            platform: build.platform ?? DEFAULTS.image.platform,
+            ...(Object.keys(buildArgs).length > 0 ? { args: buildArgs } : {}),
           },
           ...(registry !== undefined ? { registry } : {}),
         },

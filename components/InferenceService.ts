@@ -82,7 +82,7 @@ export interface InferenceServiceArgs {
   shutdownGraceSeconds?: number;
   /** PodDisruptionBudget maxUnavailable. Defaults to `1`. */
   pdbMaxUnavailable?: number;
-  /** Numeric non-root UID and GID of the container. Defaults to `1000`. */
+  /** Numeric non-root UID and GID of the container. Defaults to `10001` (the image's user). */
   runAsUser?: number;
   /**
    * Resources the Ingress waits for, e.g. an ingress controller installed with the stack (its

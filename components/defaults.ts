@@ -28,7 +28,8 @@ export const DEFAULTS = {
   },
   ingress: { className: "nginx", path: "/", proxyBodySize: "10m" },
   pdbMaxUnavailable: 1,
-  runAsUser: 1000,
+  /** The app image's own user (app/Dockerfile: USER 10001:10001). */
+  runAsUser: 10001,
   shutdownGraceSeconds: 20,
   /** Seconds the server keeps serving after SIGTERM (readiness already false) so endpoints update. */
   shutdownDelaySeconds: 5,

@@ -158,6 +158,18 @@ export const configShape = {
     "Target platform of the image build.",
     "linux/amd64",
   ),
+  imageModelDir: text(
+    "imageModelDir",
+    "",
+    "MODEL_DIR build arg: a tfjs model directory inside the build context (e.g. models/food11) to bake into the image. Empty: the seeded demo model.",
+    "models/food11",
+  ),
+  imageBaseImage: text(
+    "imageBaseImage",
+    "",
+    "NODE_IMAGE build arg: the Node base image, e.g. node:20-slim@sha256:<digest> to pin it. Empty: the Dockerfile's node:20-slim.",
+    "node:20-slim@sha256:<digest>",
+  ),
   registryUsername: text(
     "registryUsername",
     "",

@@ -17,6 +17,8 @@ export type ImageSettings =
       context: string;
       dockerfile: string;
       platform: string;
+      /** Docker build args (MODEL_DIR, MODEL_URL, NODE_IMAGE), only those configured. */
+      args: Record<string, string>;
       /** Credentials; both set or both unset. */
       username?: string;
       password?: string;
@@ -256,6 +258,24 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     if (!TAG.test(c.imageTag)) {
       problem("imageTag", `is not a Docker tag. Fix: ${fix("imageTag", "latest")}`);
     }
+    if (c.imageModelDir !== "" && c.modelUrl !== "") {
+      problem(
+        "imageModelDir",
+        `a model to bake in and ${PROJECT}:modelUrl (a model fetched at start) are both set. Fix: pulumi config rm ${PROJECT}:imageModelDir --stack ${stack} (or pulumi config rm ${PROJECT}:modelUrl --stack ${stack})`,
+      );
+    }
+    if (c.imageModelDir !== "" && !/^(?!\/)(?!.*\.\.)[\w./-]+$/.test(c.imageModelDir)) {
+      problem(
+        "imageModelDir",
+        `must be a relative path inside the build context. Fix: ${fix("imageModelDir", "models/food11")}`,
+      );
+    }
+    if (c.imageBaseImage !== "" && !IMAGE_REF.test(c.imageBaseImage)) {
+      problem(
+        "imageBaseImage",
+        `is not an image reference. Fix: ${fix("imageBaseImage", "node:20-slim@sha256:<digest>")}`,
+      );
+    }
     if (!PLATFORM.test(c.imagePlatform)) {
       problem(
         "imagePlatform",
@@ -279,6 +299,11 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
         context: c.imageContext,
         dockerfile: c.imageDockerfile,
         platform: c.imagePlatform,
+        args: {
+          ...(c.imageModelDir !== "" ? { MODEL_DIR: c.imageModelDir } : {}),
+          ...(c.modelUrl !== "" ? { MODEL_URL: c.modelUrl } : {}),
+          ...(c.imageBaseImage !== "" ? { NODE_IMAGE: c.imageBaseImage } : {}),
+        },
         ...(c.registryUsername !== ""
           ? { username: c.registryUsername, password: c.registryPassword }
           : {}),

@@ -81,6 +81,19 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     problem: `food11:imageRef = "https://ghcr.io/acme": is not an image reference. Fix: ${set("food11:imageRef", "registry.example.com/food11-classifier@sha256:<64 hex digits>")}`,
   },
   {
+    why: "a model both baked in and fetched at start",
+    config: {
+      "food11:imageModelDir": "models/food11",
+      "food11:modelUrl": "https://m.example/model.json",
+    },
+    problem: `food11:imageModelDir = "models/food11": a model to bake in and food11:modelUrl (a model fetched at start) are both set. Fix: pulumi config rm food11:imageModelDir --stack ${STACK} (or pulumi config rm food11:modelUrl --stack ${STACK})`,
+  },
+  {
+    why: "a model directory outside the build context",
+    config: { "food11:imageModelDir": "../models" },
+    problem: `food11:imageModelDir = "../models": must be a relative path inside the build context. Fix: ${set("food11:imageModelDir", "models/food11")}`,
+  },
+  {
     why: "a registry user without a password",
     config: { "food11:registryUsername": "ci-bot" },
     problem: `food11:registryPassword = "": registry credentials need both food11:registryUsername and food11:registryPassword. Fix: ${set("food11:registryPassword", "<token> --secret")}`,

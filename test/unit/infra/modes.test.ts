@@ -142,6 +142,36 @@ describe("Ingress host and path", () => {
   });
 });
 
+describe("image build args", () => {
+  it("bake the configured model into a pinned base image", async () => {
+    const run = await runProgram(
+      "strategy2",
+      engineConfig("strategy2", {
+        "food11:imageModelDir": "models/food11",
+        "food11:imageBaseImage": `node:20-slim@${DIGEST}`,
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(only(run, "docker:index/image:Image").inputs.build).toEqual({
+      context: "app",
+      dockerfile: "app/Dockerfile",
+      platform: "linux/amd64",
+      args: { MODEL_DIR: "models/food11", NODE_IMAGE: `node:20-slim@${DIGEST}` },
+    });
+  });
+
+  it("bake nothing when the server fetches the model at start", async () => {
+    const url = "https://models.example.com/food11/model.json";
+    const run = await runProgram(
+      "strategy2",
+      engineConfig("strategy2", { "food11:modelUrl": url }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(only(run, "docker:index/image:Image").inputs.build.args).toEqual({ MODEL_URL: url });
+    expect(container(run).env).toContainEqual({ name: "MODEL_URL", value: url });
+  });
+});
+
 describe("registry credentials", () => {
   it("are passed to the build, the password as a secret", async () => {
     const run = await runProgram(

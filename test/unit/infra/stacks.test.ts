@@ -173,9 +173,9 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
             terminationGracePeriodSeconds: 25,
             securityContext: {
               runAsNonRoot: true,
-              runAsUser: 1000,
-              runAsGroup: 1000,
-              fsGroup: 1000,
+              runAsUser: 10001,
+              runAsGroup: 10001,
+              fsGroup: 10001,
               seccompProfile: { type: "RuntimeDefault" },
             },
             containers: [
