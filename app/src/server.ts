@@ -7,7 +7,6 @@
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type ServerConfig } from "./config.js";
 import { createClassifier } from "./inference/classifier.js";
-import { ensureDemoModel } from "./inference/demo-model.js";
 
 let config: ServerConfig;
 try {
@@ -39,6 +38,8 @@ const log = app.log;
 async function loadClassifier(c: ServerConfig) {
   if (c.isDemoModel && c.modelDir) {
     const t0 = performance.now();
+    // imported only here: the builder is not needed (nor loaded) when serving another model
+    const { ensureDemoModel } = await import("./inference/demo-model.js");
     const demo = await ensureDemoModel(c.modelDir);
     log.info(
       { modelDir: demo.dir, built: demo.built, ms: Math.round(performance.now() - t0) },

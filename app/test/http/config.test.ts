@@ -1,0 +1,119 @@
+// Environment parsing (app/src/config.ts): defaults, validation, MODEL_URL over MODEL_DIR.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEMO_MODEL_DIR, loadConfig } from "../../src/config.js";
+
+describe("loadConfig", () => {
+  it("defaults: 0.0.0.0:8080, the demo model, unit preprocessing, auto backend", () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: "0.0.0.0",
+      modelDir: DEMO_MODEL_DIR,
+      modelUrl: undefined,
+      modelName: "food11-mobilenetv2-demo",
+      modelVersion: "demo",
+      labelsFile: undefined,
+      preprocess: "unit",
+      backend: "auto",
+      threads: availableParallelism(),
+      queueMax: 64,
+      bodyLimitBytes: 10 * 1024 * 1024,
+      maxInputPixels: 4096 * 4096,
+      shutdownGraceSeconds: 25,
+      shutdownDelaySeconds: 0,
+      logLevel: "info",
+      isDemoModel: true,
+    });
+  });
+
+  it("reads every variable", () => {
+    const c = loadConfig({
+      PORT: "9000",
+      HOST: "127.0.0.1",
+      MODEL_DIR: "/srv/model",
+      MODEL_NAME: "food11",
+      MODEL_VERSION: "2026-11-28",
+      LABELS_FILE: "classes.txt",
+      PREPROCESS: "mobilenet",
+      TFJS_BACKEND: "wasm",
+      INFERENCE_THREADS: "3",
+      QUEUE_MAX: "10",
+      BODY_LIMIT_BYTES: "2048",
+      MAX_INPUT_PIXELS: "1000",
+      SHUTDOWN_GRACE_SECONDS: "30",
+      SHUTDOWN_DELAY_SECONDS: "5",
+      LOG_LEVEL: "warn",
+    });
+    expect(c).toMatchObject({
+      port: 9000,
+      host: "127.0.0.1",
+      modelDir: "/srv/model",
+      modelName: "food11",
+      modelVersion: "2026-11-28",
+      labelsFile: "classes.txt",
+      preprocess: "mobilenet",
+      backend: "wasm",
+      threads: 3,
+      queueMax: 10,
+      bodyLimitBytes: 2048,
+      maxInputPixels: 1000,
+      shutdownGraceSeconds: 30,
+      shutdownDelaySeconds: 5,
+      logLevel: "warn",
+      isDemoModel: false,
+    });
+  });
+
+  it("names a model by its directory, or as the demo when the demo builder's stamp is there", () => {
+    expect(loadConfig({ MODEL_DIR: "/srv/models/v3" })).toMatchObject({
+      modelName: "food11-mobilenetv2",
+      modelVersion: "v3",
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), "baked-"));
+    writeFileSync(path.join(dir, ".demo-model.json"), "{}");
+    expect(loadConfig({ MODEL_DIR: dir })).toMatchObject({
+      modelName: "food11-mobilenetv2-demo",
+      modelVersion: "demo",
+      isDemoModel: false, // not rebuilt: only the default directory is
+    });
+  });
+
+  it("MODEL_URL wins over MODEL_DIR (the image sets MODEL_DIR)", () => {
+    const c = loadConfig({
+      MODEL_DIR: "/app/model",
+      MODEL_URL: "https://models.example/food11/v4/model.json",
+    });
+    expect(c).toMatchObject({
+      modelDir: undefined,
+      modelUrl: "https://models.example/food11/v4/model.json",
+      modelVersion: "v4",
+      isDemoModel: false,
+    });
+  });
+
+  it("empty strings count as unset (Dockerfile ENV with empty build args)", () => {
+    expect(loadConfig({ MODEL_URL: "", MODEL_NAME: "", MODEL_VERSION: "" })).toMatchObject({
+      modelDir: DEMO_MODEL_DIR,
+      modelName: "food11-mobilenetv2-demo",
+    });
+  });
+
+  it("rejects bad values, naming every bad variable", () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        PORT: "http",
+        PREPROCESS: "imagenet",
+        MODEL_URL: "ftp://x/model.json",
+        QUEUE_MAX: "0",
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    for (const v of ["PORT", "PREPROCESS", "MODEL_URL", "QUEUE_MAX"]) expect(msg).toContain(v);
+  });
+});
