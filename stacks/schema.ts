@@ -119,7 +119,7 @@ export const configShape = {
   imageRef: text(
     "imageRef",
     "",
-    "Prebuilt image to deploy instead of building app/: registry/repo@sha256:<digest> preferred, a tag is accepted with a warning. Empty: build.",
+    "Prebuilt image to deploy; it wins over a configured build. registry/repo@sha256:<digest> preferred, a tag is accepted with a warning. Empty: build.",
     "registry.example.com/food11-classifier@sha256:<digest>",
   ),
   imageRegistry: text(

@@ -218,15 +218,11 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     );
   }
 
-  // Image source: exactly one of a prebuilt reference or a repository to build.
+  // Image source: a prebuilt reference (which wins over a configured build, so that
+  // `pulumi config set food11:imageRef ...` on a committed stack deploys it), else a build.
   const warnings: string[] = [];
   let image: ImageSettings | undefined;
-  if (c.imageRef !== "" && c.imageRepository !== "") {
-    problem(
-      "imageRef",
-      `both a prebuilt image and a build (${PROJECT}:imageRepository = ${JSON.stringify(c.imageRepository)}) are configured. Fix: pulumi config rm ${PROJECT}:imageRef --stack ${stack} (to build) or pulumi config rm ${PROJECT}:imageRepository --stack ${stack} (to deploy the prebuilt image)`,
-    );
-  } else if (c.imageRef !== "") {
+  if (c.imageRef !== "") {
     if (!IMAGE_REF.test(c.imageRef)) {
       problem(
         "imageRef",

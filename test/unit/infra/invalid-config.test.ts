@@ -71,13 +71,8 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     problem: `food11:imageRepository = (unset): no image source: neither an image to build nor a prebuilt image is configured. Fix: ${set("food11:imageRepository", "food11-classifier")} (builds app/ and pushes to food11:imageRegistry) or ${set("food11:imageRef", "<registry>/<repo>@sha256:<digest>")}`,
   },
   {
-    why: "two image sources",
-    config: { "food11:imageRef": "ghcr.io/acme/food11:1" },
-    problem: `food11:imageRef = "ghcr.io/acme/food11:1": both a prebuilt image and a build (food11:imageRepository = "food11-classifier") are configured. Fix: pulumi config rm food11:imageRef --stack ${STACK} (to build) or pulumi config rm food11:imageRepository --stack ${STACK} (to deploy the prebuilt image)`,
-  },
-  {
     why: "a prebuilt image that is not an image reference",
-    config: { "food11:imageRepository": undefined, "food11:imageRef": "https://ghcr.io/acme" },
+    config: { "food11:imageRef": "https://ghcr.io/acme" },
     problem: `food11:imageRef = "https://ghcr.io/acme": is not an image reference. Fix: ${set("food11:imageRef", "registry.example.com/food11-classifier@sha256:<64 hex digits>")}`,
   },
   {

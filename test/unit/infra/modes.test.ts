@@ -28,6 +28,17 @@ describe("a prebuilt image", () => {
     expect(run.outputs?.image).toBe(ref);
   });
 
+  it("wins over the build a committed stack configures", async () => {
+    const ref = `registry.example.com/food11-classifier@${DIGEST}`;
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", { "food11:imageRef": ref }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.resources.filter((r) => r.type.startsWith("docker:"))).toEqual([]);
+    expect(container(run).image).toBe(ref);
+  });
+
   it("is accepted by tag too (the policy pack insists on digests where it runs)", async () => {
     const ref = "ghcr.io/acme/food11-classifier:0.1.0";
     const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
