@@ -38,6 +38,8 @@ export interface ClassifierLike {
   readonly backend: string;
   readonly inputSize: { width: number; height: number };
   readonly labels: readonly string[];
+  /** CPU budget in use: worker threads (WASM) or intra-op threads (tfjs-node). */
+  readonly threads?: number;
   close(): Promise<void>;
   stats?(): ClassifierStats;
 }

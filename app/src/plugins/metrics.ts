@@ -129,14 +129,14 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   });
   new Gauge({
     name: "inference_backend_info",
-    help: "The tfjs backend in use (tensorflow = tfjs-node, wasm) and the inference threads (value 1).",
+    help: "The tfjs backend in use (tensorflow = tfjs-node, wasm) and its threads: WASM workers or tfjs-node intra-op threads (value 1).",
     labelNames: ["backend", "threads"] as const,
     registers: [registry],
     collect() {
       const c = opts.classifier();
       if (!c) return;
       this.reset();
-      const threads = c.stats?.().workers ?? opts.threads;
+      const threads = c.threads ?? c.stats?.().workers ?? opts.threads;
       this.set({ backend: c.backend, threads: threads === undefined ? "" : String(threads) }, 1);
     },
   });
