@@ -21,8 +21,8 @@
 import { availableParallelism } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { loadTfjsNode, tsxEsmApiPath, wasmBinariesDir } from "./backend.js";
-import { createEngine, type Engine, type MemoryInfo } from "./engine.js";
+import { tsxEsmApiPath, wasmBinariesDir } from "./backend.js";
+import type { MemoryInfo } from "./engine.js";
 import { ClassifierClosedError, InferenceError, QueueFullError } from "./errors.js";
 import { FOOD11_LABELS, parseLabels } from "./labels.js";
 import { type LoadedArtifacts, loadFromDir, loadFromUrl, readBeside } from "./model-io.js";
@@ -56,6 +56,11 @@ export interface ClassifierOptions {
   maxInputPixels?: number;
   /** Largest batch a worker takes from the queue at once. Default 1 (see docs in report). */
   maxBatchSize?: number;
+  /**
+   * Engine instances (worker threads). Default: `threads` for WASM (one core each), 1 for
+   * tfjs-node (whose intra-op pool then gets all `threads`).
+   */
+  engines?: number;
   /** Called after every engine run with its duration (ms) and batch size (for metrics). */
   onInference?: (ms: number, batchSize: number) => void;
 }
@@ -257,28 +262,6 @@ class WorkerExecutor implements Executor {
   }
 }
 
-/** tfjs-node in the main thread (its kernels use TF's own intra-op thread pool). */
-class LocalExecutor implements Executor {
-  busy = false;
-  private closed = false;
-  constructor(private readonly engine: Engine) {}
-  get alive(): boolean {
-    return !this.closed;
-  }
-  async run(input: Float32Array, batch: number) {
-    const t0 = performance.now();
-    const probs = this.engine.run(input, batch);
-    return { probs, ms: performance.now() - t0 };
-  }
-  async memory() {
-    return this.engine.memory();
-  }
-  async close() {
-    this.closed = true;
-    this.engine.dispose();
-  }
-}
-
 interface JobResult {
   probs: Float32Array;
   ms: number;
@@ -315,25 +298,19 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
 
   const executors: Executor[] = [];
   let closed = false;
-  let meta: EngineMeta;
-  const tfNode =
-    choice === "auto" || choice === "tensorflow" ? await loadTfjsNode(threads) : undefined;
-  if (choice === "tensorflow" && !tfNode) {
-    throw new Error(
-      "TFJS_BACKEND=tensorflow but @tensorflow/tfjs-node is not installed or failed to load",
-    );
-  }
-  const data: WorkerData = {
+  let meta: EngineMeta | undefined;
+  const dataFor = (backend: WorkerData["backend"]): WorkerData => ({
     artifacts: loaded.artifacts,
     format: loaded.format,
-    backend: choice === "cpu" ? "cpu" : "wasm",
+    backend,
     wasmDir: wasmBinariesDir(),
-  };
+  });
+  let data: WorkerData | undefined;
   // A worker that dies (it should not) is replaced, so capacity does not silently shrink.
   const onWorkerExit = (exec: WorkerExecutor, expected: boolean) => {
     const i = executors.indexOf(exec);
     if (i >= 0) executors.splice(i, 1);
-    if (expected || closed) return;
+    if (expected || closed || !data) return;
     WorkerExecutor.start(data, onWorkerExit).then(
       ({ exec: fresh }) => {
         if (closed) void fresh.close();
@@ -347,13 +324,9 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
       },
     );
   };
-  if (tfNode) {
-    const engine = await createEngine(tfNode, loaded.artifacts, loaded.format);
-    executors.push(new LocalExecutor(engine));
-    meta = engine;
-  } else {
+  const startPool = async (d: WorkerData, count: number): Promise<EngineMeta> => {
     const started = await Promise.allSettled(
-      Array.from({ length: threads }, () => WorkerExecutor.start(data, onWorkerExit)),
+      Array.from({ length: count }, () => WorkerExecutor.start(d, onWorkerExit)),
     );
     const ok: { exec: WorkerExecutor; meta: EngineMeta }[] = [];
     let failure: unknown;
@@ -362,14 +335,44 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
       else failure ??= s.reason;
     }
     if (failure !== undefined || !ok[0]) {
-      closed = true;
       await Promise.all(ok.map((s) => s.exec.close()));
       throw failure ?? new Error("no inference worker started");
     }
     for (const s of ok) executors.push(s.exec);
-    meta = ok[0].meta;
-  }
+    return ok[0].meta;
+  };
 
+  let engines = 0;
+  if (choice === "auto" || choice === "tensorflow") {
+    // tfjs-node: its intra-op pool is process-wide, sized from TF_NUM_INTRAOP_THREADS when the
+    // addon loads (in the worker; the variable must be in the real environment, so set it here).
+    engines = Math.max(1, Math.floor(opts.engines ?? 1));
+    process.env.TF_NUM_INTRAOP_THREADS ??= String(Math.max(1, Math.round(threads / engines)));
+    process.env.TF_NUM_INTEROP_THREADS ??= "1";
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
+    try {
+      data = dataFor("tensorflow");
+      meta = await startPool(data, engines);
+    } catch (err) {
+      data = undefined;
+      if (choice === "tensorflow") {
+        throw new Error(
+          `TFJS_BACKEND=tensorflow but @tensorflow/tfjs-node is not installed or failed to load: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+    }
+  }
+  if (!meta) {
+    engines = Math.max(1, Math.floor(opts.engines ?? threads));
+    data = dataFor(choice === "cpu" ? "cpu" : "wasm");
+    try {
+      meta = await startPool(data, engines);
+    } catch (err) {
+      closed = true;
+      throw err;
+    }
+  }
   let labels: string[];
   if (opts.labels) labels = [...opts.labels];
   else {
@@ -503,7 +506,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     preprocess: mode,
     modelFormat: loaded.format,
     modelSource: loaded.source,
-    threads: tfNode ? threads : executors.length,
+    threads,
     queueMax,
     stats: () => ({
       queueDepth: decoding + waiting.length,

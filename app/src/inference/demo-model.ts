@@ -4,14 +4,10 @@
  * seeded PRNG, saved as tensorflowjs_converter writes a LayersModel (model.json + 4 MB shards).
  * Its predictions are meaningless: it only stands in for a trained Food-11 model.
  */
-import { createHash, randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { wasmBinariesDir } from "./backend.js";
-import { FOOD11_LABELS } from "./labels.js";
 
 export const DEMO_MODEL_PARAMS = 2_272_075;
 export const DEMO_BASE_PARAMS = 2_257_984;
@@ -21,341 +17,10 @@ export const DEMO_SEED = 20_261_128;
 export const SHARD_BYTES = 4 * 1024 * 1024;
 /** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
 export const DEMO_MODEL_REVISION = 2;
-const GENERATED_BY = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
 
 /** Default output directory: app/models/demo (resolved from this file in src/ or dist/). */
 export function defaultDemoModelDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "demo");
-}
-
-/** Switches this thread's tfjs to the WASM backend (registered by importing the package). */
-async function useWasmBackend(): Promise<void> {
-  if (tf.getBackend() === "wasm") return;
-  setWasmPaths(`${wasmBinariesDir()}${path.sep}`);
-  if (!(await tf.setBackend("wasm"))) throw new Error("tfjs WASM backend failed to initialise");
-}
-
-/** mulberry32: small, fast, deterministic 32-bit PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples (Box-Muller) from a seeded uniform PRNG. */
-class Gaussian {
-  private spare: number | undefined;
-  constructor(private readonly uniform: () => number) {}
-  next(): number {
-    if (this.spare !== undefined) {
-      const s = this.spare;
-      this.spare = undefined;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
-}
-
-function makeDivisible(v: number, divisor = 8): number {
-  let n = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
-  if (n < 0.9 * v) n += divisor;
-  return n;
-}
-
-const relu6 = (name: string) => tf.layers.reLU({ maxValue: 6, name });
-const bn = (name: string) =>
-  tf.layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name });
-
-function invertedResBlock(
-  inputs: tf.SymbolicTensor,
-  filters: number,
-  stride: 1 | 2,
-  expansion: number,
-  blockId: number,
-): tf.SymbolicTensor {
-  const inChannels = inputs.shape[inputs.shape.length - 1] as number;
-  const pointwise = makeDivisible(filters);
-  let prefix = `block_${blockId}_`;
-  let x = inputs;
-  if (blockId) {
-    x = tf.layers
-      .conv2d({
-        filters: expansion * inChannels,
-        kernelSize: 1,
-        padding: "same",
-        useBias: false,
-        kernelInitializer: "zeros",
-        name: `${prefix}expand`,
-      })
-      .apply(x) as tf.SymbolicTensor;
-    x = bn(`${prefix}expand_BN`).apply(x) as tf.SymbolicTensor;
-    x = relu6(`${prefix}expand_relu`).apply(x) as tf.SymbolicTensor;
-  } else {
-    prefix = "expanded_conv_";
-  }
-  if (stride === 2) {
-    // imagenet_utils.correct_pad for an even input and a 3x3 kernel: ((0, 1), (0, 1)).
-    x = tf.layers
-      .zeroPadding2d({
-        padding: [
-          [0, 1],
-          [0, 1],
-        ],
-        name: `${prefix}pad`,
-      })
-      .apply(x) as tf.SymbolicTensor;
-  }
-  x = tf.layers
-    .depthwiseConv2d({
-      kernelSize: 3,
-      strides: stride,
-      useBias: false,
-      padding: stride === 1 ? "same" : "valid",
-      depthwiseInitializer: "zeros",
-      name: `${prefix}depthwise`,
-    })
-    .apply(x) as tf.SymbolicTensor;
-  x = bn(`${prefix}depthwise_BN`).apply(x) as tf.SymbolicTensor;
-  x = relu6(`${prefix}depthwise_relu`).apply(x) as tf.SymbolicTensor;
-  x = tf.layers
-    .conv2d({
-      filters: pointwise,
-      kernelSize: 1,
-      padding: "same",
-      useBias: false,
-      kernelInitializer: "zeros",
-      name: `${prefix}project`,
-    })
-    .apply(x) as tf.SymbolicTensor;
-  x = bn(`${prefix}project_BN`).apply(x) as tf.SymbolicTensor;
-  if (inChannels === pointwise && stride === 1) {
-    x = tf.layers.add({ name: `${prefix}add` }).apply([inputs, x]) as tf.SymbolicTensor;
-  }
-  return x;
-}
-
-/** Keras' MobileNetV2 (alpha 1.0, include_top=False) layer for layer, plus the Food-11 head. */
-export async function buildDemoArchitecture(
-  inputSize = 224,
-  classes = 11,
-): Promise<tf.LayersModel> {
-  // Needs an initialised backend for the (zero) initial weights: WASM, as used for calibration.
-  tf.enableProdMode();
-  await useWasmBackend();
-  const input = tf.input({ shape: [inputSize, inputSize, 3], name: "input_1" });
-  let x = tf.layers
-    .conv2d({
-      filters: makeDivisible(32),
-      kernelSize: 3,
-      strides: 2,
-      padding: "same",
-      useBias: false,
-      kernelInitializer: "zeros",
-      name: "Conv1",
-    })
-    .apply(input) as tf.SymbolicTensor;
-  x = bn("bn_Conv1").apply(x) as tf.SymbolicTensor;
-  x = relu6("Conv1_relu").apply(x) as tf.SymbolicTensor;
-  const blocks: [filters: number, stride: 1 | 2, expansion: number][] = [
-    [16, 1, 1],
-    [24, 2, 6],
-    [24, 1, 6],
-    [32, 2, 6],
-    [32, 1, 6],
-    [32, 1, 6],
-    [64, 2, 6],
-    [64, 1, 6],
-    [64, 1, 6],
-    [64, 1, 6],
-    [96, 1, 6],
-    [96, 1, 6],
-    [96, 1, 6],
-    [160, 2, 6],
-    [160, 1, 6],
-    [160, 1, 6],
-    [320, 1, 6],
-  ];
-  blocks.forEach(([filters, stride, expansion], i) => {
-    x = invertedResBlock(x, filters, stride, expansion, i);
-  });
-  x = tf.layers
-    .conv2d({
-      filters: 1280,
-      kernelSize: 1,
-      useBias: false,
-      kernelInitializer: "zeros",
-      name: "Conv_1",
-    })
-    .apply(x) as tf.SymbolicTensor;
-  x = bn("Conv_1_bn").apply(x) as tf.SymbolicTensor;
-  x = relu6("out_relu").apply(x) as tf.SymbolicTensor;
-  x = tf.layers
-    .globalAveragePooling2d({ name: "global_average_pooling2d" })
-    .apply(x) as tf.SymbolicTensor;
-  const output = tf.layers
-    .dense({ units: classes, activation: "softmax", kernelInitializer: "zeros", name: "dense" })
-    .apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: output, name: "food11_mobilenetv2_demo" });
-}
-
-/**
- * Seeded weights. Convolutions: He-normal (std sqrt(2 / fan_in)), except the linear projections
- * that feed residual additions, which use LeCun-normal (std sqrt(1 / fan_in)) so the residual
- * stream stays of order 1. BatchNorm: gamma ~ 1 + 0.05 N, beta ~ 0.05 N, moving mean 0, moving
- * variance 1 (identity statistics). Dense: standard normal here, rescaled by calibrate().
- */
-export function seededWeights(model: tf.LayersModel, seed = DEMO_SEED): Float32Array[] {
-  const g = new Gaussian(mulberry32(seed));
-  return model.weights.map((w) => {
-    const shape = w.shape as number[];
-    const size = shape.reduce((a, b) => a * b, 1);
-    const out = new Float32Array(size);
-    const name = w.originalName;
-    const fill = (std: number, mean = 0) => {
-      for (let i = 0; i < size; i++) out[i] = mean + std * g.next();
-    };
-    if (name.endsWith("/gamma")) fill(0.05, 1);
-    else if (name.endsWith("/beta")) fill(0.05, 0);
-    else if (name.endsWith("/moving_mean")) out.fill(0);
-    else if (name.endsWith("/moving_variance")) out.fill(1);
-    else if (name.endsWith("/bias")) out.fill(0);
-    else if (name.startsWith("dense/")) fill(1);
-    else if (name.endsWith("/depthwise_kernel")) fill(Math.sqrt(2 / 9));
-    else if (name.endsWith("/kernel")) {
-      // [kh, kw, in, out]
-      const fanIn = (shape[0] as number) * (shape[1] as number) * (shape[2] as number);
-      const linear = name.includes("project");
-      fill(Math.sqrt((linear ? 1 : 2) / fanIn));
-    } else {
-      throw new Error(`demo model: no initialiser for weight ${name}`);
-    }
-    return out;
-  });
-}
-
-/** Smooth synthetic RGB images in [0, 1] (colour gradients and waves) from a seeded PRNG. */
-export function calibrationImages(count: number, size: number, seed = DEMO_SEED + 1): Float32Array {
-  const u = mulberry32(seed);
-  const out = new Float32Array(count * size * size * 3);
-  for (let n = 0; n < count; n++) {
-    const p = Array.from({ length: 3 }, () => [u(), u() - 0.5, u() - 0.5, u() * 0.3, 1 + u() * 8]);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        for (let c = 0; c < 3; c++) {
-          const [a, bx, by, amp, f] = p[c] as number[];
-          const v =
-            (a as number) +
-            ((bx as number) * x) / size +
-            ((by as number) * y) / size +
-            (amp as number) * Math.sin(((f as number) * (x + y)) / size);
-          out[((n * size + y) * size + x) * 3 + c] = Math.min(1, Math.max(0, v));
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * Random deep features share a large image-independent mean, which would make every image the same
- * class. Calibrate the head on synthetic images: centre the logits (bias = -W^T mean feature) and
- * scale W so the logits spread by about LOGIT_SD across images. Values are rounded (1e-4 relative)
- * so the saved bytes do not depend on the last bits of the forward pass.
- */
-const LOGIT_SD = 2.5;
-async function calibrateHead(model: tf.LayersModel): Promise<void> {
-  const size = model.inputs[0]?.shape[1] as number;
-  const count = 8;
-  const gap = tf.model({
-    inputs: model.inputs,
-    outputs: model.getLayer("global_average_pooling2d").output as tf.SymbolicTensor,
-  });
-  const feats = tf.tidy(
-    () =>
-      gap.predict(tf.tensor4d(calibrationImages(count, size), [count, size, size, 3])) as tf.Tensor,
-  );
-  const f = feats.dataSync() as Float32Array;
-  feats.dispose();
-  const d = f.length / count;
-  const mean = new Float64Array(d);
-  let sdSum = 0;
-  for (let j = 0; j < d; j++) {
-    let s = 0;
-    let s2 = 0;
-    for (let n = 0; n < count; n++) {
-      const v = f[n * d + j] as number;
-      s += v;
-      s2 += v * v;
-    }
-    mean[j] = s / count;
-    sdSum += Math.sqrt(Math.max(0, s2 / count - (s / count) ** 2));
-  }
-  const featureSd = Math.max(1e-3, sdSum / d);
-  const round = (v: number, digits: number) => Number(v.toPrecision(digits));
-  const scale = round(LOGIT_SD / (featureSd * Math.sqrt(d)), 3);
-  const dense = model.getLayer("dense");
-  const [kernel] = dense.getWeights() as [tf.Tensor];
-  const w = kernel.dataSync() as Float32Array;
-  const classes = kernel.shape[1] as number;
-  const scaled = new Float32Array(w.length);
-  for (let i = 0; i < w.length; i++) scaled[i] = (w[i] as number) * scale;
-  const bias = new Float32Array(classes);
-  for (let k = 0; k < classes; k++) {
-    let z = 0;
-    for (let j = 0; j < d; j++) z += (scaled[j * classes + k] as number) * (mean[j] as number);
-    bias[k] = Math.round(-z * 1000) / 1000;
-  }
-  const tensors = [tf.tensor2d(scaled, [d, classes]), tf.tensor1d(bias)];
-  dense.setWeights(tensors);
-  tf.dispose(tensors);
-}
-
-export interface WrittenModel {
-  dir: string;
-  files: string[];
-  params: number;
-}
-
-/** Writes tfjs model artifacts as tensorflowjs_converter does: model.json + groupN-shardMofK.bin. */
-export async function writeLayersModel(
-  artifacts: tf.io.ModelArtifacts,
-  dir: string,
-  generatedBy: string,
-): Promise<string[]> {
-  if (!artifacts.weightSpecs || !artifacts.weightData || !artifacts.modelTopology) {
-    throw new Error("model artifacts without topology or weights");
-  }
-  const data = new Uint8Array(new tf.io.CompositeArrayBuffer(artifacts.weightData).slice());
-  const shards = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES));
-  const paths: string[] = [];
-  await mkdir(dir, { recursive: true });
-  for (let i = 0; i < shards; i++) {
-    const name = `group1-shard${i + 1}of${shards}.bin`;
-    paths.push(name);
-    await writeFile(
-      path.join(dir, name),
-      data.subarray(i * SHARD_BYTES, Math.min(data.byteLength, (i + 1) * SHARD_BYTES)),
-    );
-  }
-  const modelJson = {
-    format: "layers-model",
-    generatedBy,
-    convertedBy: `TensorFlow.js tfjs-layers ${tf.version_layers}`,
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths, weights: artifacts.weightSpecs }],
-  };
-  await writeFile(path.join(dir, "model.json"), JSON.stringify(modelJson));
-  return ["model.json", ...paths];
 }
 
 /** sha256 over model.json, the shards and labels.txt (in that order), hex. */
@@ -372,9 +37,9 @@ export async function hashModelDir(dir: string): Promise<string> {
   return h.digest("hex");
 }
 
-const STAMP = ".demo-model.json";
+export const STAMP = ".demo-model.json";
 
-interface Stamp {
+export interface Stamp {
   revision: number;
   hash: string;
 }
@@ -390,54 +55,10 @@ export async function isDemoModelValid(dir: string): Promise<boolean> {
   }
 }
 
-/**
- * Builds the demo model into dir (written into a temporary sibling, then renamed, so a reader never
- * sees a half-written model). Returns the sha256 of the files.
- */
+/** Builds the demo model into dir (tfjs is only loaded here, when a build is needed). */
 export async function buildDemoModel(dir: string): Promise<{ hash: string; params: number }> {
-  const prevBackend = tf.getBackend();
-  const model = await buildDemoArchitecture();
-  try {
-    const params = model.countParams();
-    if (params !== DEMO_MODEL_PARAMS) {
-      throw new Error(`demo model has ${params} parameters, expected ${DEMO_MODEL_PARAMS}`);
-    }
-    const weights = seededWeights(model);
-    const tensors = weights.map((w, i) => tf.tensor(w, model.weights[i]?.shape as number[]));
-    model.setWeights(tensors);
-    tf.dispose(tensors);
-    await calibrateHead(model);
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: "JSON" } };
-      }),
-    );
-    if (!artifacts) throw new Error("model.save produced no artifacts");
-    const parent = path.dirname(path.resolve(dir));
-    await mkdir(parent, { recursive: true });
-    const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${randomUUID()}`);
-    await writeLayersModel(artifacts, tmp, GENERATED_BY);
-    await writeFile(path.join(tmp, "labels.txt"), `${FOOD11_LABELS.join("\n")}\n`);
-    const hash = await hashModelDir(tmp);
-    await writeFile(
-      path.join(tmp, STAMP),
-      JSON.stringify({ revision: DEMO_MODEL_REVISION, hash } satisfies Stamp),
-    );
-    await rm(dir, { recursive: true, force: true });
-    try {
-      await rename(tmp, dir);
-    } catch (err) {
-      // Another builder (a parallel test worker) won the race: keep its identical output.
-      await rm(tmp, { recursive: true, force: true });
-      if (!(await isDemoModelValid(dir))) throw err;
-    }
-    return { hash, params };
-  } finally {
-    model.dispose();
-    if (prevBackend && prevBackend !== "wasm") await tf.setBackend(prevBackend);
-  }
+  const builder = await import("./demo-model-build.js");
+  return builder.buildDemoModel(dir);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { ModelFormat } from "./model-io.js";
 export interface WorkerData {
   artifacts: tf.io.ModelArtifacts;
   format: ModelFormat;
-  backend: "wasm" | "cpu";
+  backend: "wasm" | "cpu" | "tensorflow";
   /** Directory holding tfjs-backend-wasm's .wasm binaries. */
   wasmDir: string;
 }

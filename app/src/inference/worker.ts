@@ -1,26 +1,52 @@
 /**
- * Inference worker thread: its own tfjs WASM backend and its own copy of the model. Receives
+ * Inference worker thread: its own tfjs backend and its own copy of the model. Receives
  * preprocessed NHWC float32 batches from the main thread and answers with probabilities.
  * Spawned by classifier.ts (as worker.ts through tsx from source, as worker.js from dist/).
+ *
+ * Imports only what the backend needs (tfjs-core + layers + converter + the backend), not the
+ * whole @tensorflow/tfjs bundle: every worker is a separate V8 isolate, so this is paid per worker.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import * as tf from "@tensorflow/tfjs";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { createEngine, type Engine } from "./engine.js";
+import { createEngine, type Engine, type Tf } from "./engine.js";
 import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("worker.ts must run as a worker thread");
 const data = workerData as WorkerData;
 
+async function loadTf(): Promise<Tf> {
+  if (data.backend === "tensorflow") {
+    const name = "@tensorflow/tfjs-node";
+    const mod = (await import(name)) as Tf & { default?: Tf };
+    return mod.default ?? mod;
+  }
+  const core = await import("@tensorflow/tfjs-core");
+  const layers = await import("@tensorflow/tfjs-layers");
+  const converter = await import("@tensorflow/tfjs-converter");
+  if (data.backend === "cpu") {
+    await import("@tensorflow/tfjs-backend-cpu");
+  } else {
+    const wasm = await import("@tensorflow/tfjs-backend-wasm");
+    wasm.setWasmPaths(data.wasmDir.endsWith("/") ? data.wasmDir : `${data.wasmDir}/`);
+  }
+  return {
+    ...core,
+    loadLayersModel: layers.loadLayersModel,
+    loadGraphModel: converter.loadGraphModel,
+  } as unknown as Tf;
+}
+
 async function start(): Promise<Engine> {
+  const tf = await loadTf();
   tf.enableProdMode();
-  setWasmPaths(data.wasmDir.endsWith("/") ? data.wasmDir : `${data.wasmDir}/`);
   if (!(await tf.setBackend(data.backend))) {
     throw new Error(`tfjs backend '${data.backend}' failed to initialise`);
   }
   await tf.ready();
-  return await createEngine(tf, data.artifacts, data.format);
+  const artifacts = data.artifacts;
+  // The model is copied into the backend: drop this thread's copy of the weights.
+  (data as Partial<WorkerData>).artifacts = undefined;
+  return await createEngine(tf, artifacts, data.format);
 }
 
 function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {

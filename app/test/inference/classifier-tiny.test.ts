@@ -194,20 +194,29 @@ describe("backends and preprocessing", () => {
     }
   });
 
-  it("auto falls back to WASM when tfjs-node is absent; forcing tensorflow then fails", async () => {
-    let hasTfjsNode = true;
-    try {
-      await import("@tensorflow/tfjs-node" as string);
-    } catch {
-      hasTfjsNode = false;
-    }
+  it("auto uses tfjs-node when it loads (agreeing with WASM), else WASM; forcing a missing tfjs-node fails", async () => {
     const auto = await createClassifier({ modelDir: layersDir, threads: 1 });
-    expect(auto.backend).toBe(hasTfjsNode ? "tensorflow" : "wasm");
-    await auto.close();
-    if (!hasTfjsNode) {
-      await expect(
-        createClassifier({ modelDir: layersDir, backend: "tensorflow", threads: 1 }),
-      ).rejects.toThrow(/tfjs-node is not installed/);
+    const wasm = await createClassifier({ modelDir: layersDir, backend: "wasm", threads: 1 });
+    try {
+      expect(["tensorflow", "wasm"]).toContain(auto.backend);
+      const a = await auto.classify(img, 11);
+      const b = await wasm.classify(img, 11);
+      expect(a.label).toBe(b.label);
+      const pb = byIndex(b);
+      byIndex(a).forEach((p, i) => {
+        expect(p).toBeCloseTo(pb[i] as number, 5);
+      });
+      if (auto.backend === "wasm") {
+        await expect(
+          createClassifier({ modelDir: layersDir, backend: "tensorflow", threads: 1 }),
+        ).rejects.toThrow(/tfjs-node is not installed or failed to load/);
+      } else {
+        const mem = await auto.memory();
+        for (let i = 0; i < 10; i++) await auto.classify(img);
+        expect(await auto.memory()).toEqual(mem);
+      }
+    } finally {
+      await Promise.all([auto.close(), wasm.close()]);
     }
   });
 

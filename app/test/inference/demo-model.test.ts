@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildDemoArchitecture,
   DEMO_BASE_PARAMS,
   DEMO_HEAD_PARAMS,
   DEMO_MODEL_PARAMS,
@@ -12,6 +11,7 @@ import {
   isDemoModelValid,
   SHARD_BYTES,
 } from "../../src/inference/demo-model.js";
+import { buildDemoArchitecture } from "../../src/inference/demo-model-build.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
 
 /** sha256 of model.json + shards + labels.txt of the demo model (revision 2, tfjs 4.22.0). */
