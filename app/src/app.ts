@@ -2,6 +2,7 @@
 // (env, listen, signals), this file owns the HTTP surface. Tests build it with buildApp() and a
 // stub or real classifier, and talk to it with app.inject() or a real port on 127.0.0.1.
 import { readFileSync } from "node:fs";
+import { STATUS_CODES } from "node:http";
 import multipart from "@fastify/multipart";
 import Fastify, {
   type FastifyInstance,
@@ -79,6 +80,23 @@ export function serverOptions(opts: {
     forceCloseConnections: "idle",
     requestTimeout: 60_000,
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
+    // Requests Node's HTTP parser rejects (unknown method, bad framing) never reach a route:
+    // answer them in the same JSON error shape.
+    clientErrorHandler: (err, socket) => {
+      if (socket.destroyed || !socket.writable) return;
+      const code = (err as { code?: string }).code;
+      const [status, ours, message] =
+        code === "HPE_HEADER_OVERFLOW"
+          ? [431, "headers_too_large", "request headers too large"]
+          : code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? [408, "request_timeout", "request timed out"]
+            : [400, "bad_http", "malformed HTTP request"];
+      const body = JSON.stringify(errorBody(new HttpError(status, ours, message)));
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 // Every malformed request gets a 4xx JSON error, and the app keeps serving. The classifier is a
 // stub here (the HTTP layer's checks run before it); real-model.test.ts repeats the cases that
 // need a real decode (truncated JPEG) on the demo model.
+import { once } from "node:events";
+import { connect } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BODY_LIMIT, images, multipart, type StubClassifier, stubApp } from "./helpers.js";
@@ -247,5 +249,41 @@ describe("bad input gets a 4xx JSON error", () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ label: "Vegetable/Fruit", index: 10 });
+  });
+});
+
+describe("requests Node's HTTP parser rejects", () => {
+  async function raw(port: number, text: string): Promise<string> {
+    const socket = connect(port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.end(text);
+    let out = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d) => {
+      out += d;
+    });
+    await once(socket, "close");
+    return out;
+  }
+
+  it("an unknown method or bad framing gets a 400 JSON error, and the server keeps serving", async () => {
+    const built = await stubApp();
+    await built.app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = built.app.server.address() as { port: number };
+    for (const request of [
+      "FOO /predict HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /test HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    ]) {
+      const res = await raw(port, request);
+      expect(res.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+      expect(JSON.parse(res.slice(res.indexOf("\r\n\r\n") + 4))).toEqual({
+        statusCode: 400,
+        error: "Bad Request",
+        code: "bad_http",
+        message: "malformed HTTP request",
+      });
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    await built.app.close();
   });
 });
