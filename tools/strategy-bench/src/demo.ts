@@ -11,7 +11,13 @@ import { generateImageSet } from "./imageset.js";
 import { FOOD11_LABELS } from "./labels.js";
 import { localSampler, runMonitor } from "./monitor.js";
 import { type Manifest, writeReport } from "./report.js";
-import { loadStack, localBudget, localServerEnv, stackConfigRows } from "./stack.js";
+import {
+  loadStack,
+  localBudget,
+  localServerEnv,
+  type StackSettings,
+  stackConfigRows,
+} from "./stack.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 const APP_DIR = join(REPO_ROOT, "app");
@@ -159,74 +165,105 @@ export async function runDemo(o: DemoOptions): Promise<string> {
     perClass: o.perClass,
     seed: o.seed,
   });
-  const manifest: Manifest = { title: "Deployment strategies on one machine (demo)", runs: [] };
-  for (const stack of o.stacks) {
+  // Read every stack file first: a bad one stops the demo before anything runs.
+  const stacks = o.stacks.map((stack) => ({ stack, settings: loadStack(stack) }));
+  const manifest: Manifest = {
+    title: "Deployment strategies on one machine (demo)",
+    notes: [
+      "A demo: the model is the seeded, untrained demo model and the images are generated " +
+        "colour patterns, so accuracy is about chance (1/11) and says nothing about a real model. " +
+        `Each stack ran as one local server process (its CPU threads and heap) under the schedule ` +
+        `shortened ${o.timeScale}x, on a shared machine; no autoscaling. ` +
+        "Measure a deployed stack for the real figures (docs/measuring.md).",
+    ],
+    runs: [],
+  };
+  const failures: string[] = [];
+  for (const { stack, settings } of stacks) {
     if (o.signal?.aborted) break;
-    const settings = loadStack(stack);
-    const dir = join(outDir, stack);
-    await mkdir(dir, { recursive: true });
-    const env = localServerEnv(settings);
-    o.log(
-      `[${stack}] starting server: INFERENCE_THREADS=${env.INFERENCE_THREADS} NODE_OPTIONS=${env.NODE_OPTIONS}`,
-    );
-    const server = await startServer(env, join(dir, "server.log"), o.signal);
     try {
-      o.log(`[${stack}] ready at ${server.url}; scoring accuracy`);
-      const acc = await accuracyCommand({
-        images: imagesDir,
-        url: server.url,
-        concurrency: 2,
-        model: "demo (seeded, untrained)",
-        out: join(dir, "accuracy.json"),
-        markdown: join(dir, "accuracy.md"),
-        allowRemote: false,
-        quiet: o.quiet,
-      });
-      o.log(`[${stack}] accuracy ${(100 * acc.metrics.accuracy).toFixed(2)}%; load test`);
-      const stopMonitor = new AbortController();
-      const monitorDone = runMonitor({
-        sample: localSampler(server.child.pid as number, localBudget(settings)),
-        intervalSeconds: o.interval ?? Math.max(1, 5 * o.timeScale),
-        untilPid: server.child.pid as number,
-        out: join(dir, "monitor.csv"),
-        signal: stopMonitor.signal,
-      });
-      try {
-        const lt = await loadtestCommand({
-          url: `${server.url}/test`,
-          timeScale: o.timeScale,
-          ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
-          seed: o.seed,
-          timeout: 30,
-          out: join(dir, "loadtest.csv"),
-          allowRemote: false,
-          quiet: o.quiet,
-          ...(o.signal ? { signal: o.signal } : {}),
-        });
-        o.log(
-          `[${stack}] ${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ` +
-            `${lt.overall.failed} failed, mean response ${lt.overall.responseTime.toFixed(3)} s`,
-        );
-      } finally {
-        stopMonitor.abort();
-        await monitorDone;
-      }
-    } finally {
-      await server.stop();
+      manifest.runs.push(await runStack(o, stack, settings, outDir, imagesDir));
+    } catch (err) {
+      // One stack failing (its server would not start, say) does not lose the others' runs.
+      failures.push(`${stack}: ${(err as Error).message}`);
+      o.log(`[${stack}] failed: ${(err as Error).message}`);
     }
-    manifest.runs.push({
-      name: stack,
-      stack,
-      model: "demo",
-      accuracy: `${stack}/accuracy.json`,
-      loadtest: `${stack}/loadtest.csv`,
-      monitor: `${stack}/monitor.csv`,
-      config: stackConfigRows(settings),
-    });
   }
-  if (manifest.runs.length === 0) throw new Error("interrupted before any run finished");
+  if (manifest.runs.length === 0) {
+    throw new Error(`no run finished${failures.length ? `: ${failures.join("; ")}` : ""}`);
+  }
   await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
   const { files } = await writeReport(manifest, outDir, outDir);
   o.log(`report: ${files.markdown}`);
+  if (failures.length > 0) throw new Error(`report written, but ${failures.join("; ")}`);
   return outDir;
+}
+
+async function runStack(
+  o: DemoOptions,
+  stack: string,
+  settings: StackSettings,
+  outDir: string,
+  imagesDir: string,
+): Promise<Manifest["runs"][number]> {
+  const dir = join(outDir, stack);
+  await mkdir(dir, { recursive: true });
+  const env = localServerEnv(settings);
+  o.log(
+    `[${stack}] starting server: INFERENCE_THREADS=${env.INFERENCE_THREADS} NODE_OPTIONS=${env.NODE_OPTIONS}`,
+  );
+  const server = await startServer(env, join(dir, "server.log"), o.signal);
+  try {
+    o.log(`[${stack}] ready at ${server.url}; scoring accuracy`);
+    const acc = await accuracyCommand({
+      images: imagesDir,
+      url: server.url,
+      concurrency: 2,
+      model: "demo (seeded, untrained)",
+      out: join(dir, "accuracy.json"),
+      markdown: join(dir, "accuracy.md"),
+      allowRemote: false,
+      quiet: o.quiet,
+    });
+    o.log(`[${stack}] accuracy ${(100 * acc.metrics.accuracy).toFixed(2)}%; load test`);
+    const stopMonitor = new AbortController();
+    const monitorDone = runMonitor({
+      sample: localSampler(server.child.pid as number, localBudget(settings)),
+      intervalSeconds: o.interval ?? Math.max(1, 5 * o.timeScale),
+      untilPid: server.child.pid as number,
+      out: join(dir, "monitor.csv"),
+      signal: stopMonitor.signal,
+    });
+    try {
+      const lt = await loadtestCommand({
+        url: `${server.url}/test`,
+        timeScale: o.timeScale,
+        ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
+        seed: o.seed,
+        timeout: 30,
+        out: join(dir, "loadtest.csv"),
+        allowRemote: false,
+        quiet: o.quiet,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      o.log(
+        `[${stack}] ${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ` +
+          `${lt.overall.failed} failed, mean response ${lt.overall.responseTime.toFixed(3)} s`,
+      );
+    } finally {
+      stopMonitor.abort();
+      await monitorDone;
+    }
+  } finally {
+    await server.stop();
+  }
+  return {
+    name: stack,
+    stack,
+    model: "demo",
+    accuracy: `${stack}/accuracy.json`,
+    loadtest: `${stack}/loadtest.csv`,
+    monitor: `${stack}/monitor.csv`,
+    config: stackConfigRows(settings),
+  };
 }

@@ -32,6 +32,8 @@ const runSchema = z
 export const manifestSchema = z
   .object({
     title: z.string().default("Deployment strategies: accuracy against cost and speed"),
+    /** Paragraphs printed under the title (e.g. what the demo can and cannot show). */
+    notes: z.array(z.string()).default([]),
     runs: z.array(runSchema).min(1),
   })
   .strict();
@@ -143,7 +145,12 @@ function table(header: string[], rows: string[][]): string[] {
   ];
 }
 
-export function reportMarkdown(title: string, runs: RunSummary[], charts: string[]): string {
+export function reportMarkdown(
+  title: string,
+  runs: RunSummary[],
+  charts: string[],
+  notes: string[] = [],
+): string {
   const head = ["metric", ...runs.map((r) => r.name)];
   const row = (label: string, f: (r: RunSummary) => string) => [label, ...runs.map(f)];
   const out = [
@@ -151,8 +158,9 @@ export function reportMarkdown(title: string, runs: RunSummary[], charts: string
     "",
     "Each column is one run: a stack (deployment strategy) serving a model under the load schedule,",
     "with its resources sampled throughout. Lower memory and response time and a higher transaction",
-    "rate are better; accuracy is the model's, measured on the labeled set named below.",
+    "rate are better; accuracy is the model's, measured on a labeled image set.",
     "",
+    ...notes.flatMap((n) => [`> ${n}`, ""]),
     "## Summary",
     "",
     ...table(head, [
@@ -232,7 +240,7 @@ export async function writeReport(
   baseDir: string,
   outDir: string,
 ): Promise<{ files: ReportFiles; runs: RunSummary[] }> {
-  const title = manifestSchema.parse(manifest).title;
+  const { title, notes } = manifestSchema.parse(manifest);
   const runs = await summarizeRuns(manifest, baseDir);
   await mkdir(outDir, { recursive: true });
   const defs = chartDefs(runs);
@@ -252,6 +260,7 @@ export async function writeReport(
       title,
       runs,
       defs.map((d) => d.id),
+      notes,
     ),
   );
   const json = join(outDir, "summary.json");
