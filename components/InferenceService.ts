@@ -34,16 +34,30 @@ export interface AutoscalingArgs {
   scaleDownStabilizationSeconds?: number;
 }
 
+/** Timings of one probe. */
+export interface ProbeTimingArgs {
+  /** periodSeconds: how often the probe runs. Defaults per probe: readiness 5, liveness 10, startup 5. */
+  periodSeconds?: number;
+  /** failureThreshold: consecutive failures that count. Defaults per probe: 3, 3, 24. */
+  failureThreshold?: number;
+}
+
+/** Timings of the readiness probe, whose successThreshold is a strategy knob. */
+export interface ReadinessProbeArgs extends ProbeTimingArgs {
+  /** successThreshold: consecutive successes before the pod gets traffic. Defaults to `3`. */
+  successThreshold?: number;
+}
+
 /** Probe timings; the paths are the server's routes (/healthz, /readyz) on port `http`. */
 export interface ProbesArgs {
   /** timeoutSeconds of every probe. Defaults to `2`. */
   timeoutSeconds?: number;
   /** Readiness probe on /readyz. Defaults to period 5 s, successThreshold 3, failureThreshold 3. */
-  readiness?: { periodSeconds?: number; successThreshold?: number; failureThreshold?: number };
+  readiness?: ReadinessProbeArgs;
   /** Liveness probe on /healthz. Defaults to period 10 s, failureThreshold 3. */
-  liveness?: { periodSeconds?: number; failureThreshold?: number };
+  liveness?: ProbeTimingArgs;
   /** Startup probe on /healthz. Defaults to period 5 s, failureThreshold 24 (two minutes). */
-  startup?: { periodSeconds?: number; failureThreshold?: number };
+  startup?: ProbeTimingArgs;
 }
 
 /** Ingress settings. */

@@ -79,10 +79,14 @@ describe.each(STACKS)("Pulumi.%s.yaml", (stack) => {
     config: Record<string, unknown>;
   };
 
-  it("sets only declared keys and no secrets", () => {
+  it("sets only declared keys, each of its declared type, and no secrets", () => {
     for (const [key, value] of Object.entries(file.config)) {
       expect(Object.keys(project.config)).toContain(key);
-      expect(typeof value).not.toBe("object");
+      const type = project.config[key]?.type;
+      // What the engine's check accepts (pulumi/pulumi ValidateConfigValue).
+      if (type === "integer") expect(Number.isInteger(value), key).toBe(true);
+      else if (type === "boolean") expect(typeof value, key).toBe("boolean");
+      else expect(typeof value, key).toBe("string");
     }
   });
 
