@@ -5,6 +5,8 @@
 #
 #   scripts/tfjs-node-local.sh           build if needed (cached), install into app/, verify
 #   scripts/tfjs-node-local.sh --check   exit 0 if app/ loads tfjs-node with the tensorflow backend
+#   scripts/tfjs-node-local.sh --probe   exit 0 if this machine has what a build needs (python3 + pip,
+#                                        make, g++, nm/readelf, local Node headers); builds nothing
 #
 # Idempotent: a finished build is kept under ${FOOD11_CACHE:-$HOME/.cache/food11}/tfjs-node/<key>/pkg
 # and re-installed (hard links) in about a second when app/'s copy is missing or stale (e.g. after an
@@ -51,19 +53,6 @@ installed_is_current() {
     cmp -s "$TARGET/$STAMP_NAME" "$PKG/$STAMP_NAME" && smoke_test
 }
 
-if [[ "${1:-}" == "--check" ]]; then
-  if smoke_test; then log "ok: app/ loads @tensorflow/tfjs-node (tensorflow backend)"; exit 0; fi
-  log "app/ cannot load @tensorflow/tfjs-node: run scripts/tfjs-node-local.sh"
-  exit 1
-fi
-
-[[ -d "$APP/node_modules/@tensorflow/tfjs" ]] || die "app/node_modules/@tensorflow/tfjs missing: run npm ci in app/ first"
-
-if installed_is_current; then
-  log "already installed and loading: $TARGET"
-  exit 0
-fi
-
 find_node_headers() {
   local c
   for c in "${NODE_HEADERS_PREFIX:-}" "${npm_config_nodedir:-}" \
@@ -76,6 +65,30 @@ find_node_headers() {
   done
   return 1
 }
+
+if [[ "${1:-}" == "--check" ]]; then
+  if smoke_test; then log "ok: app/ loads @tensorflow/tfjs-node (tensorflow backend)"; exit 0; fi
+  log "app/ cannot load @tensorflow/tfjs-node: run scripts/tfjs-node-local.sh"
+  exit 1
+fi
+
+if [[ "${1:-}" == "--probe" ]]; then
+  for tool in python3 make g++ nm readelf ldd; do
+    command -v "$tool" >/dev/null || die "probe: $tool not found"
+  done
+  python3 -m pip --version >/dev/null 2>&1 || die "probe: python3 -m pip not available"
+  nd="$(find_node_headers)" || die "probe: no local Node headers (include/node/node_api.h)"
+  log "probe: ok (node $(node -v), headers $nd/include/node; cached build: $([[ -f "$PKG/$STAMP_NAME" ]] && echo yes || echo no))"
+  exit 0
+fi
+
+[[ -d "$APP/node_modules/@tensorflow/tfjs" ]] || die "app/node_modules/@tensorflow/tfjs missing: run npm ci in app/ first"
+
+if installed_is_current; then
+  log "already installed and loading: $TARGET"
+  exit 0
+fi
+
 
 build() {
   local t0 t_wheel t_build
@@ -171,7 +184,7 @@ $missing"
   mkdir -p "$PKG/node_modules"
   (cd "$tn" && cp -a package.json README.md dist lib "$PKG/")
   mkdir -p "$PKG/deps"
-  cp -a "$tn/deps/lib" "$PKG/deps/lib"
+  cp -al "$tn/deps/lib" "$PKG/deps/lib" 2>/dev/null || cp -a "$tn/deps/lib" "$PKG/deps/lib"
   local d
   for d in "$stage"/node_modules/* "$stage"/node_modules/.bin; do
     case "$(basename "$d")" in @tensorflow | .bin | .package-lock.json) continue ;; esac
