@@ -320,6 +320,18 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
       `namespace ${JSON.stringify(namespace)} is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${fix("namespace", "food11-strategy1")}`,
     );
   }
+  if (c.ingressControllerNamespace.length > 63 || !DNS_LABEL.test(c.ingressControllerNamespace)) {
+    problem(
+      "ingressControllerNamespace",
+      `is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${fix("ingressControllerNamespace", "ingress-nginx")}`,
+    );
+  }
+  if (!DNS_HOST.test(c.ingressClassName) || c.ingressClassName.startsWith("*")) {
+    problem(
+      "ingressClassName",
+      `is not an IngressClass name. Fix: ${fix("ingressClassName", "nginx")}`,
+    );
+  }
   if (c.ingressHost !== "" && !DNS_HOST.test(c.ingressHost)) {
     problem(
       "ingressHost",

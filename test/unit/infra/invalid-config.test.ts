@@ -119,6 +119,16 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     problem: `food11:shutdownDelaySeconds = "20": shutdownDelaySeconds 20 is not below shutdownGraceSeconds 20, so the server would be cut off before it drains. Fix: ${set("food11:shutdownDelaySeconds", "19")} (or raise food11:shutdownGraceSeconds)`,
   },
   {
+    why: "an ingress class that is not a Kubernetes name",
+    config: { "food11:ingressClassName": "NGINX" },
+    problem: `food11:ingressClassName = "NGINX": is not an IngressClass name. Fix: ${set("food11:ingressClassName", "nginx")}`,
+  },
+  {
+    why: "an ingress host that is not a host name",
+    config: { "food11:ingressHost": "http://food11.example.com" },
+    problem: `food11:ingressHost = "http://food11.example.com": is not a host name. Fix: ${set("food11:ingressHost", "food11.example.com")} (or pulumi config rm food11:ingressHost --stack ${STACK} for any host)`,
+  },
+  {
     why: "an ingress path without a leading slash",
     config: { "food11:ingressPath": "food11" },
     problem: `food11:ingressPath = "food11": must be a URL path starting with /. Fix: ${set("food11:ingressPath", "/")}`,
