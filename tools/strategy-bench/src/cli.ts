@@ -48,6 +48,12 @@ function interruptSignal(): AbortSignal {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+// Under `npm run strategy-bench`, npm runs us from the repository root; relative paths given on
+// the command line mean the user's directory, which npm passes as INIT_CWD.
+if (process.env.INIT_CWD && process.env.INIT_CWD !== process.cwd()) {
+  process.chdir(process.env.INIT_CWD);
+}
+
 const program = new Command()
   .name("strategy-bench")
   .description(
@@ -184,6 +190,7 @@ program
       onError: (e) => log(`sample failed: ${e.message}`),
     });
     log(`${rows.length} samples -> ${o.out}`);
+    if (rows.length === 0) throw new Error("no sample could be taken");
   });
 
 program

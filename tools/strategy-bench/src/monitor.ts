@@ -122,7 +122,17 @@ export async function kubernetesSampler(t: KubernetesTarget): Promise<Sampler> {
   const k8s = await import("@kubernetes/client-node");
   const kc = new k8s.KubeConfig();
   if (t.kubeconfig) kc.loadFromFile(t.kubeconfig);
-  else kc.loadFromDefault();
+  else {
+    kc.loadFromDefault();
+    // With nothing found, the client falls back to an unauthenticated http://localhost:8080.
+    const cluster = kc.getCurrentCluster();
+    if (cluster?.name === "cluster" && cluster.server === "http://localhost:8080") {
+      throw new Error(
+        "no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster service account): " +
+          "give --kubeconfig, or sample a local server with --local-pid/--local-url",
+      );
+    }
+  }
   if (t.context) kc.setCurrentContext(t.context);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const metricsApi = new k8s.Metrics(kc);
