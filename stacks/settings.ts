@@ -252,7 +252,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
       );
     }
     if (!TAG.test(c.imageTag)) {
-      problem("imageTag", `is not a Docker tag. Fix: ${fix("imageTag", "latest")}`);
+      problem("imageTag", `is not a Docker tag. Fix: ${fix("imageTag", "0.1.0")}`);
     }
     if (c.imageModelDir !== "" && c.modelUrl !== "") {
       problem(
