@@ -1,0 +1,76 @@
+/**
+ * Our engine's raw batched throughput: tfjs-node (app/'s copy, TensorFlow 2.18.1 libraries) running
+ * the demo LayersModel on batches of B random images, no HTTP, no decoding. It tells what dynamic
+ * batching in the server could reach at most. Prints one JSON line.
+ *
+ *   tsx bench/peer/tfjs-raw.ts <model dir> [batch=32] [seconds=20]
+ */
+import { createRequire } from "node:module";
+import path from "node:path";
+
+/** The few tfjs-node calls used here (the root package does not depend on tfjs). */
+interface Tensor {
+  dataSync(): Float32Array;
+  dispose(): void;
+}
+interface LayersModel {
+  predict(x: Tensor): Tensor;
+}
+interface TfNode {
+  getBackend(): string;
+  version: { tfjs: string };
+  randomUniform(shape: number[], min: number, max: number, dtype: "float32", seed: number): Tensor;
+  loadLayersModel(handler: unknown): Promise<LayersModel>;
+  io: { fileSystem(path: string): unknown };
+}
+
+const [dir, batchArg, secondsArg] = process.argv.slice(2);
+if (!dir) throw new Error("usage: tfjs-raw.ts <model dir> [batch] [seconds]");
+const batch = Number(batchArg ?? 32);
+const seconds = Number(secondsArg ?? 20);
+const appRequire = createRequire(path.resolve(__dirname, "../../app/package.json"));
+process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
+const tf = appRequire("@tensorflow/tfjs-node") as TfNode;
+
+function timed(model: LayersModel, b: number, secs: number) {
+  const x = tf.randomUniform([b, 224, 224, 3], 0, 1, "float32", 7);
+  const once = () => {
+    const y = model.predict(x);
+    y.dataSync();
+    y.dispose();
+  };
+  once();
+  once();
+  let calls = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  do {
+    once();
+    calls++;
+    elapsed = (performance.now() - t0) / 1000;
+  } while (elapsed < secs || calls < 3);
+  x.dispose();
+  return {
+    calls,
+    seconds: Number(elapsed.toFixed(3)),
+    imagesPerSec: Number(((calls * b) / elapsed).toFixed(2)),
+    msPerCall: Number(((1000 * elapsed) / calls).toFixed(2)),
+  };
+}
+
+async function main() {
+  const model = await tf.loadLayersModel(
+    tf.io.fileSystem(path.resolve(dir as string, "model.json")),
+  );
+  const out = {
+    backend: tf.getBackend(),
+    tfjs: tf.version.tfjs,
+    batch,
+    intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS ?? "default",
+    predictBatch: timed(model, batch, seconds),
+    predictSingle: timed(model, 1, seconds / 2),
+  };
+  console.log(JSON.stringify(out));
+}
+
+void main();
