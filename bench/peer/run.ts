@@ -53,6 +53,8 @@ const { values: args } = parseArgs({
     ours: { type: "string", default: "tensorflow,wasm" },
     "ceiling-seconds": { type: "string", default: "20" },
     "no-doc": { type: "boolean", default: false },
+    /** Re-render the table from a saved runs/bench-peer/*.json instead of measuring. */
+    render: { type: "string" },
   },
 });
 const scale = Number(args.scale);
@@ -501,6 +503,11 @@ interface Report {
   };
   tfjsNode: { ok: boolean; why: string };
   servers: ServerResult[];
+  batching?: {
+    backend: string;
+    concurrency: number;
+    runs: { maxBatchSize: number; images: number; imagesPerSec: number; meanBatch: number }[];
+  };
 }
 
 function ceilingOf(rep: Report): number {
@@ -524,7 +531,17 @@ function renderMarkdown(rep: Report): string {
       "Same model in both (the seeded demo MobileNetV2 + GAP + Dense(11), 2,272,075 parameters, its tfjs " +
       "weights written layer by layer into a Keras `.keras` model), same bundled image (app/assets/test.jpg) " +
       "on `GET /test`, each server alone on the machine on a loopback port, autocannon in the driver process " +
-      "(on the same 2 cores), a fixed number of requests per level after a 20-request warm-up.",
+      "(on the same 2 cores), a fixed number of served requests per level (100 at c=1, 20×c otherwise, " +
+      "times --scale) after a 20-request warm-up; latencies are autocannon's per-request times, percentiles " +
+      "nearest-rank; CPU s/req = user+system time of the server's process tree over the level / requests served.",
+    "",
+    "The original: bench/peer/app.py (Flask, Keras `model.predict` per request, PIL bicubic, /255) under " +
+      "gunicorn with its defaults (1 sync worker: one request at a time, TensorFlow's own thread pools use " +
+      "both cores; no keep-alive) — the production WSGI setup such a recipe ships; also with 2 sync workers " +
+      "(one per core) as a tuned variant. Flask's own threaded server was tried but left out: it answers " +
+      "`Connection: close` in a way autocannon stalls on (120 s timeouts). Ours: `node app/dist/server.js` " +
+      "with TFJS_BACKEND=tensorflow or wasm, PREPROCESS=unit, LOG_LEVEL=warn (gunicorn logs no access " +
+      "lines either), INFERENCE_THREADS default (= 2 cores), maxBatchSize 1 (the server's default).",
     "",
     `Versions: ${Object.entries(rep.versions)
       .map(([k, v]) => `${k} ${v}`)
@@ -595,6 +612,23 @@ function renderMarkdown(rep: Report): string {
       `- ${s.label} vs the original: ${part("224×224 PNG (same pixels, the model alone)", a.exact)}; ` +
         `${part("resized PNG/JPEG (sharp vs PIL bicubic, two JPEG decoders)", a.resized)} → ` +
         `${a.ok ? "**agree**" : "**DISAGREE**"}.`,
+    );
+  }
+  if (rep.batching) {
+    const b = rep.batching;
+    lines.push(
+      "",
+      `What dynamic batching would give (batching.ts: the server's own inference module, ` +
+        `\`createClassifier({ backend: "${b.backend}", maxBatchSize })\`, decoding + preprocessing + inference of ` +
+        `the test image, ${b.concurrency} callers in a closed loop, no HTTP; the server runs with maxBatchSize 1): ` +
+        b.runs
+          .map(
+            (r) =>
+              `maxBatchSize ${r.maxBatchSize}: ${f1(r.imagesPerSec)} images/s (mean batch ${r.meanBatch}, ` +
+              `${ratio(r.imagesPerSec, ceiling)} of the ceiling)`,
+          )
+          .join("; ") +
+        ".",
     );
   }
   lines.push("", "Goals (ours on tfjs-node against the original on gunicorn, concurrency 20):", "");
@@ -687,6 +721,12 @@ function versions(py: string): Record<string, string> {
 }
 
 async function main() {
+  if (args.render) {
+    const md = renderMarkdown(JSON.parse(readFileSync(args.render, "utf8")) as Report);
+    console.log(md);
+    if (!args["no-doc"]) writeDoc(md);
+    return;
+  }
   const startedAt = new Date().toISOString().slice(0, 16).replace("T", " ");
   const loadBefore = loadavg();
   const py = ensureVenv();
@@ -849,6 +889,28 @@ async function main() {
     }
   }
 
+  let batching: Report["batching"];
+  if (tfjsNode.ok) {
+    log("what-if: the classifier with dynamic batching (maxBatchSize 1, 8, 32), concurrency 20");
+    try {
+      batching = JSON.parse(
+        run(path.join(ROOT, "node_modules", ".bin", "tsx"), [
+          path.join(PEER_SRC, "batching.ts"),
+          MODEL_DIR,
+          "tensorflow",
+          "20",
+          String(requestsFor(20)),
+          "1,8,32",
+        ])
+          .trim()
+          .split("\n")
+          .pop() as string,
+      ) as Report["batching"];
+    } catch (err) {
+      log(`batching what-if failed: ${(err as Error).message.slice(0, 500)}`);
+    }
+  }
+
   const cpuModel =
     /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? os.cpus()[0]?.model;
   const rep: Report = {
@@ -867,6 +929,7 @@ async function main() {
     tfjsRaw,
     tfjsNode,
     servers,
+    batching,
   };
   const outDir = path.join(ROOT, "runs", "bench-peer");
   mkdirSync(outDir, { recursive: true });
