@@ -54,7 +54,10 @@ export interface ClassifierOptions {
   queueMax?: number;
   /** Max pixels (width x height) of an input image. Default 40,000,000. */
   maxInputPixels?: number;
-  /** Largest batch a worker takes from the queue at once. Default 1 (see docs in report). */
+  /**
+   * Largest batch an engine takes from the queue at once (greedy: only images already waiting, so
+   * no added latency at low load). Default 4 on tfjs-node, 1 on WASM.
+   */
   maxBatchSize?: number;
   /**
    * Engine instances (worker threads). Default: `threads` for WASM (one core each), 1 for
@@ -138,6 +141,16 @@ interface EngineMeta {
 }
 
 /**
+ * V8 heap limits of an inference worker: a small young generation (4 MB; env
+ * INFERENCE_WORKER_YOUNG_MB overrides) — a worker allocates little on the JS heap, and the
+ * default semi-spaces cost ~30 MB of RSS per worker.
+ */
+function workerLimits(): { maxYoungGenerationSizeMb?: number } {
+  const young = Number(process.env.INFERENCE_WORKER_YOUNG_MB ?? "");
+  return { maxYoungGenerationSizeMb: young > 0 ? young : 4 };
+}
+
+/**
  * Starts a worker thread on worker.js (from dist/) or, when running from source (tests, tsx),
  * on worker.ts through tsx's loader API registered inside the worker by a tiny eval bootstrap
  * (Node 20 does not apply `--import tsx` from a worker's execArgv to the worker's entry).
@@ -148,11 +161,17 @@ function spawnWorker(data: WorkerData): Worker {
     const tsxApi = pathToFileURL(tsxEsmApiPath()).href;
     const entry = new URL("./worker.ts", import.meta.url).href;
     const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(bootstrap, { eval: true, workerData: data, env: process.env });
+    return new Worker(bootstrap, {
+      eval: true,
+      workerData: data,
+      env: process.env,
+      resourceLimits: workerLimits(),
+    });
   }
   return new Worker(new URL("./worker.js", import.meta.url), {
     workerData: data,
     env: process.env,
+    resourceLimits: workerLimits(),
   });
 }
 
@@ -252,7 +271,8 @@ class WorkerExecutor implements Executor {
   async memory(): Promise<MemoryInfo> {
     const r = await this.request({ type: "memory", id: this.nextId++ });
     if (r.type !== "memory") throw new Error(`unexpected worker reply ${r.type}`);
-    return { numTensors: r.numTensors, numBytes: r.numBytes };
+    const { type: _type, id: _id, ...info } = r;
+    return info;
   }
 
   async close(): Promise<void> {
@@ -282,7 +302,6 @@ function defaultThreads(): number {
 export async function createClassifier(opts: ClassifierOptions = {}): Promise<Classifier> {
   const threads = Math.max(1, Math.floor(opts.threads ?? defaultThreads()));
   const queueMax = Math.max(1, Math.floor(opts.queueMax ?? 32 * threads));
-  const maxBatch = Math.max(1, Math.floor(opts.maxBatchSize ?? 1));
   const maxPixels = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   const mode: PreprocessMode = opts.preprocess ?? "unit";
   if (mode !== "unit" && mode !== "mobilenet") throw new Error(`unknown preprocess '${mode}'`);
@@ -291,38 +310,46 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm)`);
   }
 
-  let loaded: LoadedArtifacts;
-  if (opts.modelUrl) loaded = await loadFromUrl(opts.modelUrl);
-  else if (opts.modelDir) loaded = await loadFromDir(opts.modelDir);
-  else throw new Error("createClassifier: modelDir or modelUrl is required");
+  const load = async (): Promise<LoadedArtifacts> => {
+    if (opts.modelUrl) return await loadFromUrl(opts.modelUrl);
+    if (opts.modelDir) return await loadFromDir(opts.modelDir);
+    throw new Error("createClassifier: modelDir or modelUrl is required");
+  };
+  const loaded = await load();
+  const { format: modelFormat, source: modelSource, base: modelBase } = loaded;
 
   const executors: Executor[] = [];
   let closed = false;
   let meta: EngineMeta | undefined;
-  const dataFor = (backend: WorkerData["backend"]): WorkerData => ({
-    artifacts: loaded.artifacts,
-    format: loaded.format,
+  const dataFor = (backend: WorkerData["backend"], from: LoadedArtifacts): WorkerData => ({
+    artifacts: from.artifacts,
+    format: from.format,
     backend,
     wasmDir: wasmBinariesDir(),
   });
-  let data: WorkerData | undefined;
+  // Which backend the pool runs; the weights are not kept here (each worker has its copy): a
+  // restarted worker gets them loaded again.
+  let poolBackend: WorkerData["backend"] | undefined;
   // A worker that dies (it should not) is replaced, so capacity does not silently shrink.
   const onWorkerExit = (exec: WorkerExecutor, expected: boolean) => {
     const i = executors.indexOf(exec);
     if (i >= 0) executors.splice(i, 1);
-    if (expected || closed || !data) return;
-    WorkerExecutor.start(data, onWorkerExit).then(
-      ({ exec: fresh }) => {
-        if (closed) void fresh.close();
-        else {
-          executors.push(fresh);
-          dispatch();
-        }
-      },
-      (err: Error) => {
-        process.emitWarning(`inference worker could not be restarted: ${err.message}`);
-      },
-    );
+    if (expected || closed || !poolBackend) return;
+    const backend = poolBackend;
+    load()
+      .then((fresh) => WorkerExecutor.start(dataFor(backend, fresh), onWorkerExit))
+      .then(
+        ({ exec: fresh }) => {
+          if (closed) void fresh.close();
+          else {
+            executors.push(fresh);
+            dispatch();
+          }
+        },
+        (err: Error) => {
+          process.emitWarning(`inference worker could not be restarted: ${err.message}`);
+        },
+      );
   };
   const startPool = async (d: WorkerData, count: number): Promise<EngineMeta> => {
     const started = await Promise.allSettled(
@@ -351,10 +378,9 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     process.env.TF_NUM_INTEROP_THREADS ??= "1";
     process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
     try {
-      data = dataFor("tensorflow");
-      meta = await startPool(data, engines);
+      meta = await startPool(dataFor("tensorflow", loaded), engines);
+      poolBackend = "tensorflow";
     } catch (err) {
-      data = undefined;
       if (choice === "tensorflow") {
         throw new Error(
           `TFJS_BACKEND=tensorflow but @tensorflow/tfjs-node is not installed or failed to load: ${(err as Error).message}`,
@@ -365,9 +391,10 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   }
   if (!meta) {
     engines = Math.max(1, Math.floor(opts.engines ?? threads));
-    data = dataFor(choice === "cpu" ? "cpu" : "wasm");
+    const backend = choice === "cpu" ? "cpu" : "wasm";
     try {
-      meta = await startPool(data, engines);
+      meta = await startPool(dataFor(backend, loaded), engines);
+      poolBackend = backend;
     } catch (err) {
       closed = true;
       throw err;
@@ -376,7 +403,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   let labels: string[];
   if (opts.labels) labels = [...opts.labels];
   else {
-    const text = await readBeside(loaded.base, opts.labelsFile ?? "labels.txt");
+    const text = await readBeside(modelBase, opts.labelsFile ?? "labels.txt");
     labels = text !== undefined ? parseLabels(text) : [...FOOD11_LABELS];
   }
   if (labels.length !== meta.classes) {
@@ -385,6 +412,12 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     throw new Error(`model has ${meta.classes} outputs but ${labels.length} labels were given`);
   }
 
+  // Batching pays on tfjs-node (TF's kernels use both cores better on a batch); on WASM it gains
+  // ~8% per image but multiplies each worker's WASM heap (RSS), so it is off by default there.
+  const maxBatch = Math.max(
+    1,
+    Math.floor(opts.maxBatchSize ?? (poolBackend === "tensorflow" ? 4 : 1)),
+  );
   const [height, width] = meta.inputShape;
   const pixelsPerImage = height * width * 3;
   const waiting: Job[] = [];
@@ -504,8 +537,8 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     inputSize: { width, height },
     labels: Object.freeze(labels),
     preprocess: mode,
-    modelFormat: loaded.format,
-    modelSource: loaded.source,
+    modelFormat,
+    modelSource,
     threads,
     queueMax,
     stats: () => ({

@@ -19,6 +19,11 @@ export interface EngineInfo {
 export interface MemoryInfo {
   numTensors: number;
   numBytes: number;
+  /** WASM backend: size of its linear memory (it grows, never shrinks). */
+  wasmHeapBytes?: number;
+  /** This thread's V8 heap (used / total) in bytes. */
+  heapUsedBytes?: number;
+  heapTotalBytes?: number;
 }
 
 export interface Engine extends EngineInfo {
@@ -109,7 +114,15 @@ export async function createEngine(
     run,
     memory: () => {
       const m = tf.memory();
-      return { numTensors: m.numTensors, numBytes: m.numBytes };
+      const wasm = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+      const heap = process.memoryUsage();
+      return {
+        numTensors: m.numTensors,
+        numBytes: m.numBytes,
+        ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.length } : {}),
+        heapUsedBytes: heap.heapUsed,
+        heapTotalBytes: heap.heapTotal,
+      };
     },
     dispose,
   };

@@ -1,12 +1,13 @@
 /**
  * Loading tfjs model artifacts (model.json + weight shards, as tensorflowjs_converter writes them)
  * from a local directory (plain fs: tf.io.fileSystem would need tfjs-node) or an http(s) URL.
- * The artifacts are loaded once in the main thread and handed to each inference worker.
+ * The artifacts are loaded once in the main thread and handed to each inference worker. No tfjs
+ * code runs here (type imports only), so the main thread does not load tfjs at all.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
 
 export type ModelFormat = "layers-model" | "graph-model";
 
@@ -30,24 +31,39 @@ export function detectFormat(json: { format?: string; modelTopology?: unknown })
   throw new Error("model.json: cannot tell whether this is a LayersModel or a GraphModel");
 }
 
-function toArrayBuffer(data: tf.io.WeightData): ArrayBuffer {
-  return new tf.io.CompositeArrayBuffer(data).slice();
+function concat(buffers: Uint8Array[]): ArrayBuffer {
+  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const b of buffers) {
+    out.set(b, off);
+    off += b.byteLength;
+  }
+  return out.buffer;
 }
 
-function finish(
-  a: tf.io.ModelArtifacts,
+/** What tf.io.getModelArtifactsForJSON does, with the weights already concatenated. */
+function toArtifacts(
   json: tf.io.ModelJSON,
+  buffers: Uint8Array[],
   source: string,
   base: string,
 ): LoadedArtifacts {
-  if (!a.modelTopology) throw new Error(`${source}: model.json has no modelTopology`);
-  const weightData = a.weightData ? toArrayBuffer(a.weightData) : new ArrayBuffer(0);
-  return {
-    artifacts: { ...a, weightData },
-    format: detectFormat(json),
-    source,
-    base,
+  if (!json.modelTopology) throw new Error(`${source}: model.json has no modelTopology`);
+  const artifacts: tf.io.ModelArtifacts & { weightData: ArrayBuffer } = {
+    modelTopology: json.modelTopology,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    weightSpecs: (json.weightsManifest ?? []).flatMap((g) => g.weights),
+    weightData: concat(buffers),
   };
+  if (json.trainingConfig) artifacts.trainingConfig = json.trainingConfig;
+  if (json.signature) artifacts.signature = json.signature;
+  if (json.userDefinedMetadata) artifacts.userDefinedMetadata = json.userDefinedMetadata;
+  if (json.modelInitializer) artifacts.modelInitializer = json.modelInitializer;
+  if (json.initializerSignature) artifacts.initializerSignature = json.initializerSignature;
+  return { artifacts, format: detectFormat(json), source, base };
 }
 
 /** tfjs IOHandler reading model.json and its shards from a directory with node:fs. */
@@ -67,17 +83,11 @@ export async function loadFromDir(dirOrFile: string): Promise<LoadedArtifacts> {
   } catch (err) {
     throw new Error(`cannot read model ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-    const buffers: ArrayBuffer[] = [];
-    for (const group of manifest) {
-      for (const shard of group.paths) {
-        const b = await readFile(path.join(dir, shard));
-        buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-      }
-    }
-    return [tf.io.getWeightSpecs(manifest), buffers];
-  });
-  return finish(artifacts, json, file, dir);
+  const buffers: Uint8Array[] = [];
+  for (const group of json.weightsManifest ?? []) {
+    for (const shard of group.paths) buffers.push(await readFile(path.join(dir, shard)));
+  }
+  return toArtifacts(json, buffers, file, dir);
 }
 
 export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
@@ -85,19 +95,16 @@ export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
   const res = await fetch(modelUrl);
   if (!res.ok) throw new Error(`cannot fetch model ${modelUrl}: HTTP ${res.status}`);
   const json = (await res.json()) as tf.io.ModelJSON;
-  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-    const buffers: ArrayBuffer[] = [];
-    for (const group of manifest) {
-      for (const shard of group.paths) {
-        const shardUrl = new URL(shard, modelUrl).href;
-        const r = await fetch(shardUrl);
-        if (!r.ok) throw new Error(`cannot fetch weights ${shardUrl}: HTTP ${r.status}`);
-        buffers.push(await r.arrayBuffer());
-      }
+  const buffers: Uint8Array[] = [];
+  for (const group of json.weightsManifest ?? []) {
+    for (const shard of group.paths) {
+      const shardUrl = new URL(shard, modelUrl).href;
+      const r = await fetch(shardUrl);
+      if (!r.ok) throw new Error(`cannot fetch weights ${shardUrl}: HTTP ${r.status}`);
+      buffers.push(new Uint8Array(await r.arrayBuffer()));
     }
-    return [tf.io.getWeightSpecs(manifest), buffers];
-  });
-  return finish(artifacts, json, modelUrl, new URL(".", modelUrl).href);
+  }
+  return toArtifacts(json, buffers, modelUrl, new URL(".", modelUrl).href);
 }
 
 /** Reads a text file beside the model (labels.txt); undefined when absent. */

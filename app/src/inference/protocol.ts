@@ -1,5 +1,6 @@
 /** Messages between classifier.ts (main thread) and worker.ts (inference worker threads). */
 import type * as tf from "@tensorflow/tfjs";
+import type { MemoryInfo } from "./engine.js";
 import type { ModelFormat } from "./model-io.js";
 
 export interface WorkerData {
@@ -24,4 +25,4 @@ export type WorkerReply =
   | { type: "fatal"; message: string }
   | { type: "result"; id: number; probs: Float32Array; ms: number }
   | { type: "error"; id: number; message: string }
-  | { type: "memory"; id: number; numTensors: number; numBytes: number };
+  | ({ type: "memory"; id: number } & MemoryInfo);
