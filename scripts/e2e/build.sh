@@ -113,6 +113,15 @@ timed() {
     echo "e2e build: $name cached ($(cat "$stamp")s cold)"
     return 0
   fi
+  # One builder per piece at a time (two runs may share the cache): wait, then re-check.
+  mkdir -p "$CACHE/locks"
+  exec 9>"$CACHE/locks/$name.lock"
+  flock 9
+  if [ -f "$stamp" ]; then
+    echo "e2e build: $name cached ($(cat "$stamp")s cold, built by another run)"
+    exec 9>&-
+    return 0
+  fi
   STEP="$name"
   t0="$(now)"
   echo "e2e build: $name ... (log $LOGS/$name.log)"
@@ -127,7 +136,8 @@ timed() {
   fi
   t1="$(now)"
   echo "$((t1 - t0))" >"$stamp"
-  echo "e2e build: $name done in $((t1 - t0))s"
+  echo "e2e build: $name done in $((t1 - t0))s (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+  exec 9>&-
   STEP=""
 }
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# A Kubernetes control plane on loopback from the binaries that build.sh made:
+# etcd + kube-apiserver + kube-controller-manager + kube-scheduler + the kwok controller, started by
+# `kwokctl --runtime binary`, plus fake kwok nodes on which pods become Ready (no container runs).
+#
+#   scripts/e2e/cluster.sh up   DIR     start; writes DIR/kubeconfig; prints it
+#   scripts/e2e/cluster.sh down DIR     stop and delete (idempotent)
+#   scripts/e2e/cluster.sh run  DIR -- CMD...
+#                                       up, run CMD with KUBECONFIG=DIR/kubeconfig, always down;
+#                                       exits with CMD's status
+# Env: FOOD11_E2E_CACHE (binaries in $FOOD11_E2E_CACHE/bin), FOOD11_E2E_NODES (default 2).
+# Exit: 0 ok, 1 failure (named on stderr), 3 toolchain not built (run scripts/e2e/build.sh).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.sh
+. "$HERE/versions.sh"
+CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+BIN="$CACHE/bin"
+NAME="food11-e2e"
+NODES="${FOOD11_E2E_NODES:-2}"
+
+usage() {
+  sed -n '2,13p' "$0" >&2
+  exit 2
+}
+
+need_bins() {
+  local b missing=()
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwokctl kubectl; do
+    [ -x "$BIN/$b" ] || missing+=("$b")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "e2e cluster: missing binaries in $BIN: ${missing[*]} (run scripts/e2e/build.sh)" >&2
+    exit 3
+  fi
+}
+
+kwokctl_() {
+  # kwokctl keeps its clusters under KWOK_WORKDIR; kubectl is found on PATH.
+  KWOK_WORKDIR="$DIR/kwok" PATH="$BIN:$PATH" "$BIN/kwokctl" --name "$NAME" "$@"
+}
+
+cmd_down() {
+  if [ -d "$DIR/kwok/clusters/$NAME" ]; then
+    echo "e2e cluster: deleting $NAME" >&2
+    # Keep the components' logs (kwokctl deletes the cluster directory).
+    if [ -d "$DIR/kwok/clusters/$NAME/logs" ]; then
+      rm -rf "$DIR/logs" && cp -r "$DIR/kwok/clusters/$NAME/logs" "$DIR/logs" || true
+    fi
+    kwokctl_ delete cluster >"$DIR/kwokctl-delete.log" 2>&1 ||
+      { echo "e2e cluster: kwokctl delete cluster failed (log $DIR/kwokctl-delete.log)" >&2; return 1; }
+  fi
+  rm -f "$DIR/kubeconfig"
+}
+
+cmd_up() {
+  need_bins
+  # Everything binds to loopback only.
+  cat >"$DIR/kwokctl.yaml" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  bindAddress: 127.0.0.1
+EOF
+  echo "e2e cluster: starting $NAME (Kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION) in $DIR" >&2
+  if ! kwokctl_ --config "$DIR/kwokctl.yaml" create cluster \
+    --runtime binary \
+    --kube-version "$KUBE_VERSION" \
+    --etcd-binary "$BIN/etcd" \
+    --kube-apiserver-binary "$BIN/kube-apiserver" \
+    --kube-controller-manager-binary "$BIN/kube-controller-manager" \
+    --kube-scheduler-binary "$BIN/kube-scheduler" \
+    --kwok-controller-binary "$BIN/kwok" \
+    --kubeconfig "$DIR/kubeconfig" \
+    --wait 3m >"$DIR/kwokctl-create.log" 2>&1; then
+    tail -n 40 "$DIR/kwokctl-create.log" >&2
+    echo "e2e cluster: kwokctl create cluster failed (log $DIR/kwokctl-create.log)" >&2
+    return 1
+  fi
+  if ! kwokctl_ scale node --replicas "$NODES" >"$DIR/kwokctl-scale.log" 2>&1; then
+    tail -n 20 "$DIR/kwokctl-scale.log" >&2
+    echo "e2e cluster: kwokctl scale node failed (log $DIR/kwokctl-scale.log)" >&2
+    return 1
+  fi
+  if ! "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" wait --for=condition=Ready node --all --timeout=120s >&2; then
+    echo "e2e cluster: fake nodes did not become Ready" >&2
+    return 1
+  fi
+  echo "$DIR/kubeconfig"
+}
+
+[ $# -ge 2 ] || usage
+CMD="$1"
+mkdir -p "$2"
+DIR="$(cd "$2" && pwd)"
+shift 2
+case "$CMD" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  run)
+    [ "${1:-}" = "--" ] && shift
+    [ $# -gt 0 ] || usage
+    need_bins
+    trap 'cmd_down || true' EXIT
+    trap 'exit 130' INT TERM
+    kc="$(cmd_up)"
+    set +e
+    KUBECONFIG="$kc" "$@"
+    rc=$?
+    set -e
+    exit "$rc"
+    ;;
+  *) usage ;;
+esac

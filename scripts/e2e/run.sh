@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The real-engine e2e in one command (npm run test:e2e):
+#   build the toolchain (cached, scripts/e2e/build.sh) -> start the loopback control plane
+#   (scripts/e2e/cluster.sh) -> vitest -c vitest.e2e.config.ts -> tear the cluster down (always).
+# Extra arguments go to vitest.
+# Exit: vitest's status (0 all passed, 1 failures); 1 also for a failed build or cluster start
+# (the step is named on stderr); 3 = skipped: no Go toolchain on this machine.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+cd "$ROOT"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "e2e: SKIPPED: no Go toolchain on PATH (the e2e builds Pulumi, the Kubernetes provider and the control plane with Go >= 1.26)" >&2
+  exit 3
+fi
+
+t0=$(date +%s)
+set +e
+"$HERE/build.sh"
+rc=$?
+set -e
+if [ "$rc" -eq 3 ]; then exit 3; fi
+if [ "$rc" -ne 0 ]; then
+  echo "e2e: FAILED at the build step (scripts/e2e/build.sh exit $rc)" >&2
+  exit 1
+fi
+t1=$(date +%s)
+echo "e2e: toolchain ready in $((t1 - t0))s"
+
+cluster_dir="$(mktemp -d "${TMPDIR:-/tmp}/food11-e2e-cluster.XXXXXX")"
+set +e
+"$HERE/cluster.sh" run "$cluster_dir" -- npx vitest run -c vitest.e2e.config.ts "$@"
+rc=$?
+set -e
+t2=$(date +%s)
+if [ "$rc" -eq 0 ]; then
+  rm -rf "$cluster_dir"
+else
+  echo "e2e: FAILED (exit $rc); control-plane logs kept in $cluster_dir/logs" >&2
+fi
+echo "e2e: cluster + tests took $((t2 - t1))s (total $((t2 - t0))s)"
+exit "$rc"

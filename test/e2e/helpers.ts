@@ -1,0 +1,128 @@
+/**
+ * Helpers of the real-engine e2e: run scripts/e2e/engine.ts (one engine operation per process),
+ * read objects back from the API server, stand in for the ingress controller's status write.
+ */
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import type { OperationResult } from "../../scripts/e2e/engine";
+
+export const ROOT = join(__dirname, "..", "..");
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+const ENGINE = join(ROOT, "scripts", "e2e", "engine.ts");
+
+/**
+ * Run `engine.ts <op> ...` with KUBECONFIG and the given args; the engine's console output goes to
+ * `${logFile}`; returns the JSON result it wrote.
+ */
+export async function engine(
+  op: string,
+  args: string[],
+  work: string,
+  logFile: string,
+): Promise<OperationResult & { files?: string[]; exitCode: number }> {
+  const resultFile = join(work, `result-${op}-${Date.now()}.json`);
+  const log = createWriteStream(logFile, { flags: "a" });
+  log.write(`\n$ engine.ts ${op} ${args.join(" ")}\n`);
+  const exitCode = await new Promise<number>((resolvePromise, reject) => {
+    const child = spawn(TSX, [ENGINE, op, ...args, "--result", resultFile], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise(code ?? 1));
+  });
+  await new Promise<void>((r) => log.end(r));
+  if (!existsSync(resultFile)) {
+    throw new Error(`engine.ts ${op} wrote no result (exit ${exitCode}); see ${logFile}`);
+  }
+  return { ...(JSON.parse(readFileSync(resultFile, "utf8")) as OperationResult), exitCode };
+}
+
+export interface Clients {
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  autoscaling: k8s.AutoscalingV2Api;
+  networking: k8s.NetworkingV1Api;
+  policy: k8s.PolicyV1Api;
+  server: string;
+}
+
+export function clients(kubeconfig: string): Clients {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return {
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    autoscaling: kc.makeApiClient(k8s.AutoscalingV2Api),
+    networking: kc.makeApiClient(k8s.NetworkingV1Api),
+    policy: kc.makeApiClient(k8s.PolicyV1Api),
+    server: kc.getCurrentCluster()?.server ?? "",
+  };
+}
+
+/** 404 → undefined. */
+export async function maybe<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * What an ingress controller does once it has taken an Ingress: write its address into
+ * `.status.loadBalancer`. The e2e runs no controller (food11:installIngressController=false), so,
+ * while an `up` runs, this writes 127.0.0.1 for each of the namespace's Ingresses that the program
+ * did not mark `pulumi.com/skipAwait: "true"` and that have no address yet. Returns a stop
+ * function that resolves to the names it patched.
+ */
+export function ingressStatusWriter(c: Clients, namespace: string): () => Promise<string[]> {
+  const patched = new Set<string>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const list = await c.networking.listNamespacedIngress({ namespace });
+        for (const ing of list.items) {
+          const name = ing.metadata?.name ?? "";
+          const skip = ing.metadata?.annotations?.["pulumi.com/skipAwait"] === "true";
+          if (skip || (ing.status?.loadBalancer?.ingress?.length ?? 0) > 0) continue;
+          await c.networking.replaceNamespacedIngressStatus({
+            name,
+            namespace,
+            body: { ...ing, status: { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } } },
+          });
+          patched.add(name);
+        }
+      } catch {
+        // namespace not there yet, or a conflict: try again
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    return [...patched].sort();
+  };
+}
+
+/** Poll fn until it returns true (or throw after timeoutMs with the last value described). */
+export async function until(
+  fn: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

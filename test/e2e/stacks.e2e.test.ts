@@ -1,0 +1,405 @@
+/**
+ * The real engine end to end: for each strategy stack, `pulumi up` against a loopback Kubernetes
+ * control plane (kube-apiserver + controller-manager + scheduler + etcd, kwok fake nodes), read
+ * the objects back from the API server, then change strategy1's values to strategy2's and check
+ * `pulumi preview --diff` names exactly the changed fields, apply them in place, destroy
+ * everything, and render a stack to YAML. Run by scripts/e2e/run.sh (`npm run test:e2e`), which
+ * builds the toolchain and starts the cluster; this file needs KUBECONFIG and the built toolchain.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { V1Container, V1Deployment, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments, stringify as stringifyYaml } from "yaml";
+import { cpuMillicores, memoryBytes } from "../../components/quantity";
+import { listFiles, toolchain } from "../../scripts/e2e/engine";
+import {
+  parseStackConfig,
+  readStackConfig,
+  runtimeEnv,
+  STACKS,
+  type StackSettings,
+} from "../../stacks";
+import { type Clients, clients, engine, ingressStatusWriter, maybe, ROOT, until } from "./helpers";
+
+/** A prebuilt, digest-pinned image reference: kwok runs no container, so it is never pulled. */
+const IMAGE = `registry.example.com/food11-classifier@sha256:${"ab".repeat(32)}`;
+/** Config the e2e adds to every stack: deploy the prebuilt image, install no ingress controller. */
+const E2E_CONFIG = { "food11:imageRef": IMAGE, "food11:installIngressController": "false" };
+
+const kubeconfig = process.env.KUBECONFIG ?? "";
+const work = mkdtempSync(join(tmpdir(), "food11-e2e-"));
+const logFile = join(work, "engine.log");
+let c: Clients;
+
+/** The settings the program sees for a stack under the e2e's config. */
+function settingsFor(stack: string, configFile?: string): StackSettings {
+  const raw = readStackConfig(stack, configFile);
+  return parseStackConfig(stack, { ...raw, ...E2E_CONFIG });
+}
+
+function configArgs(): string[] {
+  return Object.entries(E2E_CONFIG).flatMap(([k, v]) => ["--config", `${k}=${v}`]);
+}
+
+async function up(stack: string, extra: string[] = []) {
+  const ns = settingsFor(stack).namespace.name;
+  const stopWriter = ingressStatusWriter(c, ns);
+  try {
+    const r = await engine(
+      "up",
+      ["--stack", stack, "--work", join(work, stack), ...configArgs(), ...extra],
+      work,
+      logFile,
+    );
+    const patched = await stopWriter();
+    return { ...r, ingressStatusPatched: patched };
+  } catch (err) {
+    await stopWriter();
+    throw err;
+  }
+}
+
+function container(d: V1Deployment): V1Container {
+  const ctr = d.spec?.template.spec?.containers[0];
+  if (!ctr) throw new Error(`deployment ${d.metadata?.name} has no container`);
+  return ctr;
+}
+
+const LABELS = (stack: string) => ({
+  "app.kubernetes.io/name": "food11-classifier",
+  "app.kubernetes.io/instance": stack,
+  "app.kubernetes.io/component": "inference",
+  "app.kubernetes.io/part-of": "food11",
+  "app.kubernetes.io/managed-by": "pulumi",
+});
+
+interface Live {
+  uids: Record<string, string>;
+}
+
+/** Read the five objects back and check them against the stack's settings. */
+async function expectLive(
+  stack: string,
+  s: StackSettings,
+  outputs: Record<string, unknown>,
+): Promise<Live> {
+  const ns = s.namespace.name;
+  expect(outputs.namespace).toBe(ns);
+  expect(outputs.image).toBe(IMAGE);
+
+  const dep = await c.apps.readNamespacedDeployment({
+    name: String(outputs.deploymentName),
+    namespace: ns,
+  });
+  expect(dep.metadata?.labels).toMatchObject(LABELS(stack));
+  const ctr = container(dep);
+  expect(ctr.image).toBe(IMAGE);
+  const res = ctr.resources ?? {};
+  expect(cpuMillicores(String(res.requests?.cpu))).toBe(cpuMillicores(s.resources.requests.cpu));
+  expect(memoryBytes(String(res.requests?.memory))).toBe(memoryBytes(s.resources.requests.memory));
+  expect(cpuMillicores(String(res.limits?.cpu))).toBe(cpuMillicores(s.resources.limits.cpu));
+  expect(memoryBytes(String(res.limits?.memory))).toBe(memoryBytes(s.resources.limits.memory));
+  expect(ctr.readinessProbe?.successThreshold).toBe(s.probes.readiness.successThreshold);
+  expect(ctr.readinessProbe?.periodSeconds).toBe(s.probes.readiness.periodSeconds);
+  expect(ctr.readinessProbe?.failureThreshold).toBe(s.probes.readiness.failureThreshold);
+  const env = Object.fromEntries((ctr.env ?? []).map((e) => [e.name, e.value]));
+  expect(env).toMatchObject(runtimeEnv(s));
+  // Available: kwok marks the pods Ready on its fake nodes.
+  expect(dep.status?.conditions?.find((x) => x.type === "Available")?.status).toBe("True");
+  expect(dep.status?.readyReplicas ?? 0).toBeGreaterThanOrEqual(1);
+
+  const hpa = await c.autoscaling.readNamespacedHorizontalPodAutoscaler({
+    name: String(outputs.hpaName),
+    namespace: ns,
+  });
+  expect(hpa.spec?.scaleTargetRef).toMatchObject({ kind: "Deployment", name: dep.metadata?.name });
+  expect(hpa.spec?.minReplicas).toBe(s.autoscaling.minReplicas);
+  expect(hpa.spec?.maxReplicas).toBe(s.autoscaling.maxReplicas);
+  const cpuMetric = hpa.spec?.metrics?.find((m) => m.resource?.name === "cpu");
+  expect(cpuMetric?.resource?.target).toMatchObject({
+    type: "Utilization",
+    averageUtilization: s.autoscaling.targetCpuUtilization,
+  });
+
+  const svc = await c.core.readNamespacedService({
+    name: String(outputs.serviceName),
+    namespace: ns,
+  });
+  expect(svc.spec?.selector).toMatchObject({
+    "app.kubernetes.io/name": "food11-classifier",
+    "app.kubernetes.io/instance": stack,
+  });
+  expect(svc.spec?.ports?.some((p) => p.targetPort === "http")).toBe(true);
+
+  const ing = await c.networking.readNamespacedIngress({
+    name: String(outputs.ingressName),
+    namespace: ns,
+  });
+  expect(ing.spec?.ingressClassName).toBe(s.ingress.className);
+  const paths = (ing.spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []);
+  // "/" as is; another prefix becomes ingress-nginx's rewrite regex `<prefix>(/|$)(.*)`.
+  const prefix = s.ingress.path.replace(/\/+$/, "");
+  expect(paths.map((p) => p.path)).toEqual([prefix === "" ? "/" : `${prefix}(/|$)(.*)`]);
+  expect(paths.every((p) => p.backend.service?.name === svc.metadata?.name)).toBe(true);
+  if (s.ingress.host) expect(ing.spec?.rules?.map((r) => r.host)).toContain(s.ingress.host);
+
+  const pdb = await c.policy.readNamespacedPodDisruptionBudget({
+    name: String(outputs.pdbName),
+    namespace: ns,
+  });
+  expect(pdb.spec?.maxUnavailable).toBe(s.availability.pdbMaxUnavailable);
+  expect(pdb.spec?.selector?.matchLabels).toMatchObject({ "app.kubernetes.io/instance": stack });
+
+  return {
+    uids: {
+      deployment: dep.metadata?.uid ?? "",
+      hpa: hpa.metadata?.uid ?? "",
+      service: svc.metadata?.uid ?? "",
+      ingress: ing.metadata?.uid ?? "",
+      pdb: pdb.metadata?.uid ?? "",
+    },
+  };
+}
+
+/** A rendered manifest: kind and metadata read generically, the rest by kind. */
+interface Manifest {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+}
+
+const deployed: Record<string, { outputs: Record<string, unknown>; live: Live }> = {};
+
+describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => {
+  beforeAll(() => {
+    if (!kubeconfig)
+      throw new Error(
+        "KUBECONFIG is not set: run the e2e with scripts/e2e/run.sh (npm run test:e2e)",
+      );
+    toolchain(); // throws with the build step to run if a binary is missing
+    c = clients(kubeconfig);
+    mkdirSync(work, { recursive: true });
+    process.stdout.write(`e2e: scratch ${work}; engine log ${logFile}; API server ${c.server}\n`);
+  });
+
+  afterAll(async () => {
+    // Leave nothing behind even when a test failed midway (destroy is idempotent).
+    for (const stack of STACKS) {
+      if (deployed[stack])
+        await engine(
+          "destroy",
+          ["--stack", stack, "--work", join(work, stack)],
+          work,
+          logFile,
+        ).catch(() => undefined);
+    }
+  });
+
+  for (const stack of STACKS) {
+    it(`pulumi up ${stack}: Deployment, HPA, Service, Ingress, PDB carry the stack's values; Deployment Available`, async () => {
+      const r = await up(stack);
+      expect(r.error, `see ${logFile}`).toBeUndefined();
+      expect(r.ok).toBe(true);
+      expect(r.summary?.create ?? 0).toBeGreaterThanOrEqual(5);
+      const live = await expectLive(stack, settingsFor(stack), r.outputs ?? {});
+      deployed[stack] = { outputs: r.outputs ?? {}, live };
+      process.stdout.write(
+        `e2e: ${stack} up: ${JSON.stringify(r.summary)}; ingress status written by the test: ${r.ingressStatusPatched.join(",") || "none (skipAwait)"}\n`,
+      );
+    });
+  }
+
+  it("strategy1 -> strategy2 values: preview --diff names exactly the changed fields; up applies them in place", async () => {
+    const before = deployed.strategy1;
+    expect(before, "strategy1 must have been deployed").toBeDefined();
+    if (!before) return;
+    // strategy1's stack, with strategy2's stack file values.
+    const s2Config = readFileSync(join(ROOT, "Pulumi.strategy2.yaml"), "utf8");
+    const changedFile = join(work, "Pulumi.strategy1-as-strategy2.yaml");
+    writeFileSync(changedFile, s2Config);
+    const from = settingsFor("strategy1");
+    const to = settingsFor("strategy1", join(ROOT, "Pulumi.strategy2.yaml"));
+    // readStackConfig reads Pulumi.yaml beside the file: the copy above is only for the engine.
+
+    const ns = from.namespace.name;
+    const dep = await c.apps.readNamespacedDeployment({
+      name: String(before.outputs.deploymentName),
+      namespace: ns,
+    });
+    const ctr = "spec.template.spec.containers[0]";
+    const envIndex = (name: string) => (container(dep).env ?? []).findIndex((e) => e.name === name);
+    const expectedDeployment = new Set<string>();
+    if (from.resources.limits.cpu !== to.resources.limits.cpu)
+      expectedDeployment.add(`${ctr}.resources.limits.cpu`);
+    if (from.resources.limits.memory !== to.resources.limits.memory)
+      expectedDeployment.add(`${ctr}.resources.limits.memory`);
+    if (from.resources.requests.cpu !== to.resources.requests.cpu)
+      expectedDeployment.add(`${ctr}.resources.requests.cpu`);
+    if (from.resources.requests.memory !== to.resources.requests.memory)
+      expectedDeployment.add(`${ctr}.resources.requests.memory`);
+    if (from.probes.readiness.successThreshold !== to.probes.readiness.successThreshold) {
+      expectedDeployment.add(`${ctr}.readinessProbe.successThreshold`);
+    }
+    const envFrom = runtimeEnv(from);
+    const envTo = runtimeEnv(to);
+    for (const name of Object.keys(envTo)) {
+      if (envFrom[name] !== envTo[name])
+        expectedDeployment.add(`${ctr}.env[${envIndex(name)}].value`);
+    }
+    const expectedHpa = new Set<string>();
+    if (from.autoscaling.targetCpuUtilization !== to.autoscaling.targetCpuUtilization) {
+      expectedHpa.add("spec.metrics[0].resource.target.averageUtilization");
+    }
+    // The report's strategy1 -> strategy2 change: CPU target, successThreshold, memory request and
+    // limits (and the runtime env derived from the limits).
+    expect([...expectedHpa]).toEqual(["spec.metrics[0].resource.target.averageUtilization"]);
+    expect(expectedDeployment.size).toBeGreaterThanOrEqual(4);
+
+    const args = [
+      "--stack",
+      "strategy1",
+      "--work",
+      join(work, "strategy1"),
+      "--config-file",
+      changedFile,
+      ...configArgs(),
+    ];
+    const preview = await engine("preview", args, work, logFile);
+    expect(preview.error, `see ${logFile}`).toBeUndefined();
+    const changed = preview.steps.filter((st) => st.op !== "same");
+    const byType = Object.fromEntries(changed.map((st) => [st.type, st]));
+    expect(changed.map((st) => `${st.type} ${st.op}`).sort()).toEqual([
+      "kubernetes:apps/v1:Deployment update",
+      "kubernetes:autoscaling/v2:HorizontalPodAutoscaler update",
+    ]);
+    expect(
+      new Set(Object.keys(byType["kubernetes:apps/v1:Deployment"]?.detailedDiff ?? {})),
+    ).toEqual(expectedDeployment);
+    expect(
+      new Set(
+        Object.keys(
+          byType["kubernetes:autoscaling/v2:HorizontalPodAutoscaler"]?.detailedDiff ?? {},
+        ),
+      ),
+    ).toEqual(expectedHpa);
+    // The --diff text a reviewer reads names the same fields.
+    for (const leaf of ["averageUtilization", "successThreshold", "memory"])
+      expect(preview.stdout).toContain(leaf);
+    expect(preview.summary).toMatchObject({ update: 2 });
+    process.stdout.write(
+      `e2e: preview --diff (strategy1 -> strategy2 values):\n${preview.stdout}\n`,
+    );
+
+    const r = await up("strategy1", ["--config-file", changedFile]);
+    expect(r.error, `see ${logFile}`).toBeUndefined();
+    expect(r.summary).toMatchObject({ update: 2 });
+    expect(r.summary?.create ?? 0).toBe(0);
+    expect(r.summary?.delete ?? 0).toBe(0);
+    expect(r.summary?.replace ?? 0).toBe(0);
+    await until(
+      async () => {
+        const d = await c.apps.readNamespacedDeployment({
+          name: String(before.outputs.deploymentName),
+          namespace: ns,
+        });
+        return d.status?.conditions?.find((x) => x.type === "Available")?.status === "True";
+      },
+      60_000,
+      "the updated Deployment to be Available",
+    );
+    const live = await expectLive("strategy1", to, r.outputs ?? {});
+    expect(live.uids).toEqual(before.live.uids); // in place: same objects
+  });
+
+  it("pulumi destroy leaves none of the project's objects", async () => {
+    for (const stack of STACKS) {
+      const r = await engine(
+        "destroy",
+        ["--stack", stack, "--work", join(work, stack)],
+        work,
+        logFile,
+      );
+      expect(r.error, `see ${logFile}`).toBeUndefined();
+      delete deployed[stack];
+    }
+    const selector = "app.kubernetes.io/part-of=food11";
+    for (const stack of STACKS) {
+      const ns = settingsFor(stack).namespace.name;
+      await until(
+        async () => (await maybe(c.core.readNamespace({ name: ns }))) === undefined,
+        120_000,
+        `namespace ${ns} to go`,
+      );
+    }
+    expect(
+      (await c.apps.listDeploymentForAllNamespaces({ labelSelector: selector })).items,
+    ).toEqual([]);
+    expect(
+      (await c.autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector: selector }))
+        .items,
+    ).toEqual([]);
+    expect((await c.core.listServiceForAllNamespaces({ labelSelector: selector })).items).toEqual(
+      [],
+    );
+    expect(
+      (await c.networking.listIngressForAllNamespaces({ labelSelector: selector })).items,
+    ).toEqual([]);
+    expect(
+      (await c.policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector: selector })).items,
+    ).toEqual([]);
+    const left = (await c.core.listNamespace()).items
+      .map((n) => n.metadata?.name)
+      .filter((n) => n?.startsWith("food11-"));
+    expect(left).toEqual([]);
+  });
+
+  it("npm run render -- strategy2 writes the stack's manifests as YAML", async () => {
+    const out = join(work, "render-strategy2");
+    const r = await engine("render", ["strategy2", "--out", out], work, logFile);
+    expect(r.error, `see ${logFile}`).toBeUndefined();
+    expect(r.exitCode).toBe(0);
+    const files = listFiles(out);
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.every((f) => f.endsWith(".yaml"))).toBe(true);
+    const docs = files.flatMap((f) =>
+      parseAllDocuments(readFileSync(join(out, f), "utf8")).map((d) => d.toJS() as Manifest),
+    );
+    const kinds = docs.map((d) => String(d.kind));
+    for (const kind of [
+      "Deployment",
+      "HorizontalPodAutoscaler",
+      "Service",
+      "Ingress",
+      "PodDisruptionBudget",
+    ]) {
+      expect(kinds).toContain(kind);
+    }
+    // The stack file as it is (no e2e overrides): strategy2's values.
+    const s = parseStackConfig("strategy2", readStackConfig("strategy2"));
+    const dep = docs.find((d) => d.kind === "Deployment") as V1Deployment | undefined;
+    const ctr = dep?.spec?.template?.spec?.containers?.[0];
+    expect(memoryBytes(String(ctr?.resources?.requests?.memory))).toBe(
+      memoryBytes(s.resources.requests.memory),
+    );
+    expect(memoryBytes(String(ctr?.resources?.limits?.memory))).toBe(
+      memoryBytes(s.resources.limits.memory),
+    );
+    expect(cpuMillicores(String(ctr?.resources?.limits?.cpu))).toBe(
+      cpuMillicores(s.resources.limits.cpu),
+    );
+    expect(ctr?.readinessProbe?.successThreshold).toBe(s.probes.readiness.successThreshold);
+    const hpa = docs.find((d) => d.kind === "HorizontalPodAutoscaler") as
+      | V2HorizontalPodAutoscaler
+      | undefined;
+    expect(hpa?.spec?.metrics?.[0]?.resource?.target?.averageUtilization).toBe(
+      s.autoscaling.targetCpuUtilization,
+    );
+    for (const d of docs) {
+      if (d.kind !== "Namespace") expect(d.metadata?.namespace).toBe(s.namespace.name);
+    }
+    process.stdout.write(
+      `e2e: render strategy2 -> ${files.length} files:\n${stringifyYaml(files)}`,
+    );
+  });
+});
