@@ -114,6 +114,20 @@ describe("loadtest", () => {
     expect(result.overall.availability).toBe(0);
   });
 
+  it("counts a server that never answers as failed (timeout) and still stops", async () => {
+    srv = await startServer(() => undefined); // accepts, never responds
+    const result = await runLoadtest({
+      url: new URL(`${srv.url}/test`),
+      schedule: { name: "t", phases: [{ users: 2, delaySeconds: 0, durationSeconds: 0.1 }] },
+      seed: 1,
+      timeoutSeconds: 0.3,
+      failurePauseSeconds: 0,
+    });
+    expect(result.overall.transactions).toBe(0);
+    expect(result.overall.failed).toBe(2);
+    expect(result.overall.socketFailures).toBe(2);
+  });
+
   it("refuses non-loopback targets unless allowed", () => {
     expect(() => checkTarget("http://10.1.2.3/test", false)).toThrow(RemoteTargetError);
     expect(() => checkTarget("http://example.com/test", false)).toThrow(RemoteTargetError);
