@@ -3,6 +3,7 @@
 //   npm run bench:server                       # c1 + c20, rewrites docs/benchmarks.md's block
 //   npm run bench:server -- --soak             # + 5,000 requests at c20, RSS sampled throughout
 //   npm run bench:server -- --requests 100 --no-docs
+//   npm run bench:server -- --backend auto,wasm  # one section per backend (soak on the first)
 //
 // 1. builds app/ (npm --prefix app run build) and the demo model if absent;
 // 2. measures pure inference in-process (createClassifier, same backend and threads as the
@@ -33,7 +34,7 @@ interface Options {
   soak: boolean;
   soakRequests: number;
   docs: boolean;
-  backend: string;
+  backends: string[];
   threads: number | undefined;
   build: boolean;
 }
@@ -44,7 +45,7 @@ function parseArgs(argv: string[]): Options {
     soak: false,
     soakRequests: 5000,
     docs: true,
-    backend: process.env.TFJS_BACKEND ?? "auto",
+    backends: (process.env.TFJS_BACKEND ?? "auto").split(","),
     threads: process.env.INFERENCE_THREADS ? Number(process.env.INFERENCE_THREADS) : undefined,
     build: true,
   };
@@ -59,7 +60,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--soak") o.soak = true;
     else if (a === "--soak-requests") o.soakRequests = Number(next());
     else if (a === "--no-docs") o.docs = false;
-    else if (a === "--backend") o.backend = next();
+    else if (a === "--backend") o.backends = next().split(",");
     else if (a === "--threads") o.threads = Number(next());
     else if (a === "--no-build") o.build = false;
     else throw new Error(`unknown argument ${a}`);
@@ -98,13 +99,13 @@ function procStatus(pid: number): { rss: number; hwm: number } | undefined {
 }
 
 /** Pure inference, in-process: the inference module on the test image, one image at a time. */
-async function pureInference(o: Options, threads: number) {
+async function pureInference(choice: string, threads: number) {
   const { createClassifier } = await import("../../app/src/inference/classifier.js");
   const { ensureDemoModel } = await import("../../app/src/inference/demo-model.js");
   const { dir } = await ensureDemoModel();
   const classifier = await createClassifier({
     modelDir: dir,
-    backend: o.backend as "auto" | "tensorflow" | "wasm",
+    backend: choice as "auto" | "tensorflow" | "wasm",
     threads,
   });
   const image = readFileSync(path.join(APP, "assets", "test.jpg"));
@@ -188,18 +189,28 @@ async function load(
   };
 }
 
-async function main() {
-  const o = parseArgs(process.argv.slice(2));
-  if (!(o.requests >= 20)) throw new Error("--requests must be at least 20 (the c20 connections)");
-  const threads = o.threads ?? cpus().length;
-  const uptimeBefore = execFileSync("uptime", { encoding: "utf8" }).trim();
-  if (o.build) {
-    console.log("building app/ ...");
-    execFileSync("npm", ["--prefix", APP, "run", "build", "--silent"], { stdio: "inherit" });
-  }
+interface Check {
+  target: string;
+  value: string;
+  pass: boolean;
+}
 
-  console.log(`pure inference in-process (backend ${o.backend}, threads ${threads}) ...`);
-  const pure = await pureInference(o, threads);
+interface Measured {
+  backend: string;
+  pure: { backend: string; forwardMs: number; classifyMs: number };
+  runs: Run[];
+  checks: Check[];
+}
+
+/** One backend: pure inference in-process, then the server under c1, c20 (and the soak). */
+async function measure(
+  o: Options,
+  backend: string,
+  threads: number,
+  soak: boolean,
+): Promise<Measured> {
+  console.log(`\n== backend ${backend}: pure inference in-process (threads ${threads}) ...`);
+  const pure = await pureInference(backend, threads);
   console.log(
     `  backend ${pure.backend}: forward pass ${f1(pure.forwardMs)} ms, whole classify() ${f1(pure.classifyMs)} ms (median of 40)`,
   );
@@ -212,7 +223,7 @@ async function main() {
       ...process.env,
       PORT: String(port),
       HOST: "127.0.0.1",
-      TFJS_BACKEND: o.backend,
+      TFJS_BACKEND: backend,
       INFERENCE_THREADS: String(threads),
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
     },
@@ -220,9 +231,10 @@ async function main() {
   });
   const pid = child.pid as number;
   // never leave the server behind, whatever happens to this process
-  process.once("exit", () => {
+  const reap = () => {
     if (child.exitCode === null) child.kill("SIGKILL");
-  });
+  };
+  process.once("exit", reap);
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -252,18 +264,19 @@ async function main() {
         `  ${f1(r.rps)} req/s, p50 ${f1(r.p50)} ms, p95 ${f1(r.p95)} ms, p99 ${f1(r.p99)} ms, peak RSS ${f1(r.peakRss / MiB)} MiB, ${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors`,
       );
     }
-    let soak: Run | undefined;
-    if (o.soak) {
+    let soakRun: Run | undefined;
+    if (soak) {
       console.log(`soak: ${o.soakRequests} requests at c20, RSS every 500 ...`);
-      soak = await load(url, pid, "soak c20", 20, o.soakRequests, 500);
-      runs.push(soak);
-      for (const s of soak.rssSamples) console.log(`  after ${s.done}: RSS ${f1(s.rss / MiB)} MiB`);
+      soakRun = await load(url, pid, "soak c20", 20, o.soakRequests, 500);
+      runs.push(soakRun);
+      for (const s of soakRun.rssSamples)
+        console.log(`  after ${s.done}: RSS ${f1(s.rss / MiB)} MiB`);
     }
     const hwm = procStatus(pid)?.hwm ?? 0;
 
     const [c1, c20] = runs as [Run, Run];
     const peak = Math.max(...runs.map((r) => r.peakRss));
-    const checks = [
+    const checks: Check[] = [
       {
         target: "c1 p50 <= 1.15 x pure inference (forward pass)",
         value: `${f1(c1.p50)} ms vs ${f1(1.15 * pure.forwardMs)} ms (ratio ${(c1.p50 / pure.forwardMs).toFixed(2)})`,
@@ -290,40 +303,55 @@ async function main() {
         pass: runs.every((r) => r.non2xx + r.errors === 0),
       },
     ];
-    if (soak && soak.rssSamples.length >= 2) {
-      const first = soak.rssSamples[0] as { rss: number };
-      const last = soak.rssSamples.at(-1) as { rss: number };
+    if (soakRun && soakRun.rssSamples.length >= 2) {
+      const first = soakRun.rssSamples[0] as { done: number; rss: number };
+      const last = soakRun.rssSamples.at(-1) as { done: number; rss: number };
       checks.push({
-        target: `RSS stable over ${soak.requests} requests (last - first sample <= 32 MiB)`,
-        value: `${f1(first.rss / MiB)} -> ${f1(last.rss / MiB)} MiB`,
+        target: `RSS stable over ${soakRun.requests} requests (last - first sample <= 32 MiB)`,
+        value: `${f1(first.rss / MiB)} MiB after ${first.done} -> ${f1(last.rss / MiB)} MiB after ${last.done}`,
         pass: last.rss - first.rss <= 32 * MiB,
       });
     }
-    console.log("\ntargets:");
+    console.log(`targets (${pure.backend}):`);
     for (const c of checks) console.log(`  ${c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.value}`);
-
-    const uptimeAfter = execFileSync("uptime", { encoding: "utf8" }).trim();
-    const machine = {
-      nproc: execFileSync("nproc", { encoding: "utf8" }).trim(),
-      cpu: cpus()[0]?.model ?? "unknown",
-      node: process.version,
-      backend: pure.backend,
-      threads,
-      load: `${uptimeBefore.replace(/.*load average/, "load average")} before, ${uptimeAfter.replace(/.*load average: /, "")} after`,
-    };
-    const command = `npm run bench:server${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
-    const block = renderBlock(runs, pure, checks, machine, command);
-    if (o.docs) {
-      const doc = readFileSync(DOC, "utf8");
-      const a = doc.indexOf(START);
-      const b = doc.indexOf(END);
-      if (a < 0 || b < a) throw new Error(`${DOC} lacks the ${START} ... ${END} markers`);
-      writeFileSync(DOC, `${doc.slice(0, a + START.length)}\n${block}\n${doc.slice(b)}`);
-      console.log(`\nrewrote the server block of ${path.relative(ROOT, DOC)}`);
-    }
+    return { backend, pure, runs, checks };
   } finally {
     child.kill("SIGTERM");
-    await once(child, "exit");
+    if (child.exitCode === null) await once(child, "exit");
+    process.off("exit", reap);
+  }
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!(o.requests >= 20)) throw new Error("--requests must be at least 20 (the c20 connections)");
+  const threads = o.threads ?? cpus().length;
+  const uptimeBefore = execFileSync("uptime", { encoding: "utf8" }).trim();
+  if (o.build) {
+    console.log("building app/ ...");
+    execFileSync("npm", ["--prefix", APP, "run", "build", "--silent"], { stdio: "inherit" });
+  }
+  const results: Measured[] = [];
+  for (const [i, backend] of o.backends.entries()) {
+    results.push(await measure(o, backend, threads, o.soak && i === 0));
+  }
+  const uptimeAfter = execFileSync("uptime", { encoding: "utf8" }).trim();
+  const machine = {
+    nproc: execFileSync("nproc", { encoding: "utf8" }).trim(),
+    cpu: cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    threads,
+    load: `${uptimeBefore.replace(/.*load average/, "load average")} before, ${uptimeAfter.replace(/.*load average: /, "")} after`,
+  };
+  const command = `npm run bench:server${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+  const block = renderBlock(results, machine, command);
+  if (o.docs) {
+    const doc = readFileSync(DOC, "utf8");
+    const a = doc.indexOf(START);
+    const b = doc.indexOf(END);
+    if (a < 0 || b < a) throw new Error(`${DOC} lacks the ${START} ... ${END} markers`);
+    writeFileSync(DOC, `${doc.slice(0, a + START.length)}\n${block}\n${doc.slice(b)}`);
+    console.log(`\nrewrote the server block of ${path.relative(ROOT, DOC)}`);
   }
 }
 
@@ -340,52 +368,57 @@ function table(header: string[], right: boolean[], rows: string[][]): string[] {
 }
 
 function renderBlock(
-  runs: Run[],
-  pure: { backend: string; forwardMs: number; classifyMs: number },
-  checks: { target: string; value: string; pass: boolean }[],
-  m: { nproc: string; cpu: string; node: string; backend: string; threads: number; load: string },
+  results: Measured[],
+  m: { nproc: string; cpu: string; node: string; threads: number; load: string },
   command: string,
 ): string {
-  const rows = runs.map((r) => [
-    r.name,
-    String(r.connections),
-    String(r.requests),
-    f1(r.rps),
-    f1(r.p50),
-    f1(r.p95),
-    f1(r.p99),
-    f1(r.peakRss / MiB),
-    String(r.non2xx + r.errors),
-  ]);
-  return [
-    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`${command}\`: GET /test (the bundled 320x240 JPEG) on the demo model, server and load generator on the same machine over 127.0.0.1.`,
+  const out = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`${command}\`: GET /test (the bundled 320x240 JPEG) on the demo model, server and load generator (autocannon) on the same machine over 127.0.0.1.`,
     "",
-    `Machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, backend **${m.backend}**, INFERENCE_THREADS=${m.threads}; ${m.load}. The machine was shared with other jobs: figures are indicative.`,
-    "",
-    `Pure inference in-process (the inference module, one image at a time, median of 40): forward pass **${f1(pure.forwardMs)} ms**, whole classify() (decode + resize + preprocess + forward) ${f1(pure.classifyMs)} ms.`,
-    "",
-    ...table(
-      [
-        "run",
-        "connections",
-        "requests",
-        "req/s",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "peak RSS MiB",
-        "failed",
-      ],
-      [false, true, true, true, true, true, true, true, true],
-      rows,
-    ),
-    "",
-    ...table(
-      ["target (issue 3)", "measured", "result"],
-      [false, false, false],
-      checks.map((c) => [c.target, c.value, c.pass ? "PASS" : "FAIL"]),
-    ),
-  ].join("\n");
+    `Machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, INFERENCE_THREADS=${m.threads}; ${m.load}. The machine was shared with other jobs: figures are indicative.`,
+  ];
+  for (const r of results) {
+    const rows = r.runs.map((x) => [
+      x.name,
+      String(x.connections),
+      String(x.requests),
+      f1(x.rps),
+      f1(x.p50),
+      f1(x.p95),
+      f1(x.p99),
+      f1(x.peakRss / MiB),
+      String(x.non2xx + x.errors),
+    ]);
+    out.push(
+      "",
+      `### TFJS_BACKEND=${r.backend} (backend in use: ${r.pure.backend})`,
+      "",
+      `Pure inference in-process (the inference module, one image at a time, median of 40): forward pass **${f1(r.pure.forwardMs)} ms**, whole classify() (decode + resize + preprocess + forward) ${f1(r.pure.classifyMs)} ms.`,
+      "",
+      ...table(
+        [
+          "run",
+          "connections",
+          "requests",
+          "req/s",
+          "p50 ms",
+          "p95 ms",
+          "p99 ms",
+          "peak RSS MiB",
+          "failed",
+        ],
+        [false, true, true, true, true, true, true, true, true],
+        rows,
+      ),
+      "",
+      ...table(
+        ["target (issue 3)", "measured", "result"],
+        [false, false, false],
+        r.checks.map((c) => [c.target, c.value, c.pass ? "PASS" : "FAIL"]),
+      ),
+    );
+  }
+  return out.join("\n");
 }
 
 main().catch((err) => {
