@@ -65,6 +65,30 @@ describe("POST /predict and GET /test", () => {
     await app.close();
   });
 
+  it("multipart with text fields around the file; media type parameters are fine", async () => {
+    const { app } = await stubApp();
+    const jpeg = await images.jpeg();
+    const form = await app.inject({
+      method: "POST",
+      url: "/predict?topk=1",
+      ...multipart([
+        { name: "note", data: "lunch" },
+        { name: "file", filename: "a.jpg", contentType: "image/jpeg", data: jpeg },
+        { name: "submit", data: "Classify" },
+      ]),
+    });
+    expect(form.statusCode).toBe(200);
+    expect(form.json().top).toHaveLength(1);
+    const raw = await app.inject({
+      method: "POST",
+      url: "/predict",
+      headers: { "content-type": "image/jpeg; charset=binary" },
+      payload: jpeg,
+    });
+    expect(raw.statusCode).toBe(200);
+    await app.close();
+  });
+
   it("GET /test classifies the bundled 320x240 JPEG", async () => {
     const { app } = await stubApp();
     const res = await app.inject("/test?topk=1");
