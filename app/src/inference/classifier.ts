@@ -64,6 +64,11 @@ export interface ClassifierOptions {
    * tfjs-node (whose intra-op pool then gets all `threads`).
    */
   engines?: number;
+  /**
+   * Run LayersModels through the fused program (BatchNorm and ReLU6 folded into convolutions,
+   * see fuse.ts). Default true; false runs model.predict as loaded.
+   */
+  fuse?: boolean;
   /** Called after every engine run with its duration (ms) and batch size (for metrics). */
   onInference?: (ms: number, batchSize: number) => void;
 }
@@ -325,6 +330,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     artifacts: from.artifacts,
     format: from.format,
     backend,
+    fuse: opts.fuse !== false,
     wasmDir: wasmBinariesDir(),
   });
   // Which backend the pool runs; the weights are not kept here (each worker has its copy): a

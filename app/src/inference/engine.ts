@@ -4,6 +4,7 @@
  * `@tensorflow/tfjs` (+ WASM) and `@tensorflow/tfjs-node`.
  */
 import type * as tfTypes from "@tensorflow/tfjs";
+import { fuseLayersModel } from "./fuse.js";
 import type { ModelFormat } from "./model-io.js";
 
 export type Tf = typeof tfTypes;
@@ -62,6 +63,7 @@ export async function createEngine(
   tf: Tf,
   artifacts: tfTypes.io.ModelArtifacts,
   format: ModelFormat,
+  opts: { fuse?: boolean } = {},
 ): Promise<Engine> {
   const handler = tf.io.fromMemory(artifacts);
   let predict: (x: tfTypes.Tensor) => tfTypes.Tensor;
@@ -80,11 +82,26 @@ export async function createEngine(
   } else {
     const model = await tf.loadLayersModel(handler);
     shape = model.inputs[0]?.shape;
-    predict = (x) => {
-      const y = model.predict(x);
-      return (Array.isArray(y) ? y[0] : y) as tfTypes.Tensor;
-    };
-    dispose = () => model.dispose();
+    const program = opts.fuse !== false ? fuseLayersModel(tf, model) : undefined;
+    if (program) {
+      predict = (x) => program.predict(x);
+      if (program.fallback === 0) {
+        // every layer runs from the program's own (folded) weights: free the model's
+        model.dispose();
+        dispose = () => program.dispose();
+      } else {
+        dispose = () => {
+          program.dispose();
+          model.dispose();
+        };
+      }
+    } else {
+      predict = (x) => {
+        const y = model.predict(x);
+        return (Array.isArray(y) ? y[0] : y) as tfTypes.Tensor;
+      };
+      dispose = () => model.dispose();
+    }
   }
   if (shape?.length !== 4) {
     throw new Error(`model input must be NHWC images, got shape ${JSON.stringify(shape)}`);

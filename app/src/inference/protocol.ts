@@ -7,6 +7,8 @@ export interface WorkerData {
   artifacts: tf.io.ModelArtifacts;
   format: ModelFormat;
   backend: "wasm" | "cpu" | "tensorflow";
+  /** Fold BatchNorm/ReLU6 into convolutions (fuse.ts). */
+  fuse: boolean;
   /** Directory holding tfjs-backend-wasm's .wasm binaries. */
   wasmDir: string;
 }

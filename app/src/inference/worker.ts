@@ -46,7 +46,7 @@ async function start(): Promise<Engine> {
   const artifacts = data.artifacts;
   // The model is copied into the backend: drop this thread's copy of the weights.
   (data as Partial<WorkerData>).artifacts = undefined;
-  return await createEngine(tf, artifacts, data.format);
+  return await createEngine(tf, artifacts, data.format, { fuse: data.fuse });
 }
 
 function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {

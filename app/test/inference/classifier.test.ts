@@ -132,7 +132,8 @@ describe("classifier on the demo model (WASM)", () => {
     await expect(two.classify(Buffer.from("not an image"))).rejects.toThrow();
     const after = await tensors();
     expect(after).toEqual(before);
-    expect(before[0]).toEqual({ numTensors: 262, numBytes: 2_272_075 * 4 });
+    // the fused program: 52 convolutions x (folded kernel, bias) + Dense (kernel, bias)
+    expect(before[0]).toEqual({ numTensors: 106, numBytes: 8_883_628 });
   });
 
   it("close() waits for running work, terminates the workers and refuses new work", async () => {

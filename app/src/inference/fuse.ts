@@ -1,0 +1,267 @@
+/**
+ * Inference-time graph optimisation of a Keras-style LayersModel, like tensorflowjs_converter does
+ * for GraphModels: Conv2D / DepthwiseConv2D followed by BatchNormalization (moving statistics)
+ * and optionally ReLU(max 6) become one fused op (tf.fused.conv2d / depthwiseConv2d with bias and
+ * relu6), ZeroPadding2D, Add, ReLU, GlobalAveragePooling2D and Dense run as plain tfjs-core ops,
+ * and intermediate tensors are freed as soon as their last consumer ran. Any other layer runs
+ * unchanged through layer.apply. On MobileNetV2 this removes 52 BatchNorm and 35 ReLU passes
+ * over the activations (faster, and a smaller WASM heap).
+ *
+ * The folded weights are computed once: s = gamma / sqrt(var + eps), W' = W * s (per output
+ * channel), b' = (b - mean) * s + beta. Results equal the unfused model's to float rounding.
+ */
+import type * as tfTypes from "@tensorflow/tfjs";
+import type { Tf } from "./engine.js";
+
+type Tensor = tfTypes.Tensor;
+type Layer = tfTypes.layers.Layer;
+
+interface Step {
+  /** ids of the input symbolic tensors */
+  inputs: number[];
+  output: number;
+  run: (xs: Tensor[]) => Tensor;
+  /** this step's own weights (disposed with the program) */
+  weights: Tensor[];
+}
+
+export interface FusedProgram {
+  predict(x: Tensor): Tensor;
+  /** Number of layers folded away (BatchNorm + ReLU merged into convolutions). */
+  folded: number;
+  /** Layers run through layer.apply (not optimised). */
+  fallback: number;
+  dispose(): void;
+}
+
+type Cfg = Record<string, unknown>;
+
+function symbolicId(t: unknown): number {
+  return (t as { id: number }).id;
+}
+
+function inputsOf(layer: Layer): number[] {
+  const inp = layer.input as unknown;
+  return (Array.isArray(inp) ? inp : [inp]).map(symbolicId);
+}
+
+function isRelu6(layer: Layer): boolean {
+  if (layer.getClassName() !== "ReLU") return false;
+  const c = layer.getConfig() as Cfg;
+  return c.maxValue === 6 && !c.negativeSlope && !c.threshold;
+}
+
+/**
+ * Builds the fused program, or returns undefined when the model is not a single-input,
+ * single-output functional model (then the caller keeps model.predict).
+ */
+export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgram | undefined {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return undefined;
+  const layers = model.layers;
+  if (layers.some((l) => l.inboundNodes.length !== 1)) {
+    return undefined; // shared layers: keep it simple
+  }
+  // consumers of each symbolic tensor
+  const consumers = new Map<number, Layer[]>();
+  for (const l of layers) {
+    if (l.getClassName() === "InputLayer") continue;
+    for (const id of inputsOf(l)) consumers.set(id, [...(consumers.get(id) ?? []), l]);
+  }
+  const only = (l: Layer): Layer | undefined => {
+    const c = consumers.get(symbolicId(l.output));
+    return c && c.length === 1 ? c[0] : undefined;
+  };
+  const modelOutput = symbolicId(model.outputs[0]);
+  const absorbed = new Set<Layer>();
+  const steps: Step[] = [];
+  let folded = 0;
+  let fallback = 0;
+
+  for (const layer of layers) {
+    const cls = layer.getClassName();
+    if (cls === "InputLayer" || absorbed.has(layer)) continue;
+    const cfg = layer.getConfig() as Cfg;
+    const ins = inputsOf(layer);
+    if (
+      (cls === "Conv2D" || cls === "DepthwiseConv2D") &&
+      (cfg.dataFormat ?? "channelsLast") === "channelsLast" &&
+      (cfg.activation ?? "linear") === "linear" &&
+      JSON.stringify(cfg.dilationRate ?? [1, 1]) === "[1,1]"
+    ) {
+      let last: Layer = layer;
+      let bn: Layer | undefined;
+      const next = symbolicId(layer.output) !== modelOutput ? only(layer) : undefined;
+      if (next?.getClassName() === "BatchNormalization") {
+        const bcfg = next.getConfig() as Cfg;
+        const axis = bcfg.axis;
+        if (
+          (axis === -1 || axis === 3 || (Array.isArray(axis) && axis[0] === -1)) &&
+          bcfg.center !== false &&
+          bcfg.scale !== false
+        ) {
+          bn = next;
+          last = next;
+        }
+      }
+      let relu6 = false;
+      const after = symbolicId(last.output) !== modelOutput ? only(last) : undefined;
+      if (after && isRelu6(after)) {
+        relu6 = true;
+        last = after;
+      }
+      const w = layer.getWeights();
+      const kernel = w[0] as Tensor;
+      const kShape = kernel.shape as number[];
+      const outChannels =
+        cls === "Conv2D" ? (kShape[3] as number) : (kShape[2] as number) * (kShape[3] as number);
+      const k = Float32Array.from(kernel.dataSync() as Float32Array);
+      const bias = new Float32Array(outChannels);
+      if (cfg.useBias && w[1]) bias.set(w[1].dataSync() as Float32Array);
+      if (bn) {
+        const [gamma, beta, mean, variance] = bn
+          .getWeights()
+          .map((t) => t.dataSync() as Float32Array);
+        const eps = (bn.getConfig() as Cfg).epsilon as number;
+        const s = new Float32Array(outChannels);
+        for (let c = 0; c < outChannels; c++) {
+          s[c] = (gamma?.[c] as number) / Math.sqrt((variance?.[c] as number) + eps);
+          bias[c] =
+            ((bias[c] as number) - (mean?.[c] as number)) * (s[c] as number) +
+            (beta?.[c] as number);
+        }
+        // kernel layout: Conv2D [kh, kw, in, out]; Depthwise [kh, kw, in, mult], channel in*mult+m
+        for (let i = 0; i < k.length; i++) k[i] = (k[i] as number) * (s[i % outChannels] as number);
+        folded++;
+      }
+      if (relu6) folded++;
+      if (bn) absorbed.add(bn);
+      if (relu6) absorbed.add(last);
+      const filter = tf.tensor(k, kShape, "float32");
+      const b = tf.tensor1d(bias, "float32");
+      const strides = cfg.strides as [number, number];
+      const pad = cfg.padding as "same" | "valid";
+      const activation = relu6 ? "relu6" : "linear";
+      const run =
+        cls === "Conv2D"
+          ? (xs: Tensor[]) =>
+              tf.fused.conv2d({
+                x: xs[0] as tfTypes.Tensor4D,
+                filter: filter as tfTypes.Tensor4D,
+                strides,
+                pad,
+                bias: b,
+                activation,
+              })
+          : (xs: Tensor[]) =>
+              tf.fused.depthwiseConv2d({
+                x: xs[0] as tfTypes.Tensor4D,
+                filter: filter as tfTypes.Tensor4D,
+                strides,
+                pad,
+                bias: b,
+                activation,
+              });
+      steps.push({ inputs: ins, output: symbolicId(last.output), run, weights: [filter, b] });
+      continue;
+    }
+    const out = symbolicId(layer.output);
+    if (cls === "ZeroPadding2D" && (cfg.dataFormat ?? "channelsLast") === "channelsLast") {
+      const p = cfg.padding as [[number, number], [number, number]];
+      const paddings: [number, number][] = [[0, 0], p[0], p[1], [0, 0]];
+      steps.push({
+        inputs: ins,
+        output: out,
+        run: (xs) => tf.pad(xs[0] as Tensor, paddings),
+        weights: [],
+      });
+    } else if (cls === "Add") {
+      steps.push({ inputs: ins, output: out, run: (xs) => tf.addN(xs), weights: [] });
+    } else if (isRelu6(layer)) {
+      steps.push({ inputs: ins, output: out, run: (xs) => tf.relu6(xs[0] as Tensor), weights: [] });
+    } else if (
+      cls === "GlobalAveragePooling2D" &&
+      (cfg.dataFormat ?? "channelsLast") === "channelsLast" &&
+      !cfg.keepdims
+    ) {
+      steps.push({
+        inputs: ins,
+        output: out,
+        run: (xs) => tf.mean(xs[0] as Tensor, [1, 2]),
+        weights: [],
+      });
+    } else if (
+      cls === "Dense" &&
+      ["softmax", "linear"].includes(String(cfg.activation)) &&
+      (layer.input as { shape: unknown[] }).shape.length === 2
+    ) {
+      const [kernel, bias] = layer.getWeights();
+      const kk = tf.tensor(kernel?.dataSync() as Float32Array, kernel?.shape as number[]);
+      const bb =
+        cfg.useBias && bias ? tf.tensor(bias.dataSync() as Float32Array, bias.shape) : undefined;
+      const softmax = cfg.activation === "softmax";
+      steps.push({
+        inputs: ins,
+        output: out,
+        run: (xs) => {
+          const y = tf.fused.matMul({
+            a: xs[0] as tfTypes.Tensor2D,
+            b: kk as tfTypes.Tensor2D,
+            bias: bb,
+          });
+          if (!softmax) return y;
+          const p = tf.softmax(y);
+          y.dispose();
+          return p;
+        },
+        weights: bb ? [kk, bb] : [kk],
+      });
+    } else {
+      fallback++;
+      steps.push({
+        inputs: ins,
+        output: out,
+        run: (xs) => layer.apply(xs.length === 1 ? (xs[0] as Tensor) : xs) as Tensor,
+        weights: [],
+      });
+    }
+  }
+
+  // how many steps read each tensor (to free it after its last reader)
+  const reads = new Map<number, number>();
+  for (const s of steps) for (const id of s.inputs) reads.set(id, (reads.get(id) ?? 0) + 1);
+  const inputId = symbolicId(model.inputs[0]);
+
+  return {
+    folded,
+    fallback,
+    predict: (x: Tensor) => {
+      const values = new Map<number, Tensor>([[inputId, x]]);
+      const left = new Map(reads);
+      let result: Tensor | undefined;
+      for (const step of steps) {
+        const xs = step.inputs.map((id) => {
+          const v = values.get(id);
+          if (!v) throw new Error(`fused program: missing tensor ${id}`);
+          return v;
+        });
+        const y = step.run(xs);
+        for (const id of step.inputs) {
+          const n = (left.get(id) ?? 0) - 1;
+          left.set(id, n);
+          if (n === 0 && id !== inputId) {
+            values.get(id)?.dispose();
+            values.delete(id);
+          }
+        }
+        values.set(step.output, y);
+        if (step.output === modelOutput) result = y;
+      }
+      if (!result) throw new Error("fused program: model output not computed");
+      for (const [id, t] of values) if (id !== modelOutput && id !== inputId) t.dispose();
+      return result;
+    },
+    dispose: () => {
+      for (const s of steps) for (const w of s.weights) w.dispose();
+    },
+  };
+}

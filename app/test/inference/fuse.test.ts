@@ -1,0 +1,104 @@
+/**
+ * The fused program (BatchNorm + ReLU6 folded into convolutions) against the model as loaded.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createClassifier } from "../../src/inference/classifier.js";
+import { ensureDemoModel } from "../../src/inference/demo-model.js";
+import { fuseLayersModel } from "../../src/inference/fuse.js";
+import { loadFromDir } from "../../src/inference/model-io.js";
+import { makeImage } from "../fixtures/images.js";
+
+let demoDir: string;
+
+beforeAll(async () => {
+  demoDir = (await ensureDemoModel()).dir;
+  tf.enableProdMode();
+  await tf.setBackend("cpu");
+});
+
+describe("fuseLayersModel", () => {
+  it("folds all 52 BatchNorm and 35 ReLU6 layers of MobileNetV2, with no fallback layer", async () => {
+    const { artifacts } = await loadFromDir(demoDir);
+    const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const program = fuseLayersModel(tf, model);
+    expect(program).toBeDefined();
+    expect(program?.folded).toBe(52 + 35);
+    expect(program?.fallback).toBe(0);
+    program?.dispose();
+    model.dispose();
+  });
+
+  it("runs unknown layers unchanged (fallback) and matches model.predict", async () => {
+    const input = tf.input({ shape: [12, 12, 3] });
+    let x = tf.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: "same", useBias: true, name: "c1" })
+      .apply(input) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ name: "bn1" }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU({ maxValue: 6, name: "r1" }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.maxPooling2d({ poolSize: 2, name: "pool" }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.flatten({ name: "flat" }).apply(x) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 5, activation: "softmax", name: "d" })
+      .apply(x) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    // non-trivial BN statistics
+    const bn = model.getLayer("bn1");
+    bn.setWeights([
+      tf.tensor1d([1.5, 0.5, 2, 1]),
+      tf.tensor1d([0.1, -0.2, 0.3, 0]),
+      tf.tensor1d([0.2, -0.1, 0.05, 0.4]),
+      tf.tensor1d([0.5, 2, 1, 0.25]),
+    ]);
+    const program = fuseLayersModel(tf, model);
+    expect(program?.folded).toBe(2);
+    expect(program?.fallback).toBe(2); // maxPooling2d, flatten
+    const xs = tf.randomUniform([2, 12, 12, 3], 0, 1, "float32", 42);
+    const a = (model.predict(xs) as tf.Tensor).dataSync();
+    const before = tf.memory().numTensors;
+    const y = program?.predict(xs) as tf.Tensor;
+    const b = y.dataSync();
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(b.length).toBe(10);
+    b.forEach((v, i) => {
+      expect(v).toBeCloseTo(a[i] as number, 5);
+    });
+    program?.dispose();
+    model.dispose();
+    xs.dispose();
+  });
+
+  it("classifier: fused and unfused demo model agree within 1e-4 (same top label)", async () => {
+    const fused = await createClassifier({ modelDir: demoDir, backend: "wasm", threads: 1 });
+    const plain = await createClassifier({
+      modelDir: demoDir,
+      backend: "wasm",
+      threads: 1,
+      fuse: false,
+    });
+    try {
+      for (const [f, v] of [
+        ["jpeg", 0],
+        ["png", 1],
+        ["webp", 2],
+      ] as const) {
+        const img = await makeImage(f, 320, 240, v);
+        const a = await fused.classify(img, 11);
+        const b = await plain.classify(img, 11);
+        expect(a.label).toBe(b.label);
+        const pb = [...b.top].sort((p, q) => p.index - q.index);
+        for (const t of a.top) {
+          expect(Math.abs(t.probability - (pb[t.index]?.probability as number))).toBeLessThan(1e-4);
+        }
+      }
+      const [fm] = await fused.memory();
+      const [pm] = await plain.memory();
+      expect(fm?.numTensors).toBe(106); // 52 convolutions x (kernel, bias) + Dense (kernel, bias)
+      expect(pm?.numTensors).toBe(262);
+      expect(fm?.wasmHeapBytes).toBeLessThan(pm?.wasmHeapBytes as number);
+    } finally {
+      await Promise.all([fused.close(), plain.close()]);
+    }
+  });
+});
