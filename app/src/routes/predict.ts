@@ -77,7 +77,7 @@ async function classify(
     },
     image: { ...image, bytes: upload.bytes.length },
     timings: {
-      ...result.timings,
+      ...Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, round(v)])),
       requestMs: round(reply.elapsedTime),
     },
   };
