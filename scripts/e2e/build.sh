@@ -187,7 +187,8 @@ build_etcd() {
   mkdir -p "$out"
   make_wrapper "$d" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" map_etcd
   build_pkgs "$d" "$out" "-s -w" "$ETCD_VERSION" go.etcd.io/etcd/server/v3
-  mv -f "$out/v3" "$out/etcd" 2>/dev/null || true
+  # go build names the binary after the last path element of the module: "server".
+  mv -f "$out/server" "$out/etcd"
   [ -x "$out/etcd" ] || { echo "etcd binary missing"; exit 1; }
   ln -sf "$out/etcd" "$BIN/etcd"
 }
@@ -216,8 +217,9 @@ build_kube() {
 }
 # kubectl: kwokctl calls it (found on PATH) to wait for the apiserver and to manage nodes.
 build_kubectl() {
-  local d="$SRC/kube-$KUBE_VERSION" out="$CACHE/kube-$KUBE_VERSION/bin"
-  [ -f "$d/go.mod" ] || make_wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" map_kube
+  local d="$SRC/kubectl-$KUBE_VERSION" out="$CACHE/kube-$KUBE_VERSION/bin"
+  mkdir -p "$out"
+  make_wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" map_kube
   build_pkgs "$d" "$out" "$(kube_ldflags)" "$KUBE_VERSION" k8s.io/kubernetes/cmd/kubectl
   ln -sf "$out/kubectl" "$BIN/kubectl"
 }
