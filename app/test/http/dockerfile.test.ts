@@ -1,12 +1,15 @@
 // No Docker engine (and no hadolint in Debian) here: validate app/Dockerfile by parsing it
 // (dockerfile-ast) against the real build output of `npm run build` and the package files.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Copy, DockerfileParser, type Instruction } from "dockerfile-ast";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ensureDemoModel } from "../../src/inference/demo-model.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 const text = readFileSync(path.join(APP_DIR, "Dockerfile"), "utf8");
@@ -140,5 +143,53 @@ describe("app/Dockerfile", () => {
       expect.arrayContaining(["MODEL_DIR", "MODEL_URL", "REQUIRE_TFJS_NODE"]),
     );
     expect(text).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+  });
+});
+
+describe("the image's command on the build output", () => {
+  it("node dist/server.js serves the baked model: ready, GET /test 200, SIGTERM exit 0", {
+    timeout: 120_000,
+  }, async () => {
+    const { dir } = await ensureDemoModel();
+    const srv = createServer().listen(0, "127.0.0.1");
+    await once(srv, "listening");
+    const { port } = srv.address() as { port: number };
+    srv.close();
+    await once(srv, "close");
+    // as in the image: WORKDIR /app, CMD node dist/server.js, MODEL_DIR set
+    const child = spawn(process.execPath, ["dist/server.js"], {
+      cwd: APP_DIR,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        MODEL_DIR: dir,
+        INFERENCE_THREADS: "1",
+      },
+      stdio: "ignore",
+    });
+    const exited = once(child, "exit");
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 90_000;
+      while (
+        (await fetch(`${base}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        )) !== 200
+      ) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error("not ready");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const res = await fetch(`${base}/test?topk=2`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { top: unknown[]; model: { name: string } };
+      expect(body.top).toHaveLength(2);
+      expect(body.model.name).toBe("food11-mobilenetv2-demo");
+      child.kill("SIGTERM");
+      expect(await exited).toEqual([0, null]);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 });
