@@ -3,16 +3,14 @@
  *
  *   npm run bench:inference [-- --n 40 --concurrency 20 --threads 2 --batch 1,4]
  *
- * 1. raw engine: tfjs WASM in this thread, model.predict + readback per batch size (pure inference);
- * 2. classifier, 1 worker, sequential: per-image decode / preprocess / inference / total;
- * 3. classifier, `threads` workers, `concurrency` images in flight: images/s, for each max batch
- *    size given, against the 1-worker sequential throughput;
- * and the peak RSS of the process (main thread + workers) while it ran.
+ * - classifier, WASM, 1 worker, sequential: per-image decode / preprocess / inference / total;
+ * - classifier, WASM, `threads` workers, `concurrency` images in flight, per max batch size;
+ * - the same on tfjs-node (1 engine, `threads` intra-op threads) when it loads;
+ * - raw engine: tfjs WASM in this thread, forward pass + readback (pure inference), fused or not;
+ * with the peak RSS of the process (main thread + workers) during each classifier row.
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import * as tf from "@tensorflow/tfjs";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import sharp from "sharp";
 import { wasmBinariesDir } from "../src/inference/backend.js";
 import { type Classifier, createClassifier } from "../src/inference/classifier.js";
@@ -37,6 +35,10 @@ let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 20);
+const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
+const resetPeak = () => {
+  peakRss = process.memoryUsage.rss();
+};
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,33 +66,6 @@ const image = await sharp(raw, { raw: { width: W, height: H, channels: 3 } })
 
 const rows: string[] = [];
 const row = (...cells: (string | number)[]) => rows.push(`| ${cells.join(" | ")} |`);
-
-// 1. Raw engine in this thread.
-setWasmPaths(`${wasmBinariesDir()}/`);
-await tf.setBackend("wasm");
-tf.enableProdMode();
-const loaded = await loadFromDir(dir);
-const engine = await createEngine(tf, loaded.artifacts, loaded.format);
-const rawPerImage = new Map<number, number>();
-for (const b of [1, ...BATCHES.filter((x) => x > 1)]) {
-  const input = new Float32Array(b * 224 * 224 * 3).fill(0.5);
-  engine.run(input, b);
-  const times: number[] = [];
-  const reps = Math.max(5, Math.ceil(N / b / 2));
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    engine.run(input, b);
-    times.push(performance.now() - t0);
-  }
-  rawPerImage.set(b, median(times) / b);
-  row(
-    `raw engine, batch ${b} (this thread)`,
-    `${f1(median(times))} ms/batch`,
-    `${f1(median(times) / b)} ms/image`,
-    `${f1((1000 * b) / median(times))} img/s`,
-  );
-}
-engine.dispose();
 
 async function sequential(c: Classifier) {
   await c.classify(image);
@@ -124,36 +99,89 @@ async function concurrent(c: Classifier, n: number, conc: number) {
   return { rps: (1000 * n) / (performance.now() - t0), lat };
 }
 
-// 2. One worker, sequential.
-const one = await createClassifier({ modelDir: dir, backend: "wasm", threads: 1 });
-const seq = await sequential(one);
-await one.close();
-const { t } = seq;
-row(
-  "classifier, 1 worker, sequential",
-  `decode ${f1(median(t.decode ?? []))} + preprocess ${f1(median(t.pre ?? []))} + inference ${f1(median(t.inf ?? []))} ms`,
-  `total p50 ${f1(median(t.total ?? []))} ms`,
-  `${f1(seq.rps)} img/s`,
-);
-
-// 3. THREADS workers, CONCURRENCY in flight, per max batch size.
-for (const b of BATCHES) {
-  const c = await createClassifier({
-    modelDir: dir,
-    backend: "wasm",
-    threads: THREADS,
-    maxBatchSize: b,
-    queueMax: Math.max(64, CONCURRENCY * 2),
-  });
-  const r = await concurrent(c, N * 2, CONCURRENCY);
-  await c.close();
+// Classifier rows: WASM (1 worker sequential, THREADS workers concurrent), then tfjs-node if it loads.
+const backends: ("wasm" | "tensorflow")[] = ["wasm", "tensorflow"];
+let seqRps = 0;
+for (const backend of backends) {
+  resetPeak();
+  let one: Classifier;
+  try {
+    one = await createClassifier({
+      modelDir: dir,
+      backend,
+      threads: backend === "wasm" ? 1 : THREADS,
+    });
+  } catch (err) {
+    rows.push(`| ${backend}: not available (${(err as Error).message.split(":")[0]}) | | | | |`);
+    continue;
+  }
+  const seq = await sequential(one);
+  const { t } = seq;
+  if (backend === "wasm") seqRps = seq.rps;
   row(
-    `classifier, ${THREADS} workers, concurrency ${CONCURRENCY}, max batch ${b}`,
-    `p50 ${f1(median(r.lat))} / p95 ${f1(pct(r.lat, 95))} ms`,
-    `${f1(r.rps / seq.rps)}x the 1-worker rate`,
-    `${f1(r.rps)} img/s`,
+    `${backend}, ${one.stats().workers} engine(s), sequential (c=1)`,
+    `decode ${f1(median(t.decode ?? []))} + preprocess ${f1(median(t.pre ?? []))} + inference ${f1(median(t.inf ?? []))} ms`,
+    `total p50 ${f1(median(t.total ?? []))} ms`,
+    `${f1(seq.rps)} img/s`,
+    mib(peakRss),
+  );
+  await one.close();
+  for (const b of backend === "wasm" ? BATCHES : [1, 4]) {
+    resetPeak();
+    const c = await createClassifier({
+      modelDir: dir,
+      backend,
+      threads: THREADS,
+      maxBatchSize: b,
+      queueMax: Math.max(64, CONCURRENCY * 2),
+    });
+    const r = await concurrent(c, N * 2, CONCURRENCY);
+    row(
+      `${backend}, ${c.stats().workers} engine(s), c=${CONCURRENCY}, max batch ${b}`,
+      `p50 ${f1(median(r.lat))} / p95 ${f1(pct(r.lat, 95))} ms`,
+      `${f1(r.rps / (backend === "wasm" ? seqRps : seq.rps))}x its c=1 rate`,
+      `${f1(r.rps)} img/s`,
+      mib(peakRss),
+    );
+    await c.close();
+  }
+}
+
+// Raw engine in this thread, last (its WASM heap never shrinks): pure inference, fused or not.
+// imported only now, so the classifier rows above measured a main thread without tfjs
+const tf = await import("@tensorflow/tfjs");
+const { setWasmPaths } = await import("@tensorflow/tfjs-backend-wasm");
+setWasmPaths(`${wasmBinariesDir()}/`);
+await tf.setBackend("wasm");
+tf.enableProdMode();
+const loaded = await loadFromDir(dir);
+const rawPerImage = new Map<number, number>();
+for (const [b, fuse] of [
+  [1, false],
+  [1, true],
+  ...BATCHES.filter((x) => x > 1).map((x) => [x, true] as const),
+] as const) {
+  const engine = await createEngine(tf, loaded.artifacts, loaded.format, { fuse });
+  const input = new Float32Array(b * 224 * 224 * 3).fill(0.5);
+  engine.run(input, b);
+  const times: number[] = [];
+  const reps = Math.max(5, Math.ceil(N / b / 2));
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    engine.run(input, b);
+    times.push(performance.now() - t0);
+  }
+  if (fuse) rawPerImage.set(b, median(times) / b);
+  engine.dispose();
+  row(
+    `raw WASM engine (this thread), ${fuse ? "fused" : "as loaded"}, batch ${b}`,
+    `${f1(median(times))} ms/batch`,
+    `${f1(median(times) / b)} ms/image`,
+    `${f1((1000 * b) / median(times))} img/s`,
+    "",
   );
 }
+
 clearInterval(sampler);
 
 console.log(
@@ -166,9 +194,10 @@ console.log(
     .join(" ")}`,
 );
 console.log("");
-console.log("| run | time | per image / latency | throughput |");
-console.log("| --- | --- | --- | --- |");
+console.log("| run | time | latency | throughput | peak RSS (process) |");
+console.log("| --- | --- | --- | --- | --- |");
 for (const r of rows) console.log(r);
 console.log("");
-console.log(`pure inference per image (raw engine, batch 1): ${f1(rawPerImage.get(1) ?? 0)} ms`);
-console.log(`peak RSS (main thread + workers): ${Math.round(peakRss / 2 ** 20)} MiB`);
+console.log(
+  `pure inference per image (raw fused WASM engine, batch 1): ${f1(rawPerImage.get(1) ?? 0)} ms`,
+);
