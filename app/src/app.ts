@@ -143,6 +143,13 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     else request.log.info(line, "request");
   });
 
+  fastify.addHook("onRequestAbort", async (request) => {
+    request.log.warn(
+      { method: request.method, route: request.routeOptions.url ?? null, url: request.url },
+      "request aborted by the client",
+    );
+  });
+
   // While draining, every response closes its connection, so kept-alive clients reconnect
   // (to another replica) and close() is not held open by idle keep-alive sockets.
   fastify.addHook("onSend", async (_request, reply) => {

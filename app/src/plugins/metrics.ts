@@ -9,6 +9,7 @@
 //   inference_backend_info{backend,threads}                  gauge = 1
 //   model_ready                                              gauge 0/1
 //   process_* and nodejs_*                                   prom-client default metrics
+import type { FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import {
   Counter,
@@ -163,18 +164,32 @@ export function createMetrics(opts: MetricsOptions): Metrics {
 export const metricsPlugin = fp<{ metrics: Metrics }>(
   async (fastify, { metrics }) => {
     fastify.decorate("metrics", metrics);
-    fastify.addHook("onRequest", async () => metrics.requestStarted());
-    fastify.addHook("onResponse", async (request, reply) => {
+    // Each request is counted once: when its response is sent, or when the client goes away
+    // first (aborted requests get status_code 499, as nginx logs them, and leave the in-flight
+    // gauge too).
+    const open = new WeakMap<FastifyRequest, number>(); // request -> start (performance.now())
+    const finish = (request: FastifyRequest, status: string, seconds?: number) => {
+      const start = open.get(request);
+      if (start === undefined) return;
+      open.delete(request);
       metrics.requestEnded();
       metrics.observeRequest(
         {
           method: request.method,
           route: routeLabel(request.routeOptions.url),
-          status_code: String(reply.statusCode),
+          status_code: status,
         },
-        reply.elapsedTime / 1000,
+        seconds ?? (performance.now() - start) / 1000,
       );
+    };
+    fastify.addHook("onRequest", async (request) => {
+      open.set(request, performance.now());
+      metrics.requestStarted();
     });
+    fastify.addHook("onResponse", async (request, reply) => {
+      finish(request, String(reply.statusCode), reply.elapsedTime / 1000);
+    });
+    fastify.addHook("onRequestAbort", async (request) => finish(request, "499"));
     fastify.get(
       "/metrics",
       {

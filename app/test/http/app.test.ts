@@ -379,4 +379,40 @@ describe("/metrics", () => {
     }
     await app.close();
   });
+
+  it("a request the client aborts leaves the in-flight gauge and is counted as 499", async () => {
+    const { app, classifier } = await stubApp();
+    const stub = classifier as ReturnType<typeof stubClassifier>;
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as { port: number };
+    let release!: () => void;
+    stub.gate = new Promise((r) => {
+      release = r;
+    });
+    const calls = stub.calls;
+    const ac = new AbortController();
+    const pending = fetch(`http://127.0.0.1:${port}/test`, { signal: ac.signal }).catch(
+      (e: Error) => e.name,
+    );
+    while (stub.calls === calls) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    expect(await pending).toBe("AbortError");
+    // the server notices the closed socket, then the classifier answers into the void
+    const json = async () => app.metrics.registry.getMetricsAsJSON();
+    for (let i = 0; i < 200; i++) {
+      const m = (await json()).find((x) => x.name === "http_requests_total");
+      if (m?.values.some((v) => v.labels.status_code === "499")) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    release();
+    stub.gate = undefined;
+    await new Promise((r) => setTimeout(r, 50));
+    const metrics = await json();
+    expect(metrics.find((m) => m.name === "http_requests_in_flight")?.values[0]?.value).toBe(0);
+    const total = metrics.find((m) => m.name === "http_requests_total")?.values ?? [];
+    expect(total.map((v) => [v.labels.route, v.labels.status_code, v.value])).toEqual([
+      ["/test", "499", 1],
+    ]);
+    await app.close();
+  });
 });
