@@ -1,6 +1,7 @@
-// The pack as the Pulumi engine runs it: @pulumi/pulumi's policy-pack runner (the program behind
-// the CLI's pulumi-analyzer-policy) loads policy/ with ts-node and serves the Analyzer gRPC
-// service on a loopback port; this test is the engine's side of that conversation.
+// The pack as the Pulumi engine runs it: the CLI executes policy/analyzer (the form the e2e's CLI
+// uses; a full distribution's language host runs the same @pulumi/pulumi policy-pack runner on
+// policy/), which loads the pack with ts-node and serves the Analyzer gRPC service on a loopback
+// port, printing the port; this test is the engine's side of that conversation.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -22,18 +23,18 @@ import { goodDeployment, UNKNOWN_STRING } from "./testing";
 
 const ROOT = resolve(__dirname, "..");
 const PACK = join(ROOT, "policy");
-const RUNNER = join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack");
+const ANALYZER = join(PACK, "analyzer");
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 
 let child: ChildProcess;
 let client: AnalyzerClient;
 let stderr = "";
 
-/** Starts the pack like the engine does (`run-policy-pack <engine> <pack dir>`, cwd = pack) and reads its port. */
+/** Starts the pack like the engine does (`policy/analyzer <engine address>`, cwd = the program) and reads its port. */
 function startPack(): Promise<number> {
   return new Promise((resolvePort, reject) => {
-    child = spawn(process.execPath, [RUNNER, "127.0.0.1:1", "."], {
-      cwd: PACK,
+    child = spawn(ANALYZER, ["127.0.0.1:1"], {
+      cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
