@@ -75,8 +75,10 @@ export function serverOptions(opts: {
     bodyLimit: opts.bodyLimitBytes,
     // One log line per request is written by the onResponse hook below, not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    // New requests on kept-alive connections during close get a 503 instead of hanging.
-    return503OnClosing: true,
+    // A request that still arrives on a kept-alive connection while closing is served, not
+    // refused: every response while draining carries `Connection: close` (onSend hook below),
+    // so each such connection brings at most one more request.
+    return503OnClosing: false,
     forceCloseConnections: "idle",
     requestTimeout: 60_000,
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
