@@ -41,14 +41,19 @@ export interface PolicyPreview {
   output: string;
 }
 
+/** The pack's config for local clusters (image-pinned-by-digest advisory). */
+export const LOCAL_CONFIG = join(POLICY_PACK, "config", "local.json");
+
 /**
  * `pulumi preview --diff --policy-pack policy` of `stack` in render mode (objects go to YAML files,
- * no cluster), deploying `image` instead of building one.
+ * no cluster), deploying `image` instead of building one; with `local`, also
+ * `--policy-pack-config policy/config/local.json`.
  */
 export async function previewWithPolicy(
   stack: string,
   work: string,
   image: string,
+  local = false,
 ): Promise<PolicyPreview> {
   toolchain();
   // The stack's committed config, switched from "build and push" to a prebuilt image.
@@ -75,6 +80,7 @@ export async function previewWithPolicy(
       diff: true,
       color: "never",
       policyPacks: [POLICY_PACK_EXECUTABLE],
+      ...(local ? { policyPackConfigs: [LOCAL_CONFIG] } : {}),
       onOutput: (o) => {
         output += o;
       },
@@ -85,16 +91,32 @@ export async function previewWithPolicy(
   }
 }
 
-/** The checks: each stack with a digest-pinned image passes; baseline with `:latest` is refused. */
-const CASES: { stack: string; image: string; expect: "pass" | "refuse" }[] = [
+type Expect = "pass" | "refuse" | "warn";
+
+/**
+ * The checks: each stack with a digest-pinned image passes; baseline with `:latest` is refused;
+ * baseline with a tag-only image under policy/config/local.json passes with an advisory warning.
+ */
+const CASES: { stack: string; image: string; local?: boolean; expect: Expect }[] = [
   { stack: "baseline", image: IMAGE, expect: "pass" },
   { stack: "strategy1", image: IMAGE, expect: "pass" },
   { stack: "strategy2", image: IMAGE, expect: "pass" },
   { stack: "baseline", image: "food11-classifier:latest", expect: "refuse" },
+  {
+    stack: "baseline",
+    image: "localhost:5001/food11-classifier:0.1.0",
+    local: true,
+    expect: "warn",
+  },
 ];
 
+/** The CLI prints each violation as "<pack>@v<version> [<level>] [severity: …]  <policy>  (<type>: <name>)". */
+function violated(output: string, level: "mandatory" | "advisory", policy: string): boolean {
+  return new RegExp(`food11-guardrails@v0\\.1\\.0 \\[${level}\\][^\\n]* ${policy} `).test(output);
+}
+
 /** Why a preview's result is not what the case expects, or undefined when it is. */
-export function judge(r: PolicyPreview, expect: "pass" | "refuse"): string | undefined {
+export function judge(r: PolicyPreview, expect: Expect): string | undefined {
   if (!r.output.includes("food11-guardrails")) return "the policy pack did not run";
   if (!r.output.includes("kubernetes:apps/v1:Deployment")) return "no Deployment in the preview";
   if (expect === "pass") {
@@ -102,11 +124,17 @@ export function judge(r: PolicyPreview, expect: "pass" | "refuse"): string | und
     if (r.output.includes("food11-guardrails@v0.1.0 [")) return "a policy violation was reported";
     return undefined;
   }
+  if (expect === "warn") {
+    if (!r.ok) return "refused";
+    if (!violated(r.output, "advisory", "image-pinned-by-digest")) {
+      return "no advisory image-pinned-by-digest warning";
+    }
+    if (r.output.includes("food11-guardrails@v0.1.0 [mandatory]")) return "a mandatory violation";
+    return undefined;
+  }
   if (r.ok) return "not refused";
-  // The CLI prints each violation as "<pack>@v<version> [<level>] [severity: …]  <policy>  (<type>: <name>)".
   for (const policy of ["image-not-latest", "image-pinned-by-digest"]) {
-    const line = new RegExp(`food11-guardrails@v0\\.1\\.0 \\[mandatory\\][^\\n]* ${policy} `);
-    if (!line.test(r.output)) return `no mandatory ${policy} violation`;
+    if (!violated(r.output, "mandatory", policy)) return `no mandatory ${policy} violation`;
   }
   return undefined;
 }
@@ -119,6 +147,7 @@ async function main(argv: string[]): Promise<number> {
       stack: { type: "string" },
       image: { type: "string" },
       result: { type: "string" },
+      local: { type: "boolean" },
     },
   });
   try {
@@ -132,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // One preview per process: the inline program is a module, evaluated once per process.
   if (values.stack && values.image && values.work && values.result) {
-    const r = await previewWithPolicy(values.stack, values.work, values.image);
+    const r = await previewWithPolicy(values.stack, values.work, values.image, values.local);
     writeFileSync(values.result, JSON.stringify(r));
     return 0;
   }
@@ -145,15 +174,21 @@ async function main(argv: string[]): Promise<number> {
       mkdirSync(caseWork, { recursive: true });
       const result = join(caseWork, "result.json");
       const args = ["--stack", c.stack, "--image", c.image, "--work", caseWork, "--result", result];
+      if (c.local) args.push("--local");
       execFileSync(process.execPath, [...process.execArgv, __filename, ...args], {
         stdio: ["ignore", "inherit", "inherit"],
       });
       const r = JSON.parse(readFileSync(result, "utf8")) as PolicyPreview;
       const problem = judge(r, c.expect);
-      const label = `pulumi preview --policy-pack ${c.stack} with ${c.image}`;
+      const label = `pulumi preview --policy-pack${c.local ? " (local.json)" : ""} ${c.stack} with ${c.image}`;
       if (problem === undefined) {
         passed++;
-        console.log(`ok: ${label}: ${c.expect === "pass" ? "passed" : "refused"}`);
+        const outcome = {
+          pass: "passed",
+          refuse: "refused",
+          warn: "passed with an advisory warning",
+        };
+        console.log(`ok: ${label}: ${outcome[c.expect]}`);
       } else {
         failed++;
         console.log(`FAILED: ${label}: ${problem}\n${r.output}`);
