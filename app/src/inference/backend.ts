@@ -1,6 +1,8 @@
 /** Backend helpers: where the WASM binaries are, and loading the optional tfjs-node addon. */
 import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker, type WorkerOptions } from "node:worker_threads";
 
 const require = createRequire(import.meta.url);
 
@@ -18,4 +20,21 @@ export function tsxEsmApiPath(): string {
     "api",
     "index.mjs",
   );
+}
+
+/**
+ * Starts a worker thread on a module of this directory: `<name>.js` when running compiled (dist/),
+ * or `<name>.ts` through tsx's loader API registered inside the worker by a tiny eval bootstrap
+ * when running from source (tests, tsx) — Node 20 does not apply `--import tsx` from a worker's
+ * execArgv to the worker's entry module.
+ */
+export function spawnModuleWorker(name: string, options: WorkerOptions = {}): Worker {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith(".ts")) {
+    const tsxApi = pathToFileURL(tsxEsmApiPath()).href;
+    const entry = new URL(`./${name}.ts`, import.meta.url).href;
+    const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    return new Worker(bootstrap, { ...options, eval: true });
+  }
+  return new Worker(new URL(`./${name}.js`, import.meta.url), options);
 }

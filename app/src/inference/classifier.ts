@@ -19,9 +19,8 @@
  */
 
 import { availableParallelism } from "node:os";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
-import { tsxEsmApiPath, wasmBinariesDir } from "./backend.js";
+import type { Worker } from "node:worker_threads";
+import { spawnModuleWorker, wasmBinariesDir } from "./backend.js";
 import type { MemoryInfo } from "./engine.js";
 import { ClassifierClosedError, InferenceError, QueueFullError } from "./errors.js";
 import { FOOD11_LABELS, parseLabels } from "./labels.js";
@@ -155,25 +154,8 @@ function workerLimits(): { maxYoungGenerationSizeMb?: number } {
   return { maxYoungGenerationSizeMb: young > 0 ? young : 4 };
 }
 
-/**
- * Starts a worker thread on worker.js (from dist/) or, when running from source (tests, tsx),
- * on worker.ts through tsx's loader API registered inside the worker by a tiny eval bootstrap
- * (Node 20 does not apply `--import tsx` from a worker's execArgv to the worker's entry).
- */
 function spawnWorker(data: WorkerData): Worker {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith(".ts")) {
-    const tsxApi = pathToFileURL(tsxEsmApiPath()).href;
-    const entry = new URL("./worker.ts", import.meta.url).href;
-    const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(bootstrap, {
-      eval: true,
-      workerData: data,
-      env: process.env,
-      resourceLimits: workerLimits(),
-    });
-  }
-  return new Worker(new URL("./worker.js", import.meta.url), {
+  return spawnModuleWorker("worker", {
     workerData: data,
     env: process.env,
     resourceLimits: workerLimits(),

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnModuleWorker } from "./backend.js";
 
 export const DEMO_MODEL_PARAMS = 2_272_075;
 export const DEMO_BASE_PARAMS = 2_257_984;
@@ -55,10 +56,28 @@ export async function isDemoModelValid(dir: string): Promise<boolean> {
   }
 }
 
-/** Builds the demo model into dir (tfjs is only loaded here, when a build is needed). */
+/**
+ * Builds the demo model into dir, in a worker thread: tfjs and its WASM heap (which never
+ * shrinks) live only while building, so a server that had to build its model at start does not
+ * carry that memory afterwards.
+ */
 export async function buildDemoModel(dir: string): Promise<{ hash: string; params: number }> {
-  const builder = await import("./demo-model-build.js");
-  return builder.buildDemoModel(dir);
+  const worker = spawnModuleWorker("demo-model-worker", { workerData: { dir } });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once(
+        "message",
+        (m: { ok: boolean; hash?: string; params?: number; error?: string }) => {
+          if (m.ok) resolve({ hash: m.hash as string, params: m.params as number });
+          else reject(new Error(`demo model build failed: ${m.error}`));
+        },
+      );
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`demo model builder exited (${code})`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
 }
 
 /**
