@@ -106,13 +106,23 @@ describe("container-resources", () => {
     ]);
   });
 
-  it("checks the pod templates of StatefulSets, Jobs, CronJobs and bare Pods", async () => {
+  it("checks the pod templates of every workload kind and bare Pods", async () => {
     const noResources = { ...goodPodSpec(), containers: [{ name: "x", image: IMAGE }] };
     const cases: [unknown, Obj, string][] = [
       [
         k8s.apps.v1.StatefulSet,
         { metadata: { name: "s" }, spec: { template: { spec: noResources } } },
         "StatefulSet s",
+      ],
+      [
+        k8s.apps.v1.DaemonSet,
+        { metadata: { name: "d" }, spec: { template: { spec: noResources } } },
+        "DaemonSet d",
+      ],
+      [
+        k8s.apps.v1.ReplicaSet,
+        { metadata: { name: "r" }, spec: { template: { spec: noResources } } },
+        "ReplicaSet r",
       ],
       [
         k8s.batch.v1.Job,
