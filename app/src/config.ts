@@ -35,6 +35,7 @@ const EnvSchema = z.object({
   TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
   QUEUE_MAX: int(1, 100_000).default(64),
+  MAX_BATCH_SIZE: int(1, 64).optional(),
   BODY_LIMIT_BYTES: int(1024).default(10 * 1024 * 1024),
   MAX_INPUT_PIXELS: int(1).default(4096 * 4096),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(25),
@@ -55,6 +56,8 @@ export interface ServerConfig {
   backend: "auto" | "tensorflow" | "wasm";
   threads: number;
   queueMax: number;
+  /** Largest batch an engine takes from the queue; undefined: the inference module's default. */
+  maxBatchSize: number | undefined;
   bodyLimitBytes: number;
   maxInputPixels: number;
   shutdownGraceSeconds: number;
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     backend: e.TFJS_BACKEND,
     threads: e.INFERENCE_THREADS ?? availableParallelism(),
     queueMax: e.QUEUE_MAX,
+    maxBatchSize: e.MAX_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

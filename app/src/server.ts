@@ -52,6 +52,7 @@ async function loadClassifier(c: ServerConfig) {
     backend: c.backend,
     threads: c.threads,
     queueMax: c.queueMax,
+    ...(c.maxBatchSize ? { maxBatchSize: c.maxBatchSize } : {}),
     maxInputPixels: c.maxInputPixels,
     ...(c.labelsFile ? { labelsFile: c.labelsFile } : {}),
   });
@@ -124,6 +125,7 @@ try {
       preprocess: config.preprocess,
       threads: config.threads,
       queueMax: config.queueMax,
+      maxBatchSize: config.maxBatchSize ?? "default",
     },
     "model loaded and warmed up: ready",
   );
