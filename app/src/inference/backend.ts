@@ -1,5 +1,7 @@
 /** Backend helpers: where the WASM binaries are, and loading the optional tfjs-node addon. */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
@@ -37,4 +39,31 @@ export function spawnModuleWorker(name: string, options: WorkerOptions = {}): Wo
     return new Worker(bootstrap, { ...options, eval: true });
   }
   return new Worker(new URL(`./${name}.js`, import.meta.url), options);
+}
+
+/**
+ * CPUs this process may use: the cgroup CPU quota when one is set (a Kubernetes CPU limit:
+ * cgroup v2 cpu.max or v1 cfs_quota/cfs_period, rounded up), else os.availableParallelism()
+ * (which only sees the CPU affinity mask, not the quota).
+ */
+export function cpuBudget(root = "/sys/fs/cgroup"): number {
+  const cores = Math.max(1, availableParallelism());
+  const read = (f: string) => {
+    try {
+      return readFileSync(path.join(root, f), "utf8").trim();
+    } catch {
+      return undefined;
+    }
+  };
+  let quota: number | undefined;
+  const v2 = read("cpu.max");
+  if (v2) {
+    const [q, p] = v2.split(/\s+/);
+    if (q && q !== "max" && Number(p) > 0) quota = Number(q) / Number(p);
+  } else {
+    const q = Number(read("cpu/cpu.cfs_quota_us") ?? read("cpu.cfs_quota_us"));
+    const p = Number(read("cpu/cpu.cfs_period_us") ?? read("cpu.cfs_period_us"));
+    if (q > 0 && p > 0) quota = q / p;
+  }
+  return quota && quota > 0 ? Math.max(1, Math.min(cores, Math.ceil(quota))) : cores;
 }

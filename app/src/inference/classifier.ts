@@ -18,9 +18,8 @@
  * happens under load, so it never adds latency at low concurrency).
  */
 
-import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
-import { spawnModuleWorker, wasmBinariesDir } from "./backend.js";
+import { cpuBudget, spawnModuleWorker, wasmBinariesDir } from "./backend.js";
 import type { MemoryInfo } from "./engine.js";
 import { ClassifierClosedError, InferenceError, QueueFullError } from "./errors.js";
 import { FOOD11_LABELS, parseLabels } from "./labels.js";
@@ -43,7 +42,10 @@ export interface ClassifierOptions {
   /** `unit` (x/255, default: the original recipe) or `mobilenet` (x/127.5 - 1). */
   preprocess?: PreprocessMode;
   backend?: BackendChoice;
-  /** CPU budget: WASM worker threads, or tfjs-node intra-op threads. Default: available cores. */
+  /**
+   * CPU budget: WASM worker threads, or tfjs-node intra-op threads. Default: cpuBudget() (the
+   * cgroup CPU limit rounded up, else the available cores).
+   */
   threads?: number;
   /** Labels in output order; default: labelsFile beside the model, else the 11 Food-11 classes. */
   labels?: string[];
@@ -283,7 +285,7 @@ interface Job {
 }
 
 function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+  return cpuBudget();
 }
 
 export async function createClassifier(opts: ClassifierOptions = {}): Promise<Classifier> {
@@ -411,6 +413,8 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const waiting: Job[] = [];
   let decoding = 0;
   let inFlight = 0;
+  /** Moving average of engine time per image (ms), for Retry-After. */
+  let perImageMs = 100;
   let idleWaiters: (() => void)[] = [];
 
   const checkIdle = () => {
@@ -441,6 +445,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
         ({ probs, ms }) => {
           exec.busy = false;
           inFlight -= jobs.length;
+          perImageMs = 0.9 * perImageMs + (0.1 * ms) / jobs.length;
           try {
             opts.onInference?.(ms, jobs.length);
           } catch {
@@ -472,7 +477,11 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const classify = async (image: Buffer | Uint8Array, topk = 5): Promise<Classification> => {
     const t0 = performance.now();
     if (closed) throw new ClassifierClosedError();
-    if (decoding + waiting.length >= queueMax) throw new QueueFullError(queueMax);
+    if (decoding + waiting.length >= queueMax) {
+      // time to drain the queue at the recent per-image engine time, in whole seconds
+      const drainMs = ((decoding + waiting.length) * perImageMs) / Math.max(1, executors.length);
+      throw new QueueFullError(queueMax, Math.max(1, Math.ceil(drainMs / 1000)));
+    }
     decoding++;
     let input: Float32Array;
     let decodeMs: number;
