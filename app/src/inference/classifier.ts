@@ -128,6 +128,8 @@ export interface Classifier {
   stats(): ClassifierStats;
   /** tf.memory() of every engine (one entry per worker): for leak checks. */
   memory(): Promise<MemoryInfo[]>;
+  /** Tests only: makes worker `index` exit as if it crashed (it is then restarted). */
+  _crashWorker?(index: number): void;
   /** Rejects new work, waits for running work, terminates the workers. Idempotent. */
   close(): Promise<void>;
 }
@@ -262,6 +264,10 @@ class WorkerExecutor implements Executor {
     if (r.type !== "memory") throw new Error(`unexpected worker reply ${r.type}`);
     const { type: _type, id: _id, ...info } = r;
     return info;
+  }
+
+  crash(): void {
+    this.worker.postMessage({ type: "crash", id: 0 } satisfies WorkerRequest);
   }
 
   async close(): Promise<void> {
@@ -544,6 +550,10 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
       workers: executors.filter((e) => e.alive).length,
       queueMax,
     }),
+    _crashWorker: (index: number) => {
+      const exec = executors[index];
+      if (exec instanceof WorkerExecutor) exec.crash();
+    },
     memory: () => {
       if (closed) return Promise.reject(new ClassifierClosedError());
       return Promise.all(executors.map((e) => e.memory()));

@@ -15,7 +15,9 @@ export interface WorkerData {
 
 export type WorkerRequest =
   | { type: "infer"; id: number; input: Float32Array; batch: number }
-  | { type: "memory"; id: number };
+  | { type: "memory"; id: number }
+  /** Tests only: the worker exits at once, as if it crashed. */
+  | { type: "crash"; id: number };
 
 export type WorkerReply =
   | {

@@ -73,6 +73,8 @@ start().then(
         }
       } else if (msg.type === "memory") {
         reply({ type: "memory", id: msg.id, ...engine.memory() });
+      } else if (msg.type === "crash") {
+        process.exit(70);
       }
     });
   },

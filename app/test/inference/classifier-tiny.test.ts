@@ -305,6 +305,28 @@ describe("queue, batching, hooks", () => {
     }
   });
 
+  it("a crashed worker is replaced and the classifier keeps serving", async () => {
+    const c = await createClassifier({ modelDir: layersDir, backend: "wasm", threads: 2 });
+    try {
+      const before = await c.classify(img, 11);
+      c._crashWorker?.(0);
+      // wait for the exit and the replacement worker
+      for (let i = 0; i < 100 && c.stats().workers === 2; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 300 && c.stats().workers < 2; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(c.stats().workers).toBe(2);
+      const after = await Promise.all([
+        c.classify(img, 11),
+        c.classify(img, 11),
+        c.classify(img, 11),
+      ]);
+      for (const r of after) expect(byIndex(r)).toEqual(byIndex(before));
+    } finally {
+      await c.close();
+    }
+  });
+
   it("a throwing onInference hook does not break inference", async () => {
     const c = await createClassifier({
       modelDir: layersDir,
