@@ -94,6 +94,12 @@ export async function decodeImage(
   }
 }
 
+/** x / 255 and x / 127.5 - 1 for every byte value, computed once (exactly the same floats). */
+const LUT: Record<PreprocessMode, Float32Array> = {
+  unit: Float32Array.from({ length: 256 }, (_, v) => v / 255),
+  mobilenet: Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1),
+};
+
 /** RGB bytes → float32 NHWC values per the preprocessing mode, written into `out` at `offset`. */
 export function normalize(
   rgb: Uint8Array,
@@ -101,11 +107,8 @@ export function normalize(
   out: Float32Array = new Float32Array(rgb.length),
   offset = 0,
 ): Float32Array {
+  const lut = LUT[mode];
   const n = rgb.length;
-  if (mode === "mobilenet") {
-    for (let i = 0; i < n; i++) out[offset + i] = (rgb[i] as number) / 127.5 - 1;
-  } else {
-    for (let i = 0; i < n; i++) out[offset + i] = (rgb[i] as number) / 255;
-  }
+  for (let i = 0; i < n; i++) out[offset + i] = lut[rgb[i] as number] as number;
   return out;
 }
