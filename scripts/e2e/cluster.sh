@@ -62,11 +62,11 @@ apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   bindAddress: 127.0.0.1
+  kubeVersion: $KUBE_VERSION
 EOF
   echo "e2e cluster: starting $NAME (Kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION) in $DIR" >&2
   if ! kwokctl_ --config "$DIR/kwokctl.yaml" create cluster \
     --runtime binary \
-    --kube-version "$KUBE_VERSION" \
     --etcd-binary "$BIN/etcd" \
     --kube-apiserver-binary "$BIN/kube-apiserver" \
     --kube-controller-manager-binary "$BIN/kube-controller-manager" \

@@ -291,6 +291,9 @@ export async function render(
   const out = resolve(outDir);
   rmSync(out, { recursive: true, force: true });
   const work = mkdtempSync(join(tmpdir(), "food11-render-"));
+  // No cluster is used. The program runs in this process and @pulumi/kubernetes defaults a
+  // Provider's kubeconfig to $KUBECONFIG, which the provider rejects beside renderYamlToDirectory.
+  delete process.env.KUBECONFIG;
   try {
     const result = await operate(
       "up",
@@ -298,8 +301,6 @@ export async function render(
         stack: stackName,
         work,
         config: { [RENDER_KEY]: out },
-        // No cluster is used; make sure none is picked up from the environment either.
-        kubeconfig: join(work, "no-kubeconfig"),
       },
       undefined,
       false,

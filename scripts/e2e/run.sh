@@ -30,10 +30,21 @@ echo "e2e: toolchain ready in $((t1 - t0))s"
 
 cluster_dir="$(mktemp -d "${TMPDIR:-/tmp}/food11-e2e-cluster.XXXXXX")"
 set +e
-"$HERE/cluster.sh" run "$cluster_dir" -- npx vitest run -c vitest.e2e.config.ts "$@"
+"$HERE/cluster.sh" run "$cluster_dir" -- npx vitest run -c vitest.e2e.config.ts \
+  --reporter=default --reporter=json --outputFile.json="$cluster_dir/vitest.json" "$@"
 rc=$?
 set -e
 t2=$(date +%s)
+# The plain closing line CI reads: "e2e: N passed, N failed[, N skipped]".
+if [ -s "$cluster_dir/vitest.json" ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    console.log(`e2e: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  ' "$cluster_dir/vitest.json" || true
+else
+  echo "e2e: 0 passed, 1 failed"
+fi
 if [ "$rc" -eq 0 ]; then
   rm -rf "$cluster_dir"
 else
