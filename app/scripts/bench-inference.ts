@@ -201,3 +201,7 @@ console.log("");
 console.log(
   `pure inference per image (raw fused WASM engine, batch 1): ${f1(rawPerImage.get(1) ?? 0)} ms`,
 );
+console.log(
+  "peak RSS = this whole process (tsx; earlier rows' freed memory is not always returned to the" +
+    " OS): an upper bound. The server's own RSS is what the HTTP benchmark measures.",
+);
