@@ -21,12 +21,17 @@ export async function engine(
   args: string[],
   work: string,
   logFile: string,
+  viaNpm = false,
 ): Promise<OperationResult & { files?: string[]; exitCode: number }> {
   const resultFile = join(work, `result-${op}-${Date.now()}.json`);
   const log = createWriteStream(logFile, { flags: "a" });
-  log.write(`\n$ engine.ts ${op} ${args.join(" ")}\n`);
+  // viaNpm: the user's command, `npm run <op> -- ...` (the script checks the build, then engine.ts).
+  const [cmd, argv] = viaNpm
+    ? ["npm", ["run", "--silent", op, "--", ...args, "--result", resultFile]]
+    : [TSX, [ENGINE, op, ...args, "--result", resultFile]];
+  log.write(`\n$ ${viaNpm ? "npm run" : "engine.ts"} ${op} ${args.join(" ")}\n`);
   const exitCode = await new Promise<number>((resolvePromise, reject) => {
-    const child = spawn(TSX, [ENGINE, op, ...args, "--result", resultFile], {
+    const child = spawn(cmd, argv, {
       cwd: ROOT,
       env: process.env,
       stdio: ["ignore", "pipe", "pipe"],

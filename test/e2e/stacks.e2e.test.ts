@@ -356,7 +356,7 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
 
   it("npm run render -- strategy2 writes the stack's manifests as YAML", async () => {
     const out = join(work, "render-strategy2");
-    const r = await engine("render", ["strategy2", "--out", out], work, logFile);
+    const r = await engine("render", ["strategy2", "--out", out], work, logFile, true);
     expect(r.error, `see ${logFile}`).toBeUndefined();
     expect(r.exitCode).toBe(0);
     const files = listFiles(out);
