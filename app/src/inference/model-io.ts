@@ -90,8 +90,13 @@ export async function loadFromDir(dirOrFile: string): Promise<LoadedArtifacts> {
   return toArtifacts(json, buffers, file, dir);
 }
 
+/** Each request of a model download (model.json, a shard) gives up after this long. */
+export const FETCH_TIMEOUT_MS = 120_000;
+
 export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
   const modelUrl = url.endsWith(".json") ? url : `${url.replace(/\/+$/, "")}/model.json`;
+  const fetch = (u: string | URL) =>
+    globalThis.fetch(u, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   const res = await fetch(modelUrl);
   if (!res.ok) throw new Error(`cannot fetch model ${modelUrl}: HTTP ${res.status}`);
   const json = (await res.json()) as tf.io.ModelJSON;
@@ -110,7 +115,9 @@ export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
 /** Reads a text file beside the model (labels.txt); undefined when absent. */
 export async function readBeside(base: string, name: string): Promise<string | undefined> {
   if (/^https?:\/\//.test(base)) {
-    const res = await fetch(new URL(name, base.endsWith("/") ? base : `${base}/`));
+    const res = await fetch(new URL(name, base.endsWith("/") ? base : `${base}/`), {
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
     if (res.status === 404) return undefined;
     if (!res.ok) throw new Error(`cannot fetch ${name} from ${base}: HTTP ${res.status}`);
     return await res.text();
