@@ -1,10 +1,10 @@
 // Server configuration: environment variables parsed and validated with zod, once, at start.
 // Every variable is documented in docs/server.md; defaults are chosen for `npm start` from source.
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { cpuBudget } from "./inference/backend.js";
 
 /** The app package root (app/): one level above src/ or dist/, where this file lives. */
 export const APP_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -96,7 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     labelsFile: e.LABELS_FILE,
     preprocess: e.PREPROCESS,
     backend: e.TFJS_BACKEND,
-    threads: e.INFERENCE_THREADS ?? availableParallelism(),
+    // default: the CPU budget the container's cgroup quota allows, else the cores available
+    threads: e.INFERENCE_THREADS ?? cpuBudget(),
     queueMax: e.QUEUE_MAX,
     maxBatchSize: e.MAX_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -1,9 +1,10 @@
 // Environment parsing (app/src/config.ts): defaults, validation, MODEL_URL over MODEL_DIR.
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEMO_MODEL_DIR, loadConfig } from "../../src/config.js";
+import { cpuBudget } from "../../src/inference/backend.js";
 
 describe("loadConfig", () => {
   it("defaults: 0.0.0.0:8080, the demo model, unit preprocessing, auto backend", () => {
@@ -17,7 +18,7 @@ describe("loadConfig", () => {
       labelsFile: undefined,
       preprocess: "unit",
       backend: "auto",
-      threads: availableParallelism(),
+      threads: cpuBudget(),
       queueMax: 64,
       maxBatchSize: undefined,
       bodyLimitBytes: 10 * 1024 * 1024,
