@@ -102,3 +102,58 @@ describe("fuseLayersModel", () => {
     }
   });
 });
+
+describe("fuseLayersModel on nested models", () => {
+  it("fuses a base model used as a layer (Sequential([base, GAP, Dense]) style)", async () => {
+    const bin = tf.input({ shape: [10, 10, 3] });
+    let b = tf.layers
+      .conv2d({
+        filters: 6,
+        kernelSize: 3,
+        strides: 2,
+        padding: "same",
+        useBias: false,
+        name: "bc",
+      })
+      .apply(bin) as tf.SymbolicTensor;
+    b = tf.layers.batchNormalization({ name: "bbn" }).apply(b) as tf.SymbolicTensor;
+    b = tf.layers.activation({ activation: "relu6", name: "bact" }).apply(b) as tf.SymbolicTensor;
+    b = tf.layers
+      .depthwiseConv2d({ kernelSize: 3, padding: "same", useBias: false, name: "bdw" })
+      .apply(b) as tf.SymbolicTensor;
+    b = tf.layers.batchNormalization({ name: "bbn2" }).apply(b) as tf.SymbolicTensor;
+    b = tf.layers.reLU({ name: "brelu" }).apply(b) as tf.SymbolicTensor;
+    const base = tf.model({ inputs: bin, outputs: b, name: "base" });
+    const model = tf.sequential({
+      layers: [
+        base,
+        tf.layers.globalAveragePooling2d({}),
+        tf.layers.dense({ units: 4, activation: "softmax" }),
+      ],
+    });
+    for (const name of ["bbn", "bbn2"]) {
+      const bn = base.getLayer(name);
+      const n = bn.getWeights()[0]?.shape[0] as number;
+      bn.setWeights([
+        tf.randomUniform([n], 0.5, 1.5, "float32", 1),
+        tf.randomUniform([n], -0.3, 0.3, "float32", 2),
+        tf.randomUniform([n], -0.2, 0.2, "float32", 3),
+        tf.randomUniform([n], 0.5, 2, "float32", 4),
+      ]);
+    }
+    const program = fuseLayersModel(tf, model);
+    expect(program?.folded).toBe(4);
+    expect(program?.fallback).toBe(0);
+    const xs = tf.randomUniform([3, 10, 10, 3], 0, 1, "float32", 7);
+    const a = (model.predict(xs) as tf.Tensor).dataSync();
+    const y = program?.predict(xs) as tf.Tensor;
+    const got = y.dataSync();
+    y.dispose();
+    got.forEach((v, i) => {
+      expect(v).toBeCloseTo(a[i] as number, 5);
+    });
+    program?.dispose();
+    model.dispose();
+    xs.dispose();
+  });
+});
