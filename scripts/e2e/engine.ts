@@ -75,7 +75,8 @@ export function toolchain(): Toolchain {
     pulumiBinary: join(pulumiRoot, "bin", "pulumi"),
     providerBinary: join(cache, `provider-${providerVersion}`, "bin", "pulumi-resource-kubernetes"),
     providerVersion,
-    pulumiHome: join(cache, "pulumi-home"),
+    // Keyed by the provider build, so a rebuilt provider is installed anew.
+    pulumiHome: join(cache, `pulumi-home-${v.K8S_PROVIDER_MODULE_VERSION}-${providerVersion}`),
   };
   for (const f of [t.pulumiBinary, t.providerBinary]) {
     if (!existsSync(f))
@@ -129,7 +130,6 @@ function projectName(): string {
 
 /** The program as an inline Automation API program: evaluates index.ts and returns its exports. */
 async function program(): Promise<OutputMap | Record<string, unknown>> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(join(ROOT, "index.ts")) as Record<string, unknown>;
   if (typeof mod.default === "function") {
     const out = await (mod.default as () => unknown)();
