@@ -5,7 +5,7 @@
 # Idempotent: every piece is keyed by its versions; a present binary is not rebuilt.
 # Usage: scripts/e2e/build.sh [piece...]   (pieces: pulumi provider kube kubectl etcd kwok; default all)
 # Env:   FOOD11_E2E_CACHE (default $HOME/.cache/food11-e2e), FOOD11_E2E_NICE (default 19)
-# Exit:  0 built/cached, 1 a build step failed (named on stderr), 3 no Go toolchain.
+# Exit:  0 built/cached, 1 a build step failed (named on stderr), 77 no Go toolchain (skip).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,7 +21,7 @@ mkdir -p "$BIN" "$SRC" "$LOGS"
 
 if ! command -v go >/dev/null 2>&1; then
   echo "e2e build: no Go toolchain on PATH (need Go >= 1.26); install Go or skip the e2e suite" >&2
-  exit 3
+  exit 77
 fi
 
 export CGO_ENABLED=0
@@ -34,7 +34,7 @@ fail() {
   echo "e2e build: step '$STEP' failed: $*" >&2
   exit 1
 }
-trap 'rc=$?; if [ $rc -ne 0 ] && [ $rc -ne 3 ] && [ -n "$STEP" ]; then echo "e2e build: step $STEP failed (exit $rc); log: $LOGS/$STEP.log" >&2; fi' EXIT
+trap 'rc=$?; if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -n "$STEP" ]; then echo "e2e build: step $STEP failed (exit $rc); log: $LOGS/$STEP.log" >&2; fi' EXIT
 
 now() { date +%s; }
 

@@ -9,7 +9,7 @@
 #                                       up, run CMD with KUBECONFIG=DIR/kubeconfig, always down;
 #                                       exits with CMD's status
 # Env: FOOD11_E2E_CACHE (binaries in $FOOD11_E2E_CACHE/bin), FOOD11_E2E_NODES (default 2).
-# Exit: 0 ok, 1 failure (named on stderr), 3 toolchain not built (run scripts/e2e/build.sh).
+# Exit: 0 ok, 1 failure (named on stderr), 77 toolchain not built (run scripts/e2e/build.sh).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,7 +32,7 @@ need_bins() {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "e2e cluster: missing binaries in $BIN: ${missing[*]} (run scripts/e2e/build.sh)" >&2
-    exit 3
+    exit 77
   fi
 }
 

@@ -14,7 +14,7 @@
  *   tsx scripts/e2e/engine.ts render <stack> [--out DIR]      (npm run render -- <stack>)
  *
  * Env: FOOD11_E2E_CACHE (toolchain cache), KUBECONFIG (the cluster for up/preview/destroy).
- * Exit: 0 ok, 1 operation failed, 2 usage, 3 toolchain missing (run scripts/e2e/build.sh).
+ * Exit: 0 ok, 1 operation failed, 2 usage, 77 toolchain missing (run scripts/e2e/build.sh).
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -379,7 +379,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ToolchainMissing) {
       process.stderr.write(`${err.message}\n`);
-      return 3;
+      return 77;
     }
     throw err;
   }

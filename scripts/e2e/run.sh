@@ -4,7 +4,7 @@
 #   (scripts/e2e/cluster.sh) -> vitest -c vitest.e2e.config.ts -> tear the cluster down (always).
 # Extra arguments go to vitest.
 # Exit: vitest's status (0 all passed, 1 failures); 1 also for a failed build or cluster start
-# (the step is named on stderr); 3 = skipped: no Go toolchain on this machine.
+# (the step is named on stderr); 77 = skipped: no Go toolchain on this machine.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -12,7 +12,7 @@ cd "$ROOT"
 
 if ! command -v go >/dev/null 2>&1; then
   echo "e2e: SKIPPED: no Go toolchain on PATH (the e2e builds Pulumi, the Kubernetes provider and the control plane with Go >= 1.26)" >&2
-  exit 3
+  exit 77
 fi
 
 t0=$(date +%s)
@@ -20,7 +20,7 @@ set +e
 "$HERE/build.sh"
 rc=$?
 set -e
-if [ "$rc" -eq 3 ]; then exit 3; fi
+if [ "$rc" -eq 77 ]; then exit 77; fi
 if [ "$rc" -ne 0 ]; then
   echo "e2e: FAILED at the build step (scripts/e2e/build.sh exit $rc)" >&2
   exit 1
@@ -34,6 +34,8 @@ set +e
   --reporter=default --reporter=json --outputFile.json="$cluster_dir/vitest.json" "$@"
 rc=$?
 set -e
+# After a successful build a missing binary is a failure, not a skip.
+if [ "$rc" -eq 77 ]; then rc=1; fi
 t2=$(date +%s)
 # The plain closing line CI reads: "e2e: N passed, N failed[, N skipped]".
 if [ -s "$cluster_dir/vitest.json" ]; then
