@@ -226,6 +226,8 @@ async function measure(
       TFJS_BACKEND: backend,
       INFERENCE_THREADS: String(threads),
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      // as the image sets it (app/Dockerfile)
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -375,7 +377,7 @@ function renderBlock(
   const out = [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC with \`${command}\`: GET /test (the bundled 320x240 JPEG) on the demo model, server and load generator (autocannon) on the same machine over 127.0.0.1.`,
     "",
-    `Machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, INFERENCE_THREADS=${m.threads}; ${m.load}. The machine was shared with other jobs: figures are indicative.`,
+    `Machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, INFERENCE_THREADS=${m.threads}, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? "2"} (as in the image); ${m.load}. The machine was shared with other jobs: figures are indicative.`,
   ];
   for (const r of results) {
     const rows = r.runs.map((x) => [

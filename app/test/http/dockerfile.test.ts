@@ -136,6 +136,7 @@ describe("app/Dockerfile", () => {
     expect(env).toMatch(/MODEL_DIR=\/app\/model/);
     expect(env).toMatch(/PORT=8080/);
     expect(env).toMatch(/HOST=0\.0\.0\.0/);
+    expect(env).toMatch(/MALLOC_ARENA_MAX=2/);
     const argNames = instructions
       .filter((i) => i.getKeyword() === "ARG")
       .map((i) => args(i)[0]?.split("=")[0]);
