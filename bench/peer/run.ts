@@ -541,7 +541,8 @@ function renderMarkdown(rep: Report): string {
       "(one per core) as a tuned variant. Flask's own threaded server was tried but left out: it answers " +
       "`Connection: close` in a way autocannon stalls on (120 s timeouts). Ours: `node app/dist/server.js` " +
       "with TFJS_BACKEND=tensorflow or wasm, PREPROCESS=unit, LOG_LEVEL=warn (gunicorn logs no access " +
-      "lines either), INFERENCE_THREADS default (= 2 cores), maxBatchSize 1 (the server's default).",
+      "lines either), MALLOC_ARENA_MAX=2 (as the image sets it), INFERENCE_THREADS default (= 2 cores), " +
+      "maxBatchSize 1 (the server's default).",
     "",
     `Versions: ${Object.entries(rep.versions)
       .map(([k, v]) => `${k} ${v}`)
@@ -828,6 +829,8 @@ async function main() {
     PREPROCESS: "unit",
     LOG_LEVEL: "warn",
     NODE_ENV: "production",
+    // As in app/Dockerfile's image.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
   };
   for (const backend of (args.ours as string).split(",").filter(Boolean)) {
     if (backend === "tensorflow" && !tfjsNode.ok) continue;
