@@ -120,6 +120,8 @@ export interface Classifier {
   classify(image: Buffer | Uint8Array, topk?: number): Promise<Classification>;
   /** Active tfjs backend: `tensorflow`, `wasm` or `cpu`. */
   readonly backend: string;
+  /** With backend `auto`: why tfjs-node was not used (worth a log line at startup). */
+  readonly fallbackReason?: string;
   readonly inputSize: { width: number; height: number };
   readonly labels: readonly string[];
   readonly preprocess: PreprocessMode;
@@ -369,6 +371,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   };
 
   let engines = 0;
+  let fallbackReason: string | undefined;
   if (choice === "auto" || choice === "tensorflow") {
     // tfjs-node: its intra-op pool is process-wide, sized from TF_NUM_INTRAOP_THREADS when the
     // addon loads (in the worker; the variable must be in the real environment, so set it here).
@@ -382,6 +385,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
       meta = await startPool(dataFor("tensorflow", loaded), engines);
       poolBackend = "tensorflow";
     } catch (err) {
+      fallbackReason = `tfjs-node unavailable (${(err as Error).message}); using WASM`;
       if (choice === "tensorflow") {
         throw new Error(
           `TFJS_BACKEND=tensorflow but @tensorflow/tfjs-node is not installed or failed to load: ${(err as Error).message}`,
@@ -542,6 +546,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   return {
     classify,
     backend: meta.backend,
+    ...(fallbackReason ? { fallbackReason } : {}),
     inputSize: { width, height },
     labels: Object.freeze(labels),
     preprocess: mode,

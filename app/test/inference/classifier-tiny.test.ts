@@ -207,10 +207,12 @@ describe("backends and preprocessing", () => {
         expect(p).toBeCloseTo(pb[i] as number, 5);
       });
       if (auto.backend === "wasm") {
+        expect(auto.fallbackReason).toMatch(/^tfjs-node unavailable \(.+\); using WASM$/);
         await expect(
           createClassifier({ modelDir: layersDir, backend: "tensorflow", threads: 1 }),
         ).rejects.toThrow(/tfjs-node is not installed or failed to load/);
       } else {
+        expect(auto.fallbackReason).toBeUndefined();
         const tensors = async () => (await auto.memory()).map((m) => m.numTensors);
         const mem = await tensors();
         for (let i = 0; i < 10; i++) await auto.classify(img);
