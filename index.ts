@@ -15,10 +15,12 @@ const settings = loadSettings();
 const name = "food11";
 
 // Rendering: every Kubernetes object goes to YAML files through this provider; nothing is built.
+// kubeconfig "": @pulumi/kubernetes would default it to $KUBECONFIG, which the provider rejects
+// beside renderYamlToDirectory (a render must work in a shell that has a cluster configured).
 const render = settings.renderYamlToDirectory;
 const providers: pulumi.ProviderResource[] =
   render !== undefined
-    ? [new k8s.Provider(`${name}-render`, { renderYamlToDirectory: render })]
+    ? [new k8s.Provider(`${name}-render`, { renderYamlToDirectory: render, kubeconfig: "" })]
     : [];
 
 const controller = settings.ingressController.install
