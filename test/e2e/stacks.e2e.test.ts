@@ -398,6 +398,8 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
     for (const d of docs) {
       if (d.kind !== "Namespace") expect(d.metadata?.namespace).toBe(s.namespace.name);
     }
+    // Rendered with KUBECONFIG naming the live cluster: nothing reached it.
+    expect(await maybe(c.core.readNamespace({ name: s.namespace.name }))).toBeUndefined();
     process.stdout.write(
       `e2e: render strategy2 -> ${files.length} files:\n${stringifyYaml(files)}`,
     );
