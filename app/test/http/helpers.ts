@@ -5,20 +5,9 @@ import { deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { buildApp } from "../../src/app.js";
 import type { ClassifierLike, Prediction } from "../../src/classifier-contract.js";
+import { FOOD11_LABELS } from "../../src/inference/labels.js";
 
-export const LABELS = [
-  "Bread",
-  "Dairy product",
-  "Dessert",
-  "Egg",
-  "Fried food",
-  "Meat",
-  "Noodles/Pasta",
-  "Rice",
-  "Seafood",
-  "Soup",
-  "Vegetable/Fruit",
-];
+export const LABELS: readonly string[] = FOOD11_LABELS;
 
 /** Same names as app/src/inference/errors.ts, so the HTTP layer maps them alike. */
 export class QueueFullError extends Error {

@@ -1,17 +1,5 @@
-/** The 11 Food-11 classes in the model's output order (the class index of Food-11's file names). */
-export const FOOD11_LABELS: readonly string[] = [
-  "Bread",
-  "Dairy product",
-  "Dessert",
-  "Egg",
-  "Fried food",
-  "Meat",
-  "Noodles/Pasta",
-  "Rice",
-  "Seafood",
-  "Soup",
-  "Vegetable/Fruit",
-];
+/** The 11 Food-11 classes in the model's output order: the server's own list. */
+export { FOOD11_LABELS } from "../../../app/src/inference/labels.js";
 
 /** Compare label names loosely: case, spaces, "/", "-", "_" do not matter. */
 export function labelKey(name: string): string {
