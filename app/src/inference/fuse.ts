@@ -17,13 +17,39 @@ import type { Tf } from "./engine.js";
 type Tensor = tfTypes.Tensor;
 type Layer = tfTypes.layers.Layer;
 
+/**
+ * Folded weights held in JS until the first run, so that they are created in the backend after
+ * the model's own weights were freed (a lower WASM heap high-water mark: it never shrinks).
+ */
+class LazyWeights {
+  private tensors: Tensor[] | undefined;
+  constructor(
+    private readonly tf: Tf,
+    private specs: { values: Float32Array; shape: number[] }[] | undefined,
+  ) {}
+  get(): Tensor[] {
+    if (!this.tensors) {
+      this.tensors = (this.specs ?? []).map((s) =>
+        this.tf.keep(this.tf.tensor(s.values, s.shape, "float32")),
+      );
+      this.specs = undefined;
+    }
+    return this.tensors;
+  }
+  dispose(): void {
+    for (const t of this.tensors ?? []) t.dispose();
+    this.tensors = undefined;
+    this.specs = undefined;
+  }
+}
+
 interface Step {
   /** ids of the input symbolic tensors */
   inputs: number[];
   output: number;
   run: (xs: Tensor[]) => Tensor;
   /** this step's own weights (disposed with the program) */
-  weights: Tensor[];
+  weights?: LazyWeights;
   dispose?: () => void;
 }
 
@@ -152,24 +178,18 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
       if (hasAct) folded++;
       if (bn) absorbed.add(bn);
       if (hasAct) absorbed.add(last);
-      const filter = tf.tensor(k, kShape, "float32");
-      const b = tf.tensor1d(bias, "float32");
+      const lw = new LazyWeights(tf, [
+        { values: k, shape: kShape },
+        { values: bias, shape: [outChannels] },
+      ]);
       const strides = cfg.strides as [number, number];
       const pad = cfg.padding as "same" | "valid";
       const activation = act;
       const run =
         cls === "Conv2D"
-          ? (xs: Tensor[]) =>
-              tf.fused.conv2d({
-                x: xs[0] as tfTypes.Tensor4D,
-                filter: filter as tfTypes.Tensor4D,
-                strides,
-                pad,
-                bias: b,
-                activation,
-              })
-          : (xs: Tensor[]) =>
-              tf.fused.depthwiseConv2d({
+          ? (xs: Tensor[]) => {
+              const [filter, b] = lw.get();
+              return tf.fused.conv2d({
                 x: xs[0] as tfTypes.Tensor4D,
                 filter: filter as tfTypes.Tensor4D,
                 strides,
@@ -177,7 +197,19 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
                 bias: b,
                 activation,
               });
-      steps.push({ inputs: ins, output: symbolicId(last.output), run, weights: [filter, b] });
+            }
+          : (xs: Tensor[]) => {
+              const [filter, b] = lw.get();
+              return tf.fused.depthwiseConv2d({
+                x: xs[0] as tfTypes.Tensor4D,
+                filter: filter as tfTypes.Tensor4D,
+                strides,
+                pad,
+                bias: b,
+                activation,
+              });
+            };
+      steps.push({ inputs: ins, output: symbolicId(last.output), run, weights: lw });
       continue;
     }
     const out = symbolicId(layer.output);
@@ -188,17 +220,15 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
         inputs: ins,
         output: out,
         run: (xs) => tf.pad(xs[0] as Tensor, paddings),
-        weights: [],
       });
     } else if (cls === "Add") {
-      steps.push({ inputs: ins, output: out, run: (xs) => tf.addN(xs), weights: [] });
+      steps.push({ inputs: ins, output: out, run: (xs) => tf.addN(xs) });
     } else if (activationOf(layer)) {
       const relu6 = activationOf(layer) === "relu6";
       steps.push({
         inputs: ins,
         output: out,
         run: (xs) => (relu6 ? tf.relu6(xs[0] as Tensor) : tf.relu(xs[0] as Tensor)),
-        weights: [],
       });
     } else if (isNestedModel(layer) && ins.length === 1) {
       // a model used as a layer (e.g. Sequential([MobileNetV2 base, GAP, Dense])): fuse it too
@@ -210,7 +240,6 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
           inputs: ins,
           output: out,
           run: (xs) => sub.predict(xs[0] as Tensor),
-          weights: [],
           dispose: () => sub.dispose(),
         });
       } else {
@@ -219,7 +248,6 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
           inputs: ins,
           output: out,
           run: (xs) => layer.apply(xs[0] as Tensor) as Tensor,
-          weights: [],
         });
       }
     } else if (
@@ -231,7 +259,6 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
         inputs: ins,
         output: out,
         run: (xs) => tf.mean(xs[0] as Tensor, [1, 2]),
-        weights: [],
       });
     } else if (
       cls === "Dense" &&
@@ -239,14 +266,25 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
       (layer.input as { shape: unknown[] }).shape.length === 2
     ) {
       const [kernel, bias] = layer.getWeights();
-      const kk = tf.tensor(kernel?.dataSync() as Float32Array, kernel?.shape as number[]);
-      const bb =
-        cfg.useBias && bias ? tf.tensor(bias.dataSync() as Float32Array, bias.shape) : undefined;
+      const specs = [
+        {
+          values: Float32Array.from(kernel?.dataSync() as Float32Array),
+          shape: kernel?.shape as number[],
+        },
+      ];
+      if (cfg.useBias && bias) {
+        specs.push({
+          values: Float32Array.from(bias.dataSync() as Float32Array),
+          shape: bias.shape,
+        });
+      }
+      const lw = new LazyWeights(tf, specs);
       const softmax = cfg.activation === "softmax";
       steps.push({
         inputs: ins,
         output: out,
         run: (xs) => {
+          const [kk, bb] = lw.get();
           const y = tf.fused.matMul({
             a: xs[0] as tfTypes.Tensor2D,
             b: kk as tfTypes.Tensor2D,
@@ -257,7 +295,7 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
           y.dispose();
           return p;
         },
-        weights: bb ? [kk, bb] : [kk],
+        weights: lw,
       });
     } else {
       fallback++;
@@ -265,7 +303,6 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
         inputs: ins,
         output: out,
         run: (xs) => layer.apply(xs.length === 1 ? (xs[0] as Tensor) : xs) as Tensor,
-        weights: [],
       });
     }
   }
@@ -306,7 +343,7 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
     },
     dispose: () => {
       for (const s of steps) {
-        for (const w of s.weights) w.dispose();
+        s.weights?.dispose();
         s.dispose?.();
       }
     },

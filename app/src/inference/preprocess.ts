@@ -21,6 +21,10 @@ import {
   UnsupportedImageFormatError,
 } from "./errors.js";
 
+// libvips' operation cache (default up to 50 MB) only helps when the same image is processed
+// again; uploads are all different, so it would only add resident memory.
+sharp.cache(false);
+
 export type PreprocessMode = "unit" | "mobilenet";
 export const ACCEPTED_FORMATS: readonly string[] = ["jpeg", "png", "webp"];
 /** Default pixel limit: 40 megapixels (a 8000x5000 photo), far below sharp's 268 MP default. */
