@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { compareQuantities, tryParseQuantity } from "../quantity";
+import { compareQuantities, tryParseQuantity } from "../../components/quantity";
 import { containersOf, validateWorkloads } from "../workloads";
 
 const RESOURCES = ["cpu", "memory"] as const;

@@ -6,7 +6,7 @@ import {
   QuantityParseError,
   quantityToNumber,
   tryParseQuantity,
-} from "./quantity";
+} from "../../../components/quantity";
 
 const frac = (q: Quantity) => [q.numerator, q.denominator];
 
@@ -51,7 +51,7 @@ describe("parseQuantity", () => {
       expect(() => parseQuantity(bad), bad).toThrow(QuantityParseError);
     }
     expect(() => parseQuantity(Number.NaN)).toThrow(QuantityParseError);
-    expect(() => parseQuantity("1GB")).toThrow('invalid Kubernetes quantity "1GB"');
+    expect(() => parseQuantity("1GB")).toThrow('"1GB" is not a Kubernetes quantity');
     expect(tryParseQuantity("1GB")).toBeUndefined();
     expect(tryParseQuantity({})).toBeUndefined();
     expect(tryParseQuantity(undefined)).toBeUndefined();
