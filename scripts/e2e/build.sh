@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build the end-to-end toolchain from Go modules, once, into a cache outside the tree:
-#   pulumi CLI, pulumi-resource-kubernetes, etcd, kube-apiserver, kube-controller-manager,
+#   pulumi CLI, pulumi-language-nodejs, pulumi-resource-kubernetes, etcd, kube-apiserver, kube-controller-manager,
 #   kube-scheduler, kwok, kwokctl.
 # Idempotent: every piece is keyed by its versions; a present binary is not rebuilt.
-# Usage: scripts/e2e/build.sh [piece...]   (pieces: pulumi provider kube kubectl etcd kwok; default all)
+# Usage: scripts/e2e/build.sh [piece...]   (pieces: pulumi langhost provider kube kubectl etcd kwok; default all)
 # Env:   FOOD11_E2E_CACHE (default $HOME/.cache/food11-e2e), FOOD11_E2E_NICE (default 19)
 # Exit:  0 built/cached, 1 a build step failed (named on stderr), 77 no Go toolchain (skip).
 set -euo pipefail
@@ -161,6 +161,24 @@ build_pulumi() {
   ln -sf "$out/pulumi" "$BIN/pulumi"
 }
 
+# ---------------------------------------------------------------- Node.js language host
+# Built from the sdk/v3 module (see versions.sh) and installed beside the CLI binary, where the CLI
+# looks for language hosts first (found on $PATH instead it works too, with a warning).
+map_langhost() { :; }
+build_langhost() {
+  local d="$SRC/langhost-$PULUMI_LANGHOST_VERSION" out="$CACHE/pulumi-$PULUMI_VERSION/bin"
+  mkdir -p "$out"
+  make_wrapper "$d" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_LANGHOST_VERSION" map_langhost
+  (
+    cd "$d"
+    nice -n "$NICE" go build \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGHOST_VERSION" \
+      -o "$out/" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  ) || exit 1
+  [ -x "$out/pulumi-language-nodejs" ] || { echo "pulumi-language-nodejs binary missing"; exit 1; }
+  ln -sf "$out/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
+}
+
 # ---------------------------------------------------------------- Kubernetes provider
 map_provider() { case "$1" in github.com/pulumi/pulumi-kubernetes/sdk/v4) echo "$K8S_SDK_MODULE_VERSION" ;; esac; }
 build_provider() {
@@ -244,17 +262,22 @@ build_kwok() {
 }
 
 pieces=("$@")
-[ ${#pieces[@]} -eq 0 ] && pieces=(pulumi provider kube kubectl etcd kwok)
+[ ${#pieces[@]} -eq 0 ] && pieces=(pulumi langhost provider kube kubectl etcd kwok)
 echo "e2e build: cache $CACHE; $(go version); load: $(uptime | sed 's/.*load average/load average/')"
 for p in "${pieces[@]}"; do
   case "$p" in
-    pulumi) timed pulumi build_pulumi "$PULUMI_VERSION" ;;
+    # The CLI runs a Node.js program only through its language host: build both.
+    pulumi)
+      timed pulumi build_pulumi "$PULUMI_VERSION"
+      timed langhost build_langhost "$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION"
+      ;;
+    langhost) timed langhost build_langhost "$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION" ;;
     provider) timed provider build_provider "$K8S_PROVIDER_MODULE_VERSION-$K8S_PROVIDER_PLUGIN_VERSION" ;;
     etcd) timed etcd build_etcd "$ETCD_VERSION" ;;
     kube) timed kube build_kube "$KUBE_VERSION" ;;
     kubectl) timed kubectl build_kubectl "$KUBE_VERSION" ;;
     kwok) timed kwok build_kwok "$KWOK_VERSION-$KUBE_VERSION" ;;
-    *) STEP="args"; fail "unknown piece '$p' (pulumi provider kube kubectl etcd kwok)" ;;
+    *) STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok)" ;;
   esac
 done
 echo "e2e build: all pieces ready in $BIN"

@@ -3,11 +3,10 @@
  * program, with a local file backend, a passphrase secrets provider and the locally built
  * Kubernetes provider installed as a plugin. No cloud, no plugin downloads.
  *
- * The program runs in this process through the Automation API's inline-program language server
- * (`pulumi up --client=...`): the Node.js language host `pulumi-language-nodejs` is a Go module
- * that the Go module proxy reachable here does not serve, so it cannot be built (docs/e2e.md).
- * Everything else is the real thing: the CLI and its engine, the provider, the program's code.
- * One operation per process, so the program module is evaluated fresh each time.
+ * Each operation is the CLI command a user runs (`pulumi up --yes`, `pulumi preview --diff`,
+ * `pulumi destroy --yes`, `--stack S`) in a project directory: the CLI starts the Node.js
+ * language host `pulumi-language-nodejs` (built from sdk/v3 v3.68.0, installed beside the CLI),
+ * which runs `@pulumi/pulumi`'s `cmd/run` on the repo's index.ts. Nothing runs in this process.
  *
  *   tsx scripts/e2e/engine.ts <up|preview|destroy|outputs> --stack S --work DIR
  *        [--config key=value]... [--config-file Pulumi.<other>.yaml] [--result FILE.json]
@@ -16,7 +15,7 @@
  * Env: FOOD11_E2E_CACHE (toolchain cache), KUBECONFIG (the cluster for up/preview/destroy).
  * Exit: 0 ok, 1 operation failed, 2 usage, 77 toolchain missing (run scripts/e2e/build.sh).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -29,13 +28,7 @@ import {
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  type EngineEvent,
-  LocalWorkspace,
-  type OutputMap,
-  PulumiCommand,
-  type Stack,
-} from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
 /** Repository root (this file is scripts/e2e/engine.ts). */
@@ -58,6 +51,7 @@ export interface Toolchain {
   cache: string;
   pulumiRoot: string;
   pulumiBinary: string;
+  languageHostBinary: string;
   providerBinary: string;
   providerVersion: string;
   pulumiHome: string;
@@ -73,12 +67,13 @@ export function toolchain(): Toolchain {
     cache,
     pulumiRoot,
     pulumiBinary: join(pulumiRoot, "bin", "pulumi"),
+    languageHostBinary: join(pulumiRoot, "bin", "pulumi-language-nodejs"),
     providerBinary: join(cache, `provider-${providerVersion}`, "bin", "pulumi-resource-kubernetes"),
     providerVersion,
     // Keyed by the provider build, so a rebuilt provider is installed anew.
     pulumiHome: join(cache, `pulumi-home-${v.K8S_PROVIDER_MODULE_VERSION}-${providerVersion}`),
   };
-  for (const f of [t.pulumiBinary, t.providerBinary]) {
+  for (const f of [t.pulumiBinary, t.languageHostBinary, t.providerBinary]) {
     if (!existsSync(f))
       throw new ToolchainMissing(`e2e: ${f} is missing: run scripts/e2e/build.sh`);
   }
@@ -128,29 +123,61 @@ function projectName(): string {
   return project.name;
 }
 
-/** The program as an inline Automation API program: evaluates index.ts and returns its exports. */
-async function program(): Promise<OutputMap | Record<string, unknown>> {
-  const mod = require(join(ROOT, "index.ts")) as Record<string, unknown>;
-  if (typeof mod.default === "function") {
-    const out = await (mod.default as () => unknown)();
-    return (out ?? {}) as Record<string, unknown>;
-  }
-  const { default: _d, ...exports } = mod;
-  return exports;
+/** A prepared project: the CLI's working directory and environment for one stack. */
+export interface Project {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  pulumi: string;
+  stack: string;
+}
+
+/** Run the CLI; resolves with its exit code, stdout and stderr (stdout also streamed to log). */
+function pulumi(
+  p: Project,
+  args: string[],
+  log: (s: string) => void = () => undefined,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(p.pulumi, args, {
+      cwd: p.dir,
+      env: p.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      log(d);
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      log(d);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
+  });
 }
 
 /**
- * Open (or create) a stack in a local file backend under `work`, on a copy of the project file
- * and the stack file, so the tracked files are never written (the CLI adds an encryption salt).
+ * Prepare a project directory under `work` for the CLI, the way a user's checkout looks but
+ * without writing the tracked files: `Pulumi.yaml` (a copy, with `main:` pointing at the
+ * repository, so the language host runs the repo's index.ts with its node_modules) and
+ * `Pulumi.<stack>.yaml` (the stack's config plus `o.config`; the CLI adds an encryption salt,
+ * which is kept across runs). Then `pulumi stack select --create` on a local file backend.
  */
-export async function openStack(o: StackOptions): Promise<Stack> {
+export async function openProject(o: StackOptions): Promise<Project> {
   const t = toolchain();
   ensureProviderPlugin(t);
   const projectDir = join(o.work, "project");
   const stateDir = join(o.work, "state");
   mkdirSync(projectDir, { recursive: true });
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(join(projectDir, "Pulumi.yaml"), readFileSync(join(ROOT, "Pulumi.yaml")));
+  const project = (parseYaml(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) ?? {}) as Record<
+    string,
+    unknown
+  >;
+  project.main = relative(projectDir, ROOT) || ".";
+  writeFileSync(join(projectDir, "Pulumi.yaml"), stringifyYaml(project));
   const stackFile = join(projectDir, `Pulumi.${o.stack}.yaml`);
   const source = o.configFile ?? join(ROOT, `Pulumi.${o.stack}.yaml`);
   // Keep the salt of an existing copy (it encrypts this stack's secrets), take config from source.
@@ -163,28 +190,61 @@ export async function openStack(o: StackOptions): Promise<Stack> {
   const merged: Record<string, unknown> = { ...wanted };
   if (previous.encryptionsalt) merged.encryptionsalt = previous.encryptionsalt;
   else delete merged.encryptionsalt;
+  const config = { ...((merged.config ?? {}) as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(o.config ?? {})) {
+    config[k.includes(":") ? k : `${projectName()}:${k}`] = v;
+  }
+  merged.config = config;
   writeFileSync(stackFile, stringifyYaml(merged));
 
-  const envVars: Record<string, string> = {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
     PULUMI_HOME: t.pulumiHome,
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PULUMI_CONFIG_PASSPHRASE: E2E_PASSPHRASE,
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // Plugins only from PULUMI_HOME and beside the CLI (the language host is installed there).
     PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
     PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+    // Enables the CLI's `--event-log` flag (as the Automation API does).
+    PULUMI_DEBUG_COMMANDS: "true",
   };
-  if (o.kubeconfig) envVars.KUBECONFIG = o.kubeconfig;
-  const pulumiCommand = await PulumiCommand.get({ root: t.pulumiRoot, skipVersionCheck: true });
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: o.stack, projectName: projectName(), program },
-    { workDir: projectDir, pulumiCommand, envVars, secretsProvider: "passphrase" },
-  );
-  for (const [k, v] of Object.entries(o.config ?? {})) {
-    await stack.setConfig(k.includes(":") ? k : `${projectName()}:${k}`, { value: v });
+  delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
+  // Without o.kubeconfig, $KUBECONFIG is inherited (render checks it is not used).
+  if (o.kubeconfig) env.KUBECONFIG = o.kubeconfig;
+  const p: Project = { dir: projectDir, env, pulumi: t.pulumiBinary, stack: o.stack };
+  const sel = await pulumi(p, [
+    "stack",
+    "select",
+    "--create",
+    o.stack,
+    "--secrets-provider",
+    "passphrase",
+    "--non-interactive",
+  ]);
+  if (sel.code !== 0) throw new Error(`pulumi stack select --create ${o.stack}: ${sel.stderr}`);
+  return p;
+}
+
+/**
+ * The same project as an Automation API stack (a LocalWorkspace on the project directory, not an
+ * inline program): its operations also run the CLI, which runs index.ts through the language
+ * host. For callers that want the Automation API's options (policy/e2e.ts).
+ */
+export async function openStack(o: StackOptions): Promise<Stack> {
+  const p = await openProject(o);
+  const t = toolchain();
+  const envVars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.env)) {
+    if (v !== undefined && (k.startsWith("PULUMI_") || k === "KUBECONFIG")) envVars[k] = v;
   }
-  return stack;
+  const pulumiCommand = await PulumiCommand.get({ root: t.pulumiRoot, skipVersionCheck: true });
+  return LocalWorkspace.selectStack(
+    { stackName: o.stack, workDir: p.dir },
+    { workDir: p.dir, pulumiCommand, envVars },
+  );
 }
 
 /** Per resource (by URN): the step's op and its detailed diff property paths (preview/up). */
@@ -196,20 +256,46 @@ export interface StepDiff {
   detailedDiff: Record<string, string>;
 }
 
-function collectSteps(into: StepDiff[]): (e: EngineEvent) => void {
-  return (e) => {
+interface EngineEventLine {
+  resourcePreEvent?: {
+    metadata?: {
+      urn: string;
+      type: string;
+      op: string;
+      diffs?: string[];
+      detailedDiff?: Record<string, { diffKind: string }>;
+    };
+  };
+  summaryEvent?: { resourceChanges?: Record<string, number> };
+}
+
+/** The engine's structured events (`--event-log`, one JSON object per line). */
+function readEvents(file: string): EngineEventLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as EngineEventLine);
+}
+
+function stepsOf(events: EngineEventLine[]): StepDiff[] {
+  const out: StepDiff[] = [];
+  for (const e of events) {
     const m = e.resourcePreEvent?.metadata;
-    if (!m) return;
+    if (!m) continue;
     const detailed: Record<string, string> = {};
     for (const [k, d] of Object.entries(m.detailedDiff ?? {})) detailed[k] = d.diffKind;
-    into.push({ urn: m.urn, type: m.type, op: m.op, diffs: m.diffs ?? [], detailedDiff: detailed });
-  };
+    out.push({ urn: m.urn, type: m.type, op: m.op, diffs: m.diffs ?? [], detailedDiff: detailed });
+  }
+  return out;
 }
 
 export interface OperationResult {
   op: string;
   stack: string;
   ok: boolean;
+  /** The CLI command line that ran (argv after `pulumi`). */
+  command?: string[];
   summary?: Record<string, number>;
   outputs?: Record<string, unknown>;
   steps: StepDiff[];
@@ -217,43 +303,53 @@ export interface OperationResult {
   error?: string;
 }
 
+/**
+ * One engine operation through the CLI, as a user runs it in the project directory:
+ * `pulumi up --yes`, `pulumi preview [--diff]`, `pulumi destroy --yes` (each `--stack S`), then
+ * `pulumi stack output --json`. The CLI starts the Node.js language host, which runs
+ * `@pulumi/pulumi`'s `cmd/run` on index.ts (TypeScript via the SDK's ts-node). `--event-log`
+ * gives the engine's structured events (per-resource op and detailedDiff, and the summary).
+ */
 export async function operate(
   op: "up" | "preview" | "destroy" | "outputs",
   o: StackOptions,
   log: (s: string) => void = (s) => process.stderr.write(s),
   diff = true,
 ): Promise<OperationResult> {
-  const stack = await openStack(o);
-  const steps: StepDiff[] = [];
-  const res: OperationResult = { op, stack: o.stack, ok: false, steps, stdout: "" };
-  const onOutput = (s: string) => {
-    res.stdout += s;
-    log(s);
-  };
+  const p = await openProject(o);
+  const res: OperationResult = { op, stack: o.stack, ok: false, steps: [], stdout: "" };
+  const common = ["--stack", o.stack, "--non-interactive", "--color", "never"];
   try {
-    if (op === "up") {
-      const r = await stack.up({
-        onOutput,
-        onEvent: collectSteps(steps),
-        color: "never",
-        diff,
+    if (op !== "outputs") {
+      const eventLog = join(o.work, `events-${op}-${Date.now()}.jsonl`);
+      const args =
+        op === "up"
+          ? ["up", "--yes", ...(diff ? ["--diff"] : [])]
+          : op === "preview"
+            ? ["preview", ...(diff ? ["--diff"] : [])]
+            : ["destroy", "--yes"];
+      res.command = [...args, ...common];
+      log(`$ pulumi ${res.command.join(" ")}   (in ${p.dir})\n`);
+      const r = await pulumi(p, [...args, ...common, "--event-log", eventLog], (s) => {
+        res.stdout += s;
+        log(s);
       });
-      res.summary = r.summary.resourceChanges as Record<string, number>;
-      res.outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
-    } else if (op === "preview") {
-      const r = await stack.preview({
-        onOutput,
-        onEvent: collectSteps(steps),
-        color: "never",
-        diff,
-      });
-      res.summary = r.changeSummary as Record<string, number>;
-    } else if (op === "destroy") {
-      const r = await stack.destroy({ onOutput, color: "never" });
-      res.summary = r.summary.resourceChanges as Record<string, number>;
-    } else {
-      const out = await stack.outputs();
-      res.outputs = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
+      const events = readEvents(eventLog);
+      res.steps = stepsOf(events);
+      const summaries = events.filter((e) => e.summaryEvent).map((e) => e.summaryEvent);
+      res.summary = summaries.at(-1)?.resourceChanges ?? {};
+      if (r.code !== 0) {
+        res.error = `pulumi ${args[0]} exited ${r.code}: ${r.stderr.trim().split("\n").slice(-10).join("\n")}`;
+        return res;
+      }
+    }
+    if (op !== "destroy") {
+      const out = await pulumi(p, ["stack", "output", "--json", "--show-secrets", ...common]);
+      if (out.code !== 0) {
+        res.error = `pulumi stack output exited ${out.code}: ${out.stderr.trim()}`;
+        return res;
+      }
+      res.outputs = JSON.parse(out.stdout || "{}") as Record<string, unknown>;
     }
     res.ok = true;
   } catch (err) {

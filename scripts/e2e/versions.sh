@@ -3,6 +3,12 @@
 # github.com/pulumi/pulumi/pkg/v3@v3.270.0; v3.274.1 is the closest version it serves (a newer CLI
 # runs older SDKs).
 PULUMI_VERSION="${PULUMI_VERSION:-v3.274.1}"
+# Node.js language host (pulumi-language-nodejs): the proxy does not serve its own nested module
+# (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3: 403), and sdk/v3 module zips
+# from v3.69.0 on leave it out; v3.68.0 is the newest sdk/v3 zip that still carries
+# nodejs/cmd/pulumi-language-nodejs as a plain package. It runs @pulumi/pulumi's own cmd/run
+# (the version in node_modules), so only the host's gRPC glue is old.
+PULUMI_LANGHOST_VERSION="${PULUMI_LANGHOST_VERSION:-v3.68.0}"
 # Kubernetes provider: the proxy serves exactly one version of
 # github.com/pulumi/pulumi-kubernetes/provider/v4 (a pseudo-version of 2026-01-15). It is built and
 # installed as plugin v4.34.2, the version @pulumi/kubernetes 4.34.2 asks the engine for.

@@ -200,6 +200,17 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
     it(`pulumi up ${stack}: Deployment, HPA, Service, Ingress, PDB carry the stack's values; Deployment Available`, async () => {
       const r = await up(stack);
       expect(r.error, `see ${logFile}`).toBeUndefined();
+      // The user's command, run by the CLI through the Node.js language host.
+      expect(r.command).toEqual([
+        "up",
+        "--yes",
+        "--diff",
+        "--stack",
+        stack,
+        "--non-interactive",
+        "--color",
+        "never",
+      ]);
       expect(r.ok).toBe(true);
       expect(r.summary?.create ?? 0).toBeGreaterThanOrEqual(5);
       const live = await expectLive(stack, settingsFor(stack), r.outputs ?? {});
@@ -287,6 +298,7 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
     for (const leaf of ["averageUtilization", "successThreshold", "memory"])
       expect(preview.stdout).toContain(leaf);
     expect(preview.summary).toMatchObject({ update: 2 });
+    expect(preview.command?.slice(0, 2)).toEqual(["preview", "--diff"]);
     process.stdout.write(
       `e2e: preview --diff (strategy1 -> strategy2 values):\n${preview.stdout}\n`,
     );
