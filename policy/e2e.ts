@@ -2,15 +2,16 @@
  * The policy pack under the real Pulumi engine: `pulumi preview --diff --policy-pack policy` of
  * each strategy stack passes, and a deliberately bad stack (a `:latest` image) is refused by the
  * mandatory policies. Uses the toolchain of scripts/e2e (the CLI built from Go modules, the
- * Kubernetes provider, the inline-program engine driver) and the program's own
+ * Kubernetes provider, the Node.js language host, the engine driver) and the program's own
  * renderYamlToDirectory mode, so it needs no cluster and no image build.
  *
  *   npx tsx policy/e2e.ts [--work DIR]
  *
  * Exit: 0 as expected, 1 a check failed, 3 toolchain missing (run scripts/e2e/build.sh).
  *
- * The pack is given as `--policy-pack policy/analyzer` (see that file): the CLI built from Go
- * modules has no Node.js language host, which `--policy-pack policy` would need.
+ * The pack is given as `--policy-pack policy/analyzer` (see that file): the newest Node.js
+ * language host the Go module proxy serves (sdk/v3 v3.68.0) answers the RunPlugin call that
+ * `--policy-pack policy` needs with "not supported".
  */
 
 import { execFileSync } from "node:child_process";
@@ -25,9 +26,9 @@ import { openStack, ROOT, ToolchainMissing, toolchain } from "../scripts/e2e/eng
 export const POLICY_PACK = join(ROOT, "policy");
 
 /**
- * The pack as an executable analyzer (policy/analyzer): the e2e's CLI has no Node.js language host
- * (pulumi-language-nodejs), which `--policy-pack policy` needs, but it executes a policy-pack path
- * that is a file directly.
+ * The pack as an executable analyzer (policy/analyzer): the e2e's language host (v3.68.0) cannot
+ * start a pack directory (its RunPlugin is "not supported"), but the CLI executes a policy-pack
+ * path that is a file directly.
  */
 export const POLICY_PACK_EXECUTABLE = join(POLICY_PACK, "analyzer");
 
