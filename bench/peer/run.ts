@@ -560,7 +560,7 @@ function renderMarkdown(rep: Report): string {
       "`Connection: close` in a way autocannon stalls on (120 s timeouts). Ours: `node app/dist/server.js` " +
       "with TFJS_BACKEND=tensorflow or wasm, PREPROCESS=unit, LOG_LEVEL=warn (gunicorn logs no access " +
       "lines either), MALLOC_ARENA_MAX=2 (as the image sets it), INFERENCE_THREADS default (= 2 cores), " +
-      "maxBatchSize 1 (the server's default).",
+      "MAX_BATCH_SIZE the server's default (8 on tfjs-node, 1 on WASM).",
     "",
     `Versions: ${Object.entries(rep.versions)
       .map(([k, v]) => `${k} ${v}`)
@@ -639,7 +639,7 @@ function renderMarkdown(rep: Report): string {
       "",
       `What dynamic batching would give (batching.ts: the server's own inference module, ` +
         `\`createClassifier({ backend: "${b.backend}", maxBatchSize })\`, decoding + preprocessing + inference of ` +
-        `the test image, ${b.concurrency} callers in a closed loop, no HTTP; the server runs with maxBatchSize 1): ` +
+        `the test image, ${b.concurrency} callers in a closed loop, no HTTP; the server's default is 8 on tfjs-node): ` +
         b.runs
           .map(
             (r) =>
