@@ -26,6 +26,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import sharp from "sharp";
+import { mulberry32 } from "../../app/src/inference/prng.js";
 import { rssSampler, treeUsage } from "./procfs";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -255,17 +256,6 @@ interface Sample {
   bytes: Buffer;
   /** 224x224 PNG: no resize, lossless decode, so both servers feed the model the same pixels. */
   exact: boolean;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Deterministic test images: smooth random colour fields plus noise, various sizes, PNG and JPEG. */

@@ -20,6 +20,7 @@ import {
   type Stamp,
 } from "./demo-model.js";
 import { FOOD11_LABELS } from "./labels.js";
+import { mulberry32 } from "./prng.js";
 
 const GENERATED_BY = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
 
@@ -28,18 +29,6 @@ async function useWasmBackend(): Promise<void> {
   if (tf.getBackend() === "wasm") return;
   setWasmPaths(`${wasmBinariesDir()}${path.sep}`);
   if (!(await tf.setBackend("wasm"))) throw new Error("tfjs WASM backend failed to initialise");
-}
-
-/** mulberry32: small, fast, deterministic 32-bit PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal samples (Box-Muller) from a seeded uniform PRNG. */
