@@ -20,13 +20,13 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import sharp from "sharp";
 import { mulberry32 } from "../../app/src/inference/prng.js";
+import { freePort } from "../../tools/strategy-bench/src/net.js";
 import { rssSampler, treeUsage } from "./procfs";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -186,18 +186,6 @@ interface Running {
   child: ChildProcess;
   base: string;
   startupSeconds: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

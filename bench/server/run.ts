@@ -17,10 +17,10 @@
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import { freePort } from "../../tools/strategy-bench/src/net.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const APP = path.join(ROOT, "app");
@@ -76,16 +76,6 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, rank))] as number;
 }
 const f1 = (x: number) => x.toFixed(1);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, "close");
-  return port;
-}
 
 function procStatus(pid: number): { rss: number; hwm: number } | undefined {
   try {

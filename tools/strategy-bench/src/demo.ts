@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, openSync, statSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
@@ -10,6 +9,7 @@ import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { generateImageSet } from "./imageset.js";
 import { FOOD11_LABELS } from "./labels.js";
 import { localSampler, runMonitor } from "./monitor.js";
+import { freePort } from "./net.js";
 import { type Manifest, writeReport } from "./report.js";
 import {
   loadStack,
@@ -35,18 +35,6 @@ export interface DemoOptions {
   quiet: boolean;
   log: (line: string) => void;
   signal?: AbortSignal;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolvePort(port));
-    });
-  });
 }
 
 async function run(cmd: string, args: string[], log: (l: string) => void): Promise<void> {
