@@ -759,49 +759,31 @@ async function main() {
   const peerEnv = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_IMAGE, TF_CPP_MIN_LOG_LEVEL: "2" };
   const specs: ServerSpec[] = [];
   const peers = (args.peers as string).split(",").filter(Boolean);
+  const gunicorn = (id: string, label: string, workers: number): ServerSpec => ({
+    id,
+    label,
+    kind: "original",
+    backend: "keras",
+    cmd: [
+      py,
+      "-m",
+      "gunicorn",
+      ...GUNICORN_WORKER,
+      "-w",
+      String(workers),
+      "-b",
+      "127.0.0.1:$PORT",
+      "app:app",
+    ],
+    cwd: PEER_SRC,
+    env: peerEnv,
+    ready: "/healthz",
+  });
   if (peers.includes("gunicorn")) {
-    specs.push({
-      id: "original-gunicorn",
-      label: "original: Flask + Keras on gunicorn (1 worker)",
-      kind: "original",
-      backend: "keras",
-      cmd: [
-        py,
-        "-m",
-        "gunicorn",
-        ...GUNICORN_WORKER,
-        "-w",
-        "1",
-        "-b",
-        "127.0.0.1:$PORT",
-        "app:app",
-      ],
-      cwd: PEER_SRC,
-      env: peerEnv,
-      ready: "/healthz",
-    });
+    specs.push(gunicorn("original-gunicorn", "original: Flask + Keras on gunicorn (1 worker)", 1));
   }
   if (peers.includes("gunicorn2")) {
-    specs.push({
-      id: "original-gunicorn2",
-      label: "original on gunicorn, 2 workers (one per core)",
-      kind: "original",
-      backend: "keras",
-      cmd: [
-        py,
-        "-m",
-        "gunicorn",
-        ...GUNICORN_WORKER,
-        "-w",
-        "2",
-        "-b",
-        "127.0.0.1:$PORT",
-        "app:app",
-      ],
-      cwd: PEER_SRC,
-      env: peerEnv,
-      ready: "/healthz",
-    });
+    specs.push(gunicorn("original-gunicorn2", "original on gunicorn, 2 workers (one per core)", 2));
   }
   // Werkzeug's server answers `Connection: close`; autocannon 9 then stalls until its timeout on
   // some requests (seen here: 120 s gaps), so it is not in the default set.
