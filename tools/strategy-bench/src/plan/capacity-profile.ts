@@ -1,0 +1,207 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+
+/**
+ * The capacity profile of one replica: what `strategy-bench capacity` measures under a CPU limit
+ * (throughput and latency against concurrency, CPU seconds per request, working-set memory idle
+ * and under load, start-up time to ready), and what the planner's queue model is built from.
+ *
+ * Throughput at concurrency c is measured closed-loop with no think time, so the replica holds
+ * exactly c requests throughout: X(c) is the completion rate of a replica with c requests in it.
+ * The planner's replica queue serves at exactly that rate (see replica-queue.ts), so at each
+ * measured level it reproduces the measurement by construction.
+ */
+
+export const PROFILE_KIND = "strategy-bench/capacity-profile";
+
+const level = z
+  .object({
+    /** Requests in flight, held constant (closed loop, no think time). */
+    concurrency: z.number().int().positive(),
+    /** Successful responses per second at this concurrency. */
+    throughput: z.number().positive(),
+    /** Mean response time, seconds (≈ concurrency / throughput by Little's law). */
+    responseTime: z.number().positive(),
+    p95: z.number().positive().optional(),
+    /** CPU seconds (user + system) per served request at this level. */
+    cpuSecondsPerRequest: z.number().nonnegative(),
+    /** Working-set memory under this load, bytes. */
+    workingSetBytes: z.number().positive(),
+    /** Requests the figures come from. */
+    requests: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+export const capacityProfileSchema = z
+  .object({
+    kind: z.literal(PROFILE_KIND),
+    version: z.literal(1),
+    /** measured: by `strategy-bench capacity`; estimated: derived from figures measured elsewhere. */
+    source: z.enum(["measured", "estimated"]),
+    description: z.string(),
+    measuredAt: z.string().optional(),
+    /** What was measured: an image reference or a URL. */
+    target: z.string().optional(),
+    /** The limits the replica ran under: CPU in cores (the scale of the curve), memory in bytes. */
+    limits: z
+      .object({ cpu: z.number().positive(), memoryBytes: z.number().positive().optional() })
+      .strict(),
+    levels: z
+      .array(level)
+      .min(1)
+      .refine(
+        (ls) => ls.every((l, i) => i === 0 || l.concurrency > (ls[i - 1]?.concurrency ?? 0)),
+        { message: "levels must be in increasing order of concurrency, each concurrency once" },
+      ),
+    idle: z
+      .object({ cpuCores: z.number().nonnegative(), workingSetBytes: z.number().positive() })
+      .strict(),
+    /** Container start to the first /readyz 200, seconds. */
+    startupSeconds: z.number().nonnegative(),
+    notes: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export type CapacityProfile = z.output<typeof capacityProfileSchema>;
+export type CapacityLevel = z.output<typeof level>;
+
+const MiB = 1024 * 1024;
+
+/**
+ * The shipped default until a measured profile exists: **estimated from docs/benchmarks.md**
+ * (bench:peer, "ours: Fastify + tfjs-node", 2 cores, INFERENCE_THREADS=2, demo model, GET /test,
+ * 2026-11-28). Mean response time is concurrency / throughput (closed loop); memory is the
+ * process tree's peak RSS per level, close to but not a container's working set; idle memory is
+ * the c1 level's RSS (an upper bound); start-up is the benchmark's "ready after 1.8 s" of a bare
+ * process, without image pull or container creation.
+ */
+export const ESTIMATED_PROFILE: CapacityProfile = {
+  kind: PROFILE_KIND,
+  version: 1,
+  source: "estimated",
+  description:
+    "ESTIMATED from docs/benchmarks.md figures (bench:peer, Fastify + tfjs-node, 2 cores, 2026-11-28), not measured by `strategy-bench capacity`",
+  limits: { cpu: 2 },
+  levels: [
+    {
+      concurrency: 1,
+      throughput: 33.4,
+      responseTime: 1 / 33.4,
+      p95: 0.039,
+      cpuSecondsPerRequest: 0.031,
+      workingSetBytes: 504 * MiB,
+      requests: 100,
+    },
+    {
+      concurrency: 20,
+      throughput: 77.8,
+      responseTime: 20 / 77.8,
+      p95: 0.295,
+      cpuSecondsPerRequest: 0.029,
+      workingSetBytes: 870 * MiB,
+      requests: 400,
+    },
+    {
+      concurrency: 30,
+      throughput: 80.1,
+      responseTime: 30 / 80.1,
+      p95: 0.419,
+      cpuSecondsPerRequest: 0.026,
+      workingSetBytes: 885 * MiB,
+      requests: 600,
+    },
+  ],
+  idle: { cpuCores: 0.002, workingSetBytes: 504 * MiB },
+  startupSeconds: 1.8,
+  notes: [
+    "Replace with a measured profile: strategy-bench capacity --image <ref> --stack <stack> --out profile.json",
+  ],
+};
+
+export function parseProfile(raw: unknown, file = "capacity profile"): CapacityProfile {
+  const r = capacityProfileSchema.safeParse(raw);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new Error(
+      `${file} is not a capacity profile:\n${problems.join("\n")}\nFix: write one with strategy-bench capacity --out ${file}`,
+    );
+  }
+  return r.data;
+}
+
+export async function readProfile(file: string): Promise<CapacityProfile> {
+  return parseProfile(JSON.parse(await readFile(file, "utf8")), file);
+}
+
+/** Piecewise-linear interpolation over (x, y) points sorted by x; constant beyond the ends. */
+export function interpolate(points: readonly (readonly [number, number])[], x: number): number {
+  const first = points[0];
+  if (!first) return Number.NaN;
+  if (x <= first[0]) return first[1];
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1] as readonly [number, number];
+    const b = points[i] as readonly [number, number];
+    if (x <= b[0]) return a[1] + ((b[1] - a[1]) * (x - a[0])) / (b[0] - a[0]);
+  }
+  return (points[points.length - 1] as readonly [number, number])[1];
+}
+
+/**
+ * One replica's service, as the queue and the metrics need it, for a given number of usable
+ * cores: the completion rate with n requests in the replica, CPU seconds per request, working
+ * set at a mean number of requests in flight.
+ */
+export interface ReplicaCapacity {
+  /** Usable CPU cores: min(limits.cpu, the node's share). */
+  cores: number;
+  /** Completions per second with n requests in the replica (0 for n = 0). */
+  rate(n: number): number;
+  cpuSecondsPerRequest(n: number): number;
+  idleCpuCores: number;
+  workingSetBytes(meanInFlight: number): number;
+}
+
+/**
+ * The profile's curve for `cores` usable cores. Measured at L0 = profile.limits.cpu; for other
+ * core counts the model is CPU-bound inference: X_L(n) = min(n·X(1), X(n)·L/L0) — a replica with
+ * fewer cores is throttled proportionally (CFS quota), one with more cores gains only where the
+ * measured curve was CPU-saturated, never a faster single request.
+ */
+export function replicaCapacity(profile: CapacityProfile, cores: number): ReplicaCapacity {
+  const levels = profile.levels;
+  const x1 = (levels[0] as CapacityLevel).throughput / (levels[0] as CapacityLevel).concurrency;
+  const factor = cores / profile.limits.cpu;
+  const tput = levels.map((l) => [l.concurrency, l.throughput] as const);
+  const cpu = levels.map((l) => [l.concurrency, l.cpuSecondsPerRequest] as const);
+  const mem = [
+    [0, profile.idle.workingSetBytes] as const,
+    ...levels.map((l) => [l.concurrency, l.workingSetBytes] as const),
+  ];
+  return {
+    cores,
+    rate: (n) => (n <= 0 ? 0 : Math.min(n * x1, interpolate(tput, n) * factor)),
+    cpuSecondsPerRequest: (n) => interpolate(cpu, Math.max(1, n)),
+    idleCpuCores: Math.min(cores, profile.idle.cpuCores),
+    workingSetBytes: (m) => interpolate(mem, Math.max(0, m)),
+  };
+}
+
+/**
+ * The profile to use for a stack's CPU limit: the one measured at that limit if given, else the
+ * nearest, with a note that its curve is scaled.
+ */
+export function profileForLimit(
+  profiles: readonly CapacityProfile[],
+  cpuLimitCores: number,
+): { profile: CapacityProfile; note?: string } {
+  const sorted = [...profiles].sort(
+    (a, b) => Math.abs(a.limits.cpu - cpuLimitCores) - Math.abs(b.limits.cpu - cpuLimitCores),
+  );
+  const profile = sorted[0];
+  if (!profile) throw new Error("no capacity profile given");
+  if (profile.limits.cpu === cpuLimitCores) return { profile };
+  return {
+    profile,
+    note: `no profile measured at ${cpuLimitCores} CPU: the ${profile.limits.cpu}-CPU curve is scaled (X_L(n) = min(n·X(1), X(n)·L/L0))`,
+  };
+}
