@@ -8,6 +8,8 @@ import { type ClassificationMetrics, classificationMetrics } from "./metrics.js"
 /** Something that names the class of an image: a running server, or the model loaded here. */
 export interface Predictor {
   describe: string;
+  /** The tfjs backend that answered ("tensorflow", "wasm"), once known. */
+  backend?: string;
   predict(image: Buffer, file: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -15,7 +17,7 @@ export interface Predictor {
 /** POST each image to `<url>/predict` (multipart field `file`) and read `label` from the JSON. */
 export function serverPredictor(baseUrl: URL, timeoutSeconds = 60): Predictor {
   const predictUrl = new URL("predict", baseUrl.href.endsWith("/") ? baseUrl : `${baseUrl.href}/`);
-  return {
+  const p: Predictor = {
     describe: `server ${predictUrl.href}`,
     async predict(image, file) {
       const form = new FormData();
@@ -30,12 +32,14 @@ export function serverPredictor(baseUrl: URL, timeoutSeconds = 60): Predictor {
       if (res.statusCode !== 200) {
         throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
       }
-      const body = JSON.parse(text) as { label?: unknown };
+      const body = JSON.parse(text) as { label?: unknown; model?: { backend?: unknown } };
       if (typeof body.label !== "string") throw new Error("response has no label");
+      if (typeof body.model?.backend === "string") p.backend = body.model.backend;
       return body.label;
     },
     async close() {},
   };
+  return p;
 }
 
 function mimeOf(file: string): string {
@@ -76,6 +80,7 @@ export async function directPredictor(
   const clf = await mod.createClassifier(opts);
   return {
     describe: `model ${opts.modelDir ?? opts.modelUrl ?? "(default)"} on ${clf.backend}`,
+    backend: clf.backend,
     labels: [...clf.labels],
     predict: async (image) => (await clf.classify(image, 1)).label,
     close: () => clf.close(),
@@ -95,6 +100,8 @@ export interface AccuracyResult {
   dataset: string;
   images: number;
   errors: number;
+  /** The tfjs backend that answered, when the predictor said. */
+  backend?: string;
   metrics: ClassificationMetrics;
   predictions: Prediction[];
 }
@@ -143,6 +150,7 @@ export async function scoreImages(
     dataset: opts.dataset,
     images: images.length,
     errors: images.length - scored.length,
+    ...(predictor.backend ? { backend: predictor.backend } : {}),
     metrics,
     predictions: results,
   };

@@ -6,6 +6,7 @@ import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { runDemo } from "./demo.js";
 import { generateImageSet } from "./imageset.js";
 import { FOOD11_LABELS } from "./labels.js";
+import { formatStatusCodes } from "./loadtest.js";
 import {
   kubernetesSampler,
   localSampler,
@@ -15,7 +16,7 @@ import {
 } from "./monitor.js";
 import { type Manifest, readManifest, writeReport } from "./report.js";
 import { checkTarget } from "./safety.js";
-import { loadStack, localBudget, stackLabelSelector } from "./stack.js";
+import { listStacks, loadStack, localBudget, stackLabelSelector } from "./stack.js";
 
 const positive = (name: string) => (v: string) => {
   const n = Number(v);
@@ -104,14 +105,28 @@ program
   .option("--allow-remote", "allow a non-loopback target (a deployed stack you operate)", false)
   .option("--quiet", "no progress bar", false)
   .action(async (o) => {
-    const r = await loadtestCommand({ ...o, signal: interruptSignal() });
+    const r = await loadtestCommand({ ...o, signal: interruptSignal(), log });
     const a = r.overall;
+    // Status codes per phase: one line per phase when any phase had an error, else one line.
+    const clean = r.phases.every(
+      (p) => p.socketFailures === 0 && Object.keys(p.statusCodes).every((c) => Number(c) < 400),
+    );
+    if (!clean) {
+      for (const p of r.phases) {
+        log(
+          `phase ${p.phase} (c${p.users} d${Number(p.delaySeconds.toFixed(3))}): ` +
+            formatStatusCodes(p.statusCodes, p.socketFailures),
+        );
+      }
+    }
     log(
       `${r.phases.length} phases, ${a.elapsedSeconds.toFixed(1)} s: ${a.transactions} transactions, ` +
         `${a.okay} OKAY, ${a.failed} failed, availability ${a.availability.toFixed(2)}%, ` +
         `response ${a.responseTime.toFixed(3)} s (p95 ${a.p95.toFixed(3)}), ` +
         `${a.transactionRate.toFixed(2)} trans/s${r.aborted ? " (interrupted)" : ""} -> ${o.out}`,
     );
+    log(`status codes: ${formatStatusCodes(a.statusCodes, a.socketFailures)}`);
+    if (r.meta.problem) throw new Error(`${r.meta.problem} (results kept in ${o.out})`);
   });
 
 program
@@ -150,22 +165,26 @@ program
     if (o.localPid !== undefined || o.localUrl !== undefined) {
       let pid: number | undefined = o.localPid;
       if (pid === undefined) {
-        const url = checkTarget(o.localUrl, false);
+        const url = checkTarget(o.localUrl, false, "--local-url");
         const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
         pid = await pidListeningOn(port);
         if (pid === undefined) throw new Error(`no local process listens on port ${port}`);
       }
       sample = localSampler(pid, localBudget(loadStack(o.stack)));
       untilPid ??= pid;
-      log(`sampling local process ${pid} as one replica of ${o.stack}`);
+      log(`monitoring stack ${o.stack}: local process ${pid} as one replica of it`);
     } else {
       let namespace: string = o.namespace;
-      if (!namespace) {
-        try {
-          namespace = loadStack(o.stack).namespace.name;
-        } catch {
-          namespace = `food11-${o.stack}`;
+      if (!namespace || !o.selector) {
+        // The stack's namespace and labels; an unknown stack is an error listing the valid ones,
+        // unless both --namespace and --selector say where to look.
+        if (!listStacks().includes(o.stack)) {
+          throw new Error(
+            `--stack ${JSON.stringify(o.stack)}: not a stack of this project (valid: ` +
+              `${listStacks().join(", ")}); or give both --namespace and --selector`,
+          );
         }
+        namespace ||= loadStack(o.stack).namespace.name;
       }
       const labelSelector: string = o.selector ?? stackLabelSelector(o.stack);
       sample = await kubernetesSampler({
@@ -175,7 +194,7 @@ program
         context: o.context,
         onWarning: log,
       });
-      log(`sampling pods ${labelSelector} in ${namespace}`);
+      log(`monitoring stack ${o.stack}: pods ${labelSelector} in namespace ${namespace}`);
     }
     if (o.duration === undefined && untilPid === undefined) {
       throw new Error("give --duration or --until-pid so that the monitor stops by itself");
@@ -338,7 +357,7 @@ program
     nonNegative("delay scale"),
   )
   .option("--seed <n>", "seed for delays and images", integer("seed"), 1)
-  .option("--per-class <n>", "generated images per class (11 classes)", integer("per-class"), 3)
+  .option("--per-class <n>", "generated images per class (11 classes)", integer("per-class"), 20)
   .option(
     "--interval <s>",
     "monitor interval (default 5 s x time scale, at least 1 s)",

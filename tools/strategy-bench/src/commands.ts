@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import {
   type AccuracyResult,
@@ -11,9 +11,11 @@ import {
 import { writeLoadtestCsv } from "./csv.js";
 import { loadLabeledSet } from "./dataset.js";
 import { FOOD11_LABELS } from "./labels.js";
-import { type LoadtestResult, runLoadtest } from "./loadtest.js";
+import { type LoadtestResult, loadtestProblem, runLoadtest } from "./loadtest.js";
+import { currentLoad, thisMachine } from "./machine.js";
 import { progressBar } from "./progress.js";
-import { checkTarget } from "./safety.js";
+import { type LoadtestMeta, metaPathFor } from "./runmeta.js";
+import { checkTarget, isLoopbackHost, normalizeUrlPath } from "./safety.js";
 import { originalSchedule, readScheduleFile, type Schedule, scaleSchedule } from "./schedule.js";
 
 export interface LoadtestCommand {
@@ -28,6 +30,8 @@ export interface LoadtestCommand {
   allowRemote: boolean;
   quiet: boolean;
   signal?: AbortSignal;
+  /** Notes for the user (a normalised URL); default: none. */
+  log?: (line: string) => void;
 }
 
 export async function resolveSchedule(
@@ -39,9 +43,19 @@ export async function resolveSchedule(
   return scaleSchedule(base, timeScale, delayScale ?? timeScale);
 }
 
-export async function loadtestCommand(o: LoadtestCommand): Promise<LoadtestResult> {
-  const url = checkTarget(o.url, o.allowRemote);
+/**
+ * Run the schedule against `o.url`, write the CSV and its meta file (loadtest.meta.json: what
+ * decided the numbers). A doubled slash in the path ("$URL/test" with $URL ending in "/") is
+ * made one. The result's `problem` says when most requests failed; the CLI exits non-zero then.
+ */
+export async function loadtestCommand(
+  o: LoadtestCommand,
+): Promise<LoadtestResult & { meta: LoadtestMeta; metaPath: string }> {
+  const given = checkTarget(o.url, o.allowRemote);
+  const { url, changed } = normalizeUrlPath(given);
+  if (changed) o.log?.(`note: --url ${given.href} has a doubled slash; using ${url.href}`);
   const schedule = await resolveSchedule(o.schedule, o.timeScale, o.delayScale);
+  const machine = thisMachine();
   const total = schedule.phases.reduce((a, p) => a + p.durationSeconds, 0);
   const bar = progressBar(
     Math.ceil(total),
@@ -70,7 +84,38 @@ export async function loadtestCommand(o: LoadtestCommand): Promise<LoadtestResul
   }
   await mkdir(dirname(resolve(o.out)), { recursive: true });
   await writeLoadtestCsv(o.out, [...result.phases, result.overall]);
-  return result;
+  const problem = loadtestProblem(result);
+  const meta: LoadtestMeta = {
+    url: url.href,
+    schedule: schedule.name,
+    timeScale: o.timeScale,
+    delayScale: o.delayScale ?? o.timeScale,
+    seed: o.seed,
+    plannedSeconds: total,
+    fullLength: o.schedule === undefined && o.timeScale === 1,
+    loopback: isLoopbackHost(url.hostname),
+    machine: { ...machine, loadAfter: currentLoad() },
+    statusCodes: result.overall.statusCodes,
+    socketFailures: result.overall.socketFailures,
+    ...(problem ? { problem } : {}),
+  };
+  const metaPath = metaPathFor(o.out);
+  await writeFile(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
+  return { ...result, meta, metaPath };
+}
+
+/** A labeled image folder that exists, or an error naming the value and the fix. */
+async function checkImagesDir(dir: string): Promise<void> {
+  const fix =
+    "give the folder of labeled images (Food-11's evaluation/ with <classIndex>_<n>.jpg, or a " +
+    "folder per class); `strategy-bench make-images --out <dir>` writes a small test set";
+  let isDir = false;
+  try {
+    isDir = (await stat(dir)).isDirectory();
+  } catch {
+    throw new Error(`--images ${dir}: no such folder (${resolve(dir)}); ${fix}`);
+  }
+  if (!isDir) throw new Error(`--images ${dir}: not a folder; ${fix}`);
 }
 
 export interface AccuracyCommand {
@@ -94,6 +139,7 @@ export interface AccuracyCommand {
 export async function accuracyCommand(o: AccuracyCommand): Promise<AccuracyResult> {
   let predictor: Predictor;
   let labels: readonly string[] = o.labels ?? FOOD11_LABELS;
+  await checkImagesDir(o.images);
   if (o.url) {
     predictor = serverPredictor(checkTarget(o.url, o.allowRemote));
   } else {
@@ -120,7 +166,10 @@ export async function accuracyCommand(o: AccuracyCommand): Promise<AccuracyResul
     bar.stop();
     await mkdir(dirname(resolve(o.out)), { recursive: true });
     await writeFile(o.out, `${JSON.stringify(result, null, 2)}\n`);
-    if (o.markdown) await writeFile(o.markdown, accuracyMarkdown(result));
+    if (o.markdown) {
+      await mkdir(dirname(resolve(o.markdown)), { recursive: true });
+      await writeFile(o.markdown, accuracyMarkdown(result));
+    }
     return result;
   } finally {
     await predictor.close();

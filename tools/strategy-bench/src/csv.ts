@@ -25,6 +25,7 @@ export const LOADTEST_COLUMNS = [
   "bytes",
   "throughput_bytes",
   "socket_failures",
+  "status_codes",
 ] as const;
 
 const MB = 1024 * 1024;
@@ -57,9 +58,27 @@ export function loadtestRows(rows: PhaseStats[]): string {
       r.bytes,
       fixed(r.throughputBytes, 1),
       r.socketFailures,
+      formatCodesCell(r.statusCodes),
     ]),
     { header: true, columns: [...LOADTEST_COLUMNS] },
   );
+}
+
+/** "200:12 404:3": status codes and counts, one cell. */
+export function formatCodesCell(codes: Record<string, number> | undefined): string {
+  return Object.entries(codes ?? {})
+    .map(([c, n]) => `${c}:${n}`)
+    .join(" ");
+}
+
+export function parseCodesCell(cell: string | undefined): Record<string, number> | undefined {
+  if (cell === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const part of cell.split(/\s+/).filter(Boolean)) {
+    const [code, n] = part.split(":");
+    if (code && Number.isFinite(Number(n))) out[code] = Number(n);
+  }
+  return out;
 }
 
 export async function writeLoadtestCsv(path: string, rows: PhaseStats[]): Promise<void> {
@@ -111,11 +130,19 @@ export function parseCsvRecords(text: string): Record<string, string>[] {
 
 export interface LoadtestRow {
   phase: string;
+  /** Phase start (ISO 8601), when the CSV has it. */
+  date?: string;
   transactions: number;
   elapsedSeconds: number;
   responseTime: number;
   okay: number;
   failed: number;
+  /** Socket failures (this tool's CSV only; 0 for a siege log). */
+  socketFailures: number;
+  users?: number;
+  delaySeconds?: number;
+  /** Responses by status code (this tool's CSV from this version on). */
+  statusCodes?: Record<string, number>;
 }
 
 function num(r: Record<string, string>, key: string, file: string): number {
@@ -132,14 +159,25 @@ function num(r: Record<string, string>, key: string, file: string): number {
 export function parseLoadtestCsv(text: string, file = "loadtest CSV"): LoadtestRow[] {
   return parseCsvRecords(text)
     .filter((r) => r.phase !== "all")
-    .map((r) => ({
-      phase: r.phase ?? "",
-      transactions: num(r, "transactions", file),
-      elapsedSeconds: num(r, "elapsed_time", file),
-      responseTime: num(r, "response_time", file),
-      okay: num(r, "okay", file),
-      failed: num(r, "failed", file),
-    }));
+    .map((r) => {
+      const codes = parseCodesCell(r.status_codes);
+      const opt = (k: string) => (r[k] === undefined || r[k] === "" ? undefined : Number(r[k]));
+      const users = opt("users");
+      const delay = opt("delay");
+      return {
+        phase: r.phase ?? "",
+        ...(r.date ? { date: r.date } : {}),
+        transactions: num(r, "transactions", file),
+        elapsedSeconds: num(r, "elapsed_time", file),
+        responseTime: num(r, "response_time", file),
+        okay: num(r, "okay", file),
+        failed: num(r, "failed", file),
+        socketFailures: opt("socket_failures") ?? 0,
+        ...(users !== undefined ? { users } : {}),
+        ...(delay !== undefined ? { delaySeconds: delay } : {}),
+        ...(codes ? { statusCodes: codes } : {}),
+      };
+    });
 }
 
 export async function readLoadtestCsv(path: string): Promise<LoadtestRow[]> {

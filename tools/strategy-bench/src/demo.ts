@@ -8,6 +8,7 @@ import { stringify as toYaml } from "yaml";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { generateImageSet } from "./imageset.js";
 import { FOOD11_LABELS } from "./labels.js";
+import { currentLoad, thisMachine } from "./machine.js";
 import { localSampler, runMonitor } from "./monitor.js";
 import { freePort } from "./net.js";
 import { type Manifest, writeReport } from "./report.js";
@@ -142,6 +143,9 @@ function timestamp(): string {
  * comparing the stacks into runs/<timestamp>/.
  */
 export async function runDemo(o: DemoOptions): Promise<string> {
+  // Read every stack file first: a wrong name or a bad file stops the demo before anything is
+  // built or written (the error lists the valid stacks).
+  const stacks = o.stacks.map((stack) => ({ stack, settings: loadStack(stack) }));
   const outDir = resolve(o.out ?? join(REPO_ROOT, "runs", timestamp()));
   await mkdir(outDir, { recursive: true });
   o.log(`output: ${outDir}`);
@@ -153,10 +157,9 @@ export async function runDemo(o: DemoOptions): Promise<string> {
     perClass: o.perClass,
     seed: o.seed,
   });
-  // Read every stack file first: a bad one stops the demo before anything runs.
-  const stacks = o.stacks.map((stack) => ({ stack, settings: loadStack(stack) }));
   const manifest: Manifest = {
     title: "Deployment strategies on one machine (demo)",
+    demo: true,
     notes: [
       "A demo: the model is the seeded, untrained demo model and the images are generated " +
         "colour patterns, so accuracy is about chance (1/11) and says nothing about a real model. " +
@@ -200,7 +203,9 @@ async function runStack(
   o.log(
     `[${stack}] starting server: INFERENCE_THREADS=${env.INFERENCE_THREADS} NODE_OPTIONS=${env.NODE_OPTIONS}`,
   );
+  const machine = thisMachine();
   const server = await startServer(env, join(dir, "server.log"), o.signal);
+  let backend: string | undefined;
   try {
     o.log(`[${stack}] ready at ${server.url}; scoring accuracy`);
     const acc = await accuracyCommand({
@@ -213,7 +218,12 @@ async function runStack(
       allowRemote: false,
       quiet: o.quiet,
     });
-    o.log(`[${stack}] accuracy ${(100 * acc.metrics.accuracy).toFixed(2)}%; load test`);
+    backend = acc.backend;
+    const correct = Math.round(acc.metrics.accuracy * acc.metrics.samples);
+    o.log(
+      `[${stack}] accuracy ${correct} of ${acc.metrics.samples} ` +
+        `(${(100 * acc.metrics.accuracy).toFixed(1)} %; chance for the untrained demo model: 9.1 %); load test`,
+    );
     const stopMonitor = new AbortController();
     const monitorDone = runMonitor({
       sample: localSampler(server.child.pid as number, localBudget(settings)),
@@ -232,8 +242,10 @@ async function runStack(
         out: join(dir, "loadtest.csv"),
         allowRemote: false,
         quiet: o.quiet,
+        log: o.log,
         ...(o.signal ? { signal: o.signal } : {}),
       });
+      if (lt.meta.problem) o.log(`[${stack}] warning: ${lt.meta.problem}`);
       o.log(
         `[${stack}] ${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ` +
           `${lt.overall.failed} failed, mean response ${lt.overall.responseTime.toFixed(3)} s`,
@@ -253,5 +265,10 @@ async function runStack(
     loadtest: `${stack}/loadtest.csv`,
     monitor: `${stack}/monitor.csv`,
     config: stackConfigRows(settings),
+    environment: {
+      machine: { ...machine, loadAfter: currentLoad() },
+      ...(backend ? { backend } : {}),
+      where: `one local server process (INFERENCE_THREADS=${env.INFERENCE_THREADS}, ${env.NODE_OPTIONS})`,
+    },
   };
 }

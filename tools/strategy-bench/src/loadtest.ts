@@ -70,6 +70,8 @@ export interface PhaseStats {
   throughputBytes: number;
   concurrency: number;
   availability: number;
+  /** Responses by HTTP status code ("200": 12, "404": 3); socket failures are not in it. */
+  statusCodes: Record<string, number>;
 }
 
 export interface LoadtestResult {
@@ -88,10 +90,12 @@ class Recorder {
   socketFailures = 0;
   bytes = 0;
   totalResponseSeconds = 0;
+  readonly statusCodes = new Map<number, number>();
   readonly histogram: Histogram = newHistogram();
 
   response(status: number, seconds: number, bytes: number): void {
     this.transactions++;
+    this.statusCodes.set(status, (this.statusCodes.get(status) ?? 0) + 1);
     if (status < 400) this.okay++;
     else this.failedStatus++;
     this.bytes += bytes;
@@ -123,6 +127,7 @@ export function summarize(
     bytes: number;
     totalResponseSeconds: number;
     histogram: Histogram;
+    statusCodes?: Map<number, number>;
   },
 ): PhaseStats {
   const el = elapsedSeconds;
@@ -148,6 +153,11 @@ export function summarize(
     throughputBytes: el > 0 ? r.bytes / el : 0,
     concurrency: el > 0 ? r.totalResponseSeconds / el : 0,
     availability: attempts === 0 ? 0 : (100 * r.transactions) / attempts,
+    statusCodes: Object.fromEntries(
+      [...(r.statusCodes ?? new Map<number, number>())]
+        .sort(([a], [b]) => a - b)
+        .map(([code, n]) => [String(code), n]),
+    ),
   };
 }
 
@@ -303,6 +313,9 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
       all.bytes += rec.bytes;
       all.totalResponseSeconds += rec.totalResponseSeconds;
       all.histogram.add(rec.histogram);
+      for (const [code, n] of rec.statusCodes) {
+        all.statusCodes.set(code, (all.statusCodes.get(code) ?? 0) + n);
+      }
       if (opts.signal?.aborted) aborted = true;
     }
   } finally {
@@ -324,4 +337,37 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     overall,
     aborted,
   };
+}
+
+/** "200: 12, 404: 3" (and the socket failures), for a log line or a table cell. */
+export function formatStatusCodes(codes: Record<string, number>, socketFailures = 0): string {
+  const parts = Object.entries(codes).map(([c, n]) => `${c}: ${n.toLocaleString("en-US")}`);
+  if (socketFailures > 0) parts.push(`socket failures: ${socketFailures.toLocaleString("en-US")}`);
+  return parts.length === 0 ? "none" : parts.join(", ");
+}
+
+/**
+ * Why a run cannot be trusted, or undefined: no request at all, or most requests failing (a 4xx
+ * or 5xx answer, or a socket failure). A wrong path answers 404 every time, which still counts
+ * as "available" in siege's sense.
+ */
+export function loadtestProblem(r: Pick<LoadtestResult, "url" | "overall">): string | undefined {
+  const a = r.overall;
+  const attempts = a.transactions + a.socketFailures;
+  const codes = formatStatusCodes(a.statusCodes, a.socketFailures);
+  if (attempts === 0) return `no request was sent to ${r.url} (the schedule sent nothing)`;
+  if (a.okay * 2 > attempts) return undefined;
+  const status4xx = Object.entries(a.statusCodes)
+    .filter(([c]) => c.startsWith("4"))
+    .reduce((n, [, k]) => n + k, 0);
+  const hint =
+    status4xx * 2 > attempts
+      ? `most answers are 4xx: check the URL's path (${new URL(r.url).pathname}); the server's test route is /test`
+      : a.socketFailures * 2 > attempts
+        ? "most requests got no answer: is the server up and reachable at this address?"
+        : "most answers are errors: see the server's log";
+  return (
+    `most requests failed: ${a.okay.toLocaleString("en-US")} of ${attempts.toLocaleString("en-US")} ` +
+    `succeeded against ${r.url} (${codes}); ${hint}`
+  );
 }

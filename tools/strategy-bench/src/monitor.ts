@@ -1,4 +1,5 @@
-import { appendFile, readdir, readFile, readlink, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "csv-stringify/sync";
 import { cpuCores, memoryKB, sumQuantities } from "./quantity.js";
@@ -329,7 +330,11 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorRow[]> {
     if (!opts.signal) throw new Error("monitor needs --duration, --until-pid or a sample limit");
   }
   const rows: MonitorRow[] = [];
-  if (opts.out) await writeFile(opts.out, monitorCsvLines([], true));
+  if (opts.out) {
+    // Like loadtest and accuracy: the output folder is made if missing.
+    await mkdir(dirname(resolve(opts.out)), { recursive: true });
+    await writeFile(opts.out, monitorCsvLines([], true));
+  }
   const start = Date.now();
   const end = opts.durationSeconds === undefined ? Infinity : start + opts.durationSeconds * 1000;
   let next = start;

@@ -2,16 +2,42 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { type ChartDef, renderChart } from "./charts.js";
+import {
+  type Chart,
+  formatMemoryKB,
+  memoryUnit,
+  phaseChart,
+  renderChart,
+  scatterChart,
+  timeSeriesChart,
+} from "./charts.js";
 import { readLoadtestCsv } from "./csv.js";
+import { formatStatusCodes } from "./loadtest.js";
+import { type Machine, machineSchema } from "./machine.js";
+import { type LoadtestMeta, readLoadtestMeta } from "./runmeta.js";
 import {
   type LoadSummary,
+  loadSeries,
+  monitorSeries,
   ORIGINAL_DIVISOR_SECONDS,
   type ResourceSummary,
+  type RunSeries,
   readMonitorCsv,
   summarizeLoad,
   summarizeResources,
 } from "./summary.js";
+
+/** What decided a run's numbers beyond its files: where it ran and on what. */
+const environmentSchema = z
+  .object({
+    /** The machine the server ran on (the demo's, or a node's). */
+    machine: machineSchema.optional(),
+    /** tfjs backend of the server ("tensorflow", "wasm"). */
+    backend: z.string().optional(),
+    /** How the stack ran, e.g. "one local server process". */
+    where: z.string().optional(),
+  })
+  .strict();
 
 const runSchema = z
   .object({
@@ -25,6 +51,7 @@ const runSchema = z
     monitor: z.string().min(1),
     /** Optional recipe rows for the configuration table (e.g. from the stack file). */
     config: z.record(z.string(), z.string()).optional(),
+    environment: environmentSchema.optional(),
   })
   .strict();
 
@@ -34,6 +61,8 @@ export const manifestSchema = z
     title: z.string().default("Deployment strategies: accuracy against cost and speed"),
     /** Paragraphs printed under the title (e.g. what the demo can and cannot show). */
     notes: z.array(z.string()).default([]),
+    /** A demo (untrained model, one machine); default: a run's model name contains "demo". */
+    demo: z.boolean().optional(),
     runs: z.array(runSchema).min(1),
   })
   .strict();
@@ -41,8 +70,19 @@ export const manifestSchema = z
 export type Manifest = z.input<typeof manifestSchema>;
 export type RunSpec = z.output<typeof runSchema>;
 
+/** Chance accuracy of an 11-class classifier. */
+export const CHANCE_ACCURACY = 1 / 11;
+
 export async function readManifest(path: string): Promise<{ manifest: Manifest; baseDir: string }> {
-  const text = await readFile(path, "utf8");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new Error(
+      `--manifest ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ` +
+        "give the YAML file listing the runs (docs/measuring.md, 'A report manifest')",
+    );
+  }
   return { manifest: parseYaml(text) as Manifest, baseDir: dirname(resolve(path)) };
 }
 
@@ -52,11 +92,13 @@ interface AccuracyFigures {
   recall?: number;
   f1?: number;
   samples?: number;
+  backend?: string;
 }
 
 async function readAccuracy(spec: number | string, baseDir: string): Promise<AccuracyFigures> {
   if (typeof spec === "number") return { accuracy: spec };
-  const j = JSON.parse(await readFile(resolve(baseDir, spec), "utf8")) as {
+  const j = JSON.parse(await readInput(resolve(baseDir, spec), "accuracy")) as {
+    backend?: string;
     metrics?: {
       accuracy: number;
       samples: number;
@@ -72,7 +114,19 @@ async function readAccuracy(spec: number | string, baseDir: string): Promise<Acc
     recall: j.metrics.weighted.recall,
     f1: j.metrics.weighted.f1,
     samples: j.metrics.samples,
+    ...(j.backend ? { backend: j.backend } : {}),
   };
+}
+
+async function readInput(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    throw new Error(
+      `${what} file ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : (err as Error).message}; ` +
+        "paths in a manifest are relative to the manifest's folder",
+    );
+  }
 }
 
 export interface RunSummary {
@@ -83,59 +137,285 @@ export interface RunSummary {
   load: LoadSummary;
   resources: ResourceSummary;
   config?: Record<string, string>;
+  /** The load test's meta file (this tool's loadtest), when present. */
+  meta?: LoadtestMeta;
+  environment?: z.output<typeof environmentSchema>;
+  /** Total responses by status code, when known. */
+  statusCodes?: Record<string, number>;
+  socketFailures: number;
+  /** The original 30-minute schedule at full length (the "/ 3,600" figure means something). */
+  fullLength: boolean;
+  /** Series for the charts over time and per phase; see TIME_SERIES_METRICS, PHASE_METRICS. */
+  series: RunSeries;
+  /** Anything that makes this run's numbers doubtful, in words. */
+  warnings: string[];
+}
+
+/** The machine the server of a run ran on, when known. */
+export function serverMachine(r: Pick<RunSummary, "environment" | "meta">): Machine | undefined {
+  return r.environment?.machine ?? (r.meta?.loopback ? r.meta.machine : undefined);
+}
+
+function runWarnings(r: Omit<RunSummary, "warnings">): string[] {
+  const w: string[] = [];
+  const attempts = r.load.transactions + r.socketFailures;
+  if (r.load.okay === 0) {
+    const codes = r.statusCodes ? `; ${formatStatusCodes(r.statusCodes, r.socketFailures)}` : "";
+    w.push(
+      `${r.name}: no successful request (0 OKAY of ${attempts.toLocaleString("en-US")} requests${codes}): ` +
+        "its response time and transaction rate are not measured (n/a), and its load figures mean " +
+        "nothing; check the load test's URL (a 404 means a wrong path) and the server's log.",
+    );
+  } else if (r.meta?.problem) {
+    w.push(`${r.name}: ${r.meta.problem}.`);
+  }
+  const machine = serverMachine(r);
+  const limit = r.resources.cpuLimitPerReplica;
+  if (machine && Number.isFinite(limit) && limit > machine.cores) {
+    w.push(
+      `${r.name}: limits.cpu ${limit} exceeds the ${machine.cores} cores of the machine it ran on` +
+        `${machine.hostname ? ` (${machine.hostname})` : ""}: it could not use its CPU limit, so its ` +
+        "speed figures measure the machine, not the strategy.",
+    );
+  }
+  const before = machine?.loadBefore?.[0] ?? r.meta?.machine?.loadBefore?.[0];
+  const cores = machine?.cores ?? r.meta?.machine?.cores;
+  if (before !== undefined && cores !== undefined && before > cores) {
+    w.push(
+      `${r.name}: the machine was busy before the run (load average ${before} on ${cores} cores): ` +
+        "its speed figures are partly other work's.",
+    );
+  }
+  if (r.resources.samples === 0) {
+    w.push(`${r.name}: the monitor CSV has no sample: memory and CPU figures are n/a.`);
+  }
+  return w;
 }
 
 export async function summarizeRuns(manifest: Manifest, baseDir: string): Promise<RunSummary[]> {
   const m = manifestSchema.parse(manifest);
   return Promise.all(
-    m.runs.map(async (r) => ({
-      name: r.name ?? `${r.stack} / ${r.model}`,
-      stack: r.stack,
-      model: r.model,
-      accuracy: await readAccuracy(r.accuracy, baseDir),
-      load: summarizeLoad(await readLoadtestCsv(resolve(baseDir, r.loadtest))),
-      resources: summarizeResources(await readMonitorCsv(resolve(baseDir, r.monitor))),
-      ...(r.config ? { config: r.config } : {}),
-    })),
+    m.runs.map(async (r) => {
+      const loadPath = resolve(baseDir, r.loadtest);
+      await readInput(loadPath, "loadtest");
+      const loadRows = await readLoadtestCsv(loadPath);
+      const monitorPath = resolve(baseDir, r.monitor);
+      await readInput(monitorPath, "monitor");
+      const monitorRows = await readMonitorCsv(monitorPath);
+      const meta = await readLoadtestMeta(loadPath);
+      const load = summarizeLoad(loadRows);
+      const haveCodes = loadRows.some((x) => x.statusCodes !== undefined);
+      const statusCodes: Record<string, number> = {};
+      for (const row of loadRows) {
+        for (const [c, n] of Object.entries(row.statusCodes ?? {})) {
+          statusCodes[c] = (statusCodes[c] ?? 0) + n;
+        }
+      }
+      const base = {
+        name: r.name ?? `${r.stack} / ${r.model}`,
+        stack: r.stack,
+        model: r.model,
+        accuracy: await readAccuracy(r.accuracy, baseDir),
+        load,
+        resources: summarizeResources(monitorRows),
+        ...(r.config ? { config: r.config } : {}),
+        ...(meta ? { meta } : {}),
+        ...(r.environment ? { environment: r.environment } : {}),
+        ...(haveCodes ? { statusCodes } : meta ? { statusCodes: meta.statusCodes } : {}),
+        socketFailures: loadRows.reduce((a, x) => a + x.socketFailures, 0),
+        // Without a meta file (a siege log), a run of about 1,800 s is taken as the full schedule.
+        fullLength: meta ? meta.fullLength : Math.abs(load.durationSeconds - 1800) <= 90,
+        series: { time: monitorSeries(monitorRows), phase: loadSeries(loadRows) },
+      };
+      return { ...base, warnings: runWarnings(base) };
+    }),
   );
 }
 
-export function chartDefs(runs: RunSummary[]): ChartDef[] {
-  const pts = (f: (r: RunSummary) => number) =>
-    runs.map((r) => ({ run: r.name, x: f(r), accuracy: r.accuracy.accuracy }));
-  return [
-    {
-      id: "accuracy-vs-memory-used",
-      title: "Accuracy against memory used",
-      xTitle: "memory used (KB, mean over the test)",
-      points: pts((r) => r.resources.memUsedKB),
-    },
-    {
-      id: "accuracy-vs-memory-requested",
-      title: "Accuracy against memory requested",
-      xTitle: "memory requested (KB, mean over the test)",
-      points: pts((r) => r.resources.memRequestedKB),
-    },
-    {
-      id: "accuracy-vs-transaction-rate",
-      title: "Accuracy against transaction rate",
-      xTitle: "transaction rate (OKAY per second of the test)",
-      points: pts((r) => r.load.transactionRate),
-    },
-    {
-      id: "accuracy-vs-response-time",
-      title: "Accuracy against response time",
-      xTitle: "response time (s, weighted by OKAY)",
-      points: pts((r) => r.load.responseTime),
-    },
-  ];
+// ---------------------------------------------------------------- charts
+
+/** True when the report is a demo (manifest flag, else a model named "demo"). */
+export function isDemo(manifest: { demo?: boolean | undefined }, runs: RunSummary[]): boolean {
+  return manifest.demo ?? runs.some((r) => /demo/i.test(r.model));
 }
 
 const fmt = (n: number, digits = 2) =>
   Number.isFinite(n)
     ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
     : "n/a";
-const pct = (n: number | undefined) => (n === undefined ? "n/a" : `${fmt(100 * n)}%`);
+const pct = (n: number | undefined, digits = 2) =>
+  n === undefined || !Number.isFinite(n) ? "n/a" : `${fmt(100 * n, digits)} %`;
+
+/** "full 30-min schedule", "original-30min x0.05 (90 s)", "siege log, 1,200 s". */
+export function scheduleText(r: RunSummary): string {
+  if (r.meta) {
+    if (r.meta.fullLength) return "the full 30-minute schedule";
+    return `${r.meta.schedule} (${fmt(r.meta.plannedSeconds, 0)} s planned, time scale ${r.meta.timeScale})`;
+  }
+  return r.fullLength
+    ? `about the full 30 minutes (${fmt(r.load.durationSeconds, 0)} s)`
+    : `${fmt(r.load.durationSeconds, 0)} s of load (not the full 30-minute schedule)`;
+}
+
+/** The lines under every chart's title: model, schedule, and "DEMO" where it is one. */
+export function chartSubtitle(runs: RunSummary[], demo: boolean): string[] {
+  const models = [...new Set(runs.map((r) => r.model))].join(", ");
+  const schedules = [...new Set(runs.map(scheduleText))].join("; ");
+  const lines = [`model: ${models} · schedule: ${schedules}`];
+  if (demo) {
+    lines.push(
+      "DEMO: untrained model (accuracy ≈ chance), one local process per stack on a shared machine; not real figures",
+    );
+  }
+  return lines;
+}
+
+/** A time-series chart the report draws for every run: add one to draw a new series. */
+export interface TimeSeriesMetric {
+  /** Key in RunSummary.series.time. */
+  key: string;
+  id: string;
+  title: string;
+  yTitle: string;
+  /** "memoryKB": drawn in MiB or GiB. */
+  unit?: "memoryKB";
+  interpolate?: "linear" | "step-after";
+}
+
+export const TIME_SERIES_METRICS: TimeSeriesMetric[] = [
+  {
+    key: "replicas",
+    id: "replicas-over-time",
+    title: "Replicas over time",
+    yTitle: "replicas (pods Pending or Running)",
+    interpolate: "step-after",
+  },
+  {
+    key: "cpuUsed",
+    id: "cpu-used-over-time",
+    title: "CPU used over time",
+    yTitle: "CPU used (cores, all pods)",
+  },
+  {
+    key: "memUsedKB",
+    id: "memory-used-over-time",
+    title: "Memory used over time",
+    yTitle: "memory used",
+    unit: "memoryKB",
+  },
+];
+
+/** A per-phase chart the report draws for every run. */
+export interface PhaseMetric {
+  /** Key in RunSummary.series.phase. */
+  key: string;
+  id: string;
+  title: string;
+  yTitle: string;
+}
+
+export const PHASE_METRICS: PhaseMetric[] = [
+  {
+    key: "responseTime",
+    id: "response-time-per-phase",
+    title: "Response time per phase",
+    yTitle: "response time (s, mean of the phase)",
+  },
+  {
+    key: "okayRate",
+    id: "transaction-rate-per-phase",
+    title: "Transaction rate per phase",
+    yTitle: "OKAY per second of the phase",
+  },
+];
+
+export function reportCharts(runs: RunSummary[], demo: boolean): Chart[] {
+  const subtitle = chartSubtitle(runs, demo);
+  const names = runs.map((r) => r.name);
+  const reference = demo
+    ? { value: 100 * CHANCE_ACCURACY, label: "chance: 1 in 11 (9.1 %)" }
+    : undefined;
+  const memMax = Math.max(
+    0,
+    ...runs.flatMap((r) =>
+      [r.resources.memUsedKB, r.resources.memRequestedKB].filter(Number.isFinite),
+    ),
+  );
+  const mem = memoryUnit(memMax);
+  const scatter = (id: string, title: string, xTitle: string, f: (r: RunSummary) => number) =>
+    scatterChart({
+      id,
+      title,
+      subtitle,
+      xTitle,
+      yTitle: "accuracy (%)",
+      runs: names,
+      yBounds: [0, 100],
+      ...(reference ? { referenceY: reference } : {}),
+      points: runs.map((r) => ({ run: r.name, x: f(r), y: 100 * r.accuracy.accuracy })),
+    });
+  const charts: Chart[] = [
+    scatter(
+      "accuracy-vs-memory-used",
+      "Accuracy against memory used",
+      `memory used (${mem.label}, mean over the test)`,
+      (r) => r.resources.memUsedKB / mem.divisor,
+    ),
+    scatter(
+      "accuracy-vs-memory-requested",
+      "Accuracy against memory requested",
+      `memory requested (${mem.label}, mean over the test)`,
+      (r) => r.resources.memRequestedKB / mem.divisor,
+    ),
+    scatter(
+      "accuracy-vs-transaction-rate",
+      "Accuracy against transaction rate",
+      "transaction rate (OKAY per second of the test)",
+      (r) => r.load.transactionRate,
+    ),
+    scatter(
+      "accuracy-vs-response-time",
+      "Accuracy against response time",
+      "response time (s, weighted by OKAY)",
+      (r) => r.load.responseTime,
+    ),
+  ];
+  for (const m of TIME_SERIES_METRICS) {
+    const all = runs.flatMap((r) => r.series.time[m.key] ?? []);
+    if (all.length === 0) continue;
+    const unit =
+      m.unit === "memoryKB" ? memoryUnit(Math.max(...all.map((p) => p.value))) : undefined;
+    charts.push(
+      timeSeriesChart({
+        id: m.id,
+        title: m.title,
+        subtitle,
+        yTitle: unit ? `${m.yTitle} (${unit.label})` : m.yTitle,
+        runs: names,
+        ...(m.interpolate ? { interpolate: m.interpolate } : {}),
+        series: runs.map((r) => ({
+          run: r.name,
+          points: (r.series.time[m.key] ?? []).map((p) => ({
+            t: p.t,
+            value: unit ? p.value / unit.divisor : p.value,
+          })),
+        })),
+      }),
+    );
+  }
+  for (const m of PHASE_METRICS) {
+    const values = runs.flatMap((r) =>
+      (r.series.phase[m.key] ?? []).map((p) => ({ run: r.name, phase: p.phase, value: p.value })),
+    );
+    if (values.length === 0) continue;
+    charts.push(
+      phaseChart({ id: m.id, title: m.title, subtitle, yTitle: m.yTitle, runs: names, values }),
+    );
+  }
+  return charts;
+}
+
+// ---------------------------------------------------------------- markdown
 
 function table(header: string[], rows: string[][]): string[] {
   return [
@@ -145,14 +425,62 @@ function table(header: string[], rows: string[][]): string[] {
   ];
 }
 
+/** "30 of 33 (90.9 %)" when the sample count is known, else "90.90 %". */
+export function accuracyText(a: AccuracyFigures): string {
+  if (a.samples === undefined) return pct(a.accuracy);
+  const k = Math.round(a.accuracy * a.samples);
+  return `${k.toLocaleString("en-US")} of ${a.samples.toLocaleString("en-US")} (${pct(a.accuracy, 1)})`;
+}
+
+function machineText(m: Machine | undefined): string {
+  if (!m) return "not recorded";
+  const gib = m.memoryBytes / 1024 ** 3;
+  return `${m.cores} cores, ${fmt(gib, 1)} GiB${m.hostname ? ` (${m.hostname})` : ""}`;
+}
+
+function loadText(m: Machine | undefined): string {
+  if (!m?.loadBefore) return "not recorded";
+  const l = (v: number[] | undefined) => (v ? v.map((x) => fmt(x, 2)).join(" / ") : "n/a");
+  return `${l(m.loadBefore)} → ${l(m.loadAfter)}`;
+}
+
+/** (max − min) and its share of the mean, over the runs with a value. */
+function spread(values: number[], show: (n: number) => string): string {
+  const ok = values.filter(Number.isFinite);
+  if (ok.length < 2) return "";
+  const lo = Math.min(...ok);
+  const hi = Math.max(...ok);
+  const mean = ok.reduce((a, b) => a + b, 0) / ok.length;
+  return mean > 0
+    ? `${show(hi - lo)} (${fmt((100 * (hi - lo)) / mean, 0)} % of the mean)`
+    : show(hi - lo);
+}
+
+export interface ReportContext {
+  demo: boolean;
+}
+
 export function reportMarkdown(
   title: string,
   runs: RunSummary[],
   charts: string[],
   notes: string[] = [],
+  ctx: ReportContext = { demo: false },
 ): string {
-  const head = ["metric", ...runs.map((r) => r.name)];
-  const row = (label: string, f: (r: RunSummary) => string) => [label, ...runs.map(f)];
+  const multi = runs.length > 1;
+  const head = ["metric", ...runs.map((r) => r.name), ...(multi ? ["spread between runs"] : [])];
+  const row = (
+    label: string,
+    f: (r: RunSummary) => string,
+    value?: (r: RunSummary) => number,
+    show?: (n: number) => string,
+  ) => [
+    label,
+    ...runs.map(f),
+    ...(multi ? [value && show ? spread(runs.map(value), show) : ""] : []),
+  ];
+  const warnings = runs.flatMap((r) => r.warnings);
+  const anyFull = runs.some((r) => r.fullLength);
   const out = [
     `# ${title}`,
     "",
@@ -161,42 +489,150 @@ export function reportMarkdown(
     "rate are better; accuracy is the model's, measured on a labeled image set.",
     "",
     ...notes.flatMap((n) => [`> ${n}`, ""]),
+    ...(warnings.length > 0
+      ? ["## Warnings", "", ...warnings.map((w) => `- **Warning:** ${w}`), ""]
+      : []),
+    "## What decided these numbers",
+    "",
+    ...table(
+      ["", ...runs.map((r) => r.name)],
+      [
+        ["server machine", ...runs.map((r) => machineText(serverMachine(r)))],
+        [
+          "load generator",
+          ...runs.map((r) =>
+            r.meta?.machine
+              ? `${r.meta.loopback ? "same machine" : machineText(r.meta.machine)}`
+              : "not recorded",
+          ),
+        ],
+        [
+          "load average (1 / 5 / 15 min) before → after",
+          ...runs.map((r) => loadText(serverMachine(r) ?? r.meta?.machine)),
+        ],
+        [
+          "tfjs backend",
+          ...runs.map((r) => r.environment?.backend ?? r.accuracy.backend ?? "not recorded"),
+        ],
+        [
+          "limits.cpu of one replica (cores)",
+          ...runs.map((r) =>
+            Number.isFinite(r.resources.cpuLimitPerReplica)
+              ? String(r.resources.cpuLimitPerReplica)
+              : "n/a",
+          ),
+        ],
+        ["how it ran", ...runs.map((r) => r.environment?.where ?? "as deployed")],
+        ["schedule", ...runs.map(scheduleText)],
+      ],
+    ),
+    "",
+    ctx.demo
+      ? "The model is the demo one (seeded, untrained): its accuracy is about chance, 1 in 11 " +
+        "(9.1 %), whatever the stack. Compare the stacks' speed and memory only, and only within one report."
+      : "Differences between runs smaller than their run-to-run spread (repeat a run to see it) are " +
+        "not a difference between the strategies.",
+    "",
     "## Summary",
     "",
     ...table(head, [
-      row("accuracy", (r) => pct(r.accuracy.accuracy)),
+      row(
+        ctx.demo ? "accuracy (chance: 9.1 %)" : "accuracy",
+        (r) => accuracyText(r.accuracy),
+        (r) => 100 * r.accuracy.accuracy,
+        (n) => `${fmt(n, 1)} points`,
+      ),
       row("precision (support-weighted)", (r) => pct(r.accuracy.precision)),
       row("recall (support-weighted)", (r) => pct(r.accuracy.recall)),
       row("F1 (support-weighted)", (r) => pct(r.accuracy.f1)),
-      row("memory requested (KB, mean over the test)", (r) => fmt(r.resources.memRequestedKB)),
-      row("memory used (KB, mean)", (r) => fmt(r.resources.memUsedKB)),
-      row("response time (s, weighted by OKAY)", (r) => fmt(r.load.responseTime)),
-      row("transaction rate (/s, OKAY / real duration)", (r) => fmt(r.load.transactionRate)),
       row(
-        `transaction rate (/s, OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}, as the original)`,
-        (r) => fmt(r.load.transactionRateOriginal),
+        "memory requested (mean over the test)",
+        (r) => formatMemoryKB(r.resources.memRequestedKB),
+        (r) => r.resources.memRequestedKB,
+        formatMemoryKB,
+      ),
+      row(
+        "memory used (mean)",
+        (r) => formatMemoryKB(r.resources.memUsedKB),
+        (r) => r.resources.memUsedKB,
+        formatMemoryKB,
+      ),
+      row(
+        "response time (s, weighted by OKAY)",
+        (r) => fmt(r.load.responseTime, 3),
+        (r) => r.load.responseTime,
+        (n) => `${fmt(n, 3)} s`,
+      ),
+      row(
+        "transaction rate (/s, OKAY / real duration)",
+        (r) => fmt(r.load.transactionRate),
+        (r) => r.load.transactionRate,
+        (n) => `${fmt(n)} /s`,
       ),
     ]),
     "",
     "## Load and resources",
     "",
     ...table(head, [
-      row("transactions", (r) => String(r.load.transactions)),
-      row("OKAY", (r) => String(r.load.okay)),
-      row("failed", (r) => String(r.load.failed)),
+      row("transactions", (r) => r.load.transactions.toLocaleString("en-US")),
+      row("OKAY", (r) => r.load.okay.toLocaleString("en-US")),
+      row("failed", (r) => r.load.failed.toLocaleString("en-US")),
+      row("responses by status code", (r) =>
+        r.statusCodes ? formatStatusCodes(r.statusCodes, r.socketFailures) : "not recorded",
+      ),
       row("test duration (s)", (r) => fmt(r.load.durationSeconds, 1)),
-      row("response time, plain mean of phases (s)", (r) => fmt(r.load.responseTimePhaseMean)),
+      row("response time, plain mean of phases (s)", (r) => fmt(r.load.responseTimePhaseMean, 3)),
       row(
         "replicas (mean / max)",
         (r) => `${fmt(r.resources.meanReplicas)} / ${r.resources.maxReplicas}`,
       ),
-      row("CPU used (cores, mean)", (r) => fmt(r.resources.meanCpuUsed, 3)),
+      row(
+        "CPU used (cores, mean)",
+        (r) => fmt(r.resources.meanCpuUsed, 3),
+        (r) => r.resources.meanCpuUsed,
+        (n) => `${fmt(n, 3)} cores`,
+      ),
       row("resource samples", (r) => String(r.resources.samples)),
       row("stack", (r) => r.stack),
       row("model", (r) => r.model),
     ]),
     "",
+    "## As the original report's table (memory in KB)",
+    "",
+    "The same figures in the original report's units, to set beside it: memory in KB (1 KB = 1,024",
+    "bytes; 4,718,592.0 KB is 4.5 GiB).",
+    "",
+    ...table(
+      ["metric", ...runs.map((r) => r.name)],
+      [
+        [
+          "memory requested (KB, as the original report)",
+          ...runs.map((r) => fmt(r.resources.memRequestedKB, 1)),
+        ],
+        [
+          "memory used (KB, as the original report)",
+          ...runs.map((r) => fmt(r.resources.memUsedKB, 1)),
+        ],
+        ...(anyFull
+          ? [
+              [
+                `transaction rate (/s, OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}, as the original)`,
+                ...runs.map((r) =>
+                  r.fullLength ? fmt(r.load.transactionRateOriginal) : "n/a (shortened schedule)",
+                ),
+              ],
+            ]
+          : []),
+      ],
+    ),
+    "",
   ];
+  if (!anyFull) {
+    out.push(
+      `The original's "OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}" rate is left out: it only compares with the original for the full 30-minute schedule.`,
+      "",
+    );
+  }
   const configKeys = [...new Set(runs.flatMap((r) => Object.keys(r.config ?? {})))];
   if (configKeys.length > 0) {
     out.push(
@@ -216,13 +652,15 @@ export function reportMarkdown(
     "## How the figures are computed",
     "",
     "- memory requested / used: the mean, over every resource sample (every 5 s by default), of",
-    "  the summed memory requests / usage of the app's pods, in KB (1 KB = 1,024 bytes).",
+    "  the summed memory requests / usage of the app's pods; shown in MiB or GiB (1 GiB = 1,024 MiB),",
+    "  and in KB (1 KB = 1,024 bytes) in the table that reproduces the original report's.",
     "- response time: sum(OKAY × phase response time) / sum(OKAY), i.e. weighted by the successful",
     "  transactions of each phase, not the plain mean of the phases (shown above for comparison).",
     "- transaction rate: sum(OKAY) / the real duration of the test (the sum of the phases' elapsed",
     `  times). The original recipe divided by ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")} s although its`,
-    "  schedule lasts 1,800 s, which halves the rate; that figure is shown beside it, to compare",
-    "  with the original report only.",
+    "  schedule lasts 1,800 s, which halves the rate; that figure is shown only for a full-length",
+    "  run, to compare with the original report.",
+    "- spread between runs: (largest − smallest) over the runs, and its share of their mean.",
     "",
   );
   return out.join("\n");
@@ -231,7 +669,7 @@ export function reportMarkdown(
 export interface ReportFiles {
   markdown: string;
   json: string;
-  charts: { svg: string; png: string }[];
+  charts: { id: string; svg: string; png: string }[];
 }
 
 /** Summaries, charts (SVG + PNG) and report.md/summary.json into `outDir`. */
@@ -240,18 +678,25 @@ export async function writeReport(
   baseDir: string,
   outDir: string,
 ): Promise<{ files: ReportFiles; runs: RunSummary[] }> {
-  const { title, notes } = manifestSchema.parse(manifest);
+  const parsed = manifestSchema.safeParse(manifest);
+  if (!parsed.success) {
+    throw new Error(
+      `the manifest is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ")}`,
+    );
+  }
+  const { title, notes } = parsed.data;
   const runs = await summarizeRuns(manifest, baseDir);
+  const demo = isDemo(parsed.data, runs);
   await mkdir(outDir, { recursive: true });
-  const defs = chartDefs(runs);
-  const charts: { svg: string; png: string }[] = [];
+  const defs = reportCharts(runs, demo);
+  const charts: ReportFiles["charts"] = [];
   for (const def of defs) {
     const { svg, png } = await renderChart(def);
     const svgPath = join(outDir, `${def.id}.svg`);
     const pngPath = join(outDir, `${def.id}.png`);
     await writeFile(svgPath, svg);
     await writeFile(pngPath, png);
-    charts.push({ svg: svgPath, png: pngPath });
+    charts.push({ id: def.id, svg: svgPath, png: pngPath });
   }
   const markdown = join(outDir, "report.md");
   await writeFile(
@@ -261,10 +706,11 @@ export async function writeReport(
       runs,
       defs.map((d) => d.id),
       notes,
+      { demo },
     ),
   );
   const json = join(outDir, "summary.json");
-  await writeFile(json, `${JSON.stringify({ title, runs }, null, 2)}\n`);
+  await writeFile(json, `${JSON.stringify({ title, demo, runs }, null, 2)}\n`);
   return { files: { markdown, json, charts }, runs };
 }
 

@@ -24,12 +24,37 @@ export class RemoteTargetError extends Error {
   }
 }
 
-/** Parse and check a target URL: http(s) only; non-loopback hosts need allowRemote. */
-export function checkTarget(target: string, allowRemote: boolean): URL {
-  const url = new URL(target);
+/**
+ * Parse and check a target URL: http(s) only; non-loopback hosts need allowRemote. `flag` names
+ * the option in error messages.
+ */
+export function checkTarget(target: string, allowRemote: boolean, flag = "--url"): URL {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new Error(
+      `${flag} ${JSON.stringify(target)} is not a URL: give a full one, e.g. ` +
+        'http://127.0.0.1:8080/test (or, for a stack, "$(pulumi stack output url)test")',
+    );
+  }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`only http and https URLs are supported, got ${url.protocol}`);
+    throw new Error(
+      `${flag} ${JSON.stringify(target)}: only http and https URLs are supported, got ${url.protocol}`,
+    );
   }
   if (!allowRemote && !isLoopbackHost(url.hostname)) throw new RemoteTargetError(url);
   return url;
+}
+
+/**
+ * A path with doubled slashes ("$URL/test" where $URL ends in "/" gives "//test", which servers
+ * answer 404) with each run of slashes made one. Returns the URL and whether it changed.
+ */
+export function normalizeUrlPath(url: URL): { url: URL; changed: boolean } {
+  const path = url.pathname.replace(/\/{2,}/g, "/");
+  if (path === url.pathname) return { url, changed: false };
+  const out = new URL(url.href);
+  out.pathname = path;
+  return { url: out, changed: true };
 }

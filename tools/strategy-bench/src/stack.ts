@@ -1,5 +1,12 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { labelSelector } from "../../../components/defaults.js";
-import { readStackFile, runtimeEnv, type StackSettings } from "../../../stacks/index.js";
+import {
+  PROJECT_ROOT,
+  readStackFile,
+  runtimeEnv,
+  type StackSettings,
+} from "../../../stacks/index.js";
 import type { LocalBudget } from "./monitor.js";
 import { cpuCores, memoryKB } from "./quantity.js";
 
@@ -10,7 +17,22 @@ import { cpuCores, memoryKB } from "./quantity.js";
  */
 export type { StackSettings };
 
+/** The stacks of the project: one Pulumi.<stack>.yaml per stack beside Pulumi.yaml. */
+export function listStacks(root: string = PROJECT_ROOT): string[] {
+  return readdirSync(root)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+/** A stack's settings; an unknown stack is an error listing the valid ones. */
 export function loadStack(stack: string, file?: string): StackSettings {
+  const path = file ?? join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+  if (!existsSync(path)) {
+    throw new Error(
+      `--stack ${JSON.stringify(stack)}: no stack file ${path}; valid stacks: ${listStacks().join(", ")}`,
+    );
+  }
   return readStackFile(stack, file);
 }
 

@@ -6,7 +6,11 @@ import { parseCsvRecords } from "./csv.js";
 export const ORIGINAL_DIVISOR_SECONDS = 3600;
 
 export interface MonitorSample {
+  /** ISO 8601 time of the sample ("" when the CSV has none). */
+  time: string;
   replicas: number;
+  /** Summed CPU limits of the pods, cores (NaN when absent). */
+  cpuLimit: number;
   memRequestedKB: number;
   memUsedKB: number;
   cpuUsed: number;
@@ -14,7 +18,9 @@ export interface MonitorSample {
 
 export function parseMonitorCsv(text: string): MonitorSample[] {
   return parseCsvRecords(text).map((r) => ({
+    time: r.time ?? "",
     replicas: Number(r.replicas),
+    cpuLimit: toNumber(r.cpu_limit),
     memRequestedKB: toNumber(r.mem_requested_kb),
     memUsedKB: toNumber(r.mem_used_kb),
     cpuUsed: toNumber(r.cpu_used),
@@ -76,6 +82,15 @@ export interface ResourceSummary {
   meanReplicas: number;
   maxReplicas: number;
   meanCpuUsed: number;
+  /** limits.cpu of one replica (the largest cpu_limit / replicas seen), cores; NaN if unknown. */
+  cpuLimitPerReplica: number;
+}
+
+function cpuLimitPerReplica(rows: MonitorSample[]): number {
+  const per = rows
+    .filter((r) => r.replicas > 0 && Number.isFinite(r.cpuLimit))
+    .map((r) => r.cpuLimit / r.replicas);
+  return per.length === 0 ? Number.NaN : Math.max(...per);
 }
 
 export function summarizeResources(rows: MonitorSample[]): ResourceSummary {
@@ -86,5 +101,73 @@ export function summarizeResources(rows: MonitorSample[]): ResourceSummary {
     meanReplicas: meanOf(rows.map((r) => r.replicas)),
     maxReplicas: rows.reduce((a, r) => Math.max(a, r.replicas), 0),
     meanCpuUsed: meanOf(rows.map((r) => r.cpuUsed)),
+    cpuLimitPerReplica: cpuLimitPerReplica(rows),
+  };
+}
+
+// ---------------------------------------------------------------- series for charts
+
+/** A value over time: t in seconds since the run's first sample. */
+export interface TimePoint {
+  t: number;
+  value: number;
+}
+
+/** A value per phase of the load schedule (1-based). */
+export interface PhasePoint {
+  phase: number;
+  value: number;
+}
+
+/**
+ * Per-run series, keyed by metric (see TIME_SERIES_METRICS / PHASE_METRICS in report.ts). Generic
+ * so that more can be added (replicas ready/pending, HPA events) without changing the charts.
+ */
+export interface RunSeries {
+  time: Record<string, TimePoint[]>;
+  phase: Record<string, PhasePoint[]>;
+}
+
+/** Seconds since the first sample; samples without a parsable time are numbered by position. */
+function sampleTimes(rows: MonitorSample[], intervalSeconds = 5): number[] {
+  const ms = rows.map((r) => Date.parse(r.time));
+  const t0 = ms.find(Number.isFinite);
+  if (t0 === undefined || ms.some((m) => !Number.isFinite(m))) {
+    return rows.map((_, i) => i * intervalSeconds);
+  }
+  return ms.map((m) => (m - t0) / 1000);
+}
+
+export function monitorSeries(rows: MonitorSample[]): Record<string, TimePoint[]> {
+  const ts = sampleTimes(rows);
+  const series = (f: (r: MonitorSample) => number) =>
+    rows
+      .map((r, i) => ({ t: ts[i] as number, value: f(r) }))
+      .filter((p) => Number.isFinite(p.value));
+  return {
+    replicas: series((r) => r.replicas),
+    cpuUsed: series((r) => r.cpuUsed),
+    memUsedKB: series((r) => r.memUsedKB),
+    memRequestedKB: series((r) => r.memRequestedKB),
+  };
+}
+
+export function loadSeries(rows: LoadtestRow[]): Record<string, PhasePoint[]> {
+  const phases = rows.map((r, i) => {
+    const n = Number(r.phase);
+    return Number.isInteger(n) && n > 0 ? n : i + 1;
+  });
+  return {
+    // A phase without a successful request has no response time worth drawing.
+    responseTime: rows
+      .map((r, i) => ({
+        phase: phases[i] as number,
+        value: r.okay > 0 ? r.responseTime : Number.NaN,
+      }))
+      .filter((p) => Number.isFinite(p.value)),
+    okayRate: rows.map((r, i) => ({
+      phase: phases[i] as number,
+      value: r.elapsedSeconds > 0 ? r.okay / r.elapsedSeconds : 0,
+    })),
   };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { loadtestRows, parseLoadtestCsv } from "../src/csv.js";
-import { runLoadtest } from "../src/loadtest.js";
-import { checkTarget, isLoopbackHost, RemoteTargetError } from "../src/safety.js";
+import { formatStatusCodes, loadtestProblem, runLoadtest } from "../src/loadtest.js";
+import { checkTarget, isLoopbackHost, normalizeUrlPath, RemoteTargetError } from "../src/safety.js";
 import { closedPort, startServer, type TestServer } from "./helpers.js";
 
 let srv: TestServer | undefined;
@@ -38,6 +38,13 @@ describe("loadtest", () => {
     expect(p?.socketFailures).toBe(4);
     expect(p?.availability).toBe(80);
     expect(p?.bytes).toBe(160);
+    expect(p?.statusCodes).toEqual({ "200": 12, "500": 4 });
+    expect(result.overall.statusCodes).toEqual({ "200": 12, "500": 4 });
+    expect(formatStatusCodes(result.overall.statusCodes, 4)).toBe(
+      "200: 12, 500: 4, socket failures: 4",
+    );
+    // 12 of 20 succeeded: a majority, so the run is not flagged.
+    expect(loadtestProblem(result)).toBeUndefined();
     expect(result.overall.transactions).toBe(16);
     expect(result.overall.okay).toBe(12);
     // Only the URL it was given.
@@ -67,7 +74,7 @@ describe("loadtest", () => {
     expect(csv.split("\n")[0]).toBe(
       "date,transactions,elapsed_time,data_transferred,response_time,transaction_rate,throughput," +
         "concurrency,okay,failed,phase,users,delay,availability,response_time_p50," +
-        "response_time_p95,response_time_p99,bytes,throughput_bytes,socket_failures",
+        "response_time_p95,response_time_p99,bytes,throughput_bytes,socket_failures,status_codes",
     );
     const back = parseLoadtestCsv(csv);
     expect(back.map((r) => r.okay)).toEqual(result.phases.map((p) => p.okay));
@@ -140,5 +147,46 @@ describe("loadtest", () => {
     for (const h of ["128.0.0.1", "0.0.0.0", "192.168.1.1", "localhost.example.com"]) {
       expect(isLoopbackHost(h)).toBe(false);
     }
+  });
+
+  it("breaks status codes down per phase and flags a run whose answers are mostly 404", async () => {
+    // Phase 1: every request answers 404 (a wrong path); phase 2: 3 of 4 answer 200.
+    srv = await startServer((n, req, res) => {
+      res.statusCode = req.url === "/test" && n > 6 && n % 4 !== 3 ? 200 : 404;
+      res.end("x");
+    });
+    const result = await runLoadtest({
+      url: new URL(`${srv.url}/test`),
+      schedule: {
+        name: "t",
+        phases: [
+          { users: 2, delaySeconds: 0, durationSeconds: 30, reps: 3 },
+          { users: 2, delaySeconds: 0, durationSeconds: 30, reps: 2 },
+        ],
+      },
+      seed: 1,
+    });
+    expect(result.phases[0]?.statusCodes).toEqual({ "404": 6 });
+    expect(result.phases[1]?.statusCodes).toEqual({ "200": 3, "404": 1 });
+    expect(result.overall.statusCodes).toEqual({ "200": 3, "404": 7 });
+    expect(result.overall.availability).toBe(100); // siege's availability does not see 404s
+    expect(loadtestProblem(result)).toBe(
+      `most requests failed: 3 of 10 succeeded against ${srv.url}/test (200: 3, 404: 7); ` +
+        "most answers are 4xx: check the URL's path (/test); the server's test route is /test",
+    );
+  });
+
+  it("makes a doubled slash in the path one, and leaves a clean URL alone", () => {
+    const { url, changed } = normalizeUrlPath(new URL("http://10.0.0.1/food11//test?x=1"));
+    expect(changed).toBe(true);
+    expect(url.href).toBe("http://10.0.0.1/food11/test?x=1");
+    const clean = new URL("http://127.0.0.1:8080/test");
+    expect(normalizeUrlPath(clean)).toEqual({ url: clean, changed: false });
+  });
+
+  it("names a value that is not a URL and shows a fix", () => {
+    expect(() => checkTarget("notaurl", false)).toThrow(
+      '--url "notaurl" is not a URL: give a full one, e.g. http://127.0.0.1:8080/test',
+    );
   });
 });

@@ -1,0 +1,50 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { machineSchema } from "./machine.js";
+
+/**
+ * What decided a load test's numbers, written by `loadtest` beside its CSV
+ * (`loadtest.csv` → `loadtest.meta.json`) and read by `report`.
+ */
+export const loadtestMetaSchema = z
+  .object({
+    url: z.string(),
+    schedule: z.string(),
+    timeScale: z.number(),
+    delayScale: z.number(),
+    seed: z.number(),
+    /** Sum of the scheduled phase durations, seconds. */
+    plannedSeconds: z.number(),
+    /** The original 30-minute schedule, unscaled: the only case where the "/ 3,600" row means something. */
+    fullLength: z.boolean(),
+    /** The target was on this machine (then `machine` is also the server's machine). */
+    loopback: z.boolean(),
+    machine: machineSchema.optional(),
+    statusCodes: z.record(z.string(), z.number()),
+    socketFailures: z.number(),
+    /** Set when most requests failed (see loadtestProblem). */
+    problem: z.string().optional(),
+  })
+  .passthrough();
+
+export type LoadtestMeta = z.output<typeof loadtestMetaSchema>;
+
+export function metaPathFor(csvPath: string): string {
+  return `${csvPath.replace(/\.csv$/i, "")}.meta.json`;
+}
+
+/** The meta file beside a load test CSV, or undefined when there is none (a siege log). */
+export async function readLoadtestMeta(csvPath: string): Promise<LoadtestMeta | undefined> {
+  let text: string;
+  try {
+    text = await readFile(metaPathFor(csvPath), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  const parsed = loadtestMetaSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new Error(`${metaPathFor(csvPath)}: not a load test meta file (${parsed.error.message})`);
+  }
+  return parsed.data;
+}
