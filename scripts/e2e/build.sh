@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build the end-to-end toolchain from Go modules, once, into a cache outside the tree:
 #   pulumi CLI, pulumi-language-nodejs, pulumi-resource-kubernetes, etcd, kube-apiserver, kube-controller-manager,
-#   kube-scheduler, kwok, kwokctl.
+#   kube-scheduler, kwok, kwokctl (the kwok e2e); kubelet, kube-proxy, metrics-server, traefik and
+#   pulumi-resource-docker (the real-pods cluster, scripts/cluster/).
 # Idempotent: every piece is keyed by its versions; a present binary is not rebuilt.
-# Usage: scripts/e2e/build.sh [piece...]   (pieces: pulumi langhost provider kube kubectl etcd kwok; default all)
+# Usage: scripts/e2e/build.sh [piece...]   (pieces: pulumi langhost provider kube kubectl etcd kwok
+#        kubelet metrics-server traefik docker-provider; default: the kwok e2e's; `cluster`: all of them)
 # Env:   FOOD11_E2E_CACHE (default $HOME/.cache/food11-e2e), FOOD11_E2E_NICE (default 19)
 # Exit:  0 built/cached, 1 a build step failed (named on stderr), 77 no Go toolchain (skip).
 set -euo pipefail
@@ -16,6 +18,8 @@ CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
 NICE="${FOOD11_E2E_NICE:-19}"
 BIN="$CACHE/bin"
 SRC="$CACHE/src"
+# Third-party sources the registries do not serve (shared/vendor beside the repository).
+VENDOR_DIR="${FOOD11_VENDOR_DIR:-$(cd "$HERE/../../.." && pwd)/shared/vendor}"
 LOGS="$CACHE/logs"
 mkdir -p "$BIN" "$SRC" "$LOGS"
 
@@ -261,8 +265,73 @@ build_kwok() {
   for b in kwok kwokctl; do ln -sf "$out/$b" "$BIN/$b"; done
 }
 
+# ---------------------------------------------------------------- kubelet + kube-proxy (real node)
+# Same module, same wrapper recipe and version stamps as the control plane: the node matches it.
+build_kubelet() {
+  local d="$SRC/kubelet-$KUBE_VERSION" out="$CACHE/kube-$KUBE_VERSION/bin"
+  mkdir -p "$out"
+  make_wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" map_kube
+  build_pkgs "$d" "$out" "$(kube_ldflags)" "$KUBE_VERSION" \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+  for b in kubelet kube-proxy; do ln -sf "$out/$b" "$BIN/$b"; done
+}
+
+# ---------------------------------------------------------------- metrics-server
+build_metrics_server() {
+  local d="$SRC/metrics-server-$METRICS_SERVER_VERSION" out="$CACHE/metrics-server-$METRICS_SERVER_VERSION/bin"
+  mkdir -p "$out"
+  make_wrapper "$d" sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" map_none
+  build_pkgs "$d" "$out" "-s -w -X sigs.k8s.io/metrics-server/pkg/version.gitVersion=$METRICS_SERVER_VERSION" \
+    "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
+  ln -sf "$out/metrics-server" "$BIN/metrics-server"
+}
+
+# ---------------------------------------------------------------- Traefik (ingress controller)
+# Its web UI is embedded from webui/static, which the module zip lacks: build from a writable copy
+# with an empty placeholder UI (the dashboard is not used).
+build_traefik() {
+  local d="$SRC/traefik-$TRAEFIK_VERSION" out="$CACHE/traefik-$TRAEFIK_VERSION/bin" mdir
+  mkdir -p "$out"
+  mdir="$(moddir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")"
+  rm -rf "$d" && cp -r "$mdir" "$d" && chmod -R u+w "$d"
+  mkdir -p "$d/webui/static"
+  [ -n "$(ls -A "$d/webui/static")" ] || echo '<!doctype html><title>traefik</title>' >"$d/webui/static/index.html"
+  (
+    cd "$d"
+    nice -n "$NICE" go build -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" \
+      -o "$out/traefik" ./cmd/traefik
+  ) || exit 1
+  ln -sf "$out/traefik" "$BIN/traefik"
+}
+
+# ---------------------------------------------------------------- Pulumi Docker provider
+# From the source snapshot in shared/vendor (GitHub releases and the Go proxy are unreachable),
+# the recipe of its README: upstream patches, schema-embed.json, a static build; labelled with the
+# version @pulumi/docker asks the engine for.
+build_docker_provider() {
+  local tarball d="$SRC/docker-provider-$DOCKER_PROVIDER_SOURCE" out="$CACHE/docker-provider-$DOCKER_PROVIDER_PLUGIN_VERSION/bin"
+  tarball="$(ls "$VENDOR_DIR"/pulumi-docker-"$DOCKER_PROVIDER_SOURCE"-src.tar.gz 2>/dev/null | head -n1)"
+  [ -f "$tarball" ] || { echo "no pulumi-docker-$DOCKER_PROVIDER_SOURCE-src.tar.gz in $VENDOR_DIR"; exit 1; }
+  mkdir -p "$out"
+  rm -rf "$d" && mkdir -p "$d"
+  tar xzf "$tarball" -C "$d"
+  (cd "$d/pulumi-docker/upstream" && for p in ../patches/*.patch; do patch -p1 <"$p" || exit 1; done) || exit 1
+  (
+    cd "$d/pulumi-docker/provider"
+    python3 -c "import json;json.dump(json.load(open('cmd/pulumi-resource-docker/schema.json')),open('cmd/pulumi-resource-docker/schema-embed.json','w'),separators=(',',':'))"
+    nice -n "$NICE" go build \
+      -ldflags "-s -w -X github.com/pulumi/pulumi-docker/provider/v5/pkg/version.Version=$DOCKER_PROVIDER_PLUGIN_VERSION" \
+      -o "$out/pulumi-resource-docker" ./cmd/pulumi-resource-docker
+  ) || exit 1
+  ln -sf "$out/pulumi-resource-docker" "$BIN/pulumi-resource-docker"
+}
+
 pieces=("$@")
 [ ${#pieces[@]} -eq 0 ] && pieces=(pulumi langhost provider kube kubectl etcd kwok)
+if [ "${pieces[*]}" = "cluster" ]; then
+  # The real-pods cluster and its test: the control plane first, then the node, then Pulumi.
+  pieces=(kube kubectl etcd kwok kubelet metrics-server traefik pulumi provider docker-provider)
+fi
 echo "e2e build: cache $CACHE; $(go version); load: $(uptime | sed 's/.*load average/load average/')"
 for p in "${pieces[@]}"; do
   case "$p" in
@@ -277,7 +346,11 @@ for p in "${pieces[@]}"; do
     kube) timed kube build_kube "$KUBE_VERSION" ;;
     kubectl) timed kubectl build_kubectl "$KUBE_VERSION" ;;
     kwok) timed kwok build_kwok "$KWOK_VERSION-$KUBE_VERSION" ;;
-    *) STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok)" ;;
+    kubelet) timed kubelet build_kubelet "$KUBE_VERSION" ;;
+    metrics-server) timed metrics-server build_metrics_server "$METRICS_SERVER_VERSION" ;;
+    traefik) timed traefik build_traefik "$TRAEFIK_VERSION" ;;
+    docker-provider) timed docker-provider build_docker_provider "$DOCKER_PROVIDER_SOURCE-$DOCKER_PROVIDER_PLUGIN_VERSION" ;;
+    *) STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok kubelet metrics-server traefik docker-provider, or cluster)" ;;
   esac
 done
 echo "e2e build: all pieces ready in $BIN"

@@ -20,3 +20,11 @@ K8S_SDK_MODULE_VERSION="${K8S_SDK_MODULE_VERSION:-v4.24.0}"
 KUBE_VERSION="${KUBE_VERSION:-v1.36.1}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+# The real-pods cluster (scripts/cluster/): metrics-server for kubectl top and the HPA, Traefik v3
+# as the ingress controller (its kubernetesIngressNGINX provider serves ingressClassName nginx).
+METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.9.0}"
+TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.7.13}"
+# The Pulumi Docker provider: the source snapshot in shared/vendor (commit 237b789, after v5.1.0),
+# installed as plugin v5.2.0, the version @pulumi/docker 5.2.0 asks the engine for.
+DOCKER_PROVIDER_SOURCE="${DOCKER_PROVIDER_SOURCE:-237b789}"
+DOCKER_PROVIDER_PLUGIN_VERSION="${DOCKER_PROVIDER_PLUGIN_VERSION:-5.2.0}"
