@@ -452,7 +452,7 @@ function spread(values: number[], show: (n: number) => string): string {
   const hi = Math.max(...ok);
   const mean = ok.reduce((a, b) => a + b, 0) / ok.length;
   return mean > 0
-    ? `${show(hi - lo)} (${fmt((100 * (hi - lo)) / mean, 0)} % of the mean)`
+    ? `${show(hi - lo)} (${fmt((100 * (hi - lo)) / mean, 1)} % of the mean)`
     : show(hi - lo);
 }
 

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { readManifest, summarizeRuns, writeReport } from "../src/report.js";
+import { readManifest, reportCharts, summarizeRuns, writeReport } from "../src/report.js";
+import { type FakeRun, NEAR_EQUAL, writeRuns } from "./runs.js";
 
 const manifestPath = resolve(import.meta.dirname, "fixtures/manifest.yaml");
 
@@ -54,28 +55,139 @@ describe("report files", () => {
       "accuracy-vs-memory-requested.png",
       "accuracy-vs-transaction-rate.png",
       "accuracy-vs-response-time.png",
+      "replicas-over-time.png",
+      "cpu-used-over-time.png",
+      "memory-used-over-time.png",
+      "response-time-per-phase.png",
+      "transaction-rate-per-phase.png",
     ]);
     for (const c of files.charts) {
       const meta = await sharp(c.png).metadata();
       expect(meta.format).toBe("png");
       expect(meta.width).toBeGreaterThan(400);
       expect(meta.height).toBeGreaterThan(300);
+    }
+    for (const c of files.charts.slice(0, 4)) {
       const svg = await readFile(c.svg, "utf8");
       expect(svg.match(/aria-roledescription="point"/g)).toHaveLength(2);
-      expect(svg).toContain(">strategy A</text>");
-      expect(svg).toContain(">strategy B</text>");
+      // The legend names both runs (whether or not a label fits beside the point).
+      expect(svg).toContain("strategy A");
+      expect(svg).toContain("strategy B");
+      expect(svg).toContain('aria-roledescription="legend"');
+    }
+    const md = await readFile(files.markdown, "utf8");
+    expect(md).toContain("| memory requested (mean over the test) | 4.00 GiB | 4.50 GiB |");
+    expect(md).toContain("| memory used (mean) | 488.3 MiB | 439.5 MiB |");
+    expect(md).toContain(
+      "| memory requested (KB, as the original report) | 4,194,304.0 | 4,718,592.0 |",
+    );
+    expect(md).toContain("| accuracy | 879 of 1,000 (87.9 %) | 75.00 % |");
+    expect(md).toContain("| response time (s, weighted by OKAY) | 1.048 | 0.349 |");
+    expect(md).toContain("| transaction rate (/s, OKAY / real duration) | 0.23 | 3.25 |");
+    // Neither run is the full 30-minute schedule: no "/ 3,600" figure.
+    expect(md).not.toContain("OKAY / 3,600, as the original) |");
+    expect(md).toContain("| limits: memory | 6Gi |  |");
+    expect(md).toContain("![accuracy-vs-response-time](accuracy-vs-response-time.png)");
+    expect(md).not.toContain("## Warnings");
+    const json = JSON.parse(await readFile(files.json, "utf8"));
+    expect(json.runs).toHaveLength(2);
+  });
+});
+
+describe("a three-run report whose runs have near-equal values", () => {
+  it("shows every run distinctly: a colour and shape per run, a legend, MiB/GiB, chance line", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sb-near-"));
+    const manifestFile = await writeRuns(dir, NEAR_EQUAL, { demo: true });
+    const { manifest, baseDir } = await readManifest(manifestFile);
+    const runs = await summarizeRuns(manifest, baseDir);
+    const charts = reportCharts(runs, true);
+    const scatter = charts[0]?.spec as unknown as {
+      title: { subtitle: string[] };
+      layer: { mark: { type: string }; encoding: Record<string, Record<string, unknown>> }[];
+      data: { values: { run: string; x: number; pos: string; size: number }[] };
+    };
+    const points = scatter.layer.find((l) => l.mark.type === "point");
+    expect(points?.encoding.color?.scale).toEqual({
+      domain: ["baseline", "strategy1", "strategy2"],
+      range: ["#1f77b4", "#d62728", "#2ca02c"],
+    });
+    expect(points?.encoding.color?.legend).toEqual({ orient: "right" });
+    expect((points?.encoding.shape?.scale as { range?: string[] } | undefined)?.range).toEqual([
+      "circle",
+      "square",
+      "triangle-up",
+    ]);
+    // Nested hollow markers: equal values stay visible.
+    expect(scatter.data.values.map((v) => v.size)).toEqual([360, 260, 160]);
+    expect(points?.encoding.x?.title).toBe("memory used (GiB, mean over the test)");
+    // Memory used (1,010,000 / 1,011,667 / 1,014,333 KB) in GiB on the axis.
+    expect(scatter.data.values.map((v) => Number(v.x.toFixed(4)))).toEqual([
+      0.9632, 0.9648, 0.9673,
+    ]);
+    const rule = scatter.layer.find((l) => l.mark.type === "rule");
+    expect(rule).toBeDefined();
+    expect(scatter.title.subtitle.join(" ")).toContain("DEMO: untrained model");
+    expect(scatter.title.subtitle.join(" ")).toContain("time scale 0.01");
+    const memOverTime = charts.find((c) => c.id === "memory-used-over-time");
+    expect(JSON.stringify(memOverTime?.spec)).toContain("y: memory used (MiB), every run");
+    // Render: each run's point in the SVG, the legend with every name, no overlapping labels.
+    const out = join(dir, "report");
+    const { files } = await writeReport(manifest, baseDir, out);
+    for (const c of files.charts.slice(0, 4)) {
+      const svg = await readFile(c.svg, "utf8");
+      expect(svg.match(/aria-roledescription="point"/g)).toHaveLength(3);
+      for (const name of ["baseline", "strategy1", "strategy2"]) {
+        expect(svg).toContain(`>${name}</text>`);
+      }
+      const png = await sharp(c.png).metadata();
+      expect(png.width).toBeGreaterThan(800);
     }
     const md = await readFile(files.markdown, "utf8");
     expect(md).toContain(
-      "| memory requested (KB, mean over the test) | 4,194,304.00 | 4,718,592.00 |",
+      "| accuracy (chance: 9.1 %) | 3 of 33 (9.1 %) | 3 of 33 (9.1 %) | 3 of 33 (9.1 %) | 0.0 points (0.0 % of the mean) |",
     );
-    expect(md).toContain("| memory used (KB, mean) | 500,000.00 | 450,000.50 |");
-    expect(md).toContain("| response time (s, weighted by OKAY) | 1.05 | 0.35 |");
-    expect(md).toContain("| transaction rate (/s, OKAY / real duration) | 0.23 | 3.25 |");
-    expect(md).toContain("| transaction rate (/s, OKAY / 3,600, as the original) | 0.01 | 0.11 |");
-    expect(md).toContain("| limits: memory | 6Gi |  |");
-    expect(md).toContain("![accuracy-vs-response-time](accuracy-vs-response-time.png)");
-    const json = JSON.parse(await readFile(files.json, "utf8"));
-    expect(json.runs).toHaveLength(2);
+    expect(md).toContain(
+      "| memory used (mean) | 986.3 MiB | 988.0 MiB | 990.6 MiB | 4.2 MiB (0.4 % of the mean) |",
+    );
+    expect(md).toContain(
+      "- **Warning:** strategy1: limits.cpu 3 exceeds the 2 cores of the machine it ran on (testhost)",
+    );
+    expect(md).toContain("| server machine | 2 cores, 8.0 GiB (testhost) |");
+    expect(md).toContain(
+      "| load average (1 / 5 / 15 min) before → after | 0.50 / 0.60 / 0.70 → 1.50 / 0.90 / 0.80 |",
+    );
+    expect(md).toContain("| tfjs backend | wasm | wasm | wasm |");
+  });
+});
+
+describe("report warnings and the original's rate", () => {
+  it("warns on a run with no successful request, and shows '/ 3,600' only at full length", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sb-warn-"));
+    const [ok, other] = NEAR_EQUAL as [FakeRun, FakeRun];
+    const manifestFile = await writeRuns(dir, [
+      { ...ok, meta: { fullLength: true, plannedSeconds: 1800 } },
+      {
+        ...other,
+        okay: [0, 0, 0],
+        errors: { status: 404, count: [40, 50, 45] },
+        meta: { problem: "most requests failed" },
+      },
+    ]);
+    const { manifest, baseDir } = await readManifest(manifestFile);
+    const { files, runs } = await writeReport(manifest, baseDir, join(dir, "report"));
+    expect(runs[1]?.warnings[0]).toBe(
+      "strategy1: no successful request (0 OKAY of 135 requests; 404: 135): its response time " +
+        "and transaction rate are not measured (n/a), and its load figures mean nothing; check the " +
+        "load test's URL (a 404 means a wrong path) and the server's log.",
+    );
+    const md = await readFile(files.markdown, "utf8");
+    expect(md).toContain("## Warnings");
+    expect(md).toContain("- **Warning:** strategy1: no successful request (0 OKAY of 135 requests");
+    expect(md).toContain("| response time (s, weighted by OKAY) | 0.520 | n/a |");
+    expect(md).toContain("| responses by status code | 200: 165 | 404: 135 |");
+    // 165 OKAY / 3,600 for the full-length run; the other is shortened.
+    expect(md).toContain(
+      "| transaction rate (/s, OKAY / 3,600, as the original) | 0.05 | n/a (shortened schedule) |",
+    );
   });
 });
