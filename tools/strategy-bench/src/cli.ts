@@ -14,6 +14,7 @@ import {
   runMonitor,
   type Sampler,
 } from "./monitor.js";
+import { registerPlanCommands } from "./plan/commands.js";
 import { type Manifest, readManifest, writeReport } from "./report.js";
 import { checkTarget } from "./safety.js";
 import { listStacks, loadStack, localBudget, stackLabelSelector } from "./stack.js";
@@ -380,6 +381,8 @@ program
     });
     log(`done: ${out}/report.md`);
   });
+
+registerPlanCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   log(`strategy-bench: ${err.message}`);

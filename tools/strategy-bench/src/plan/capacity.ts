@@ -1,0 +1,259 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import { request } from "undici";
+import { memoryBytes } from "../../../../components/quantity.js";
+import { runLoadtest } from "../loadtest.js";
+import { CLOCK_TICKS, processTree } from "../monitor.js";
+import { cpuCores } from "../quantity.js";
+import { checkTarget } from "../safety.js";
+import { localServerEnv, type StackSettings } from "../stack.js";
+import { type CapacityLevel, type CapacityProfile, PROFILE_KIND } from "./capacity-profile.js";
+
+/**
+ * `strategy-bench capacity`: measure one replica under a stack's limits and write its capacity
+ * profile. Either a container (`docker run --cpus <limits.cpu> --memory <limits.memory>` of
+ * `--image`, published on 127.0.0.1 only; CPU from the container's cgroup `cpu.stat`, memory from
+ * `docker stats` (usage less inactive file cache: the working set); start-up = `docker run` to the
+ * first /readyz 200), or an already-running local replica (`--url` on loopback, with `--pid` for
+ * CPU and RSS from /proc). The sweep: for each concurrency c, c closed-loop users without think
+ * time on /test for a fixed time (the loadtest's own machinery), after a discarded warm-up.
+ */
+
+const run = promisify(execFile);
+
+/** What the sweep reads from a replica: cumulative CPU seconds and the working set now. */
+export interface ReplicaProbe {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: URL;
+  target: string;
+  startupSeconds?: number;
+  usage(): Promise<{ cpuSeconds: number; workingSetBytes: number }>;
+  stop(): Promise<void>;
+  notes: string[];
+}
+
+async function rssBytes(pid: number): Promise<number> {
+  try {
+    const text = await readFile(`/proc/${pid}/status`, "utf8");
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+    return m?.[1] ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A replica already running on this machine: /proc of `pid` and its descendants. */
+export function localProbe(url: string, pid: number): ReplicaProbe {
+  const u = checkTarget(url, false);
+  return {
+    url: new URL(u.origin),
+    target: `${u.origin} (pid ${pid})`,
+    notes: [
+      `local process ${pid}: no container limits enforced; CPU from /proc (utime+stime), memory = summed RSS (close to, not the same as, a container's working set)`,
+    ],
+    async usage() {
+      const tree = await processTree(pid);
+      if (tree.length === 0) throw new Error(`process ${pid} is gone`);
+      const ticks = tree.reduce((a, s) => a + s.ticks, 0);
+      const rss = (await Promise.all(tree.map((s) => rssBytes(s.pid)))).reduce((a, b) => a + b, 0);
+      return { cpuSeconds: ticks / CLOCK_TICKS, workingSetBytes: rss };
+    },
+    async stop() {},
+  };
+}
+
+/** "512MiB", "1.5GiB", "800kB" (docker stats' units) in bytes. */
+export function dockerSize(text: string): number {
+  const m = /^\s*([\d.]+)\s*([KMGT]i?B|[kKMGT]B|B)\s*$/.exec(text);
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  const unit = (m[2] as string).toUpperCase();
+  const pow = { B: 0, KB: 1, MB: 2, GB: 3, TB: 4, KIB: 1, MIB: 2, GIB: 3, TIB: 4 }[unit] ?? 0;
+  const base = unit.includes("I") ? 1024 : 1000;
+  return n * base ** pow;
+}
+
+/** Parse cgroup v2 cpu.stat's usage_usec (or v1 cpuacct.usage nanoseconds) into seconds. */
+export function cgroupCpuSeconds(text: string): number {
+  const v2 = /^usage_usec\s+(\d+)/m.exec(text);
+  if (v2?.[1]) return Number(v2[1]) / 1e6;
+  const v1 = /^(\d+)\s*$/.exec(text.trim());
+  if (v1?.[1]) return Number(v1[1]) / 1e9;
+  return Number.NaN;
+}
+
+async function waitReady(base: URL, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  while (Date.now() < deadline) {
+    if (signal?.aborted) throw new Error("interrupted");
+    try {
+      const res = await request(new URL("/readyz", base), {
+        headersTimeout: 2000,
+        bodyTimeout: 2000,
+      });
+      await res.body.dump();
+      if (res.statusCode === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${base.origin}/readyz did not answer 200 within ${timeoutSeconds} s`);
+}
+
+/**
+ * A container of `image` under the stack's limits, published on 127.0.0.1 only. Untested here
+ * (no Docker on the build machine); the local path is what the tests cover.
+ */
+export async function dockerProbe(
+  image: string,
+  stack: StackSettings,
+  o: { readyTimeoutSeconds?: number; signal?: AbortSignal; containerPort?: number } = {},
+): Promise<ReplicaProbe> {
+  const port = o.containerPort ?? 8080;
+  const env = { ...localServerEnv(stack), PORT: String(port), HOST: "0.0.0.0" };
+  const args = [
+    "run",
+    "-d",
+    "--rm",
+    "--cpus",
+    String(cpuCores(stack.resources.limits.cpu)),
+    "--memory",
+    String(memoryBytes(stack.resources.limits.memory)),
+    "-p",
+    `127.0.0.1::${port}`,
+    ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+    image,
+  ];
+  const t0 = performance.now();
+  const { stdout } = await run("docker", args);
+  const id = stdout.trim();
+  const stop = async () => {
+    await run("docker", ["rm", "-f", id]).catch(() => undefined);
+  };
+  try {
+    const { stdout: mapped } = await run("docker", ["port", id, `${port}/tcp`]);
+    const hostPort = /127\.0\.0\.1:(\d+)/.exec(mapped)?.[1];
+    if (!hostPort)
+      throw new Error(`docker port ${id}: no 127.0.0.1 mapping in ${JSON.stringify(mapped)}`);
+    const url = new URL(`http://127.0.0.1:${hostPort}`);
+    await waitReady(url, o.readyTimeoutSeconds ?? 120, o.signal);
+    const startupSeconds = (performance.now() - t0) / 1000;
+    return {
+      url,
+      target: image,
+      startupSeconds,
+      notes: [
+        `container ${id.slice(0, 12)}: --cpus ${stack.resources.limits.cpu} --memory ${stack.resources.limits.memory}; start-up = docker run to /readyz 200`,
+      ],
+      async usage() {
+        const [{ stdout: stat }, { stdout: stats }] = await Promise.all([
+          run("docker", ["exec", id, "cat", "/sys/fs/cgroup/cpu.stat"]),
+          run("docker", ["stats", "--no-stream", "--format", "{{json .}}", id]),
+        ]);
+        const mem = (JSON.parse(stats) as { MemUsage?: string }).MemUsage?.split("/")[0] ?? "";
+        return { cpuSeconds: cgroupCpuSeconds(stat), workingSetBytes: dockerSize(mem) };
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export interface SweepOptions {
+  probe: ReplicaProbe;
+  /** The limits the replica runs under (for the profile's scale). */
+  cpuLimitCores: number;
+  memoryLimitBytes?: number;
+  concurrency: number[];
+  levelSeconds: number;
+  warmupSeconds: number;
+  idleSeconds: number;
+  /** Start-up to record when the probe cannot measure it (a replica already running). */
+  startupSeconds?: number;
+  seed?: number;
+  path?: string;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+/** The concurrency sweep: idle, warm-up, then one closed-loop level per concurrency. */
+export async function measureCapacity(o: SweepOptions): Promise<CapacityProfile> {
+  const log = o.log ?? (() => undefined);
+  const url = new URL(o.path ?? "/test", o.probe.url);
+  const level = async (users: number, seconds: number) =>
+    runLoadtest({
+      url,
+      schedule: {
+        name: `c${users}`,
+        phases: [{ users, delaySeconds: 0, durationSeconds: seconds }],
+      },
+      seed: o.seed ?? 1,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+
+  const idle0 = await o.probe.usage();
+  const t0 = performance.now();
+  await sleep(o.idleSeconds * 1000);
+  const idle1 = await o.probe.usage();
+  const idleCores = Math.max(
+    0,
+    (idle1.cpuSeconds - idle0.cpuSeconds) / ((performance.now() - t0) / 1000),
+  );
+  log(`idle: ${idleCores.toFixed(3)} cores, ${(idle1.workingSetBytes / 2 ** 20).toFixed(1)} MiB`);
+  if (o.warmupSeconds > 0) await level(1, o.warmupSeconds);
+
+  const levels: CapacityLevel[] = [];
+  for (const c of o.concurrency) {
+    if (o.signal?.aborted) break;
+    const before = await o.probe.usage();
+    const r = await level(c, o.levelSeconds);
+    const after = await o.probe.usage();
+    const p = r.phases[0];
+    if (!p || p.okay === 0) throw new Error(`concurrency ${c}: no successful response from ${url}`);
+    const l: CapacityLevel = {
+      concurrency: c,
+      throughput: p.okay / p.elapsedSeconds,
+      responseTime: p.responseTime,
+      p95: p.p95,
+      cpuSecondsPerRequest: Math.max(0, after.cpuSeconds - before.cpuSeconds) / p.okay,
+      workingSetBytes: Math.max(before.workingSetBytes, after.workingSetBytes),
+      requests: p.okay,
+    };
+    log(
+      `c${c}: ${l.throughput.toFixed(1)} req/s, mean ${(1000 * l.responseTime).toFixed(1)} ms, ` +
+        `${l.cpuSecondsPerRequest.toFixed(4)} CPU s/req, ${(l.workingSetBytes / 2 ** 20).toFixed(1)} MiB` +
+        (p.failed > 0 ? `, ${p.failed} failed` : ""),
+    );
+    levels.push(l);
+  }
+  const startup = o.probe.startupSeconds ?? o.startupSeconds;
+  const notes = [...o.probe.notes];
+  if (o.probe.startupSeconds === undefined) {
+    notes.push(
+      startup === undefined
+        ? "start-up not measured (replica already running): 0 recorded; pass --startup-seconds"
+        : `start-up ${startup} s given with --startup-seconds, not measured`,
+    );
+  }
+  return {
+    kind: PROFILE_KIND,
+    version: 1,
+    source: "measured",
+    description: `measured by strategy-bench capacity on ${o.probe.target}, ${o.cpuLimitCores} CPU`,
+    measuredAt: new Date().toISOString(),
+    target: o.probe.target,
+    limits: {
+      cpu: o.cpuLimitCores,
+      ...(o.memoryLimitBytes !== undefined ? { memoryBytes: o.memoryLimitBytes } : {}),
+    },
+    levels,
+    idle: { cpuCores: idleCores, workingSetBytes: idle1.workingSetBytes },
+    startupSeconds: startup ?? 0,
+    notes,
+  };
+}
