@@ -203,3 +203,32 @@ describe("local monitor", () => {
     );
   });
 });
+
+describe("runMonitor output", () => {
+  it("creates a missing output folder", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sb-mon-"));
+    const out = join(dir, "runs", "s1", "monitor.csv");
+    const row = {
+      time: "2026-01-01T00:00:00.000Z",
+      replicas: 1,
+      cpuRequested: 1,
+      memRequestedKB: 2_097_152,
+      cpuLimit: 3,
+      memLimitKB: 6_291_456,
+      cpuUsed: 0.5,
+      memUsedKB: 300_000,
+    };
+    const rows = await runMonitor({
+      sample: async () => row,
+      intervalSeconds: 0.01,
+      maxSamples: 2,
+      out,
+    });
+    expect(rows).toHaveLength(2);
+    expect((await readFile(out, "utf8")).trim().split("\n")).toEqual([
+      "time,replicas,cpu_requested,mem_requested_kb,cpu_limit,mem_limit_kb,cpu_used,mem_used_kb",
+      "2026-01-01T00:00:00.000Z,1,1,2097152,3,6291456,0.5,300000",
+      "2026-01-01T00:00:00.000Z,1,1,2097152,3,6291456,0.5,300000",
+    ]);
+  });
+});
