@@ -28,6 +28,8 @@ export interface AppOptions {
   preprocess: string;
   /** Reported on /metrics when the classifier's stats() does not say. */
   threads?: number;
+  /** The model is the untrained demo one: the upload page says so (default: from its name). */
+  demoModel?: boolean;
   maxInputPixels: number;
   bodyLimitBytes: number;
   /** Image served by GET /test (default: app/assets/test.jpg). */
@@ -61,7 +63,10 @@ declare module "fastify" {
     /** Resolves once the model is loaded and warmed up; rejects if that failed. */
     modelLoaded: Promise<void>;
     appOptions: Required<Pick<AppOptions, "modelName" | "modelVersion" | "preprocess">> &
-      Pick<AppOptions, "maxInputPixels" | "bodyLimitBytes"> & { testImage: Buffer };
+      Pick<AppOptions, "maxInputPixels" | "bodyLimitBytes"> & {
+        testImage: Buffer;
+        demoModel?: boolean;
+      };
   }
 }
 
@@ -113,6 +118,7 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     maxInputPixels: opts.maxInputPixels,
     bodyLimitBytes: opts.bodyLimitBytes,
     testImage,
+    ...(opts.demoModel !== undefined ? { demoModel: opts.demoModel } : {}),
   });
   fastify.addSchema(errorSchema);
 

@@ -67,6 +67,11 @@ export interface ServerConfig {
   isDemoModel: boolean;
 }
 
+/** True when dir holds a model the demo builder made (its stamp beside model.json): untrained. */
+export function hasDemoStamp(dir: string): boolean {
+  return existsSync(path.join(dir, DEMO_STAMP));
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }

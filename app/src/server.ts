@@ -6,7 +6,7 @@
 //   that takes longer than SHUTDOWN_GRACE_SECONDS.
 import sharp from "sharp";
 import { buildApp } from "./app.js";
-import { ConfigError, loadConfig, type ServerConfig } from "./config.js";
+import { ConfigError, hasDemoStamp, loadConfig, type ServerConfig } from "./config.js";
 import { createClassifier } from "./inference/classifier.js";
 
 // libvips' operation cache (up to 50 MiB by default) never helps a server that decodes a new
@@ -33,6 +33,7 @@ const app = await buildApp({
   classifier: loadClassifier(config),
   modelName: config.modelName,
   modelVersion: config.modelVersion,
+  demoModel: config.isDemoModel || (config.modelDir !== undefined && hasDemoStamp(config.modelDir)),
   preprocess: config.preprocess,
   threads: config.threads,
   maxInputPixels: config.maxInputPixels,

@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
+import { isDemoModel, uploadPage } from "../../src/routes/page.js";
 import {
   BODY_LIMIT,
   images,
@@ -205,7 +206,26 @@ describe("upload page", () => {
     );
     expect(res.body).toContain('<input type="file" name="file"');
     expect((await app.inject({ method: "HEAD", url: "/" })).statusCode).toBe(200);
+    // Not the demo model: no demo notice, and the footer names model and version apart.
+    expect(res.body).not.toContain('id="demo-notice"');
+    expect(res.body).toContain("const DEMO = false;");
+    expect(res.body).toContain(
+      '"model " + esc(body.model.name) + ", version " + esc(body.model.version)',
+    );
     await app.close();
+  });
+
+  it("says when the model is the untrained demo one", () => {
+    const page = uploadPage("food11-mobilenetv2-demo", "demo");
+    expect(page).toContain('<p id="demo-notice" class="notice"><strong>Demo model:</strong>');
+    expect(page).toContain("Its answers are meaningless: about 1 in 11 is right, by\nchance.");
+    expect(page).toContain("const DEMO = true;");
+    expect(page).toContain("Untrained demo model: this label means nothing");
+    expect(isDemoModel("food11-mobilenetv2-demo", "demo")).toBe(true);
+    expect(isDemoModel("food11-mobilenetv2", "1")).toBe(false);
+    // A baked-in demo model served under the stack's name (the server passes demoModel).
+    expect(uploadPage("food11-mobilenetv2", "1", true)).toContain('id="demo-notice"');
+    expect(uploadPage("food11-mobilenetv2", "1")).not.toContain('id="demo-notice"');
   });
 });
 
