@@ -163,9 +163,9 @@ export interface ReplicaCapacity {
 
 /**
  * The profile's curve for `cores` usable cores. Measured at L0 = profile.limits.cpu; for other
- * core counts the model is CPU-bound inference: X_L(n) = min(n·X(1), X(n)·L/L0) — a replica with
- * fewer cores is throttled proportionally (CFS quota), one with more cores gains only where the
- * measured curve was CPU-saturated, never a faster single request.
+ * core counts the model is CPU-bound inference: with fewer cores X_L(n) = X(n)·L/L0 (throttled
+ * proportionally by the CFS quota); with more, X_L(n) = max(X(n), min(n·X(1), X(n)·L/L0)) — it
+ * gains only where the measured curve was CPU-saturated, never a faster single request.
  */
 export function replicaCapacity(profile: CapacityProfile, cores: number): ReplicaCapacity {
   const levels = profile.levels;
@@ -179,7 +179,12 @@ export function replicaCapacity(profile: CapacityProfile, cores: number): Replic
   ];
   return {
     cores,
-    rate: (n) => (n <= 0 ? 0 : Math.min(n * x1, interpolate(tput, n) * factor)),
+    rate: (n) => {
+      if (n <= 0) return 0;
+      const measured = interpolate(tput, n);
+      if (factor <= 1) return measured * factor;
+      return Math.max(measured, Math.min(n * x1, measured * factor));
+    },
     cpuSecondsPerRequest: (n) => interpolate(cpu, Math.max(1, n)),
     idleCpuCores: Math.min(cores, profile.idle.cpuCores),
     workingSetBytes: (m) => interpolate(mem, Math.max(0, m)),
@@ -202,6 +207,6 @@ export function profileForLimit(
   if (profile.limits.cpu === cpuLimitCores) return { profile };
   return {
     profile,
-    note: `no profile measured at ${cpuLimitCores} CPU: the ${profile.limits.cpu}-CPU curve is scaled (X_L(n) = min(n·X(1), X(n)·L/L0))`,
+    note: `no profile measured at ${cpuLimitCores} CPU: the ${profile.limits.cpu}-CPU curve is scaled (docs/planning.md: X(n)·L/L0, at most n·X(1))`,
   };
 }
