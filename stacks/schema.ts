@@ -167,8 +167,8 @@ export const configShape = {
   imageBaseImage: text(
     "imageBaseImage",
     "",
-    "NODE_IMAGE build arg: the Node base image, e.g. node:20-slim@sha256:<digest> to pin it. Empty: the Dockerfile's node:20-slim.",
-    "node:20-slim@sha256:<digest>",
+    "NODE_IMAGE build arg: the Node base image, e.g. node:24-slim@sha256:<digest> to pin it. Empty: the Dockerfile's node:24-slim.",
+    "node:24-slim@sha256:<digest>",
   ),
   registryUsername: text(
     "registryUsername",

@@ -269,7 +269,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     if (c.imageBaseImage !== "" && !IMAGE_REF.test(c.imageBaseImage)) {
       problem(
         "imageBaseImage",
-        `is not an image reference. Fix: ${fix("imageBaseImage", "node:20-slim@sha256:<digest>")}`,
+        `is not an image reference. Fix: ${fix("imageBaseImage", "node:24-slim@sha256:<digest>")}`,
       );
     }
     if (!PLATFORM.test(c.imagePlatform)) {

@@ -55,10 +55,10 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("app/Dockerfile", () => {
-  it("is multi-stage on node:20-slim (tag pinned; digest overridable by build arg)", () => {
+  it("is multi-stage on node:24-slim (tag pinned; digest overridable by build arg)", () => {
     expect([...stages.keys()]).toEqual(["build", "runtime"]);
     const initial = dockerfile.getInitialARGs().map((a) => a.getArgumentsContent());
-    expect(initial).toEqual(["NODE_IMAGE=node:20-slim"]);
+    expect(initial).toEqual(["NODE_IMAGE=node:24-slim"]);
     for (const from of dockerfile.getFROMs())
       expect(from.getImage()).toBe(["$", "{NODE_IMAGE}"].join(""));
   });

@@ -159,7 +159,7 @@ describe("image build args", () => {
       "strategy2",
       engineConfig("strategy2", {
         "food11:imageModelDir": "models/food11",
-        "food11:imageBaseImage": `node:20-slim@${DIGEST}`,
+        "food11:imageBaseImage": `node:24-slim@${DIGEST}`,
       }),
     );
     expect(run.error).toBeUndefined();
@@ -167,7 +167,7 @@ describe("image build args", () => {
       context: "app",
       dockerfile: "app/Dockerfile",
       platform: "linux/amd64",
-      args: { MODEL_DIR: "models/food11", NODE_IMAGE: `node:20-slim@${DIGEST}` },
+      args: { MODEL_DIR: "models/food11", NODE_IMAGE: `node:24-slim@${DIGEST}` },
     });
   });
 
