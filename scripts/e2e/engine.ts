@@ -54,6 +54,9 @@ export interface Toolchain {
   languageHostBinary: string;
   providerBinary: string;
   providerVersion: string;
+  /** The Docker provider (scripts/e2e/build.sh docker-provider), when built: `docker.Image` needs it. */
+  dockerProviderBinary?: string;
+  dockerProviderVersion: string;
   pulumiHome: string;
 }
 
@@ -70,6 +73,7 @@ export function toolchain(): Toolchain {
     languageHostBinary: join(pulumiRoot, "bin", "pulumi-language-nodejs"),
     providerBinary: join(cache, `provider-${providerVersion}`, "bin", "pulumi-resource-kubernetes"),
     providerVersion,
+    dockerProviderVersion: v.DOCKER_PROVIDER_PLUGIN_VERSION ?? "",
     // Keyed by the provider build, so a rebuilt provider is installed anew.
     pulumiHome: join(cache, `pulumi-home-${v.K8S_PROVIDER_MODULE_VERSION}-${providerVersion}`),
   };
@@ -77,30 +81,40 @@ export function toolchain(): Toolchain {
     if (!existsSync(f))
       throw new ToolchainMissing(`e2e: ${f} is missing: run scripts/e2e/build.sh`);
   }
+  const docker = join(
+    cache,
+    `docker-provider-${t.dockerProviderVersion}`,
+    "bin",
+    "pulumi-resource-docker",
+  );
+  if (existsSync(docker)) t.dockerProviderBinary = docker;
   return t;
 }
 
-/** Install the locally built provider as plugin `resource kubernetes v<version>` (once). */
-export function ensureProviderPlugin(t: Toolchain): void {
-  const dir = join(t.pulumiHome, "plugins", `resource-kubernetes-v${t.providerVersion}`);
-  if (existsSync(join(dir, "pulumi-resource-kubernetes"))) return;
+/** Install a locally built provider binary as plugin `resource <name> v<version>` (once). */
+function installPlugin(t: Toolchain, name: string, version: string, binary: string): void {
+  const dir = join(t.pulumiHome, "plugins", `resource-${name}-v${version}`);
+  if (existsSync(join(dir, `pulumi-resource-${name}`))) return;
   mkdirSync(t.pulumiHome, { recursive: true });
   execFileSync(
     t.pulumiBinary,
-    [
-      "plugin",
-      "install",
-      "resource",
-      "kubernetes",
-      `v${t.providerVersion}`,
-      "-f",
-      t.providerBinary,
-    ],
+    ["plugin", "install", "resource", name, `v${version}`, "-f", binary],
     {
       env: { ...process.env, PULUMI_HOME: t.pulumiHome, PULUMI_SKIP_UPDATE_CHECK: "true" },
       stdio: "inherit",
     },
   );
+}
+
+/**
+ * Install the locally built providers as plugins (once): `resource kubernetes v<version>`, and
+ * `resource docker v<version>` when the Docker provider is built (the version @pulumi/docker asks
+ * for; the build is a source snapshot, docs/e2e.md).
+ */
+export function ensureProviderPlugin(t: Toolchain): void {
+  installPlugin(t, "kubernetes", t.providerVersion, t.providerBinary);
+  if (t.dockerProviderBinary)
+    installPlugin(t, "docker", t.dockerProviderVersion, t.dockerProviderBinary);
 }
 
 /** Passphrase of the throwaway local backends (the e2e's and render's): not a secret. */
