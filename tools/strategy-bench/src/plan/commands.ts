@@ -3,14 +3,17 @@ import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { memoryBytes } from "../../../../components/quantity.js";
 import { resolveSchedule } from "../commands.js";
+import { readLoadtestCsv } from "../csv.js";
 import { cpuCores } from "../quantity.js";
 import { loadStack } from "../stack.js";
+import { readMonitorCsv } from "../summary.js";
 import { dockerProbe, localProbe, measureCapacity, type ReplicaProbe } from "./capacity.js";
 import { type CapacityProfile, ESTIMATED_PROFILE, readProfile } from "./capacity-profile.js";
 import { planCharts, writePlanCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
 import { planMarkdown, writePlan } from "./output.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
+import { comparePlanToRun, validationMarkdown } from "./validate.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -167,9 +170,20 @@ export function registerPlanCommands(program: Command): void {
     .option("--compare", "lay the stacks side by side in one table", false)
     .option("--out <dir>", "output folder (default runs/plan-<timestamp>)")
     .option("--no-charts", "skip the SVG/PNG charts")
+    .option(
+      "--measured-loadtest <csv>",
+      "validate: a loadtest CSV of the same stack, schedule and seed (one --stack)",
+    )
+    .option("--measured-monitor <csv>", "validate: its monitor CSV (replicas over time)")
     .action(async (o) => {
       const t0 = performance.now();
       const stacks: string[] = o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"];
+      if ((o.measuredLoadtest || o.measuredMonitor) && stacks.length !== 1) {
+        throw new Error("--measured-loadtest compares one stack: give exactly one --stack");
+      }
+      if (o.measuredMonitor && !o.measuredLoadtest) {
+        throw new Error("--measured-monitor needs --measured-loadtest <csv> of the same run");
+      }
       const { results } = await runPlan({
         stacks,
         schedule: o.schedule,
@@ -191,6 +205,16 @@ export function registerPlanCommands(program: Command): void {
       const md = planMarkdown(results, { compare, charts });
       const files = await writePlan(out, results, md);
       process.stdout.write(planMarkdown(results, { compare }));
+      if (o.measuredLoadtest) {
+        const e = comparePlanToRun(results[0] as PlanResult, {
+          loadtest: await readLoadtestCsv(o.measuredLoadtest),
+          ...(o.measuredMonitor ? { monitor: await readMonitorCsv(o.measuredMonitor) } : {}),
+        });
+        const text = validationMarkdown(e);
+        await writeFile(resolve(out, "validation.md"), text);
+        await writeFile(resolve(out, "validation.json"), `${JSON.stringify(e, null, 2)}\n`);
+        process.stdout.write(`\n${text}`);
+      }
       log(
         `${results.length} stack(s) simulated in ${(simulated / 1000).toFixed(2)} s; ` +
           `${files.markdown}, ${files.json}${charts.length ? ` and ${charts.length} charts (SVG + PNG)` : ""} ` +
