@@ -56,7 +56,10 @@ export interface PlanPhase {
   phase: string;
   transactions: number;
   okay: number;
+  /** 503s (no ready endpoint) and timeouts. */
   failed: number;
+  /** Requests slower than the timeout (siege's socket failures). */
+  socketFailures: number;
   elapsedSeconds: number;
   /** Mean over the OKAY responses, seconds. */
   responseTime: number;
@@ -462,6 +465,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
     const rts: number[] = [];
     let okay = 0;
     let failed = 0;
+    let timeouts = 0;
     let sumRt = 0;
     const next = (u: SiegeUser, at: number) => {
       const t = u.nextRequestAt(at);
@@ -501,6 +505,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
         item.user.responded();
         if (rt > timeout) {
           failed++;
+          timeouts++;
           next(item.user, tc + 0.05);
         } else {
           okay++;
@@ -544,13 +549,14 @@ export function simulatePlan(o: PlanOptions): PlanResult {
       users: phase.users,
       delaySeconds: phase.delaySeconds,
       start,
-      transactions: okay + failed,
+      transactions: okay + failed - timeouts,
       okay,
       failed,
+      socketFailures: timeouts,
       elapsedSeconds: elapsed,
       responseTime: okay > 0 ? sumRt / okay : 0,
       p95: percentile(rts, 95),
-      transactionRate: elapsed > 0 ? (okay + failed) / elapsed : 0,
+      transactionRate: elapsed > 0 ? (okay + failed - timeouts) / elapsed : 0,
       meanReady: mean((x) => x.ready),
       meanPending: mean((x) => x.pending),
       maxReplicas: inPhase.reduce((a, x) => Math.max(a, x.replicas), 0),
@@ -594,7 +600,7 @@ export function loadtestRow(p: PlanPhase): LoadtestRow {
     responseTime: p.responseTime,
     okay: p.okay,
     failed: p.failed,
-    socketFailures: 0,
+    socketFailures: p.socketFailures,
     users: p.users,
     delaySeconds: p.delaySeconds,
   };
