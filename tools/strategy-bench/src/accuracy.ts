@@ -10,6 +10,8 @@ export interface Predictor {
   describe: string;
   /** The tfjs backend that answered ("tensorflow", "wasm"), once known. */
   backend?: string;
+  /** The model the server says it serves (its /predict answer), once known. */
+  serverModel?: { name: string; version: string };
   predict(image: Buffer, file: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -32,9 +34,15 @@ export function serverPredictor(baseUrl: URL, timeoutSeconds = 60): Predictor {
       if (res.statusCode !== 200) {
         throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
       }
-      const body = JSON.parse(text) as { label?: unknown; model?: { backend?: unknown } };
+      const body = JSON.parse(text) as {
+        label?: unknown;
+        model?: { backend?: unknown; name?: unknown; version?: unknown };
+      };
       if (typeof body.label !== "string") throw new Error("response has no label");
       if (typeof body.model?.backend === "string") p.backend = body.model.backend;
+      if (typeof body.model?.name === "string") {
+        p.serverModel = { name: body.model.name, version: String(body.model.version ?? "") };
+      }
       return body.label;
     },
     async close() {},
@@ -102,6 +110,8 @@ export interface AccuracyResult {
   errors: number;
   /** The tfjs backend that answered, when the predictor said. */
   backend?: string;
+  /** The model the server said it serves. */
+  serverModel?: { name: string; version: string };
   metrics: ClassificationMetrics;
   predictions: Prediction[];
 }
@@ -151,6 +161,7 @@ export async function scoreImages(
     images: images.length,
     errors: images.length - scored.length,
     ...(predictor.backend ? { backend: predictor.backend } : {}),
+    ...(predictor.serverModel ? { serverModel: predictor.serverModel } : {}),
     metrics,
     predictions: results,
   };

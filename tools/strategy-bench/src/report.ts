@@ -93,12 +93,15 @@ interface AccuracyFigures {
   f1?: number;
   samples?: number;
   backend?: string;
+  /** The model the server said it serves (name, version), when scored through a server. */
+  serverModel?: { name: string; version: string };
 }
 
 async function readAccuracy(spec: number | string, baseDir: string): Promise<AccuracyFigures> {
   if (typeof spec === "number") return { accuracy: spec };
   const j = JSON.parse(await readInput(resolve(baseDir, spec), "accuracy")) as {
     backend?: string;
+    serverModel?: { name: string; version: string };
     metrics?: {
       accuracy: number;
       samples: number;
@@ -115,6 +118,7 @@ async function readAccuracy(spec: number | string, baseDir: string): Promise<Acc
     f1: j.metrics.weighted.f1,
     samples: j.metrics.samples,
     ...(j.backend ? { backend: j.backend } : {}),
+    ...(j.serverModel ? { serverModel: j.serverModel } : {}),
   };
 }
 
@@ -186,6 +190,12 @@ function runWarnings(r: Omit<RunSummary, "warnings">): string[] {
         "its speed figures are partly other work's.",
     );
   }
+  if (servedDemoModel(r) && !/demo/i.test(r.model)) {
+    w.push(
+      `${r.name}: the model is named "${r.model}" but the server answered with the untrained demo ` +
+        `model (${r.accuracy.serverModel?.name}): its accuracy is about chance (9.1 %).`,
+    );
+  }
   if (r.resources.samples === 0) {
     w.push(`${r.name}: the monitor CSV has no sample: memory and CPU figures are n/a.`);
   }
@@ -234,9 +244,18 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
 
 // ---------------------------------------------------------------- charts
 
-/** True when the report is a demo (manifest flag, else a model named "demo"). */
+/** The server answered with the untrained demo model (app/src/config.ts names it so). */
+export function servedDemoModel(r: Pick<RunSummary, "accuracy">): boolean {
+  const m = r.accuracy.serverModel;
+  return m !== undefined && (m.version === "demo" || /-demo$/.test(m.name));
+}
+
+/**
+ * True when the report is a demo: the manifest says so, else a run's model is named "demo" or
+ * its server answered with the demo model.
+ */
 export function isDemo(manifest: { demo?: boolean | undefined }, runs: RunSummary[]): boolean {
-  return manifest.demo ?? runs.some((r) => /demo/i.test(r.model));
+  return manifest.demo ?? runs.some((r) => /demo/i.test(r.model) || servedDemoModel(r));
 }
 
 const fmt = (n: number, digits = 2) =>
@@ -522,7 +541,14 @@ export function reportMarkdown(
               : "n/a",
           ),
         ],
-        ["how it ran", ...runs.map((r) => r.environment?.where ?? "as deployed")],
+        [
+          "how it ran",
+          ...runs.map(
+            (r) =>
+              r.environment?.where ??
+              (r.meta?.loopback ? "a server on the load generator's machine" : "as deployed"),
+          ),
+        ],
         ["schedule", ...runs.map(scheduleText)],
       ],
     ),
