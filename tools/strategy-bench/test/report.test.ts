@@ -1,9 +1,9 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { readManifest, reportCharts, summarizeRuns, writeReport } from "../src/report.js";
+import { isDemo, readManifest, reportCharts, summarizeRuns, writeReport } from "../src/report.js";
 import { type FakeRun, NEAR_EQUAL, writeRuns } from "./runs.js";
 
 const manifestPath = resolve(import.meta.dirname, "fixtures/manifest.yaml");
@@ -189,5 +189,30 @@ describe("report warnings and the original's rate", () => {
     expect(md).toContain(
       "| transaction rate (/s, OKAY / 3,600, as the original) | 0.05 | n/a (shortened schedule) |",
     );
+  });
+});
+
+describe("a model that is the demo one under another name", () => {
+  it("is flagged, and its charts get the chance line", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sb-served-"));
+    const manifestFile = await writeRuns(dir, NEAR_EQUAL.slice(0, 1));
+    // As `accuracy --url` writes it: the server said which model answered.
+    const accFile = join(dir, "baseline", "accuracy.json");
+    const acc = JSON.parse(await readFile(accFile, "utf8"));
+    acc.serverModel = { name: "food11-mobilenetv2-demo", version: "demo" };
+    await writeFile(accFile, JSON.stringify(acc));
+    const text = (await readFile(manifestFile, "utf8")).replace("model: demo", "model: best");
+    await writeFile(manifestFile, text);
+    const { manifest, baseDir } = await readManifest(manifestFile);
+    const runs = await summarizeRuns(manifest, baseDir);
+    expect(runs[0]?.warnings).toContain(
+      'baseline: the model is named "best" but the server answered with the untrained demo model ' +
+        "(food11-mobilenetv2-demo): its accuracy is about chance (9.1 %).",
+    );
+    expect(isDemo({}, runs)).toBe(true);
+    const first = reportCharts(runs, isDemo({}, runs))[0];
+    const layers =
+      (first?.spec as unknown as { layer: { mark: { type: string } }[] } | undefined)?.layer ?? [];
+    expect(layers.some((l) => l.mark.type === "rule")).toBe(true);
   });
 });
