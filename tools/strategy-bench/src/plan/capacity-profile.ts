@@ -118,6 +118,59 @@ export const ESTIMATED_PROFILE: CapacityProfile = {
   ],
 };
 
+/**
+ * The original recipe's server, **estimated from docs/benchmarks.md** (bench:peer, "original:
+ * Flask + Keras on gunicorn (1 worker)", 2 cores, same model and image, 2026-11-28): for planning
+ * what the report measured (its stacks served this kind of server). Same derivations as
+ * {@link ESTIMATED_PROFILE}; start-up "ready after 3.4 s".
+ */
+export const ESTIMATED_FLASK_PROFILE: CapacityProfile = {
+  kind: PROFILE_KIND,
+  version: 1,
+  source: "estimated",
+  description:
+    "ESTIMATED from docs/benchmarks.md figures (bench:peer, the original Flask + Keras on gunicorn, 1 worker, 2 cores, 2026-11-28), not measured by `strategy-bench capacity`",
+  limits: { cpu: 2 },
+  levels: [
+    {
+      concurrency: 1,
+      throughput: 9.9,
+      responseTime: 1 / 9.9,
+      p95: 0.131,
+      cpuSecondsPerRequest: 0.117,
+      workingSetBytes: 552 * MiB,
+      requests: 100,
+    },
+    {
+      concurrency: 20,
+      throughput: 11.4,
+      responseTime: 20 / 11.4,
+      p95: 1.926,
+      cpuSecondsPerRequest: 0.097,
+      workingSetBytes: 556 * MiB,
+      requests: 400,
+    },
+    {
+      concurrency: 30,
+      throughput: 11.6,
+      responseTime: 30 / 11.6,
+      p95: 2.757,
+      cpuSecondsPerRequest: 0.094,
+      workingSetBytes: 562 * MiB,
+      requests: 600,
+    },
+  ],
+  idle: { cpuCores: 0.002, workingSetBytes: 552 * MiB },
+  startupSeconds: 3.4,
+  notes: ["The original recipe's server, for comparing the planner with the report's own figures."],
+};
+
+/** Built-in profiles by name, for `plan --profile builtin:<name>`. */
+export const BUILTIN_PROFILES: Record<string, CapacityProfile> = {
+  "tfjs-node": ESTIMATED_PROFILE,
+  "flask-keras": ESTIMATED_FLASK_PROFILE,
+};
+
 export function parseProfile(raw: unknown, file = "capacity profile"): CapacityProfile {
   const r = capacityProfileSchema.safeParse(raw);
   if (!r.success) {
@@ -129,7 +182,19 @@ export function parseProfile(raw: unknown, file = "capacity profile"): CapacityP
   return r.data;
 }
 
+/** A profile JSON file, or `builtin:<name>` ({@link BUILTIN_PROFILES}). */
 export async function readProfile(file: string): Promise<CapacityProfile> {
+  if (file.startsWith("builtin:")) {
+    const p = BUILTIN_PROFILES[file.slice("builtin:".length)];
+    if (!p) {
+      throw new Error(
+        `--profile ${file}: no such built-in profile. Fix: one of ${Object.keys(BUILTIN_PROFILES)
+          .map((k) => `builtin:${k}`)
+          .join(", ")}, or a JSON file from strategy-bench capacity`,
+      );
+    }
+    return p;
+  }
   return parseProfile(JSON.parse(await readFile(file, "utf8")), file);
 }
 

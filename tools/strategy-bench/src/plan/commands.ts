@@ -126,7 +126,7 @@ export function registerPlanCommands(program: Command): void {
     )
     .option(
       "--profile <file>",
-      "capacity profile JSON from `strategy-bench capacity` (repeatable: one per CPU limit; default: the estimated one)",
+      "capacity profile JSON from `strategy-bench capacity`, or builtin:tfjs-node (default) / builtin:flask-keras (repeatable: one per CPU limit)",
       collect,
     )
     .option(
