@@ -169,7 +169,12 @@ program
         const url = checkTarget(o.localUrl, false, "--local-url");
         const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
         pid = await pidListeningOn(port);
-        if (pid === undefined) throw new Error(`no local process listens on port ${port}`);
+        if (pid === undefined) {
+          throw new Error(
+            `--local-url ${o.localUrl}: no local process listens on port ${port}; start the ` +
+              "server first (npm start) or give its pid with --local-pid",
+          );
+        }
       }
       sample = localSampler(pid, localBudget(loadStack(o.stack)));
       untilPid ??= pid;
@@ -257,7 +262,8 @@ program
     const r = await accuracyCommand({ ...o, ...(labels ? { labels } : {}) });
     const m = r.metrics;
     log(
-      `${m.samples} images (${r.errors} failed): accuracy ${(100 * m.accuracy).toFixed(2)}%, ` +
+      `${m.samples} images (${r.errors} failed): accuracy ${Math.round(m.accuracy * m.samples)} of ` +
+        `${m.samples} (${(100 * m.accuracy).toFixed(1)} %; chance for 11 classes: 9.1 %), ` +
         `weighted P/R/F1 ${(100 * m.weighted.precision).toFixed(2)}/${(100 * m.weighted.recall).toFixed(2)}/` +
         `${(100 * m.weighted.f1).toFixed(2)}% -> ${o.out}`,
     );
