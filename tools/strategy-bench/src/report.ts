@@ -354,13 +354,11 @@ export function reportCharts(runs: RunSummary[], demo: boolean): Chart[] {
   const reference = demo
     ? { value: 100 * CHANCE_ACCURACY, label: "chance: 1 in 11 (9.1 %)" }
     : undefined;
-  const memMax = Math.max(
-    0,
-    ...runs.flatMap((r) =>
-      [r.resources.memUsedKB, r.resources.memRequestedKB].filter(Number.isFinite),
-    ),
-  );
-  const mem = memoryUnit(memMax);
+  // Each memory chart in the unit that suits its own values (MiB below 1 GiB).
+  const memUnit = (f: (r: RunSummary) => number) =>
+    memoryUnit(Math.max(0, ...runs.map(f).filter(Number.isFinite)));
+  const used = memUnit((r) => r.resources.memUsedKB);
+  const requested = memUnit((r) => r.resources.memRequestedKB);
   const scatter = (id: string, title: string, xTitle: string, f: (r: RunSummary) => number) =>
     scatterChart({
       id,
@@ -377,14 +375,14 @@ export function reportCharts(runs: RunSummary[], demo: boolean): Chart[] {
     scatter(
       "accuracy-vs-memory-used",
       "Accuracy against memory used",
-      `memory used (${mem.label}, mean over the test)`,
-      (r) => r.resources.memUsedKB / mem.divisor,
+      `memory used (${used.label}, mean over the test)`,
+      (r) => r.resources.memUsedKB / used.divisor,
     ),
     scatter(
       "accuracy-vs-memory-requested",
       "Accuracy against memory requested",
-      `memory requested (${mem.label}, mean over the test)`,
-      (r) => r.resources.memRequestedKB / mem.divisor,
+      `memory requested (${requested.label}, mean over the test)`,
+      (r) => r.resources.memRequestedKB / requested.divisor,
     ),
     scatter(
       "accuracy-vs-transaction-rate",

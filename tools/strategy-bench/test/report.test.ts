@@ -119,11 +119,15 @@ describe("a three-run report whose runs have near-equal values", () => {
     ]);
     // Nested hollow markers: equal values stay visible.
     expect(scatter.data.values.map((v) => v.size)).toEqual([360, 260, 160]);
-    expect(points?.encoding.x?.title).toBe("memory used (GiB, mean over the test)");
-    // Memory used (1,010,000 / 1,011,667 / 1,014,333 KB) in GiB on the axis.
+    expect(points?.encoding.x?.title).toBe("memory used (MiB, mean over the test)");
+    // Memory used (1,010,000 / 1,011,667 / 1,014,333 KB) in MiB on the axis (below 1 GiB).
     expect(scatter.data.values.map((v) => Number(v.x.toFixed(4)))).toEqual([
-      0.9632, 0.9648, 0.9673,
+      986.3281, 987.9557, 990.5599,
     ]);
+    const requested = (charts[1]?.spec as unknown as typeof scatter | undefined)?.layer.find(
+      (l) => l.mark.type === "point",
+    );
+    expect(requested?.encoding.x?.title).toBe("memory requested (GiB, mean over the test)");
     const rule = scatter.layer.find((l) => l.mark.type === "rule");
     expect(rule).toBeDefined();
     expect(scatter.title.subtitle.join(" ")).toContain("DEMO: untrained model");
