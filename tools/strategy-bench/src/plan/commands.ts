@@ -11,6 +11,8 @@ import { dockerProbe, localProbe, measureCapacity, type ReplicaProbe } from "./c
 import { type CapacityProfile, ESTIMATED_PROFILE, readProfile } from "./capacity-profile.js";
 import { planCharts, writePlanCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
+import type { ControllerConfig } from "./hpa.js";
+import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
 import { planMarkdown, writePlan } from "./output.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
@@ -57,6 +59,8 @@ export interface PlanCommandOptions {
   cpuInitializationPeriod?: number;
   initialReadinessDelay?: number;
   compare?: boolean;
+  hpaOffset?: number;
+  metricsOffset?: number;
 }
 
 /** Read the inputs and simulate every stack: the plan without its files. */
@@ -77,22 +81,34 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
       profiles,
       cluster,
       seed: o.seed ?? 1,
-      controller: {
-        ...(o.syncPeriod !== undefined ? { syncPeriodSeconds: o.syncPeriod } : {}),
-        ...(o.tolerance !== undefined ? { tolerance: o.tolerance } : {}),
-        ...(o.cpuInitializationPeriod !== undefined
-          ? { cpuInitializationPeriodSeconds: o.cpuInitializationPeriod }
-          : {}),
-        ...(o.initialReadinessDelay !== undefined
-          ? { delayOfInitialReadinessStatusSeconds: o.initialReadinessDelay }
-          : {}),
-      },
+      controller: controllerOverrides(o),
       ...(o.metricsResolution !== undefined
         ? { metricsResolutionSeconds: o.metricsResolution }
         : {}),
+      ...(o.hpaOffset !== undefined ? { hpaOffsetSeconds: o.hpaOffset } : {}),
+      ...(o.metricsOffset !== undefined ? { metricsOffsetSeconds: o.metricsOffset } : {}),
     }),
   );
   return { results, cluster, profiles };
+}
+
+/** The controller flags given on the command line (the rest are kube-controller-manager's defaults). */
+function controllerOverrides(o: {
+  syncPeriod?: number;
+  tolerance?: number;
+  cpuInitializationPeriod?: number;
+  initialReadinessDelay?: number;
+}): Partial<ControllerConfig> {
+  return {
+    ...(o.syncPeriod !== undefined ? { syncPeriodSeconds: o.syncPeriod } : {}),
+    ...(o.tolerance !== undefined ? { tolerance: o.tolerance } : {}),
+    ...(o.cpuInitializationPeriod !== undefined
+      ? { cpuInitializationPeriodSeconds: o.cpuInitializationPeriod }
+      : {}),
+    ...(o.initialReadinessDelay !== undefined
+      ? { delayOfInitialReadinessStatusSeconds: o.initialReadinessDelay }
+      : {}),
+  };
 }
 
 function stamp(): string {
@@ -175,11 +191,41 @@ export function registerPlanCommands(program: Command): void {
       "validate: a loadtest CSV of the same stack, schedule and seed (one --stack)",
     )
     .option("--measured-monitor <csv>", "validate: its monitor CSV (replicas over time)")
+    .option(
+      "--hpa-trace <file>",
+      "replay only the HPA of one --stack against a scripted per-pod CPU trace (YAML/JSON) and print every sync's decision",
+    )
+    .option(
+      "--hpa-offset <s>",
+      "first HPA sync after the test's start (default 0)",
+      number("offset", 0),
+    )
+    .option(
+      "--metrics-offset <s>",
+      "first metrics scrape after the test's start (default 0)",
+      number("offset", 0),
+    )
     .action(async (o) => {
       const t0 = performance.now();
       const stacks: string[] = o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"];
       if ((o.measuredLoadtest || o.measuredMonitor) && stacks.length !== 1) {
         throw new Error("--measured-loadtest compares one stack: give exactly one --stack");
+      }
+      if (o.hpaTrace) {
+        if (stacks.length !== 1)
+          throw new Error("--hpa-trace replays one HPA: give exactly one --stack");
+        const trace = await readHpaTraceFile(o.hpaTrace);
+        const steps = hpaDecisionsForTrace({
+          hpa: loadStack(stacks[0] as string),
+          ...trace,
+          controller: controllerOverrides(o),
+        });
+        const out = resolve(o.out ?? `runs/plan-${stamp()}`);
+        await mkdir(out, { recursive: true });
+        await writeFile(resolve(out, "hpa-decisions.json"), `${JSON.stringify(steps, null, 2)}\n`);
+        process.stdout.write(hpaStepsMarkdown(steps));
+        log(`${steps.length} syncs -> ${resolve(out, "hpa-decisions.json")}`);
+        return;
       }
       if (o.measuredMonitor && !o.measuredLoadtest) {
         throw new Error("--measured-monitor needs --measured-loadtest <csv> of the same run");
@@ -196,6 +242,8 @@ export function registerPlanCommands(program: Command): void {
         metricsResolution: o.metricsResolution,
         cpuInitializationPeriod: o.cpuInitializationPeriod,
         initialReadinessDelay: o.initialReadinessDelay,
+        hpaOffset: o.hpaOffset,
+        metricsOffset: o.metricsOffset,
       });
       const simulated = performance.now() - t0;
       const out = resolve(o.out ?? `runs/plan-${stamp()}`);

@@ -1,3 +1,6 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
 import { cpuMillicores } from "../../../../components/quantity.js";
 import type { StackSettings } from "../stack.js";
 import {
@@ -128,4 +131,49 @@ export function hpaDecisionsForTrace(o: HpaReplayOptions): HpaReplayStep[] {
     }
   }
   return steps;
+}
+
+/** A trace file (YAML or JSON) for `plan --hpa-trace`: the replay's options without the stack. */
+export const hpaTraceFileSchema = z
+  .object({
+    trace: z
+      .array(z.object({ at: z.number().min(0), millicoresPerPod: z.number().min(0) }).strict())
+      .min(1),
+    durationSeconds: z.number().positive(),
+    firstSyncSeconds: z.number().min(0).optional(),
+    initialReplicas: z.number().int().positive().optional(),
+    podStartSeconds: z.number().min(0).optional(),
+    podReadySeconds: z.number().min(0).optional(),
+    metricWindowSeconds: z.number().positive().optional(),
+    metricAgeSeconds: z.number().min(0).optional(),
+  })
+  .strict();
+
+export async function readHpaTraceFile(
+  file: string,
+): Promise<Omit<HpaReplayOptions, "hpa" | "controller">> {
+  const raw = parseYaml(await readFile(file, "utf8"));
+  const r = hpaTraceFileSchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(
+      `${file} is not an HPA trace:\n${r.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}\n` +
+        "Fix: { trace: [{ at: 0, millicoresPerPod: 200 }, { at: 60, millicoresPerPod: 900 }], durationSeconds: 600 }",
+    );
+  }
+  const { trace, ...rest } = r.data;
+  return { trace, ...rest };
+}
+
+/** The decisions as a markdown table, one row per sync. */
+export function hpaStepsMarkdown(steps: readonly HpaReplayStep[]): string {
+  const v = (x: number | undefined) => (x === undefined ? "" : String(x));
+  return [
+    "| t (s) | usage (m/pod) | pods | current | ready / unready / missing | utilization (%) | proposal | stabilized | desired | reason |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ...steps.map(
+      (s) =>
+        `| ${s.time} | ${s.traceMillicores} | ${s.pods} | ${s.currentReplicas} | ${v(s.readyPods)} / ${v(s.unreadyPods)} / ${v(s.missingPods)} | ${v(s.utilization)} | ${v(s.proposal)} | ${v(s.stabilized)} | ${s.desiredReplicas} | ${s.reason} |`,
+    ),
+    "",
+  ].join("\n");
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -57,6 +57,25 @@ describe("strategy-bench plan", () => {
     expect(json.kind).toBe("strategy-bench/plan");
     expect(json.stacks.map((s: { stack: string }) => s.stack)).toEqual(["baseline", "strategy2"]);
     expect(json.stacks[1].resourcesScheduled.memRequestedKB).toBe(4_718_592);
+  });
+
+  it("--hpa-trace replays one stack's HPA against a scripted trace, sync by sync", async () => {
+    dir = await mkdtemp(join(tmpdir(), "plan-"));
+    const trace = join(dir, "trace.yaml");
+    await writeFile(
+      trace,
+      "trace:\n  - { at: 0, millicoresPerPod: 200 }\n  - { at: 60, millicoresPerPod: 900 }\ndurationSeconds: 90\n",
+    );
+    const printed = await run(["plan", "--stack", "baseline", "--hpa-trace", trace, "--out", dir]);
+    // t=60: 90 % / 40 → 3; t=75: 7 proposed, maxReplicas 5.
+    expect(printed).toMatch(
+      /\| 60 \| 900 \| 1 \| 1 \| 1 \/ 0 \/ 0 \| 90 \| 3 \| 3 \| 3 \| DesiredWithinRange \|/,
+    );
+    expect(printed).toMatch(/\| 75 \| 900 \| 3 \| 3 \| .* \| 7 \| 7 \| 5 \| TooManyReplicas \|/);
+    const steps = JSON.parse(await readFile(join(dir, "hpa-decisions.json"), "utf8"));
+    expect(steps.map((s: { desiredReplicas: number }) => s.desiredReplicas)).toEqual([
+      1, 1, 1, 1, 3, 5,
+    ]);
   });
 
   it("refuses --measured-loadtest with several stacks, and a bad --nodes", async () => {
