@@ -20,5 +20,6 @@ POD_GATEWAY="${POD_GATEWAY:-10.244.0.1}"
 # Loopback ports on this host.
 REGISTRY_PORT="${REGISTRY_PORT:-5001}"
 APISERVER_PORT="${APISERVER_PORT:-6443}"
-INGRESS_PORT="${INGRESS_PORT:-8081}"
+# 80, so that a stack's `url` output (http://127.0.0.1/, from the Ingress status) works as is.
+INGRESS_PORT="${INGRESS_PORT:-80}"
 METRICS_SERVER_PORT="${METRICS_SERVER_PORT:-4443}"
