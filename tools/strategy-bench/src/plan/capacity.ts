@@ -164,6 +164,98 @@ export async function dockerProbe(
   }
 }
 
+/** Prometheus text labels `a="x",b="y"` to a map. */
+function labels(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+    out.set(m[1] as string, (m[2] as string).replace(/\\(.)/g, "$1"));
+  }
+  return out;
+}
+
+/**
+ * The kubelet's /metrics/resource (what metrics-server scrapes) for one pod: cumulative CPU
+ * seconds (container_cpu_usage_seconds_total) and the working set
+ * (container_memory_working_set_bytes), summed over its containers; undefined if absent.
+ */
+export function podResourceMetrics(
+  text: string,
+  namespace: string,
+  pod: string,
+): { cpuSeconds: number; workingSetBytes: number } | undefined {
+  let cpu: number | undefined;
+  let mem: number | undefined;
+  for (const line of text.split("\n")) {
+    const m =
+      /^(container_cpu_usage_seconds_total|container_memory_working_set_bytes)\{([^}]*)\}\s+(\S+)/.exec(
+        line,
+      );
+    if (!m) continue;
+    const l = labels(m[2] as string);
+    if (l.get("namespace") !== namespace || l.get("pod") !== pod) continue;
+    const v = Number(m[3]);
+    if (m[1] === "container_cpu_usage_seconds_total") cpu = (cpu ?? 0) + v;
+    else mem = (mem ?? 0) + v;
+  }
+  return cpu === undefined || mem === undefined
+    ? undefined
+    : { cpuSeconds: cpu, workingSetBytes: mem };
+}
+
+/**
+ * A pod on a cluster, reached through a loopback URL (`kubectl port-forward pod/<name> 8080`):
+ * usage from its node's kubelet `/metrics/resource` through the API server's node proxy (needs
+ * nodes/proxy get), start-up from its status (container start to the Ready transition, less
+ * successThreshold × readiness period). Untested here (no cluster on the build machine).
+ */
+export async function podProbe(
+  url: string,
+  podRef: string,
+  stack: StackSettings,
+  o: { kubeconfig?: string; context?: string } = {},
+): Promise<ReplicaProbe> {
+  const u = checkTarget(url, false);
+  const [namespace, name] = podRef.includes("/")
+    ? podRef.split("/", 2)
+    : [stack.namespace.name, podRef];
+  if (!namespace || !name) throw new Error(`--pod ${podRef}: give <namespace>/<pod> or <pod>`);
+  const k8s = await import("@kubernetes/client-node");
+  const kc = new k8s.KubeConfig();
+  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
+  else kc.loadFromDefault();
+  if (o.context) kc.setCurrentContext(o.context);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const pod = await core.readNamespacedPod({ name, namespace });
+  const node = pod.spec?.nodeName;
+  if (!node) throw new Error(`pod ${namespace}/${name} is not scheduled (Pending?)`);
+  const started = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt;
+  const ready = pod.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True");
+  const probes = stack.probes.readiness;
+  const startupSeconds =
+    started && ready?.lastTransitionTime
+      ? Math.max(
+          0,
+          (new Date(ready.lastTransitionTime).getTime() - new Date(started).getTime()) / 1000 -
+            probes.successThreshold * probes.periodSeconds,
+        )
+      : undefined;
+  return {
+    url: new URL(u.origin),
+    target: `pod ${namespace}/${name} on ${node} via ${u.origin}`,
+    ...(startupSeconds !== undefined ? { startupSeconds } : {}),
+    notes: [
+      `pod ${namespace}/${name}: usage from the kubelet's /metrics/resource on ${node}; start-up = container start to Ready, less ${probes.successThreshold} × ${probes.periodSeconds} s of readiness probes`,
+    ],
+    async usage() {
+      const text = await core.connectGetNodeProxyWithPath({ name: node, path: "metrics/resource" });
+      const m = podResourceMetrics(String(text), namespace, name);
+      if (!m) throw new Error(`no metrics for ${namespace}/${name} in ${node}'s /metrics/resource`);
+      return m;
+    },
+    async stop() {},
+  };
+}
+
 export interface SweepOptions {
   probe: ReplicaProbe;
   /** The limits the replica runs under (for the profile's scale). */

@@ -7,7 +7,13 @@ import { readLoadtestCsv } from "../csv.js";
 import { cpuCores } from "../quantity.js";
 import { loadStack } from "../stack.js";
 import { readMonitorCsv } from "../summary.js";
-import { dockerProbe, localProbe, measureCapacity, type ReplicaProbe } from "./capacity.js";
+import {
+  dockerProbe,
+  localProbe,
+  measureCapacity,
+  podProbe,
+  type ReplicaProbe,
+} from "./capacity.js";
 import { type CapacityProfile, ESTIMATED_PROFILE, readProfile } from "./capacity-profile.js";
 import { planCharts, writePlanCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
@@ -284,6 +290,12 @@ export function registerPlanCommands(program: Command): void {
     .option("--image <ref>", "image to run with docker under the stack's limits")
     .option("--url <url>", "an already-running replica on loopback, e.g. http://127.0.0.1:8080")
     .option(
+      "--pod <ns/name>",
+      "with --url (a kubectl port-forward): the pod, for usage from its kubelet and start-up from its status",
+    )
+    .option("--kubeconfig <file>", "with --pod: kubeconfig (default: KUBECONFIG, ~/.kube/config)")
+    .option("--context <name>", "with --pod: kubeconfig context")
+    .option(
       "--pid <pid>",
       "with --url: the replica's process, for CPU and RSS from /proc",
       number("pid", 1, true),
@@ -305,18 +317,24 @@ export function registerPlanCommands(program: Command): void {
     .option("--seed <n>", "seed", number("seed", 0, true), 1)
     .option("--out <file>", "profile JSON to write", "capacity-profile.json")
     .action(async (o) => {
-      if (!o.image && !o.url)
+      if (!o.image && !o.url) {
         throw new Error(
-          "give --image <ref> (docker) or --url <url> --pid <pid> (a running replica)",
+          "give --image <ref> (docker), --url <url> --pid <pid> (a local replica) or --url <url> --pod <ns/name> (a port-forwarded pod)",
         );
-      if (o.url && o.pid === undefined)
-        throw new Error("--url needs --pid <pid> of the replica (CPU and memory come from /proc)");
+      }
+      if (o.url && o.pid === undefined && !o.pod) {
+        throw new Error(
+          "--url needs --pid <pid> (a local process: CPU and memory from /proc) or --pod <ns/name> (a pod: from its kubelet)",
+        );
+      }
       const stack = loadStack(o.stack);
       const ctl = new AbortController();
       process.once("SIGINT", () => ctl.abort());
       const probe: ReplicaProbe = o.image
         ? await dockerProbe(o.image, stack, { signal: ctl.signal })
-        : localProbe(o.url, o.pid);
+        : o.pod
+          ? await podProbe(o.url, o.pod, stack, { kubeconfig: o.kubeconfig, context: o.context })
+          : localProbe(o.url, o.pid);
       try {
         const profile = await measureCapacity({
           probe,

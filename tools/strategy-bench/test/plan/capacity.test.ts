@@ -4,6 +4,7 @@ import {
   dockerSize,
   localProbe,
   measureCapacity,
+  podResourceMetrics,
 } from "../../src/plan/capacity.js";
 import { parseProfile, replicaCapacity } from "../../src/plan/capacity-profile.js";
 import { startServer, type TestServer } from "../helpers.js";
@@ -50,6 +51,24 @@ describe("capacity", () => {
 
   it("refuses a non-loopback --url", () => {
     expect(() => localProbe("http://10.0.0.1:8080", 1)).toThrow();
+  });
+
+  it("reads a pod's cumulative CPU and working set from the kubelet's /metrics/resource", () => {
+    const text = [
+      "# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds",
+      "# TYPE container_cpu_usage_seconds_total counter",
+      'container_cpu_usage_seconds_total{container="inference",namespace="food11-baseline",pod="food11-a"} 12.5 1733090000000',
+      'container_cpu_usage_seconds_total{container="sidecar",namespace="food11-baseline",pod="food11-a"} 0.5 1733090000000',
+      'container_cpu_usage_seconds_total{container="inference",namespace="food11-baseline",pod="food11-b"} 99 1733090000000',
+      'container_memory_working_set_bytes{container="inference",namespace="food11-baseline",pod="food11-a"} 5.24288e+08 1733090000000',
+      'container_memory_working_set_bytes{container="sidecar",namespace="food11-baseline",pod="food11-a"} 1048576 1733090000000',
+      'pod_cpu_usage_seconds_total{namespace="food11-baseline",pod="food11-a"} 13 1733090000000',
+    ].join("\n");
+    expect(podResourceMetrics(text, "food11-baseline", "food11-a")).toEqual({
+      cpuSeconds: 13,
+      workingSetBytes: 524_288_000 + 1_048_576,
+    });
+    expect(podResourceMetrics(text, "food11-strategy1", "food11-a")).toBeUndefined();
   });
 
   it("reads docker stats sizes and cgroup CPU counters", () => {
