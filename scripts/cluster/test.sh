@@ -21,6 +21,12 @@ set -e
 t1=$(date +%s)
 echo "cluster: toolchain ready in $((t1 - t0))s"
 
+# One real-cluster run at a time (strategy-bench's cluster runs take the same lock).
+state="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
+mkdir -p "$state"
+exec 7>"$state/run.lock"
+flock -n 7 || { echo "cluster: another run holds $state/run.lock; waiting for it" >&2; flock 7; }
+
 was_up=false
 bash "$HERE/cluster.sh" status >/dev/null 2>&1 && was_up=true
 if [ "$was_up" = false ]; then
