@@ -175,6 +175,7 @@ up_netns() {
 up_control_plane() {
   if [ -s "$KUBECONFIG_FILE" ] && kc get --raw /readyz >/dev/null 2>&1; then return 0; fi
   local kcm_args=() a
+  printf 'FOOD11_KCM_ARGS=%s\nFOOD11_METRIC_RESOLUTION=%s\n' "${FOOD11_KCM_ARGS:-}" "${FOOD11_METRIC_RESOLUTION:-15s}" >"$D/cluster-flags.env" # the flags this cluster starts with (strategy-bench reads it)
   # Extra controller-manager flags (FOOD11_KCM_ARGS="--horizontal-pod-autoscaler-sync-period=5s ...").
   for a in ${FOOD11_KCM_ARGS:-}; do
     a="${a#--}"

@@ -21,6 +21,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { FormData, fetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
+import { clusterEngineArgs, clusterStackConfig } from "../../scripts/cluster/stack";
 import { toolchain } from "../../scripts/e2e/engine";
 import {
   parseStackConfig,
@@ -45,17 +46,10 @@ const kubeconfig = process.env.KUBECONFIG ?? "";
 /** Traefik on loopback; at port 80 it is the stacks' `url` output as is (checked below). */
 const INGRESS = `http://127.0.0.1${S.INGRESS_PORT === "80" ? "" : `:${S.INGRESS_PORT}`}/`;
 const REGISTRY = `127.0.0.1:${S.REGISTRY_PORT}`;
-const BASE_IMAGE = `localhost:${S.REGISTRY_PORT}/food11/node:${S.NODE_BASE_VERSION}-slim`;
 const work = mkdtempSync(join(tmpdir(), "food11-cluster-"));
 const logFile = join(work, "engine.log");
 /** What every stack gets here: the base image made here; build from this checkout's app/. */
-const CLUSTER_CONFIG: Record<string, string> = {
-  "food11:imageBaseImage": BASE_IMAGE,
-  // The CLI runs in a project copy under the scratch dir: point the build at this checkout.
-  "food11:imageContext": join(ROOT, "app"),
-  "food11:imageDockerfile": join(ROOT, "app", "Dockerfile"),
-  "food11:installIngressController": "false",
-};
+const CLUSTER_CONFIG: Record<string, string> = clusterStackConfig(S, ROOT);
 /**
  * strategy1 as the load steps run it (stated in docs/e2e.md): one 2-core node fits two pods of
  * requests.cpu 1, so maxReplicas 2; scale-down stabilization 30 s instead of 300 s so that the
@@ -72,15 +66,7 @@ function settingsFor(stack: string, extra: Record<string, string> = {}, file?: s
   return parseStackConfig(stack, { ...readStackConfig(stack, file), ...CLUSTER_CONFIG, ...extra });
 }
 function args(stack: string, extra: Record<string, string> = {}, file?: string): string[] {
-  const cfg = { ...CLUSTER_CONFIG, ...extra };
-  return [
-    "--stack",
-    stack,
-    "--work",
-    join(work, stack),
-    ...Object.entries(cfg).flatMap(([k, v]) => ["--config", `${k}=${v}`]),
-    ...(file ? ["--config-file", file] : []),
-  ];
+  return clusterEngineArgs(stack, join(work, stack), extra, file, CLUSTER_CONFIG);
 }
 async function pulumiUp(stack: string, extra: Record<string, string> = {}, file?: string) {
   const t0 = Date.now();

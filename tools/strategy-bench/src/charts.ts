@@ -388,6 +388,13 @@ export interface TimeSeriesOptions {
   interpolate?: "linear" | "step-after";
   width?: number;
   panelHeight?: number;
+  /**
+   * A second series per run drawn dashed in the same panel (e.g. memory requested beside memory
+   * used); `label` says so under the title.
+   */
+  overlay?: { label: string; series: RunSeries[] };
+  /** A horizontal rule per run's panel (e.g. that run's HPA CPU target); `label` names it. */
+  references?: { label: string; values: { run: string; value: number }[] };
 }
 
 /**
@@ -404,9 +411,34 @@ export function timeSeriesChart(o: TimeSeriesOptions): Chart {
   // A y title beside each short panel would run into the next one: it goes under the title.
   const given =
     o.subtitle === undefined ? [] : Array.isArray(o.subtitle) ? o.subtitle : [o.subtitle];
+  const layered = o.overlay !== undefined || o.references !== undefined;
+  if (layered) {
+    // One data set for the facet: each row says which layer draws it.
+    for (const v of values) (v as Record<string, unknown>).layer = "main";
+    for (const s of o.overlay?.series ?? []) {
+      for (const p of s.points) {
+        if (Number.isFinite(p.t) && Number.isFinite(p.value)) {
+          values.push({ run: s.run, t: p.t, value: p.value, layer: "overlay" } as never);
+        }
+      }
+    }
+    for (const r of o.references?.values ?? []) {
+      if (Number.isFinite(r.value)) {
+        values.push({ run: r.run, t: 0, value: r.value, layer: "reference" } as never);
+      }
+    }
+  }
+  const legendLines = [
+    ...(o.overlay ? [`solid: ${o.yTitle}; dashed: ${o.overlay.label}`] : []),
+    ...(o.references ? [`grey rule: ${o.references.label}`] : []),
+  ];
   const spec = {
     $schema: SCHEMA,
-    title: titleOf(o.title, [`y: ${o.yTitle}, every run on the same axes`, ...given]),
+    title: titleOf(o.title, [
+      `y: ${o.yTitle}, every run on the same axes`,
+      ...legendLines,
+      ...given,
+    ]),
     padding: 12,
     background: "white",
     config: { ...BASE_CONFIG, header: { labelFontSize: 12, labelAngle: 0, labelAlign: "left" } },
@@ -422,34 +454,81 @@ export function timeSeriesChart(o: TimeSeriesOptions): Chart {
     },
     resolve: { scale: { x: "shared", y: "shared" } },
     spacing: 8,
-    spec: {
-      width: o.width ?? 560,
-      height: o.panelHeight ?? 80,
-      mark: {
-        type: "line",
-        interpolate: o.interpolate ?? "linear",
-        strokeWidth: 2,
-        point: { filled: true, size: 18 },
-      },
-      encoding: {
-        x: {
-          field: "t",
-          type: "quantitative",
-          title: o.xTitle ?? "time since the run's start (s)",
-          scale: { zero: true },
+    spec: layered
+      ? layeredPanel(o, runs)
+      : {
+          width: o.width ?? 560,
+          height: o.panelHeight ?? 80,
+          mark: {
+            type: "line",
+            interpolate: o.interpolate ?? "linear",
+            strokeWidth: 2,
+            point: { filled: true, size: 18 },
+          },
+          encoding: {
+            x: {
+              field: "t",
+              type: "quantitative",
+              title: o.xTitle ?? "time since the run's start (s)",
+              scale: { zero: true },
+            },
+            y: { field: "value", type: "quantitative", title: null, scale: { zero: true } },
+            color: {
+              field: "run",
+              type: "nominal",
+              title: "run",
+              scale: runScale(runs),
+              legend: { orient: "right" },
+            },
+          },
         },
-        y: { field: "value", type: "quantitative", title: null, scale: { zero: true } },
-        color: {
-          field: "run",
-          type: "nominal",
-          title: "run",
-          scale: runScale(runs),
-          legend: { orient: "right" },
-        },
-      },
-    },
   } as unknown as TopLevelSpec;
   return { id: o.id, title: o.title, spec };
+}
+
+/** A panel of timeSeriesChart with its overlay (dashed) and reference (rule) layers. */
+function layeredPanel(o: TimeSeriesOptions, runs: readonly string[]): Record<string, unknown> {
+  const x = {
+    field: "t",
+    type: "quantitative",
+    title: o.xTitle ?? "time since the run's start (s)",
+    scale: { zero: true },
+  };
+  const y = { field: "value", type: "quantitative", title: null, scale: { zero: true } };
+  const color = {
+    field: "run",
+    type: "nominal",
+    title: "run",
+    scale: runScale(runs),
+    legend: { orient: "right" },
+  };
+  const line = (layer: string, dash?: number[]) => ({
+    transform: [{ filter: `datum.layer === '${layer}'` }],
+    mark: {
+      type: "line",
+      interpolate: o.interpolate ?? "linear",
+      strokeWidth: 2,
+      ...(dash ? { strokeDash: dash } : { point: { filled: true, size: 18 } }),
+    },
+    encoding: { x, y, color },
+  });
+  return {
+    width: o.width ?? 560,
+    height: o.panelHeight ?? 80,
+    layer: [
+      line("main"),
+      ...(o.overlay ? [line("overlay", [6, 3])] : []),
+      ...(o.references
+        ? [
+            {
+              transform: [{ filter: "datum.layer === 'reference'" }],
+              mark: { type: "rule", color: "#555555", strokeDash: [2, 2], strokeWidth: 1.5 },
+              encoding: { y },
+            },
+          ]
+        : []),
+    ],
+  };
 }
 
 // ---------------------------------------------------------------- per phase

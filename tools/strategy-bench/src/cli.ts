@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { reexecUnderLock, runCluster } from "./cluster-run.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { runDemo } from "./demo.js";
 import { generateImageSet } from "./imageset.js";
@@ -160,8 +161,16 @@ program
   .option("--duration <s>", "stop after this many seconds", positive("duration"))
   .option("--until-pid <pid>", "stop when this process exits", integer("pid"))
   .option("--out <file>", "CSV to write", "monitor.csv")
+  .addOption(
+    new Option(
+      "--columns <set>",
+      "original: the recipe's 8 columns; extended: then ready_replicas, pending_replicas, " +
+        "unschedulable_replicas, restarts (default on a cluster; a local process has the original's)",
+    ).choices(["original", "extended"]),
+  )
   .action(async (o) => {
     let sample: Sampler;
+    let columns: "original" | "extended" = o.columns ?? "original";
     let untilPid: number | undefined = o.untilPid;
     if (o.localPid !== undefined || o.localUrl !== undefined) {
       let pid: number | undefined = o.localPid;
@@ -200,6 +209,7 @@ program
         context: o.context,
         onWarning: log,
       });
+      columns = o.columns ?? "extended";
       log(`monitoring stack ${o.stack}: pods ${labelSelector} in namespace ${namespace}`);
     }
     if (o.duration === undefined && untilPid === undefined) {
@@ -211,6 +221,7 @@ program
       ...(o.duration !== undefined ? { durationSeconds: o.duration } : {}),
       ...(untilPid !== undefined ? { untilPid } : {}),
       out: o.out,
+      columns,
       signal: interruptSignal(),
       onError: (e) => log(`sample failed: ${e.message}`),
     });
@@ -372,7 +383,22 @@ program
   )
   .option("--out <dir>", "output folder (default runs/<timestamp>)")
   .option("--quiet", "no progress bars", false)
-  .action(async (o) => {
+  .option(
+    "--cluster",
+    "on real pods: each stack through pulumi up on the local cluster (npm run cluster), loaded, watched, destroyed",
+    false,
+  )
+  .option("--repeat <n>", "--cluster: runs per stack", integer("repeat"), 1)
+  .option("--interleave", "--cluster: with --repeat, run the stacks in turn (ABAB…)", false)
+  .action(async (o, cmd: Command) => {
+    if (o.cluster) {
+      // On a cluster the default is 0.2 (6 minutes of schedule per stack), not the demo's 0.05.
+      const timeScale = cmd.getOptionValueSource("timeScale") === "default" ? 0.2 : o.timeScale;
+      // 55 images through the ingress (not 220): scoring is not what the cluster run compares.
+      const perClass = cmd.getOptionValueSource("perClass") === "default" ? 5 : o.perClass;
+      await clusterAction({ ...o, timeScale, perClass });
+      return;
+    }
     const out = await runDemo({
       stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
       timeScale: o.timeScale,
@@ -386,6 +412,76 @@ program
       signal: interruptSignal(),
     });
     log(`done: ${out}/report.md`);
+  });
+
+/** `demo --cluster` and `run --cluster`: under the run lock, then the cluster run. */
+async function clusterAction(o: {
+  stack?: string[];
+  timeScale: number;
+  delayScale?: number;
+  seed: number;
+  perClass: number;
+  repeat: number;
+  interleave: boolean;
+  out?: string;
+  quiet: boolean;
+}): Promise<void> {
+  const code = await reexecUnderLock(log);
+  if (code !== undefined) {
+    process.exitCode = code;
+    return;
+  }
+  const out = await runCluster({
+    stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
+    timeScale: o.timeScale,
+    ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
+    seed: o.seed,
+    perClass: o.perClass,
+    repeat: o.repeat,
+    interleave: o.interleave,
+    ...(o.out ? { out: o.out } : {}),
+    quiet: o.quiet,
+    log,
+    signal: interruptSignal(),
+  });
+  log(`done: ${out}/report.md`);
+}
+
+program
+  .command("run")
+  .summary("one stack (or more) on real pods: deploy, load, watch, score, destroy, report")
+  .description(
+    "On the local cluster (npm run cluster): pulumi up the stack, wait for the ingress, score " +
+      "accuracy through it, replay the schedule (time-scaled with the autoscaling loop's clocks, " +
+      "or full length) while monitoring metrics.k8s.io, list the events that matter, pulumi destroy, " +
+      "and write the report. One real-cluster run at a time (run.lock).",
+  )
+  .requiredOption(
+    "--cluster",
+    "on real pods (the only mode of run; the demo runs without a cluster)",
+  )
+  .option("--stack <name>", "stack (repeatable)", collect)
+  .option(
+    "--time-scale <k>",
+    "0 < k <= 1: schedule and autoscaling clocks x k (1: the full 30 minutes)",
+    positive("time scale"),
+    0.2,
+  )
+  .option(
+    "--delay-scale <k>",
+    "think-time scale (default: the time scale)",
+    nonNegative("delay scale"),
+  )
+  .option("--seed <n>", "seed for delays and images", integer("seed"), 1)
+  .option("--per-class <n>", "generated images per class (11 classes)", integer("per-class"), 5)
+  .option("--repeat <n>", "runs per stack", integer("repeat"), 1)
+  .option("--interleave", "with --repeat, run the stacks in turn (ABAB…)", false)
+  .option("--out <dir>", "output folder (default runs/cluster-<timestamp>)")
+  .option("--quiet", "no progress bars", false)
+  .action(async (o) => {
+    if (!o.stack?.length)
+      throw new Error("give --stack <name> (repeatable): baseline, strategy1, strategy2");
+    await clusterAction(o);
   });
 
 registerPlanCommands(program);

@@ -16,6 +16,20 @@ export const MONITOR_COLUMNS = [
   "mem_used_kb",
 ] as const;
 
+/**
+ * Appended after the original's columns on a cluster (`--columns extended`, the cluster run):
+ * pods Ready, pods Pending (not yet running or not scheduled), pods the scheduler could not place
+ * (PodScheduled=False, reason Unschedulable), and container restarts summed over the live pods.
+ */
+export const EXTENDED_MONITOR_COLUMNS = [
+  "ready_replicas",
+  "pending_replicas",
+  "unschedulable_replicas",
+  "restarts",
+] as const;
+
+export type MonitorColumns = "original" | "extended";
+
 export interface MonitorRow {
   time: string;
   replicas: number;
@@ -26,6 +40,11 @@ export interface MonitorRow {
   /** NaN when usage could not be read (no metrics API). */
   cpuUsed: number;
   memUsedKB: number;
+  /** Extended columns (a cluster's pods); undefined for a local process. */
+  readyReplicas?: number;
+  pendingReplicas?: number;
+  unschedulableReplicas?: number;
+  restarts?: number;
 }
 
 export type Sampler = () => Promise<MonitorRow>;
@@ -34,7 +53,13 @@ function cell(n: number, digits: number): string {
   return Number.isFinite(n) ? String(Number(n.toFixed(digits))) : "";
 }
 
-export function monitorCsvLines(rows: MonitorRow[], header: boolean): string {
+export function monitorCsvLines(
+  rows: MonitorRow[],
+  header: boolean,
+  columns: MonitorColumns = "original",
+): string {
+  const extended = columns === "extended";
+  const opt = (n: number | undefined) => (n === undefined ? "" : String(n));
   return stringify(
     rows.map((r) => [
       r.time,
@@ -45,8 +70,19 @@ export function monitorCsvLines(rows: MonitorRow[], header: boolean): string {
       cell(r.memLimitKB, 2),
       cell(r.cpuUsed, 6),
       cell(r.memUsedKB, 2),
+      ...(extended
+        ? [
+            opt(r.readyReplicas),
+            opt(r.pendingReplicas),
+            opt(r.unschedulableReplicas),
+            opt(r.restarts),
+          ]
+        : []),
     ]),
-    { header, columns: [...MONITOR_COLUMNS] },
+    {
+      header,
+      columns: extended ? [...MONITOR_COLUMNS, ...EXTENDED_MONITOR_COLUMNS] : [...MONITOR_COLUMNS],
+    },
   );
 }
 
@@ -55,12 +91,39 @@ export function monitorCsvLines(rows: MonitorRow[], header: boolean): string {
 /** The parts of a v1 Pod the monitor reads. */
 export interface PodLike {
   metadata?: { name?: string; deletionTimestamp?: unknown };
-  status?: { phase?: string };
+  status?: {
+    phase?: string;
+    conditions?: { type: string; status: string; reason?: string }[];
+    containerStatuses?: ContainerStatusLike[];
+  };
   spec?: {
     containers: {
       resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
     }[];
   };
+}
+
+/** The parts of a container status the cluster run reads (restarts, OOM kills). */
+export interface ContainerStatusLike {
+  name: string;
+  restartCount?: number;
+  lastState?: {
+    terminated?: { reason?: string; exitCode?: number; finishedAt?: unknown; startedAt?: unknown };
+  };
+}
+
+/** The pod has condition `type` = True. */
+export function podCondition(p: PodLike, type: string): boolean {
+  return p.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
+}
+
+/** The scheduler could not place the pod (PodScheduled=False, reason Unschedulable). */
+export function isUnschedulable(p: PodLike): boolean {
+  return (
+    p.status?.conditions?.some(
+      (c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable",
+    ) ?? false
+  );
 }
 
 /** The parts of a metrics.k8s.io/v1beta1 PodMetrics the monitor reads. */
@@ -107,6 +170,12 @@ export function summarizePods(
           memoryKB,
         )
       : Number.NaN,
+    readyReplicas: live.filter((p) => podCondition(p, "Ready")).length,
+    pendingReplicas: live.filter((p) => p.status?.phase === "Pending").length,
+    unschedulableReplicas: live.filter(isUnschedulable).length,
+    restarts: live
+      .flatMap((p) => p.status?.containerStatuses ?? [])
+      .reduce((a, c) => a + (c.restartCount ?? 0), 0),
   };
 }
 
@@ -117,6 +186,8 @@ export interface KubernetesTarget {
   kubeconfig?: string;
   context?: string;
   onWarning?: (message: string) => void;
+  /** Every sample's pod list (the cluster run follows restarts and OOM kills through it). */
+  onPods?: (pods: PodLike[], time: string) => void;
 }
 
 export async function kubernetesSampler(t: KubernetesTarget): Promise<Sampler> {
@@ -155,6 +226,7 @@ export async function kubernetesSampler(t: KubernetesTarget): Promise<Sampler> {
         );
       }
     }
+    t.onPods?.(pods.items as PodLike[], time);
     return summarizePods(time, pods.items as PodLike[], metrics);
   };
 }
@@ -319,6 +391,8 @@ export interface MonitorOptions {
   maxSamples?: number;
   /** CSV written row by row (so an interrupted run keeps its rows). */
   out?: string;
+  /** "extended": the original's columns, then EXTENDED_MONITOR_COLUMNS (a cluster's pods). */
+  columns?: MonitorColumns;
   signal?: AbortSignal;
   onRow?: (row: MonitorRow) => void;
   onError?: (err: Error) => void;
@@ -333,7 +407,7 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorRow[]> {
   if (opts.out) {
     // Like loadtest and accuracy: the output folder is made if missing.
     await mkdir(dirname(resolve(opts.out)), { recursive: true });
-    await writeFile(opts.out, monitorCsvLines([], true));
+    await writeFile(opts.out, monitorCsvLines([], true, opts.columns));
   }
   const start = Date.now();
   const end = opts.durationSeconds === undefined ? Infinity : start + opts.durationSeconds * 1000;
@@ -344,7 +418,7 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorRow[]> {
     try {
       const row = await opts.sample();
       rows.push(row);
-      if (opts.out) await appendFile(opts.out, monitorCsvLines([row], false));
+      if (opts.out) await appendFile(opts.out, monitorCsvLines([row], false, opts.columns));
       opts.onRow?.(row);
     } catch (err) {
       opts.onError?.(err as Error);

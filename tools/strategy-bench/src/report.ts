@@ -11,7 +11,13 @@ import {
   scatterChart,
   timeSeriesChart,
 } from "./charts.js";
-import { readLoadtestCsv } from "./csv.js";
+import {
+  sortTimeline,
+  type TimelineEntry,
+  type TimelineKind,
+  timelineCounts,
+} from "./cluster-scale.js";
+import { parseCsvRecords, readLoadtestCsv } from "./csv.js";
 import { formatStatusCodes } from "./loadtest.js";
 import { type Machine, machineSchema } from "./machine.js";
 import { type LoadtestMeta, readLoadtestMeta } from "./runmeta.js";
@@ -20,9 +26,9 @@ import {
   loadSeries,
   monitorSeries,
   ORIGINAL_DIVISOR_SECONDS,
+  parseMonitorCsv,
   type ResourceSummary,
   type RunSeries,
-  readMonitorCsv,
   summarizeLoad,
   summarizeResources,
 } from "./summary.js";
@@ -52,6 +58,33 @@ const runSchema = z
     /** Optional recipe rows for the configuration table (e.g. from the stack file). */
     config: z.record(z.string(), z.string()).optional(),
     environment: environmentSchema.optional(),
+    /** The cluster run's events.json: the events that matter, with their times. */
+    events: z.string().min(1).optional(),
+    /** Which repetition of its stack this run is (an interleaved run repeats each stack). */
+    repetition: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** What a run on real pods adds: the node, the time scaling, what each stack fits. */
+const clusterSchema = z
+  .object({
+    node: z.object({ name: z.string(), cpuCores: z.number(), memoryKB: z.number() }).strict(),
+    timeScaling: z
+      .object({
+        factor: z.number(),
+        fullLength: z.boolean(),
+        lines: z.array(z.string()),
+        warnings: z.array(z.string()).default([]),
+        /** Per stack: its overrides (stabilization windows, probe periods), in words. */
+        stacks: z.record(z.string(), z.array(z.string())).default({}),
+      })
+      .strict(),
+    /** Per stack: how many of its pods fit on the node by requests, in words. */
+    fits: z.record(z.string(), z.string()).default({}),
+    /** The order the runs were made in ("strategy1 #1", …). */
+    order: z.array(z.string()).default([]),
+    /** Steps that failed, named ("strategy2 #1: up: …"). */
+    failures: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -63,6 +96,8 @@ export const manifestSchema = z
     notes: z.array(z.string()).default([]),
     /** A demo (untrained model, one machine); default: a run's model name contains "demo". */
     demo: z.boolean().optional(),
+    /** Set by a cluster run (strategy-bench run --cluster, demo --cluster). */
+    cluster: clusterSchema.optional(),
     runs: z.array(runSchema).min(1),
   })
   .strict();
@@ -153,6 +188,11 @@ export interface RunSummary {
   series: RunSeries;
   /** Anything that makes this run's numbers doubtful, in words. */
   warnings: string[];
+  /** The events that matter (cluster runs), in time order. */
+  events?: TimelineEntry[];
+  repetition?: number;
+  /** The HPA's CPU target (% of requests), from the config rows. */
+  hpaTarget?: number;
 }
 
 /** The machine the server of a run ran on, when known. */
@@ -202,6 +242,39 @@ function runWarnings(r: Omit<RunSummary, "warnings">): string[] {
   return w;
 }
 
+/**
+ * The series only a cluster's monitor CSV has (its extended columns): replicas ready, pending
+ * and unschedulable, restarts, CPU requested, and CPU used as a share of requests (what the HPA
+ * compares with its target). Empty for the original's columns.
+ */
+export function clusterSeries(monitorText: string): RunSeries["time"] {
+  const rows = parseCsvRecords(monitorText);
+  if (rows.length === 0 || rows[0]?.ready_replicas === undefined) return {};
+  const t0 = Date.parse(rows[0]?.time ?? "");
+  const num = (v: string | undefined) => (v === undefined || v === "" ? Number.NaN : Number(v));
+  const series = (f: (r: Record<string, string>) => number) =>
+    rows
+      .map((r, i) => {
+        const ms = Date.parse(r.time ?? "");
+        return {
+          t: Number.isFinite(ms) && Number.isFinite(t0) ? (ms - t0) / 1000 : i * 5,
+          value: f(r),
+        };
+      })
+      .filter((p) => Number.isFinite(p.value));
+  return {
+    readyReplicas: series((r) => num(r.ready_replicas)),
+    pendingReplicas: series((r) => num(r.pending_replicas)),
+    unschedulableReplicas: series((r) => num(r.unschedulable_replicas)),
+    restarts: series((r) => num(r.restarts)),
+    cpuRequested: series((r) => num(r.cpu_requested)),
+    cpuUtilization: series((r) => {
+      const req = num(r.cpu_requested);
+      return req > 0 ? (100 * num(r.cpu_used)) / req : Number.NaN;
+    }),
+  };
+}
+
 export async function summarizeRuns(manifest: Manifest, baseDir: string): Promise<RunSummary[]> {
   const m = manifestSchema.parse(manifest);
   return Promise.all(
@@ -210,8 +283,14 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
       await readInput(loadPath, "loadtest");
       const loadRows = await readLoadtestCsv(loadPath);
       const monitorPath = resolve(baseDir, r.monitor);
-      await readInput(monitorPath, "monitor");
-      const monitorRows = await readMonitorCsv(monitorPath);
+      const monitorText = await readInput(monitorPath, "monitor");
+      const monitorRows = parseMonitorCsv(monitorText);
+      const events = r.events
+        ? sortTimeline(
+            JSON.parse(await readInput(resolve(baseDir, r.events), "events")) as TimelineEntry[],
+          )
+        : undefined;
+      const target = Number(r.config?.["HPA target CPU utilization (%)"]);
       const meta = await readLoadtestMeta(loadPath);
       const load = summarizeLoad(loadRows);
       const haveCodes = loadRows.some((x) => x.statusCodes !== undefined);
@@ -235,7 +314,13 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
         socketFailures: loadRows.reduce((a, x) => a + x.socketFailures, 0),
         // Without a meta file (a siege log), a run of about 1,800 s is taken as the full schedule.
         fullLength: meta ? meta.fullLength : Math.abs(load.durationSeconds - 1800) <= 90,
-        series: { time: monitorSeries(monitorRows), phase: loadSeries(loadRows) },
+        series: {
+          time: { ...monitorSeries(monitorRows), ...clusterSeries(monitorText) },
+          phase: loadSeries(loadRows),
+        },
+        ...(events ? { events } : {}),
+        ...(r.repetition ? { repetition: r.repetition } : {}),
+        ...(Number.isFinite(target) ? { hpaTarget: target } : {}),
       };
       return { ...base, warnings: runWarnings(base) };
     }),
@@ -299,6 +384,10 @@ export interface TimeSeriesMetric {
   /** "memoryKB": drawn in MiB or GiB. */
   unit?: "memoryKB";
   interpolate?: "linear" | "step-after";
+  /** A second series drawn dashed in the same panels (key in RunSummary.series.time). */
+  overlay?: { key: string; label: string };
+  /** A horizontal rule per run (e.g. its HPA target), and what it is. */
+  reference?: { label: string; value: (r: RunSummary) => number | undefined };
 }
 
 export const TIME_SERIES_METRICS: TimeSeriesMetric[] = [
@@ -321,6 +410,30 @@ export const TIME_SERIES_METRICS: TimeSeriesMetric[] = [
     title: "Memory used over time",
     yTitle: "memory used",
     unit: "memoryKB",
+  },
+  // Cluster runs only (the monitor's extended columns):
+  {
+    key: "readyReplicas",
+    id: "replicas-ready-pending-over-time",
+    title: "Replicas ready and pending over time",
+    yTitle: "pods Ready",
+    interpolate: "step-after",
+    overlay: { key: "pendingReplicas", label: "pods Pending (not running yet, or unschedulable)" },
+  },
+  {
+    key: "cpuUtilization",
+    id: "cpu-vs-hpa-target-over-time",
+    title: "CPU used against the HPA target over time",
+    yTitle: "CPU used (% of the pods' requested CPU, as the HPA computes it)",
+    reference: { label: "the run's HPA CPU target (%)", value: (r) => r.hpaTarget },
+  },
+  {
+    key: "memUsedKB",
+    id: "memory-requested-vs-used-over-time",
+    title: "Memory requested and used over time",
+    yTitle: "memory used",
+    unit: "memoryKB",
+    overlay: { key: "memRequestedKB", label: "memory requested" },
   },
 ];
 
@@ -400,8 +513,20 @@ export function reportCharts(runs: RunSummary[], demo: boolean): Chart[] {
   for (const m of TIME_SERIES_METRICS) {
     const all = runs.flatMap((r) => r.series.time[m.key] ?? []);
     if (all.length === 0) continue;
+    // A chart with an overlay is drawn only when some run has the overlay's series.
+    const over = m.overlay
+      ? runs.flatMap((r) => r.series.time[(m.overlay as { key: string }).key] ?? [])
+      : [];
+    if (m.overlay && over.length === 0) continue;
+    if (m.overlay && m.key === "memUsedKB" && !runs.some((r) => r.series.time.readyReplicas)) {
+      continue; // memory requested vs used: on a cluster only (the demo's requests are constant)
+    }
     const unit =
-      m.unit === "memoryKB" ? memoryUnit(Math.max(...all.map((p) => p.value))) : undefined;
+      m.unit === "memoryKB"
+        ? memoryUnit(Math.max(...[...all, ...over].map((p) => p.value)))
+        : undefined;
+    const scaled = (points: { t: number; value: number }[]) =>
+      points.map((p) => ({ t: p.t, value: unit ? p.value / unit.divisor : p.value }));
     charts.push(
       timeSeriesChart({
         id: m.id,
@@ -410,13 +535,29 @@ export function reportCharts(runs: RunSummary[], demo: boolean): Chart[] {
         yTitle: unit ? `${m.yTitle} (${unit.label})` : m.yTitle,
         runs: names,
         ...(m.interpolate ? { interpolate: m.interpolate } : {}),
-        series: runs.map((r) => ({
-          run: r.name,
-          points: (r.series.time[m.key] ?? []).map((p) => ({
-            t: p.t,
-            value: unit ? p.value / unit.divisor : p.value,
-          })),
-        })),
+        series: runs.map((r) => ({ run: r.name, points: scaled(r.series.time[m.key] ?? []) })),
+        ...(m.overlay
+          ? {
+              overlay: {
+                label: m.overlay.label,
+                series: runs.map((r) => ({
+                  run: r.name,
+                  points: scaled(r.series.time[(m.overlay as { key: string }).key] ?? []),
+                })),
+              },
+            }
+          : {}),
+        ...(m.reference
+          ? {
+              references: {
+                label: m.reference.label,
+                values: runs.flatMap((r) => {
+                  const v = m.reference?.value(r);
+                  return v === undefined ? [] : [{ run: r.name, value: v }];
+                }),
+              },
+            }
+          : {}),
       }),
     );
   }
@@ -475,6 +616,167 @@ function spread(values: number[], show: (n: number) => string): string {
 
 export interface ReportContext {
   demo: boolean;
+  /** A run on real pods: the node, the time scaling, the fits. */
+  cluster?: ClusterInfo;
+}
+
+export type ClusterInfo = z.output<typeof clusterSchema>;
+
+/** "time-scaled by 0.2: HPA sync period 15 s → 3 s, …" or "full length". */
+export function timeScalingHeader(c: ClusterInfo): string {
+  const t = c.timeScaling;
+  if (t.fullLength) {
+    return "full length: the 30-minute schedule, the controller-manager's and metrics-server's default periods, the stacks' own windows and probe periods";
+  }
+  return `time-scaled by ${t.factor}: ${t.lines.join("; ")}`;
+}
+
+const KIND_LABELS: Record<TimelineKind, string> = {
+  "scale-up": "HPA scale-ups",
+  "scale-down": "HPA scale-downs",
+  unschedulable: "unschedulable pods (FailedScheduling)",
+  "oom-kill": "OOM kills",
+  "probe-failure": "probe failures (Unhealthy)",
+  restart: "container restarts",
+  "metrics-missing": "HPA without metrics (FailedGetResourceMetric)",
+};
+
+/** The sections a cluster run adds: time scaling, the node's scale, events, repetitions. */
+export function clusterSections(
+  runs: RunSummary[],
+  c: ClusterInfo,
+): {
+  head: string[];
+  tail: string[];
+} {
+  const head: string[] = ["## On real pods: time scaling", "", `**${timeScalingHeader(c)}.**`, ""];
+  if (!c.timeScaling.fullLength) {
+    head.push(
+      "The schedule's phases and the users' think times are multiplied by the factor; the clocks of " +
+        "the autoscaling loop with them (controller-manager flags given at `cluster up`; stack overrides " +
+        "in each run's config). What cannot be scaled is real: a pod's start (image, model load), an " +
+        "inference's CPU time, metrics-server's window.",
+      "",
+    );
+    for (const [stack, lines] of Object.entries(c.timeScaling.stacks)) {
+      head.push(`- ${stack}: ${lines.join("; ")}`);
+    }
+    if (Object.keys(c.timeScaling.stacks).length > 0) head.push("");
+  }
+  for (const w of c.timeScaling.warnings) head.push(`- **Clamped:** ${w}`);
+  if (c.timeScaling.warnings.length > 0) head.push("");
+  head.push(
+    "## The scale of this cluster",
+    "",
+    `One node, **${c.node.name}: ${c.node.cpuCores} cores and ${formatMemoryKB(c.node.memoryKB)} allocatable**, ` +
+      "shared with the control plane, the load generator and the ingress. The report's cluster was " +
+      "larger: read these figures as this node's, not the report's.",
+    "",
+    ...table(
+      ["stack", "what fits on the node by requests"],
+      Object.entries(c.fits).map(([stack, text]) => [stack, text]),
+    ),
+    "",
+  );
+  if (c.failures.length > 0) {
+    head.push("## Steps that failed", "", ...c.failures.map((f) => `- ${f}`), "");
+  }
+  const tail: string[] = [];
+  const withEvents = runs.filter((r) => r.events);
+  if (withEvents.length > 0) {
+    tail.push(
+      "## Events that matter",
+      "",
+      "From the namespace's events (`kubectl get events`) and the pods' container statuses, " +
+        "t = seconds since the run's load test started.",
+      "",
+      ...table(
+        ["event", ...withEvents.map((r) => r.name)],
+        (Object.keys(KIND_LABELS) as TimelineKind[]).map((k) => [
+          KIND_LABELS[k],
+          ...withEvents.map((r) => String(timelineCounts(r.events ?? [])[k])),
+        ]),
+      ),
+      "",
+    );
+    for (const r of withEvents) {
+      const ev = r.events ?? [];
+      tail.push(`### ${r.name}`, "");
+      if (ev.length === 0) {
+        tail.push(
+          "No scale-up, scale-down, unschedulable pod, OOM kill, probe failure or restart.",
+          "",
+        );
+        continue;
+      }
+      const shown = ev.slice(0, 60);
+      tail.push(
+        ...table(
+          ["t (s)", "time (UTC)", "event", "object", "count", "message"],
+          shown.map((e) => [
+            fmt(e.t, 0),
+            e.time.slice(11, 19),
+            e.kind,
+            e.object,
+            String(e.count),
+            e.message.replace(/\|/g, "\\|").slice(0, 160),
+          ]),
+        ),
+        "",
+      );
+      if (ev.length > shown.length)
+        tail.push(`(${ev.length - shown.length} more in the events file)`, "");
+    }
+  }
+  // Repetitions of a stack (an interleaved run): each figure's values, mean and spread.
+  const byStack = new Map<string, RunSummary[]>();
+  for (const r of runs) byStack.set(r.stack, [...(byStack.get(r.stack) ?? []), r]);
+  const repeated = [...byStack].filter(([, rs]) => rs.length > 1);
+  if (repeated.length > 0) {
+    const figures: [string, (r: RunSummary) => number, (n: number) => string][] = [
+      ["memory requested (mean)", (r) => r.resources.memRequestedKB, formatMemoryKB],
+      ["memory used (mean)", (r) => r.resources.memUsedKB, formatMemoryKB],
+      ["response time (s)", (r) => r.load.responseTime, (n) => fmt(n, 3)],
+      ["transaction rate (/s)", (r) => r.load.transactionRate, (n) => fmt(n)],
+      ["replicas (max)", (r) => r.resources.maxReplicas, (n) => fmt(n, 0)],
+    ];
+    const reps = Math.max(...repeated.map(([, rs]) => rs.length));
+    head.push(
+      "## Spread between repetitions",
+      "",
+      `The stacks ran interleaved${c.order.length > 0 ? ` (${c.order.join(", ")})` : ""}, so that the ` +
+        "machine's drift does not decide the comparison. A difference between stacks smaller than " +
+        "the spread between a stack's repetitions is not a difference between the strategies.",
+      "",
+      ...table(
+        [
+          "stack",
+          "figure",
+          ...Array.from({ length: reps }, (_, i) => `#${i + 1}`),
+          "mean",
+          "spread (max − min)",
+        ],
+        repeated.flatMap(([stack, rs]) =>
+          figures.map(([label, f, show]) => {
+            const v = rs.map(f);
+            const ok = v.filter(Number.isFinite);
+            const mean = ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
+            return [
+              stack,
+              label,
+              ...Array.from({ length: reps }, (_, i) =>
+                v[i] === undefined ? "" : show(v[i] as number),
+              ),
+              show(mean),
+              spread(v, show) || "n/a",
+            ];
+          }),
+        ),
+      ),
+      "",
+    );
+  }
+  return { head, tail };
 }
 
 export function reportMarkdown(
@@ -498,6 +800,7 @@ export function reportMarkdown(
   ];
   const warnings = runs.flatMap((r) => r.warnings);
   const anyFull = runs.some((r) => r.fullLength);
+  const cluster = ctx.cluster ? clusterSections(runs, ctx.cluster) : { head: [], tail: [] };
   const out = [
     `# ${title}`,
     "",
@@ -509,6 +812,7 @@ export function reportMarkdown(
     ...(warnings.length > 0
       ? ["## Warnings", "", ...warnings.map((w) => `- **Warning:** ${w}`), ""]
       : []),
+    ...cluster.head,
     "## What decided these numbers",
     "",
     ...table(
@@ -670,6 +974,7 @@ export function reportMarkdown(
     );
   }
   out.push(
+    ...cluster.tail,
     "## Charts",
     "",
     ...charts.flatMap((c) => [`![${c}](${c}.png)`, ""]),
@@ -708,7 +1013,7 @@ export async function writeReport(
       `the manifest is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ")}`,
     );
   }
-  const { title, notes } = parsed.data;
+  const { title, notes, cluster } = parsed.data;
   const runs = await summarizeRuns(manifest, baseDir);
   const demo = isDemo(parsed.data, runs);
   await mkdir(outDir, { recursive: true });
@@ -730,11 +1035,14 @@ export async function writeReport(
       runs,
       defs.map((d) => d.id),
       notes,
-      { demo },
+      { demo, ...(cluster ? { cluster } : {}) },
     ),
   );
   const json = join(outDir, "summary.json");
-  await writeFile(json, `${JSON.stringify({ title, demo, runs }, null, 2)}\n`);
+  await writeFile(
+    json,
+    `${JSON.stringify({ title, demo, ...(cluster ? { cluster } : {}), runs }, null, 2)}\n`,
+  );
   return { files: { markdown, json, charts }, runs };
 }
 

@@ -1,0 +1,70 @@
+/**
+ * How a stack is deployed on the local real-pods cluster (scripts/cluster/cluster.sh), shared by
+ * the real-pods suite (test/cluster/real-pods.cluster.test.ts) and strategy-bench's cluster run
+ * (tools/strategy-bench/src/cluster-run.ts): the config every stack gets there (the base image
+ * made locally, the build from this checkout's app/, no ingress controller of its own: Traefik
+ * serves the Ingress), the cluster's settings (scripts/cluster/versions.sh) and its state dir.
+ */
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Repository root (this file is scripts/cluster/stack.ts). */
+export const CLUSTER_ROOT = resolve(__dirname, "..", "..");
+
+/** The cluster's state dir (`cluster up` writes its kubeconfig, pids and logs there). */
+export const CLUSTER_STATE_DIR =
+  process.env.FOOD11_CLUSTER_DIR ?? join(homedir(), ".cache", "food11-cluster");
+
+/** One real-cluster run at a time: test:cluster and strategy-bench's cluster runs flock it. */
+export const CLUSTER_RUN_LOCK = join(CLUSTER_STATE_DIR, "run.lock");
+
+/** Defaults of scripts/cluster/versions.sh (NAME="${NAME:-value}" lines), env overrides. */
+export function clusterVersions(root: string = CLUSTER_ROOT): Record<string, string> {
+  const text = readFileSync(join(root, "scripts", "cluster", "versions.sh"), "utf8");
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^([A-Z0-9_]+)="\$\{\1:-([^}]*)\}"$/gm)) {
+    const [, key, def] = m;
+    if (key && def !== undefined) out[key] = process.env[key] ?? def;
+  }
+  return out;
+}
+
+/**
+ * What every stack gets on the local cluster: the base image made there (standing in for
+ * node:<major>-slim), the build from this checkout's app/ (the CLI runs in a project copy under a
+ * scratch dir), and no ingress controller of its own.
+ */
+export function clusterStackConfig(
+  settings: Record<string, string> = clusterVersions(),
+  root: string = CLUSTER_ROOT,
+): Record<string, string> {
+  return {
+    "food11:imageBaseImage": `localhost:${settings.REGISTRY_PORT}/food11/node:${settings.NODE_BASE_VERSION}-slim`,
+    "food11:imageContext": join(root, "app"),
+    "food11:imageDockerfile": join(root, "app", "Dockerfile"),
+    "food11:installIngressController": "false",
+  };
+}
+
+/**
+ * The arguments of `scripts/e2e/engine.ts <op>` for a stack on the local cluster: its scratch dir,
+ * the cluster config plus `extra` (extra wins), and an optional other stack file.
+ */
+export function clusterEngineArgs(
+  stack: string,
+  work: string,
+  extra: Record<string, string> = {},
+  file?: string,
+  base: Record<string, string> = clusterStackConfig(),
+): string[] {
+  const cfg = { ...base, ...extra };
+  return [
+    "--stack",
+    stack,
+    "--work",
+    work,
+    ...Object.entries(cfg).flatMap(([k, v]) => ["--config", `${k}=${v}`]),
+    ...(file ? ["--config-file", file] : []),
+  ];
+}

@@ -1,0 +1,609 @@
+/**
+ * The report's experiment on real pods (`demo --cluster`, `run --cluster`): for each stack in
+ * turn, on the local cluster of scripts/cluster/cluster.sh, `pulumi up` (scripts/e2e/engine.ts,
+ * the real CLI), wait until the ingress answers, score accuracy through it, replay the schedule
+ * while the monitor reads metrics.k8s.io, collect the events that matter, `pulumi destroy`; then
+ * the report over every run. A failing step tears the stack down and is named.
+ *
+ * Time scaling (cluster-scale.ts): the schedule × f and the autoscaling loop's clocks with it,
+ * controller-manager flags and metrics-server's resolution at `cluster up` (the cluster is
+ * restarted when it runs with other flags), stabilization windows and probe periods as stack
+ * config. One real-cluster run at a time: the whole run holds $FOOD11_CLUSTER_DIR/run.lock.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { request } from "undici";
+import { stringify as toYaml } from "yaml";
+import {
+  CLUSTER_ROOT,
+  CLUSTER_RUN_LOCK,
+  CLUSTER_STATE_DIR,
+  clusterStackConfig,
+  clusterVersions,
+} from "../../../scripts/cluster/stack.js";
+import { parseStackConfig, readStackConfig, type StackSettings } from "../../../stacks/index.js";
+import {
+  type ClusterTimeScaling,
+  clusterTimeScaling,
+  type EventLike,
+  eventTimeline,
+  flagDifferences,
+  flagsFromArgv,
+  flagsFromRecord,
+  type NodeCapacity,
+  PodRestarts,
+  type RunningFlags,
+  type StackTimeScaling,
+  sortTimeline,
+  stackFit,
+  stackTimeScaling,
+  type TimelineEntry,
+} from "./cluster-scale.js";
+import { accuracyCommand, loadtestCommand } from "./commands.js";
+import { generateImageSet } from "./imageset.js";
+import { FOOD11_LABELS } from "./labels.js";
+import { currentLoad, thisMachine } from "./machine.js";
+import { kubernetesSampler, runMonitor } from "./monitor.js";
+import { cpuCores, memoryKB } from "./quantity.js";
+import { type Manifest, writeReport } from "./report.js";
+import { listStacks, stackConfigRows, stackLabelSelector } from "./stack.js";
+
+const CLUSTER_SH = join(CLUSTER_ROOT, "scripts", "cluster", "cluster.sh");
+
+export interface ClusterRunOptions {
+  stacks: string[];
+  timeScale: number;
+  delayScale?: number;
+  seed: number;
+  perClass: number;
+  /** Runs per stack (default 1). */
+  repeat: number;
+  /** ABCABC… instead of AA…BB…CC… (with repeat > 1). */
+  interleave: boolean;
+  out?: string;
+  quiet: boolean;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** An error naming the step it happened in. */
+export class StepError extends Error {
+  constructor(
+    readonly step: string,
+    cause: unknown,
+  ) {
+    super(`${step}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "StepError";
+  }
+}
+
+/** The order of the runs: interleaved (A B C A B C) or grouped (A A B B C C). */
+export function runOrder(
+  stacks: string[],
+  repeat: number,
+  interleave: boolean,
+): { stack: string; repetition: number }[] {
+  const out: { stack: string; repetition: number }[] = [];
+  if (interleave) {
+    for (let k = 1; k <= repeat; k++)
+      for (const stack of stacks) out.push({ stack, repetition: k });
+  } else {
+    for (const stack of stacks)
+      for (let k = 1; k <= repeat; k++) out.push({ stack, repetition: k });
+  }
+  return out;
+}
+
+export function runName(stack: string, repetition: number, repeat: number): string {
+  return repeat > 1 ? `${stack} #${repetition}` : stack;
+}
+
+// ---------------------------------------------------------------- lock and machine rules
+
+/**
+ * Hold the run lock for the whole run: unless this process already holds it, run this same
+ * command again under `flock` and return its exit code (the caller exits with it).
+ */
+export async function reexecUnderLock(log: (l: string) => void): Promise<number | undefined> {
+  if (process.env.FOOD11_CLUSTER_RUN_LOCKED === "1") return undefined;
+  await mkdir(CLUSTER_STATE_DIR, { recursive: true });
+  const free = spawnSync("flock", ["-n", CLUSTER_RUN_LOCK, "true"]).status === 0;
+  if (!free) log(`another real-cluster run holds ${CLUSTER_RUN_LOCK}: waiting for it`);
+  const child = spawn(
+    "flock",
+    [CLUSTER_RUN_LOCK, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: "inherit", env: { ...process.env, FOOD11_CLUSTER_RUN_LOCKED: "1" } },
+  );
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const onTerm = forward("SIGTERM");
+  process.on("SIGTERM", onTerm);
+  // Ctrl-C reaches the child through the terminal's process group; ignore it here.
+  const onInt = () => undefined;
+  process.on("SIGINT", onInt);
+  const code = await new Promise<number>((r) =>
+    child.once("exit", (c, s) => r(c ?? (s ? 130 : 1))),
+  );
+  process.removeListener("SIGTERM", onTerm);
+  process.removeListener("SIGINT", onInt);
+  return code;
+}
+
+/** Wait while a Go build runs on the machine (the shared machine's rule); at most `maxMinutes`. */
+export async function waitForGoBuilds(
+  log: (l: string) => void,
+  signal?: AbortSignal,
+  maxMinutes = 90,
+): Promise<void> {
+  const deadline = Date.now() + maxMinutes * 60_000;
+  let said = false;
+  for (;;) {
+    const r = spawnSync("pgrep", ["-f", "go build"], { encoding: "utf8" });
+    const pids = (r.stdout ?? "").trim();
+    if (!pids) return;
+    if (!said) {
+      log(`a Go build runs (pids ${pids.split("\n").join(" ")}): waiting for it to end`);
+      said = true;
+    }
+    if (signal?.aborted) throw new Error("interrupted while waiting for a Go build");
+    if (Date.now() > deadline) throw new Error(`a Go build still runs after ${maxMinutes} min`);
+    await sleep(15_000);
+  }
+}
+
+// ---------------------------------------------------------------- the cluster
+
+function cmdline(pidFile: string): string[] | undefined {
+  try {
+    const pid = readFileSync(pidFile, "utf8").trim();
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    return argv.length > 0 ? argv : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The HPA flags and metric resolution the running cluster has: its processes', else the record. */
+export function runningFlags(dir: string = CLUSTER_STATE_DIR): RunningFlags | undefined {
+  const kcm = cmdline(
+    join(dir, "kwok", "clusters", "food11", "pids", "kube-controller-manager.pid"),
+  );
+  const ms = cmdline(join(dir, "pids", "metrics-server"));
+  if (kcm && ms)
+    return flagsFromArgv(kcm, ms, "the running kube-controller-manager and metrics-server");
+  const record = join(dir, "cluster-flags.env");
+  if (existsSync(record)) return flagsFromRecord(readFileSync(record, "utf8"), record);
+  return undefined;
+}
+
+function clusterScript(
+  args: string[],
+  env: Record<string, string>,
+  log: (l: string) => void,
+): Promise<number> {
+  log(
+    `$ ${Object.entries(env)
+      .map(([k, v]) => `${k}="${v}" `)
+      .join("")}bash scripts/cluster/cluster.sh ${args.join(" ")}`,
+  );
+  return new Promise((r) => {
+    const child = spawn("bash", [CLUSTER_SH, ...args], {
+      cwd: CLUSTER_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    child.once("exit", (c) => r(c ?? 1));
+  });
+}
+
+/**
+ * The cluster up with the flags the time scaling wants: left as is when it has them, else
+ * `cluster down` and `cluster up` with them (we hold the run lock). Then its env (KUBECONFIG,
+ * PATH for kubectl and pulumi, DOCKER_HOST) in this process.
+ */
+export async function ensureCluster(
+  want: ClusterTimeScaling,
+  log: (l: string) => void,
+): Promise<{ flags: RunningFlags; restarted: boolean }> {
+  const up = spawnSync("bash", [CLUSTER_SH, "status"], { stdio: "ignore" }).status === 0;
+  const env = {
+    FOOD11_KCM_ARGS: want.kcmArgs.join(" "),
+    FOOD11_METRIC_RESOLUTION: `${want.metricResolutionSeconds}s`,
+  };
+  let restarted = false;
+  const have = up ? runningFlags() : undefined;
+  const diffs = have ? flagDifferences(want, have) : ["not up"];
+  if (up && diffs.length === 0) {
+    log(`cluster: up with the wanted flags (${have?.source})`);
+  } else {
+    if (up) {
+      log(`cluster: runs with other flags (${diffs.join("; ")}): restarting it with the run's`);
+      if ((await clusterScript(["down"], {}, log)) !== 0)
+        throw new StepError("cluster", "cluster down failed");
+    }
+    if ((await clusterScript(["up"], env, log)) !== 0) {
+      throw new StepError("cluster", "cluster up failed (logs in the cluster's state dir, logs/)");
+    }
+    restarted = true;
+  }
+  const flags = runningFlags();
+  const left = flags ? flagDifferences(want, flags) : ["flags unreadable"];
+  if (left.length > 0)
+    throw new StepError("cluster", `the cluster's flags are not the run's: ${left.join("; ")}`);
+  const out = spawnSync("bash", [CLUSTER_SH, "env"], { encoding: "utf8" }).stdout ?? "";
+  for (const m of out.matchAll(/^export ([A-Z_]+)=(.*)$/gm)) {
+    const [, k, v] = m;
+    if (k && v !== undefined) process.env[k] = v.replace("$PATH", process.env.PATH ?? "");
+  }
+  return { flags: flags as RunningFlags, restarted };
+}
+
+async function k8sClients(kubeconfig: string) {
+  const k8s = await import("@kubernetes/client-node");
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return { core: kc.makeApiClient(k8s.CoreV1Api) };
+}
+
+export async function nodeCapacity(kubeconfig: string, name: string): Promise<NodeCapacity> {
+  const { core } = await k8sClients(kubeconfig);
+  const node = await core.readNode({ name });
+  const a = node.status?.allocatable ?? {};
+  return { name, cpuCores: cpuCores(a.cpu ?? "0"), memoryKB: memoryKB(a.memory ?? "0") };
+}
+
+/** Until `${url}readyz` answers 200 through the ingress (Traefik picks the Ingress up). */
+async function waitIngress(url: string, seconds: number, signal?: AbortSignal): Promise<number> {
+  const t0 = Date.now();
+  let last = "no answer";
+  while (Date.now() - t0 < seconds * 1000) {
+    if (signal?.aborted) throw new Error("interrupted");
+    try {
+      const res = await request(`${url}readyz`, { headersTimeout: 3000, bodyTimeout: 3000 });
+      await res.body.dump();
+      if (res.statusCode === 200) return (Date.now() - t0) / 1000;
+      last = `HTTP ${res.statusCode}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(1000);
+  }
+  throw new Error(`${url}readyz did not answer 200 within ${seconds} s (last: ${last})`);
+}
+
+// ---------------------------------------------------------------- one run
+
+interface RunContext {
+  o: ClusterRunOptions;
+  scaling: ClusterTimeScaling;
+  node: NodeCapacity;
+  kubeconfig: string;
+  outDir: string;
+  imagesDir: string;
+  baseConfig: Record<string, string>;
+}
+
+/** A stack's settings as this run deploys it: its file, the cluster's config, the scaling's. */
+export function effectiveSettings(stack: string, overrides: Record<string, string>): StackSettings {
+  return parseStackConfig(stack, { ...readStackConfig(stack), ...overrides });
+}
+
+type RunEntry = Manifest["runs"][number];
+
+async function runOne(
+  ctx: RunContext,
+  stack: string,
+  repetition: number,
+  scaled: StackTimeScaling,
+): Promise<{ entry: RunEntry; steps: Record<string, number> }> {
+  const { o } = ctx;
+  const name = runName(stack, repetition, o.repeat);
+  const dirName = o.repeat > 1 ? `${stack}-${repetition}` : stack;
+  const dir = join(ctx.outDir, dirName);
+  await mkdir(dir, { recursive: true });
+  const config = { ...ctx.baseConfig, ...scaled.config };
+  const settings = effectiveSettings(stack, config);
+  const engineLog = createWriteStream(join(dir, "engine.log"), { flags: "a" });
+  const work = join(CLUSTER_STATE_DIR, "bench", stack);
+  const { operate } = await import("../../../scripts/e2e/engine.js");
+  const steps: Record<string, number> = {};
+  const say = (l: string) => o.log(`[${name}] ${l}`);
+  const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    say(`${label}…`);
+    try {
+      return await f();
+    } catch (err) {
+      throw err instanceof StepError ? err : new StepError(label, err);
+    } finally {
+      steps[label] = (Date.now() - t0) / 1000;
+    }
+  };
+  const machine = thisMachine();
+  let backend: string | undefined;
+  let failure: StepError | undefined;
+  let loadStart = Date.now();
+  const restarts = new PodRestarts(() => loadStart);
+  let timeline: TimelineEntry[] = [];
+  try {
+    const out = await step("up", async () => {
+      const r = await operate("up", { stack, work, config, kubeconfig: ctx.kubeconfig }, (s) =>
+        engineLog.write(s),
+      );
+      if (!r.ok)
+        throw new Error(`${r.error ?? "pulumi up failed"} (log ${join(dir, "engine.log")})`);
+      return r.outputs ?? {};
+    });
+    const url = String(out.url ?? "http://127.0.0.1/");
+    if (!url.endsWith("/"))
+      throw new StepError("up", `the stack's url output ${url} does not end in /`);
+    await step("ready", () => waitIngress(url, 180, o.signal));
+    await step("accuracy", async () => {
+      const acc = await accuracyCommand({
+        images: ctx.imagesDir,
+        url: url.replace(/\/$/, ""),
+        concurrency: 2,
+        model: "demo (seeded, untrained)",
+        out: join(dir, "accuracy.json"),
+        markdown: join(dir, "accuracy.md"),
+        allowRemote: false,
+        quiet: o.quiet,
+      });
+      backend = acc.backend;
+      say(
+        `accuracy ${Math.round(acc.metrics.accuracy * acc.metrics.samples)} of ${acc.metrics.samples} ` +
+          "(the untrained demo model: chance is 9.1 %)",
+      );
+    });
+    await step("load", async () => {
+      const sample = await kubernetesSampler({
+        namespace: settings.namespace.name,
+        labelSelector: stackLabelSelector(stack),
+        kubeconfig: ctx.kubeconfig,
+        onWarning: say,
+        onPods: (pods, time) => restarts.observe(pods, time),
+      });
+      const stopMonitor = new AbortController();
+      loadStart = Date.now();
+      const monitorDone = runMonitor({
+        sample,
+        intervalSeconds: ctx.scaling.monitorIntervalSeconds,
+        out: join(dir, "monitor.csv"),
+        columns: "extended",
+        signal: stopMonitor.signal,
+        onError: (e) => say(`sample failed: ${e.message}`),
+      });
+      try {
+        const lt = await loadtestCommand({
+          url: `${url}test`,
+          timeScale: o.timeScale,
+          ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
+          seed: o.seed,
+          timeout: 30,
+          out: join(dir, "loadtest.csv"),
+          allowRemote: false,
+          quiet: o.quiet,
+          log: say,
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
+        if (lt.meta.problem) say(`warning: ${lt.meta.problem}`);
+        say(
+          `${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ${lt.overall.failed} failed, ` +
+            `mean response ${lt.overall.responseTime.toFixed(3)} s`,
+        );
+        if (o.signal?.aborted) throw new Error("interrupted");
+      } finally {
+        stopMonitor.abort();
+        await monitorDone;
+      }
+    });
+  } catch (err) {
+    failure = err instanceof StepError ? err : new StepError("run", err);
+    say(`FAILED at ${failure.message}`);
+  } finally {
+    // The events, whatever happened (they explain a failure too), then always destroy.
+    try {
+      const { core } = await k8sClients(ctx.kubeconfig);
+      const ev = await core.listNamespacedEvent({ namespace: settings.namespace.name });
+      await writeFile(join(dir, "events.raw.json"), `${JSON.stringify(ev.items, null, 2)}\n`);
+      timeline = sortTimeline([
+        ...eventTimeline(ev.items as EventLike[], loadStart),
+        ...restarts.entries,
+      ]);
+      await writeFile(join(dir, "events.json"), `${JSON.stringify(timeline, null, 2)}\n`);
+      for (const e of timeline.filter((x) => x.kind === "scale-up" || x.kind === "scale-down")) {
+        say(`t=${e.t.toFixed(0)} s ${e.kind}: ${e.message}`);
+      }
+    } catch (err) {
+      say(`events: could not be read (${(err as Error).message})`);
+    }
+    try {
+      await step("destroy", async () => {
+        const r = await operate(
+          "destroy",
+          { stack, work, config, kubeconfig: ctx.kubeconfig },
+          (s) => engineLog.write(s),
+        );
+        if (!r.ok)
+          throw new Error(`${r.error ?? "pulumi destroy failed"} (log ${join(dir, "engine.log")})`);
+      });
+    } catch (err) {
+      const e = err as StepError;
+      say(`FAILED at ${e.message}`);
+      failure ??= e;
+    }
+    await new Promise<void>((r) => engineLog.end(r));
+    await writeFile(join(dir, "steps.json"), `${JSON.stringify(steps, null, 2)}\n`);
+  }
+  if (failure) throw failure;
+  const fit = stackFit(ctx.node, settings);
+  return {
+    steps,
+    entry: {
+      name,
+      stack,
+      model: "demo (seeded, untrained)",
+      accuracy: `${dirName}/accuracy.json`,
+      loadtest: `${dirName}/loadtest.csv`,
+      monitor: `${dirName}/monitor.csv`,
+      events: `${dirName}/events.json`,
+      ...(o.repeat > 1 ? { repetition } : {}),
+      config: {
+        ...stackConfigRows(settings),
+        "HPA scale-down stabilization (s)": String(
+          settings.autoscaling.scaleDownStabilizationSeconds,
+        ),
+        "readiness period (s)": String(settings.probes.readiness.periodSeconds),
+        "a new pod takes traffic after (s, successThreshold × period)": String(
+          settings.probes.readiness.successThreshold * settings.probes.readiness.periodSeconds,
+        ),
+        "pods that fit on the node by requests (CPU / memory)": `${fit.fit} (${fit.byCpu} / ${fit.byMemory})`,
+        "wall time: up / ready / accuracy / load / destroy (s)": [
+          "up",
+          "ready",
+          "accuracy",
+          "load",
+          "destroy",
+        ]
+          .map((k) => (steps[k] === undefined ? "–" : steps[k]?.toFixed(0)))
+          .join(" / "),
+      },
+      environment: {
+        machine: {
+          hostname: ctx.node.name,
+          cores: Math.max(1, Math.floor(ctx.node.cpuCores)),
+          memoryBytes: ctx.node.memoryKB * 1024,
+          ...(machine.loadBefore ? { loadBefore: machine.loadBefore } : {}),
+          loadAfter: currentLoad(),
+        },
+        ...(backend ? { backend } : {}),
+        where:
+          `real pods on ${ctx.node.name} (pulumi up of the stack; ${fit.fit} of maxReplicas ` +
+          `${fit.maxReplicas} fit by requests), load through the ingress at 127.0.0.1`,
+      },
+    },
+  };
+}
+
+function timestamp(): string {
+  return new Date()
+    .toISOString()
+    .replace(/[:.]/g, "-")
+    .replace(/-\d{3}Z$/, "Z");
+}
+
+/**
+ * The whole experiment on real pods; returns the output folder (report.md in it). A run that
+ * fails is named in the report (its step) and the others still make it.
+ */
+export async function runCluster(o: ClusterRunOptions): Promise<string> {
+  const valid = listStacks();
+  for (const s of o.stacks) {
+    if (!valid.includes(s)) {
+      throw new Error(
+        `--stack ${JSON.stringify(s)}: not a stack of this project (valid: ${valid.join(", ")})`,
+      );
+    }
+  }
+  if (!Number.isInteger(o.repeat) || o.repeat < 1)
+    throw new Error(`--repeat ${o.repeat}: give a whole number >= 1`);
+  const scaling = clusterTimeScaling(o.timeScale);
+  const t0 = Date.now();
+  const outDir = resolve(o.out ?? join(CLUSTER_ROOT, "runs", `cluster-${timestamp()}`));
+  await mkdir(outDir, { recursive: true });
+  o.log(`output: ${outDir}`);
+  o.log(
+    scaling.fullLength
+      ? "full length: the 30-minute schedule with the default periods"
+      : `time-scaled by ${o.timeScale}: ${scaling.lines.join("; ")}`,
+  );
+  for (const w of scaling.warnings) o.log(`warning: ${w}`);
+  await waitForGoBuilds(o.log, o.signal);
+  const { flags, restarted } = await ensureCluster(scaling, o.log);
+  const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
+  const versions = clusterVersions();
+  const node = await nodeCapacity(kubeconfig, versions.NODE_NAME ?? "food11-node");
+  o.log(
+    `node ${node.name}: ${node.cpuCores} cores, ${(node.memoryKB / 1024 ** 2).toFixed(1)} GiB allocatable`,
+  );
+  const imagesDir = join(outDir, "images");
+  await generateImageSet({
+    dir: imagesDir,
+    classes: FOOD11_LABELS.length,
+    perClass: o.perClass,
+    seed: o.seed,
+  });
+  const baseConfig = clusterStackConfig(versions);
+  const ctx: RunContext = { o, scaling, node, kubeconfig, outDir, imagesDir, baseConfig };
+  const perStack = new Map(
+    o.stacks.map((s) => [s, stackTimeScaling(o.timeScale, effectiveSettings(s, baseConfig))]),
+  );
+  const order = runOrder(o.stacks, o.repeat, o.interleave);
+  const fits: Record<string, string> = {};
+  for (const s of o.stacks) {
+    fits[s] = stackFit(
+      node,
+      effectiveSettings(s, { ...baseConfig, ...perStack.get(s)?.config }),
+    ).text;
+  }
+  const runs: RunEntry[] = [];
+  const failures: string[] = [];
+  const wall: Record<string, Record<string, number>> = {};
+  for (const { stack, repetition } of order) {
+    if (o.signal?.aborted) break;
+    const name = runName(stack, repetition, o.repeat);
+    try {
+      const r = await runOne(ctx, stack, repetition, perStack.get(stack) as StackTimeScaling);
+      runs.push(r.entry);
+      wall[name] = r.steps;
+    } catch (err) {
+      failures.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  const wallSeconds = (Date.now() - t0) / 1000;
+  const manifest: Manifest = {
+    title: scaling.fullLength
+      ? "Deployment strategies on real pods (full length)"
+      : `Deployment strategies on real pods (time-scaled by ${o.timeScale})`,
+    demo: true,
+    notes: [
+      `Real pods: each stack deployed with \`pulumi up\` on the local single-node cluster (${node.name}: a real ` +
+        "kubelet, containerd and runc, metrics-server, the HPA of kube-controller-manager, Traefik as the " +
+        "ingress), loaded through the ingress at 127.0.0.1 and watched through metrics.k8s.io, then " +
+        "destroyed. The model is the seeded, untrained demo model baked into the image and the images " +
+        "are generated patterns: accuracy is about chance (1 in 11) and says nothing about a real model; " +
+        "compare the stacks' speed, memory and scaling.",
+      `Cluster flags: ${flags.source}${restarted ? " (restarted for this run)" : ""}; run order: ${order
+        .map((x) => runName(x.stack, x.repetition, o.repeat))
+        .join(", ")}; wall time ${(wallSeconds / 60).toFixed(1)} min.`,
+    ],
+    cluster: {
+      node,
+      timeScaling: {
+        factor: o.timeScale,
+        fullLength: scaling.fullLength,
+        lines: scaling.lines,
+        warnings: scaling.warnings,
+        stacks: Object.fromEntries([...perStack].map(([s, t]) => [s, [...t.lines, ...t.warnings]])),
+      },
+      fits,
+      order: order.map((x) => runName(x.stack, x.repetition, o.repeat)),
+      failures,
+    },
+    runs,
+  };
+  await writeFile(
+    join(outDir, "run.json"),
+    `${JSON.stringify({ options: { ...o, log: undefined, signal: undefined }, scaling, kcmArgs: scaling.kcmArgs, flags, wall, wallSeconds, failures }, null, 2)}\n`,
+  );
+  if (runs.length === 0) {
+    throw new Error(`no run finished: ${failures.join("; ")}`);
+  }
+  await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
+  const { files } = await writeReport(manifest, outDir, outDir);
+  o.log(`report: ${files.markdown} (wall time ${(wallSeconds / 60).toFixed(1)} min)`);
+  if (failures.length > 0) throw new Error(`report written, but ${failures.join("; ")}`);
+  return outDir;
+}
