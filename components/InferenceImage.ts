@@ -1,10 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { ArgsCheck, show } from "./contract";
 import { DEFAULTS } from "./defaults";
+
+/** The type token of {@link InferenceImage}. */
+const TYPE = "food11:image:InferenceImage";
 
 /** How to build and push the inference server's image. */
 export interface InferenceImageBuildArgs {
-  /** Full image name with tag, e.g. `localhost:5001/food11-classifier:latest`. */
+  /** Full image name with tag, e.g. `localhost:5001/food11-classifier:latest`. Required. */
   imageName: string;
   /** Docker build context, relative to the project root. Defaults to `app`. */
   context?: string;
@@ -22,7 +26,7 @@ export interface InferenceImageBuildArgs {
   password?: pulumi.Input<string>;
 }
 
-/** Arguments of {@link InferenceImage}: exactly one of `build` or `ref`. */
+/** Arguments of {@link InferenceImage}: exactly one of `build` or `ref` (checked at construction). */
 export interface InferenceImageArgs {
   /** Build the server's Dockerfile and push it; the output pins the pushed digest. Defaults to none. */
   build?: InferenceImageBuildArgs;
@@ -50,11 +54,13 @@ export class InferenceImage extends pulumi.ComponentResource {
   /** The `docker.Image`, when built. */
   public readonly image?: docker.Image;
 
+  /**
+   * @throws pulumi.InputPropertiesError when the args break their contract (see
+   * {@link checkInferenceImageArgs}); nothing is registered then.
+   */
   constructor(name: string, args: InferenceImageArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("food11:image:InferenceImage", name, {}, opts);
-    if ((args.build === undefined) === (args.ref === undefined)) {
-      throw new Error(`InferenceImage ${name}: give exactly one of build or ref`);
-    }
+    checkInferenceImageArgs(name, args);
+    super(TYPE, name, {}, opts);
     const skipBuild = args.skipBuild ?? false;
 
     if (args.build !== undefined && !skipBuild) {
@@ -91,4 +97,36 @@ export class InferenceImage extends pulumi.ComponentResource {
 
     this.registerOutputs({ ref: this.ref, built: this.built });
   }
+}
+
+/**
+ * The contract of {@link InferenceImageArgs}: exactly one of `build` or `ref`; `build.imageName` a
+ * non-empty image name; `ref` a non-empty reference; `skipBuild` a boolean. Throws a
+ * `pulumi.InputPropertiesError` listing every violation.
+ */
+export function checkInferenceImageArgs(name: string, args: InferenceImageArgs): void {
+  const check = new ArgsCheck(TYPE, name);
+  const hasBuild = args.build !== undefined;
+  const hasRef = args.ref !== undefined;
+  if (hasBuild === hasRef) {
+    const reason = hasBuild
+      ? `both build (imageName ${show(args.build?.imageName)}) and ref ${show(args.ref)} are given: give exactly one of build or ref`
+      : "neither build nor ref is given: give exactly one of build or ref";
+    check.fail("build", reason);
+    check.fail("ref", reason);
+  }
+  if (hasBuild) {
+    check.token(
+      "build.imageName",
+      args.build?.imageName,
+      "an image name such as registry/repo:tag",
+    );
+  }
+  if (hasRef) {
+    check.token("ref", args.ref, "an image reference such as registry/repo@sha256:<digest>");
+  }
+  if (args.skipBuild !== undefined && typeof args.skipBuild !== "boolean") {
+    check.fail("skipBuild", `${show(args.skipBuild)} is not allowed: must be true or false`);
+  }
+  check.throwIfInvalid();
 }

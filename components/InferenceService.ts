@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ArgsCheck, show } from "./contract";
 import {
   APP_NAME,
   CONTAINER_NAME,
@@ -11,13 +12,25 @@ import {
   selectorLabels,
   workloadLabels,
 } from "./defaults";
+import type { Quantity } from "./quantity";
+
+/** The type token of {@link InferenceService}. */
+const TYPE = "food11:service:InferenceService";
 
 /** CPU and memory as Kubernetes quantities. */
 export interface ResourceQuantities {
-  /** CPU, e.g. `"2"` or `"500m"`. */
+  /** CPU, e.g. `"2"` or `"500m"`. Required. */
   cpu: string;
-  /** Memory, e.g. `"4Gi"`. */
+  /** Memory, e.g. `"4Gi"`. Required. */
   memory: string;
+}
+
+/** Container requests and limits; each request at most its limit. */
+export interface ResourcesArgs {
+  /** requests (what the HPA's utilization is measured against). Defaults to 1 CPU / `2Gi`. */
+  requests?: ResourceQuantities;
+  /** limits (what INFERENCE_THREADS and NODE_OPTIONS derive from). Defaults to 2 CPU / `4Gi`. */
+  limits?: ResourceQuantities;
 }
 
 /** HPA (autoscaling/v2) settings. */
@@ -74,27 +87,33 @@ export interface IngressArgs {
 
 /** Arguments of {@link InferenceService}. */
 export interface InferenceServiceArgs {
-  /** `app.kubernetes.io/instance` of every object: the stack name. */
+  /** `app.kubernetes.io/instance` of every object: the stack name. Required. */
   instance: string;
   /** Namespace of every object. Defaults to `food11-<instance>`. */
   namespace?: string;
   /** Create the namespace, labelled for the restricted Pod Security Standard. Defaults to `true`. */
   createNamespace?: boolean;
-  /** Image reference to run (a digest when built). */
+  /** Image reference to run (a digest when built). Required. */
   image: pulumi.Input<string>;
-  /** Container environment, in order. Defaults to `{}`. */
+  /**
+   * Container environment, in order; a `SHUTDOWN_GRACE_SECONDS` in it must equal
+   * `shutdownGraceSeconds`. Defaults to `{}`.
+   */
   env?: Record<string, string>;
   /** Container requests and limits. Defaults to the baseline: 1 CPU / 2Gi, limits 2 / 4Gi. */
-  resources?: { requests?: ResourceQuantities; limits?: ResourceQuantities };
+  resources?: ResourcesArgs;
   /** HPA settings. Defaults to 1..5 replicas at 40 % CPU with Kubernetes' behavior. */
   autoscaling?: AutoscalingArgs;
   /** Probe timings. Defaults to the values of {@link ProbesArgs}. */
   probes?: ProbesArgs;
-  /** Ingress settings. Defaults to class nginx, any host, path `/`. */
+  /** Ingress settings. Defaults to class nginx, any host, path `/`, proxy-body-size `10m`. */
   ingress?: IngressArgs;
-  /** The server's drain time after SIGTERM (SHUTDOWN_GRACE_SECONDS). Defaults to `20`. */
+  /**
+   * The server's drain time after SIGTERM (SHUTDOWN_GRACE_SECONDS), whole seconds; the pod's
+   * terminationGracePeriodSeconds is this plus 5. Defaults to `20`.
+   */
   shutdownGraceSeconds?: number;
-  /** PodDisruptionBudget maxUnavailable. Defaults to `1`. */
+  /** PodDisruptionBudget maxUnavailable, 0 or more. Defaults to `1`. */
   pdbMaxUnavailable?: number;
   /** Numeric non-root UID and GID of the container. Defaults to `10001` (the image's user). */
   runAsUser?: number;
@@ -116,25 +135,41 @@ export interface InferenceServiceArgs {
  * (SHUTDOWN_GRACE_SECONDS) that kubelet's terminationGracePeriodSeconds outlasts by 5 s.
  */
 export class InferenceService extends pulumi.ComponentResource {
+  /** Namespace of every object. */
   public readonly namespace: pulumi.Output<string>;
+  /** Name of the Deployment. */
   public readonly deploymentName: pulumi.Output<string>;
+  /** Name of the Service. */
   public readonly serviceName: pulumi.Output<string>;
+  /** Name of the HorizontalPodAutoscaler. */
   public readonly hpaName: pulumi.Output<string>;
+  /** Name of the Ingress. */
   public readonly ingressName: pulumi.Output<string>;
+  /** Name of the PodDisruptionBudget. */
   public readonly pdbName: pulumi.Output<string>;
   /** The selector of the pods, e.g. for `kubectl get pods -l`. */
   public readonly labelSelector: string;
   /** Where the service answers: `http://<ingress host or address><path>`. */
   public readonly url: pulumi.Output<string>;
 
+  /** The Deployment. */
   public readonly deployment: k8s.apps.v1.Deployment;
+  /** The Service (ClusterIP). */
   public readonly service: k8s.core.v1.Service;
+  /** The HorizontalPodAutoscaler (autoscaling/v2). */
   public readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  /** The Ingress. */
   public readonly ingress: k8s.networking.v1.Ingress;
+  /** The PodDisruptionBudget. */
   public readonly pdb: k8s.policy.v1.PodDisruptionBudget;
 
+  /**
+   * @throws pulumi.InputPropertiesError when the args break their contract (see
+   * {@link checkInferenceServiceArgs}); nothing is registered then.
+   */
   constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("food11:service:InferenceService", name, {}, opts);
+    checkInferenceServiceArgs(name, args);
+    super(TYPE, name, {}, opts);
 
     const instance = args.instance;
     const namespaceName = args.namespace ?? `food11-${instance}`;
@@ -416,4 +451,167 @@ export class InferenceService extends pulumi.ComponentResource {
       url: this.url,
     });
   }
+}
+
+/** `app.kubernetes.io/instance` is a label value: at most 63 alphanumerics, '-', '_', '.'. */
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** A namespace is a DNS label (RFC 1123): at most 63 lower-case alphanumerics and '-'. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** The largest whole number of seconds that stays exact in a JS number. */
+const INT64_SAFE_MAX = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The contract of {@link InferenceServiceArgs}, with the defaults applied as the constructor
+ * applies them: quantities parseable and each request at most its limit; 1 <= minReplicas <=
+ * maxReplicas; targetCpuUtilization 1..100; probe timings integers >= 1; stabilization windows
+ * integers 0..3600; pdbMaxUnavailable an integer >= 0; the ingress path starting with `/`;
+ * shutdownGraceSeconds an integer >= 0 (the pod's terminationGracePeriodSeconds is it plus 5)
+ * that a `SHUTDOWN_GRACE_SECONDS` in `env` agrees with; a non-root runAsUser; an instance that is
+ * a label value and a namespace that is a DNS label. Throws a `pulumi.InputPropertiesError`
+ * listing every violation.
+ */
+export function checkInferenceServiceArgs(name: string, args: InferenceServiceArgs): void {
+  const check = new ArgsCheck(TYPE, name);
+
+  if (
+    typeof args.instance !== "string" ||
+    args.instance.length > 63 ||
+    !LABEL_VALUE.test(args.instance)
+  ) {
+    check.fail(
+      "instance",
+      `${show(args.instance)} is not allowed: must be a label value (1 to 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`,
+    );
+  } else {
+    const namespace = args.namespace ?? `food11-${args.instance}`;
+    if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+      check.fail(
+        args.namespace !== undefined ? "namespace" : "instance",
+        `${args.namespace !== undefined ? show(namespace) : `the default namespace ${show(namespace)} of instance ${show(args.instance)}`} is not allowed: a namespace must be a DNS label (1 to 63 lower-case letters, digits, '-')`,
+      );
+    }
+  }
+  if (typeof args.image === "string") {
+    check.token("image", args.image, "an image reference such as registry/repo@sha256:<digest>");
+  }
+
+  // Requests within limits, each side defaulted on its own as the constructor does.
+  const resources = {
+    requests: args.resources?.requests ?? DEFAULTS.resources.requests,
+    limits: args.resources?.limits ?? DEFAULTS.resources.limits,
+  };
+  const examples = { cpu: `"2" or "500m"`, memory: `"4Gi" or "512Mi"` } as const;
+  for (const kind of ["cpu", "memory"] as const) {
+    const parsed: Partial<Record<"requests" | "limits", Quantity>> = {};
+    for (const side of ["requests", "limits"] as const) {
+      const q = check.quantity(`resources.${side}.${kind}`, resources[side][kind], examples[kind]);
+      if (q !== undefined) parsed[side] = q;
+    }
+    if (parsed.requests && parsed.limits && ArgsCheck.above(parsed.requests, parsed.limits)) {
+      const defaulted = args.resources?.limits === undefined ? " (the default)" : "";
+      check.fail(
+        `resources.requests.${kind}`,
+        `${show(resources.requests[kind])} is above limits.${kind} ${show(resources.limits[kind])}${defaulted}: a request must be at most its limit`,
+      );
+    }
+  }
+
+  const a = DEFAULTS.autoscaling;
+  const minReplicas = args.autoscaling?.minReplicas ?? a.minReplicas;
+  const maxReplicas = args.autoscaling?.maxReplicas ?? a.maxReplicas;
+  const minOk = check.integer("autoscaling.minReplicas", minReplicas, 1);
+  const maxOk = check.integer("autoscaling.maxReplicas", maxReplicas, 1);
+  if (minOk && maxOk && minReplicas > maxReplicas) {
+    const path =
+      args.autoscaling?.minReplicas !== undefined
+        ? "autoscaling.minReplicas"
+        : "autoscaling.maxReplicas";
+    check.fail(
+      path,
+      `minReplicas ${minReplicas} is above maxReplicas ${maxReplicas}: must be 1 <= minReplicas <= maxReplicas`,
+    );
+  }
+  check.integer(
+    "autoscaling.targetCpuUtilization",
+    args.autoscaling?.targetCpuUtilization ?? a.targetCpuUtilization,
+    1,
+    100,
+  );
+  check.integer(
+    "autoscaling.scaleUpStabilizationSeconds",
+    args.autoscaling?.scaleUpStabilizationSeconds ?? a.scaleUpStabilizationSeconds,
+    0,
+    3600,
+  );
+  check.integer(
+    "autoscaling.scaleDownStabilizationSeconds",
+    args.autoscaling?.scaleDownStabilizationSeconds ?? a.scaleDownStabilizationSeconds,
+    0,
+    3600,
+  );
+
+  const p = DEFAULTS.probes;
+  check.integer("probes.timeoutSeconds", args.probes?.timeoutSeconds ?? p.timeoutSeconds, 1);
+  const probes = {
+    readiness: { ...p.readiness, ...definedOnly(args.probes?.readiness) },
+    liveness: { ...p.liveness, ...definedOnly(args.probes?.liveness) },
+    startup: { ...p.startup, ...definedOnly(args.probes?.startup) },
+  };
+  for (const [probe, timings] of Object.entries(probes)) {
+    for (const [field, value] of Object.entries(timings)) {
+      check.integer(`probes.${probe}.${field}`, value, 1);
+    }
+  }
+
+  const path = args.ingress?.path ?? DEFAULTS.ingress.path;
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    check.fail(
+      "ingress.path",
+      `${show(path)} is not allowed: must be a URL path starting with "/"`,
+    );
+  }
+  check.token(
+    "ingress.className",
+    args.ingress?.className ?? DEFAULTS.ingress.className,
+    "an IngressClass name",
+  );
+  if (args.ingress?.host !== undefined) {
+    check.token("ingress.host", args.ingress.host, "a host name, or left out for any host");
+  }
+  check.token(
+    "ingress.proxyBodySize",
+    args.ingress?.proxyBodySize ?? DEFAULTS.ingress.proxyBodySize,
+    "an nginx size such as 10m",
+  );
+
+  // terminationGracePeriodSeconds = shutdownGraceSeconds + terminationMarginSeconds must be a
+  // whole number of seconds, and the server must drain for what that margin was added to.
+  const grace = args.shutdownGraceSeconds ?? DEFAULTS.shutdownGraceSeconds;
+  if (
+    check.integer(
+      "shutdownGraceSeconds",
+      grace,
+      0,
+      INT64_SAFE_MAX - DEFAULTS.terminationMarginSeconds,
+    )
+  ) {
+    const envGrace = args.env?.SHUTDOWN_GRACE_SECONDS;
+    if (envGrace !== undefined && envGrace !== String(grace)) {
+      check.fail(
+        "env.SHUTDOWN_GRACE_SECONDS",
+        `${show(envGrace)} disagrees with shutdownGraceSeconds ${grace}, from which terminationGracePeriodSeconds ${grace + DEFAULTS.terminationMarginSeconds} is derived: must be ${show(String(grace))} or left out`,
+      );
+    }
+  }
+  check.integer("pdbMaxUnavailable", args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable, 0);
+  check.integer("runAsUser", args.runAsUser ?? DEFAULTS.runAsUser, 1);
+
+  check.throwIfInvalid();
+}
+
+/** The fields of `o` that are not undefined (so that they do not hide the defaults). */
+function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(o ?? {}).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
 }

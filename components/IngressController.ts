@@ -1,6 +1,13 @@
 import * as nginx from "@pulumi/kubernetes-ingress-nginx";
 import * as pulumi from "@pulumi/pulumi";
+import { ArgsCheck, show } from "./contract";
 import { DEFAULTS } from "./defaults";
+
+/** The type token of {@link IngressController}. */
+const TYPE = "food11:ingress:IngressController";
+
+/** The Service types the controller's Service can have. */
+export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 
 /** Arguments of {@link IngressController}. */
 export interface IngressControllerArgs {
@@ -9,7 +16,7 @@ export interface IngressControllerArgs {
   /** IngressClass the controller serves. Defaults to `nginx`. */
   className?: string;
   /** Type of the controller's Service. Defaults to `LoadBalancer`. */
-  serviceType?: "LoadBalancer" | "NodePort" | "ClusterIP";
+  serviceType?: (typeof INGRESS_SERVICE_TYPES)[number];
 }
 
 /**
@@ -25,8 +32,13 @@ export class IngressController extends pulumi.ComponentResource {
   /** The underlying component. */
   public readonly controller: nginx.IngressController;
 
+  /**
+   * @throws pulumi.InputPropertiesError when the args break their contract (see
+   * {@link checkIngressControllerArgs}); nothing is registered then.
+   */
   constructor(name: string, args: IngressControllerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("food11:ingress:IngressController", name, {}, opts);
+    checkIngressControllerArgs(name, args);
+    super(TYPE, name, {}, opts);
     this.namespace = args.namespace ?? DEFAULTS.ingressController.namespace;
     this.className = args.className ?? DEFAULTS.ingress.className;
     const serviceType = args.serviceType ?? DEFAULTS.ingressController.serviceType;
@@ -48,4 +60,26 @@ export class IngressController extends pulumi.ComponentResource {
 
     this.registerOutputs({ namespace: this.namespace, className: this.className });
   }
+}
+
+/**
+ * The contract of {@link IngressControllerArgs}: a non-empty namespace, a non-empty className and
+ * a known serviceType. Throws a `pulumi.InputPropertiesError` listing every violation.
+ */
+export function checkIngressControllerArgs(name: string, args: IngressControllerArgs): void {
+  const check = new ArgsCheck(TYPE, name);
+  check.token(
+    "namespace",
+    args.namespace ?? DEFAULTS.ingressController.namespace,
+    "a namespace name",
+  );
+  check.token("className", args.className ?? DEFAULTS.ingress.className, "an IngressClass name");
+  const serviceType: unknown = args.serviceType ?? DEFAULTS.ingressController.serviceType;
+  if (!(INGRESS_SERVICE_TYPES as readonly unknown[]).includes(serviceType)) {
+    check.fail(
+      "serviceType",
+      `${show(serviceType)} is not a known Service type: must be one of ${INGRESS_SERVICE_TYPES.join(", ")}`,
+    );
+  }
+  check.throwIfInvalid();
 }

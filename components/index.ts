@@ -1,3 +1,4 @@
+export * from "./contract";
 export * from "./defaults";
 export * from "./InferenceImage";
 export * from "./InferenceService";

@@ -1,0 +1,111 @@
+/**
+ * The components' own contracts: each component checks its args at construction, before it
+ * registers itself or any child, and throws one `pulumi.InputPropertiesError` that lists every
+ * violated property (`propertyPath`, and a `reason` naming the bad value and what is allowed).
+ *
+ * Not the user-facing check: a stack's `food11:*` config is validated first by the zod schema in
+ * stacks/, with stack, key, value and fix. These checks guard the components' own API (another
+ * program, a test, a refactor of index.ts) and what Kubernetes would otherwise reject at apply time.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { compareQuantities, isQuantity, parseQuantity, type Quantity } from "./quantity";
+
+/** One violated property of a component's args. */
+export interface ArgViolation {
+  /** Dotted path inside the args, e.g. `autoscaling.minReplicas`. */
+  propertyPath: string;
+  /** What is wrong, with the bad value and what is allowed. */
+  reason: string;
+}
+
+/** A value as it appears in a reason: JSON for data, `undefined` for undefined. */
+export function show(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The largest value of a Kubernetes int32 field (probe timings, replica counts). */
+export const INT32_MAX = 2147483647;
+
+/** Collects the violations of one component's args, then throws them together. */
+export class ArgsCheck {
+  private readonly violations: ArgViolation[] = [];
+
+  /**
+   * @param type The component's type token, e.g. `food11:service:InferenceService`.
+   * @param name The component's name.
+   */
+  constructor(
+    private readonly type: string,
+    private readonly name: string,
+  ) {}
+
+  /** Records a violation of `propertyPath`. */
+  fail(propertyPath: string, reason: string): void {
+    this.violations.push({ propertyPath, reason });
+  }
+
+  /** `value` must be an integer from `min` to `max`; returns whether it is. */
+  integer(propertyPath: string, value: unknown, min: number, max = INT32_MAX): boolean {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(
+        propertyPath,
+        `${show(value)} is not allowed: must be an integer from ${min} to ${max}`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /** `value` must be a string with a non-blank, whitespace-free text; returns whether it is. */
+  token(propertyPath: string, value: unknown, what: string): boolean {
+    if (typeof value !== "string" || value.trim() === "" || /\s/.test(value)) {
+      this.fail(
+        propertyPath,
+        `${show(value)} is not allowed: must be ${what} (non-empty, no spaces)`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /** `value` must be a Kubernetes quantity, not negative; returns it parsed, or undefined. */
+  quantity(propertyPath: string, value: unknown, example: string): Quantity | undefined {
+    if (typeof value !== "string" || !isQuantity(value)) {
+      this.fail(
+        propertyPath,
+        `${show(value)} is not a Kubernetes quantity: must be e.g. ${example}`,
+      );
+      return undefined;
+    }
+    const q = parseQuantity(value);
+    if (q.numerator < 0n) {
+      this.fail(propertyPath, `${show(value)} is negative: must be 0 or more, e.g. ${example}`);
+      return undefined;
+    }
+    return q;
+  }
+
+  /** Whether `a` is above `b` (both parsed). */
+  static above(a: Quantity, b: Quantity): boolean {
+    return compareQuantities(a, b) > 0;
+  }
+
+  /** Throws a `pulumi.InputPropertiesError` listing every violation, if there is any. */
+  throwIfInvalid(): void {
+    const errors = this.violations;
+    if (errors.length === 0) return;
+    const count = `${errors.length} invalid propert${errors.length === 1 ? "y" : "ies"}`;
+    throw new pulumi.InputPropertiesError({
+      message: `${this.type} ${show(this.name)}: ${count}:\n${errors
+        .map((e) => `  - ${e.propertyPath}: ${e.reason}`)
+        .join("\n")}`,
+      errors: errors.map((e) => ({ ...e })),
+    });
+  }
+}
