@@ -1,0 +1,464 @@
+/**
+ * Each component checks its own args at construction (components/contract.ts): every violated
+ * property is reported, together, as one pulumi.InputPropertiesError (propertyPath + a reason
+ * naming the bad value), and nothing is registered, not even the component. Each real stack's
+ * args still construct. The components are constructed directly, under setMocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  InferenceImage,
+  type InferenceImageArgs,
+  InferenceService,
+  type InferenceServiceArgs,
+  IngressController,
+  type IngressControllerArgs,
+} from "../../../components";
+import { readStackFile, runtimeEnv, STACKS } from "../../../stacks";
+import { promiseOf } from "./mocks";
+
+/** Every registration since the last reset: `type name`. */
+const registered: string[] = [];
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered.push(`${args.type} ${args.name}`);
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    "food11",
+    "contract",
+    false,
+  );
+});
+
+beforeEach(() => {
+  registered.length = 0;
+});
+
+/** Let the (asynchronous) registrations of a construction reach the mocks. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+/** Construct, and return what it threw and what got registered. */
+async function attempt(
+  construct: () => unknown,
+): Promise<{ error: unknown; registered: string[] }> {
+  let error: unknown;
+  try {
+    construct();
+  } catch (e) {
+    error = e;
+  }
+  await settle();
+  return { error, registered: [...registered] };
+}
+
+/** A violation as a test expects it: the exact path and a text the reason must contain. */
+type Want = [propertyPath: string, inReason: string];
+
+async function expectRejected(construct: () => unknown, want: Want[]): Promise<void> {
+  const { error, registered } = await attempt(construct);
+  expect(registered).toEqual([]);
+  expect(pulumi.InputPropertiesError.isInstance(error)).toBe(true);
+  const e = error as pulumi.InputPropertiesError;
+  expect(e.errors.map((x) => x.propertyPath)).toEqual(want.map(([path]) => path));
+  for (const [i, [path, text]] of want.entries()) {
+    expect(e.errors[i]?.reason, path).toContain(text);
+    // The message lists every violation too (a program run prints only the message).
+    expect(e.message).toContain(`${path}: ${e.errors[i]?.reason}`);
+  }
+}
+
+/** InferenceImage args as index.ts builds them for a stack. */
+function imageArgs(stack: string): InferenceImageArgs {
+  const s = readStackFile(stack);
+  if (s.image.source !== "build") return { ref: s.image.ref };
+  return {
+    build: {
+      imageName: s.image.imageName,
+      context: s.image.context,
+      dockerfile: s.image.dockerfile,
+      platform: s.image.platform,
+      args: s.image.args,
+      registryServer: s.image.registryServer,
+    },
+  };
+}
+
+/** InferenceService args as index.ts builds them for a stack. */
+function serviceArgs(stack: string): InferenceServiceArgs {
+  const s = readStackFile(stack);
+  return {
+    instance: s.stack,
+    namespace: s.namespace.name,
+    createNamespace: s.namespace.create,
+    image: "localhost:5001/food11-classifier:0.1.0",
+    env: runtimeEnv(s),
+    resources: s.resources,
+    autoscaling: s.autoscaling,
+    probes: s.probes,
+    ingress: s.ingress,
+    shutdownGraceSeconds: s.server.shutdownGraceSeconds,
+    pdbMaxUnavailable: s.availability.pdbMaxUnavailable,
+    runAsUser: s.security.runAsUser,
+  };
+}
+
+/** IngressController args as index.ts builds them for a stack. */
+function controllerArgs(stack: string): IngressControllerArgs {
+  const s = readStackFile(stack);
+  return {
+    namespace: s.ingressController.namespace,
+    className: s.ingress.className,
+    serviceType: s.ingressController.serviceType,
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the cases pass values the types forbid, as JS may.
+type Loose = any;
+
+describe("valid args (each real stack's) still construct", () => {
+  it.each(STACKS)("%s", async (stack) => {
+    const image = new InferenceImage(`ok-${stack}`, imageArgs(stack));
+    const service = new InferenceService(`ok-${stack}`, serviceArgs(stack));
+    const controller = new IngressController(`ok-${stack}`, controllerArgs(stack));
+    await Promise.all([image.urn, service.urn, controller.urn].map((urn) => promiseOf(urn)));
+    expect(await promiseOf(service.deploymentName)).toBe("food11-classifier");
+    await settle();
+    expect(registered).toEqual(
+      expect.arrayContaining([
+        `food11:image:InferenceImage ok-${stack}`,
+        `docker:index/image:Image ok-${stack}-image`,
+        `food11:service:InferenceService ok-${stack}`,
+        `kubernetes:apps/v1:Deployment ok-${stack}-deployment`,
+        `kubernetes:policy/v1:PodDisruptionBudget ok-${stack}-pdb`,
+        `food11:ingress:IngressController ok-${stack}`,
+        `kubernetes-ingress-nginx:index:IngressController ok-${stack}-controller`,
+      ]),
+    );
+  });
+
+  it("accepts the edges of every range", async () => {
+    const base = serviceArgs("baseline");
+    const edge: InferenceServiceArgs = {
+      ...base,
+      env: {},
+      resources: { requests: { cpu: "0", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } },
+      autoscaling: {
+        minReplicas: 3,
+        maxReplicas: 3,
+        targetCpuUtilization: 100,
+        scaleUpStabilizationSeconds: 0,
+        scaleDownStabilizationSeconds: 3600,
+      },
+      pdbMaxUnavailable: 0,
+      shutdownGraceSeconds: 0,
+    };
+    const { error } = await attempt(() => new InferenceService("edges", edge));
+    expect(error).toBeUndefined();
+  });
+});
+
+describe("InferenceImage", () => {
+  const build = imageArgs("baseline").build as NonNullable<InferenceImageArgs["build"]>;
+  const CASES: { why: string; args: Loose; want: Want[] }[] = [
+    {
+      why: "neither build nor ref",
+      args: {},
+      want: [
+        ["build", "neither build nor ref"],
+        ["ref", "neither build nor ref"],
+      ],
+    },
+    {
+      why: "both build and ref",
+      args: { build, ref: "ghcr.io/acme/food11:1" },
+      want: [
+        ["build", `"ghcr.io/acme/food11:1"`],
+        ["ref", `"ghcr.io/acme/food11:1"`],
+      ],
+    },
+    {
+      why: "an empty image name",
+      args: { build: { ...build, imageName: "" } },
+      want: [["build.imageName", `"" is not allowed`]],
+    },
+    {
+      why: "an image name with spaces",
+      args: { build: { ...build, imageName: "food11 classifier" } },
+      want: [["build.imageName", `"food11 classifier"`]],
+    },
+    { why: "an empty ref", args: { ref: "  " }, want: [["ref", `"  " is not allowed`]] },
+    {
+      why: "skipBuild that is not a boolean",
+      args: { build, skipBuild: "yes" },
+      want: [["skipBuild", `"yes"`]],
+    },
+  ];
+  it.each(CASES)("rejects $why, registering nothing", async ({ args, want }) => {
+    await expectRejected(() => new InferenceImage("bad", args), want);
+  });
+});
+
+describe("InferenceService", () => {
+  const base = serviceArgs("strategy1");
+  const CASES: { why: string; args: Partial<Loose>; want: Want[] }[] = [
+    {
+      why: "a CPU request that is not a quantity",
+      args: { resources: { ...base.resources, requests: { cpu: "3 cores", memory: "2Gi" } } },
+      want: [["resources.requests.cpu", `"3 cores" is not a Kubernetes quantity`]],
+    },
+    {
+      why: "a memory limit in GB",
+      args: { resources: { ...base.resources, limits: { cpu: "3", memory: "6GB" } } },
+      want: [["resources.limits.memory", `"6GB" is not a Kubernetes quantity`]],
+    },
+    {
+      why: "a negative CPU limit",
+      args: {
+        resources: { requests: { cpu: "0", memory: "2Gi" }, limits: { cpu: "-1", memory: "6Gi" } },
+      },
+      want: [["resources.limits.cpu", `"-1" is negative`]],
+    },
+    {
+      why: "requests.cpu above limits.cpu",
+      args: { resources: { ...base.resources, requests: { cpu: "3500m", memory: "2Gi" } } },
+      want: [["resources.requests.cpu", `"3500m" is above limits.cpu "3"`]],
+    },
+    {
+      why: "requests.memory above limits.memory (exactly, in binary units)",
+      args: {
+        resources: { requests: { cpu: "1", memory: "6442450945" }, limits: base.resources?.limits },
+      },
+      want: [["resources.requests.memory", `"6442450945" is above limits.memory "6Gi"`]],
+    },
+    {
+      why: "requests above the default limits",
+      args: { resources: { requests: { cpu: "4", memory: "2Gi" } } },
+      want: [["resources.requests.cpu", `"4" is above limits.cpu "2" (the default)`]],
+    },
+    {
+      why: "minReplicas 0",
+      args: { autoscaling: { ...base.autoscaling, minReplicas: 0 } },
+      want: [["autoscaling.minReplicas", "0 is not allowed: must be an integer from 1"]],
+    },
+    {
+      why: "minReplicas above maxReplicas",
+      args: { autoscaling: { ...base.autoscaling, minReplicas: 4, maxReplicas: 3 } },
+      want: [["autoscaling.minReplicas", "minReplicas 4 is above maxReplicas 3"]],
+    },
+    {
+      why: "maxReplicas below the default minReplicas",
+      args: { autoscaling: { maxReplicas: 0 } },
+      want: [["autoscaling.maxReplicas", "0 is not allowed"]],
+    },
+    {
+      why: "a CPU target of 0 %",
+      args: { autoscaling: { targetCpuUtilization: 0 } },
+      want: [
+        ["autoscaling.targetCpuUtilization", "0 is not allowed: must be an integer from 1 to 100"],
+      ],
+    },
+    {
+      why: "a CPU target above 100 %",
+      args: { autoscaling: { targetCpuUtilization: 101 } },
+      want: [["autoscaling.targetCpuUtilization", "101 is not allowed"]],
+    },
+    {
+      why: "a fractional CPU target",
+      args: { autoscaling: { targetCpuUtilization: 40.5 } },
+      want: [["autoscaling.targetCpuUtilization", "40.5 is not allowed"]],
+    },
+    {
+      why: "a negative scale-up window",
+      args: { autoscaling: { scaleUpStabilizationSeconds: -1 } },
+      want: [
+        [
+          "autoscaling.scaleUpStabilizationSeconds",
+          "-1 is not allowed: must be an integer from 0 to 3600",
+        ],
+      ],
+    },
+    {
+      why: "a scale-down window above an hour",
+      args: { autoscaling: { scaleDownStabilizationSeconds: 3601 } },
+      want: [["autoscaling.scaleDownStabilizationSeconds", "3601 is not allowed"]],
+    },
+    {
+      why: "a probe timeout of 0",
+      args: { probes: { ...base.probes, timeoutSeconds: 0 } },
+      want: [["probes.timeoutSeconds", "0 is not allowed: must be an integer from 1"]],
+    },
+    {
+      why: "a readiness period of 0",
+      args: { probes: { readiness: { periodSeconds: 0 } } },
+      want: [["probes.readiness.periodSeconds", "0 is not allowed"]],
+    },
+    {
+      why: "a readiness successThreshold of 0",
+      args: { probes: { readiness: { successThreshold: 0 } } },
+      want: [["probes.readiness.successThreshold", "0 is not allowed"]],
+    },
+    {
+      why: "a fractional readiness failureThreshold",
+      args: { probes: { readiness: { failureThreshold: 1.5 } } },
+      want: [["probes.readiness.failureThreshold", "1.5 is not allowed"]],
+    },
+    {
+      why: "a liveness period of 0",
+      args: { probes: { liveness: { periodSeconds: 0 } } },
+      want: [["probes.liveness.periodSeconds", "0 is not allowed"]],
+    },
+    {
+      why: "a liveness failureThreshold of 0",
+      args: { probes: { liveness: { failureThreshold: 0 } } },
+      want: [["probes.liveness.failureThreshold", "0 is not allowed"]],
+    },
+    {
+      why: "a startup period given as text",
+      args: { probes: { startup: { periodSeconds: "5" } } },
+      want: [["probes.startup.periodSeconds", `"5" is not allowed`]],
+    },
+    {
+      why: "a negative startup failureThreshold",
+      args: { probes: { startup: { failureThreshold: -1 } } },
+      want: [["probes.startup.failureThreshold", "-1 is not allowed"]],
+    },
+    {
+      why: "a negative pdbMaxUnavailable",
+      args: { pdbMaxUnavailable: -1 },
+      want: [["pdbMaxUnavailable", "-1 is not allowed: must be an integer from 0"]],
+    },
+    {
+      why: "an ingress path without a leading slash",
+      args: { ingress: { ...base.ingress, path: "food11" } },
+      want: [["ingress.path", `"food11" is not allowed: must be a URL path starting with "/"`]],
+    },
+    {
+      why: "an empty ingress class",
+      args: { ingress: { className: "" } },
+      want: [["ingress.className", `"" is not allowed`]],
+    },
+    {
+      why: "a negative shutdown grace",
+      args: { shutdownGraceSeconds: -1, env: {} },
+      want: [["shutdownGraceSeconds", "-1 is not allowed: must be an integer from 0"]],
+    },
+    {
+      why: "a fractional shutdown grace (terminationGracePeriodSeconds is whole seconds)",
+      args: { shutdownGraceSeconds: 2.5, env: {} },
+      want: [["shutdownGraceSeconds", "2.5 is not allowed"]],
+    },
+    {
+      why: "a SHUTDOWN_GRACE_SECONDS that disagrees with shutdownGraceSeconds",
+      args: { shutdownGraceSeconds: 10 },
+      want: [
+        [
+          "env.SHUTDOWN_GRACE_SECONDS",
+          `"20" disagrees with shutdownGraceSeconds 10, from which terminationGracePeriodSeconds 15`,
+        ],
+      ],
+    },
+    {
+      why: "root (runAsUser 0)",
+      args: { runAsUser: 0 },
+      want: [["runAsUser", "0 is not allowed: must be an integer from 1"]],
+    },
+    {
+      why: "an empty instance",
+      args: { instance: "" },
+      want: [["instance", `"" is not allowed: must be a label value`]],
+    },
+    {
+      why: "a namespace that is not a DNS label",
+      args: { namespace: "Food11_Strategy1" },
+      want: [["namespace", `"Food11_Strategy1" is not allowed`]],
+    },
+    {
+      why: "an empty image",
+      args: { image: "" },
+      want: [["image", `"" is not allowed`]],
+    },
+  ];
+  it.each(CASES)("rejects $why, registering nothing", async ({ args, want }) => {
+    await expectRejected(() => new InferenceService("bad", { ...base, ...args }), want);
+  });
+
+  it("reports several violations together", async () => {
+    await expectRejected(
+      () =>
+        new InferenceService("bad", {
+          ...base,
+          resources: { requests: { cpu: "4", memory: "7Gi" }, limits: { cpu: "3", memory: "6Gi" } },
+          autoscaling: {
+            ...base.autoscaling,
+            minReplicas: 6,
+            maxReplicas: 5,
+            targetCpuUtilization: 0,
+          },
+          probes: { ...base.probes, readiness: { successThreshold: 0 } },
+          ingress: { ...base.ingress, path: "api" },
+          pdbMaxUnavailable: -1,
+        }),
+      [
+        ["resources.requests.cpu", `"4" is above limits.cpu "3"`],
+        ["resources.requests.memory", `"7Gi" is above limits.memory "6Gi"`],
+        ["autoscaling.minReplicas", "minReplicas 6 is above maxReplicas 5"],
+        ["autoscaling.targetCpuUtilization", "0 is not allowed"],
+        ["probes.readiness.successThreshold", "0 is not allowed"],
+        ["ingress.path", `"api"`],
+        ["pdbMaxUnavailable", "-1 is not allowed"],
+      ],
+    );
+  });
+});
+
+describe("IngressController", () => {
+  const base = controllerArgs("baseline");
+  const CASES: { why: string; args: Loose; want: Want[] }[] = [
+    {
+      why: "an empty namespace",
+      args: { namespace: "" },
+      want: [["namespace", `"" is not allowed`]],
+    },
+    {
+      why: "an empty class",
+      args: { className: " " },
+      want: [["className", `" " is not allowed`]],
+    },
+    {
+      why: "an unknown Service type",
+      args: { serviceType: "Ingress" },
+      want: [
+        [
+          "serviceType",
+          `"Ingress" is not a known Service type: must be one of LoadBalancer, NodePort, ClusterIP`,
+        ],
+      ],
+    },
+  ];
+  it.each(CASES)("rejects $why, registering nothing", async ({ args, want }) => {
+    await expectRejected(() => new IngressController("bad", { ...base, ...args }), want);
+  });
+
+  it("reports several violations together", async () => {
+    await expectRejected(
+      () =>
+        new IngressController("bad", {
+          namespace: "",
+          className: "",
+          serviceType: "External",
+        } as Loose),
+      [
+        ["namespace", `""`],
+        ["className", `""`],
+        ["serviceType", `"External"`],
+      ],
+    );
+  });
+});
