@@ -206,7 +206,7 @@ function clusterScript(
 export async function ensureCluster(
   want: ClusterTimeScaling,
   log: (l: string) => void,
-): Promise<{ flags: RunningFlags; restarted: boolean }> {
+): Promise<{ flags: RunningFlags; restarted: boolean; before?: RunningFlags }> {
   const up = spawnSync("bash", [CLUSTER_SH, "status"], { stdio: "ignore" }).status === 0;
   const env = {
     FOOD11_KCM_ARGS: want.kcmArgs.join(" "),
@@ -237,7 +237,31 @@ export async function ensureCluster(
     const [, k, v] = m;
     if (k && v !== undefined) process.env[k] = v.replace("$PATH", process.env.PATH ?? "");
   }
-  return { flags: flags as RunningFlags, restarted };
+  return { flags: flags as RunningFlags, restarted, ...(have ? { before: have } : {}) };
+}
+
+/**
+ * Leave the cluster as it was found: a cluster restarted for a time-scaled run goes back to the
+ * default flags when it had them before (others' runs, test:cluster, expect those).
+ */
+async function restoreCluster(
+  before: RunningFlags | undefined,
+  log: (l: string) => void,
+): Promise<string> {
+  const defaults = clusterTimeScaling(1);
+  if (!before || flagDifferences(defaults, before).length > 0) {
+    return "left with this run's flags (it did not run with the defaults before)";
+  }
+  log("cluster: back to the default flags it had before this run");
+  if ((await clusterScript(["down"], {}, log)) !== 0)
+    return "restoring the default flags failed at cluster down";
+  const env = {
+    FOOD11_KCM_ARGS: "",
+    FOOD11_METRIC_RESOLUTION: `${defaults.metricResolutionSeconds}s`,
+  };
+  if ((await clusterScript(["up"], env, log)) !== 0)
+    return "restoring the default flags failed at cluster up";
+  return "restored to the default flags after the run";
 }
 
 async function k8sClients(kubeconfig: string) {
@@ -521,7 +545,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   );
   for (const w of scaling.warnings) o.log(`warning: ${w}`);
   await waitForGoBuilds(o.log, o.signal);
-  const { flags, restarted } = await ensureCluster(scaling, o.log);
+  const { flags, restarted, before } = await ensureCluster(scaling, o.log);
   const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
   const versions = clusterVersions();
   const node = await nodeCapacity(kubeconfig, versions.NODE_NAME ?? "food11-node");
@@ -562,6 +586,9 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
       failures.push(`${name}: ${(err as Error).message}`);
     }
   }
+  const loadWallSeconds = (Date.now() - t0) / 1000;
+  const restored = restarted && !scaling.fullLength ? await restoreCluster(before, o.log) : "";
+  if (restored) o.log(`cluster: ${restored}`);
   const wallSeconds = (Date.now() - t0) / 1000;
   const manifest: Manifest = {
     title: scaling.fullLength
@@ -575,9 +602,11 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
         "destroyed. The model is the seeded, untrained demo model baked into the image and the images " +
         "are generated patterns: accuracy is about chance (1 in 11) and says nothing about a real model; " +
         "compare the stacks' speed, memory and scaling.",
-      `Cluster flags: ${flags.source}${restarted ? " (restarted for this run)" : ""}; run order: ${order
+      `Cluster flags: ${flags.source}${restarted ? ` (restarted for this run; ${restored || "kept"})` : ""}; run order: ${order
         .map((x) => runName(x.stack, x.repetition, o.repeat))
-        .join(", ")}; wall time ${(wallSeconds / 60).toFixed(1)} min.`,
+        .join(
+          ", ",
+        )}; wall time ${(loadWallSeconds / 60).toFixed(1)} min (${(wallSeconds / 60).toFixed(1)} with the cluster's restore).`,
     ],
     cluster: {
       node,

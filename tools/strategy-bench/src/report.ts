@@ -362,11 +362,21 @@ export function scheduleText(r: RunSummary): string {
 }
 
 /** The lines under every chart's title: model, schedule, and "DEMO" where it is one. */
-export function chartSubtitle(runs: RunSummary[], demo: boolean): string[] {
+export function chartSubtitle(runs: RunSummary[], demo: boolean, cluster?: ClusterInfo): string[] {
   const models = [...new Set(runs.map((r) => r.model))].join(", ");
   const schedules = [...new Set(runs.map(scheduleText))].join("; ");
   const lines = [`model: ${models} · schedule: ${schedules}`];
-  if (demo) {
+  if (cluster) {
+    const t = cluster.timeScaling;
+    lines.push(
+      `REAL PODS on ${cluster.node.name} (${cluster.node.cpuCores} cores, ${formatMemoryKB(cluster.node.memoryKB)}) · ` +
+        (t.fullLength ? "full length" : `time-scaled by ${t.factor}, the HPA's clocks with it`),
+    );
+    if (demo)
+      lines.push(
+        "DEMO MODEL: untrained (accuracy ≈ chance); compare speed, memory and scaling only",
+      );
+  } else if (demo) {
     lines.push(
       "DEMO: untrained model (accuracy ≈ chance), one local process per stack on a shared machine; not real figures",
     );
@@ -461,8 +471,8 @@ export const PHASE_METRICS: PhaseMetric[] = [
   },
 ];
 
-export function reportCharts(runs: RunSummary[], demo: boolean): Chart[] {
-  const subtitle = chartSubtitle(runs, demo);
+export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: ClusterInfo): Chart[] {
+  const subtitle = chartSubtitle(runs, demo, cluster);
   const names = runs.map((r) => r.name);
   const reference = demo
     ? { value: 100 * CHANCE_ACCURACY, label: "chance: 1 in 11 (9.1 %)" }
@@ -1017,7 +1027,7 @@ export async function writeReport(
   const runs = await summarizeRuns(manifest, baseDir);
   const demo = isDemo(parsed.data, runs);
   await mkdir(outDir, { recursive: true });
-  const defs = reportCharts(runs, demo);
+  const defs = reportCharts(runs, demo, cluster);
   const charts: ReportFiles["charts"] = [];
   for (const def of defs) {
     const { svg, png } = await renderChart(def);

@@ -75,6 +75,10 @@ describe("summarizePods", () => {
       memLimitKB: 12_582_912,
       cpuUsed: 0.25,
       memUsedKB: 307_200,
+      readyReplicas: 0,
+      pendingReplicas: 1,
+      unschedulableReplicas: 0,
+      restarts: 0,
     });
     expect(summarizePods("t", [pod("a", "Running")], undefined).cpuUsed).toBeNaN();
   });
