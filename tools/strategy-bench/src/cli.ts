@@ -390,6 +390,7 @@ program
   )
   .option("--repeat <n>", "--cluster: runs per stack", integer("repeat"), 1)
   .option("--interleave", "--cluster: with --repeat, run the stacks in turn (ABAB…)", false)
+  .option("--keep-cluster-flags", "--cluster: leave the cluster with the run's flags", false)
   .action(async (o, cmd: Command) => {
     if (o.cluster) {
       // On a cluster the default is 0.2 (6 minutes of schedule per stack), not the demo's 0.05.
@@ -423,6 +424,7 @@ async function clusterAction(o: {
   perClass: number;
   repeat: number;
   interleave: boolean;
+  keepClusterFlags?: boolean;
   out?: string;
   quiet: boolean;
 }): Promise<void> {
@@ -439,6 +441,7 @@ async function clusterAction(o: {
     perClass: o.perClass,
     repeat: o.repeat,
     interleave: o.interleave,
+    keepClusterFlags: o.keepClusterFlags ?? false,
     ...(o.out ? { out: o.out } : {}),
     quiet: o.quiet,
     log,
@@ -476,6 +479,11 @@ program
   .option("--per-class <n>", "generated images per class (11 classes)", integer("per-class"), 5)
   .option("--repeat <n>", "runs per stack", integer("repeat"), 1)
   .option("--interleave", "with --repeat, run the stacks in turn (ABAB…)", false)
+  .option(
+    "--keep-cluster-flags",
+    "leave the cluster with the run's controller-manager/metrics-server flags (default: back to the defaults it had)",
+    false,
+  )
   .option("--out <dir>", "output folder (default runs/cluster-<timestamp>)")
   .option("--quiet", "no progress bars", false)
   .action(async (o) => {

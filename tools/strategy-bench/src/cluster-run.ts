@@ -63,6 +63,8 @@ export interface ClusterRunOptions {
   repeat: number;
   /** ABCABC… instead of AA…BB…CC… (with repeat > 1). */
   interleave: boolean;
+  /** Leave the cluster with this run's flags (the next run wants them too); default: restore. */
+  keepClusterFlags?: boolean;
   out?: string;
   quiet: boolean;
   log: (line: string) => void;
@@ -587,7 +589,12 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     }
   }
   const loadWallSeconds = (Date.now() - t0) / 1000;
-  const restored = restarted && !scaling.fullLength ? await restoreCluster(before, o.log) : "";
+  const restored =
+    restarted && !scaling.fullLength
+      ? o.keepClusterFlags
+        ? "left with this run's flags (--keep-cluster-flags)"
+        : await restoreCluster(before, o.log)
+      : "";
   if (restored) o.log(`cluster: ${restored}`);
   const wallSeconds = (Date.now() - t0) / 1000;
   const manifest: Manifest = {
