@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { reexecUnderLock, runCluster } from "./cluster-run.js";
+import { reexecUnderLock, runCluster, waitForGoBuilds } from "./cluster-run.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { runDemo } from "./demo.js";
 import { generateImageSet } from "./imageset.js";
@@ -428,6 +428,9 @@ async function clusterAction(o: {
   out?: string;
   quiet: boolean;
 }): Promise<void> {
+  // No real-cluster run while a Go build runs (the shared machine's rule): wait before taking
+  // the lock (so others are not blocked meanwhile), and again once it is held.
+  if (process.env.FOOD11_CLUSTER_RUN_LOCKED !== "1") await waitForGoBuilds(log);
   const code = await reexecUnderLock(log);
   if (code !== undefined) {
     process.exitCode = code;
