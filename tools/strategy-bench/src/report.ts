@@ -563,7 +563,9 @@ export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: Cluste
                 label: m.reference.label,
                 values: runs.flatMap((r) => {
                   const v = m.reference?.value(r);
-                  return v === undefined ? [] : [{ run: r.name, value: v }];
+                  // Only in the panels of runs that have the series.
+                  const has = (r.series.time[m.key] ?? []).length > 0;
+                  return v === undefined || !has ? [] : [{ run: r.name, value: v }];
                 }),
               },
             }
