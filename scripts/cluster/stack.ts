@@ -9,7 +9,10 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
-/** Repository root (this file is scripts/cluster/stack.ts). */
+/**
+ * Repository root (this file is scripts/cluster/stack.ts), right when loaded as CommonJS (vitest,
+ * tsx on a .ts of the root package); an ESM caller passes its own root to the functions below.
+ */
 export const CLUSTER_ROOT = resolve(__dirname, "..", "..");
 
 /** The cluster's state dir (`cluster up` writes its kubeconfig, pids and logs there). */

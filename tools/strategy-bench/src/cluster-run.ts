@@ -18,7 +18,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { stringify as toYaml } from "yaml";
 import {
-  CLUSTER_ROOT,
   CLUSTER_RUN_LOCK,
   CLUSTER_STATE_DIR,
   clusterStackConfig,
@@ -51,6 +50,11 @@ import { cpuCores, memoryKB } from "./quantity.js";
 import { type Manifest, writeReport } from "./report.js";
 import { listStacks, stackConfigRows, stackLabelSelector } from "./stack.js";
 
+/**
+ * The repository root from this file (an ESM module: import.meta, as demo.ts): scripts/cluster/
+ * stack.ts's own __dirname-based default is not reliable when it is imported from ESM.
+ */
+const CLUSTER_ROOT = resolve(import.meta.dirname, "../../..");
 const CLUSTER_SH = join(CLUSTER_ROOT, "scripts", "cluster", "cluster.sh");
 
 export interface ClusterRunOptions {
@@ -549,7 +553,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   await waitForGoBuilds(o.log, o.signal);
   const { flags, restarted, before } = await ensureCluster(scaling, o.log);
   const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
-  const versions = clusterVersions();
+  const versions = clusterVersions(CLUSTER_ROOT);
   const node = await nodeCapacity(kubeconfig, versions.NODE_NAME ?? "food11-node");
   o.log(
     `node ${node.name}: ${node.cpuCores} cores, ${(node.memoryKB / 1024 ** 2).toFixed(1)} GiB allocatable`,
@@ -561,7 +565,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     perClass: o.perClass,
     seed: o.seed,
   });
-  const baseConfig = clusterStackConfig(versions);
+  const baseConfig = clusterStackConfig(versions, CLUSTER_ROOT);
   const ctx: RunContext = { o, scaling, node, kubeconfig, outDir, imagesDir, baseConfig };
   const perStack = new Map(
     o.stacks.map((s) => [s, stackTimeScaling(o.timeScale, effectiveSettings(s, baseConfig))]),
