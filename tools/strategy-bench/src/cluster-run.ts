@@ -13,6 +13,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
@@ -43,6 +44,7 @@ import {
 } from "./cluster-scale.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { generateImageSet } from "./imageset.js";
+import { ingressStatusWriter, startStandInProxy } from "./ingress-standin.js";
 import { FOOD11_LABELS } from "./labels.js";
 import { currentLoad, thisMachine } from "./machine.js";
 import { kubernetesSampler, runMonitor } from "./monitor.js";
@@ -204,30 +206,89 @@ function clusterScript(
   });
 }
 
+/** The binaries `cluster up` needs (its prereqs build the missing ones: not in a run). */
+const CLUSTER_BINARIES = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwokctl",
+  "kubectl",
+  "kubelet",
+  "kube-proxy",
+  "metrics-server",
+  "traefik",
+];
+
+function missingBinaries(): string[] {
+  const bin = join(process.env.FOOD11_E2E_CACHE ?? join(homedir(), ".cache", "food11-e2e"), "bin");
+  return CLUSTER_BINARIES.filter((b) => !existsSync(join(bin, b)));
+}
+
+/** `cluster status`: which components are not running, and whether the API answers. */
+export function parseClusterStatus(text: string): { notRunning: string[]; apiReady: boolean } {
+  const notRunning = [...text.matchAll(/^(\S+)\s+not running$/gm)]
+    .map((m) => m[1] as string)
+    .filter((n) => n !== "dockerd" && n !== "api");
+  return { notRunning, apiReady: /^api server\s+\S+ ready$/m.test(text) };
+}
+
+export interface ClusterState {
+  flags: RunningFlags;
+  restarted: boolean;
+  before?: RunningFlags;
+  /** "traefik", or "stand-in" when Traefik does not run (ingress-standin.ts). */
+  ingress: "traefik" | "stand-in";
+  /** The scaling's cluster flags that could not be applied, and why ([] = all applied). */
+  notApplied: string[];
+}
+
 /**
  * The cluster up with the flags the time scaling wants: left as is when it has them, else
- * `cluster down` and `cluster up` with them (we hold the run lock). Then its env (KUBECONFIG,
- * PATH for kubectl and pulumi, DOCKER_HOST) in this process.
+ * `cluster down` and `cluster up` with them (we hold the run lock) — only when every binary
+ * `cluster up` needs is there (it would otherwise build them, or fail and leave no cluster).
+ * A cluster whose only missing piece is Traefik runs with the stand-in ingress. Then its env
+ * (KUBECONFIG, PATH for kubectl and pulumi, DOCKER_HOST) in this process.
  */
 export async function ensureCluster(
   want: ClusterTimeScaling,
   log: (l: string) => void,
-): Promise<{ flags: RunningFlags; restarted: boolean; before?: RunningFlags }> {
-  const up = spawnSync("bash", [CLUSTER_SH, "status"], { stdio: "ignore" }).status === 0;
+): Promise<ClusterState> {
+  const st = spawnSync("bash", [CLUSTER_SH, "status"], { encoding: "utf8" });
+  const status = parseClusterStatus(st.stdout ?? "");
+  const healthy = st.status === 0;
+  const onlyIngress =
+    !healthy &&
+    status.apiReady &&
+    status.notRunning.length === 1 &&
+    status.notRunning[0] === "traefik";
   const env = {
     FOOD11_KCM_ARGS: want.kcmArgs.join(" "),
     FOOD11_METRIC_RESOLUTION: `${want.metricResolutionSeconds}s`,
   };
+  const missing = missingBinaries();
   let restarted = false;
-  const have = up ? runningFlags() : undefined;
+  const notApplied: string[] = [];
+  const have = healthy || onlyIngress ? runningFlags() : undefined;
   const diffs = have ? flagDifferences(want, have) : ["not up"];
-  if (up && diffs.length === 0) {
-    log(`cluster: up with the wanted flags (${have?.source})`);
+  if (have && diffs.length === 0) {
+    log(`cluster: up with the wanted flags (${have.source})`);
+  } else if (missing.length > 0) {
+    if (!have) {
+      throw new StepError(
+        "cluster",
+        `the cluster is not up and cannot be started here: missing ${missing.join(", ")} (scripts/e2e/build.sh cluster)`,
+      );
+    }
+    const why = `the cluster could not be restarted with the run's flags: ${missing.join(", ")} not built (cluster up would build it)`;
+    log(`cluster: ${why}; running with its flags as they are`);
+    for (const d of diffs) notApplied.push(`${d} (${why})`);
   } else {
-    if (up) {
+    if (have) {
       log(`cluster: runs with other flags (${diffs.join("; ")}): restarting it with the run's`);
-      if ((await clusterScript(["down"], {}, log)) !== 0)
+      if ((await clusterScript(["down"], {}, log)) !== 0) {
         throw new StepError("cluster", "cluster down failed");
+      }
     }
     if ((await clusterScript(["up"], env, log)) !== 0) {
       throw new StepError("cluster", "cluster up failed (logs in the cluster's state dir, logs/)");
@@ -235,15 +296,26 @@ export async function ensureCluster(
     restarted = true;
   }
   const flags = runningFlags();
-  const left = flags ? flagDifferences(want, flags) : ["flags unreadable"];
-  if (left.length > 0)
+  if (!flags) throw new StepError("cluster", "the cluster's flags are unreadable");
+  const left = flagDifferences(want, flags);
+  if (left.length > 0 && notApplied.length === 0) {
     throw new StepError("cluster", `the cluster's flags are not the run's: ${left.join("; ")}`);
+  }
   const out = spawnSync("bash", [CLUSTER_SH, "env"], { encoding: "utf8" }).stdout ?? "";
   for (const m of out.matchAll(/^export ([A-Z_]+)=(.*)$/gm)) {
     const [, k, v] = m;
     if (k && v !== undefined) process.env[k] = v.replace("$PATH", process.env.PATH ?? "");
   }
-  return { flags: flags as RunningFlags, restarted, ...(have ? { before: have } : {}) };
+  const after = spawnSync("bash", [CLUSTER_SH, "status"], { encoding: "utf8" });
+  const ingress = parseClusterStatus(after.stdout ?? "").notRunning.includes("traefik")
+    ? "stand-in"
+    : "traefik";
+  if (ingress === "stand-in") {
+    log(
+      "cluster: Traefik does not run: the stand-in ingress (a loopback proxy to the Service's ready endpoints) serves 127.0.0.1:80",
+    );
+  }
+  return { flags, restarted, ...(have ? { before: have } : {}), ingress, notApplied };
 }
 
 /**
@@ -307,6 +379,7 @@ async function waitIngress(url: string, seconds: number, signal?: AbortSignal): 
 
 interface RunContext {
   o: ClusterRunOptions;
+  ingress: "traefik" | "stand-in";
   scaling: ClusterTimeScaling;
   node: NodeCapacity;
   kubeconfig: string;
@@ -357,15 +430,34 @@ async function runOne(
   let loadStart = Date.now();
   const restarts = new PodRestarts(() => loadStart);
   let timeline: TimelineEntry[] = [];
+  let proxy: Awaited<ReturnType<typeof startStandInProxy>> | undefined;
   try {
     const out = await step("up", async () => {
-      const r = await operate("up", { stack, work, config, kubeconfig: ctx.kubeconfig }, (s) =>
-        engineLog.write(s),
-      );
-      if (!r.ok)
-        throw new Error(`${r.error ?? "pulumi up failed"} (log ${join(dir, "engine.log")})`);
-      return r.outputs ?? {};
+      const stopWriter =
+        ctx.ingress === "stand-in"
+          ? await ingressStatusWriter(ctx.kubeconfig, settings.namespace.name)
+          : undefined;
+      try {
+        const r = await operate("up", { stack, work, config, kubeconfig: ctx.kubeconfig }, (s) =>
+          engineLog.write(s),
+        );
+        if (!r.ok)
+          throw new Error(`${r.error ?? "pulumi up failed"} (log ${join(dir, "engine.log")})`);
+        return r.outputs ?? {};
+      } finally {
+        await stopWriter?.();
+      }
     });
+    if (ctx.ingress === "stand-in") {
+      proxy = await step("ingress", () =>
+        startStandInProxy({
+          kubeconfig: ctx.kubeconfig,
+          namespace: settings.namespace.name,
+          service: String(out.serviceName),
+          log: say,
+        }),
+      );
+    }
     const url = String(out.url ?? "http://127.0.0.1/");
     if (!url.endsWith("/"))
       throw new StepError("up", `the stack's url output ${url} does not end in /`);
@@ -433,6 +525,7 @@ async function runOne(
     failure = err instanceof StepError ? err : new StepError("run", err);
     say(`FAILED at ${failure.message}`);
   } finally {
+    await proxy?.stop().catch(() => undefined);
     // The events, whatever happened (they explain a failure too), then always destroy.
     try {
       const { core } = await k8sClients(ctx.kubeconfig);
@@ -511,7 +604,9 @@ async function runOne(
         ...(backend ? { backend } : {}),
         where:
           `real pods on ${ctx.node.name} (pulumi up of the stack; ${fit.fit} of maxReplicas ` +
-          `${fit.maxReplicas} fit by requests), load through the ingress at 127.0.0.1`,
+          `${fit.maxReplicas} fit by requests), load through ${
+            ctx.ingress === "traefik" ? "Traefik" : "the stand-in ingress (Traefik not running)"
+          } at 127.0.0.1`,
       },
     },
   };
@@ -551,7 +646,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   );
   for (const w of scaling.warnings) o.log(`warning: ${w}`);
   await waitForGoBuilds(o.log, o.signal);
-  const { flags, restarted, before } = await ensureCluster(scaling, o.log);
+  const { flags, restarted, before, ingress, notApplied } = await ensureCluster(scaling, o.log);
   const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
   const versions = clusterVersions(CLUSTER_ROOT);
   const node = await nodeCapacity(kubeconfig, versions.NODE_NAME ?? "food11-node");
@@ -566,7 +661,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     seed: o.seed,
   });
   const baseConfig = clusterStackConfig(versions, CLUSTER_ROOT);
-  const ctx: RunContext = { o, scaling, node, kubeconfig, outDir, imagesDir, baseConfig };
+  const ctx: RunContext = { o, ingress, scaling, node, kubeconfig, outDir, imagesDir, baseConfig };
   const perStack = new Map(
     o.stacks.map((s) => [s, stackTimeScaling(o.timeScale, effectiveSettings(s, baseConfig))]),
   );
@@ -626,9 +721,14 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
         fullLength: scaling.fullLength,
         lines: scaling.lines,
         warnings: scaling.warnings,
+        notApplied,
         stacks: Object.fromEntries([...perStack].map(([s, t]) => [s, [...t.lines, ...t.warnings]])),
       },
       fits,
+      ingress:
+        ingress === "traefik"
+          ? "Traefik on 127.0.0.1:80"
+          : "a stand-in ingress (Traefik does not run on this cluster now: its binary is not built): a loopback reverse proxy in strategy-bench on 127.0.0.1:80 to the Service's ready endpoints, round robin, plus the Ingress status write",
       order: order.map((x) => runName(x.stack, x.repetition, o.repeat)),
       failures,
     },

@@ -75,12 +75,16 @@ const clusterSchema = z
         fullLength: z.boolean(),
         lines: z.array(z.string()),
         warnings: z.array(z.string()).default([]),
+        /** Cluster flags the scaling wanted but the cluster could not be given, and why. */
+        notApplied: z.array(z.string()).default([]),
         /** Per stack: its overrides (stabilization windows, probe periods), in words. */
         stacks: z.record(z.string(), z.array(z.string())).default({}),
       })
       .strict(),
     /** Per stack: how many of its pods fit on the node by requests, in words. */
     fits: z.record(z.string(), z.string()).default({}),
+    /** What served the Ingress. */
+    ingress: z.string().optional(),
     /** The order the runs were made in ("strategy1 #1", …). */
     order: z.array(z.string()).default([]),
     /** Steps that failed, named ("strategy2 #1: up: …"). */
@@ -640,6 +644,13 @@ export function timeScalingHeader(c: ClusterInfo): string {
   if (t.fullLength) {
     return "full length: the 30-minute schedule, the controller-manager's and metrics-server's default periods, the stacks' own windows and probe periods";
   }
+  if (t.notApplied.length > 0) {
+    return (
+      `time-scaled by ${t.factor}, PARTLY: the schedule, the stacks' stabilization windows and probe ` +
+      "periods are scaled; the controller-manager's and metrics-server's clocks are NOT (they keep " +
+      "their running values, see below), so the HPA reacts more slowly, in scaled time, than at full length"
+    );
+  }
   return `time-scaled by ${t.factor}: ${t.lines.join("; ")}`;
 }
 
@@ -675,6 +686,8 @@ export function clusterSections(
     }
     if (Object.keys(c.timeScaling.stacks).length > 0) head.push("");
   }
+  for (const w of c.timeScaling.notApplied) head.push(`- **Not applied:** ${w}`);
+  if (c.timeScaling.notApplied.length > 0) head.push("");
   for (const w of c.timeScaling.warnings) head.push(`- **Clamped:** ${w}`);
   if (c.timeScaling.warnings.length > 0) head.push("");
   head.push(
@@ -682,7 +695,8 @@ export function clusterSections(
     "",
     `One node, **${c.node.name}: ${c.node.cpuCores} cores and ${formatMemoryKB(c.node.memoryKB)} allocatable**, ` +
       "shared with the control plane, the load generator and the ingress. The report's cluster was " +
-      "larger: read these figures as this node's, not the report's.",
+      "larger: read these figures as this node's, not the report's." +
+      (c.ingress ? ` Ingress: ${c.ingress}.` : ""),
     "",
     ...table(
       ["stack", "what fits on the node by requests"],
