@@ -89,6 +89,8 @@ const clusterSchema = z
     order: z.array(z.string()).default([]),
     /** Steps that failed, named ("strategy2 #1: up: …"). */
     failures: z.array(z.string()).default([]),
+    /** Other pods that held node capacity during a run. */
+    interference: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -675,10 +677,12 @@ export function clusterSections(
   const head: string[] = ["## On real pods: time scaling", "", `**${timeScalingHeader(c)}.**`, ""];
   if (!c.timeScaling.fullLength) {
     head.push(
-      "The schedule's phases and the users' think times are multiplied by the factor; the clocks of " +
-        "the autoscaling loop with them (controller-manager flags given at `cluster up`; stack overrides " +
-        "in each run's config). What cannot be scaled is real: a pod's start (image, model load), an " +
-        "inference's CPU time, metrics-server's window.",
+      "The schedule's phases and the users' think times are multiplied by the factor; " +
+        (c.timeScaling.notApplied.length > 0
+          ? "of the autoscaling loop's clocks only the stacks' own (stabilization windows, probe periods, as stack config overrides): the controller-manager's and metrics-server's stayed as the cluster ran them. "
+          : "the clocks of the autoscaling loop with them (controller-manager flags given at `cluster up`; stack overrides in each run's config). ") +
+        "What cannot be scaled is real: a pod's start (image, model load), an inference's CPU time, " +
+        "metrics-server's window.",
       "",
     );
     for (const [stack, lines] of Object.entries(c.timeScaling.stacks)) {
@@ -704,6 +708,9 @@ export function clusterSections(
     ),
     "",
   );
+  if (c.interference.length > 0) {
+    head.push("**Other pods on the node:**", "", ...c.interference.map((f) => `- ${f}`), "");
+  }
   if (c.failures.length > 0) {
     head.push("## Steps that failed", "", ...c.failures.map((f) => `- ${f}`), "");
   }
