@@ -202,6 +202,9 @@ up_control_plane() {
     echo "        value: X-Remote-Group"
     echo "      - key: requestheader-extra-headers-prefix"
     echo "        value: X-Remote-Extra-"
+    # The proxy client certificate is kwokctl's admin one: only its name may set the headers.
+    echo "      - key: requestheader-allowed-names"
+    echo "        value: kwok-admin"
     if [ ${#kcm_args[@]} -gt 0 ]; then
       echo "  - name: kube-controller-manager"
       echo "    extraArgs:"

@@ -291,7 +291,8 @@ build_metrics_server() {
 # 15 of its dependencies' zips and one nested module: 14 back lego's ACME DNS-01 providers (the
 # providers/dns registry imports every one), one is containous' fork of go-http-auth. So the
 # DNS-01 registry is replaced by traefik/nodns.go.in, which names the gap (HTTP-01 and TLS-ALPN-01
-# ACME stay); go-http-auth is upstream v0.4.0 (the API Traefik calls is the same); and the nested
+# ACME stay); go-http-auth is upstream v0.4.0 with the fork's CheckSecret and RequireAuthStale
+# added (traefik/go-http-auth-compat.go.in); and the nested
 # module dynamic/ext (two empty extension structs) is traefik/ext.go.in. Routing is untouched.
 build_traefik() {
   local d="$SRC/traefik-$TRAEFIK_VERSION" out="$CACHE/traefik-$TRAEFIK_VERSION/bin" mdir lego
@@ -314,7 +315,15 @@ build_traefik() {
   fi
   (
     cd "$d"
-    go mod edit -replace github.com/abbot/go-http-auth=github.com/abbot/go-http-auth@v0.4.0
+    # go-http-auth: upstream v0.4.0 (a pre-modules zip) plus the fork's two functions Traefik calls.
+    local gha
+    gha="$(moddir github.com/abbot/go-http-auth@v0.4.0)"
+    rm -rf third_party/go-http-auth && mkdir -p third_party && cp -r "$gha" third_party/go-http-auth
+    chmod -R u+w third_party/go-http-auth
+    rm -f third_party/go-http-auth/*_test.go
+    printf 'module github.com/abbot/go-http-auth\n\ngo 1.24\n' >third_party/go-http-auth/go.mod
+    cp "$HERE/traefik/go-http-auth-compat.go.in" third_party/go-http-auth/traefik_compat.go
+    go mod edit -replace github.com/abbot/go-http-auth=./third_party/go-http-auth
     nice -n "$NICE" go build -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" \
       -o "$out/traefik" ./cmd/traefik
   ) || exit 1
