@@ -233,6 +233,26 @@ export function parseClusterStatus(text: string): { notRunning: string[]; apiRea
   return { notRunning, apiReady: /^api server\s+\S+ ready$/m.test(text) };
 }
 
+/** Before a restart: other namespaces' pods on the cluster still there after 10 minutes? */
+async function othersStay(log: (l: string) => void): Promise<boolean> {
+  const kubeconfig = join(CLUSTER_STATE_DIR, "kubeconfig");
+  const t0 = Date.now();
+  for (;;) {
+    let others: { name: string }[] = [];
+    try {
+      others = await foreignPods(kubeconfig, "");
+    } catch {
+      return false;
+    }
+    if (others.length === 0) return false;
+    if (Date.now() - t0 > 600_000) return true;
+    log(
+      `cluster: other pods run (${others.map((p) => p.name).join(", ")}): waiting before a restart`,
+    );
+    await sleep(15_000);
+  }
+}
+
 export interface ClusterState {
   flags: RunningFlags;
   restarted: boolean;
@@ -273,6 +293,11 @@ export async function ensureCluster(
   const diffs = have ? flagDifferences(want, have) : ["not up"];
   if (have && diffs.length === 0) {
     log(`cluster: up with the wanted flags (${have.source})`);
+  } else if (have && (await othersStay(log))) {
+    const why =
+      "the cluster was not restarted with the run's flags: other pods run on it (another run's stack)";
+    log(`cluster: ${why}; running with its flags as they are`);
+    for (const d of diffs) notApplied.push(`${d} (${why})`);
   } else if (missing.length > 0) {
     if (!have) {
       throw new StepError(
