@@ -52,7 +52,9 @@ start() {
   shift
   if [ "${1:-}" = "--node" ]; then ns=(nsenter "--net=/run/netns/$NODE_NETNS" --); shift; fi
   if alive "$name"; then return 0; fi
-  setsid "${ns[@]}" "$@" >>"$D/logs/$name.log" 2>&1 </dev/null &
+  # Daemons must not inherit the callers' lock descriptors (this script's, test.sh's, flock(1)'s):
+  # a daemon holding one would keep the lock for its whole life.
+  setsid "${ns[@]}" "$@" >>"$D/logs/$name.log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   echo $! >"$D/pids/$name"
 }
 stop() { # stop NAME [timeout s]
