@@ -340,6 +340,12 @@ EOF
 
 # ------------------------------------------------------------------ add-ons
 up_metrics_server() {
+  # metrics-server wants its kubelet request timeout (default 10 s) below the resolution.
+  local res="${FOOD11_METRIC_RESOLUTION:-15s}" secs timeout
+  secs="${res%s}"
+  [[ "$secs" =~ ^[0-9]+$ ]] || die "FOOD11_METRIC_RESOLUTION=$res: give whole seconds, e.g. 15s"
+  timeout=$((secs > 10 ? 10 : secs - 1))
+  [ "$timeout" -ge 1 ] || die "FOOD11_METRIC_RESOLUTION=$res: must be at least 2s"
   if ! alive metrics-server; then
     say "starting metrics-server $METRICS_SERVER_VERSION on 127.0.0.1:$METRICS_SERVER_PORT"
     mkdir -p "$D/metrics-server"
@@ -347,7 +353,7 @@ up_metrics_server() {
       --authentication-kubeconfig "$KUBECONFIG_FILE" --authorization-kubeconfig "$KUBECONFIG_FILE" \
       --bind-address 127.0.0.1 --secure-port "$METRICS_SERVER_PORT" --cert-dir "$D/metrics-server" \
       --kubelet-insecure-tls --kubelet-preferred-address-types InternalIP \
-      --metric-resolution "${FOOD11_METRIC_RESOLUTION:-15s}"
+      --metric-resolution "$res" --kubelet-request-timeout "${timeout}s"
   fi
   # Registered with the aggregator as every metrics-server is; the Service is an ExternalName
   # for loopback, since this server runs on the host (as kwokctl's binary runtime does it).
