@@ -26,7 +26,7 @@ const NODE = { name: "food11-node", cpuCores: 2, memoryKB: 23 * 1024 * 1024 };
 const settings = (stack: string) => effectiveSettings(stack, clusterStackConfig());
 
 describe("time scaling", () => {
-  it("at 0.2: the controller-manager's HPA clocks × 0.2, metrics-server clamped to its 10 s", () => {
+  it("at 0.2: the controller-manager's HPA clocks × 0.2, metrics-server clamped to its 11 s", () => {
     const c = clusterTimeScaling(0.2);
     expect(c.kcmArgs).toEqual([
       "--horizontal-pod-autoscaler-sync-period=3s",
@@ -35,15 +35,16 @@ describe("time scaling", () => {
       "--horizontal-pod-autoscaler-downscale-stabilization=60s",
       "--horizontal-pod-autoscaler-tolerance=0.1",
     ]);
-    expect(c.metricResolutionSeconds).toBe(10);
+    expect(c.metricResolutionSeconds).toBe(11);
     expect(c.monitorIntervalSeconds).toBe(1);
     expect(c.fullLength).toBe(false);
     expect(c.lines[0]).toBe(
       "HPA sync period 15 s → 3 s (--horizontal-pod-autoscaler-sync-period=3s)",
     );
     expect(c.warnings).toEqual([
-      "metrics-server resolution: 15 s × 0.2 = 3 s is below the 10 s metrics-server accepts: " +
-        "clamped to 10 s, so CPU readings lag the scaled schedule (10 s is 50 s at full length)",
+      "metrics-server resolution: 15 s × 0.2 = 3 s is below the 11 s metrics-server runs with " +
+        "(more than its 10 s kubelet request timeout): clamped to 11 s, so CPU readings lag the " +
+        "scaled schedule (11 s is 55 s at full length)",
     ]);
   });
 
@@ -135,7 +136,7 @@ describe("the running cluster's flags", () => {
       "--horizontal-pod-autoscaler-cpu-initialization-period: running 300 s, wanted 60 s",
       "--horizontal-pod-autoscaler-initial-readiness-delay: running 30 s, wanted 6 s",
       "--horizontal-pod-autoscaler-downscale-stabilization: running 300 s, wanted 60 s",
-      "metrics-server --metric-resolution: running 15 s, wanted 10 s",
+      "metrics-server --metric-resolution: running 15 s, wanted 11 s",
     ]);
     // A default cluster is what a full-length run wants.
     const plain = flagsFromArgv(["kcm"], ["ms", "--metric-resolution=15s"], "procs");
@@ -144,7 +145,7 @@ describe("the running cluster's flags", () => {
 
   it("from the record cluster up writes", () => {
     const want = clusterTimeScaling(0.2);
-    const text = `FOOD11_KCM_ARGS=${want.kcmArgs.join(" ")}\nFOOD11_METRIC_RESOLUTION=10s\n`;
+    const text = `FOOD11_KCM_ARGS=${want.kcmArgs.join(" ")}\nFOOD11_METRIC_RESOLUTION=11s\n`;
     const have = flagsFromRecord(text, "record");
     expect(flagDifferences(want, have)).toEqual([]);
     expect(
@@ -454,7 +455,7 @@ describe("the report of a cluster run", () => {
     const charts = reportCharts(summaries, true, manifest.cluster);
     const title = JSON.stringify(charts[0]?.spec);
     expect(title).toContain("REAL PODS on food11-node (2 cores, 23.00 GiB)");
-    expect(title).toContain("· time-scaled by 0.2, the HPA's\",\"clocks with it");
+    expect(title).toContain('· time-scaled by 0.2, the HPA\'s","clocks with it');
     const summary = JSON.parse(await readFile(files.json, "utf8"));
     expect(summary.cluster.node).toEqual(NODE);
     expect((await summarizeRuns(manifest, dir)).map((r) => r.name)).toEqual([
