@@ -274,9 +274,12 @@ export function clusterSeries(monitorText: string): RunSeries["time"] {
     unschedulableReplicas: series((r) => num(r.unschedulable_replicas)),
     restarts: series((r) => num(r.restarts)),
     cpuRequested: series((r) => num(r.cpu_requested)),
+    // As the HPA sees it: usage over the requests of the Ready pods (the ones with readings; a
+    // Pending pod's request is not in the average). A stack's pods all request the same.
     cpuUtilization: series((r) => {
-      const req = num(r.cpu_requested);
-      return req > 0 ? (100 * num(r.cpu_used)) / req : Number.NaN;
+      const perPod = num(r.cpu_requested) / num(r.replicas);
+      const ready = num(r.ready_replicas);
+      return perPod > 0 && ready > 0 ? (100 * num(r.cpu_used)) / (perPod * ready) : Number.NaN;
     }),
   };
 }
@@ -376,7 +379,11 @@ export function chartSubtitle(runs: RunSummary[], demo: boolean, cluster?: Clust
     const t = cluster.timeScaling;
     lines.push(
       `REAL PODS on ${cluster.node.name} (${cluster.node.cpuCores} cores, ${formatMemoryKB(cluster.node.memoryKB)}) · ` +
-        (t.fullLength ? "full length" : `time-scaled by ${t.factor}, the HPA's clocks with it`),
+        (t.fullLength
+          ? "full length"
+          : t.notApplied.length > 0
+            ? `time-scaled by ${t.factor}, PARTLY (the controller-manager's clocks not)`
+            : `time-scaled by ${t.factor}, the HPA's clocks with it`),
     );
     if (demo)
       lines.push(
@@ -440,7 +447,7 @@ export const TIME_SERIES_METRICS: TimeSeriesMetric[] = [
     key: "cpuUtilization",
     id: "cpu-vs-hpa-target-over-time",
     title: "CPU used against the HPA target over time",
-    yTitle: "CPU used (% of the pods' requested CPU, as the HPA computes it)",
+    yTitle: "CPU used (% of the Ready pods' requested CPU, as the HPA computes it)",
     reference: { label: "the run's HPA CPU target (%)", value: (r) => r.hpaTarget },
   },
   {

@@ -310,7 +310,8 @@ describe("monitor's extended columns", () => {
       unschedulableReplicas: [{ t: 0, value: 1 }],
       restarts: [{ t: 0, value: 2 }],
       cpuRequested: [{ t: 0, value: 2 }],
-      cpuUtilization: [{ t: 0, value: 25 }],
+      // 0.5 core over the one Ready pod's request of 1 (the Pending one has no reading).
+      cpuUtilization: [{ t: 0, value: 50 }],
     });
     expect(clusterSeries(monitorCsvLines([row], true))).toEqual({});
   });
@@ -446,7 +447,7 @@ describe("the report of a cluster run", () => {
     expect(s2?.hpaTarget).toBe(80);
     expect(s2?.series.time.cpuUtilization).toEqual([
       { t: 0, value: 90 },
-      { t: 5, value: (100 * 1.9) / 3 },
+      { t: 5, value: (100 * 1.9) / 2 }, // 2 Ready pods of requests.cpu 1
     ]);
     const ids = files.charts.map((c) => c.id);
     expect(ids).toContain("replicas-ready-pending-over-time");
