@@ -381,7 +381,7 @@ export function chartSubtitle(runs: RunSummary[], demo: boolean, cluster?: Clust
       `REAL PODS on ${cluster.node.name} (${cluster.node.cpuCores} cores, ${formatMemoryKB(cluster.node.memoryKB)}) · ` +
         (t.fullLength
           ? "full length"
-          : t.notApplied.length > 0
+          : (t.notApplied?.length ?? 0) > 0
             ? `time-scaled by ${t.factor}, PARTLY (the controller-manager's clocks not)`
             : `time-scaled by ${t.factor}, the HPA's clocks with it`),
     );
