@@ -715,6 +715,12 @@ export function clusterSections(
     ),
     "",
   );
+  head.push(
+    "Memory and CPU requested count the Pending pods too, as the original's monitor did (pods " +
+      "Pending or Running): a stack whose HPA asks for more pods than fit shows requests the node " +
+      "never granted. The replicas chart shows how many were Ready.",
+    "",
+  );
   if (c.interference.length > 0) {
     head.push("**Other pods on the node:**", "", ...c.interference.map((f) => `- ${f}`), "");
   }
