@@ -219,7 +219,8 @@ up_control_plane() {
     --etcd-binary "$BIN/etcd" --kube-apiserver-binary "$BIN/kube-apiserver" \
     --kube-controller-manager-binary "$BIN/kube-controller-manager" \
     --kube-scheduler-binary "$BIN/kube-scheduler" \
-    --kubeconfig "$KUBECONFIG_FILE" --wait 3m >"$D/logs/kwokctl-create.log" 2>&1 ||
+    --kubeconfig "$KUBECONFIG_FILE" --wait 3m >"$D/logs/kwokctl-create.log" 2>&1 \
+    3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- ||
     { tail -n 30 "$D/logs/kwokctl-create.log" >&2; die "kwokctl create cluster (log $D/logs/kwokctl-create.log)"; }
   wait_for 60 kube-apiserver kc get --raw /readyz
 }

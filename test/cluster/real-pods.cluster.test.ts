@@ -295,15 +295,18 @@ describe.each(STACKS)("%s on a real node", (stack) => {
       const r = await pulumiUp(stack, rolloutCfg, s2file);
       await new Promise((res) => setTimeout(res, 10_000));
       await light.stop();
+      figures["rollout.seconds"] = r.seconds;
+      figures["rollout.window"] = describeOutcomes(light.outcomes);
       expect(r.ok, r.error).toBe(true);
       const rsAfter = await replicaSets(to);
       expect(rsAfter).not.toEqual(rsBefore);
       const d = await deploymentOf(to, dep);
       const ctr = d.spec?.template.spec?.containers[0];
-      expect(ctr?.resources?.requests?.memory).toBe(to.resources.requests.memory);
+      // The API server writes quantities canonically (4.5Gi reads back as 4608Mi).
+      expect(memoryBytes(ctr?.resources?.requests?.memory ?? "0")).toBe(
+        memoryBytes(to.resources.requests.memory),
+      );
       expect(ctr?.readinessProbe?.successThreshold).toBe(to.probes.readiness.successThreshold);
-      figures["rollout.seconds"] = r.seconds;
-      figures["rollout.window"] = describeOutcomes(light.outcomes);
       expect(failures(light.outcomes)).toEqual([]);
     });
   }
