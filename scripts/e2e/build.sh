@@ -359,7 +359,7 @@ cold_seconds() {
   case "$1" in
     pulumi) echo 900 ;; langhost) echo 120 ;; provider) echo 600 ;; kube) echo 420 ;;
     kubectl) echo 60 ;; etcd) echo 90 ;; kwok) echo 200 ;; kubelet) echo 120 ;;
-    metrics-server) echo 240 ;; traefik) echo 600 ;; docker-provider) echo 600 ;; *) echo 600 ;;
+    metrics-server) echo 240 ;; traefik) echo 900 ;; docker-provider) echo 300 ;; *) echo 600 ;;
   esac
 }
 stamp_of() {
