@@ -8,7 +8,10 @@
 #   scripts/e2e/cluster.sh run  DIR -- CMD...
 #                                       up, run CMD with KUBECONFIG=DIR/kubeconfig, always down;
 #                                       exits with CMD's status
-# Env: FOOD11_E2E_CACHE (binaries in $FOOD11_E2E_CACHE/bin), FOOD11_E2E_NODES (default 2).
+# Env: FOOD11_E2E_CACHE (binaries in $FOOD11_E2E_CACHE/bin), FOOD11_E2E_NODES (default 2),
+#      FOOD11_E2E_APISERVER_ARGS / FOOD11_E2E_KCM_ARGS: extra kube-apiserver / kube-controller-manager
+#      flags, space-separated "--key=value" (default none), e.g.
+#      FOOD11_E2E_KCM_ARGS="--horizontal-pod-autoscaler-sync-period=15s --v=2".
 # Exit: 0 ok, 1 failure (named on stderr), 77 toolchain not built (run scripts/e2e/build.sh).
 set -euo pipefail
 
@@ -21,7 +24,7 @@ NAME="food11-e2e"
 NODES="${FOOD11_E2E_NODES:-2}"
 
 usage() {
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,16p' "$0" >&2
   exit 2
 }
 
@@ -54,6 +57,20 @@ cmd_down() {
   rm -f "$DIR/kubeconfig"
 }
 
+# One componentsPatches entry: the component, then its "--key=value" flags (nothing if none).
+component_patch() {
+  local name="$1" a
+  shift
+  [ $# -gt 0 ] || return 0
+  echo "  - name: $name"
+  echo "    extraArgs:"
+  for a in "$@"; do
+    a="${a#--}"
+    echo "      - key: ${a%%=*}"
+    echo "        value: \"${a#*=}\""
+  done
+}
+
 cmd_up() {
   need_bins
   # Everything binds to loopback only.
@@ -64,6 +81,16 @@ options:
   bindAddress: 127.0.0.1
   kubeVersion: $KUBE_VERSION
 EOF
+  if [ -n "${FOOD11_E2E_APISERVER_ARGS:-}${FOOD11_E2E_KCM_ARGS:-}" ]; then
+    local apiserver_args=() kcm_args=()
+    read -r -a apiserver_args <<<"${FOOD11_E2E_APISERVER_ARGS:-}"
+    read -r -a kcm_args <<<"${FOOD11_E2E_KCM_ARGS:-}"
+    {
+      echo "componentsPatches:"
+      component_patch kube-apiserver "${apiserver_args[@]}"
+      component_patch kube-controller-manager "${kcm_args[@]}"
+    } >>"$DIR/kwokctl.yaml"
+  fi
   echo "e2e cluster: starting $NAME (Kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION) in $DIR" >&2
   if ! kwokctl_ --config "$DIR/kwokctl.yaml" create cluster \
     --runtime binary \

@@ -1,0 +1,651 @@
+/**
+ * The planner's HPA against the real kube-controller-manager (issue 13, second validation), run by
+ * scripts/e2e/hpa-validate.sh (`npm run validate:hpa`) inside the kwok loopback control plane
+ * (KUBECONFIG set, FOOD11_HPA_CLUSTER_DIR = the cluster's work directory):
+ *
+ * 1. serves metrics.k8s.io/v1beta1 on 127.0.0.1 over HTTPS (a self-signed certificate made with
+ *    openssl at run time), registered with the aggregator as kwokctl registers metrics-server: an
+ *    APIService with insecureSkipTLSVerify and an ExternalName Service to localhost; every pod's
+ *    CPU usage is the scripted trace's value at the sample's time (seconds after the HPA's first
+ *    sync);
+ * 2. per stack, a Deployment and an autoscaling/v2 HPA built from the stack's settings, in their
+ *    own namespace, both played at once;
+ * 3. records the controller's decisions: its log (`--vmodule=horizontal=4`: every sync's proposal
+ *    and decision), the HPA's status every second (desired/current replicas, utilization,
+ *    lastScaleTime, conditions), its events, and the pods' creation / start / Ready times;
+ * 4. replays the same trace with the planner (`hpaDecisionsForTrace`), sync phase and period as
+ *    observed, pod start/ready delays as measured, and compares sync by sync.
+ *
+ * Writes <out>/hpa-validation.{md,json}; exit 0 when every stack's decisions are equal step for
+ * step, 1 otherwise.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import * as k8s from "@kubernetes/client-node";
+import {
+  type HpaReplayStep,
+  hpaDecisionsForTrace,
+} from "../../tools/strategy-bench/src/plan/hpa-replay.js";
+import {
+  compareHpaDecisions,
+  controllerSyncs,
+  HPA_VALIDATION_METRIC_AGE_SECONDS,
+  HPA_VALIDATION_SECONDS,
+  HPA_VALIDATION_TRACE,
+  HPA_VALIDATION_WINDOW_SECONDS,
+  type HpaComparison,
+  hpaComparisonMarkdown,
+  type MetricsPod,
+  metricsApiGroup,
+  metricsApiResourceList,
+  parseKcmHpaLog,
+  renderPodMetricsList,
+  type StatusSample,
+  validationObjects,
+} from "../../tools/strategy-bench/src/plan/validate-hpa.js";
+import { loadStack, type StackSettings } from "../../tools/strategy-bench/src/stack.js";
+
+const WINDOW_SECONDS = HPA_VALIDATION_WINDOW_SECONDS;
+const AGE_SECONDS = HPA_VALIDATION_METRIC_AGE_SECONDS;
+const MEMORY_BYTES = 512 * 1024 * 1024;
+const SYNC_PERIOD_SECONDS = 15;
+
+interface Args {
+  out: string;
+  stacks: string[];
+  durationSeconds: number;
+  scaleDownWindow?: number;
+  kcmLog: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const stacks: string[] = [];
+  let out = "";
+  let durationSeconds = HPA_VALIDATION_SECONDS;
+  let scaleDownWindow: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--stack") stacks.push(next());
+    else if (a === "--out") out = next();
+    else if (a === "--duration") durationSeconds = Number(next());
+    else if (a === "--scale-down-window") scaleDownWindow = Number(next());
+    else
+      throw new Error(
+        `unknown argument ${a}; usage: [--stack s]... [--out dir] [--duration s] [--scale-down-window s]`,
+      );
+  }
+  const dir = process.env.FOOD11_HPA_CLUSTER_DIR;
+  if (!dir || !process.env.KUBECONFIG) {
+    throw new Error(
+      "run through scripts/e2e/hpa-validate.sh (needs KUBECONFIG and FOOD11_HPA_CLUSTER_DIR)",
+    );
+  }
+  return {
+    out: resolve(out || `runs/validate-hpa-${new Date().toISOString().replace(/[:.]/g, "-")}`),
+    stacks: stacks.length > 0 ? stacks : ["baseline", "strategy2"],
+    durationSeconds,
+    ...(scaleDownWindow !== undefined ? { scaleDownWindow } : {}),
+    kcmLog: join(dir, "kwok/clusters/food11-e2e/logs/kube-controller-manager.log"),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (m: string) => process.stderr.write(`validate:hpa: ${m}\n`);
+const ms = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).getTime());
+
+/**
+ * kubectl, asynchronously: this process serves the metrics API the API server proxies to, and
+ * kubectl's discovery reaches it, so a synchronous child would deadlock the server.
+ */
+function kubectl(args: string[], input?: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(
+      "kubectl",
+      args,
+      { encoding: "utf8", maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        if (err) reject(Object.assign(err, { stderr }));
+        else resolvePromise(stdout);
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+const apply = (objs: unknown[]) =>
+  kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objs }));
+
+function selfSignedCert(dir: string): { key: string; cert: string } {
+  const key = join(dir, "metrics.key");
+  const cert = join(dir, "metrics.crt");
+  const r = spawnSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
+}
+
+interface StackRun {
+  stack: string;
+  settings: StackSettings;
+  namespace: string;
+  name: string;
+  /** The HPA controller's first request for this namespace (trace time 0), epoch ms. */
+  traceZeroMs?: number;
+  metricRequests: number[];
+  hpaCreatedMs?: number;
+  status: StatusSample[];
+  pods: Map<
+    string,
+    { createdMs?: number; startMs?: number; readyMs?: number; deletedSeenMs?: number }
+  >;
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  const args = parseArgs(process.argv.slice(2));
+  mkdirSync(args.out, { recursive: true });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromDefault();
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const autoscaling = kc.makeApiClient(k8s.AutoscalingV2Api);
+
+  const runs: StackRun[] = args.stacks.map((stack) => {
+    const settings = loadStack(stack);
+    return {
+      stack,
+      settings,
+      namespace: `hpa-validate-${stack}`,
+      name: "food11",
+      metricRequests: [],
+      status: [],
+      pods: new Map(),
+    };
+  });
+  const byNs = new Map(runs.map((r) => [r.namespace, r]));
+
+  // ---- the metrics API
+  const unknownPaths = new Map<string, number>();
+  const clients = new Map<string, number>();
+  const isHpaController = (req: IncomingMessage) => {
+    const who = `${req.headers["x-remote-user"] ?? ""} ${req.headers["user-agent"] ?? ""}`;
+    return /horizontal-pod-autoscaler|kube-controller-manager/.test(who);
+  };
+  const send = (res: ServerResponse, code: number, body: unknown) => {
+    res.writeHead(code, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  const podsOf = async (namespace: string, labelSelector?: string): Promise<MetricsPod[]> => {
+    const list = await core.listNamespacedPod({
+      namespace,
+      ...(labelSelector ? { labelSelector } : {}),
+    });
+    return list.items.map((p) => ({
+      name: p.metadata?.name ?? "",
+      namespace,
+      labels: p.metadata?.labels ?? {},
+      ...(p.status?.phase ? { phase: p.status.phase } : {}),
+      ...(p.status?.startTime ? { startTimeMs: ms(p.status.startTime) as number } : {}),
+      containers: (p.spec?.containers ?? []).map((c) => c.name),
+    }));
+  };
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const nowMs = Date.now();
+    const url = new URL(req.url ?? "/", "https://localhost");
+    const who = `${req.headers["x-remote-user"] ?? "-"} | ${req.headers["user-agent"] ?? "-"}`;
+    clients.set(who, (clients.get(who) ?? 0) + 1);
+    const p = url.pathname.replace(/\/+$/, "");
+    if (p === "/apis/metrics.k8s.io/v1beta1") return send(res, 200, metricsApiResourceList());
+    if (p === "/apis/metrics.k8s.io") return send(res, 200, metricsApiGroup());
+    if (p === "/apis") {
+      return send(res, 200, {
+        kind: "APIGroupList",
+        apiVersion: "v1",
+        groups: [metricsApiGroup()],
+      });
+    }
+    if (p === "/apis/metrics.k8s.io/v1beta1/nodes") {
+      return send(res, 200, {
+        kind: "NodeMetricsList",
+        apiVersion: "metrics.k8s.io/v1beta1",
+        metadata: {},
+        items: [],
+      });
+    }
+    const m = /^\/apis\/metrics\.k8s\.io\/v1beta1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(
+      p,
+    );
+    if (m) {
+      const namespace = decodeURIComponent(m[1] as string);
+      const run = byNs.get(namespace);
+      if (run && isHpaController(req)) {
+        run.traceZeroMs ??= nowMs;
+        run.metricRequests.push(nowMs);
+      }
+      const selector = url.searchParams.get("labelSelector") ?? undefined;
+      const pods = await podsOf(namespace, selector);
+      const list = renderPodMetricsList({
+        pods: m[2] ? pods.filter((x) => x.name === m[2]) : pods,
+        nowMs,
+        ...(run?.traceZeroMs !== undefined ? { traceZeroMs: run.traceZeroMs } : {}),
+        trace: HPA_VALIDATION_TRACE,
+        windowSeconds: WINDOW_SECONDS,
+        ageSeconds: AGE_SECONDS,
+        memoryBytes: MEMORY_BYTES,
+      });
+      if (m[2]) {
+        const item = list.items[0];
+        if (!item)
+          return send(res, 404, {
+            kind: "Status",
+            apiVersion: "v1",
+            status: "Failure",
+            reason: "NotFound",
+            code: 404,
+          });
+        return send(res, 200, {
+          kind: "PodMetrics",
+          apiVersion: "metrics.k8s.io/v1beta1",
+          ...item,
+        });
+      }
+      return send(res, 200, list);
+    }
+    if (!unknownPaths.has(p))
+      log(`metrics API: unknown path ${req.method} ${req.url} (${who}) → 404`);
+    unknownPaths.set(p, (unknownPaths.get(p) ?? 0) + 1);
+    return send(res, 404, {
+      kind: "Status",
+      apiVersion: "v1",
+      status: "Failure",
+      reason: "NotFound",
+      code: 404,
+    });
+  };
+  const tls = selfSignedCert(args.out);
+  const server = createServer(tls, (req, res) => {
+    handler(req, res).catch((e) => {
+      log(`metrics API: ${req.url}: ${e}`);
+      send(res, 500, {
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        message: String(e),
+        code: 500,
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  log(`metrics.k8s.io/v1beta1 on https://127.0.0.1:${port}`);
+
+  try {
+    await apply([
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "hpa-validate-metrics", namespace: "kube-system" },
+        spec: { type: "ExternalName", externalName: "localhost" },
+      },
+      {
+        apiVersion: "apiregistration.k8s.io/v1",
+        kind: "APIService",
+        metadata: { name: "v1beta1.metrics.k8s.io" },
+        spec: {
+          group: "metrics.k8s.io",
+          version: "v1beta1",
+          groupPriorityMinimum: 100,
+          versionPriority: 100,
+          insecureSkipTLSVerify: true,
+          service: { name: "hpa-validate-metrics", namespace: "kube-system", port },
+        },
+      },
+    ]);
+
+    // ---- the workloads
+    for (const r of runs) {
+      const o = validationObjects(r.settings, {
+        namespace: r.namespace,
+        name: r.name,
+        ...(args.scaleDownWindow !== undefined
+          ? { scaleDownStabilizationSeconds: args.scaleDownWindow }
+          : {}),
+      });
+      await apply([
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: r.namespace } },
+        o.deployment,
+      ]);
+    }
+    const pollPods = async (r: StackRun) => {
+      const list = await core.listNamespacedPod({ namespace: r.namespace });
+      const now = Date.now();
+      for (const p of list.items) {
+        const name = p.metadata?.name ?? "";
+        const rec = r.pods.get(name) ?? {};
+        rec.createdMs ??= ms(p.metadata?.creationTimestamp);
+        if (p.status?.startTime) rec.startMs ??= ms(p.status.startTime);
+        const ready = p.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True");
+        if (ready?.lastTransitionTime) rec.readyMs ??= ms(ready.lastTransitionTime);
+        if (p.metadata?.deletionTimestamp) rec.deletedSeenMs ??= now;
+        r.pods.set(name, rec);
+      }
+      return list.items;
+    };
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const ready = await Promise.all(
+        runs.map(async (r) =>
+          (await pollPods(r)).some((p) =>
+            p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+          ),
+        ),
+      );
+      if (ready.every(Boolean)) break;
+      if (Date.now() > deadline)
+        throw new Error("the Deployments' first pods did not become Ready in 120 s");
+      await sleep(500);
+    }
+    // kube-controller-manager's view of a pod within its CPU initialization period: a sample counts
+    // once its timestamp is a full window after the pod's Ready transition. The HPA's first sync
+    // comes one sync period after it is created, with a sample AGE_SECONDS old: create the HPAs
+    // late enough that the first pods pass that rule (5 s to spare) at every sync, as the
+    // planner's initial pods (Ready long before) do.
+    const readyAt = Math.max(
+      ...runs.flatMap((r) => [...r.pods.values()].map((p) => p.readyMs ?? 0)),
+    );
+    const hpaAt = readyAt + (WINDOW_SECONDS + AGE_SECONDS - SYNC_PERIOD_SECONDS + 5) * 1000;
+    await sleep(Math.max(0, hpaAt - Date.now()));
+    // Through the aggregator, as the controller reads it (the APIService is Available once it
+    // answers discovery); the first pods have a sample by now.
+    for (let i = 0; ; i++) {
+      try {
+        const raw = await kubectl([
+          "get",
+          "--raw",
+          `/apis/metrics.k8s.io/v1beta1/namespaces/${runs[0]?.namespace}/pods`,
+        ]);
+        log(
+          `kubectl get --raw /apis/metrics.k8s.io/v1beta1/namespaces/${runs[0]?.namespace}/pods → ${raw.trim().slice(0, 400)}`,
+        );
+        writeFileSync(join(args.out, "kubectl-get-raw-pods.json"), raw);
+        break;
+      } catch (e) {
+        if (i >= 60)
+          throw new Error(
+            `the metrics API did not answer through the aggregator: ${(e as { stderr?: string }).stderr ?? e}`,
+          );
+        await sleep(1000);
+      }
+    }
+
+    for (const r of runs) {
+      const o = validationObjects(r.settings, {
+        namespace: r.namespace,
+        name: r.name,
+        ...(args.scaleDownWindow !== undefined
+          ? { scaleDownStabilizationSeconds: args.scaleDownWindow }
+          : {}),
+      });
+      await apply([o.hpa]);
+      r.hpaCreatedMs = Date.now();
+    }
+    log(
+      `HPAs created for ${runs.map((r) => r.stack).join(", ")}; playing the ${args.durationSeconds} s trace from each HPA's first sync`,
+    );
+
+    // ---- play and record
+    const firstSyncDeadline = Date.now() + 90_000;
+    let lastReport = 0;
+    for (;;) {
+      const now = Date.now();
+      await Promise.all(
+        runs.map(async (r) => {
+          const [h] = await Promise.all([
+            autoscaling.readNamespacedHorizontalPodAutoscalerStatus({
+              name: r.name,
+              namespace: r.namespace,
+            }),
+            pollPods(r),
+          ]);
+          const s = h.status;
+          const util = s?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+          r.status.push({
+            timeMs: Date.now(),
+            ...(s?.desiredReplicas !== undefined ? { desiredReplicas: s.desiredReplicas } : {}),
+            ...(s?.currentReplicas !== undefined ? { currentReplicas: s.currentReplicas } : {}),
+            ...(util !== undefined ? { utilization: util } : {}),
+            ...(s?.lastScaleTime ? { lastScaleTimeMs: ms(s.lastScaleTime) as number } : {}),
+            conditions: Object.fromEntries(
+              (s?.conditions ?? []).map((c) => [c.type, c.reason ?? c.status]),
+            ),
+          });
+        }),
+      );
+      if (runs.some((r) => r.traceZeroMs === undefined) && now > firstSyncDeadline) {
+        throw new Error(
+          "the HPA controller made no metrics request within 90 s of the HPAs' creation",
+        );
+      }
+      if (
+        runs.every(
+          (r) =>
+            r.traceZeroMs !== undefined && now > r.traceZeroMs + args.durationSeconds * 1000 + 3000,
+        )
+      )
+        break;
+      if (now - lastReport > 60_000) {
+        lastReport = now;
+        log(
+          runs
+            .map((r) => {
+              const s = r.status[r.status.length - 1];
+              const t =
+                r.traceZeroMs === undefined ? "-" : `${Math.round((now - r.traceZeroMs) / 1000)} s`;
+              return `${r.stack}: t=${t} desired=${s?.desiredReplicas} current=${s?.currentReplicas} util=${s?.utilization ?? "-"}%`;
+            })
+            .join("; "),
+        );
+      }
+      await sleep(1000 - (Date.now() % 1000) + 100);
+    }
+
+    // ---- the controller's decisions, the planner's, compared
+    const kcmText = readFileSync(args.kcmLog, "utf8");
+    writeFileSync(
+      join(args.out, "kube-controller-manager.hpa.log"),
+      kcmText
+        .split("\n")
+        .filter((l) => /horizontal\.go|podautoscaler|replica_calculator/.test(l))
+        .join("\n"),
+    );
+    const entries = parseKcmHpaLog(kcmText, new Date().getUTCFullYear());
+    const results: Array<Record<string, unknown>> = [];
+    const sections: string[] = [];
+    let allEqual = true;
+    for (const r of runs) {
+      const zero = r.traceZeroMs as number;
+      const all = controllerSyncs(
+        entries,
+        `Deployment/${r.namespace}/${r.name}`,
+        r.settings.autoscaling.minReplicas,
+      );
+      const syncs = all.filter(
+        (s) => s.timeMs >= zero - 2000 && s.timeMs < zero + args.durationSeconds * 1000,
+      );
+      const first = syncs[0];
+      const last = syncs[syncs.length - 1];
+      const period =
+        first && last && syncs.length > 1
+          ? (last.timeMs - first.timeMs) / 1000 / (syncs.length - 1)
+          : SYNC_PERIOD_SECONDS;
+      // Pods the controller created (after the HPA): how long kwok takes to start them and make them Ready.
+      const created = [...r.pods.values()].filter(
+        (p) => (p.createdMs ?? 0) > (r.hpaCreatedMs ?? 0),
+      );
+      const median = (xs: number[]) => {
+        const s = [...xs].sort((a, b) => a - b);
+        return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] as number);
+      };
+      const startDelays = created.flatMap((p) =>
+        p.startMs !== undefined && p.createdMs !== undefined
+          ? [(p.startMs - p.createdMs) / 1000]
+          : [],
+      );
+      const readyDelays = created.flatMap((p) =>
+        p.readyMs !== undefined && p.startMs !== undefined ? [(p.readyMs - p.startMs) / 1000] : [],
+      );
+      const podStartSeconds = median(startDelays);
+      const podReadySeconds = median(readyDelays);
+      const settings: StackSettings =
+        args.scaleDownWindow === undefined
+          ? r.settings
+          : {
+              ...r.settings,
+              autoscaling: {
+                ...r.settings.autoscaling,
+                scaleDownStabilizationSeconds: args.scaleDownWindow,
+              },
+            };
+      const planner: HpaReplayStep[] = hpaDecisionsForTrace({
+        hpa: settings,
+        trace: HPA_VALIDATION_TRACE,
+        durationSeconds: args.durationSeconds,
+        firstSyncSeconds: 0,
+        podStartSeconds,
+        podReadySeconds,
+        metricWindowSeconds: WINDOW_SECONDS,
+        metricAgeSeconds: AGE_SECONDS,
+        controller: { syncPeriodSeconds: period },
+      });
+      const cmp: HpaComparison = compareHpaDecisions(syncs, planner, r.status);
+      allEqual &&= cmp.equal;
+      // The same with the planner's default grid (every 15 s exactly, as `plan --hpa-trace` runs).
+      const nominal = compareHpaDecisions(
+        syncs,
+        hpaDecisionsForTrace({
+          hpa: settings,
+          trace: HPA_VALIDATION_TRACE,
+          durationSeconds: args.durationSeconds,
+          podStartSeconds,
+          podReadySeconds,
+          metricWindowSeconds: WINDOW_SECONDS,
+          metricAgeSeconds: AGE_SECONDS,
+        }),
+        r.status,
+      );
+      const events = (await core.listNamespacedEvent({ namespace: r.namespace })).items
+        .filter((e) => e.involvedObject?.kind === "HorizontalPodAutoscaler")
+        .map((e) => ({
+          reason: e.reason,
+          message: e.message,
+          count: e.count,
+          first: e.firstTimestamp,
+          last: e.lastTimestamp,
+        }));
+      const phase = first
+        ? ((first.timeMs - (r.hpaCreatedMs ?? first.timeMs)) / 1000).toFixed(3)
+        : "-";
+      const title = `${r.stack} (target ${r.settings.autoscaling.targetCpuUtilization} %, ${r.settings.autoscaling.minReplicas}–${r.settings.autoscaling.maxReplicas} replicas, scale-down window ${settings.autoscaling.scaleDownStabilizationSeconds} s)`;
+      sections.push(
+        [
+          hpaComparisonMarkdown(title, cmp),
+          `With the planner's default grid (syncs every 15.000 s): ${nominal.equal ? "equal step for step too" : `NOT equal (${nominal.mismatches.join("; ")})`}.`,
+          "",
+          `First sync ${phase} s after the HPA was created; ${syncs.length} syncs in ${args.durationSeconds} s, mean period ${period.toFixed(3)} s (planner's grid: 0 + k × that). ` +
+            `Pods the controller created: ${created.length}; kwok started them after ${startDelays.join(", ")} s (median ${podStartSeconds}) and made them Ready ${readyDelays.join(", ")} s later (median ${podReadySeconds}); whole seconds, as the API stamps them. ` +
+            `Metrics requests from the controller: ${r.metricRequests.length}.`,
+          "",
+          "Events (SuccessfulRescale):",
+          "",
+          ...events.map(
+            (e) =>
+              `- ${e.reason}: ${e.message} (×${e.count ?? 1}, first ${e.first ? new Date(e.first).toISOString() : "-"})`,
+          ),
+          "",
+        ].join("\n"),
+      );
+      results.push({
+        stack: r.stack,
+        namespace: r.namespace,
+        hpa: validationObjects(settings, { namespace: r.namespace, name: r.name }).hpa.spec,
+        equal: cmp.equal,
+        mismatches: cmp.mismatches,
+        equalWithNominalGrid: nominal.equal,
+        nominalGridMismatches: nominal.mismatches,
+        hpaCreatedAt: r.hpaCreatedMs && new Date(r.hpaCreatedMs).toISOString(),
+        firstSyncAt: first && new Date(first.timeMs).toISOString(),
+        syncPeriodSeconds: period,
+        podStartSeconds,
+        podReadySeconds,
+        startDelays,
+        readyDelays,
+        controllerRescales: cmp.controllerRescales,
+        plannerRescales: cmp.plannerRescales,
+        rows: cmp.rows,
+        controllerSyncs: syncs,
+        planner,
+        status: r.status,
+        metricRequests: r.metricRequests,
+        events,
+        pods: Object.fromEntries(r.pods),
+      });
+    }
+    const wall = (Date.now() - t0) / 1000;
+    const md = [
+      "## The planner's HPA against kube-controller-manager v1.36.1",
+      "",
+      `Trace (m per pod from t s after the first sync): ${HPA_VALIDATION_TRACE.map((p) => `${p.at}: ${p.millicoresPerPod}`).join(", ")}; ${args.durationSeconds} s; sync period ${SYNC_PERIOD_SECONDS} s (the default); metric window ${WINDOW_SECONDS} s, timestamp = the request's second − ${AGE_SECONDS} s.`,
+      "",
+      ...sections,
+      `Verdict: ${allEqual ? "EQUAL step for step" : "NOT EQUAL"} (${runs.map((r, i) => `${r.stack}: ${results[i]?.equal ? "equal" : "differs"}`).join(", ")}); harness ${wall.toFixed(0)} s.`,
+      "",
+      `Metrics API clients: ${[...clients].map(([k, v]) => `${k} ×${v}`).join("; ")}. Unknown paths: ${[...unknownPaths].map(([k, v]) => `${k} ×${v}`).join(", ") || "none"}.`,
+      "",
+    ].join("\n");
+    writeFileSync(join(args.out, "hpa-validation.md"), md);
+    writeFileSync(
+      join(args.out, "hpa-validation.json"),
+      `${JSON.stringify({ equal: allEqual, trace: HPA_VALIDATION_TRACE, durationSeconds: args.durationSeconds, wallSeconds: wall, stacks: results, unknownPaths: Object.fromEntries(unknownPaths), clients: Object.fromEntries(clients) }, null, 2)}\n`,
+    );
+    process.stdout.write(md);
+    log(`wrote ${join(args.out, "hpa-validation.md")} and .json`);
+    return allEqual ? 0 : 1;
+  } finally {
+    server.close();
+    server.closeAllConnections?.();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    log(`FAILED: ${e instanceof Error ? e.stack : e}`);
+    process.exit(1);
+  },
+);
