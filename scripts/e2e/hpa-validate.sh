@@ -33,5 +33,10 @@ set +e
   npx tsx "$HERE/hpa-validate.ts" "$@"
 rc=$?
 set -e
-echo "validate:hpa: exit $rc after $(($(date +%s) - t0)) s; control-plane logs in $cluster_dir/logs" >&2
+if [ "$rc" -eq 0 ]; then
+  rm -rf "$cluster_dir"
+  echo "validate:hpa: exit 0 after $(($(date +%s) - t0)) s" >&2
+else
+  echo "validate:hpa: exit $rc after $(($(date +%s) - t0)) s; control-plane logs kept in $cluster_dir/logs" >&2
+fi
 exit "$rc"
