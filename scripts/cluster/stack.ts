@@ -5,9 +5,9 @@
  * made locally, the build from this checkout's app/, no ingress controller of its own: Traefik
  * serves the Ingress), the cluster's settings (scripts/cluster/versions.sh) and its state dir.
  */
-import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { shellDefaults } from "../e2e/shell-defaults";
 
 /**
  * Repository root (this file is scripts/cluster/stack.ts), right when loaded as CommonJS (vitest,
@@ -24,13 +24,7 @@ export const CLUSTER_RUN_LOCK = join(CLUSTER_STATE_DIR, "run.lock");
 
 /** Defaults of scripts/cluster/versions.sh (NAME="${NAME:-value}" lines), env overrides. */
 export function clusterVersions(root: string = CLUSTER_ROOT): Record<string, string> {
-  const text = readFileSync(join(root, "scripts", "cluster", "versions.sh"), "utf8");
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/^([A-Z0-9_]+)="\$\{\1:-([^}]*)\}"$/gm)) {
-    const [, key, def] = m;
-    if (key && def !== undefined) out[key] = process.env[key] ?? def;
-  }
-  return out;
+  return shellDefaults(join(root, "scripts", "cluster", "versions.sh"));
 }
 
 /**

@@ -30,19 +30,14 @@ import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { shellDefaults } from "./shell-defaults";
 
 /** Repository root (this file is scripts/e2e/engine.ts). */
 export const ROOT = resolve(__dirname, "..", "..");
 
-/** Versions of the toolchain: keep in step with scripts/e2e/versions.sh. */
+/** Versions of the toolchain: scripts/e2e/versions.sh. */
 export function toolchainVersions(): Record<string, string> {
-  const text = readFileSync(join(__dirname, "versions.sh"), "utf8");
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/^([A-Z0-9_]+)="\$\{\1:-([^}]*)\}"$/gm)) {
-    const [, key, def] = m;
-    if (key && def !== undefined) out[key] = process.env[key] ?? def;
-  }
-  return out;
+  return shellDefaults(join(__dirname, "versions.sh"));
 }
 
 export class ToolchainMissing extends Error {}

@@ -5,24 +5,14 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
-import { ROOT } from "../e2e/helpers";
+import { CLUSTER_STATE_DIR, clusterVersions } from "../../scripts/cluster/stack";
 
-/** Defaults of scripts/cluster/versions.sh (NAME="${NAME:-value}" lines), env overrides. */
-export function clusterSettings(): Record<string, string> {
-  const text = readFileSync(join(ROOT, "scripts", "cluster", "versions.sh"), "utf8");
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/^([A-Z0-9_]+)="\$\{\1:-([^}]*)\}"$/gm)) {
-    const [, key, def] = m;
-    if (key && def !== undefined) out[key] = process.env[key] ?? def;
-  }
-  return out;
-}
+/** The cluster's settings (scripts/cluster/versions.sh, env overrides). */
+export const clusterSettings = (): Record<string, string> => clusterVersions();
 
-export const CLUSTER_DIR =
-  process.env.FOOD11_CLUSTER_DIR ?? join(homedir(), ".cache", "food11-cluster");
+export const CLUSTER_DIR = CLUSTER_STATE_DIR;
 export const CONTAINERD_SOCK = join(CLUSTER_DIR, "containerd", "containerd.sock");
 
 /** Run a command inside the node's network namespace; returns stdout. */

@@ -1,81 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { runLoadtest } from "../../src/loadtest.js";
-import { localProbe, measureCapacity } from "../../src/plan/capacity.js";
-import { parseNodes } from "../../src/plan/cluster.js";
-import { simulatePlan } from "../../src/plan/simulate.js";
-import { comparePlanToRun, validationMarkdown } from "../../src/plan/validate.js";
-import type { Schedule } from "../../src/schedule.js";
-import { loadStack } from "../../src/stack.js";
-import { startServer, type TestServer } from "../helpers.js";
-
-let srv: TestServer | undefined;
-afterEach(async () => {
-  await srv?.close();
-  srv = undefined;
-});
-
-/** A server with two "engines": each request holds one for 10 ms, the others wait in a FIFO. */
-async function twoEngineServer(): Promise<TestServer> {
-  let free = 2;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free++;
-  };
-  return startServer((_n, _req, res) => {
-    const serve = () =>
-      setTimeout(() => {
-        res.end('{"ok":true}');
-        release();
-      }, 10);
-    if (free > 0) {
-      free--;
-      serve();
-    } else waiting.push(serve);
-  });
-}
+import { describe, expect, it } from "vitest";
+import { validationMarkdown } from "../../src/plan/validate.js";
+import { syntheticValidation } from "./synthetic.js";
 
 describe("the planner against a measured run (synthetic two-engine server on 127.0.0.1)", () => {
   it("compares a prediction with a real closed-loop run phase by phase", async () => {
-    srv = await twoEngineServer();
-    const profile = await measureCapacity({
-      probe: localProbe(srv.url, process.pid),
-      cpuLimitCores: 2,
-      concurrency: [1, 2, 4, 8, 16],
-      levelSeconds: 0.6,
-      warmupSeconds: 0.2,
-      idleSeconds: 0.1,
-    });
-    const schedule: Schedule = {
-      name: "short",
-      phases: [
-        { users: 6, delaySeconds: 0.04, durationSeconds: 2 },
-        { users: 12, delaySeconds: 0.02, durationSeconds: 2 },
-        { users: 3, delaySeconds: 0.1, durationSeconds: 2 },
-      ],
-    };
-    const measured = await runLoadtest({ url: new URL("/test", srv.url), schedule, seed: 1 });
-    // One 2Gi replica fits on the 3Gi node, so the HPA's extra pods stay Pending: one replica,
-    // with the node's 8 CPUs leaving it its full 2-CPU limit, as the profile was measured.
-    const predicted = simulatePlan({
-      stack: loadStack("baseline"),
-      schedule,
-      profiles: [profile],
-      cluster: parseNodes(["1x8cpu,3Gi"]),
-      seed: 1,
-    });
-    const e = comparePlanToRun(predicted, {
-      loadtest: measured.phases.map((p) => ({
-        phase: String(p.phase),
-        transactions: p.transactions,
-        elapsedSeconds: p.elapsedSeconds,
-        responseTime: p.responseTime,
-        okay: p.okay,
-        failed: p.failed,
-        socketFailures: p.socketFailures,
-      })),
-    });
+    const { predicted, measured, comparison: e } = await syntheticValidation();
     process.stderr.write(`${validationMarkdown(e)}\n`);
     expect(Math.max(...predicted.samples.map((x) => x.ready))).toBe(1);
     // The comparison itself, over a real run: one row per phase, every error a finite number.

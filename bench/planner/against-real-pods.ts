@@ -1,0 +1,183 @@
+/**
+ * The planner against a run on real pods (docs/planning.md, Validation, "Against real pods"):
+ * for one stack of a `demo --cluster` / `run --cluster` folder, the planner with the settings that
+ * run deployed — the stack file plus the cluster's config plus the time scaling's overrides
+ * (scale-down window, probe periods: cluster-scale.ts `stackTimeScaling`, as cluster-run.ts
+ * `effectiveSettings` builds them), the controller-manager flags and metrics-server resolution the
+ * cluster actually ran with (run.json `flags`), the run's schedule × time scale and seed, its
+ * monitor interval, and the node's allocatable CPU and memory (manifest.yaml) — then
+ * `comparePlanToRun` against its loadtest and monitor CSVs.
+ *
+ *   npx tsx bench/planner/against-real-pods.ts --run runs/cluster-3stack-0.1 --stack baseline \
+ *     --profile bench/planner/profiles/food11-2cpu.json [--out runs/plan-vs-pods/baseline]
+ *
+ * Prints the validation markdown, the replicas over time (ready and Pending + Running, predicted
+ * against measured) and writes validation.json / plan.json beside it.
+ */
+import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { clusterStackConfig, clusterVersions } from "../../scripts/cluster/stack.js";
+import { effectiveSettings } from "../../tools/strategy-bench/src/cluster-run.js";
+import { HPA_FLAGS, stackTimeScaling } from "../../tools/strategy-bench/src/cluster-scale.js";
+import { resolveSchedule } from "../../tools/strategy-bench/src/commands.js";
+import { parseCsvRecords, readLoadtestCsv } from "../../tools/strategy-bench/src/csv.js";
+import { readProfile } from "../../tools/strategy-bench/src/plan/capacity-profile.js";
+import { parseNodes } from "../../tools/strategy-bench/src/plan/cluster.js";
+import { simulatePlan } from "../../tools/strategy-bench/src/plan/simulate.js";
+import {
+  comparePlanToRun,
+  validationMarkdown,
+} from "../../tools/strategy-bench/src/plan/validate.js";
+import { readMonitorCsv } from "../../tools/strategy-bench/src/summary.js";
+
+const ROOT = resolve(__dirname, "../..");
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      run: { type: "string" },
+      stack: { type: "string" },
+      profile: { type: "string", multiple: true },
+      nodes: { type: "string" },
+      out: { type: "string" },
+      "hpa-offset": { type: "string" },
+      "metrics-offset": { type: "string" },
+    },
+  });
+  if (!values.run || !values.stack || !values.profile?.length) {
+    throw new Error("give --run <folder> --stack <name> --profile <json> (repeatable)");
+  }
+  const runDir = resolve(values.run);
+  const stack = values.stack;
+  const runJson = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
+  const manifest = parseYaml(readFileSync(join(runDir, "manifest.yaml"), "utf8"));
+  const f: number = runJson.options.timeScale;
+  const delayScale: number | undefined = runJson.options.delayScale;
+  const seed: number = runJson.options.seed ?? 1;
+
+  // The stack as the run deployed it (cluster-run.ts runOne: baseConfig + scaled.config).
+  const base = clusterStackConfig(clusterVersions(ROOT), ROOT);
+  const scaled = stackTimeScaling(f, effectiveSettings(stack, base));
+  const settings = effectiveSettings(stack, { ...base, ...scaled.config });
+
+  // The controller's flags as the cluster ran them (absent = kube-controller-manager's default).
+  const ran = runJson.flags as {
+    hpa: Partial<Record<keyof typeof HPA_FLAGS | "tolerance", number>>;
+    metricResolutionSeconds: number;
+  };
+  const controller = {
+    syncPeriodSeconds: ran.hpa.syncPeriod ?? HPA_FLAGS.syncPeriod.seconds,
+    tolerance: ran.hpa.tolerance ?? 0.1,
+    cpuInitializationPeriodSeconds:
+      ran.hpa.cpuInitializationPeriod ?? HPA_FLAGS.cpuInitializationPeriod.seconds,
+    delayOfInitialReadinessStatusSeconds:
+      ran.hpa.initialReadinessDelay ?? HPA_FLAGS.initialReadinessDelay.seconds,
+  };
+  const node = manifest.cluster.node as { cpuCores: number; memoryKB: number };
+  const nodes = values.nodes ?? `1x${node.cpuCores}cpu,${node.memoryKB}Ki`;
+  const schedule = await resolveSchedule(undefined, f, delayScale);
+  const profiles = await Promise.all(values.profile.map((p) => readProfile(p)));
+  const monitorInterval: number = runJson.scaling.monitorIntervalSeconds;
+  const plan = simulatePlan({
+    stack: settings,
+    schedule,
+    profiles,
+    cluster: parseNodes([nodes]),
+    seed,
+    controller,
+    metricsResolutionSeconds: ran.metricResolutionSeconds,
+    monitorIntervalSeconds: monitorInterval,
+    ...(values["hpa-offset"] ? { hpaOffsetSeconds: Number(values["hpa-offset"]) } : {}),
+    ...(values["metrics-offset"] ? { metricsOffsetSeconds: Number(values["metrics-offset"]) } : {}),
+  });
+  const dir = join(runDir, stack);
+  const e = comparePlanToRun(plan, {
+    loadtest: await readLoadtestCsv(join(dir, "loadtest.csv")),
+    monitor: await readMonitorCsv(join(dir, "monitor.csv")),
+  });
+
+  // Ready replicas over time too (the monitor's extended columns), at the measured samples.
+  const rows = parseCsvRecords(readFileSync(join(dir, "monitor.csv"), "utf8"));
+  const t0 = Date.parse(rows[0]?.time ?? "");
+  const timeline: {
+    t: number;
+    measuredReady: number;
+    predictedReady: number;
+    measured: number;
+    predicted: number;
+  }[] = [];
+  for (const r of rows) {
+    const t = (Date.parse(r.time ?? "") - t0) / 1000;
+    let pr = Number.NaN;
+    let pp = Number.NaN;
+    for (const x of plan.samples) {
+      if (x.time > t) break;
+      pr = x.ready;
+      pp = x.replicas;
+    }
+    timeline.push({
+      t,
+      measuredReady: Number(r.ready_replicas),
+      predictedReady: pr,
+      measured: Number(r.replicas),
+      predicted: pp,
+    });
+  }
+  // Print the changes only: one line whenever any of the four counts changes.
+  const changes = timeline.filter((x, i) => {
+    const p = timeline[i - 1];
+    return (
+      !p ||
+      p.measuredReady !== x.measuredReady ||
+      p.predictedReady !== x.predictedReady ||
+      p.measured !== x.measured ||
+      p.predicted !== x.predicted
+    );
+  });
+  const readyDiffs = timeline.filter(
+    (x) => Number.isFinite(x.predictedReady) && Number.isFinite(x.measuredReady),
+  );
+  const readyMae =
+    readyDiffs.reduce((a, x) => a + Math.abs(x.predictedReady - x.measuredReady), 0) /
+    Math.max(1, readyDiffs.length);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const lines = [
+    validationMarkdown(e),
+    `Settings: time scale ${f}${delayScale !== undefined ? `, delay scale ${delayScale}` : ""}, seed ${seed}; ` +
+      `sync ${controller.syncPeriodSeconds} s, CPU init ${controller.cpuInitializationPeriodSeconds} s, initial readiness delay ${controller.delayOfInitialReadinessStatusSeconds} s, ` +
+      `metrics resolution ${ran.metricResolutionSeconds} s, monitor ${monitorInterval} s; scale-down window ${settings.autoscaling.scaleDownStabilizationSeconds} s, ` +
+      `readiness ${settings.probes.readiness.successThreshold} × ${settings.probes.readiness.periodSeconds} s; nodes ${nodes}; ` +
+      `profile ${plan.profile.description}; a new pod ready after ${plan.readyDelaySeconds.toFixed(1)} s.`,
+    "",
+    `Replicas (ready): mean predicted ${mean(readyDiffs.map((x) => x.predictedReady)).toFixed(2)}, measured ${mean(readyDiffs.map((x) => x.measuredReady)).toFixed(2)}, mean absolute error ${readyMae.toFixed(2)}; ` +
+      `Pending + Running: mean absolute error ${e.replicasMeanAbsoluteError.toFixed(2)}.`,
+    "",
+    "| t (s) | ready predicted | ready measured | Pending + Running predicted | measured |",
+    "|---:|---:|---:|---:|---:|",
+    ...changes.map(
+      (x) =>
+        `| ${x.t.toFixed(0)} | ${x.predictedReady} | ${x.measuredReady} | ${x.predicted} | ${x.measured} |`,
+    ),
+    "",
+    ...plan.notes.map((n) => `- ${n}`),
+    "",
+  ];
+  const out = resolve(values.out ?? join(ROOT, "runs", `plan-vs-pods-${Date.now()}`, stack));
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, "validation.md"), lines.join("\n"));
+  await writeFile(
+    join(out, "validation.json"),
+    `${JSON.stringify({ ...e, ready: timeline, settings: { f, seed, controller, nodes, metricsResolution: ran.metricResolutionSeconds } }, null, 2)}\n`,
+  );
+  await writeFile(join(out, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
+  process.stdout.write(lines.join("\n"));
+  process.stderr.write(`-> ${out}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
