@@ -34,9 +34,9 @@ export const HPA_FLAGS = {
 } as const;
 export const HPA_TOLERANCE_FLAG = "horizontal-pod-autoscaler-tolerance";
 export const HPA_TOLERANCE_DEFAULT = 0.1;
-/** metrics-server's default --metric-resolution, and the least it runs with (options.go: >= 10 s and more than its 10 s kubelet request timeout). */
+/** metrics-server's default --metric-resolution, and the least it runs with: options.go wants resolution x 0.9 >= its kubelet request timeout (10 s), so 12 s in whole seconds. */
 export const METRIC_RESOLUTION_DEFAULT = 15;
-export const METRIC_RESOLUTION_MIN = 11;
+export const METRIC_RESOLUTION_MIN = 12;
 /** The monitor's interval of the original recipe. */
 export const MONITOR_INTERVAL = 5;
 
@@ -118,7 +118,7 @@ export function clusterTimeScaling(f: number): ClusterTimeScaling {
   if (res < METRIC_RESOLUTION_MIN) {
     warnings.push(
       `metrics-server resolution: ${METRIC_RESOLUTION_DEFAULT} s × ${f} = ${s1(res)} is below the ${METRIC_RESOLUTION_MIN} s ` +
-        `metrics-server runs with (more than its 10 s kubelet request timeout): clamped to ${METRIC_RESOLUTION_MIN} s, so CPU readings lag the scaled schedule ` +
+        `metrics-server runs with (0.9 x resolution >= its 10 s kubelet request timeout): clamped to ${METRIC_RESOLUTION_MIN} s, so CPU readings lag the scaled schedule ` +
         `(${METRIC_RESOLUTION_MIN} s is ${s1(METRIC_RESOLUTION_MIN / f)} at full length)`,
     );
     res = METRIC_RESOLUTION_MIN;

@@ -26,7 +26,7 @@ const NODE = { name: "food11-node", cpuCores: 2, memoryKB: 23 * 1024 * 1024 };
 const settings = (stack: string) => effectiveSettings(stack, clusterStackConfig());
 
 describe("time scaling", () => {
-  it("at 0.2: the controller-manager's HPA clocks × 0.2, metrics-server clamped to its 11 s", () => {
+  it("at 0.2: the controller-manager's HPA clocks × 0.2, metrics-server clamped to its 12 s", () => {
     const c = clusterTimeScaling(0.2);
     expect(c.kcmArgs).toEqual([
       "--horizontal-pod-autoscaler-sync-period=3s",
@@ -35,16 +35,16 @@ describe("time scaling", () => {
       "--horizontal-pod-autoscaler-downscale-stabilization=60s",
       "--horizontal-pod-autoscaler-tolerance=0.1",
     ]);
-    expect(c.metricResolutionSeconds).toBe(11);
+    expect(c.metricResolutionSeconds).toBe(12);
     expect(c.monitorIntervalSeconds).toBe(1);
     expect(c.fullLength).toBe(false);
     expect(c.lines[0]).toBe(
       "HPA sync period 15 s → 3 s (--horizontal-pod-autoscaler-sync-period=3s)",
     );
     expect(c.warnings).toEqual([
-      "metrics-server resolution: 15 s × 0.2 = 3 s is below the 11 s metrics-server runs with " +
-        "(more than its 10 s kubelet request timeout): clamped to 11 s, so CPU readings lag the " +
-        "scaled schedule (11 s is 55 s at full length)",
+      "metrics-server resolution: 15 s × 0.2 = 3 s is below the 12 s metrics-server runs with " +
+        "(0.9 x resolution >= its 10 s kubelet request timeout): clamped to 12 s, so CPU readings " +
+        "lag the scaled schedule (12 s is 60 s at full length)",
     ]);
   });
 
@@ -136,7 +136,7 @@ describe("the running cluster's flags", () => {
       "--horizontal-pod-autoscaler-cpu-initialization-period: running 300 s, wanted 60 s",
       "--horizontal-pod-autoscaler-initial-readiness-delay: running 30 s, wanted 6 s",
       "--horizontal-pod-autoscaler-downscale-stabilization: running 300 s, wanted 60 s",
-      "metrics-server --metric-resolution: running 15 s, wanted 11 s",
+      "metrics-server --metric-resolution: running 15 s, wanted 12 s",
     ]);
     // A default cluster is what a full-length run wants.
     const plain = flagsFromArgv(["kcm"], ["ms", "--metric-resolution=15s"], "procs");
@@ -145,7 +145,7 @@ describe("the running cluster's flags", () => {
 
   it("from the record cluster up writes", () => {
     const want = clusterTimeScaling(0.2);
-    const text = `FOOD11_KCM_ARGS=${want.kcmArgs.join(" ")}\nFOOD11_METRIC_RESOLUTION=11s\n`;
+    const text = `FOOD11_KCM_ARGS=${want.kcmArgs.join(" ")}\nFOOD11_METRIC_RESOLUTION=12s\n`;
     const have = flagsFromRecord(text, "record");
     expect(flagDifferences(want, have)).toEqual([]);
     expect(
