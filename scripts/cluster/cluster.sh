@@ -341,12 +341,14 @@ EOF
 
 # ------------------------------------------------------------------ add-ons
 up_metrics_server() {
-  # metrics-server wants its kubelet request timeout (default 10 s) below the resolution.
+  # metrics-server v0.9 wants a resolution of at least 10 s, and 90 % of it at least its kubelet
+  # request timeout (default 10 s): options.go's Validate.
   local res="${FOOD11_METRIC_RESOLUTION:-15s}" secs timeout
   secs="${res%s}"
   [[ "$secs" =~ ^[0-9]+$ ]] || die "FOOD11_METRIC_RESOLUTION=$res: give whole seconds, e.g. 15s"
-  timeout=$((secs > 10 ? 10 : secs - 1))
-  [ "$timeout" -ge 1 ] || die "FOOD11_METRIC_RESOLUTION=$res: must be at least 2s"
+  [ "$secs" -ge 10 ] || die "FOOD11_METRIC_RESOLUTION=$res: metrics-server takes 10s at least"
+  timeout=$((secs * 9 / 10))
+  [ "$timeout" -le 10 ] || timeout=10
   if ! alive metrics-server; then
     say "starting metrics-server $METRICS_SERVER_VERSION on 127.0.0.1:$METRICS_SERVER_PORT"
     mkdir -p "$D/metrics-server"
