@@ -29,6 +29,11 @@ export interface ReplicaProbe {
   url: URL;
   target: string;
   startupSeconds?: number;
+  /**
+   * Cores the replica could use, when fewer than the stack's limits.cpu (a limit above the
+   * machine's cores is no limit): the profile's scale is then this, not the limit.
+   */
+  effectiveCpuCores?: number;
   usage(): Promise<{ cpuSeconds: number; workingSetBytes: number }>;
   stop(): Promise<void>;
   notes: string[];
@@ -84,6 +89,66 @@ export function cgroupCpuSeconds(text: string): number {
   return Number.NaN;
 }
 
+/**
+ * The container's CPU counter, from inside it: cgroup v2 `cpu.stat`, else cgroup v1's
+ * `cpuacct.usage` (this project's cluster machine runs v1, where /sys/fs/cgroup/cpu.stat does not
+ * exist and `docker exec cat` of it fails).
+ */
+export const CGROUP_CPU_READ =
+  "cat /sys/fs/cgroup/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null || cat /sys/fs/cgroup/cpu,cpuacct/cpuacct.usage";
+
+/** `docker run --cpus` refuses more than the engine's CPUs: the limit it can take, and whether it was cut. */
+export function dockerCpus(
+  limitCores: number,
+  engineCpus: number,
+): { cpus: number; clamped: boolean } {
+  return Number.isFinite(engineCpus) && engineCpus > 0 && limitCores > engineCpus
+    ? { cpus: engineCpus, clamped: true }
+    : { cpus: limitCores, clamped: false };
+}
+
+/**
+ * Bring the container's tasks to nice 0 when the engine runs niced (this machine's dockerd is
+ * started with nice 19: "it only builds images") and its containers inherit it — a pod's
+ * container runs at 0 beside the load generator, and a niced one loses the CPU to it. Every
+ * thread of every process of the container (setpriority is per thread on Linux). Only for an
+ * engine on this host (its PIDs visible here); returns what it did, for the profile's notes.
+ */
+async function unniceContainer(id: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await run("docker", ["inspect", "-f", "{{.State.Pid}}", id]);
+    const root = Number(stdout.trim());
+    if (!(root > 0)) return undefined;
+    const { readdir } = await import("node:fs/promises");
+    const { getPriority, setPriority } = await import("node:os");
+    const pids = [root];
+    for (let i = 0; i < pids.length; i++) {
+      const pid = pids[i] as number;
+      const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+      for (const t of tasks) {
+        const kids = await readFile(`/proc/${pid}/task/${t}/children`, "utf8").catch(() => "");
+        for (const k of kids.split(/\s+/).filter(Boolean)) pids.push(Number(k));
+      }
+    }
+    const before = getPriority(root);
+    if (before <= 0) return undefined;
+    let n = 0;
+    for (const pid of pids) {
+      for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+        try {
+          setPriority(Number(t), 0);
+          n++;
+        } catch {
+          // a thread that ended meanwhile
+        }
+      }
+    }
+    return `the engine runs niced: the container's ${n} threads (${pids.length} processes) reniced from ${before} to 0, as a pod's container runs`;
+  } catch {
+    return undefined;
+  }
+}
+
 async function waitReady(base: URL, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
@@ -114,12 +179,17 @@ export async function dockerProbe(
 ): Promise<ReplicaProbe> {
   const port = o.containerPort ?? 8080;
   const env = { ...localServerEnv(stack), PORT: String(port), HOST: "0.0.0.0" };
+  const limit = cpuCores(stack.resources.limits.cpu);
+  const engineCpus = await run("docker", ["info", "--format", "{{.NCPU}}"])
+    .then((r) => Number(r.stdout.trim()))
+    .catch(() => Number.NaN);
+  const { cpus, clamped } = dockerCpus(limit, engineCpus);
   const args = [
     "run",
     "-d",
     "--rm",
     "--cpus",
-    String(cpuCores(stack.resources.limits.cpu)),
+    String(cpus),
     "--memory",
     String(memoryBytes(stack.resources.limits.memory)),
     "-p",
@@ -141,16 +211,24 @@ export async function dockerProbe(
     const url = new URL(`http://127.0.0.1:${hostPort}`);
     await waitReady(url, o.readyTimeoutSeconds ?? 120, o.signal);
     const startupSeconds = (performance.now() - t0) / 1000;
+    const reniced = await unniceContainer(id);
     return {
       url,
       target: image,
       startupSeconds,
+      ...(clamped ? { effectiveCpuCores: cpus } : {}),
       notes: [
-        `container ${id.slice(0, 12)}: --cpus ${stack.resources.limits.cpu} --memory ${stack.resources.limits.memory}; start-up = docker run to /readyz 200`,
+        `container ${id.slice(0, 12)}: --cpus ${cpus} --memory ${stack.resources.limits.memory}; start-up = docker run to /readyz 200`,
+        ...(clamped
+          ? [
+              `limits.cpu ${stack.resources.limits.cpu} is more than the engine's ${engineCpus} CPUs (docker run refuses it): run with --cpus ${cpus}, so the profile's scale is ${cpus} cores, as the pod's CFS quota is no limit on such a node`,
+            ]
+          : []),
+        ...(reniced ? [reniced] : []),
       ],
       async usage() {
         const [{ stdout: stat }, { stdout: stats }] = await Promise.all([
-          run("docker", ["exec", id, "cat", "/sys/fs/cgroup/cpu.stat"]),
+          run("docker", ["exec", id, "sh", "-c", CGROUP_CPU_READ]),
           run("docker", ["stats", "--no-stream", "--format", "{{json .}}", id]),
         ]);
         const mem = (JSON.parse(stats) as { MemUsage?: string }).MemUsage?.split("/")[0] ?? "";
@@ -336,11 +414,15 @@ export async function measureCapacity(o: SweepOptions): Promise<CapacityProfile>
     kind: PROFILE_KIND,
     version: 1,
     source: "measured",
-    description: `measured by strategy-bench capacity on ${o.probe.target}, ${o.cpuLimitCores} CPU`,
+    description: `measured by strategy-bench capacity on ${o.probe.target}, ${o.cpuLimitCores} CPU${
+      o.probe.effectiveCpuCores !== undefined && o.probe.effectiveCpuCores < o.cpuLimitCores
+        ? ` limit (${o.probe.effectiveCpuCores} usable)`
+        : ""
+    }`,
     measuredAt: new Date().toISOString(),
     target: o.probe.target,
     limits: {
-      cpu: o.cpuLimitCores,
+      cpu: Math.min(o.cpuLimitCores, o.probe.effectiveCpuCores ?? Number.POSITIVE_INFINITY),
       ...(o.memoryLimitBytes !== undefined ? { memoryBytes: o.memoryLimitBytes } : {}),
     },
     levels,

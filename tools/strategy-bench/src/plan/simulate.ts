@@ -256,11 +256,18 @@ export function simulatePlan(o: PlanOptions): PlanResult {
   const live = () => pods.filter((p) => !p.removed);
   const readyPods = () => pods.filter((p) => p.ready && !p.deleting && !p.removed);
 
-  /** Usable cores of each pod on a node: min(limit, node CPU / pods serving on it). */
+  /**
+   * Usable cores of each pod on a node: min(limit, node CPU / pods *busy* on it, i.e. with a
+   * request inside). CFS is work-conserving: cpu.shares (requests.cpu) divide the CPU only among
+   * the cgroups that want it, and a pod's quota (limits.cpu) is its only cap, so a pod alone at
+   * work on the node gets all of it while its idle neighbour waits for requests. (Dividing by the
+   * ready pods made one request on a 2-CPU node with two pods twice as slow as measured on real
+   * pods: docs/planning.md, "Against real pods".) Called when a pod's queue turns busy or idle.
+   */
   const reshare = (node: NodeState) => {
     const onNode = pods.filter((p) => p.node === node && !p.removed && p.queue);
-    const serving = Math.max(1, onNode.filter((p) => p.ready).length);
-    const cores = Math.min(limitCores, node.spec.cpuMilli / 1000 / serving);
+    const busy = Math.max(1, onNode.filter((p) => (p.queue?.size ?? 0) > 0).length);
+    const cores = Math.min(limitCores, node.spec.cpuMilli / 1000 / busy);
     const cap = replicaCapacity(profile, cores);
     for (const p of onNode) {
       p.queue?.advance(now);
@@ -514,6 +521,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
           next(item.user, tc);
         }
         if (cp.deleting && q.size === 0) removePod(cp);
+        else if (q.size === 0 && cp.node) reshare(cp.node);
         continue;
       }
       const e = events.pop() as SimEvent;
@@ -536,6 +544,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
       const q = p.queue as ReplicaQueue<Req>;
       q.advance(now);
       q.arrive({ user, start: now, phase: index });
+      if (q.size === 1 && p.node) reshare(p.node);
     }
 
     const end = now;
