@@ -50,6 +50,7 @@ import { currentLoad, thisMachine } from "./machine.js";
 import { kubernetesSampler, runMonitor } from "./monitor.js";
 import { cpuCores, memoryKB } from "./quantity.js";
 import { type Manifest, writeReport } from "./report.js";
+import { runTimestamp } from "./runmeta.js";
 import { listStacks, stackConfigRows, stackLabelSelector } from "./stack.js";
 
 /**
@@ -692,13 +693,6 @@ async function runOne(
   };
 }
 
-function timestamp(): string {
-  return new Date()
-    .toISOString()
-    .replace(/[:.]/g, "-")
-    .replace(/-\d{3}Z$/, "Z");
-}
-
 /**
  * The whole experiment on real pods; returns the output folder (report.md in it). A run that
  * fails is named in the report (its step) and the others still make it.
@@ -716,7 +710,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     throw new Error(`--repeat ${o.repeat}: give a whole number >= 1`);
   const scaling = clusterTimeScaling(o.timeScale);
   const t0 = Date.now();
-  const outDir = resolve(o.out ?? join(CLUSTER_ROOT, "runs", `cluster-${timestamp()}`));
+  const outDir = resolve(o.out ?? join(CLUSTER_ROOT, "runs", `cluster-${runTimestamp()}`));
   await mkdir(outDir, { recursive: true });
   o.log(`output: ${outDir}`);
   o.log(

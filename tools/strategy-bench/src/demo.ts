@@ -12,6 +12,7 @@ import { currentLoad, thisMachine } from "./machine.js";
 import { localSampler, runMonitor } from "./monitor.js";
 import { freePort } from "./net.js";
 import { type Manifest, writeReport } from "./report.js";
+import { runTimestamp } from "./runmeta.js";
 import {
   loadStack,
   localBudget,
@@ -129,13 +130,6 @@ async function startServer(
   return { child, url, stop };
 }
 
-function timestamp(): string {
-  return new Date()
-    .toISOString()
-    .replace(/[:.]/g, "-")
-    .replace(/-\d{3}Z$/, "Z");
-}
-
 /**
  * The whole measurement on one machine: for each stack, start the server with the stack's
  * INFERENCE_THREADS and heap, score accuracy on a generated labeled set through /predict, run
@@ -146,7 +140,7 @@ export async function runDemo(o: DemoOptions): Promise<string> {
   // Read every stack file first: a wrong name or a bad file stops the demo before anything is
   // built or written (the error lists the valid stacks).
   const stacks = o.stacks.map((stack) => ({ stack, settings: loadStack(stack) }));
-  const outDir = resolve(o.out ?? join(REPO_ROOT, "runs", timestamp()));
+  const outDir = resolve(o.out ?? join(REPO_ROOT, "runs", runTimestamp()));
   await mkdir(outDir, { recursive: true });
   o.log(`output: ${outDir}`);
   await prepare(o.log);

@@ -2,6 +2,14 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { machineSchema } from "./machine.js";
 
+/** A run folder's name: the UTC time to the second, safe in a path (2026-12-01T22-55-13Z). */
+export function runTimestamp(): string {
+  return new Date()
+    .toISOString()
+    .replace(/[:.]/g, "-")
+    .replace(/-\d{3}Z$/, "Z");
+}
+
 /**
  * What decided a load test's numbers, written by `loadtest` beside its CSV
  * (`loadtest.csv` → `loadtest.meta.json`) and read by `report`.
