@@ -7,6 +7,7 @@ import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import type { OperationResult } from "../../scripts/e2e/engine";
+import { ingressStatusLoop } from "../../tools/strategy-bench/src/ingress-standin";
 
 export const ROOT = join(__dirname, "..", "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -88,34 +89,7 @@ export async function maybe<T>(p: Promise<T>): Promise<T | undefined> {
  * function that resolves to the names it patched.
  */
 export function ingressStatusWriter(c: Clients, namespace: string): () => Promise<string[]> {
-  const patched = new Set<string>();
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const list = await c.networking.listNamespacedIngress({ namespace });
-        for (const ing of list.items) {
-          const name = ing.metadata?.name ?? "";
-          const skip = ing.metadata?.annotations?.["pulumi.com/skipAwait"] === "true";
-          if (skip || (ing.status?.loadBalancer?.ingress?.length ?? 0) > 0) continue;
-          await c.networking.replaceNamespacedIngressStatus({
-            name,
-            namespace,
-            body: { ...ing, status: { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } } },
-          });
-          patched.add(name);
-        }
-      } catch {
-        // namespace not there yet, or a conflict: try again
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
-  return async () => {
-    stopped = true;
-    await loop;
-    return [...patched].sort();
-  };
+  return ingressStatusLoop(c.networking, namespace);
 }
 
 /** Poll fn until it returns true (or throw after timeoutMs with the last value described). */

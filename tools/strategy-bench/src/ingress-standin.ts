@@ -12,7 +12,9 @@
  *
  * Only loopback listens; only the cluster's pod network is addressed.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { NetworkingV1Api } from "@kubernetes/client-node";
 import { Agent, request } from "undici";
 
 export interface StandInOptions {
@@ -59,6 +61,20 @@ export async function ingressStatusWriter(
   namespace: string,
 ): Promise<() => Promise<string[]>> {
   const { networking } = await clients(kubeconfig);
+  return ingressStatusLoop(networking, namespace);
+}
+
+/**
+ * What an ingress controller does once it has taken an Ingress: write its address into
+ * `.status.loadBalancer`; here 127.0.0.1, every 500 ms, for each of the namespace's Ingresses that
+ * has no address yet and that Pulumi awaits (not marked `pulumi.com/skipAwait: "true"`). Returns a
+ * stop function that resolves to the names it patched. Also the kwok e2e's stand-in
+ * (test/e2e/helpers.ts).
+ */
+export function ingressStatusLoop(
+  networking: Pick<NetworkingV1Api, "listNamespacedIngress" | "replaceNamespacedIngressStatus">,
+  namespace: string,
+): () => Promise<string[]> {
   const patched = new Set<string>();
   let stopped = false;
   const loop = (async () => {
@@ -67,7 +83,8 @@ export async function ingressStatusWriter(
         const list = await networking.listNamespacedIngress({ namespace });
         for (const ing of list.items) {
           const name = ing.metadata?.name ?? "";
-          if ((ing.status?.loadBalancer?.ingress?.length ?? 0) > 0) continue;
+          const skip = ing.metadata?.annotations?.["pulumi.com/skipAwait"] === "true";
+          if (skip || (ing.status?.loadBalancer?.ingress?.length ?? 0) > 0) continue;
           await networking.replaceNamespacedIngressStatus({
             name,
             namespace,
