@@ -2,7 +2,12 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { reexecUnderLock, runCluster, waitForGoBuilds } from "./cluster-run.js";
+import {
+  type ClusterRunOptions,
+  reexecUnderLock,
+  runCluster,
+  waitForGoBuilds,
+} from "./cluster-run.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { runDemo } from "./demo.js";
 import { generateImageSet } from "./imageset.js";
@@ -416,18 +421,9 @@ program
   });
 
 /** `demo --cluster` and `run --cluster`: under the run lock, then the cluster run. */
-async function clusterAction(o: {
-  stack?: string[];
-  timeScale: number;
-  delayScale?: number;
-  seed: number;
-  perClass: number;
-  repeat: number;
-  interleave: boolean;
-  keepClusterFlags?: boolean;
-  out?: string;
-  quiet: boolean;
-}): Promise<void> {
+async function clusterAction(
+  o: Omit<ClusterRunOptions, "stacks" | "log" | "signal"> & { stack?: string[] },
+): Promise<void> {
   // No real-cluster run while a Go build runs (the shared machine's rule): wait before taking
   // the lock (so others are not blocked meanwhile), and again once it is held.
   if (process.env.FOOD11_CLUSTER_RUN_LOCKED !== "1") await waitForGoBuilds(log);
