@@ -170,6 +170,23 @@ export const configShape = {
     "NODE_IMAGE build arg: the Node base image, e.g. node:24-slim@sha256:<digest> to pin it. Empty: the Dockerfile's node:24-slim.",
     "node:24-slim@sha256:<digest>",
   ),
+  imageLibtensorflow: choice(
+    "imageLibtensorflow",
+    ["download", "wheel"],
+    "download",
+    "LIBTENSORFLOW build arg: where the image's tfjs-node gets libtensorflow. download = tfjs-node's own install (storage.googleapis.com); wheel = built against PyPI's tensorflow-cpu wheel, where that host is unreachable. The build fails if tfjs-node does not load; tfjsBackend wasm builds without it (LIBTENSORFLOW=none).",
+  ),
+  imageExtraCaCertificates: text(
+    "imageExtraCaCertificates",
+    "",
+    "A PEM file of extra CA certificates the image build trusts (npm, pip, tfjs-node's download behind a TLS-intercepting proxy), relative to the project root or absolute; passed as the EXTRA_CA_CERTS build arg to the build stages only. Empty: none.",
+    "certs/proxy-ca.pem",
+  ),
+  imageExtraCaCertificatesInImage: flag(
+    "imageExtraCaCertificatesInImage",
+    false,
+    "EXTRA_CA_CERTS_IN_IMAGE build arg: the running server trusts imageExtraCaCertificates too (NODE_EXTRA_CA_CERTS), e.g. to fetch modelUrl through the same proxy. false: the build stages only.",
+  ),
   registryUsername: text(
     "registryUsername",
     "",
@@ -206,7 +223,7 @@ export const configShape = {
     "tfjsBackend",
     ["auto", "tensorflow", "wasm"],
     "auto",
-    "TFJS_BACKEND of the server.",
+    "TFJS_BACKEND of the server; wasm also builds the image without tfjs-node (LIBTENSORFLOW=none).",
   ),
   logLevel: choice(
     "logLevel",

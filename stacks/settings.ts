@@ -17,8 +17,14 @@ export type ImageSettings =
       context: string;
       dockerfile: string;
       platform: string;
-      /** Docker build args (MODEL_DIR, MODEL_URL, NODE_IMAGE), only those configured. */
+      /**
+       * Docker build args: LIBTENSORFLOW always (download, wheel, or none for the WASM backend);
+       * MODEL_DIR, MODEL_URL, NODE_IMAGE, EXTRA_CA_CERTS_IN_IMAGE only when configured;
+       * EXTRA_CA_CERTS once {@link withExtraCaCertificates} has read the configured file.
+       */
       args: Record<string, string>;
+      /** The configured imageExtraCaCertificates file, as given; read by withExtraCaCertificates. */
+      extraCaCertificatesFile?: string;
       /** Credentials; both set or both unset. */
       username?: string;
       password?: string;
@@ -272,6 +278,12 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
         `is not an image reference. Fix: ${fix("imageBaseImage", "node:24-slim@sha256:<digest>")}`,
       );
     }
+    if (c.imageExtraCaCertificatesInImage && c.imageExtraCaCertificates === "") {
+      problem(
+        "imageExtraCaCertificatesInImage",
+        `is true but ${PROJECT}:imageExtraCaCertificates names no file. Fix: ${fix("imageExtraCaCertificates", "certs/proxy-ca.pem")} (or pulumi config rm ${PROJECT}:imageExtraCaCertificatesInImage --stack ${stack})`,
+      );
+    }
     if (!PLATFORM.test(c.imagePlatform)) {
       problem(
         "imagePlatform",
@@ -299,7 +311,12 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
           ...(c.imageModelDir !== "" ? { MODEL_DIR: c.imageModelDir } : {}),
           ...(c.modelUrl !== "" ? { MODEL_URL: c.modelUrl } : {}),
           ...(c.imageBaseImage !== "" ? { NODE_IMAGE: c.imageBaseImage } : {}),
+          LIBTENSORFLOW: c.tfjsBackend === "wasm" ? "none" : c.imageLibtensorflow,
+          ...(c.imageExtraCaCertificatesInImage ? { EXTRA_CA_CERTS_IN_IMAGE: "true" } : {}),
         },
+        ...(c.imageExtraCaCertificates !== ""
+          ? { extraCaCertificatesFile: c.imageExtraCaCertificates }
+          : {}),
         ...(c.registryUsername !== ""
           ? { username: c.registryUsername, password: c.registryPassword }
           : {}),
@@ -449,5 +466,53 @@ function toSettings(
     },
     ...(c.renderYamlToDirectory !== "" ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
     warnings,
+  };
+}
+
+/** A PEM certificate block. */
+const PEM_CERTIFICATE =
+  /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
+
+/**
+ * Reads the stack's imageExtraCaCertificates file (when set and the image is built) with `read`
+ * (a path relative to the project root, or absolute) and returns the settings with its
+ * certificates as the EXTRA_CA_CERTS build arg. Only certificate blocks are passed on. Throws a
+ * {@link StackConfigError} naming the key when the file cannot be read, holds no certificate, or
+ * holds a private key.
+ */
+export function withExtraCaCertificates(
+  settings: StackSettings,
+  read: (file: string) => string,
+): StackSettings {
+  const image = settings.image;
+  if (image.source !== "build" || image.extraCaCertificatesFile === undefined) return settings;
+  const file = image.extraCaCertificatesFile;
+  const key = `${PROJECT}:imageExtraCaCertificates`;
+  const fail = (why: string): never => {
+    throw new StackConfigError(settings.stack, [
+      {
+        key,
+        value: file,
+        message: `${why}. Fix: pulumi config set ${key} <a PEM file of CA certificates> --stack ${settings.stack} (or pulumi config rm ${key} --stack ${settings.stack})`,
+      },
+    ]);
+  };
+  let text = "";
+  try {
+    text = read(file);
+  } catch (error) {
+    fail(`cannot be read (${(error as Error).message})`);
+  }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    fail("holds a private key: give the CA certificates only, never a key");
+  }
+  const certificates = text.match(PEM_CERTIFICATE) ?? [];
+  if (certificates.length === 0) fail("holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  return {
+    ...settings,
+    image: {
+      ...image,
+      args: { ...image.args, EXTRA_CA_CERTS: `${certificates.join("\n")}\n` },
+    },
   };
 }

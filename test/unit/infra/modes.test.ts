@@ -3,11 +3,16 @@
  * a prebuilt image, rendering YAML without a cluster, installing ingress-nginx, an Ingress host
  * and path prefix, registry credentials, an existing namespace.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { engineConfig, only, runProgram } from "./mocks";
 
 const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+/** A PEM block (not a real certificate: the program only passes certificate blocks on). */
+const PEM = `-----BEGIN CERTIFICATE-----\n${"TUlJQmZvb2QxMQ==".repeat(4)}\n-----END CERTIFICATE-----`;
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 
@@ -167,8 +172,89 @@ describe("image build args", () => {
       context: "app",
       dockerfile: "app/Dockerfile",
       platform: "linux/amd64",
-      args: { MODEL_DIR: "models/food11", NODE_IMAGE: `node:24-slim@${DIGEST}` },
+      args: {
+        MODEL_DIR: "models/food11",
+        NODE_IMAGE: `node:24-slim@${DIGEST}`,
+        LIBTENSORFLOW: "download",
+      },
     });
+  });
+
+  it.each([
+    ["auto", "download", "download"],
+    ["tensorflow", "wheel", "wheel"],
+    ["auto", "wheel", "wheel"],
+    ["wasm", "download", "none"],
+    ["wasm", "wheel", "none"],
+  ])(
+    "tfjsBackend %s with imageLibtensorflow %s builds LIBTENSORFLOW=%s",
+    async (backend, lib, want) => {
+      const run = await runProgram(
+        "strategy1",
+        engineConfig("strategy1", {
+          "food11:tfjsBackend": backend,
+          "food11:imageLibtensorflow": lib,
+        }),
+      );
+      expect(run.error).toBeUndefined();
+      expect(only(run, "docker:index/image:Image").inputs.build.args.LIBTENSORFLOW).toBe(want);
+      expect(container(run).env).toContainEqual({ name: "TFJS_BACKEND", value: backend });
+    },
+  );
+
+  it("pass a PEM file's certificates to the build stages, and to the image only when asked", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "food11-ca-"));
+    const file = path.join(dir, "proxy-ca.pem");
+    writeFileSync(file, `# the proxy's CA\n${PEM}\n\n${PEM}\n`);
+    for (const inImage of [false, true]) {
+      const run = await runProgram(
+        "strategy1",
+        engineConfig("strategy1", {
+          "food11:imageExtraCaCertificates": file,
+          ...(inImage ? { "food11:imageExtraCaCertificatesInImage": "true" } : {}),
+        }),
+      );
+      expect(run.error).toBeUndefined();
+      const args = only(run, "docker:index/image:Image").inputs.build.args;
+      expect(args.EXTRA_CA_CERTS).toBe(`${PEM}\n${PEM}\n`);
+      expect(args.EXTRA_CA_CERTS_IN_IMAGE).toBe(inImage ? "true" : undefined);
+    }
+  });
+
+  it("refuse imageExtraCaCertificatesInImage without a file", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", { "food11:imageExtraCaCertificatesInImage": "true" }),
+    );
+    expect(run.resources).toEqual([]);
+    expect(String(run.error)).toContain(
+      `food11:imageExtraCaCertificatesInImage = "true": is true but food11:imageExtraCaCertificates names no file. Fix: pulumi config set food11:imageExtraCaCertificates certs/proxy-ca.pem --stack strategy1`,
+    );
+  });
+
+  it.each([
+    ["a missing file", undefined, /cannot be read \(ENOENT/],
+    ["a file without a certificate", "not a certificate\n", /holds no PEM certificate/],
+    [
+      "a private key",
+      `${PEM}\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n`,
+      /holds a private key/,
+    ],
+  ])("refuse %s as imageExtraCaCertificates before any resource", async (_why, content, want) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "food11-ca-"));
+    const file = path.join(dir, "ca.pem");
+    if (content !== undefined) writeFileSync(file, content);
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", { "food11:imageExtraCaCertificates": file }),
+    );
+    expect(run.resources).toEqual([]);
+    expect(String(run.error)).toMatch(want);
+    expect(String(run.error)).toContain(
+      `food11:imageExtraCaCertificates = ${JSON.stringify(file)}`,
+    );
+    expect(String(run.error)).toContain('stack "strategy1"');
+    expect(String(run.error)).toContain("Fix: pulumi config set food11:imageExtraCaCertificates");
   });
 
   it("bake nothing when the server fetches the model at start", async () => {
@@ -178,7 +264,10 @@ describe("image build args", () => {
       engineConfig("strategy2", { "food11:modelUrl": url }),
     );
     expect(run.error).toBeUndefined();
-    expect(only(run, "docker:index/image:Image").inputs.build.args).toEqual({ MODEL_URL: url });
+    expect(only(run, "docker:index/image:Image").inputs.build.args).toEqual({
+      MODEL_URL: url,
+      LIBTENSORFLOW: "download",
+    });
     expect(container(run).env).toContainEqual({ name: "MODEL_URL", value: url });
   });
 });

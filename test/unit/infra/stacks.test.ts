@@ -109,7 +109,12 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
     const r = await program();
     expect(only(r, "docker:index/image:Image").inputs).toEqual({
       imageName: "localhost:5001/food11-classifier:0.1.0",
-      build: { context: "app", dockerfile: "app/Dockerfile", platform: "linux/amd64" },
+      build: {
+        context: "app",
+        dockerfile: "app/Dockerfile",
+        platform: "linux/amd64",
+        args: { LIBTENSORFLOW: "download" },
+      },
       // @pulumi/docker's own defaults: push, and build nothing during `pulumi preview`.
       buildOnPreview: false,
       skipPush: false,
