@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Build @tensorflow/tfjs-node's native binding here, against the TensorFlow shared libraries and C
+# Build @tensorflow/tfjs-node's native binding against the TensorFlow shared libraries and C
 # headers shipped in PyPI's tensorflow-cpu wheel (tfjs-node's own install downloads libtensorflow
-# from a host this machine cannot reach), and install it into app/node_modules/@tensorflow/tfjs-node.
+# from a host many networks cannot reach), and install it into <app>/node_modules/@tensorflow/tfjs-node.
+# One script for both homes of tfjs-node: the host (`npm run tfjs-node:local`) and the image
+# (app/Dockerfile, LIBTENSORFLOW=wheel). <app> is the directory above this script.
 #
-#   scripts/tfjs-node-local.sh           build if needed (cached), install into app/, verify
-#   scripts/tfjs-node-local.sh --check   exit 0 if app/ loads tfjs-node with the tensorflow backend
-#   scripts/tfjs-node-local.sh --probe   exit 0 if this machine has what a build needs (python3 + pip,
-#                                        make, g++, nm/readelf, local Node headers); builds nothing
+#   tfjs-node-local.sh           build if needed (cached), install into <app>, verify
+#   tfjs-node-local.sh --fetch   only download the wheel and extract its libraries (cached)
+#   tfjs-node-local.sh --check   exit 0 if <app> loads tfjs-node with the tensorflow backend
+#   tfjs-node-local.sh --probe   exit 0 if this machine has what a build needs (python3 + pip,
+#                                make, g++, nm/readelf, local Node headers); builds nothing
 #
 # Idempotent: a finished build is kept under ${FOOD11_CACHE:-$HOME/.cache/food11}/tfjs-node/<key>/pkg
-# and re-installed (hard links) in about a second when app/'s copy is missing or stale (e.g. after an
-# `npm install` in app/ dropped it). Nothing is downloaded except the wheel (PyPI) and tfjs-node's
+# and re-installed (hard links) in about a second when <app>'s copy is missing or stale (e.g. after
+# an `npm install` in app/ dropped it). Nothing is downloaded except the wheel (PyPI) and tfjs-node's
 # npm package and its dependencies (npm registry); node-gyp builds against this machine's Node
 # headers (npm_config_nodedir), never fetched ones. See docs/tfjs-node.md.
 #
@@ -23,8 +26,7 @@ TFJS_NODE_VERSION="${TFJS_NODE_VERSION:-4.22.0}"
 # tfjs-node 4.22's scripts/deps-constants.js: its install skips the download when this file exists.
 LIBTENSORFLOW_PLACEHOLDER="libtensorflow.so.2.9.1"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-APP="$ROOT/app"
+APP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="$APP/node_modules/@tensorflow/tfjs-node"
 CACHE="${FOOD11_CACHE:-$HOME/.cache/food11}"
 
@@ -38,15 +40,9 @@ WORK="$CACHE/tfjs-node/$KEY"
 PKG="$WORK/pkg"
 STAMP_NAME=".food11-local-build.json"
 
-# Loads tfjs-node the way app/ does and runs one op on the tensorflow backend.
-smoke_test() {
-  (cd "$APP" && node -e "
-    const tf = require('@tensorflow/tfjs-node');
-    if (tf.getBackend() !== 'tensorflow') throw new Error('backend is ' + tf.getBackend());
-    const y = tf.tensor2d([[1, 2], [3, 4]]).matMul(tf.tensor2d([[5], [6]])).dataSync();
-    if (y[0] !== 17 || y[1] !== 39) throw new Error('matMul gave ' + Array.from(y));
-  ") >/dev/null 2>&1
-}
+# Loads tfjs-node from <app> and runs one op on the tensorflow backend (the image's build runs
+# the same check: scripts/check-tfjs-node.cjs).
+smoke_test() { (cd "$APP" && node scripts/check-tfjs-node.cjs) >/dev/null 2>&1; }
 
 installed_is_current() {
   [[ -f "$TARGET/$STAMP_NAME" && -f "$PKG/$STAMP_NAME" ]] &&
@@ -55,9 +51,9 @@ installed_is_current() {
 
 find_node_headers() {
   local c
-  for c in "${NODE_HEADERS_PREFIX:-}" "${npm_config_nodedir:-}" \
-    "$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")" \
-    "$(node -p 'process.config.variables.node_prefix || ""')" /usr /usr/local; do
+  # The running node's own headers first: an npmrc's nodedir may be another Node's.
+  for c in "${NODE_HEADERS_PREFIX:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")" \
+    "$(node -p 'process.config.variables.node_prefix || ""')" "${npm_config_nodedir:-}" /usr /usr/local; do
     [[ -n "$c" && -f "$c/include/node/node_api.h" && -f "$c/include/node/common.gypi" ]] && {
       echo "$c"
       return 0
@@ -66,41 +62,8 @@ find_node_headers() {
   return 1
 }
 
-if [[ "${1:-}" == "--check" ]]; then
-  if smoke_test; then log "ok: app/ loads @tensorflow/tfjs-node (tensorflow backend)"; exit 0; fi
-  log "app/ cannot load @tensorflow/tfjs-node: run scripts/tfjs-node-local.sh"
-  exit 1
-fi
-
-if [[ "${1:-}" == "--probe" ]]; then
-  for tool in python3 make g++ nm readelf ldd; do
-    command -v "$tool" >/dev/null || die "probe: $tool not found"
-  done
-  python3 -m pip --version >/dev/null 2>&1 || die "probe: python3 -m pip not available"
-  nd="$(find_node_headers)" || die "probe: no local Node headers (include/node/node_api.h)"
-  log "probe: ok (node $(node -v), headers $nd/include/node; cached build: $([[ -f "$PKG/$STAMP_NAME" ]] && echo yes || echo no))"
-  exit 0
-fi
-
-[[ -d "$APP/node_modules/@tensorflow/tfjs" ]] || die "app/node_modules/@tensorflow/tfjs missing: run npm ci in app/ first"
-
-if installed_is_current; then
-  log "already installed and loading: $TARGET"
-  exit 0
-fi
-
-
-build() {
-  local t0 t_wheel t_build
-  t0=$(date +%s)
-  for tool in python3 make g++ nm readelf; do
-    command -v "$tool" >/dev/null || die "$tool not found (node-gyp needs python3, make, g++; binutils for nm)"
-  done
-  local nodedir
-  nodedir="$(find_node_headers)" || die "no local Node headers (include/node/node_api.h + common.gypi) for $(node -v); install the distribution's Node dev headers or set NODE_HEADERS_PREFIX. Nothing is downloaded."
-  log "node $(node -v) (ABI $NODE_ABI, N-API $NAPI), headers: $nodedir/include/node"
-
-  # 1. The wheel: only its shared libraries and C headers are used.
+# The wheel, downloaded once, and only its shared libraries and C headers extracted.
+fetch_wheel() {
   local wheels="$CACHE/wheels" tfdir="$CACHE/tf-$TF_WHEEL_VERSION"
   mkdir -p "$wheels"
   local whl
@@ -123,8 +86,54 @@ with zipfile.ZipFile(whl) as z:
                            "tensorflow/include/tsl/", "tensorflow/include/xla/tsl/"))]
     z.extractall(out, names)
 PY
+    # The static symbol tables (.symtab/.strtab, 165 of libtensorflow_cc's 633 MB) are for
+    # debuggers only; the dynamic ones the binding links against stay.
+    if command -v strip >/dev/null; then
+      nice -n 19 strip --strip-unneeded "$tfdir"/tensorflow/libtensorflow_cc.so.2 "$tfdir"/tensorflow/libtensorflow_framework.so.2
+    fi
     touch "$tfdir/.complete"
   fi
+}
+
+if [[ "${1:-}" == "--check" ]]; then
+  if smoke_test; then log "ok: app/ loads @tensorflow/tfjs-node (tensorflow backend)"; exit 0; fi
+  log "$APP cannot load @tensorflow/tfjs-node: run $0"
+  exit 1
+fi
+
+if [[ "${1:-}" == "--probe" ]]; then
+  for tool in python3 make g++ nm readelf ldd; do
+    command -v "$tool" >/dev/null || die "probe: $tool not found"
+  done
+  python3 -m pip --version >/dev/null 2>&1 || die "probe: python3 -m pip not available"
+  nd="$(find_node_headers)" || die "probe: no local Node headers (include/node/node_api.h)"
+  log "probe: ok (node $(node -v), headers $nd/include/node; cached build: $([[ -f "$PKG/$STAMP_NAME" ]] && echo yes || echo no))"
+  exit 0
+fi
+
+if [[ "${1:-}" == "--fetch" ]]; then fetch_wheel; exit 0; fi
+
+[[ -d "$APP/node_modules/@tensorflow/tfjs" ]] || die "$APP/node_modules/@tensorflow/tfjs missing: run npm ci in $APP first"
+
+if installed_is_current; then
+  log "already installed and loading: $TARGET"
+  exit 0
+fi
+
+
+build() {
+  local t0 t_wheel t_build
+  t0=$(date +%s)
+  for tool in python3 make g++ nm readelf; do
+    command -v "$tool" >/dev/null || die "$tool not found (node-gyp needs python3, make, g++; binutils for nm)"
+  done
+  local nodedir
+  nodedir="$(find_node_headers)" || die "no local Node headers (include/node/node_api.h + common.gypi) for $(node -v); install the distribution's Node dev headers or set NODE_HEADERS_PREFIX. Nothing is downloaded."
+  log "node $(node -v) (ABI $NODE_ABI, N-API $NAPI), headers: $nodedir/include/node"
+
+  # 1. The wheel: only its shared libraries and C headers are used.
+  fetch_wheel
+  local tfdir="$CACHE/tf-$TF_WHEEL_VERSION"
   local lib_cc="$tfdir/tensorflow/libtensorflow_cc.so.2" lib_fw="$tfdir/tensorflow/libtensorflow_framework.so.2"
   [[ -f "$lib_cc" && -f "$lib_fw" ]] || die "the wheel has no tensorflow/libtensorflow_cc.so.2 + libtensorflow_framework.so.2 (layout changed?)"
   [[ -f "$tfdir/tensorflow/include/tensorflow/c/eager/c_api.h" ]] || die "the wheel has no tensorflow/c/eager/c_api.h"

@@ -5,7 +5,7 @@
  *   npm run bench:peer [-- --scale 1 --peers gunicorn,gunicorn2 --ours tensorflow,wasm --no-doc]
  *
  * 1. setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the Python virtualenv from
- *    bench/peer/requirements.txt; tfjs-node from scripts/tfjs-node-local.sh; the demo model
+ *    bench/peer/requirements.txt; tfjs-node from app/scripts/tfjs-node-local.sh; the demo model
  *    (npm run model:demo) and its weights written into a Keras .keras model (make_keras_model.py);
  *    app/ compiled to app/dist;
  * 2. the ceiling: Keras model.predict on batches of 32 (ceiling.py), and tfjs-node on batches of 32
@@ -128,7 +128,7 @@ function ensureVenv(): string {
 }
 
 function ensureTfjsNode(): { ok: boolean; why: string } {
-  const r = spawnSync("bash", [path.join(ROOT, "scripts", "tfjs-node-local.sh")], {
+  const r = spawnSync("bash", [path.join(ROOT, "app", "scripts", "tfjs-node-local.sh")], {
     cwd: ROOT,
     encoding: "utf8",
   });

@@ -55,12 +55,55 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("app/Dockerfile", () => {
-  it("is multi-stage on node:24-slim (tag pinned; digest overridable by build arg)", () => {
-    expect([...stages.keys()]).toEqual(["build", "runtime"]);
+  it("is multi-stage on node:24-slim, one libtensorflow stage per LIBTENSORFLOW value", () => {
+    expect([...stages.keys()]).toEqual([
+      "base",
+      "runtime-ca",
+      "build",
+      "deps",
+      "libtensorflow-download",
+      "tensorflow-wheel",
+      "libtensorflow-wheel",
+      "libtensorflow-none",
+      "libtensorflow",
+      "runtime",
+    ]);
     const initial = dockerfile.getInitialARGs().map((a) => a.getArgumentsContent());
-    expect(initial).toEqual(["NODE_IMAGE=node:24-slim"]);
-    for (const from of dockerfile.getFROMs())
-      expect(from.getImage()).toBe(["$", "{NODE_IMAGE}"].join(""));
+    expect(initial).toEqual(["NODE_IMAGE=node:24-slim", "LIBTENSORFLOW=download"]);
+    const from = Object.fromEntries(
+      dockerfile.getFROMs().map((f) => [f.getBuildStage(), f.getImage()] as const),
+    );
+    const nodeImage = ["$", "{NODE_IMAGE}"].join("");
+    expect(from).toEqual({
+      base: nodeImage,
+      "runtime-ca": "base",
+      build: "base",
+      deps: "base",
+      "libtensorflow-download": "deps",
+      "tensorflow-wheel": "base",
+      "libtensorflow-wheel": "tensorflow-wheel",
+      "libtensorflow-none": "deps",
+      libtensorflow: ["libtensorflow-$", "{LIBTENSORFLOW}"].join(""),
+      // the runtime starts from the plain base: no build CAs, no toolchain, no wheel
+      runtime: nodeImage,
+    });
+  });
+
+  it("the wheel stage runs the host's script; the runtime stage fails the build if tfjs-node does not load", () => {
+    const wheel = [...stage("tensorflow-wheel"), ...stage("libtensorflow-wheel")]
+      .filter((i) => i.getKeyword() === "RUN")
+      .map((i) => i.getArgumentsContent() ?? "")
+      .join("\n");
+    expect(wheel).toContain("bash scripts/tfjs-node-local.sh --fetch");
+    expect(wheel).toMatch(/bash scripts\/tfjs-node-local\.sh(?! --)/);
+    expect(existsSync(path.join(APP_DIR, "scripts", "tfjs-node-local.sh"))).toBe(true);
+    const runtime = stage("runtime")
+      .filter((i) => i.getKeyword() === "RUN")
+      .map((i) => i.getArgumentsContent() ?? "")
+      .join("\n");
+    expect(text).toContain("RUN --mount=type=bind,source=scripts/check-tfjs-node.cjs");
+    expect(runtime).toContain('if [ "$LIBTENSORFLOW" = "none" ]');
+    expect(existsSync(path.join(APP_DIR, "scripts", "check-tfjs-node.cjs"))).toBe(true);
   });
 
   it("every COPY from the build context names a file that exists and is not .dockerignored", () => {
@@ -80,17 +123,19 @@ describe("app/Dockerfile", () => {
     }
   });
 
-  it("the runtime stage copies the build output, assets and model the build stage made", () => {
+  it("the runtime stage copies node_modules, the build output, assets, model and (only) the runtime CAs", () => {
     const buildDir = workdir("build");
     expect(buildDir).toBe("/app");
     const copies = stage("runtime").filter((i) => i.getKeyword() === "COPY") as Copy[];
-    const fromBuild = copies
-      .filter((c) => c.getFromFlag()?.getValue() === "build")
-      .map((c) => args(c).slice(-2));
-    expect(fromBuild).toEqual([
-      ["/app/dist", "./dist"],
-      ["/app/assets", "./assets"],
-      ["/model", "./model"],
+    const fromStages = copies
+      .filter((c) => c.getFromFlag() !== null)
+      .map((c) => [c.getFromFlag()?.getValue(), ...args(c).slice(-2)]);
+    expect(fromStages).toEqual([
+      ["libtensorflow", "/app/node_modules", "./node_modules"],
+      ["build", "/app/dist", "./dist"],
+      ["build", "/app/assets", "./assets"],
+      ["build", "/model", "./model"],
+      ["runtime-ca", "/usr/local/lib/food11/extra-ca.pem", "/usr/local/lib/food11/extra-ca.pem"],
     ]);
     // /app/dist is what `npm run build` writes: tsconfig's outDir under the build WORKDIR
     expect(tsconfig.compilerOptions.outDir).toBe("dist");
@@ -115,12 +160,11 @@ describe("app/Dockerfile", () => {
   });
 
   it("installs production dependencies from the lockfile, tfjs-node optional", () => {
-    const runs = stage("runtime")
+    const runs = stage("deps")
       .filter((i) => i.getKeyword() === "RUN")
       .map((i) => i.getArgumentsContent() ?? "");
-    expect(runs.some((r) => r.includes("npm ci --omit=dev"))).toBe(true);
+    expect(runs.some((r) => r.includes("npm ci --omit=dev --ignore-scripts"))).toBe(true);
     expect(pkg.optionalDependencies["@tensorflow/tfjs-node"]).toBe("4.22.0");
-    expect(runs.join("\n")).toContain("require('@tensorflow/tfjs-node')");
   });
 
   it("runs as a numeric non-root user, exposes 8080, bakes the model, probes /healthz", () => {
@@ -141,7 +185,13 @@ describe("app/Dockerfile", () => {
       .filter((i) => i.getKeyword() === "ARG")
       .map((i) => args(i)[0]?.split("=")[0]);
     expect(argNames).toEqual(
-      expect.arrayContaining(["MODEL_DIR", "MODEL_URL", "REQUIRE_TFJS_NODE"]),
+      expect.arrayContaining([
+        "MODEL_DIR",
+        "MODEL_URL",
+        "LIBTENSORFLOW",
+        "EXTRA_CA_CERTS",
+        "EXTRA_CA_CERTS_IN_IMAGE",
+      ]),
     );
     expect(text).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
   });

@@ -207,7 +207,7 @@ describe("backends and preprocessing", () => {
         expect(p).toBeCloseTo(pb[i] as number, 5);
       });
       if (auto.backend === "wasm") {
-        expect(auto.fallbackReason).toMatch(/^tfjs-node unavailable \(.+\); using WASM$/);
+        expect(auto.fallbackReason).toMatch(/^tfjs-node unavailable \(.+\); using WASM$/s);
         await expect(
           createClassifier({ modelDir: layersDir, backend: "tensorflow", threads: 1 }),
         ).rejects.toThrow(/tfjs-node is not installed or failed to load/);
