@@ -35,7 +35,8 @@ die() { log "error: $*"; exit 1; }
 
 NODE_ABI="$(node -p 'process.versions.modules')"
 NAPI="$(node -p 'process.versions.napi')"
-KEY="tfjs-node-${TFJS_NODE_VERSION}_tf-${TF_WHEEL_VERSION}_node-abi${NODE_ABI}_$(uname -m)"
+# p8425: tfjs-node's dist patched with tensorflow/tfjs#8425 (scripts/patch-tfjs-node.cjs).
+KEY="tfjs-node-${TFJS_NODE_VERSION}-p8425_tf-${TF_WHEEL_VERSION}_node-abi${NODE_ABI}_$(uname -m)"
 WORK="$CACHE/tfjs-node/$KEY"
 PKG="$WORK/pkg"
 STAMP_NAME=".food11-local-build.json"
@@ -148,6 +149,8 @@ build() {
   (cd "$stage" && nice -n 19 npm install --ignore-scripts --no-audit --no-fund --loglevel=error \
     --no-package-lock -E "@tensorflow/tfjs-node@$TFJS_NODE_VERSION" >/dev/null)
   local tn="$stage/node_modules/@tensorflow/tfjs-node"
+  # 2b. Node 23+ removed util.isNullOrUndefined, which tfjs-node 4.22.0 calls: the upstream fix.
+  node "$APP/scripts/patch-tfjs-node.cjs" "$tn" >&2 || die "patching tfjs-node for Node >= 23 failed"
 
   # 3. deps/include and deps/lib as binding.gyp expects them (Linux: -ltensorflow -ltensorflow_framework).
   mkdir -p "$tn/deps/lib"

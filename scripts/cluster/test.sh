@@ -40,21 +40,10 @@ set -e
 t2=$(date +%s)
 echo "cluster: up in $((t2 - t1))s"
 eval "$(bash "$HERE/cluster.sh" env)"
-out="$(mktemp -d "${TMPDIR:-/tmp}/food11-cluster-test.XXXXXX")"
 set +e
-FOOD11_CLUSTER_REPORT="$out/figures.json" npx vitest run -c vitest.cluster.config.ts \
-  --reporter=default --reporter=json --outputFile.json="$out/vitest.json" "$@"
+bash "$ROOT/scripts/vitest-suite.sh" cluster vitest.cluster.config.ts FOOD11_CLUSTER_REPORT "$@"
 rc=$?
 set -e
 t3=$(date +%s)
-if [ -s "$out/vitest.json" ]; then
-  node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(`cluster: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
-  ' "$out/vitest.json" || true
-else
-  echo "cluster: 0 passed, 1 failed"
-fi
-[ -s "$out/figures.json" ] && { echo "cluster: figures ($out/figures.json):"; cat "$out/figures.json"; }
 echo "cluster: tests took $((t3 - t2))s (total $((t3 - t0))s)"
 exit "$rc"

@@ -6,6 +6,10 @@ NPM_BASE_VERSION="${NPM_BASE_VERSION:-11.21.2}"
 DEBIAN_SUITE="${DEBIAN_SUITE:-bookworm}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PAUSE_VERSION="${PAUSE_VERSION:-3.10}"
+# This machine's extra CA certificates (its registries are reached through a TLS-intercepting
+# proxy): `cluster up` bundles *.crt from here into <state>/build-ca.pem, which the stacks pass to
+# the image build stages (food11:imageExtraCaCertificates). None there: no bundle.
+BUILD_CA_DIR="${BUILD_CA_DIR:-/usr/local/share/ca-certificates}"
 # Addresses. The node is a network namespace made by `cluster up` (as a kind node is a
 # container): its veth pair links it to this host; pods live on a bridge inside it. Nothing
 # outside these namespaces and loopback is ever addressed.

@@ -192,8 +192,16 @@ describe.each(STACKS)("%s on a real node", (stack) => {
     expect(url).toBe("http://127.0.0.1/");
     const t = await fetch(`${INGRESS}test`);
     expect(t.status).toBe(200);
-    const tb = (await t.json()) as { label?: string; top?: { label: string }[] };
+    const tb = (await t.json()) as {
+      label?: string;
+      top?: { label: string }[];
+      model?: { backend?: string };
+    };
     expect(typeof tb.label).toBe("string");
+    // the image is the tfjs-node image (libtensorflow from the wheel here: clusterStackConfig)
+    expect(tb.model?.backend).toBe("tensorflow");
+    const metrics = await (await fetch(`${INGRESS}metrics`)).text();
+    expect(metrics).toMatch(/inference_backend_info\{backend="tensorflow",threads="\d+"\} 1/);
     const form = new FormData();
     form.append("file", new Blob([sampleImage()], { type: "image/jpeg" }), "test.jpg");
     const p = await fetch(`${INGRESS}predict?topk=3`, { method: "POST", body: form });

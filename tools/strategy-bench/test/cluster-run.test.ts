@@ -336,14 +336,17 @@ describe("run order", () => {
 });
 
 describe("shared deployment config (scripts/cluster/stack.ts)", () => {
-  it("the base image made locally and this checkout's app/", () => {
+  it("the base image made locally, libtensorflow from the wheel, the build CAs, this checkout's app/", () => {
     const v = clusterVersions();
     const c = clusterStackConfig(
-      { ...v, REGISTRY_PORT: "5001", NODE_BASE_VERSION: "24.22.3" },
+      { ...v, REGISTRY_PORT: "5001", NODE_BASE_VERSION: "24.22.3", DEBIAN_SUITE: "bookworm" },
       "/repo",
+      "/state/build-ca.pem",
     );
     expect(c).toEqual({
-      "food11:imageBaseImage": "localhost:5001/food11/node:24.22.3-slim",
+      "food11:imageBaseImage": "localhost:5001/food11/node:24.22.3-bookworm-slim",
+      "food11:imageLibtensorflow": "wheel",
+      "food11:imageExtraCaCertificates": "/state/build-ca.pem",
       "food11:imageContext": "/repo/app",
       "food11:imageDockerfile": "/repo/app/Dockerfile",
       "food11:installIngressController": "false",

@@ -1,0 +1,137 @@
+/**
+ * The image (npm run test:image): real BuildKit builds of app/Dockerfile on the local stand-in for
+ * node:24-slim (scripts/cluster/images.sh: Debian bookworm + the official Node 24 build, a `node`
+ * user 1000, no extra CAs), and containers run as the Deployment runs them (UID 10001, read-only
+ * root, no capabilities, a memory limit), on loopback.
+ *
+ * - LIBTENSORFLOW=wheel (libtensorflow from PyPI's tensorflow-cpu wheel): builds, serves /test on
+ *   the tensorflow backend, /metrics names it; the build CAs are not in the image.
+ * - LIBTENSORFLOW=none: the WASM image, without tfjs-node.
+ * - LIBTENSORFLOW=download, where tfjs-node's download host is unreachable (here): the build fails
+ *   and says why and how to fix it.
+ * - EXTRA_CA_CERTS_IN_IMAGE=true: the runtime trusts the build's CAs.
+ *
+ * Needs DOCKER_HOST (an engine with BuildKit) and the local registry with the base image;
+ * scripts/image/test.sh provides both. Image sizes and idle RSS go to $FOOD11_IMAGE_REPORT.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLUSTER_BUILD_CA, CLUSTER_ROOT, clusterVersions } from "../../scripts/cluster/stack";
+import {
+  docker,
+  imageBuilder,
+  imageBytes,
+  runContainer,
+  type Started,
+} from "../../scripts/image/docker";
+
+const S = clusterVersions();
+const BASE = `localhost:${S.REGISTRY_PORT}/food11/node:${S.NODE_BASE_VERSION}-${S.DEBIAN_SUITE}-slim`;
+const APP = join(CLUSTER_ROOT, "app");
+/** This machine's extra CAs (bundled by `cluster images`); its registries need them. */
+const CA = existsSync(CLUSTER_BUILD_CA) ? readFileSync(CLUSTER_BUILD_CA, "utf8") : undefined;
+const builder = imageBuilder();
+const figures: Record<string, unknown> = { base: BASE, builder: builder.describe };
+const started: Started[] = [];
+
+afterAll(() => {
+  for (const c of started) c.stop();
+  if (process.env.FOOD11_IMAGE_REPORT) {
+    writeFileSync(process.env.FOOD11_IMAGE_REPORT, `${JSON.stringify(figures, null, 2)}\n`);
+  }
+});
+
+function build(tag: string, args: Record<string, string>) {
+  const all = { NODE_IMAGE: BASE, ...(CA !== undefined ? { EXTRA_CA_CERTS: CA } : {}), ...args };
+  return builder.build(APP, tag, all);
+}
+
+interface TestBody {
+  top: { label: string; probability: number }[];
+  model: { name: string; backend: string };
+}
+
+async function serve(image: string) {
+  const c = await runContainer(image);
+  started.push(c);
+  const test = (await (await fetch(`${c.url}/test?topk=3`)).json()) as TestBody;
+  const metrics = await (await fetch(`${c.url}/metrics`)).text();
+  return { c, test, metrics };
+}
+
+describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
+  it("LIBTENSORFLOW=wheel builds the tfjs-node image: /test and /metrics on the tensorflow backend", async () => {
+    const b = build("food11-image-test:wheel", { LIBTENSORFLOW: "wheel" });
+    expect(b.code, b.tail).toBe(0);
+    expect(b.output).toMatch(/tfjs-node loads \(LIBTENSORFLOW=wheel\): backend tensorflow/);
+    const { c, test, metrics } = await serve("food11-image-test:wheel");
+    expect(test.model.backend).toBe("tensorflow");
+    expect(test.top).toHaveLength(3);
+    expect(test.model.name).toBe("food11-mobilenetv2-demo");
+    expect(metrics).toMatch(/inference_backend_info\{backend="tensorflow",threads="\d+"\} 1/);
+    // the build's CAs stayed in the build stages: not in the image's file, layers' history or env
+    expect(c.exec("wc", "-c", "/usr/local/lib/food11/extra-ca.pem")).toMatch(/^0 /);
+    expect(docker("history", "--no-trunc", "food11-image-test:wheel")).not.toContain(
+      "BEGIN CERTIFICATE",
+    );
+    expect(c.exec("id", "-u")).toBe("10001");
+    figures.wheel = {
+      buildSeconds: b.seconds,
+      sizes: imageBytes("food11-image-test:wheel"),
+      idle: c.memory(),
+    };
+  });
+
+  it("LIBTENSORFLOW=none builds the WASM image, without tfjs-node", async () => {
+    const b = build("food11-image-test:none", { LIBTENSORFLOW: "none" });
+    expect(b.code, b.tail).toBe(0);
+    expect(b.output).toContain("LIBTENSORFLOW=none: no tfjs-node, the server runs on WASM");
+    const { c, test, metrics } = await serve("food11-image-test:none");
+    expect(test.model.backend).toBe("wasm");
+    expect(metrics).toMatch(/inference_backend_info\{backend="wasm",threads="\d+"\} 1/);
+    expect(
+      c.exec(
+        "sh",
+        "-c",
+        "test -e node_modules/@tensorflow/tfjs-node && echo present || echo absent",
+      ),
+    ).toBe("absent");
+    figures.none = {
+      buildSeconds: b.seconds,
+      sizes: imageBytes("food11-image-test:none"),
+      idle: c.memory(),
+    };
+  });
+
+  it("LIBTENSORFLOW=download where the download host is unreachable: the build fails, saying why and the fix", () => {
+    const b = build("food11-image-test:download", { LIBTENSORFLOW: "download" });
+    expect(b.code).not.toBe(0);
+    expect(b.output).toContain("tfjs-node does not load (LIBTENSORFLOW=download)");
+    expect(b.output).toContain("--build-arg LIBTENSORFLOW=wheel");
+    expect(b.output).toContain("pulumi config set food11:imageLibtensorflow wheel");
+    expect(b.output).toContain("pulumi config set food11:tfjsBackend wasm");
+    figures.download = { buildSeconds: b.seconds, failed: true };
+  });
+
+  it.skipIf(CA === undefined)(
+    "EXTRA_CA_CERTS_IN_IMAGE=true: the runtime image trusts the build's CAs",
+    async () => {
+      const b = build("food11-image-test:wheel-ca", {
+        LIBTENSORFLOW: "wheel",
+        EXTRA_CA_CERTS_IN_IMAGE: "true",
+      });
+      expect(b.code, b.tail).toBe(0);
+      const c = await runContainer("food11-image-test:wheel-ca");
+      started.push(c);
+      const inImage = c.exec("cat", "/usr/local/lib/food11/extra-ca.pem");
+      const blocks = (pem: string) =>
+        pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+      expect(blocks(inImage)).toEqual(blocks(CA ?? ""));
+      expect(blocks(inImage).length).toBeGreaterThan(0);
+      expect(c.exec("sh", "-c", 'echo "$NODE_EXTRA_CA_CERTS"')).toBe(
+        "/usr/local/lib/food11/extra-ca.pem",
+      );
+    },
+  );
+});
