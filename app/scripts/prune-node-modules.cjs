@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Removes from ./node_modules/@tensorflow/* what Node never loads: each package ships its code
+// Removes from ./node_modules what Node never loads. In @tensorflow/*: each package ships its code
 // several times over (the browser bundles dist/<name>.js, .min.js, .es2017.js, .fesm.js and their
-// minified forms, WeChat's dist/miniprogram/), source maps and type declarations. Node loads
+// minified forms, WeChat's dist/miniprogram/), source maps and type declarations; Node loads
 // `main` (dist/<name>.node.js) and, from tfjs-node, files of tfjs-core's dist/ tree: those stay.
+// Anywhere: core-js (a dependency of @tensorflow/tfjs and tfjs-node for their browser bundles;
+// no Node code requires it) and @types (declarations only).
 // Run by app/Dockerfile's deps stage; `--dry-run` only prints what it would remove.
 "use strict";
 const fs = require("node:fs");
@@ -63,6 +65,23 @@ for (const name of pkgs) {
     if (base.endsWith(".map") || base.endsWith(".d.ts")) remove(p);
   });
 }
+// Packages no runtime code loads, wherever npm placed them (top level or nested).
+function prunePackages(dir) {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const p = path.join(dir, e.name);
+    if (e.name === "core-js" || e.name === "@types") {
+      remove(p);
+      continue;
+    }
+    if (e.name.startsWith("@")) {
+      for (const s of fs.readdirSync(p)) prunePackages(path.join(p, s, "node_modules"));
+    } else prunePackages(path.join(p, "node_modules"));
+  }
+}
+prunePackages(path.join(process.cwd(), "node_modules"));
+
 console.log(
-  `prune-node-modules: ${dryRun ? "would remove" : "removed"} ${files} files, ${(bytes / 1048576).toFixed(1)} MiB from node_modules/@tensorflow`,
+  `prune-node-modules: ${dryRun ? "would remove" : "removed"} ${files} files, ${(bytes / 1048576).toFixed(1)} MiB from node_modules`,
 );
