@@ -112,6 +112,11 @@ function formatValue(key: string, value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The fix a problem names: `pulumi config set food11:<key> <example> --stack <stack>`. */
+function setCommand(stack: string, key: string, example: string): string {
+  return `pulumi config set ${PROJECT}:${key} ${example} --stack ${stack}`;
+}
+
 /** Levenshtein distance, for "did you mean" on unknown keys. */
 function distance(a: string, b: string): number {
   const x = a.toLowerCase();
@@ -173,8 +178,7 @@ export function ownKeys(raw: Record<string, unknown>): Record<string, unknown> {
 export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackSettings {
   const own = ownKeys(raw);
   const problems: ConfigProblem[] = [];
-  const fix = (key: string, example: string) =>
-    `pulumi config set ${PROJECT}:${key} ${example} --stack ${stack}`;
+  const fix = (key: string, example: string) => setCommand(stack, key, example);
 
   for (const key of Object.keys(own)) {
     if ((CONFIG_KEYS as string[]).includes(key)) continue;
@@ -493,7 +497,7 @@ export function withExtraCaCertificates(
       {
         key,
         value: file,
-        message: `${why}. Fix: pulumi config set ${key} <a PEM file of CA certificates> --stack ${settings.stack} (or pulumi config rm ${key} --stack ${settings.stack})`,
+        message: `${why}. Fix: ${setCommand(settings.stack, "imageExtraCaCertificates", "<a PEM file of CA certificates>")} (or pulumi config rm ${key} --stack ${settings.stack})`,
       },
     ]);
   };

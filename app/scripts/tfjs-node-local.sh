@@ -38,6 +38,8 @@ NAPI="$(node -p 'process.versions.napi')"
 # p8425: tfjs-node's dist patched with tensorflow/tfjs#8425 (scripts/patch-tfjs-node.cjs).
 KEY="tfjs-node-${TFJS_NODE_VERSION}-p8425_tf-${TF_WHEEL_VERSION}_node-abi${NODE_ABI}_$(uname -m)"
 WORK="$CACHE/tfjs-node/$KEY"
+# The wheel's libraries and C headers, extracted (fetch_wheel).
+TFDIR="$CACHE/tf-$TF_WHEEL_VERSION"
 PKG="$WORK/pkg"
 STAMP_NAME=".food11-local-build.json"
 
@@ -65,7 +67,7 @@ find_node_headers() {
 
 # The wheel, downloaded once, and only its shared libraries and C headers extracted.
 fetch_wheel() {
-  local wheels="$CACHE/wheels" tfdir="$CACHE/tf-$TF_WHEEL_VERSION"
+  local wheels="$CACHE/wheels"
   mkdir -p "$wheels"
   local whl
   whl="$(ls "$wheels"/tensorflow_cpu-"$TF_WHEEL_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
@@ -74,11 +76,11 @@ fetch_wheel() {
     nice -n 19 python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheels" "tensorflow-cpu==$TF_WHEEL_VERSION"
     whl="$(ls "$wheels"/tensorflow_cpu-"$TF_WHEEL_VERSION"-*.whl | head -n1)"
   fi
-  if [[ ! -f "$tfdir/.complete" ]]; then
+  if [[ ! -f "$TFDIR/.complete" ]]; then
     log "extracting libraries and C headers from $(basename "$whl")"
-    rm -rf "$tfdir"
-    mkdir -p "$tfdir"
-    nice -n 19 python3 - "$whl" "$tfdir" <<'PY'
+    rm -rf "$TFDIR"
+    mkdir -p "$TFDIR"
+    nice -n 19 python3 - "$whl" "$TFDIR" <<'PY'
 import sys, zipfile
 whl, out = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(whl) as z:
@@ -90,9 +92,9 @@ PY
     # The static symbol tables (.symtab/.strtab, 165 of libtensorflow_cc's 633 MB) are for
     # debuggers only; the dynamic ones the binding links against stay.
     if command -v strip >/dev/null; then
-      nice -n 19 strip --strip-unneeded "$tfdir"/tensorflow/libtensorflow_cc.so.2 "$tfdir"/tensorflow/libtensorflow_framework.so.2
+      nice -n 19 strip --strip-unneeded "$TFDIR"/tensorflow/libtensorflow_cc.so.2 "$TFDIR"/tensorflow/libtensorflow_framework.so.2
     fi
-    touch "$tfdir/.complete"
+    touch "$TFDIR/.complete"
   fi
 }
 
@@ -134,10 +136,9 @@ build() {
 
   # 1. The wheel: only its shared libraries and C headers are used.
   fetch_wheel
-  local tfdir="$CACHE/tf-$TF_WHEEL_VERSION"
-  local lib_cc="$tfdir/tensorflow/libtensorflow_cc.so.2" lib_fw="$tfdir/tensorflow/libtensorflow_framework.so.2"
+  local lib_cc="$TFDIR/tensorflow/libtensorflow_cc.so.2" lib_fw="$TFDIR/tensorflow/libtensorflow_framework.so.2"
   [[ -f "$lib_cc" && -f "$lib_fw" ]] || die "the wheel has no tensorflow/libtensorflow_cc.so.2 + libtensorflow_framework.so.2 (layout changed?)"
-  [[ -f "$tfdir/tensorflow/include/tensorflow/c/eager/c_api.h" ]] || die "the wheel has no tensorflow/c/eager/c_api.h"
+  [[ -f "$TFDIR/tensorflow/include/tensorflow/c/eager/c_api.h" ]] || die "the wheel has no tensorflow/c/eager/c_api.h"
   t_wheel=$(($(date +%s) - t0))
 
   # 2. The npm package, without running its install script (it would download libtensorflow).
@@ -154,7 +155,7 @@ build() {
 
   # 3. deps/include and deps/lib as binding.gyp expects them (Linux: -ltensorflow -ltensorflow_framework).
   mkdir -p "$tn/deps/lib"
-  cp -a "$tfdir/tensorflow/include" "$tn/deps/include"
+  cp -a "$TFDIR/tensorflow/include" "$tn/deps/include"
   ln -f "$lib_cc" "$tn/deps/lib/libtensorflow_cc.so.2" 2>/dev/null || cp "$lib_cc" "$tn/deps/lib/"
   ln -f "$lib_fw" "$tn/deps/lib/libtensorflow_framework.so.2" 2>/dev/null || cp "$lib_fw" "$tn/deps/lib/"
   ln -sf libtensorflow_cc.so.2 "$tn/deps/lib/libtensorflow.so"
@@ -223,7 +224,7 @@ mkdir -p "$(dirname "$TARGET")"
 cp -al "$PKG" "$TARGET" 2>/dev/null || { rm -rf "$TARGET"; cp -a "$PKG" "$TARGET"; }
 
 if ! smoke_test; then
-  (cd "$APP" && node -e "require('@tensorflow/tfjs-node')") || true
+  (cd "$APP" && node scripts/check-tfjs-node.cjs) || true # the same check, its reason shown
   die "installed, but app/ cannot load @tensorflow/tfjs-node"
 fi
 log "ok: $TARGET ($(du -sh --apparent-size "$TARGET" | cut -f1), tensorflow-cpu $TF_WHEEL_VERSION libraries)"

@@ -11,12 +11,11 @@
  * LIBTENSORFLOW=download cannot be built here (tfjs-node's download host is unreachable): not
  * measured. A benchmark: run it with nothing else on the machine.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CLUSTER_BUILD_CA, CLUSTER_ROOT, clusterVersions } from "../../scripts/cluster/stack";
-import { imageBuilder, imageBytes, runContainer } from "../../scripts/image/docker";
+import { CLUSTER_ROOT } from "../../scripts/cluster/stack";
+import { imageBuilder, imageBytes, localBuildArgs, runContainer } from "../../scripts/image/docker";
 import { Load } from "../../test/cluster/helpers";
 
 const { values } = parseArgs({
@@ -28,9 +27,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const users = Number(values.users);
-const S = clusterVersions();
-const BASE = `localhost:${S.REGISTRY_PORT}/food11/node:${S.NODE_BASE_VERSION}-${S.DEBIAN_SUITE}-slim`;
-const CA = existsSync(CLUSTER_BUILD_CA) ? readFileSync(CLUSTER_BUILD_CA, "utf8") : undefined;
+const LOCAL = localBuildArgs();
 const MiB = 1024 * 1024;
 const mib = (b: number) => (b / MiB).toFixed(0);
 
@@ -41,11 +38,7 @@ async function main() {
   const breakdown: string[] = [];
   for (const variant of values.variants.split(",")) {
     const tag = `food11-image-bench:${variant}`;
-    const b = builder.build(join(CLUSTER_ROOT, "app"), tag, {
-      NODE_IMAGE: BASE,
-      LIBTENSORFLOW: variant,
-      ...(CA !== undefined ? { EXTRA_CA_CERTS: CA } : {}),
-    });
+    const b = builder.build(join(CLUSTER_ROOT, "app"), tag, { ...LOCAL, LIBTENSORFLOW: variant });
     if (b.code !== 0) throw new Error(`build ${variant} failed:\n${b.tail}`);
     const c = await runContainer(tag, { memory: "2g", cpus: "2" });
     try {
@@ -81,7 +74,7 @@ async function main() {
     }
   }
   console.log(
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g; load: ${users} closed-loop users on /test for ${seconds} s; base ${BASE}; builder: ${builder.describe}.`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g; load: ${users} closed-loop users on /test for ${seconds} s; base ${LOCAL.NODE_IMAGE}; builder: ${builder.describe}.`,
   );
   console.log("");
   console.log(

@@ -35,6 +35,11 @@ export function clusterVersions(root: string = CLUSTER_ROOT): Record<string, str
  */
 export const CLUSTER_BUILD_CA = join(CLUSTER_STATE_DIR, "build-ca.pem");
 
+/** The base image `cluster up` makes (scripts/cluster/images.sh), standing in for node:<major>-slim. */
+export function clusterBaseImage(settings: Record<string, string> = clusterVersions()): string {
+  return `localhost:${settings.REGISTRY_PORT}/food11/node:${settings.NODE_BASE_VERSION}-${settings.DEBIAN_SUITE}-slim`;
+}
+
 /**
  * What every stack gets on the local cluster: the base image made there (standing in for
  * node:<major>-slim), libtensorflow from PyPI's tensorflow-cpu wheel (tfjs-node's download host is
@@ -48,7 +53,7 @@ export function clusterStackConfig(
   buildCa: string | undefined = existsSync(CLUSTER_BUILD_CA) ? CLUSTER_BUILD_CA : undefined,
 ): Record<string, string> {
   return {
-    "food11:imageBaseImage": `localhost:${settings.REGISTRY_PORT}/food11/node:${settings.NODE_BASE_VERSION}-${settings.DEBIAN_SUITE}-slim`,
+    "food11:imageBaseImage": clusterBaseImage(settings),
     "food11:imageLibtensorflow": "wheel",
     ...(buildCa !== undefined ? { "food11:imageExtraCaCertificates": buildCa } : {}),
     "food11:imageContext": join(root, "app"),

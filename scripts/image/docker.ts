@@ -4,7 +4,22 @@
  * runs the server, published on loopback only.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { CLUSTER_BUILD_CA, clusterBaseImage } from "../cluster/stack";
+
+/**
+ * The build args every local build of app/Dockerfile takes (what the cluster stacks' config turns
+ * into): NODE_IMAGE, the base `cluster images` made, and EXTRA_CA_CERTS, this machine's extra CAs
+ * when it has some (its registries need them).
+ */
+export function localBuildArgs(): Record<string, string> {
+  return {
+    NODE_IMAGE: clusterBaseImage(),
+    ...(existsSync(CLUSTER_BUILD_CA)
+      ? { EXTRA_CA_CERTS: readFileSync(CLUSTER_BUILD_CA, "utf8") }
+      : {}),
+  };
+}
 
 /** The result of one build: exit code, the whole plain-progress output, its tail, seconds. */
 export interface BuildResult {

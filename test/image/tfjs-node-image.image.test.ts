@@ -14,23 +14,24 @@
  * Needs DOCKER_HOST (an engine with BuildKit) and the local registry with the base image;
  * scripts/image/test.sh provides both. Image sizes and idle RSS go to $FOOD11_IMAGE_REPORT.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CLUSTER_BUILD_CA, CLUSTER_ROOT, clusterVersions } from "../../scripts/cluster/stack";
+import { CLUSTER_ROOT } from "../../scripts/cluster/stack";
 import {
   docker,
   imageBuilder,
   imageBytes,
+  localBuildArgs,
   runContainer,
   type Started,
 } from "../../scripts/image/docker";
 
-const S = clusterVersions();
-const BASE = `localhost:${S.REGISTRY_PORT}/food11/node:${S.NODE_BASE_VERSION}-${S.DEBIAN_SUITE}-slim`;
 const APP = join(CLUSTER_ROOT, "app");
-/** This machine's extra CAs (bundled by `cluster images`); its registries need them. */
-const CA = existsSync(CLUSTER_BUILD_CA) ? readFileSync(CLUSTER_BUILD_CA, "utf8") : undefined;
+/** NODE_IMAGE (the local base) and EXTRA_CA_CERTS (this machine's extra CAs, when it has some). */
+const LOCAL = localBuildArgs();
+const BASE = LOCAL.NODE_IMAGE;
+const CA = LOCAL.EXTRA_CA_CERTS;
 const builder = imageBuilder();
 const figures: Record<string, unknown> = { base: BASE, builder: builder.describe };
 const started: Started[] = [];
@@ -43,8 +44,7 @@ afterAll(() => {
 });
 
 function build(tag: string, args: Record<string, string>) {
-  const all = { NODE_IMAGE: BASE, ...(CA !== undefined ? { EXTRA_CA_CERTS: CA } : {}), ...args };
-  return builder.build(APP, tag, all);
+  return builder.build(APP, tag, { ...LOCAL, ...args });
 }
 
 interface TestBody {
