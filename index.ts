@@ -70,6 +70,7 @@ const inference = new InferenceService(
     shutdownGraceSeconds: settings.server.shutdownGraceSeconds,
     pdbMaxUnavailable: settings.availability.pdbMaxUnavailable,
     runAsUser: settings.security.runAsUser,
+    ...(settings.networkPolicy !== undefined ? { networkPolicy: settings.networkPolicy } : {}),
     ingressDependsOn: controller !== undefined ? [controller] : [],
   },
   { providers },
@@ -85,5 +86,7 @@ export const serviceName = inference.serviceName;
 export const hpaName = inference.hpaName;
 export const ingressName = inference.ingressName;
 export const pdbName = inference.pdbName;
+/** The NetworkPolicy of the pods (unset with food11:networkPolicy false). */
+export const networkPolicyName = inference.networkPolicyName;
 /** Selector of the pods, e.g. `kubectl get pods -n <namespace> -l <labelSelector>`. */
 export const labelSelector = inference.labelSelector;

@@ -5,6 +5,7 @@ import {
   APP_NAME,
   CONTAINER_NAME,
   DEFAULTS,
+  kubeScoreIgnores,
   labelSelector,
   PORT_NAME,
   ROUTES,
@@ -17,12 +18,17 @@ import type { Quantity } from "./quantity";
 /** The type token of {@link InferenceService}. */
 const TYPE = "food11:service:InferenceService";
 
-/** CPU and memory as Kubernetes quantities. */
+/** CPU, memory and local ephemeral storage as Kubernetes quantities. */
 export interface ResourceQuantities {
   /** CPU, e.g. `"2"` or `"500m"`. Required. */
   cpu: string;
   /** Memory, e.g. `"4Gi"`. Required. */
   memory: string;
+  /**
+   * ephemeral-storage: the container's logs and, at pod level, the /tmp emptyDir. Defaults to
+   * `DEFAULTS.ephemeralStorage` (request `64Mi`, limit `512Mi`).
+   */
+  ephemeralStorage?: string;
 }
 
 /** Container requests and limits; each request at most its limit. */
@@ -31,6 +37,21 @@ export interface ResourcesArgs {
   requests?: ResourceQuantities;
   /** limits (what INFERENCE_THREADS and NODE_OPTIONS derive from). Defaults to 2 CPU / `4Gi`. */
   limits?: ResourceQuantities;
+}
+
+/**
+ * The pods' NetworkPolicy: ingress only from pods of the named namespaces, on port `http`;
+ * egress only DNS (port 53, UDP and TCP) and the listed TCP ports. Enforced only by a CNI that
+ * implements NetworkPolicy (Calico, Cilium, kube-router, ...).
+ */
+export interface NetworkPolicyArgs {
+  /**
+   * Namespaces whose pods may connect to port `http`: the ingress controller's, the monitoring
+   * that scrapes /metrics. Required; empty admits no pod (kubelet's probes come from the node).
+   */
+  ingressFromNamespaces: string[];
+  /** TCP ports the pods may connect to besides DNS, e.g. `[443]` to fetch an https model URL. Defaults to none. */
+  egressTcpPorts?: number[];
 }
 
 /** HPA (autoscaling/v2) settings. */
@@ -117,6 +138,8 @@ export interface InferenceServiceArgs {
   pdbMaxUnavailable?: number;
   /** Numeric non-root UID and GID of the container. Defaults to `10001` (the image's user). */
   runAsUser?: number;
+  /** The pods' NetworkPolicy. Defaults to none (every pod may reach them, they may reach anything). */
+  networkPolicy?: NetworkPolicyArgs;
   /**
    * Resources the Ingress waits for, e.g. an ingress controller installed with the stack (its
    * admission webhook must answer before an Ingress is accepted). Defaults to none.
@@ -126,13 +149,15 @@ export interface InferenceServiceArgs {
 
 /**
  * The inference workload of one stack: Namespace (optional), Deployment, Service (ClusterIP),
- * HorizontalPodAutoscaler (autoscaling/v2), Ingress and PodDisruptionBudget, all labelled
- * `app.kubernetes.io/*`.
+ * HorizontalPodAutoscaler (autoscaling/v2), Ingress, PodDisruptionBudget and NetworkPolicy
+ * (optional), all labelled `app.kubernetes.io/*`.
  *
  * The Deployment leaves `spec.replicas` to the HPA, rolls out with maxUnavailable 0 / maxSurge 1
- * (serving capacity never drops), runs under the restricted Pod Security Standard with a
- * read-only root and an emptyDir at /tmp, and gives the container a SIGTERM drain window
- * (SHUTDOWN_GRACE_SECONDS) that kubelet's terminationGracePeriodSeconds outlasts by 5 s.
+ * (serving capacity never drops), spreads its pods across nodes (soft), runs under the restricted
+ * Pod Security Standard with a read-only root, bounded ephemeral storage and an emptyDir at /tmp,
+ * and gives the container a SIGTERM drain window (SHUTDOWN_GRACE_SECONDS) that kubelet's
+ * terminationGracePeriodSeconds outlasts by 5 s. Where kube-score's checks do not fit this
+ * design, the object says so: a `kube-score/ignore` annotation with the reason beside it.
  */
 export class InferenceService extends pulumi.ComponentResource {
   /** Namespace of every object. */
@@ -147,6 +172,8 @@ export class InferenceService extends pulumi.ComponentResource {
   public readonly ingressName: pulumi.Output<string>;
   /** Name of the PodDisruptionBudget. */
   public readonly pdbName: pulumi.Output<string>;
+  /** Name of the NetworkPolicy, when there is one. */
+  public readonly networkPolicyName: pulumi.Output<string> | undefined;
   /** The selector of the pods, e.g. for `kubectl get pods -l`. */
   public readonly labelSelector: string;
   /** Where the service answers: `http://<ingress host or address><path>`. */
@@ -162,6 +189,8 @@ export class InferenceService extends pulumi.ComponentResource {
   public readonly ingress: k8s.networking.v1.Ingress;
   /** The PodDisruptionBudget. */
   public readonly pdb: k8s.policy.v1.PodDisruptionBudget;
+  /** The NetworkPolicy, when {@link InferenceServiceArgs.networkPolicy} is given. */
+  public readonly networkPolicy: k8s.networking.v1.NetworkPolicy | undefined;
 
   /**
    * @throws pulumi.InputPropertiesError when the args break their contract (see
@@ -176,6 +205,10 @@ export class InferenceService extends pulumi.ComponentResource {
     const createNamespace = args.createNamespace ?? true;
     const requests = args.resources?.requests ?? DEFAULTS.resources.requests;
     const limits = args.resources?.limits ?? DEFAULTS.resources.limits;
+    const ephemeral = {
+      request: args.resources?.requests?.ephemeralStorage ?? DEFAULTS.ephemeralStorage.request,
+      limit: args.resources?.limits?.ephemeralStorage ?? DEFAULTS.ephemeralStorage.limit,
+    };
     const a = DEFAULTS.autoscaling;
     const minReplicas = args.autoscaling?.minReplicas ?? a.minReplicas;
     const maxReplicas = args.autoscaling?.maxReplicas ?? a.maxReplicas;
@@ -241,7 +274,15 @@ export class InferenceService extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata,
+        metadata: {
+          ...metadata,
+          annotations: kubeScoreIgnores({
+            "container-image-pull-policy":
+              "The image is pinned by digest (repo@sha256:...), so IfNotPresent runs exactly the pushed image and saves a registry round trip per pod start; Always would only re-check pull credentials.",
+            "deployment-has-host-podantiaffinity":
+              "The pods are spread across nodes by topologySpreadConstraints (kubernetes.io/hostname, maxSkew 1, ScheduleAnyway), which this check does not read; soft, so a one-node cluster still runs every replica.",
+          }),
+        },
         spec: {
           // No spec.replicas: the HPA owns the replica count.
           selector: { matchLabels: selector },
@@ -261,6 +302,18 @@ export class InferenceService extends pulumi.ComponentResource {
             },
             spec: {
               automountServiceAccountToken: false,
+              // Soft: spread replicas over nodes so a scaled-out stack survives losing one, yet
+              // schedule them all on a single node when that is all there is. Counted per
+              // ReplicaSet (pod-template-hash), so a rollout's new pods spread among themselves.
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: "kubernetes.io/hostname",
+                  whenUnsatisfiable: "ScheduleAnyway",
+                  labelSelector: { matchLabels: selector },
+                  matchLabelKeys: ["pod-template-hash"],
+                },
+              ],
               enableServiceLinks: false,
               terminationGracePeriodSeconds:
                 shutdownGraceSeconds + DEFAULTS.terminationMarginSeconds,
@@ -279,8 +332,16 @@ export class InferenceService extends pulumi.ComponentResource {
                   ports: [{ name: PORT_NAME, containerPort: SERVER_PORT, protocol: "TCP" }],
                   env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
                   resources: {
-                    requests: { cpu: requests.cpu, memory: requests.memory },
-                    limits: { cpu: limits.cpu, memory: limits.memory },
+                    requests: {
+                      cpu: requests.cpu,
+                      memory: requests.memory,
+                      "ephemeral-storage": ephemeral.request,
+                    },
+                    limits: {
+                      cpu: limits.cpu,
+                      memory: limits.memory,
+                      "ephemeral-storage": ephemeral.limit,
+                    },
                   },
                   startupProbe: {
                     httpGet: httpGet(ROUTES.liveness),
@@ -312,7 +373,7 @@ export class InferenceService extends pulumi.ComponentResource {
                   volumeMounts: [{ name: "scratch", mountPath: "/tmp" }],
                 },
               ],
-              volumes: [{ name: "scratch", emptyDir: { sizeLimit: "256Mi" } }],
+              volumes: [{ name: "scratch", emptyDir: { sizeLimit: DEFAULTS.tmpSizeLimit } }],
             },
           },
         },
@@ -336,7 +397,16 @@ export class InferenceService extends pulumi.ComponentResource {
     this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
       `${name}-hpa`,
       {
-        metadata,
+        metadata: {
+          ...metadata,
+          ...(minReplicas < 2
+            ? {
+                annotations: kubeScoreIgnores({
+                  "horizontalpodautoscaler-replicas": `minReplicas ${minReplicas} is the measured strategies' choice (one pod at rest). A node drain then evicts the only pod and nothing serves until its replacement is Ready (see the PodDisruptionBudget); a production stack sets minReplicas 2 (food11:minReplicas).`,
+                }),
+              }
+            : {}),
+        },
         spec: {
           scaleTargetRef: {
             apiVersion: "apps/v1",
@@ -419,11 +489,62 @@ export class InferenceService extends pulumi.ComponentResource {
     this.pdb = new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
       {
-        metadata,
+        metadata: {
+          ...metadata,
+          annotations: { [DRAIN_ANNOTATION]: drainNote(minReplicas, pdbMaxUnavailable) },
+        },
         spec: { maxUnavailable: pdbMaxUnavailable, selector: { matchLabels: selector } },
       },
       { parent: this },
     );
+
+    const netpol = args.networkPolicy;
+    this.networkPolicy =
+      netpol === undefined
+        ? undefined
+        : new k8s.networking.v1.NetworkPolicy(
+            `${name}-networkpolicy`,
+            {
+              metadata,
+              spec: {
+                podSelector: { matchLabels: selector },
+                policyTypes: ["Ingress", "Egress"],
+                ingress:
+                  netpol.ingressFromNamespaces.length === 0
+                    ? []
+                    : [
+                        {
+                          from: netpol.ingressFromNamespaces.map((ns) => ({
+                            namespaceSelector: {
+                              matchLabels: { "kubernetes.io/metadata.name": ns },
+                            },
+                          })),
+                          ports: [{ protocol: "TCP", port: PORT_NAME }],
+                        },
+                      ],
+                egress: [
+                  // DNS, wherever the cluster's resolver runs (CoreDNS, NodeLocal DNSCache).
+                  {
+                    ports: [
+                      { protocol: "UDP", port: 53 },
+                      { protocol: "TCP", port: 53 },
+                    ],
+                  },
+                  ...((netpol.egressTcpPorts ?? []).length > 0
+                    ? [
+                        {
+                          ports: (netpol.egressTcpPorts ?? []).map((port) => ({
+                            protocol: "TCP",
+                            port,
+                          })),
+                        },
+                      ]
+                    : []),
+                ],
+              },
+            },
+            { parent: this },
+          );
 
     const urlPath = rewrite ? `${prefix}/` : "/";
     this.url =
@@ -439,6 +560,7 @@ export class InferenceService extends pulumi.ComponentResource {
     this.hpaName = this.hpa.metadata.name;
     this.ingressName = this.ingress.metadata.name;
     this.pdbName = this.pdb.metadata.name;
+    this.networkPolicyName = this.networkPolicy?.metadata.name;
 
     this.registerOutputs({
       namespace: this.namespace,
@@ -447,10 +569,25 @@ export class InferenceService extends pulumi.ComponentResource {
       hpaName: this.hpaName,
       ingressName: this.ingressName,
       pdbName: this.pdbName,
+      networkPolicyName: this.networkPolicyName,
       labelSelector: this.labelSelector,
       url: this.url,
     });
   }
+}
+
+/** The PodDisruptionBudget's annotation that says what a node drain costs with these replicas. */
+export const DRAIN_ANNOTATION = "food11/drain";
+
+/** What a drain does to a stack at rest (minReplicas pods) under maxUnavailable. */
+export function drainNote(minReplicas: number, maxUnavailable: number): string {
+  if (maxUnavailable === 0) {
+    return "maxUnavailable 0: a drain waits until the HPA has scaled out (or the budget is changed); no pod is evicted.";
+  }
+  if (minReplicas <= maxUnavailable) {
+    return `minReplicas ${minReplicas} with maxUnavailable ${maxUnavailable}: at rest a drain may evict every pod, and nothing serves until a replacement is Ready. Keep a pod serving with minReplicas ${maxUnavailable + 1} or more.`;
+  }
+  return `minReplicas ${minReplicas} with maxUnavailable ${maxUnavailable}: a drain keeps at least ${minReplicas - maxUnavailable} pod${minReplicas - maxUnavailable === 1 ? "" : "s"} serving.`;
 }
 
 /** `app.kubernetes.io/instance` is a label value: at most 63 alphanumerics, '-', '_', '.'. */
@@ -496,22 +633,35 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   }
 
   // Requests within limits, each side defaulted on its own as the constructor does.
-  const resources = {
+  const resources: Record<"requests" | "limits", ResourceQuantities> = {
     requests: args.resources?.requests ?? DEFAULTS.resources.requests,
     limits: args.resources?.limits ?? DEFAULTS.resources.limits,
   };
-  const examples = { cpu: `"2" or "500m"`, memory: `"4Gi" or "512Mi"` } as const;
-  for (const kind of ["cpu", "memory"] as const) {
+  const examples = {
+    cpu: `"2" or "500m"`,
+    memory: `"4Gi" or "512Mi"`,
+    ephemeralStorage: `"512Mi"`,
+  } as const;
+  const given = (side: "requests" | "limits", kind: keyof typeof examples): unknown =>
+    kind === "ephemeralStorage"
+      ? (resources[side].ephemeralStorage ??
+        DEFAULTS.ephemeralStorage[side === "requests" ? "request" : "limit"])
+      : resources[side][kind];
+  for (const kind of ["cpu", "memory", "ephemeralStorage"] as const) {
     const parsed: Partial<Record<"requests" | "limits", Quantity>> = {};
     for (const side of ["requests", "limits"] as const) {
-      const q = check.quantity(`resources.${side}.${kind}`, resources[side][kind], examples[kind]);
+      const q = check.quantity(`resources.${side}.${kind}`, given(side, kind), examples[kind]);
       if (q !== undefined) parsed[side] = q;
     }
     if (parsed.requests && parsed.limits && ArgsCheck.above(parsed.requests, parsed.limits)) {
-      const defaulted = args.resources?.limits === undefined ? " (the default)" : "";
+      const limitGiven =
+        kind === "ephemeralStorage"
+          ? args.resources?.limits?.ephemeralStorage
+          : args.resources?.limits;
+      const defaulted = limitGiven === undefined ? " (the default)" : "";
       check.fail(
         `resources.requests.${kind}`,
-        `${show(resources.requests[kind])} is above limits.${kind} ${show(resources.limits[kind])}${defaulted}: a request must be at most its limit`,
+        `${show(given("requests", kind))} is above limits.${kind} ${show(given("limits", kind))}${defaulted}: a request must be at most its limit`,
       );
     }
   }
@@ -605,6 +755,28 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   }
   check.integer("pdbMaxUnavailable", args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable, 0);
   check.integer("runAsUser", args.runAsUser ?? DEFAULTS.runAsUser, 1);
+
+  if (args.networkPolicy !== undefined) {
+    const from = args.networkPolicy.ingressFromNamespaces;
+    if (!Array.isArray(from)) {
+      check.fail(
+        "networkPolicy.ingressFromNamespaces",
+        `${show(from)} is not allowed: must be a list of namespaces (may be empty)`,
+      );
+    } else {
+      from.forEach((ns, i) => {
+        if (typeof ns !== "string" || ns.length > 63 || !DNS_LABEL.test(ns)) {
+          check.fail(
+            `networkPolicy.ingressFromNamespaces[${i}]`,
+            `${show(ns)} is not allowed: a namespace must be a DNS label (1 to 63 lower-case letters, digits, '-')`,
+          );
+        }
+      });
+    }
+    (args.networkPolicy.egressTcpPorts ?? []).forEach((port, i) => {
+      check.integer(`networkPolicy.egressTcpPorts[${i}]`, port, 1, 65535);
+    });
+  }
 
   check.throwIfInvalid();
 }

@@ -270,6 +270,18 @@ export const configShape = {
     "memory",
     "limits.memory of the container; the Node heap is half of it (NODE_OPTIONS=--max-old-space-size).",
   ),
+  ephemeralStorageRequest: quantity(
+    "ephemeralStorageRequest",
+    D.ephemeralStorage.request,
+    "memory",
+    "requests.ephemeral-storage of the container: its logs (the root filesystem is read-only) and the /tmp emptyDir; the scheduler places the pod on a node with this much local storage free.",
+  ),
+  ephemeralStorageLimit: quantity(
+    "ephemeralStorageLimit",
+    D.ephemeralStorage.limit,
+    "memory",
+    "limits.ephemeral-storage of the container: kubelet evicts the pod when its logs plus /tmp (sizeLimit 256Mi) use more.",
+  ),
   // Autoscaling.
   targetCpuUtilization: integer(
     "targetCpuUtilization",
@@ -402,6 +414,18 @@ export const configShape = {
     2147483647,
     "Numeric non-root UID (and GID) the container runs as.",
   ),
+  // Network policy.
+  networkPolicy: flag(
+    "networkPolicy",
+    D.networkPolicy.enabled,
+    "Create a NetworkPolicy for the pods: ingress only from ingressControllerNamespace and monitoringNamespace on port http, egress only DNS (and modelUrl's port when set). Needs a CNI that enforces NetworkPolicy; false: none.",
+  ),
+  monitoringNamespace: text(
+    "monitoringNamespace",
+    D.networkPolicy.monitoringNamespace,
+    "Namespace of the Prometheus that scrapes /metrics: the NetworkPolicy admits its pods on port http. Empty: no monitoring namespace admitted.",
+    "monitoring",
+  ),
   // Ingress controller.
   installIngressController: flag(
     "installIngressController",
@@ -411,7 +435,7 @@ export const configShape = {
   ingressControllerNamespace: text(
     "ingressControllerNamespace",
     D.ingressController.namespace,
-    "Namespace of the installed ingress-nginx controller.",
+    "Namespace of the ingress controller, installed with this stack or not: the NetworkPolicy admits its pods on port http.",
     "ingress-nginx",
   ),
   ingressControllerServiceType: choice(

@@ -50,8 +50,8 @@ export interface StackSettings {
   };
   server: { logLevel: string; shutdownGraceSeconds: number; shutdownDelaySeconds: number };
   resources: {
-    requests: { cpu: string; memory: string };
-    limits: { cpu: string; memory: string };
+    requests: { cpu: string; memory: string; ephemeralStorage: string };
+    limits: { cpu: string; memory: string; ephemeralStorage: string };
   };
   autoscaling: {
     minReplicas: number;
@@ -69,6 +69,12 @@ export interface StackSettings {
   ingress: { className: string; host?: string; path: string; proxyBodySize: string };
   availability: { pdbMaxUnavailable: number };
   security: { runAsUser: number };
+  /**
+   * The pods' NetworkPolicy (food11:networkPolicy): who may connect (the ingress controller's and
+   * the monitoring namespace) and which TCP ports they may reach besides DNS (modelUrl's).
+   * Unset: no NetworkPolicy.
+   */
+  networkPolicy?: { ingressFromNamespaces: string[]; egressTcpPorts: number[] };
   ingressController: {
     install: boolean;
     namespace: string;
@@ -215,6 +221,12 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
       `requests.memory ${c.memoryRequest} is above limits.memory ${c.memoryLimit}. Fix: ${fix("memoryRequest", c.memoryLimit)} (or raise ${PROJECT}:memoryLimit)`,
     );
   }
+  if (memoryBytes(c.ephemeralStorageRequest) > memoryBytes(c.ephemeralStorageLimit)) {
+    problem(
+      "ephemeralStorageRequest",
+      `requests.ephemeral-storage ${c.ephemeralStorageRequest} is above limits.ephemeral-storage ${c.ephemeralStorageLimit}. Fix: ${fix("ephemeralStorageRequest", c.ephemeralStorageLimit)} (or raise ${PROJECT}:ephemeralStorageLimit)`,
+    );
+  }
   if (c.shutdownDelaySeconds >= c.shutdownGraceSeconds) {
     problem(
       "shutdownDelaySeconds",
@@ -347,6 +359,15 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
       `is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${fix("ingressControllerNamespace", "ingress-nginx")}`,
     );
   }
+  if (
+    c.monitoringNamespace !== "" &&
+    (c.monitoringNamespace.length > 63 || !DNS_LABEL.test(c.monitoringNamespace))
+  ) {
+    problem(
+      "monitoringNamespace",
+      `is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${fix("monitoringNamespace", "monitoring")} (or pulumi config set ${PROJECT}:monitoringNamespace "" --stack ${stack} to admit none)`,
+    );
+  }
   if (!DNS_HOST.test(c.ingressClassName) || c.ingressClassName.startsWith("*")) {
     problem(
       "ingressClassName",
@@ -368,7 +389,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
       `is not an nginx size (e.g. 10m). Fix: ${fix("ingressProxyBodySize", "10m")}`,
     );
   }
-  if (c.modelUrl !== "" && !/^https?:\/\/\S+$/.test(c.modelUrl)) {
+  if (c.modelUrl !== "" && !(/^https?:\/\/\S+$/.test(c.modelUrl) && URL.canParse(c.modelUrl))) {
     problem(
       "modelUrl",
       `must be an http(s) URL. Fix: ${fix("modelUrl", "https://models.example.com/food11/model.json")}`,
@@ -429,8 +450,12 @@ function toSettings(
       shutdownDelaySeconds: c.shutdownDelaySeconds,
     },
     resources: {
-      requests: { cpu: c.cpuRequest, memory: c.memoryRequest },
-      limits: { cpu: c.cpuLimit, memory: c.memoryLimit },
+      requests: {
+        cpu: c.cpuRequest,
+        memory: c.memoryRequest,
+        ephemeralStorage: c.ephemeralStorageRequest,
+      },
+      limits: { cpu: c.cpuLimit, memory: c.memoryLimit, ephemeralStorage: c.ephemeralStorageLimit },
     },
     autoscaling: {
       minReplicas: c.minReplicas,
@@ -463,6 +488,7 @@ function toSettings(
     },
     availability: { pdbMaxUnavailable: c.pdbMaxUnavailable },
     security: { runAsUser: c.runAsUser },
+    ...(c.networkPolicy ? { networkPolicy: networkPolicyOf(c) } : {}),
     ingressController: {
       install: c.installIngressController,
       namespace: c.ingressControllerNamespace,
@@ -471,6 +497,26 @@ function toSettings(
     ...(c.renderYamlToDirectory !== "" ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
     warnings,
   };
+}
+
+/**
+ * The NetworkPolicy's peers and ports: the ingress controller's and the monitoring namespace may
+ * connect; besides DNS, the pods may reach only the port of modelUrl (443 for https, 80 for http,
+ * or the URL's own).
+ */
+function networkPolicyOf(c: FlatConfig): {
+  ingressFromNamespaces: string[];
+  egressTcpPorts: number[];
+} {
+  const namespaces = [c.ingressControllerNamespace, c.monitoringNamespace].filter(
+    (ns) => ns !== "",
+  );
+  const egressTcpPorts: number[] = [];
+  if (c.modelUrl !== "") {
+    const url = new URL(c.modelUrl);
+    egressTcpPorts.push(url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80);
+  }
+  return { ingressFromNamespaces: [...new Set(namespaces)], egressTcpPorts };
 }
 
 /** A PEM certificate block. */

@@ -4,7 +4,7 @@
  * cgroup), and a bounded load on loopback that counts every failed request.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { CLUSTER_STATE_DIR, clusterVersions } from "../../scripts/cluster/stack";
@@ -21,6 +21,34 @@ export function inNode(netns: string, cmd: string[]): string {
     encoding: "utf8",
     timeout: 30_000,
   });
+}
+
+/** Bytes a directory tree occupies on disk (as du counts them: allocated blocks). */
+function diskBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    total += lstatSync(join(entry.parentPath, entry.name)).blocks * 512;
+  }
+  return total;
+}
+
+/**
+ * The local ephemeral storage a pod uses, as kubelet accounts it (the root filesystem is read-only,
+ * so no writable layer): its containers' logs (/var/log/pods: the node is a network namespace of
+ * this host, its filesystem is the host's) and its emptyDir volumes (under kubelet's root dir).
+ */
+export function podEphemeralBytes(
+  namespace: string,
+  name: string,
+  uid: string,
+): { logs: number; emptyDir: number } {
+  return {
+    logs: diskBytes(join("/var/log/pods", `${namespace}_${name}_${uid}`)),
+    emptyDir: diskBytes(
+      join(CLUSTER_DIR, "kubelet", "root", "pods", uid, "volumes", "kubernetes.io~empty-dir"),
+    ),
+  };
 }
 
 /** The host PID of a container (containerd's task list, namespace k8s.io). */

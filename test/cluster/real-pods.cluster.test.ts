@@ -38,6 +38,7 @@ import {
   failures,
   inNode,
   Load,
+  podEphemeralBytes,
   processFacts,
 } from "./helpers";
 
@@ -280,6 +281,21 @@ describe.each(STACKS)("%s on a real node", (stack) => {
       const duringScale = load.window(0, tKill);
       figures["hpa.scale_up_window"] = describeOutcomes(duringScale);
       await load.stop();
+
+      // What the server writes (the size of food11:ephemeralStorageRequest): after minutes of
+      // load, each pod's logs and /tmp stay far below its ephemeral-storage request.
+      const storage: Record<string, { logs: number; emptyDir: number }> = {};
+      for (const pod of await podsOf(s1)) {
+        const m = pod.metadata ?? {};
+        storage[String(m.name)] = podEphemeralBytes(ns, String(m.name), String(m.uid));
+      }
+      figures["ephemeral.after_load_bytes"] = storage;
+      figures["ephemeral.requests_served"] = load.outcomes.length;
+      for (const [pod, used] of Object.entries(storage)) {
+        expect(used.logs + used.emptyDir, pod).toBeLessThan(
+          memoryBytes(s1.resources.requests.ephemeralStorage),
+        );
+      }
 
       // 4b. After the load: back to one replica (30 s stabilization).
       const tDown0 = Date.now();

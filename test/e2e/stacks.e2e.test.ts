@@ -79,7 +79,7 @@ interface Live {
   uids: Record<string, string>;
 }
 
-/** Read the five objects back and check them against the stack's settings. */
+/** Read the six objects back and check them against the stack's settings. */
 async function expectLive(
   stack: string,
   s: StackSettings,
@@ -101,6 +101,15 @@ async function expectLive(
   expect(memoryBytes(String(res.requests?.memory))).toBe(memoryBytes(s.resources.requests.memory));
   expect(cpuMillicores(String(res.limits?.cpu))).toBe(cpuMillicores(s.resources.limits.cpu));
   expect(memoryBytes(String(res.limits?.memory))).toBe(memoryBytes(s.resources.limits.memory));
+  expect(memoryBytes(String(res.requests?.["ephemeral-storage"]))).toBe(
+    memoryBytes(s.resources.requests.ephemeralStorage),
+  );
+  expect(memoryBytes(String(res.limits?.["ephemeral-storage"]))).toBe(
+    memoryBytes(s.resources.limits.ephemeralStorage),
+  );
+  expect(dep.spec?.template.spec?.topologySpreadConstraints).toMatchObject([
+    { topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", maxSkew: 1 },
+  ]);
   expect(ctr.readinessProbe?.successThreshold).toBe(s.probes.readiness.successThreshold);
   expect(ctr.readinessProbe?.periodSeconds).toBe(s.probes.readiness.periodSeconds);
   expect(ctr.readinessProbe?.failureThreshold).toBe(s.probes.readiness.failureThreshold);
@@ -152,6 +161,24 @@ async function expectLive(
   expect(pdb.spec?.maxUnavailable).toBe(s.availability.pdbMaxUnavailable);
   expect(pdb.spec?.selector?.matchLabels).toMatchObject({ "app.kubernetes.io/instance": stack });
 
+  // The NetworkPolicy, as the API server stored it: it selects the Deployment's pods and covers
+  // both directions (kwok runs no pods, so nothing enforces it here: docs/e2e.md).
+  expect(s.networkPolicy).toBeDefined();
+  const netpol = await c.networking.readNamespacedNetworkPolicy({
+    name: String(outputs.networkPolicyName),
+    namespace: ns,
+  });
+  expect(netpol.metadata?.labels).toMatchObject(LABELS(stack));
+  expect(dep.spec?.template.metadata?.labels).toMatchObject(
+    netpol.spec?.podSelector?.matchLabels ?? { none: "" },
+  );
+  expect(netpol.spec?.policyTypes).toEqual(["Ingress", "Egress"]);
+  expect(
+    netpol.spec?.ingress?.[0]?._from?.map(
+      (p) => p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"],
+    ),
+  ).toEqual(s.networkPolicy?.ingressFromNamespaces);
+
   return {
     uids: {
       deployment: dep.metadata?.uid ?? "",
@@ -159,6 +186,7 @@ async function expectLive(
       service: svc.metadata?.uid ?? "",
       ingress: ing.metadata?.uid ?? "",
       pdb: pdb.metadata?.uid ?? "",
+      networkPolicy: netpol.metadata?.uid ?? "",
     },
   };
 }
@@ -197,7 +225,7 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
   });
 
   for (const stack of STACKS) {
-    it(`pulumi up ${stack}: Deployment, HPA, Service, Ingress, PDB carry the stack's values; Deployment Available`, async () => {
+    it(`pulumi up ${stack}: Deployment, HPA, Service, Ingress, PDB, NetworkPolicy carry the stack's values; Deployment Available`, async () => {
       const r = await up(stack);
       expect(r.error, `see ${logFile}`).toBeUndefined();
       // The user's command, run by the CLI through the Node.js language host.
@@ -360,6 +388,9 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
     expect(
       (await c.policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector: selector })).items,
     ).toEqual([]);
+    expect(
+      (await c.networking.listNetworkPolicyForAllNamespaces({ labelSelector: selector })).items,
+    ).toEqual([]);
     const left = (await c.core.listNamespace()).items
       .map((n) => n.metadata?.name)
       .filter((n) => n?.startsWith("food11-"));
@@ -384,6 +415,7 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
       "Service",
       "Ingress",
       "PodDisruptionBudget",
+      "NetworkPolicy",
     ]) {
       expect(kinds).toContain(kind);
     }

@@ -106,6 +106,7 @@ function serviceArgs(stack: string): InferenceServiceArgs {
     shutdownGraceSeconds: s.server.shutdownGraceSeconds,
     pdbMaxUnavailable: s.availability.pdbMaxUnavailable,
     runAsUser: s.security.runAsUser,
+    ...(s.networkPolicy !== undefined ? { networkPolicy: s.networkPolicy } : {}),
   };
 }
 
@@ -241,6 +242,58 @@ describe("InferenceService", () => {
       why: "requests above the default limits",
       args: { resources: { requests: { cpu: "4", memory: "2Gi" } } },
       want: [["resources.requests.cpu", `"4" is above limits.cpu "2" (the default)`]],
+    },
+    {
+      why: "an ephemeral-storage request above its limit",
+      args: {
+        resources: {
+          requests: { cpu: "1", memory: "2Gi", ephemeralStorage: "1Gi" },
+          limits: { cpu: "3", memory: "6Gi", ephemeralStorage: "512Mi" },
+        },
+      },
+      want: [
+        ["resources.requests.ephemeralStorage", `"1Gi" is above limits.ephemeralStorage "512Mi"`],
+      ],
+    },
+    {
+      why: "an ephemeral-storage request above the default limit",
+      args: {
+        resources: {
+          requests: { cpu: "1", memory: "2Gi", ephemeralStorage: "1Gi" },
+          limits: { cpu: "3", memory: "6Gi" },
+        },
+      },
+      want: [
+        [
+          "resources.requests.ephemeralStorage",
+          `"1Gi" is above limits.ephemeralStorage "512Mi" (the default)`,
+        ],
+      ],
+    },
+    {
+      why: "an ephemeral-storage limit that is no quantity",
+      args: {
+        resources: {
+          requests: { cpu: "1", memory: "2Gi" },
+          limits: { cpu: "3", memory: "6Gi", ephemeralStorage: "half a disk" },
+        },
+      },
+      want: [["resources.limits.ephemeralStorage", `"half a disk" is not a Kubernetes quantity`]],
+    },
+    {
+      why: "a NetworkPolicy peer that is no namespace",
+      args: { networkPolicy: { ingressFromNamespaces: ["ingress-nginx", "Monitoring"] } },
+      want: [["networkPolicy.ingressFromNamespaces[1]", `"Monitoring" is not allowed`]],
+    },
+    {
+      why: "a NetworkPolicy egress port out of range",
+      args: { networkPolicy: { ingressFromNamespaces: [], egressTcpPorts: [443, 70000] } },
+      want: [
+        [
+          "networkPolicy.egressTcpPorts[1]",
+          "70000 is not allowed: must be an integer from 1 to 65535",
+        ],
+      ],
     },
     {
       why: "minReplicas 0",

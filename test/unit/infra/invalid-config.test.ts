@@ -37,6 +37,26 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     problem: `food11:memoryRequest = "6.5Gi": requests.memory 6.5Gi is above limits.memory 6Gi. Fix: ${set("food11:memoryRequest", "6Gi")} (or raise food11:memoryLimit)`,
   },
   {
+    why: "an ephemeral-storage request above its limit",
+    config: { "food11:ephemeralStorageRequest": "1Gi" },
+    problem: `food11:ephemeralStorageRequest = "1Gi": requests.ephemeral-storage 1Gi is above limits.ephemeral-storage 512Mi. Fix: ${set("food11:ephemeralStorageRequest", "512Mi")} (or raise food11:ephemeralStorageLimit)`,
+  },
+  {
+    why: "an ephemeral-storage limit in GB",
+    config: { "food11:ephemeralStorageLimit": "1GB" },
+    problem: `food11:ephemeralStorageLimit = "1GB": is not a Kubernetes quantity (memory: e.g. "4Gi" or "512Mi"). Fix: ${set("food11:ephemeralStorageLimit", "512Mi")}`,
+  },
+  {
+    why: "a monitoring namespace that is no DNS label",
+    config: { "food11:monitoringNamespace": "Monitoring" },
+    problem: `food11:monitoringNamespace = "Monitoring": is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${set("food11:monitoringNamespace", "monitoring")} (or pulumi config set food11:monitoringNamespace "" --stack ${STACK} to admit none)`,
+  },
+  {
+    why: "networkPolicy that is not a boolean",
+    config: { "food11:networkPolicy": "yes" },
+    problem: `food11:networkPolicy = "yes": must be true or false. Fix: ${set("food11:networkPolicy", "true")}`,
+  },
+  {
     why: "a CPU target of 0 %",
     config: { "food11:targetCpuUtilization": "0" },
     problem: `food11:targetCpuUtilization = "0": must be a whole number from 1 to 100. Fix: ${set("food11:targetCpuUtilization", "40")}`,

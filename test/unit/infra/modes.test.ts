@@ -77,7 +77,7 @@ describe("rendering YAML (food11:renderYamlToDirectory)", () => {
     expect(provider.inputs.renderYamlToDirectory).toBe("out/render/strategy1");
     expect(run.resources.filter((r) => r.type.startsWith("docker:"))).toEqual([]);
     const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
-    expect(objects).toHaveLength(6);
+    expect(objects).toHaveLength(7);
     for (const object of objects) {
       expect(object.provider).toBe(
         "urn:pulumi:strategy1::food11::pulumi:providers:kubernetes::food11-render::food11-render-id",
@@ -306,5 +306,92 @@ describe("an existing namespace", () => {
     expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
     expect(only(run, DEPLOYMENT).inputs.metadata.namespace).toBe("ml-serving");
     expect(run.outputs?.namespace).toBe("ml-serving");
+  });
+});
+
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+
+describe("the NetworkPolicy (food11:networkPolicy)", () => {
+  it("is left out with networkPolicy false", async () => {
+    const run = await runProgram(
+      "baseline",
+      engineConfig("baseline", { "food11:networkPolicy": "false" }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.resources.filter((r) => r.type === NETPOL)).toEqual([]);
+    expect(run.outputs?.networkPolicyName).toBeUndefined();
+  });
+
+  it("admits the configured namespaces and lets out modelUrl's port", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", {
+        "food11:ingressControllerNamespace": "traefik",
+        "food11:monitoringNamespace": "",
+        "food11:modelUrl": "https://models.example.com/food11/model.json",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    const spec = only(run, NETPOL).inputs.spec;
+    expect(spec.ingress).toEqual([
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } } },
+        ],
+        ports: [{ protocol: "TCP", port: "http" }],
+      },
+    ]);
+    expect(spec.egress).toEqual([
+      {
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      { ports: [{ protocol: "TCP", port: 443 }] },
+    ]);
+  });
+
+  it("lets out an http model URL's own port", async () => {
+    const run = await runProgram(
+      "strategy2",
+      engineConfig("strategy2", { "food11:modelUrl": "http://models.internal:8000/model.json" }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(only(run, NETPOL).inputs.spec.egress[1]).toEqual({
+      ports: [{ protocol: "TCP", port: 8000 }],
+    });
+  });
+});
+
+describe("ephemeral storage", () => {
+  it("takes the container's request and limit from the stack", async () => {
+    const run = await runProgram(
+      "baseline",
+      engineConfig("baseline", {
+        "food11:ephemeralStorageRequest": "100Mi",
+        "food11:ephemeralStorageLimit": "1Gi",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    const { requests, limits } = container(run).resources;
+    expect([requests["ephemeral-storage"], limits["ephemeral-storage"]]).toEqual(["100Mi", "1Gi"]);
+  });
+});
+
+describe("a production stack starting at 2 replicas (food11:minReplicas 2)", () => {
+  it("needs no kube-score exception on the HPA, and a drain keeps a pod serving", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", { "food11:minReplicas": "2" }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(only(run, HPA).inputs.spec.minReplicas).toBe(2);
+    expect(only(run, HPA).inputs.metadata).not.toHaveProperty("annotations");
+    expect(only(run, PDB).inputs.metadata.annotations).toEqual({
+      "food11/drain": "minReplicas 2 with maxUnavailable 1: a drain keeps at least 1 pod serving.",
+    });
   });
 });

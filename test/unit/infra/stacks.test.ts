@@ -39,6 +39,7 @@ const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
   const labels = {
@@ -76,6 +77,7 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
         `${HPA} food11-hpa`,
         `${INGRESS} food11-ingress`,
         `${PDB} food11-pdb`,
+        `${NETPOL} food11-networkpolicy`,
       ].sort(),
     );
   });
@@ -93,7 +95,7 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
       `urn:pulumi:${stack}::food11::food11:image:InferenceImage::food11`,
     );
     expect(only(r, NAMESPACE).parent).toBe(service);
-    for (const type of [DEPLOYMENT, SERVICE, HPA, INGRESS, PDB]) {
+    for (const type of [DEPLOYMENT, SERVICE, HPA, INGRESS, PDB, NETPOL]) {
       expect(only(r, type).parent, type).toBe(service);
       // Created after, deleted before, their namespace.
       expect(only(r, type).dependencies, type).toContain(nsUrn);
@@ -133,6 +135,7 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
       hpaName: "food11-classifier",
       ingressName: "food11-classifier",
       pdbName: "food11-classifier",
+      networkPolicyName: "food11-classifier",
       labelSelector: `app.kubernetes.io/name=food11-classifier,app.kubernetes.io/instance=${stack}`,
     });
   });
@@ -158,7 +161,17 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
     expect(deployment).toEqual({
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata,
+      metadata: {
+        ...metadata,
+        annotations: {
+          "kube-score/ignore": "container-image-pull-policy,deployment-has-host-podantiaffinity",
+          "food11/kube-score-ignore-reason.container-image-pull-policy": expect.stringMatching(
+            /^The image is pinned by digest/,
+          ),
+          "food11/kube-score-ignore-reason.deployment-has-host-podantiaffinity":
+            expect.stringMatching(/spread across nodes by topologySpreadConstraints/),
+        },
+      },
       spec: {
         selector: { matchLabels: selector },
         revisionHistoryLimit: 5,
@@ -174,6 +187,15 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
           },
           spec: {
             automountServiceAccountToken: false,
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "kubernetes.io/hostname",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: selector },
+                matchLabelKeys: ["pod-template-hash"],
+              },
+            ],
             enableServiceLinks: false,
             terminationGracePeriodSeconds: 25,
             securityContext: {
@@ -202,7 +224,10 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
                   { name: "SHUTDOWN_DELAY_SECONDS", value: "5" },
                   { name: "LOG_LEVEL", value: "info" },
                 ],
-                resources: { requests: want.requests, limits: want.limits },
+                resources: {
+                  requests: { ...want.requests, "ephemeral-storage": "64Mi" },
+                  limits: { ...want.limits, "ephemeral-storage": "512Mi" },
+                },
                 startupProbe: {
                   httpGet: probe("/healthz"),
                   periodSeconds: 5,
@@ -259,7 +284,16 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
     expect(only(await program(), HPA).inputs).toEqual({
       apiVersion: "autoscaling/v2",
       kind: "HorizontalPodAutoscaler",
-      metadata,
+      metadata: {
+        ...metadata,
+        // minReplicas 1 (the report's): kube-score's replicas check is skipped, saying why.
+        annotations: {
+          "kube-score/ignore": "horizontalpodautoscaler-replicas",
+          "food11/kube-score-ignore-reason.horizontalpodautoscaler-replicas": expect.stringMatching(
+            /^minReplicas 1 is the measured strategies' choice .*a production stack sets minReplicas 2/,
+          ),
+        },
+      },
       spec: {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "food11-classifier" },
         minReplicas: 1,
@@ -339,14 +373,80 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
     expect(only(await program(), PDB).inputs).toEqual({
       apiVersion: "policy/v1",
       kind: "PodDisruptionBudget",
-      metadata,
+      metadata: {
+        ...metadata,
+        annotations: {
+          "food11/drain":
+            "minReplicas 1 with maxUnavailable 1: at rest a drain may evict every pod, and nothing serves until a replacement is Ready. Keep a pod serving with minReplicas 2 or more.",
+        },
+      },
       spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
     });
   });
 
+  it("admits only the ingress controller and monitoring on http, and lets out only DNS", async () => {
+    const r = await program();
+    expect(only(r, NETPOL).inputs).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata,
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: {
+                  matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" },
+                },
+              },
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: "http" }],
+          },
+        ],
+        egress: [
+          {
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
+        ],
+      },
+    });
+    // The policy's selector picks exactly the Deployment's pods.
+    expect(only(r, DEPLOYMENT).inputs.spec.template.metadata.labels).toMatchObject(
+      only(r, NETPOL).inputs.spec.podSelector.matchLabels,
+    );
+  });
+
+  it("writes the reason of every kube-score exception beside it", async () => {
+    const objects = (await program()).resources.filter((r) => r.type.startsWith("kubernetes:"));
+    const skipped: string[] = [];
+    for (const object of objects) {
+      for (const meta of [object.inputs.metadata, object.inputs.spec?.template?.metadata]) {
+        const annotations: Record<string, string> = meta?.annotations ?? {};
+        for (const id of (annotations["kube-score/ignore"] ?? "").split(",").filter(Boolean)) {
+          expect(annotations[`food11/kube-score-ignore-reason.${id}`], id).toMatch(/\w{4,}/);
+          skipped.push(`${object.inputs.kind} ${id}`);
+        }
+      }
+    }
+    // Only these, each a design choice (InferenceService's JSDoc); minReplicas 1 in every stack.
+    expect(skipped.sort()).toEqual([
+      "Deployment container-image-pull-policy",
+      "Deployment deployment-has-host-podantiaffinity",
+      "HorizontalPodAutoscaler horizontalpodautoscaler-replicas",
+    ]);
+  });
+
   it("labels every Kubernetes object with the app.kubernetes.io/* set", async () => {
     const objects = (await program()).resources.filter((r) => r.type.startsWith("kubernetes:"));
-    expect(objects).toHaveLength(6);
+    expect(objects).toHaveLength(7);
     for (const object of objects) {
       expect(object.inputs.metadata.labels).toMatchObject(labels);
     }
