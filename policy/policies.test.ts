@@ -2,9 +2,11 @@ import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { digestProblem, movingTagProblem, parseImageRef } from "./image";
 import { policies } from "./policies";
+import { containerEphemeralStorage } from "./rules/ephemeralStorage";
 import { hpaBounds } from "./rules/hpa";
 import { imageNotLatest, imagePinnedByDigest } from "./rules/images";
 import { ingressClass } from "./rules/ingress";
+import { networkPolicyPresent } from "./rules/networkPolicy";
 import { podSecurityRestricted } from "./rules/podSecurity";
 import { readinessProbe } from "./rules/readiness";
 import { containerResources } from "./rules/resources";
@@ -12,9 +14,11 @@ import {
   DIGEST,
   goodContainer,
   goodDeployment,
+  goodNetworkPolicy,
   goodPodSpec,
   IMAGE,
   runPolicy,
+  runStackPolicy,
   UNKNOWN_STRING,
 } from "./testing";
 
@@ -32,15 +36,17 @@ const Deployment = k8s.apps.v1.Deployment;
 const PREFIX = "Deployment food11-classifier: ";
 
 describe("the pack", () => {
-  it("has seven uniquely named policies with a stated enforcement level", () => {
+  it("has nine uniquely named policies with a stated enforcement level", () => {
     expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual([
       ["container-resources", "mandatory"],
+      ["container-ephemeral-storage", "mandatory"],
       ["readiness-probe", "mandatory"],
       ["hpa-bounds", "mandatory"],
       ["image-not-latest", "mandatory"],
       ["image-pinned-by-digest", "mandatory"],
       ["pod-security-restricted", "mandatory"],
       ["ingress-class", "advisory"],
+      ["network-policy", "mandatory"],
     ]);
     for (const p of policies) {
       expect(p.description).toMatch(p.enforcementLevel === "advisory" ? /Advisory:/ : /Mandatory:/);
@@ -416,5 +422,115 @@ describe("ingress-class", () => {
     expect((await runPolicy(ingressClass, Ingress, none)).violations).toEqual([
       "Ingress food11: has no class (set spec.ingressClassName or the kubernetes.io/ingress.class annotation)",
     ]);
+  });
+});
+
+describe("container-ephemeral-storage", () => {
+  it("passes a request at or below its limit across units", async () => {
+    const d = deploymentWith((c) => {
+      c.resources.requests["ephemeral-storage"] = "512Mi";
+      c.resources.limits["ephemeral-storage"] = "0.5Gi";
+    });
+    expect((await runPolicy(containerEphemeralStorage, Deployment, d)).violations).toEqual([]);
+  });
+
+  it("fails a container without request and limit, init containers too", async () => {
+    const d = deploymentWith((c, spec) => {
+      delete c.resources.requests["ephemeral-storage"];
+      delete c.resources.limits["ephemeral-storage"];
+      spec.initContainers = [
+        { name: "fetch", image: IMAGE, resources: { limits: { "ephemeral-storage": "1Gi" } } },
+      ];
+    });
+    expect((await runPolicy(containerEphemeralStorage, Deployment, d)).violations).toEqual([
+      `${PREFIX}initContainer fetch has no ephemeral-storage request`,
+      `${PREFIX}container classifier has no ephemeral-storage request`,
+      `${PREFIX}container classifier has no ephemeral-storage limit`,
+    ]);
+  });
+
+  it("fails a request above its limit and a value that is no quantity", async () => {
+    const above = deploymentWith((c) => {
+      c.resources.requests["ephemeral-storage"] = "1Gi";
+    });
+    expect((await runPolicy(containerEphemeralStorage, Deployment, above)).violations).toEqual([
+      `${PREFIX}container classifier ephemeral-storage request 1Gi exceeds its limit 512Mi`,
+    ]);
+    const bad = deploymentWith((c) => {
+      c.resources.limits["ephemeral-storage"] = "1GB";
+    });
+    expect((await runPolicy(containerEphemeralStorage, Deployment, bad)).violations).toEqual([
+      `${PREFIX}container classifier ephemeral-storage limit "1GB" is no valid quantity`,
+    ]);
+  });
+});
+
+describe("network-policy", () => {
+  const NetworkPolicy = k8s.networking.v1.NetworkPolicy;
+  const stack = (...policies: Obj[]) => [
+    { type: Deployment, props: goodDeployment(), name: "food11-deployment" },
+    { type: k8s.core.v1.Service, props: { spec: {} }, name: "food11-service" },
+    ...policies.map((props, i) => ({ type: NetworkPolicy, props, name: `np${i}` })),
+  ];
+  const MISSING =
+    "Deployment food11-classifier in food11-baseline: no NetworkPolicy of the stack selects its pods (any pod may reach them, they may reach anything)";
+
+  it("passes pods selected by a policy covering ingress and egress", async () => {
+    const run = await runStackPolicy(networkPolicyPresent, stack(goodNetworkPolicy()));
+    expect(run.violations).toEqual([]);
+  });
+
+  it("passes two policies that cover a direction each", async () => {
+    const ingress = goodNetworkPolicy() as Obj;
+    ingress.spec.policyTypes = ["Ingress"];
+    const egress = goodNetworkPolicy() as Obj;
+    egress.spec.policyTypes = ["Egress"];
+    expect((await runStackPolicy(networkPolicyPresent, stack(ingress, egress))).violations).toEqual(
+      [],
+    );
+  });
+
+  it("fails a stack without a NetworkPolicy, naming the workload's URN", async () => {
+    const run = await runStackPolicy(networkPolicyPresent, stack());
+    expect(run.violations).toEqual([MISSING]);
+    expect(run.urns).toEqual([
+      "urn:pulumi:test::food11::kubernetes:apps/v1:Deployment::food11-deployment",
+    ]);
+  });
+
+  it("fails a policy in another namespace or selecting other pods", async () => {
+    const elsewhere = goodNetworkPolicy() as Obj;
+    elsewhere.metadata.namespace = "default";
+    const others = goodNetworkPolicy() as Obj;
+    others.spec.podSelector = { matchLabels: { "app.kubernetes.io/name": "other" } };
+    expect(
+      (await runStackPolicy(networkPolicyPresent, stack(elsewhere, others))).violations,
+    ).toEqual([MISSING]);
+  });
+
+  it("fails a policy that leaves egress open (policyTypes Ingress only)", async () => {
+    const ingressOnly = goodNetworkPolicy() as Obj;
+    ingressOnly.spec.policyTypes = ["Ingress"];
+    expect((await runStackPolicy(networkPolicyPresent, stack(ingressOnly))).violations).toEqual([
+      "Deployment food11-classifier in food11-baseline: the NetworkPolicies selecting its pods (food11-classifier) do not cover Egress",
+    ]);
+  });
+
+  it("reads policyTypes as Kubernetes defaults them (Egress only with egress rules)", async () => {
+    const implicit = goodNetworkPolicy() as Obj;
+    delete implicit.spec.policyTypes;
+    expect((await runStackPolicy(networkPolicyPresent, stack(implicit))).violations).toEqual([]);
+    delete implicit.spec.egress;
+    expect((await runStackPolicy(networkPolicyPresent, stack(implicit))).violations).toEqual([
+      "Deployment food11-classifier in food11-baseline: the NetworkPolicies selecting its pods (food11-classifier) do not cover Egress",
+    ]);
+  });
+
+  it("leaves Jobs alone", async () => {
+    const job = { spec: { template: { metadata: { labels: { a: "b" } }, spec: goodPodSpec() } } };
+    const run = await runStackPolicy(networkPolicyPresent, [
+      { type: k8s.batch.v1.Job, props: job },
+    ]);
+    expect(run.violations).toEqual([]);
   });
 });

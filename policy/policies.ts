@@ -1,21 +1,25 @@
 // All policies of the pack, without starting the policy server (index.ts does that), so tests
 // and tools can import them.
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { Policies } from "@pulumi/policy";
+import { containerEphemeralStorage } from "./rules/ephemeralStorage";
 import { hpaBounds } from "./rules/hpa";
 import { imageNotLatest, imagePinnedByDigest } from "./rules/images";
 import { ingressClass } from "./rules/ingress";
+import { networkPolicyPresent } from "./rules/networkPolicy";
 import { podSecurityRestricted } from "./rules/podSecurity";
 import { readinessProbe } from "./rules/readiness";
 import { containerResources } from "./rules/resources";
 
 export const POLICY_PACK_NAME = "food11-guardrails";
 
-export const policies: ResourceValidationPolicy[] = [
+export const policies: Policies = [
   containerResources,
+  containerEphemeralStorage,
   readinessProbe,
   hpaBounds,
   imageNotLatest,
   imagePinnedByDigest,
   podSecurityRestricted,
   ingressClass,
+  networkPolicyPresent,
 ];

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { engineConfig, type Registered, runProgram } from "../test/unit/infra/mocks";
 import { policies } from "./policies";
-import { runPolicy } from "./testing";
+import { runPolicy, runStackPolicy } from "./testing";
 
 interface Finding {
   policy: string;
@@ -17,6 +17,17 @@ interface Finding {
 /** Runs every policy over every registered resource, as the engine does before each step. */
 async function check(resources: Registered[]): Promise<Finding[]> {
   const findings: Finding[] = [];
+  const custom = resources.filter((r) => r.custom !== false);
+  for (const p of policies) {
+    if (!("validateStack" in p)) continue;
+    const run = await runStackPolicy(
+      p,
+      custom.map((r) => ({ type: r.type, props: r.inputs, name: r.name })),
+    );
+    for (const message of run.violations) {
+      findings.push({ policy: p.name, level: p.enforcementLevel, resource: "stack", message });
+    }
+  }
   for (const r of resources) {
     if (r.custom === false) continue; // components and the stack itself are not analyzed
     for (const p of policies) {
@@ -67,6 +78,25 @@ describe("a stack deploying a moving tag", () => {
         resource: "kubernetes:apps/v1:Deployment",
         message:
           'Deployment food11-classifier: container classifier image "food11-classifier:latest" is not pinned by digest (expected <image>@sha256:<64 hex>)',
+      },
+    ]);
+  });
+});
+
+describe("a stack without a NetworkPolicy (food11:networkPolicy false)", () => {
+  it("is accepted by the program and refused by the network-policy policy", async () => {
+    const run = await runProgram(
+      "strategy2",
+      engineConfig("strategy2", { "food11:networkPolicy": "false" }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(await check(run.resources)).toEqual([
+      {
+        policy: "network-policy",
+        level: "mandatory",
+        resource: "stack",
+        message:
+          "Deployment food11-classifier in food11-strategy2: no NetworkPolicy of the stack selects its pods (any pod may reach them, they may reach anything)",
       },
     ]);
   });

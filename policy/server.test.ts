@@ -98,12 +98,14 @@ describe("the policy pack served by Pulumi's policy runner", () => {
     expect(info.getVersion()).toBe("0.1.0");
     expect(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()])).toEqual([
       ["container-resources", EnforcementLevel.MANDATORY],
+      ["container-ephemeral-storage", EnforcementLevel.MANDATORY],
       ["readiness-probe", EnforcementLevel.MANDATORY],
       ["hpa-bounds", EnforcementLevel.MANDATORY],
       ["image-not-latest", EnforcementLevel.MANDATORY],
       ["image-pinned-by-digest", EnforcementLevel.MANDATORY],
       ["pod-security-restricted", EnforcementLevel.MANDATORY],
       ["ingress-class", EnforcementLevel.ADVISORY],
+      ["network-policy", EnforcementLevel.MANDATORY],
     ]);
   });
 
@@ -117,7 +119,10 @@ describe("the policy pack served by Pulumi's policy runner", () => {
     };
     const c = bad.spec.template.spec.containers[0] as Record<string, unknown>;
     c.image = "food11-classifier:latest";
-    c.resources = { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } };
+    c.resources = {
+      requests: { cpu: "2", memory: "1Gi", "ephemeral-storage": "64Mi" },
+      limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "512Mi" },
+    };
     delete c.readinessProbe;
     c.securityContext = { privileged: true };
     const diags = await analyze(DEPLOYMENT, bad);

@@ -2,9 +2,11 @@
 // unknown-checking proxy, isType/asType by Pulumi type token, notApplicable throws), collecting
 // the violations. Also compliant fixtures for every resource kind the pack checks.
 import type {
+  PolicyResource,
   ResourceValidation,
   ResourceValidationArgs,
   ResourceValidationPolicy,
+  StackValidationPolicy,
 } from "@pulumi/policy";
 import * as proxyModule from "@pulumi/policy/proxy";
 
@@ -87,6 +89,69 @@ export async function runPolicy(
   return { violations };
 }
 
+/** One resource of a stack as a stack policy sees it. */
+export interface StackResource {
+  /** The resource class (`k8s.apps.v1.Deployment`) or its type token. */
+  type: unknown;
+  props: Record<string, unknown>;
+  name?: string;
+}
+
+/**
+ * Run a stack policy's validateStack the way the policy server does (every resource's props, with
+ * isType/asType by type token), collecting the violations and the URNs they name.
+ */
+export async function runStackPolicy(
+  policy: StackValidationPolicy,
+  resources: StackResource[],
+): Promise<PolicyRun & { urns: (string | undefined)[] }> {
+  const violations: string[] = [];
+  const urns: (string | undefined)[] = [];
+  const stackResources = resources.map((r, i): PolicyResource => {
+    const type = typeof r.type === "string" ? r.type : typeOf(r.type);
+    const name = r.name ?? `r${i}`;
+    const props = structuredClone(r.props);
+    return {
+      type,
+      props,
+      urn: `urn:pulumi:test::food11::${type}::${name}`,
+      name,
+      opts: {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+      },
+      dependencies: [],
+      propertyDependencies: {},
+      isType: (cls) => (cls as TypedClass).__pulumiType === type,
+      asType: ((cls: unknown) =>
+        (cls as TypedClass).__pulumiType === type ? props : undefined) as PolicyResource["asType"],
+    };
+  });
+  try {
+    await policy.validateStack(
+      {
+        resources: stackResources,
+        stackTags: new Map(),
+        getConfig: <T extends object>() => ({}) as T,
+        notApplicable: (reason?: string): never => {
+          throw new NotApplicable(reason ?? "not applicable");
+        },
+      },
+      (message, urn) => {
+        violations.push(message);
+        urns.push(urn);
+      },
+    );
+  } catch (e) {
+    if (e instanceof NotApplicable) return { violations, urns, notApplicable: e.message };
+    throw e;
+  }
+  return { violations, urns };
+}
+
 export const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
 export const IMAGE = `ghcr.io/food11/food11-classifier:0.1.0@${DIGEST}`;
 
@@ -97,8 +162,8 @@ export function goodContainer(): Record<string, unknown> {
     image: IMAGE,
     ports: [{ name: "http", containerPort: 8080 }],
     resources: {
-      requests: { cpu: "500m", memory: "1Gi" },
-      limits: { cpu: "1", memory: "1.5Gi" },
+      requests: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "64Mi" },
+      limits: { cpu: "1", memory: "1.5Gi", "ephemeral-storage": "512Mi" },
     },
     readinessProbe: {
       httpGet: { path: "/readyz", port: "http" },
@@ -137,6 +202,19 @@ export function goodDeployment(): Record<string, unknown> {
         metadata: { labels: { "app.kubernetes.io/name": "food11-classifier" } },
         spec: goodPodSpec(),
       },
+    },
+  };
+}
+
+/** A NetworkPolicy covering both directions for goodDeployment's pods. */
+export function goodNetworkPolicy(): Record<string, unknown> {
+  return {
+    metadata: { name: "food11-classifier", namespace: "food11-baseline" },
+    spec: {
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "food11-classifier" } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [],
+      egress: [{ ports: [{ protocol: "UDP", port: 53 }] }],
     },
   };
 }

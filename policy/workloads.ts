@@ -14,67 +14,53 @@ export interface Workload {
   kind: string;
   /** metadata.name if set, else the Pulumi resource name. */
   name: string;
+  /** metadata.namespace, when set. */
+  namespace: string | undefined;
+  /** The labels its pods get (the pod template's, or a bare Pod's own). */
+  podLabels: Record<string, string> | undefined;
   /** The pod template's spec (undefined when the resource has none, which is itself reported). */
   podSpec: PodSpec | undefined;
   /** True for kinds whose pods serve until replaced (not Jobs/CronJobs). */
   longRunning: boolean;
 }
 
-function named(meta: { name?: string } | undefined, args: ResourceValidationArgs): string {
+/** What workloadOf reads of a resource: a resource validation's args or a stack's resource. */
+export type TypedResource = Pick<ResourceValidationArgs, "asType" | "name">;
+
+function named(meta: { name?: string } | undefined, args: TypedResource): string {
   return meta?.name ?? args.name;
 }
 
 /** The workload behind a resource, or undefined if it is no workload kind we know. */
-export function workloadOf(args: ResourceValidationArgs): Workload | undefined {
+export function workloadOf(args: TypedResource): Workload | undefined {
+  type Template = { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined;
+  const make = (
+    kind: string,
+    o: { metadata?: { name?: string; namespace?: string } },
+    template: Template,
+    longRunning = true,
+  ): Workload => ({
+    kind,
+    name: named(o.metadata, args),
+    namespace: o.metadata?.namespace,
+    podLabels: template?.metadata?.labels,
+    podSpec: template?.spec,
+    longRunning,
+  });
   const deployment = args.asType(k8s.apps.v1.Deployment);
-  if (deployment) {
-    const podSpec = deployment.spec?.template?.spec;
-    return {
-      kind: "Deployment",
-      name: named(deployment.metadata, args),
-      podSpec,
-      longRunning: true,
-    };
-  }
+  if (deployment) return make("Deployment", deployment, deployment.spec?.template);
   const statefulSet = args.asType(k8s.apps.v1.StatefulSet);
-  if (statefulSet) {
-    const podSpec = statefulSet.spec?.template?.spec;
-    return {
-      kind: "StatefulSet",
-      name: named(statefulSet.metadata, args),
-      podSpec,
-      longRunning: true,
-    };
-  }
+  if (statefulSet) return make("StatefulSet", statefulSet, statefulSet.spec?.template);
   const daemonSet = args.asType(k8s.apps.v1.DaemonSet);
-  if (daemonSet) {
-    const podSpec = daemonSet.spec?.template?.spec;
-    return { kind: "DaemonSet", name: named(daemonSet.metadata, args), podSpec, longRunning: true };
-  }
+  if (daemonSet) return make("DaemonSet", daemonSet, daemonSet.spec?.template);
   const replicaSet = args.asType(k8s.apps.v1.ReplicaSet);
-  if (replicaSet) {
-    const podSpec = replicaSet.spec?.template?.spec;
-    return {
-      kind: "ReplicaSet",
-      name: named(replicaSet.metadata, args),
-      podSpec,
-      longRunning: true,
-    };
-  }
+  if (replicaSet) return make("ReplicaSet", replicaSet, replicaSet.spec?.template);
   const pod = args.asType(k8s.core.v1.Pod);
-  if (pod) {
-    return { kind: "Pod", name: named(pod.metadata, args), podSpec: pod.spec, longRunning: true };
-  }
+  if (pod) return make("Pod", pod, { metadata: pod.metadata, spec: pod.spec });
   const job = args.asType(k8s.batch.v1.Job);
-  if (job) {
-    const podSpec = job.spec?.template?.spec;
-    return { kind: "Job", name: named(job.metadata, args), podSpec, longRunning: false };
-  }
+  if (job) return make("Job", job, job.spec?.template, false);
   const cronJob = args.asType(k8s.batch.v1.CronJob);
-  if (cronJob) {
-    const podSpec = cronJob.spec?.jobTemplate?.spec?.template?.spec;
-    return { kind: "CronJob", name: named(cronJob.metadata, args), podSpec, longRunning: false };
-  }
+  if (cronJob) return make("CronJob", cronJob, cronJob.spec?.jobTemplate?.spec?.template, false);
   return undefined;
 }
 
