@@ -7,7 +7,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { InferenceImage, InferenceService, IngressController } from "./components";
+import {
+  InferenceImage,
+  InferenceService,
+  IngressController,
+  TraefikController,
+} from "./components";
 import { runtimeEnv } from "./stacks";
 import { loadSettings } from "./stacks/load";
 
@@ -23,17 +28,31 @@ const providers: pulumi.ProviderResource[] =
     ? [new k8s.Provider(`${name}-render`, { renderYamlToDirectory: render, kubeconfig: "" })]
     : [];
 
-const controller = settings.ingressController.install
-  ? new IngressController(
-      name,
-      {
-        namespace: settings.ingressController.namespace,
-        className: settings.ingress.className,
-        serviceType: settings.ingressController.serviceType,
-      },
-      { providers },
-    )
-  : undefined;
+const route = settings.route;
+const controller =
+  settings.ingressController.kind === "ingress-nginx"
+    ? new IngressController(
+        name,
+        {
+          namespace: settings.ingressController.namespace,
+          className: settings.ingress.className,
+          serviceType: settings.ingressController.serviceType,
+        },
+        { providers },
+      )
+    : settings.ingressController.kind === "traefik"
+      ? new TraefikController(
+          name,
+          {
+            namespace: settings.ingressController.namespace,
+            serviceType: settings.ingressController.serviceType,
+            ...(route.kind === "gateway"
+              ? { gateway: { name: route.gateway.name } }
+              : { ingressNginxClassName: settings.ingress.className }),
+          },
+          { providers },
+        )
+      : undefined;
 
 const inferenceImage = new InferenceImage(
   name,
@@ -67,6 +86,19 @@ const inference = new InferenceService(
     autoscaling: settings.autoscaling,
     probes: settings.probes,
     ingress: settings.ingress,
+    ...(route.kind === "gateway"
+      ? {
+          gatewayRoute: {
+            gateway: route.gateway,
+            // A Gateway installed here has no address before Traefik publishes it; a render reads
+            // no cluster.
+            ...(controller instanceof TraefikController && controller.gatewayAddress
+              ? { address: controller.gatewayAddress }
+              : {}),
+            readGateway: render === undefined,
+          },
+        }
+      : {}),
     shutdownGraceSeconds: settings.server.shutdownGraceSeconds,
     pdbMaxUnavailable: settings.availability.pdbMaxUnavailable,
     runAsUser: settings.security.runAsUser,
@@ -84,7 +116,9 @@ export const namespace = inference.namespace;
 export const deploymentName = inference.deploymentName;
 export const serviceName = inference.serviceName;
 export const hpaName = inference.hpaName;
+/** The Ingress (food11:route ingress) or the HTTPRoute (food11:route gateway). */
 export const ingressName = inference.ingressName;
+export const httpRouteName = inference.httpRouteName;
 export const pdbName = inference.pdbName;
 /** The NetworkPolicy of the pods (unset with food11:networkPolicy false). */
 export const networkPolicyName = inference.networkPolicyName;

@@ -14,6 +14,7 @@ import {
   workloadLabels,
 } from "./defaults";
 import type { Quantity } from "./quantity";
+import { firstGatewayAddress } from "./TraefikController";
 
 /** The type token of {@link InferenceService}. */
 const TYPE = "food11:service:InferenceService";
@@ -94,16 +95,32 @@ export interface ProbesArgs {
   startup?: ProbeTimingArgs;
 }
 
-/** Ingress settings. */
+/** Route settings: host and path for either route, class and body size for the Ingress. */
 export interface IngressArgs {
-  /** ingressClassName. Defaults to `nginx`. */
+  /** ingressClassName (Ingress only). Defaults to `nginx`. */
   className?: string;
-  /** Host of the rule. Defaults to none (any host). */
+  /** Host of the rule (the HTTPRoute's hostnames). Defaults to none (any host). */
   host?: string;
-  /** Path prefix; one other than `/` is stripped by ingress-nginx. Defaults to `/`. */
+  /**
+   * Path prefix; one other than `/` is stripped before the server sees it (ingress-nginx's
+   * rewrite-target, or the HTTPRoute's URLRewrite filter). Defaults to `/`.
+   */
   path?: string;
   /** ingress-nginx proxy-body-size (largest upload). Defaults to `10m`. */
   proxyBodySize?: string;
+}
+
+/** The Gateway API route: an HTTPRoute (gateway.networking.k8s.io/v1) in place of the Ingress. */
+export interface GatewayRouteArgs {
+  /** The Gateway it attaches to (`parentRefs`); no sectionName: every listener. Required. */
+  gateway: { name: string; namespace: string; sectionName?: string };
+  /**
+   * Where the Gateway answers, for `url` when no host is set. Defaults to the Gateway's
+   * `status.addresses[0]`, read from the cluster (`localhost` when it has none).
+   */
+  address?: pulumi.Input<string>;
+  /** Read the Gateway from the cluster for its address. Defaults to `true`; false for a render. */
+  readGateway?: boolean;
 }
 
 /** Arguments of {@link InferenceService}. */
@@ -129,6 +146,11 @@ export interface InferenceServiceArgs {
   probes?: ProbesArgs;
   /** Ingress settings. Defaults to class nginx, any host, path `/`, proxy-body-size `10m`. */
   ingress?: IngressArgs;
+  /**
+   * Route with the Gateway API: an HTTPRoute (host and path from `ingress`) instead of the
+   * Ingress. Defaults to none: the Ingress.
+   */
+  gatewayRoute?: GatewayRouteArgs;
   /**
    * The server's drain time after SIGTERM (SHUTDOWN_GRACE_SECONDS), whole seconds; the pod's
    * terminationGracePeriodSeconds is this plus 5. Defaults to `20`.
@@ -168,8 +190,10 @@ export class InferenceService extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   /** Name of the HorizontalPodAutoscaler. */
   public readonly hpaName: pulumi.Output<string>;
-  /** Name of the Ingress. */
-  public readonly ingressName: pulumi.Output<string>;
+  /** Name of the Ingress (none with a Gateway API route). */
+  public readonly ingressName: pulumi.Output<string> | undefined;
+  /** Name of the HTTPRoute (with a Gateway API route). */
+  public readonly httpRouteName: pulumi.Output<string> | undefined;
   /** Name of the PodDisruptionBudget. */
   public readonly pdbName: pulumi.Output<string>;
   /** Name of the NetworkPolicy, when there is one. */
@@ -185,8 +209,10 @@ export class InferenceService extends pulumi.ComponentResource {
   public readonly service: k8s.core.v1.Service;
   /** The HorizontalPodAutoscaler (autoscaling/v2). */
   public readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
-  /** The Ingress. */
-  public readonly ingress: k8s.networking.v1.Ingress;
+  /** The Ingress (none with a Gateway API route). */
+  public readonly ingress: k8s.networking.v1.Ingress | undefined;
+  /** The HTTPRoute, when {@link InferenceServiceArgs.gatewayRoute} is given. */
+  public readonly httpRoute: k8s.apiextensions.CustomResource | undefined;
   /** The PodDisruptionBudget. */
   public readonly pdb: k8s.policy.v1.PodDisruptionBudget;
   /** The NetworkPolicy, when {@link InferenceServiceArgs.networkPolicy} is given. */
@@ -445,46 +471,101 @@ export class InferenceService extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // A prefix other than "/" is stripped by ingress-nginx: the server's routes are at its root.
+    // A prefix other than "/" is stripped before the server sees it: its routes are at its root.
     const rewrite = path !== "/";
     const prefix = path.replace(/\/+$/, "");
-    this.ingress = new k8s.networking.v1.Ingress(
-      `${name}-ingress`,
-      {
-        metadata: {
-          ...metadata,
-          annotations: {
-            "nginx.ingress.kubernetes.io/proxy-body-size": proxyBodySize,
-            ...(rewrite
-              ? {
-                  "nginx.ingress.kubernetes.io/use-regex": "true",
-                  "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
-                }
-              : {}),
-          },
-        },
-        spec: {
-          ingressClassName,
-          rules: [
+    const gatewayRoute = args.gatewayRoute;
+    this.ingress =
+      gatewayRoute !== undefined
+        ? undefined
+        : new k8s.networking.v1.Ingress(
+            `${name}-ingress`,
             {
-              ...(host !== undefined ? { host } : {}),
-              http: {
-                paths: [
+              metadata: {
+                ...metadata,
+                annotations: {
+                  "nginx.ingress.kubernetes.io/proxy-body-size": proxyBodySize,
+                  ...(rewrite
+                    ? {
+                        "nginx.ingress.kubernetes.io/use-regex": "true",
+                        "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+                      }
+                    : {}),
+                },
+              },
+              spec: {
+                ingressClassName,
+                rules: [
                   {
-                    path: rewrite ? `${prefix}(/|$)(.*)` : "/",
-                    pathType: rewrite ? "ImplementationSpecific" : "Prefix",
-                    backend: {
-                      service: { name: this.service.metadata.name, port: { name: PORT_NAME } },
+                    ...(host !== undefined ? { host } : {}),
+                    http: {
+                      paths: [
+                        {
+                          path: rewrite ? `${prefix}(/|$)(.*)` : "/",
+                          pathType: rewrite ? "ImplementationSpecific" : "Prefix",
+                          backend: {
+                            service: {
+                              name: this.service.metadata.name,
+                              port: { name: PORT_NAME },
+                            },
+                          },
+                        },
+                      ],
                     },
                   },
                 ],
               },
             },
-          ],
-        },
-      },
-      { parent: this, dependsOn: ingressDependsOn },
-    );
+            { parent: this, dependsOn: ingressDependsOn },
+          );
+
+    // The same route in the Gateway API: PathPrefix match, the prefix replaced by "/" (URLRewrite,
+    // an Extended feature every conformant HTTP implementation of it supports). The body-size limit
+    // has no Gateway API field: the server's own BODY_LIMIT_BYTES answers 413.
+    this.httpRoute =
+      gatewayRoute === undefined
+        ? undefined
+        : new k8s.apiextensions.CustomResource(
+            `${name}-httproute`,
+            {
+              apiVersion: "gateway.networking.k8s.io/v1",
+              kind: "HTTPRoute",
+              metadata,
+              spec: {
+                parentRefs: [
+                  {
+                    group: "gateway.networking.k8s.io",
+                    kind: "Gateway",
+                    name: gatewayRoute.gateway.name,
+                    namespace: gatewayRoute.gateway.namespace,
+                    ...(gatewayRoute.gateway.sectionName
+                      ? { sectionName: gatewayRoute.gateway.sectionName }
+                      : {}),
+                  },
+                ],
+                ...(host !== undefined ? { hostnames: [host] } : {}),
+                rules: [
+                  {
+                    matches: [{ path: { type: "PathPrefix", value: rewrite ? prefix : "/" } }],
+                    ...(rewrite
+                      ? {
+                          filters: [
+                            {
+                              type: "URLRewrite",
+                              urlRewrite: {
+                                path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" },
+                              },
+                            },
+                          ],
+                        }
+                      : {}),
+                    backendRefs: [{ name: this.service.metadata.name, port: 80 }],
+                  },
+                ],
+              },
+            },
+            { parent: this, dependsOn: ingressDependsOn },
+          );
 
     this.pdb = new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
@@ -550,15 +631,20 @@ export class InferenceService extends pulumi.ComponentResource {
     this.url =
       host !== undefined
         ? pulumi.output(`http://${host}${urlPath}`)
-        : this.ingress.status.apply((status) => {
-            const lb = status?.loadBalancer?.ingress?.[0];
-            return `http://${lb?.hostname ?? lb?.ip ?? "localhost"}${urlPath}`;
-          });
+        : this.ingress !== undefined
+          ? this.ingress.status.apply((status) => {
+              const lb = status?.loadBalancer?.ingress?.[0];
+              return `http://${lb?.hostname ?? lb?.ip ?? "localhost"}${urlPath}`;
+            })
+          : pulumi
+              .output(gatewayAddress(name, gatewayRoute as GatewayRouteArgs, this))
+              .apply((address) => `http://${address}${urlPath}`);
     this.namespace = namespace;
     this.deploymentName = this.deployment.metadata.name;
     this.serviceName = this.service.metadata.name;
     this.hpaName = this.hpa.metadata.name;
-    this.ingressName = this.ingress.metadata.name;
+    this.ingressName = this.ingress?.metadata.name;
+    this.httpRouteName = this.httpRoute?.metadata.name;
     this.pdbName = this.pdb.metadata.name;
     this.networkPolicyName = this.networkPolicy?.metadata.name;
 
@@ -568,12 +654,30 @@ export class InferenceService extends pulumi.ComponentResource {
       serviceName: this.serviceName,
       hpaName: this.hpaName,
       ingressName: this.ingressName,
+      httpRouteName: this.httpRouteName,
       pdbName: this.pdbName,
       networkPolicyName: this.networkPolicyName,
       labelSelector: this.labelSelector,
       url: this.url,
     });
   }
+}
+
+/** The Gateway's first address: given, or read from the cluster's Gateway status, or localhost. */
+function gatewayAddress(
+  name: string,
+  route: GatewayRouteArgs,
+  parent: pulumi.Resource,
+): pulumi.Input<string> {
+  if (route.address !== undefined) return route.address;
+  if (route.readGateway === false) return "localhost";
+  // A read of the existing Gateway (what CustomResource.get does, with `status` among its outputs).
+  const gateway = new k8s.apiextensions.CustomResource(
+    `${name}-gateway`,
+    { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", status: undefined },
+    { id: `${route.gateway.namespace}/${route.gateway.name}`, parent },
+  );
+  return firstGatewayAddress(gateway);
 }
 
 /** The PodDisruptionBudget's annotation that says what a node drain costs with these replicas. */
@@ -755,6 +859,25 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   }
   check.integer("pdbMaxUnavailable", args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable, 0);
   check.integer("runAsUser", args.runAsUser ?? DEFAULTS.runAsUser, 1);
+
+  if (args.gatewayRoute !== undefined) {
+    const gw = args.gatewayRoute.gateway;
+    for (const field of ["name", "namespace"] as const) {
+      const value: unknown = gw?.[field];
+      if (typeof value !== "string" || value.length > 63 || !DNS_LABEL.test(value)) {
+        check.fail(
+          `gatewayRoute.gateway.${field}`,
+          `${show(value)} is not allowed: must be a DNS label (1 to 63 lower-case letters, digits, '-')`,
+        );
+      }
+    }
+    if (gw?.sectionName !== undefined && gw.sectionName !== "" && !DNS_LABEL.test(gw.sectionName)) {
+      check.fail(
+        "gatewayRoute.gateway.sectionName",
+        `${show(gw.sectionName)} is not allowed: a listener name is a DNS label`,
+      );
+    }
+  }
 
   if (args.networkPolicy !== undefined) {
     const from = args.networkPolicy.ingressFromNamespaces;

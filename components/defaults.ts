@@ -44,6 +44,21 @@ export const DEFAULTS = {
   /** Seconds kubelet waits past SHUTDOWN_GRACE_SECONDS before SIGKILL. */
   terminationMarginSeconds: 5,
   ingressController: { namespace: "ingress-nginx", serviceType: "LoadBalancer" },
+  /** The Gateway an HTTPRoute attaches to (food11:route gateway); its namespace defaults to the controller's. */
+  gateway: { name: "food11", sectionName: "" },
+  /**
+   * Traefik v3 from its Helm chart (food11:ingressController traefik): chart 41.5.0 ships Traefik
+   * v3.7.13, the version the local cluster builds (scripts/e2e/versions.sh TRAEFIK_VERSION).
+   */
+  traefik: {
+    chart: "traefik",
+    version: "41.5.0",
+    repo: "https://traefik.github.io/charts",
+    gatewayClassName: "traefik",
+    controllerName: "traefik.io/gateway-controller",
+    /** The chart's `web` entrypoint (container port); a Gateway listener binds to it by port. */
+    webPort: 8000,
+  },
   /** The NetworkPolicy: on, admitting the ingress controller's namespace and this one on `http`. */
   networkPolicy: { enabled: true, monitoringNamespace: "monitoring" },
 } as const;

@@ -5,3 +5,4 @@ export * from "./InferenceService";
 export * from "./IngressController";
 export * from "./quantity";
 export * from "./runtimeEnv";
+export * from "./TraefikController";

@@ -4,6 +4,7 @@ import { digestProblem, movingTagProblem, parseImageRef } from "./image";
 import { policies } from "./policies";
 import { containerEphemeralStorage } from "./rules/ephemeralStorage";
 import { hpaBounds } from "./rules/hpa";
+import { httpRouteParent } from "./rules/httpRoute";
 import { imageNotLatest, imagePinnedByDigest } from "./rules/images";
 import { ingressClass } from "./rules/ingress";
 import { networkPolicyPresent } from "./rules/networkPolicy";
@@ -36,7 +37,7 @@ const Deployment = k8s.apps.v1.Deployment;
 const PREFIX = "Deployment food11-classifier: ";
 
 describe("the pack", () => {
-  it("has nine uniquely named policies with a stated enforcement level", () => {
+  it("has ten uniquely named policies with a stated enforcement level", () => {
     expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual([
       ["container-resources", "mandatory"],
       ["container-ephemeral-storage", "mandatory"],
@@ -46,6 +47,7 @@ describe("the pack", () => {
       ["image-pinned-by-digest", "mandatory"],
       ["pod-security-restricted", "mandatory"],
       ["ingress-class", "advisory"],
+      ["httproute-parent", "advisory"],
       ["network-policy", "mandatory"],
     ]);
     for (const p of policies) {
@@ -532,5 +534,40 @@ describe("network-policy", () => {
       { type: k8s.batch.v1.Job, props: job },
     ]);
     expect(run.violations).toEqual([]);
+  });
+});
+
+describe("httproute-parent", () => {
+  const HttpRoute = { __pulumiType: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" };
+  const route = (parentRefs: unknown) => ({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: { name: "food11-classifier" },
+    spec: { parentRefs, rules: [{ backendRefs: [{ name: "food11-classifier", port: 80 }] }] },
+  });
+
+  it("passes a route attached to a named Gateway", async () => {
+    const run = await runPolicy(
+      httpRouteParent,
+      HttpRoute,
+      route([{ name: "food11", namespace: "traefik" }]),
+    );
+    expect(run.violations).toEqual([]);
+  });
+
+  it("warns about a route attached to nothing", async () => {
+    for (const refs of [undefined, [], [{ namespace: "traefik" }], [{ name: " " }]]) {
+      const run = await runPolicy(httpRouteParent, HttpRoute, route(refs));
+      expect(run.violations, JSON.stringify(refs)).toEqual([
+        "HTTPRoute food11-classifier: has no parent Gateway (set spec.parentRefs[].name)",
+      ]);
+    }
+  });
+
+  it("is not applicable to other kinds", async () => {
+    const run = await runPolicy(httpRouteParent, Deployment, goodDeployment());
+    expect(run.notApplicable).toBe(
+      "Policy only applies to kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+    );
   });
 });

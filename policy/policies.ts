@@ -3,6 +3,7 @@
 import type { Policies } from "@pulumi/policy";
 import { containerEphemeralStorage } from "./rules/ephemeralStorage";
 import { hpaBounds } from "./rules/hpa";
+import { httpRouteParent } from "./rules/httpRoute";
 import { imageNotLatest, imagePinnedByDigest } from "./rules/images";
 import { ingressClass } from "./rules/ingress";
 import { networkPolicyPresent } from "./rules/networkPolicy";
@@ -21,5 +22,6 @@ export const policies: Policies = [
   imagePinnedByDigest,
   podSecurityRestricted,
   ingressClass,
+  httpRouteParent,
   networkPolicyPresent,
 ];

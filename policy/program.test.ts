@@ -83,6 +83,23 @@ describe("a stack deploying a moving tag", () => {
   });
 });
 
+describe("a stack routed with the Gateway API (food11:route gateway)", () => {
+  it("registers an HTTPRoute, no Ingress, and passes every policy", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", {
+        "food11:route": "gateway",
+        "food11:gatewayNamespace": "traefik",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    const types = run.resources.map((r) => r.type);
+    expect(types).toContain("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
+    expect(types).not.toContain("kubernetes:networking.k8s.io/v1:Ingress");
+    expect(await check(run.resources)).toEqual([]);
+  });
+});
+
 describe("a stack without a NetworkPolicy (food11:networkPolicy false)", () => {
   it("is accepted by the program and refused by the network-policy policy", async () => {
     const run = await runProgram(

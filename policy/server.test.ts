@@ -105,6 +105,7 @@ describe("the policy pack served by Pulumi's policy runner", () => {
       ["image-pinned-by-digest", EnforcementLevel.MANDATORY],
       ["pod-security-restricted", EnforcementLevel.MANDATORY],
       ["ingress-class", EnforcementLevel.ADVISORY],
+      ["httproute-parent", EnforcementLevel.ADVISORY],
       ["network-policy", EnforcementLevel.MANDATORY],
     ]);
   });

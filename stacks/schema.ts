@@ -363,6 +363,31 @@ export const configShape = {
     60,
     "timeoutSeconds of all three probes.",
   ),
+  // Route: an Ingress, or a Gateway API HTTPRoute.
+  route: choice(
+    "route",
+    ["ingress", "gateway"],
+    "ingress",
+    "How traffic reaches the Service: ingress = a networking.k8s.io/v1 Ingress (ingressClassName, nginx annotations); gateway = a Gateway API HTTPRoute attached to gatewayNamespace/gatewayName. ingressHost and ingressPath apply to both.",
+  ),
+  gatewayName: text(
+    "gatewayName",
+    D.gateway.name,
+    "Name of the Gateway the HTTPRoute attaches to (route gateway); ingressController traefik creates it.",
+    "food11",
+  ),
+  gatewayNamespace: text(
+    "gatewayNamespace",
+    "",
+    "Namespace of that Gateway. Empty: ingressControllerNamespace.",
+    "traefik",
+  ),
+  gatewaySectionName: text(
+    "gatewaySectionName",
+    D.gateway.sectionName,
+    "sectionName of the HTTPRoute's parentRef: the Gateway listener to attach to. Empty: every listener.",
+    "web",
+  ),
   // Ingress.
   ingressClassName: text(
     "ingressClassName",
@@ -427,10 +452,16 @@ export const configShape = {
     "monitoring",
   ),
   // Ingress controller.
+  ingressController: choice(
+    "ingressController",
+    ["none", "ingress-nginx", "traefik"],
+    "none",
+    "Install a controller with this stack: ingress-nginx (@pulumi/kubernetes-ingress-nginx; retired upstream in March 2026), or traefik (Traefik v3's Helm chart: its NGINX provider serves the Ingress, its Gateway API provider the HTTPRoute). none: the cluster has one.",
+  ),
   installIngressController: flag(
     "installIngressController",
     false,
-    "Install ingress-nginx (@pulumi/kubernetes-ingress-nginx) with this stack; off because many clusters have one.",
+    "Deprecated: true means ingressController ingress-nginx.",
   ),
   ingressControllerNamespace: text(
     "ingressControllerNamespace",

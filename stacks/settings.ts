@@ -67,6 +67,10 @@ export interface StackSettings {
     startup: { periodSeconds: number; failureThreshold: number };
   };
   ingress: { className: string; host?: string; path: string; proxyBodySize: string };
+  /** The route: the Ingress, or an HTTPRoute attached to a Gateway. */
+  route:
+    | { kind: "ingress" }
+    | { kind: "gateway"; gateway: { name: string; namespace: string; sectionName?: string } };
   availability: { pdbMaxUnavailable: number };
   security: { runAsUser: number };
   /**
@@ -76,7 +80,8 @@ export interface StackSettings {
    */
   networkPolicy?: { ingressFromNamespaces: string[]; egressTcpPorts: number[] };
   ingressController: {
-    install: boolean;
+    /** Which controller the stack installs, if any. */
+    kind: "none" | "ingress-nginx" | "traefik";
     namespace: string;
     serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
   };
@@ -395,17 +400,69 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
       `must be an http(s) URL. Fix: ${fix("modelUrl", "https://models.example.com/food11/model.json")}`,
     );
   }
-  if (c.installIngressController && c.renderYamlToDirectory !== "") {
+  // The controller: ingressController, or the deprecated installIngressController.
+  let controller = c.ingressController;
+  if (c.installIngressController) {
+    if (controller === "traefik") {
+      problem(
+        "installIngressController",
+        `asks for ingress-nginx while ${PROJECT}:ingressController is traefik. Fix: pulumi config rm ${PROJECT}:installIngressController --stack ${stack}`,
+      );
+    } else {
+      controller = "ingress-nginx";
+      warnings.push(
+        `${PROJECT}:installIngressController is deprecated: ${fix("ingressController", "ingress-nginx")} && pulumi config rm ${PROJECT}:installIngressController --stack ${stack}`,
+      );
+    }
+  }
+  if (controller !== "none" && c.renderYamlToDirectory !== "") {
+    const key = c.installIngressController ? "installIngressController" : "ingressController";
     problem(
-      "installIngressController",
-      `the ingress-nginx controller is a Helm release, which cannot be rendered to YAML. Fix: ${fix("installIngressController", "false")} (or pulumi config rm ${PROJECT}:renderYamlToDirectory --stack ${stack})`,
+      key,
+      `the ${controller} controller is a Helm release, which cannot be rendered to YAML. Fix: ${key === "ingressController" ? fix("ingressController", "none") : fix("installIngressController", "false")} (or pulumi config rm ${PROJECT}:renderYamlToDirectory --stack ${stack})`,
+    );
+  }
+  if (c.route === "gateway" && controller === "ingress-nginx") {
+    problem(
+      "route",
+      `gateway: ingress-nginx does not implement the Gateway API. Fix: ${fix("ingressController", "traefik")} (or ${fix("route", "ingress")})`,
+    );
+  }
+  const gatewayNamespace =
+    c.gatewayNamespace === "" ? c.ingressControllerNamespace : c.gatewayNamespace;
+  for (const [key, value] of [
+    ["gatewayName", c.gatewayName],
+    ["gatewayNamespace", gatewayNamespace],
+  ] as const) {
+    if (value.length > 63 || !DNS_LABEL.test(value)) {
+      problem(
+        key,
+        `${JSON.stringify(value)} is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${fix(key, key === "gatewayName" ? "food11" : "traefik")}`,
+      );
+    }
+  }
+  if (c.gatewaySectionName !== "" && !DNS_LABEL.test(c.gatewaySectionName)) {
+    problem(
+      "gatewaySectionName",
+      `is not a listener name (a DNS label). Fix: ${fix("gatewaySectionName", "web")} (or pulumi config set ${PROJECT}:gatewaySectionName "" --stack ${stack} for every listener)`,
+    );
+  }
+  if (
+    controller === "traefik" &&
+    c.gatewayNamespace !== "" &&
+    c.gatewayNamespace !== c.ingressControllerNamespace &&
+    c.route === "gateway"
+  ) {
+    problem(
+      "gatewayNamespace",
+      `${c.gatewayNamespace}: ingressController traefik creates the Gateway in ingressControllerNamespace ${c.ingressControllerNamespace}. Fix: pulumi config rm ${PROJECT}:gatewayNamespace --stack ${stack}`,
     );
   }
 
   if (problems.length > 0 || image === undefined) {
     throw new StackConfigError(stack, problems);
   }
-  return toSettings(stack, c, namespace, image, warnings);
+  return toSettings(stack, c, namespace, image, warnings, controller, gatewayNamespace);
 }
 
 function zodProblems(
@@ -432,6 +489,8 @@ function toSettings(
   namespace: string,
   image: ImageSettings,
   warnings: string[],
+  controller: StackSettings["ingressController"]["kind"],
+  gatewayNamespace: string,
 ): StackSettings {
   return {
     stack,
@@ -486,11 +545,22 @@ function toSettings(
       path: c.ingressPath,
       proxyBodySize: c.ingressProxyBodySize,
     },
+    route:
+      c.route === "gateway"
+        ? {
+            kind: "gateway",
+            gateway: {
+              name: c.gatewayName,
+              namespace: gatewayNamespace,
+              ...(c.gatewaySectionName !== "" ? { sectionName: c.gatewaySectionName } : {}),
+            },
+          }
+        : { kind: "ingress" },
     availability: { pdbMaxUnavailable: c.pdbMaxUnavailable },
     security: { runAsUser: c.runAsUser },
     ...(c.networkPolicy ? { networkPolicy: networkPolicyOf(c) } : {}),
     ingressController: {
-      install: c.installIngressController,
+      kind: controller,
       namespace: c.ingressControllerNamespace,
       serviceType: c.ingressControllerServiceType,
     },

@@ -88,12 +88,12 @@ describe("rendering YAML (food11:renderYamlToDirectory)", () => {
   });
 });
 
-describe("food11:installIngressController", () => {
+describe("food11:ingressController ingress-nginx", () => {
   it("installs ingress-nginx serving class nginx, and the Ingress waits for it", async () => {
     const run = await runProgram(
       "baseline",
       engineConfig("baseline", {
-        "food11:installIngressController": true,
+        "food11:ingressController": "ingress-nginx",
         "food11:ingressControllerServiceType": "NodePort",
       }),
     );
@@ -116,11 +116,220 @@ describe("food11:installIngressController", () => {
     );
   });
 
+  it("is what the deprecated installIngressController true still means, with a warning", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      const run = await runProgram(
+        "baseline",
+        engineConfig("baseline", { "food11:installIngressController": true }),
+      );
+      expect(run.error).toBeUndefined();
+      expect(only(run, "food11:ingress:IngressController").name).toBe("food11");
+      expect(warn.mock.calls).toEqual([
+        [
+          "food11:installIngressController is deprecated: pulumi config set food11:ingressController ingress-nginx --stack baseline && pulumi config rm food11:installIngressController --stack baseline",
+        ],
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it("is off by default: no controller in any committed stack", async () => {
     for (const stack of ["baseline", "strategy1", "strategy2"]) {
       const run = await runProgram(stack);
       expect(run.resources.filter((r) => r.type.includes("ingress-nginx"))).toEqual([]);
+      expect(run.resources.filter((r) => r.type.includes("helm"))).toEqual([]);
     }
+  });
+});
+
+const HTTPROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
+
+describe("food11:route gateway", () => {
+  it("routes / through an HTTPRoute on the named Gateway instead of an Ingress", async () => {
+    const run = await runProgram(
+      "strategy2",
+      engineConfig("strategy2", {
+        "food11:route": "gateway",
+        "food11:gatewayNamespace": "traefik",
+        "food11:gatewaySectionName": "web",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.resources.filter((r) => r.type === INGRESS)).toEqual([]);
+    const route = only(run, HTTPROUTE);
+    expect(route.name).toBe("food11-httproute");
+    expect(route.inputs).toEqual({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: expect.objectContaining({
+        name: "food11-classifier",
+        namespace: "food11-strategy2",
+      }),
+      spec: {
+        parentRefs: [
+          {
+            group: "gateway.networking.k8s.io",
+            kind: "Gateway",
+            name: "food11",
+            namespace: "traefik",
+            sectionName: "web",
+          },
+        ],
+        rules: [
+          {
+            matches: [{ path: { type: "PathPrefix", value: "/" } }],
+            backendRefs: [{ name: "food11-classifier", port: 80 }],
+          },
+        ],
+      },
+    });
+    // The url comes from the Gateway's status, read from the cluster (none under mocks).
+    const gateway = only(run, GATEWAY);
+    expect(gateway.name).toBe("food11-gateway");
+    expect(run.outputs?.url).toBe("http://localhost/");
+    expect(run.outputs?.httpRouteName).toBe("food11-classifier");
+    expect(run.outputs?.ingressName).toBeUndefined();
+  });
+
+  it("strips a path prefix with a URLRewrite filter, and serves a host", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", {
+        "food11:route": "gateway",
+        "food11:ingressHost": "food11.example.com",
+        "food11:ingressPath": "/strategy1/",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    const spec = only(run, HTTPROUTE).inputs.spec;
+    expect(spec.parentRefs[0]).toMatchObject({ name: "food11", namespace: "ingress-nginx" });
+    expect(spec.hostnames).toEqual(["food11.example.com"]);
+    expect(spec.rules).toEqual([
+      {
+        matches: [{ path: { type: "PathPrefix", value: "/strategy1" } }],
+        filters: [
+          {
+            type: "URLRewrite",
+            urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } },
+          },
+        ],
+        backendRefs: [{ name: "food11-classifier", port: 80 }],
+      },
+    ]);
+    expect(run.outputs?.url).toBe("http://food11.example.com/strategy1/");
+    // A host gives the url: no Gateway read.
+    expect(run.resources.filter((r) => r.type === GATEWAY)).toEqual([]);
+  });
+
+  it("is refused with ingress-nginx, which has no Gateway API", async () => {
+    const run = await runProgram(
+      "baseline",
+      engineConfig("baseline", {
+        "food11:route": "gateway",
+        "food11:ingressController": "ingress-nginx",
+      }),
+    );
+    expect(String(run.error)).toContain(
+      'food11:route = "gateway": gateway: ingress-nginx does not implement the Gateway API. Fix: pulumi config set food11:ingressController traefik --stack baseline (or pulumi config set food11:route ingress --stack baseline)',
+    );
+    expect(run.resources).toEqual([]);
+  });
+});
+
+describe("food11:ingressController traefik", () => {
+  it("installs Traefik's chart with the NGINX provider and the nginx IngressClass it watches", async () => {
+    const run = await runProgram(
+      "strategy1",
+      engineConfig("strategy1", {
+        "food11:ingressController": "traefik",
+        "food11:ingressControllerNamespace": "traefik",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    expect(only(run, "food11:ingress:TraefikController").name).toBe("food11");
+    const release = only(run, "kubernetes:helm.sh/v3:Release");
+    expect(release.name).toBe("food11-traefik");
+    expect(release.inputs).toMatchObject({
+      chart: "traefik",
+      version: "41.5.0",
+      repositoryOpts: { repo: "https://traefik.github.io/charts" },
+      namespace: "traefik",
+      createNamespace: true,
+      values: {
+        providers: {
+          kubernetesIngress: { enabled: false },
+          kubernetesIngressNginx: {
+            enabled: true,
+            ingressClass: "nginx",
+            publishService: { enabled: true },
+          },
+          kubernetesGateway: { enabled: false },
+        },
+        service: { type: "LoadBalancer" },
+      },
+    });
+    expect(only(run, "kubernetes:networking.k8s.io/v1:IngressClass").inputs).toMatchObject({
+      metadata: { name: "nginx" },
+      spec: { controller: "k8s.io/ingress-nginx" },
+    });
+    expect(run.resources.filter((r) => r.type === GATEWAY)).toEqual([]);
+    // The Ingress waits for the controller; the NetworkPolicy admits Traefik's namespace.
+    expect(only(run, INGRESS).dependencies).toEqual(
+      expect.arrayContaining([
+        "urn:pulumi:strategy1::food11::food11:ingress:TraefikController$kubernetes:helm.sh/v3:Release::food11-traefik",
+        "urn:pulumi:strategy1::food11::food11:ingress:TraefikController$kubernetes:networking.k8s.io/v1:IngressClass::food11-ingressclass",
+      ]),
+    );
+    expect(only(run, NETPOL).inputs.spec.ingress[0].from[0]).toEqual({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } },
+    });
+  });
+
+  it("with route gateway: the Gateway API provider, a GatewayClass and a Gateway open to every namespace", async () => {
+    const run = await runProgram(
+      "strategy2",
+      engineConfig("strategy2", {
+        "food11:ingressController": "traefik",
+        "food11:ingressControllerNamespace": "traefik",
+        "food11:route": "gateway",
+      }),
+    );
+    expect(run.error).toBeUndefined();
+    const values = only(run, "kubernetes:helm.sh/v3:Release").inputs.values;
+    expect(values.providers.kubernetesGateway).toEqual({ enabled: true });
+    expect(values.providers.kubernetesIngressNginx).toEqual({ enabled: false });
+    expect(only(run, "kubernetes:gateway.networking.k8s.io/v1:GatewayClass").inputs).toMatchObject({
+      metadata: { name: "traefik" },
+      spec: { controllerName: "traefik.io/gateway-controller" },
+    });
+    const gateways = run.resources.filter((r) => r.type === GATEWAY);
+    // Created here (no read of a cluster's Gateway), in Traefik's namespace.
+    expect(gateways.map((g) => g.name)).toEqual(["food11-gateway"]);
+    expect(gateways[0]?.inputs).toMatchObject({
+      metadata: { name: "food11", namespace: "traefik" },
+      spec: {
+        gatewayClassName: "traefik",
+        listeners: [
+          {
+            name: "web",
+            protocol: "HTTP",
+            port: 8000,
+            allowedRoutes: { namespaces: { from: "All" } },
+          },
+        ],
+      },
+    });
+    expect(only(run, HTTPROUTE).inputs.spec.parentRefs[0]).toMatchObject({
+      name: "food11",
+      namespace: "traefik",
+    });
+    // The route waits for the Gateway it attaches to.
+    expect(only(run, HTTPROUTE).dependencies).toContain(
+      "urn:pulumi:strategy2::food11::food11:ingress:TraefikController$kubernetes:gateway.networking.k8s.io/v1:Gateway::food11-gateway",
+    );
   });
 });
 
