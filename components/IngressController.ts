@@ -22,7 +22,7 @@ export interface IngressControllerArgs {
 /**
  * ingress-nginx, installed by @pulumi/kubernetes-ingress-nginx's `IngressController` (a Helm
  * release behind a multi-language component). Only for stacks that ask for it
- * (`food11:installIngressController`): many clusters already run one.
+ * (`food11:ingressController ingress-nginx`): many clusters already run one.
  */
 export class IngressController extends pulumi.ComponentResource {
   /** Namespace of the controller. */

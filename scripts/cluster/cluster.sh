@@ -397,18 +397,53 @@ EOF
   wait_for 120 "metrics.k8s.io" bash -c "'$BIN/kubectl' --kubeconfig '$KUBECONFIG_FILE' top node '$NODE_NAME' --no-headers"
 }
 
+# The Gateway API's standard-channel CRDs, from the sigs.k8s.io/gateway-api module (what its
+# standard-install.yaml release asset bundles), then the GatewayClass and the Gateway that the
+# stacks' HTTPRoutes (food11:route gateway) attach to: Gateway traefik/food11, one HTTP listener
+# `web` on Traefik's entrypoint port, open to routes of every namespace.
+up_gateway_api() {
+  say "Gateway API $GATEWAY_API_VERSION CRDs (standard channel, from the Go module)"
+  bash "$ROOT/scripts/e2e/gateway-api.sh" "$KUBECONFIG_FILE" || die "the Gateway API CRDs could not be installed"
+}
+
+up_gateway() {
+  kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Namespace
+metadata: { name: $GATEWAY_NAMESPACE }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: traefik }
+spec: { controllerName: traefik.io/gateway-controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: $GATEWAY_NAME, namespace: $GATEWAY_NAMESPACE }
+spec:
+  gatewayClassName: traefik
+  listeners:
+    - { name: web, protocol: HTTP, port: $INGRESS_PORT, allowedRoutes: { namespaces: { from: All } } }
+EOF
+  wait_for 60 "Gateway $GATEWAY_NAMESPACE/$GATEWAY_NAME programmed" \
+    kc wait --for=condition=Programmed "gateway/$GATEWAY_NAME" -n "$GATEWAY_NAMESPACE" --timeout=1s
+}
+
 up_traefik() {
+  up_gateway_api
   if ! alive traefik; then
     if ss -Hltn "sport = :$INGRESS_PORT" 2>/dev/null | grep -q .; then
       die "127.0.0.1:$INGRESS_PORT is taken by another program: free it or set INGRESS_PORT=<port> (stack url outputs then need :<port>)"
     fi
-    say "starting Traefik $TRAEFIK_VERSION on 127.0.0.1:$INGRESS_PORT (ingressClassName nginx)"
+    say "starting Traefik $TRAEFIK_VERSION on 127.0.0.1:$INGRESS_PORT (ingressClassName nginx, Gateway API)"
     KUBECONFIG="$KUBECONFIG_FILE" start traefik "$BIN/traefik" \
       --entryPoints.web.address="127.0.0.1:$INGRESS_PORT" \
       --providers.kubernetesIngressNGINX=true \
       --providers.kubernetesIngressNGINX.ingressClass=nginx \
       --providers.kubernetesIngressNGINX.controllerClass=k8s.io/ingress-nginx \
       --providers.kubernetesIngressNGINX.publishStatusAddress=127.0.0.1 \
+      --providers.kubernetesGateway=true \
+      --providers.kubernetesGateway.statusAddress.ip=127.0.0.1 \
       --log.level=INFO --accesslog=false --global.checkNewVersion=false --global.sendAnonymousUsage=false
   fi
   # Its own IngressClass (as the nginx chart installs one): Ingresses name it.
@@ -419,6 +454,7 @@ metadata: { name: nginx }
 spec: { controller: k8s.io/ingress-nginx }
 EOF
   wait_for 30 traefik bash -c "curl -s -o /dev/null http://127.0.0.1:$INGRESS_PORT/"
+  up_gateway
 }
 
 healthy() { cmd_status >/dev/null 2>&1; }

@@ -44,8 +44,8 @@ export function clusterBaseImage(settings: Record<string, string> = clusterVersi
  * What every stack gets on the local cluster: the base image made there (standing in for
  * node:<major>-slim), libtensorflow from PyPI's tensorflow-cpu wheel (tfjs-node's download host is
  * unreachable here), the machine's extra CAs for the build stages when it has some (`buildCa`),
- * the build from this checkout's app/ (the CLI runs in a project copy under a scratch dir), and
- * no ingress controller of its own.
+ * the build from this checkout's app/ (the CLI runs in a project copy under a scratch dir), no
+ * ingress controller of its own, and the Gateway `cluster up` makes for a Gateway API route.
  */
 export function clusterStackConfig(
   settings: Record<string, string> = clusterVersions(),
@@ -58,7 +58,10 @@ export function clusterStackConfig(
     ...(buildCa !== undefined ? { "food11:imageExtraCaCertificates": buildCa } : {}),
     "food11:imageContext": join(root, "app"),
     "food11:imageDockerfile": join(root, "app", "Dockerfile"),
-    "food11:installIngressController": "false",
+    "food11:ingressController": "none",
+    // The Gateway `cluster up` makes (food11:route gateway attaches to it).
+    "food11:gatewayName": settings.GATEWAY_NAME ?? "food11",
+    "food11:gatewayNamespace": settings.GATEWAY_NAMESPACE ?? "traefik",
   };
 }
 

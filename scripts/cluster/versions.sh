@@ -26,4 +26,7 @@ REGISTRY_PORT="${REGISTRY_PORT:-5001}"
 APISERVER_PORT="${APISERVER_PORT:-6443}"
 # 80, so that a stack's `url` output (http://127.0.0.1/, from the Ingress status) works as is.
 INGRESS_PORT="${INGRESS_PORT:-80}"
+# The Gateway the stacks' HTTPRoutes attach to (food11:route gateway), served by the same Traefik.
+GATEWAY_NAMESPACE="${GATEWAY_NAMESPACE:-traefik}"
+GATEWAY_NAME="${GATEWAY_NAME:-food11}"
 METRICS_SERVER_PORT="${METRICS_SERVER_PORT:-4443}"

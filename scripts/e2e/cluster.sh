@@ -114,6 +114,8 @@ EOF
     echo "e2e cluster: fake nodes did not become Ready" >&2
     return 1
   fi
+  # The Gateway API CRDs, for stacks routed with an HTTPRoute (food11:route gateway).
+  bash "$HERE/gateway-api.sh" "$DIR/kubeconfig" || return 1
   echo "$DIR/kubeconfig"
 }
 

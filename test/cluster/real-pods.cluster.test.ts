@@ -335,6 +335,77 @@ describe.each(STACKS)("%s on a real node", (stack) => {
     });
   }
 
+  if (stack === "baseline") {
+    it("through Traefik, both routes: an Ingress under a prefix (NGINX provider: rewrite honoured) and an HTTPRoute on the Gateway (URLRewrite), each stripping the prefix", async () => {
+      const body = async (path: string) => {
+        const res = await fetch(`${INGRESS}${path}`);
+        return {
+          status: res.status,
+          json:
+            res.status === 200
+              ? ((await res.json()) as { label?: string; model?: { backend?: string } })
+              : undefined,
+        };
+      };
+      // 1. The Ingress at /baseline: the server has no /baseline route, so a 200 at
+      //    /baseline/test means the prefix was stripped; the root no longer routes here.
+      const r1 = await pulumiUp(stack, { "food11:ingressPath": "/baseline" });
+      expect(r1.ok, r1.error).toBe(true);
+      expect(r1.outputs?.url).toBe(`${INGRESS}baseline/`);
+      const t1 = await until(
+        async () => (await body("baseline/test")).status === 200,
+        60_000,
+        "the Ingress at /baseline to route",
+      ).then(() => body("baseline/test"));
+      expect(typeof t1.json?.label).toBe("string");
+      expect((await body("test")).status).toBe(404);
+
+      // 2. The HTTPRoute at /gw on the cluster's Gateway: the Ingress goes, the route is accepted
+      //    by Traefik, /gw/test answers, and the url comes from the Gateway's status address.
+      const r2 = await pulumiUp(stack, { "food11:route": "gateway", "food11:ingressPath": "/gw" });
+      expect(r2.ok, r2.error).toBe(true);
+      expect(r2.outputs?.url).toBe(`${INGRESS}gw/`);
+      expect(r2.outputs?.ingressName).toBeUndefined();
+      expect((await c.networking.listNamespacedIngress({ namespace: ns })).items).toEqual([]);
+      await until(
+        async () => (await body("gw/test")).status === 200,
+        60_000,
+        "the HTTPRoute at /gw to route",
+      );
+      const route = (await c.custom.getNamespacedCustomObject({
+        group: "gateway.networking.k8s.io",
+        version: "v1",
+        namespace: ns,
+        plural: "httproutes",
+        name: String(r2.outputs?.httpRouteName),
+      })) as {
+        status?: {
+          parents?: { controllerName?: string; conditions?: { type: string; status: string }[] }[];
+        };
+      };
+      const parent = route.status?.parents?.[0];
+      expect(parent?.controllerName).toBe("traefik.io/gateway-controller");
+      expect(parent?.conditions?.find((x) => x.type === "Accepted")?.status).toBe("True");
+      expect(parent?.conditions?.find((x) => x.type === "ResolvedRefs")?.status).toBe("True");
+      const t2 = await body("gw/test");
+      expect(typeof t2.json?.label).toBe("string");
+      expect(t2.json?.model?.backend).toBe("tensorflow");
+      expect((await body("baseline/test")).status).toBe(404);
+
+      // 3. The HTTPRoute at /: the whole host.
+      const r3 = await pulumiUp(stack, { "food11:route": "gateway" });
+      expect(r3.ok, r3.error).toBe(true);
+      expect(r3.outputs?.url).toBe(INGRESS);
+      await until(async () => (await body("test")).status === 200, 60_000, "the HTTPRoute at /");
+      figures["routes"] = {
+        ingress_prefix: r1.outputs?.url,
+        httproute_prefix: r2.outputs?.url,
+        httproute_root: r3.outputs?.url,
+        httproute_parent: parent,
+      };
+    });
+  }
+
   it("pulumi destroy leaves nothing; the image stays in the registry", async () => {
     const r = await engine("destroy", args(stack), work, logFile);
     expect(r.ok, r.error).toBe(true);

@@ -55,6 +55,8 @@ export interface Clients {
   autoscaling: k8s.AutoscalingV2Api;
   networking: k8s.NetworkingV1Api;
   policy: k8s.PolicyV1Api;
+  /** Custom resources (the Gateway API's HTTPRoute, Gateway). */
+  custom: k8s.CustomObjectsApi;
   server: string;
 }
 
@@ -67,6 +69,7 @@ export function clients(kubeconfig: string): Clients {
     autoscaling: kc.makeApiClient(k8s.AutoscalingV2Api),
     networking: kc.makeApiClient(k8s.NetworkingV1Api),
     policy: kc.makeApiClient(k8s.PolicyV1Api),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
     server: kc.getCurrentCluster()?.server ?? "",
   };
 }
@@ -83,7 +86,7 @@ export async function maybe<T>(p: Promise<T>): Promise<T | undefined> {
 
 /**
  * What an ingress controller does once it has taken an Ingress: write its address into
- * `.status.loadBalancer`. The e2e runs no controller (food11:installIngressController=false), so,
+ * `.status.loadBalancer`. The e2e runs no controller (food11:ingressController none), so,
  * while an `up` runs, this writes 127.0.0.1 for each of the namespace's Ingresses that the program
  * did not mark `pulumi.com/skipAwait: "true"` and that have no address yet. Returns a stop
  * function that resolves to the names it patched.

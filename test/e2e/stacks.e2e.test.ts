@@ -26,7 +26,7 @@ import { type Clients, clients, engine, ingressStatusWriter, maybe, ROOT, until 
 /** A prebuilt, digest-pinned image reference: kwok runs no container, so it is never pulled. */
 const IMAGE = `registry.example.com/food11-classifier@sha256:${"ab".repeat(32)}`;
 /** Config the e2e adds to every stack: deploy the prebuilt image, install no ingress controller. */
-const E2E_CONFIG = { "food11:imageRef": IMAGE, "food11:installIngressController": "false" };
+const E2E_CONFIG = { "food11:imageRef": IMAGE, "food11:ingressController": "none" };
 
 const kubeconfig = process.env.KUBECONFIG ?? "";
 const work = mkdtempSync(join(tmpdir(), "food11-e2e-"));
@@ -350,6 +350,106 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
     );
     const live = await expectLive("strategy1", to, r.outputs ?? {});
     expect(live.uids).toEqual(before.live.uids); // in place: same objects
+  });
+
+  it("strategy2 with food11:route gateway: preview --diff swaps the Ingress for an HTTPRoute; up stores it on the named Gateway, prefix rewritten; and back", async () => {
+    expect(deployed.strategy2, "strategy2 must have been deployed").toBeDefined();
+    const ns = settingsFor("strategy2").namespace.name;
+    // A Gateway to attach to (kwok runs no controller: it stays without status or address).
+    const gwNs = "e2e-gateways";
+    await maybe(c.core.createNamespace({ body: { metadata: { name: gwNs } } }));
+    const gateway = {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "Gateway",
+      metadata: { name: "food11", namespace: gwNs },
+      spec: {
+        gatewayClassName: "e2e",
+        listeners: [
+          {
+            name: "web",
+            protocol: "HTTP",
+            port: 80,
+            allowedRoutes: { namespaces: { from: "All" } },
+          },
+        ],
+      },
+    };
+    await maybe(
+      c.custom.createNamespacedCustomObject({
+        group: "gateway.networking.k8s.io",
+        version: "v1",
+        namespace: gwNs,
+        plural: "gateways",
+        body: gateway,
+      }),
+    );
+    const gatewayArgs = [
+      "--config",
+      "food11:route=gateway",
+      "--config",
+      `food11:gatewayNamespace=${gwNs}`,
+      "--config",
+      "food11:ingressPath=/s2",
+    ];
+    const args = [
+      "--stack",
+      "strategy2",
+      "--work",
+      join(work, "strategy2"),
+      ...configArgs(),
+      ...gatewayArgs,
+    ];
+    const preview = await engine("preview", args, work, logFile);
+    expect(preview.error, `see ${logFile}`).toBeUndefined();
+    const ops = preview.steps.filter((st) => st.op !== "same").map((st) => `${st.type} ${st.op}`);
+    expect(ops).toContain("kubernetes:networking.k8s.io/v1:Ingress delete");
+    expect(ops).toContain("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute create");
+    // Nothing else changes: the workload stays as it is.
+    expect(ops.filter((op) => !/(Ingress|HTTPRoute|Gateway) /.test(op))).toEqual([]);
+
+    const r = await up("strategy2", gatewayArgs);
+    expect(r.error, `see ${logFile}`).toBeUndefined();
+    expect(r.outputs?.url).toBe("http://localhost/s2/");
+    expect(r.outputs?.ingressName).toBeUndefined();
+    expect((await c.networking.listNamespacedIngress({ namespace: ns })).items).toEqual([]);
+    const route = (await c.custom.getNamespacedCustomObject({
+      group: "gateway.networking.k8s.io",
+      version: "v1",
+      namespace: ns,
+      plural: "httproutes",
+      name: String(r.outputs?.httpRouteName),
+    })) as { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
+    expect(route.metadata?.labels).toMatchObject(LABELS("strategy2"));
+    expect(route.spec).toMatchObject({
+      parentRefs: [
+        { group: "gateway.networking.k8s.io", kind: "Gateway", name: "food11", namespace: gwNs },
+      ],
+      rules: [
+        {
+          matches: [{ path: { type: "PathPrefix", value: "/s2" } }],
+          filters: [
+            {
+              type: "URLRewrite",
+              urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } },
+            },
+          ],
+          backendRefs: [{ name: String(deployed.strategy2?.outputs.serviceName), port: 80 }],
+        },
+      ],
+    });
+
+    // Back to the Ingress: the HTTPRoute goes, the Ingress comes back.
+    const back = await up("strategy2");
+    expect(back.error, `see ${logFile}`).toBeUndefined();
+    const routes = (await c.custom.listNamespacedCustomObject({
+      group: "gateway.networking.k8s.io",
+      version: "v1",
+      namespace: ns,
+      plural: "httproutes",
+    })) as { items: unknown[] };
+    expect(routes.items).toEqual([]);
+    expect((await c.networking.listNamespacedIngress({ namespace: ns })).items).toHaveLength(1);
+    await c.core.deleteNamespace({ name: gwNs });
   });
 
   it("pulumi destroy leaves none of the project's objects", async () => {

@@ -349,7 +349,9 @@ describe("shared deployment config (scripts/cluster/stack.ts)", () => {
       "food11:imageExtraCaCertificates": "/state/build-ca.pem",
       "food11:imageContext": "/repo/app",
       "food11:imageDockerfile": "/repo/app/Dockerfile",
-      "food11:installIngressController": "false",
+      "food11:ingressController": "none",
+      "food11:gatewayName": "food11",
+      "food11:gatewayNamespace": "traefik",
     });
   });
 });
