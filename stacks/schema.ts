@@ -495,3 +495,111 @@ export type FlatConfig = z.output<typeof flatConfigSchema>;
 
 /** Every key the program reads, in declaration order. */
 export const CONFIG_KEYS = Object.keys(configShape) as ConfigKey[];
+
+/**
+ * The keys by topic, in the order docs/configuration.md's "Every key" tables list them (generated
+ * by `npm run gen:config`, scripts/gen-config.ts). Every key is in exactly one group (a test
+ * checks it).
+ */
+export const CONFIG_GROUPS: readonly { title: string; keys: readonly ConfigKey[] }[] = [
+  {
+    title: "Image",
+    keys: [
+      "imageRef",
+      "imageRegistry",
+      "imageRepository",
+      "imageTag",
+      "imageContext",
+      "imageDockerfile",
+      "imagePlatform",
+      "imageModelDir",
+      "imageBaseImage",
+      "imageLibtensorflow",
+      "imageExtraCaCertificates",
+      "imageExtraCaCertificatesInImage",
+      "registryUsername",
+      "registryPassword",
+    ],
+  },
+  {
+    title: "Model and server",
+    keys: [
+      "modelName",
+      "modelVersion",
+      "modelUrl",
+      "preprocess",
+      "tfjsBackend",
+      "logLevel",
+      "shutdownGraceSeconds",
+      "shutdownDelaySeconds",
+    ],
+  },
+  {
+    title: "Resources (strategy knobs)",
+    keys: [
+      "cpuRequest",
+      "cpuLimit",
+      "memoryRequest",
+      "memoryLimit",
+      "ephemeralStorageRequest",
+      "ephemeralStorageLimit",
+    ],
+  },
+  {
+    title: "Autoscaling (HorizontalPodAutoscaler, autoscaling/v2)",
+    keys: [
+      "targetCpuUtilization",
+      "minReplicas",
+      "maxReplicas",
+      "scaleUpStabilizationSeconds",
+      "scaleDownStabilizationSeconds",
+    ],
+  },
+  {
+    title: "Probes",
+    keys: [
+      "readinessSuccessThreshold",
+      "readinessPeriodSeconds",
+      "readinessFailureThreshold",
+      "livenessPeriodSeconds",
+      "livenessFailureThreshold",
+      "startupPeriodSeconds",
+      "startupFailureThreshold",
+      "probeTimeoutSeconds",
+    ],
+  },
+  {
+    title: "Route (Ingress or Gateway API HTTPRoute)",
+    keys: [
+      "route",
+      "gatewayName",
+      "gatewayNamespace",
+      "gatewaySectionName",
+      "ingressClassName",
+      "ingressHost",
+      "ingressPath",
+      "ingressProxyBodySize",
+    ],
+  },
+  {
+    title: "Namespace, availability, security",
+    keys: [
+      "namespace",
+      "createNamespace",
+      "pdbMaxUnavailable",
+      "runAsUser",
+      "networkPolicy",
+      "monitoringNamespace",
+    ],
+  },
+  {
+    title: "Ingress controller (optional)",
+    keys: [
+      "ingressController",
+      "installIngressController",
+      "ingressControllerNamespace",
+      "ingressControllerServiceType",
+    ],
+  },
+  { title: "Rendering", keys: ["renderYamlToDirectory"] },
+];

@@ -8,8 +8,15 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import {
+  CONFIG_MD_PATH,
+  configurationMd,
+  PULUMI_YAML_PATH,
+  pulumiYaml,
+} from "../../../scripts/gen-config";
 import { CONFIG_KEYS, configShape, flatConfigSchema, readStackFile, STACKS } from "../../../stacks";
 import { loadSettings } from "../../../stacks/load";
+import { CONFIG_GROUPS } from "../../../stacks/schema";
 import { engineConfig, ROOT } from "./mocks";
 
 interface Declaration {
@@ -21,6 +28,24 @@ const project = parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
   name: string;
   config: Record<string, Declaration>;
 };
+
+describe("npm run gen:config", () => {
+  it("generated the committed Pulumi.yaml config block and docs/configuration.md key tables", () => {
+    for (const [file, generate] of [
+      [PULUMI_YAML_PATH, pulumiYaml],
+      [CONFIG_MD_PATH, configurationMd],
+    ] as const) {
+      const committed = readFileSync(file, "utf8");
+      expect(generate(committed), `${file}: run npm run gen:config`).toBe(committed);
+    }
+  });
+
+  it("files every key under exactly one topic", () => {
+    const grouped = CONFIG_GROUPS.flatMap((g) => g.keys);
+    expect([...grouped].sort()).toEqual([...CONFIG_KEYS].sort());
+    expect(new Set(grouped).size).toBe(grouped.length);
+  });
+});
 
 describe("Pulumi.yaml", () => {
   it("is the food11 project on the nodejs runtime", () => {
