@@ -5,7 +5,8 @@
 #   pulumi-resource-docker (the real-pods cluster, scripts/cluster/).
 # Idempotent: every piece is keyed by its versions; a present binary is not rebuilt.
 # Usage: scripts/e2e/build.sh [piece...]   (pieces: pulumi langhost provider kube kubectl etcd kwok
-#        kubelet metrics-server traefik docker-provider; default: the kwok e2e's; `cluster`: all of them)
+#        kubelet metrics-server traefik docker-provider kube-score; default: the kwok e2e's; `cluster`:
+#        the real-pods cluster's)
 # Env:   FOOD11_E2E_CACHE (default $HOME/.cache/food11-e2e), FOOD11_E2E_NICE (default 19)
 # Exit:  0 built/cached, 1 a build step failed (named on stderr), 77 no Go toolchain (skip).
 set -euo pipefail
@@ -286,6 +287,18 @@ build_metrics_server() {
   ln -sf "$out/metrics-server" "$BIN/metrics-server"
 }
 
+# ---------------------------------------------------------------- kube-score (manifest linter)
+# The outside judge of the rendered manifests (npm run lint:kube-score): `go install` of its
+# command, as its README says, from the Go module proxy.
+build_kube_score() {
+  local out="$CACHE/kube-score-$KUBE_SCORE_VERSION/bin"
+  mkdir -p "$out"
+  GOBIN="$out" nice -n "$NICE" go install \
+    -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
+    "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" || exit 1
+  ln -sf "$out/kube-score" "$BIN/kube-score"
+}
+
 # ---------------------------------------------------------------- Traefik (ingress controller)
 # Built from a writable copy of the module with three changes, because the Go proxy refuses (403)
 # 15 of its dependencies' zips and one nested module: 14 back lego's ACME DNS-01 providers (the
@@ -359,7 +372,8 @@ cold_seconds() {
   case "$1" in
     pulumi) echo 900 ;; langhost) echo 120 ;; provider) echo 600 ;; kube) echo 420 ;;
     kubectl) echo 60 ;; etcd) echo 90 ;; kwok) echo 200 ;; kubelet) echo 120 ;;
-    metrics-server) echo 240 ;; traefik) echo 900 ;; docker-provider) echo 300 ;; *) echo 600 ;;
+    metrics-server) echo 240 ;; traefik) echo 900 ;; docker-provider) echo 300 ;;
+    kube-score) echo 120 ;; *) echo 600 ;;
   esac
 }
 stamp_of() {
@@ -372,6 +386,7 @@ stamp_of() {
     kubelet) echo "kubelet.$KUBE_VERSION" ;;
     metrics-server) echo "metrics-server.$METRICS_SERVER_VERSION" ;;
     traefik) echo "traefik.$TRAEFIK_VERSION" ;;
+    kube-score) echo "kube-score.$KUBE_SCORE_VERSION" ;;
     docker-provider) echo "docker-provider.$DOCKER_PROVIDER_SOURCE-$DOCKER_PROVIDER_PLUGIN_VERSION" ;;
   esac
 }
@@ -413,8 +428,9 @@ for p in "${pieces[@]}"; do
     kubelet) timed kubelet build_kubelet "$KUBE_VERSION" ;;
     metrics-server) timed metrics-server build_metrics_server "$METRICS_SERVER_VERSION" ;;
     traefik) timed traefik build_traefik "$TRAEFIK_VERSION" ;;
+    kube-score) timed kube-score build_kube_score "$KUBE_SCORE_VERSION" ;;
     docker-provider) timed docker-provider build_docker_provider "$DOCKER_PROVIDER_SOURCE-$DOCKER_PROVIDER_PLUGIN_VERSION" ;;
-    *) STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok kubelet metrics-server traefik docker-provider, or cluster)" ;;
+    *) STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok kubelet metrics-server traefik kube-score docker-provider, or cluster)" ;;
   esac
 done
 echo "e2e build: all pieces ready in $BIN"

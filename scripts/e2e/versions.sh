@@ -27,6 +27,8 @@ TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.7.13}"
 # The Gateway API CRDs (standard channel) Traefik v3.7.13 is built against (its go.mod), applied to
 # the real-pods cluster from the module's config/crd/standard (the release download is unreachable).
 GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.6.1}"
+# kube-score, the outside linter of the rendered manifests (npm run lint:kube-score).
+KUBE_SCORE_VERSION="${KUBE_SCORE_VERSION:-v1.20.0}"
 # The Pulumi Docker provider: the source snapshot in shared/vendor (commit 237b789, after v5.1.0),
 # installed as plugin v5.2.0, the version @pulumi/docker 5.2.0 asks the engine for.
 DOCKER_PROVIDER_SOURCE="${DOCKER_PROVIDER_SOURCE:-237b789}"
