@@ -55,7 +55,7 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("app/Dockerfile", () => {
-  it("is multi-stage on node:24-slim, one libtensorflow stage per LIBTENSORFLOW value", () => {
+  it("is multi-stage on node:24-slim, one libtensorflow stage per LIBTENSORFLOW value, one root per RUNTIME", () => {
     expect([...stages.keys()]).toEqual([
       "base",
       "runtime-ca",
@@ -66,10 +66,19 @@ describe("app/Dockerfile", () => {
       "libtensorflow-wheel",
       "libtensorflow-none",
       "libtensorflow",
+      "node-strip",
+      "runtime-root-distroless-files",
+      "runtime-root-distroless",
+      "runtime-root-slim",
+      "runtime-root",
       "runtime",
     ]);
     const initial = dockerfile.getInitialARGs().map((a) => a.getArgumentsContent());
-    expect(initial).toEqual(["NODE_IMAGE=node:24-slim", "LIBTENSORFLOW=download"]);
+    expect(initial).toEqual([
+      "NODE_IMAGE=node:24-slim",
+      "LIBTENSORFLOW=download",
+      "RUNTIME=distroless",
+    ]);
     const from = Object.fromEntries(
       dockerfile.getFROMs().map((f) => [f.getBuildStage(), f.getImage()] as const),
     );
@@ -84,9 +93,20 @@ describe("app/Dockerfile", () => {
       "libtensorflow-wheel": "tensorflow-wheel",
       "libtensorflow-none": "deps",
       libtensorflow: ["libtensorflow-$", "{LIBTENSORFLOW}"].join(""),
-      // the runtime starts from the plain base: no build CAs, no toolchain, no wheel
-      runtime: nodeImage,
+      "node-strip": "base",
+      // the runtime's root is cut from the plain base: no build CAs, no toolchain, no wheel
+      "runtime-root-distroless-files": nodeImage,
+      "runtime-root-distroless": "scratch",
+      "runtime-root-slim": nodeImage,
+      "runtime-root": ["runtime-root-$", "{RUNTIME}"].join(""),
+      // and flattened: no layer of the base underneath
+      runtime: "scratch",
     });
+    const runtimeCopies = stage("runtime").filter((i) => i.getKeyword() === "COPY") as Copy[];
+    expect([
+      runtimeCopies[0]?.getFromFlag()?.getValue(),
+      ...args(runtimeCopies[0] as Copy).slice(-2),
+    ]).toEqual(["runtime-root", "/", "/"]);
   });
 
   it("the wheel stage runs the host's script; the runtime stage fails the build if tfjs-node does not load", () => {
@@ -97,13 +117,22 @@ describe("app/Dockerfile", () => {
     expect(wheel).toContain("bash scripts/tfjs-node-local.sh --fetch");
     expect(wheel).toMatch(/bash scripts\/tfjs-node-local\.sh(?! --)/);
     expect(existsSync(path.join(APP_DIR, "scripts", "tfjs-node-local.sh"))).toBe(true);
-    const runtime = stage("runtime")
-      .filter((i) => i.getKeyword() === "RUN")
-      .map((i) => i.getArgumentsContent() ?? "")
-      .join("\n");
+    const runtime = stage("runtime").filter((i) => i.getKeyword() === "RUN");
     expect(text).toContain("RUN --mount=type=bind,source=scripts/check-tfjs-node.cjs");
-    expect(runtime).toContain('if [ "$LIBTENSORFLOW" = "none" ]');
-    expect(existsSync(path.join(APP_DIR, "scripts", "check-tfjs-node.cjs"))).toBe(true);
+    // the runtime has no shell: every RUN in it is exec form (a JSON array after any --mount)
+    expect(runtime.length).toBeGreaterThan(0);
+    for (const r of runtime) {
+      const content = (r.getArgumentsContent() ?? "").replace(/^(--\S+\s+(\\\s+)?)+/, "");
+      expect(JSON.parse(content), content).toEqual(expect.arrayContaining(["node"]));
+    }
+    const check = runtime.map((r) => r.getArgumentsContent() ?? "").join("\n");
+    expect(check).toContain('["node", "/tmp/check-tfjs-node.cjs"]');
+    // the build arg reaches the check (as RUN's environment), which passes LIBTENSORFLOW=none itself
+    expect(
+      stage("runtime").some((i) => i.getKeyword() === "ARG" && args(i)[0] === "LIBTENSORFLOW"),
+    ).toBe(true);
+    const checkScript = readFileSync(path.join(APP_DIR, "scripts", "check-tfjs-node.cjs"), "utf8");
+    expect(checkScript).toContain('process.env.LIBTENSORFLOW === "none"');
   });
 
   it("every COPY from the build context names a file that exists and is not .dockerignored", () => {
@@ -131,6 +160,7 @@ describe("app/Dockerfile", () => {
       .filter((c) => c.getFromFlag() !== null)
       .map((c) => [c.getFromFlag()?.getValue(), ...args(c).slice(-2)]);
     expect(fromStages).toEqual([
+      ["runtime-root", "/", "/"],
       ["libtensorflow", "/app/node_modules", "./node_modules"],
       ["build", "/app/dist", "./dist"],
       ["build", "/app/assets", "./assets"],
