@@ -1,28 +1,42 @@
 /**
  * Image benchmark (npm run bench:image; needs the engine of `npm run cluster -- images` and
- * DOCKER_HOST from `npm run -s cluster -- env`): per variant of app/Dockerfile (LIBTENSORFLOW
- * wheel = tfjs-node, none = WASM), built on the local node:24-slim stand-in (cached layers make a
- * rebuild quick), the image's size and where its bytes go, then the server in a container as the
- * Deployment runs it (--cpus 2 --memory 2g, UID 10001, read-only root): its RSS idle and under a
- * closed-loop load on /test (full path: decode, normalise, infer, rank). Prints a Markdown table.
+ * DOCKER_HOST from `npm run -s cluster -- env`): per variant of app/Dockerfile, built on the local
+ * node:24-slim stand-in (cached layers make a rebuild quick), the image's size uncompressed (as
+ * `docker images` shows it) and compressed (pushed to the local registry: what a node pulls), where
+ * its bytes go, then the server in a container as the Deployment runs it (--cpus 2 --memory 2g,
+ * UID 10001, read-only root): its RSS and its cgroup's memory (usage, and the working set the
+ * kubelet reports) idle and under a closed-loop load on /test (full path: decode, normalise,
+ * infer, rank). Prints Markdown tables.
  *
- *   npx tsx bench/image/run.ts [--seconds 30] [--users 4] [--variants wheel,none]
+ *   npx tsx bench/image/run.ts [--seconds 30] [--users 4] [--variants wheel,wheel-slim,none]
+ *                              [--app <dir with a Dockerfile>] [--tag-prefix food11-image-bench]
  *
- * LIBTENSORFLOW=download cannot be built here (tfjs-node's download host is unreachable): not
- * measured. A benchmark: run it with nothing else on the machine.
+ * A variant is LIBTENSORFLOW[-RUNTIME]: `wheel` (tfjs-node, the default distroless-style runtime),
+ * `wheel-slim` (RUNTIME=slim), `none` (WASM). `--app` builds another checkout's app/ (e.g. a git
+ * worktree of an older commit, to measure before and after the same way; its Dockerfile may not
+ * know RUNTIME). LIBTENSORFLOW=download cannot be built here (tfjs-node's download host is
+ * unreachable): not measured. A benchmark: run it with nothing else on the machine.
  */
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CLUSTER_ROOT } from "../../scripts/cluster/stack";
-import { imageBuilder, imageBytes, localBuildArgs, runContainer } from "../../scripts/image/docker";
+import {
+  compressedBytes,
+  imageBuilder,
+  imageBytes,
+  localBuildArgs,
+  runContainer,
+} from "../../scripts/image/docker";
 import { Load } from "../../test/cluster/helpers";
 
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "30" },
     users: { type: "string", default: "4" },
-    variants: { type: "string", default: "wheel,none" },
+    variants: { type: "string", default: "wheel,wheel-slim,none" },
+    app: { type: "string", default: join(CLUSTER_ROOT, "app") },
+    "tag-prefix": { type: "string", default: "food11-image-bench" },
   },
 });
 const seconds = Number(values.seconds);
@@ -30,16 +44,44 @@ const users = Number(values.users);
 const LOCAL = localBuildArgs();
 const MiB = 1024 * 1024;
 const mib = (b: number) => (b / MiB).toFixed(0);
+const mb = (b: number) => (b / 1e6).toFixed(0);
+
+/** `wheel-slim` -> LIBTENSORFLOW=wheel RUNTIME=slim; `none` -> LIBTENSORFLOW=none. */
+function variantArgs(variant: string): Record<string, string> {
+  const [lib = "", runtime] = variant.split("-");
+  return { LIBTENSORFLOW: lib, ...(runtime ? { RUNTIME: runtime } : {}) };
+}
+
+function label(variant: string): string {
+  const a = variantArgs(variant);
+  const what = a.LIBTENSORFLOW === "none" ? "WASM" : "tfjs-node";
+  return `${what} (${Object.entries(a)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ")})`;
+}
 
 async function main() {
   const builder = imageBuilder();
   if (!builder.ok) throw new Error(builder.describe);
-  const rows: string[] = [];
+  const app = resolve(values.app);
+  const sizeRows: string[] = [];
+  const runRows: string[] = [];
   const breakdown: string[] = [];
   for (const variant of values.variants.split(",")) {
-    const tag = `food11-image-bench:${variant}`;
-    const b = builder.build(join(CLUSTER_ROOT, "app"), tag, { ...LOCAL, LIBTENSORFLOW: variant });
+    const tag = `${values["tag-prefix"]}:${variant}`;
+    const b = builder.build(app, tag, { ...LOCAL, ...variantArgs(variant) });
     if (b.code !== 0) throw new Error(`build ${variant} failed:\n${b.tail}`);
+    const bytes = imageBytes(tag);
+    const image = bytes.image ?? Number.NaN;
+    const compressed = await compressedBytes(tag);
+    sizeRows.push(
+      `| ${label(variant)} | ${mib(image)} | ${mb(image)} | ${mib(compressed)} | ${mb(compressed)} |`,
+    );
+    breakdown.push(
+      `${variant}: ${Object.entries(bytes)
+        .map(([p, n]) => `${p} ${(n / MiB).toFixed(1)}`)
+        .join(", ")} (MiB)`,
+    );
     const c = await runContainer(tag, { memory: "2g", cpus: "2" });
     try {
       await new Promise((r) => setTimeout(r, 5_000));
@@ -47,11 +89,13 @@ async function main() {
       const load = new Load(`${c.url}/test`, users, 0, seconds + 5);
       let peakRss = 0;
       let peakCgroup = 0;
+      let peakWorkingSet = 0;
       const t0 = Date.now();
       while (Date.now() - t0 < seconds * 1000) {
         const m = c.memory();
         peakRss = Math.max(peakRss, m.rssBytes);
         peakCgroup = Math.max(peakCgroup, m.cgroupBytes);
+        peakWorkingSet = Math.max(peakWorkingSet, m.workingSetBytes);
         await new Promise((r) => setTimeout(r, 500));
       }
       await load.stop();
@@ -59,29 +103,27 @@ async function main() {
       const ms = ok.map((o) => o.ms).sort((a, z) => a - z);
       const pct = (p: number) =>
         ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? Number.NaN;
-      const bytes = imageBytes(tag);
-      const image = bytes.image ?? Number.NaN;
-      rows.push(
-        `| ${variant === "none" ? "WASM (LIBTENSORFLOW=none)" : `tfjs-node (LIBTENSORFLOW=${variant})`} | ${mib(image)} | ${mib(idle.rssBytes)} | ${mib(peakRss)} | ${mib(peakCgroup)} | ${(ok.length / seconds).toFixed(1)} | ${pct(0.5)} | ${pct(0.95)} | ${load.outcomes.length - ok.length} |`,
-      );
-      breakdown.push(
-        `${variant}: ${Object.entries(bytes)
-          .map(([p, b]) => `${p} ${mib(b)}`)
-          .join(", ")} (MiB)`,
+      runRows.push(
+        `| ${label(variant)} | ${mib(idle.rssBytes)} | ${mib(idle.workingSetBytes)} | ${mib(peakRss)} | ${mib(peakCgroup)} | ${mib(peakWorkingSet)} | ${(ok.length / seconds).toFixed(1)} | ${pct(0.5)} | ${pct(0.95)} | ${load.outcomes.length - ok.length} |`,
       );
     } finally {
       c.stop();
     }
   }
   console.log(
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g; load: ${users} closed-loop users on /test for ${seconds} s; base ${LOCAL.NODE_IMAGE}; builder: ${builder.describe}.`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g; load: ${users} closed-loop users on /test for ${seconds} s; app ${app}; base ${LOCAL.NODE_IMAGE}; builder: ${builder.describe}.`,
   );
   console.log("");
   console.log(
-    "| image | size MiB | idle RSS MiB | peak RSS under load MiB | peak cgroup memory MiB | req/s | p50 ms | p95 ms | failed |",
+    "| image | size MiB | size MB | compressed MiB | compressed MB |\n|---|---:|---:|---:|---:|",
   );
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-  for (const r of rows) console.log(r);
+  for (const r of sizeRows) console.log(r);
+  console.log("");
+  console.log(
+    "| image | idle RSS MiB | idle working set MiB | peak RSS under load MiB | peak cgroup memory MiB | peak working set MiB | req/s | p50 ms | p95 ms | failed |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of runRows) console.log(r);
   console.log("");
   for (const b of breakdown) console.log(`- ${b}`);
 }

@@ -5,7 +5,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { CLUSTER_BUILD_CA, clusterBaseImage } from "../cluster/stack";
+import { CLUSTER_BUILD_CA, clusterBaseImage, clusterVersions } from "../cluster/stack";
+import { cgroupMemory, firstReadableScript, hostMemory, hostPid, vmRssBytes } from "./cgroup";
 
 /**
  * The build args every local build of app/Dockerfile takes (what the cluster stacks' config turns
@@ -109,10 +110,27 @@ export interface Started {
   id: string;
   url: string;
   exec(...cmd: string[]): string;
-  /** The server's memory: VmRSS of PID 1 and the container's cgroup usage, bytes. */
-  memory(): { rssBytes: number; cgroupBytes: number };
+  /**
+   * `node -e <script>` in the container (the image has no shell: node is the one program every
+   * variant has), its stdout trimmed.
+   */
+  node(script: string): string;
+  /**
+   * The server's memory, bytes: VmRSS of its process, the container cgroup's usage (what a memory
+   * limit counts) and its working set (usage less inactive file pages, as the kubelet reports it).
+   * Read on this host (/proc and the cgroup mounts) when the engine runs here, so nothing runs in
+   * the container; else through {@link Started.node}.
+   */
+  memory(): { rssBytes: number; cgroupBytes: number; workingSetBytes: number };
   stop(): void;
 }
+
+/** In-container paths of the counters {@link Started.memory} reads: /proc/1 and cgroup v2 or v1. */
+const MEMORY_FILES = [
+  ["/proc/1/status"],
+  ["/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory/memory.usage_in_bytes"],
+  ["/sys/fs/cgroup/memory.stat", "/sys/fs/cgroup/memory/memory.stat"],
+] as const;
 
 /** `docker <args>`'s stdout, trimmed; throws with its stderr when it fails. */
 export function docker(...args: string[]): string {
@@ -179,18 +197,26 @@ export async function runContainer(
     await new Promise((r) => setTimeout(r, 250));
   }
   const exec = (...cmd: string[]) => docker("exec", id, ...cmd);
+  const node = (script: string) => exec("node", "-e", script);
+  const pid = hostPid(id, Number(docker("inspect", "-f", "{{.State.Pid}}", id)));
   return {
     id,
     url,
     exec,
+    node,
     memory() {
-      const rssKb = Number(/VmRSS:\s+(\d+)/.exec(exec("cat", "/proc/1/status"))?.[1] ?? Number.NaN);
-      const cg = exec(
-        "sh",
-        "-c",
-        "cat /sys/fs/cgroup/memory.current 2>/dev/null || cat /sys/fs/cgroup/memory/memory.usage_in_bytes",
-      );
-      return { rssBytes: rssKb * 1024, cgroupBytes: Number(cg) };
+      const onHost = pid === undefined ? undefined : hostMemory(pid);
+      if (onHost) return onHost;
+      const [status, usage, stat] = JSON.parse(node(firstReadableScript(MEMORY_FILES))) as (
+        | string
+        | null
+      )[];
+      const m = cgroupMemory(usage ?? "NaN", stat ?? "");
+      return {
+        rssBytes: vmRssBytes(status ?? ""),
+        cgroupBytes: m.usageBytes,
+        workingSetBytes: m.workingSetBytes,
+      };
     },
     stop,
   };
@@ -203,23 +229,55 @@ export const SIZE_PATHS = [
   "/usr/local/lib/node_modules",
   "/usr/lib",
   "/usr/share",
+  "/etc",
   "/app/node_modules",
   "/app/node_modules/@tensorflow/tfjs-node/deps/lib",
   "/app/node_modules/@tensorflow",
   "/app/node_modules/@img",
+  "/app/dist",
   "/app/model",
 ];
 
-/** Bytes of the image (uncompressed, as `docker images` shows) and of each of {@link SIZE_PATHS}. */
+/**
+ * A `node -e` program printing `<bytes> <path>` for each path: the apparent size of its files (a
+ * file with several hard links under one path counted once; symlinks not followed), 0 if absent.
+ * Node, not du: the runtime image has no shell and no coreutils.
+ */
+export function sizeScript(paths: readonly string[]): string {
+  return `const fs=require("fs"),p=require("path");const size=(f,seen)=>{let s;try{s=fs.lstatSync(f)}catch{return 0}if(s.isDirectory()){let t=0;for(const e of fs.readdirSync(f))t+=size(p.join(f,e),seen);return t}if(!s.isFile())return 0;const k=s.dev+":"+s.ino;if(seen.has(k))return 0;seen.add(k);return s.size};for(const f of ${JSON.stringify(paths)})console.log(size(f,new Set())+" "+f)`;
+}
+
+/**
+ * Bytes of the image (uncompressed, as `docker images` shows) and of each of {@link SIZE_PATHS}
+ * (apparent sizes, from a container of the image running {@link sizeScript}).
+ */
 export function imageBytes(image: string): Record<string, number> {
   const out: Record<string, number> = {
     image: Number(docker("image", "inspect", "-f", "{{.Size}}", image)),
   };
-  // one du per path: du counts a directory once, so nested paths in one call would read 0
-  const script = SIZE_PATHS.map((p) => `du -sk ${p} 2>/dev/null || true`).join("; ");
-  for (const line of docker("run", "--rm", "--entrypoint", "sh", image, "-c", script).split("\n")) {
-    const [kb, path] = line.trim().split(/\s+/);
-    if (kb && path) out[path] = Number(kb) * 1024;
+  const lines = docker("run", "--rm", "--entrypoint", "node", image, "-e", sizeScript(SIZE_PATHS));
+  for (const line of lines.split("\n")) {
+    const [bytes, path] = line.trim().split(/\s+/);
+    if (bytes && path) out[path] = Number(bytes);
   }
   return out;
+}
+
+/**
+ * The image as the registry stores it and a node pulls it: pushed to the local registry
+ * (localhost:<REGISTRY_PORT>, `npm run cluster -- images`) as food11-size/<tag's name>:<tag's tag>,
+ * the sum of its manifest's compressed layers and config, bytes.
+ */
+export async function compressedBytes(image: string): Promise<number> {
+  const registry = `localhost:${clusterVersions().REGISTRY_PORT}`;
+  const [name = "image", tag = "latest"] = (image.split("/").pop() ?? image).split(":");
+  const repo = `food11-size/${name}`;
+  docker("tag", image, `${registry}/${repo}:${tag}`);
+  docker("push", "-q", `${registry}/${repo}:${tag}`);
+  const res = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, {
+    headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json" },
+  });
+  if (!res.ok) throw new Error(`registry ${registry}: manifest of ${repo}:${tag}: ${res.status}`);
+  const m = (await res.json()) as { config: { size: number }; layers: { size: number }[] };
+  return m.config.size + m.layers.reduce((a, l) => a + l.size, 0);
 }

@@ -4,16 +4,21 @@
  * user 1000, no extra CAs), and containers run as the Deployment runs them (UID 10001, read-only
  * root, no capabilities, a memory limit), on loopback.
  *
- * - LIBTENSORFLOW=wheel (libtensorflow from PyPI's tensorflow-cpu wheel): builds, serves /test on
- *   the tensorflow backend, /metrics names it; the build CAs are not in the image.
+ * - LIBTENSORFLOW=wheel (libtensorflow from PyPI's tensorflow-cpu wheel) on the default
+ *   distroless-style runtime: builds, serves /test on the tensorflow backend, /metrics names it;
+ *   the build CAs are not in the image; no shell, npm or Node headers; @tensorflow pruned to its
+ *   Node bundles; under issue 14's budget (docker's uncompressed size < 700 MB).
+ * - RUNTIME=slim: the same on the base's Debian, with its shell and without npm.
  * - LIBTENSORFLOW=none: the WASM image, without tfjs-node.
  * - LIBTENSORFLOW=download, where tfjs-node's download host is unreachable (here): the build fails
  *   and says why and how to fix it.
  * - EXTRA_CA_CERTS_IN_IMAGE=true: the runtime trusts the build's CAs.
  *
  * Needs DOCKER_HOST (an engine with BuildKit) and the local registry with the base image;
- * scripts/image/test.sh provides both. Image sizes and idle RSS go to $FOOD11_IMAGE_REPORT.
+ * scripts/image/test.sh provides both. Image sizes and idle RSS go to $FOOD11_IMAGE_REPORT. The
+ * runtime has no shell: what a test reads inside a container it reads with `node -e`.
  */
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -35,6 +40,28 @@ const CA = LOCAL.EXTRA_CA_CERTS;
 const builder = imageBuilder();
 const figures: Record<string, unknown> = { base: BASE, builder: builder.describe };
 const started: Started[] = [];
+/** What a runtime without the Node toolchain and (distroless) without a shell must not have. */
+const TOOLCHAIN = [
+  "/bin/sh",
+  "/usr/local/bin/npm",
+  "/usr/local/bin/npx",
+  "/usr/local/bin/corepack",
+  "/usr/local/lib/node_modules",
+  "/usr/local/include",
+];
+/** node -e: each @tensorflow package with a dist/ folder and the files in it (recursively). */
+const DIST_LISTING = `const fs=require("fs"),p=require("path"),t="node_modules/@tensorflow";const walk=d=>fs.readdirSync(d,{withFileTypes:true}).flatMap(e=>e.isDirectory()?walk(p.join(d,e.name)).map(f=>e.name+"/"+f):[e.name]);for(const n of fs.readdirSync(t).sort())if(n!=="tfjs-node"&&fs.existsSync(p.join(t,n,"dist")))console.log(n+": "+walk(p.join(t,n,"dist")).sort().join(" "))`;
+const EXPECTED_DIST = [
+  // (and its package.json's bin, tfjs-custom-module: the pruner never removes a bin)
+  "tfjs: tf.node.js tools/custom_module/cli.js",
+  "tfjs-backend-cpu: tf-backend-cpu.node.js",
+  "tfjs-backend-wasm: tf-backend-wasm.node.js tfjs-backend-wasm-simd.wasm tfjs-backend-wasm-threaded-simd.wasm tfjs-backend-wasm.wasm",
+  "tfjs-backend-webgl: tf-backend-webgl.node.js",
+  "tfjs-converter: tf-converter.node.js",
+  "tfjs-core: tf-core.node.js",
+  "tfjs-data: tf-data.node.js",
+  "tfjs-layers: tf-layers.node.js",
+].join("\n");
 
 afterAll(() => {
   for (const c of started) c.stop();
@@ -88,14 +115,42 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
     expect(test.model.name).toBe("food11-mobilenetv2-demo");
     expect(metrics).toMatch(/inference_backend_info\{backend="tensorflow",threads="\d+"\} 1/);
     // the build's CAs stayed in the build stages: not in the image's file, layers' history or env
-    expect(c.exec("wc", "-c", "/usr/local/lib/food11/extra-ca.pem")).toMatch(/^0 /);
+    expect(
+      c.node('console.log(require("fs").statSync("/usr/local/lib/food11/extra-ca.pem").size)'),
+    ).toBe("0");
     expect(docker("history", "--no-trunc", "food11-image-test:wheel")).not.toContain(
       "BEGIN CERTIFICATE",
     );
-    expect(c.exec("id", "-u")).toBe("10001");
-    figures.wheel = {
+    expect(c.node("console.log(process.getuid(), process.getgid())")).toBe("10001 10001");
+    // the distroless-style runtime (the default): no shell, no npm, no Node headers
+    expect(
+      c.node(
+        `console.log(${JSON.stringify(TOOLCHAIN)}.filter(require("fs").existsSync).join(" "))`,
+      ),
+    ).toBe("");
+    expect(spawnSync("docker", ["exec", c.id, "sh", "-c", "true"]).status).not.toBe(0);
+    // pruned: each @tensorflow package's dist/ is its Node bundle (tfjs-backend-wasm: + .wasm)
+    expect(c.node(DIST_LISTING)).toBe(EXPECTED_DIST);
+    const sizes = imageBytes("food11-image-test:wheel");
+    figures.wheel = { buildSeconds: b.seconds, sizes, idle: c.memory() };
+    // issue 14's budget: docker's uncompressed size under 700 MB
+    expect(sizes.image).toBeLessThan(700e6);
+  });
+
+  it("RUNTIME=slim builds the tfjs-node image on the base's Debian: a shell, no npm", async () => {
+    const b = build("food11-image-test:wheel-slim", { LIBTENSORFLOW: "wheel", RUNTIME: "slim" });
+    expect(b.code, b.tail).toBe(0);
+    const { c, test } = await serve("food11-image-test:wheel-slim");
+    expect(test.model.backend).toBe("tensorflow");
+    expect(c.exec("sh", "-c", "id -u; id -g")).toBe("10001\n10001");
+    expect(
+      c.node(
+        `console.log(${JSON.stringify(TOOLCHAIN)}.filter(require("fs").existsSync).join(" "))`,
+      ),
+    ).toBe("/bin/sh");
+    figures.wheelSlim = {
       buildSeconds: b.seconds,
-      sizes: imageBytes("food11-image-test:wheel"),
+      sizes: imageBytes("food11-image-test:wheel-slim"),
       idle: c.memory(),
     };
   });
@@ -107,10 +162,8 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
     expect(test.model.backend).toBe("wasm");
     expect(metrics).toMatch(/inference_backend_info\{backend="wasm",threads="\d+"\} 1/);
     expect(
-      c.exec(
-        "sh",
-        "-c",
-        "test -e node_modules/@tensorflow/tfjs-node && echo present || echo absent",
+      c.node(
+        'console.log(require("fs").existsSync("node_modules/@tensorflow/tfjs-node") ? "present" : "absent")',
       ),
     ).toBe("absent");
     figures.none = {
@@ -140,12 +193,14 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
       expect(b.code, b.tail).toBe(0);
       const c = await runContainer("food11-image-test:wheel-ca");
       started.push(c);
-      const inImage = c.exec("cat", "/usr/local/lib/food11/extra-ca.pem");
+      const inImage = c.node(
+        'process.stdout.write(require("fs").readFileSync("/usr/local/lib/food11/extra-ca.pem", "utf8"))',
+      );
       const blocks = (pem: string) =>
         pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
       expect(blocks(inImage)).toEqual(blocks(CA ?? ""));
       expect(blocks(inImage).length).toBeGreaterThan(0);
-      expect(c.exec("sh", "-c", 'echo "$NODE_EXTRA_CA_CERTS"')).toBe(
+      expect(c.node("console.log(process.env.NODE_EXTRA_CA_CERTS)")).toBe(
         "/usr/local/lib/food11/extra-ca.pem",
       );
     },

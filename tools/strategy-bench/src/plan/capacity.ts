@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { request } from "undici";
 import { memoryBytes } from "../../../../components/quantity.js";
+import { firstReadableScript, hostCpuText, hostPid } from "../../../../scripts/image/cgroup.js";
 import { runLoadtest } from "../loadtest.js";
 import { CLOCK_TICKS, processTree } from "../monitor.js";
 import { cpuCores } from "../quantity.js";
@@ -92,10 +93,30 @@ export function cgroupCpuSeconds(text: string): number {
 /**
  * The container's CPU counter, from inside it: cgroup v2 `cpu.stat`, else cgroup v1's
  * `cpuacct.usage` (this project's cluster machine runs v1, where /sys/fs/cgroup/cpu.stat does not
- * exist and `docker exec cat` of it fails).
+ * exist). A `node -e` program printing the first of them that reads (JSON: the text, or null):
+ * the server's image has no shell, node is the one program it is sure to have.
  */
-export const CGROUP_CPU_READ =
-  "cat /sys/fs/cgroup/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null || cat /sys/fs/cgroup/cpu,cpuacct/cpuacct.usage";
+export const CGROUP_CPU_FILES = [
+  "/sys/fs/cgroup/cpu.stat",
+  "/sys/fs/cgroup/cpuacct/cpuacct.usage",
+  "/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage",
+] as const;
+export const CGROUP_CPU_READ = firstReadableScript([CGROUP_CPU_FILES]);
+
+/**
+ * The container's CPU counter text: read on this host when the engine runs here (the container's
+ * cgroup under this host's mounts; nothing runs in the container, whose CPU this measures), else
+ * `docker exec <id> node -e` {@link CGROUP_CPU_READ}.
+ */
+async function containerCpuText(id: string, pid: number | undefined): Promise<string> {
+  const onHost = pid === undefined ? undefined : hostCpuText(pid);
+  if (onHost !== undefined) return onHost;
+  const { stdout } = await run("docker", ["exec", id, "node", "-e", CGROUP_CPU_READ]);
+  const [text] = JSON.parse(stdout) as (string | null)[];
+  if (text == null)
+    throw new Error(`container ${id}: no cgroup CPU counter (${CGROUP_CPU_FILES.join(", ")})`);
+  return text;
+}
 
 /** `docker run --cpus` refuses more than the engine's CPUs: the limit it can take, and whether it was cut. */
 export function dockerCpus(
@@ -212,6 +233,10 @@ export async function dockerProbe(
     await waitReady(url, o.readyTimeoutSeconds ?? 120, o.signal);
     const startupSeconds = (performance.now() - t0) / 1000;
     const reniced = await unniceContainer(id);
+    const pid = await run("docker", ["inspect", "-f", "{{.State.Pid}}", id]).then(
+      (r) => hostPid(id, Number(r.stdout.trim())),
+      () => undefined,
+    );
     return {
       url,
       target: image,
@@ -227,8 +252,8 @@ export async function dockerProbe(
         ...(reniced ? [reniced] : []),
       ],
       async usage() {
-        const [{ stdout: stat }, { stdout: stats }] = await Promise.all([
-          run("docker", ["exec", id, "sh", "-c", CGROUP_CPU_READ]),
+        const [stat, { stdout: stats }] = await Promise.all([
+          containerCpuText(id, pid),
           run("docker", ["stats", "--no-stream", "--format", "{{json .}}", id]),
         ]);
         const mem = (JSON.parse(stats) as { MemUsage?: string }).MemUsage?.split("/")[0] ?? "";
