@@ -114,6 +114,14 @@ EOF
     echo "e2e cluster: fake nodes did not become Ready" >&2
     return 1
   fi
+  # kwok's fake nodes report no ephemeral-storage, so a pod requesting some (every stack's does:
+  # food11:ephemeralStorageRequest) would never be scheduled: give each node 100Gi, as a disk.
+  local n
+  for n in $("$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" get nodes -o name); do
+    "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" patch "$n" --subresource=status --type=merge \
+      -p '{"status":{"capacity":{"ephemeral-storage":"100Gi"},"allocatable":{"ephemeral-storage":"100Gi"}}}' >/dev/null ||
+      { echo "e2e cluster: could not give $n ephemeral-storage" >&2; return 1; }
+  done
   # The Gateway API CRDs, for stacks routed with an HTTPRoute (food11:route gateway).
   bash "$HERE/gateway-api.sh" "$DIR/kubeconfig" || return 1
   echo "$DIR/kubeconfig"
