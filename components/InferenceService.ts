@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgsCheck, show } from "./contract";
+import { ArgsCheck, DNS_LABEL, show } from "./contract";
 import {
   APP_NAME,
   CONTAINER_NAME,
@@ -696,8 +696,6 @@ export function drainNote(minReplicas: number, maxUnavailable: number): string {
 
 /** `app.kubernetes.io/instance` is a label value: at most 63 alphanumerics, '-', '_', '.'. */
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-/** A namespace is a DNS label (RFC 1123): at most 63 lower-case alphanumerics and '-'. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** The largest whole number of seconds that stays exact in a JS number. */
 const INT64_SAFE_MAX = Number.MAX_SAFE_INTEGER;
 

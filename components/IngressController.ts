@@ -1,6 +1,6 @@
 import * as nginx from "@pulumi/kubernetes-ingress-nginx";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgsCheck, show } from "./contract";
+import { ArgsCheck } from "./contract";
 import { DEFAULTS } from "./defaults";
 
 /** The type token of {@link IngressController}. */
@@ -74,12 +74,11 @@ export function checkIngressControllerArgs(name: string, args: IngressController
     "a namespace name",
   );
   check.token("className", args.className ?? DEFAULTS.ingress.className, "an IngressClass name");
-  const serviceType: unknown = args.serviceType ?? DEFAULTS.ingressController.serviceType;
-  if (!(INGRESS_SERVICE_TYPES as readonly unknown[]).includes(serviceType)) {
-    check.fail(
-      "serviceType",
-      `${show(serviceType)} is not a known Service type: must be one of ${INGRESS_SERVICE_TYPES.join(", ")}`,
-    );
-  }
+  check.oneOf(
+    "serviceType",
+    args.serviceType ?? DEFAULTS.ingressController.serviceType,
+    INGRESS_SERVICE_TYPES,
+    "Service type",
+  );
   check.throwIfInvalid();
 }

@@ -1,14 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgsCheck, show } from "./contract";
+import { ArgsCheck, DNS_LABEL, show } from "./contract";
 import { DEFAULTS } from "./defaults";
 import { INGRESS_SERVICE_TYPES } from "./IngressController";
 
 /** The type token of {@link TraefikController}. */
 const TYPE = "food11:ingress:TraefikController";
-
-/** A DNS label: namespace, Gateway and listener names. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Arguments of {@link TraefikController}. */
 export interface TraefikControllerArgs {
@@ -184,12 +181,11 @@ export function checkTraefikControllerArgs(name: string, args: TraefikController
       "neither ingressNginxClassName nor gateway is given: Traefik would serve no route of this program",
     );
   }
-  const serviceType: unknown = args.serviceType ?? DEFAULTS.ingressController.serviceType;
-  if (!(INGRESS_SERVICE_TYPES as readonly unknown[]).includes(serviceType)) {
-    check.fail(
-      "serviceType",
-      `${show(serviceType)} is not a known Service type: must be one of ${INGRESS_SERVICE_TYPES.join(", ")}`,
-    );
-  }
+  check.oneOf(
+    "serviceType",
+    args.serviceType ?? DEFAULTS.ingressController.serviceType,
+    INGRESS_SERVICE_TYPES,
+    "Service type",
+  );
   check.throwIfInvalid();
 }

@@ -29,6 +29,9 @@ export function show(value: unknown): string {
   }
 }
 
+/** A DNS label (RFC 1123): namespaces, Gateway and listener names. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 /** The largest value of a Kubernetes int32 field (probe timings, replica counts). */
 export const INT32_MAX = 2147483647;
 
@@ -89,6 +92,18 @@ export class ArgsCheck {
       return undefined;
     }
     return q;
+  }
+
+  /** `value` must be one of `allowed` (a `what`, e.g. "Service type"); returns whether it is. */
+  oneOf(propertyPath: string, value: unknown, allowed: readonly string[], what: string): boolean {
+    if (!(allowed as readonly unknown[]).includes(value)) {
+      this.fail(
+        propertyPath,
+        `${show(value)} is not a known ${what}: must be one of ${allowed.join(", ")}`,
+      );
+      return false;
+    }
+    return true;
   }
 
   /** Whether `a` is above `b` (both parsed). */

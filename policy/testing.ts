@@ -31,6 +31,17 @@ export interface PolicyRun {
 
 class NotApplicable extends Error {}
 
+/** The options the policy server reports for a resource registered without any. */
+function resourceOptions(): ResourceValidationArgs["opts"] {
+  return {
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+  };
+}
+
 type TypedClass = { __pulumiType?: string };
 
 /** The Pulumi type token of a resource class ("kubernetes:apps/v1:Deployment"). */
@@ -54,13 +65,7 @@ export async function runPolicy(
     props: wrapped,
     urn: `urn:pulumi:test::food11::${type}::${name}`,
     name,
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: [],
-    },
+    opts: resourceOptions(),
     stackTags: new Map(),
     isType: (cls) => (cls as TypedClass).__pulumiType === type,
     asType: ((cls: unknown) =>
@@ -116,13 +121,7 @@ export async function runStackPolicy(
       props,
       urn: `urn:pulumi:test::food11::${type}::${name}`,
       name,
-      opts: {
-        protect: false,
-        ignoreChanges: [],
-        aliases: [],
-        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        additionalSecretOutputs: [],
-      },
+      opts: resourceOptions(),
       dependencies: [],
       propertyDependencies: {},
       isType: (cls) => (cls as TypedClass).__pulumiType === type,

@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { compareQuantities, tryParseQuantity } from "../../components/quantity";
 import { containersOf, validateWorkloads } from "../workloads";
+import { checkRequestAndLimit } from "./resources";
 
 const RESOURCE = "ephemeral-storage";
 
@@ -19,25 +19,9 @@ export const containerEphemeralStorage: ResourceValidationPolicy = {
   severity: "medium",
   validateResource: validateWorkloads((workload, report) => {
     for (const { container, label } of containersOf(workload.podSpec)) {
-      const rawRequest = (container.resources?.requests as Record<string, unknown> | undefined)?.[
-        RESOURCE
-      ];
-      const rawLimit = (container.resources?.limits as Record<string, unknown> | undefined)?.[
-        RESOURCE
-      ];
-      if (rawRequest === undefined) report(`${label} has no ${RESOURCE} request`);
-      if (rawLimit === undefined) report(`${label} has no ${RESOURCE} limit`);
-      const request = rawRequest === undefined ? undefined : tryParseQuantity(rawRequest);
-      const limit = rawLimit === undefined ? undefined : tryParseQuantity(rawLimit);
-      if (rawRequest !== undefined && !request) {
-        report(`${label} ${RESOURCE} request ${JSON.stringify(rawRequest)} is no valid quantity`);
-      }
-      if (rawLimit !== undefined && !limit) {
-        report(`${label} ${RESOURCE} limit ${JSON.stringify(rawLimit)} is no valid quantity`);
-      }
-      if (request && limit && compareQuantities(request, limit) > 0) {
-        report(`${label} ${RESOURCE} request ${request.text} exceeds its limit ${limit.text}`);
-      }
+      const requests = container.resources?.requests as Record<string, unknown> | undefined;
+      const limits = container.resources?.limits as Record<string, unknown> | undefined;
+      checkRequestAndLimit(label, RESOURCE, requests?.[RESOURCE], limits?.[RESOURCE], report);
     }
   }),
 };

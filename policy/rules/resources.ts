@@ -5,6 +5,32 @@ import { containersOf, validateWorkloads } from "../workloads";
 const RESOURCES = ["cpu", "memory"] as const;
 
 /**
+ * One resource of one container: a request and a limit are set, each a valid quantity, the
+ * request at most the limit. Shared by container-resources and container-ephemeral-storage.
+ */
+export function checkRequestAndLimit(
+  label: string,
+  resource: string,
+  rawRequest: unknown,
+  rawLimit: unknown,
+  report: (message: string) => void,
+): void {
+  if (rawRequest === undefined) report(`${label} has no ${resource} request`);
+  if (rawLimit === undefined) report(`${label} has no ${resource} limit`);
+  const request = rawRequest === undefined ? undefined : tryParseQuantity(rawRequest);
+  const limit = rawLimit === undefined ? undefined : tryParseQuantity(rawLimit);
+  if (rawRequest !== undefined && !request) {
+    report(`${label} ${resource} request ${JSON.stringify(rawRequest)} is no valid quantity`);
+  }
+  if (rawLimit !== undefined && !limit) {
+    report(`${label} ${resource} limit ${JSON.stringify(rawLimit)} is no valid quantity`);
+  }
+  if (request && limit && compareQuantities(request, limit) > 0) {
+    report(`${label} ${resource} request ${request.text} exceeds its limit ${limit.text}`);
+  }
+}
+
+/**
  * Mandatory: every strategy is measured against its CPU/memory budget, the server derives
  * INFERENCE_THREADS and the Node heap from the limits, and a pod without requests is scheduled
  * anywhere (BestEffort, first to be evicted). The API server would refuse a request above its
@@ -23,21 +49,7 @@ export const containerResources: ResourceValidationPolicy = {
       const requests = (container.resources?.requests ?? {}) as Record<string, unknown>;
       const limits = (container.resources?.limits ?? {}) as Record<string, unknown>;
       for (const resource of RESOURCES) {
-        const rawRequest = requests[resource];
-        const rawLimit = limits[resource];
-        if (rawRequest === undefined) report(`${label} has no ${resource} request`);
-        if (rawLimit === undefined) report(`${label} has no ${resource} limit`);
-        const request = rawRequest === undefined ? undefined : tryParseQuantity(rawRequest);
-        const limit = rawLimit === undefined ? undefined : tryParseQuantity(rawLimit);
-        if (rawRequest !== undefined && !request) {
-          report(`${label} ${resource} request ${JSON.stringify(rawRequest)} is no valid quantity`);
-        }
-        if (rawLimit !== undefined && !limit) {
-          report(`${label} ${resource} limit ${JSON.stringify(rawLimit)} is no valid quantity`);
-        }
-        if (request && limit && compareQuantities(request, limit) > 0) {
-          report(`${label} ${resource} request ${request.text} exceeds its limit ${limit.text}`);
-        }
+        checkRequestAndLimit(label, resource, requests[resource], limits[resource], report);
       }
     }
   }),
