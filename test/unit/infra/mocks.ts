@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 
 /** The repository root (Pulumi.yaml, index.ts). */
 export const ROOT = path.resolve(__dirname, "../../..");
@@ -173,4 +173,13 @@ export function only(run: Run, type: string): Registered {
     throw new Error(`expected one ${type}, found ${found.length}`);
   }
   return found[0] as Registered;
+}
+
+/** A run as a YAML stream: the outputs, then one document per resource. */
+export function manifestsYaml(run: Run): string {
+  const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
+  const resources = [...run.resources].sort((a, b) => key(a).localeCompare(key(b)));
+  return [{ outputs: run.outputs }, ...resources]
+    .map((doc) => stringify(doc, { lineWidth: 0 }))
+    .join("---\n");
 }
