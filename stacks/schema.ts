@@ -17,9 +17,15 @@ import { cpuMillicores, isQuantity, memoryBytes } from "../components/quantity";
 /** The Pulumi project name, hence the config namespace (`food11:<key>`). */
 export const PROJECT = "food11";
 
-/** Where the issue's fix hint for a key points: `pulumi config set food11:<key> <value>`. */
-function setHint(key: string, example: string): string {
-  return `Fix: pulumi config set ${PROJECT}:${key} ${example}`;
+/**
+ * Stands for the key in a schema message: the key is the property's name in {@link configShape},
+ * and parseStackConfig writes it (and the stack) into the message.
+ */
+export const THIS_KEY = "<this key>";
+
+/** The fix hint of a schema message: `pulumi config set food11:<key> <example>`. */
+function setHint(example: string): string {
+  return `Fix: pulumi config set ${THIS_KEY} ${example}`;
 }
 
 /** Config values arrive as strings from the engine and as YAML scalars from stack files. */
@@ -40,39 +46,35 @@ function toText(value: unknown): unknown {
   return value;
 }
 
-function text(key: string, def: string, description: string, example = "<text>") {
+function text(def: string, description: string, example = "<text>") {
   return z
-    .preprocess(toText, z.string({ error: `must be text. ${setHint(key, example)}` }))
+    .preprocess(toText, z.string({ error: `must be text. ${setHint(example)}` }))
     .default(def)
     .describe(description);
 }
 
-function integer(key: string, def: number, min: number, max: number, description: string) {
+function integer(def: number, min: number, max: number, description: string) {
   const range = `must be a whole number from ${min} to ${max}`;
   return z
     .preprocess(
       toNumber,
       z
-        .int({ error: `${range}. ${setHint(key, String(def))}` })
-        .min(min, { error: `${range}. ${setHint(key, String(Math.max(min, def)))}` })
-        .max(max, { error: `${range}. ${setHint(key, String(Math.min(max, def)))}` }),
+        .int({ error: `${range}. ${setHint(String(def))}` })
+        .min(min, { error: `${range}. ${setHint(String(Math.max(min, def)))}` })
+        .max(max, { error: `${range}. ${setHint(String(Math.min(max, def)))}` }),
     )
     .default(def)
     .describe(description);
 }
 
-function flag(key: string, def: boolean, description: string) {
+function flag(def: boolean, description: string) {
   return z
-    .preprocess(
-      toBoolean,
-      z.boolean({ error: `must be true or false. ${setHint(key, String(def))}` }),
-    )
+    .preprocess(toBoolean, z.boolean({ error: `must be true or false. ${setHint(String(def))}` }))
     .default(def)
     .describe(description);
 }
 
 function choice<const T extends readonly [string, ...string[]]>(
-  key: string,
   values: T,
   def: T[number],
   description: string,
@@ -81,28 +83,28 @@ function choice<const T extends readonly [string, ...string[]]>(
     .preprocess(
       toText,
       z.enum(values, {
-        error: `must be one of ${values.join(", ")}. ${setHint(key, def)}`,
+        error: `must be one of ${values.join(", ")}. ${setHint(def)}`,
       }),
     )
     .default(def)
     .describe(description);
 }
 
-function quantity(key: string, def: string, kind: "cpu" | "memory", description: string) {
+function quantity(def: string, kind: "cpu" | "memory", description: string) {
   const example = kind === "cpu" ? `"2" or "500m"` : `"4Gi" or "512Mi"`;
   return z
     .preprocess(
       toText,
       z
-        .string({ error: `must be a Kubernetes quantity such as ${example}. ${setHint(key, def)}` })
+        .string({ error: `must be a Kubernetes quantity such as ${example}. ${setHint(def)}` })
         .superRefine((v, ctx) => {
           if (!isQuantity(v)) {
             ctx.addIssue({
               code: "custom",
-              message: `is not a Kubernetes quantity (${kind}: e.g. ${example}). ${setHint(key, def)}`,
+              message: `is not a Kubernetes quantity (${kind}: e.g. ${example}). ${setHint(def)}`,
             });
           } else if ((kind === "cpu" ? cpuMillicores(v) : memoryBytes(v)) <= 0) {
-            ctx.addIssue({ code: "custom", message: `must be above zero. ${setHint(key, def)}` });
+            ctx.addIssue({ code: "custom", message: `must be above zero. ${setHint(def)}` });
           }
         }),
     )
@@ -117,129 +119,96 @@ function quantity(key: string, def: string, kind: "cpu" | "memory", description:
 export const configShape = {
   // Image: build app/ and push it, or deploy a prebuilt reference.
   imageRef: text(
-    "imageRef",
     "",
     "Prebuilt image to deploy; it wins over a configured build. registry/repo@sha256:<digest> preferred, a tag is accepted with a warning. Empty: build.",
     "registry.example.com/food11-classifier@sha256:<digest>",
   ),
   imageRegistry: text(
-    "imageRegistry",
     "",
     "Registry server (and optional path prefix) the built image is pushed to, e.g. localhost:5001 or ghcr.io/acme. Empty: Docker Hub.",
     "localhost:5001",
   ),
   imageRepository: text(
-    "imageRepository",
     "",
     "Repository of the built image, e.g. food11-classifier. Setting it builds app/ with app/Dockerfile and pushes it.",
     "food11-classifier",
   ),
   imageTag: text(
-    "imageTag",
     D.image.tag,
     "Tag pushed with the built image; the Deployment still pins the pushed digest.",
     "0.2.0",
   ),
-  imageContext: text(
-    "imageContext",
-    D.image.context,
-    "Docker build context, relative to the project root.",
-    "app",
-  ),
+  imageContext: text(D.image.context, "Docker build context, relative to the project root.", "app"),
   imageDockerfile: text(
-    "imageDockerfile",
     D.image.dockerfile,
     "Dockerfile, relative to the project root.",
     "app/Dockerfile",
   ),
-  imagePlatform: text(
-    "imagePlatform",
-    D.image.platform,
-    "Target platform of the image build.",
-    "linux/amd64",
-  ),
+  imagePlatform: text(D.image.platform, "Target platform of the image build.", "linux/amd64"),
   imageModelDir: text(
-    "imageModelDir",
     "",
     "MODEL_DIR build arg: a tfjs model directory inside the build context (e.g. models/food11) to bake into the image. Empty: the seeded demo model.",
     "models/food11",
   ),
   imageBaseImage: text(
-    "imageBaseImage",
     "",
     "NODE_IMAGE build arg: the Node base image, e.g. node:24-slim@sha256:<digest> to pin it. Empty: the Dockerfile's node:24-slim.",
     "node:24-slim@sha256:<digest>",
   ),
   imageLibtensorflow: choice(
-    "imageLibtensorflow",
     ["download", "wheel"],
     "download",
     "LIBTENSORFLOW build arg: where the image's tfjs-node gets libtensorflow. download = tfjs-node's own install (storage.googleapis.com); wheel = built against PyPI's tensorflow-cpu wheel, where that host is unreachable. The build fails if tfjs-node does not load; tfjsBackend wasm builds without it (LIBTENSORFLOW=none).",
   ),
   imageExtraCaCertificates: text(
-    "imageExtraCaCertificates",
     "",
     "A PEM file of extra CA certificates the image build trusts (npm, pip, tfjs-node's download behind a TLS-intercepting proxy), relative to the project root or absolute; passed as the EXTRA_CA_CERTS build arg to the build stages only. Empty: none.",
     "certs/proxy-ca.pem",
   ),
   imageExtraCaCertificatesInImage: flag(
-    "imageExtraCaCertificatesInImage",
     false,
     "EXTRA_CA_CERTS_IN_IMAGE build arg: the running server trusts imageExtraCaCertificates too (NODE_EXTRA_CA_CERTS), e.g. to fetch modelUrl through the same proxy. false: the build stages only.",
   ),
   registryUsername: text(
-    "registryUsername",
     "",
     "User for pushing to imageRegistry. Empty: use the local Docker credential store.",
     "ci-bot",
   ),
   registryPassword: text(
-    "registryPassword",
     "",
     "Password or token for registryUsername; set it with --secret.",
     "<token> --secret",
   ),
   // Model and server runtime.
-  modelName: text(
-    "modelName",
-    "food11-mobilenetv2",
-    "MODEL_NAME reported by the server.",
-    "food11-mobilenetv2",
-  ),
-  modelVersion: text("modelVersion", "1", "MODEL_VERSION reported by the server.", "2"),
+  modelName: text("food11-mobilenetv2", "MODEL_NAME reported by the server.", "food11-mobilenetv2"),
+  modelVersion: text("1", "MODEL_VERSION reported by the server.", "2"),
   modelUrl: text(
-    "modelUrl",
     "",
     "MODEL_URL: load the tfjs model over http(s) instead of the one baked into the image. Empty: /app/model in the image.",
     "https://models.example.com/food11/model.json",
   ),
   preprocess: choice(
-    "preprocess",
     ["unit", "mobilenet"],
     "unit",
     "PREPROCESS: unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1].",
   ),
   tfjsBackend: choice(
-    "tfjsBackend",
     ["auto", "tensorflow", "wasm"],
     "auto",
     "TFJS_BACKEND of the server; wasm also builds the image without tfjs-node (LIBTENSORFLOW=none).",
   ),
   logLevel: choice(
-    "logLevel",
     ["fatal", "error", "warn", "info", "debug", "trace"],
     "info",
     "LOG_LEVEL of the server.",
   ),
   shutdownGraceSeconds: integer(
-    "shutdownGraceSeconds",
     D.shutdownGraceSeconds,
     1,
     600,
     "SHUTDOWN_GRACE_SECONDS: how long the server drains after SIGTERM; terminationGracePeriodSeconds is this plus 5.",
   ),
   shutdownDelaySeconds: integer(
-    "shutdownDelaySeconds",
     D.shutdownDelaySeconds,
     0,
     599,
@@ -247,60 +216,51 @@ export const configShape = {
   ),
   // Resources (the strategy knobs).
   cpuRequest: quantity(
-    "cpuRequest",
     D.resources.requests.cpu,
     "cpu",
     "requests.cpu of the container; the HPA's utilization is measured against it.",
   ),
   cpuLimit: quantity(
-    "cpuLimit",
     D.resources.limits.cpu,
     "cpu",
     "limits.cpu of the container; INFERENCE_THREADS = ceil(limits.cpu).",
   ),
   memoryRequest: quantity(
-    "memoryRequest",
     D.resources.requests.memory,
     "memory",
     "requests.memory of the container.",
   ),
   memoryLimit: quantity(
-    "memoryLimit",
     D.resources.limits.memory,
     "memory",
     "limits.memory of the container; the Node heap is half of it (NODE_OPTIONS=--max-old-space-size).",
   ),
   ephemeralStorageRequest: quantity(
-    "ephemeralStorageRequest",
     D.ephemeralStorage.request,
     "memory",
     "requests.ephemeral-storage of the container: its logs (the root filesystem is read-only) and the /tmp emptyDir; the scheduler places the pod on a node with this much local storage free.",
   ),
   ephemeralStorageLimit: quantity(
-    "ephemeralStorageLimit",
     D.ephemeralStorage.limit,
     "memory",
     "limits.ephemeral-storage of the container: kubelet evicts the pod when its logs plus /tmp (sizeLimit 256Mi) use more.",
   ),
   // Autoscaling.
   targetCpuUtilization: integer(
-    "targetCpuUtilization",
     D.autoscaling.targetCpuUtilization,
     1,
     100,
     "HPA target average CPU utilization, percent of requests.cpu.",
   ),
-  minReplicas: integer("minReplicas", D.autoscaling.minReplicas, 1, 1000, "HPA minReplicas."),
-  maxReplicas: integer("maxReplicas", D.autoscaling.maxReplicas, 1, 1000, "HPA maxReplicas."),
+  minReplicas: integer(D.autoscaling.minReplicas, 1, 1000, "HPA minReplicas."),
+  maxReplicas: integer(D.autoscaling.maxReplicas, 1, 1000, "HPA maxReplicas."),
   scaleUpStabilizationSeconds: integer(
-    "scaleUpStabilizationSeconds",
     D.autoscaling.scaleUpStabilizationSeconds,
     0,
     3600,
     "HPA behavior.scaleUp.stabilizationWindowSeconds (Kubernetes default 0).",
   ),
   scaleDownStabilizationSeconds: integer(
-    "scaleDownStabilizationSeconds",
     D.autoscaling.scaleDownStabilizationSeconds,
     0,
     3600,
@@ -308,56 +268,48 @@ export const configShape = {
   ),
   // Probes.
   readinessSuccessThreshold: integer(
-    "readinessSuccessThreshold",
     D.probes.readiness.successThreshold,
     1,
     100,
     "Readiness probe successThreshold: consecutive /readyz successes before a pod gets traffic.",
   ),
   readinessPeriodSeconds: integer(
-    "readinessPeriodSeconds",
     D.probes.readiness.periodSeconds,
     1,
     3600,
     "Readiness probe periodSeconds.",
   ),
   readinessFailureThreshold: integer(
-    "readinessFailureThreshold",
     D.probes.readiness.failureThreshold,
     1,
     100,
     "Readiness probe failureThreshold.",
   ),
   livenessPeriodSeconds: integer(
-    "livenessPeriodSeconds",
     D.probes.liveness.periodSeconds,
     1,
     3600,
     "Liveness probe (/healthz) periodSeconds.",
   ),
   livenessFailureThreshold: integer(
-    "livenessFailureThreshold",
     D.probes.liveness.failureThreshold,
     1,
     100,
     "Liveness probe failureThreshold.",
   ),
   startupPeriodSeconds: integer(
-    "startupPeriodSeconds",
     D.probes.startup.periodSeconds,
     1,
     3600,
     "Startup probe (/healthz) periodSeconds.",
   ),
   startupFailureThreshold: integer(
-    "startupFailureThreshold",
     D.probes.startup.failureThreshold,
     1,
     1000,
     "Startup probe failureThreshold: the server gets period x threshold seconds to start.",
   ),
   probeTimeoutSeconds: integer(
-    "probeTimeoutSeconds",
     D.probes.timeoutSeconds,
     1,
     60,
@@ -365,75 +317,59 @@ export const configShape = {
   ),
   // Route: an Ingress, or a Gateway API HTTPRoute.
   route: choice(
-    "route",
     ["ingress", "gateway"],
     "ingress",
     "How traffic reaches the Service: ingress = a networking.k8s.io/v1 Ingress (ingressClassName, nginx annotations); gateway = a Gateway API HTTPRoute attached to gatewayNamespace/gatewayName. ingressHost and ingressPath apply to both.",
   ),
   gatewayName: text(
-    "gatewayName",
     D.gateway.name,
     "Name of the Gateway the HTTPRoute attaches to (route gateway); ingressController traefik creates it.",
     "food11",
   ),
   gatewayNamespace: text(
-    "gatewayNamespace",
     "",
     "Namespace of that Gateway. Empty: ingressControllerNamespace.",
     "traefik",
   ),
   gatewaySectionName: text(
-    "gatewaySectionName",
     D.gateway.sectionName,
     "sectionName of the HTTPRoute's parentRef: the Gateway listener to attach to. Empty: every listener.",
     "web",
   ),
   // Ingress.
-  ingressClassName: text(
-    "ingressClassName",
-    D.ingress.className,
-    "ingressClassName of the Ingress.",
-    "nginx",
-  ),
+  ingressClassName: text(D.ingress.className, "ingressClassName of the Ingress.", "nginx"),
   ingressHost: text(
-    "ingressHost",
     "",
     "Host of the Ingress rule, e.g. food11.example.com. Empty: any host.",
     "food11.example.com",
   ),
   ingressPath: text(
-    "ingressPath",
     D.ingress.path,
     "Path prefix of the Ingress rule; a prefix other than / is stripped by ingress-nginx before the server sees it.",
     "/",
   ),
   ingressProxyBodySize: text(
-    "ingressProxyBodySize",
     D.ingress.proxyBodySize,
     "ingress-nginx proxy-body-size: the largest upload nginx passes to /predict (the server's own BODY_LIMIT_BYTES default is 10 MiB).",
     "10m",
   ),
   // Namespace, availability, security.
   namespace: text(
-    "namespace",
     "",
     "Namespace of the workload. Empty: food11-<stack>, so stacks run side by side.",
     "food11-strategy1",
   ),
   createNamespace: flag(
-    "createNamespace",
     true,
     "Create the namespace (labelled pod-security.kubernetes.io/enforce=restricted); false to use an existing one.",
   ),
   pdbMaxUnavailable: integer(
-    "pdbMaxUnavailable",
     D.pdbMaxUnavailable,
     1,
     1000,
     "PodDisruptionBudget maxUnavailable for voluntary disruptions (node drains).",
   ),
   runAsUser: integer(
-    "runAsUser",
     D.runAsUser,
     1,
     2147483647,
@@ -441,43 +377,33 @@ export const configShape = {
   ),
   // Network policy.
   networkPolicy: flag(
-    "networkPolicy",
     D.networkPolicy.enabled,
     "Create a NetworkPolicy for the pods: ingress only from ingressControllerNamespace and monitoringNamespace on port http, egress only DNS (and modelUrl's port when set). Needs a CNI that enforces NetworkPolicy; false: none.",
   ),
   monitoringNamespace: text(
-    "monitoringNamespace",
     D.networkPolicy.monitoringNamespace,
     "Namespace of the Prometheus that scrapes /metrics: the NetworkPolicy admits its pods on port http. Empty: no monitoring namespace admitted.",
     "monitoring",
   ),
   // Ingress controller.
   ingressController: choice(
-    "ingressController",
     ["none", "ingress-nginx", "traefik"],
     "none",
     "Install a controller with this stack: ingress-nginx (@pulumi/kubernetes-ingress-nginx; retired upstream in March 2026), or traefik (Traefik v3's Helm chart: its NGINX provider serves the Ingress, its Gateway API provider the HTTPRoute). none: the cluster has one.",
   ),
-  installIngressController: flag(
-    "installIngressController",
-    false,
-    "Deprecated: true means ingressController ingress-nginx.",
-  ),
+  installIngressController: flag(false, "Deprecated: true means ingressController ingress-nginx."),
   ingressControllerNamespace: text(
-    "ingressControllerNamespace",
     D.ingressController.namespace,
     "Namespace of the ingress controller, installed with this stack or not: the NetworkPolicy admits its pods on port http.",
     "ingress-nginx",
   ),
   ingressControllerServiceType: choice(
-    "ingressControllerServiceType",
     ["LoadBalancer", "NodePort", "ClusterIP"],
     D.ingressController.serviceType,
     "Service type of the installed ingress-nginx controller.",
   ),
   // Rendering.
   renderYamlToDirectory: text(
-    "renderYamlToDirectory",
     "",
     "Render every Kubernetes object as YAML into this directory instead of applying it (no cluster, no image build). Empty: deploy.",
     "out/render/strategy1",

@@ -4,7 +4,14 @@
  */
 import type { z } from "zod";
 import { cpuMillicores, memoryBytes } from "../components/quantity";
-import { CONFIG_KEYS, type ConfigKey, type FlatConfig, flatConfigSchema, PROJECT } from "./schema";
+import {
+  CONFIG_KEYS,
+  type ConfigKey,
+  type FlatConfig,
+  flatConfigSchema,
+  PROJECT,
+  THIS_KEY,
+} from "./schema";
 
 /** The image to deploy: built from app/ and pushed, or a prebuilt reference. */
 export type ImageSettings =
@@ -36,60 +43,11 @@ export type ImageSettings =
       pinned: boolean;
     };
 
-/** Typed, validated settings of one stack: what the components take. */
-export interface StackSettings {
-  stack: string;
-  namespace: { name: string; create: boolean };
-  image: ImageSettings;
-  model: {
-    name: string;
-    version: string;
-    url?: string;
-    preprocess: "unit" | "mobilenet";
-    backend: "auto" | "tensorflow" | "wasm";
-  };
-  server: { logLevel: string; shutdownGraceSeconds: number; shutdownDelaySeconds: number };
-  resources: {
-    requests: { cpu: string; memory: string; ephemeralStorage: string };
-    limits: { cpu: string; memory: string; ephemeralStorage: string };
-  };
-  autoscaling: {
-    minReplicas: number;
-    maxReplicas: number;
-    targetCpuUtilization: number;
-    scaleUpStabilizationSeconds: number;
-    scaleDownStabilizationSeconds: number;
-  };
-  probes: {
-    timeoutSeconds: number;
-    readiness: { periodSeconds: number; successThreshold: number; failureThreshold: number };
-    liveness: { periodSeconds: number; failureThreshold: number };
-    startup: { periodSeconds: number; failureThreshold: number };
-  };
-  ingress: { className: string; host?: string; path: string; proxyBodySize: string };
-  /** The route: the Ingress, or an HTTPRoute attached to a Gateway. */
-  route:
-    | { kind: "ingress" }
-    | { kind: "gateway"; gateway: { name: string; namespace: string; sectionName?: string } };
-  availability: { pdbMaxUnavailable: number };
-  security: { runAsUser: number };
-  /**
-   * The pods' NetworkPolicy (food11:networkPolicy): who may connect (the ingress controller's and
-   * the monitoring namespace) and which TCP ports they may reach besides DNS (modelUrl's).
-   * Unset: no NetworkPolicy.
-   */
-  networkPolicy?: { ingressFromNamespaces: string[]; egressTcpPorts: number[] };
-  ingressController: {
-    /** Which controller the stack installs, if any. */
-    kind: "none" | "ingress-nginx" | "traefik";
-    namespace: string;
-    serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
-  };
-  /** Set: render YAML into this directory instead of deploying; nothing is built. */
-  renderYamlToDirectory?: string;
-  /** Non-fatal remarks (e.g. a prebuilt image pinned by tag), logged by the program. */
-  warnings: string[];
-}
+/**
+ * Typed, validated settings of one stack: what the components take. Inferred from
+ * {@link toSettings}, which builds them: its object literal is the one description of the shape.
+ */
+export type StackSettings = ReturnType<typeof toSettings>;
 
 /** One rejected key. */
 export interface ConfigProblem {
@@ -475,9 +433,10 @@ function zodProblems(
     return {
       key: `${PROJECT}:${key}`,
       value: known[key],
-      // The schema's messages end in "Fix: pulumi config set food11:<key> <value>"; add the stack.
-      message: issue.message.includes("Fix: pulumi config set")
-        ? `${issue.message} --stack ${stack}`
+      // The schema's messages end in "Fix: pulumi config set <this key> <value>": name the key
+      // and the stack.
+      message: issue.message.includes(THIS_KEY)
+        ? `${issue.message.replace(THIS_KEY, `${PROJECT}:${key}`)} --stack ${stack}`
         : issue.message,
     };
   });
@@ -489,9 +448,9 @@ function toSettings(
   namespace: string,
   image: ImageSettings,
   warnings: string[],
-  controller: StackSettings["ingressController"]["kind"],
+  controller: FlatConfig["ingressController"],
   gatewayNamespace: string,
-): StackSettings {
+) {
   return {
     stack,
     namespace: { name: namespace, create: c.createNamespace },
@@ -545,28 +504,31 @@ function toSettings(
       path: c.ingressPath,
       proxyBodySize: c.ingressProxyBodySize,
     },
-    route:
-      c.route === "gateway"
-        ? {
-            kind: "gateway",
-            gateway: {
-              name: c.gatewayName,
-              namespace: gatewayNamespace,
-              ...(c.gatewaySectionName !== "" ? { sectionName: c.gatewaySectionName } : {}),
-            },
-          }
-        : { kind: "ingress" },
+    route: routeOf(c, gatewayNamespace),
     availability: { pdbMaxUnavailable: c.pdbMaxUnavailable },
     security: { runAsUser: c.runAsUser },
+    // networkPolicy (food11:networkPolicy): who may connect and where the pods may connect to
+    // (networkPolicyOf); unset: no NetworkPolicy.
     ...(c.networkPolicy ? { networkPolicy: networkPolicyOf(c) } : {}),
     ingressController: {
+      /** Which controller the stack installs, if any. */
       kind: controller,
       namespace: c.ingressControllerNamespace,
       serviceType: c.ingressControllerServiceType,
     },
+    // renderYamlToDirectory, when set: render YAML there instead of deploying; nothing is built.
     ...(c.renderYamlToDirectory !== "" ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
+    /** Non-fatal remarks (e.g. a prebuilt image pinned by tag), logged by the program. */
     warnings,
   };
+}
+
+/** The route: the Ingress, or an HTTPRoute attached to a Gateway (sectionName when set). */
+function routeOf(c: FlatConfig, gatewayNamespace: string) {
+  if (c.route === "ingress") return { kind: "ingress" as const };
+  const sectionName = c.gatewaySectionName !== "" ? { sectionName: c.gatewaySectionName } : {};
+  const gateway = { name: c.gatewayName, namespace: gatewayNamespace, ...sectionName };
+  return { kind: "gateway" as const, gateway };
 }
 
 /**
