@@ -24,8 +24,9 @@ echo "cluster: toolchain ready in $((t1 - t0))s"
 # One real-cluster run at a time (strategy-bench's cluster runs take the same lock).
 state="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
 mkdir -p "$state"
-exec 7>"$state/run.lock"
-flock -n 7 || { echo "cluster: another run holds $state/run.lock; waiting for it" >&2; flock 7; }
+# shellcheck source=../lock.sh
+. "$ROOT/scripts/lock.sh"
+hold_lock 7 "$state/run.lock" cluster
 
 was_up=false
 bash "$HERE/cluster.sh" status >/dev/null 2>&1 && was_up=true

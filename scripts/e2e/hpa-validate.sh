@@ -16,13 +16,9 @@ cd "$ROOT"
 CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
 
 # One e2e cluster per machine at a time (the lock scripts/e2e/run.sh takes).
-lock_dir="$CACHE/locks"
-mkdir -p "$lock_dir"
-exec 8>"$lock_dir/e2e-run.lock"
-if ! flock -n 8; then
-  echo "validate:hpa: another e2e run holds $lock_dir/e2e-run.lock; waiting for it" >&2
-  flock 8
-fi
+# shellcheck source=../lock.sh
+. "$HERE/../lock.sh"
+hold_lock 8 "$CACHE/locks/e2e-run.lock" validate:hpa
 
 t0=$(date +%s)
 cluster_dir="$(mktemp -d "${TMPDIR:-/tmp}/food11-hpa-validate.XXXXXX")"

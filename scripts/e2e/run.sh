@@ -29,13 +29,9 @@ t1=$(date +%s)
 echo "e2e: toolchain ready in $((t1 - t0))s"
 
 # One e2e cluster per machine at a time (kwokctl picks its ports per work directory).
-lock_dir="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}/locks"
-mkdir -p "$lock_dir"
-exec 8>"$lock_dir/e2e-run.lock"
-if ! flock -n 8; then
-  echo "e2e: another e2e run holds $lock_dir/e2e-run.lock; waiting for it" >&2
-  flock 8
-fi
+# shellcheck source=../lock.sh
+. "$ROOT/scripts/lock.sh"
+hold_lock 8 "${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}/locks/e2e-run.lock" e2e
 
 cluster_dir="$(mktemp -d "${TMPDIR:-/tmp}/food11-e2e-cluster.XXXXXX")"
 set +e

@@ -12,8 +12,9 @@ cd "$ROOT"
 state="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
 mkdir -p "$state"
 # One real-engine run at a time (test:cluster and strategy-bench's cluster runs take it too).
-exec 7>"$state/run.lock"
-flock -n 7 || { echo "image: another run holds $state/run.lock; waiting for it" >&2; flock 7; }
+# shellcheck source=../lock.sh
+. "$ROOT/scripts/lock.sh"
+hold_lock 7 "$state/run.lock" image
 
 t0=$(date +%s)
 was_up=false
