@@ -16,17 +16,24 @@
 //    something broke.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
-import autocannon from "autocannon";
+import {
+  type Align,
+  autocannonLoad,
+  markdownTable,
+  peakSampler,
+  percentileOf,
+  procStatus,
+  writeDocBlock,
+} from "../../tools/strategy-bench/src/benchkit.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const APP = path.join(ROOT, "app");
 const DOC = path.join(ROOT, "docs", "benchmarks.md");
-const START = "<!-- bench:server:start -->";
-const END = "<!-- bench:server:end -->";
+const BLOCK = "bench:server";
 const MiB = 1024 * 1024;
 
 interface Options {
@@ -68,25 +75,8 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const median = (xs: number[]) => percentile(xs, 50);
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * s.length) - 1; // nearest-rank
-  return s[Math.min(s.length - 1, Math.max(0, rank))] as number;
-}
+const median = (xs: number[]) => percentileOf(xs, 50);
 const f1 = (x: number) => x.toFixed(1);
-
-function procStatus(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (key: string) =>
-      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
-    return { rss: kb("VmRSS") * 1024, hwm: kb("VmHWM") * 1024 };
-  } catch {
-    return undefined;
-  }
-}
 
 /** Pure inference, in-process: the inference module on the test image, one image at a time. */
 async function pureInference(choice: string, threads: number) {
@@ -156,32 +146,21 @@ async function load(
   sampleEvery = 0,
 ): Promise<Run> {
   const before = await inferenceStages(url);
-  const latencies: number[] = [];
-  let peakRss = 0;
   const rssSamples: { done: number; rss: number }[] = [];
-  const sampler = setInterval(() => {
-    const s = procStatus(pid);
-    if (s) peakRss = Math.max(peakRss, s.rss);
-  }, 100);
-  const t0 = performance.now();
-  let instance!: autocannon.Instance;
-  const done = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({ url: `${url}/test`, connections, amount, timeout: 60 }, (err, res) =>
-      err ? reject(err) : resolve(res),
-    );
+  const sampler = peakSampler(() => procStatus(pid)?.rss ?? 0, 100, { first: false });
+  const { latencies, seconds, result } = await autocannonLoad({
+    url: `${url}/test`,
+    connections,
+    amount,
+    timeout: 60,
+    onResponse: (_status, served) => {
+      if (sampleEvery > 0 && served % sampleEvery === 0) {
+        const s = procStatus(pid);
+        if (s) rssSamples.push({ done: served, rss: s.rss });
+      }
+    },
   });
-  instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-    if (statusCode === 200) latencies.push(responseTime);
-    if (sampleEvery > 0 && latencies.length % sampleEvery === 0) {
-      const s = procStatus(pid);
-      if (s) rssSamples.push({ done: latencies.length, rss: s.rss });
-    }
-  });
-  const result = await done;
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(sampler);
-  const s = procStatus(pid);
-  if (s) peakRss = Math.max(peakRss, s.rss);
+  const peakRss = sampler.stop();
   const after = await inferenceStages(url);
   const mean = (stage: string) => {
     const a = after[stage] ?? { sum: 0, count: 0 };
@@ -199,9 +178,9 @@ async function load(
     non2xx: result.non2xx,
     seconds,
     rps: result["2xx"] / seconds,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
+    p50: percentileOf(latencies, 50),
+    p95: percentileOf(latencies, 95),
+    p99: percentileOf(latencies, 99),
     peakRss,
     rssSamples,
   };
@@ -371,25 +350,9 @@ async function main() {
   const command = `npm run bench:server${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
   const block = renderBlock(results, machine, command);
   if (o.docs) {
-    const doc = readFileSync(DOC, "utf8");
-    const a = doc.indexOf(START);
-    const b = doc.indexOf(END);
-    if (a < 0 || b < a) throw new Error(`${DOC} lacks the ${START} ... ${END} markers`);
-    writeFileSync(DOC, `${doc.slice(0, a + START.length)}\n${block}\n${doc.slice(b)}`);
+    writeDocBlock(DOC, BLOCK, block);
     console.log(`\nrewrote the server block of ${path.relative(ROOT, DOC)}`);
   }
-}
-
-/** A Markdown table padded the way Biome formats one (so `biome check` passes on the doc). */
-function table(header: string[], right: boolean[], rows: string[][]): string[] {
-  const widths = header.map((h, i) =>
-    Math.max(h.length, 3, ...rows.map((r) => (r[i] ?? "").length)),
-  );
-  const cell = (text: string, i: number) =>
-    right[i] ? text.padStart(widths[i] as number) : text.padEnd(widths[i] as number);
-  const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (right[i] ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
-  return [line(header), rule, ...rows.map(line)];
 }
 
 function renderBlock(
@@ -422,7 +385,7 @@ function renderBlock(
       "",
       `Pure inference in-process (the inference module alone, one image at a time, median of 40, measured just before the server starts): forward pass **${f1(r.pure.forwardMs)} ms**, whole classify() (decode + resize + preprocess + forward) ${f1(r.pure.classifyMs)} ms. The last two columns are the same two times measured inside the server during each run (means from its \`inference_duration_seconds\` histogram; under concurrency the forward pass is that of the batch an image ran in), which a shared machine's load drift does not skew against the HTTP figures.`,
       "",
-      ...table(
+      ...markdownTable(
         [
           "run",
           "connections",
@@ -436,14 +399,14 @@ function renderBlock(
           "server forward ms",
           "server classify ms",
         ],
-        [false, true, true, true, true, true, true, true, true, true, true],
         rows,
+        { align: ["left", ...Array<Align>(10).fill("right")], pad: true },
       ),
       "",
-      ...table(
+      ...markdownTable(
         ["target (issue 3)", "measured", "result"],
-        [false, false, false],
         r.checks.map((c) => [c.target, c.value, c.pass ? "PASS" : "FAIL"]),
+        { pad: true },
       ),
     );
   }

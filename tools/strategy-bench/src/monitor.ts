@@ -2,6 +2,7 @@ import { appendFile, mkdir, readdir, readFile, readlink, writeFile } from "node:
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "csv-stringify/sync";
+import { CLOCK_TICKS, processTree, readRssKB } from "./benchkit.js";
 import { cpuCores, memoryKB, sumQuantities } from "./quantity.js";
 
 /** The original recipe's columns, one row every interval, summed over the app's pods. */
@@ -241,55 +242,6 @@ export interface LocalBudget {
   memLimitKB: number;
 }
 
-interface ProcStat {
-  pid: number;
-  ppid: number;
-  /** utime + stime, clock ticks. */
-  ticks: number;
-}
-
-async function readProcStat(pid: number): Promise<ProcStat | undefined> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, "utf8");
-    // The command name may contain spaces and parentheses: fields start after the last ')'.
-    const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    // rest[0] is field 3 (state); ppid is field 4, utime 14, stime 15.
-    return { pid, ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
-  } catch {
-    return undefined;
-  }
-}
-
-async function readRssKB(pid: number): Promise<number> {
-  try {
-    const text = await readFile(`/proc/${pid}/status`, "utf8");
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
-    return m?.[1] ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** The process and all its descendants (a server started through npm runs as a child of it). */
-export async function processTree(root: number): Promise<ProcStat[]> {
-  const entries = await readdir("/proc");
-  const stats = (
-    await Promise.all(entries.filter((e) => /^\d+$/.test(e)).map((e) => readProcStat(Number(e))))
-  ).filter((s): s is ProcStat => s !== undefined);
-  const children = new Map<number, ProcStat[]>();
-  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
-  const self = stats.find((s) => s.pid === root);
-  if (!self) return [];
-  const out: ProcStat[] = [];
-  const queue = [self];
-  while (queue.length > 0) {
-    const s = queue.shift() as ProcStat;
-    out.push(s);
-    queue.push(...(children.get(s.pid) ?? []));
-  }
-  return out;
-}
-
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -298,9 +250,6 @@ export function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
-
-/** Clock ticks per second for /proc times (USER_HZ); 100 on Linux. */
-export const CLOCK_TICKS = 100;
 
 /**
  * Sample a local server process tree like one pod: replicas 1 while it lives (0 after), requests

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { markdownTable } from "./benchkit.js";
 import {
   type Chart,
   formatMemoryKB,
@@ -600,14 +601,6 @@ export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: Cluste
 
 // ---------------------------------------------------------------- markdown
 
-function table(header: string[], rows: string[][]): string[] {
-  return [
-    `| ${header.join(" | ")} |`,
-    `|${header.map(() => "---").join("|")}|`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ];
-}
-
 /** "30 of 33 (90.9 %)" when the sample count is known, else "90.90 %". */
 export function accuracyText(a: AccuracyFigures): string {
   if (a.samples === undefined) return pct(a.accuracy);
@@ -709,7 +702,7 @@ export function clusterSections(
       "larger: read these figures as this node's, not the report's." +
       (c.ingress ? ` Ingress: ${c.ingress}.` : ""),
     "",
-    ...table(
+    ...markdownTable(
       ["stack", "what fits on the node by requests"],
       Object.entries(c.fits).map(([stack, text]) => [stack, text]),
     ),
@@ -736,7 +729,7 @@ export function clusterSections(
       "From the namespace's events (`kubectl get events`) and the pods' container statuses, " +
         "t = seconds since the run's load test started.",
       "",
-      ...table(
+      ...markdownTable(
         ["event", ...withEvents.map((r) => r.name)],
         (Object.keys(KIND_LABELS) as TimelineKind[]).map((k) => [
           KIND_LABELS[k],
@@ -757,7 +750,7 @@ export function clusterSections(
       }
       const shown = ev.slice(0, 60);
       tail.push(
-        ...table(
+        ...markdownTable(
           ["t (s)", "time (UTC)", "event", "object", "count", "message"],
           shown.map((e) => [
             fmt(e.t, 0),
@@ -794,7 +787,7 @@ export function clusterSections(
         "machine's drift does not decide the comparison. A difference between stacks smaller than " +
         "the spread between a stack's repetitions is not a difference between the strategies.",
       "",
-      ...table(
+      ...markdownTable(
         [
           "stack",
           "figure",
@@ -861,7 +854,7 @@ export function reportMarkdown(
     ...cluster.head,
     "## What decided these numbers",
     "",
-    ...table(
+    ...markdownTable(
       ["", ...runs.map((r) => r.name)],
       [
         ["server machine", ...runs.map((r) => machineText(serverMachine(r)))],
@@ -909,7 +902,7 @@ export function reportMarkdown(
     "",
     "## Summary",
     "",
-    ...table(head, [
+    ...markdownTable(head, [
       row(
         ctx.demo ? "accuracy (chance: 9.1 %)" : "accuracy",
         (r) => accuracyText(r.accuracy),
@@ -947,7 +940,7 @@ export function reportMarkdown(
     "",
     "## Load and resources",
     "",
-    ...table(head, [
+    ...markdownTable(head, [
       row("transactions", (r) => r.load.transactions.toLocaleString("en-US")),
       row("OKAY", (r) => r.load.okay.toLocaleString("en-US")),
       row("failed", (r) => r.load.failed.toLocaleString("en-US")),
@@ -976,7 +969,7 @@ export function reportMarkdown(
     "The same figures in the original report's units, to set beside it: memory in KB (1 KB = 1,024",
     "bytes; 4,718,592.0 KB is 4.5 GiB).",
     "",
-    ...table(
+    ...markdownTable(
       ["metric", ...runs.map((r) => r.name)],
       [
         [
@@ -1012,7 +1005,7 @@ export function reportMarkdown(
     out.push(
       "## Configuration of each run",
       "",
-      ...table(
+      ...markdownTable(
         ["setting", ...runs.map((r) => r.name)],
         configKeys.map((k) => [k, ...runs.map((r) => r.config?.[k] ?? "")]),
       ),

@@ -5,8 +5,8 @@ import { promisify } from "node:util";
 import { request } from "undici";
 import { memoryBytes } from "../../../../components/quantity.js";
 import { firstReadableScript, hostCpuText, hostPid } from "../../../../scripts/image/cgroup.js";
+import { CLOCK_TICKS, processTree, readRssKB } from "../benchkit.js";
 import { runLoadtest } from "../loadtest.js";
-import { CLOCK_TICKS, processTree } from "../monitor.js";
 import { cpuCores } from "../quantity.js";
 import { checkTarget } from "../safety.js";
 import { localServerEnv, type StackSettings } from "../stack.js";
@@ -40,16 +40,6 @@ export interface ReplicaProbe {
   notes: string[];
 }
 
-async function rssBytes(pid: number): Promise<number> {
-  try {
-    const text = await readFile(`/proc/${pid}/status`, "utf8");
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
-    return m?.[1] ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** A replica already running on this machine: /proc of `pid` and its descendants. */
 export function localProbe(url: string, pid: number): ReplicaProbe {
   const u = checkTarget(url, false);
@@ -63,7 +53,9 @@ export function localProbe(url: string, pid: number): ReplicaProbe {
       const tree = await processTree(pid);
       if (tree.length === 0) throw new Error(`process ${pid} is gone`);
       const ticks = tree.reduce((a, s) => a + s.ticks, 0);
-      const rss = (await Promise.all(tree.map((s) => rssBytes(s.pid)))).reduce((a, b) => a + b, 0);
+      const rss = (
+        await Promise.all(tree.map(async (s) => (await readRssKB(s.pid)) * 1024))
+      ).reduce((a, b) => a + b, 0);
       return { cpuSeconds: ticks / CLOCK_TICKS, workingSetBytes: rss };
     },
     async stop() {},

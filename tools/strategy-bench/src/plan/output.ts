@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { markdownTable } from "../benchkit.js";
 import { ORIGINAL_DIVISOR_SECONDS } from "../summary.js";
 import type { PlanResult } from "./simulate.js";
 
@@ -14,13 +15,9 @@ const fmt = (n: number, digits = 2) =>
     ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
     : "n/a";
 
-function table(header: string[], rows: string[][]): string[] {
-  return [
-    `| ${header.join(" | ")} |`,
-    `|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ];
-}
+/** The first column left, the figures right. */
+const table = (header: string[], rows: string[][]) =>
+  markdownTable(header, rows, { align: header.map((_, i) => (i === 0 ? "left" : "right")) });
 
 /** Pods Pending: the longest simultaneous count, pod-seconds, and the scheduler's reasons. */
 export function pendingSummary(r: PlanResult) {

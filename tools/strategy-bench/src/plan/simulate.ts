@@ -1,4 +1,5 @@
 import { memoryBytes } from "../../../../components/quantity.js";
+import { percentile } from "../benchkit.js";
 import type { LoadtestRow } from "../csv.js";
 import { cpuCores } from "../quantity.js";
 import type { Schedule } from "../schedule.js";
@@ -200,13 +201,6 @@ class EventQueue {
 
 /** When the pods deployed before the test started: past the HPA's CPU initialization period. */
 const WARM_START = -600;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  // Nearest rank.
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] as number;
-}
 
 export function simulatePlan(o: PlanOptions): PlanResult {
   const s = o.stack;

@@ -1,0 +1,153 @@
+/**
+ * bench:peer, stage 2: the agreement check. The same generated images through both servers'
+ * POST /predict: same top-1 label, probabilities within a tolerance.
+ */
+import sharp from "sharp";
+import { mulberry32 } from "../../app/src/inference/prng.js";
+
+/**
+ * Largest absolute difference allowed between the two servers' probabilities for one class: on
+ * 224x224 PNG images (no resize, lossless decode: the model alone), and on images both servers
+ * must resize (sharp's and PIL's bicubic differ slightly, and so do JPEG decoders).
+ */
+const EXACT_TOLERANCE = 1e-3;
+const RESIZED_TOLERANCE = 0.1;
+export const AGREEMENT_IMAGES = 24;
+
+export interface Sample {
+  name: string;
+  type: string;
+  bytes: Buffer;
+  /** 224x224 PNG: no resize, lossless decode, so both servers feed the model the same pixels. */
+  exact: boolean;
+}
+
+/** Deterministic test images: smooth random colour fields plus noise, various sizes, PNG and JPEG. */
+export async function makeImages(n: number): Promise<Sample[]> {
+  const sizes = [
+    [224, 224],
+    [320, 240],
+    [640, 480],
+    [224, 224],
+    [240, 360],
+    [1024, 768],
+    [500, 375],
+    [224, 224],
+  ] as const;
+  const out: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const rnd = mulberry32(1000 + i);
+    const [w, h] = sizes[i % sizes.length] as readonly [number, number];
+    const waves = Array.from({ length: 3 }, () =>
+      Array.from({ length: 3 }, () => ({
+        fx: (rnd() * 6 + 0.5) / w,
+        fy: (rnd() * 6 + 0.5) / h,
+        ph: rnd() * 2 * Math.PI,
+        amp: 40 + rnd() * 60,
+      })),
+    );
+    const base = [rnd() * 255, rnd() * 255, rnd() * 255];
+    const raw = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let c = 0; c < 3; c++) {
+          let v = base[c] as number;
+          for (const wv of waves[c] ?? []) {
+            v += wv.amp * Math.sin(2 * Math.PI * (wv.fx * x + wv.fy * y) + wv.ph);
+          }
+          v += (rnd() - 0.5) * 30;
+          raw[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
+        }
+      }
+    }
+    const img = sharp(raw, { raw: { width: w, height: h, channels: 3 } });
+    const png = i % 2 === 0 || (w === 224 && h === 224);
+    const bytes = png ? await img.png().toBuffer() : await img.jpeg({ quality: 92 }).toBuffer();
+    out.push({
+      name: `gen-${i}-${w}x${h}.${png ? "png" : "jpg"}`,
+      type: png ? "image/png" : "image/jpeg",
+      bytes,
+      exact: png && w === 224 && h === 224,
+    });
+  }
+  return out;
+}
+
+/** One image's 11 probabilities from a server's POST /predict (ours: ?topk=11, original: all). */
+export async function predictProbabilities(
+  server: { id: string; kind: string; base: string },
+  s: Sample,
+): Promise<number[]> {
+  const form = new FormData();
+  form.append("file", new Blob([new Uint8Array(s.bytes)], { type: s.type }), s.name);
+  const url = server.kind === "ours" ? `${server.base}/predict?topk=11` : `${server.base}/predict`;
+  const res = await fetch(url, { method: "POST", body: form });
+  if (!res.ok)
+    throw new Error(`${server.id} /predict ${s.name}: HTTP ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as {
+    probabilities?: number[];
+    top?: { index: number; probability: number }[];
+  };
+  if (body.probabilities) return body.probabilities;
+  const probs = new Array<number>(11).fill(0);
+  for (const t of body.top ?? []) probs[t.index] = t.probability;
+  return probs;
+}
+
+const argmax = (p: number[]) => p.reduce((best, v, i) => (v > (p[best] as number) ? i : best), 0);
+
+export interface AgreementPart {
+  images: number;
+  sameTop1: number;
+  /** Images whose top-1 differs but whose reference top-2 margin is within the tolerance. */
+  nearTies: number;
+  maxAbsDiff: number;
+  meanAbsDiff: number;
+  tolerance: number;
+  ok: boolean;
+}
+
+export interface Agreement {
+  exact: AgreementPart;
+  resized: AgreementPart;
+  ok: boolean;
+}
+
+function comparePart(ref: number[][], got: number[][], tolerance: number): AgreementPart {
+  let same = 0;
+  let nearTies = 0;
+  let maxAbs = 0;
+  let sumAbs = 0;
+  let count = 0;
+  ref.forEach((p, i) => {
+    const q = got[i] as number[];
+    if (argmax(p) === argmax(q)) same++;
+    else {
+      const sorted = [...p].sort((a, b) => b - a);
+      if ((sorted[0] as number) - (sorted[1] as number) <= tolerance) nearTies++;
+    }
+    p.forEach((v, c) => {
+      const d = Math.abs(v - (q[c] as number));
+      maxAbs = Math.max(maxAbs, d);
+      sumAbs += d;
+      count++;
+    });
+  });
+  return {
+    images: ref.length,
+    sameTop1: same,
+    nearTies,
+    maxAbsDiff: maxAbs,
+    meanAbsDiff: sumAbs / Math.max(1, count),
+    tolerance,
+    ok: same + nearTies === ref.length && maxAbs <= tolerance,
+  };
+}
+
+export function compare(images: Sample[], ref: number[][], got: number[][]): Agreement {
+  const pick = (exact: boolean, rows: number[][]) =>
+    rows.filter((_, i) => images[i]?.exact === exact);
+  const exact = comparePart(pick(true, ref), pick(true, got), EXACT_TOLERANCE);
+  const resized = comparePart(pick(false, ref), pick(false, got), RESIZED_TOLERANCE);
+  return { exact, resized, ok: exact.ok && resized.ok };
+}

@@ -1,0 +1,246 @@
+/**
+ * bench:peer, stage 3: the measurements. The ceiling (Keras model.predict on batches of 32,
+ * ceiling.py; tfjs-node on batches of 32, tfjs-raw.ts); each server in turn, alone, on a loopback
+ * port: the agreement check, a warm-up, then autocannon on GET /test at concurrency 1, 20 and 30
+ * with a fixed number of served requests each, sampling the server's process tree (RSS, CPU time)
+ * from /proc; the dynamic-batching what-if (batching.ts).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import path from "node:path";
+import {
+  autocannonLoad,
+  percentile,
+  rssSampler,
+  treeUsage,
+} from "../../tools/strategy-bench/src/benchkit.js";
+import { freePort } from "../../tools/strategy-bench/src/net.js";
+import { type Agreement, compare, predictProbabilities, type Sample } from "./agreement";
+import type { Report } from "./render";
+import { log, MODEL_DIR, PEER_SRC, runJson, type ServerSpec, TSX, WORK } from "./setup";
+
+export const LEVELS = [1, 20, 30] as const;
+
+// ---------------------------------------------------------------------------------------------
+// the ceiling and the what-if
+
+/** Keras model.predict on batches of 32 (ceiling.py), alone on the machine. */
+export function kerasCeiling(py: string, keras: string, seconds: string): Report["ceiling"] {
+  log("ceiling: Keras model.predict, batches of 32");
+  return runJson(py, [path.join(PEER_SRC, "ceiling.py"), keras, "--seconds", seconds]);
+}
+
+/** tfjs-node on batches of 32 (tfjs-raw.ts), no HTTP. */
+export function tfjsRaw(seconds: string): Report["tfjsRaw"] {
+  log("our engine alone: tfjs-node, batches of 32");
+  return runJson(TSX, [path.join(PEER_SRC, "tfjs-raw.ts"), MODEL_DIR, "32", seconds]);
+}
+
+/** The classifier with dynamic batching (batching.ts), 20 callers; undefined if it failed. */
+export function batchingWhatIf(images: number): Report["batching"] {
+  log("what-if: the classifier with dynamic batching (maxBatchSize 1, 8, 32), concurrency 20");
+  try {
+    return runJson(TSX, [
+      path.join(PEER_SRC, "batching.ts"),
+      MODEL_DIR,
+      "tensorflow",
+      "20",
+      String(images),
+      "1,8,32",
+    ]);
+  } catch (err) {
+    log(`batching what-if failed: ${(err as Error).message.slice(0, 500)}`);
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// a server
+
+interface Running {
+  spec: ServerSpec;
+  child: ChildProcess;
+  base: string;
+  startupSeconds: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function start(spec: ServerSpec, port: number): Promise<Running> {
+  mkdirSync(path.join(WORK, "logs"), { recursive: true });
+  const logFile = path.join(WORK, "logs", `${spec.id}.log`);
+  const fd = openSync(logFile, "w");
+  const [cmd, ...argv] = spec.cmd;
+  const t0 = performance.now();
+  const child = spawn(cmd as string, argv, {
+    cwd: spec.cwd,
+    env: { ...process.env, ...spec.env, PORT: String(port) },
+    stdio: ["ignore", fd, fd],
+    detached: true,
+  });
+  closeSync(fd);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${spec.id} exited ${child.exitCode}: see ${logFile}`);
+    try {
+      const r = await fetch(base + spec.ready);
+      if (r.ok) {
+        return { spec, child, base, startupSeconds: (performance.now() - t0) / 1000 };
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  await stop({ spec, child, base, startupSeconds: 0 });
+  throw new Error(`${spec.id} not ready after 300 s: see ${logFile}`);
+}
+
+async function stop(r: Running): Promise<void> {
+  const { child } = r;
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // The server was started as its own process group (detached): signal that group only.
+  process.kill(-child.pid, "SIGTERM");
+  const timeout = sleep(15_000).then(() => "timeout");
+  if ((await Promise.race([exited.then(() => "exited"), timeout])) === "timeout") {
+    process.kill(-child.pid, "SIGKILL");
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// load
+
+export interface Level {
+  concurrency: number;
+  requests: number;
+  ok: number;
+  /** Requests autocannon wrote (see load()). */
+  sent: number;
+  failed: number;
+  seconds: number;
+  reqPerSec: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  peakRssMiB: number;
+  cpuSecondsPerRequest: number;
+}
+
+/**
+ * Sends requests on `connections` connections until `served` 2xx responses have come back. (A
+ * fixed count of served responses rather than of sent requests: gunicorn's sync worker closes the
+ * connection after each response, and autocannon loses the request it had already written on
+ * that connection without counting an error; those were never processed by the server.)
+ */
+async function load(url: string, connections: number, served: number) {
+  const run = await autocannonLoad({
+    url,
+    connections,
+    amount: served * 4 + connections,
+    timeout: 120,
+    stopAfter: served,
+  });
+  return {
+    latencies: run.latencies,
+    failed: run.non2xx + run.result.errors,
+    sent: run.result.requests.sent,
+    seconds: run.seconds,
+  };
+}
+
+async function measure(r: Running, concurrency: number, requests: number): Promise<Level> {
+  const pid = r.child.pid as number;
+  const cpu0 = treeUsage(pid).cpuSeconds;
+  const sampler = rssSampler(pid);
+  const res = await load(`${r.base}/test`, concurrency, requests);
+  const peak = sampler.stop();
+  const cpu1 = treeUsage(pid).cpuSeconds;
+  const sorted = [...res.latencies].sort((a, b) => a - b);
+  const ok = sorted.length;
+  return {
+    concurrency,
+    requests,
+    ok,
+    sent: res.sent,
+    failed: res.failed,
+    seconds: res.seconds,
+    reqPerSec: ok / res.seconds,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    peakRssMiB: peak / 2 ** 20,
+    cpuSecondsPerRequest: (cpu1 - cpu0) / Math.max(1, ok),
+  };
+}
+
+export interface ServerResult {
+  id: string;
+  label: string;
+  kind: string;
+  backend: string;
+  startupSeconds: number;
+  /** Sum over the process tree of each process' VmHWM at the end of the run. */
+  peakRssMiB: number;
+  levels: Level[];
+  agreement?: Agreement;
+  error?: string;
+}
+
+/**
+ * One server, alone: started on a free loopback port, the agreement check against `reference`
+ * (the first server's answers; undefined for the first), the warm-up, each level, then stopped.
+ * Returns its figures (with `error` if something failed) and its answers on `images`.
+ */
+export async function measureServer(
+  spec: ServerSpec,
+  images: Sample[],
+  reference: number[][] | undefined,
+  requestsFor: (concurrency: number) => number,
+): Promise<{ result: ServerResult; probs?: number[][] }> {
+  const port = await freePort();
+  const withPort = { ...spec, cmd: spec.cmd.map((a) => a.replace("$PORT", String(port))) };
+  const result: ServerResult = {
+    id: spec.id,
+    label: spec.label,
+    kind: spec.kind,
+    backend: spec.backend,
+    startupSeconds: Number.NaN,
+    peakRssMiB: Number.NaN,
+    levels: [],
+  };
+  let probs: number[][] | undefined;
+  let r: Running | undefined;
+  try {
+    log(`${spec.id}: starting (${withPort.cmd.join(" ")})`);
+    r = await start(withPort, port);
+    result.startupSeconds = r.startupSeconds;
+    const answers: number[][] = [];
+    for (const img of images)
+      answers.push(await predictProbabilities({ id: spec.id, kind: spec.kind, base: r.base }, img));
+    probs = answers;
+    if (reference) result.agreement = compare(images, reference, answers);
+    await load(`${r.base}/test`, 2, 20);
+    for (const c of LEVELS) {
+      const n = requestsFor(c);
+      log(`${spec.id}: c=${c}, ${n} requests`);
+      const level = await measure(r, c, n);
+      log(
+        `${spec.id}: c=${c} ${level.reqPerSec.toFixed(1)} req/s, p50 ${level.p50.toFixed(0)} p95 ${level.p95.toFixed(0)} ms, ` +
+          `RSS ${level.peakRssMiB.toFixed(0)} MiB, ${level.cpuSecondsPerRequest.toFixed(3)} CPU s/req`,
+      );
+      result.levels.push(level);
+      await sleep(3000); // let requests still queued at the server drain before the next level
+    }
+    result.peakRssMiB = treeUsage(r.child.pid as number).hwmBytes / 2 ** 20;
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    log(`${spec.id}: ${result.error}`);
+  } finally {
+    if (r) await stop(r);
+  }
+  return { result, probs };
+}

@@ -1,0 +1,209 @@
+/**
+ * bench:peer, stage 4: the report. The Markdown block of docs/benchmarks.md between
+ * <!-- bench:peer:start --> and <!-- bench:peer:end --> from a run's figures (Report, also saved
+ * to runs/bench-peer/<time>.json, which `--render` reads back).
+ */
+import path from "node:path";
+import {
+  type Align,
+  markdownTable,
+  writeDocBlock,
+} from "../../tools/strategy-bench/src/benchkit.js";
+import type { AgreementPart } from "./agreement";
+import type { ServerResult } from "./measure";
+import { ROOT } from "./setup";
+
+const DOC = path.join(ROOT, "docs", "benchmarks.md");
+const COLUMNS =
+  "server | c | requests | req/s | p50 ms | p95 ms | p99 ms | peak RSS MiB | CPU s/req | req/s vs original | req/s vs ceiling";
+
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "—");
+const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "—");
+const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "—");
+const ratio = (a: number, b: number) =>
+  Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : "—";
+
+export interface Report {
+  startedAt: string;
+  finishedAt: string;
+  machine: { nproc: number; cpu: string; memGiB: number; loadBefore: string; loadAfter: string };
+  versions: Record<string, string>;
+  scale: number;
+  ceiling?: Record<string, unknown> & { predictBatch: { imagesPerSec: number } };
+  ceilingOnBatch?: number;
+  tfjsRaw?: Record<string, unknown> & {
+    predictBatch: { imagesPerSec: number };
+    predictSingle: { imagesPerSec: number };
+  };
+  tfjsNode: { ok: boolean; why: string };
+  servers: ServerResult[];
+  batching?: {
+    backend: string;
+    concurrency: number;
+    runs: { maxBatchSize: number; images: number; imagesPerSec: number; meanBatch: number }[];
+  };
+}
+
+function ceilingOf(rep: Report): number {
+  const c = rep.ceiling as
+    | { predictBatch: { imagesPerSec: number }; predictOnBatch: { imagesPerSec: number } }
+    | undefined;
+  return c ? Math.max(c.predictBatch.imagesPerSec, c.predictOnBatch.imagesPerSec) : Number.NaN;
+}
+
+export function renderMarkdown(rep: Report): string {
+  const ceiling = ceilingOf(rep);
+  const original = rep.servers.find((s) => s.id === "original-gunicorn" && !s.error);
+  const origAt = (c: number) => original?.levels.find((l) => l.concurrency === c);
+  const lines: string[] = [];
+  lines.push(
+    `Run ${rep.startedAt} → ${rep.finishedAt} (UTC) on ${rep.machine.nproc} cores (${rep.machine.cpu}), ` +
+      `${rep.machine.memGiB} GiB; load average before ${rep.machine.loadBefore}, after ${rep.machine.loadAfter} ` +
+      "(the machine is shared: other jobs may have run during the measurement).",
+    "",
+    `Command: \`npm run bench:peer${rep.scale !== 1 ? ` -- --scale ${rep.scale}` : ""}\` (bench/peer/run.ts). ` +
+      "Same model in both (the seeded demo MobileNetV2 + GAP + Dense(11), 2,272,075 parameters, its tfjs " +
+      "weights written layer by layer into a Keras `.keras` model), same bundled image (app/assets/test.jpg) " +
+      "on `GET /test`, each server alone on the machine on a loopback port, autocannon in the driver process " +
+      "(on the same 2 cores), a fixed number of served requests per level (100 at c=1, 20×c otherwise, " +
+      "times --scale) after a 20-request warm-up; latencies are autocannon's per-request times, percentiles " +
+      "nearest-rank; CPU s/req = user+system time of the server's process tree over the level / requests served.",
+    "",
+    "The original: bench/peer/app.py (Flask, Keras `model.predict` per request, PIL bicubic, /255) under " +
+      "gunicorn (the production WSGI server such a recipe ships) with 1 worker process handling one request at " +
+      "a time (TensorFlow's own thread pools use both cores), and with 2 (one per core) as a tuned variant; " +
+      "worker class gthread with 1 thread, i.e. the default sync worker's one-at-a-time processing plus HTTP " +
+      "keep-alive: with the sync worker, which closes every connection, autocannon's latencies were wrong " +
+      "(8.7 req/s at c=1 with a p50 of 2.4 s). Flask's own threaded server was tried but left out: it answers " +
+      "`Connection: close` in a way autocannon stalls on (120 s timeouts). Ours: `node app/dist/server.js` " +
+      "with TFJS_BACKEND=tensorflow or wasm, PREPROCESS=unit, LOG_LEVEL=warn (gunicorn logs no access " +
+      "lines either), MALLOC_ARENA_MAX=2 (as the image sets it), INFERENCE_THREADS default (= 2 cores), " +
+      "MAX_BATCH_SIZE the server's default (8 on tfjs-node, 1 on WASM).",
+    "",
+    `Versions: ${Object.entries(rep.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
+    "",
+    ...markdownTable(COLUMNS.split(" | "), [], {
+      align: ["left", ...Array<Align>(10).fill("right")],
+    }),
+  );
+  for (const s of rep.servers) {
+    if (s.error) {
+      lines.push(
+        `| ${s.label} | — | — | failed: ${s.error.split("\n")[0]?.slice(0, 120)} | | | | | | | |`,
+      );
+      continue;
+    }
+    for (const l of s.levels) {
+      const o = origAt(l.concurrency);
+      lines.push(
+        `| ${s.label} | ${l.concurrency} | ${l.ok}${l.failed ? ` (+${l.failed} failed)` : ""} | ${f1(l.reqPerSec)} | ` +
+          `${f0(l.p50)} | ${f0(l.p95)} | ${f0(l.p99)} | ${f0(l.peakRssMiB)} | ${f3(l.cpuSecondsPerRequest)} | ` +
+          `${o ? ratio(l.reqPerSec, o.reqPerSec) : "—"} | ${ratio(l.reqPerSec, ceiling)} |`,
+      );
+    }
+  }
+  lines.push("");
+  const c = rep.ceiling as
+    | {
+        batch: number;
+        predictBatch: { imagesPerSec: number; msPerCall: number };
+        predictOnBatch: { imagesPerSec: number; msPerCall: number };
+        predictSingle: { imagesPerSec: number; msPerCall: number };
+      }
+    | undefined;
+  if (c) {
+    lines.push(
+      `Ceiling (TensorFlow's own batched throughput, ceiling.py, no HTTP, no decoding): Keras \`model.predict\` on ` +
+        `batches of ${c.batch}: **${f1(c.predictBatch.imagesPerSec)} images/s** (${f0(c.predictBatch.msPerCall)} ms per batch); ` +
+        `\`predict_on_batch\`: ${f1(c.predictOnBatch.imagesPerSec)} images/s; \`model.predict\` on one image ` +
+        `(what the original server calls per request): ${f1(c.predictSingle.imagesPerSec)} images/s ` +
+        `(${f0(c.predictSingle.msPerCall)} ms). The ratios above use the best batched figure, ${f1(ceiling)} images/s.`,
+    );
+  }
+  if (rep.tfjsRaw) {
+    const t = rep.tfjsRaw as unknown as {
+      batch: number;
+      predictBatch: { imagesPerSec: number; msPerCall: number };
+      predictSingle: { imagesPerSec: number; msPerCall: number };
+    };
+    lines.push(
+      "",
+      `Our engine alone (tfjs-raw.ts: tfjs-node on TensorFlow ${rep.versions["tensorflow (libs)"] ?? "?"}, no HTTP): ` +
+        `batches of ${t.batch}: ${f1(t.predictBatch.imagesPerSec)} images/s (${ratio(t.predictBatch.imagesPerSec, ceiling)} of the ceiling); ` +
+        `one image per call: ${f1(t.predictSingle.imagesPerSec)} images/s (${f0(t.predictSingle.msPerCall)} ms).`,
+    );
+  } else {
+    lines.push("", `tfjs-node: not available here (${rep.tfjsNode.why}).`);
+  }
+  lines.push("", "Agreement (same generated images through both servers' `POST /predict`):", "");
+  const part = (name: string, a: AgreementPart) =>
+    `${name}: top-1 equal on ${a.sameTop1}/${a.images}` +
+    `${a.nearTies ? ` (+${a.nearTies} near-ties: reference top-2 margin ≤ ${a.tolerance})` : ""}, ` +
+    `largest probability difference ${a.maxAbsDiff.toExponential(1)}, mean ${a.meanAbsDiff.toExponential(1)} ` +
+    `(tolerance ${a.tolerance})`;
+  for (const s of rep.servers) {
+    const a = s.agreement;
+    if (!a) continue;
+    lines.push(
+      `- ${s.label} vs the original: ${part("224×224 PNG (same pixels, the model alone)", a.exact)}; ` +
+        `${part("resized PNG/JPEG (sharp vs PIL bicubic, two JPEG decoders)", a.resized)} → ` +
+        `${a.ok ? "**agree**" : "**DISAGREE**"}.`,
+    );
+  }
+  if (rep.batching) {
+    const b = rep.batching;
+    lines.push(
+      "",
+      `What dynamic batching would give (batching.ts: the server's own inference module, ` +
+        `\`createClassifier({ backend: "${b.backend}", maxBatchSize })\`, decoding + preprocessing + inference of ` +
+        `the test image, ${b.concurrency} callers in a closed loop, no HTTP; the server's default is 8 on tfjs-node): ` +
+        b.runs
+          .map(
+            (r) =>
+              `maxBatchSize ${r.maxBatchSize}: ${f1(r.imagesPerSec)} images/s (mean batch ${r.meanBatch}, ` +
+              `${ratio(r.imagesPerSec, ceiling)} of the ceiling)`,
+          )
+          .join("; ") +
+        ".",
+    );
+  }
+  lines.push("", "Goals (ours on tfjs-node against the original on gunicorn, concurrency 20):", "");
+  const ours = rep.servers.find((s) => s.id === "ours-tensorflow" && !s.error);
+  const o20 = origAt(20);
+  const u20 = ours?.levels.find((l) => l.concurrency === 20);
+  if (ours && o20 && u20 && original) {
+    const thr = u20.reqPerSec / o20.reqPerSec;
+    const p95 = u20.p95 / o20.p95;
+    const rss = ours.peakRssMiB / original.peakRssMiB;
+    const best = Math.max(...ours.levels.map((l) => l.reqPerSec));
+    const ofCeiling = best / ceiling;
+    const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
+    lines.push(
+      `- throughput ≥ 2× the original: ${f1(u20.reqPerSec)} vs ${f1(o20.reqPerSec)} req/s = ${thr.toFixed(2)}× → ${verdict(thr >= 2)}` +
+        `${thr >= 2 ? "" : ` (short by ${(2 - thr).toFixed(2)}×)`};`,
+      `- p95 ≤ 0.5× the original's: ${f0(u20.p95)} vs ${f0(o20.p95)} ms = ${p95.toFixed(2)}× → ${verdict(p95 <= 0.5)};`,
+      `- peak RSS ≤ the original's (whole run, sum of VmHWM over the process tree): ${f0(ours.peakRssMiB)} vs ` +
+        `${f0(original.peakRssMiB)} MiB = ${rss.toFixed(2)}× → ${verdict(rss <= 1)};`,
+      `- ≥ 70 % of TensorFlow's raw batched throughput: best ${f1(best)} req/s = ${(100 * ofCeiling).toFixed(1)} % of ` +
+        `${f1(ceiling)} images/s → ${verdict(ofCeiling >= 0.7)}.`,
+    );
+  } else {
+    lines.push("- not evaluated: a tfjs-node or original run is missing above.");
+  }
+  lines.push(
+    "",
+    "Peak RSS per server over its whole run (startup included), sum of VmHWM over the process tree: " +
+      rep.servers
+        .filter((s) => !s.error)
+        .map((s) => `${s.label} ${f0(s.peakRssMiB)} MiB (ready after ${f1(s.startupSeconds)} s)`)
+        .join("; ") +
+      ". The table's peak RSS column is the tree's summed RSS sampled every 100 ms during that level.",
+  );
+  return lines.join("\n");
+}
+
+export function writeDoc(markdown: string): void {
+  writeDocBlock(DOC, "bench:peer", markdown);
+}

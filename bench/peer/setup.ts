@@ -1,0 +1,285 @@
+/**
+ * bench:peer, stage 1: setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the Python
+ * virtualenv from bench/peer/requirements.txt; tfjs-node from app/scripts/tfjs-node-local.sh; the
+ * demo model (npm run model:demo) and its weights written into a Keras .keras model
+ * (make_keras_model.py); app/ compiled to app/dist; the servers to measure; the machine and the
+ * versions the report names.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const APP = path.join(ROOT, "app");
+export const PEER_SRC = __dirname;
+const CACHE = process.env.FOOD11_CACHE ?? path.join(os.homedir(), ".cache", "food11");
+export const WORK = path.join(CACHE, "peer");
+export const MODEL_DIR = path.join(APP, "models", "demo");
+const TEST_IMAGE = path.join(APP, "assets", "test.jpg");
+/**
+ * gunicorn's gthread worker with one thread: like the default sync worker, one request at a time
+ * per worker process, but with HTTP keep-alive. The sync worker closes every connection, and
+ * autocannon's per-request latencies are then wrong (measured here: 8.7 req/s at concurrency 1
+ * with a p50 of 2.4 s), so it cannot be measured with the same client.
+ */
+const GUNICORN_WORKER = [
+  "-k",
+  "gthread",
+  "--threads",
+  "1",
+  "--keep-alive",
+  "5",
+  "--timeout",
+  "120",
+];
+
+export const log = (msg: string) =>
+  console.error(`[bench:peer ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+export function run(
+  cmd: string,
+  argv: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+) {
+  const r = spawnSync(cmd, argv, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${argv.join(" ")} exited ${r.status}:\n${r.stderr?.slice(-4000)}`);
+  }
+  return r.stdout;
+}
+
+function sha(files: string[]): string {
+  const h = createHash("sha256");
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest("hex").slice(0, 12);
+}
+
+/** The last line of a helper's stdout (ceiling.py, tfjs-raw.ts, batching.ts print one JSON line). */
+export function runJson<T>(cmd: string, argv: string[]): T {
+  return JSON.parse(run(cmd, argv).trim().split("\n").pop() as string) as T;
+}
+
+/** tsx, to run one of this folder's TypeScript helpers. */
+export const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+export function ensureVenv(): string {
+  const req = path.join(PEER_SRC, "requirements.txt");
+  const venv = path.join(CACHE, `venv-peer-${sha([req])}`);
+  const py = path.join(venv, "bin", "python");
+  if (!existsSync(path.join(venv, ".complete"))) {
+    log(`creating ${venv} (pip install -r bench/peer/requirements.txt)`);
+    run("python3", ["-m", "venv", venv]);
+    run("nice", [
+      "-n",
+      "19",
+      py,
+      "-m",
+      "pip",
+      "install",
+      "--quiet",
+      "--find-links",
+      path.join(CACHE, "wheels"),
+      "-r",
+      req,
+    ]);
+    writeFileSync(path.join(venv, ".complete"), "");
+  }
+  return py;
+}
+
+export function ensureTfjsNode(): { ok: boolean; why: string } {
+  const r = spawnSync("bash", [path.join(ROOT, "app", "scripts", "tfjs-node-local.sh")], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  const last = (r.stderr ?? "").trim().split("\n").pop() ?? "";
+  return { ok: r.status === 0, why: last };
+}
+
+export function ensureKerasModel(py: string): string {
+  run("npm", ["--prefix", "app", "run", "--silent", "model:demo"]);
+  const manifest = JSON.parse(readFileSync(path.join(MODEL_DIR, "model.json"), "utf8")) as {
+    weightsManifest: { paths: string[] }[];
+  };
+  const files = [
+    path.join(MODEL_DIR, "model.json"),
+    ...manifest.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(MODEL_DIR, p))),
+  ];
+  mkdirSync(WORK, { recursive: true });
+  const out = path.join(WORK, `demo-${sha(files)}.keras`);
+  if (!existsSync(out)) {
+    log(`writing the demo model's weights into ${out}`);
+    run(py, [path.join(PEER_SRC, "make_keras_model.py"), MODEL_DIR, out]);
+  }
+  return out;
+}
+
+export function buildOurs(): string[] {
+  log("compiling app/ (tsc -p app -> app/dist)");
+  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "app"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (r.status !== 0)
+    log(`tsc -p app reported errors (emitted anyway):\n${r.stdout.slice(0, 2000)}`);
+  if (existsSync(path.join(APP, "dist", "server.js"))) return ["node", "dist/server.js"];
+  log("app/dist/server.js missing: running src/server.ts through tsx");
+  return ["node", "--import", "tsx", "src/server.ts"];
+}
+
+// ---------------------------------------------------------------------------------------------
+// the servers
+
+export interface ServerSpec {
+  id: string;
+  label: string;
+  kind: "original" | "ours";
+  backend: string;
+  cmd: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  ready: string;
+}
+
+/** The servers to measure, in order (the first one's answers are the agreement check's reference). */
+export function serverSpecs(o: {
+  py: string;
+  keras: string;
+  oursCmd: string[];
+  peers: string[];
+  ours: string[];
+  tfjsNode: boolean;
+}): ServerSpec[] {
+  const { py, keras, oursCmd, peers } = o;
+  const peerEnv = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_IMAGE, TF_CPP_MIN_LOG_LEVEL: "2" };
+  const specs: ServerSpec[] = [];
+  const gunicorn = (id: string, label: string, workers: number): ServerSpec => ({
+    id,
+    label,
+    kind: "original",
+    backend: "keras",
+    cmd: [
+      py,
+      "-m",
+      "gunicorn",
+      ...GUNICORN_WORKER,
+      "-w",
+      String(workers),
+      "-b",
+      "127.0.0.1:$PORT",
+      "app:app",
+    ],
+    cwd: PEER_SRC,
+    env: peerEnv,
+    ready: "/healthz",
+  });
+  if (peers.includes("gunicorn")) {
+    specs.push(gunicorn("original-gunicorn", "original: Flask + Keras on gunicorn (1 worker)", 1));
+  }
+  if (peers.includes("gunicorn2")) {
+    specs.push(gunicorn("original-gunicorn2", "original on gunicorn, 2 workers (one per core)", 2));
+  }
+  // Werkzeug's server answers `Connection: close`; autocannon 9 then stalls until its timeout on
+  // some requests (seen here: 120 s gaps), so it is not in the default set.
+  if (peers.includes("flask")) {
+    specs.push({
+      id: "original-flask",
+      label: "original: Flask + Keras, Flask's own server (threaded)",
+      kind: "original",
+      backend: "keras",
+      cmd: [py, "app.py"],
+      cwd: PEER_SRC,
+      env: peerEnv,
+      ready: "/healthz",
+    });
+  }
+  const oursEnv = {
+    HOST: "127.0.0.1",
+    MODEL_DIR,
+    PREPROCESS: "unit",
+    LOG_LEVEL: "warn",
+    NODE_ENV: "production",
+    // As in app/Dockerfile's image.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+  };
+  for (const backend of o.ours) {
+    if (backend === "tensorflow" && !o.tfjsNode) continue;
+    specs.push({
+      id: `ours-${backend}`,
+      label: `ours: Fastify + tfjs-${backend === "tensorflow" ? "node" : backend}`,
+      kind: "ours",
+      backend,
+      cmd: oursCmd,
+      cwd: APP,
+      env: { ...oursEnv, TFJS_BACKEND: backend },
+      ready: "/readyz",
+    });
+  }
+  return specs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the machine and the versions
+
+export const minuteUTC = () => new Date().toISOString().slice(0, 16).replace("T", " ");
+
+export function loadavg(): string {
+  return os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(" ");
+}
+
+export function machine(loadBefore: string) {
+  const cpuModel =
+    /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? os.cpus()[0]?.model;
+  return {
+    nproc: os.availableParallelism(),
+    cpu: cpuModel ?? "unknown",
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadBefore,
+    loadAfter: loadavg(),
+  };
+}
+
+export function versions(py: string): Record<string, string> {
+  const pyv = JSON.parse(
+    run(py, [
+      "-c",
+      "import json,sys,importlib.metadata as m; print(json.dumps({'python': sys.version.split()[0], " +
+        "**{k: m.version(k) for k in ['tensorflow-cpu','keras','flask','gunicorn','pillow','numpy']}}))",
+    ]),
+  ) as Record<string, string>;
+  const appPkg = (name: string) => {
+    try {
+      return (
+        JSON.parse(readFileSync(path.join(APP, "node_modules", name, "package.json"), "utf8")) as {
+          version: string;
+        }
+      ).version;
+    } catch {
+      return "absent";
+    }
+  };
+  return {
+    node: process.version,
+    "@tensorflow/tfjs": appPkg("@tensorflow/tfjs"),
+    "@tensorflow/tfjs-node": appPkg("@tensorflow/tfjs-node"),
+    "tensorflow (libs)": pyv["tensorflow-cpu"] ?? "?",
+    fastify: appPkg("fastify"),
+    sharp: appPkg("sharp"),
+    autocannon: (
+      JSON.parse(readFileSync(require.resolve("autocannon/package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version,
+    ...pyv,
+  };
+}
