@@ -3,7 +3,8 @@
  * (Pulumi.baseline.yaml, Pulumi.strategy1.yaml, Pulumi.strategy2.yaml).
  *
  * Thin on purpose: read the stack's settings (validated before any resource is registered),
- * compose the components, export what the measurement tools and people need.
+ * compose the components with the args stacks/ resolves from them, export what the measurement
+ * tools and people need.
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -13,7 +14,12 @@ import {
   IngressController,
   TraefikController,
 } from "./components";
-import { runtimeEnv } from "./stacks";
+import {
+  inferenceImageArgs,
+  inferenceServiceArgs,
+  ingressControllerArgs,
+  traefikControllerArgs,
+} from "./stacks";
 import { loadSettings } from "./stacks/load";
 
 const settings = loadSettings();
@@ -28,83 +34,22 @@ const providers: pulumi.ProviderResource[] =
     ? [new k8s.Provider(`${name}-render`, { renderYamlToDirectory: render, kubeconfig: "" })]
     : [];
 
-const route = settings.route;
 const controller =
   settings.ingressController.kind === "ingress-nginx"
-    ? new IngressController(
-        name,
-        {
-          namespace: settings.ingressController.namespace,
-          className: settings.ingress.className,
-          serviceType: settings.ingressController.serviceType,
-        },
-        { providers },
-      )
+    ? new IngressController(name, ingressControllerArgs(settings), { providers })
     : settings.ingressController.kind === "traefik"
-      ? new TraefikController(
-          name,
-          {
-            namespace: settings.ingressController.namespace,
-            serviceType: settings.ingressController.serviceType,
-            ...(route.kind === "gateway"
-              ? { gateway: { name: route.gateway.name } }
-              : { ingressNginxClassName: settings.ingress.className }),
-          },
-          { providers },
-        )
+      ? new TraefikController(name, traefikControllerArgs(settings), { providers })
       : undefined;
 
-const inferenceImage = new InferenceImage(
-  name,
-  settings.image.source === "build"
-    ? {
-        build: {
-          imageName: settings.image.imageName,
-          context: settings.image.context,
-          dockerfile: settings.image.dockerfile,
-          platform: settings.image.platform,
-          args: settings.image.args,
-          registryServer: settings.image.registryServer,
-          ...(settings.image.username !== undefined && settings.image.password !== undefined
-            ? { username: settings.image.username, password: settings.image.password }
-            : {}),
-        },
-        skipBuild: render !== undefined,
-      }
-    : { ref: settings.image.ref },
-);
+const inferenceImage = new InferenceImage(name, inferenceImageArgs(settings));
 
 const inference = new InferenceService(
   name,
-  {
-    instance: settings.stack,
-    namespace: settings.namespace.name,
-    createNamespace: settings.namespace.create,
+  inferenceServiceArgs(settings, {
     image: inferenceImage.ref,
-    env: runtimeEnv(settings),
-    resources: settings.resources,
-    autoscaling: settings.autoscaling,
-    probes: settings.probes,
-    ingress: settings.ingress,
-    ...(route.kind === "gateway"
-      ? {
-          gatewayRoute: {
-            gateway: route.gateway,
-            // A Gateway installed here has no address before Traefik publishes it; a render reads
-            // no cluster.
-            ...(controller instanceof TraefikController && controller.gatewayAddress
-              ? { address: controller.gatewayAddress }
-              : {}),
-            readGateway: render === undefined,
-          },
-        }
-      : {}),
-    shutdownGraceSeconds: settings.server.shutdownGraceSeconds,
-    pdbMaxUnavailable: settings.availability.pdbMaxUnavailable,
-    runAsUser: settings.security.runAsUser,
-    ...(settings.networkPolicy !== undefined ? { networkPolicy: settings.networkPolicy } : {}),
+    gatewayAddress: controller instanceof TraefikController ? controller.gatewayAddress : undefined,
     ingressDependsOn: controller !== undefined ? [controller] : [],
-  },
+  }),
   { providers },
 );
 

@@ -1,28 +1,27 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgsCheck, show } from "./contract";
-import { DEFAULTS } from "./defaults";
 
 /** The type token of {@link InferenceImage}. */
 const TYPE = "food11:image:InferenceImage";
 
-/** How to build and push the inference server's image. */
+/** How to build and push the inference server's image (resolved: stacks/index.ts, inferenceImageArgs). */
 export interface InferenceImageBuildArgs {
-  /** Full image name with tag, e.g. `localhost:5001/food11-classifier:latest`. Required. */
+  /** Full image name with tag (food11:imageRegistry/imageRepository:imageTag). */
   imageName: string;
-  /** Docker build context, relative to the project root. Defaults to `app`. */
-  context?: string;
-  /** Dockerfile, relative to the project root. Defaults to `app/Dockerfile`. */
-  dockerfile?: string;
-  /** Target platform. Defaults to `linux/amd64`. */
-  platform?: string;
-  /** Docker build args (e.g. MODEL_DIR, NODE_IMAGE). Defaults to `{}`. */
-  args?: Record<string, string>;
-  /** Registry server the credentials are for. Defaults to none (Docker's credential store). */
-  registryServer?: string;
-  /** Registry user. Defaults to none: push with Docker's own credential store. */
+  /** Docker build context, relative to the project root: food11:imageContext. */
+  context: string;
+  /** Dockerfile, relative to the project root: food11:imageDockerfile. */
+  dockerfile: string;
+  /** Target platform: food11:imagePlatform. */
+  platform: string;
+  /** Docker build args (e.g. MODEL_DIR, NODE_IMAGE, LIBTENSORFLOW); none given when empty. */
+  args: Record<string, string>;
+  /** Registry server the credentials are for (host of food11:imageRegistry). */
+  registryServer: string;
+  /** Registry user (food11:registryUsername). None: push with Docker's own credential store. */
   username?: pulumi.Input<string>;
-  /** Registry password or token; stored as a secret. Defaults to none. */
+  /** Registry password or token (food11:registryPassword); stored as a secret. */
   password?: pulumi.Input<string>;
 }
 
@@ -65,11 +64,10 @@ export class InferenceImage extends pulumi.ComponentResource {
 
     if (args.build !== undefined && !skipBuild) {
       const build = args.build;
-      const buildArgs = build.args ?? {};
       const registry =
         build.username !== undefined && build.password !== undefined
           ? {
-              server: build.registryServer ?? "",
+              server: build.registryServer,
               username: build.username,
               password: pulumi.secret(build.password),
             }
@@ -79,10 +77,10 @@ export class InferenceImage extends pulumi.ComponentResource {
         {
           imageName: build.imageName,
           build: {
-            context: build.context ?? DEFAULTS.image.context,
-            dockerfile: build.dockerfile ?? DEFAULTS.image.dockerfile,
-            platform: build.platform ?? DEFAULTS.image.platform,
-            ...(Object.keys(buildArgs).length > 0 ? { args: buildArgs } : {}),
+            context: build.context,
+            dockerfile: build.dockerfile,
+            platform: build.platform,
+            ...(Object.keys(build.args).length > 0 ? { args: build.args } : {}),
           },
           ...(registry !== undefined ? { registry } : {}),
         },

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgsCheck, DNS_LABEL, show } from "./contract";
+import { ArgsCheck, DNS_LABEL, DNS_LABEL_TEXT, show } from "./contract";
 import {
   APP_NAME,
   CONTAINER_NAME,
@@ -13,31 +13,37 @@ import {
   selectorLabels,
   workloadLabels,
 } from "./defaults";
-import type { Quantity } from "./quantity";
 import { firstGatewayAddress } from "./TraefikController";
 
 /** The type token of {@link InferenceService}. */
 const TYPE = "food11:service:InferenceService";
 
+/*
+ * Every arg is required and resolved: a stack's values come from its `food11:*` config (the key
+ * named on each field; its default and meaning in stacks/schema.ts and docs/configuration.md's
+ * "Every key" tables), mapped by stacks/index.ts (inferenceServiceArgs). The component re-defaults
+ * nothing; it checks its contract ({@link checkInferenceServiceArgs}).
+ */
+
 /** CPU, memory and local ephemeral storage as Kubernetes quantities. */
 export interface ResourceQuantities {
-  /** CPU, e.g. `"2"` or `"500m"`. Required. */
+  /** CPU, e.g. `"2"` or `"500m"`: food11:cpuRequest, food11:cpuLimit. */
   cpu: string;
-  /** Memory, e.g. `"4Gi"`. Required. */
+  /** Memory, e.g. `"4Gi"`: food11:memoryRequest, food11:memoryLimit. */
   memory: string;
   /**
-   * ephemeral-storage: the container's logs and, at pod level, the /tmp emptyDir. Defaults to
-   * `DEFAULTS.ephemeralStorage` (request `64Mi`, limit `512Mi`).
+   * ephemeral-storage: the container's logs and, at pod level, the /tmp emptyDir:
+   * food11:ephemeralStorageRequest, food11:ephemeralStorageLimit.
    */
-  ephemeralStorage?: string;
+  ephemeralStorage: string;
 }
 
 /** Container requests and limits; each request at most its limit. */
 export interface ResourcesArgs {
-  /** requests (what the HPA's utilization is measured against). Defaults to 1 CPU / `2Gi`. */
-  requests?: ResourceQuantities;
-  /** limits (what INFERENCE_THREADS and NODE_OPTIONS derive from). Defaults to 2 CPU / `4Gi`. */
-  limits?: ResourceQuantities;
+  /** requests (what the HPA's utilization is measured against). */
+  requests: ResourceQuantities;
+  /** limits (what INFERENCE_THREADS and NODE_OPTIONS derive from). */
+  limits: ResourceQuantities;
 }
 
 /**
@@ -48,123 +54,128 @@ export interface ResourcesArgs {
 export interface NetworkPolicyArgs {
   /**
    * Namespaces whose pods may connect to port `http`: the ingress controller's, the monitoring
-   * that scrapes /metrics. Required; empty admits no pod (kubelet's probes come from the node).
+   * that scrapes /metrics (food11:ingressControllerNamespace, food11:monitoringNamespace); empty
+   * admits no pod (kubelet's probes come from the node).
    */
   ingressFromNamespaces: string[];
-  /** TCP ports the pods may connect to besides DNS, e.g. `[443]` to fetch an https model URL. Defaults to none. */
-  egressTcpPorts?: number[];
+  /** TCP ports the pods may connect to besides DNS, e.g. `[443]` for an https food11:modelUrl. */
+  egressTcpPorts: number[];
 }
 
 /** HPA (autoscaling/v2) settings. */
 export interface AutoscalingArgs {
-  /** Fewest replicas. Defaults to `1`. */
-  minReplicas?: number;
-  /** Most replicas. Defaults to `5`. */
-  maxReplicas?: number;
-  /** Target average CPU utilization, percent of requests.cpu. Defaults to `40`. */
-  targetCpuUtilization?: number;
-  /** behavior.scaleUp.stabilizationWindowSeconds. Defaults to `0` (Kubernetes' default). */
-  scaleUpStabilizationSeconds?: number;
-  /** behavior.scaleDown.stabilizationWindowSeconds. Defaults to `300` (Kubernetes' default). */
-  scaleDownStabilizationSeconds?: number;
+  /** Fewest replicas: food11:minReplicas. */
+  minReplicas: number;
+  /** Most replicas: food11:maxReplicas. */
+  maxReplicas: number;
+  /** Target average CPU utilization, percent of requests.cpu: food11:targetCpuUtilization. */
+  targetCpuUtilization: number;
+  /** behavior.scaleUp.stabilizationWindowSeconds: food11:scaleUpStabilizationSeconds. */
+  scaleUpStabilizationSeconds: number;
+  /** behavior.scaleDown.stabilizationWindowSeconds: food11:scaleDownStabilizationSeconds. */
+  scaleDownStabilizationSeconds: number;
 }
 
-/** Timings of one probe. */
+/** Timings of one probe: food11:<probe>PeriodSeconds, food11:<probe>FailureThreshold. */
 export interface ProbeTimingArgs {
-  /** periodSeconds: how often the probe runs. Defaults per probe: readiness 5, liveness 10, startup 5. */
-  periodSeconds?: number;
-  /** failureThreshold: consecutive failures that count. Defaults per probe: 3, 3, 24. */
-  failureThreshold?: number;
+  /** periodSeconds: how often the probe runs. */
+  periodSeconds: number;
+  /** failureThreshold: consecutive failures that count. */
+  failureThreshold: number;
 }
 
 /** Timings of the readiness probe, whose successThreshold is a strategy knob. */
 export interface ReadinessProbeArgs extends ProbeTimingArgs {
-  /** successThreshold: consecutive successes before the pod gets traffic. Defaults to `3`. */
-  successThreshold?: number;
+  /** successThreshold, consecutive successes before the pod gets traffic: food11:readinessSuccessThreshold. */
+  successThreshold: number;
 }
 
 /** Probe timings; the paths are the server's routes (/healthz, /readyz) on port `http`. */
 export interface ProbesArgs {
-  /** timeoutSeconds of every probe. Defaults to `2`. */
-  timeoutSeconds?: number;
-  /** Readiness probe on /readyz. Defaults to period 5 s, successThreshold 3, failureThreshold 3. */
-  readiness?: ReadinessProbeArgs;
-  /** Liveness probe on /healthz. Defaults to period 10 s, failureThreshold 3. */
-  liveness?: ProbeTimingArgs;
-  /** Startup probe on /healthz. Defaults to period 5 s, failureThreshold 24 (two minutes). */
-  startup?: ProbeTimingArgs;
+  /** timeoutSeconds of every probe: food11:probeTimeoutSeconds. */
+  timeoutSeconds: number;
+  /** Readiness probe on /readyz. */
+  readiness: ReadinessProbeArgs;
+  /** Liveness probe on /healthz. */
+  liveness: ProbeTimingArgs;
+  /** Startup probe on /healthz. */
+  startup: ProbeTimingArgs;
 }
 
 /** Route settings: host and path for either route, class and body size for the Ingress. */
 export interface IngressArgs {
-  /** ingressClassName (Ingress only). Defaults to `nginx`. */
-  className?: string;
-  /** Host of the rule (the HTTPRoute's hostnames). Defaults to none (any host). */
+  /** ingressClassName (Ingress only): food11:ingressClassName. */
+  className: string;
+  /** Host of the rule (the HTTPRoute's hostnames): food11:ingressHost; none: any host. */
   host?: string;
   /**
-   * Path prefix; one other than `/` is stripped before the server sees it (ingress-nginx's
-   * rewrite-target, or the HTTPRoute's URLRewrite filter). Defaults to `/`.
+   * Path prefix (food11:ingressPath); one other than `/` is stripped before the server sees it
+   * (ingress-nginx's rewrite-target, or the HTTPRoute's URLRewrite filter).
    */
-  path?: string;
-  /** ingress-nginx proxy-body-size (largest upload). Defaults to `10m`. */
-  proxyBodySize?: string;
+  path: string;
+  /** ingress-nginx proxy-body-size (largest upload): food11:ingressProxyBodySize. */
+  proxyBodySize: string;
 }
 
 /** The Gateway API route: an HTTPRoute (gateway.networking.k8s.io/v1) in place of the Ingress. */
 export interface GatewayRouteArgs {
-  /** The Gateway it attaches to (`parentRefs`); no sectionName: every listener. Required. */
+  /**
+   * The Gateway it attaches to (`parentRefs`): food11:gatewayName, food11:gatewayNamespace,
+   * food11:gatewaySectionName (none: every listener).
+   */
   gateway: { name: string; namespace: string; sectionName?: string };
   /**
-   * Where the Gateway answers, for `url` when no host is set. Defaults to the Gateway's
-   * `status.addresses[0]`, read from the cluster (`localhost` when it has none).
+   * Where the Gateway answers, for `url` when no host is set. None: the Gateway's
+   * `status.addresses[0]`, read from the cluster when `readGateway` (else `localhost`).
    */
   address?: pulumi.Input<string>;
-  /** Read the Gateway from the cluster for its address. Defaults to `true`; false for a render. */
-  readGateway?: boolean;
+  /** Read the Gateway from the cluster for its address; false for a render. */
+  readGateway: boolean;
 }
 
 /** Arguments of {@link InferenceService}. */
 export interface InferenceServiceArgs {
-  /** `app.kubernetes.io/instance` of every object: the stack name. Required. */
+  /** `app.kubernetes.io/instance` of every object: the stack name. */
   instance: string;
-  /** Namespace of every object. Defaults to `food11-<instance>`. */
-  namespace?: string;
-  /** Create the namespace, labelled for the restricted Pod Security Standard. Defaults to `true`. */
-  createNamespace?: boolean;
-  /** Image reference to run (a digest when built). Required. */
+  /** Namespace of every object: food11:namespace. */
+  namespace: string;
+  /** Create the namespace, labelled for the restricted Pod Security Standard: food11:createNamespace. */
+  createNamespace: boolean;
+  /** Image reference to run (a digest when built). */
   image: pulumi.Input<string>;
   /**
    * Container environment, in order; a `SHUTDOWN_GRACE_SECONDS` in it must equal
-   * `shutdownGraceSeconds`. Defaults to `{}`.
+   * `shutdownGraceSeconds`, a `SHUTDOWN_DELAY_SECONDS` be below it.
    */
-  env?: Record<string, string>;
-  /** Container requests and limits. Defaults to the baseline: 1 CPU / 2Gi, limits 2 / 4Gi. */
-  resources?: ResourcesArgs;
-  /** HPA settings. Defaults to 1..5 replicas at 40 % CPU with Kubernetes' behavior. */
-  autoscaling?: AutoscalingArgs;
-  /** Probe timings. Defaults to the values of {@link ProbesArgs}. */
-  probes?: ProbesArgs;
-  /** Ingress settings. Defaults to class nginx, any host, path `/`, proxy-body-size `10m`. */
-  ingress?: IngressArgs;
+  env: Record<string, string>;
+  /** Container requests and limits. */
+  resources: ResourcesArgs;
+  /** HPA settings. */
+  autoscaling: AutoscalingArgs;
+  /** Probe timings. */
+  probes: ProbesArgs;
+  /** Ingress settings (host and path serve the HTTPRoute too). */
+  ingress: IngressArgs;
   /**
-   * Route with the Gateway API: an HTTPRoute (host and path from `ingress`) instead of the
-   * Ingress. Defaults to none: the Ingress.
+   * Route with the Gateway API (food11:route gateway): an HTTPRoute (host and path from
+   * `ingress`) instead of the Ingress. None: the Ingress.
    */
   gatewayRoute?: GatewayRouteArgs;
   /**
-   * The server's drain time after SIGTERM (SHUTDOWN_GRACE_SECONDS), whole seconds; the pod's
-   * terminationGracePeriodSeconds is this plus 5. Defaults to `20`.
+   * The server's drain time after SIGTERM (SHUTDOWN_GRACE_SECONDS), whole seconds:
+   * food11:shutdownGraceSeconds; the pod's terminationGracePeriodSeconds is this plus
+   * `DEFAULTS.terminationMarginSeconds`.
    */
-  shutdownGraceSeconds?: number;
-  /** PodDisruptionBudget maxUnavailable, 0 or more. Defaults to `1`. */
-  pdbMaxUnavailable?: number;
-  /** Numeric non-root UID and GID of the container. Defaults to `10001` (the image's user). */
-  runAsUser?: number;
-  /** The pods' NetworkPolicy. Defaults to none (every pod may reach them, they may reach anything). */
+  shutdownGraceSeconds: number;
+  /** PodDisruptionBudget maxUnavailable, 0 or more: food11:pdbMaxUnavailable. */
+  pdbMaxUnavailable: number;
+  /** Numeric non-root UID and GID of the container: food11:runAsUser. */
+  runAsUser: number;
+  /** The pods' NetworkPolicy (food11:networkPolicy). None: every pod may reach them, they may reach anything. */
   networkPolicy?: NetworkPolicyArgs;
   /**
-   * Resources the Ingress waits for, e.g. an ingress controller installed with the stack (its
-   * admission webhook must answer before an Ingress is accepted). Defaults to none.
+   * Resources the route waits for, e.g. an ingress controller installed with the stack (its
+   * admission webhook must answer before an Ingress is accepted). None: no wait.
    */
   ingressDependsOn?: pulumi.Resource[];
 }
@@ -178,7 +189,7 @@ export interface InferenceServiceArgs {
  * (serving capacity never drops), spreads its pods across nodes (soft), runs under the restricted
  * Pod Security Standard with a read-only root, bounded ephemeral storage and an emptyDir at /tmp,
  * and gives the container a SIGTERM drain window (SHUTDOWN_GRACE_SECONDS) that kubelet's
- * terminationGracePeriodSeconds outlasts by 5 s. Where kube-score's checks do not fit this
+ * terminationGracePeriodSeconds outlasts by `DEFAULTS.terminationMarginSeconds`. Where kube-score's checks do not fit this
  * design, the object says so: a `kube-score/ignore` annotation with the reason beside it.
  */
 export class InferenceService extends pulumi.ComponentResource {
@@ -226,45 +237,9 @@ export class InferenceService extends pulumi.ComponentResource {
     checkInferenceServiceArgs(name, args);
     super(TYPE, name, {}, opts);
 
-    const instance = args.instance;
-    const namespaceName = args.namespace ?? `food11-${instance}`;
-    const createNamespace = args.createNamespace ?? true;
-    const requests = args.resources?.requests ?? DEFAULTS.resources.requests;
-    const limits = args.resources?.limits ?? DEFAULTS.resources.limits;
-    const ephemeral = {
-      request: args.resources?.requests?.ephemeralStorage ?? DEFAULTS.ephemeralStorage.request,
-      limit: args.resources?.limits?.ephemeralStorage ?? DEFAULTS.ephemeralStorage.limit,
-    };
-    const a = DEFAULTS.autoscaling;
-    const minReplicas = args.autoscaling?.minReplicas ?? a.minReplicas;
-    const maxReplicas = args.autoscaling?.maxReplicas ?? a.maxReplicas;
-    const targetCpu = args.autoscaling?.targetCpuUtilization ?? a.targetCpuUtilization;
-    const upWindow = args.autoscaling?.scaleUpStabilizationSeconds ?? a.scaleUpStabilizationSeconds;
-    const downWindow =
-      args.autoscaling?.scaleDownStabilizationSeconds ?? a.scaleDownStabilizationSeconds;
-    const p = DEFAULTS.probes;
-    const timeoutSeconds = args.probes?.timeoutSeconds ?? p.timeoutSeconds;
-    const readiness = {
-      periodSeconds: args.probes?.readiness?.periodSeconds ?? p.readiness.periodSeconds,
-      successThreshold: args.probes?.readiness?.successThreshold ?? p.readiness.successThreshold,
-      failureThreshold: args.probes?.readiness?.failureThreshold ?? p.readiness.failureThreshold,
-    };
-    const liveness = {
-      periodSeconds: args.probes?.liveness?.periodSeconds ?? p.liveness.periodSeconds,
-      failureThreshold: args.probes?.liveness?.failureThreshold ?? p.liveness.failureThreshold,
-    };
-    const startup = {
-      periodSeconds: args.probes?.startup?.periodSeconds ?? p.startup.periodSeconds,
-      failureThreshold: args.probes?.startup?.failureThreshold ?? p.startup.failureThreshold,
-    };
-    const ingressClassName = args.ingress?.className ?? DEFAULTS.ingress.className;
-    const host = args.ingress?.host;
-    const path = args.ingress?.path ?? DEFAULTS.ingress.path;
-    const proxyBodySize = args.ingress?.proxyBodySize ?? DEFAULTS.ingress.proxyBodySize;
-    const shutdownGraceSeconds = args.shutdownGraceSeconds ?? DEFAULTS.shutdownGraceSeconds;
-    const pdbMaxUnavailable = args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable;
-    const runAsUser = args.runAsUser ?? DEFAULTS.runAsUser;
-    const env = args.env ?? {};
+    const { instance, resources, autoscaling, probes, env } = args;
+    const { host, path } = args.ingress;
+    const { shutdownGraceSeconds, pdbMaxUnavailable, runAsUser } = args;
     const ingressDependsOn = args.ingressDependsOn ?? [];
 
     const labels = workloadLabels(instance);
@@ -274,12 +249,12 @@ export class InferenceService extends pulumi.ComponentResource {
     // Every namespaced object takes the namespace from the Namespace resource when it is created
     // here, so that it is created first and deleted last.
     let namespace: pulumi.Output<string>;
-    if (createNamespace) {
+    if (args.createNamespace) {
       const ns = new k8s.core.v1.Namespace(
         `${name}-namespace`,
         {
           metadata: {
-            name: namespaceName,
+            name: args.namespace,
             labels: {
               ...labels,
               "pod-security.kubernetes.io/enforce": "restricted",
@@ -291,7 +266,7 @@ export class InferenceService extends pulumi.ComponentResource {
       );
       namespace = ns.metadata.name;
     } else {
-      namespace = pulumi.output(namespaceName);
+      namespace = pulumi.output(args.namespace);
     }
     const metadata = { name: APP_NAME, namespace, labels };
 
@@ -358,35 +333,27 @@ export class InferenceService extends pulumi.ComponentResource {
                   ports: [{ name: PORT_NAME, containerPort: SERVER_PORT, protocol: "TCP" }],
                   env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
                   resources: {
-                    requests: {
-                      cpu: requests.cpu,
-                      memory: requests.memory,
-                      "ephemeral-storage": ephemeral.request,
-                    },
-                    limits: {
-                      cpu: limits.cpu,
-                      memory: limits.memory,
-                      "ephemeral-storage": ephemeral.limit,
-                    },
+                    requests: containerQuantities(resources.requests),
+                    limits: containerQuantities(resources.limits),
                   },
                   startupProbe: {
                     httpGet: httpGet(ROUTES.liveness),
-                    periodSeconds: startup.periodSeconds,
-                    failureThreshold: startup.failureThreshold,
-                    timeoutSeconds,
+                    periodSeconds: probes.startup.periodSeconds,
+                    failureThreshold: probes.startup.failureThreshold,
+                    timeoutSeconds: probes.timeoutSeconds,
                   },
                   readinessProbe: {
                     httpGet: httpGet(ROUTES.readiness),
-                    periodSeconds: readiness.periodSeconds,
-                    successThreshold: readiness.successThreshold,
-                    failureThreshold: readiness.failureThreshold,
-                    timeoutSeconds,
+                    periodSeconds: probes.readiness.periodSeconds,
+                    successThreshold: probes.readiness.successThreshold,
+                    failureThreshold: probes.readiness.failureThreshold,
+                    timeoutSeconds: probes.timeoutSeconds,
                   },
                   livenessProbe: {
                     httpGet: httpGet(ROUTES.liveness),
-                    periodSeconds: liveness.periodSeconds,
-                    failureThreshold: liveness.failureThreshold,
-                    timeoutSeconds,
+                    periodSeconds: probes.liveness.periodSeconds,
+                    failureThreshold: probes.liveness.failureThreshold,
+                    timeoutSeconds: probes.timeoutSeconds,
                   },
                   securityContext: {
                     allowPrivilegeEscalation: false,
@@ -425,10 +392,10 @@ export class InferenceService extends pulumi.ComponentResource {
       {
         metadata: {
           ...metadata,
-          ...(minReplicas < 2
+          ...(autoscaling.minReplicas < 2
             ? {
                 annotations: kubeScoreIgnores({
-                  "horizontalpodautoscaler-replicas": `minReplicas ${minReplicas} is the measured strategies' choice (one pod at rest). A node drain then evicts the only pod and nothing serves until its replacement is Ready (see the PodDisruptionBudget); a production stack sets minReplicas 2 (food11:minReplicas).`,
+                  "horizontalpodautoscaler-replicas": `minReplicas ${autoscaling.minReplicas} is the measured strategies' choice (one pod at rest). A node drain then evicts the only pod and nothing serves until its replacement is Ready (see the PodDisruptionBudget); a production stack sets minReplicas 2 (food11:minReplicas).`,
                 }),
               }
             : {}),
@@ -439,21 +406,24 @@ export class InferenceService extends pulumi.ComponentResource {
             kind: "Deployment",
             name: this.deployment.metadata.name,
           },
-          minReplicas,
-          maxReplicas,
+          minReplicas: autoscaling.minReplicas,
+          maxReplicas: autoscaling.maxReplicas,
           metrics: [
             {
               type: "Resource",
               resource: {
                 name: "cpu",
-                target: { type: "Utilization", averageUtilization: targetCpu },
+                target: {
+                  type: "Utilization",
+                  averageUtilization: autoscaling.targetCpuUtilization,
+                },
               },
             },
           ],
           // Kubernetes' default policies (what an autoscaling/v1 HPA does), windows configurable.
           behavior: {
             scaleUp: {
-              stabilizationWindowSeconds: upWindow,
+              stabilizationWindowSeconds: autoscaling.scaleUpStabilizationSeconds,
               selectPolicy: "Max",
               policies: [
                 { type: "Percent", value: 100, periodSeconds: 15 },
@@ -461,7 +431,7 @@ export class InferenceService extends pulumi.ComponentResource {
               ],
             },
             scaleDown: {
-              stabilizationWindowSeconds: downWindow,
+              stabilizationWindowSeconds: autoscaling.scaleDownStabilizationSeconds,
               selectPolicy: "Max",
               policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
             },
@@ -484,7 +454,7 @@ export class InferenceService extends pulumi.ComponentResource {
               metadata: {
                 ...metadata,
                 annotations: {
-                  "nginx.ingress.kubernetes.io/proxy-body-size": proxyBodySize,
+                  "nginx.ingress.kubernetes.io/proxy-body-size": args.ingress.proxyBodySize,
                   ...(rewrite
                     ? {
                         "nginx.ingress.kubernetes.io/use-regex": "true",
@@ -494,7 +464,7 @@ export class InferenceService extends pulumi.ComponentResource {
                 },
               },
               spec: {
-                ingressClassName,
+                ingressClassName: args.ingress.className,
                 rules: [
                   {
                     ...(host !== undefined ? { host } : {}),
@@ -572,7 +542,9 @@ export class InferenceService extends pulumi.ComponentResource {
       {
         metadata: {
           ...metadata,
-          annotations: { [DRAIN_ANNOTATION]: drainNote(minReplicas, pdbMaxUnavailable) },
+          annotations: {
+            [DRAIN_ANNOTATION]: drainNote(autoscaling.minReplicas, pdbMaxUnavailable),
+          },
         },
         spec: { maxUnavailable: pdbMaxUnavailable, selector: { matchLabels: selector } },
       },
@@ -611,10 +583,10 @@ export class InferenceService extends pulumi.ComponentResource {
                       { protocol: "TCP", port: 53 },
                     ],
                   },
-                  ...((netpol.egressTcpPorts ?? []).length > 0
+                  ...(netpol.egressTcpPorts.length > 0
                     ? [
                         {
-                          ports: (netpol.egressTcpPorts ?? []).map((port) => ({
+                          ports: netpol.egressTcpPorts.map((port) => ({
                             protocol: "TCP",
                             port,
                           })),
@@ -663,6 +635,11 @@ export class InferenceService extends pulumi.ComponentResource {
   }
 }
 
+/** A container's requests or limits as Kubernetes spells them. */
+function containerQuantities(q: ResourceQuantities): Record<string, string> {
+  return { cpu: q.cpu, memory: q.memory, "ephemeral-storage": q.ephemeralStorage };
+}
+
 /** The Gateway's first address: given, or read from the cluster's Gateway status, or localhost. */
 function gatewayAddress(
   name: string,
@@ -670,7 +647,7 @@ function gatewayAddress(
   parent: pulumi.Resource,
 ): pulumi.Input<string> {
   if (route.address !== undefined) return route.address;
-  if (route.readGateway === false) return "localhost";
+  if (!route.readGateway) return "localhost";
   // A read of the existing Gateway (what CustomResource.get does, with `status` among its outputs).
   const gateway = new k8s.apiextensions.CustomResource(
     `${name}-gateway`,
@@ -700,14 +677,14 @@ const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const INT64_SAFE_MAX = Number.MAX_SAFE_INTEGER;
 
 /**
- * The contract of {@link InferenceServiceArgs}, with the defaults applied as the constructor
- * applies them: quantities parseable and each request at most its limit; 1 <= minReplicas <=
- * maxReplicas; targetCpuUtilization 1..100; probe timings integers >= 1; stabilization windows
- * integers 0..3600; pdbMaxUnavailable an integer >= 0; the ingress path starting with `/`;
- * shutdownGraceSeconds an integer >= 0 (the pod's terminationGracePeriodSeconds is it plus 5)
- * that a `SHUTDOWN_GRACE_SECONDS` in `env` agrees with; a non-root runAsUser; an instance that is
- * a label value and a namespace that is a DNS label. Throws a `pulumi.InputPropertiesError`
- * listing every violation.
+ * The contract of {@link InferenceServiceArgs}: quantities parseable and each request at most its
+ * limit; 1 <= minReplicas <= maxReplicas; targetCpuUtilization 1..100; probe timings integers
+ * >= 1; stabilization windows integers 0..3600; pdbMaxUnavailable an integer >= 0; the ingress
+ * path starting with `/`; shutdownGraceSeconds an integer >= 0 (the pod's
+ * terminationGracePeriodSeconds is it plus the margin) that a `SHUTDOWN_GRACE_SECONDS` in `env`
+ * agrees with and a `SHUTDOWN_DELAY_SECONDS` in `env` stays below (the drain delay); a non-root
+ * runAsUser; an instance that is a label value and a namespace that is a DNS label. Throws a
+ * `pulumi.InputPropertiesError` listing every violation.
  */
 export function checkInferenceServiceArgs(name: string, args: InferenceServiceArgs): void {
   const check = new ArgsCheck(TYPE, name);
@@ -721,154 +698,97 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       "instance",
       `${show(args.instance)} is not allowed: must be a label value (1 to 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`,
     );
-  } else {
-    const namespace = args.namespace ?? `food11-${args.instance}`;
-    if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
-      check.fail(
-        args.namespace !== undefined ? "namespace" : "instance",
-        `${args.namespace !== undefined ? show(namespace) : `the default namespace ${show(namespace)} of instance ${show(args.instance)}`} is not allowed: a namespace must be a DNS label (1 to 63 lower-case letters, digits, '-')`,
-      );
-    }
   }
+  check.dnsLabel("namespace", args.namespace, `a namespace must be ${DNS_LABEL_TEXT}`);
   if (typeof args.image === "string") {
     check.token("image", args.image, "an image reference such as registry/repo@sha256:<digest>");
   }
 
-  // Requests within limits, each side defaulted on its own as the constructor does.
-  const resources: Record<"requests" | "limits", ResourceQuantities> = {
-    requests: args.resources?.requests ?? DEFAULTS.resources.requests,
-    limits: args.resources?.limits ?? DEFAULTS.resources.limits,
-  };
+  // Requests within limits.
   const examples = {
     cpu: `"2" or "500m"`,
     memory: `"4Gi" or "512Mi"`,
     ephemeralStorage: `"512Mi"`,
   } as const;
-  const given = (side: "requests" | "limits", kind: keyof typeof examples): unknown =>
-    kind === "ephemeralStorage"
-      ? (resources[side].ephemeralStorage ??
-        DEFAULTS.ephemeralStorage[side === "requests" ? "request" : "limit"])
-      : resources[side][kind];
   for (const kind of ["cpu", "memory", "ephemeralStorage"] as const) {
-    const parsed: Partial<Record<"requests" | "limits", Quantity>> = {};
-    for (const side of ["requests", "limits"] as const) {
-      const q = check.quantity(`resources.${side}.${kind}`, given(side, kind), examples[kind]);
-      if (q !== undefined) parsed[side] = q;
-    }
-    if (parsed.requests && parsed.limits && ArgsCheck.above(parsed.requests, parsed.limits)) {
-      const limitGiven =
-        kind === "ephemeralStorage"
-          ? args.resources?.limits?.ephemeralStorage
-          : args.resources?.limits;
-      const defaulted = limitGiven === undefined ? " (the default)" : "";
+    const given = {
+      requests: args.resources?.requests?.[kind],
+      limits: args.resources?.limits?.[kind],
+    };
+    const requests = check.quantity(`resources.requests.${kind}`, given.requests, examples[kind]);
+    const limits = check.quantity(`resources.limits.${kind}`, given.limits, examples[kind]);
+    if (requests && limits && ArgsCheck.above(requests, limits)) {
       check.fail(
         `resources.requests.${kind}`,
-        `${show(given("requests", kind))} is above limits.${kind} ${show(given("limits", kind))}${defaulted}: a request must be at most its limit`,
+        `${show(given.requests)} is above limits.${kind} ${show(given.limits)}: a request must be at most its limit`,
       );
     }
   }
 
-  const a = DEFAULTS.autoscaling;
-  const minReplicas = args.autoscaling?.minReplicas ?? a.minReplicas;
-  const maxReplicas = args.autoscaling?.maxReplicas ?? a.maxReplicas;
-  const minOk = check.integer("autoscaling.minReplicas", minReplicas, 1);
-  const maxOk = check.integer("autoscaling.maxReplicas", maxReplicas, 1);
-  if (minOk && maxOk && minReplicas > maxReplicas) {
-    const path =
-      args.autoscaling?.minReplicas !== undefined
-        ? "autoscaling.minReplicas"
-        : "autoscaling.maxReplicas";
+  const a = args.autoscaling;
+  const minOk = check.integer("autoscaling.minReplicas", a?.minReplicas, 1);
+  const maxOk = check.integer("autoscaling.maxReplicas", a?.maxReplicas, 1);
+  if (minOk && maxOk && a.minReplicas > a.maxReplicas) {
     check.fail(
-      path,
-      `minReplicas ${minReplicas} is above maxReplicas ${maxReplicas}: must be 1 <= minReplicas <= maxReplicas`,
+      "autoscaling.minReplicas",
+      `minReplicas ${a.minReplicas} is above maxReplicas ${a.maxReplicas}: must be 1 <= minReplicas <= maxReplicas`,
     );
   }
-  check.integer(
-    "autoscaling.targetCpuUtilization",
-    args.autoscaling?.targetCpuUtilization ?? a.targetCpuUtilization,
-    1,
-    100,
-  );
-  check.integer(
-    "autoscaling.scaleUpStabilizationSeconds",
-    args.autoscaling?.scaleUpStabilizationSeconds ?? a.scaleUpStabilizationSeconds,
-    0,
-    3600,
-  );
-  check.integer(
-    "autoscaling.scaleDownStabilizationSeconds",
-    args.autoscaling?.scaleDownStabilizationSeconds ?? a.scaleDownStabilizationSeconds,
-    0,
-    3600,
-  );
-
-  const p = DEFAULTS.probes;
-  check.integer("probes.timeoutSeconds", args.probes?.timeoutSeconds ?? p.timeoutSeconds, 1);
-  const probes = {
-    readiness: { ...p.readiness, ...definedOnly(args.probes?.readiness) },
-    liveness: { ...p.liveness, ...definedOnly(args.probes?.liveness) },
-    startup: { ...p.startup, ...definedOnly(args.probes?.startup) },
-  };
-  for (const [probe, timings] of Object.entries(probes)) {
-    for (const [field, value] of Object.entries(timings)) {
-      check.integer(`probes.${probe}.${field}`, value, 1);
-    }
+  check.integer("autoscaling.targetCpuUtilization", a?.targetCpuUtilization, 1, 100);
+  for (const field of ["scaleUpStabilizationSeconds", "scaleDownStabilizationSeconds"] as const) {
+    check.integer(`autoscaling.${field}`, a?.[field], 0, 3600);
   }
 
-  const path = args.ingress?.path ?? DEFAULTS.ingress.path;
+  check.integer("probes.timeoutSeconds", args.probes?.timeoutSeconds, 1);
+  for (const [probe, fields] of [
+    ["readiness", ["periodSeconds", "successThreshold", "failureThreshold"]],
+    ["liveness", ["periodSeconds", "failureThreshold"]],
+    ["startup", ["periodSeconds", "failureThreshold"]],
+  ] as const) {
+    const timings: Record<string, unknown> = { ...args.probes?.[probe] };
+    for (const field of fields) check.integer(`probes.${probe}.${field}`, timings[field], 1);
+  }
+
+  const path = args.ingress?.path;
   if (typeof path !== "string" || !path.startsWith("/")) {
     check.fail(
       "ingress.path",
       `${show(path)} is not allowed: must be a URL path starting with "/"`,
     );
   }
-  check.token(
-    "ingress.className",
-    args.ingress?.className ?? DEFAULTS.ingress.className,
-    "an IngressClass name",
-  );
+  check.token("ingress.className", args.ingress?.className, "an IngressClass name");
   if (args.ingress?.host !== undefined) {
     check.token("ingress.host", args.ingress.host, "a host name, or left out for any host");
   }
-  check.token(
-    "ingress.proxyBodySize",
-    args.ingress?.proxyBodySize ?? DEFAULTS.ingress.proxyBodySize,
-    "an nginx size such as 10m",
-  );
+  check.token("ingress.proxyBodySize", args.ingress?.proxyBodySize, "an nginx size such as 10m");
 
   // terminationGracePeriodSeconds = shutdownGraceSeconds + terminationMarginSeconds must be a
   // whole number of seconds, and the server must drain for what that margin was added to.
-  const grace = args.shutdownGraceSeconds ?? DEFAULTS.shutdownGraceSeconds;
-  if (
-    check.integer(
-      "shutdownGraceSeconds",
-      grace,
-      0,
-      INT64_SAFE_MAX - DEFAULTS.terminationMarginSeconds,
-    )
-  ) {
+  const grace = args.shutdownGraceSeconds;
+  const margin = DEFAULTS.terminationMarginSeconds;
+  if (check.integer("shutdownGraceSeconds", grace, 0, INT64_SAFE_MAX - margin)) {
     const envGrace = args.env?.SHUTDOWN_GRACE_SECONDS;
     if (envGrace !== undefined && envGrace !== String(grace)) {
       check.fail(
         "env.SHUTDOWN_GRACE_SECONDS",
-        `${show(envGrace)} disagrees with shutdownGraceSeconds ${grace}, from which terminationGracePeriodSeconds ${grace + DEFAULTS.terminationMarginSeconds} is derived: must be ${show(String(grace))} or left out`,
+        `${show(envGrace)} disagrees with shutdownGraceSeconds ${grace}, from which terminationGracePeriodSeconds ${grace + margin} is derived: must be ${show(String(grace))} or left out`,
+      );
+    }
+    const envDelay = args.env?.SHUTDOWN_DELAY_SECONDS;
+    if (envDelay !== undefined && !(/^\d+$/.test(envDelay) && Number(envDelay) < grace)) {
+      check.fail(
+        "env.SHUTDOWN_DELAY_SECONDS",
+        `${show(envDelay)} is not below shutdownGraceSeconds ${grace}: the server would be cut off before it drains; must be a whole number of seconds below it, or left out`,
       );
     }
   }
-  check.integer("pdbMaxUnavailable", args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable, 0);
-  check.integer("runAsUser", args.runAsUser ?? DEFAULTS.runAsUser, 1);
+  check.integer("pdbMaxUnavailable", args.pdbMaxUnavailable, 0);
+  check.integer("runAsUser", args.runAsUser, 1);
 
   if (args.gatewayRoute !== undefined) {
     const gw = args.gatewayRoute.gateway;
-    for (const field of ["name", "namespace"] as const) {
-      const value: unknown = gw?.[field];
-      if (typeof value !== "string" || value.length > 63 || !DNS_LABEL.test(value)) {
-        check.fail(
-          `gatewayRoute.gateway.${field}`,
-          `${show(value)} is not allowed: must be a DNS label (1 to 63 lower-case letters, digits, '-')`,
-        );
-      }
-    }
+    check.dnsLabel("gatewayRoute.gateway.name", gw?.name);
+    check.dnsLabel("gatewayRoute.gateway.namespace", gw?.namespace);
     if (gw?.sectionName !== undefined && gw.sectionName !== "" && !DNS_LABEL.test(gw.sectionName)) {
       check.fail(
         "gatewayRoute.gateway.sectionName",
@@ -886,12 +806,8 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       );
     } else {
       from.forEach((ns, i) => {
-        if (typeof ns !== "string" || ns.length > 63 || !DNS_LABEL.test(ns)) {
-          check.fail(
-            `networkPolicy.ingressFromNamespaces[${i}]`,
-            `${show(ns)} is not allowed: a namespace must be a DNS label (1 to 63 lower-case letters, digits, '-')`,
-          );
-        }
+        const reason = `a namespace must be ${DNS_LABEL_TEXT}`;
+        check.dnsLabel(`networkPolicy.ingressFromNamespaces[${i}]`, ns, reason);
       });
     }
     (args.networkPolicy.egressTcpPorts ?? []).forEach((port, i) => {
@@ -900,11 +816,4 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   }
 
   check.throwIfInvalid();
-}
-
-/** The fields of `o` that are not undefined (so that they do not hide the defaults). */
-function definedOnly<T extends object>(o: T | undefined): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(o ?? {}).filter(([, value]) => value !== undefined),
-  ) as Partial<T>;
 }

@@ -1,7 +1,6 @@
 import * as nginx from "@pulumi/kubernetes-ingress-nginx";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgsCheck } from "./contract";
-import { DEFAULTS } from "./defaults";
 
 /** The type token of {@link IngressController}. */
 const TYPE = "food11:ingress:IngressController";
@@ -9,14 +8,14 @@ const TYPE = "food11:ingress:IngressController";
 /** The Service types the controller's Service can have. */
 export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 
-/** Arguments of {@link IngressController}. */
+/** Arguments of {@link IngressController}, resolved (stacks/index.ts: ingressControllerArgs). */
 export interface IngressControllerArgs {
-  /** Namespace of the controller (created by the Helm release). Defaults to `ingress-nginx`. */
-  namespace?: string;
-  /** IngressClass the controller serves. Defaults to `nginx`. */
-  className?: string;
-  /** Type of the controller's Service. Defaults to `LoadBalancer`. */
-  serviceType?: (typeof INGRESS_SERVICE_TYPES)[number];
+  /** Namespace of the controller (created by the Helm release): food11:ingressControllerNamespace. */
+  namespace: string;
+  /** IngressClass the controller serves: food11:ingressClassName. */
+  className: string;
+  /** Type of the controller's Service: food11:ingressControllerServiceType. */
+  serviceType: (typeof INGRESS_SERVICE_TYPES)[number];
 }
 
 /**
@@ -39,9 +38,8 @@ export class IngressController extends pulumi.ComponentResource {
   constructor(name: string, args: IngressControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     checkIngressControllerArgs(name, args);
     super(TYPE, name, {}, opts);
-    this.namespace = args.namespace ?? DEFAULTS.ingressController.namespace;
-    this.className = args.className ?? DEFAULTS.ingress.className;
-    const serviceType = args.serviceType ?? DEFAULTS.ingressController.serviceType;
+    this.namespace = args.namespace;
+    this.className = args.className;
 
     this.controller = new nginx.IngressController(
       `${name}-controller`,
@@ -50,7 +48,7 @@ export class IngressController extends pulumi.ComponentResource {
           // Ingress status carries the controller Service's address (the stack's url output).
           publishService: { enabled: true },
           ingressClassResource: { name: this.className, enabled: true, default: false },
-          service: { type: serviceType },
+          service: { type: args.serviceType },
           metrics: { enabled: true },
         },
         helmOptions: { namespace: this.namespace, createNamespace: true },
@@ -68,17 +66,13 @@ export class IngressController extends pulumi.ComponentResource {
  */
 export function checkIngressControllerArgs(name: string, args: IngressControllerArgs): void {
   const check = new ArgsCheck(TYPE, name);
-  check.token(
-    "namespace",
-    args.namespace ?? DEFAULTS.ingressController.namespace,
-    "a namespace name",
-  );
-  check.token("className", args.className ?? DEFAULTS.ingress.className, "an IngressClass name");
-  check.oneOf(
-    "serviceType",
-    args.serviceType ?? DEFAULTS.ingressController.serviceType,
-    INGRESS_SERVICE_TYPES,
-    "Service type",
-  );
+  check.token("namespace", args.namespace, "a namespace name");
+  check.token("className", args.className, "an IngressClass name");
+  checkServiceType(check, args.serviceType);
   check.throwIfInvalid();
+}
+
+/** The controller Service's type must be one of {@link INGRESS_SERVICE_TYPES} (both controllers). */
+export function checkServiceType(check: ArgsCheck, serviceType: unknown): void {
+  check.oneOf("serviceType", serviceType, INGRESS_SERVICE_TYPES, "Service type");
 }

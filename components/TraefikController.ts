@@ -2,17 +2,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgsCheck, DNS_LABEL, show } from "./contract";
 import { DEFAULTS } from "./defaults";
-import { INGRESS_SERVICE_TYPES } from "./IngressController";
+import { checkServiceType, type INGRESS_SERVICE_TYPES } from "./IngressController";
 
 /** The type token of {@link TraefikController}. */
 const TYPE = "food11:ingress:TraefikController";
 
-/** Arguments of {@link TraefikController}. */
+/** Arguments of {@link TraefikController}, resolved (stacks/index.ts: traefikControllerArgs). */
 export interface TraefikControllerArgs {
-  /** Namespace of Traefik (created by the Helm release). Required. */
+  /** Namespace of Traefik (created by the Helm release): food11:ingressControllerNamespace. */
   namespace: string;
-  /** Type of Traefik's Service. Defaults to `LoadBalancer`. */
-  serviceType?: (typeof INGRESS_SERVICE_TYPES)[number];
+  /** Type of Traefik's Service: food11:ingressControllerServiceType. */
+  serviceType: (typeof INGRESS_SERVICE_TYPES)[number];
   /**
    * Serve Ingresses of this class with their `nginx.ingress.kubernetes.io/*` annotations (Traefik's
    * kubernetesIngressNGINX provider), and create the IngressClass (controller
@@ -88,7 +88,7 @@ export class TraefikController extends pulumi.ComponentResource {
           ingressClass: { enabled: false },
           gatewayClass: { enabled: false },
           gateway: { enabled: false },
-          service: { type: args.serviceType ?? DEFAULTS.ingressController.serviceType },
+          service: { type: args.serviceType },
         },
       },
       { parent: this },
@@ -181,11 +181,6 @@ export function checkTraefikControllerArgs(name: string, args: TraefikController
       "neither ingressNginxClassName nor gateway is given: Traefik would serve no route of this program",
     );
   }
-  check.oneOf(
-    "serviceType",
-    args.serviceType ?? DEFAULTS.ingressController.serviceType,
-    INGRESS_SERVICE_TYPES,
-    "Service type",
-  );
+  checkServiceType(check, args.serviceType);
   check.throwIfInvalid();
 }

@@ -32,6 +32,9 @@ export function show(value: unknown): string {
 /** A DNS label (RFC 1123): namespaces, Gateway and listener names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** What a DNS label is, in a reason. */
+export const DNS_LABEL_TEXT = "a DNS label (1 to 63 lower-case letters, digits, '-')";
+
 /** The largest value of a Kubernetes int32 field (probe timings, replica counts). */
 export const INT32_MAX = 2147483647;
 
@@ -60,6 +63,18 @@ export class ArgsCheck {
         propertyPath,
         `${show(value)} is not allowed: must be an integer from ${min} to ${max}`,
       );
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * `value` must be a DNS label of at most 63 characters (a namespace, a Gateway name); returns
+   * whether it is. `reason` says what is allowed.
+   */
+  dnsLabel(propertyPath: string, value: unknown, reason = `must be ${DNS_LABEL_TEXT}`): boolean {
+    if (typeof value !== "string" || value.length > 63 || !DNS_LABEL.test(value)) {
+      this.fail(propertyPath, `${show(value)} is not allowed: ${reason}`);
       return false;
     }
     return true;

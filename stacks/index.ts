@@ -7,10 +7,20 @@
  *   `Pulumi.yaml` declares, as the Pulumi engine merges them.
  * - `runtimeEnv(settings)`: the container's environment, with `INFERENCE_THREADS` and
  *   `NODE_OPTIONS` derived from the limits.
+ * - `inferenceServiceArgs`, `inferenceImageArgs`, `ingressControllerArgs`,
+ *   `traefikControllerArgs`: each component's resolved args for the settings, what index.ts
+ *   passes and the tests construct with.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import type {
+  InferenceImageArgs,
+  InferenceServiceArgs,
+  IngressControllerArgs,
+  TraefikControllerArgs,
+} from "../components";
 import { SERVER_PORT } from "../components/defaults";
 import { runtimeBudgetEnv } from "../components/runtimeEnv";
 import type { StackSettings } from "./settings";
@@ -109,5 +119,91 @@ export function runtimeEnv(settings: StackSettings): Record<string, string> {
     SHUTDOWN_GRACE_SECONDS: String(settings.server.shutdownGraceSeconds),
     SHUTDOWN_DELAY_SECONDS: String(settings.server.shutdownDelaySeconds),
     LOG_LEVEL: settings.server.logLevel,
+  };
+}
+
+/** What InferenceService takes besides the settings: the image and the other components' parts. */
+export interface ServiceWiring {
+  /** The image reference to run (InferenceImage's `ref`). */
+  image: pulumi.Input<string>;
+  /** Where an installed Gateway answers (TraefikController's `gatewayAddress`), if known. */
+  gatewayAddress?: pulumi.Input<string>;
+  /** What the route waits for: an ingress controller installed with the stack. */
+  ingressDependsOn?: pulumi.Resource[];
+}
+
+/** InferenceService's args for a stack: every value resolved from its settings. */
+export function inferenceServiceArgs(
+  settings: StackSettings,
+  wiring: ServiceWiring,
+): InferenceServiceArgs {
+  const route = settings.route;
+  return {
+    instance: settings.stack,
+    namespace: settings.namespace.name,
+    createNamespace: settings.namespace.create,
+    image: wiring.image,
+    env: runtimeEnv(settings),
+    resources: settings.resources,
+    autoscaling: settings.autoscaling,
+    probes: settings.probes,
+    ingress: settings.ingress,
+    ...(route.kind === "gateway"
+      ? {
+          gatewayRoute: {
+            gateway: route.gateway,
+            // A Gateway installed here has no address before Traefik publishes it; a render
+            // reads no cluster.
+            ...(wiring.gatewayAddress !== undefined ? { address: wiring.gatewayAddress } : {}),
+            readGateway: settings.renderYamlToDirectory === undefined,
+          },
+        }
+      : {}),
+    shutdownGraceSeconds: settings.server.shutdownGraceSeconds,
+    pdbMaxUnavailable: settings.availability.pdbMaxUnavailable,
+    runAsUser: settings.security.runAsUser,
+    ...(settings.networkPolicy !== undefined ? { networkPolicy: settings.networkPolicy } : {}),
+    ingressDependsOn: wiring.ingressDependsOn ?? [],
+  };
+}
+
+/** InferenceImage's args for a stack: the build (skipped when rendering), or the prebuilt ref. */
+export function inferenceImageArgs(settings: StackSettings): InferenceImageArgs {
+  const image = settings.image;
+  if (image.source !== "build") return { ref: image.ref };
+  return {
+    build: {
+      imageName: image.imageName,
+      context: image.context,
+      dockerfile: image.dockerfile,
+      platform: image.platform,
+      args: image.args,
+      registryServer: image.registryServer,
+      ...(image.username !== undefined && image.password !== undefined
+        ? { username: image.username, password: image.password }
+        : {}),
+    },
+    skipBuild: settings.renderYamlToDirectory !== undefined,
+  };
+}
+
+/** IngressController's args for a stack (food11:ingressController ingress-nginx). */
+export function ingressControllerArgs(settings: StackSettings): IngressControllerArgs {
+  return {
+    namespace: settings.ingressController.namespace,
+    className: settings.ingress.className,
+    serviceType: settings.ingressController.serviceType,
+  };
+}
+
+/** TraefikController's args for a stack (food11:ingressController traefik): its route's provider. */
+export function traefikControllerArgs(settings: StackSettings): TraefikControllerArgs {
+  const route = settings.route;
+  return {
+    namespace: settings.ingressController.namespace,
+    serviceType: settings.ingressController.serviceType,
+    ...(route.kind === "gateway"
+      ? { gateway: { name: route.gateway.name } }
+      : { ingressNginxClassName: settings.ingress.className }),
   };
 }

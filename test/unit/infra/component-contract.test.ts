@@ -12,9 +12,15 @@ import {
   InferenceService,
   type InferenceServiceArgs,
   IngressController,
-  type IngressControllerArgs,
 } from "../../../components";
-import { readStackFile, runtimeEnv, STACKS } from "../../../stacks";
+import {
+  inferenceImageArgs,
+  inferenceServiceArgs,
+  ingressControllerArgs,
+  parseStackConfig,
+  readStackFile,
+  STACKS,
+} from "../../../stacks";
 import { promiseOf } from "./mocks";
 
 /** Every registration since the last reset: `type name`. */
@@ -74,51 +80,14 @@ async function expectRejected(construct: () => unknown, want: Want[]): Promise<v
   }
 }
 
-/** InferenceImage args as index.ts builds them for a stack. */
-function imageArgs(stack: string): InferenceImageArgs {
-  const s = readStackFile(stack);
-  if (s.image.source !== "build") return { ref: s.image.ref };
-  return {
-    build: {
-      imageName: s.image.imageName,
-      context: s.image.context,
-      dockerfile: s.image.dockerfile,
-      platform: s.image.platform,
-      args: s.image.args,
-      registryServer: s.image.registryServer,
-    },
-  };
-}
-
-/** InferenceService args as index.ts builds them for a stack. */
-function serviceArgs(stack: string): InferenceServiceArgs {
-  const s = readStackFile(stack);
-  return {
-    instance: s.stack,
-    namespace: s.namespace.name,
-    createNamespace: s.namespace.create,
-    image: "localhost:5001/food11-classifier:0.1.0",
-    env: runtimeEnv(s),
-    resources: s.resources,
-    autoscaling: s.autoscaling,
-    probes: s.probes,
-    ingress: s.ingress,
-    shutdownGraceSeconds: s.server.shutdownGraceSeconds,
-    pdbMaxUnavailable: s.availability.pdbMaxUnavailable,
-    runAsUser: s.security.runAsUser,
-    ...(s.networkPolicy !== undefined ? { networkPolicy: s.networkPolicy } : {}),
-  };
-}
-
-/** IngressController args as index.ts builds them for a stack. */
-function controllerArgs(stack: string): IngressControllerArgs {
-  const s = readStackFile(stack);
-  return {
-    namespace: s.ingressController.namespace,
-    className: s.ingress.className,
-    serviceType: s.ingressController.serviceType,
-  };
-}
+const IMAGE = "localhost:5001/food11-classifier:0.1.0";
+/** The args index.ts passes for a stack (stacks/index.ts builds them from its settings). */
+const imageArgs = (stack: string) => inferenceImageArgs(readStackFile(stack));
+const serviceArgs = (stack: string) => inferenceServiceArgs(readStackFile(stack), { image: IMAGE });
+const controllerArgs = (stack: string) => ingressControllerArgs(readStackFile(stack));
+/** InferenceService's args for a stack that sets nothing: every value the schema's default. */
+const defaultServiceArgs = () =>
+  inferenceServiceArgs(parseStackConfig("defaults", { imageRef: IMAGE }), { image: IMAGE });
 
 // biome-ignore lint/suspicious/noExplicitAny: the cases pass values the types forbid, as JS may.
 type Loose = any;
@@ -149,7 +118,10 @@ describe("valid args (each real stack's) still construct", () => {
     const edge: InferenceServiceArgs = {
       ...base,
       env: {},
-      resources: { requests: { cpu: "0", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } },
+      resources: {
+        requests: { ...base.resources.requests, cpu: "0", memory: "4Gi" },
+        limits: { ...base.resources.limits, cpu: "2", memory: "4Gi" },
+      },
       autoscaling: {
         minReplicas: 3,
         maxReplicas: 3,
@@ -208,81 +180,87 @@ describe("InferenceImage", () => {
 
 describe("InferenceService", () => {
   const base = serviceArgs("strategy1");
+  /** strategy1's resources with some requests (and limits) changed. */
+  const resources = (requests: Loose, limits: Loose = {}) => ({
+    requests: { ...base.resources.requests, ...requests },
+    limits: { ...base.resources.limits, ...limits },
+  });
+  const defaultResources = (requests: Loose) => {
+    const { resources } = defaultServiceArgs();
+    return { ...resources, requests: { ...resources.requests, ...requests } };
+  };
+  const autoscaling = (changes: Loose) => ({ ...base.autoscaling, ...changes });
+  const probes = (probe: "readiness" | "liveness" | "startup", changes: Loose) => ({
+    ...base.probes,
+    [probe]: { ...base.probes[probe], ...changes },
+  });
   const CASES: { why: string; args: Partial<Loose>; want: Want[] }[] = [
     {
       why: "a CPU request that is not a quantity",
-      args: { resources: { ...base.resources, requests: { cpu: "3 cores", memory: "2Gi" } } },
+      args: { resources: resources({ cpu: "3 cores" }) },
       want: [["resources.requests.cpu", `"3 cores" is not a Kubernetes quantity`]],
     },
     {
       why: "a memory limit in GB",
-      args: { resources: { ...base.resources, limits: { cpu: "3", memory: "6GB" } } },
+      args: { resources: resources({}, { memory: "6GB" }) },
       want: [["resources.limits.memory", `"6GB" is not a Kubernetes quantity`]],
     },
     {
       why: "a negative CPU limit",
-      args: {
-        resources: { requests: { cpu: "0", memory: "2Gi" }, limits: { cpu: "-1", memory: "6Gi" } },
-      },
+      args: { resources: resources({ cpu: "0" }, { cpu: "-1" }) },
       want: [["resources.limits.cpu", `"-1" is negative`]],
     },
     {
       why: "requests.cpu above limits.cpu",
-      args: { resources: { ...base.resources, requests: { cpu: "3500m", memory: "2Gi" } } },
+      args: { resources: resources({ cpu: "3500m" }) },
       want: [["resources.requests.cpu", `"3500m" is above limits.cpu "3"`]],
     },
     {
       why: "requests.memory above limits.memory (exactly, in binary units)",
-      args: {
-        resources: { requests: { cpu: "1", memory: "6442450945" }, limits: base.resources?.limits },
-      },
+      args: { resources: resources({ memory: "6442450945" }) },
       want: [["resources.requests.memory", `"6442450945" is above limits.memory "6Gi"`]],
     },
     {
-      why: "requests above the default limits",
-      args: { resources: { requests: { cpu: "4", memory: "2Gi" } } },
-      want: [["resources.requests.cpu", `"4" is above limits.cpu "2" (the default)`]],
+      why: "requests above the limits of the schema's defaults",
+      args: { ...defaultServiceArgs(), resources: defaultResources({ cpu: "4" }) },
+      want: [["resources.requests.cpu", `"4" is above limits.cpu "2"`]],
+    },
+    {
+      why: "a side left out (the component defaults nothing)",
+      args: { resources: { requests: base.resources.requests } },
+      want: [
+        ["resources.limits.cpu", "undefined is not a Kubernetes quantity"],
+        ["resources.limits.memory", "undefined is not a Kubernetes quantity"],
+        ["resources.limits.ephemeralStorage", "undefined is not a Kubernetes quantity"],
+      ],
     },
     {
       why: "an ephemeral-storage request above its limit",
-      args: {
-        resources: {
-          requests: { cpu: "1", memory: "2Gi", ephemeralStorage: "1Gi" },
-          limits: { cpu: "3", memory: "6Gi", ephemeralStorage: "512Mi" },
-        },
-      },
+      args: { resources: resources({ ephemeralStorage: "1Gi" }) },
       want: [
         ["resources.requests.ephemeralStorage", `"1Gi" is above limits.ephemeralStorage "512Mi"`],
       ],
     },
     {
-      why: "an ephemeral-storage request above the default limit",
+      why: "an ephemeral-storage limit left out",
       args: {
-        resources: {
-          requests: { cpu: "1", memory: "2Gi", ephemeralStorage: "1Gi" },
-          limits: { cpu: "3", memory: "6Gi" },
-        },
+        resources: { requests: base.resources.requests, limits: { cpu: "3", memory: "6Gi" } },
       },
-      want: [
-        [
-          "resources.requests.ephemeralStorage",
-          `"1Gi" is above limits.ephemeralStorage "512Mi" (the default)`,
-        ],
-      ],
+      want: [["resources.limits.ephemeralStorage", "undefined is not a Kubernetes quantity"]],
     },
     {
       why: "an ephemeral-storage limit that is no quantity",
-      args: {
-        resources: {
-          requests: { cpu: "1", memory: "2Gi" },
-          limits: { cpu: "3", memory: "6Gi", ephemeralStorage: "half a disk" },
-        },
-      },
+      args: { resources: resources({}, { ephemeralStorage: "half a disk" }) },
       want: [["resources.limits.ephemeralStorage", `"half a disk" is not a Kubernetes quantity`]],
     },
     {
       why: "a NetworkPolicy peer that is no namespace",
-      args: { networkPolicy: { ingressFromNamespaces: ["ingress-nginx", "Monitoring"] } },
+      args: {
+        networkPolicy: {
+          ingressFromNamespaces: ["ingress-nginx", "Monitoring"],
+          egressTcpPorts: [],
+        },
+      },
       want: [["networkPolicy.ingressFromNamespaces[1]", `"Monitoring" is not allowed`]],
     },
     {
@@ -297,39 +275,39 @@ describe("InferenceService", () => {
     },
     {
       why: "minReplicas 0",
-      args: { autoscaling: { ...base.autoscaling, minReplicas: 0 } },
+      args: { autoscaling: autoscaling({ minReplicas: 0 }) },
       want: [["autoscaling.minReplicas", "0 is not allowed: must be an integer from 1"]],
     },
     {
       why: "minReplicas above maxReplicas",
-      args: { autoscaling: { ...base.autoscaling, minReplicas: 4, maxReplicas: 3 } },
+      args: { autoscaling: autoscaling({ minReplicas: 4, maxReplicas: 3 }) },
       want: [["autoscaling.minReplicas", "minReplicas 4 is above maxReplicas 3"]],
     },
     {
-      why: "maxReplicas below the default minReplicas",
-      args: { autoscaling: { maxReplicas: 0 } },
+      why: "maxReplicas 0",
+      args: { autoscaling: autoscaling({ maxReplicas: 0 }) },
       want: [["autoscaling.maxReplicas", "0 is not allowed"]],
     },
     {
       why: "a CPU target of 0 %",
-      args: { autoscaling: { targetCpuUtilization: 0 } },
+      args: { autoscaling: autoscaling({ targetCpuUtilization: 0 }) },
       want: [
         ["autoscaling.targetCpuUtilization", "0 is not allowed: must be an integer from 1 to 100"],
       ],
     },
     {
       why: "a CPU target above 100 %",
-      args: { autoscaling: { targetCpuUtilization: 101 } },
+      args: { autoscaling: autoscaling({ targetCpuUtilization: 101 }) },
       want: [["autoscaling.targetCpuUtilization", "101 is not allowed"]],
     },
     {
       why: "a fractional CPU target",
-      args: { autoscaling: { targetCpuUtilization: 40.5 } },
+      args: { autoscaling: autoscaling({ targetCpuUtilization: 40.5 }) },
       want: [["autoscaling.targetCpuUtilization", "40.5 is not allowed"]],
     },
     {
       why: "a negative scale-up window",
-      args: { autoscaling: { scaleUpStabilizationSeconds: -1 } },
+      args: { autoscaling: autoscaling({ scaleUpStabilizationSeconds: -1 }) },
       want: [
         [
           "autoscaling.scaleUpStabilizationSeconds",
@@ -339,7 +317,7 @@ describe("InferenceService", () => {
     },
     {
       why: "a scale-down window above an hour",
-      args: { autoscaling: { scaleDownStabilizationSeconds: 3601 } },
+      args: { autoscaling: autoscaling({ scaleDownStabilizationSeconds: 3601 }) },
       want: [["autoscaling.scaleDownStabilizationSeconds", "3601 is not allowed"]],
     },
     {
@@ -349,37 +327,37 @@ describe("InferenceService", () => {
     },
     {
       why: "a readiness period of 0",
-      args: { probes: { readiness: { periodSeconds: 0 } } },
+      args: { probes: probes("readiness", { periodSeconds: 0 }) },
       want: [["probes.readiness.periodSeconds", "0 is not allowed"]],
     },
     {
       why: "a readiness successThreshold of 0",
-      args: { probes: { readiness: { successThreshold: 0 } } },
+      args: { probes: probes("readiness", { successThreshold: 0 }) },
       want: [["probes.readiness.successThreshold", "0 is not allowed"]],
     },
     {
       why: "a fractional readiness failureThreshold",
-      args: { probes: { readiness: { failureThreshold: 1.5 } } },
+      args: { probes: probes("readiness", { failureThreshold: 1.5 }) },
       want: [["probes.readiness.failureThreshold", "1.5 is not allowed"]],
     },
     {
       why: "a liveness period of 0",
-      args: { probes: { liveness: { periodSeconds: 0 } } },
+      args: { probes: probes("liveness", { periodSeconds: 0 }) },
       want: [["probes.liveness.periodSeconds", "0 is not allowed"]],
     },
     {
       why: "a liveness failureThreshold of 0",
-      args: { probes: { liveness: { failureThreshold: 0 } } },
+      args: { probes: probes("liveness", { failureThreshold: 0 }) },
       want: [["probes.liveness.failureThreshold", "0 is not allowed"]],
     },
     {
       why: "a startup period given as text",
-      args: { probes: { startup: { periodSeconds: "5" } } },
+      args: { probes: probes("startup", { periodSeconds: "5" }) },
       want: [["probes.startup.periodSeconds", `"5" is not allowed`]],
     },
     {
       why: "a negative startup failureThreshold",
-      args: { probes: { startup: { failureThreshold: -1 } } },
+      args: { probes: probes("startup", { failureThreshold: -1 }) },
       want: [["probes.startup.failureThreshold", "-1 is not allowed"]],
     },
     {
@@ -394,7 +372,7 @@ describe("InferenceService", () => {
     },
     {
       why: "an empty ingress class",
-      args: { ingress: { className: "" } },
+      args: { ingress: { ...base.ingress, className: "" } },
       want: [["ingress.className", `"" is not allowed`]],
     },
     {
@@ -416,6 +394,11 @@ describe("InferenceService", () => {
           `"20" disagrees with shutdownGraceSeconds 10, from which terminationGracePeriodSeconds 15`,
         ],
       ],
+    },
+    {
+      why: "a drain delay (SHUTDOWN_DELAY_SECONDS) as long as the grace",
+      args: { shutdownGraceSeconds: 5, env: { ...base.env, SHUTDOWN_GRACE_SECONDS: "5" } },
+      want: [["env.SHUTDOWN_DELAY_SECONDS", `"5" is not below shutdownGraceSeconds 5`]],
     },
     {
       why: "root (runAsUser 0)",
@@ -447,14 +430,14 @@ describe("InferenceService", () => {
       () =>
         new InferenceService("bad", {
           ...base,
-          resources: { requests: { cpu: "4", memory: "7Gi" }, limits: { cpu: "3", memory: "6Gi" } },
+          resources: resources({ cpu: "4", memory: "7Gi" }),
           autoscaling: {
             ...base.autoscaling,
             minReplicas: 6,
             maxReplicas: 5,
             targetCpuUtilization: 0,
           },
-          probes: { ...base.probes, readiness: { successThreshold: 0 } },
+          probes: probes("readiness", { successThreshold: 0 }),
           ingress: { ...base.ingress, path: "api" },
           pdbMaxUnavailable: -1,
         }),
