@@ -1,12 +1,11 @@
 // What the HTTP layer needs from the inference module (app/src/inference/classifier.ts):
 // the shared contract of common.md, plus the optional stats() the metrics read. Kept structural
 // so tests can inject a stub classifier without loading a model.
+import type { ProbedImage } from "./inference/probe.js";
+import type { TopEntry } from "./inference/rank.js";
 
-export interface ClassScore {
-  label: string;
-  index: number;
-  probability: number;
-}
+/** One class of an answer (inference/rank.ts). */
+export type ClassScore = TopEntry;
 
 export interface Timings {
   decodeMs: number;
@@ -34,7 +33,8 @@ export interface ClassifierStats {
 }
 
 export interface ClassifierLike {
-  classify(image: Buffer, topk?: number): Promise<Prediction>;
+  /** The routes pass an image probed already (inference/probe.ts); the warm-up, raw bytes. */
+  classify(image: Buffer | ProbedImage, topk?: number): Promise<Prediction>;
   readonly backend: string;
   readonly inputSize: { width: number; height: number };
   readonly labels: readonly string[];

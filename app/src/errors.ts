@@ -1,9 +1,13 @@
-// One error vocabulary for the HTTP layer. Every error response has the body
+// The HTTP error body. Every error response has the body
 //   { "statusCode": 415, "error": "Unsupported Media Type", "code": "not_an_image", "message": "..." }
-// and the one error handler (app.ts) maps whatever was thrown (our HttpError, Fastify's and
-// @fastify/multipart's errors, the inference module's typed errors) to it with toHttpError().
+// and the one error handler (app.ts) maps whatever was thrown to it with toHttpError(): the
+// request stages' InferenceErrors carry their public code, status and headers themselves
+// (inference/errors.ts, the one vocabulary of an image's problems); HttpError is for what only
+// HTTP knows (routing, multipart, readiness); Fastify's and @fastify/multipart's codes are mapped.
 import { STATUS_CODES } from "node:http";
+import { InferenceError } from "./inference/errors.js";
 
+/** An error only HTTP knows (routing, multipart, readiness), with its public code. */
 export class HttpError extends Error {
   override name = "HttpError";
   constructor(
@@ -23,6 +27,7 @@ export interface ErrorBody {
   message: string;
 }
 
+/** The JSON body of an error response. */
 export function errorBody(e: HttpError): ErrorBody {
   return {
     statusCode: e.statusCode,
@@ -50,17 +55,6 @@ const FRAMEWORK_ERRORS: Record<string, [number, string]> = {
   FST_MP_PREMATURE_CLOSE: [400, "bad_multipart"],
 };
 
-/** The inference module's typed errors (app/src/inference/errors.ts), recognised by class name so
- * tests can inject stubs that throw look-alikes. */
-const INFERENCE_ERRORS: Record<string, [number, string]> = {
-  QueueFullError: [503, "overloaded"],
-  ClassifierClosedError: [503, "shutting_down"],
-  EmptyImageError: [400, "empty_body"],
-  ImageDecodeError: [400, "corrupt_image"],
-  UnsupportedImageFormatError: [415, "not_an_image"],
-  ImageTooLargeError: [413, "too_many_pixels"],
-};
-
 function stringProp(o: unknown, key: string): string | undefined {
   const v = (o as Record<string, unknown> | null)?.[key];
   return typeof v === "string" ? v : undefined;
@@ -72,22 +66,17 @@ function stringProp(o: unknown, key: string): string | undefined {
  */
 export function toHttpError(err: unknown): { http: HttpError; internal: boolean } {
   if (err instanceof HttpError) return { http: err, internal: err.statusCode >= 500 };
+  if (err instanceof InferenceError && err.publicCode !== undefined) {
+    const http = new HttpError(err.statusCode, err.publicCode, err.message, err.headers);
+    return { http, internal: false };
+  }
   const code = stringProp(err, "code");
-  const name = stringProp(err, "name");
   const message = stringProp(err, "message") ?? String(err);
   if (code && FRAMEWORK_ERRORS[code]) {
     const [status, ours] = FRAMEWORK_ERRORS[code];
     return { http: new HttpError(status, ours, message), internal: false };
   }
-  const known = name ? INFERENCE_ERRORS[name] : undefined;
-  if (known) {
-    const [status, ours] = known;
-    const retry = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-    const headers: Record<string, string> =
-      status === 503 ? { "retry-after": String(typeof retry === "number" ? retry : 1) } : {};
-    return { http: new HttpError(status, ours, message, headers), internal: false };
-  }
-  // Any other error that carries a 4xx status (Fastify's, busboy's, the inference module's).
+  // Any other error that carries a 4xx status (Fastify's, busboy's).
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
     const ours = (code ?? "bad_request").toLowerCase();

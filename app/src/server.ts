@@ -4,14 +4,9 @@
 //   /readyz -> 503 at once, keep serving SHUTDOWN_DELAY_SECONDS (default 0) so endpoints update,
 //   stop accepting, let in-flight requests finish, close the workers, exit 0 -- or exit 1 if
 //   that takes longer than SHUTDOWN_GRACE_SECONDS.
-import sharp from "sharp";
 import { buildApp } from "./app.js";
 import { ConfigError, hasDemoStamp, loadConfig, type ServerConfig } from "./config.js";
 import { createClassifier } from "./inference/classifier.js";
-
-// libvips' operation cache (up to 50 MiB by default) never helps a server that decodes a new
-// upload each time, and would flatter GET /test, which decodes the same buffer: off.
-sharp.cache(false);
 
 let config: ServerConfig;
 try {

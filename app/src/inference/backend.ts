@@ -1,4 +1,8 @@
-/** Backend helpers: where the WASM binaries are, and loading the optional tfjs-node addon. */
+/**
+ * Backends: choosing one (tfjs-node if it loads, else WASM), where the WASM binaries are, how a
+ * worker thread is started on a module of this directory, and the CPU budget. The tfjs-node
+ * addon itself is only ever loaded inside the inference workers (worker.ts).
+ */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -66,4 +70,46 @@ export function cpuBudget(root = "/sys/fs/cgroup"): number {
     if (q > 0 && p > 0) quota = q / p;
   }
   return quota && quota > 0 ? Math.max(1, Math.min(cores, Math.ceil(quota))) : cores;
+}
+
+/** What TFJS_BACKEND may say (`cpu`, tfjs' plain JS backend, exists for tests only: ~15x slower). */
+export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
+export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "tensorflow", "wasm", "cpu"];
+/** A backend an engine runs on. */
+export type EngineBackend = "tensorflow" | "wasm" | "cpu";
+
+/**
+ * Starts the engines (`start`) on the chosen backend: tfjs-node for `auto` and `tensorflow`
+ * (`auto` falls back to WASM when it does not load, and says why), else WASM or tfjs' CPU backend.
+ */
+export async function startOnBackend<T>(
+  choice: BackendChoice,
+  threads: number,
+  engines: number,
+  start: (backend: EngineBackend) => Promise<T>,
+): Promise<{ started: T; fallbackReason?: string }> {
+  let fallbackReason: string | undefined;
+  if (choice === "auto" || choice === "tensorflow") {
+    // tfjs-node: its intra-op pool is process-wide, sized from TF_NUM_INTRAOP_THREADS when the
+    // addon loads (in the worker; the variable must be in the real environment, so set it here).
+    // Measured on 2 cores (demo model, batch 4, c=20): 2 engines x 1 intra-op thread ~65 img/s,
+    // 1 engine x 2 intra-op threads ~42 img/s; so one engine per core by default here too.
+    process.env.TF_NUM_INTRAOP_THREADS ??= String(Math.max(1, Math.round(threads / engines)));
+    process.env.TF_NUM_INTEROP_THREADS ??= "1";
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
+    try {
+      return { started: await start("tensorflow") };
+    } catch (err) {
+      const why = (err as Error).message;
+      if (choice === "tensorflow") {
+        throw new Error(
+          `TFJS_BACKEND=tensorflow but @tensorflow/tfjs-node is not installed or failed to load: ${why}`,
+          { cause: err },
+        );
+      }
+      fallbackReason = `tfjs-node unavailable (${why}); using WASM`;
+    }
+  }
+  const started = await start(choice === "cpu" ? "cpu" : "wasm");
+  return fallbackReason ? { started, fallbackReason } : { started };
 }

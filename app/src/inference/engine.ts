@@ -1,11 +1,13 @@
 /**
- * One model instance on one tfjs backend: used inside each WASM worker thread, and in the main
- * thread for tfjs-node. Takes the tfjs namespace as a parameter so the same code serves
- * `@tensorflow/tfjs` (+ WASM) and `@tensorflow/tfjs-node`.
+ * Stage 5, infer: one model instance on one tfjs backend, inside each inference worker thread
+ * (worker.ts), whichever the backend (tfjs-node, WASM or tfjs' CPU backend). Takes the tfjs
+ * namespace as a parameter so the same code serves `@tensorflow/tfjs-core` (+ WASM or CPU) and
+ * `@tensorflow/tfjs-node`. Its output rows are probabilities (rank.ts).
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import { fuseLayersModel } from "./fuse.js";
 import type { ModelFormat } from "./model-io.js";
+import { ensureProbabilities } from "./rank.js";
 
 export type Tf = typeof tfTypes;
 
@@ -34,31 +36,7 @@ export interface Engine extends EngineInfo {
   dispose(): void;
 }
 
-/** Softmax of each row, applied only to outputs that are not already probability rows. */
-export function ensureProbabilities(out: Float32Array, classes: number): Float32Array {
-  const rows = out.length / classes;
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    let min = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < classes; c++) {
-      const v = out[r * classes + c] as number;
-      sum += v;
-      if (v < min) min = v;
-    }
-    if (min >= 0 && Math.abs(sum - 1) <= 1e-3) continue;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < classes; c++) max = Math.max(max, out[r * classes + c] as number);
-    let z = 0;
-    for (let c = 0; c < classes; c++) {
-      const e = Math.exp((out[r * classes + c] as number) - max);
-      out[r * classes + c] = e;
-      z += e;
-    }
-    for (let c = 0; c < classes; c++) out[r * classes + c] = (out[r * classes + c] as number) / z;
-  }
-  return out;
-}
-
+/** Loads the model from its artifacts into `tf`, warms it up once and returns the engine. */
 export async function createEngine(
   tf: Tf,
   artifacts: tfTypes.io.ModelArtifacts,

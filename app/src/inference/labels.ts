@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readBeside } from "./model-io.js";
 
 /** The 11 Food-11 classes in the model's output index order. */
 export const FOOD11_LABELS: readonly string[] = Object.freeze([
@@ -23,12 +23,15 @@ export function parseLabels(text: string): string[] {
     .filter((l) => l.length > 0);
 }
 
-/** Reads a labels file; returns undefined when it does not exist. */
-export async function readLabelsFile(file: string): Promise<string[] | undefined> {
-  try {
-    return parseLabels(await readFile(file, "utf8"));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
+/**
+ * A model's labels: `labels` when given, else the labels file (default labels.txt) beside the
+ * model (`base`, model-io.ts), else the 11 Food-11 classes.
+ */
+export async function modelLabels(
+  base: string,
+  opts: { labels?: readonly string[]; labelsFile?: string },
+): Promise<string[]> {
+  if (opts.labels) return [...opts.labels];
+  const text = await readBeside(base, opts.labelsFile ?? "labels.txt");
+  return text !== undefined ? parseLabels(text) : [...FOOD11_LABELS];
 }

@@ -113,6 +113,16 @@ export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
 }
 
 /** Reads a text file beside the model (labels.txt); undefined when absent. */
+/** Loads from `modelUrl` when set, else from `modelDir`. */
+export async function loadModel(from: {
+  modelDir?: string;
+  modelUrl?: string;
+}): Promise<LoadedArtifacts> {
+  if (from.modelUrl) return await loadFromUrl(from.modelUrl);
+  if (from.modelDir) return await loadFromDir(from.modelDir);
+  throw new Error("createClassifier: modelDir or modelUrl is required");
+}
+
 export async function readBeside(base: string, name: string): Promise<string | undefined> {
   if (/^https?:\/\//.test(base)) {
     const res = await fetch(new URL(name, base.endsWith("/") ? base : `${base}/`), {

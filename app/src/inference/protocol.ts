@@ -1,4 +1,4 @@
-/** Messages between classifier.ts (main thread) and worker.ts (inference worker threads). */
+/** Messages between worker-pool.ts (main thread) and worker.ts (inference worker threads). */
 import type * as tf from "@tensorflow/tfjs";
 import type { MemoryInfo } from "./engine.js";
 import type { ModelFormat } from "./model-io.js";

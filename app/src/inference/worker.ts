@@ -1,7 +1,7 @@
 /**
  * Inference worker thread: its own tfjs backend and its own copy of the model. Receives
  * preprocessed NHWC float32 batches from the main thread and answers with probabilities.
- * Spawned by classifier.ts (as worker.ts through tsx from source, as worker.js from dist/).
+ * Spawned by worker-pool.ts (as worker.ts through tsx from source, as worker.js from dist/).
  *
  * Imports only what the backend needs (tfjs-core + layers + converter + the backend), not the
  * whole @tensorflow/tfjs bundle: every worker is a separate V8 isolate, so this is paid per worker.

@@ -1,7 +1,9 @@
 // POST /predict (multipart field `file`, or a raw image body) and GET /test (the bundled image).
+// The respond stage: read the upload, probe it (inference/probe.ts: the one header read, before
+// the classifier admits it), classify, answer.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../errors.js";
-import { type CheckedImage, checkImage } from "../image-check.js";
+import { type ProbedImage, probeImage } from "../inference/probe.js";
 import { errorResponses, predictionSchema, topkQuerySchema } from "./schemas.js";
 
 interface TopkQuery {
@@ -11,8 +13,6 @@ interface TopkQuery {
 interface Upload {
   bytes: Buffer;
   declaredType: string | undefined;
-  /** Already checked (the bundled test image, checked once). */
-  checked?: CheckedImage;
 }
 
 /** The one `file` part of a multipart form; every other mistake is a 4xx. */
@@ -47,22 +47,35 @@ async function readMultipart(request: FastifyRequest): Promise<Upload> {
   return upload;
 }
 
+/** The upload of a POST /predict: a multipart `file` part or the raw body. */
+async function readUpload(request: FastifyRequest): Promise<Upload> {
+  if (request.isMultipart()) return readMultipart(request);
+  const body = request.body;
+  if (!Buffer.isBuffer(body) || body.length === 0) {
+    throw new HttpError(400, "empty_body", "send an image: multipart field `file` or a raw body");
+  }
+  return { bytes: body, declaredType: request.headers["content-type"] };
+}
+
+/** 503 not_ready until the model is loaded and warmed up. */
+function readyClassifier(fastify: FastifyInstance) {
+  const { model } = fastify;
+  if (!model.loaded || !model.classifier) {
+    throw new HttpError(503, "not_ready", `the model is ${model.status}`, { "retry-after": "5" });
+  }
+  return model.classifier;
+}
+
 async function classify(
   fastify: FastifyInstance,
   reply: FastifyReply,
-  upload: Upload,
+  image: ProbedImage,
   topk: number,
 ) {
-  const { model, appOptions, metrics } = fastify;
-  const classifier = model.classifier;
-  if (!model.loaded || !classifier) {
-    throw new HttpError(503, "not_ready", `the model is ${model.status}`, { "retry-after": "5" });
-  }
-  const image =
-    upload.checked ??
-    (await checkImage(upload.bytes, upload.declaredType, appOptions.maxInputPixels));
+  const { appOptions, metrics } = fastify;
+  const classifier = readyClassifier(fastify);
   const k = Math.min(topk, classifier.labels.length);
-  const result = await classifier.classify(upload.bytes, k);
+  const result = await classifier.classify(image, k);
   metrics.observeInference(result.timings);
   return {
     label: result.label,
@@ -75,7 +88,12 @@ async function classify(
       backend: classifier.backend,
       preprocess: appOptions.preprocess,
     },
-    image: { ...image, bytes: upload.bytes.length },
+    image: {
+      format: image.format,
+      width: image.width,
+      height: image.height,
+      bytes: image.bytes.length,
+    },
     timings: {
       ...Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, round(v)])),
       requestMs: round(reply.elapsedTime),
@@ -87,53 +105,26 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-export const predictRoutes: FastifyPluginAsync = async (fastify) => {
-  let testImageChecked: Promise<CheckedImage> | undefined;
-  fastify.post<{ Querystring: TopkQuery }>(
-    "/predict",
-    {
-      schema: {
-        querystring: topkQuerySchema,
-        response: { 200: predictionSchema, ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      let upload: Upload;
-      if (request.isMultipart()) {
-        upload = await readMultipart(request);
-      } else {
-        const body = request.body;
-        if (!Buffer.isBuffer(body) || body.length === 0) {
-          throw new HttpError(
-            400,
-            "empty_body",
-            "send an image: multipart field `file` or a raw body",
-          );
-        }
-        upload = { bytes: body, declaredType: request.headers["content-type"] };
-      }
-      return classify(fastify, reply, upload, request.query.topk);
-    },
-  );
+const routeSchema = {
+  schema: {
+    querystring: topkQuerySchema,
+    response: { 200: predictionSchema, ...errorResponses },
+  },
+};
 
-  fastify.get<{ Querystring: TopkQuery }>(
-    "/test",
-    {
-      schema: {
-        querystring: topkQuerySchema,
-        response: { 200: predictionSchema, ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      const bytes = fastify.appOptions.testImage;
-      testImageChecked ??= checkImage(bytes, "image/jpeg", fastify.appOptions.maxInputPixels);
-      const checked = await testImageChecked;
-      return classify(
-        fastify,
-        reply,
-        { bytes, declaredType: "image/jpeg", checked },
-        request.query.topk,
-      );
-    },
-  );
+export const predictRoutes: FastifyPluginAsync = async (fastify) => {
+  const maxPixels = fastify.appOptions.maxInputPixels;
+  // The bundled test image is probed once, on the first GET /test.
+  let testImage: Promise<ProbedImage> | undefined;
+  fastify.post<{ Querystring: TopkQuery }>("/predict", routeSchema, async (request, reply) => {
+    const upload = await readUpload(request);
+    readyClassifier(fastify);
+    const image = await probeImage(upload.bytes, maxPixels, upload.declaredType ?? "");
+    return classify(fastify, reply, image, request.query.topk);
+  });
+  fastify.get<{ Querystring: TopkQuery }>("/test", routeSchema, async (request, reply) => {
+    readyClassifier(fastify);
+    testImage ??= probeImage(fastify.appOptions.testImage, maxPixels, "image/jpeg");
+    return classify(fastify, reply, await testImage, request.query.topk);
+  });
 };

@@ -3,15 +3,15 @@
 import { Writable } from "node:stream";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { buildApp } from "../../src/app.js";
+import { QueueFullError } from "../../src/inference/errors.js";
 import { isDemoModel, uploadPage } from "../../src/routes/page.js";
 import {
-  BODY_LIMIT,
+  buildTestApp,
   images,
   LABELS,
-  MAX_PIXELS,
   multipart,
-  QueueFullError,
+  postFile,
+  postRaw,
   stubApp,
   stubClassifier,
 } from "./helpers.js";
@@ -20,11 +20,7 @@ describe("POST /predict and GET /test", () => {
   it("answers a multipart upload with the top label, top-k, model and timings", async () => {
     const { app } = await stubApp();
     const jpeg = await images.jpeg();
-    const res = await app.inject({
-      method: "POST",
-      url: "/predict?topk=3",
-      ...multipart([{ name: "file", filename: "a.jpg", contentType: "image/jpeg", data: jpeg }]),
-    });
+    const res = await postFile(app, jpeg, "/predict?topk=3");
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({
@@ -53,12 +49,7 @@ describe("POST /predict and GET /test", () => {
       ["png", "application/octet-stream"],
       ["webp", "image/*"],
     ] as const) {
-      const res = await app.inject({
-        method: "POST",
-        url: "/predict",
-        headers: { "content-type": type },
-        payload: await images[format](),
-      });
+      const res = await postRaw(app, await images[format](), type);
       expect(res.statusCode, `${format} as ${type}`).toBe(200);
       expect(res.json().image).toMatchObject({ format, width: 96, height: 64 });
       expect(res.json().top).toHaveLength(5);
@@ -80,12 +71,7 @@ describe("POST /predict and GET /test", () => {
     });
     expect(form.statusCode).toBe(200);
     expect(form.json().top).toHaveLength(1);
-    const raw = await app.inject({
-      method: "POST",
-      url: "/predict",
-      headers: { "content-type": "image/jpeg; charset=binary" },
-      payload: jpeg,
-    });
+    const raw = await postRaw(app, jpeg, "image/jpeg; charset=binary");
     expect(raw.statusCode).toBe(200);
     await app.close();
   });
@@ -106,7 +92,7 @@ describe("POST /predict and GET /test", () => {
   it("queue full: 503 with Retry-After at once, then serves again", async () => {
     const { app, classifier } = await stubApp();
     const stub = classifier as ReturnType<typeof stubClassifier>;
-    stub.fail = new QueueFullError("inference queue full (4 waiting): retry later");
+    stub.fail = new QueueFullError(4, 2); // "inference queue full (4 waiting): retry later"
     const res = await app.inject("/test");
     expect(res.statusCode).toBe(503);
     expect(res.headers["retry-after"]).toBe("2");
@@ -140,16 +126,10 @@ describe("probes", () => {
   it("/healthz at once; /readyz and /predict 503 until the model is loaded and warmed up", async () => {
     const stub = stubClassifier();
     let resolve!: (c: typeof stub) => void;
-    const app = await buildApp({
+    const app = await buildTestApp({
       classifier: new Promise<typeof stub>((r) => {
         resolve = r;
       }),
-      modelName: "m",
-      modelVersion: "1",
-      preprocess: "unit",
-      maxInputPixels: MAX_PIXELS,
-      bodyLimitBytes: BODY_LIMIT,
-      defaultMetrics: false,
     });
     await app.ready();
     expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
@@ -178,15 +158,7 @@ describe("probes", () => {
   });
 
   it("/readyz reports a failed load", async () => {
-    const app = await buildApp({
-      classifier: Promise.reject(new Error("no model.json")),
-      modelName: "m",
-      modelVersion: "1",
-      preprocess: "unit",
-      maxInputPixels: MAX_PIXELS,
-      bodyLimitBytes: BODY_LIMIT,
-      defaultMetrics: false,
-    });
+    const app = await buildTestApp({ classifier: Promise.reject(new Error("no model.json")) });
     await expect(app.modelLoaded).rejects.toThrow("no model.json");
     const res = await app.inject("/readyz");
     expect(res.statusCode).toBe(503);
@@ -238,37 +210,14 @@ describe("logs", () => {
         cb();
       },
     });
-    const app = await buildApp({
-      logger: { level: "info", stream },
-      classifier: stubClassifier(),
-      modelName: "m",
-      modelVersion: "1",
-      preprocess: "unit",
-      maxInputPixels: MAX_PIXELS,
-      bodyLimitBytes: BODY_LIMIT,
-      defaultMetrics: false,
-    });
+    const app = await buildTestApp({ logger: { level: "info", stream } });
     await app.modelLoaded;
     // JPEG decoders ignore bytes after the end-of-image marker: hide a marker there
     const marker = "IMAGE-BYTES-MUST-NOT-BE-LOGGED";
     const jpeg = Buffer.concat([await images.jpeg(), Buffer.from(marker)]);
-    await app.inject({
-      method: "POST",
-      url: "/predict",
-      headers: { "content-type": "image/jpeg" },
-      payload: jpeg,
-    });
-    await app.inject({
-      method: "POST",
-      url: "/predict",
-      ...multipart([{ name: "file", filename: "x.jpg", contentType: "image/jpeg", data: jpeg }]),
-    });
-    await app.inject({
-      method: "POST",
-      url: "/predict",
-      headers: { "content-type": "image/png" },
-      payload: jpeg,
-    });
+    await postRaw(app, jpeg);
+    await postFile(app, jpeg);
+    await postRaw(app, jpeg, "image/png");
     await app.inject("/nope");
     await app.close();
 
@@ -291,20 +240,14 @@ describe("logs", () => {
 
 describe("/metrics", () => {
   it("is Prometheus text with the request, latency, inference, queue, model and backend series", async () => {
-    const { app } = await (async () => {
-      const classifier = stubClassifier();
-      const a = await buildApp({
-        classifier,
-        modelName: "food11-test",
-        modelVersion: "3",
-        preprocess: "mobilenet",
-        threads: 2,
-        maxInputPixels: MAX_PIXELS,
-        bodyLimitBytes: BODY_LIMIT,
-      });
-      await a.modelLoaded;
-      return { app: a };
-    })();
+    const app = await buildTestApp({
+      modelName: "food11-test",
+      modelVersion: "3",
+      preprocess: "mobilenet",
+      threads: 2,
+      defaultMetrics: true,
+    });
+    await app.modelLoaded;
     for (let i = 0; i < 3; i++) expect((await app.inject("/test")).statusCode).toBe(200);
     await app.inject({ method: "POST", url: "/predict" }); // 400 empty_body
     await app.inject("/nope"); // 404

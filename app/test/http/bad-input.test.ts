@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BODY_LIMIT, images, multipart, type StubClassifier, stubApp } from "./helpers.js";
+import { BODY_LIMIT, images, multipart, postRaw, type StubClassifier, stubApp } from "./helpers.js";
 
 let app: FastifyInstance;
 let stub: StubClassifier;
@@ -30,7 +30,7 @@ type Case = {
   message?: RegExp;
 };
 
-const raw = (type: string, make: () => Promise<Buffer> | Buffer) => ({
+const raw = (type: string, make: () => Promise<Buffer> | Buffer | string) => ({
   headers: { "content-type": type },
   payload: make,
 });
@@ -70,15 +70,13 @@ const cases: Case[] = [
   },
   {
     name: "text body",
-    headers: { "content-type": "text/plain" },
-    payload: () => "hello",
+    ...raw("text/plain", () => "hello"),
     status: 415,
     code: "unsupported_media_type",
   },
   {
     name: "JSON body",
-    headers: { "content-type": "application/json" },
-    payload: () => '{"image":"x"}',
+    ...raw("application/json", () => '{"image":"x"}'),
     status: 415,
     code: "unsupported_media_type",
   },
@@ -152,16 +150,17 @@ const cases: Case[] = [
   },
   {
     name: "multipart without a boundary",
-    headers: { "content-type": "multipart/form-data" },
-    payload: () => "--x\r\n\r\n",
+    ...raw("multipart/form-data", () => "--x\r\n\r\n"),
     status: 400,
     code: "bad_multipart",
   },
   {
     name: "multipart cut short",
-    headers: { "content-type": "multipart/form-data; boundary=abc" },
-    payload: () =>
-      '--abc\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff',
+    ...raw(
+      "multipart/form-data; boundary=abc",
+      () =>
+        '--abc\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff',
+    ),
     status: 400,
     code: "bad_multipart",
   },
@@ -241,12 +240,7 @@ describe("bad input gets a 4xx JSON error", () => {
   }
 
   it("keeps serving good requests after all of the above", async () => {
-    const res = await app.inject({
-      method: "POST",
-      url: "/predict?topk=2",
-      headers: { "content-type": "image/jpeg" },
-      payload: jpeg,
-    });
+    const res = await postRaw(app, jpeg, "image/jpeg", "/predict?topk=2");
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ label: "Vegetable/Fruit", index: 10 });
   });

@@ -1,21 +1,20 @@
-// Shared test helpers: a stub classifier (fast, no model), generated images (real JPEG/PNG/WebP
-// bytes made with sharp, a truncated JPEG, a PNG whose header claims a pixel bomb) and a
-// multipart body builder (so tests send exactly the bytes they mean).
-import { deflateSync } from "node:zlib";
-import sharp from "sharp";
+// Shared test helpers: a stub classifier (fast, no model), the upload images of the HTTP tests
+// (from ../fixtures/images.ts), a multipart body builder (so tests send exactly the bytes they
+// mean) and the requests that send them.
+import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import type { ClassifierLike, Prediction } from "../../src/classifier-contract.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
+import type { ProbedImage } from "../../src/inference/probe.js";
+import {
+  garbageBytes,
+  gifImage,
+  makeImage,
+  pixelBombPng,
+  truncatedJpeg,
+} from "../fixtures/images.js";
 
 export const LABELS: readonly string[] = FOOD11_LABELS;
-
-/** Same names as app/src/inference/errors.ts, so the HTTP layer maps them alike. */
-export class QueueFullError extends Error {
-  override name = "QueueFullError";
-  readonly statusCode = 503;
-  readonly code = "QUEUE_FULL";
-  readonly retryAfterSeconds = 2;
-}
 
 export interface StubClassifier extends ClassifierLike {
   calls: number;
@@ -37,7 +36,7 @@ export function stubClassifier(): StubClassifier {
     backend: "stub",
     inputSize: { width: 224, height: 224 },
     labels: LABELS,
-    async classify(_image: Buffer, topk = 5): Promise<Prediction> {
+    async classify(_image: Buffer | ProbedImage, topk = 5): Promise<Prediction> {
       stub.calls++;
       if (stub.gate) await stub.gate;
       if (stub.fail) throw stub.fail;
@@ -63,17 +62,25 @@ export function stubClassifier(): StubClassifier {
 export const BODY_LIMIT = 256 * 1024;
 export const MAX_PIXELS = 1_000_000;
 
-export async function stubApp(extra: { classifier?: ClassifierLike } = {}) {
-  const classifier = extra.classifier ?? stubClassifier();
-  const app = await buildApp({
-    classifier,
+/** buildApp with the tests' defaults (a stub classifier, "stub-model" v7, small limits, no
+ * process metrics); not waited on (see stubApp). */
+export function buildTestApp(opts: Partial<Parameters<typeof buildApp>[0]> = {}) {
+  return buildApp({
+    classifier: stubClassifier(),
     modelName: "stub-model",
     modelVersion: "7",
     preprocess: "unit",
     maxInputPixels: MAX_PIXELS,
     bodyLimitBytes: BODY_LIMIT,
     defaultMetrics: false,
+    ...opts,
   });
+}
+
+/** A test app whose model is loaded and warmed up. */
+export async function stubApp(extra: { classifier?: ClassifierLike } = {}) {
+  const classifier = extra.classifier ?? stubClassifier();
+  const app = await buildTestApp({ classifier });
   await app.ready();
   await app.modelLoaded;
   return { app, classifier };
@@ -81,81 +88,19 @@ export async function stubApp(extra: { classifier?: ClassifierLike } = {}) {
 
 // ---- images ----
 
-/** A deterministic 96x64 test pattern. */
-function pattern(width = 96, height = 64) {
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
-      data[o] = (x * 255) / width;
-      data[o + 1] = (y * 255) / height;
-      data[o + 2] = ((x + y) * 3) % 256;
-    }
-  }
-  return sharp(data, { raw: { width, height, channels: 3 } });
-}
-
+/** 96x64 JPEG, PNG and WebP, and the bad images of the HTTP tests. */
 export const images = {
-  jpeg: () => pattern().jpeg({ quality: 90 }).toBuffer(),
-  png: () => pattern().png().toBuffer(),
-  webp: () => pattern().webp({ quality: 90 }).toBuffer(),
+  jpeg: () => makeImage("jpeg"),
+  png: () => makeImage("png"),
+  webp: () => makeImage("webp"),
   /** A real JPEG cut in half: the header reads fine, the scan data ends early. */
-  truncatedJpeg: async () => {
-    const full = await pattern(256, 256).jpeg({ quality: 95 }).toBuffer();
-    return full.subarray(0, Math.floor(full.length / 2));
-  },
+  truncatedJpeg,
   /** A valid little PNG whose IHDR says 20000 x 20000 (400 MP): a decompression bomb's header. */
-  pixelBombPng: () => {
-    const chunk = (type: string, data: Buffer) => {
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(data.length);
-      const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(body));
-      return Buffer.concat([len, body, crc]);
-    };
-    const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(20_000, 0);
-    ihdr.writeUInt32BE(20_000, 4);
-    ihdr[8] = 8; // bit depth
-    ihdr[9] = 0; // greyscale
-    // one row of zeros, deflated: the rest would be too, which is what makes bombs small
-    const idat = deflateSync(Buffer.alloc(20_001));
-    return Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk("IHDR", ihdr),
-      chunk("IDAT", idat),
-      chunk("IEND", Buffer.alloc(0)),
-    ]);
-  },
-  gif: () =>
-    sharp({ create: { width: 8, height: 8, channels: 3, background: "#f00" } })
-      .gif()
-      .toBuffer(),
+  pixelBombPng: () => pixelBombPng(20_000, 20_000),
+  gif: gifImage,
   /** Bytes that are no image at all. */
-  garbage: () => randomBytesSeeded(2048),
+  garbage: () => garbageBytes(2048),
 };
-
-function randomBytesSeeded(n: number): Buffer {
-  // deterministic "random" bytes that cannot start with an image signature
-  const b = Buffer.alloc(n);
-  let x = 12345;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    b[i] = x & 0xff;
-  }
-  b[0] = 0x42;
-  return b;
-}
-
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
 
 // ---- multipart ----
 
@@ -183,4 +128,28 @@ export function multipart(parts: Part[]): { payload: Buffer; headers: Record<str
     payload: Buffer.concat(chunks),
     headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
   };
+}
+
+/** POST `bytes` as a raw body of `type` (default a JPEG to /predict). */
+export function postRaw(
+  app: FastifyInstance,
+  bytes: Buffer,
+  type = "image/jpeg",
+  url = "/predict",
+) {
+  return app.inject({ method: "POST", url, headers: { "content-type": type }, payload: bytes });
+}
+
+/** POST `bytes` as the multipart field `file` (a JPEG by default). */
+export function postFile(
+  app: FastifyInstance,
+  bytes: Buffer,
+  url = "/predict",
+  type = "image/jpeg",
+) {
+  return app.inject({
+    method: "POST",
+    url,
+    ...multipart([{ name: "file", filename: "a.jpg", contentType: type, data: bytes }]),
+  });
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
 import { ensureDemoModel } from "../../src/inference/demo-model.js";
-import { images, LABELS, multipart } from "./helpers.js";
+import { images, LABELS, postFile, postRaw } from "./helpers.js";
 
 const backend = (process.env.TFJS_BACKEND ?? "auto") as "auto" | "tensorflow" | "wasm";
 const QUEUE_MAX = 2;
@@ -81,19 +81,8 @@ describe("real inference on the demo model", () => {
   for (const format of ["jpeg", "png", "webp"] as const) {
     it(`a ${format} image gives the same answer through multipart and a raw body`, async () => {
       const bytes = await images[format]();
-      const viaForm = await app.inject({
-        method: "POST",
-        url: "/predict?topk=3",
-        ...multipart([
-          { name: "file", filename: `x.${format}`, contentType: `image/${format}`, data: bytes },
-        ]),
-      });
-      const viaRaw = await app.inject({
-        method: "POST",
-        url: "/predict?topk=3",
-        headers: { "content-type": `image/${format}` },
-        payload: bytes,
-      });
+      const viaForm = await postFile(app, bytes, "/predict?topk=3", `image/${format}`);
+      const viaRaw = await postRaw(app, bytes, `image/${format}`, "/predict?topk=3");
       expect(viaForm.statusCode).toBe(200);
       expect(viaRaw.statusCode).toBe(200);
       const a = viaForm.json() as Answer;
@@ -106,12 +95,7 @@ describe("real inference on the demo model", () => {
   }
 
   it("a truncated JPEG is a 400 corrupt_image from the real decoder", async () => {
-    const res = await app.inject({
-      method: "POST",
-      url: "/predict",
-      headers: { "content-type": "image/jpeg" },
-      payload: await images.truncatedJpeg(),
-    });
+    const res = await postRaw(app, await images.truncatedJpeg());
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ statusCode: 400, code: "corrupt_image" });
     expect((await app.inject("/test")).statusCode).toBe(200);
@@ -120,16 +104,7 @@ describe("real inference on the demo model", () => {
   it("queue overflow: 503 + Retry-After at once, every other request answered 200", async () => {
     const jpeg = await images.jpeg();
     const n = 12;
-    const results = await Promise.all(
-      Array.from({ length: n }, () =>
-        app.inject({
-          method: "POST",
-          url: "/predict",
-          headers: { "content-type": "image/jpeg" },
-          payload: jpeg,
-        }),
-      ),
-    );
+    const results = await Promise.all(Array.from({ length: n }, () => postRaw(app, jpeg)));
     const ok = results.filter((r) => r.statusCode === 200);
     const full = results.filter((r) => r.statusCode === 503);
     expect(ok.length + full.length).toBe(n);
@@ -144,13 +119,7 @@ describe("real inference on the demo model", () => {
 
   it("no leaks: tensor count constant and RSS bounded across requests", async () => {
     const jpeg = await images.jpeg();
-    const send = () =>
-      app.inject({
-        method: "POST",
-        url: "/predict",
-        headers: { "content-type": "image/jpeg" },
-        payload: jpeg,
-      });
+    const send = () => postRaw(app, jpeg);
     for (let i = 0; i < 10; i++) expect((await send()).statusCode).toBe(200);
     const tensorsBefore = await classifier.memory();
     const rssBefore = process.memoryUsage().rss;

@@ -14,8 +14,9 @@ import {
   createClassifier,
   QueueFullError,
 } from "../../src/inference/classifier.js";
+import { decodeImage } from "../../src/inference/decode.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
-import { decodeImage, normalize } from "../../src/inference/preprocess.js";
+import { normalize } from "../../src/inference/normalize.js";
 import { makeImage } from "../fixtures/images.js";
 import {
   GRAPH_SIZE,

@@ -89,7 +89,7 @@ describe("classifier on the demo model (WASM)", () => {
   });
 
   it("honours EXIF orientation: a tagged image gives exactly the pre-rotated image's output", async () => {
-    // 224x224 so that no resampling happens and the comparison can be exact (see preprocess tests
+    // 224x224 so that no resampling happens and the comparison can be exact (see decode tests
     // for the photo-sized case, equal within one rounding step per pixel).
     const { upright, tagged } = await orientationPair(224, 224);
     const a = await one.classify(upright, 11);

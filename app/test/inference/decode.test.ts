@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { decodeImage } from "../../src/inference/decode.js";
 import {
   EmptyImageError,
   ImageDecodeError,
@@ -7,7 +8,6 @@ import {
   InferenceError,
   UnsupportedImageFormatError,
 } from "../../src/inference/errors.js";
-import { decodeImage, normalize } from "../../src/inference/preprocess.js";
 import {
   gifImage,
   makeImage,
@@ -141,22 +141,5 @@ describe("decodeImage", () => {
     await expect(decodeImage(img, 224, 224, 20_000)).resolves.toMatchObject({ width: 224 });
     const e = await decodeError(img, 19_999);
     expect(e).toBeInstanceOf(ImageTooLargeError);
-  });
-});
-
-describe("normalize", () => {
-  it("unit: x / 255", () => {
-    expect([...normalize(Uint8Array.from([0, 51, 255]), "unit")]).toEqual([
-      0,
-      Math.fround(51 / 255),
-      1,
-    ]);
-  });
-  it("mobilenet: x / 127.5 - 1", () => {
-    expect([...normalize(Uint8Array.from([0, 51, 255]), "mobilenet")]).toEqual([
-      -1,
-      Math.fround(51 / 127.5 - 1),
-      1,
-    ]);
   });
 });

@@ -1,0 +1,259 @@
+/**
+ * Stage 5's threads: the pool of inference workers (worker.ts), each with its own tfjs backend
+ * and its own copy of the model. A worker that dies (it should not) is replaced, so capacity
+ * does not silently shrink; the weights are not kept here (each worker has its copy): a
+ * restarted worker gets them loaded again.
+ */
+import type { Worker } from "node:worker_threads";
+import { spawnModuleWorker, wasmBinariesDir } from "./backend.js";
+import type { MemoryInfo } from "./engine.js";
+import { InferenceError } from "./errors.js";
+import type { LoadedArtifacts } from "./model-io.js";
+import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
+
+/** One engine as the batcher sees it: a worker thread running one batch at a time. */
+export interface Executor {
+  busy: boolean;
+  readonly alive: boolean;
+  run(input: Float32Array, batch: number): Promise<{ probs: Float32Array; ms: number }>;
+  memory(): Promise<MemoryInfo>;
+  close(): Promise<void>;
+}
+
+/** What a started engine says about the model. */
+export interface EngineMeta {
+  inputShape: [number, number, number];
+  classes: number;
+  backend: string;
+}
+
+/**
+ * V8 heap limits of an inference worker: a small young generation (4 MB; env
+ * INFERENCE_WORKER_YOUNG_MB overrides) — a worker allocates little on the JS heap, and the
+ * default semi-spaces cost ~30 MB of RSS per worker.
+ */
+function workerLimits(): { maxYoungGenerationSizeMb?: number } {
+  const young = Number(process.env.INFERENCE_WORKER_YOUNG_MB ?? "");
+  return { maxYoungGenerationSizeMb: young > 0 ? young : 4 };
+}
+
+function spawnWorker(data: WorkerData): Worker {
+  return spawnModuleWorker("worker", {
+    workerData: data,
+    env: process.env,
+    resourceLimits: workerLimits(),
+  });
+}
+
+/** An inference worker thread (worker.ts) and its request/reply bookkeeping. */
+export class WorkerExecutor implements Executor {
+  busy = false;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }
+  >();
+  private exited = false;
+  private closing = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    onExit: (exec: WorkerExecutor, expected: boolean) => void,
+  ) {
+    worker.on("message", (msg: WorkerReply) => {
+      if ("id" in msg) {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (msg.type === "error") {
+          p.reject(new InferenceError("INFERENCE_FAILED", 500, msg.message));
+        } else p.resolve(msg);
+      }
+    });
+    const fail = (err: Error) => {
+      this.exited = true;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on("error", (err) => fail(new InferenceError("WORKER_FAILED", 500, err.message)));
+    worker.on("exit", (code) => {
+      fail(new InferenceError("WORKER_EXITED", 500, `inference worker exited (${code})`));
+      onExit(this, this.closing);
+    });
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  static start(
+    data: WorkerData,
+    onExit: (exec: WorkerExecutor, expected: boolean) => void,
+  ): Promise<{ exec: WorkerExecutor; meta: EngineMeta }> {
+    const worker = spawnWorker(data);
+    return new Promise((resolve, reject) => {
+      const detach = () => {
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        worker.off("exit", onStartExit);
+      };
+      const onMessage = (msg: WorkerReply) => {
+        if (msg.type === "ready") {
+          detach();
+          resolve({ exec: new WorkerExecutor(worker, onExit), meta: msg });
+        } else if (msg.type === "fatal") {
+          detach();
+          void worker.terminate();
+          reject(new Error(`inference worker failed to start: ${msg.message}`));
+        }
+      };
+      const onError = (err: Error) => {
+        detach();
+        reject(err);
+      };
+      const onStartExit = (code: number) => {
+        detach();
+        reject(new Error(`inference worker exited during start (${code})`));
+      };
+      worker.on("message", onMessage);
+      worker.on("error", onError);
+      worker.on("exit", onStartExit);
+    });
+  }
+
+  private request(msg: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    if (this.exited) {
+      return Promise.reject(new InferenceError("WORKER_EXITED", 500, "inference worker is gone"));
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { resolve, reject });
+      this.worker.postMessage(msg, transfer);
+    });
+  }
+
+  async run(input: Float32Array, batch: number) {
+    const r = await this.request({ type: "infer", id: this.nextId++, input, batch }, [
+      input.buffer as ArrayBuffer,
+    ]);
+    if (r.type !== "result") throw new Error(`unexpected worker reply ${r.type}`);
+    return { probs: r.probs, ms: r.ms };
+  }
+
+  async memory(): Promise<MemoryInfo> {
+    const r = await this.request({ type: "memory", id: this.nextId++ });
+    if (r.type !== "memory") throw new Error(`unexpected worker reply ${r.type}`);
+    const { type: _type, id: _id, ...info } = r;
+    return info;
+  }
+
+  crash(): void {
+    this.worker.postMessage({ type: "crash", id: 0 } satisfies WorkerRequest);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+    this.exited = true;
+  }
+}
+
+/** The engines of one classifier: started on one backend, restarted when one dies. */
+export class WorkerPool {
+  readonly executors: WorkerExecutor[] = [];
+  /** The backend the pool runs, once started. */
+  backend: WorkerData["backend"] | undefined;
+  /** Called when a replacement worker has joined (the batcher dispatches to it). */
+  onRestart: () => void = () => {};
+  private closed = false;
+
+  /**
+   * @param load loads the model's artifacts again, for a replacement worker
+   * @param fuse run LayersModels through the fused program (fuse.ts)
+   */
+  constructor(
+    private readonly load: () => Promise<LoadedArtifacts>,
+    private readonly fuse: boolean,
+  ) {}
+
+  private data(backend: WorkerData["backend"], from: LoadedArtifacts): WorkerData {
+    return {
+      artifacts: from.artifacts,
+      format: from.format,
+      backend,
+      fuse: this.fuse,
+      wasmDir: wasmBinariesDir(),
+    };
+  }
+
+  private readonly onExit = (exec: WorkerExecutor, expected: boolean): void => {
+    const i = this.executors.indexOf(exec);
+    if (i >= 0) this.executors.splice(i, 1);
+    if (expected || this.closed || !this.backend) return;
+    const backend = this.backend;
+    this.load()
+      .then((fresh) => WorkerExecutor.start(this.data(backend, fresh), this.onExit))
+      .then(
+        ({ exec: fresh }) => {
+          if (this.closed) void fresh.close();
+          else {
+            this.executors.push(fresh);
+            this.onRestart();
+          }
+        },
+        (err: Error) => {
+          process.emitWarning(`inference worker could not be restarted: ${err.message}`);
+        },
+      );
+  };
+
+  /** Starts `count` workers on `backend`; all or none (the started ones are closed on failure). */
+  async start(
+    backend: WorkerData["backend"],
+    loaded: LoadedArtifacts,
+    count: number,
+  ): Promise<EngineMeta> {
+    const d = this.data(backend, loaded);
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, () => WorkerExecutor.start(d, this.onExit)),
+    );
+    const ok: { exec: WorkerExecutor; meta: EngineMeta }[] = [];
+    let failure: unknown;
+    for (const s of started) {
+      if (s.status === "fulfilled") ok.push(s.value);
+      else failure ??= s.reason;
+    }
+    if (failure !== undefined || !ok[0]) {
+      await Promise.all(ok.map((s) => s.exec.close()));
+      throw failure ?? new Error("no inference worker started");
+    }
+    for (const s of ok) this.executors.push(s.exec);
+    this.backend = backend;
+    return ok[0].meta;
+  }
+
+  /** Workers alive now. */
+  alive(): number {
+    return this.executors.filter((e) => e.alive).length;
+  }
+
+  /** tf.memory() of every worker. */
+  memory(): Promise<MemoryInfo[]> {
+    return Promise.all(this.executors.map((e) => e.memory()));
+  }
+
+  /** Tests only: makes worker `index` exit as if it crashed. */
+  crash(index: number): void {
+    this.executors[index]?.crash();
+  }
+
+  /** From now on a worker that dies is not replaced (the classifier is closing). */
+  stopRestarts(): void {
+    this.closed = true;
+  }
+
+  /** No more restarts; terminates every worker. */
+  async close(): Promise<void> {
+    this.stopRestarts();
+    await Promise.all([...this.executors].map((e) => e.close()));
+  }
+}
