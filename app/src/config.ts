@@ -1,10 +1,14 @@
 // Server configuration: environment variables parsed and validated with zod, once, at start.
-// Every variable is documented in docs/server.md; defaults are chosen for `npm start` from source.
+// Every variable is documented in docs/server.md. The defaults are the inference module's and
+// the stack's (components/defaults.ts sets SHUTDOWN_* explicitly); where one differs, its
+// reason stands beside it.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { cpuBudget } from "./inference/backend.js";
+import { defaultMaxEnqueued } from "./inference/batcher.js";
+import { DEFAULT_MAX_INPUT_PIXELS } from "./inference/probe.js";
 
 /** The app package root (app/): one level above src/ or dist/, where this file lives. */
 export const APP_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -34,11 +38,15 @@ const EnvSchema = z.object({
   PREPROCESS: z.enum(["unit", "mobilenet"]).default("unit"),
   TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
-  QUEUE_MAX: int(1, 100_000).default(64),
+  // Default: the classifier's, 32 images per inference thread (64 on the stack's 2 CPUs).
+  QUEUE_MAX: int(1, 100_000).optional(),
   MAX_BATCH_SIZE: int(1, 64).optional(),
   BODY_LIMIT_BYTES: int(1024).default(10 * 1024 * 1024),
-  MAX_INPUT_PIXELS: int(1).default(4096 * 4096),
-  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(25),
+  MAX_INPUT_PIXELS: int(1).default(DEFAULT_MAX_INPUT_PIXELS),
+  // The stack's default drain (shutdownGraceSeconds), so a server run by hand drains as a pod.
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
+  // 0, not the stack's 5: the delay lets a Service's endpoints drop the pod before the listener
+  // closes; outside Kubernetes nothing routes around the server, so waiting only delays the exit.
   SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(0),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -91,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const looksDemo =
     isDemoModel || (modelDir !== undefined && existsSync(path.join(modelDir, DEMO_STAMP)));
   const source = modelDir ?? new URL(e.MODEL_URL as string).pathname.replace(/\/[^/]*$/, "");
+  // default: the CPU budget the container's cgroup quota allows, else the cores available
+  const threads = e.INFERENCE_THREADS ?? cpuBudget();
   return {
     port: e.PORT,
     host: e.HOST,
@@ -101,9 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     labelsFile: e.LABELS_FILE,
     preprocess: e.PREPROCESS,
     backend: e.TFJS_BACKEND,
-    // default: the CPU budget the container's cgroup quota allows, else the cores available
-    threads: e.INFERENCE_THREADS ?? cpuBudget(),
-    queueMax: e.QUEUE_MAX,
+    threads,
+    queueMax: e.QUEUE_MAX ?? defaultMaxEnqueued(threads),
     maxBatchSize: e.MAX_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,

@@ -8,6 +8,7 @@ import { cpuBudget } from "../../src/inference/backend.js";
 
 describe("loadConfig", () => {
   it("defaults: 0.0.0.0:8080, the demo model, unit preprocessing, auto backend", () => {
+    // QUEUE_MAX: the classifier's 32 per thread; SHUTDOWN_GRACE_SECONDS: the stack's 20
     expect(loadConfig({})).toEqual({
       port: 8080,
       host: "0.0.0.0",
@@ -19,11 +20,11 @@ describe("loadConfig", () => {
       preprocess: "unit",
       backend: "auto",
       threads: cpuBudget(),
-      queueMax: 64,
+      queueMax: 32 * cpuBudget(),
       maxBatchSize: undefined,
       bodyLimitBytes: 10 * 1024 * 1024,
       maxInputPixels: 4096 * 4096,
-      shutdownGraceSeconds: 25,
+      shutdownGraceSeconds: 20,
       shutdownDelaySeconds: 0,
       logLevel: "info",
       isDemoModel: true,
