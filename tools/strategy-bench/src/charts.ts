@@ -157,6 +157,74 @@ export interface ScatterOptions {
   height?: number;
 }
 
+/** One run's place on the four accuracy-against-cost scatters. */
+export interface AccuracyCosts {
+  run: string;
+  /** Percent. */
+  accuracy: number;
+  memUsedKB: number;
+  memRequestedKB: number;
+  transactionRate: number;
+  responseTime: number;
+}
+
+/**
+ * The report's four scatters, accuracy against memory used, memory requested, transaction rate
+ * and response time (the planner draws the same four, `(predicted)`).
+ */
+export function accuracyScatters(o: {
+  points: readonly AccuracyCosts[];
+  runs: readonly string[];
+  subtitle: Subtitle;
+  used: Unit;
+  requested: Unit;
+  /** After the unit in the memory-requested axis title: "mean over the test". */
+  requestedNote: string;
+  /** After each title: " (predicted)". */
+  titleSuffix?: string;
+  referenceY?: { value: number; label: string };
+}): Chart[] {
+  const suffix = o.titleSuffix ?? "";
+  const scatter = (id: string, title: string, xTitle: string, x: (p: AccuracyCosts) => number) =>
+    scatterChart({
+      id,
+      title: `${title}${suffix}`,
+      subtitle: o.subtitle,
+      xTitle,
+      yTitle: "accuracy (%)",
+      runs: o.runs,
+      yBounds: [0, 100],
+      ...(o.referenceY ? { referenceY: o.referenceY } : {}),
+      points: o.points.map((p) => ({ run: p.run, x: x(p), y: p.accuracy })),
+    });
+  return [
+    scatter(
+      "accuracy-vs-memory-used",
+      "Accuracy against memory used",
+      `memory used (${o.used.label}, mean over the test)`,
+      (p) => p.memUsedKB / o.used.divisor,
+    ),
+    scatter(
+      "accuracy-vs-memory-requested",
+      "Accuracy against memory requested",
+      `memory requested (${o.requested.label}, ${o.requestedNote})`,
+      (p) => p.memRequestedKB / o.requested.divisor,
+    ),
+    scatter(
+      "accuracy-vs-transaction-rate",
+      "Accuracy against transaction rate",
+      "transaction rate (OKAY per second of the test)",
+      (p) => p.transactionRate,
+    ),
+    scatter(
+      "accuracy-vs-response-time",
+      "Accuracy against response time",
+      "response time (s, weighted by OKAY)",
+      (p) => p.responseTime,
+    ),
+  ];
+}
+
 export type LabelPosition = "ne" | "nw" | "se" | "sw" | "n" | "s" | "none";
 
 interface Box {

@@ -4,12 +4,12 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { markdownTable } from "./benchkit.js";
 import {
+  accuracyScatters,
   type Chart,
   formatMemoryKB,
   memoryUnit,
   phaseChart,
   renderChart,
-  scatterChart,
   timeSeriesChart,
 } from "./charts.js";
 import {
@@ -496,44 +496,22 @@ export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: Cluste
     memoryUnit(Math.max(0, ...runs.map(f).filter(Number.isFinite)));
   const used = memUnit((r) => r.resources.memUsedKB);
   const requested = memUnit((r) => r.resources.memRequestedKB);
-  const scatter = (id: string, title: string, xTitle: string, f: (r: RunSummary) => number) =>
-    scatterChart({
-      id,
-      title,
-      subtitle,
-      xTitle,
-      yTitle: "accuracy (%)",
-      runs: names,
-      yBounds: [0, 100],
-      ...(reference ? { referenceY: reference } : {}),
-      points: runs.map((r) => ({ run: r.name, x: f(r), y: 100 * r.accuracy.accuracy })),
-    });
-  const charts: Chart[] = [
-    scatter(
-      "accuracy-vs-memory-used",
-      "Accuracy against memory used",
-      `memory used (${used.label}, mean over the test)`,
-      (r) => r.resources.memUsedKB / used.divisor,
-    ),
-    scatter(
-      "accuracy-vs-memory-requested",
-      "Accuracy against memory requested",
-      `memory requested (${requested.label}, mean over the test)`,
-      (r) => r.resources.memRequestedKB / requested.divisor,
-    ),
-    scatter(
-      "accuracy-vs-transaction-rate",
-      "Accuracy against transaction rate",
-      "transaction rate (OKAY per second of the test)",
-      (r) => r.load.transactionRate,
-    ),
-    scatter(
-      "accuracy-vs-response-time",
-      "Accuracy against response time",
-      "response time (s, weighted by OKAY)",
-      (r) => r.load.responseTime,
-    ),
-  ];
+  const charts: Chart[] = accuracyScatters({
+    points: runs.map((r) => ({
+      run: r.name,
+      accuracy: 100 * r.accuracy.accuracy,
+      memUsedKB: r.resources.memUsedKB,
+      memRequestedKB: r.resources.memRequestedKB,
+      transactionRate: r.load.transactionRate,
+      responseTime: r.load.responseTime,
+    })),
+    runs: names,
+    subtitle,
+    used,
+    requested,
+    requestedNote: "mean over the test",
+    ...(reference ? { referenceY: reference } : {}),
+  });
   for (const m of TIME_SERIES_METRICS) {
     const all = runs.flatMap((r) => r.series.time[m.key] ?? []);
     if (all.length === 0) continue;

@@ -1,11 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  accuracyScatters,
   type Chart,
   memoryUnit,
   phaseChart,
   renderChart,
-  scatterChart,
   timeSeriesChart,
 } from "../charts.js";
 import type { PlanResult } from "./simulate.js";
@@ -20,17 +20,6 @@ export function planCharts(results: readonly PlanResult[], accuracy: number): Ch
   const subtitle = [
     `predicted by strategy-bench plan; accuracy ${(100 * accuracy).toFixed(2)} % given, not predicted`,
   ];
-  const scatter = (id: string, title: string, xTitle: string, x: (r: PlanResult) => number) =>
-    scatterChart({
-      id,
-      title,
-      subtitle,
-      xTitle,
-      yTitle: "accuracy (%)",
-      runs,
-      points: results.map((r) => ({ run: r.stack, x: x(r), y: 100 * accuracy })),
-      yBounds: [0, 100],
-    });
   const maxUsed = Math.max(0, ...results.map((r) => r.resources.memUsedKB));
   const maxReq = Math.max(0, ...results.map((r) => r.resourcesScheduled.memRequestedKB));
   const used = memoryUnit(maxUsed);
@@ -50,30 +39,22 @@ export function planCharts(results: readonly PlanResult[], accuracy: number): Ch
       r.phases.map((p) => ({ run: r.stack, phase: Number(p.phase), value: f(p) })),
     );
   return [
-    scatter(
-      "accuracy-vs-memory-used",
-      "Accuracy against memory used (predicted)",
-      `memory used (${used.label}, mean over the test)`,
-      (r) => r.resources.memUsedKB / used.divisor,
-    ),
-    scatter(
-      "accuracy-vs-memory-requested",
-      "Accuracy against memory requested (predicted)",
-      `memory requested (${req.label}, mean; scheduled pods)`,
-      (r) => r.resourcesScheduled.memRequestedKB / req.divisor,
-    ),
-    scatter(
-      "accuracy-vs-transaction-rate",
-      "Accuracy against transaction rate (predicted)",
-      "transaction rate (OKAY per second of the test)",
-      (r) => r.load.transactionRate,
-    ),
-    scatter(
-      "accuracy-vs-response-time",
-      "Accuracy against response time (predicted)",
-      "response time (s, weighted by OKAY)",
-      (r) => r.load.responseTime,
-    ),
+    ...accuracyScatters({
+      points: results.map((r) => ({
+        run: r.stack,
+        accuracy: 100 * accuracy,
+        memUsedKB: r.resources.memUsedKB,
+        memRequestedKB: r.resourcesScheduled.memRequestedKB,
+        transactionRate: r.load.transactionRate,
+        responseTime: r.load.responseTime,
+      })),
+      runs,
+      subtitle,
+      used,
+      requested: req,
+      requestedNote: "mean; scheduled pods",
+      titleSuffix: " (predicted)",
+    }),
     timeSeriesChart({
       id: "replicas-ready-over-time",
       title: "Replicas ready over time (predicted)",
