@@ -3,7 +3,7 @@
 // to; a stack that deploys a moving tag is refused. (The real-engine version of this check belongs
 // to the e2e: `pulumi preview --policy-pack policy`, docs/ci.md.)
 import { describe, expect, it } from "vitest";
-import { engineConfig, type Registered, runProgram } from "../test/unit/infra/mocks";
+import { type Registered, runAccepted } from "../test/unit/infra/mocks";
 import { policies } from "./policies";
 import { runPolicy, runStackPolicy } from "./testing";
 
@@ -43,8 +43,7 @@ async function check(resources: Registered[]): Promise<Finding[]> {
 
 describe.each(["baseline", "strategy1", "strategy2"])("stack %s under the policy pack", (stack) => {
   it("registers a Deployment, HPA and Ingress that pass every policy", async () => {
-    const run = await runProgram(stack);
-    expect(run.error).toBeUndefined();
+    const run = await runAccepted(stack);
     const types = run.resources.map((r) => r.type);
     expect(types).toContain("kubernetes:apps/v1:Deployment");
     expect(types).toContain("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
@@ -55,14 +54,10 @@ describe.each(["baseline", "strategy1", "strategy2"])("stack %s under the policy
 
 describe("a stack deploying a moving tag", () => {
   it("is accepted by the program and refused by the mandatory image policies", async () => {
-    const run = await runProgram(
-      "baseline",
-      engineConfig("baseline", {
-        "food11:imageRef": "food11-classifier:latest",
-        "food11:imageRepository": undefined,
-      }),
-    );
-    expect(run.error).toBeUndefined();
+    const run = await runAccepted("baseline", {
+      "food11:imageRef": "food11-classifier:latest",
+      "food11:imageRepository": undefined,
+    });
     const findings = await check(run.resources);
     expect(findings).toEqual([
       {
@@ -85,14 +80,10 @@ describe("a stack deploying a moving tag", () => {
 
 describe("a stack routed with the Gateway API (food11:route gateway)", () => {
   it("registers an HTTPRoute, no Ingress, and passes every policy", async () => {
-    const run = await runProgram(
-      "strategy1",
-      engineConfig("strategy1", {
-        "food11:route": "gateway",
-        "food11:gatewayNamespace": "traefik",
-      }),
-    );
-    expect(run.error).toBeUndefined();
+    const run = await runAccepted("strategy1", {
+      "food11:route": "gateway",
+      "food11:gatewayNamespace": "traefik",
+    });
     const types = run.resources.map((r) => r.type);
     expect(types).toContain("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
     expect(types).not.toContain("kubernetes:networking.k8s.io/v1:Ingress");
@@ -102,11 +93,7 @@ describe("a stack routed with the Gateway API (food11:route gateway)", () => {
 
 describe("a stack without a NetworkPolicy (food11:networkPolicy false)", () => {
   it("is accepted by the program and refused by the network-policy policy", async () => {
-    const run = await runProgram(
-      "strategy2",
-      engineConfig("strategy2", { "food11:networkPolicy": "false" }),
-    );
-    expect(run.error).toBeUndefined();
+    const run = await runAccepted("strategy2", { "food11:networkPolicy": "false" });
     expect(await check(run.resources)).toEqual([
       {
         policy: "network-policy",

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { engineConfig, runProgram } from "./mocks";
+import { runStack } from "./mocks";
 
 const STACK = "strategy1";
 const set = (key: string, value: string) => `pulumi config set ${key} ${value} --stack ${STACK}`;
@@ -163,7 +163,7 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
 
 describe("invalid stack config", () => {
   it.each(CASES)("rejects $why, registering nothing", async ({ config, problem }) => {
-    const run = await runProgram(STACK, engineConfig(STACK, config));
+    const run = await runStack(STACK, config);
     expect(run.resources).toHaveLength(0);
     // A RunError: the engine prints its message without a stack trace.
     expect(pulumi.RunError.isInstance(run.error)).toBe(true);
@@ -173,14 +173,11 @@ describe("invalid stack config", () => {
   });
 
   it("lists every problem at once", async () => {
-    const run = await runProgram(
-      STACK,
-      engineConfig(STACK, {
-        "food11:cpuRequest": "4",
-        "food11:memoryRequest": "7Gi",
-        "food11:replicas": "2",
-      }),
-    );
+    const run = await runStack(STACK, {
+      "food11:cpuRequest": "4",
+      "food11:memoryRequest": "7Gi",
+      "food11:replicas": "2",
+    });
     expect(run.resources).toHaveLength(0);
     expect((run.error as Error).message).toBe(
       [
@@ -193,10 +190,10 @@ describe("invalid stack config", () => {
   });
 
   it("never echoes the registry password", async () => {
-    const run = await runProgram(
-      STACK,
-      engineConfig(STACK, { "food11:registryPassword": "hunter2", "food11:registryUsername": "" }),
-    );
+    const run = await runStack(STACK, {
+      "food11:registryPassword": "hunter2",
+      "food11:registryUsername": "",
+    });
     expect(run.resources).toHaveLength(0);
     const message = (run.error as Error).message;
     expect(message).not.toContain("hunter2");

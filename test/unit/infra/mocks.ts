@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { parse, stringify } from "yaml";
 
 /** The repository root (Pulumi.yaml, index.ts). */
@@ -164,6 +164,21 @@ export async function runProgram(stack: string, config = engineConfig(stack)): P
     outputs[key] = await promiseOf(value as pulumi.Input<unknown>);
   }
   return { resources, outputs };
+}
+
+/** Run the program for `stack` with some keys of its config changed (see {@link engineConfig}). */
+export function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Run> {
+  return runProgram(stack, engineConfig(stack, overrides));
+}
+
+/** {@link runStack} for a config the program must accept: the test fails if the program threw. */
+export async function runAccepted(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Run> {
+  const run = await runStack(stack, overrides);
+  expect(run.error).toBeUndefined();
+  return run;
 }
 
 /** The one registration of `type` (throws if there are none or several). */

@@ -5,7 +5,7 @@
  * (manifests.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { engineConfig, mockDigest, only, type Run, runProgram } from "./mocks";
+import { mockDigest, only, type Run, runStack } from "./mocks";
 
 /**
  * The report's table ("Configuration of each recipe"): HPA CPU target (%), readiness
@@ -61,7 +61,7 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
 
   let run: Run;
   const program = async () => {
-    run ??= await runProgram(stack, engineConfig(stack));
+    run ??= await runStack(stack);
     return run;
   };
 
