@@ -110,3 +110,17 @@ export function containersOf(
   }
   return out;
 }
+
+/**
+ * A resource validation that runs `check` on every container (init containers too) of every
+ * workload kind, with its label ("container app"); see {@link validateWorkloads}.
+ */
+export function validateContainers(
+  check: (container: Container, label: string, report: (message: string) => void) => void,
+): ResourceValidation {
+  return validateWorkloads((workload, report) => {
+    for (const { container, label } of containersOf(workload.podSpec)) {
+      check(container, label, report);
+    }
+  });
+}

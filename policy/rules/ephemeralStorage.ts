@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { containersOf, validateWorkloads } from "../workloads";
+import { validateContainers } from "../workloads";
 import { checkRequestAndLimit } from "./resources";
 
 const RESOURCE = "ephemeral-storage";
@@ -17,11 +17,9 @@ export const containerEphemeralStorage: ResourceValidationPolicy = {
     "container's logs or scratch files can fill the node's disk and get its neighbours evicted.",
   enforcementLevel: "mandatory",
   severity: "medium",
-  validateResource: validateWorkloads((workload, report) => {
-    for (const { container, label } of containersOf(workload.podSpec)) {
-      const requests = container.resources?.requests as Record<string, unknown> | undefined;
-      const limits = container.resources?.limits as Record<string, unknown> | undefined;
-      checkRequestAndLimit(label, RESOURCE, requests?.[RESOURCE], limits?.[RESOURCE], report);
-    }
+  validateResource: validateContainers((container, label, report) => {
+    const requests = container.resources?.requests as Record<string, unknown> | undefined;
+    const limits = container.resources?.limits as Record<string, unknown> | undefined;
+    checkRequestAndLimit(label, RESOURCE, requests?.[RESOURCE], limits?.[RESOURCE], report);
   }),
 };

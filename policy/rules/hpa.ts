@@ -36,22 +36,16 @@ interface HpaView {
 }
 
 function hpaOf(args: ResourceValidationArgs): HpaView | undefined {
-  const v2 = args.asType(k8s.autoscaling.v2.HorizontalPodAutoscaler);
+  // v2beta2 has v2's shape.
+  const v2 =
+    args.asType(k8s.autoscaling.v2.HorizontalPodAutoscaler) ??
+    args.asType(k8s.autoscaling.v2beta2.HorizontalPodAutoscaler);
   if (v2) {
     return {
       name: v2.metadata?.name ?? args.name,
       minReplicas: v2.spec?.minReplicas,
       maxReplicas: v2.spec?.maxReplicas,
-      cpuTargets: cpuTargetsV2(v2.spec?.metrics),
-    };
-  }
-  const v2beta2 = args.asType(k8s.autoscaling.v2beta2.HorizontalPodAutoscaler);
-  if (v2beta2) {
-    return {
-      name: v2beta2.metadata?.name ?? args.name,
-      minReplicas: v2beta2.spec?.minReplicas,
-      maxReplicas: v2beta2.spec?.maxReplicas,
-      cpuTargets: cpuTargetsV2(v2beta2.spec?.metrics as MetricSpecV2[] | undefined),
+      cpuTargets: cpuTargetsV2(v2.spec?.metrics as MetricSpecV2[] | undefined),
     };
   }
   const v1 = args.asType(k8s.autoscaling.v1.HorizontalPodAutoscaler);

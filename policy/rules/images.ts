@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { digestProblem, movingTagProblem } from "../image";
-import { containersOf, validateWorkloads } from "../workloads";
+import { validateContainers } from "../workloads";
 
 /**
  * Mandatory: ":latest" (or no tag at all) makes what runs depend on when a node pulled, turns
@@ -13,16 +13,10 @@ export const imageNotLatest: ResourceValidationPolicy = {
     "tag makes a deploy and its rollback unreproducible.",
   enforcementLevel: "mandatory",
   severity: "high",
-  validateResource: validateWorkloads((workload, report) => {
-    for (const { container, label } of containersOf(workload.podSpec)) {
-      const image = container.image;
-      if (typeof image !== "string" || image.trim() === "") {
-        report(`${label} has no image`);
-        continue;
-      }
-      const problem = movingTagProblem(image);
-      if (problem) report(`${label} image "${image}" ${problem}`);
-    }
+  validateResource: validateContainers(({ image }, label, report) => {
+    if (typeof image !== "string" || image.trim() === "") return report(`${label} has no image`);
+    const problem = movingTagProblem(image);
+    if (problem) report(`${label} image "${image}" ${problem}`);
   }),
 };
 
@@ -39,12 +33,9 @@ export const imagePinnedByDigest: ResourceValidationPolicy = {
     "registry may lower it to advisory with policy/config/local.json.",
   enforcementLevel: "mandatory",
   severity: "medium",
-  validateResource: validateWorkloads((workload, report) => {
-    for (const { container, label } of containersOf(workload.podSpec)) {
-      const image = container.image;
-      if (typeof image !== "string" || image.trim() === "") continue; // image-not-latest reports it
-      const problem = digestProblem(image);
-      if (problem) report(`${label} image "${image}" ${problem}`);
-    }
+  validateResource: validateContainers(({ image }, label, report) => {
+    if (typeof image !== "string" || image.trim() === "") return; // image-not-latest reports it
+    const problem = digestProblem(image);
+    if (problem) report(`${label} image "${image}" ${problem}`);
   }),
 };

@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { compareQuantities, tryParseQuantity } from "../../components/quantity";
-import { containersOf, validateWorkloads } from "../workloads";
+import { validateContainers } from "../workloads";
 
 const RESOURCES = ["cpu", "memory"] as const;
 
@@ -44,13 +44,11 @@ export const containerResources: ResourceValidationPolicy = {
     "compared by their budgets and the server sizes its threads and heap from the limits.",
   enforcementLevel: "mandatory",
   severity: "high",
-  validateResource: validateWorkloads((workload, report) => {
-    for (const { container, label } of containersOf(workload.podSpec)) {
-      const requests = (container.resources?.requests ?? {}) as Record<string, unknown>;
-      const limits = (container.resources?.limits ?? {}) as Record<string, unknown>;
-      for (const resource of RESOURCES) {
-        checkRequestAndLimit(label, resource, requests[resource], limits[resource], report);
-      }
+  validateResource: validateContainers((container, label, report) => {
+    const requests = (container.resources?.requests ?? {}) as Record<string, unknown>;
+    const limits = (container.resources?.limits ?? {}) as Record<string, unknown>;
+    for (const resource of RESOURCES) {
+      checkRequestAndLimit(label, resource, requests[resource], limits[resource], report);
     }
   }),
 };
