@@ -116,35 +116,17 @@ describe("container-resources", () => {
 
   it("checks the pod templates of every workload kind and bare Pods", async () => {
     const noResources = { ...goodPodSpec(), containers: [{ name: "x", image: IMAGE }] };
+    /** A `kind` named `name` whose pod template spec is `noResources`. */
+    const templated = (kind: string, name: string, template: Obj = { spec: noResources }) => ({
+      metadata: { name },
+      spec: kind === "CronJob" ? { jobTemplate: { spec: { template } } } : { template },
+    });
     const cases: [unknown, Obj, string][] = [
-      [
-        k8s.apps.v1.StatefulSet,
-        { metadata: { name: "s" }, spec: { template: { spec: noResources } } },
-        "StatefulSet s",
-      ],
-      [
-        k8s.apps.v1.DaemonSet,
-        { metadata: { name: "d" }, spec: { template: { spec: noResources } } },
-        "DaemonSet d",
-      ],
-      [
-        k8s.apps.v1.ReplicaSet,
-        { metadata: { name: "r" }, spec: { template: { spec: noResources } } },
-        "ReplicaSet r",
-      ],
-      [
-        k8s.batch.v1.Job,
-        { metadata: { name: "j" }, spec: { template: { spec: noResources } } },
-        "Job j",
-      ],
-      [
-        k8s.batch.v1.CronJob,
-        {
-          metadata: { name: "c" },
-          spec: { jobTemplate: { spec: { template: { spec: noResources } } } },
-        },
-        "CronJob c",
-      ],
+      [k8s.apps.v1.StatefulSet, templated("StatefulSet", "s"), "StatefulSet s"],
+      [k8s.apps.v1.DaemonSet, templated("DaemonSet", "d"), "DaemonSet d"],
+      [k8s.apps.v1.ReplicaSet, templated("ReplicaSet", "r"), "ReplicaSet r"],
+      [k8s.batch.v1.Job, templated("Job", "j"), "Job j"],
+      [k8s.batch.v1.CronJob, templated("CronJob", "c"), "CronJob c"],
       [k8s.core.v1.Pod, { metadata: { name: "p" }, spec: noResources }, "Pod p"],
     ];
     for (const [cls, props, who] of cases) {
