@@ -61,20 +61,19 @@ describe("parseQuantity", () => {
 describe("compareQuantities", () => {
   const cmp = (a: string, b: string) => compareQuantities(parseQuantity(a), parseQuantity(b));
   it("compares across suffixes exactly", () => {
-    expect(cmp("500m", "0.5")).toBe(0);
-    expect(cmp("1000m", "1")).toBe(0);
-    expect(cmp("1001m", "1")).toBe(1);
-    expect(cmp("999m", "1")).toBe(-1);
-    expect(cmp("1Gi", "1G")).toBe(1);
-    expect(cmp("1G", "1Gi")).toBe(-1);
-    expect(cmp("1024Mi", "1Gi")).toBe(0);
-    expect(cmp("1.5Gi", "1536Mi")).toBe(0);
-    expect(cmp("1.5Gi", "1610612736")).toBe(0);
-    expect(cmp("1.5Gi", "1610612737")).toBe(-1);
-    expect(cmp("1e3", "1k")).toBe(0);
-    expect(cmp("-1", "0")).toBe(-1);
-    // 2^63 + 1 vs 2^63: indistinguishable as doubles, distinct here.
-    expect(cmp("9223372036854775809", "8Ei")).toBe(1);
+    // Ascending; "=" joins equal quantities. 9223372036854775809 = 2^63 + 1 and 8Ei = 2^63 are
+    // indistinguishable as doubles, distinct here.
+    const ascending =
+      "-1 < 0 < 500m = 0.5 < 999m < 1 = 1000m < 1001m < 1e3 = 1k < 1G < 1Gi = 1024Mi < " +
+      "1.5Gi = 1536Mi = 1610612736 < 1610612737 < 8Ei < 9223372036854775809";
+    const ranked = ascending
+      .split(" < ")
+      .flatMap((group, rank) => group.split(" = ").map((q) => ({ q, rank })));
+    for (const a of ranked) {
+      for (const b of ranked) {
+        expect(cmp(a.q, b.q), `${a.q} vs ${b.q}`).toBe(Math.sign(a.rank - b.rank));
+      }
+    }
   });
 
   it("converts to numbers for display", () => {
