@@ -60,6 +60,26 @@ const relu6 = (name: string) => tf.layers.reLU({ maxValue: 6, name });
 const bn = (name: string) =>
   tf.layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name });
 
+/** A convolution without bias, zero-initialised (seededWeights sets the weights). */
+const conv = (
+  filters: number,
+  kernelSize: number,
+  name: string,
+  more: { strides?: number; padding?: "same" } = {},
+) =>
+  tf.layers.conv2d({
+    filters,
+    kernelSize,
+    ...more,
+    useBias: false,
+    kernelInitializer: "zeros",
+    name,
+  });
+
+/** A 1x1 convolution without bias (a block's expansion and projection). */
+const pointwiseConv = (filters: number, name: string) =>
+  conv(filters, 1, name, { padding: "same" });
+
 function invertedResBlock(
   inputs: tf.SymbolicTensor,
   filters: number,
@@ -72,16 +92,7 @@ function invertedResBlock(
   let prefix = `block_${blockId}_`;
   let x = inputs;
   if (blockId) {
-    x = tf.layers
-      .conv2d({
-        filters: expansion * inChannels,
-        kernelSize: 1,
-        padding: "same",
-        useBias: false,
-        kernelInitializer: "zeros",
-        name: `${prefix}expand`,
-      })
-      .apply(x) as tf.SymbolicTensor;
+    x = pointwiseConv(expansion * inChannels, `${prefix}expand`).apply(x) as tf.SymbolicTensor;
     x = bn(`${prefix}expand_BN`).apply(x) as tf.SymbolicTensor;
     x = relu6(`${prefix}expand_relu`).apply(x) as tf.SymbolicTensor;
   } else {
@@ -111,16 +122,7 @@ function invertedResBlock(
     .apply(x) as tf.SymbolicTensor;
   x = bn(`${prefix}depthwise_BN`).apply(x) as tf.SymbolicTensor;
   x = relu6(`${prefix}depthwise_relu`).apply(x) as tf.SymbolicTensor;
-  x = tf.layers
-    .conv2d({
-      filters: pointwise,
-      kernelSize: 1,
-      padding: "same",
-      useBias: false,
-      kernelInitializer: "zeros",
-      name: `${prefix}project`,
-    })
-    .apply(x) as tf.SymbolicTensor;
+  x = pointwiseConv(pointwise, `${prefix}project`).apply(x) as tf.SymbolicTensor;
   x = bn(`${prefix}project_BN`).apply(x) as tf.SymbolicTensor;
   if (inChannels === pointwise && stride === 1) {
     x = tf.layers.add({ name: `${prefix}add` }).apply([inputs, x]) as tf.SymbolicTensor;
@@ -137,17 +139,9 @@ export async function buildDemoArchitecture(
   tf.enableProdMode();
   await useWasmBackend();
   const input = tf.input({ shape: [inputSize, inputSize, 3], name: "input_1" });
-  let x = tf.layers
-    .conv2d({
-      filters: makeDivisible(32),
-      kernelSize: 3,
-      strides: 2,
-      padding: "same",
-      useBias: false,
-      kernelInitializer: "zeros",
-      name: "Conv1",
-    })
-    .apply(input) as tf.SymbolicTensor;
+  let x = conv(makeDivisible(32), 3, "Conv1", { strides: 2, padding: "same" }).apply(
+    input,
+  ) as tf.SymbolicTensor;
   x = bn("bn_Conv1").apply(x) as tf.SymbolicTensor;
   x = relu6("Conv1_relu").apply(x) as tf.SymbolicTensor;
   const blocks: [filters: number, stride: 1 | 2, expansion: number][] = [
@@ -172,15 +166,7 @@ export async function buildDemoArchitecture(
   blocks.forEach(([filters, stride, expansion], i) => {
     x = invertedResBlock(x, filters, stride, expansion, i);
   });
-  x = tf.layers
-    .conv2d({
-      filters: 1280,
-      kernelSize: 1,
-      useBias: false,
-      kernelInitializer: "zeros",
-      name: "Conv_1",
-    })
-    .apply(x) as tf.SymbolicTensor;
+  x = conv(1280, 1, "Conv_1").apply(x) as tf.SymbolicTensor;
   x = bn("Conv_1_bn").apply(x) as tf.SymbolicTensor;
   x = relu6("out_relu").apply(x) as tf.SymbolicTensor;
   x = tf.layers

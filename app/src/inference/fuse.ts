@@ -185,30 +185,19 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
       const strides = cfg.strides as [number, number];
       const pad = cfg.padding as "same" | "valid";
       const activation = act;
-      const run =
-        cls === "Conv2D"
-          ? (xs: Tensor[]) => {
-              const [filter, b] = lw.get();
-              return tf.fused.conv2d({
-                x: xs[0] as tfTypes.Tensor4D,
-                filter: filter as tfTypes.Tensor4D,
-                strides,
-                pad,
-                bias: b,
-                activation,
-              });
-            }
-          : (xs: Tensor[]) => {
-              const [filter, b] = lw.get();
-              return tf.fused.depthwiseConv2d({
-                x: xs[0] as tfTypes.Tensor4D,
-                filter: filter as tfTypes.Tensor4D,
-                strides,
-                pad,
-                bias: b,
-                activation,
-              });
-            };
+      // the same arguments for both fused ops
+      const op = cls === "Conv2D" ? tf.fused.conv2d : tf.fused.depthwiseConv2d;
+      const run = (xs: Tensor[]) => {
+        const [filter, b] = lw.get();
+        return op({
+          x: xs[0] as tfTypes.Tensor4D,
+          filter: filter as tfTypes.Tensor4D,
+          strides,
+          pad,
+          bias: b,
+          activation,
+        });
+      };
       steps.push({ inputs: ins, output: symbolicId(last.output), run, weights: lw });
       continue;
     }

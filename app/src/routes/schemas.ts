@@ -4,16 +4,18 @@
 export const MAX_TOPK = 11;
 export const DEFAULT_TOPK = 5;
 
+const str = { type: "string" } as const;
+const int = { type: "integer" } as const;
+const num = { type: "number" } as const;
+
+/** An object schema of `properties`, each required. */
+function allRequired<P extends Record<string, unknown>>(properties: P) {
+  return { type: "object", required: Object.keys(properties), properties } as const;
+}
+
 export const errorSchema = {
   $id: "error",
-  type: "object",
-  required: ["statusCode", "error", "code", "message"],
-  properties: {
-    statusCode: { type: "integer" },
-    error: { type: "string" },
-    code: { type: "string" },
-    message: { type: "string" },
-  },
+  ...allRequired({ statusCode: int, error: str, code: str, message: str }),
 } as const;
 
 export const topkQuerySchema = {
@@ -23,60 +25,29 @@ export const topkQuerySchema = {
   },
 } as const;
 
-const classScore = {
-  type: "object",
-  required: ["label", "index", "probability"],
-  properties: {
-    label: { type: "string" },
-    index: { type: "integer" },
-    probability: { type: "number" },
-  },
-} as const;
+const classScore = allRequired({ label: str, index: int, probability: num });
 
-export const predictionSchema = {
-  type: "object",
-  required: ["label", "index", "probability", "top", "model", "image", "timings"],
-  properties: {
-    label: { type: "string" },
-    index: { type: "integer" },
-    probability: { type: "number" },
-    top: { type: "array", items: classScore },
-    model: {
-      type: "object",
-      required: ["name", "version", "backend", "preprocess"],
-      properties: {
-        name: { type: "string" },
-        version: { type: "string" },
-        backend: { type: "string" },
-        preprocess: { type: "string" },
-      },
-    },
-    image: {
-      type: "object",
-      required: ["format", "width", "height", "bytes"],
-      properties: {
-        format: { type: "string" },
-        width: { type: "integer" },
-        height: { type: "integer" },
-        bytes: { type: "integer" },
-      },
-    },
-    timings: {
-      type: "object",
-      description:
-        "Milliseconds: the classifier stages, and the whole request as the server saw it.",
-      required: ["decodeMs", "preprocessMs", "inferenceMs", "totalMs", "requestMs"],
-      properties: {
-        decodeMs: { type: "number" },
-        preprocessMs: { type: "number" },
-        queueMs: { type: "number" },
-        inferenceMs: { type: "number" },
-        totalMs: { type: "number" },
-        requestMs: { type: "number" },
-      },
+export const predictionSchema = allRequired({
+  label: str,
+  index: int,
+  probability: num,
+  top: { type: "array", items: classScore },
+  model: allRequired({ name: str, version: str, backend: str, preprocess: str }),
+  image: allRequired({ format: str, width: int, height: int, bytes: int }),
+  timings: {
+    type: "object",
+    description: "Milliseconds: the classifier stages, and the whole request as the server saw it.",
+    required: ["decodeMs", "preprocessMs", "inferenceMs", "totalMs", "requestMs"],
+    properties: {
+      decodeMs: num,
+      preprocessMs: num,
+      queueMs: num,
+      inferenceMs: num,
+      totalMs: num,
+      requestMs: num,
     },
   },
-} as const;
+});
 
 export const errorResponses = {
   "4xx": { $ref: "error#" },

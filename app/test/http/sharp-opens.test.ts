@@ -6,8 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
-import { writeTinyLayersModel } from "../fixtures/models.js";
+import type { Classifier } from "../../src/inference/classifier.js";
+import { wasmClassifier, writeTinyLayersModel } from "../fixtures/models.js";
 import { buildTestApp, images, postFile, postRaw } from "./helpers.js";
 
 const opened = vi.hoisted(() => ({ count: 0 }));
@@ -33,7 +33,7 @@ let app: FastifyInstance;
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), "sharp-opens-"));
   const modelDir = await writeTinyLayersModel(path.join(tmp, "layers"));
-  classifier = await createClassifier({ modelDir, backend: "wasm", threads: 1 });
+  classifier = await wasmClassifier(modelDir);
   app = await buildTestApp({ classifier });
   await app.modelLoaded;
 });

@@ -22,6 +22,7 @@ import {
   GRAPH_SIZE,
   graphWeights,
   TINY_SIZE,
+  wasmClassifier,
   writeTinyGraphModel,
   writeTinyLayersModel,
 } from "../fixtures/models.js";
@@ -69,9 +70,16 @@ afterAll(async () => {
 const byIndex = (r: Classification) =>
   [...r.top].sort((a, b) => a.index - b.index).map((t) => t.probability);
 
+/** Every probability of `got` within `digits` decimals of `want`'s (by class index). */
+function expectClose(got: number[], want: number[], digits: number) {
+  got.forEach((p, i) => {
+    expect(p).toBeCloseTo(want[i] as number, digits);
+  });
+}
+
 describe("model sources and formats", () => {
   it("loads a LayersModel from a directory; input size comes from the model", async () => {
-    const c = await createClassifier({ modelDir: layersDir, backend: "wasm", threads: 1 });
+    const c = await wasmClassifier(layersDir);
     try {
       expect(c.modelFormat).toBe("layers-model");
       expect(c.inputSize).toEqual({ width: TINY_SIZE, height: TINY_SIZE });
@@ -85,7 +93,7 @@ describe("model sources and formats", () => {
   });
 
   it("loads a GraphModel and softmaxes its logits (exact against a JS computation)", async () => {
-    const c = await createClassifier({ modelDir: graphDir, backend: "wasm", threads: 1 });
+    const c = await wasmClassifier(graphDir);
     try {
       expect(c.modelFormat).toBe("graph-model");
       expect(c.inputSize).toEqual({ width: GRAPH_SIZE, height: GRAPH_SIZE });
@@ -101,16 +109,18 @@ describe("model sources and formats", () => {
       const m = Math.max(...logits);
       const e = logits.map((l) => Math.exp(l - m));
       const z = e.reduce((s, v) => s + v, 0);
-      byIndex(r).forEach((p, k) => {
-        expect(p).toBeCloseTo((e[k] as number) / z, 5);
-      });
+      expectClose(
+        byIndex(r),
+        e.map((v) => v / z),
+        5,
+      );
     } finally {
       await c.close();
     }
   });
 
   it("loads the same model over http from 127.0.0.1, with labels.txt beside it", async () => {
-    const local = await createClassifier({ modelDir: labelledDir, backend: "wasm", threads: 1 });
+    const local = await wasmClassifier(labelledDir);
     const remote = await createClassifier({
       modelUrl: `${baseUrl}/labelled/model.json`,
       backend: "wasm",
@@ -150,28 +160,18 @@ describe("model sources and formats", () => {
     await expect(createClassifier({ modelUrl: `${baseUrl}/nope/model.json` })).rejects.toThrow(
       /HTTP 404/,
     );
-    await expect(
-      createClassifier({ modelDir: layersDir, backend: "wasm", threads: 1, labels: ["a", "b"] }),
-    ).rejects.toThrow(/11 outputs but 2 labels/);
+    await expect(wasmClassifier(layersDir, { labels: ["a", "b"] })).rejects.toThrow(
+      /11 outputs but 2 labels/,
+    );
   });
 
   it("explicit labels and labelsFile override labels.txt", async () => {
     const file = path.join(tmp, "other-labels.txt");
     await writeFile(file, "x\ny\nz\n");
-    const c = await createClassifier({
-      modelDir: labelledDir,
-      backend: "wasm",
-      threads: 1,
-      labelsFile: file,
-    });
+    const c = await wasmClassifier(labelledDir, { labelsFile: file });
     expect(c.labels).toEqual(["x", "y", "z"]);
     await c.close();
-    const d = await createClassifier({
-      modelDir: labelledDir,
-      backend: "wasm",
-      threads: 1,
-      labels: ["1", "2", "3"],
-    });
+    const d = await wasmClassifier(labelledDir, { labels: ["1", "2", "3"] });
     expect((await d.classify(img, 1)).label).toMatch(/^[123]$/);
     await d.close();
   });
@@ -179,17 +179,14 @@ describe("model sources and formats", () => {
 
 describe("backends and preprocessing", () => {
   it("WASM and tfjs' CPU backend agree (1e-6)", async () => {
-    const wasm = await createClassifier({ modelDir: layersDir, backend: "wasm", threads: 1 });
+    const wasm = await wasmClassifier(layersDir);
     const cpu = await createClassifier({ modelDir: layersDir, backend: "cpu", threads: 1 });
     try {
       expect([wasm.backend, cpu.backend]).toEqual(["wasm", "cpu"]);
       const a = await wasm.classify(img, 11);
       const b = await cpu.classify(img, 11);
       expect(b.label).toBe(a.label);
-      const pa = byIndex(a);
-      byIndex(b).forEach((p, i) => {
-        expect(p).toBeCloseTo(pa[i] as number, 6);
-      });
+      expectClose(byIndex(b), byIndex(a), 6);
     } finally {
       await Promise.all([wasm.close(), cpu.close()]);
     }
@@ -197,16 +194,13 @@ describe("backends and preprocessing", () => {
 
   it("auto uses tfjs-node when it loads (agreeing with WASM), else WASM; forcing a missing tfjs-node fails", async () => {
     const auto = await createClassifier({ modelDir: layersDir, threads: 1 });
-    const wasm = await createClassifier({ modelDir: layersDir, backend: "wasm", threads: 1 });
+    const wasm = await wasmClassifier(layersDir);
     try {
       expect(["tensorflow", "wasm"]).toContain(auto.backend);
       const a = await auto.classify(img, 11);
       const b = await wasm.classify(img, 11);
       expect(a.label).toBe(b.label);
-      const pb = byIndex(b);
-      byIndex(a).forEach((p, i) => {
-        expect(p).toBeCloseTo(pb[i] as number, 5);
-      });
+      expectClose(byIndex(a), byIndex(b), 5);
       if (auto.backend === "wasm") {
         expect(auto.fallbackReason).toMatch(/^tfjs-node unavailable \(.+\); using WASM$/s);
         await expect(
@@ -225,13 +219,8 @@ describe("backends and preprocessing", () => {
   });
 
   it("preprocess 'mobilenet' feeds [-1, 1] inputs (different output from 'unit')", async () => {
-    const unit = await createClassifier({ modelDir: graphDir, backend: "wasm", threads: 1 });
-    const mob = await createClassifier({
-      modelDir: graphDir,
-      backend: "wasm",
-      threads: 1,
-      preprocess: "mobilenet",
-    });
+    const unit = await wasmClassifier(graphDir);
+    const mob = await wasmClassifier(graphDir, { preprocess: "mobilenet" });
     try {
       expect(mob.preprocess).toBe("mobilenet");
       const a = byIndex(await unit.classify(img, 11));
@@ -245,12 +234,7 @@ describe("backends and preprocessing", () => {
 
 describe("queue, batching, hooks", () => {
   it("rejects at once with QueueFullError when queueMax images are already waiting", async () => {
-    const c = await createClassifier({
-      modelDir: layersDir,
-      backend: "wasm",
-      threads: 1,
-      queueMax: 2,
-    });
+    const c = await wasmClassifier(layersDir, { queueMax: 2 });
     try {
       const p1 = c.classify(img);
       const p2 = c.classify(img);
@@ -276,11 +260,8 @@ describe("queue, batching, hooks", () => {
 
   it("batched runs (maxBatchSize 8) give the same probabilities; onInference sees each run", async () => {
     const runs: [number, number][] = [];
-    const single = await createClassifier({ modelDir: layersDir, backend: "wasm", threads: 1 });
-    const batched = await createClassifier({
-      modelDir: layersDir,
-      backend: "wasm",
-      threads: 1,
+    const single = await wasmClassifier(layersDir);
+    const batched = await wasmClassifier(layersDir, {
       maxBatchSize: 8,
       onInference: (ms, n) => runs.push([ms, n]),
     });
@@ -288,13 +269,11 @@ describe("queue, batching, hooks", () => {
       const inputs = await Promise.all(
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => makeImage("png", 64, 48, v)),
       );
-      const expected = [];
+      const expected: number[][] = [];
       for (const i of inputs) expected.push(byIndex(await single.classify(i, 11)));
       const got = await Promise.all(inputs.map((i) => batched.classify(i, 11)));
       got.forEach((r, i) => {
-        byIndex(r).forEach((p, k) => {
-          expect(p).toBeCloseTo(expected[i]?.[k] as number, 6);
-        });
+        expectClose(byIndex(r), expected[i] as number[], 6);
       });
       expect(runs.reduce((n, [, b]) => n + b, 0)).toBe(10);
       for (const [ms, n] of runs) {
@@ -309,7 +288,7 @@ describe("queue, batching, hooks", () => {
   });
 
   it("a crashed worker is replaced and the classifier keeps serving", async () => {
-    const c = await createClassifier({ modelDir: layersDir, backend: "wasm", threads: 2 });
+    const c = await wasmClassifier(layersDir, { threads: 2 });
     try {
       const before = await c.classify(img, 11);
       c._crashWorker?.(0);
@@ -331,10 +310,7 @@ describe("queue, batching, hooks", () => {
   });
 
   it("a throwing onInference hook does not break inference", async () => {
-    const c = await createClassifier({
-      modelDir: layersDir,
-      backend: "wasm",
-      threads: 1,
+    const c = await wasmClassifier(layersDir, {
       onInference: () => {
         throw new Error("metrics down");
       },

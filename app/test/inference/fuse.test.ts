@@ -3,11 +3,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createClassifier } from "../../src/inference/classifier.js";
 import { ensureDemoModel } from "../../src/inference/demo-model.js";
 import { fuseLayersModel } from "../../src/inference/fuse.js";
 import { loadFromDir } from "../../src/inference/model-io.js";
 import { makeImage } from "../fixtures/images.js";
+import { wasmClassifier } from "../fixtures/models.js";
 
 let demoDir: string;
 
@@ -71,13 +71,8 @@ describe("fuseLayersModel", () => {
   });
 
   it("classifier: fused and unfused demo model agree within 1e-4 (same top label)", async () => {
-    const fused = await createClassifier({ modelDir: demoDir, backend: "wasm", threads: 1 });
-    const plain = await createClassifier({
-      modelDir: demoDir,
-      backend: "wasm",
-      threads: 1,
-      fuse: false,
-    });
+    const fused = await wasmClassifier(demoDir);
+    const plain = await wasmClassifier(demoDir, { fuse: false });
     try {
       for (const [f, v] of [
         ["jpeg", 0],
