@@ -14,6 +14,8 @@ import { z } from "zod";
 import { DEFAULTS as D } from "../components/defaults";
 import { cpuMillicores, isQuantity, memoryBytes } from "../components/quantity";
 
+const P = D.probes;
+
 /** The Pulumi project name, hence the config namespace (`food11:<key>`). */
 export const PROJECT = "food11";
 
@@ -67,6 +69,13 @@ function integer(def: number, min: number, max: number, description: string) {
     .describe(description);
 }
 
+/** A probe's periodSeconds: 1 s to an hour. */
+const period = (def: number, description: string) => integer(def, 1, 3600, description);
+/** A probe's successThreshold or failureThreshold: 1 to 100. */
+const threshold = (def: number, description: string) => integer(def, 1, 100, description);
+/** An HPA stabilization window: 0 s to an hour. */
+const window = (def: number, description: string) => integer(def, 0, 3600, description);
+
 function flag(def: boolean, description: string) {
   return z
     .preprocess(toBoolean, z.boolean({ error: `must be true or false. ${setHint(String(def))}` }))
@@ -111,6 +120,11 @@ function quantity(def: string, kind: "cpu" | "memory", description: string) {
     .default(def)
     .describe(description);
 }
+
+/** A CPU quantity (`"2"`, `"500m"`). */
+const cpu = (def: string, description: string) => quantity(def, "cpu", description);
+/** A memory or storage quantity (`"4Gi"`, `"512Mi"`). */
+const bytes = (def: string, description: string) => quantity(def, "memory", description);
 
 /**
  * The flat `food11:*` keys. Defaults are the report's previous recipe (the baseline) where the
@@ -215,34 +229,25 @@ export const configShape = {
     "SHUTDOWN_DELAY_SECONDS: after SIGTERM the server fails /readyz but keeps serving this long, so endpoints drop the pod first.",
   ),
   // Resources (the strategy knobs).
-  cpuRequest: quantity(
+  cpuRequest: cpu(
     D.resources.requests.cpu,
-    "cpu",
     "requests.cpu of the container; the HPA's utilization is measured against it.",
   ),
-  cpuLimit: quantity(
+  cpuLimit: cpu(
     D.resources.limits.cpu,
-    "cpu",
     "limits.cpu of the container; INFERENCE_THREADS = ceil(limits.cpu).",
   ),
-  memoryRequest: quantity(
-    D.resources.requests.memory,
-    "memory",
-    "requests.memory of the container.",
-  ),
-  memoryLimit: quantity(
+  memoryRequest: bytes(D.resources.requests.memory, "requests.memory of the container."),
+  memoryLimit: bytes(
     D.resources.limits.memory,
-    "memory",
     "limits.memory of the container; the Node heap is half of it (NODE_OPTIONS=--max-old-space-size).",
   ),
-  ephemeralStorageRequest: quantity(
+  ephemeralStorageRequest: bytes(
     D.ephemeralStorage.request,
-    "memory",
     "requests.ephemeral-storage of the container: its logs (the root filesystem is read-only) and the /tmp emptyDir; the scheduler places the pod on a node with this much local storage free.",
   ),
-  ephemeralStorageLimit: quantity(
+  ephemeralStorageLimit: bytes(
     D.ephemeralStorage.limit,
-    "memory",
     "limits.ephemeral-storage of the container: kubelet evicts the pod when its logs plus /tmp (sizeLimit 256Mi) use more.",
   ),
   // Autoscaling.
@@ -254,67 +259,40 @@ export const configShape = {
   ),
   minReplicas: integer(D.autoscaling.minReplicas, 1, 1000, "HPA minReplicas."),
   maxReplicas: integer(D.autoscaling.maxReplicas, 1, 1000, "HPA maxReplicas."),
-  scaleUpStabilizationSeconds: integer(
+  scaleUpStabilizationSeconds: window(
     D.autoscaling.scaleUpStabilizationSeconds,
-    0,
-    3600,
     "HPA behavior.scaleUp.stabilizationWindowSeconds (Kubernetes default 0).",
   ),
-  scaleDownStabilizationSeconds: integer(
+  scaleDownStabilizationSeconds: window(
     D.autoscaling.scaleDownStabilizationSeconds,
-    0,
-    3600,
     "HPA behavior.scaleDown.stabilizationWindowSeconds (Kubernetes default 300).",
   ),
   // Probes.
-  readinessSuccessThreshold: integer(
-    D.probes.readiness.successThreshold,
-    1,
-    100,
+  readinessSuccessThreshold: threshold(
+    P.readiness.successThreshold,
     "Readiness probe successThreshold: consecutive /readyz successes before a pod gets traffic.",
   ),
-  readinessPeriodSeconds: integer(
-    D.probes.readiness.periodSeconds,
-    1,
-    3600,
-    "Readiness probe periodSeconds.",
-  ),
-  readinessFailureThreshold: integer(
-    D.probes.readiness.failureThreshold,
-    1,
-    100,
+  readinessPeriodSeconds: period(P.readiness.periodSeconds, "Readiness probe periodSeconds."),
+  readinessFailureThreshold: threshold(
+    P.readiness.failureThreshold,
     "Readiness probe failureThreshold.",
   ),
-  livenessPeriodSeconds: integer(
-    D.probes.liveness.periodSeconds,
-    1,
-    3600,
+  livenessPeriodSeconds: period(
+    P.liveness.periodSeconds,
     "Liveness probe (/healthz) periodSeconds.",
   ),
-  livenessFailureThreshold: integer(
-    D.probes.liveness.failureThreshold,
-    1,
-    100,
+  livenessFailureThreshold: threshold(
+    P.liveness.failureThreshold,
     "Liveness probe failureThreshold.",
   ),
-  startupPeriodSeconds: integer(
-    D.probes.startup.periodSeconds,
-    1,
-    3600,
-    "Startup probe (/healthz) periodSeconds.",
-  ),
+  startupPeriodSeconds: period(P.startup.periodSeconds, "Startup probe (/healthz) periodSeconds."),
   startupFailureThreshold: integer(
-    D.probes.startup.failureThreshold,
+    P.startup.failureThreshold,
     1,
     1000,
     "Startup probe failureThreshold: the server gets period x threshold seconds to start.",
   ),
-  probeTimeoutSeconds: integer(
-    D.probes.timeoutSeconds,
-    1,
-    60,
-    "timeoutSeconds of all three probes.",
-  ),
+  probeTimeoutSeconds: integer(P.timeoutSeconds, 1, 60, "timeoutSeconds of all three probes."),
   // Route: an Ingress, or a Gateway API HTTPRoute.
   route: choice(
     ["ingress", "gateway"],
