@@ -6,7 +6,8 @@
  *  - `maxBatchSize` (max_batch_size): when an engine frees up it takes up to this many waiting
  *    images as one batch. There is no batch timeout (batch_timeout_micros is 0): only images
  *    already waiting are taken, so batching happens under load and never adds latency.
- *  - num_batch_threads is the pool's size: one batch runs per engine at a time.
+ *  - `batchThreads` (num_batch_threads) are the pool's engines (worker-pool.ts): one batch runs
+ *    per engine at a time.
  */
 import { QueueFullError } from "./errors.js";
 import type { Executor } from "./worker-pool.js";
@@ -54,9 +55,9 @@ export class Batcher {
   private perImageMs = 100;
   private idleWaiters: (() => void)[] = [];
 
-  /** @param engines the batch threads: each takes one batch at a time */
+  /** @param batchThreads the engines (TF Serving's num_batch_threads): one batch each at a time */
   constructor(
-    private readonly engines: readonly Executor[],
+    private readonly batchThreads: readonly Executor[],
     private readonly opts: BatcherOptions,
   ) {}
 
@@ -74,7 +75,7 @@ export class Batcher {
   admit(): void {
     if (this.depth >= this.opts.maxEnqueued) {
       // time to drain the queue at the recent per-image engine time, in whole seconds
-      const drainMs = (this.depth * this.perImageMs) / Math.max(1, this.engines.length);
+      const drainMs = (this.depth * this.perImageMs) / Math.max(1, this.batchThreads.length);
       throw new QueueFullError(this.opts.maxEnqueued, Math.max(1, Math.ceil(drainMs / 1000)));
     }
     this.admitted++;
@@ -114,7 +115,7 @@ export class Batcher {
 
   /** Hands waiting images to every free engine, up to maxBatchSize each. */
   dispatch(): void {
-    for (const exec of this.engines) {
+    for (const exec of this.batchThreads) {
       if (this.waiting.length === 0) return;
       if (exec.busy || !exec.alive) continue;
       this.runBatch(exec, this.waiting.splice(0, this.opts.maxBatchSize));

@@ -84,8 +84,12 @@ export function uploadPage(modelName: string, modelVersion: string, demoModel?: 
 export const pageRoutes: FastifyPluginAsync = async (fastify) => {
   const o = fastify.appOptions;
   const page = uploadPage(o.modelName, o.modelVersion, o.demoModel);
-  fastify.get("/", {}, async (_request, reply) => {
-    reply.type("text/html; charset=utf-8");
-    return page;
-  });
+  fastify.get(
+    "/",
+    { schema: { response: { 200: { type: "string" } } } },
+    async (_request, reply) => {
+      reply.type("text/html; charset=utf-8");
+      return page;
+    },
+  );
 };
