@@ -10,22 +10,46 @@ import { runStack } from "./mocks";
 const STACK = "strategy1";
 const set = (key: string, value: string) => `pulumi config set ${key} ${value} --stack ${STACK}`;
 
+const CPU_QUANTITY = `is not a Kubernetes quantity (cpu: e.g. "2" or "500m")`;
+const MEMORY_QUANTITY = `is not a Kubernetes quantity (memory: e.g. "4Gi" or "512Mi")`;
+const PERCENT = "must be a whole number from 1 to 100";
+const NOT_A_LABEL = `namespace "Food11_Strategy1" is not a DNS label (lower-case letters, digits, '-', at most 63)`;
+/**
+ * One key with a value its type or format refuses: `[key, value, what is wrong, the value the fix
+ * sets]`; the message is `food11:<key> = <value>: <what>. Fix: pulumi config set ...`.
+ */
+const MALFORMED: [key: string, value: string, what: string, fix: string][] = [
+  ["cpuLimit", "3 cores", CPU_QUANTITY, "2"],
+  ["memoryLimit", "6GB", MEMORY_QUANTITY, "4Gi"],
+  ["memoryRequest", "0", "must be above zero", "2Gi"],
+  ["ephemeralStorageLimit", "1GB", MEMORY_QUANTITY, "512Mi"],
+  ["networkPolicy", "yes", "must be true or false", "true"],
+  ["createNamespace", "yes", "must be true or false", "true"],
+  ["targetCpuUtilization", "0", PERCENT, "40"],
+  ["targetCpuUtilization", "101", PERCENT, "40"],
+  ["targetCpuUtilization", "80%", PERCENT, "40"],
+  ["readinessSuccessThreshold", "0", PERCENT, "3"],
+  ["minReplicas", "0", "must be a whole number from 1 to 1000", "1"],
+  ["preprocess", "imagenet", "must be one of unit, mobilenet", "unit"],
+  [
+    "imageRef",
+    "https://ghcr.io/acme",
+    "is not an image reference",
+    "registry.example.com/food11-classifier@sha256:<64 hex digits>",
+  ],
+  [
+    "imageModelDir",
+    "../models",
+    "must be a relative path inside the build context",
+    "models/food11",
+  ],
+  ["namespace", "Food11_Strategy1", NOT_A_LABEL, "food11-strategy1"],
+  ["ingressClassName", "NGINX", "is not an IngressClass name", "nginx"],
+  ["ingressPath", "food11", "must be a URL path starting with /", "/"],
+];
+
+/** Problems between keys, or with more to the fix. */
 const CASES: { why: string; config: Record<string, unknown>; problem: string }[] = [
-  {
-    why: "a CPU limit that is not a Kubernetes quantity",
-    config: { "food11:cpuLimit": "3 cores" },
-    problem: `food11:cpuLimit = "3 cores": is not a Kubernetes quantity (cpu: e.g. "2" or "500m"). Fix: ${set("food11:cpuLimit", "2")}`,
-  },
-  {
-    why: "a memory limit in GB, not a Kubernetes quantity",
-    config: { "food11:memoryLimit": "6GB" },
-    problem: `food11:memoryLimit = "6GB": is not a Kubernetes quantity (memory: e.g. "4Gi" or "512Mi"). Fix: ${set("food11:memoryLimit", "4Gi")}`,
-  },
-  {
-    why: "a zero memory request",
-    config: { "food11:memoryRequest": "0" },
-    problem: `food11:memoryRequest = "0": must be above zero. Fix: ${set("food11:memoryRequest", "2Gi")}`,
-  },
   {
     why: "requests.cpu above limits.cpu",
     config: { "food11:cpuRequest": "3500m" },
@@ -42,44 +66,9 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     problem: `food11:ephemeralStorageRequest = "1Gi": requests.ephemeral-storage 1Gi is above limits.ephemeral-storage 512Mi. Fix: ${set("food11:ephemeralStorageRequest", "512Mi")} (or raise food11:ephemeralStorageLimit)`,
   },
   {
-    why: "an ephemeral-storage limit in GB",
-    config: { "food11:ephemeralStorageLimit": "1GB" },
-    problem: `food11:ephemeralStorageLimit = "1GB": is not a Kubernetes quantity (memory: e.g. "4Gi" or "512Mi"). Fix: ${set("food11:ephemeralStorageLimit", "512Mi")}`,
-  },
-  {
     why: "a monitoring namespace that is no DNS label",
     config: { "food11:monitoringNamespace": "Monitoring" },
     problem: `food11:monitoringNamespace = "Monitoring": is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${set("food11:monitoringNamespace", "monitoring")} (or pulumi config set food11:monitoringNamespace "" --stack ${STACK} to admit none)`,
-  },
-  {
-    why: "networkPolicy that is not a boolean",
-    config: { "food11:networkPolicy": "yes" },
-    problem: `food11:networkPolicy = "yes": must be true or false. Fix: ${set("food11:networkPolicy", "true")}`,
-  },
-  {
-    why: "a CPU target of 0 %",
-    config: { "food11:targetCpuUtilization": "0" },
-    problem: `food11:targetCpuUtilization = "0": must be a whole number from 1 to 100. Fix: ${set("food11:targetCpuUtilization", "40")}`,
-  },
-  {
-    why: "a CPU target above 100 %",
-    config: { "food11:targetCpuUtilization": "101" },
-    problem: `food11:targetCpuUtilization = "101": must be a whole number from 1 to 100. Fix: ${set("food11:targetCpuUtilization", "40")}`,
-  },
-  {
-    why: "a CPU target that is not a number",
-    config: { "food11:targetCpuUtilization": "80%" },
-    problem: `food11:targetCpuUtilization = "80%": must be a whole number from 1 to 100. Fix: ${set("food11:targetCpuUtilization", "40")}`,
-  },
-  {
-    why: "readiness successThreshold below 1",
-    config: { "food11:readinessSuccessThreshold": "0" },
-    problem: `food11:readinessSuccessThreshold = "0": must be a whole number from 1 to 100. Fix: ${set("food11:readinessSuccessThreshold", "3")}`,
-  },
-  {
-    why: "minReplicas below 1",
-    config: { "food11:minReplicas": "0" },
-    problem: `food11:minReplicas = "0": must be a whole number from 1 to 1000. Fix: ${set("food11:minReplicas", "1")}`,
   },
   {
     why: "minReplicas above maxReplicas",
@@ -92,22 +81,12 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     problem: `food11:imageRepository = (unset): no image source: neither an image to build nor a prebuilt image is configured. Fix: ${set("food11:imageRepository", "food11-classifier")} (builds app/ and pushes to food11:imageRegistry) or ${set("food11:imageRef", "<registry>/<repo>@sha256:<digest>")}`,
   },
   {
-    why: "a prebuilt image that is not an image reference",
-    config: { "food11:imageRef": "https://ghcr.io/acme" },
-    problem: `food11:imageRef = "https://ghcr.io/acme": is not an image reference. Fix: ${set("food11:imageRef", "registry.example.com/food11-classifier@sha256:<64 hex digits>")}`,
-  },
-  {
     why: "a model both baked in and fetched at start",
     config: {
       "food11:imageModelDir": "models/food11",
       "food11:modelUrl": "https://m.example/model.json",
     },
     problem: `food11:imageModelDir = "models/food11": a model to bake in and food11:modelUrl (a model fetched at start) are both set. Fix: pulumi config rm food11:imageModelDir --stack ${STACK} (or pulumi config rm food11:modelUrl --stack ${STACK})`,
-  },
-  {
-    why: "a model directory outside the build context",
-    config: { "food11:imageModelDir": "../models" },
-    problem: `food11:imageModelDir = "../models": must be a relative path inside the build context. Fix: ${set("food11:imageModelDir", "models/food11")}`,
   },
   {
     why: "a registry user without a password",
@@ -120,39 +99,14 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     problem: `food11:cpuLimt = "3": unknown key; did you mean food11:cpuLimit? Fix: pulumi config rm food11:cpuLimt --stack ${STACK} && ${set("food11:cpuLimit", "<value>")}`,
   },
   {
-    why: "a boolean that is not true or false",
-    config: { "food11:createNamespace": "yes" },
-    problem: `food11:createNamespace = "yes": must be true or false. Fix: ${set("food11:createNamespace", "true")}`,
-  },
-  {
-    why: "a value outside an enumeration",
-    config: { "food11:preprocess": "imagenet" },
-    problem: `food11:preprocess = "imagenet": must be one of unit, mobilenet. Fix: ${set("food11:preprocess", "unit")}`,
-  },
-  {
-    why: "a namespace that is not a DNS label",
-    config: { "food11:namespace": "Food11_Strategy1" },
-    problem: `food11:namespace = "Food11_Strategy1": namespace "Food11_Strategy1" is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${set("food11:namespace", "food11-strategy1")}`,
-  },
-  {
     why: "a drain delay as long as the grace period",
     config: { "food11:shutdownDelaySeconds": "20" },
     problem: `food11:shutdownDelaySeconds = "20": shutdownDelaySeconds 20 is not below shutdownGraceSeconds 20, so the server would be cut off before it drains. Fix: ${set("food11:shutdownDelaySeconds", "19")} (or raise food11:shutdownGraceSeconds)`,
   },
   {
-    why: "an ingress class that is not a Kubernetes name",
-    config: { "food11:ingressClassName": "NGINX" },
-    problem: `food11:ingressClassName = "NGINX": is not an IngressClass name. Fix: ${set("food11:ingressClassName", "nginx")}`,
-  },
-  {
     why: "an ingress host that is not a host name",
     config: { "food11:ingressHost": "http://food11.example.com" },
     problem: `food11:ingressHost = "http://food11.example.com": is not a host name. Fix: ${set("food11:ingressHost", "food11.example.com")} (or pulumi config rm food11:ingressHost --stack ${STACK} for any host)`,
-  },
-  {
-    why: "an ingress path without a leading slash",
-    config: { "food11:ingressPath": "food11" },
-    problem: `food11:ingressPath = "food11": must be a URL path starting with /. Fix: ${set("food11:ingressPath", "/")}`,
   },
   {
     why: "installing the ingress controller while rendering YAML",
@@ -161,15 +115,28 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
   },
 ];
 
+/** The program refuses `config`, registering nothing, with exactly this one problem. */
+async function expectRefused(config: Record<string, unknown>, problem: string): Promise<void> {
+  const run = await runStack(STACK, config);
+  expect(run.resources).toHaveLength(0);
+  // A RunError: the engine prints its message without a stack trace.
+  expect(pulumi.RunError.isInstance(run.error)).toBe(true);
+  expect((run.error as Error).message).toBe(
+    `Invalid configuration for stack "${STACK}" (1 problem):\n  - ${problem}`,
+  );
+}
+
 describe("invalid stack config", () => {
+  it.each(MALFORMED)(
+    "rejects food11:%s = %j, registering nothing",
+    async (key, value, what, fix) => {
+      const problem = `food11:${key} = ${JSON.stringify(value)}: ${what}. Fix: ${set(`food11:${key}`, fix)}`;
+      await expectRefused({ [`food11:${key}`]: value }, problem);
+    },
+  );
+
   it.each(CASES)("rejects $why, registering nothing", async ({ config, problem }) => {
-    const run = await runStack(STACK, config);
-    expect(run.resources).toHaveLength(0);
-    // A RunError: the engine prints its message without a stack trace.
-    expect(pulumi.RunError.isInstance(run.error)).toBe(true);
-    expect((run.error as Error).message).toBe(
-      `Invalid configuration for stack "${STACK}" (1 problem):\n  - ${problem}`,
-    );
+    await expectRefused(config, problem);
   });
 
   it("lists every problem at once", async () => {
