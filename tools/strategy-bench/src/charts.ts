@@ -89,6 +89,17 @@ function runScale(runs: readonly string[]) {
   };
 }
 
+/** The colour channel by run, its legend on the right. */
+function runColor(runs: readonly string[]) {
+  return {
+    field: "run",
+    type: "nominal" as const,
+    title: "run",
+    scale: runScale(runs),
+    legend: { orient: "right" as const },
+  };
+}
+
 function shapeScale(runs: readonly string[]) {
   return {
     domain: [...runs],
@@ -415,13 +426,7 @@ export function scatterChart(o: ScatterOptions): Chart {
           x,
           y,
           size: { field: "size", type: "quantitative" as const, scale: null, legend: null },
-          color: {
-            field: "run",
-            type: "nominal" as const,
-            title: "run",
-            scale: runScale(runs),
-            legend: { orient: "right" as const },
-          },
+          color: runColor(runs),
           shape: {
             field: "run",
             type: "nominal" as const,
@@ -444,13 +449,17 @@ export interface RunSeries {
   points: { t: number; value: number }[];
 }
 
-export interface TimeSeriesOptions {
+/** What a time-series or per-phase chart is called and shows, and its runs in legend order. */
+interface ChartText {
   id: string;
   title: string;
   subtitle?: Subtitle;
   yTitle: string;
   xTitle?: string;
   runs?: readonly string[];
+}
+
+export interface TimeSeriesOptions extends ChartText {
   series: RunSeries[];
   /** "step" for counts that change in steps (replicas); default "linear". */
   interpolate?: "linear" | "step-after";
@@ -541,13 +550,7 @@ export function timeSeriesChart(o: TimeSeriesOptions): Chart {
               scale: { zero: true },
             },
             y: { field: "value", type: "quantitative", title: null, scale: { zero: true } },
-            color: {
-              field: "run",
-              type: "nominal",
-              title: "run",
-              scale: runScale(runs),
-              legend: { orient: "right" },
-            },
+            color: runColor(runs),
           },
         },
   } as unknown as TopLevelSpec;
@@ -563,13 +566,7 @@ function layeredPanel(o: TimeSeriesOptions, runs: readonly string[]): Record<str
     scale: { zero: true },
   };
   const y = { field: "value", type: "quantitative", title: null, scale: { zero: true } };
-  const color = {
-    field: "run",
-    type: "nominal",
-    title: "run",
-    scale: runScale(runs),
-    legend: { orient: "right" },
-  };
+  const color = runColor(runs);
   const line = (layer: string, dash?: number[]) => ({
     transform: [{ filter: `datum.layer === '${layer}'` }],
     mark: {
@@ -608,13 +605,7 @@ export interface PhaseValue {
   value: number;
 }
 
-export interface PhaseOptions {
-  id: string;
-  title: string;
-  subtitle?: Subtitle;
-  yTitle: string;
-  xTitle?: string;
-  runs?: readonly string[];
+export interface PhaseOptions extends ChartText {
   values: PhaseValue[];
   width?: number;
   height?: number;
@@ -645,13 +636,7 @@ export function phaseChart(o: PhaseOptions): Chart {
       },
       xOffset: { field: "run", type: "nominal", sort: [...runs], scale: { domain: [...runs] } },
       y: { field: "value", type: "quantitative", title: o.yTitle },
-      color: {
-        field: "run",
-        type: "nominal",
-        title: "run",
-        scale: runScale(runs),
-        legend: { orient: "right" },
-      },
+      color: runColor(runs),
     },
   } as unknown as TopLevelSpec;
   return { id: o.id, title: o.title, spec };

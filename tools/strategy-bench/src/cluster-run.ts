@@ -42,10 +42,9 @@ import {
   stackTimeScaling,
   type TimelineEntry,
 } from "./cluster-scale.js";
-import { accuracyCommand, loadtestCommand } from "./commands.js";
-import { generateImageSet } from "./imageset.js";
+import { runAccuracy, runLoad } from "./commands.js";
+import { generateRunImages } from "./imageset.js";
 import { ingressStatusWriter, startStandInProxy } from "./ingress-standin.js";
-import { FOOD11_LABELS } from "./labels.js";
 import { currentLoad, thisMachine } from "./machine.js";
 import { kubernetesSampler, runMonitor } from "./monitor.js";
 import { cpuCores, memoryKB } from "./quantity.js";
@@ -544,14 +543,10 @@ async function runOne(
       throw new StepError("up", `the stack's url output ${url} does not end in /`);
     await step("ready", () => waitIngress(url, 180, o.signal));
     await step("accuracy", async () => {
-      const acc = await accuracyCommand({
+      const acc = await runAccuracy({
         images: ctx.imagesDir,
         url: url.replace(/\/$/, ""),
-        concurrency: 2,
-        model: "demo (seeded, untrained)",
-        out: join(dir, "accuracy.json"),
-        markdown: join(dir, "accuracy.md"),
-        allowRemote: false,
+        dir,
         quiet: o.quiet,
       });
       backend = acc.backend;
@@ -579,23 +574,17 @@ async function runOne(
         onError: (e) => say(`sample failed: ${e.message}`),
       });
       try {
-        const lt = await loadtestCommand({
+        await runLoad({
           url: `${url}test`,
+          dir,
           timeScale: o.timeScale,
           ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
           seed: o.seed,
-          timeout: 30,
-          out: join(dir, "loadtest.csv"),
-          allowRemote: false,
           quiet: o.quiet,
           log: say,
+          say,
           ...(o.signal ? { signal: o.signal } : {}),
         });
-        if (lt.meta.problem) say(`warning: ${lt.meta.problem}`);
-        say(
-          `${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ${lt.overall.failed} failed, ` +
-            `mean response ${lt.overall.responseTime.toFixed(3)} s`,
-        );
         if (o.signal?.aborted) throw new Error("interrupted");
       } finally {
         stopMonitor.abort();
@@ -727,13 +716,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   o.log(
     `node ${node.name}: ${node.cpuCores} cores, ${(node.memoryKB / 1024 ** 2).toFixed(1)} GiB allocatable`,
   );
-  const imagesDir = join(outDir, "images");
-  await generateImageSet({
-    dir: imagesDir,
-    classes: FOOD11_LABELS.length,
-    perClass: o.perClass,
-    seed: o.seed,
-  });
+  const imagesDir = await generateRunImages(outDir, o);
   const baseConfig = clusterStackConfig(versions, CLUSTER_ROOT);
   const ctx: RunContext = {
     o,

@@ -1,5 +1,5 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   type AccuracyResult,
   accuracyMarkdown,
@@ -174,4 +174,63 @@ export async function accuracyCommand(o: AccuracyCommand): Promise<AccuracyResul
   } finally {
     await predictor.close();
   }
+}
+
+// ---------------------------------------------------------------- a run's two steps
+
+/**
+ * A run's accuracy step against its server (demo, cluster run): the demo model on the run's
+ * image set, 2 at a time, into `dir`/accuracy.json and accuracy.md.
+ */
+export function runAccuracy(o: {
+  images: string;
+  url: string;
+  dir: string;
+  quiet: boolean;
+}): Promise<AccuracyResult> {
+  return accuracyCommand({
+    images: o.images,
+    url: o.url,
+    concurrency: 2,
+    model: "demo (seeded, untrained)",
+    out: join(o.dir, "accuracy.json"),
+    markdown: join(o.dir, "accuracy.md"),
+    allowRemote: false,
+    quiet: o.quiet,
+  });
+}
+
+/**
+ * A run's load step (demo, cluster run): the original schedule, scaled, into `dir`/loadtest.csv;
+ * says any problem and the overall figures through `say`.
+ */
+export async function runLoad(o: {
+  url: string;
+  dir: string;
+  timeScale: number;
+  delayScale?: number;
+  seed: number;
+  quiet: boolean;
+  log: (line: string) => void;
+  say: (line: string) => void;
+  signal?: AbortSignal;
+}) {
+  const lt = await loadtestCommand({
+    url: o.url,
+    timeScale: o.timeScale,
+    ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
+    seed: o.seed,
+    timeout: 30,
+    out: join(o.dir, "loadtest.csv"),
+    allowRemote: false,
+    quiet: o.quiet,
+    log: o.log,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  if (lt.meta.problem) o.say(`warning: ${lt.meta.problem}`);
+  o.say(
+    `${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ${lt.overall.failed} failed, ` +
+      `mean response ${lt.overall.responseTime.toFixed(3)} s`,
+  );
+  return lt;
 }

@@ -5,9 +5,8 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { stringify as toYaml } from "yaml";
-import { accuracyCommand, loadtestCommand } from "./commands.js";
-import { generateImageSet } from "./imageset.js";
-import { FOOD11_LABELS } from "./labels.js";
+import { runAccuracy, runLoad } from "./commands.js";
+import { generateRunImages } from "./imageset.js";
 import { currentLoad, thisMachine } from "./machine.js";
 import { localSampler, runMonitor } from "./monitor.js";
 import { freePort } from "./net.js";
@@ -144,13 +143,7 @@ export async function runDemo(o: DemoOptions): Promise<string> {
   await mkdir(outDir, { recursive: true });
   o.log(`output: ${outDir}`);
   await prepare(o.log);
-  const imagesDir = join(outDir, "images");
-  await generateImageSet({
-    dir: imagesDir,
-    classes: FOOD11_LABELS.length,
-    perClass: o.perClass,
-    seed: o.seed,
-  });
+  const imagesDir = await generateRunImages(outDir, o);
   const manifest: Manifest = {
     title: "Deployment strategies on one machine (demo)",
     demo: true,
@@ -202,16 +195,7 @@ async function runStack(
   let backend: string | undefined;
   try {
     o.log(`[${stack}] ready at ${server.url}; scoring accuracy`);
-    const acc = await accuracyCommand({
-      images: imagesDir,
-      url: server.url,
-      concurrency: 2,
-      model: "demo (seeded, untrained)",
-      out: join(dir, "accuracy.json"),
-      markdown: join(dir, "accuracy.md"),
-      allowRemote: false,
-      quiet: o.quiet,
-    });
+    const acc = await runAccuracy({ images: imagesDir, url: server.url, dir, quiet: o.quiet });
     backend = acc.backend;
     const correct = Math.round(acc.metrics.accuracy * acc.metrics.samples);
     o.log(
@@ -227,23 +211,17 @@ async function runStack(
       signal: stopMonitor.signal,
     });
     try {
-      const lt = await loadtestCommand({
+      await runLoad({
         url: `${server.url}/test`,
+        dir,
         timeScale: o.timeScale,
         ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
         seed: o.seed,
-        timeout: 30,
-        out: join(dir, "loadtest.csv"),
-        allowRemote: false,
         quiet: o.quiet,
         log: o.log,
+        say: (line) => o.log(`[${stack}] ${line}`),
         ...(o.signal ? { signal: o.signal } : {}),
       });
-      if (lt.meta.problem) o.log(`[${stack}] warning: ${lt.meta.problem}`);
-      o.log(
-        `[${stack}] ${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ` +
-          `${lt.overall.failed} failed, mean response ${lt.overall.responseTime.toFixed(3)} s`,
-      );
     } finally {
       stopMonitor.abort();
       await monitorDone;

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
+import { FOOD11_LABELS } from "./labels.js";
 import { childRandom } from "./random.js";
 
 export interface ImageSetOptions {
@@ -61,4 +62,19 @@ function hueToRgb(h: number): [number, number, number] {
     return 255 * (0.5 - 0.45 * Math.max(-1, Math.min(k - 3, 9 - k, 1)));
   };
   return [f(0), f(8), f(4)];
+}
+
+/** A run's labeled set (demo, cluster run): Food-11's 11 classes in `outDir`/images; returns that folder. */
+export async function generateRunImages(
+  outDir: string,
+  o: { perClass: number; seed: number },
+): Promise<string> {
+  const dir = join(outDir, "images");
+  await generateImageSet({
+    dir,
+    classes: FOOD11_LABELS.length,
+    perClass: o.perClass,
+    seed: o.seed,
+  });
+  return dir;
 }

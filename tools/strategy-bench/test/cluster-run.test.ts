@@ -20,6 +20,7 @@ import {
 } from "../src/cluster-scale.js";
 import { monitorCsvLines, summarizePods } from "../src/monitor.js";
 import { clusterSeries, reportCharts, summarizeRuns, writeReport } from "../src/report.js";
+import { expectContains } from "./helpers.js";
 import { NEAR_EQUAL, writeRuns } from "./runs.js";
 
 const NODE = { name: "food11-node", cpuCores: 2, memoryKB: 23 * 1024 * 1024 };
@@ -431,23 +432,19 @@ describe("the report of a cluster run", () => {
     await writeFile(manifestPath, stringify(manifest));
     const { files, runs: summaries } = await writeReport(manifest, dir, join(dir, "report"));
     const md = await readFile(files.markdown, "utf8");
-    expect(md).toContain(
+    expectContains(md, [
       "**time-scaled by 0.2: HPA sync period 15 s → 3 s (--horizontal-pod-autoscaler-sync-period=3s);",
-    );
-    expect(md).toContain("- **Clamped:** metrics-server resolution: 15 s × 0.2 = 3 s");
-    expect(md).toContain("One node, **food11-node: 2 cores and 23.00 GiB allocatable**");
-    expect(md).toContain(`| strategy1 | ${stackFit(NODE, settings("strategy1")).text} |`);
-    expect(md).toContain("- strategy2: up: pulumi up exited 255");
-    expect(md).toContain("| HPA scale-ups | 1 |");
-    expect(md).toContain(
+      "- **Clamped:** metrics-server resolution: 15 s × 0.2 = 3 s",
+      "One node, **food11-node: 2 cores and 23.00 GiB allocatable**",
+      `| strategy1 | ${stackFit(NODE, settings("strategy1")).text} |`,
+      "- strategy2: up: pulumi up exited 255",
+      "| HPA scale-ups | 1 |",
       "| 3 | 10:00:03 | scale-up | HorizontalPodAutoscaler/food11-classifier | 1 | New size: 3;",
-    );
-    expect(md).toContain("## Spread between repetitions");
-    // strategy1's two repetitions: the same response time, memory used differs.
-    expect(md).toContain(
+      "## Spread between repetitions",
+      // strategy1's two repetitions: the same response time, memory used differs.
       "| strategy1 | response time (s) | 0.530 | 0.530 | 0.530 | 0.000 (0.0 % of the mean) |",
-    );
-    expect(md).toContain("| strategy1 | replicas (max) | 1 | 3 | 2 | 2 (100.0 % of the mean) |");
+      "| strategy1 | replicas (max) | 1 | 3 | 2 | 2 (100.0 % of the mean) |",
+    ]);
     const s2 = summaries[2];
     expect(s2?.hpaTarget).toBe(80);
     expect(s2?.series.time.cpuUtilization).toEqual([

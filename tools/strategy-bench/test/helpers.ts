@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { expect } from "vitest";
 
 export interface TestServer {
   server: Server;
@@ -38,4 +39,9 @@ export async function closedPort(): Promise<number> {
   const s = await startServer(() => undefined);
   await s.close();
   return s.port;
+}
+
+/** `text` contains each of `parts`. */
+export function expectContains(text: string, parts: readonly string[]): void {
+  for (const part of parts) expect(text).toContain(part);
 }

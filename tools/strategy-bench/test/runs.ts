@@ -124,39 +124,29 @@ export async function writeRuns(
   return manifest;
 }
 
+/** A run of the demo's usual shape: 3 of 33 right, the same response time in each phase. */
+const nearEqual = (
+  name: string,
+  okay: number[],
+  responseTime: number,
+  memUsedKB: number[],
+  memRequestedKB: number,
+  cpuLimit: number,
+): FakeRun => ({
+  name,
+  stack: name,
+  okay,
+  responseTime: okay.map(() => responseTime),
+  memUsedKB,
+  memRequestedKB,
+  cpuLimit,
+  correct: 3,
+  samples: 33,
+});
+
 /** Three runs whose figures are within a few percent of each other (the demo's usual case). */
 export const NEAR_EQUAL: FakeRun[] = [
-  {
-    name: "baseline",
-    stack: "baseline",
-    okay: [50, 60, 55],
-    responseTime: [0.52, 0.52, 0.52],
-    memUsedKB: [1_000_000, 1_010_000, 1_020_000],
-    memRequestedKB: 2_097_152,
-    cpuLimit: 2,
-    correct: 3,
-    samples: 33,
-  },
-  {
-    name: "strategy1",
-    stack: "strategy1",
-    okay: [51, 60, 56],
-    responseTime: [0.53, 0.53, 0.53],
-    memUsedKB: [1_005_000, 1_012_000, 1_018_000],
-    memRequestedKB: 2_097_152,
-    cpuLimit: 3,
-    correct: 3,
-    samples: 33,
-  },
-  {
-    name: "strategy2",
-    stack: "strategy2",
-    okay: [50, 61, 55],
-    responseTime: [0.55, 0.55, 0.55],
-    memUsedKB: [1_002_000, 1_011_000, 1_030_000],
-    memRequestedKB: 4_718_592,
-    cpuLimit: 2,
-    correct: 3,
-    samples: 33,
-  },
+  nearEqual("baseline", [50, 60, 55], 0.52, [1_000_000, 1_010_000, 1_020_000], 2_097_152, 2),
+  nearEqual("strategy1", [51, 60, 56], 0.53, [1_005_000, 1_012_000, 1_018_000], 2_097_152, 3),
+  nearEqual("strategy2", [50, 61, 55], 0.55, [1_002_000, 1_011_000, 1_030_000], 4_718_592, 2),
 ];

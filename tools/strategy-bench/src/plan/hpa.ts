@@ -317,51 +317,43 @@ export function replicasChangePerPeriod(
   return replicas;
 }
 
-/** horizontal.go `calculateScaleUpLimitWithScalingRules`. */
-export function scaleUpLimit(
+type LimitArgs = [
   currentReplicas: number,
   scaleUpEvents: readonly TimestampedScaleEvent[],
   scaleDownEvents: readonly TimestampedScaleEvent[],
   rules: ScalingRules,
   now: number,
-): number {
-  if (rules.selectPolicy === "Disabled") return currentReplicas;
-  const pick = rules.selectPolicy === "Min" ? Math.min : Math.max;
-  let result = rules.selectPolicy === "Min" ? 2147483647 : -2147483648;
-  for (const policy of rules.policies) {
-    const added = replicasChangePerPeriod(policy.periodSeconds, scaleUpEvents, now);
-    const deleted = replicasChangePerPeriod(policy.periodSeconds, scaleDownEvents, now);
-    const periodStartReplicas = currentReplicas - added + deleted;
-    // The proposal is rounded up so that a percent policy can always add a pod.
-    const proposed =
-      policy.type === "Pods"
-        ? periodStartReplicas + policy.value
-        : Math.ceil(periodStartReplicas * (1 + policy.value / 100));
-    result = pick(result, proposed);
-  }
-  return result;
-}
+];
+
+/** horizontal.go `calculateScaleUpLimitWithScalingRules`. */
+export const scaleUpLimit = (...a: LimitArgs): number => limitWithRules(true, ...a);
 
 /** horizontal.go `calculateScaleDownLimitWithBehaviors`. */
-export function scaleDownLimit(
-  currentReplicas: number,
-  scaleUpEvents: readonly TimestampedScaleEvent[],
-  scaleDownEvents: readonly TimestampedScaleEvent[],
-  rules: ScalingRules,
-  now: number,
-): number {
-  if (rules.selectPolicy === "Disabled") return currentReplicas;
-  // For scaling down the lowest change ("Min") is the highest count.
-  const pick = rules.selectPolicy === "Min" ? Math.max : Math.min;
-  let result = rules.selectPolicy === "Min" ? -2147483648 : 2147483647;
+export const scaleDownLimit = (...a: LimitArgs): number => limitWithRules(false, ...a);
+
+/** The two functions above, which horizontal.go writes out twice. */
+function limitWithRules(up: boolean, ...[current, upEvents, downEvents, rules, now]: LimitArgs) {
+  if (rules.selectPolicy === "Disabled") return current;
+  // Up, "Min" picks the lowest count; for scaling down the lowest change ("Min") is the highest.
+  const highest = (rules.selectPolicy === "Min") !== up;
+  const pick = highest ? Math.max : Math.min;
+  let result = highest ? -2147483648 : 2147483647;
   for (const policy of rules.policies) {
-    const added = replicasChangePerPeriod(policy.periodSeconds, scaleUpEvents, now);
-    const deleted = replicasChangePerPeriod(policy.periodSeconds, scaleDownEvents, now);
-    const periodStartReplicas = currentReplicas - added + deleted;
-    const proposed =
-      policy.type === "Pods"
-        ? periodStartReplicas - policy.value
-        : Math.trunc(periodStartReplicas * (1 - policy.value / 100));
+    const added = replicasChangePerPeriod(policy.periodSeconds, upEvents, now);
+    const deleted = replicasChangePerPeriod(policy.periodSeconds, downEvents, now);
+    const periodStartReplicas = current - added + deleted;
+    // Up, the proposal is rounded up so that a percent policy can always add a pod.
+    let proposed: number;
+    if (up)
+      proposed =
+        policy.type === "Pods"
+          ? periodStartReplicas + policy.value
+          : Math.ceil(periodStartReplicas * (1 + policy.value / 100));
+    else
+      proposed =
+        policy.type === "Pods"
+          ? periodStartReplicas - policy.value
+          : Math.trunc(periodStartReplicas * (1 - policy.value / 100));
     result = pick(result, proposed);
   }
   return result;

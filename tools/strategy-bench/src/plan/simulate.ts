@@ -594,10 +594,12 @@ export function simulatePlan(o: PlanOptions): PlanResult {
   };
 }
 
-/** A phase as the report's summary reads a loadtest CSV row. */
-export function loadtestRow(p: PlanPhase): LoadtestRow {
+/** A phase (predicted, or measured by runLoadtest) as the report's summary reads a loadtest CSV row. */
+export function loadtestRow(
+  p: Omit<LoadtestRow, "phase" | "date" | "statusCodes"> & { phase: string | number },
+): LoadtestRow {
   return {
-    phase: p.phase,
+    phase: String(p.phase),
     transactions: p.transactions,
     elapsedSeconds: p.elapsedSeconds,
     responseTime: p.responseTime,

@@ -142,14 +142,14 @@ describe("GetResourceReplicas", () => {
 
 describe("groupPods: unready pods", () => {
   const cfg = CONTROLLER_DEFAULTS;
+  /** Pod "a", started at 100, its Ready condition `status` since 110. */
+  const startedAt100 = (status: boolean): HpaPod => ({
+    ...running("a"),
+    startTime: 100,
+    ready: { status, lastTransitionTime: 110 },
+  });
   it("within the 5-minute CPU initialization period, ignores a metric not one window past readiness", () => {
-    const pod: HpaPod = {
-      name: "a",
-      phase: "Running",
-      startTime: 100,
-      ready: { status: true, lastTransitionTime: 110 },
-      cpuRequestMilli: 1000,
-    };
+    const pod = startedAt100(true);
     // 120 < 110 + 15: unready.
     const early = groupPods([pod], new Map([["a", metric(500, 120)]]), 130, cfg);
     expect([...early.unreadyPods]).toEqual(["a"]);
@@ -159,13 +159,7 @@ describe("groupPods: unready pods", () => {
   });
 
   it("past the period, ignores only a pod unready that has never been ready (30 s rule)", () => {
-    const never: HpaPod = {
-      name: "a",
-      phase: "Running",
-      startTime: 100,
-      ready: { status: false, lastTransitionTime: 110 },
-      cpuRequestMilli: 1000,
-    };
+    const never = startedAt100(false);
     // startTime + 30 = 130 > 110: it never was ready → unready.
     expect(groupPods([never], metricsOf([["a", 1]]), 500, cfg).unreadyPods.size).toBe(1);
     // Became unready at 200 after being ready: 130 > 200 is false → its metric counts.

@@ -7,7 +7,7 @@
 import { runLoadtest } from "../../src/loadtest.js";
 import { localProbe, measureCapacity } from "../../src/plan/capacity.js";
 import { parseNodes } from "../../src/plan/cluster.js";
-import { simulatePlan } from "../../src/plan/simulate.js";
+import { loadtestRow, simulatePlan } from "../../src/plan/simulate.js";
 import { comparePlanToRun } from "../../src/plan/validate.js";
 import type { Schedule } from "../../src/schedule.js";
 import { loadStack } from "../../src/stack.js";
@@ -66,15 +66,7 @@ export async function syntheticValidation() {
       seed: 1,
     });
     const e = comparePlanToRun(predicted, {
-      loadtest: measured.phases.map((p) => ({
-        phase: String(p.phase),
-        transactions: p.transactions,
-        elapsedSeconds: p.elapsedSeconds,
-        responseTime: p.responseTime,
-        okay: p.okay,
-        failed: p.failed,
-        socketFailures: p.socketFailures,
-      })),
+      loadtest: measured.phases.map(loadtestRow),
     });
     return { predicted, measured, comparison: e };
   } finally {
