@@ -5,6 +5,7 @@ import {
   APP_NAME,
   CONTAINER_NAME,
   DEFAULTS,
+  hpaBehavior,
   kubeScoreIgnores,
   labelSelector,
   PORT_NAME,
@@ -420,22 +421,7 @@ export class InferenceService extends pulumi.ComponentResource {
               },
             },
           ],
-          // Kubernetes' default policies (what an autoscaling/v1 HPA does), windows configurable.
-          behavior: {
-            scaleUp: {
-              stabilizationWindowSeconds: autoscaling.scaleUpStabilizationSeconds,
-              selectPolicy: "Max",
-              policies: [
-                { type: "Percent", value: 100, periodSeconds: 15 },
-                { type: "Pods", value: 4, periodSeconds: 15 },
-              ],
-            },
-            scaleDown: {
-              stabilizationWindowSeconds: autoscaling.scaleDownStabilizationSeconds,
-              selectPolicy: "Max",
-              policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
-            },
-          },
+          behavior: hpaBehavior(autoscaling),
         },
       },
       { parent: this },

@@ -99,6 +99,32 @@ export function labelSelector(instance: string): string {
     .join(",");
 }
 
+/**
+ * The HPA's `behavior`: Kubernetes' default scaling policies (what an autoscaling/v1 HPA does),
+ * with the stack's stabilization windows (food11:scaleUpStabilizationSeconds,
+ * food11:scaleDownStabilizationSeconds).
+ */
+export function hpaBehavior(windows: {
+  scaleUpStabilizationSeconds: number;
+  scaleDownStabilizationSeconds: number;
+}) {
+  return {
+    scaleUp: {
+      stabilizationWindowSeconds: windows.scaleUpStabilizationSeconds,
+      selectPolicy: "Max",
+      policies: [
+        { type: "Percent", value: 100, periodSeconds: 15 },
+        { type: "Pods", value: 4, periodSeconds: 15 },
+      ],
+    },
+    scaleDown: {
+      stabilizationWindowSeconds: windows.scaleDownStabilizationSeconds,
+      selectPolicy: "Max",
+      policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
+    },
+  };
+}
+
 /** The annotation kube-score reads to skip checks on an object (comma-separated check IDs). */
 export const KUBE_SCORE_IGNORE = "kube-score/ignore";
 
