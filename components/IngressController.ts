@@ -1,12 +1,10 @@
 import * as nginx from "@pulumi/kubernetes-ingress-nginx";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgsCheck } from "./contract";
+import { INGRESS_SERVICE_TYPES } from "./defaults";
 
 /** The type token of {@link IngressController}. */
 const TYPE = "food11:ingress:IngressController";
-
-/** The Service types the controller's Service can have. */
-export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 
 /** Arguments of {@link IngressController}, resolved (stacks/index.ts: ingressControllerArgs). */
 export interface IngressControllerArgs {

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgsCheck, DNS_LABEL, show } from "./contract";
-import { DEFAULTS } from "./defaults";
-import { checkServiceType, type INGRESS_SERVICE_TYPES } from "./IngressController";
+import { DEFAULTS, type INGRESS_SERVICE_TYPES } from "./defaults";
+import { checkServiceType } from "./IngressController";
 
 /** The type token of {@link TraefikController}. */
 const TYPE = "food11:ingress:TraefikController";

@@ -63,6 +63,9 @@ export const DEFAULTS = {
   networkPolicy: { enabled: true, monitoringNamespace: "monitoring" },
 } as const;
 
+/** The Service types an installed ingress controller's Service can have. */
+export const INGRESS_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+
 /** Name of the app in labels and of every workload object. */
 export const APP_NAME = "food11-classifier";
 

@@ -11,7 +11,7 @@
  * Pure: no Pulumi runtime, so tools and tests can parse a stack file directly.
  */
 import { z } from "zod";
-import { DEFAULTS as D } from "../components/defaults";
+import { DEFAULTS as D, INGRESS_SERVICE_TYPES } from "../components/defaults";
 import { cpuMillicores, isQuantity, memoryBytes } from "../components/quantity";
 
 const P = D.probes;
@@ -220,7 +220,7 @@ export const configShape = {
     D.shutdownGraceSeconds,
     1,
     600,
-    "SHUTDOWN_GRACE_SECONDS: how long the server drains after SIGTERM; terminationGracePeriodSeconds is this plus 5.",
+    `SHUTDOWN_GRACE_SECONDS: how long the server drains after SIGTERM; terminationGracePeriodSeconds is this plus ${D.terminationMarginSeconds}.`,
   ),
   shutdownDelaySeconds: integer(
     D.shutdownDelaySeconds,
@@ -248,7 +248,7 @@ export const configShape = {
   ),
   ephemeralStorageLimit: bytes(
     D.ephemeralStorage.limit,
-    "limits.ephemeral-storage of the container: kubelet evicts the pod when its logs plus /tmp (sizeLimit 256Mi) use more.",
+    `limits.ephemeral-storage of the container: kubelet evicts the pod when its logs plus /tmp (sizeLimit ${D.tmpSizeLimit}) use more.`,
   ),
   // Autoscaling.
   targetCpuUtilization: integer(
@@ -376,7 +376,7 @@ export const configShape = {
     "ingress-nginx",
   ),
   ingressControllerServiceType: choice(
-    ["LoadBalancer", "NodePort", "ClusterIP"],
+    INGRESS_SERVICE_TYPES,
     D.ingressController.serviceType,
     "Service type of the installed ingress-nginx controller.",
   ),
