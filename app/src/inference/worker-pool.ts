@@ -86,6 +86,7 @@ export class WorkerExecutor implements Executor {
     return !this.exited;
   }
 
+  /** Spawns a worker and resolves once it has loaded the model and warmed up ("ready"). */
   static start(
     data: WorkerData,
     onExit: (exec: WorkerExecutor, expected: boolean) => void,

@@ -112,6 +112,7 @@ const routeSchema = {
   },
 };
 
+/** POST /predict and GET /test: upload → probe → classify → answer. */
 export const predictRoutes: FastifyPluginAsync = async (fastify) => {
   const maxPixels = fastify.appOptions.maxInputPixels;
   // The bundled test image is probed once, on the first GET /test.
