@@ -1,6 +1,8 @@
 /**
- * Defaults shared by the components and the stack schema (stacks/schema.ts), so that a value is
- * chosen in one place. The report's previous recipe (the baseline) where the report names a value.
+ * The stack schema's defaults (stacks/schema.ts reads them; its keys' docs say which is which), the
+ * values only the components choose (terminationMarginSeconds, tmpSizeLimit, traefik), and the
+ * names and labels every object shares: each value chosen in one place. The report's previous
+ * recipe (the baseline) where the report names a value.
  */
 export const DEFAULTS = {
   image: { context: "app", dockerfile: "app/Dockerfile", platform: "linux/amd64", tag: "0.1.0" },

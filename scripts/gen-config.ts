@@ -4,7 +4,9 @@
  * `pulumi config` shows) and docs/configuration.md's "Every key" tables. `--check` writes nothing
  * and exits 1 when a committed file differs (npm test checks the same).
  *
- * A new key costs its entry in `configShape`, its place in `CONFIG_GROUPS`, and this command.
+ * A new key costs its entry in `configShape` (type, default, range, description), its place in
+ * `CONFIG_GROUPS`, its line in stacks/settings.ts's toSettings (StackSettings is inferred from it),
+ * and this command.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
