@@ -5,7 +5,7 @@ import { ArgsCheck, show } from "./contract";
 /** The type token of {@link InferenceImage}. */
 const TYPE = "food11:image:InferenceImage";
 
-/** How to build and push the inference server's image (resolved: stacks/index.ts, inferenceImageArgs). */
+/** How to build and push the server's image (resolved: stacks/index.ts, inferenceImageArgs). */
 export interface InferenceImageBuildArgs {
   /** Full image name with tag (food11:imageRegistry/imageRepository:imageTag). */
   imageName: string;

@@ -87,7 +87,10 @@ export interface ProbeTimingArgs {
 
 /** Timings of the readiness probe, whose successThreshold is a strategy knob. */
 export interface ReadinessProbeArgs extends ProbeTimingArgs {
-  /** successThreshold, consecutive successes before the pod gets traffic: food11:readinessSuccessThreshold. */
+  /**
+   * successThreshold, consecutive successes before the pod gets traffic:
+   * food11:readinessSuccessThreshold.
+   */
   successThreshold: number;
 }
 
@@ -140,7 +143,10 @@ export interface InferenceServiceArgs {
   instance: string;
   /** Namespace of every object: food11:namespace. */
   namespace: string;
-  /** Create the namespace, labelled for the restricted Pod Security Standard: food11:createNamespace. */
+  /**
+   * Create the namespace, labelled for the restricted Pod Security Standard:
+   * food11:createNamespace.
+   */
   createNamespace: boolean;
   /** Image reference to run (a digest when built). */
   image: pulumi.Input<string>;
@@ -172,7 +178,10 @@ export interface InferenceServiceArgs {
   pdbMaxUnavailable: number;
   /** Numeric non-root UID and GID of the container: food11:runAsUser. */
   runAsUser: number;
-  /** The pods' NetworkPolicy (food11:networkPolicy). None: every pod may reach them, they may reach anything. */
+  /**
+   * The pods' NetworkPolicy (food11:networkPolicy). None: every pod may reach them, they may
+   * reach anything.
+   */
   networkPolicy?: NetworkPolicyArgs;
   /**
    * Resources the route waits for, e.g. an ingress controller installed with the stack (its
@@ -190,8 +199,8 @@ export interface InferenceServiceArgs {
  * (serving capacity never drops), spreads its pods across nodes (soft), runs under the restricted
  * Pod Security Standard with a read-only root, bounded ephemeral storage and an emptyDir at /tmp,
  * and gives the container a SIGTERM drain window (SHUTDOWN_GRACE_SECONDS) that kubelet's
- * terminationGracePeriodSeconds outlasts by `DEFAULTS.terminationMarginSeconds`. Where kube-score's checks do not fit this
- * design, the object says so: a `kube-score/ignore` annotation with the reason beside it.
+ * terminationGracePeriodSeconds outlasts by `DEFAULTS.terminationMarginSeconds`. Where
+ * kube-score's checks do not fit this design, the object says so: a `kube-score/ignore` annotation with the reason beside it.
  */
 export class InferenceService extends pulumi.ComponentResource {
   /** Namespace of every object. */
