@@ -355,6 +355,20 @@ program
     log(`${runs.length} runs -> ${files.markdown} and ${files.charts.length} charts (SVG + PNG)`);
   });
 
+// demo's and run's flags for the schedule and the image set (runOptions below reads them).
+const timeScaleOption = (help: string, k: number) =>
+  new Option("--time-scale <k>", help).argParser(positive("time scale")).default(k);
+const delayScaleOption = () =>
+  new Option("--delay-scale <k>", "think-time scale (default: the time scale)").argParser(
+    nonNegative("delay scale"),
+  );
+const seedOption = () =>
+  new Option("--seed <n>", "seed for delays and images").argParser(integer("seed")).default(1);
+const perClassOption = (n: number) =>
+  new Option("--per-class <n>", "generated images per class (11 classes)")
+    .argParser(integer("per-class"))
+    .default(n);
+
 program
   .command("demo")
   .summary("the whole measurement on this machine in a few minutes, no cluster")
@@ -368,19 +382,10 @@ program
     "stack to run (repeatable; default baseline, strategy1, strategy2)",
     collect,
   )
-  .option(
-    "--time-scale <k>",
-    "schedule time scale (0.05: 90 s per stack)",
-    positive("time scale"),
-    0.05,
-  )
-  .option(
-    "--delay-scale <k>",
-    "think-time scale (default: the time scale)",
-    nonNegative("delay scale"),
-  )
-  .option("--seed <n>", "seed for delays and images", integer("seed"), 1)
-  .option("--per-class <n>", "generated images per class (11 classes)", integer("per-class"), 20)
+  .addOption(timeScaleOption("schedule time scale (0.05: 90 s per stack)", 0.05))
+  .addOption(delayScaleOption())
+  .addOption(seedOption())
+  .addOption(perClassOption(20))
   .option(
     "--interval <s>",
     "monitor interval (default 5 s x time scale, at least 1 s)",
@@ -406,11 +411,7 @@ program
       return;
     }
     const out = await runDemo({
-      stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
-      timeScale: o.timeScale,
-      ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
-      seed: o.seed,
-      perClass: o.perClass,
+      ...runOptions(o),
       ...(o.interval !== undefined ? { interval: o.interval } : {}),
       ...(o.out ? { out: o.out } : {}),
       quiet: o.quiet,
@@ -419,6 +420,26 @@ program
     });
     log(`done: ${out}/report.md`);
   });
+
+/**
+ * What demo and the cluster run take alike from the flags: the stacks (default all three), the
+ * schedule's scaling, the seed, the image set's size.
+ */
+function runOptions(o: {
+  stack?: string[];
+  timeScale: number;
+  delayScale?: number;
+  seed: number;
+  perClass: number;
+}) {
+  return {
+    stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
+    timeScale: o.timeScale,
+    ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
+    seed: o.seed,
+    perClass: o.perClass,
+  };
+}
 
 /** `demo --cluster` and `run --cluster`: under the run lock, then the cluster run. */
 async function clusterAction(
@@ -433,11 +454,7 @@ async function clusterAction(
     return;
   }
   const out = await runCluster({
-    stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
-    timeScale: o.timeScale,
-    ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
-    seed: o.seed,
-    perClass: o.perClass,
+    ...runOptions(o),
     repeat: o.repeat,
     interleave: o.interleave,
     keepClusterFlags: o.keepClusterFlags ?? false,
@@ -463,19 +480,15 @@ program
     "on real pods (the only mode of run; the demo runs without a cluster)",
   )
   .option("--stack <name>", "stack (repeatable)", collect)
-  .option(
-    "--time-scale <k>",
-    "0 < k <= 1: schedule and autoscaling clocks x k (1: the full 30 minutes)",
-    positive("time scale"),
-    0.2,
+  .addOption(
+    timeScaleOption(
+      "0 < k <= 1: schedule and autoscaling clocks x k (1: the full 30 minutes)",
+      0.2,
+    ),
   )
-  .option(
-    "--delay-scale <k>",
-    "think-time scale (default: the time scale)",
-    nonNegative("delay scale"),
-  )
-  .option("--seed <n>", "seed for delays and images", integer("seed"), 1)
-  .option("--per-class <n>", "generated images per class (11 classes)", integer("per-class"), 5)
+  .addOption(delayScaleOption())
+  .addOption(seedOption())
+  .addOption(perClassOption(5))
   .option("--repeat <n>", "runs per stack", integer("repeat"), 1)
   .option("--interleave", "with --repeat, run the stacks in turn (ABAB…)", false)
   .option(

@@ -62,24 +62,24 @@ export function monitorCsvLines(
   const extended = columns === "extended";
   const opt = (n: number | undefined) => (n === undefined ? "" : String(n));
   return stringify(
-    rows.map((r) => [
-      r.time,
-      r.replicas,
-      cell(r.cpuRequested, 3),
-      cell(r.memRequestedKB, 2),
-      cell(r.cpuLimit, 3),
-      cell(r.memLimitKB, 2),
-      cell(r.cpuUsed, 6),
-      cell(r.memUsedKB, 2),
-      ...(extended
-        ? [
-            opt(r.readyReplicas),
-            opt(r.pendingReplicas),
-            opt(r.unschedulableReplicas),
-            opt(r.restarts),
-          ]
-        : []),
-    ]),
+    rows.map((r) => {
+      // Quantities to 3 (cores; cores used to 6) and 2 (KB) decimals, trailing zeros dropped.
+      const quantities: [number, number][] = [
+        [r.cpuRequested, 3],
+        [r.memRequestedKB, 2],
+        [r.cpuLimit, 3],
+        [r.memLimitKB, 2],
+        [r.cpuUsed, 6],
+        [r.memUsedKB, 2],
+      ];
+      const counts = [r.readyReplicas, r.pendingReplicas, r.unschedulableReplicas, r.restarts];
+      return [
+        r.time,
+        r.replicas,
+        ...quantities.map(([n, digits]) => cell(n, digits)),
+        ...(extended ? counts.map(opt) : []),
+      ];
+    }),
     {
       header,
       columns: extended ? [...MONITOR_COLUMNS, ...EXTENDED_MONITOR_COLUMNS] : [...MONITOR_COLUMNS],

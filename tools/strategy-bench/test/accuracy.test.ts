@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   accuracyMarkdown,
   directPredictor,
@@ -13,13 +13,9 @@ import {
 import { loadLabeledSet } from "../src/dataset.js";
 import { generateImageSet } from "../src/imageset.js";
 import { FOOD11_LABELS } from "../src/labels.js";
-import { startServer, type TestServer } from "./helpers.js";
+import { serversClosedAfterEach } from "./helpers.js";
 
-let srv: TestServer | undefined;
-afterEach(async () => {
-  await srv?.close();
-  srv = undefined;
-});
+const serve = serversClosedAfterEach();
 
 describe("labeled image sets", () => {
   it("generates a deterministic set in Food-11's layout that opens as images", async () => {
@@ -83,7 +79,7 @@ describe("scoring through a server's /predict", () => {
     // A fake server: answers from the uploaded file name; class 1's image n=2 is called class 0,
     // and class 0's image n=1 gets a 500 (a failure: not scored).
     const seen: string[] = [];
-    srv = await startServer((_n, req, res) => {
+    const srv = await serve((_n, req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {

@@ -21,6 +21,19 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
+/**
+ * `strategy-bench loadtest --url <url>` on a one-line YAML schedule (`phases` its entry) in a new
+ * folder, the CSV at `csv` under it; returns the CLI's result and the folder.
+ */
+async function loadtest(url: string, phases: string, csv: string) {
+  const dir = await mkdtemp(join(tmpdir(), "sb-cli-"));
+  const schedule = join(dir, "s.yaml");
+  await writeFile(schedule, `name: tiny\nphases:\n  - ${phases}\n`);
+  const out = join(dir, csv);
+  const r = await run(["loadtest", "--url", url, "--schedule", schedule, "--out", out]);
+  return { r, dir, out };
+}
+
 describe("strategy-bench CLI", () => {
   it("has --help for every subcommand", async () => {
     const subs = ["loadtest", "monitor", "accuracy", "report", "demo", "make-images"];
@@ -40,22 +53,11 @@ describe("strategy-bench CLI", () => {
   it("runs a YAML schedule against a loopback server and writes the CSV", async () => {
     const srv = await startServer((_n, _req, res) => res.end("ok"));
     try {
-      const dir = await mkdtemp(join(tmpdir(), "sb-cli-"));
-      const schedule = join(dir, "s.yaml");
-      await writeFile(
-        schedule,
-        "name: tiny\nphases:\n  - { repeat: 2, users: 2, delay: 0, reps: 3 }\n",
-      );
-      const out = join(dir, "lt.csv");
-      const r = await run([
-        "loadtest",
-        "--url",
+      const { r, out } = await loadtest(
         `${srv.url}/test`,
-        "--schedule",
-        schedule,
-        "--out",
-        out,
-      ]);
+        "{ repeat: 2, users: 2, delay: 0, reps: 3 }",
+        "lt.csv",
+      );
       expect(r.code).toBe(0);
       const rows = parseLoadtestCsv(await readFile(out, "utf8"));
       expect(rows.map((x) => x.okay)).toEqual([6, 6]);
@@ -71,22 +73,11 @@ describe("strategy-bench CLI", () => {
       res.end("not found");
     });
     try {
-      const dir = await mkdtemp(join(tmpdir(), "sb-cli-"));
-      const schedule = join(dir, "s.yaml");
-      await writeFile(
-        schedule,
-        "name: tiny\nphases:\n  - { repeat: 2, users: 2, delay: 0, reps: 2 }\n",
-      );
-      const out = join(dir, "new", "lt.csv");
-      const r = await run([
-        "loadtest",
-        "--url",
+      const { r, dir, out } = await loadtest(
         `${srv.url}/nope`,
-        "--schedule",
-        schedule,
-        "--out",
-        out,
-      ]);
+        "{ repeat: 2, users: 2, delay: 0, reps: 2 }",
+        join("new", "lt.csv"),
+      );
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("phase 1 (c2 d0): 404: 4");
       expect(r.stderr).toContain("status codes: 404: 8");
@@ -112,19 +103,8 @@ describe("strategy-bench CLI", () => {
       res.end("ok");
     });
     try {
-      const dir = await mkdtemp(join(tmpdir(), "sb-cli-"));
-      const schedule = join(dir, "s.yaml");
-      await writeFile(schedule, "name: tiny\nphases:\n  - { users: 1, delay: 0, reps: 3 }\n");
       const URL = `${srv.url}/`;
-      const r = await run([
-        "loadtest",
-        "--url",
-        `${URL}/test`,
-        "--schedule",
-        schedule,
-        "--out",
-        join(dir, "lt.csv"),
-      ]);
+      const { r } = await loadtest(`${URL}/test`, "{ users: 1, delay: 0, reps: 3 }", "lt.csv");
       expect(r.code).toBe(0);
       expect(r.stderr).toContain(
         `note: --url ${srv.url}//test has a doubled slash; using ${srv.url}/test`,

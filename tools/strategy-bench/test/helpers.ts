@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 
 export interface TestServer {
   server: Server;
@@ -31,6 +31,22 @@ export async function startServer(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * startServer for a file's tests, each server closed after the test that started it (call it
+ * once, at the file's top level).
+ */
+export function serversClosedAfterEach(): typeof startServer {
+  const open: TestServer[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
+  return async (handler) => {
+    const s = await startServer(handler);
+    open.push(s);
+    return s;
   };
 }
 

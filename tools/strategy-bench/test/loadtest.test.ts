@@ -1,19 +1,19 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadtestRows, parseLoadtestCsv } from "../src/csv.js";
 import { formatStatusCodes, loadtestProblem, runLoadtest } from "../src/loadtest.js";
 import { checkTarget, isLoopbackHost, normalizeUrlPath, RemoteTargetError } from "../src/safety.js";
-import { closedPort, startServer, type TestServer } from "./helpers.js";
+import type { Schedule } from "../src/schedule.js";
+import { closedPort, serversClosedAfterEach, type TestServer } from "./helpers.js";
 
-let srv: TestServer | undefined;
-afterEach(async () => {
-  await srv?.close();
-  srv = undefined;
-});
+const serve = serversClosedAfterEach();
+/** runLoadtest on the server's /test with a schedule of these phases. */
+const loadPhases = (srv: TestServer, seed: number, phases: Schedule["phases"]) =>
+  runLoadtest({ url: new URL(`${srv.url}/test`), schedule: { name: "t", phases }, seed });
 
 describe("loadtest", () => {
   it("counts transactions, OKAY and failed exactly as siege does", async () => {
     // Request n: every 5th has its socket destroyed (a socket failure), every other 4th gets a 500.
-    srv = await startServer((n, req, res) => {
+    const srv = await serve((n, req, res) => {
       if (n % 5 === 0) {
         req.socket.destroy();
         return;
@@ -53,18 +53,11 @@ describe("loadtest", () => {
   });
 
   it("runs several phases, stops by itself and writes siege's columns", async () => {
-    srv = await startServer((_n, _req, res) => res.end("ok"));
-    const result = await runLoadtest({
-      url: new URL(`${srv.url}/test`),
-      schedule: {
-        name: "t",
-        phases: [
-          { users: 3, delaySeconds: 0, durationSeconds: 30, reps: 2 },
-          { users: 1, delaySeconds: 0.01, durationSeconds: 0.3 },
-        ],
-      },
-      seed: 7,
-    });
+    const srv = await serve((_n, _req, res) => res.end("ok"));
+    const result = await loadPhases(srv, 7, [
+      { users: 3, delaySeconds: 0, durationSeconds: 30, reps: 2 },
+      { users: 1, delaySeconds: 0.01, durationSeconds: 0.3 },
+    ]);
     expect(result.phases).toHaveLength(2);
     expect(result.phases[0]?.okay).toBe(6);
     expect(result.phases[1]?.transactions).toBeGreaterThan(0);
@@ -82,7 +75,7 @@ describe("loadtest", () => {
 
   it("waits for requests in flight at the end of a phase, or aborts them uncounted", async () => {
     // The server answers after 400 ms; the phase lasts 50 ms: one request per user is in flight.
-    srv = await startServer((_n, _req, res) => {
+    const srv = await serve((_n, _req, res) => {
       setTimeout(() => res.end("late"), 400);
     });
     const schedule = {
@@ -122,7 +115,7 @@ describe("loadtest", () => {
   });
 
   it("counts a server that never answers as failed (timeout) and still stops", async () => {
-    srv = await startServer(() => undefined); // accepts, never responds
+    const srv = await serve(() => undefined); // accepts, never responds
     const result = await runLoadtest({
       url: new URL(`${srv.url}/test`),
       schedule: { name: "t", phases: [{ users: 2, delaySeconds: 0, durationSeconds: 0.1 }] },
@@ -151,21 +144,14 @@ describe("loadtest", () => {
 
   it("breaks status codes down per phase and flags a run whose answers are mostly 404", async () => {
     // Phase 1: every request answers 404 (a wrong path); phase 2: 3 of 4 answer 200.
-    srv = await startServer((n, req, res) => {
+    const srv = await serve((n, req, res) => {
       res.statusCode = req.url === "/test" && n > 6 && n % 4 !== 3 ? 200 : 404;
       res.end("x");
     });
-    const result = await runLoadtest({
-      url: new URL(`${srv.url}/test`),
-      schedule: {
-        name: "t",
-        phases: [
-          { users: 2, delaySeconds: 0, durationSeconds: 30, reps: 3 },
-          { users: 2, delaySeconds: 0, durationSeconds: 30, reps: 2 },
-        ],
-      },
-      seed: 1,
-    });
+    const result = await loadPhases(srv, 1, [
+      { users: 2, delaySeconds: 0, durationSeconds: 30, reps: 3 },
+      { users: 2, delaySeconds: 0, durationSeconds: 30, reps: 2 },
+    ]);
     expect(result.phases[0]?.statusCodes).toEqual({ "404": 6 });
     expect(result.phases[1]?.statusCodes).toEqual({ "200": 3, "404": 1 });
     expect(result.overall.statusCodes).toEqual({ "200": 3, "404": 7 });

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseCsvRecords } from "../src/csv.js";
 import {
   kubernetesSampler,
@@ -13,7 +13,7 @@ import {
   summarizePods,
 } from "../src/monitor.js";
 import { cpuCores, memoryKB } from "../src/quantity.js";
-import { startServer, type TestServer } from "./helpers.js";
+import { serversClosedAfterEach } from "./helpers.js";
 
 describe("quantities", () => {
   it("reads CPU in cores and memory in KB (1 KB = 1024 bytes)", () => {
@@ -84,16 +84,12 @@ describe("summarizePods", () => {
   });
 });
 
-let srv: TestServer | undefined;
-afterEach(async () => {
-  await srv?.close();
-  srv = undefined;
-});
+const serve = serversClosedAfterEach();
 
 describe("kubernetes monitor against a fake API server on 127.0.0.1", () => {
   it("lists pods by label in the namespace and reads metrics.k8s.io", async () => {
     const seen: string[] = [];
-    srv = await startServer((_n, req, res) => {
+    const srv = await serve((_n, req, res) => {
       seen.push(req.url ?? "");
       const url = new URL(req.url ?? "/", "http://x");
       res.setHeader("content-type", "application/json");
@@ -179,7 +175,7 @@ describe("kubernetes monitor against a fake API server on 127.0.0.1", () => {
 
 describe("local monitor", () => {
   it("samples a process tree from /proc and stops when it exits", async () => {
-    srv = await startServer((_n, _req, res) => res.end("ok"));
+    const srv = await serve((_n, _req, res) => res.end("ok"));
     // The test process itself listens on the port.
     expect(await pidListeningOn(srv.port)).toBe(process.pid);
     const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 400)"]);

@@ -339,22 +339,16 @@ export function controllerSyncs(
     pending = undefined;
     if (e.kind === "error") {
       syncs.push({ timeMs, desiredReplicas: current, rescale: false, reason: e.reason ?? "" });
-    } else if (e.kind === "rescaled") {
-      current = e.desiredReplicas;
-      syncs.push({
-        timeMs,
-        ...(proposal !== undefined ? { proposal } : {}),
-        desiredReplicas: e.desiredReplicas,
-        rescale: true,
-        ...(e.reason !== undefined ? { reason: e.reason } : {}),
-      });
     } else {
+      // A rescale keeps its reason; a sync that left the count keeps none.
+      const rescale = e.kind === "rescaled";
       current = e.desiredReplicas;
       syncs.push({
         timeMs,
         ...(proposal !== undefined ? { proposal } : {}),
         desiredReplicas: e.desiredReplicas,
-        rescale: false,
+        rescale,
+        ...(rescale && e.reason !== undefined ? { reason: e.reason } : {}),
       });
     }
   }

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cgroupDir, cgroupMemory, cgroupPath } from "../../../../scripts/image/cgroup.js";
 import {
   CGROUP_CPU_READ,
@@ -12,13 +12,9 @@ import {
   type ReplicaProbe,
 } from "../../src/plan/capacity.js";
 import { parseProfile, profileForLimit, replicaCapacity } from "../../src/plan/capacity-profile.js";
-import { startServer, type TestServer } from "../helpers.js";
+import { serversClosedAfterEach } from "../helpers.js";
 
-let srv: TestServer | undefined;
-afterEach(async () => {
-  await srv?.close();
-  srv = undefined;
-});
+const serve = serversClosedAfterEach();
 
 describe("capacity --image on a machine with fewer cores than limits.cpu, cgroup v1", () => {
   it("cuts --cpus to the engine's CPUs (docker run refuses more) and says so", () => {
@@ -94,7 +90,7 @@ describe("capacity --image on a machine with fewer cores than limits.cpu, cgroup
   });
 
   it("writes the usable cores as the profile's scale, so the planner does not scale it down again", async () => {
-    srv = await startServer((_n, _req, res) => {
+    const srv = await serve((_n, _req, res) => {
       setTimeout(() => res.end('{"ok":true}'), 5);
     });
     let cpu = 0;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   cgroupCpuSeconds,
   dockerSize,
@@ -7,18 +7,14 @@ import {
   podResourceMetrics,
 } from "../../src/plan/capacity.js";
 import { parseProfile, replicaCapacity } from "../../src/plan/capacity-profile.js";
-import { startServer, type TestServer } from "../helpers.js";
+import { serversClosedAfterEach } from "../helpers.js";
 
-let srv: TestServer | undefined;
-afterEach(async () => {
-  await srv?.close();
-  srv = undefined;
-});
+const serve = serversClosedAfterEach();
 
 describe("capacity", () => {
   it("sweeps concurrency on a real 127.0.0.1 server and writes a profile plan can read", async () => {
     // The test server answers /test after 5 ms; it runs in this process, so --pid is ours.
-    srv = await startServer((_n, _req, res) => {
+    const srv = await serve((_n, _req, res) => {
       setTimeout(() => res.end('{"ok":true}'), 5);
     });
     const lines: string[] = [];
