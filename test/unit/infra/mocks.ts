@@ -181,13 +181,17 @@ export async function runAccepted(
   return run;
 }
 
-/** The one registration of `type` (throws if there are none or several). */
-export function only(run: Run, type: string): Registered {
+/** The one registration of `type`, named `name` when given (throws if there are none or several). */
+export function only(run: Run, type: string, name?: string): Registered {
   const found = run.resources.filter((r) => r.type === type);
   if (found.length !== 1) {
     throw new Error(`expected one ${type}, found ${found.length}`);
   }
-  return found[0] as Registered;
+  const one = found[0] as Registered;
+  if (name !== undefined && one.name !== name) {
+    throw new Error(`expected the ${type} to be named ${name}, found ${one.name}`);
+  }
+  return one;
 }
 
 /** A run as a YAML stream: the outputs, then one document per resource. */

@@ -64,8 +64,7 @@ describe("rendering YAML (food11:renderYamlToDirectory)", () => {
     const run = await runAccepted("strategy1", {
       "food11:renderYamlToDirectory": "out/render/strategy1",
     });
-    const provider = only(run, "pulumi:providers:kubernetes");
-    expect(provider.name).toBe("food11-render");
+    const provider = only(run, "pulumi:providers:kubernetes", "food11-render");
     expect(provider.inputs.renderYamlToDirectory).toBe("out/render/strategy1");
     expect(run.resources.filter((r) => r.type.startsWith("docker:"))).toEqual([]);
     const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
@@ -86,9 +85,12 @@ describe("food11:ingressController ingress-nginx", () => {
       "food11:ingressController": "ingress-nginx",
       "food11:ingressControllerServiceType": "NodePort",
     });
-    expect(only(run, "food11:ingress:IngressController").name).toBe("food11");
-    const controller = only(run, "kubernetes-ingress-nginx:index:IngressController");
-    expect(controller.name).toBe("food11-controller");
+    only(run, "food11:ingress:IngressController", "food11");
+    const controller = only(
+      run,
+      "kubernetes-ingress-nginx:index:IngressController",
+      "food11-controller",
+    );
     expect(controller.inputs).toEqual({
       controller: {
         publishService: { enabled: true },
@@ -108,7 +110,7 @@ describe("food11:ingressController ingress-nginx", () => {
     const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
     try {
       const run = await runAccepted("baseline", { "food11:installIngressController": true });
-      expect(only(run, "food11:ingress:IngressController").name).toBe("food11");
+      only(run, "food11:ingress:IngressController", "food11");
       expect(warn.mock.calls).toEqual([
         [
           "food11:installIngressController is deprecated: pulumi config set food11:ingressController ingress-nginx --stack baseline && pulumi config rm food11:installIngressController --stack baseline",
@@ -139,8 +141,7 @@ describe("food11:route gateway", () => {
       "food11:gatewaySectionName": "web",
     });
     expect(run.resources.filter((r) => r.type === INGRESS)).toEqual([]);
-    const route = only(run, HTTPROUTE);
-    expect(route.name).toBe("food11-httproute");
+    const route = only(run, HTTPROUTE, "food11-httproute");
     expect(route.inputs).toEqual({
       apiVersion: "gateway.networking.k8s.io/v1",
       kind: "HTTPRoute",
@@ -167,8 +168,7 @@ describe("food11:route gateway", () => {
       },
     });
     // The url comes from the Gateway's status, read from the cluster (none under mocks).
-    const gateway = only(run, GATEWAY);
-    expect(gateway.name).toBe("food11-gateway");
+    only(run, GATEWAY, "food11-gateway");
     expect(run.outputs?.url).toBe("http://localhost/");
     expect(run.outputs?.httpRouteName).toBe("food11-classifier");
     expect(run.outputs?.ingressName).toBeUndefined();
@@ -218,9 +218,8 @@ describe("food11:ingressController traefik", () => {
       "food11:ingressController": "traefik",
       "food11:ingressControllerNamespace": "traefik",
     });
-    expect(only(run, "food11:ingress:TraefikController").name).toBe("food11");
-    const release = only(run, "kubernetes:helm.sh/v3:Release");
-    expect(release.name).toBe("food11-traefik");
+    only(run, "food11:ingress:TraefikController", "food11");
+    const release = only(run, "kubernetes:helm.sh/v3:Release", "food11-traefik");
     expect(release.inputs).toMatchObject({
       chart: "traefik",
       version: "41.5.0",
