@@ -22,6 +22,7 @@ import path from "node:path";
 import {
   type Align,
   autocannonLoad,
+  eachFlag,
   markdownTable,
   peakSampler,
   percentileOf,
@@ -56,22 +57,21 @@ function parseArgs(argv: string[]): Options {
     threads: process.env.INFERENCE_THREADS ? Number(process.env.INFERENCE_THREADS) : undefined,
     build: true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--requests") o.requests = Number(next());
-    else if (a === "--soak") o.soak = true;
-    else if (a === "--soak-requests") o.soakRequests = Number(next());
-    else if (a === "--no-docs") o.docs = false;
-    else if (a === "--backend") o.backends = next().split(",");
-    else if (a === "--threads") o.threads = Number(next());
-    else if (a === "--no-build") o.build = false;
-    else throw new Error(`unknown argument ${a}`);
-  }
+  eachFlag(
+    argv,
+    (a, next) => {
+      if (a === "--requests") o.requests = Number(next());
+      else if (a === "--soak") o.soak = true;
+      else if (a === "--soak-requests") o.soakRequests = Number(next());
+      else if (a === "--no-docs") o.docs = false;
+      else if (a === "--backend") o.backends = next().split(",");
+      else if (a === "--threads") o.threads = Number(next());
+      else if (a === "--no-build") o.build = false;
+      else return false;
+      return true;
+    },
+    (a) => new Error(`unknown argument ${a}`),
+  );
   return o;
 }
 

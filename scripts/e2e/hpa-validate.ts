@@ -26,6 +26,7 @@ import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import { eachFlag } from "../../tools/strategy-bench/src/benchkit.js";
 import {
   type HpaReplayStep,
   hpaDecisionsForTrace,
@@ -67,22 +68,21 @@ function parseArgs(argv: string[]): Args {
   let out = "";
   let durationSeconds = HPA_VALIDATION_SECONDS;
   let scaleDownWindow: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--stack") stacks.push(next());
-    else if (a === "--out") out = next();
-    else if (a === "--duration") durationSeconds = Number(next());
-    else if (a === "--scale-down-window") scaleDownWindow = Number(next());
-    else
-      throw new Error(
+  eachFlag(
+    argv,
+    (a, next) => {
+      if (a === "--stack") stacks.push(next());
+      else if (a === "--out") out = next();
+      else if (a === "--duration") durationSeconds = Number(next());
+      else if (a === "--scale-down-window") scaleDownWindow = Number(next());
+      else return false;
+      return true;
+    },
+    (a) =>
+      new Error(
         `unknown argument ${a}; usage: [--stack s]... [--out dir] [--duration s] [--scale-down-window s]`,
-      );
-  }
+      ),
+  );
   const dir = process.env.FOOD11_HPA_CLUSTER_DIR;
   if (!dir || !process.env.KUBECONFIG) {
     throw new Error(
@@ -201,6 +201,12 @@ async function main(): Promise<number> {
     res.writeHead(code, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
   };
+  /** A Kubernetes API failure: a v1 Status with `code` and its reason or message. */
+  const failure = (
+    res: ServerResponse,
+    code: number,
+    why: { reason: string } | { message: string },
+  ) => send(res, code, { kind: "Status", apiVersion: "v1", status: "Failure", ...why, code });
   const podsOf = async (namespace: string, labelSelector?: string): Promise<MetricsPod[]> => {
     const list = await core.listNamespacedPod({
       namespace,
@@ -261,14 +267,7 @@ async function main(): Promise<number> {
       });
       if (m[2]) {
         const item = list.items[0];
-        if (!item)
-          return send(res, 404, {
-            kind: "Status",
-            apiVersion: "v1",
-            status: "Failure",
-            reason: "NotFound",
-            code: 404,
-          });
+        if (!item) return failure(res, 404, { reason: "NotFound" });
         return send(res, 200, {
           kind: "PodMetrics",
           apiVersion: "metrics.k8s.io/v1beta1",
@@ -280,25 +279,13 @@ async function main(): Promise<number> {
     if (!unknownPaths.has(p))
       log(`metrics API: unknown path ${req.method} ${req.url} (${who}) → 404`);
     unknownPaths.set(p, (unknownPaths.get(p) ?? 0) + 1);
-    return send(res, 404, {
-      kind: "Status",
-      apiVersion: "v1",
-      status: "Failure",
-      reason: "NotFound",
-      code: 404,
-    });
+    return failure(res, 404, { reason: "NotFound" });
   };
   const tls = selfSignedCert(args.out);
   const server = createServer(tls, (req, res) => {
     handler(req, res).catch((e) => {
       log(`metrics API: ${req.url}: ${e}`);
-      send(res, 500, {
-        kind: "Status",
-        apiVersion: "v1",
-        status: "Failure",
-        message: String(e),
-        code: 500,
-      });
+      failure(res, 500, { message: String(e) });
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -329,14 +316,17 @@ async function main(): Promise<number> {
     ]);
 
     // ---- the workloads
-    for (const r of runs) {
-      const o = validationObjects(r.settings, {
+    /** A run's Deployment and HPA (the HPA applied once the metrics API answers). */
+    const objectsOf = (r: (typeof runs)[number]) =>
+      validationObjects(r.settings, {
         namespace: r.namespace,
         name: r.name,
         ...(args.scaleDownWindow !== undefined
           ? { scaleDownStabilizationSeconds: args.scaleDownWindow }
           : {}),
       });
+    for (const r of runs) {
+      const o = objectsOf(r);
       await apply([
         { apiVersion: "v1", kind: "Namespace", metadata: { name: r.namespace } },
         o.deployment,
@@ -405,13 +395,7 @@ async function main(): Promise<number> {
     }
 
     for (const r of runs) {
-      const o = validationObjects(r.settings, {
-        namespace: r.namespace,
-        name: r.name,
-        ...(args.scaleDownWindow !== undefined
-          ? { scaleDownStabilizationSeconds: args.scaleDownWindow }
-          : {}),
-      });
+      const o = objectsOf(r);
       await apply([o.hpa]);
       r.hpaCreatedMs = Date.now();
     }

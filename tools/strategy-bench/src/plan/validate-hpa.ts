@@ -1,4 +1,4 @@
-import { CONTAINER_NAME, selectorLabels } from "../../../../components/defaults.js";
+import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../../components/defaults.js";
 import type { StackSettings } from "../stack.js";
 import type { CpuTracePoint, HpaReplayStep } from "./hpa-replay.js";
 
@@ -203,22 +203,11 @@ export function validationObjects(
         },
       ],
       // components/InferenceService.ts: Kubernetes' default policies, the stack's windows.
-      behavior: {
-        scaleUp: {
-          stabilizationWindowSeconds: a.scaleUpStabilizationSeconds,
-          selectPolicy: "Max",
-          policies: [
-            { type: "Percent", value: 100, periodSeconds: 15 },
-            { type: "Pods", value: 4, periodSeconds: 15 },
-          ],
-        },
-        scaleDown: {
-          stabilizationWindowSeconds:
-            o.scaleDownStabilizationSeconds ?? a.scaleDownStabilizationSeconds,
-          selectPolicy: "Max",
-          policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
-        },
-      },
+      behavior: hpaBehavior({
+        scaleUpStabilizationSeconds: a.scaleUpStabilizationSeconds,
+        scaleDownStabilizationSeconds:
+          o.scaleDownStabilizationSeconds ?? a.scaleDownStabilizationSeconds,
+      }),
     },
   };
   return { deployment, hpa };
