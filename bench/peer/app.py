@@ -18,25 +18,15 @@ import numpy as np
 from flask import Flask, jsonify, request
 from PIL import Image
 
+from peer_labels import food11_labels
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402  (after the TF log level is set)
 
 MODEL_PATH = os.environ.get("PEER_MODEL", "model.keras")
 TEST_IMAGE = os.environ.get("PEER_TEST_IMAGE", "test.jpg")
 IMG_SIZE = (224, 224)
-LABELS = [
-    "Bread",
-    "Dairy product",
-    "Dessert",
-    "Egg",
-    "Fried food",
-    "Meat",
-    "Noodles/Pasta",
-    "Rice",
-    "Seafood",
-    "Soup",
-    "Vegetable/Fruit",
-]
+LABELS = food11_labels()  # app/src/inference/labels.ts, the server's own list
 
 app = Flask(__name__)
 model = keras.models.load_model(MODEL_PATH, compile=False)
