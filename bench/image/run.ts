@@ -29,6 +29,7 @@ import {
   runContainer,
 } from "../../scripts/image/docker";
 import { Load } from "../../test/cluster/helpers";
+import { type Align, markdownTable } from "../../tools/strategy-bench/src/benchkit.js";
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +44,8 @@ const seconds = Number(values.seconds);
 const users = Number(values.users);
 const LOCAL = localBuildArgs();
 const MiB = 1024 * 1024;
+const RUN_COLUMNS =
+  "image | idle RSS MiB | idle working set MiB | peak RSS under load MiB | peak cgroup memory MiB | peak working set MiB | req/s | p50 ms | p95 ms | failed";
 const mib = (b: number) => (b / MiB).toFixed(0);
 const mb = (b: number) => (b / 1e6).toFixed(0);
 
@@ -64,8 +67,8 @@ async function main() {
   const builder = imageBuilder();
   if (!builder.ok) throw new Error(builder.describe);
   const app = resolve(values.app);
-  const sizeRows: string[] = [];
-  const runRows: string[] = [];
+  const sizeRows: string[][] = [];
+  const runRows: string[][] = [];
   const breakdown: string[] = [];
   for (const variant of values.variants.split(",")) {
     const tag = `${values["tag-prefix"]}:${variant}`;
@@ -74,9 +77,7 @@ async function main() {
     const bytes = imageBytes(tag);
     const image = bytes.image ?? Number.NaN;
     const compressed = await compressedBytes(tag);
-    sizeRows.push(
-      `| ${label(variant)} | ${mib(image)} | ${mb(image)} | ${mib(compressed)} | ${mb(compressed)} |`,
-    );
+    sizeRows.push([label(variant), mib(image), mb(image), mib(compressed), mb(compressed)]);
     breakdown.push(
       `${variant}: ${Object.entries(bytes)
         .map(([p, n]) => `${p} ${(n / MiB).toFixed(1)}`)
@@ -103,9 +104,18 @@ async function main() {
       const ms = ok.map((o) => o.ms).sort((a, z) => a - z);
       const pct = (p: number) =>
         ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? Number.NaN;
-      runRows.push(
-        `| ${label(variant)} | ${mib(idle.rssBytes)} | ${mib(idle.workingSetBytes)} | ${mib(peakRss)} | ${mib(peakCgroup)} | ${mib(peakWorkingSet)} | ${(ok.length / seconds).toFixed(1)} | ${pct(0.5)} | ${pct(0.95)} | ${load.outcomes.length - ok.length} |`,
-      );
+      runRows.push([
+        label(variant),
+        mib(idle.rssBytes),
+        mib(idle.workingSetBytes),
+        mib(peakRss),
+        mib(peakCgroup),
+        mib(peakWorkingSet),
+        (ok.length / seconds).toFixed(1),
+        String(pct(0.5)),
+        String(pct(0.95)),
+        String(load.outcomes.length - ok.length),
+      ]);
     } finally {
       c.stop();
     }
@@ -114,16 +124,13 @@ async function main() {
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g; load: ${users} closed-loop users on /test for ${seconds} s; app ${app}; base ${LOCAL.NODE_IMAGE}; builder: ${builder.describe}.`,
   );
   console.log("");
-  console.log(
-    "| image | size MiB | size MB | compressed MiB | compressed MB |\n|---|---:|---:|---:|---:|",
-  );
-  for (const r of sizeRows) console.log(r);
+  // The image's name left, the figures right.
+  const align = (n: number): Align[] => ["left", ...Array<Align>(n - 1).fill("right")];
+  const sizes = "image | size MiB | size MB | compressed MiB | compressed MB".split(" | ");
+  for (const l of markdownTable(sizes, sizeRows, { align: align(sizes.length) })) console.log(l);
   console.log("");
-  console.log(
-    "| image | idle RSS MiB | idle working set MiB | peak RSS under load MiB | peak cgroup memory MiB | peak working set MiB | req/s | p50 ms | p95 ms | failed |",
-  );
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-  for (const r of runRows) console.log(r);
+  const runs = RUN_COLUMNS.split(" | ");
+  for (const l of markdownTable(runs, runRows, { align: align(runs.length) })) console.log(l);
   console.log("");
   for (const b of breakdown) console.log(`- ${b}`);
 }

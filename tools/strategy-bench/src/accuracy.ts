@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { FormData, request } from "undici";
+import { markdownTable } from "./benchkit.js";
 import type { LabeledImage } from "./dataset.js";
 import { type ClassificationMetrics, classificationMetrics } from "./metrics.js";
 
@@ -186,18 +187,24 @@ export function accuracyMarkdown(r: AccuracyResult): string {
     "",
     "## Per class",
     "",
-    "| class | precision | recall | F1 | support | predicted |",
-    "|---|---|---|---|---|---|",
-    ...m.perClass.map(
-      (c) =>
-        `| ${c.label} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.f1)} | ${c.support} | ${c.predicted} |`,
+    ...markdownTable(
+      ["class", "precision", "recall", "F1", "support", "predicted"],
+      m.perClass.map((c) => [
+        c.label,
+        pct(c.precision),
+        pct(c.recall),
+        pct(c.f1),
+        String(c.support),
+        String(c.predicted),
+      ]),
     ),
     "",
     "## Confusion matrix (rows: true class, columns: predicted)",
     "",
-    `| true \\ predicted | ${m.labels.join(" | ")} |`,
-    `|---|${m.labels.map(() => "---").join("|")}|`,
-    ...m.labels.map((l, i) => `| ${l} | ${(m.confusion[i] ?? []).join(" | ")} |`),
+    ...markdownTable(
+      ["true \\ predicted", ...m.labels],
+      m.labels.map((l, i) => [l, ...(m.confusion[i] ?? []).map(String)]),
+    ),
     "",
   ];
   if (m.warnings.length > 0) {

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { cpuMillicores } from "../../../../components/quantity.js";
+import { type Align, markdownTable } from "../benchkit.js";
 import type { StackSettings } from "../stack.js";
 import {
   CONTROLLER_DEFAULTS,
@@ -164,15 +165,28 @@ export async function readHpaTraceFile(
   return { trace, ...rest };
 }
 
+const STEP_COLUMNS =
+  "t (s) | usage (m/pod) | pods | current | ready / unready / missing | utilization (%) | proposal | stabilized | desired | reason";
+
 /** The decisions as a markdown table, one row per sync. */
 export function hpaStepsMarkdown(steps: readonly HpaReplayStep[]): string {
   const v = (x: number | undefined) => (x === undefined ? "" : String(x));
   return [
-    "| t (s) | usage (m/pod) | pods | current | ready / unready / missing | utilization (%) | proposal | stabilized | desired | reason |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ...steps.map(
-      (s) =>
-        `| ${s.time} | ${s.traceMillicores} | ${s.pods} | ${s.currentReplicas} | ${v(s.readyPods)} / ${v(s.unreadyPods)} / ${v(s.missingPods)} | ${v(s.utilization)} | ${v(s.proposal)} | ${v(s.stabilized)} | ${s.desiredReplicas} | ${s.reason} |`,
+    ...markdownTable(
+      STEP_COLUMNS.split(" | "),
+      steps.map((s) => [
+        String(s.time),
+        String(s.traceMillicores),
+        String(s.pods),
+        String(s.currentReplicas),
+        `${v(s.readyPods)} / ${v(s.unreadyPods)} / ${v(s.missingPods)}`,
+        v(s.utilization),
+        v(s.proposal),
+        v(s.stabilized),
+        String(s.desiredReplicas),
+        s.reason,
+      ]),
+      { align: [...Array<Align>(9).fill("right"), "left"] },
     ),
     "",
   ].join("\n");

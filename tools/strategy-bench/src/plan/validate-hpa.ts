@@ -1,4 +1,5 @@
 import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../../components/defaults.js";
+import { type Align, markdownTable } from "../benchkit.js";
 import type { StackSettings } from "../stack.js";
 import type { CpuTracePoint, HpaReplayStep } from "./hpa-replay.js";
 
@@ -472,6 +473,11 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+const RESCALE_COLUMNS =
+  "rescale | sync | kube-controller-manager (t, replicas) | planner (t, replicas)";
+const SYNC_COLUMNS =
+  "sync | t controller / planner (s) | usage (m/pod) | utilization (%) controller / planner | proposal controller / planner | desired controller / planner | planner's reason | controller's conditions | equal";
+
 /** The comparison as markdown: the rescales side by side, then every sync. */
 export function hpaComparisonMarkdown(title: string, c: HpaComparison): string {
   const v = (x: number | string | undefined) => (x === undefined ? "" : String(x));
@@ -480,21 +486,32 @@ export function hpaComparisonMarkdown(title: string, c: HpaComparison): string {
   const lines = [
     `### ${title}: ${c.equal ? "equal step for step" : "NOT equal"}`,
     "",
-    "| rescale | sync | kube-controller-manager (t, replicas) | planner (t, replicas) |",
-    "|---:|---:|---|---|",
+    ...markdownTable(
+      RESCALE_COLUMNS.split(" | "),
+      Array.from({ length: n }, (_, i) => {
+        const a = c.controllerRescales[i];
+        const b = c.plannerRescales[i];
+        return [String(i + 1), v(a?.sync ?? b?.sync), rescale(a), rescale(b)];
+      }),
+      { align: ["right", "right", "left", "left"] },
+    ),
   ];
-  for (let i = 0; i < n; i++) {
-    const a = c.controllerRescales[i];
-    const b = c.plannerRescales[i];
-    lines.push(`| ${i + 1} | ${v(a?.sync ?? b?.sync)} | ${rescale(a)} | ${rescale(b)} |`);
-  }
   lines.push(
     "",
-    "| sync | t controller / planner (s) | usage (m/pod) | utilization (%) controller / planner | proposal controller / planner | desired controller / planner | planner's reason | controller's conditions | equal |",
-    "|---:|---:|---:|---:|---:|---:|---|---|---|",
-    ...c.rows.map(
-      (r) =>
-        `| ${r.sync} | ${v(r.controllerT)} / ${v(r.plannerT)} | ${v(r.usage)} | ${v(r.controllerUtilization)} / ${v(r.plannerUtilization)} | ${v(r.controllerProposal)} / ${v(r.plannerProposal)} | ${v(r.controllerDesired)} / ${v(r.plannerDesired)} | ${v(r.plannerReason)} | ${v(r.controllerConditions)} | ${r.equal ? "yes" : "**no**"} |`,
+    ...markdownTable(
+      SYNC_COLUMNS.split(" | "),
+      c.rows.map((r) => [
+        String(r.sync),
+        `${v(r.controllerT)} / ${v(r.plannerT)}`,
+        v(r.usage),
+        `${v(r.controllerUtilization)} / ${v(r.plannerUtilization)}`,
+        `${v(r.controllerProposal)} / ${v(r.plannerProposal)}`,
+        `${v(r.controllerDesired)} / ${v(r.plannerDesired)}`,
+        v(r.plannerReason),
+        v(r.controllerConditions),
+        r.equal ? "yes" : "**no**",
+      ]),
+      { align: [...Array<Align>(6).fill("right"), "left", "left", "left"] },
     ),
     "",
   );

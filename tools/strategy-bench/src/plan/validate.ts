@@ -1,3 +1,4 @@
+import { type Align, markdownTable } from "../benchkit.js";
 import type { LoadtestRow } from "../csv.js";
 import { type MonitorSample, summarizeLoad } from "../summary.js";
 import type { PlanResult } from "./simulate.js";
@@ -98,6 +99,9 @@ const pct = (x: number) =>
   Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %` : "n/a";
 const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
+const PHASE_COLUMNS =
+  "phase | rate predicted | rate measured | error | response predicted (s) | response measured (s) | error";
+
 export function validationMarkdown(e: PlanError): string {
   const out = [
     `## ${e.stack}: predicted against measured`,
@@ -110,11 +114,18 @@ export function validationMarkdown(e: PlanError): string {
     "",
     `Target: within ${(100 * e.target).toFixed(0)} % on rate and response time over the whole run: ${e.withinTarget ? "**met**" : "**missed**"}.`,
     "",
-    "| phase | rate predicted | rate measured | error | response predicted (s) | response measured (s) | error |",
-    "|---|---:|---:|---:|---:|---:|---:|",
-    ...e.phases.map(
-      (p) =>
-        `| ${p.phase} | ${num(p.predictedRate, 2)} | ${num(p.measuredRate, 2)} | ${pct(p.rateError)} | ${num(p.predictedResponseTime)} | ${num(p.measuredResponseTime)} | ${pct(p.responseTimeError)} |`,
+    ...markdownTable(
+      PHASE_COLUMNS.split(" | "),
+      e.phases.map((p) => [
+        p.phase,
+        num(p.predictedRate, 2),
+        num(p.measuredRate, 2),
+        pct(p.rateError),
+        num(p.predictedResponseTime),
+        num(p.measuredResponseTime),
+        pct(p.responseTimeError),
+      ]),
+      { align: ["left", ...Array<Align>(6).fill("right")] },
     ),
     "",
   ];
