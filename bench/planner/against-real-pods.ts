@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { clusterStackConfig, clusterVersions } from "../../scripts/cluster/stack.js";
+import { type Align, markdownTable } from "../../tools/strategy-bench/src/benchkit.js";
 import { effectiveSettings } from "../../tools/strategy-bench/src/cluster-run.js";
 import { HPA_FLAGS, stackTimeScaling } from "../../tools/strategy-bench/src/cluster-scale.js";
 import { resolveSchedule } from "../../tools/strategy-bench/src/commands.js";
@@ -155,11 +156,12 @@ async function main(): Promise<void> {
     `Replicas (ready): mean predicted ${mean(readyDiffs.map((x) => x.predictedReady)).toFixed(2)}, measured ${mean(readyDiffs.map((x) => x.measuredReady)).toFixed(2)}, mean absolute error ${readyMae.toFixed(2)}; ` +
       `Pending + Running: mean absolute error ${e.replicasMeanAbsoluteError.toFixed(2)}.`,
     "",
-    "| t (s) | ready predicted | ready measured | Pending + Running predicted | measured |",
-    "|---:|---:|---:|---:|---:|",
-    ...changes.map(
-      (x) =>
-        `| ${x.t.toFixed(0)} | ${x.predictedReady} | ${x.measuredReady} | ${x.predicted} | ${x.measured} |`,
+    ...markdownTable(
+      ["t (s)", "ready predicted", "ready measured", "Pending + Running predicted", "measured"],
+      changes.map((x) =>
+        [x.t.toFixed(0), x.predictedReady, x.measuredReady, x.predicted, x.measured].map(String),
+      ),
+      { align: Array<Align>(5).fill("right") },
     ),
     "",
     ...plan.notes.map((n) => `- ${n}`),
