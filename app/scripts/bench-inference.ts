@@ -15,7 +15,7 @@ import sharp from "sharp";
 import { wasmBinariesDir } from "../src/inference/backend.js";
 import { type Classifier, createClassifier } from "../src/inference/classifier.js";
 import { ensureDemoModel } from "../src/inference/demo-model.js";
-import { createEngine } from "../src/inference/engine.js";
+import { createEngine } from "../src/inference/infer.js";
 import { loadFromDir } from "../src/inference/model-io.js";
 
 const { values } = parseArgs({

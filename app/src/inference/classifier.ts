@@ -4,7 +4,7 @@
  * `classify(image)`, which runs a request's stages, each in a file of its own:
  *   probe.ts (format, size, pixel limit; the route probes before admission) → batcher.ts
  *   admission → decode.ts → normalize.ts → batcher.ts (queue, batches) → worker-pool.ts /
- *   engine.ts (the model run in a worker thread) → rank.ts (probabilities, top k).
+ *   infer.ts (the model run in a worker thread) → rank.ts (probabilities, top k).
  *
  * Backends (`backend`, env TFJS_BACKEND; backend.ts chooses): `tensorflow` (@tensorflow/tfjs-node,
  * an optional dependency), `wasm`, or `auto` (default: tfjs-node if it loads, else WASM). Either
@@ -16,8 +16,8 @@
 import { BACKEND_CHOICES, type BackendChoice, cpuBudget, startOnBackend } from "./backend.js";
 import { Batcher, defaultMaxEnqueued } from "./batcher.js";
 import { decodeImage } from "./decode.js";
-import type { MemoryInfo } from "./engine.js";
 import { ClassifierClosedError } from "./errors.js";
+import type { MemoryInfo } from "./infer.js";
 import { modelLabels } from "./labels.js";
 import { loadModel } from "./model-io.js";
 import { normalize, type PreprocessMode } from "./normalize.js";
@@ -241,8 +241,8 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   };
 }
 
-export type { MemoryInfo } from "./engine.js";
 export * from "./errors.js";
+export type { MemoryInfo } from "./infer.js";
 export { FOOD11_LABELS } from "./labels.js";
 export type { PreprocessMode } from "./normalize.js";
 export type { ProbedImage } from "./probe.js";

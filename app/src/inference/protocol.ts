@@ -1,6 +1,6 @@
 /** Messages between worker-pool.ts (main thread) and worker.ts (inference worker threads). */
 import type * as tf from "@tensorflow/tfjs";
-import type { MemoryInfo } from "./engine.js";
+import type { MemoryInfo } from "./infer.js";
 import type { ModelFormat } from "./model-io.js";
 
 export interface WorkerData {

@@ -6,8 +6,8 @@
  */
 import type { Worker } from "node:worker_threads";
 import { spawnModuleWorker, wasmBinariesDir } from "./backend.js";
-import type { MemoryInfo } from "./engine.js";
 import { InferenceError } from "./errors.js";
+import type { MemoryInfo } from "./infer.js";
 import type { LoadedArtifacts } from "./model-io.js";
 import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
 

@@ -7,7 +7,7 @@
  * whole @tensorflow/tfjs bundle: every worker is a separate V8 isolate, so this is paid per worker.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { createEngine, type Engine, type Tf } from "./engine.js";
+import { createEngine, type Engine, type Tf } from "./infer.js";
 import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
 
 const port = parentPort;
