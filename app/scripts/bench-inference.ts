@@ -12,6 +12,8 @@
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
+// The measuring tools' one home for percentiles (a dev-only script: not in the image).
+import { upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
 import { wasmBinariesDir } from "../src/inference/backend.js";
 import { type Classifier, createClassifier } from "../src/inference/classifier.js";
 import { ensureDemoModel } from "../src/inference/demo-model.js";
@@ -40,14 +42,9 @@ const resetPeak = () => {
   peakRss = process.memoryUsage.rss();
 };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-};
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => upperQuantile(sorted(xs), 0.5);
+const pct = (xs: number[], p: number) => upperQuantile(sorted(xs), p / 100);
 const f1 = (x: number) => x.toFixed(1);
 
 const { dir } = await ensureDemoModel();

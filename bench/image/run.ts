@@ -29,7 +29,11 @@ import {
   runContainer,
 } from "../../scripts/image/docker";
 import { Load } from "../../test/cluster/helpers";
-import { type Align, markdownTable } from "../../tools/strategy-bench/src/benchkit.js";
+import {
+  type Align,
+  markdownTable,
+  upperQuantile,
+} from "../../tools/strategy-bench/src/benchkit.js";
 
 const { values } = parseArgs({
   options: {
@@ -102,8 +106,7 @@ async function main() {
       await load.stop();
       const ok = load.outcomes.filter((o) => o.status === 200);
       const ms = ok.map((o) => o.ms).sort((a, z) => a - z);
-      const pct = (p: number) =>
-        ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? Number.NaN;
+      const pct = (q: number) => upperQuantile(ms, q);
       runRows.push([
         label(variant),
         mib(idle.rssBytes),

@@ -82,8 +82,9 @@ async function start(spec: ServerSpec, port: number): Promise<Running> {
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`${spec.id} exited ${child.exitCode}: see ${logFile}`);
+    // A signal (a native crash: SIGSEGV, SIGABRT) leaves exitCode null and sets signalCode.
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${spec.id} exited ${child.exitCode ?? child.signalCode}: see ${logFile}`);
     try {
       const r = await fetch(base + spec.ready);
       if (r.ok) {

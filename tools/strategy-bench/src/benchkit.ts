@@ -25,6 +25,16 @@ export function percentileOf(xs: readonly number[], p: number): number {
   );
 }
 
+/**
+ * The element at index floor(`q` × n) of values sorted ascending (`q` 0-1), clamped to the last;
+ * NaN when there are none. What bench:image and bench:inference print as p50/p95: one rank above
+ * the nearest-rank percentile when q × n is whole (the median of an even count is the upper one).
+ */
+export function upperQuantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
 // ---------------------------------------------------------------- markdown
 
 export type Align = "left" | "right";

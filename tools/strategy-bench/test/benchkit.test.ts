@@ -22,6 +22,19 @@ describe("percentiles", () => {
     expect(kit.percentile([], 50)).toBeNaN();
   });
 
+  it("upperQuantile takes index floor(q n): one above nearest-rank when q n is whole", () => {
+    const xs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(kit.upperQuantile(xs, 0.5)).toBe(6);
+    expect(kit.upperQuantile(xs, 0.95)).toBe(10);
+    expect(kit.upperQuantile(xs, 0.9)).toBe(10);
+    expect(kit.upperQuantile(xs, 0.25)).toBe(3);
+    expect(kit.upperQuantile(xs, 0)).toBe(1);
+    expect(kit.upperQuantile(xs, 1)).toBe(10);
+    expect(kit.upperQuantile([1, 2, 3, 4], 0.5)).toBe(3);
+    expect(kit.upperQuantile([1, 2, 3, 4, 5], 0.5)).toBe(3);
+    expect(kit.upperQuantile([], 0.5)).toBeNaN();
+  });
+
   it("sort a copy of unsorted values", () => {
     const xs = [30, 10, 40, 20];
     expect(kit.percentileOf(xs, 50)).toBe(20);
