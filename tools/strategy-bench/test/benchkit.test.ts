@@ -23,15 +23,19 @@ describe("percentiles", () => {
   });
 
   it("upperQuantile takes index floor(q n): one above nearest-rank when q n is whole", () => {
-    const xs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-    expect(kit.upperQuantile(xs, 0.5)).toBe(6);
-    expect(kit.upperQuantile(xs, 0.95)).toBe(10);
-    expect(kit.upperQuantile(xs, 0.9)).toBe(10);
-    expect(kit.upperQuantile(xs, 0.25)).toBe(3);
-    expect(kit.upperQuantile(xs, 0)).toBe(1);
-    expect(kit.upperQuantile(xs, 1)).toBe(10);
-    expect(kit.upperQuantile([1, 2, 3, 4], 0.5)).toBe(3);
-    expect(kit.upperQuantile([1, 2, 3, 4, 5], 0.5)).toBe(3);
+    const ten = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    // [values, q, expected]
+    const cases: [number[], number, number][] = [
+      [ten, 0.5, 6],
+      [ten, 0.95, 10],
+      [ten, 0.9, 10],
+      [ten, 0.25, 3],
+      [ten, 0, 1],
+      [ten, 1, 10],
+      [[1, 2, 3, 4], 0.5, 3],
+      [[1, 2, 3, 4, 5], 0.5, 3],
+    ];
+    for (const [xs, q, want] of cases) expect(kit.upperQuantile(xs, q), `${q} of ${xs}`).toBe(want);
     expect(kit.upperQuantile([], 0.5)).toBeNaN();
   });
 
