@@ -397,7 +397,7 @@ describe.each(STACKS)("%s on a real node", (stack) => {
       expect(r3.ok, r3.error).toBe(true);
       expect(r3.outputs?.url).toBe(INGRESS);
       await until(async () => (await body("test")).status === 200, 60_000, "the HTTPRoute at /");
-      figures["routes"] = {
+      figures.routes = {
         ingress_prefix: r1.outputs?.url,
         httproute_prefix: r2.outputs?.url,
         httproute_root: r3.outputs?.url,
