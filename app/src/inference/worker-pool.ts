@@ -20,6 +20,13 @@ export interface Executor {
   close(): Promise<void>;
 }
 
+/**
+ * How long a worker may take to load the model and warm up. The demo model takes about 0.7 s on
+ * tfjs-node here; a larger model or a CPU-starved node takes longer, so the bound is generous:
+ * it only turns a start that will never finish into an exit Kubernetes restarts.
+ */
+export const WORKER_START_TIMEOUT_MS = 90_000;
+
 /** What a started engine says about the model. */
 export interface EngineMeta {
   inputShape: [number, number, number];
@@ -86,14 +93,26 @@ export class WorkerExecutor implements Executor {
     return !this.exited;
   }
 
-  /** Spawns a worker and resolves once it has loaded the model and warmed up ("ready"). */
+  /**
+   * Spawns a worker and resolves once it has loaded the model and warmed up ("ready"); rejects
+   * if it has not within `timeoutMs` (the worker is terminated), so that a stuck start ends in a
+   * failed load (the server exits and is restarted) instead of a process that is never ready.
+   */
   static start(
     data: WorkerData,
     onExit: (exec: WorkerExecutor, expected: boolean) => void,
+    timeoutMs = WORKER_START_TIMEOUT_MS,
   ): Promise<{ exec: WorkerExecutor; meta: EngineMeta }> {
     const worker = spawnWorker(data);
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        detach();
+        void worker.terminate();
+        reject(new Error(`inference worker not ready after ${timeoutMs / 1000} s: terminated`));
+      }, timeoutMs);
+      timer.unref();
       const detach = () => {
+        clearTimeout(timer);
         worker.off("message", onMessage);
         worker.off("error", onError);
         worker.off("exit", onStartExit);
@@ -214,9 +233,22 @@ export class WorkerPool {
     count: number,
   ): Promise<EngineMeta> {
     const d = this.data(backend, loaded);
-    const started = await Promise.allSettled(
-      Array.from({ length: count }, () => WorkerExecutor.start(d, this.onExit)),
-    );
+    const startOne = () => WorkerExecutor.start(d, this.onExit);
+    let started: PromiseSettledResult<Awaited<ReturnType<typeof startOne>>>[];
+    if (backend === "tensorflow") {
+      // One at a time: engines loading tfjs-node and warming up at once hung now and then here
+      // (both worker threads spinning, never ready: 3 starts of about 150, on the host and in the
+      // image); one by one, the demo model is ready 0.2-0.35 s later (2 engines: 1.4 s instead
+      // of 1.2; 3 engines: 1.7 instead of 1.4).
+      started = [];
+      for (let i = 0; i < count; i++) {
+        const [s] = await Promise.allSettled([startOne()]);
+        started.push(s as (typeof started)[number]);
+        if (s?.status === "rejected") break;
+      }
+    } else {
+      started = await Promise.allSettled(Array.from({ length: count }, startOne));
+    }
     const ok: { exec: WorkerExecutor; meta: EngineMeta }[] = [];
     let failure: unknown;
     for (const s of started) {
