@@ -21,9 +21,10 @@ export interface Executor {
 }
 
 /**
- * How long a worker may take to load the model and warm up. The demo model takes about 0.7 s on
- * tfjs-node here; a larger model or a CPU-starved node takes longer, so the bound is generous:
- * it only turns a start that will never finish into an exit Kubernetes restarts.
+ * How long a worker may take to load the model and warm up. With the demo model the server is
+ * ready in about 1.4 s on tfjs-node here; a larger model or a CPU-starved node takes longer, so
+ * the bound is generous: it only turns a start that will never finish into an exit Kubernetes
+ * restarts.
  */
 export const WORKER_START_TIMEOUT_MS = 90_000;
 
@@ -234,26 +235,25 @@ export class WorkerPool {
   ): Promise<EngineMeta> {
     const d = this.data(backend, loaded);
     const startOne = () => WorkerExecutor.start(d, this.onExit);
-    let started: PromiseSettledResult<Awaited<ReturnType<typeof startOne>>>[];
+    const ok: { exec: WorkerExecutor; meta: EngineMeta }[] = [];
+    let failure: unknown;
     if (backend === "tensorflow") {
       // One at a time: engines loading tfjs-node and warming up at once hung now and then here
       // (both worker threads spinning, never ready: 3 starts of about 150, on the host and in the
       // image); one by one, the demo model is ready 0.2-0.35 s later (2 engines: 1.4 s instead
       // of 1.2; 3 engines: 1.7 instead of 1.4).
-      started = [];
-      for (let i = 0; i < count; i++) {
-        const [s] = await Promise.allSettled([startOne()]);
-        started.push(s as (typeof started)[number]);
-        if (s?.status === "rejected") break;
+      for (let i = 0; i < count && failure === undefined; i++) {
+        try {
+          ok.push(await startOne());
+        } catch (err) {
+          failure = err;
+        }
       }
     } else {
-      started = await Promise.allSettled(Array.from({ length: count }, startOne));
-    }
-    const ok: { exec: WorkerExecutor; meta: EngineMeta }[] = [];
-    let failure: unknown;
-    for (const s of started) {
-      if (s.status === "fulfilled") ok.push(s.value);
-      else failure ??= s.reason;
+      for (const s of await Promise.allSettled(Array.from({ length: count }, startOne))) {
+        if (s.status === "fulfilled") ok.push(s.value);
+        else failure ??= s.reason;
+      }
     }
     if (failure !== undefined || !ok[0]) {
       await Promise.all(ok.map((s) => s.exec.close()));
