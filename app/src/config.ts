@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   PREPROCESS: z.enum(["unit", "mobilenet"]).default("unit"),
   TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
+  // Default: one engine per thread (the classifier's); on tfjs-node fewer engines share the threads.
+  INFERENCE_ENGINES: int(1, 256).optional(),
   // Default: the classifier's, 32 images per inference thread (64 on the stack's 2 CPUs).
   QUEUE_MAX: int(1, 100_000).optional(),
   MAX_BATCH_SIZE: int(1, 64).optional(),
@@ -64,6 +66,8 @@ export interface ServerConfig {
   backend: "auto" | "tensorflow" | "wasm";
   threads: number;
   queueMax: number;
+  /** Engines (worker threads); undefined: the inference module's default (one per thread). */
+  engines: number | undefined;
   /** Largest batch an engine takes from the queue; undefined: the inference module's default. */
   maxBatchSize: number | undefined;
   bodyLimitBytes: number;
@@ -113,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     backend: e.TFJS_BACKEND,
     threads,
     queueMax: e.QUEUE_MAX ?? defaultMaxEnqueued(threads),
+    engines: e.INFERENCE_ENGINES,
     maxBatchSize: e.MAX_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,

@@ -53,6 +53,7 @@ async function loadClassifier(c: ServerConfig) {
     backend: c.backend,
     threads: c.threads,
     queueMax: c.queueMax,
+    ...(c.engines ? { engines: c.engines } : {}),
     ...(c.maxBatchSize ? { maxBatchSize: c.maxBatchSize } : {}),
     maxInputPixels: c.maxInputPixels,
     ...(c.labelsFile ? { labelsFile: c.labelsFile } : {}),

@@ -36,6 +36,17 @@ export function tfjsRaw(seconds: string): Report["tfjsRaw"] {
   return runJson(TSX, [path.join(PEER_SRC, "tfjs-raw.ts"), MODEL_DIR, "32", seconds]);
 }
 
+/** ONNX Runtime on the same weights (onnx-raw.ts), batches of 32 and one image; undefined if it failed. */
+export function onnxRaw(prefix: string, model: string, seconds: string): Report["onnxRaw"] {
+  log("reference: ONNX Runtime (onnxruntime-node, CPU), batches of 32");
+  try {
+    return runJson(TSX, [path.join(PEER_SRC, "onnx-raw.ts"), prefix, model, seconds]);
+  } catch (err) {
+    log(`ONNX Runtime reference failed: ${(err as Error).message.slice(0, 500)}`);
+    return undefined;
+  }
+}
+
 /** The classifier with dynamic batching (batching.ts), 20 callers; undefined if it failed. */
 export function batchingWhatIf(images: number): Report["batching"] {
   log("what-if: the classifier with dynamic batching (maxBatchSize 1, 8, 32), concurrency 20");

@@ -2,14 +2,16 @@
  * Side-by-side benchmark: the original recipe's server (Flask + TensorFlow/Keras, bench/peer/app.py)
  * against ours (app/, Fastify + tfjs on tfjs-node and on WASM), same model, same machine, same load.
  *
- *   npm run bench:peer [-- --scale 1 --peers gunicorn,gunicorn2 --ours tensorflow,wasm --no-doc]
+ *   npm run bench:peer [-- --scale 1 --peers gunicorn,gunicorn2 --ours tensorflow,tensorflow1,wasm --no-doc]
+ *   (tensorflow1: tfjs-node with one engine, INFERENCE_ENGINES=1)
  *
  * 1. setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the Python virtualenv from
  *    bench/peer/requirements.txt; tfjs-node from app/scripts/tfjs-node-local.sh; the demo model
  *    (npm run model:demo) and its weights written into a Keras .keras model (make_keras_model.py);
  *    app/ compiled to app/dist;
- * 2. the ceiling: Keras model.predict on batches of 32 (ceiling.py), and tfjs-node on batches of 32
- *    (tfjs-raw.ts), each alone on the machine;
+ * 2. the ceiling: Keras model.predict on batches of 32 (ceiling.py), tfjs-node on batches of 32
+ *    (tfjs-raw.ts), and the reference line: the same weights under ONNX Runtime (the model through
+ *    tf2onnx, make_onnx_model.py; onnxruntime-node, onnx-raw.ts), each alone on the machine;
  * 3. each server in turn, alone, on a loopback port: the agreement check (the same generated
  *    images through both servers' POST /predict: same top-1 label, probabilities within TOLERANCE),
  *    a warm-up, then autocannon on GET /test at concurrency 1, 20 and 30 with a fixed number of
@@ -23,11 +25,20 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { AGREEMENT_IMAGES, makeImages } from "./agreement";
-import { batchingWhatIf, kerasCeiling, measureServer, type ServerResult, tfjsRaw } from "./measure";
+import {
+  batchingWhatIf,
+  kerasCeiling,
+  measureServer,
+  onnxRaw,
+  type ServerResult,
+  tfjsRaw,
+} from "./measure";
 import { type Report, renderMarkdown, writeDoc } from "./render";
 import {
   buildOurs,
   ensureKerasModel,
+  ensureOnnxModel,
+  ensureOnnxRuntime,
   ensureTfjsNode,
   ensureVenv,
   loadavg,
@@ -43,7 +54,7 @@ const { values: args } = parseArgs({
   options: {
     scale: { type: "string", default: "1" },
     peers: { type: "string", default: "gunicorn,gunicorn2" },
-    ours: { type: "string", default: "tensorflow,wasm" },
+    ours: { type: "string", default: "tensorflow,tensorflow1,wasm" },
     "ceiling-seconds": { type: "string", default: "20" },
     "no-doc": { type: "boolean", default: false },
     /** Re-render the table from a saved runs/bench-peer/*.json instead of measuring. */
@@ -66,11 +77,14 @@ async function main() {
   const tfjsNode = ensureTfjsNode();
   log(`tfjs-node: ${tfjsNode.ok ? "ok" : `unavailable (${tfjsNode.why})`}`);
   const keras = ensureKerasModel(py);
+  const onnxModel = ensureOnnxModel(py, keras);
+  const ortPrefix = ensureOnnxRuntime();
   const oursCmd = buildOurs();
   const ceilingSeconds = args["ceiling-seconds"] as string;
 
   const ceiling = kerasCeiling(py, keras, ceilingSeconds);
   const raw = tfjsNode.ok ? tfjsRaw(ceilingSeconds) : undefined;
+  const onnx = onnxRaw(ortPrefix, onnxModel, ceilingSeconds);
 
   const specs = serverSpecs({
     py,
@@ -99,6 +113,7 @@ async function main() {
     scale,
     ceiling,
     tfjsRaw: raw,
+    onnxRaw: onnx,
     tfjsNode,
     servers,
     batching,

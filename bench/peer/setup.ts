@@ -121,6 +121,39 @@ export function ensureKerasModel(py: string): string {
   return out;
 }
 
+/** The same weights as ONNX (make_onnx_model.py: tf2onnx, in the benchmark's virtualenv), cached. */
+export function ensureOnnxModel(py: string, keras: string): string {
+  const out = keras.replace(/\.keras$/, ".onnx");
+  if (!existsSync(out)) {
+    log(`converting ${path.basename(keras)} to ONNX (tf2onnx)`);
+    run(py, [path.join(PEER_SRC, "make_onnx_model.py"), keras, out]);
+  }
+  return out;
+}
+
+/** onnxruntime-node for the ONNX Runtime reference line: installed once into the cache, not a dependency of the project. */
+export const ORT_VERSION = "1.30.0";
+export function ensureOnnxRuntime(): string {
+  const prefix = path.join(CACHE, `onnxruntime-node-${ORT_VERSION}`);
+  if (!existsSync(path.join(prefix, ".complete"))) {
+    log(`installing onnxruntime-node@${ORT_VERSION} into ${prefix}`);
+    mkdirSync(prefix, { recursive: true });
+    writeFileSync(path.join(prefix, "package.json"), '{ "private": true }\n');
+    // The package carries its CPU binaries; its install script would only fetch CUDA ones from
+    // api.nuget.org (unreachable on many networks): skipped.
+    run(
+      "npm",
+      ["install", "--no-save", "--no-audit", "--no-fund", `onnxruntime-node@${ORT_VERSION}`],
+      {
+        cwd: prefix,
+        env: { ONNXRUNTIME_NODE_INSTALL: "skip" },
+      },
+    );
+    writeFileSync(path.join(prefix, ".complete"), "");
+  }
+  return prefix;
+}
+
 export function buildOurs(): string[] {
   log("compiling app/ (tsc -p app -> app/dist)");
   const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "app"], {
@@ -209,16 +242,19 @@ export function serverSpecs(o: {
     // As in app/Dockerfile's image.
     MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
   };
-  for (const backend of o.ours) {
+  // `tensorflow1`: tfjs-node with one engine (INFERENCE_ENGINES=1) on every core's intra-op thread.
+  for (const variant of o.ours) {
+    const backend = variant === "tensorflow1" ? "tensorflow" : variant;
     if (backend === "tensorflow" && !o.tfjsNode) continue;
+    const oneEngine = variant === "tensorflow1";
     specs.push({
-      id: `ours-${backend}`,
-      label: `ours: Fastify + tfjs-${backend === "tensorflow" ? "node" : backend}`,
+      id: `ours-${variant}`,
+      label: `ours: Fastify + tfjs-${backend === "tensorflow" ? "node" : backend}${oneEngine ? ", 1 engine" : ""}`,
       kind: "ours",
       backend,
       cmd: oursCmd,
       cwd: APP,
-      env: { ...oursEnv, TFJS_BACKEND: backend },
+      env: { ...oursEnv, TFJS_BACKEND: backend, ...(oneEngine ? { INFERENCE_ENGINES: "1" } : {}) },
       ready: "/readyz",
     });
   }
@@ -254,7 +290,7 @@ export function versions(py: string): Record<string, string> {
     run(py, [
       "-c",
       "import json,sys,importlib.metadata as m; print(json.dumps({'python': sys.version.split()[0], " +
-        "**{k: m.version(k) for k in ['tensorflow-cpu','keras','flask','gunicorn','pillow','numpy']}}))",
+        "**{k: m.version(k) for k in ['tensorflow-cpu','keras','flask','gunicorn','pillow','numpy','tf2onnx','onnx']}}))",
     ]),
   ) as Record<string, string>;
   const appPkg = (name: string) => {
@@ -275,6 +311,7 @@ export function versions(py: string): Record<string, string> {
     "tensorflow (libs)": pyv["tensorflow-cpu"] ?? "?",
     fastify: appPkg("fastify"),
     sharp: appPkg("sharp"),
+    "onnxruntime-node": ORT_VERSION,
     autocannon: (
       JSON.parse(readFileSync(require.resolve("autocannon/package.json"), "utf8")) as {
         version: string;

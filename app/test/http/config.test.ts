@@ -42,6 +42,7 @@ describe("loadConfig", () => {
       PREPROCESS: "mobilenet",
       TFJS_BACKEND: "wasm",
       INFERENCE_THREADS: "3",
+      INFERENCE_ENGINES: "1",
       QUEUE_MAX: "10",
       MAX_BATCH_SIZE: "4",
       BODY_LIMIT_BYTES: "2048",
@@ -60,6 +61,7 @@ describe("loadConfig", () => {
       preprocess: "mobilenet",
       backend: "wasm",
       threads: 3,
+      engines: 1,
       queueMax: 10,
       maxBatchSize: 4,
       bodyLimitBytes: 2048,
@@ -113,12 +115,14 @@ describe("loadConfig", () => {
         PREPROCESS: "imagenet",
         MODEL_URL: "ftp://x/model.json",
         QUEUE_MAX: "0",
+        INFERENCE_ENGINES: "0",
       });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const v of ["PORT", "PREPROCESS", "MODEL_URL", "QUEUE_MAX"]) expect(msg).toContain(v);
+    for (const v of ["PORT", "PREPROCESS", "MODEL_URL", "QUEUE_MAX", "INFERENCE_ENGINES"])
+      expect(msg).toContain(v);
   });
 });
