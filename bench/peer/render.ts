@@ -7,6 +7,7 @@ import path from "node:path";
 import {
   type Align,
   markdownTable,
+  type TimedCalls,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
 import type { AgreementPart } from "./agreement";
@@ -23,6 +24,14 @@ const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "—");
 const ratio = (a: number, b: number) =>
   Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : "—";
 
+/** An engine alone, no HTTP (tfjs-raw.ts, onnx-raw.ts): batches of `batch`, and one image per call. */
+export interface RawRun {
+  batch: number;
+  intraOpThreads: string;
+  predictBatch: TimedCalls;
+  predictSingle: TimedCalls;
+}
+
 export interface Report {
   startedAt: string;
   finishedAt: string;
@@ -31,18 +40,10 @@ export interface Report {
   scale: number;
   ceiling?: Record<string, unknown> & { predictBatch: { imagesPerSec: number } };
   ceilingOnBatch?: number;
-  tfjsRaw?: Record<string, unknown> & {
-    predictBatch: { imagesPerSec: number };
-    predictSingle: { imagesPerSec: number };
-  };
+  /** tfjs-node alone (tfjs-raw.ts). */
+  tfjsRaw?: RawRun;
   /** ONNX Runtime on the same weights (onnx-raw.ts); absent in runs before it existed. */
-  onnxRaw?: {
-    batch32ImagesPerSec: number;
-    batch32MsPerCall: number;
-    singleImagesPerSec: number;
-    singleMs: number;
-    peakRssMiB: number;
-  };
+  onnxRaw?: RawRun & { peakRssMiB: number };
   tfjsNode: { ok: boolean; why: string };
   servers: ServerResult[];
   batching?: {
@@ -131,11 +132,7 @@ export function renderMarkdown(rep: Report): string {
     );
   }
   if (rep.tfjsRaw) {
-    const t = rep.tfjsRaw as unknown as {
-      batch: number;
-      predictBatch: { imagesPerSec: number; msPerCall: number };
-      predictSingle: { imagesPerSec: number; msPerCall: number };
-    };
+    const t = rep.tfjsRaw;
     lines.push(
       "",
       `Our engine alone (tfjs-raw.ts: tfjs-node on TensorFlow ${rep.versions["tensorflow (libs)"] ?? "?"}, no HTTP): ` +
@@ -149,11 +146,11 @@ export function renderMarkdown(rep: Report): string {
     const x = rep.onnxRaw;
     lines.push(
       "",
-      `Reference: the same weights under ONNX Runtime (tf2onnx ${rep.versions.tf2onnx ?? "?"}, opset 17; ` +
+      `Reference: the same weights under ONNX Runtime (tf2onnx ${rep.versions.tf2onnx ?? "?"}, opset ${rep.versions["onnx opset"] ?? "?"}; ` +
         `onnxruntime-node ${rep.versions["onnxruntime-node"] ?? "?"}, CPU execution provider, its default threads; ` +
-        `onnx-raw.ts, no HTTP, no decoding): batches of 32: **${f1(x.batch32ImagesPerSec)} images/s** ` +
-        `(${f0(x.batch32MsPerCall)} ms per batch, ${ratio(x.batch32ImagesPerSec, ceiling)} of the ceiling); one image per call: ` +
-        `${f1(x.singleImagesPerSec)} images/s (${f1(x.singleMs)} ms); peak RSS ${f0(x.peakRssMiB)} MiB. What this CPU does ` +
+        `onnx-raw.ts, no HTTP, no decoding): batches of ${x.batch}: **${f1(x.predictBatch.imagesPerSec)} images/s** ` +
+        `(${f0(x.predictBatch.msPerCall)} ms per batch, ${ratio(x.predictBatch.imagesPerSec, ceiling)} of the ceiling); one image per call: ` +
+        `${f1(x.predictSingle.imagesPerSec)} images/s (${f1(x.predictSingle.msPerCall)} ms); peak RSS ${f0(x.peakRssMiB)} MiB. What this CPU does ` +
         "with this model when the runtime fuses the graph; a reference, not a backend of the server.",
     );
   }

@@ -121,12 +121,15 @@ export function ensureKerasModel(py: string): string {
   return out;
 }
 
+/** The ONNX opset the model is converted to (make_onnx_model.py), named in the report's versions. */
+export const ONNX_OPSET = 17;
+
 /** The same weights as ONNX (make_onnx_model.py: tf2onnx, in the benchmark's virtualenv), cached. */
 export function ensureOnnxModel(py: string, keras: string): string {
-  const out = keras.replace(/\.keras$/, ".onnx");
+  const out = keras.replace(/\.keras$/, `-opset${ONNX_OPSET}.onnx`);
   if (!existsSync(out)) {
-    log(`converting ${path.basename(keras)} to ONNX (tf2onnx)`);
-    run(py, [path.join(PEER_SRC, "make_onnx_model.py"), keras, out]);
+    log(`converting ${path.basename(keras)} to ONNX (tf2onnx, opset ${ONNX_OPSET})`);
+    run(py, [path.join(PEER_SRC, "make_onnx_model.py"), keras, out, String(ONNX_OPSET)]);
   }
   return out;
 }
@@ -244,9 +247,9 @@ export function serverSpecs(o: {
   };
   // `tensorflow1`: tfjs-node with one engine (INFERENCE_ENGINES=1) on every core's intra-op thread.
   for (const variant of o.ours) {
-    const backend = variant === "tensorflow1" ? "tensorflow" : variant;
-    if (backend === "tensorflow" && !o.tfjsNode) continue;
     const oneEngine = variant === "tensorflow1";
+    const backend = oneEngine ? "tensorflow" : variant;
+    if (backend === "tensorflow" && !o.tfjsNode) continue;
     specs.push({
       id: `ours-${variant}`,
       label: `ours: Fastify + tfjs-${backend === "tensorflow" ? "node" : backend}${oneEngine ? ", 1 engine" : ""}`,
@@ -312,6 +315,7 @@ export function versions(py: string): Record<string, string> {
     fastify: appPkg("fastify"),
     sharp: appPkg("sharp"),
     "onnxruntime-node": ORT_VERSION,
+    "onnx opset": String(ONNX_OPSET),
     autocannon: (
       JSON.parse(readFileSync(require.resolve("autocannon/package.json"), "utf8")) as {
         version: string;

@@ -7,6 +7,7 @@
  */
 import { createRequire } from "node:module";
 import path from "node:path";
+import { timedCalls } from "../../tools/strategy-bench/src/benchkit.js";
 
 /** The few tfjs-node calls used here (the root package does not depend on tfjs). */
 interface Tensor {
@@ -32,30 +33,19 @@ const appRequire = createRequire(path.resolve(__dirname, "../../app/package.json
 process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
 const tf = appRequire("@tensorflow/tfjs-node") as TfNode;
 
-function timed(model: LayersModel, b: number, secs: number) {
+async function timed(model: LayersModel, b: number, secs: number) {
   const x = tf.randomUniform([b, 224, 224, 3], 0, 1, "float32", 7);
-  const once = () => {
-    const y = model.predict(x);
-    y.dataSync();
-    y.dispose();
-  };
-  once();
-  once();
-  let calls = 0;
-  const t0 = performance.now();
-  let elapsed = 0;
-  do {
-    once();
-    calls++;
-    elapsed = (performance.now() - t0) / 1000;
-  } while (elapsed < secs || calls < 3);
+  const result = await timedCalls(
+    () => {
+      const y = model.predict(x);
+      y.dataSync();
+      y.dispose();
+    },
+    b,
+    secs,
+  );
   x.dispose();
-  return {
-    calls,
-    seconds: Number(elapsed.toFixed(3)),
-    imagesPerSec: Number(((calls * b) / elapsed).toFixed(2)),
-    msPerCall: Number(((1000 * elapsed) / calls).toFixed(2)),
-  };
+  return result;
 }
 
 async function main() {
@@ -67,8 +57,8 @@ async function main() {
     tfjs: tf.version.tfjs,
     batch,
     intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS ?? "default",
-    predictBatch: timed(model, batch, seconds),
-    predictSingle: timed(model, 1, seconds / 2),
+    predictBatch: await timed(model, batch, seconds),
+    predictSingle: await timed(model, 1, seconds / 2),
   };
   console.log(JSON.stringify(out));
 }

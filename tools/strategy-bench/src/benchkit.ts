@@ -1,7 +1,7 @@
 /**
  * The measuring tools' shared pieces, one home each: nearest-rank percentiles, Markdown tables,
  * the generated blocks of docs/benchmarks.md, /proc readings of a process (tree), an autocannon
- * load run and a flag-by-flag argv walk. Used by bench/server, bench/peer, scripts/e2e's HPA
+ * load run, a timed loop of calls and a flag-by-flag argv walk. Used by bench/server, bench/peer, scripts/e2e's HPA
  * validation and the planner (src/plan, src/report.ts).
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -274,6 +274,43 @@ export function rssSampler(root: number, everyMs = 100): { stop: () => number } 
     for (const pid of pids) sum += readStat(pid)?.rssBytes ?? 0;
     return sum;
   }, everyMs);
+}
+
+// ---------------------------------------------------------------- timed calls
+
+export interface TimedCalls {
+  calls: number;
+  seconds: number;
+  imagesPerSec: number;
+  msPerCall: number;
+}
+
+/**
+ * Calls `once` (one run on a batch of `batch` images) twice to warm up, then in a loop for at
+ * least `secs` seconds and 3 calls; the rate and time per call over the loop. bench/peer's raw
+ * engine figures (tfjs-raw.ts, onnx-raw.ts).
+ */
+export async function timedCalls(
+  once: () => unknown,
+  batch: number,
+  secs: number,
+): Promise<TimedCalls> {
+  await once();
+  await once();
+  let calls = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  do {
+    await once();
+    calls++;
+    elapsed = (performance.now() - t0) / 1000;
+  } while (elapsed < secs || calls < 3);
+  return {
+    calls,
+    seconds: Number(elapsed.toFixed(3)),
+    imagesPerSec: Number(((calls * batch) / elapsed).toFixed(2)),
+    msPerCall: Number(((1000 * elapsed) / calls).toFixed(2)),
+  };
 }
 
 // ---------------------------------------------------------------- load

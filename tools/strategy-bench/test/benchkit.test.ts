@@ -275,3 +275,27 @@ describe("a flag-by-flag argv walk", () => {
     expect(() => parse(["--x"])).toThrow("unknown argument --x");
   });
 });
+
+describe("timed calls", () => {
+  it("warms up twice, then loops for the time asked and at least 3 calls; rate and time per call from the loop", async () => {
+    let n = 0;
+    const quick = await kit.timedCalls(() => n++, 8, 0);
+    expect(n).toBe(5);
+    expect(quick.calls).toBe(3);
+
+    let slept = 0;
+    const r = await kit.timedCalls(
+      async () => {
+        slept++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+      4,
+      0.1,
+    );
+    expect(slept).toBe(r.calls + 2);
+    expect(r.seconds).toBeGreaterThanOrEqual(0.1);
+    // the figures are rounded (seconds to 1 ms): they give back the calls and the seconds
+    expect(Math.abs((r.imagesPerSec * r.seconds) / 4 - r.calls)).toBeLessThan(0.05);
+    expect(Math.abs((r.msPerCall * r.calls) / 1000 - r.seconds)).toBeLessThan(0.001);
+  });
+});
