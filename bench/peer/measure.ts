@@ -10,8 +10,10 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import {
   autocannonLoad,
+  type MemoryMap,
   percentile,
   rssSampler,
+  treeMemoryMap,
   treeUsage,
 } from "../../tools/strategy-bench/src/benchkit.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
@@ -135,11 +137,55 @@ export interface Level {
   failed: number;
   seconds: number;
   reqPerSec: number;
+  /** Mean of autocannon's per-request latencies, ms. */
+  mean?: number;
   p50: number;
   p95: number;
   p99: number;
   peakRssMiB: number;
   cpuSecondsPerRequest: number;
+  /**
+   * Ours only: mean milliseconds per image in each stage over the level, from the server's own
+   * /metrics (inference_duration_seconds{stage}, and http_request_duration_seconds of GET /test
+   * as `http`): where an image's time goes between the socket and the forward pass.
+   */
+  stagesMs?: Record<string, number>;
+}
+
+type Sums = Map<string, { sum: number; count: number }>;
+
+/**
+ * The sums and counts of ours' per-stage histograms, and of GET /test's HTTP latency, from its
+ * Prometheus text (one line each: `name_sum{labels} value`).
+ */
+async function stageSums(base: string): Promise<Sums> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const out: Sums = new Map();
+  const line =
+    /^(inference_duration_seconds|http_request_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm;
+  for (const m of text.matchAll(line)) {
+    const [, name, part, labels = "", value] = m;
+    let key: string | undefined;
+    if (name === "inference_duration_seconds") key = /stage="([^"]+)"/.exec(labels)?.[1];
+    else if (/route="\/test"/.test(labels) && /method="GET"/.test(labels)) key = "http";
+    if (!key) continue;
+    const e = out.get(key) ?? { sum: 0, count: 0 };
+    if (part === "sum") e.sum += Number(value);
+    else e.count += Number(value);
+    out.set(key, e);
+  }
+  return out;
+}
+
+/** Mean per observation of each series between two scrapes. */
+function meansBetween(a: Sums, b: Sums): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, e] of b) {
+    const d = a.get(k) ?? { sum: 0, count: 0 };
+    const n = e.count - d.count;
+    if (n > 0) out.set(k, (e.sum - d.sum) / n);
+  }
+  return out;
 }
 
 /**
@@ -166,11 +212,18 @@ async function load(url: string, connections: number, served: number) {
 
 async function measure(r: Running, concurrency: number, requests: number): Promise<Level> {
   const pid = r.child.pid as number;
+  const ours = r.spec.kind === "ours";
+  const before = ours ? await stageSums(r.base) : undefined;
   const cpu0 = treeUsage(pid).cpuSeconds;
   const sampler = rssSampler(pid);
   const res = await load(`${r.base}/test`, concurrency, requests);
   const peak = sampler.stop();
   const cpu1 = treeUsage(pid).cpuSeconds;
+  const stagesMs = before
+    ? Object.fromEntries(
+        [...meansBetween(before, await stageSums(r.base))].map(([k, v]) => [k, v * 1000]),
+      )
+    : undefined;
   const sorted = [...res.latencies].sort((a, b) => a - b);
   const ok = sorted.length;
   return {
@@ -181,11 +234,13 @@ async function measure(r: Running, concurrency: number, requests: number): Promi
     failed: res.failed,
     seconds: res.seconds,
     reqPerSec: ok / res.seconds,
+    mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, ok),
     p50: percentile(sorted, 50),
     p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
     peakRssMiB: peak / 2 ** 20,
     cpuSecondsPerRequest: (cpu1 - cpu0) / Math.max(1, ok),
+    ...(stagesMs ? { stagesMs } : {}),
   };
 }
 
@@ -198,6 +253,11 @@ export interface ServerResult {
   /** Sum over the process tree of each process' VmHWM at the end of the run. */
   peakRssMiB: number;
   levels: Level[];
+  /**
+   * Where the tree's resident memory is (bytes by group, benchkit's memoryMapOf): after the
+   * warm-up, and once the last level's requests are served.
+   */
+  memoryMap?: { idle: MemoryMap; afterLoad: MemoryMap };
   agreement?: Agreement;
   error?: string;
 }
@@ -236,6 +296,8 @@ export async function measureServer(
     probs = answers;
     if (reference) result.agreement = compare(images, reference, answers);
     await load(`${r.base}/test`, 2, 20);
+    const pid = r.child.pid as number;
+    const idle = treeMemoryMap(pid);
     for (const c of LEVELS) {
       const n = requestsFor(c);
       log(`${spec.id}: c=${c}, ${n} requests`);
@@ -247,7 +309,8 @@ export async function measureServer(
       result.levels.push(level);
       await sleep(3000); // let requests still queued at the server drain before the next level
     }
-    result.peakRssMiB = treeUsage(r.child.pid as number).hwmBytes / 2 ** 20;
+    result.memoryMap = { idle, afterLoad: treeMemoryMap(pid) };
+    result.peakRssMiB = treeUsage(pid).hwmBytes / 2 ** 20;
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`${spec.id}: ${result.error}`);

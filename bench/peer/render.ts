@@ -6,6 +6,7 @@
 import path from "node:path";
 import {
   type Align,
+  MEMORY_GROUPS,
   markdownTable,
   type TimedCalls,
   writeDocBlock,
@@ -17,6 +18,12 @@ import { ROOT } from "./setup";
 const DOC = path.join(ROOT, "docs", "benchmarks.md");
 const COLUMNS =
   "server | c | requests | req/s | p50 ms | p95 ms | p99 ms | peak RSS MiB | CPU s/req | req/s vs original | req/s vs ceiling";
+
+const MAP_COLUMNS =
+  "server | when | TensorFlow's libraries | other files | glibc heap | other anonymous | total";
+const MiB = 2 ** 20;
+const STAGE_COLUMNS =
+  "server | c | client ms | HTTP ms | classify ms | decode + resize | normalise | queue | forward pass | rest";
 
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "—");
 const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "—");
@@ -87,7 +94,7 @@ export function renderMarkdown(rep: Report): string {
       "`Connection: close` in a way autocannon stalls on (120 s timeouts). Ours: `node app/dist/server.js` " +
       "with TFJS_BACKEND=tensorflow or wasm, PREPROCESS=unit, LOG_LEVEL=warn (gunicorn logs no access " +
       "lines either), MALLOC_ARENA_MAX=2 (as the image sets it), INFERENCE_THREADS default (= 2 cores), " +
-      "MAX_BATCH_SIZE the server's default (8 on tfjs-node, 1 on WASM).",
+      "MAX_BATCH_SIZE the server's default (1); a variant's label names the settings it changes.",
     "",
     `Versions: ${Object.entries(rep.versions)
       .map(([k, v]) => `${k} ${v}`)
@@ -175,7 +182,7 @@ export function renderMarkdown(rep: Report): string {
       "",
       `What dynamic batching would give (batching.ts: the server's own inference module, ` +
         `\`createClassifier({ backend: "${b.backend}", maxBatchSize })\`, decoding + preprocessing + inference of ` +
-        `the test image, ${b.concurrency} callers in a closed loop, no HTTP; the server's default is 8 on tfjs-node): ` +
+        `the test image, ${b.concurrency} callers in a closed loop, no HTTP; the server's default is 1): ` +
         b.runs
           .map(
             (r) =>
@@ -185,6 +192,59 @@ export function renderMarkdown(rep: Report): string {
           .join("; ") +
         ".",
     );
+  }
+  const staged = rep.servers.filter((s) => s.kind === "ours" && !s.error && s.levels[0]?.stagesMs);
+  if (staged.length) {
+    lines.push(
+      "",
+      "Where an image's time goes in ours (mean ms per request over each level; the server's own " +
+        "`inference_duration_seconds{stage}` and `http_request_duration_seconds` on /metrics, read before and " +
+        "after the level; rest = classify total − decode − normalise − queue − forward pass: batch assembly, " +
+        "the transfers to and from the engine's worker thread, ranking):",
+      "",
+      ...markdownTable(STAGE_COLUMNS.split(" | "), [], {
+        align: ["left", ...Array<Align>(9).fill("right")],
+      }),
+    );
+    for (const s of staged) {
+      for (const l of s.levels) {
+        const m = l.stagesMs ?? {};
+        const g = (k: string) => m[k] ?? Number.NaN;
+        const rest = g("total") - g("decode") - g("preprocess") - g("queue") - g("inference");
+        lines.push(
+          `| ${s.label} | ${l.concurrency} | ${f1(l.mean ?? Number.NaN)} | ${f1(g("http"))} | ${f1(g("total"))} | ` +
+            `${f1(g("decode"))} | ${f1(g("preprocess"))} | ${f1(g("queue"))} | ${f1(g("inference"))} | ${f1(rest)} |`,
+        );
+      }
+    }
+  }
+  const mapped = rep.servers.filter((s) => !s.error && s.memoryMap);
+  if (mapped.length) {
+    lines.push(
+      "",
+      "Where the resident memory is (MiB; /proc/<pid>/smaps of the server's process tree, each mapping's Rss " +
+        "by what it maps; after the warm-up, and after the c=30 level; benchkit `memoryMapOf`): TensorFlow's " +
+        "libraries = file-backed pages of libtensorflow_cc / libtensorflow_framework (tfjs-node's, built from " +
+        "the same tensorflow-cpu wheel the original runs) and of the wheel's Python modules; other files = " +
+        "the runtime's executable and libraries; glibc heap = the main arena ([heap]); other anonymous = V8's " +
+        "heaps (one per engine thread), glibc's other arenas and mmap'd blocks (tensors' buffers), stacks:",
+      "",
+      ...markdownTable(MAP_COLUMNS.split(" | "), [], {
+        align: ["left", "left", ...Array<Align>(5).fill("right")],
+      }),
+    );
+    for (const s of mapped) {
+      for (const [when, m] of [
+        ["idle", s.memoryMap?.idle],
+        ["after c=30", s.memoryMap?.afterLoad],
+      ] as const) {
+        if (!m) continue;
+        const total = MEMORY_GROUPS.reduce((a, g) => a + m[g], 0);
+        lines.push(
+          `| ${s.label} | ${when} | ${MEMORY_GROUPS.map((g) => f0(m[g] / MiB)).join(" | ")} | ${f0(total / MiB)} |`,
+        );
+      }
+    }
   }
   lines.push(
     "",
@@ -208,12 +268,19 @@ export function renderMarkdown(rep: Report): string {
       const rss20 = u20.peakRssMiB / o20.peakRssMiB;
       const rss30 = u30.peakRssMiB / o30.peakRssMiB;
       const ofCeiling = u30.reqPerSec / ceiling;
+      const u1 = at(1);
+      const forward = u1?.stagesMs?.inference;
+      const p50vsForward =
+        u1 && forward !== undefined
+          ? `p50 at c=1 ≤ 1.10× the forward pass: ${f1(u1.p50)} vs ${f1(forward)} ms (${(u1.p50 / forward).toFixed(2)}×) → ${verdict(u1.p50 <= 1.1 * forward)}; `
+          : "";
       lines.push(
         `- ${ours.label}: peak RSS ≤ 0.8× the original's at c=20 and c=30: ${f0(u20.peakRssMiB)} vs ${f0(o20.peakRssMiB)} MiB ` +
           `(${rss20.toFixed(2)}×), ${f0(u30.peakRssMiB)} vs ${f0(o30.peakRssMiB)} MiB (${rss30.toFixed(2)}×) → ` +
           `${verdict(rss20 <= 0.8 && rss30 <= 0.8)}; throughput ≥ 6× at c=20: ${thr.toFixed(2)}× → ${verdict(thr >= 6)}; ` +
           `p95 ≤ 0.2× at c=20: ${p95.toFixed(2)}× → ${verdict(p95 <= 0.2)}; ≥ 85 % of the ceiling at c=30: ` +
           `${f1(u30.reqPerSec)} req/s = ${(100 * ofCeiling).toFixed(1)} % of ${f1(ceiling)} → ${verdict(ofCeiling >= 0.85)}; ` +
+          p50vsForward +
           `ready ≤ 3 s: ${f1(ours.startupSeconds)} s → ${verdict(ours.startupSeconds <= 3)}.`,
       );
     }

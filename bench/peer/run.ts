@@ -2,8 +2,11 @@
  * Side-by-side benchmark: the original recipe's server (Flask + TensorFlow/Keras, bench/peer/app.py)
  * against ours (app/, Fastify + tfjs on tfjs-node and on WASM), same model, same machine, same load.
  *
- *   npm run bench:peer [-- --scale 1 --peers gunicorn,gunicorn2 --ours tensorflow,tensorflow1,wasm --no-doc]
- *   (tensorflow1: tfjs-node with one engine, INFERENCE_ENGINES=1)
+ *   npm run bench:peer [-- --scale 1 --peers gunicorn,gunicorn2 --ours tensorflow,tensorflow1,wasm --no-doc
+ *                          --servers-only]
+ *   (tensorflow1: tfjs-node with one engine, INFERENCE_ENGINES=1; a variant may add server settings,
+ *   `tensorflow+MAX_BATCH_SIZE=1`; --servers-only skips the ceiling, engine-alone, ONNX and
+ *   batching runs, to try settings)
  *
  * 1. setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the Python virtualenv from
  *    bench/peer/requirements.txt; tfjs-node from app/scripts/tfjs-node-local.sh; the demo model
@@ -57,6 +60,8 @@ const { values: args } = parseArgs({
     ours: { type: "string", default: "tensorflow,tensorflow1,wasm" },
     "ceiling-seconds": { type: "string", default: "20" },
     "no-doc": { type: "boolean", default: false },
+    /** Only the servers (no ceiling, engine-alone, ONNX or batching runs): for trying settings. */
+    "servers-only": { type: "boolean", default: false },
     /** Re-render the table from a saved runs/bench-peer/*.json instead of measuring. */
     render: { type: "string" },
   },
@@ -82,9 +87,10 @@ async function main() {
   const oursCmd = buildOurs();
   const ceilingSeconds = args["ceiling-seconds"] as string;
 
-  const ceiling = kerasCeiling(py, keras, ceilingSeconds);
-  const raw = tfjsNode.ok ? tfjsRaw(ceilingSeconds) : undefined;
-  const onnx = onnxRaw(ortPrefix, onnxModel, ceilingSeconds);
+  const refs = !args["servers-only"];
+  const ceiling = refs ? kerasCeiling(py, keras, ceilingSeconds) : undefined;
+  const raw = refs && tfjsNode.ok ? tfjsRaw(ceilingSeconds) : undefined;
+  const onnx = refs ? onnxRaw(ortPrefix, onnxModel, ceilingSeconds) : undefined;
 
   const specs = serverSpecs({
     py,
@@ -103,7 +109,7 @@ async function main() {
     reference ??= probs;
   }
 
-  const batching = tfjsNode.ok ? batchingWhatIf(requestsFor(20)) : undefined;
+  const batching = refs && tfjsNode.ok ? batchingWhatIf(requestsFor(20)) : undefined;
 
   const rep: Report = {
     startedAt,

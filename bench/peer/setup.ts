@@ -184,6 +184,36 @@ export interface ServerSpec {
   ready: string;
 }
 
+/**
+ * A variant of ours in `--ours`: `tensorflow`, `wasm`, or `tensorflow1` (tfjs-node with one engine,
+ * INFERENCE_ENGINES=1, on every core's intra-op thread), optionally followed by `+KEY=VALUE` server
+ * settings (e.g. `tensorflow+MAX_BATCH_SIZE=1`), which the label names.
+ */
+export function parseVariant(variant: string): {
+  backend: string;
+  env: Record<string, string>;
+  label: string;
+} {
+  const [name = "", ...settings] = variant.split("+");
+  const oneEngine = name === "tensorflow1";
+  const backend = oneEngine ? "tensorflow" : name;
+  if (backend !== "tensorflow" && backend !== "wasm")
+    throw new Error(
+      `--ours: unknown variant "${name}" in "${variant}" (tensorflow, tensorflow1, wasm)`,
+    );
+  const env: Record<string, string> = oneEngine ? { INFERENCE_ENGINES: "1" } : {};
+  for (const kv of settings) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(kv);
+    if (!m) throw new Error(`--ours: "${kv}" in "${variant}" is not KEY=VALUE`);
+    env[m[1] as string] = m[2] as string;
+  }
+  const label =
+    `ours: Fastify + tfjs-${backend === "tensorflow" ? "node" : backend}` +
+    (oneEngine ? ", 1 engine" : "") +
+    settings.map((kv) => `, ${kv}`).join("");
+  return { backend, env, label };
+}
+
 /** The servers to measure, in order (the first one's answers are the agreement check's reference). */
 export function serverSpecs(o: {
   py: string;
@@ -245,19 +275,17 @@ export function serverSpecs(o: {
     // As in app/Dockerfile's image.
     MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
   };
-  // `tensorflow1`: tfjs-node with one engine (INFERENCE_ENGINES=1) on every core's intra-op thread.
   for (const variant of o.ours) {
-    const oneEngine = variant === "tensorflow1";
-    const backend = oneEngine ? "tensorflow" : variant;
-    if (backend === "tensorflow" && !o.tfjsNode) continue;
+    const v = parseVariant(variant);
+    if (v.backend === "tensorflow" && !o.tfjsNode) continue;
     specs.push({
-      id: `ours-${variant}`,
-      label: `ours: Fastify + tfjs-${backend === "tensorflow" ? "node" : backend}${oneEngine ? ", 1 engine" : ""}`,
+      id: `ours-${variant.replace(/[^A-Za-z0-9_.-]+/g, "_")}`,
+      label: v.label,
       kind: "ours",
-      backend,
+      backend: v.backend,
       cmd: oursCmd,
       cwd: APP,
-      env: { ...oursEnv, TFJS_BACKEND: backend, ...(oneEngine ? { INFERENCE_ENGINES: "1" } : {}) },
+      env: { ...oursEnv, TFJS_BACKEND: v.backend, ...v.env },
       ready: "/readyz",
     });
   }

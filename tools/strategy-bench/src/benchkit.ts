@@ -122,6 +122,56 @@ export function procStatus(pid: number): { rss: number; hwm: number } | undefine
   }
 }
 
+/** Groups of a process' resident memory, by what is mapped (see {@link memoryMapOf}). */
+export const MEMORY_GROUPS = ["tensorflow", "files", "heap", "anonymous"] as const;
+export type MemoryMap = Record<(typeof MEMORY_GROUPS)[number], number>;
+
+/**
+ * Resident bytes of a /proc/<pid>/smaps text, by group: `tensorflow`, mappings of files whose path
+ * names TensorFlow (libtensorflow_cc, libtensorflow_framework, the Python wheel's _pywrap_*
+ * modules), file-backed, so shared with the page cache; `files`, every other file (the runtime's
+ * executable, its libraries); `heap`, glibc's main arena ([heap], grown by brk); `anonymous`, the
+ * other anonymous mappings: V8's heaps, glibc's other arenas and its mmap'd large blocks (tensors'
+ * buffers), thread stacks.
+ */
+export function memoryMapOf(smaps: string): MemoryMap {
+  const out: MemoryMap = { tensorflow: 0, files: 0, heap: 0, anonymous: 0 };
+  let group: keyof MemoryMap = "anonymous";
+  for (const line of smaps.split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[1] ?? "";
+      group = name.startsWith("/")
+        ? /tensorflow/i.test(name)
+          ? "tensorflow"
+          : "files"
+        : name === "[heap]"
+          ? "heap"
+          : "anonymous";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[group] += Number(rss[1]) * 1024;
+  }
+  return out;
+}
+
+/** {@link memoryMapOf} summed over a process tree (a process gone meanwhile counts 0). */
+export function treeMemoryMap(root: number): MemoryMap {
+  const out: MemoryMap = { tensorflow: 0, files: 0, heap: 0, anonymous: 0 };
+  for (const pid of treePids(root)) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/smaps`, "utf8");
+    } catch {
+      continue;
+    }
+    const m = memoryMapOf(text);
+    for (const g of MEMORY_GROUPS) out[g] += m[g];
+  }
+  return out;
+}
+
 export interface ProcStat {
   pid: number;
   ppid: number;

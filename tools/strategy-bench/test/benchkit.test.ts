@@ -180,6 +180,43 @@ describe("/proc", () => {
     expect(kit.statusKB(status, "VmSwap")).toBeUndefined();
   });
 
+  it("groups a smaps text's resident memory by what is mapped", () => {
+    const map = (range: string, name: string, rssKB: number) =>
+      `${range} r-xp 00000000 fe:01 123                        ${name}\nSize:  9999 kB\nRss:  ${rssKB} kB\nPss:  1 kB\n`;
+    const smaps =
+      map("00400000-00500000", "/usr/bin/node", 100) +
+      map(
+        "7f00-7f10",
+        "/c/app/node_modules/@tensorflow/tfjs-node/deps/lib/libtensorflow_cc.so.2",
+        2000,
+      ) +
+      map(
+        "7f10-7f20",
+        "/v/lib/python3.11/site-packages/tensorflow/python/_pywrap_tensorflow_internal.so",
+        30,
+      ) +
+      map("01000000-02000000", "[heap]", 700) +
+      map("7e00-7e10", "", 400) +
+      map("7ffd-7ffe", "[stack]", 8) +
+      map("7f30-7f40", "/usr/lib/x86_64-linux-gnu/libc.so.6", 12);
+    expect(kit.memoryMapOf(smaps)).toEqual({
+      tensorflow: 2030 * 1024,
+      files: 112 * 1024,
+      heap: 700 * 1024,
+      anonymous: 408 * 1024,
+    });
+  });
+
+  it("maps this process' memory: the groups add up to its RSS", () => {
+    const m = kit.treeMemoryMap(process.pid);
+    const rss = kit.procStatus(process.pid)?.rss ?? 0;
+    const total = kit.MEMORY_GROUPS.reduce((a, g) => a + m[g], 0);
+    expect(m.files).toBeGreaterThan(0);
+    expect(m.tensorflow).toBe(0);
+    // two readings a moment apart: within 10 % of each other
+    expect(Math.abs(total - rss) / rss).toBeLessThan(0.1);
+  });
+
   it("measures this process and finds a child in its tree", async () => {
     const me = kit.procStatus(process.pid);
     expect(me?.rss).toBeGreaterThan(0);
