@@ -10,6 +10,13 @@
  *
  *   npx tsx bench/image/run.ts [--seconds 30] [--users 4] [--variants wheel,wheel-slim,none]
  *                              [--app <dir with a Dockerfile>] [--tag-prefix food11-image-bench]
+ *                              [--stacks baseline,strategy1,strategy2]
+ *
+ * `--stacks`: each variant's server is also run once per stack as that stack's Deployment runs it:
+ * the container's `--memory` and `--cpus` from the stack file's limits (cpus capped at this
+ * machine's cores: docker refuses more, and says so in the row) and the environment the
+ * Deployment sets (stacks/ runtimeEnv: INFERENCE_THREADS, NODE_OPTIONS' heap bound, the model's
+ * preprocessing and backend; the image's own demo model, not a stack's model URL).
  *
  * A variant is LIBTENSORFLOW[-RUNTIME]: `wheel` (tfjs-node, the default distroless-style runtime),
  * `wheel-slim` (RUNTIME=slim), `none` (WASM). `--app` builds another checkout's app/ (e.g. a git
@@ -20,6 +27,7 @@
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { cpuMillicores, memoryBytes } from "../../components/quantity";
 import { CLUSTER_ROOT } from "../../scripts/cluster/stack";
 import {
   compressedBytes,
@@ -28,6 +36,7 @@ import {
   localBuildArgs,
   runContainer,
 } from "../../scripts/image/docker";
+import { readStackFile, runtimeEnv } from "../../stacks";
 import { Load } from "../../test/cluster/helpers";
 import {
   type Align,
@@ -42,6 +51,7 @@ const { values } = parseArgs({
     variants: { type: "string", default: "wheel,wheel-slim,none" },
     app: { type: "string", default: join(CLUSTER_ROOT, "app") },
     "tag-prefix": { type: "string", default: "food11-image-bench" },
+    stacks: { type: "string", default: "" },
   },
 });
 const seconds = Number(values.seconds);
@@ -67,7 +77,86 @@ function label(variant: string): string {
     .join(" ")})`;
 }
 
+/** A stack's limits and environment as its Deployment runs the server (see `--stacks`). */
+interface StackRun {
+  name: string;
+  describe: string;
+  memory: string;
+  cpus: string;
+  env: Record<string, string>;
+}
+
+function stackRun(name: string): StackRun {
+  const settings = readStackFile(name);
+  const { cpu, memory } = settings.resources.limits;
+  const asked = cpuMillicores(cpu) / 1000;
+  const cores = Math.min(asked, cpus().length);
+  // The image's demo model: a stack's MODEL_URL points at a cluster's model server.
+  const {
+    MODEL_URL: _url,
+    MODEL_NAME: _name,
+    MODEL_VERSION: _version,
+    ...env
+  } = runtimeEnv(settings);
+  return {
+    name,
+    describe:
+      `--memory ${memory} --cpus ${cores}${cores < asked ? ` (limits.cpu ${cpu}; this machine has ${cpus().length} cores)` : ""}, ` +
+      `INFERENCE_THREADS=${env.INFERENCE_THREADS}, NODE_OPTIONS=${env.NODE_OPTIONS}`,
+    memory: String(memoryBytes(memory)),
+    cpus: String(cores),
+    env,
+  };
+}
+
+/**
+ * The server in a container (as runContainer runs it, with `limits` and `env`): its memory idle,
+ * then its peaks under the closed-loop load on /test, and the load's figures: one table row.
+ */
+async function measureRun(
+  tag: string,
+  name: string,
+  limits: { memory: string; cpus: string; env?: Record<string, string> },
+): Promise<string[]> {
+  const c = await runContainer(tag, limits);
+  try {
+    await new Promise((r) => setTimeout(r, 5_000));
+    const idle = c.memory();
+    const load = new Load(`${c.url}/test`, users, 0, seconds + 5);
+    let peakRss = 0;
+    let peakCgroup = 0;
+    let peakWorkingSet = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < seconds * 1000) {
+      const m = c.memory();
+      peakRss = Math.max(peakRss, m.rssBytes);
+      peakCgroup = Math.max(peakCgroup, m.cgroupBytes);
+      peakWorkingSet = Math.max(peakWorkingSet, m.workingSetBytes);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await load.stop();
+    const ok = load.outcomes.filter((o) => o.status === 200);
+    const ms = ok.map((o) => o.ms).sort((a, z) => a - z);
+    const pct = (q: number) => upperQuantile(ms, q);
+    return [
+      name,
+      mib(idle.rssBytes),
+      mib(idle.workingSetBytes),
+      mib(peakRss),
+      mib(peakCgroup),
+      mib(peakWorkingSet),
+      (ok.length / seconds).toFixed(1),
+      String(pct(0.5)),
+      String(pct(0.95)),
+      String(load.outcomes.length - ok.length),
+    ];
+  } finally {
+    c.stop();
+  }
+}
+
 async function main() {
+  const stackRuns = values.stacks.split(",").filter(Boolean).map(stackRun);
   const builder = imageBuilder();
   if (!builder.ok) throw new Error(builder.describe);
   const app = resolve(values.app);
@@ -87,44 +176,15 @@ async function main() {
         .map(([p, n]) => `${p} ${(n / MiB).toFixed(1)}`)
         .join(", ")} (MiB)`,
     );
-    const c = await runContainer(tag, { memory: "2g", cpus: "2" });
-    try {
-      await new Promise((r) => setTimeout(r, 5_000));
-      const idle = c.memory();
-      const load = new Load(`${c.url}/test`, users, 0, seconds + 5);
-      let peakRss = 0;
-      let peakCgroup = 0;
-      let peakWorkingSet = 0;
-      const t0 = Date.now();
-      while (Date.now() - t0 < seconds * 1000) {
-        const m = c.memory();
-        peakRss = Math.max(peakRss, m.rssBytes);
-        peakCgroup = Math.max(peakCgroup, m.cgroupBytes);
-        peakWorkingSet = Math.max(peakWorkingSet, m.workingSetBytes);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      await load.stop();
-      const ok = load.outcomes.filter((o) => o.status === 200);
-      const ms = ok.map((o) => o.ms).sort((a, z) => a - z);
-      const pct = (q: number) => upperQuantile(ms, q);
-      runRows.push([
-        label(variant),
-        mib(idle.rssBytes),
-        mib(idle.workingSetBytes),
-        mib(peakRss),
-        mib(peakCgroup),
-        mib(peakWorkingSet),
-        (ok.length / seconds).toFixed(1),
-        String(pct(0.5)),
-        String(pct(0.95)),
-        String(load.outcomes.length - ok.length),
-      ]);
-    } finally {
-      c.stop();
+    runRows.push(await measureRun(tag, label(variant), { memory: "2g", cpus: "2" }));
+    for (const stack of stackRuns) {
+      runRows.push(
+        await measureRun(tag, `${label(variant)} under ${stack.name} (${stack.describe})`, stack),
+      );
     }
   }
   console.log(
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g; load: ${users} closed-loop users on /test for ${seconds} s; app ${app}; base ${LOCAL.NODE_IMAGE}; builder: ${builder.describe}.`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g unless a row names a stack; load: ${users} closed-loop users on /test for ${seconds} s; app ${app}; base ${LOCAL.NODE_IMAGE}; builder: ${builder.describe}.`,
   );
   console.log("");
   // The image's name left, the figures right.
