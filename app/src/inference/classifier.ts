@@ -50,9 +50,11 @@ export interface ClassifierOptions {
   /** Max pixels (width x height) of an input image. Default 4096 x 4096 (probe.ts). */
   maxInputPixels?: number;
   /**
-   * Largest batch an engine takes from the queue at once (batcher.ts). Default 8 on tfjs-node
-   * (measured: 20 callers, 65.9 images/s unbatched, 81.4 with 8, 79.6 with 32;
-   * bench/peer/batching.ts), 1 on WASM.
+   * Largest batch an engine takes from the queue at once (batcher.ts). Default 1 on every backend
+   * (docs/benchmarks.md, bench:peer): batches of 8 on tfjs-node held ~350 MiB more at c=20 (the
+   * activations of a batch are larger than glibc's mmap threshold, so every run maps fresh
+   * zeroed pages) for +27 % images/s on an AVX-512 Xeon and -23 % on an AVX2 EPYC; on WASM a
+   * batch multiplies each worker's WASM heap.
    */
   maxBatchSize?: number;
   /**
@@ -153,12 +155,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     throw new Error(`model has ${meta.classes} outputs but ${labels.length} labels were given`);
   }
 
-  // Batching pays on tfjs-node (TF's kernels use both cores better on a batch); on WASM it gains
-  // ~8% per image but multiplies each worker's WASM heap (RSS), so it is off by default there.
-  const maxBatchSize = Math.max(
-    1,
-    Math.floor(opts.maxBatchSize ?? (pool.backend === "tensorflow" ? 8 : 1)),
-  );
+  const maxBatchSize = Math.max(1, Math.floor(opts.maxBatchSize ?? 1));
   const [height, width] = meta.inputShape;
   const imageSize = height * width * 3;
   const batcher = new Batcher(pool.executors, {

@@ -287,6 +287,24 @@ describe("queue, batching, hooks", () => {
     }
   });
 
+  it("by default an engine takes one image per run, also with images waiting (tfjs-node too)", async () => {
+    const runs: number[] = [];
+    // auto: tfjs-node where it loads, else WASM; one engine, so the other images wait
+    const c = await createClassifier({
+      modelDir: layersDir,
+      threads: 1,
+      onInference: (_ms, n) => runs.push(n),
+    });
+    try {
+      const got = await Promise.all(Array.from({ length: 6 }, () => c.classify(img, 11)));
+      expect(got.map((r) => r.batchSize)).toEqual([1, 1, 1, 1, 1, 1]);
+      // the warm-up is not a run of the batcher: exactly one run per image
+      expect(runs).toEqual([1, 1, 1, 1, 1, 1]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it("a crashed worker is replaced and the classifier keeps serving", async () => {
     const c = await wasmClassifier(layersDir, { threads: 2 });
     try {
