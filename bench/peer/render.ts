@@ -16,6 +16,8 @@ import type { ServerResult } from "./measure";
 import { ROOT } from "./setup";
 
 const DOC = path.join(ROOT, "docs", "benchmarks.md");
+export const DEFAULT_PEERS = "gunicorn,gunicorn2";
+export const DEFAULT_OURS = "tensorflow,tensorflow1,wasm";
 const COLUMNS =
   "server | c | requests | req/s | p50 ms | p95 ms | p99 ms | peak RSS MiB | CPU s/req | req/s vs original | req/s vs ceiling";
 
@@ -45,6 +47,8 @@ export interface Report {
   machine: { nproc: number; cpu: string; memGiB: number; loadBefore: string; loadAfter: string };
   versions: Record<string, string>;
   scale: number;
+  /** --peers and --ours as given (absent in runs before they were recorded). */
+  flags?: { peers: string; ours: string };
   ceiling?: Record<string, unknown> & { predictBatch: { imagesPerSec: number } };
   ceilingOnBatch?: number;
   /** tfjs-node alone (tfjs-raw.ts). */
@@ -67,6 +71,15 @@ function ceilingOf(rep: Report): number {
   return c ? Math.max(c.predictBatch.imagesPerSec, c.predictOnBatch.imagesPerSec) : Number.NaN;
 }
 
+/** The flags a run was given, as they would be typed (none for the defaults). */
+function commandFlags(rep: Report): string {
+  const f: string[] = [];
+  if (rep.scale !== 1) f.push(`--scale ${rep.scale}`);
+  if (rep.flags && rep.flags.peers !== DEFAULT_PEERS) f.push(`--peers "${rep.flags.peers}"`);
+  if (rep.flags && rep.flags.ours !== DEFAULT_OURS) f.push(`--ours "${rep.flags.ours}"`);
+  return f.length ? ` -- ${f.join(" ")}` : "";
+}
+
 export function renderMarkdown(rep: Report): string {
   const ceiling = ceilingOf(rep);
   const original = rep.servers.find((s) => s.id === "original-gunicorn" && !s.error);
@@ -77,7 +90,7 @@ export function renderMarkdown(rep: Report): string {
       `${rep.machine.memGiB} GiB; load average before ${rep.machine.loadBefore}, after ${rep.machine.loadAfter} ` +
       "(the machine is shared: other jobs may have run during the measurement).",
     "",
-    `Command: \`npm run bench:peer${rep.scale !== 1 ? ` -- --scale ${rep.scale}` : ""}\` (bench/peer/run.ts). ` +
+    `Command: \`npm run bench:peer${commandFlags(rep)}\` (bench/peer/run.ts). ` +
       "Same model in both (the seeded demo MobileNetV2 + GAP + Dense(11), 2,272,075 parameters, its tfjs " +
       "weights written layer by layer into a Keras `.keras` model), same bundled image (app/assets/test.jpg) " +
       "on `GET /test`, each server alone on the machine on a loopback port, autocannon in the driver process " +
@@ -287,6 +300,10 @@ export function renderMarkdown(rep: Report): string {
   } else {
     lines.push("- not evaluated: a tfjs-node or original run is missing above.");
   }
+  lines.push(
+    "",
+    "Why each missed target is missed, and what was tried: [Where the memory goes](#where-the-memory-goes).",
+  );
   lines.push(
     "",
     "Peak RSS per server over its whole run (startup included), sum of VmHWM over the process tree: " +

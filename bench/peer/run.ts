@@ -36,7 +36,7 @@ import {
   type ServerResult,
   tfjsRaw,
 } from "./measure";
-import { type Report, renderMarkdown, writeDoc } from "./render";
+import { DEFAULT_OURS, DEFAULT_PEERS, type Report, renderMarkdown, writeDoc } from "./render";
 import {
   buildOurs,
   ensureKerasModel,
@@ -56,8 +56,8 @@ import {
 const { values: args } = parseArgs({
   options: {
     scale: { type: "string", default: "1" },
-    peers: { type: "string", default: "gunicorn,gunicorn2" },
-    ours: { type: "string", default: "tensorflow,tensorflow1,wasm" },
+    peers: { type: "string", default: DEFAULT_PEERS },
+    ours: { type: "string", default: DEFAULT_OURS },
     "ceiling-seconds": { type: "string", default: "20" },
     "no-doc": { type: "boolean", default: false },
     /** Only the servers (no ceiling, engine-alone, ONNX or batching runs): for trying settings. */
@@ -117,6 +117,7 @@ async function main() {
     machine: machine(loadBefore),
     versions: versions(py),
     scale,
+    flags: { peers: args.peers as string, ours: args.ours as string },
     ceiling,
     tfjsRaw: raw,
     onnxRaw: onnx,
