@@ -17,7 +17,10 @@ import { Worker } from "node:worker_threads";
 const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../app");
 const MiB = (kB) => Math.round(kB / 1024);
 
-/** RSS and its anonymous part of this process, MiB. */
+/**
+ * RSS and its anonymous part of this process, MiB. (benchkit's statusKB reads the same `Key: N kB`
+ * lines, but importing that .ts module loads Node's type stripper: +23 MiB in the first step.)
+ */
 function rollup() {
   const s = readFileSync("/proc/self/smaps_rollup", "utf8");
   const kB = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? Number.NaN);

@@ -125,6 +125,8 @@ export function procStatus(pid: number): { rss: number; hwm: number } | undefine
 /** Groups of a process' resident memory, by what is mapped (see {@link memoryMapOf}). */
 export const MEMORY_GROUPS = ["tensorflow", "files", "heap", "anonymous"] as const;
 export type MemoryMap = Record<(typeof MEMORY_GROUPS)[number], number>;
+const emptyMemoryMap = (): MemoryMap =>
+  Object.fromEntries(MEMORY_GROUPS.map((g) => [g, 0])) as MemoryMap;
 
 /**
  * Resident bytes of a /proc/<pid>/smaps text, by group: `tensorflow`, mappings of files whose path
@@ -135,7 +137,7 @@ export type MemoryMap = Record<(typeof MEMORY_GROUPS)[number], number>;
  * buffers), thread stacks.
  */
 export function memoryMapOf(smaps: string): MemoryMap {
-  const out: MemoryMap = { tensorflow: 0, files: 0, heap: 0, anonymous: 0 };
+  const out = emptyMemoryMap();
   let group: keyof MemoryMap = "anonymous";
   for (const line of smaps.split("\n")) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
@@ -158,7 +160,7 @@ export function memoryMapOf(smaps: string): MemoryMap {
 
 /** {@link memoryMapOf} summed over a process tree (a process gone meanwhile counts 0). */
 export function treeMemoryMap(root: number): MemoryMap {
-  const out: MemoryMap = { tensorflow: 0, files: 0, heap: 0, anonymous: 0 };
+  const out = emptyMemoryMap();
   for (const pid of treePids(root)) {
     let text: string;
     try {
