@@ -1,6 +1,12 @@
 // The Fastify application, as a plugin (modelled on fastify/demo): server.ts owns the process
-// (env, listen, signals), this file owns the HTTP surface. Tests build it with buildApp() and a
-// stub or real classifier, and talk to it with app.inject() or a real port on 127.0.0.1.
+// (env, listen, signals), this file owns the HTTP surface. Two listeners, two Fastify instances
+// sharing the model's state and the metrics registry:
+//   the API (`app`, PORT):           POST /predict, GET /test, GET / (the upload page, if enabled)
+//   the admin (`app.admin`, ADMIN_PORT): GET /metrics, /healthz, /readyz
+// so that a route to the API (an Ingress) can never reach the admin paths. buildApp() returns the
+// API instance with the admin one as `app.admin`; closing the API closes the admin after it (the
+// probes and /metrics keep answering while the API drains). Tests build it with buildApp() and a
+// stub or real classifier, and talk to it with app.inject() / app.admin.inject() or real ports.
 import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import multipart from "@fastify/multipart";
@@ -14,7 +20,7 @@ import fp from "fastify-plugin";
 import type { ClassifierLike } from "./classifier-contract.js";
 import { TEST_IMAGE_PATH } from "./config.js";
 import { errorBody, HttpError, toHttpError } from "./errors.js";
-import { createMetrics, metricsPlugin } from "./plugins/metrics.js";
+import { createMetrics, type Metrics, metricsPlugin, metricsRoute } from "./plugins/metrics.js";
 import { healthRoutes } from "./routes/health.js";
 import { pageRoutes } from "./routes/page.js";
 import { predictRoutes } from "./routes/predict.js";
@@ -38,6 +44,8 @@ export interface AppOptions {
   warmup?: boolean;
   /** prom-client default process metrics (default true). */
   defaultMetrics?: boolean;
+  /** Serve the upload page at GET / (default true; UPLOAD_PAGE, food11:uploadPage). */
+  uploadPage?: boolean;
 }
 
 /** Lifecycle of the model as the probes see it. */
@@ -60,6 +68,8 @@ export class ModelState {
 declare module "fastify" {
   interface FastifyInstance {
     model: ModelState;
+    /** The admin listener's instance (/metrics, /healthz, /readyz), on the API's instance. */
+    admin: FastifyInstance;
     /** Resolves once the model is loaded and warmed up; rejects if that failed. */
     modelLoaded: Promise<void>;
     appOptions: Required<Pick<AppOptions, "modelName" | "modelVersion" | "preprocess">> &
@@ -74,9 +84,13 @@ declare module "fastify" {
 export function serverOptions(opts: {
   bodyLimitBytes: number;
   logger?: FastifyServerOptions["logger"];
+  /** A logger to use as is (the admin listener takes a child of the API's). */
+  loggerInstance?: FastifyServerOptions["loggerInstance"];
 }): FastifyServerOptions {
   return {
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance
+      ? { loggerInstance: opts.loggerInstance }
+      : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimitBytes,
     // One log line per request is written by the onResponse hook below, not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -107,10 +121,88 @@ export function serverOptions(opts: {
   };
 }
 
+/** What both listeners share: the model's lifecycle and the metrics registry. */
+interface Shared {
+  state: ModelState;
+  metrics: Metrics;
+}
+
+/**
+ * What every listener does alike: the model's state as `fastify.model`, one log line per request,
+ * `Connection: close` while draining, the one error handler, 404 and 405 in the JSON error shape,
+ * and the HTTP series (both listeners count into the one registry, by route).
+ */
+const listener = fp<Shared>(
+  async (fastify, { state, metrics }) => {
+    fastify.decorate("model", state);
+
+    // ---- logging: one line per request (never bodies) ----
+    fastify.addHook("onResponse", async (request, reply) => {
+      const status = reply.statusCode;
+      const line = {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        url: request.url,
+        statusCode: status,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+      };
+      // 503 (loading, draining, queue full) is the server protecting itself, not a fault.
+      if (status >= 500 && status !== 503) request.log.error(line, "request");
+      else if (status >= 400) request.log.warn(line, "request");
+      else request.log.info(line, "request");
+    });
+
+    fastify.addHook("onRequestAbort", async (request) => {
+      request.log.warn(
+        { method: request.method, route: request.routeOptions.url ?? null, url: request.url },
+        "request aborted by the client",
+      );
+    });
+
+    // While draining, every response closes its connection, so kept-alive clients reconnect
+    // (to another replica) and close() is not held open by idle keep-alive sockets.
+    fastify.addHook("onSend", async (_request, reply) => {
+      if (state.draining) reply.header("connection", "close");
+    });
+
+    // ---- the one error handler ----
+    fastify.setErrorHandler(async (err, request, reply) => {
+      const { http, internal } = toHttpError(err);
+      if (internal) request.log.error({ err }, "unhandled error");
+      else request.log.debug({ code: http.code, msg: http.message }, "client error");
+      reply.code(http.statusCode).headers(http.headers);
+      return errorBody(http);
+    });
+
+    // ---- unknown route: 404; known route, other method: 405 with Allow ----
+    const methodsByPath = new Map<string, Set<string>>();
+    fastify.addHook("onRoute", (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const set = methodsByPath.get(route.url) ?? new Set<string>();
+      for (const m of methods) set.add(m);
+      methodsByPath.set(route.url, set);
+    });
+    fastify.setNotFoundHandler(async (request, reply) => {
+      const path = request.url.split("?")[0] ?? "";
+      const allowed = methodsByPath.get(path);
+      const e = allowed
+        ? new HttpError(405, "method_not_allowed", `${request.method} is not allowed on ${path}`, {
+            allow: [...allowed].sort().join(", "),
+          })
+        : new HttpError(404, "not_found", `no route ${request.method} ${path}`);
+      reply.code(e.statusCode).headers(e.headers);
+      return errorBody(e);
+    });
+
+    await fastify.register(metricsPlugin, { metrics });
+  },
+  { name: "food11-listener", fastify: "5.x" },
+);
+
+/** The API: POST /predict, GET /test and the upload page; the model loads here. */
 const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   const testImage = opts.testImage ?? readFileSync(TEST_IMAGE_PATH);
   const state = new ModelState();
-  fastify.decorate("model", state);
   fastify.decorate("appOptions", {
     modelName: opts.modelName,
     modelVersion: opts.modelVersion,
@@ -122,7 +214,7 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   });
   fastify.addSchema(errorSchema);
 
-  // Load (or take) the classifier in the background: the app answers /healthz meanwhile.
+  // Load (or take) the classifier in the background: the admin answers /healthz meanwhile.
   const loaded = (async () => {
     const classifier = await opts.classifier;
     state.classifier = classifier;
@@ -135,63 +227,14 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   });
   fastify.decorate("modelLoaded", loaded);
 
-  // ---- logging: one line per request (never bodies) ----
-  fastify.addHook("onResponse", async (request, reply) => {
-    const status = reply.statusCode;
-    const line = {
-      method: request.method,
-      route: request.routeOptions.url ?? null,
-      url: request.url,
-      statusCode: status,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-    };
-    // 503 (loading, draining, queue full) is the server protecting itself, not a fault.
-    if (status >= 500 && status !== 503) request.log.error(line, "request");
-    else if (status >= 400) request.log.warn(line, "request");
-    else request.log.info(line, "request");
+  const metrics = createMetrics({
+    classifier: () => state.classifier,
+    ready: () => state.ready,
+    model: { name: opts.modelName, version: opts.modelVersion, preprocess: opts.preprocess },
+    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+    ...(opts.defaultMetrics === undefined ? {} : { defaultMetrics: opts.defaultMetrics }),
   });
-
-  fastify.addHook("onRequestAbort", async (request) => {
-    request.log.warn(
-      { method: request.method, route: request.routeOptions.url ?? null, url: request.url },
-      "request aborted by the client",
-    );
-  });
-
-  // While draining, every response closes its connection, so kept-alive clients reconnect
-  // (to another replica) and close() is not held open by idle keep-alive sockets.
-  fastify.addHook("onSend", async (_request, reply) => {
-    if (state.draining) reply.header("connection", "close");
-  });
-
-  // ---- the one error handler ----
-  fastify.setErrorHandler(async (err, request, reply) => {
-    const { http, internal } = toHttpError(err);
-    if (internal) request.log.error({ err }, "unhandled error");
-    else request.log.debug({ code: http.code, msg: http.message }, "client error");
-    reply.code(http.statusCode).headers(http.headers);
-    return errorBody(http);
-  });
-
-  // ---- unknown route: 404; known route, other method: 405 with Allow ----
-  const methodsByPath = new Map<string, Set<string>>();
-  fastify.addHook("onRoute", (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const set = methodsByPath.get(route.url) ?? new Set<string>();
-    for (const m of methods) set.add(m);
-    methodsByPath.set(route.url, set);
-  });
-  fastify.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split("?")[0] ?? "";
-    const allowed = methodsByPath.get(path);
-    const e = allowed
-      ? new HttpError(405, "method_not_allowed", `${request.method} is not allowed on ${path}`, {
-          allow: [...allowed].sort().join(", "),
-        })
-      : new HttpError(404, "not_found", `no route ${request.method} ${path}`);
-    reply.code(e.statusCode).headers(e.headers);
-    return errorBody(e);
-  });
+  await fastify.register(listener, { state, metrics });
 
   // Only multipart and raw images are accepted: drop Fastify's JSON and text parsers, so any other
   // Content-Type gets 415 unsupported_media_type.
@@ -213,29 +256,52 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     );
   }
 
-  const metrics = createMetrics({
-    classifier: () => state.classifier,
-    ready: () => state.ready,
-    model: { name: opts.modelName, version: opts.modelVersion, preprocess: opts.preprocess },
-    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
-    ...(opts.defaultMetrics === undefined ? {} : { defaultMetrics: opts.defaultMetrics }),
-  });
-  await fastify.register(metricsPlugin, { metrics });
-  await fastify.register(healthRoutes);
   await fastify.register(predictRoutes);
-  await fastify.register(pageRoutes);
+  if (opts.uploadPage !== false) await fastify.register(pageRoutes);
 };
+
+/**
+ * The admin listener's routes: GET /metrics (the shared registry), /healthz and /readyz (the
+ * shared model state). Never routed from outside the cluster: the kubelet and Prometheus reach it.
+ */
+export const admin = fp<Shared>(
+  async (fastify, shared) => {
+    await fastify.register(listener, shared);
+    await fastify.register(metricsRoute, { metrics: shared.metrics });
+    await fastify.register(healthRoutes);
+  },
+  { name: "food11-admin", fastify: "5.x" },
+);
 
 /** The application plugin; not encapsulated, so its decorators and hooks reach the root instance. */
 export const app = fp(plugin, { name: "food11-app", fastify: "5.x" });
 export default app;
 
-/** A ready-to-listen Fastify instance with the app registered (entry point and tests). */
+/** The admin listener takes no bodies: its routes are GETs. */
+const ADMIN_BODY_LIMIT = 16 * 1024;
+
+/**
+ * The API's Fastify instance with the app registered, and the admin listener's as `app.admin`
+ * (sharing its model state and metrics), both ready to listen (entry point and tests). Closing
+ * the API closes the admin after it.
+ */
 export async function buildApp(
   opts: AppOptions & { logger?: FastifyServerOptions["logger"] },
 ): Promise<FastifyInstance> {
   const { logger, ...appOpts } = opts;
-  const fastify = Fastify(serverOptions({ bodyLimitBytes: opts.bodyLimitBytes, logger }));
-  await fastify.register(app, appOpts);
-  return fastify;
+  const api = Fastify(serverOptions({ bodyLimitBytes: opts.bodyLimitBytes, logger }));
+  await api.register(app, appOpts);
+  const adminInstance = Fastify(
+    serverOptions({
+      bodyLimitBytes: ADMIN_BODY_LIMIT,
+      loggerInstance: api.log.child({ listener: "admin" }),
+    }),
+  );
+  await adminInstance.register(admin, { state: api.model, metrics: api.metrics });
+  api.decorate("admin", adminInstance);
+  // Runs once the API's listener is closed and its in-flight requests are answered.
+  api.addHook("onClose", async () => {
+    await adminInstance.close();
+  });
+  return api;
 }

@@ -28,8 +28,15 @@ const optionalString = z
   .optional();
 
 const EnvSchema = z.object({
+  // The API: /predict, /test and the upload page.
   PORT: int(0, 65535).default(8080),
+  // The admin listener: /metrics, /healthz, /readyz; never routed from outside the cluster.
+  // 8081 (the API's port + 1, Dropwizard's admin port), not 9090: that is Prometheus' own port,
+  // often taken on the machine of someone who runs one to scrape this server.
+  ADMIN_PORT: int(0, 65535).default(8081),
   HOST: z.string().trim().min(1).default("0.0.0.0"),
+  // The upload page at GET / (a demo feature; the stacks set it from food11:uploadPage).
+  UPLOAD_PAGE: z.stringbool().default(true),
   MODEL_DIR: optionalString,
   MODEL_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   MODEL_NAME: optionalString,
@@ -54,8 +61,14 @@ const EnvSchema = z.object({
 });
 
 export interface ServerConfig {
+  /** The API's port (PORT). */
   port: number;
+  /** The admin listener's port (ADMIN_PORT): /metrics, /healthz, /readyz. */
+  adminPort: number;
+  /** Both listeners' address (HOST). */
   host: string;
+  /** Serve the upload page at GET / (UPLOAD_PAGE). */
+  uploadPage: boolean;
   /** Local tfjs model directory; undefined when MODEL_URL is used. */
   modelDir: string | undefined;
   modelUrl: string | undefined;
@@ -96,6 +109,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new ConfigError(`invalid environment:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
+  if (e.PORT === e.ADMIN_PORT && e.PORT !== 0) {
+    throw new ConfigError(
+      `invalid environment:\n  ADMIN_PORT: ${e.ADMIN_PORT} equals PORT: the API and the admin listener need a port each; set ADMIN_PORT to another (default 8081)`,
+    );
+  }
   // MODEL_URL, when set, wins over MODEL_DIR (the image sets MODEL_DIR=/app/model).
   const modelDir = e.MODEL_URL ? undefined : path.resolve(e.MODEL_DIR ?? DEMO_MODEL_DIR);
   const isDemoModel = modelDir === DEMO_MODEL_DIR;
@@ -107,7 +125,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const threads = e.INFERENCE_THREADS ?? cpuBudget();
   return {
     port: e.PORT,
+    adminPort: e.ADMIN_PORT,
     host: e.HOST,
+    uploadPage: e.UPLOAD_PAGE,
     modelDir,
     modelUrl: e.MODEL_URL,
     modelName: e.MODEL_NAME ?? (looksDemo ? "food11-mobilenetv2-demo" : "food11-mobilenetv2"),

@@ -1,8 +1,10 @@
-// Entry point: parse the environment, start listening at once (so /healthz answers while the
-// model loads), load the model (building the demo model first if it is the default and absent),
-// turn ready after a warm-up inference, and drain on SIGTERM/SIGINT:
+// Entry point: parse the environment, start both listeners at once -- the API on PORT, the admin
+// (/metrics, /healthz, /readyz) on ADMIN_PORT, so /healthz answers while the model loads -- load
+// the model (building the demo model first if it is the default and absent), turn ready after a
+// warm-up inference, and drain on SIGTERM/SIGINT:
 //   /readyz -> 503 at once, keep serving SHUTDOWN_DELAY_SECONDS (default 0) so endpoints update,
-//   stop accepting, let in-flight requests finish, close the workers, exit 0 -- or exit 1 if
+//   stop accepting on the API, let its in-flight requests finish, then close the admin listener
+//   (which answered probes and scrapes throughout), close the workers, exit 0 -- or exit 1 if
 //   that takes longer than SHUTDOWN_GRACE_SECONDS.
 import { buildApp } from "./app.js";
 import { ConfigError, hasDemoStamp, loadConfig, type ServerConfig } from "./config.js";
@@ -33,6 +35,7 @@ const app = await buildApp({
   threads: config.threads,
   maxInputPixels: config.maxInputPixels,
   bodyLimitBytes: config.bodyLimitBytes,
+  uploadPage: config.uploadPage,
 });
 const log = app.log;
 
@@ -92,7 +95,9 @@ async function shutdown(signal: string): Promise<void> {
     // Connections that were busy when close() began and went idle after are closed too.
     const sweep = setInterval(() => app.server.closeIdleConnections(), 250);
     sweep.unref();
-    await app.close(); // stops accepting; resolves when in-flight requests have been answered
+    // Stops accepting on the API; resolves when its in-flight requests have been answered and
+    // then the admin listener is closed too (app.ts: the API's onClose hook).
+    await app.close();
     clearInterval(sweep);
     await app.model.classifier?.close();
     log.info("drained: bye");
@@ -106,12 +111,27 @@ async function shutdown(signal: string): Promise<void> {
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
-try {
-  await app.listen({ port: config.port, host: config.host });
-} catch (err) {
-  log.fatal({ err }, "cannot listen");
-  process.exit(1);
+/** Listen, or exit 1 saying which variable names the port (a port in use: one line, the fix). */
+async function listen(
+  instance: typeof app,
+  variable: "PORT" | "ADMIN_PORT",
+  port: number,
+): Promise<void> {
+  try {
+    await instance.listen({ port, host: config.host });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      console.error(
+        `${variable} ${port} is in use on ${config.host}: stop what listens there or set ${variable} to a free port`,
+      );
+    } else {
+      log.fatal({ err, variable, port }, "cannot listen");
+    }
+    process.exit(1);
+  }
 }
+await listen(app, "PORT", config.port);
+await listen(app.admin, "ADMIN_PORT", config.adminPort);
 
 try {
   await app.modelLoaded;

@@ -160,7 +160,10 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   };
 }
 
-/** Registers GET /metrics and the request hooks feeding the HTTP series. */
+/**
+ * The request hooks feeding the HTTP series, registered on each listener (API and admin): both
+ * count into the one registry, by route.
+ */
 export const metricsPlugin = fp<{ metrics: Metrics }>(
   async (fastify, { metrics }) => {
     fastify.decorate("metrics", metrics);
@@ -190,6 +193,13 @@ export const metricsPlugin = fp<{ metrics: Metrics }>(
       finish(request, String(reply.statusCode), reply.elapsedTime / 1000);
     });
     fastify.addHook("onRequestAbort", async (request) => finish(request, "499"));
+  },
+  { name: "metrics" },
+);
+
+/** GET /metrics: the registry as Prometheus text (on the admin listener). */
+export const metricsRoute = fp<{ metrics: Metrics }>(
+  async (fastify, { metrics }) => {
     fastify.get(
       "/metrics",
       {
@@ -203,7 +213,7 @@ export const metricsPlugin = fp<{ metrics: Metrics }>(
       },
     );
   },
-  { name: "metrics" },
+  { name: "metrics-route" },
 );
 
 /** The route template for a matched route; "unmatched" otherwise (keeps label cardinality bounded). */

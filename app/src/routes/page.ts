@@ -41,7 +41,7 @@ Bread, Dairy product, Dessert, Egg, Fried food, Meat, Noodles/Pasta, Rice, Seafo
 </form>
 <div id="result" aria-live="polite"></div>
 <p><small>API: <code>POST /predict</code> (field <code>file</code> or a raw image body, <code>?topk=1..11</code>),
-<code>GET /test</code>, <code>GET /healthz</code>, <code>GET /readyz</code>, <code>GET /metrics</code>.</small></p>
+<code>GET /test</code>.</small></p>
 <script>
 const form = document.getElementById("form");
 const result = document.getElementById("result");

@@ -132,8 +132,8 @@ describe("probes", () => {
       }),
     });
     await app.ready();
-    expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
-    const notReady = await app.inject("/readyz");
+    expect((await app.admin.inject("/healthz")).json()).toEqual({ status: "ok" });
+    const notReady = await app.admin.inject("/readyz");
     expect(notReady.statusCode).toBe(503);
     expect(notReady.json()).toEqual({ status: "loading" });
     const early = await app.inject("/test");
@@ -144,12 +144,12 @@ describe("probes", () => {
     resolve(stub);
     await app.modelLoaded;
     expect(stub.calls).toBe(1); // the warm-up inference
-    const ready = await app.inject("/readyz");
+    const ready = await app.admin.inject("/readyz");
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: "ready" });
 
     app.model.draining = true;
-    const draining = await app.inject("/readyz");
+    const draining = await app.admin.inject("/readyz");
     expect(draining.statusCode).toBe(503);
     expect(draining.json()).toEqual({ status: "draining" });
     // still serving while draining: in-flight and late requests are answered
@@ -160,7 +160,7 @@ describe("probes", () => {
   it("/readyz reports a failed load", async () => {
     const app = await buildTestApp({ classifier: Promise.reject(new Error("no model.json")) });
     await expect(app.modelLoaded).rejects.toThrow("no model.json");
-    const res = await app.inject("/readyz");
+    const res = await app.admin.inject("/readyz");
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({ status: "failed" });
     await app.close();
@@ -184,6 +184,16 @@ describe("upload page", () => {
     expect(res.body).toContain(
       '"model " + esc(body.model.name) + ", version " + esc(body.model.version)',
     );
+    await app.close();
+  });
+
+  it("UPLOAD_PAGE false (food11:uploadPage false): no page, the API alone", async () => {
+    const app = await buildTestApp({ uploadPage: false });
+    await app.modelLoaded;
+    const res = await app.inject("/");
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ code: "not_found" });
+    expect((await app.inject("/test")).statusCode).toBe(200);
     await app.close();
   });
 
@@ -253,7 +263,7 @@ describe("/metrics", () => {
     await app.inject("/nope"); // 404
     await app.inject({ method: "DELETE", url: "/test" }); // 405
 
-    const res = await app.inject("/metrics");
+    const res = await app.admin.inject("/metrics");
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
     type Family = {
@@ -300,7 +310,7 @@ describe("/metrics", () => {
         "http_request_duration_seconds",
         (l) => `${l.method} ${l.route} ${l.status_code}`,
       ),
-    ).toEqual({ ...counts, "GET /metrics 200": 1 }); // the scrape above, now answered
+    ).toEqual({ ...counts, "GET /metrics 200": 1 }); // the scrape above (admin), now answered
     // 3 requests (the warm-up is not a request and is not counted)
     expect(histogramCounts("inference_duration_seconds", (l) => String(l.stage))).toEqual({
       decode: 3,
@@ -313,7 +323,7 @@ describe("/metrics", () => {
     expect(series("inference_queue_depth")).toEqual([{ value: "0" }]);
     expect(series("inference_queue_max")).toEqual([{ value: "4" }]);
     expect(series("inference_in_flight")).toEqual([{ value: "0" }]);
-    // the /metrics request itself is in flight while it is collected
+    // the /metrics request itself (on the admin listener) is in flight while it is collected
     expect(series("http_requests_in_flight")).toEqual([{ value: "1" }]);
     expect(series("model_ready")).toEqual([{ value: "1" }]);
     expect(series("model_info")).toEqual([

@@ -28,6 +28,8 @@ type Case = {
   status: number;
   code: string;
   message?: RegExp;
+  /** Sent to the admin listener (app.admin) instead of the API. */
+  admin?: true;
 };
 
 const raw = (type: string, make: () => Promise<Buffer> | Buffer | string) => ({
@@ -189,7 +191,29 @@ const cases: Case[] = [
   { name: "GET /predict", method: "GET", status: 405, code: "method_not_allowed" },
   { name: "DELETE /predict", method: "DELETE", status: 405, code: "method_not_allowed" },
   { name: "POST /test", method: "POST", url: "/test", status: 405, code: "method_not_allowed" },
-  { name: "PUT /metrics", method: "PUT", url: "/metrics", status: 405, code: "method_not_allowed" },
+  {
+    name: "PUT /metrics (admin)",
+    method: "PUT",
+    url: "/metrics",
+    status: 405,
+    code: "method_not_allowed",
+    admin: true,
+  },
+  {
+    name: "GET /metrics on the API",
+    method: "GET",
+    url: "/metrics",
+    status: 404,
+    code: "not_found",
+  },
+  {
+    name: "GET /predict on the admin",
+    method: "GET",
+    url: "/predict",
+    status: 404,
+    code: "not_found",
+    admin: true,
+  },
   { name: "unknown route", method: "GET", url: "/nope", status: 404, code: "not_found" },
   {
     name: "unknown route, POST",
@@ -213,7 +237,7 @@ describe("bad input gets a 4xx JSON error", () => {
   for (const c of cases) {
     it(c.name, async () => {
       const callsBefore = stub.calls;
-      const res = await app.inject({
+      const res = await (c.admin ? app.admin : app).inject({
         method: c.method ?? "POST",
         url: c.url ?? "/predict",
         ...(c.headers ? { headers: c.headers } : {}),
@@ -277,7 +301,7 @@ describe("requests Node's HTTP parser rejects", () => {
         message: "malformed HTTP request",
       });
     }
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/test`)).status).toBe(200);
     await built.app.close();
   });
 });

@@ -7,11 +7,13 @@ import { ConfigError, DEMO_MODEL_DIR, loadConfig } from "../../src/config.js";
 import { cpuBudget } from "../../src/inference/backend.js";
 
 describe("loadConfig", () => {
-  it("defaults: 0.0.0.0:8080, the demo model, unit preprocessing, auto backend", () => {
+  it("defaults: 0.0.0.0:8080 (admin 8081), the page, the demo model, unit preprocessing, auto backend", () => {
     // QUEUE_MAX: the classifier's 32 per thread; SHUTDOWN_GRACE_SECONDS: the stack's 20
     expect(loadConfig({})).toEqual({
       port: 8080,
+      adminPort: 8081,
       host: "0.0.0.0",
+      uploadPage: true,
       modelDir: DEMO_MODEL_DIR,
       modelUrl: undefined,
       modelName: "food11-mobilenetv2-demo",
@@ -34,7 +36,9 @@ describe("loadConfig", () => {
   it("reads every variable", () => {
     const c = loadConfig({
       PORT: "9000",
+      ADMIN_PORT: "9001",
       HOST: "127.0.0.1",
+      UPLOAD_PAGE: "false",
       MODEL_DIR: "/srv/model",
       MODEL_NAME: "food11",
       MODEL_VERSION: "2026-11-28",
@@ -53,7 +57,9 @@ describe("loadConfig", () => {
     });
     expect(c).toMatchObject({
       port: 9000,
+      adminPort: 9001,
       host: "127.0.0.1",
+      uploadPage: false,
       modelDir: "/srv/model",
       modelName: "food11",
       modelVersion: "2026-11-28",
@@ -107,6 +113,15 @@ describe("loadConfig", () => {
     });
   });
 
+  it("the API and the admin listener need a port each (0, any free port, for both is fine)", () => {
+    expect(() => loadConfig({ PORT: "8081" })).toThrow(
+      new ConfigError(
+        "invalid environment:\n  ADMIN_PORT: 8081 equals PORT: the API and the admin listener need a port each; set ADMIN_PORT to another (default 8081)",
+      ),
+    );
+    expect(loadConfig({ PORT: "0", ADMIN_PORT: "0" })).toMatchObject({ port: 0, adminPort: 0 });
+  });
+
   it("rejects bad values, naming every bad variable", () => {
     let err: unknown;
     try {
@@ -116,13 +131,23 @@ describe("loadConfig", () => {
         MODEL_URL: "ftp://x/model.json",
         QUEUE_MAX: "0",
         INFERENCE_ENGINES: "0",
+        ADMIN_PORT: "70000",
+        UPLOAD_PAGE: "maybe",
       });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const v of ["PORT", "PREPROCESS", "MODEL_URL", "QUEUE_MAX", "INFERENCE_ENGINES"])
+    for (const v of [
+      "PORT",
+      "ADMIN_PORT",
+      "UPLOAD_PAGE",
+      "PREPROCESS",
+      "MODEL_URL",
+      "QUEUE_MAX",
+      "INFERENCE_ENGINES",
+    ])
       expect(msg).toContain(v);
   });
 });

@@ -197,18 +197,19 @@ describe("app/Dockerfile", () => {
     expect(pkg.optionalDependencies["@tensorflow/tfjs-node"]).toBe("4.22.0");
   });
 
-  it("runs as a numeric non-root user, exposes 8080, bakes the model, probes /healthz", () => {
+  it("runs as a numeric non-root user, exposes 8080 and 8081, bakes the model, probes /healthz on the admin port", () => {
     const runtime = stage("runtime");
     const users = runtime.filter((i) => i.getKeyword() === "USER").map(args);
     expect(users).toEqual([["10001:10001"]]);
     const exposes = runtime.filter((i) => i.getKeyword() === "EXPOSE").map(args);
-    expect(exposes).toEqual([["8080"]]);
+    expect(exposes).toEqual([["8080", "8081"]]);
     const env = runtime
       .filter((i) => i.getKeyword() === "ENV")
       .map((i) => i.getArgumentsContent() ?? "")
       .join(" ");
     expect(env).toMatch(/MODEL_DIR=\/app\/model/);
-    expect(env).toMatch(/PORT=8080/);
+    expect(env).toMatch(/(^|\s)PORT=8080/);
+    expect(env).toMatch(/ADMIN_PORT=8081/);
     expect(env).toMatch(/HOST=0\.0\.0\.0/);
     expect(env).toMatch(/MALLOC_ARENA_MAX=2/);
     const argNames = instructions
@@ -223,7 +224,7 @@ describe("app/Dockerfile", () => {
         "EXTRA_CA_CERTS_IN_IMAGE",
       ]),
     );
-    expect(text).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+    expect(text).toMatch(/HEALTHCHECK[\s\S]*process\.env\.ADMIN_PORT\|\|8081\)\+'\/healthz'/);
   });
 });
 
@@ -232,17 +233,23 @@ describe("the image's command on the build output", () => {
     timeout: 120_000,
   }, async () => {
     const { dir } = await ensureDemoModel();
-    const srv = createServer().listen(0, "127.0.0.1");
-    await once(srv, "listening");
-    const { port } = srv.address() as { port: number };
-    srv.close();
-    await once(srv, "close");
+    const freePort = async () => {
+      const srv = createServer().listen(0, "127.0.0.1");
+      await once(srv, "listening");
+      const { port } = srv.address() as { port: number };
+      srv.close();
+      await once(srv, "close");
+      return port;
+    };
+    const port = await freePort();
+    const adminPort = await freePort();
     // as in the image: WORKDIR /app, CMD node dist/server.js, MODEL_DIR set
     const child = spawn(process.execPath, ["dist/server.js"], {
       cwd: APP_DIR,
       env: {
         ...process.env,
         PORT: String(port),
+        ADMIN_PORT: String(adminPort),
         HOST: "127.0.0.1",
         MODEL_DIR: dir,
         INFERENCE_THREADS: "1",
@@ -254,7 +261,7 @@ describe("the image's command on the build output", () => {
       const base = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + 90_000;
       while (
-        (await fetch(`${base}/readyz`).then(
+        (await fetch(`http://127.0.0.1:${adminPort}/readyz`).then(
           (r) => r.status,
           () => 0,
         )) !== 200

@@ -1,6 +1,7 @@
-// SIGTERM drain on the real server process (src/server.ts through tsx, the demo model, a free
-// port on 127.0.0.1): requests in flight when the signal arrives all complete 200, /readyz
-// turns 503 at once, and the process exits 0 within the grace period.
+// SIGTERM drain on the real server process (src/server.ts through tsx, the demo model, free
+// ports on 127.0.0.1 for the API and the admin listener): requests in flight when the signal
+// arrives all complete 200, /readyz (admin) turns 503 at once and keeps answering while the API
+// drains, and the process exits 0 within the grace period.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
@@ -77,12 +78,15 @@ describe("graceful shutdown", () => {
     timeout: 150_000,
   }, async () => {
     const port = await freePort();
+    const adminPort = await freePort();
     const base = `http://127.0.0.1:${port}`;
+    const admin = `http://127.0.0.1:${adminPort}`;
     child = spawn(process.execPath, ["--import", "tsx", path.join("src", "server.ts")], {
       cwd: APP_DIR,
       env: {
         ...process.env,
         PORT: String(port),
+        ADMIN_PORT: String(adminPort),
         HOST: "127.0.0.1",
         INFERENCE_THREADS: "1",
         QUEUE_MAX: "64",
@@ -102,7 +106,7 @@ describe("graceful shutdown", () => {
     const exited = once(child, "exit") as Promise<[number | null, string | null]>;
 
     await until("readiness", async () =>
-      (await fetch(`${base}/readyz`)).status === 200 ? true : undefined,
+      (await fetch(`${admin}/readyz`)).status === 200 ? true : undefined,
     );
 
     // In flight, deterministically: N uploads whose headers and first half are sent, the rest
@@ -112,7 +116,7 @@ describe("graceful shutdown", () => {
     const M = 6;
     const uploads = Array.from({ length: N }, () => heldUpload(port, jpeg));
     await until("uploads in flight", async () => {
-      const text = await (await fetch(`${base}/metrics`)).text();
+      const text = await (await fetch(`${admin}/metrics`)).text();
       const gauge = (
         parsePrometheusTextFormat(text) as { name: string; metrics: { value: string }[] }[]
       ).find((f) => f.name === "http_requests_in_flight");
@@ -129,7 +133,7 @@ describe("graceful shutdown", () => {
     await until("the draining log line", async () =>
       out.includes('"msg":"draining: readiness is now false"') ? true : undefined,
     );
-    const ready = await fetch(`${base}/readyz`);
+    const ready = await fetch(`${admin}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: "draining" });
     await until("the closing log line", async () =>
@@ -137,7 +141,18 @@ describe("graceful shutdown", () => {
         ? true
         : undefined,
     );
-    // the listener is closed, the held uploads are still being served: finish them
+    // the API's listener is closed, the held uploads are still being served, and the admin
+    // listener still answers the probes (it closes after the API has drained)
+    expect(
+      await fetch(`${base}/test`).then(
+        () => "answered",
+        (e: Error & { cause?: { code?: string } }) => e.cause?.code,
+      ),
+    ).toBe("ECONNREFUSED");
+    const stillDraining = await fetch(`${admin}/readyz`);
+    expect(stillDraining.status).toBe(503);
+    expect(await stillDraining.json()).toEqual({ status: "draining" });
+    // finish the held uploads
     for (const u of uploads) u.finish();
     const done = await Promise.all(uploads.map((u) => u.response));
     expect(done.map((r) => r.status)).toEqual(Array(N).fill(200));
