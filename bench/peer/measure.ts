@@ -74,6 +74,8 @@ interface Running {
   spec: ServerSpec;
   child: ChildProcess;
   base: string;
+  /** Where `ready` and /metrics answer: the admin listener for ours, else `base`. */
+  adminBase: string;
   startupSeconds: number;
 }
 
@@ -84,31 +86,38 @@ async function start(spec: ServerSpec, port: number): Promise<Running> {
   const logFile = path.join(WORK, "logs", `${spec.id}.log`);
   const fd = openSync(logFile, "w");
   const [cmd, ...argv] = spec.cmd;
+  const adminPort = spec.adminPort ? await freePort() : undefined;
   const t0 = performance.now();
   const child = spawn(cmd as string, argv, {
     cwd: spec.cwd,
-    env: { ...process.env, ...spec.env, PORT: String(port) },
+    env: {
+      ...process.env,
+      ...spec.env,
+      PORT: String(port),
+      ...(adminPort !== undefined ? { ADMIN_PORT: String(adminPort) } : {}),
+    },
     stdio: ["ignore", fd, fd],
     detached: true,
   });
   closeSync(fd);
   const base = `http://127.0.0.1:${port}`;
+  const adminBase = adminPort !== undefined ? `http://127.0.0.1:${adminPort}` : base;
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     // A signal (a native crash: SIGSEGV, SIGABRT) leaves exitCode null and sets signalCode.
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`${spec.id} exited ${child.exitCode ?? child.signalCode}: see ${logFile}`);
     try {
-      const r = await fetch(base + spec.ready);
+      const r = await fetch(adminBase + spec.ready);
       if (r.ok) {
-        return { spec, child, base, startupSeconds: (performance.now() - t0) / 1000 };
+        return { spec, child, base, adminBase, startupSeconds: (performance.now() - t0) / 1000 };
       }
     } catch {
       // not listening yet
     }
     await sleep(250);
   }
-  await stop({ spec, child, base, startupSeconds: 0 });
+  await stop({ spec, child, base, adminBase, startupSeconds: 0 });
   throw new Error(`${spec.id} not ready after 300 s: see ${logFile}`);
 }
 
@@ -158,8 +167,8 @@ type Sums = Map<string, { sum: number; count: number }>;
  * The sums and counts of ours' per-stage histograms, and of GET /test's HTTP latency, from its
  * Prometheus text (one line each: `name_sum{labels} value`).
  */
-async function stageSums(base: string): Promise<Sums> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+async function stageSums(adminBase: string): Promise<Sums> {
+  const text = await (await fetch(`${adminBase}/metrics`)).text();
   const out: Sums = new Map();
   const line =
     /^(inference_duration_seconds|http_request_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm;
@@ -213,7 +222,7 @@ async function load(url: string, connections: number, served: number) {
 async function measure(r: Running, concurrency: number, requests: number): Promise<Level> {
   const pid = r.child.pid as number;
   const ours = r.spec.kind === "ours";
-  const before = ours ? await stageSums(r.base) : undefined;
+  const before = ours ? await stageSums(r.adminBase) : undefined;
   const cpu0 = treeUsage(pid).cpuSeconds;
   const sampler = rssSampler(pid);
   const res = await load(`${r.base}/test`, concurrency, requests);
@@ -221,7 +230,7 @@ async function measure(r: Running, concurrency: number, requests: number): Promi
   const cpu1 = treeUsage(pid).cpuSeconds;
   const stagesMs = before
     ? Object.fromEntries(
-        [...meansBetween(before, await stageSums(r.base))].map(([k, v]) => [k, v * 1000]),
+        [...meansBetween(before, await stageSums(r.adminBase))].map(([k, v]) => [k, v * 1000]),
       )
     : undefined;
   const sorted = [...res.latencies].sort((a, b) => a - b);

@@ -181,7 +181,13 @@ export interface ServerSpec {
   cmd: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** The path that answers 200 once the server is ready. */
   ready: string;
+  /**
+   * Ours: `ready` and /metrics are on the admin listener (ADMIN_PORT, a second free port);
+   * the original serves everything on PORT.
+   */
+  adminPort?: true;
 }
 
 /**
@@ -287,6 +293,7 @@ export function serverSpecs(o: {
       cwd: APP,
       env: { ...oursEnv, TFJS_BACKEND: v.backend, ...v.env },
       ready: "/readyz",
+      adminPort: true,
     });
   }
   return specs;

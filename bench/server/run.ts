@@ -121,11 +121,11 @@ interface Run {
   serverClassifyMs: number;
 }
 
-/** inference_duration_seconds sum and count per stage, from the server's /metrics. */
+/** inference_duration_seconds sum and count per stage, from the server's admin /metrics. */
 async function inferenceStages(
-  url: string,
+  adminUrl: string,
 ): Promise<Record<string, { sum: number; count: number }>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
   const out: Record<string, { sum: number; count: number }> = {};
   for (const m of text.matchAll(
     /^inference_duration_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$/gm,
@@ -139,13 +139,14 @@ async function inferenceStages(
 
 async function load(
   url: string,
+  adminUrl: string,
   pid: number,
   name: string,
   connections: number,
   amount: number,
   sampleEvery = 0,
 ): Promise<Run> {
-  const before = await inferenceStages(url);
+  const before = await inferenceStages(adminUrl);
   const rssSamples: { done: number; rss: number }[] = [];
   const sampler = peakSampler(() => procStatus(pid)?.rss ?? 0, 100, { first: false });
   const { latencies, seconds, result } = await autocannonLoad({
@@ -161,7 +162,7 @@ async function load(
     },
   });
   const peakRss = sampler.stop();
-  const after = await inferenceStages(url);
+  const after = await inferenceStages(adminUrl);
   const mean = (stage: string) => {
     const a = after[stage] ?? { sum: 0, count: 0 };
     const b = before[stage] ?? { sum: 0, count: 0 };
@@ -213,12 +214,16 @@ async function measure(
   );
 
   const port = await freePort();
+  const adminPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  // /readyz and /metrics: the admin listener
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
   const child = spawn(process.execPath, [path.join(APP, "dist", "server.js")], {
     cwd: APP,
     env: {
       ...process.env,
       PORT: String(port),
+      ADMIN_PORT: String(adminPort),
       HOST: "127.0.0.1",
       TFJS_BACKEND: backend,
       INFERENCE_THREADS: String(threads),
@@ -237,7 +242,7 @@ async function measure(
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const ok = await fetch(`${url}/readyz`).then(
+      const ok = await fetch(`${adminUrl}/readyz`).then(
         (r) => r.ok,
         () => false,
       );
@@ -250,14 +255,14 @@ async function measure(
     console.log(`server pid ${pid} ready on ${url}, RSS ${f1((idle?.rss ?? 0) / MiB)} MiB idle`);
 
     // warm the HTTP path (JIT, connection pools) before measuring
-    await load(url, pid, "warm-up", 4, 40);
+    await load(url, adminUrl, pid, "warm-up", 4, 40);
     const runs: Run[] = [];
     for (const [name, c] of [
       ["c1", 1],
       ["c20", 20],
     ] as const) {
       console.log(`${name}: ${o.requests} requests, ${c} connection(s) ...`);
-      const r = await load(url, pid, name, c, o.requests);
+      const r = await load(url, adminUrl, pid, name, c, o.requests);
       runs.push(r);
       console.log(
         `  ${f1(r.rps)} req/s, p50 ${f1(r.p50)} ms, p95 ${f1(r.p95)} ms, p99 ${f1(r.p99)} ms, peak RSS ${f1(r.peakRss / MiB)} MiB, ${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors; in the server: forward ${f1(r.serverForwardMs)} ms, classify() ${f1(r.serverClassifyMs)} ms (means)`,
@@ -266,7 +271,7 @@ async function measure(
     let soakRun: Run | undefined;
     if (soak) {
       console.log(`soak: ${o.soakRequests} requests at c20, RSS every 500 ...`);
-      soakRun = await load(url, pid, "soak c20", 20, o.soakRequests, 500);
+      soakRun = await load(url, adminUrl, pid, "soak c20", 20, o.soakRequests, 500);
       runs.push(soakRun);
       for (const s of soakRun.rssSamples)
         console.log(`  after ${s.done}: RSS ${f1(s.rss / MiB)} MiB`);

@@ -108,7 +108,10 @@ export function imageBuilder(): Builder {
 /** A running container of the server and what the tests read from it. */
 export interface Started {
   id: string;
+  /** The API (container port 8080, PORT): /predict, /test. */
   url: string;
+  /** The admin listener (container port 8081, ADMIN_PORT): /metrics, /healthz, /readyz. */
+  adminUrl: string;
   exec(...cmd: string[]): string;
   /**
    * `node -e <script>` in the container (the image has no shell: node is the one program every
@@ -141,8 +144,9 @@ export function docker(...args: string[]): string {
 
 /**
  * Runs `image` as the Deployment runs the server: UID 10001, read-only root with a /tmp tmpfs, all
- * capabilities dropped, no-new-privileges, `memory` limit and `cpus`; port 8080 published on
- * 127.0.0.1. Resolves once /readyz answers 200 (rejects after `readySeconds` with the logs).
+ * capabilities dropped, no-new-privileges, `memory` limit and `cpus`; ports 8080 (the API) and
+ * 8081 (the admin listener) published on 127.0.0.1. Resolves once the admin's /readyz answers 200
+ * (rejects after `readySeconds` with the logs).
  */
 export async function runContainer(
   image: string,
@@ -172,16 +176,20 @@ export async function runContainer(
     ...Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
     "-p",
     "127.0.0.1::8080",
+    "-p",
+    "127.0.0.1::8081",
     image,
   );
   const stop = () => {
     spawnSync("docker", ["rm", "-f", id], { stdio: "ignore" });
   };
-  const port = docker("port", id, "8080/tcp").split("\n")[0]?.split(":").pop();
-  const url = `http://127.0.0.1:${port}`;
+  const published = (containerPort: number) =>
+    `http://127.0.0.1:${docker("port", id, `${containerPort}/tcp`).split("\n")[0]?.split(":").pop()}`;
+  const url = published(8080);
+  const adminUrl = published(8081);
   const deadline = Date.now() + (opts.readySeconds ?? 120) * 1000;
   for (;;) {
-    const status = await fetch(`${url}/readyz`).then(
+    const status = await fetch(`${adminUrl}/readyz`).then(
       (r) => r.status,
       () => 0,
     );
@@ -202,6 +210,7 @@ export async function runContainer(
   return {
     id,
     url,
+    adminUrl,
     exec,
     node,
     memory() {

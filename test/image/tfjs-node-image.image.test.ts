@@ -5,7 +5,8 @@
  * root, no capabilities, a memory limit), on loopback.
  *
  * - LIBTENSORFLOW=wheel (libtensorflow from PyPI's tensorflow-cpu wheel) on the default
- *   distroless-style runtime: builds, serves /test on the tensorflow backend, /metrics names it;
+ *   distroless-style runtime: builds, serves /test on the tensorflow backend, the admin port's
+ *   /metrics names it (the API port has no /metrics);
  *   the build CAs are not in the image; no shell, npm or Node headers; @tensorflow pruned to its
  *   Node bundles; under issue 14's budget (docker's uncompressed size < 700 MB).
  * - RUNTIME=slim: the same on the base's Debian, with its shell and without npm.
@@ -83,8 +84,9 @@ async function serve(image: string) {
   const c = await runContainer(image);
   started.push(c);
   const test = (await (await fetch(`${c.url}/test?topk=3`)).json()) as TestBody;
-  const metrics = await (await fetch(`${c.url}/metrics`)).text();
-  return { c, test, metrics };
+  const metrics = await (await fetch(`${c.adminUrl}/metrics`)).text();
+  const apiMetricsStatus = (await fetch(`${c.url}/metrics`)).status;
+  return { c, test, metrics, apiMetricsStatus };
 }
 
 describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
@@ -109,11 +111,12 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
     expect(check).toMatch(
       /^tfjs-node loads \(LIBTENSORFLOW=wheel\): backend tensorflow, tfjs-node 4\.22\.0, TensorFlow 2\.18\.1$/m,
     );
-    const { c, test, metrics } = await serve("food11-image-test:wheel");
+    const { c, test, metrics, apiMetricsStatus } = await serve("food11-image-test:wheel");
     expect(test.model.backend).toBe("tensorflow");
     expect(test.top).toHaveLength(3);
     expect(test.model.name).toBe("food11-mobilenetv2-demo");
     expect(metrics).toMatch(/inference_backend_info\{backend="tensorflow",threads="\d+"\} 1/);
+    expect(apiMetricsStatus).toBe(404); // the image's API port (8080) has no /metrics
     // the build's CAs stayed in the build stages: not in the image's file, layers' history or env
     expect(
       c.node('console.log(require("fs").statSync("/usr/local/lib/food11/extra-ca.pem").size)'),

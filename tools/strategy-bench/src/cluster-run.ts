@@ -415,14 +415,17 @@ export async function foreignPods(
     .filter((p) => p.cpu > 0 || p.memoryKB > 0);
 }
 
-/** Until `${url}readyz` answers 200 through the ingress (Traefik picks the Ingress up). */
+/**
+ * Until `${url}test` answers 200 through the ingress (Traefik picks the Ingress up and a pod is
+ * ready): the route carries the API's paths only, /readyz is the admin port's.
+ */
 async function waitIngress(url: string, seconds: number, signal?: AbortSignal): Promise<number> {
   const t0 = Date.now();
   let last = "no answer";
   while (Date.now() - t0 < seconds * 1000) {
     if (signal?.aborted) throw new Error("interrupted");
     try {
-      const res = await request(`${url}readyz`, { headersTimeout: 3000, bodyTimeout: 3000 });
+      const res = await request(`${url}test`, { headersTimeout: 30_000, bodyTimeout: 30_000 });
       await res.body.dump();
       if (res.statusCode === 200) return (Date.now() - t0) / 1000;
       last = `HTTP ${res.statusCode}`;
@@ -431,7 +434,7 @@ async function waitIngress(url: string, seconds: number, signal?: AbortSignal): 
     }
     await sleep(1000);
   }
-  throw new Error(`${url}readyz did not answer 200 within ${seconds} s (last: ${last})`);
+  throw new Error(`${url}test did not answer 200 within ${seconds} s (last: ${last})`);
 }
 
 // ---------------------------------------------------------------- one run

@@ -72,13 +72,17 @@ interface RunningServer {
   stop: () => Promise<void>;
 }
 
-/** Start the built server on a free loopback port with the stack's CPU threads and heap. */
+/**
+ * Start the built server on free loopback ports (the API and the admin listener) with the stack's
+ * CPU threads and heap.
+ */
 async function startServer(
   env: Record<string, string>,
   logFile: string,
   signal?: AbortSignal,
 ): Promise<RunningServer> {
   const port = await freePort();
+  const adminPort = await freePort();
   const fd = openSync(logFile, "a");
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: APP_DIR,
@@ -86,6 +90,7 @@ async function startServer(
       ...process.env,
       ...env,
       PORT: String(port),
+      ADMIN_PORT: String(adminPort),
       HOST: "127.0.0.1",
       MODEL_DIR: DEMO_MODEL,
       LOG_LEVEL: "warn",
@@ -107,7 +112,8 @@ async function startServer(
     process.removeListener("exit", kill);
   };
   const url = `http://127.0.0.1:${port}`;
-  // Ready when /readyz answers 200 (the model is loaded); give up after 5 minutes.
+  // Ready when the admin listener's /readyz answers 200 (the model is loaded); give up after 5
+  // minutes.
   const deadline = Date.now() + 300_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -118,7 +124,10 @@ async function startServer(
       throw new Error(signal?.aborted ? "interrupted" : `server not ready; see ${logFile}`);
     }
     try {
-      const res = await request(`${url}/readyz`, { headersTimeout: 2000, bodyTimeout: 2000 });
+      const res = await request(`http://127.0.0.1:${adminPort}/readyz`, {
+        headersTimeout: 2000,
+        bodyTimeout: 2000,
+      });
       await res.body.dump();
       if (res.statusCode === 200) break;
     } catch {

@@ -26,16 +26,20 @@ export interface StandInOptions {
   log?: (l: string) => void;
 }
 
-/** The ready endpoints (ip:port) of EndpointSlices, for the named port or the first. */
+/**
+ * The ready endpoints (ip:port) of EndpointSlices, on the port named `portName` (the Service's
+ * API port, `http`; a slice may also carry its `metrics` port), else the slice's first.
+ */
 export function readyEndpoints(
   slices: {
     endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
     ports?: { port?: number; name?: string }[];
   }[],
+  portName = "http",
 ): string[] {
   const out: string[] = [];
   for (const s of slices) {
-    const port = s.ports?.[0]?.port;
+    const port = (s.ports?.find((p) => p.name === portName) ?? s.ports?.[0])?.port;
     if (!port) continue;
     for (const e of s.endpoints ?? []) {
       if (e.conditions?.ready === false) continue;

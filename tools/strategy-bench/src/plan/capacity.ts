@@ -188,10 +188,21 @@ async function waitReady(base: URL, timeoutSeconds: number, signal?: AbortSignal
 export async function dockerProbe(
   image: string,
   stack: StackSettings,
-  o: { readyTimeoutSeconds?: number; signal?: AbortSignal; containerPort?: number } = {},
+  o: {
+    readyTimeoutSeconds?: number;
+    signal?: AbortSignal;
+    containerPort?: number;
+    containerAdminPort?: number;
+  } = {},
 ): Promise<ReplicaProbe> {
   const port = o.containerPort ?? 8080;
-  const env = { ...localServerEnv(stack), PORT: String(port), HOST: "0.0.0.0" };
+  const adminPort = o.containerAdminPort ?? 8081;
+  const env = {
+    ...localServerEnv(stack),
+    PORT: String(port),
+    ADMIN_PORT: String(adminPort),
+    HOST: "0.0.0.0",
+  };
   const limit = cpuCores(stack.resources.limits.cpu);
   const engineCpus = await run("docker", ["info", "--format", "{{.NCPU}}"])
     .then((r) => Number(r.stdout.trim()))
@@ -207,6 +218,8 @@ export async function dockerProbe(
     String(memoryBytes(stack.resources.limits.memory)),
     "-p",
     `127.0.0.1::${port}`,
+    "-p",
+    `127.0.0.1::${adminPort}`,
     ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
     image,
   ];
@@ -217,12 +230,16 @@ export async function dockerProbe(
     await run("docker", ["rm", "-f", id]).catch(() => undefined);
   };
   try {
-    const { stdout: mapped } = await run("docker", ["port", id, `${port}/tcp`]);
-    const hostPort = /127\.0\.0\.1:(\d+)/.exec(mapped)?.[1];
-    if (!hostPort)
-      throw new Error(`docker port ${id}: no 127.0.0.1 mapping in ${JSON.stringify(mapped)}`);
-    const url = new URL(`http://127.0.0.1:${hostPort}`);
-    await waitReady(url, o.readyTimeoutSeconds ?? 120, o.signal);
+    const published = async (containerPort: number) => {
+      const { stdout: mapped } = await run("docker", ["port", id, `${containerPort}/tcp`]);
+      const hostPort = /127\.0\.0\.1:(\d+)/.exec(mapped)?.[1];
+      if (!hostPort)
+        throw new Error(`docker port ${id}: no 127.0.0.1 mapping in ${JSON.stringify(mapped)}`);
+      return new URL(`http://127.0.0.1:${hostPort}`);
+    };
+    const url = await published(port);
+    // readiness is the admin listener's
+    await waitReady(await published(adminPort), o.readyTimeoutSeconds ?? 120, o.signal);
     const startupSeconds = (performance.now() - t0) / 1000;
     const reniced = await unniceContainer(id);
     const pid = await run("docker", ["inspect", "-f", "{{.State.Pid}}", id]).then(
