@@ -202,6 +202,8 @@ function panels(): PanelSpec[] {
   ];
 }
 
+/** The panels' data source: the dashboard's `datasource` variable (Grafana's syntax). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not a JS template.
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" } as const;
 
 /**
