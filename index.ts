@@ -7,13 +7,14 @@
  * tools and people need.
  */
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import {
   InferenceImage,
   InferenceService,
   IngressController,
   TraefikController,
 } from "./components";
+import { requireServiceMonitorCrd } from "./components/apiDiscovery";
 import {
   inferenceImageArgs,
   inferenceServiceArgs,
@@ -43,12 +44,27 @@ const controller =
 
 const inferenceImage = new InferenceImage(name, inferenceImageArgs(settings));
 
+// food11:monitoring servicemonitor: at preview, ask the cluster (API discovery, with the Kubernetes
+// provider's kubeconfig and context) whether it serves the ServiceMonitor CRD before registering
+// one: a clear error at once, where the provider would retry for a minute first.
+const kubernetesConfig = new pulumi.Config("kubernetes");
+const serviceMonitorCrd =
+  settings.monitoring.scrape === "servicemonitor" &&
+  render === undefined &&
+  pulumi.runtime.isDryRun()
+    ? requireServiceMonitorCrd(settings.stack, {
+        kubeconfig: kubernetesConfig.get("kubeconfig"),
+        context: kubernetesConfig.get("context"),
+      })
+    : undefined;
+
 const inference = new InferenceService(
   name,
   inferenceServiceArgs(settings, {
     image: inferenceImage.ref,
     gatewayAddress: controller instanceof TraefikController ? controller.gatewayAddress : undefined,
     ingressDependsOn: controller !== undefined ? [controller] : [],
+    serviceMonitorCrd,
   }),
   { providers },
 );
@@ -67,5 +83,9 @@ export const httpRouteName = inference.httpRouteName;
 export const pdbName = inference.pdbName;
 /** The NetworkPolicy of the pods (unset with food11:networkPolicy false). */
 export const networkPolicyName = inference.networkPolicyName;
+/** The ServiceMonitor (food11:monitoring servicemonitor). */
+export const serviceMonitorName = inference.serviceMonitorName;
+/** The ConfigMap with the Grafana dashboard (food11:grafanaDashboard true). */
+export const dashboardName = inference.dashboardName;
 /** Selector of the pods, e.g. `kubectl get pods -n <namespace> -l <labelSelector>`. */
 export const labelSelector = inference.labelSelector;

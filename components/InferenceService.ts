@@ -1,17 +1,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgsCheck, DNS_LABEL, DNS_LABEL_TEXT, show } from "./contract";
+import { dashboardFileName, grafanaDashboard } from "./dashboard";
 import {
+  ADMIN_PORT,
+  ADMIN_PORT_NAME,
+  API_ROUTES,
   APP_NAME,
   CONTAINER_NAME,
   DEFAULTS,
   hpaBehavior,
   kubeScoreIgnores,
   labelSelector,
+  METRICS_PORT_NAME,
   PORT_NAME,
   ROUTES,
   SERVER_PORT,
   selectorLabels,
+  UPLOAD_PAGE_ROUTE,
   workloadLabels,
 } from "./defaults";
 import { firstGatewayAddress } from "./TraefikController";
@@ -48,17 +54,23 @@ export interface ResourcesArgs {
 }
 
 /**
- * The pods' NetworkPolicy: ingress only from pods of the named namespaces, on port `http`;
- * egress only DNS (port 53, UDP and TCP) and the listed TCP ports. Enforced only by a CNI that
- * implements NetworkPolicy (Calico, Cilium, kube-router, ...).
+ * The pods' NetworkPolicy: ingress only from pods of the named namespaces, the API port `http`
+ * for some and the admin port `admin` for others; egress only DNS (port 53, UDP and TCP) and the
+ * listed TCP ports. Enforced only by a CNI that implements NetworkPolicy (Calico, Cilium,
+ * kube-router, ...). The kubelet's probes need no rule: they come from the pod's own node, which a
+ * NetworkPolicy cannot block (Kubernetes' NetworkPolicy documentation, "what you can't do").
  */
 export interface NetworkPolicyArgs {
   /**
-   * Namespaces whose pods may connect to port `http`: the ingress controller's, the monitoring
-   * that scrapes /metrics (food11:ingressControllerNamespace, food11:monitoringNamespace); empty
-   * admits no pod (kubelet's probes come from the node).
+   * Namespaces whose pods may connect to the API port `http`: the ingress controller's
+   * (food11:ingressControllerNamespace); empty admits no pod.
    */
-  ingressFromNamespaces: string[];
+  apiFromNamespaces: string[];
+  /**
+   * Namespaces whose pods may connect to the admin port `admin` (/metrics, /healthz, /readyz): the
+   * Prometheus that scrapes it (food11:monitoringNamespace); empty admits no pod.
+   */
+  adminFromNamespaces: string[];
   /** TCP ports the pods may connect to besides DNS, e.g. `[443]` for an https food11:modelUrl. */
   egressTcpPorts: number[];
 }
@@ -94,7 +106,7 @@ export interface ReadinessProbeArgs extends ProbeTimingArgs {
   successThreshold: number;
 }
 
-/** Probe timings; the paths are the server's routes (/healthz, /readyz) on port `http`. */
+/** Probe timings; the paths are the server's routes (/healthz, /readyz) on the admin port `admin`. */
 export interface ProbesArgs {
   /** timeoutSeconds of every probe: food11:probeTimeoutSeconds. */
   timeoutSeconds: number;
@@ -137,6 +149,23 @@ export interface GatewayRouteArgs {
   readGateway: boolean;
 }
 
+/** How Prometheus finds the admin port's /metrics, and the Grafana dashboard. */
+export interface MonitoringArgs {
+  /**
+   * food11:monitoring: `annotations` = prometheus.io/scrape, port, path on the pod template;
+   * `servicemonitor` = a monitoring.coreos.com/v1 ServiceMonitor selecting the Service's
+   * cluster-internal `metrics` port (which the Service then has); `none` = neither.
+   */
+  scrape: "none" | "annotations" | "servicemonitor";
+  /**
+   * food11:grafanaDashboard: a ConfigMap labelled `grafana_dashboard: "1"` carrying the stack's
+   * dashboard (components/dashboard.ts), for the Grafana sidecar.
+   */
+  grafanaDashboard: boolean;
+  /** What the ServiceMonitor waits for: a check that the cluster serves its CRD. None: no wait. */
+  crdCheck?: Promise<void>;
+}
+
 /** Arguments of {@link InferenceService}. */
 export interface InferenceServiceArgs {
   /** `app.kubernetes.io/instance` of every object: the stack name. */
@@ -152,7 +181,8 @@ export interface InferenceServiceArgs {
   image: pulumi.Input<string>;
   /**
    * Container environment, in order; a `SHUTDOWN_GRACE_SECONDS` in it must equal
-   * `shutdownGraceSeconds`, a `SHUTDOWN_DELAY_SECONDS` be below it.
+   * `shutdownGraceSeconds`, a `SHUTDOWN_DELAY_SECONDS` be below it, an `UPLOAD_PAGE` agree with
+   * `uploadPage`, a `PORT` and an `ADMIN_PORT` be the container ports (8080, 8081).
    */
   env: Record<string, string>;
   /** Container requests and limits. */
@@ -163,6 +193,13 @@ export interface InferenceServiceArgs {
   probes: ProbesArgs;
   /** Ingress settings (host and path serve the HTTPRoute too). */
   ingress: IngressArgs;
+  /**
+   * The server serves its upload page at GET / (food11:uploadPage): the route publishes `/` beside
+   * the API's /predict and /test.
+   */
+  uploadPage: boolean;
+  /** How Prometheus scrapes the admin port, and the Grafana dashboard. */
+  monitoring: MonitoringArgs;
   /**
    * Route with the Gateway API (food11:route gateway): an HTTPRoute (host and path from
    * `ingress`) instead of the Ingress. None: the Ingress.
@@ -193,7 +230,13 @@ export interface InferenceServiceArgs {
 /**
  * The inference workload of one stack: Namespace (optional), Deployment, Service (ClusterIP),
  * HorizontalPodAutoscaler (autoscaling/v2), Ingress, PodDisruptionBudget and NetworkPolicy
- * (optional), all labelled `app.kubernetes.io/*`.
+ * (optional), ServiceMonitor and Grafana dashboard ConfigMap (optional), all labelled
+ * `app.kubernetes.io/*`.
+ *
+ * The server listens on two ports: `http` (the API: /predict, /test, the upload page) and `admin`
+ * (/metrics, /healthz, /readyz). The probes use `admin`; the Service publishes `http` only (plus
+ * a `metrics` port to `admin` for a ServiceMonitor); the Ingress or HTTPRoute routes the API's
+ * paths exactly, nothing else.
  *
  * The Deployment leaves `spec.replicas` to the HPA, rolls out with maxUnavailable 0 / maxSurge 1
  * (serving capacity never drops), spreads its pods across nodes (soft), runs under the restricted
@@ -219,6 +262,10 @@ export class InferenceService extends pulumi.ComponentResource {
   public readonly pdbName: pulumi.Output<string>;
   /** Name of the NetworkPolicy, when there is one. */
   public readonly networkPolicyName: pulumi.Output<string> | undefined;
+  /** Name of the ServiceMonitor, when there is one. */
+  public readonly serviceMonitorName: pulumi.Output<string> | undefined;
+  /** Name of the Grafana dashboard's ConfigMap, when there is one. */
+  public readonly dashboardName: pulumi.Output<string> | undefined;
   /** The selector of the pods, e.g. for `kubectl get pods -l`. */
   public readonly labelSelector: string;
   /** Where the service answers: `http://<ingress host or address><path>`. */
@@ -238,6 +285,10 @@ export class InferenceService extends pulumi.ComponentResource {
   public readonly pdb: k8s.policy.v1.PodDisruptionBudget;
   /** The NetworkPolicy, when {@link InferenceServiceArgs.networkPolicy} is given. */
   public readonly networkPolicy: k8s.networking.v1.NetworkPolicy | undefined;
+  /** The ServiceMonitor (food11:monitoring servicemonitor). */
+  public readonly serviceMonitor: k8s.apiextensions.CustomResource | undefined;
+  /** The ConfigMap carrying the Grafana dashboard (food11:grafanaDashboard). */
+  public readonly dashboard: k8s.core.v1.ConfigMap | undefined;
 
   /**
    * @throws pulumi.InputPropertiesError when the args break their contract (see
@@ -280,7 +331,8 @@ export class InferenceService extends pulumi.ComponentResource {
     }
     const metadata = { name: APP_NAME, namespace, labels };
 
-    const httpGet = (route: string) => ({ path: route, port: PORT_NAME, scheme: "HTTP" });
+    const httpGet = (route: string) => ({ path: route, port: ADMIN_PORT_NAME, scheme: "HTTP" });
+    const monitoring = args.monitoring;
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -305,11 +357,15 @@ export class InferenceService extends pulumi.ComponentResource {
           template: {
             metadata: {
               labels,
-              annotations: {
-                "prometheus.io/scrape": "true",
-                "prometheus.io/port": String(SERVER_PORT),
-                "prometheus.io/path": ROUTES.metrics,
-              },
+              ...(monitoring.scrape === "annotations"
+                ? {
+                    annotations: {
+                      "prometheus.io/scrape": "true",
+                      "prometheus.io/port": String(ADMIN_PORT),
+                      "prometheus.io/path": ROUTES.metrics,
+                    },
+                  }
+                : {}),
             },
             spec: {
               automountServiceAccountToken: false,
@@ -340,7 +396,10 @@ export class InferenceService extends pulumi.ComponentResource {
                   name: CONTAINER_NAME,
                   image: args.image,
                   imagePullPolicy: "IfNotPresent",
-                  ports: [{ name: PORT_NAME, containerPort: SERVER_PORT, protocol: "TCP" }],
+                  ports: [
+                    { name: PORT_NAME, containerPort: SERVER_PORT, protocol: "TCP" },
+                    { name: ADMIN_PORT_NAME, containerPort: ADMIN_PORT, protocol: "TCP" },
+                  ],
                   env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
                   resources: {
                     requests: containerQuantities(resources.requests),
@@ -391,7 +450,20 @@ export class InferenceService extends pulumi.ComponentResource {
         spec: {
           type: "ClusterIP",
           selector,
-          ports: [{ name: PORT_NAME, port: 80, targetPort: PORT_NAME, protocol: "TCP" }],
+          ports: [
+            { name: PORT_NAME, port: 80, targetPort: PORT_NAME, protocol: "TCP" },
+            // Cluster-internal (a ClusterIP Service; no route names it): what a ServiceMonitor selects.
+            ...(monitoring.scrape === "servicemonitor"
+              ? [
+                  {
+                    name: METRICS_PORT_NAME,
+                    port: ADMIN_PORT,
+                    targetPort: ADMIN_PORT_NAME,
+                    protocol: "TCP",
+                  },
+                ]
+              : []),
+          ],
         },
       },
       { parent: this },
@@ -440,6 +512,14 @@ export class InferenceService extends pulumi.ComponentResource {
     const rewrite = path !== "/";
     const prefix = path.replace(/\/+$/, "");
     const gatewayRoute = args.gatewayRoute;
+    // What the route publishes: the API's paths, each exactly, and the upload page if served.
+    // Nothing else reaches the server from outside (the admin paths are on another port anyway).
+    const serverPaths: string[] = [...API_ROUTES, ...(args.uploadPage ? [UPLOAD_PAGE_ROUTE] : [])];
+    const publicPath = (p: string) => `${prefix}${p}`;
+    // Under a prefix, one nginx regex for them all: <prefix>/(predict|test) (with ? for the page's
+    // <prefix>/), rewritten to /$1.
+    const apiNames = API_ROUTES.map((r) => r.slice(1)).join("|");
+    const prefixRegex = `${prefix}/(${apiNames})${args.uploadPage ? "?" : ""}$`;
     this.ingress =
       gatewayRoute !== undefined
         ? undefined
@@ -453,7 +533,7 @@ export class InferenceService extends pulumi.ComponentResource {
                   ...(rewrite
                     ? {
                         "nginx.ingress.kubernetes.io/use-regex": "true",
-                        "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+                        "nginx.ingress.kubernetes.io/rewrite-target": "/$1",
                       }
                     : {}),
                 },
@@ -464,18 +544,16 @@ export class InferenceService extends pulumi.ComponentResource {
                   {
                     ...(host !== undefined ? { host } : {}),
                     http: {
-                      paths: [
-                        {
-                          path: rewrite ? `${prefix}(/|$)(.*)` : "/",
-                          pathType: rewrite ? "ImplementationSpecific" : "Prefix",
-                          backend: {
-                            service: {
-                              name: this.service.metadata.name,
-                              port: { name: PORT_NAME },
-                            },
+                      paths: (rewrite ? [prefixRegex] : serverPaths).map((p) => ({
+                        path: p,
+                        pathType: rewrite ? "ImplementationSpecific" : "Exact",
+                        backend: {
+                          service: {
+                            name: this.service.metadata.name,
+                            port: { name: PORT_NAME },
                           },
                         },
-                      ],
+                      })),
                     },
                   },
                 ],
@@ -484,9 +562,10 @@ export class InferenceService extends pulumi.ComponentResource {
             { parent: this, dependsOn: ingressDependsOn },
           );
 
-    // The same route in the Gateway API: PathPrefix match, the prefix replaced by "/" (URLRewrite,
-    // an Extended feature every conformant HTTP implementation of it supports). The body-size limit
-    // has no Gateway API field: the server's own BODY_LIMIT_BYTES answers 413.
+    // The same route in the Gateway API: an Exact match per published path and, under a prefix,
+    // the server's path set whole (URLRewrite ReplaceFullPath, an Extended feature every conformant
+    // HTTP implementation of it supports). The body-size limit has no Gateway API field: the
+    // server's own BODY_LIMIT_BYTES answers 413.
     this.httpRoute =
       gatewayRoute === undefined
         ? undefined
@@ -509,24 +588,20 @@ export class InferenceService extends pulumi.ComponentResource {
                   },
                 ],
                 ...(host !== undefined ? { hostnames: [host] } : {}),
-                rules: [
-                  {
-                    matches: [{ path: { type: "PathPrefix", value: rewrite ? prefix : "/" } }],
-                    ...(rewrite
-                      ? {
-                          filters: [
-                            {
-                              type: "URLRewrite",
-                              urlRewrite: {
-                                path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" },
-                              },
-                            },
-                          ],
-                        }
-                      : {}),
-                    backendRefs: [{ name: this.service.metadata.name, port: 80 }],
-                  },
-                ],
+                rules: serverPaths.map((p) => ({
+                  matches: [{ path: { type: "Exact", value: publicPath(p) } }],
+                  ...(rewrite
+                    ? {
+                        filters: [
+                          {
+                            type: "URLRewrite",
+                            urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: p } },
+                          },
+                        ],
+                      }
+                    : {}),
+                  backendRefs: [{ name: this.service.metadata.name, port: 80 }],
+                })),
               },
             },
             { parent: this, dependsOn: ingressDependsOn },
@@ -557,19 +632,20 @@ export class InferenceService extends pulumi.ComponentResource {
               spec: {
                 podSelector: { matchLabels: selector },
                 policyTypes: ["Ingress", "Egress"],
-                ingress:
-                  netpol.ingressFromNamespaces.length === 0
-                    ? []
-                    : [
-                        {
-                          from: netpol.ingressFromNamespaces.map((ns) => ({
-                            namespaceSelector: {
-                              matchLabels: { "kubernetes.io/metadata.name": ns },
-                            },
-                          })),
-                          ports: [{ protocol: "TCP", port: PORT_NAME }],
-                        },
-                      ],
+                // The kubelet's probes (on `admin`) come from the node: no rule admits or blocks them.
+                ingress: (
+                  [
+                    [netpol.apiFromNamespaces, PORT_NAME],
+                    [netpol.adminFromNamespaces, ADMIN_PORT_NAME],
+                  ] as const
+                )
+                  .filter(([namespaces]) => namespaces.length > 0)
+                  .map(([namespaces, port]) => ({
+                    from: namespaces.map((ns) => ({
+                      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+                    })),
+                    ports: [{ protocol: "TCP", port }],
+                  })),
                 egress: [
                   // DNS, wherever the cluster's resolver runs (CoreDNS, NodeLocal DNSCache).
                   {
@@ -594,6 +670,59 @@ export class InferenceService extends pulumi.ComponentResource {
             { parent: this },
           );
 
+    // Prometheus Operator: scrape every endpoint of the Service's metrics port (the admin
+    // listener), at /metrics, from the monitoring namespace (the NetworkPolicy admits it there).
+    this.serviceMonitor =
+      monitoring.scrape !== "servicemonitor"
+        ? undefined
+        : new k8s.apiextensions.CustomResource(
+            `${name}-servicemonitor`,
+            {
+              apiVersion: "monitoring.coreos.com/v1",
+              kind: "ServiceMonitor",
+              metadata,
+              spec: {
+                selector: { matchLabels: selector },
+                namespaceSelector: { matchNames: [namespace] },
+                endpoints: [{ port: METRICS_PORT_NAME, path: ROUTES.metrics, scheme: "http" }],
+              },
+            },
+            {
+              parent: this,
+              // Waits for the CRD check: a rejected check (no CRD) fails this registration, and
+              // the preview, with the check's RunError.
+              ...(monitoring.crdCheck !== undefined
+                ? {
+                    dependsOn: pulumi
+                      .output(monitoring.crdCheck.then(() => []))
+                      .apply((none: pulumi.Resource[]) => none),
+                  }
+                : {}),
+            },
+          );
+
+    // The Grafana sidecar's convention: any ConfigMap labelled grafana_dashboard: "1".
+    this.dashboard = !monitoring.grafanaDashboard
+      ? undefined
+      : new k8s.core.v1.ConfigMap(
+          `${name}-dashboard`,
+          {
+            metadata: {
+              name: `${APP_NAME}-dashboard`,
+              namespace,
+              labels: { ...labels, grafana_dashboard: "1" },
+            },
+            data: {
+              [dashboardFileName(instance)]: `${JSON.stringify(
+                grafanaDashboard({ instance, namespace: args.namespace }),
+                null,
+                2,
+              )}\n`,
+            },
+          },
+          { parent: this },
+        );
+
     const urlPath = rewrite ? `${prefix}/` : "/";
     this.url =
       host !== undefined
@@ -614,6 +743,8 @@ export class InferenceService extends pulumi.ComponentResource {
     this.httpRouteName = this.httpRoute?.metadata.name;
     this.pdbName = this.pdb.metadata.name;
     this.networkPolicyName = this.networkPolicy?.metadata.name;
+    this.serviceMonitorName = this.serviceMonitor?.metadata.name;
+    this.dashboardName = this.dashboard?.metadata.name;
 
     this.registerOutputs({
       namespace: this.namespace,
@@ -624,6 +755,8 @@ export class InferenceService extends pulumi.ComponentResource {
       httpRouteName: this.httpRouteName,
       pdbName: this.pdbName,
       networkPolicyName: this.networkPolicyName,
+      serviceMonitorName: this.serviceMonitorName,
+      dashboardName: this.dashboardName,
       labelSelector: this.labelSelector,
       url: this.url,
     });
@@ -780,6 +913,45 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   check.integer("pdbMaxUnavailable", args.pdbMaxUnavailable, 0);
   check.integer("runAsUser", args.runAsUser, 1);
 
+  // The server listens where the container's ports, probes and routes say, and serves the page
+  // the route publishes.
+  for (const [variable, port] of [
+    ["PORT", SERVER_PORT],
+    ["ADMIN_PORT", ADMIN_PORT],
+  ] as const) {
+    const given = args.env?.[variable];
+    if (given !== undefined && given !== String(port)) {
+      check.fail(
+        `env.${variable}`,
+        `${show(given)} is not the container port ${port} that the Service, probes and NetworkPolicy name: must be ${show(String(port))} or left out`,
+      );
+    }
+  }
+  if (typeof args.uploadPage !== "boolean") {
+    check.fail("uploadPage", `${show(args.uploadPage)} is not allowed: must be true or false`);
+  } else {
+    const page = args.env?.UPLOAD_PAGE;
+    if (page !== undefined && page !== String(args.uploadPage)) {
+      check.fail(
+        "env.UPLOAD_PAGE",
+        `${show(page)} disagrees with uploadPage ${args.uploadPage}, which decides whether the route publishes /: must be ${show(String(args.uploadPage))} or left out`,
+      );
+    }
+  }
+  const scrape = args.monitoring?.scrape;
+  if (!["none", "annotations", "servicemonitor"].includes(scrape as string)) {
+    check.fail(
+      "monitoring.scrape",
+      `${show(scrape)} is not allowed: must be "none", "annotations" or "servicemonitor"`,
+    );
+  }
+  if (typeof args.monitoring?.grafanaDashboard !== "boolean") {
+    check.fail(
+      "monitoring.grafanaDashboard",
+      `${show(args.monitoring?.grafanaDashboard)} is not allowed: must be true or false`,
+    );
+  }
+
   if (args.gatewayRoute !== undefined) {
     const gw = args.gatewayRoute.gateway;
     check.dnsLabel("gatewayRoute.gateway.name", gw?.name);
@@ -793,17 +965,19 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   }
 
   if (args.networkPolicy !== undefined) {
-    const from = args.networkPolicy.ingressFromNamespaces;
-    if (!Array.isArray(from)) {
-      check.fail(
-        "networkPolicy.ingressFromNamespaces",
-        `${show(from)} is not allowed: must be a list of namespaces (may be empty)`,
-      );
-    } else {
-      from.forEach((ns, i) => {
-        const reason = `a namespace must be ${DNS_LABEL_TEXT}`;
-        check.dnsLabel(`networkPolicy.ingressFromNamespaces[${i}]`, ns, reason);
-      });
+    for (const field of ["apiFromNamespaces", "adminFromNamespaces"] as const) {
+      const from = args.networkPolicy[field];
+      if (!Array.isArray(from)) {
+        check.fail(
+          `networkPolicy.${field}`,
+          `${show(from)} is not allowed: must be a list of namespaces (may be empty)`,
+        );
+      } else {
+        from.forEach((ns, i) => {
+          const reason = `a namespace must be ${DNS_LABEL_TEXT}`;
+          check.dnsLabel(`networkPolicy.${field}[${i}]`, ns, reason);
+        });
+      }
     }
     (args.networkPolicy.egressTcpPorts ?? []).forEach((port, i) => {
       check.integer(`networkPolicy.egressTcpPorts[${i}]`, port, 1, 65535);

@@ -61,8 +61,15 @@ export const DEFAULTS = {
     /** The chart's `web` entrypoint (container port); a Gateway listener binds to it by port. */
     webPort: 8000,
   },
-  /** The NetworkPolicy: on, admitting the ingress controller's namespace and this one on `http`. */
+  /**
+   * The NetworkPolicy: on, admitting the ingress controller's namespace on `http` (the API) and
+   * this one on `admin` (/metrics, /healthz, /readyz).
+   */
   networkPolicy: { enabled: true, monitoringNamespace: "monitoring" },
+  /** The demo upload page at GET /: on, as the report's stacks are demos (food11:uploadPage). */
+  uploadPage: true,
+  /** Today's prometheus.io/* pod annotations; no dashboard unless asked (food11:monitoring, food11:grafanaDashboard). */
+  monitoring: { scrape: "annotations", grafanaDashboard: false },
 } as const;
 
 /** The Service types an installed ingress controller's Service can have. */
@@ -74,12 +81,32 @@ export const APP_NAME = "food11-classifier";
 /** Name of the server container. */
 export const CONTAINER_NAME = "classifier";
 
-/** The server's port and its name (the Service and probes refer to it by name). */
+/** The server's API port (PORT) and its name (the Service, Ingress and HTTPRoute refer to it). */
 export const SERVER_PORT = 8080;
 export const PORT_NAME = "http";
 
-/** The server's health routes. */
+/**
+ * The server's admin listener (ADMIN_PORT) and its name: /metrics, /healthz, /readyz. The probes
+ * and Prometheus reach it; no Ingress or HTTPRoute does (policy rule `admin-not-routed`).
+ */
+export const ADMIN_PORT = 8081;
+export const ADMIN_PORT_NAME = "admin";
+
+/**
+ * The Service's cluster-internal port to the admin listener, present only for a ServiceMonitor
+ * (food11:monitoring servicemonitor) to select.
+ */
+export const METRICS_PORT_NAME = "metrics";
+
+/** The server's admin routes, on {@link ADMIN_PORT}. */
 export const ROUTES = { liveness: "/healthz", readiness: "/readyz", metrics: "/metrics" } as const;
+
+/**
+ * The API's routes (app/src/routes) that the Ingress or HTTPRoute publishes, each exactly; the
+ * upload page ({@link UPLOAD_PAGE_ROUTE}) too with food11:uploadPage.
+ */
+export const API_ROUTES = ["/predict", "/test"] as const;
+export const UPLOAD_PAGE_ROUTE = "/";
 
 /** The `app.kubernetes.io/*` labels of every object of a stack (`instance` = stack name). */
 export function workloadLabels(instance: string): Record<string, string> {

@@ -21,7 +21,7 @@ import type {
   IngressControllerArgs,
   TraefikControllerArgs,
 } from "../components";
-import { SERVER_PORT } from "../components/defaults";
+import { ADMIN_PORT, SERVER_PORT } from "../components/defaults";
 import { runtimeBudgetEnv } from "../components/runtimeEnv";
 import type { StackSettings } from "./settings";
 import { parseStackConfig } from "./settings";
@@ -97,9 +97,9 @@ export function readStackFile(stack: string, file?: string): StackSettings {
 }
 
 /**
- * The container environment for a stack, in a stable order: the listen address, the model,
- * `INFERENCE_THREADS` = ceil(limits.cpu), `NODE_OPTIONS=--max-old-space-size=` half of
- * limits.memory in MiB, and `SHUTDOWN_GRACE_SECONDS`.
+ * The container environment for a stack, in a stable order: the listen addresses (the API's and
+ * the admin listener's), the upload page, the model, `INFERENCE_THREADS` = ceil(limits.cpu),
+ * `NODE_OPTIONS=--max-old-space-size=` half of limits.memory in MiB, and `SHUTDOWN_GRACE_SECONDS`.
  */
 export function runtimeEnv(settings: StackSettings): Record<string, string> {
   const budget = runtimeBudgetEnv({
@@ -108,7 +108,9 @@ export function runtimeEnv(settings: StackSettings): Record<string, string> {
   });
   return {
     PORT: String(SERVER_PORT),
+    ADMIN_PORT: String(ADMIN_PORT),
     HOST: "0.0.0.0",
+    UPLOAD_PAGE: String(settings.server.uploadPage),
     MODEL_NAME: settings.model.name,
     MODEL_VERSION: settings.model.version,
     ...(settings.model.url !== undefined ? { MODEL_URL: settings.model.url } : {}),
@@ -130,6 +132,11 @@ export interface ServiceWiring {
   gatewayAddress?: pulumi.Input<string>;
   /** What the route waits for: an ingress controller installed with the stack. */
   ingressDependsOn?: pulumi.Resource[];
+  /**
+   * What the ServiceMonitor waits for: the program's check, at preview, that the cluster serves
+   * the CRD (components/apiDiscovery.ts requireServiceMonitorCrd); it fails the preview when not.
+   */
+  serviceMonitorCrd?: Promise<void>;
 }
 
 /** InferenceService's args for a stack: every value resolved from its settings. */
@@ -148,6 +155,11 @@ export function inferenceServiceArgs(
     autoscaling: settings.autoscaling,
     probes: settings.probes,
     ingress: settings.ingress,
+    uploadPage: settings.server.uploadPage,
+    monitoring: {
+      ...settings.monitoring,
+      ...(wiring.serviceMonitorCrd !== undefined ? { crdCheck: wiring.serviceMonitorCrd } : {}),
+    },
     ...(route.kind === "gateway"
       ? {
           gatewayRoute: {

@@ -228,6 +228,10 @@ export const configShape = {
     599,
     "SHUTDOWN_DELAY_SECONDS: after SIGTERM the server fails /readyz but keeps serving this long, so endpoints drop the pod first.",
   ),
+  uploadPage: flag(
+    D.uploadPage,
+    "UPLOAD_PAGE: serve the demo upload page at GET / (and route /); false: the API alone (POST /predict, GET /test), as a production stack serves.",
+  ),
   // Resources (the strategy knobs).
   cpuRequest: cpu(
     D.resources.requests.cpu,
@@ -356,12 +360,22 @@ export const configShape = {
   // Network policy.
   networkPolicy: flag(
     D.networkPolicy.enabled,
-    "Create a NetworkPolicy for the pods: ingress only from ingressControllerNamespace and monitoringNamespace on port http, egress only DNS (and modelUrl's port when set). Needs a CNI that enforces NetworkPolicy; false: none.",
+    "Create a NetworkPolicy for the pods: ingress only from ingressControllerNamespace on the API port (http) and from monitoringNamespace on the admin port (admin: /metrics, /healthz, /readyz), egress only DNS (and modelUrl's port when set). Needs a CNI that enforces NetworkPolicy; false: none.",
   ),
   monitoringNamespace: text(
     D.networkPolicy.monitoringNamespace,
-    "Namespace of the Prometheus that scrapes /metrics: the NetworkPolicy admits its pods on port http. Empty: no monitoring namespace admitted.",
+    "Namespace of the Prometheus that scrapes /metrics: the NetworkPolicy admits its pods on the admin port. Empty: no monitoring namespace admitted.",
     "monitoring",
+  ),
+  // Monitoring.
+  monitoring: choice(
+    ["none", "annotations", "servicemonitor"],
+    D.monitoring.scrape,
+    "How Prometheus finds /metrics on the admin port: annotations = prometheus.io/scrape, port, path on the pods (Prometheus' kubernetes-pods job); servicemonitor = a monitoring.coreos.com/v1 ServiceMonitor selecting the Service's cluster-internal metrics port (needs the Prometheus Operator's CRD: preview fails at once without it); none: neither.",
+  ),
+  grafanaDashboard: flag(
+    D.monitoring.grafanaDashboard,
+    "A ConfigMap labelled grafana_dashboard=1 with the stack's Grafana dashboard (request rate, p50/p95 by route, queue depth, inference time per stage, replicas, CPU and memory against requests and limits), for the Grafana sidecar to load.",
   ),
   // Ingress controller.
   ingressController: choice(
@@ -436,6 +450,7 @@ export const CONFIG_GROUPS: readonly { title: string; keys: readonly ConfigKey[]
       "logLevel",
       "shutdownGraceSeconds",
       "shutdownDelaySeconds",
+      "uploadPage",
     ],
   },
   {
@@ -487,14 +502,11 @@ export const CONFIG_GROUPS: readonly { title: string; keys: readonly ConfigKey[]
   },
   {
     title: "Namespace, availability, security",
-    keys: [
-      "namespace",
-      "createNamespace",
-      "pdbMaxUnavailable",
-      "runAsUser",
-      "networkPolicy",
-      "monitoringNamespace",
-    ],
+    keys: ["namespace", "createNamespace", "pdbMaxUnavailable", "runAsUser", "networkPolicy"],
+  },
+  {
+    title: "Monitoring (Prometheus, Grafana)",
+    keys: ["monitoring", "monitoringNamespace", "grafanaDashboard"],
   },
   {
     title: "Ingress controller (optional)",

@@ -417,6 +417,12 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     );
   }
 
+  if (c.grafanaDashboard && c.monitoring === "none") {
+    warnings.push(
+      `${PROJECT}:grafanaDashboard true with ${PROJECT}:monitoring none: the dashboard stays empty unless your Prometheus scrapes the pods' admin port by other means. ${fix("monitoring", "servicemonitor")} (or annotations)`,
+    );
+  }
+
   if (problems.length > 0 || image === undefined) {
     throw new StackConfigError(stack, problems);
   }
@@ -466,7 +472,11 @@ function toSettings(
       logLevel: c.logLevel,
       shutdownGraceSeconds: c.shutdownGraceSeconds,
       shutdownDelaySeconds: c.shutdownDelaySeconds,
+      /** UPLOAD_PAGE, and the route's `/` (food11:uploadPage). */
+      uploadPage: c.uploadPage,
     },
+    /** How Prometheus finds the admin port, and the Grafana dashboard (food11:monitoring, food11:grafanaDashboard). */
+    monitoring: { scrape: c.monitoring, grafanaDashboard: c.grafanaDashboard },
     resources: {
       requests: {
         cpu: c.cpuRequest,
@@ -532,23 +542,25 @@ function routeOf(c: FlatConfig, gatewayNamespace: string) {
 }
 
 /**
- * The NetworkPolicy's peers and ports: the ingress controller's and the monitoring namespace may
- * connect; besides DNS, the pods may reach only the port of modelUrl (443 for https, 80 for http,
- * or the URL's own).
+ * The NetworkPolicy's peers and ports: the ingress controller's namespace may connect to the API
+ * port, the monitoring namespace to the admin port; besides DNS, the pods may reach only the port
+ * of modelUrl (443 for https, 80 for http, or the URL's own).
  */
 function networkPolicyOf(c: FlatConfig): {
-  ingressFromNamespaces: string[];
+  apiFromNamespaces: string[];
+  adminFromNamespaces: string[];
   egressTcpPorts: number[];
 } {
-  const namespaces = [c.ingressControllerNamespace, c.monitoringNamespace].filter(
-    (ns) => ns !== "",
-  );
   const egressTcpPorts: number[] = [];
   if (c.modelUrl !== "") {
     const url = new URL(c.modelUrl);
     egressTcpPorts.push(url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80);
   }
-  return { ingressFromNamespaces: [...new Set(namespaces)], egressTcpPorts };
+  return {
+    apiFromNamespaces: [c.ingressControllerNamespace],
+    adminFromNamespaces: c.monitoringNamespace === "" ? [] : [c.monitoringNamespace],
+    egressTcpPorts,
+  };
 }
 
 /** A PEM certificate block. */

@@ -113,6 +113,14 @@ async function expectLive(
   expect(ctr.readinessProbe?.successThreshold).toBe(s.probes.readiness.successThreshold);
   expect(ctr.readinessProbe?.periodSeconds).toBe(s.probes.readiness.periodSeconds);
   expect(ctr.readinessProbe?.failureThreshold).toBe(s.probes.readiness.failureThreshold);
+  // The probes on the admin listener; the container names both ports.
+  for (const probe of [ctr.readinessProbe, ctr.livenessProbe, ctr.startupProbe]) {
+    expect(probe?.httpGet?.port).toBe("admin");
+  }
+  expect(ctr.ports?.map((p) => [p.name, p.containerPort])).toEqual([
+    ["http", 8080],
+    ["admin", 8081],
+  ]);
   const env = Object.fromEntries((ctr.env ?? []).map((e) => [e.name, e.value]));
   expect(env).toMatchObject(runtimeEnv(s));
   // Available: kwok marks the pods Ready on its fake nodes.
@@ -140,7 +148,8 @@ async function expectLive(
     "app.kubernetes.io/name": "food11-classifier",
     "app.kubernetes.io/instance": stack,
   });
-  expect(svc.spec?.ports?.some((p) => p.targetPort === "http")).toBe(true);
+  // The API port only (food11:monitoring annotations: no metrics port).
+  expect(svc.spec?.ports?.map((p) => [p.name, p.targetPort])).toEqual([["http", "http"]]);
 
   const ing = await c.networking.readNamespacedIngress({
     name: String(outputs.ingressName),
@@ -148,9 +157,16 @@ async function expectLive(
   });
   expect(ing.spec?.ingressClassName).toBe(s.ingress.className);
   const paths = (ing.spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []);
-  // "/" as is; another prefix becomes ingress-nginx's rewrite regex `<prefix>(/|$)(.*)`.
+  // The API's paths exactly (and the upload page's /); under another prefix ingress-nginx's
+  // rewrite regex `<prefix>/(predict|test)?$` (the ? for the page at <prefix>/).
   const prefix = s.ingress.path.replace(/\/+$/, "");
-  expect(paths.map((p) => p.path)).toEqual([prefix === "" ? "/" : `${prefix}(/|$)(.*)`]);
+  const page = s.server.uploadPage;
+  expect(paths.map((p) => [p.path, p.pathType])).toEqual(
+    prefix === ""
+      ? ["/predict", "/test", ...(page ? ["/"] : [])].map((p) => [p, "Exact"])
+      : [[`${prefix}/(predict|test)${page ? "?" : ""}$`, "ImplementationSpecific"]],
+  );
+  expect(paths.every((p) => p.backend.service?.port?.name === "http")).toBe(true);
   expect(paths.every((p) => p.backend.service?.name === svc.metadata?.name)).toBe(true);
   if (s.ingress.host) expect(ing.spec?.rules?.map((r) => r.host)).toContain(s.ingress.host);
 
@@ -173,11 +189,16 @@ async function expectLive(
     netpol.spec?.podSelector?.matchLabels ?? { none: "" },
   );
   expect(netpol.spec?.policyTypes).toEqual(["Ingress", "Egress"]);
+  // The ingress controller's namespace to the API port, the monitoring namespace to the admin port.
   expect(
-    netpol.spec?.ingress?.[0]?._from?.map(
-      (p) => p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"],
-    ),
-  ).toEqual(s.networkPolicy?.ingressFromNamespaces);
+    netpol.spec?.ingress?.map((rule) => [
+      rule._from?.map((p) => p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"]),
+      rule.ports?.map((p) => p.port),
+    ]),
+  ).toEqual([
+    [s.networkPolicy?.apiFromNamespaces, ["http"]],
+    [s.networkPolicy?.adminFromNamespaces, ["admin"]],
+  ]);
 
   return {
     uids: {
@@ -424,18 +445,17 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
       parentRefs: [
         { group: "gateway.networking.k8s.io", kind: "Gateway", name: "food11", namespace: gwNs },
       ],
-      rules: [
-        {
-          matches: [{ path: { type: "PathPrefix", value: "/s2" } }],
-          filters: [
-            {
-              type: "URLRewrite",
-              urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } },
-            },
-          ],
-          backendRefs: [{ name: String(deployed.strategy2?.outputs.serviceName), port: 80 }],
-        },
-      ],
+      // One rule per published path, exactly, the server's path set whole.
+      rules: ["/predict", "/test", "/"].map((p) => ({
+        matches: [{ path: { type: "Exact", value: `/s2${p}` } }],
+        filters: [
+          {
+            type: "URLRewrite",
+            urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: p } },
+          },
+        ],
+        backendRefs: [{ name: String(deployed.strategy2?.outputs.serviceName), port: 80 }],
+      })),
     });
 
     // Back to the Ingress: the HTTPRoute goes, the Ingress comes back.

@@ -301,15 +301,22 @@ describe("InferenceService", () => {
       why: "a NetworkPolicy peer that is no namespace",
       args: {
         networkPolicy: {
-          ingressFromNamespaces: ["ingress-nginx", "Monitoring"],
+          apiFromNamespaces: ["ingress-nginx"],
+          adminFromNamespaces: ["Monitoring"],
           egressTcpPorts: [],
         },
       },
-      want: [["networkPolicy.ingressFromNamespaces[1]", `"Monitoring" is not allowed`]],
+      want: [["networkPolicy.adminFromNamespaces[0]", `"Monitoring" is not allowed`]],
     },
     {
       why: "a NetworkPolicy egress port out of range",
-      args: { networkPolicy: { ingressFromNamespaces: [], egressTcpPorts: [443, 70000] } },
+      args: {
+        networkPolicy: {
+          apiFromNamespaces: [],
+          adminFromNamespaces: [],
+          egressTcpPorts: [443, 70000],
+        },
+      },
       want: [
         [
           "networkPolicy.egressTcpPorts[1]",
@@ -336,6 +343,21 @@ describe("InferenceService", () => {
       why: "a drain delay (SHUTDOWN_DELAY_SECONDS) as long as the grace",
       args: { shutdownGraceSeconds: 5, env: { ...base.env, SHUTDOWN_GRACE_SECONDS: "5" } },
       want: [["env.SHUTDOWN_DELAY_SECONDS", `"5" is not below shutdownGraceSeconds 5`]],
+    },
+    {
+      why: "an ADMIN_PORT other than the container's admin port",
+      args: { env: { ...base.env, ADMIN_PORT: "9090" } },
+      want: [["env.ADMIN_PORT", `"9090" is not the container port 8081`]],
+    },
+    {
+      why: "an UPLOAD_PAGE that disagrees with uploadPage",
+      args: { uploadPage: false },
+      want: [["env.UPLOAD_PAGE", `"true" disagrees with uploadPage false`]],
+    },
+    {
+      why: "an unknown monitoring mode",
+      args: { monitoring: { scrape: "podmonitor" as never, grafanaDashboard: false } },
+      want: [["monitoring.scrape", `"podmonitor" is not allowed`]],
     },
   ];
   it.each(CASES)("rejects $why, registering nothing", async ({ args, want }) => {

@@ -134,7 +134,7 @@ const HTTPROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
 const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
 
 describe("food11:route gateway", () => {
-  it("routes / through an HTTPRoute on the named Gateway instead of an Ingress", async () => {
+  it("routes the API's paths through an HTTPRoute on the named Gateway instead of an Ingress", async () => {
     const run = await runAccepted("strategy2", {
       "food11:route": "gateway",
       "food11:gatewayNamespace": "traefik",
@@ -159,12 +159,11 @@ describe("food11:route gateway", () => {
             sectionName: "web",
           },
         ],
-        rules: [
-          {
-            matches: [{ path: { type: "PathPrefix", value: "/" } }],
-            backendRefs: [{ name: "food11-classifier", port: 80 }],
-          },
-        ],
+        // /predict, /test and the upload page, each exactly: nothing else reaches the server
+        rules: ["/predict", "/test", "/"].map((p) => ({
+          matches: [{ path: { type: "Exact", value: p } }],
+          backendRefs: [{ name: "food11-classifier", port: 80 }],
+        })),
       },
     });
     // The url comes from the Gateway's status, read from the cluster (none under mocks).
@@ -174,7 +173,7 @@ describe("food11:route gateway", () => {
     expect(run.outputs?.ingressName).toBeUndefined();
   });
 
-  it("strips a path prefix with a URLRewrite filter, and serves a host", async () => {
+  it("strips a path prefix with URLRewrite filters (ReplaceFullPath), and serves a host", async () => {
     const run = await runAccepted("strategy1", {
       "food11:route": "gateway",
       "food11:ingressHost": "food11.example.com",
@@ -183,18 +182,18 @@ describe("food11:route gateway", () => {
     const spec = only(run, HTTPROUTE).inputs.spec;
     expect(spec.parentRefs[0]).toMatchObject({ name: "food11", namespace: "ingress-nginx" });
     expect(spec.hostnames).toEqual(["food11.example.com"]);
-    expect(spec.rules).toEqual([
-      {
-        matches: [{ path: { type: "PathPrefix", value: "/strategy1" } }],
+    expect(spec.rules).toEqual(
+      ["/predict", "/test", "/"].map((p) => ({
+        matches: [{ path: { type: "Exact", value: `/strategy1${p}` } }],
         filters: [
           {
             type: "URLRewrite",
-            urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } },
+            urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: p } },
           },
         ],
         backendRefs: [{ name: "food11-classifier", port: 80 }],
-      },
-    ]);
+      })),
+    );
     expect(run.outputs?.url).toBe("http://food11.example.com/strategy1/");
     // A host gives the url: no Gateway read.
     expect(run.resources.filter((r) => r.type === GATEWAY)).toEqual([]);
@@ -307,15 +306,16 @@ describe("Ingress host and path", () => {
     expect(ingress.metadata.annotations).toEqual({
       "nginx.ingress.kubernetes.io/proxy-body-size": "10m",
       "nginx.ingress.kubernetes.io/use-regex": "true",
-      "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+      "nginx.ingress.kubernetes.io/rewrite-target": "/$1",
     });
+    // The API's paths and the page's <prefix>/ in one regex, rewritten to /predict, /test or /.
     expect(ingress.spec.rules).toEqual([
       {
         host: "food11.example.com",
         http: {
           paths: [
             {
-              path: "/strategy1(/|$)(.*)",
+              path: "/strategy1/(predict|test)?$",
               pathType: "ImplementationSpecific",
               backend: { service: { name: "food11-classifier", port: { name: "http" } } },
             },
@@ -514,5 +514,136 @@ describe("a production stack starting at 2 replicas (food11:minReplicas 2)", () 
     expect(only(run, PDB).inputs.metadata.annotations).toEqual({
       "food11/drain": "minReplicas 2 with maxUnavailable 1: a drain keeps at least 1 pod serving.",
     });
+  });
+});
+
+const SERVICE = "kubernetes:core/v1:Service";
+const SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
+const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+
+describe("the upload page (food11:uploadPage)", () => {
+  it("false: the server serves the API alone and the routes publish /predict and /test only", async () => {
+    const run = await runAccepted("baseline", { "food11:uploadPage": "false" });
+    expect(container(run).env).toContainEqual({ name: "UPLOAD_PAGE", value: "false" });
+    expect(
+      only(run, INGRESS).inputs.spec.rules[0].http.paths.map((p: { path: string }) => p.path),
+    ).toEqual(["/predict", "/test"]);
+    const prefixed = await runAccepted("baseline", {
+      "food11:uploadPage": "false",
+      "food11:ingressPath": "/food11",
+    });
+    // no `?`: <prefix>/ is not routed
+    expect(only(prefixed, INGRESS).inputs.spec.rules[0].http.paths[0].path).toBe(
+      "/food11/(predict|test)$",
+    );
+    const gateway = await runAccepted("baseline", {
+      "food11:uploadPage": "false",
+      "food11:route": "gateway",
+    });
+    expect(
+      only(gateway, HTTPROUTE).inputs.spec.rules.map(
+        (r: { matches: { path: { value: string } }[] }) => r.matches[0]?.path.value,
+      ),
+    ).toEqual(["/predict", "/test"]);
+  });
+});
+
+describe("monitoring (food11:monitoring, food11:grafanaDashboard)", () => {
+  it("none: no prometheus.io annotations, no metrics port, no ServiceMonitor", async () => {
+    const run = await runAccepted("strategy1", { "food11:monitoring": "none" });
+    expect(only(run, DEPLOYMENT).inputs.spec.template.metadata).not.toHaveProperty("annotations");
+    expect(only(run, SERVICE).inputs.spec.ports.map((p: { name: string }) => p.name)).toEqual([
+      "http",
+    ]);
+    expect(run.resources.filter((r) => r.type === SERVICE_MONITOR || r.type === CONFIGMAP)).toEqual(
+      [],
+    );
+  });
+
+  it("servicemonitor: a ServiceMonitor selecting the Service's cluster-internal metrics port", async () => {
+    const run = await runAccepted("strategy2", { "food11:monitoring": "servicemonitor" });
+    expect(only(run, DEPLOYMENT).inputs.spec.template.metadata).not.toHaveProperty("annotations");
+    const service = only(run, SERVICE).inputs;
+    expect(service.spec.type).toBe("ClusterIP");
+    expect(service.spec.ports).toEqual([
+      { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+      { name: "metrics", port: 8081, targetPort: "admin", protocol: "TCP" },
+    ]);
+    const monitor = only(run, SERVICE_MONITOR, "food11-servicemonitor").inputs;
+    expect(monitor).toEqual({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: expect.objectContaining({
+        name: "food11-classifier",
+        namespace: "food11-strategy2",
+      }),
+      spec: {
+        selector: {
+          matchLabels: {
+            "app.kubernetes.io/name": "food11-classifier",
+            "app.kubernetes.io/instance": "strategy2",
+          },
+        },
+        namespaceSelector: { matchNames: ["food11-strategy2"] },
+        endpoints: [{ port: "metrics", path: "/metrics", scheme: "http" }],
+      },
+    });
+    // it selects the Service: its labels carry the selector
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    // the routes still publish the API's port only
+    expect(
+      only(run, INGRESS).inputs.spec.rules[0].http.paths.every(
+        (p: { backend: { service: { port: { name: string } } } }) =>
+          p.backend.service.port.name === "http",
+      ),
+    ).toBe(true);
+    expect(run.outputs?.serviceMonitorName).toBe("food11-classifier");
+  });
+
+  it("grafanaDashboard: a ConfigMap the Grafana sidecar loads, with the generated dashboard", async () => {
+    const run = await runAccepted("baseline", { "food11:grafanaDashboard": "true" });
+    const cm = only(run, CONFIGMAP, "food11-dashboard").inputs;
+    expect(cm.metadata).toMatchObject({
+      name: "food11-classifier-dashboard",
+      namespace: "food11-baseline",
+      labels: { grafana_dashboard: "1", "app.kubernetes.io/instance": "baseline" },
+    });
+    const dashboard = JSON.parse(cm.data["food11-baseline.json"]);
+    expect(dashboard.uid).toBe("food11-baseline");
+    expect(dashboard.templating.list[1].current).toEqual({
+      text: "food11-baseline",
+      value: "food11-baseline",
+    });
+    expect(dashboard.panels.map((p: { title: string }) => p.title)).toEqual([
+      "Requests per second by route (API)",
+      "Latency p50 / p95 by route (API)",
+      "Inference queue (all pods)",
+      "Replicas",
+      "Inference time per stage: mean",
+      "Inference time per stage: p95",
+      "CPU per pod against requests and limits",
+      "Memory per pod against requests and limits",
+    ]);
+    expect(run.outputs?.dashboardName).toBe("food11-classifier-dashboard");
+  });
+
+  it("warns about a dashboard nobody scrapes for (monitoring none)", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    await runAccepted("baseline", {
+      "food11:grafanaDashboard": "true",
+      "food11:monitoring": "none",
+    });
+    expect(warn).toHaveBeenCalledWith(
+      "food11:grafanaDashboard true with food11:monitoring none: the dashboard stays empty unless your Prometheus scrapes the pods' admin port by other means. pulumi config set food11:monitoring servicemonitor --stack baseline (or annotations)",
+    );
+    warn.mockRestore();
+  });
+
+  it("rejects an unknown mode, naming the choices", async () => {
+    const run = await runStack("baseline", { "food11:monitoring": "podmonitor" });
+    expect(String(run.error)).toContain(
+      'food11:monitoring = "podmonitor": must be one of none, annotations, servicemonitor. Fix: pulumi config set food11:monitoring annotations --stack baseline',
+    );
+    expect(run.resources).toEqual([]);
   });
 });

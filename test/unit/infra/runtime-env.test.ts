@@ -76,7 +76,9 @@ describe("runtime budget from the limits", () => {
   ])("runtimeEnv(readStackFile(%s)) fits the strategy's limits", (stack, threads, nodeOptions) => {
     expect(runtimeEnv(readStackFile(stack))).toEqual({
       PORT: "8080",
+      ADMIN_PORT: "8081",
       HOST: "0.0.0.0",
+      UPLOAD_PAGE: "true",
       MODEL_NAME: "food11-mobilenetv2",
       MODEL_VERSION: "1",
       PREPROCESS: "unit",

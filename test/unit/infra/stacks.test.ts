@@ -165,12 +165,12 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
     });
   });
 
-  it("sends traffic after the strategy's successThreshold of /readyz", async () => {
+  it("sends traffic after the strategy's successThreshold of /readyz (probes on the admin port)", async () => {
     const c = container(await program());
     expect(c.readinessProbe.successThreshold).toBe(want.successThreshold);
-    expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http", scheme: "HTTP" });
+    expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "admin", scheme: "HTTP" });
     for (const probe of [c.startupProbe, c.livenessProbe]) {
-      expect(probe.httpGet).toEqual({ path: "/healthz", port: "http", scheme: "HTTP" });
+      expect(probe.httpGet).toEqual({ path: "/healthz", port: "admin", scheme: "HTTP" });
     }
   });
 
@@ -237,31 +237,43 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
     }
   });
 
-  it("exposes port 80 -> the container's named port http on a ClusterIP Service", async () => {
+  it("exposes port 80 -> the container's named port http on a ClusterIP Service, not the admin port", async () => {
     const r = await program();
     const spec = only(r, SERVICE).inputs.spec;
     expect(spec.type).toBe("ClusterIP");
     expect(spec.ports).toEqual([{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
-    expect(container(r).ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    expect(container(r).ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "admin", containerPort: 8081, protocol: "TCP" },
+    ]);
+    const env = Object.fromEntries(container(r).env.map((e: Env) => [e.name, e.value]));
+    expect(env).toMatchObject({ PORT: "8080", ADMIN_PORT: "8081", UPLOAD_PAGE: "true" });
+    // food11:monitoring annotations (the default): Prometheus' pod job finds the admin port
+    expect(only(r, DEPLOYMENT).inputs.spec.template.metadata.annotations).toEqual({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "8081",
+      "prometheus.io/path": "/metrics",
+    });
   });
 
-  it("routes / on class nginx to the Service's http port", async () => {
+  it("routes the API's paths and the upload page, exactly, on class nginx to the Service's http port", async () => {
     const ingress = only(await program(), INGRESS).inputs;
     expect(ingress.metadata.annotations).toEqual({
       "nginx.ingress.kubernetes.io/proxy-body-size": "10m",
     });
     expect(ingress.spec.ingressClassName).toBe("nginx");
-    // One rule, for any host: the prefix / to the Service's named port.
+    // One rule, for any host: /predict, /test and / exactly (nothing else: no /metrics, /healthz,
+    // /readyz, which are on the admin port anyway) to the Service's named port.
     const [rule, ...others] = ingress.spec.rules;
     expect(others).toEqual([]);
     expect(rule).not.toHaveProperty("host");
-    expect(rule.http.paths).toEqual([
-      {
-        path: "/",
-        pathType: "Prefix",
+    expect(rule.http.paths).toEqual(
+      ["/predict", "/test", "/"].map((path) => ({
+        path,
+        pathType: "Exact",
         backend: { service: { name: "food11-classifier", port: { name: "http" } } },
-      },
-    ]);
+      })),
+    );
   });
 
   it("keeps disruption to one pod at a time, saying what a drain costs at 1 replica", async () => {
@@ -272,14 +284,17 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
     );
   });
 
-  it("admits only the ingress controller and monitoring on http, and lets out only DNS", async () => {
+  it("admits only the ingress controller on http and monitoring on admin, and lets out only DNS", async () => {
     const { spec } = only(await program(), NETPOL).inputs;
     expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
     const from = spec.ingress.map((rule: Rule) => [
       rule.from.map((peer) => peer.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]),
       rule.ports,
     ]);
-    expect(from).toEqual([[["ingress-nginx", "monitoring"], [{ protocol: "TCP", port: "http" }]]]);
+    expect(from).toEqual([
+      [["ingress-nginx"], [{ protocol: "TCP", port: "http" }]],
+      [["monitoring"], [{ protocol: "TCP", port: "admin" }]],
+    ]);
     expect(spec.egress.map((rule: Rule) => rule.ports)).toEqual([
       [
         { protocol: "UDP", port: 53 },
