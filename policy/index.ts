@@ -6,6 +6,6 @@ import { POLICY_PACK_NAME, policies } from "./policies";
 new PolicyPack(POLICY_PACK_NAME, {
   description:
     "Guardrails shared by every food11 deployment strategy: resources, readiness, autoscaler " +
-    "bounds, pinned images, restricted pod security, Ingress class.",
+    "bounds, pinned images, restricted pod security, Ingress class, no public route to the admin port.",
   policies,
 });

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { digestProblem, movingTagProblem, parseImageRef } from "./image";
 import { policies } from "./policies";
+import { adminNotRouted, httpRouteMatchReaches, ingressPathReaches } from "./rules/adminRoute";
 import { containerEphemeralStorage } from "./rules/ephemeralStorage";
 import { hpaBounds } from "./rules/hpa";
 import { httpRouteParent } from "./rules/httpRoute";
@@ -37,7 +38,7 @@ const Deployment = k8s.apps.v1.Deployment;
 const PREFIX = "Deployment food11-classifier: ";
 
 describe("the pack", () => {
-  it("has ten uniquely named policies with a stated enforcement level", () => {
+  it("has eleven uniquely named policies with a stated enforcement level", () => {
     expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual([
       ["container-resources", "mandatory"],
       ["container-ephemeral-storage", "mandatory"],
@@ -49,6 +50,7 @@ describe("the pack", () => {
       ["ingress-class", "advisory"],
       ["httproute-parent", "advisory"],
       ["network-policy", "mandatory"],
+      ["admin-not-routed", "mandatory"],
     ]);
     for (const p of policies) {
       expect(p.description).toMatch(p.enforcementLevel === "advisory" ? /Advisory:/ : /Mandatory:/);
@@ -551,5 +553,175 @@ describe("httproute-parent", () => {
     expect(run.notApplicable).toBe(
       "Policy only applies to kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
     );
+  });
+});
+
+describe("admin-not-routed", () => {
+  const Ingress = k8s.networking.v1.Ingress;
+  const HttpRoute = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+  const NS = "food11-baseline";
+  /** The program's Deployment: the API on port http, the admin listener on port admin. */
+  const deployment = () =>
+    deploymentWith((c) => {
+      c.ports = [
+        { name: "http", containerPort: 8080 },
+        { name: "admin", containerPort: 8081 },
+      ];
+    });
+  /** The Service: port http (80 -> http), and metrics (8081 -> admin) as for a ServiceMonitor. */
+  const service = {
+    metadata: { name: "food11-classifier", namespace: NS },
+    spec: {
+      ports: [
+        { name: "http", port: 80, targetPort: "http" },
+        { name: "metrics", port: 8081, targetPort: "admin" },
+      ],
+    },
+  };
+  const backend = (port: Obj = { name: "http" }) => ({
+    service: { name: "food11-classifier", port },
+  });
+  const ingress = (paths: Obj[], annotations: Obj = {}) => ({
+    metadata: { name: "food11-classifier", namespace: NS, annotations },
+    spec: { ingressClassName: "nginx", rules: [{ http: { paths } }] },
+  });
+  const route = (rules: Obj[]) => ({
+    metadata: { name: "food11-classifier", namespace: NS },
+    spec: { parentRefs: [{ name: "food11" }], rules },
+  });
+  const stack = (...routes: [unknown, Obj][]) => [
+    { type: Deployment, props: deployment(), name: "food11-deployment" },
+    { type: k8s.core.v1.Service, props: service, name: "food11-service" },
+    ...routes.map(([type, props], i) => ({ type, props, name: `route${i}` })),
+  ];
+  const run = async (...routes: [unknown, Obj][]) =>
+    (await runStackPolicy(adminNotRouted, stack(...routes))).violations;
+  const FIX = "publish the API's paths only, on the Service's API port";
+
+  it("passes the program's routes: the API's paths exactly, or under a prefix by regex", async () => {
+    const exact = ["/predict", "/test", "/"].map((path) => ({
+      path,
+      pathType: "Exact",
+      backend: backend(),
+    }));
+    expect(await run([Ingress, ingress(exact)])).toEqual([]);
+    const prefixed = ingress(
+      [
+        {
+          path: "/food11/(predict|test)?$",
+          pathType: "ImplementationSpecific",
+          backend: backend(),
+        },
+      ],
+      {
+        "nginx.ingress.kubernetes.io/use-regex": "true",
+        "nginx.ingress.kubernetes.io/rewrite-target": "/$1",
+      },
+    );
+    expect(await run([Ingress, prefixed])).toEqual([]);
+    const gateway = route([
+      {
+        matches: [{ path: { type: "Exact", value: "/predict" } }],
+        backendRefs: [{ name: "food11-classifier", port: 80 }],
+      },
+      {
+        matches: [{ path: { type: "Exact", value: "/gw/test" } }],
+        filters: [
+          {
+            type: "URLRewrite",
+            urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: "/test" } },
+          },
+        ],
+        backendRefs: [{ name: "food11-classifier", port: 80 }],
+      },
+    ]);
+    expect(await run([HttpRoute, gateway])).toEqual([]);
+  });
+
+  it("fails yesterday's catch-all routes: prefix /, and a prefix rewritten to the root", async () => {
+    const all = ingress([{ path: "/", pathType: "Prefix", backend: backend() }]);
+    expect(await run([Ingress, all])).toEqual([
+      `Ingress food11-classifier: path / (Prefix) reaches /healthz, /readyz, /metrics on the server: ${FIX}`,
+    ]);
+    const rewritten = ingress(
+      [{ path: "/food11(/|$)(.*)", pathType: "ImplementationSpecific", backend: backend() }],
+      {
+        "nginx.ingress.kubernetes.io/use-regex": "true",
+        "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+      },
+    );
+    expect(await run([Ingress, rewritten])).toEqual([
+      `Ingress food11-classifier: path /food11(/|$)(.*) (ImplementationSpecific) reaches /healthz, /readyz, /metrics on the server: ${FIX}`,
+    ]);
+    const gateway = route([
+      {
+        matches: [{ path: { type: "PathPrefix", value: "/gw" } }],
+        filters: [
+          {
+            type: "URLRewrite",
+            urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } },
+          },
+        ],
+        backendRefs: [{ name: "food11-classifier", port: 80 }],
+      },
+      { backendRefs: [{ name: "food11-classifier", port: 80 }] },
+    ]);
+    expect(await run([HttpRoute, gateway])).toEqual([
+      `HTTPRoute food11-classifier: match PathPrefix /gw reaches /healthz, /readyz, /metrics on the server: ${FIX}`,
+      `HTTPRoute food11-classifier: match PathPrefix / reaches /healthz, /readyz, /metrics on the server: ${FIX}`,
+    ]);
+  });
+
+  it("fails an admin path routed by name, and a backend that is the admin port", async () => {
+    const metrics = ingress([
+      { path: "/metrics", pathType: "Exact", backend: backend() },
+      { path: "/predict", pathType: "Exact", backend: backend({ name: "metrics" }) },
+    ]);
+    expect(await run([Ingress, metrics])).toEqual([
+      `Ingress food11-classifier: path /metrics (Exact) reaches /metrics on the server: ${FIX}`,
+      `Ingress food11-classifier: path /predict routes to Service food11-classifier port metrics (targetPort admin, the admin port): ${FIX}`,
+    ]);
+    const byNumber = route([
+      {
+        matches: [{ path: { type: "Exact", value: "/predict" } }],
+        backendRefs: [{ name: "food11-classifier", port: 8081 }],
+      },
+    ]);
+    expect(await run([HttpRoute, byNumber])).toEqual([
+      `HTTPRoute food11-classifier: a rule routes to Service food11-classifier port metrics (targetPort admin, the admin port): ${FIX}`,
+    ]);
+  });
+
+  it("reads paths as the controllers do", () => {
+    expect(ingressPathReaches("/metrics/", "Prefix", {})).toEqual(["/metrics"]);
+    expect(ingressPathReaches("/metricsx", "Prefix", {})).toEqual([]);
+    expect(ingressPathReaches("/", "Exact", {})).toEqual([]);
+    // a regex Ingress: case-insensitive, anchored at the start only
+    expect(
+      ingressPathReaches("/METRICS", "Exact", { "nginx.ingress.kubernetes.io/use-regex": "true" }),
+    ).toEqual(["/metrics"]);
+    expect(
+      ingressPathReaches("/api(/|$)(.*)", "ImplementationSpecific", {
+        "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+      }),
+    ).toEqual(["/healthz", "/readyz", "/metrics"]);
+    expect(
+      httpRouteMatchReaches(
+        { type: "Exact", value: "/status" },
+        { type: "ReplaceFullPath", replaceFullPath: "/readyz" },
+      ),
+    ).toEqual(["/readyz"]);
+    expect(
+      httpRouteMatchReaches({ type: "RegularExpression", value: "/gw/(predict|test)" }, undefined),
+    ).toEqual([]);
+    expect(httpRouteMatchReaches({ type: "RegularExpression", value: "/.*" }, undefined)).toEqual([
+      "/healthz",
+      "/readyz",
+      "/metrics",
+    ]);
+  });
+
+  it("has nothing to say about a stack without routes", async () => {
+    expect(await run()).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // All policies of the pack, without starting the policy server (index.ts does that), so tests
 // and tools can import them.
 import type { Policies } from "@pulumi/policy";
+import { adminNotRouted } from "./rules/adminRoute";
 import { containerEphemeralStorage } from "./rules/ephemeralStorage";
 import { hpaBounds } from "./rules/hpa";
 import { httpRouteParent } from "./rules/httpRoute";
@@ -24,4 +25,5 @@ export const policies: Policies = [
   ingressClass,
   httpRouteParent,
   networkPolicyPresent,
+  adminNotRouted,
 ];

@@ -107,6 +107,7 @@ describe("the policy pack served by Pulumi's policy runner", () => {
       ["ingress-class", EnforcementLevel.ADVISORY],
       ["httproute-parent", EnforcementLevel.ADVISORY],
       ["network-policy", EnforcementLevel.MANDATORY],
+      ["admin-not-routed", EnforcementLevel.MANDATORY],
     ]);
   });
 
