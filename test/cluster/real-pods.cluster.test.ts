@@ -6,8 +6,10 @@
  *
  * For every stack: `pulumi up` builds, pushes and deploys; the pods become Ready under enforced
  * restricted Pod Security; the node's /proc and cgroups say what the server really runs with;
- * /test and /predict answer through the ingress controller, the Service and the pod; a second
- * `up` is no diff. On strategy1, under a bounded loopback load: the HPA scales out on real
+ * /test and /predict answer through the ingress controller, the Service and the pod, /metrics,
+ * /healthz and /readyz do not (404: the route publishes the API's paths, the admin listener has
+ * its own port), while the pod's admin port serves them inside the node, the probes on it pass
+ * and the monitor reads the pod's usage from metrics.k8s.io; a second `up` is no diff. On strategy1, under a bounded loopback load: the HPA scales out on real
  * metrics, a pod deleted under load, the scale-down, then strategy1 → strategy2 rolled out; all
  * counting failed requests. Finally `destroy` leaves nothing and the image stays in the registry.
  *
@@ -30,6 +32,7 @@ import {
   STACKS,
   type StackSettings,
 } from "../../stacks";
+import { kubernetesSampler } from "../../tools/strategy-bench/src/monitor";
 import { type Clients, clients, engine, ROOT, until } from "../e2e/helpers";
 import {
   clusterSettings,
@@ -201,8 +204,6 @@ describe.each(STACKS)("%s on a real node", (stack) => {
     expect(typeof tb.label).toBe("string");
     // the image is the tfjs-node image (libtensorflow from the wheel here: clusterStackConfig)
     expect(tb.model?.backend).toBe("tensorflow");
-    const metrics = await (await fetch(`${INGRESS}metrics`)).text();
-    expect(metrics).toMatch(/inference_backend_info\{backend="tensorflow",threads="\d+"\} 1/);
     const form = new FormData();
     form.append("file", new Blob([sampleImage()], { type: "image/jpeg" }), "test.jpg");
     const p = await fetch(`${INGRESS}predict?topk=3`, { method: "POST", body: form });
@@ -220,6 +221,73 @@ describe.each(STACKS)("%s on a real node", (stack) => {
       `http://${svc.spec?.clusterIP}:${port}/test`,
     ]);
     expect(typeof (JSON.parse(body) as { label?: string }).label).toBe("string");
+  });
+
+  it("the admin port: /metrics, /healthz, /readyz are 404 through the ingress, served on the pod's admin port inside the node; the probes use it and pass; the monitor reads metrics.k8s.io", async () => {
+    // Through the ingress: the route publishes /predict, /test and / only.
+    const status = async (path: string) => (await fetch(`${INGRESS}${path}`)).status;
+    const throughIngress = {
+      metrics: await status("metrics"),
+      healthz: await status("healthz"),
+      readyz: await status("readyz"),
+      page: await status(""),
+    };
+    expect(throughIngress).toEqual({ metrics: 404, healthz: 404, readyz: 404, page: 200 });
+    // The Service publishes the API port only (food11:monitoring annotations).
+    const svc = await c.core.readNamespacedService({
+      name: String(outputs.serviceName),
+      namespace: ns,
+    });
+    expect(svc.spec?.ports?.map((p) => [p.name, p.targetPort])).toEqual([["http", "http"]]);
+    // Inside the node, at the pod's IP: the admin port serves /metrics and the probes' routes,
+    // the API port does not.
+    const pod = (await podsOf(s))[0] as V1Pod;
+    const ip = pod.status?.podIP ?? "";
+    const curl = (url: string) =>
+      inNode(S.NODE_NETNS ?? "", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url]);
+    const metrics = inNode(S.NODE_NETNS ?? "", ["curl", "-sf", `http://${ip}:8081/metrics`]);
+    expect(metrics).toMatch(/inference_backend_info\{backend="tensorflow",threads="\d+"\} 1/);
+    expect(metrics).toMatch(/^model_ready 1$/m);
+    const inside = {
+      adminHealthz: curl(`http://${ip}:8081/healthz`),
+      adminReadyz: curl(`http://${ip}:8081/readyz`),
+      adminTest: curl(`http://${ip}:8081/test`),
+      apiMetrics: curl(`http://${ip}:8080/metrics`),
+    };
+    expect(inside).toEqual({
+      adminHealthz: "200",
+      adminReadyz: "200",
+      adminTest: "404",
+      apiMetrics: "404",
+    });
+    // The pod's prometheus.io/* annotations name the admin port.
+    expect(pod.metadata?.annotations?.["prometheus.io/port"]).toBe("8081");
+    // The kubelet's probes target the admin port and pass: Ready, never restarted.
+    const ctr = pod.spec?.containers[0];
+    for (const probe of [ctr?.startupProbe, ctr?.readinessProbe, ctr?.livenessProbe]) {
+      expect(probe?.httpGet?.port).toBe("admin");
+    }
+    expect(isReady(pod)).toBe(true);
+    expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    // strategy-bench monitor reads pods and metrics.k8s.io (metrics-server, from the kubelet),
+    // never the server's /metrics: one pod, its usage known.
+    const sample = await kubernetesSampler({
+      namespace: ns,
+      labelSelector: String(outputs.labelSelector),
+      kubeconfig,
+    });
+    let row = await sample();
+    await until(
+      async () => {
+        row = await sample();
+        return Number.isFinite(row.cpuUsed) && Number.isFinite(row.memUsedKB);
+      },
+      120_000,
+      "metrics.k8s.io to report the pod's usage",
+    );
+    expect(row.replicas).toBe(1);
+    expect(row.memUsedKB).toBeGreaterThan(0);
+    figures[`${stack}.admin`] = { throughIngress, inside, monitor: row };
   });
 
   it("a second pulumi up with nothing changed is no diff: no rebuild, same digest, same ReplicaSet", async () => {
@@ -359,6 +427,11 @@ describe.each(STACKS)("%s on a real node", (stack) => {
       ).then(() => body("baseline/test"));
       expect(typeof t1.json?.label).toBe("string");
       expect((await body("test")).status).toBe(404);
+      // the page at <prefix>/; no admin path under the prefix
+      expect((await fetch(`${INGRESS}baseline/`)).status).toBe(200); // the upload page (HTML)
+      for (const p of ["metrics", "healthz", "readyz"]) {
+        expect((await body(`baseline/${p}`)).status, `/baseline/${p}`).toBe(404);
+      }
 
       // 2. The HTTPRoute at /gw on the cluster's Gateway: the Ingress goes, the route is accepted
       //    by Traefik, /gw/test answers, and the url comes from the Gateway's status address.
@@ -391,12 +464,19 @@ describe.each(STACKS)("%s on a real node", (stack) => {
       expect(typeof t2.json?.label).toBe("string");
       expect(t2.json?.model?.backend).toBe("tensorflow");
       expect((await body("baseline/test")).status).toBe(404);
+      expect((await fetch(`${INGRESS}gw/`)).status).toBe(200); // the upload page (HTML)
+      for (const p of ["metrics", "healthz", "readyz"]) {
+        expect((await body(`gw/${p}`)).status, `/gw/${p}`).toBe(404);
+      }
 
       // 3. The HTTPRoute at /: the whole host.
       const r3 = await pulumiUp(stack, { "food11:route": "gateway" });
       expect(r3.ok, r3.error).toBe(true);
       expect(r3.outputs?.url).toBe(INGRESS);
       await until(async () => (await body("test")).status === 200, 60_000, "the HTTPRoute at /");
+      for (const p of ["metrics", "healthz", "readyz"]) {
+        expect((await body(p)).status, `/${p}`).toBe(404);
+      }
       figures.routes = {
         ingress_prefix: r1.outputs?.url,
         httproute_prefix: r2.outputs?.url,
