@@ -10,7 +10,7 @@
  *
  *   tsx scripts/e2e/engine.ts <up|preview|destroy|outputs> --stack S --work DIR
  *        [--config key=value]... [--config-file Pulumi.<other>.yaml] [--result FILE.json]
- *   tsx scripts/e2e/engine.ts render <stack> [--out DIR]      (npm run render -- <stack>)
+ *   tsx scripts/e2e/engine.ts render <stack> [--out DIR] [--config k=v]...   (npm run render -- <stack>)
  *
  * Env: FOOD11_E2E_CACHE (toolchain cache), KUBECONFIG (the cluster for up/preview/destroy).
  * Exit: 0 ok, 1 operation failed, 2 usage, 77 toolchain missing (run scripts/e2e/build.sh).
@@ -387,11 +387,13 @@ export const RENDER_KEY = process.env.FOOD11_RENDER_KEY ?? "renderYamlToDirector
 
 /**
  * Render a stack's manifests as YAML without a cluster: `pulumi up` on a throwaway backend with
- * the program's renderYamlToDirectory config set, so the provider writes files, not objects.
+ * the program's renderYamlToDirectory config set, so the provider writes files, not objects;
+ * `config` overrides keys of the stack file (e.g. `food11:monitoring: servicemonitor`).
  */
 export async function render(
   stackName: string,
   outDir: string,
+  config: Record<string, string> = {},
 ): Promise<{ files: string[]; result: OperationResult }> {
   const out = resolve(outDir);
   rmSync(out, { recursive: true, force: true });
@@ -404,7 +406,7 @@ export async function render(
       {
         stack: stackName,
         work,
-        config: { [RENDER_KEY]: out },
+        config: { ...config, [RENDER_KEY]: out },
       },
       undefined,
       false,
@@ -430,8 +432,17 @@ async function main(argv: string[]): Promise<number> {
   });
   const [op, positionalStack] = positionals;
   const usage =
-    "usage: engine.ts <up|preview|destroy|outputs> --stack S --work DIR [--config k=v]... [--config-file F] [--result F]\n       engine.ts render <stack> [--out DIR]";
+    "usage: engine.ts <up|preview|destroy|outputs> --stack S --work DIR [--config k=v]... [--config-file F] [--result F]\n       engine.ts render <stack> [--out DIR] [--config k=v]...";
   try {
+    const config: Record<string, string> = {};
+    for (const kv of values.config ?? []) {
+      const i = kv.indexOf("=");
+      if (i <= 0) {
+        process.stderr.write(`bad --config ${kv} (want key=value)\n`);
+        return 2;
+      }
+      config[kv.slice(0, i)] = kv.slice(i + 1);
+    }
     if (op === "render") {
       const stack = positionalStack ?? values.stack;
       if (!stack) {
@@ -439,7 +450,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const outDir = values.out ?? join(ROOT, "render", stack);
-      const { files, result } = await render(stack, outDir);
+      const { files, result } = await render(stack, outDir, config);
       if (values.result)
         writeFileSync(values.result, JSON.stringify({ ...result, files }, null, 2));
       if (!result.ok) {
@@ -457,15 +468,6 @@ async function main(argv: string[]): Promise<number> {
     if (!values.stack || !values.work) {
       process.stderr.write(`${usage}\n`);
       return 2;
-    }
-    const config: Record<string, string> = {};
-    for (const kv of values.config ?? []) {
-      const i = kv.indexOf("=");
-      if (i <= 0) {
-        process.stderr.write(`bad --config ${kv} (want key=value)\n`);
-        return 2;
-      }
-      config[kv.slice(0, i)] = kv.slice(i + 1);
     }
     const result = await operate(op, {
       stack: values.stack,
