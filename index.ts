@@ -14,12 +14,7 @@ import {
   IngressController,
   TraefikController,
 } from "./components";
-import {
-  inferenceImageArgs,
-  inferenceServiceArgs,
-  ingressControllerArgs,
-  traefikControllerArgs,
-} from "./stacks";
+import { inferenceServiceArgs, ingressControllerArgs, traefikControllerArgs } from "./stacks";
 import { loadSettings } from "./stacks/load";
 
 const settings = loadSettings();
@@ -41,7 +36,7 @@ const controller =
       ? new TraefikController(name, traefikControllerArgs(settings), { providers })
       : undefined;
 
-const inferenceImage = new InferenceImage(name, inferenceImageArgs(settings));
+const inferenceImage = new InferenceImage(name, settings.image);
 
 const inference = new InferenceService(
   name,
