@@ -154,7 +154,7 @@ export class InferenceService extends pulumi.ComponentResource {
     const { host, path } = args.ingress;
     const { shutdownGraceSeconds } = args.server;
     const { pdbMaxUnavailable } = args.availability;
-    const { runAsUser } = args.pod;
+    const { runAsUser, priorityClassName } = args.pod;
     const ingressDependsOn = args.ingressDependsOn ?? [];
 
     const labels = workloadLabels(instance);
@@ -231,6 +231,7 @@ export class InferenceService extends pulumi.ComponentResource {
                 },
               ],
               enableServiceLinks: false,
+              ...(priorityClassName !== undefined ? { priorityClassName } : {}),
               terminationGracePeriodSeconds:
                 shutdownGraceSeconds + DEFAULTS.terminationMarginSeconds,
               securityContext: {

@@ -393,6 +393,15 @@ export const configShape = {
       2147483647,
       "Numeric non-root UID (and GID) the container runs as.",
     ).to("pod.runAsUser"),
+    priorityClassName: optional(
+      "",
+      "spec.priorityClassName of the pods: a PriorityClass of the cluster, whose value the scheduler ranks them by (and may preempt lower ones for). Empty: none (the cluster's default priority).",
+      "high-priority",
+      must(
+        isDnsSubdomain,
+        `is not a PriorityClass name (a DNS subdomain). Fix: ${set("high-priority")} (or ${rm()} for none)`,
+      ),
+    ).to("pod.priorityClassName"),
     // The NetworkPolicy (derived: StackSettings.networkPolicy).
     networkPolicy: flag(
       D.networkPolicy.enabled,
