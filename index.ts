@@ -15,12 +15,7 @@ import {
   TraefikController,
 } from "./components";
 import { requireServiceMonitorCrd } from "./components/apiDiscovery";
-import {
-  inferenceImageArgs,
-  inferenceServiceArgs,
-  ingressControllerArgs,
-  traefikControllerArgs,
-} from "./stacks";
+import { inferenceServiceArgs, ingressControllerArgs, traefikControllerArgs } from "./stacks";
 import { loadSettings } from "./stacks/load";
 
 const settings = loadSettings();
@@ -42,7 +37,7 @@ const controller =
       ? new TraefikController(name, traefikControllerArgs(settings), { providers })
       : undefined;
 
-const inferenceImage = new InferenceImage(name, inferenceImageArgs(settings));
+const inferenceImage = new InferenceImage(name, settings.image);
 
 // food11:monitoring servicemonitor: at preview, ask the cluster (API discovery, with the Kubernetes
 // provider's kubeconfig and context) whether it serves the ServiceMonitor CRD before registering

@@ -5,7 +5,7 @@ import { ArgsCheck, show } from "./contract";
 /** The type token of {@link InferenceImage}. */
 const TYPE = "food11:image:InferenceImage";
 
-/** How to build and push the server's image (resolved: stacks/index.ts, inferenceImageArgs). */
+/** How to build and push the server's image (a stack's: stacks/schema.ts, `image.build`). */
 export interface InferenceImageBuildArgs {
   /** Full image name with tag (food11:imageRegistry/imageRepository:imageTag). */
   imageName: string;

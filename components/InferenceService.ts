@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgsCheck, DNS_LABEL, DNS_LABEL_TEXT, show } from "./contract";
+import type { StackSettings } from "../stacks/schema";
+import { ArgsCheck, DNS_LABEL_TEXT, show } from "./contract";
 import { dashboardFileName, grafanaDashboard } from "./dashboard";
 import {
   ADMIN_PORT,
@@ -20,118 +21,18 @@ import {
   UPLOAD_PAGE_ROUTE,
   workloadLabels,
 } from "./defaults";
+import {
+  CPU_TARGET_PERCENT,
+  drainCutOff,
+  exceedsLimit,
+  isDnsLabel,
+  replicasOutOfOrder,
+  STABILIZATION_WINDOW_SECONDS,
+} from "./rules";
 import { firstGatewayAddress } from "./TraefikController";
 
 /** The type token of {@link InferenceService}. */
 const TYPE = "food11:service:InferenceService";
-
-/*
- * Every arg is required and resolved: a stack's values come from its `food11:*` config (the key
- * named on each field; its default and meaning in stacks/schema.ts and docs/configuration.md's
- * "Every key" tables), mapped by stacks/index.ts (inferenceServiceArgs). The component re-defaults
- * nothing; it checks its contract ({@link checkInferenceServiceArgs}).
- */
-
-/** CPU, memory and local ephemeral storage as Kubernetes quantities. */
-export interface ResourceQuantities {
-  /** CPU, e.g. `"2"` or `"500m"`: food11:cpuRequest, food11:cpuLimit. */
-  cpu: string;
-  /** Memory, e.g. `"4Gi"`: food11:memoryRequest, food11:memoryLimit. */
-  memory: string;
-  /**
-   * ephemeral-storage: the container's logs and, at pod level, the /tmp emptyDir:
-   * food11:ephemeralStorageRequest, food11:ephemeralStorageLimit.
-   */
-  ephemeralStorage: string;
-}
-
-/** Container requests and limits; each request at most its limit. */
-export interface ResourcesArgs {
-  /** requests (what the HPA's utilization is measured against). */
-  requests: ResourceQuantities;
-  /** limits (what INFERENCE_THREADS and NODE_OPTIONS derive from). */
-  limits: ResourceQuantities;
-}
-
-/**
- * The pods' NetworkPolicy: ingress only from pods of the named namespaces, the API port `http`
- * for some and the admin port `admin` for others; egress only DNS (port 53, UDP and TCP) and the
- * listed TCP ports. Enforced only by a CNI that implements NetworkPolicy (Calico, Cilium,
- * kube-router, ...). The kubelet's probes need no rule: they come from the pod's own node, which a
- * NetworkPolicy cannot block (Kubernetes' NetworkPolicy documentation, "what you can't do").
- */
-export interface NetworkPolicyArgs {
-  /**
-   * Namespaces whose pods may connect to the API port `http`: the ingress controller's
-   * (food11:ingressControllerNamespace); empty admits no pod.
-   */
-  apiFromNamespaces: string[];
-  /**
-   * Namespaces whose pods may connect to the admin port `admin` (/metrics, /healthz, /readyz): the
-   * Prometheus that scrapes it (food11:monitoringNamespace); empty admits no pod.
-   */
-  adminFromNamespaces: string[];
-  /** TCP ports the pods may connect to besides DNS, e.g. `[443]` for an https food11:modelUrl. */
-  egressTcpPorts: number[];
-}
-
-/** HPA (autoscaling/v2) settings. */
-export interface AutoscalingArgs {
-  /** Fewest replicas: food11:minReplicas. */
-  minReplicas: number;
-  /** Most replicas: food11:maxReplicas. */
-  maxReplicas: number;
-  /** Target average CPU utilization, percent of requests.cpu: food11:targetCpuUtilization. */
-  targetCpuUtilization: number;
-  /** behavior.scaleUp.stabilizationWindowSeconds: food11:scaleUpStabilizationSeconds. */
-  scaleUpStabilizationSeconds: number;
-  /** behavior.scaleDown.stabilizationWindowSeconds: food11:scaleDownStabilizationSeconds. */
-  scaleDownStabilizationSeconds: number;
-}
-
-/** Timings of one probe: food11:<probe>PeriodSeconds, food11:<probe>FailureThreshold. */
-export interface ProbeTimingArgs {
-  /** periodSeconds: how often the probe runs. */
-  periodSeconds: number;
-  /** failureThreshold: consecutive failures that count. */
-  failureThreshold: number;
-}
-
-/** Timings of the readiness probe, whose successThreshold is a strategy knob. */
-export interface ReadinessProbeArgs extends ProbeTimingArgs {
-  /**
-   * successThreshold, consecutive successes before the pod gets traffic:
-   * food11:readinessSuccessThreshold.
-   */
-  successThreshold: number;
-}
-
-/** Probe timings; the paths are the server's routes (/healthz, /readyz) on the admin port `admin`. */
-export interface ProbesArgs {
-  /** timeoutSeconds of every probe: food11:probeTimeoutSeconds. */
-  timeoutSeconds: number;
-  /** Readiness probe on /readyz. */
-  readiness: ReadinessProbeArgs;
-  /** Liveness probe on /healthz. */
-  liveness: ProbeTimingArgs;
-  /** Startup probe on /healthz. */
-  startup: ProbeTimingArgs;
-}
-
-/** Route settings: host and path for either route, class and body size for the Ingress. */
-export interface IngressArgs {
-  /** ingressClassName (Ingress only): food11:ingressClassName. */
-  className: string;
-  /** Host of the rule (the HTTPRoute's hostnames): food11:ingressHost; none: any host. */
-  host?: string;
-  /**
-   * Path prefix (food11:ingressPath); one other than `/` is stripped before the server sees it
-   * (ingress-nginx's rewrite-target, or the HTTPRoute's URLRewrite filter).
-   */
-  path: string;
-  /** ingress-nginx proxy-body-size (largest upload): food11:ingressProxyBodySize. */
-  proxyBodySize: string;
-}
 
 /** The Gateway API route: an HTTPRoute (gateway.networking.k8s.io/v1) in place of the Ingress. */
 export interface GatewayRouteArgs {
@@ -149,77 +50,59 @@ export interface GatewayRouteArgs {
   readGateway: boolean;
 }
 
-/** How Prometheus finds the admin port's /metrics, and the Grafana dashboard. */
-export interface MonitoringArgs {
-  /**
-   * food11:monitoring: `annotations` = prometheus.io/scrape, port, path on the pod template;
-   * `servicemonitor` = a monitoring.coreos.com/v1 ServiceMonitor selecting the Service's
-   * cluster-internal `metrics` port (which the Service then has); `none` = neither.
-   */
-  scrape: "none" | "annotations" | "servicemonitor";
-  /**
-   * food11:grafanaDashboard: a ConfigMap labelled `grafana_dashboard: "1"` carrying the stack's
-   * dashboard (components/dashboard.ts), for the Grafana sidecar.
-   */
-  grafanaDashboard: boolean;
-  /** What the ServiceMonitor waits for: a check that the cluster serves its CRD. None: no wait. */
-  crdCheck?: Promise<void>;
-}
-
-/** Arguments of {@link InferenceService}. */
-export interface InferenceServiceArgs {
+/**
+ * Arguments of {@link InferenceService}. Most are the stack's settings as stacks/schema.ts outputs
+ * them (each `food11:*` key's default and meaning: the schema and docs/configuration.md's "Every
+ * key" tables): `namespace` (name, create), `resources`, `autoscaling`, `probes`, `ingress` (host
+ * and path serve the HTTPRoute too), `availability` (the PDB's maxUnavailable), `pod` (runAsUser,
+ * ...), `networkPolicy` (ingress on the API port `http` from the pods of `apiFromNamespaces`, on
+ * the admin port `admin` from those of `adminFromNamespaces`, none at all for empty lists; the
+ * kubelet's probes come from the node, which a NetworkPolicy cannot block; egress DNS and its TCP
+ * ports; without it every pod may reach the pods, and they anything) and `monitoring` (`scrape`:
+ * prometheus.io/* annotations naming the admin port, a ServiceMonitor on the Service's
+ * cluster-internal `metrics` port, or none; `grafanaDashboard`: the dashboard's ConfigMap). The
+ * component re-defaults nothing; it checks its contract ({@link checkInferenceServiceArgs}).
+ */
+export interface InferenceServiceArgs
+  extends Pick<
+    StackSettings,
+    | "namespace"
+    | "resources"
+    | "autoscaling"
+    | "probes"
+    | "ingress"
+    | "availability"
+    | "pod"
+    | "networkPolicy"
+    | "monitoring"
+  > {
   /** `app.kubernetes.io/instance` of every object: the stack name. */
   instance: string;
-  /** Namespace of every object: food11:namespace. */
-  namespace: string;
-  /**
-   * Create the namespace, labelled for the restricted Pod Security Standard:
-   * food11:createNamespace.
-   */
-  createNamespace: boolean;
   /** Image reference to run (a digest when built). */
   image: pulumi.Input<string>;
   /**
    * Container environment, in order; a `SHUTDOWN_GRACE_SECONDS` in it must equal
-   * `shutdownGraceSeconds`, a `SHUTDOWN_DELAY_SECONDS` be below it, an `UPLOAD_PAGE` agree with
-   * `uploadPage`, a `PORT` and an `ADMIN_PORT` be the container ports (8080, 8081).
+   * `server.shutdownGraceSeconds`, a `SHUTDOWN_DELAY_SECONDS` be below it, an `UPLOAD_PAGE`
+   * agree with `server.uploadPage`, a `PORT` and an `ADMIN_PORT` be the container ports (8080,
+   * 8081).
    */
   env: Record<string, string>;
-  /** Container requests and limits. */
-  resources: ResourcesArgs;
-  /** HPA settings. */
-  autoscaling: AutoscalingArgs;
-  /** Probe timings. */
-  probes: ProbesArgs;
-  /** Ingress settings (host and path serve the HTTPRoute too). */
-  ingress: IngressArgs;
   /**
-   * The server serves its upload page at GET / (food11:uploadPage): the route publishes `/` beside
-   * the API's /predict and /test.
+   * The server's drain time after SIGTERM (SHUTDOWN_GRACE_SECONDS), whole seconds: the pod's
+   * terminationGracePeriodSeconds is `shutdownGraceSeconds` plus
+   * `DEFAULTS.terminationMarginSeconds`.
    */
-  uploadPage: boolean;
-  /** How Prometheus scrapes the admin port, and the Grafana dashboard. */
-  monitoring: MonitoringArgs;
+  server: Pick<StackSettings["server"], "shutdownGraceSeconds" | "uploadPage">;
+  /**
+   * What the ServiceMonitor waits for: the program's check that the cluster serves its CRD (at
+   * preview; components/apiDiscovery.ts), whose rejection fails the preview. None: no wait.
+   */
+  serviceMonitorCrdCheck?: Promise<void>;
   /**
    * Route with the Gateway API (food11:route gateway): an HTTPRoute (host and path from
    * `ingress`) instead of the Ingress. None: the Ingress.
    */
   gatewayRoute?: GatewayRouteArgs;
-  /**
-   * The server's drain time after SIGTERM (SHUTDOWN_GRACE_SECONDS), whole seconds:
-   * food11:shutdownGraceSeconds; the pod's terminationGracePeriodSeconds is this plus
-   * `DEFAULTS.terminationMarginSeconds`.
-   */
-  shutdownGraceSeconds: number;
-  /** PodDisruptionBudget maxUnavailable, 0 or more: food11:pdbMaxUnavailable. */
-  pdbMaxUnavailable: number;
-  /** Numeric non-root UID and GID of the container: food11:runAsUser. */
-  runAsUser: number;
-  /**
-   * The pods' NetworkPolicy (food11:networkPolicy). None: every pod may reach them, they may
-   * reach anything.
-   */
-  networkPolicy?: NetworkPolicyArgs;
   /**
    * Resources the route waits for, e.g. an ingress controller installed with the stack (its
    * admission webhook must answer before an Ingress is accepted). None: no wait.
@@ -300,7 +183,9 @@ export class InferenceService extends pulumi.ComponentResource {
 
     const { instance, resources, autoscaling, probes, env } = args;
     const { host, path } = args.ingress;
-    const { shutdownGraceSeconds, pdbMaxUnavailable, runAsUser } = args;
+    const { shutdownGraceSeconds } = args.server;
+    const { pdbMaxUnavailable } = args.availability;
+    const { runAsUser, priorityClassName } = args.pod;
     const ingressDependsOn = args.ingressDependsOn ?? [];
 
     const labels = workloadLabels(instance);
@@ -310,12 +195,12 @@ export class InferenceService extends pulumi.ComponentResource {
     // Every namespaced object takes the namespace from the Namespace resource when it is created
     // here, so that it is created first and deleted last.
     let namespace: pulumi.Output<string>;
-    if (args.createNamespace) {
+    if (args.namespace.create) {
       const ns = new k8s.core.v1.Namespace(
         `${name}-namespace`,
         {
           metadata: {
-            name: args.namespace,
+            name: args.namespace.name,
             labels: {
               ...labels,
               "pod-security.kubernetes.io/enforce": "restricted",
@@ -327,7 +212,7 @@ export class InferenceService extends pulumi.ComponentResource {
       );
       namespace = ns.metadata.name;
     } else {
-      namespace = pulumi.output(args.namespace);
+      namespace = pulumi.output(args.namespace.name);
     }
     const metadata = { name: APP_NAME, namespace, labels };
 
@@ -382,6 +267,7 @@ export class InferenceService extends pulumi.ComponentResource {
                 },
               ],
               enableServiceLinks: false,
+              ...(priorityClassName !== undefined ? { priorityClassName } : {}),
               terminationGracePeriodSeconds:
                 shutdownGraceSeconds + DEFAULTS.terminationMarginSeconds,
               securityContext: {
@@ -514,12 +400,15 @@ export class InferenceService extends pulumi.ComponentResource {
     const gatewayRoute = args.gatewayRoute;
     // What the route publishes: the API's paths, each exactly, and the upload page if served.
     // Nothing else reaches the server from outside (the admin paths are on another port anyway).
-    const serverPaths: string[] = [...API_ROUTES, ...(args.uploadPage ? [UPLOAD_PAGE_ROUTE] : [])];
+    const serverPaths: string[] = [
+      ...API_ROUTES,
+      ...(args.server.uploadPage ? [UPLOAD_PAGE_ROUTE] : []),
+    ];
     const publicPath = (p: string) => `${prefix}${p}`;
     // Under a prefix, one nginx regex for them all: <prefix>/(predict|test) (with ? for the page's
     // <prefix>/), rewritten to /$1.
     const apiNames = API_ROUTES.map((r) => r.slice(1)).join("|");
-    const prefixRegex = `${prefix}/(${apiNames})${args.uploadPage ? "?" : ""}$`;
+    const prefixRegex = `${prefix}/(${apiNames})${args.server.uploadPage ? "?" : ""}$`;
     this.ingress =
       gatewayRoute !== undefined
         ? undefined
@@ -691,10 +580,10 @@ export class InferenceService extends pulumi.ComponentResource {
               parent: this,
               // Waits for the CRD check: a rejected check (no CRD) fails this registration, and
               // the preview, with the check's RunError.
-              ...(monitoring.crdCheck !== undefined
+              ...(args.serviceMonitorCrdCheck !== undefined
                 ? {
                     dependsOn: pulumi
-                      .output(monitoring.crdCheck.then(() => []))
+                      .output(args.serviceMonitorCrdCheck.then(() => []))
                       .apply((none: pulumi.Resource[]) => none),
                   }
                 : {}),
@@ -714,7 +603,7 @@ export class InferenceService extends pulumi.ComponentResource {
             },
             data: {
               [dashboardFileName(instance)]: `${JSON.stringify(
-                grafanaDashboard({ instance, namespace: args.namespace }),
+                grafanaDashboard({ instance, namespace: args.namespace.name }),
                 null,
                 2,
               )}\n`,
@@ -764,7 +653,7 @@ export class InferenceService extends pulumi.ComponentResource {
 }
 
 /** A container's requests or limits as Kubernetes spells them. */
-function containerQuantities(q: ResourceQuantities): Record<string, string> {
+function containerQuantities(q: StackSettings["resources"]["requests"]): Record<string, string> {
   return { cpu: q.cpu, memory: q.memory, "ephemeral-storage": q.ephemeralStorage };
 }
 
@@ -805,10 +694,12 @@ const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const INT64_SAFE_MAX = Number.MAX_SAFE_INTEGER;
 
 /**
- * The contract of {@link InferenceServiceArgs}: quantities parseable and each request at most its
- * limit; 1 <= minReplicas <= maxReplicas; targetCpuUtilization 1..100; probe timings integers
- * >= 1; stabilization windows integers 0..3600; pdbMaxUnavailable an integer >= 0; the ingress
- * path starting with `/`; shutdownGraceSeconds an integer >= 0 (the pod's
+ * The contract of {@link InferenceServiceArgs}, for a program that constructs the component
+ * without the stack schema (the rules the schema and the policy pack apply too are ./rules.ts'):
+ * quantities parseable and each request at most its limit; 1 <= minReplicas <= maxReplicas;
+ * targetCpuUtilization 1..100; probe timings integers >= 1; stabilization windows integers
+ * 0..3600; pdbMaxUnavailable an integer >= 0; the ingress path starting with `/`;
+ * server.shutdownGraceSeconds an integer >= 0 (the pod's
  * terminationGracePeriodSeconds is it plus the margin) that a `SHUTDOWN_GRACE_SECONDS` in `env`
  * agrees with and a `SHUTDOWN_DELAY_SECONDS` in `env` stays below (the drain delay); a non-root
  * runAsUser; an instance that is a label value and a namespace that is a DNS label. Throws a
@@ -827,7 +718,7 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       `${show(args.instance)} is not allowed: must be a label value (1 to 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`,
     );
   }
-  check.dnsLabel("namespace", args.namespace, `a namespace must be ${DNS_LABEL_TEXT}`);
+  check.dnsLabel("namespace.name", args.namespace?.name, `a namespace must be ${DNS_LABEL_TEXT}`);
   if (typeof args.image === "string") {
     check.token("image", args.image, "an image reference such as registry/repo@sha256:<digest>");
   }
@@ -845,7 +736,7 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
     };
     const requests = check.quantity(`resources.requests.${kind}`, given.requests, examples[kind]);
     const limits = check.quantity(`resources.limits.${kind}`, given.limits, examples[kind]);
-    if (requests && limits && ArgsCheck.above(requests, limits)) {
+    if (requests && limits && exceedsLimit(requests, limits)) {
       check.fail(
         `resources.requests.${kind}`,
         `${show(given.requests)} is above limits.${kind} ${show(given.limits)}: a request must be at most its limit`,
@@ -856,15 +747,17 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   const a = args.autoscaling;
   const minOk = check.integer("autoscaling.minReplicas", a?.minReplicas, 1);
   const maxOk = check.integer("autoscaling.maxReplicas", a?.maxReplicas, 1);
-  if (minOk && maxOk && a.minReplicas > a.maxReplicas) {
+  if (minOk && maxOk && replicasOutOfOrder(a.minReplicas, a.maxReplicas)) {
     check.fail(
       "autoscaling.minReplicas",
       `minReplicas ${a.minReplicas} is above maxReplicas ${a.maxReplicas}: must be 1 <= minReplicas <= maxReplicas`,
     );
   }
-  check.integer("autoscaling.targetCpuUtilization", a?.targetCpuUtilization, 1, 100);
+  const cpu = CPU_TARGET_PERCENT;
+  check.integer("autoscaling.targetCpuUtilization", a?.targetCpuUtilization, cpu.min, cpu.max);
+  const window = STABILIZATION_WINDOW_SECONDS;
   for (const field of ["scaleUpStabilizationSeconds", "scaleDownStabilizationSeconds"] as const) {
-    check.integer(`autoscaling.${field}`, a?.[field], 0, 3600);
+    check.integer(`autoscaling.${field}`, a?.[field], window.min, window.max);
   }
 
   check.integer("probes.timeoutSeconds", args.probes?.timeoutSeconds, 1);
@@ -892,9 +785,9 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
 
   // terminationGracePeriodSeconds = shutdownGraceSeconds + terminationMarginSeconds must be a
   // whole number of seconds, and the server must drain for what that margin was added to.
-  const grace = args.shutdownGraceSeconds;
+  const grace = args.server?.shutdownGraceSeconds;
   const margin = DEFAULTS.terminationMarginSeconds;
-  if (check.integer("shutdownGraceSeconds", grace, 0, INT64_SAFE_MAX - margin)) {
+  if (check.integer("server.shutdownGraceSeconds", grace, 0, INT64_SAFE_MAX - margin)) {
     const envGrace = args.env?.SHUTDOWN_GRACE_SECONDS;
     if (envGrace !== undefined && envGrace !== String(grace)) {
       check.fail(
@@ -903,15 +796,15 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       );
     }
     const envDelay = args.env?.SHUTDOWN_DELAY_SECONDS;
-    if (envDelay !== undefined && !(/^\d+$/.test(envDelay) && Number(envDelay) < grace)) {
+    if (envDelay !== undefined && !(/^\d+$/.test(envDelay) && !drainCutOff(+envDelay, grace))) {
       check.fail(
         "env.SHUTDOWN_DELAY_SECONDS",
         `${show(envDelay)} is not below shutdownGraceSeconds ${grace}: the server would be cut off before it drains; must be a whole number of seconds below it, or left out`,
       );
     }
   }
-  check.integer("pdbMaxUnavailable", args.pdbMaxUnavailable, 0);
-  check.integer("runAsUser", args.runAsUser, 1);
+  check.integer("availability.pdbMaxUnavailable", args.availability?.pdbMaxUnavailable, 0);
+  check.integer("pod.runAsUser", args.pod?.runAsUser, 1);
 
   // The server listens where the container's ports, probes and routes say, and serves the page
   // the route publishes.
@@ -927,14 +820,15 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       );
     }
   }
-  if (typeof args.uploadPage !== "boolean") {
-    check.fail("uploadPage", `${show(args.uploadPage)} is not allowed: must be true or false`);
+  const uploadPage = args.server?.uploadPage;
+  if (typeof uploadPage !== "boolean") {
+    check.fail("server.uploadPage", `${show(uploadPage)} is not allowed: must be true or false`);
   } else {
     const page = args.env?.UPLOAD_PAGE;
-    if (page !== undefined && page !== String(args.uploadPage)) {
+    if (page !== undefined && page !== String(uploadPage)) {
       check.fail(
         "env.UPLOAD_PAGE",
-        `${show(page)} disagrees with uploadPage ${args.uploadPage}, which decides whether the route publishes /: must be ${show(String(args.uploadPage))} or left out`,
+        `${show(page)} disagrees with server.uploadPage ${uploadPage}, which decides whether the route publishes /: must be ${show(String(uploadPage))} or left out`,
       );
     }
   }
@@ -956,7 +850,7 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
     const gw = args.gatewayRoute.gateway;
     check.dnsLabel("gatewayRoute.gateway.name", gw?.name);
     check.dnsLabel("gatewayRoute.gateway.namespace", gw?.namespace);
-    if (gw?.sectionName !== undefined && gw.sectionName !== "" && !DNS_LABEL.test(gw.sectionName)) {
+    if (gw?.sectionName !== undefined && gw.sectionName !== "" && !isDnsLabel(gw.sectionName)) {
       check.fail(
         "gatewayRoute.gateway.sectionName",
         `${show(gw.sectionName)} is not allowed: a listener name is a DNS label`,

@@ -1,19 +1,21 @@
 import * as nginx from "@pulumi/kubernetes-ingress-nginx";
 import * as pulumi from "@pulumi/pulumi";
+import type { StackSettings } from "../stacks/schema";
 import { ArgsCheck } from "./contract";
 import { INGRESS_SERVICE_TYPES } from "./defaults";
 
 /** The type token of {@link IngressController}. */
 const TYPE = "food11:ingress:IngressController";
 
-/** Arguments of {@link IngressController}, resolved (stacks/index.ts: ingressControllerArgs). */
-export interface IngressControllerArgs {
-  /** Namespace of the controller (created by the Helm release): food11:ingressControllerNamespace. */
-  namespace: string;
+/**
+ * Arguments of {@link IngressController} (stacks/index.ts: ingressControllerArgs): the stack's
+ * `ingressController` settings (`namespace` of the controller, created by the Helm release, and
+ * `serviceType` of its Service) and the IngressClass it serves.
+ */
+export interface IngressControllerArgs
+  extends Pick<StackSettings["ingressController"], "namespace" | "serviceType"> {
   /** IngressClass the controller serves: food11:ingressClassName. */
   className: string;
-  /** Type of the controller's Service: food11:ingressControllerServiceType. */
-  serviceType: (typeof INGRESS_SERVICE_TYPES)[number];
 }
 
 /**

@@ -1,18 +1,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgsCheck, DNS_LABEL, show } from "./contract";
-import { DEFAULTS, type INGRESS_SERVICE_TYPES } from "./defaults";
+import type { StackSettings } from "../stacks/schema";
+import { ArgsCheck, show } from "./contract";
+import { DEFAULTS } from "./defaults";
 import { checkServiceType } from "./IngressController";
+import { isDnsLabel } from "./rules";
 
 /** The type token of {@link TraefikController}. */
 const TYPE = "food11:ingress:TraefikController";
 
-/** Arguments of {@link TraefikController}, resolved (stacks/index.ts: traefikControllerArgs). */
-export interface TraefikControllerArgs {
-  /** Namespace of Traefik (created by the Helm release): food11:ingressControllerNamespace. */
-  namespace: string;
-  /** Type of Traefik's Service: food11:ingressControllerServiceType. */
-  serviceType: (typeof INGRESS_SERVICE_TYPES)[number];
+/**
+ * Arguments of {@link TraefikController} (stacks/index.ts: traefikControllerArgs): the stack's
+ * `ingressController` settings (`namespace` of Traefik, created by the Helm release, and
+ * `serviceType` of its Service), and the route kinds it serves.
+ */
+export interface TraefikControllerArgs
+  extends Pick<StackSettings["ingressController"], "namespace" | "serviceType"> {
   /**
    * Serve Ingresses of this class with their `nginx.ingress.kubernetes.io/*` annotations (Traefik's
    * kubernetesIngressNGINX provider), and create the IngressClass (controller
@@ -166,13 +169,13 @@ export function firstGatewayAddress(
  */
 export function checkTraefikControllerArgs(name: string, args: TraefikControllerArgs): void {
   const check = new ArgsCheck(TYPE, name);
-  if (typeof args.namespace !== "string" || !DNS_LABEL.test(args.namespace)) {
+  if (!isDnsLabel(args.namespace)) {
     check.fail("namespace", `${show(args.namespace)} is not allowed: must be a DNS label`);
   }
   if (args.ingressNginxClassName !== undefined) {
     check.token("ingressNginxClassName", args.ingressNginxClassName, "an IngressClass name");
   }
-  if (args.gateway !== undefined && !DNS_LABEL.test(String(args.gateway.name))) {
+  if (args.gateway !== undefined && !isDnsLabel(args.gateway.name)) {
     check.fail("gateway.name", `${show(args.gateway.name)} is not allowed: must be a DNS label`);
   }
   if (args.ingressNginxClassName === undefined && args.gateway === undefined) {

@@ -8,7 +8,8 @@
  * program, a test, a refactor of index.ts) and what Kubernetes would otherwise reject at apply time.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { compareQuantities, isQuantity, parseQuantity, type Quantity } from "./quantity";
+import { isQuantity, parseQuantity, type Quantity } from "./quantity";
+import { isDnsLabel } from "./rules";
 
 /** One violated property of a component's args. */
 export interface ArgViolation {
@@ -28,9 +29,6 @@ export function show(value: unknown): string {
     return String(value);
   }
 }
-
-/** A DNS label (RFC 1123): namespaces, Gateway and listener names. */
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** What a DNS label is, in a reason. */
 export const DNS_LABEL_TEXT = "a DNS label (1 to 63 lower-case letters, digits, '-')";
@@ -73,7 +71,7 @@ export class ArgsCheck {
    * whether it is. `reason` says what is allowed.
    */
   dnsLabel(propertyPath: string, value: unknown, reason = `must be ${DNS_LABEL_TEXT}`): boolean {
-    if (typeof value !== "string" || value.length > 63 || !DNS_LABEL.test(value)) {
+    if (!isDnsLabel(value)) {
       this.fail(propertyPath, `${show(value)} is not allowed: ${reason}`);
       return false;
     }
@@ -119,11 +117,6 @@ export class ArgsCheck {
       return false;
     }
     return true;
-  }
-
-  /** Whether `a` is above `b` (both parsed). */
-  static above(a: Quantity, b: Quantity): boolean {
-    return compareQuantities(a, b) > 0;
   }
 
   /** Throws a `pulumi.InputPropertiesError` listing every violation, if there is any. */

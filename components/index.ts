@@ -4,5 +4,6 @@ export * from "./InferenceImage";
 export * from "./InferenceService";
 export * from "./IngressController";
 export * from "./quantity";
+export * from "./rules";
 export * from "./runtimeEnv";
 export * from "./TraefikController";

@@ -4,25 +4,16 @@
  * `pulumi config` shows) and docs/configuration.md's "Every key" tables. `--check` writes nothing
  * and exits 1 when a committed file differs (npm test checks the same).
  *
- * A new key costs its entry in `configShape` (type, default, range, description), its place in
- * `CONFIG_GROUPS`, its line in stacks/settings.ts's toSettings (StackSettings is inferred from it),
- * and this command.
+ * Each key carries what these files say about it (stacks/keys.ts: its type, default, description
+ * and topic), so a new key costs its declaration in the schema and this command.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  CONFIG_GROUPS,
-  CONFIG_KEYS,
-  type ConfigKey,
-  configShape,
-  flatConfigSchema,
-} from "../stacks/schema";
+import { CONFIG_KEYS, configShape } from "../stacks/schema";
 
 export const ROOT = join(__dirname, "..");
 export const PULUMI_YAML_PATH = join(ROOT, "Pulumi.yaml");
 export const CONFIG_MD_PATH = join(ROOT, "docs", "configuration.md");
-
-const DEFAULTS = flatConfigSchema.parse({}) as Record<ConfigKey, string | number | boolean>;
 
 function typeOf(value: unknown): "string" | "integer" | "boolean" {
   return typeof value === "number" ? "integer" : typeof value === "boolean" ? "boolean" : "string";
@@ -33,12 +24,12 @@ export function pulumiYaml(current: string): string {
   const at = current.indexOf("\nconfig:\n");
   if (at < 0) throw new Error("Pulumi.yaml has no top-level config: block");
   const lines = CONFIG_KEYS.flatMap((key) => {
-    const value = DEFAULTS[key];
+    const { defaultValue: value, doc } = configShape[key];
     const type = typeOf(value);
     return [
       `  food11:${key}:`,
       `    type: ${type}`,
-      `    description: ${JSON.stringify(configShape[key].description)}`,
+      `    description: ${JSON.stringify(doc)}`,
       `    default: ${type === "string" ? JSON.stringify(value) : String(value)}`,
     ];
   });
@@ -52,11 +43,14 @@ export function configurationMd(current: string): string {
   const at = current.indexOf(`${EVERY_KEY}\n`);
   if (at < 0) throw new Error(`docs/configuration.md has no "${EVERY_KEY}" section`);
   const cell = (text: string) => text.replaceAll("|", "\\|");
-  const sections = CONFIG_GROUPS.map(({ title, keys }) => {
+  // The topics in the order their first key is declared, each key under its own.
+  const titles = [...new Set(CONFIG_KEYS.map((key) => configShape[key].group))];
+  const sections = titles.map((title) => {
+    const keys = CONFIG_KEYS.filter((key) => configShape[key].group === title);
     const rows = keys.map((key) => {
-      const value = DEFAULTS[key];
+      const { defaultValue: value, doc } = configShape[key];
       const shown = value === "" ? "_(empty)_" : `\`${String(value)}\``;
-      return `| \`food11:${key}\` | ${typeOf(value)} | ${shown} | ${cell(String(configShape[key].description))} |`;
+      return `| \`food11:${key}\` | ${typeOf(value)} | ${shown} | ${cell(doc)} |`;
     });
     return [
       `### ${title}`,

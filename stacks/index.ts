@@ -2,21 +2,21 @@
  * The one place stack configuration is read and validated. Pure (no Pulumi runtime): the program
  * reads its config through `loadSettings()` in ./load, and tools read a stack file here.
  *
- * - `parseStackConfig(stack, raw)`: raw `food11:*` config to typed {@link StackSettings}.
+ * - `parseStackConfig(stack, raw)`: raw `food11:*` config to the typed {@link StackSettings} that
+ *   the schema (./schema) outputs.
  * - `readStackFile(stack, file?)`: the same from `Pulumi.<stack>.yaml` plus the defaults that
  *   `Pulumi.yaml` declares, as the Pulumi engine merges them.
  * - `runtimeEnv(settings)`: the container's environment, with `INFERENCE_THREADS` and
  *   `NODE_OPTIONS` derived from the limits.
- * - `inferenceServiceArgs`, `inferenceImageArgs`, `ingressControllerArgs`,
- *   `traefikControllerArgs`: each component's resolved args for the settings, what index.ts
- *   passes and the tests construct with.
+ * - `inferenceServiceArgs`, `ingressControllerArgs`, `traefikControllerArgs`: the settings composed
+ *   with what else a component takes (InferenceImage takes `settings.image` as it is), what
+ *   index.ts passes and the tests construct with.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import type {
-  InferenceImageArgs,
   InferenceServiceArgs,
   IngressControllerArgs,
   TraefikControllerArgs,
@@ -32,7 +32,14 @@ export {
   inferenceThreads,
   runtimeBudgetEnv,
 } from "../components/runtimeEnv";
-export { CONFIG_KEYS, type ConfigKey, configShape, flatConfigSchema, PROJECT } from "./schema";
+export {
+  CONFIG_KEYS,
+  type ConfigKey,
+  configShape,
+  flatConfigSchema,
+  PROJECT,
+  stackSchema,
+} from "./schema";
 export {
   type ConfigProblem,
   type ImageSettings,
@@ -139,27 +146,23 @@ export interface ServiceWiring {
   serviceMonitorCrd?: Promise<void>;
 }
 
-/** InferenceService's args for a stack: every value resolved from its settings. */
+/**
+ * InferenceService's args for a stack: the settings as they are (InferenceServiceArgs picks the
+ * ones it deploys), the stack as the instance, the container environment, and the wiring.
+ */
 export function inferenceServiceArgs(
   settings: StackSettings,
   wiring: ServiceWiring,
 ): InferenceServiceArgs {
   const route = settings.route;
   return {
+    ...settings,
     instance: settings.stack,
-    namespace: settings.namespace.name,
-    createNamespace: settings.namespace.create,
     image: wiring.image,
     env: runtimeEnv(settings),
-    resources: settings.resources,
-    autoscaling: settings.autoscaling,
-    probes: settings.probes,
-    ingress: settings.ingress,
-    uploadPage: settings.server.uploadPage,
-    monitoring: {
-      ...settings.monitoring,
-      ...(wiring.serviceMonitorCrd !== undefined ? { crdCheck: wiring.serviceMonitorCrd } : {}),
-    },
+    ...(wiring.serviceMonitorCrd !== undefined
+      ? { serviceMonitorCrdCheck: wiring.serviceMonitorCrd }
+      : {}),
     ...(route.kind === "gateway"
       ? {
           gatewayRoute: {
@@ -171,49 +174,20 @@ export function inferenceServiceArgs(
           },
         }
       : {}),
-    shutdownGraceSeconds: settings.server.shutdownGraceSeconds,
-    pdbMaxUnavailable: settings.availability.pdbMaxUnavailable,
-    runAsUser: settings.security.runAsUser,
-    ...(settings.networkPolicy !== undefined ? { networkPolicy: settings.networkPolicy } : {}),
     ingressDependsOn: wiring.ingressDependsOn ?? [],
-  };
-}
-
-/** InferenceImage's args for a stack: the build (skipped when rendering), or the prebuilt ref. */
-export function inferenceImageArgs(settings: StackSettings): InferenceImageArgs {
-  const image = settings.image;
-  if (image.source !== "build") return { ref: image.ref };
-  return {
-    build: {
-      imageName: image.imageName,
-      context: image.context,
-      dockerfile: image.dockerfile,
-      platform: image.platform,
-      args: image.args,
-      registryServer: image.registryServer,
-      ...(image.username !== undefined && image.password !== undefined
-        ? { username: image.username, password: image.password }
-        : {}),
-    },
-    skipBuild: settings.renderYamlToDirectory !== undefined,
   };
 }
 
 /** IngressController's args for a stack (food11:ingressController ingress-nginx). */
 export function ingressControllerArgs(settings: StackSettings): IngressControllerArgs {
-  return {
-    namespace: settings.ingressController.namespace,
-    className: settings.ingress.className,
-    serviceType: settings.ingressController.serviceType,
-  };
+  return { ...settings.ingressController, className: settings.ingress.className };
 }
 
 /** TraefikController's args for a stack (food11:ingressController traefik): its route's provider. */
 export function traefikControllerArgs(settings: StackSettings): TraefikControllerArgs {
   const route = settings.route;
   return {
-    namespace: settings.ingressController.namespace,
-    serviceType: settings.ingressController.serviceType,
+    ...settings.ingressController,
     ...(route.kind === "gateway"
       ? { gateway: { name: route.gateway.name } }
       : { ingressNginxClassName: settings.ingress.className }),

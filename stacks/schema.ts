@@ -1,521 +1,708 @@
 /**
- * The stack configuration schema: every `food11:<key>` the program reads, its type, default and
- * meaning, and the checks that reject a bad stack before any resource is registered.
+ * The stack configuration schema, the one source of every `food11:<key>` the program reads. Each
+ * key carries on itself its type, default, description, validation (with the fix a message
+ * names), its topic and where its value lands in the settings (stacks/keys.ts); the rules between
+ * keys and the settings derived from several keys follow. The schema's output is
+ * {@link StackSettings}, what the components take: `InferenceServiceArgs` picks its fields from it.
+ * `Pulumi.yaml`'s config block and docs/configuration.md's key tables are generated from it
+ * (`npm run gen:config`).
  *
  * Keys are flat scalars (`food11:cpuLimit`, `food11:targetCpuUtilization`, ...) because
  * `Pulumi.yaml` can only declare `string`, `integer`, `boolean` and `array` keys: flat keys let
  * `Pulumi.yaml` declare every one of them with its type, description and default, and
- * `pulumi config set food11:cpuLimit 3` needs no `--path`. The schema turns them into the nested,
- * typed {@link StackSettings} that the components take.
+ * `pulumi config set food11:cpuLimit 3` needs no `--path`. `.to("<path>")` nests them.
+ *
+ * To add a key: declare it in its group below with its default, description and example, and
+ * `.to("<path>")` if a component takes its value as it is (e.g. `pod.runAsUser` reaches
+ * InferenceService, which picks `pod`); use it in the component; run `npm run gen:config`.
  *
  * Pure: no Pulumi runtime, so tools and tests can parse a stack file directly.
  */
 import { z } from "zod";
 import { DEFAULTS as D, INGRESS_SERVICE_TYPES } from "../components/defaults";
-import { cpuMillicores, isQuantity, memoryBytes } from "../components/quantity";
+import type { InferenceImageArgs } from "../components/InferenceImage";
+import {
+  CPU_TARGET_PERCENT,
+  drainCutOff,
+  exceedsLimit,
+  isDnsLabel,
+  isDnsSubdomain,
+  isHostName,
+  replicasOutOfOrder,
+  STABILIZATION_WINDOW_SECONDS,
+} from "../components/rules";
+import {
+  bytes,
+  choice,
+  cpu,
+  fill,
+  flag,
+  group,
+  integer,
+  keyName,
+  merge,
+  must,
+  optional,
+  placed,
+  rm,
+  set,
+  text,
+} from "./keys";
+
+export { PROJECT } from "./keys";
 
 const P = D.probes;
 
-/** The Pulumi project name, hence the config namespace (`food11:<key>`). */
-export const PROJECT = "food11";
+/** `registry/path/name[:tag][@sha256:<64 hex>]`, lower-case path components as Docker wants. */
+const IMAGE_REF =
+  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const PINNED = /@sha256:[a-f0-9]{64}$/;
+const REGISTRY = /^[a-zA-Z0-9.-]+(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
+const RELATIVE_PATH = /^(?!\/)(?!.*\.\.)[\w./-]+$/;
+const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+const NGINX_SIZE = /^\d+[kKmMgG]?$/;
+const isHttpUrl = (v: string) => /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
+const matches = (re: RegExp) => (v: string) => re.test(v);
+const NOT_A_LABEL = "is not a DNS label (lower-case letters, digits, '-', at most 63)";
 
 /**
- * Stands for the key in a schema message: the key is the property's name in {@link configShape},
- * and parseStackConfig writes it (and the stack) into the message.
- */
-export const THIS_KEY = "<this key>";
-
-/** The fix hint of a schema message: `pulumi config set food11:<key> <example>`. */
-function setHint(example: string): string {
-  return `Fix: pulumi config set ${THIS_KEY} ${example}`;
-}
-
-/** Config values arrive as strings from the engine and as YAML scalars from stack files. */
-function toNumber(value: unknown): unknown {
-  if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) return Number(value);
-  return value;
-}
-
-function toBoolean(value: unknown): unknown {
-  if (value === "true") return true;
-  if (value === "false") return false;
-  return value;
-}
-
-function toText(value: unknown): unknown {
-  // YAML turns `cpuLimit: 3` into a number; a quantity or a tag is still text.
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return value;
-}
-
-function text(def: string, description: string, example = "<text>") {
-  return z
-    .preprocess(toText, z.string({ error: `must be text. ${setHint(example)}` }))
-    .default(def)
-    .describe(description);
-}
-
-function integer(def: number, min: number, max: number, description: string) {
-  const range = `must be a whole number from ${min} to ${max}`;
-  return z
-    .preprocess(
-      toNumber,
-      z
-        .int({ error: `${range}. ${setHint(String(def))}` })
-        .min(min, { error: `${range}. ${setHint(String(Math.max(min, def)))}` })
-        .max(max, { error: `${range}. ${setHint(String(Math.min(max, def)))}` }),
-    )
-    .default(def)
-    .describe(description);
-}
-
-/** A probe's periodSeconds: 1 s to an hour. */
-const period = (def: number, description: string) => integer(def, 1, 3600, description);
-/** A probe's successThreshold or failureThreshold: 1 to 100. */
-const threshold = (def: number, description: string) => integer(def, 1, 100, description);
-/** An HPA stabilization window: 0 s to an hour. */
-const window = (def: number, description: string) => integer(def, 0, 3600, description);
-
-function flag(def: boolean, description: string) {
-  return z
-    .preprocess(toBoolean, z.boolean({ error: `must be true or false. ${setHint(String(def))}` }))
-    .default(def)
-    .describe(description);
-}
-
-function choice<const T extends readonly [string, ...string[]]>(
-  values: T,
-  def: T[number],
-  description: string,
-) {
-  return z
-    .preprocess(
-      toText,
-      z.enum(values, {
-        error: `must be one of ${values.join(", ")}. ${setHint(def)}`,
-      }),
-    )
-    .default(def)
-    .describe(description);
-}
-
-function quantity(def: string, kind: "cpu" | "memory", description: string) {
-  const example = kind === "cpu" ? `"2" or "500m"` : `"4Gi" or "512Mi"`;
-  return z
-    .preprocess(
-      toText,
-      z
-        .string({ error: `must be a Kubernetes quantity such as ${example}. ${setHint(def)}` })
-        .superRefine((v, ctx) => {
-          if (!isQuantity(v)) {
-            ctx.addIssue({
-              code: "custom",
-              message: `is not a Kubernetes quantity (${kind}: e.g. ${example}). ${setHint(def)}`,
-            });
-          } else if ((kind === "cpu" ? cpuMillicores(v) : memoryBytes(v)) <= 0) {
-            ctx.addIssue({ code: "custom", message: `must be above zero. ${setHint(def)}` });
-          }
-        }),
-    )
-    .default(def)
-    .describe(description);
-}
-
-/** A CPU quantity (`"2"`, `"500m"`). */
-const cpu = (def: string, description: string) => quantity(def, "cpu", description);
-/** A memory or storage quantity (`"4Gi"`, `"512Mi"`). */
-const bytes = (def: string, description: string) => quantity(def, "memory", description);
-
-/**
- * The flat `food11:*` keys. Defaults are the report's previous recipe (the baseline) where the
- * report names a value, and this project's choices elsewhere (see docs/configuration.md).
+ * Every `food11:*` key, by topic (docs/configuration.md lists them so, Pulumi.yaml in this order).
+ * Defaults are the report's previous recipe (the baseline) where the report names a value, and
+ * this project's choices elsewhere (see docs/configuration.md).
  */
 export const configShape = {
-  // Image: build app/ and push it, or deploy a prebuilt reference.
-  imageRef: text(
-    "",
-    "Prebuilt image to deploy; it wins over a configured build. registry/repo@sha256:<digest> preferred, a tag is accepted with a warning. Empty: build.",
-    "registry.example.com/food11-classifier@sha256:<digest>",
-  ),
-  imageRegistry: text(
-    "",
-    "Registry server (and optional path prefix) the built image is pushed to, e.g. localhost:5001 or ghcr.io/acme. Empty: Docker Hub.",
-    "localhost:5001",
-  ),
-  imageRepository: text(
-    "",
-    "Repository of the built image, e.g. food11-classifier. Setting it builds app/ with app/Dockerfile and pushes it.",
-    "food11-classifier",
-  ),
-  imageTag: text(
-    D.image.tag,
-    "Tag pushed with the built image; the Deployment still pins the pushed digest.",
-    "0.2.0",
-  ),
-  imageContext: text(D.image.context, "Docker build context, relative to the project root.", "app"),
-  imageDockerfile: text(
-    D.image.dockerfile,
-    "Dockerfile, relative to the project root.",
-    "app/Dockerfile",
-  ),
-  imagePlatform: text(D.image.platform, "Target platform of the image build.", "linux/amd64"),
-  imageModelDir: text(
-    "",
-    "MODEL_DIR build arg: a tfjs model directory inside the build context (e.g. models/food11) to bake into the image. Empty: the seeded demo model.",
-    "models/food11",
-  ),
-  imageBaseImage: text(
-    "",
-    "NODE_IMAGE build arg: the Node base image, e.g. node:24-slim@sha256:<digest> to pin it. Empty: the Dockerfile's node:24-slim.",
-    "node:24-slim@sha256:<digest>",
-  ),
-  imageLibtensorflow: choice(
-    ["download", "wheel"],
-    "download",
-    "LIBTENSORFLOW build arg: where the image's tfjs-node gets libtensorflow. download = tfjs-node's own install (storage.googleapis.com); wheel = built against PyPI's tensorflow-cpu wheel, where that host is unreachable. The build fails if tfjs-node does not load; tfjsBackend wasm builds without it (LIBTENSORFLOW=none).",
-  ),
-  imageExtraCaCertificates: text(
-    "",
-    "A PEM file of extra CA certificates the image build trusts (npm, pip, tfjs-node's download behind a TLS-intercepting proxy), relative to the project root or absolute; passed as the EXTRA_CA_CERTS build arg to the build stages only. Empty: none.",
-    "certs/proxy-ca.pem",
-  ),
-  imageExtraCaCertificatesInImage: flag(
-    false,
-    "EXTRA_CA_CERTS_IN_IMAGE build arg: the running server trusts imageExtraCaCertificates too (NODE_EXTRA_CA_CERTS), e.g. to fetch modelUrl through the same proxy. false: the build stages only.",
-  ),
-  registryUsername: text(
-    "",
-    "User for pushing to imageRegistry. Empty: use the local Docker credential store.",
-    "ci-bot",
-  ),
-  registryPassword: text(
-    "",
-    "Password or token for registryUsername; set it with --secret.",
-    "<token> --secret",
-  ),
-  // Model and server runtime.
-  modelName: text("food11-mobilenetv2", "MODEL_NAME reported by the server.", "food11-mobilenetv2"),
-  modelVersion: text("1", "MODEL_VERSION reported by the server.", "2"),
-  modelUrl: text(
-    "",
-    "MODEL_URL: load the tfjs model over http(s) instead of the one baked into the image. Empty: /app/model in the image.",
-    "https://models.example.com/food11/model.json",
-  ),
-  preprocess: choice(
-    ["unit", "mobilenet"],
-    "unit",
-    "PREPROCESS: unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1].",
-  ),
-  tfjsBackend: choice(
-    ["auto", "tensorflow", "wasm"],
-    "auto",
-    "TFJS_BACKEND of the server; wasm also builds the image without tfjs-node (LIBTENSORFLOW=none).",
-  ),
-  logLevel: choice(
-    ["fatal", "error", "warn", "info", "debug", "trace"],
-    "info",
-    "LOG_LEVEL of the server.",
-  ),
-  shutdownGraceSeconds: integer(
-    D.shutdownGraceSeconds,
-    1,
-    600,
-    `SHUTDOWN_GRACE_SECONDS: how long the server drains after SIGTERM; terminationGracePeriodSeconds is this plus ${D.terminationMarginSeconds}.`,
-  ),
-  shutdownDelaySeconds: integer(
-    D.shutdownDelaySeconds,
-    0,
-    599,
-    "SHUTDOWN_DELAY_SECONDS: after SIGTERM the server fails /readyz but keeps serving this long, so endpoints drop the pod first.",
-  ),
-  uploadPage: flag(
-    D.uploadPage,
-    "UPLOAD_PAGE: serve the demo upload page at GET / (and route /); false: the API alone (POST /predict, GET /test), as a production stack serves.",
-  ),
-  // Resources (the strategy knobs).
-  cpuRequest: cpu(
-    D.resources.requests.cpu,
-    "requests.cpu of the container; the HPA's utilization is measured against it.",
-  ),
-  cpuLimit: cpu(
-    D.resources.limits.cpu,
-    "limits.cpu of the container; INFERENCE_THREADS = ceil(limits.cpu).",
-  ),
-  memoryRequest: bytes(D.resources.requests.memory, "requests.memory of the container."),
-  memoryLimit: bytes(
-    D.resources.limits.memory,
-    "limits.memory of the container; the Node heap is half of it (NODE_OPTIONS=--max-old-space-size).",
-  ),
-  ephemeralStorageRequest: bytes(
-    D.ephemeralStorage.request,
-    "requests.ephemeral-storage of the container: its logs (the root filesystem is read-only) and the /tmp emptyDir; the scheduler places the pod on a node with this much local storage free.",
-  ),
-  ephemeralStorageLimit: bytes(
-    D.ephemeralStorage.limit,
-    `limits.ephemeral-storage of the container: kubelet evicts the pod when its logs plus /tmp (sizeLimit ${D.tmpSizeLimit}) use more.`,
-  ),
-  // Autoscaling.
-  targetCpuUtilization: integer(
-    D.autoscaling.targetCpuUtilization,
-    1,
-    100,
-    "HPA target average CPU utilization, percent of requests.cpu.",
-  ),
-  minReplicas: integer(D.autoscaling.minReplicas, 1, 1000, "HPA minReplicas."),
-  maxReplicas: integer(D.autoscaling.maxReplicas, 1, 1000, "HPA maxReplicas."),
-  scaleUpStabilizationSeconds: window(
-    D.autoscaling.scaleUpStabilizationSeconds,
-    "HPA behavior.scaleUp.stabilizationWindowSeconds (Kubernetes default 0).",
-  ),
-  scaleDownStabilizationSeconds: window(
-    D.autoscaling.scaleDownStabilizationSeconds,
-    "HPA behavior.scaleDown.stabilizationWindowSeconds (Kubernetes default 300).",
-  ),
-  // Probes.
-  readinessSuccessThreshold: threshold(
-    P.readiness.successThreshold,
-    "Readiness probe successThreshold: consecutive /readyz successes before a pod gets traffic.",
-  ),
-  readinessPeriodSeconds: period(P.readiness.periodSeconds, "Readiness probe periodSeconds."),
-  readinessFailureThreshold: threshold(
-    P.readiness.failureThreshold,
-    "Readiness probe failureThreshold.",
-  ),
-  livenessPeriodSeconds: period(
-    P.liveness.periodSeconds,
-    "Liveness probe (/healthz) periodSeconds.",
-  ),
-  livenessFailureThreshold: threshold(
-    P.liveness.failureThreshold,
-    "Liveness probe failureThreshold.",
-  ),
-  startupPeriodSeconds: period(P.startup.periodSeconds, "Startup probe (/healthz) periodSeconds."),
-  startupFailureThreshold: integer(
-    P.startup.failureThreshold,
-    1,
-    1000,
-    "Startup probe failureThreshold: the server gets period x threshold seconds to start.",
-  ),
-  probeTimeoutSeconds: integer(P.timeoutSeconds, 1, 60, "timeoutSeconds of all three probes."),
-  // Route: an Ingress, or a Gateway API HTTPRoute.
-  route: choice(
-    ["ingress", "gateway"],
-    "ingress",
-    "How traffic reaches the Service: ingress = a networking.k8s.io/v1 Ingress (ingressClassName, nginx annotations); gateway = a Gateway API HTTPRoute attached to gatewayNamespace/gatewayName. ingressHost and ingressPath apply to both.",
-  ),
-  gatewayName: text(
-    D.gateway.name,
-    "Name of the Gateway the HTTPRoute attaches to (route gateway); ingressController traefik creates it.",
-    "food11",
-  ),
-  gatewayNamespace: text(
-    "",
-    "Namespace of that Gateway. Empty: ingressControllerNamespace.",
-    "traefik",
-  ),
-  gatewaySectionName: text(
-    D.gateway.sectionName,
-    "sectionName of the HTTPRoute's parentRef: the Gateway listener to attach to. Empty: every listener.",
-    "web",
-  ),
-  // Ingress.
-  ingressClassName: text(D.ingress.className, "ingressClassName of the Ingress.", "nginx"),
-  ingressHost: text(
-    "",
-    "Host of the Ingress rule, e.g. food11.example.com. Empty: any host.",
-    "food11.example.com",
-  ),
-  ingressPath: text(
-    D.ingress.path,
-    "Path prefix of the Ingress rule; a prefix other than / is stripped by ingress-nginx before the server sees it.",
-    "/",
-  ),
-  ingressProxyBodySize: text(
-    D.ingress.proxyBodySize,
-    "ingress-nginx proxy-body-size: the largest upload nginx passes to /predict (the server's own BODY_LIMIT_BYTES default is 10 MiB).",
-    "10m",
-  ),
-  // Namespace, availability, security.
-  namespace: text(
-    "",
-    "Namespace of the workload. Empty: food11-<stack>, so stacks run side by side.",
-    "food11-strategy1",
-  ),
-  createNamespace: flag(
-    true,
-    "Create the namespace (labelled pod-security.kubernetes.io/enforce=restricted); false to use an existing one.",
-  ),
-  pdbMaxUnavailable: integer(
-    D.pdbMaxUnavailable,
-    1,
-    1000,
-    "PodDisruptionBudget maxUnavailable for voluntary disruptions (node drains).",
-  ),
-  runAsUser: integer(
-    D.runAsUser,
-    1,
-    2147483647,
-    "Numeric non-root UID (and GID) the container runs as.",
-  ),
-  // Network policy.
-  networkPolicy: flag(
-    D.networkPolicy.enabled,
-    "Create a NetworkPolicy for the pods: ingress only from ingressControllerNamespace on the API port (http) and from monitoringNamespace on the admin port (admin: /metrics, /healthz, /readyz), egress only DNS (and modelUrl's port when set). Needs a CNI that enforces NetworkPolicy; false: none.",
-  ),
-  monitoringNamespace: text(
-    D.networkPolicy.monitoringNamespace,
-    "Namespace of the Prometheus that scrapes /metrics: the NetworkPolicy admits its pods on the admin port. Empty: no monitoring namespace admitted.",
-    "monitoring",
-  ),
-  // Monitoring.
-  monitoring: choice(
-    ["none", "annotations", "servicemonitor"],
-    D.monitoring.scrape,
-    "How Prometheus finds /metrics on the admin port: annotations = prometheus.io/scrape, port, path on the pods (Prometheus' kubernetes-pods job); servicemonitor = a monitoring.coreos.com/v1 ServiceMonitor selecting the Service's cluster-internal metrics port (needs the Prometheus Operator's CRD: preview fails at once without it); none: neither.",
-  ),
-  grafanaDashboard: flag(
-    D.monitoring.grafanaDashboard,
-    "A ConfigMap labelled grafana_dashboard=1 with the stack's Grafana dashboard (request rate, p50/p95 by route, queue depth, inference time per stage, replicas, CPU and memory against requests and limits), for the Grafana sidecar to load.",
-  ),
-  // Ingress controller.
-  ingressController: choice(
-    ["none", "ingress-nginx", "traefik"],
-    "none",
-    "Install a controller with this stack: ingress-nginx (@pulumi/kubernetes-ingress-nginx; retired upstream in March 2026), or traefik (Traefik v3's Helm chart: its NGINX provider serves the Ingress, its Gateway API provider the HTTPRoute). none: the cluster has one.",
-  ),
-  installIngressController: flag(false, "Deprecated: true means ingressController ingress-nginx."),
-  ingressControllerNamespace: text(
-    D.ingressController.namespace,
-    "Namespace of the ingress controller, installed with this stack or not: the NetworkPolicy admits its pods on port http.",
-    "ingress-nginx",
-  ),
-  ingressControllerServiceType: choice(
-    INGRESS_SERVICE_TYPES,
-    D.ingressController.serviceType,
-    "Service type of the installed ingress-nginx controller.",
-  ),
-  // Rendering.
-  renderYamlToDirectory: text(
-    "",
-    "Render every Kubernetes object as YAML into this directory instead of applying it (no cluster, no image build). Empty: deploy.",
-    "out/render/strategy1",
-  ),
-} as const;
-
-/** The flat keys after defaults and coercion. */
-export const flatConfigSchema = z.strictObject(configShape);
+  // Image: build app/ and push it, or deploy a prebuilt reference (derived: StackSettings.image).
+  ...group("Image", {
+    imageRef: optional(
+      "",
+      "Prebuilt image to deploy; it wins over a configured build. registry/repo@sha256:<digest> preferred, a tag is accepted with a warning. Empty: build.",
+      "registry.example.com/food11-classifier@sha256:<digest>",
+      must(
+        matches(IMAGE_REF),
+        `is not an image reference. Fix: ${set("registry.example.com/food11-classifier@sha256:<64 hex digits>")}`,
+      ),
+    ),
+    imageRegistry: optional(
+      "",
+      "Registry server (and optional path prefix) the built image is pushed to, e.g. localhost:5001 or ghcr.io/acme. Empty: Docker Hub.",
+      "localhost:5001",
+      must(
+        matches(REGISTRY),
+        `is not a registry (host[:port][/path]). Fix: ${set("localhost:5001")}`,
+      ),
+    ),
+    imageRepository: optional(
+      "",
+      "Repository of the built image, e.g. food11-classifier. Setting it builds app/ with app/Dockerfile and pushes it.",
+      "food11-classifier",
+      must(
+        matches(REPOSITORY),
+        `is not a Docker repository name (lower-case, e.g. food11-classifier). Fix: ${set("food11-classifier")}`,
+      ),
+    ),
+    imageTag: text(
+      D.image.tag,
+      "Tag pushed with the built image; the Deployment still pins the pushed digest.",
+      "0.2.0",
+      must(matches(TAG), `is not a Docker tag. Fix: ${set("0.1.0")}`),
+    ),
+    imageContext: text(
+      D.image.context,
+      "Docker build context, relative to the project root.",
+      "app",
+    ),
+    imageDockerfile: text(
+      D.image.dockerfile,
+      "Dockerfile, relative to the project root.",
+      "app/Dockerfile",
+    ),
+    imagePlatform: text(
+      D.image.platform,
+      "Target platform of the image build.",
+      "linux/amd64",
+      must(matches(PLATFORM), `is not a platform (os/arch). Fix: ${set("linux/amd64")}`),
+    ),
+    imageModelDir: optional(
+      "",
+      "MODEL_DIR build arg: a tfjs model directory inside the build context (e.g. models/food11) to bake into the image. Empty: the seeded demo model.",
+      "models/food11",
+      must(
+        matches(RELATIVE_PATH),
+        `must be a relative path inside the build context. Fix: ${set("models/food11")}`,
+      ),
+    ),
+    imageBaseImage: optional(
+      "",
+      "NODE_IMAGE build arg: the Node base image, e.g. node:24-slim@sha256:<digest> to pin it. Empty: the Dockerfile's node:24-slim.",
+      "node:24-slim@sha256:<digest>",
+      must(
+        matches(IMAGE_REF),
+        `is not an image reference. Fix: ${set("node:24-slim@sha256:<digest>")}`,
+      ),
+    ),
+    imageLibtensorflow: choice(
+      ["download", "wheel"],
+      "download",
+      "LIBTENSORFLOW build arg: where the image's tfjs-node gets libtensorflow. download = tfjs-node's own install (storage.googleapis.com); wheel = built against PyPI's tensorflow-cpu wheel, where that host is unreachable. The build fails if tfjs-node does not load; tfjsBackend wasm builds without it (LIBTENSORFLOW=none).",
+    ),
+    imageExtraCaCertificates: optional(
+      "",
+      "A PEM file of extra CA certificates the image build trusts (npm, pip, tfjs-node's download behind a TLS-intercepting proxy), relative to the project root or absolute; passed as the EXTRA_CA_CERTS build arg to the build stages only. Empty: none.",
+      "certs/proxy-ca.pem",
+    ),
+    imageExtraCaCertificatesInImage: flag(
+      false,
+      "EXTRA_CA_CERTS_IN_IMAGE build arg: the running server trusts imageExtraCaCertificates too (NODE_EXTRA_CA_CERTS), e.g. to fetch modelUrl through the same proxy. false: the build stages only.",
+    ),
+    registryUsername: optional(
+      "",
+      "User for pushing to imageRegistry. Empty: use the local Docker credential store.",
+      "ci-bot",
+    ),
+    registryPassword: optional(
+      "",
+      "Password or token for registryUsername; set it with --secret.",
+      "<token> --secret",
+    ),
+  }),
+  ...group("Model and server", {
+    modelName: text(
+      "food11-mobilenetv2",
+      "MODEL_NAME reported by the server.",
+      "food11-mobilenetv2",
+    ).to("model.name"),
+    modelVersion: text("1", "MODEL_VERSION reported by the server.", "2").to("model.version"),
+    modelUrl: optional(
+      "",
+      "MODEL_URL: load the tfjs model over http(s) instead of the one baked into the image. Empty: /app/model in the image.",
+      "https://models.example.com/food11/model.json",
+      must(
+        isHttpUrl,
+        `must be an http(s) URL. Fix: ${set("https://models.example.com/food11/model.json")}`,
+      ),
+    ).to("model.url"),
+    preprocess: choice(
+      ["unit", "mobilenet"],
+      "unit",
+      "PREPROCESS: unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1].",
+    ).to("model.preprocess"),
+    tfjsBackend: choice(
+      ["auto", "tensorflow", "wasm"],
+      "auto",
+      "TFJS_BACKEND of the server; wasm also builds the image without tfjs-node (LIBTENSORFLOW=none).",
+    ).to("model.backend"),
+    logLevel: choice(
+      ["fatal", "error", "warn", "info", "debug", "trace"],
+      "info",
+      "LOG_LEVEL of the server.",
+    ).to("server.logLevel"),
+    shutdownGraceSeconds: integer(
+      D.shutdownGraceSeconds,
+      1,
+      600,
+      `SHUTDOWN_GRACE_SECONDS: how long the server drains after SIGTERM; terminationGracePeriodSeconds is this plus ${D.terminationMarginSeconds}.`,
+    ).to("server.shutdownGraceSeconds"),
+    shutdownDelaySeconds: integer(
+      D.shutdownDelaySeconds,
+      0,
+      599,
+      "SHUTDOWN_DELAY_SECONDS: after SIGTERM the server fails /readyz but keeps serving this long, so endpoints drop the pod first.",
+    ).to("server.shutdownDelaySeconds"),
+    uploadPage: flag(
+      D.uploadPage,
+      "UPLOAD_PAGE: serve the demo upload page at GET / (and route /); false: the API alone (POST /predict, GET /test), as a production stack serves.",
+    ).to("server.uploadPage"),
+  }),
+  ...group("Resources (strategy knobs)", {
+    cpuRequest: cpu(
+      D.resources.requests.cpu,
+      "requests.cpu of the container; the HPA's utilization is measured against it.",
+    ).to("resources.requests.cpu"),
+    cpuLimit: cpu(
+      D.resources.limits.cpu,
+      "limits.cpu of the container; INFERENCE_THREADS = ceil(limits.cpu).",
+    ).to("resources.limits.cpu"),
+    memoryRequest: bytes(D.resources.requests.memory, "requests.memory of the container.").to(
+      "resources.requests.memory",
+    ),
+    memoryLimit: bytes(
+      D.resources.limits.memory,
+      "limits.memory of the container; the Node heap is half of it (NODE_OPTIONS=--max-old-space-size).",
+    ).to("resources.limits.memory"),
+    ephemeralStorageRequest: bytes(
+      D.ephemeralStorage.request,
+      "requests.ephemeral-storage of the container: its logs (the root filesystem is read-only) and the /tmp emptyDir; the scheduler places the pod on a node with this much local storage free.",
+    ).to("resources.requests.ephemeralStorage"),
+    ephemeralStorageLimit: bytes(
+      D.ephemeralStorage.limit,
+      `limits.ephemeral-storage of the container: kubelet evicts the pod when its logs plus /tmp (sizeLimit ${D.tmpSizeLimit}) use more.`,
+    ).to("resources.limits.ephemeralStorage"),
+  }),
+  ...group("Autoscaling (HorizontalPodAutoscaler, autoscaling/v2)", {
+    targetCpuUtilization: integer(
+      D.autoscaling.targetCpuUtilization,
+      CPU_TARGET_PERCENT.min,
+      CPU_TARGET_PERCENT.max,
+      "HPA target average CPU utilization, percent of requests.cpu.",
+    ).to("autoscaling.targetCpuUtilization"),
+    minReplicas: integer(D.autoscaling.minReplicas, 1, 1000, "HPA minReplicas.").to(
+      "autoscaling.minReplicas",
+    ),
+    maxReplicas: integer(D.autoscaling.maxReplicas, 1, 1000, "HPA maxReplicas.").to(
+      "autoscaling.maxReplicas",
+    ),
+    scaleUpStabilizationSeconds: integer(
+      D.autoscaling.scaleUpStabilizationSeconds,
+      STABILIZATION_WINDOW_SECONDS.min,
+      STABILIZATION_WINDOW_SECONDS.max,
+      "HPA behavior.scaleUp.stabilizationWindowSeconds (Kubernetes default 0).",
+    ).to("autoscaling.scaleUpStabilizationSeconds"),
+    scaleDownStabilizationSeconds: integer(
+      D.autoscaling.scaleDownStabilizationSeconds,
+      STABILIZATION_WINDOW_SECONDS.min,
+      STABILIZATION_WINDOW_SECONDS.max,
+      "HPA behavior.scaleDown.stabilizationWindowSeconds (Kubernetes default 300).",
+    ).to("autoscaling.scaleDownStabilizationSeconds"),
+  }),
+  // Probe periods 1 s to an hour, thresholds 1 to 100.
+  ...group("Probes", {
+    readinessSuccessThreshold: integer(
+      P.readiness.successThreshold,
+      1,
+      100,
+      "Readiness probe successThreshold: consecutive /readyz successes before a pod gets traffic.",
+    ).to("probes.readiness.successThreshold"),
+    readinessPeriodSeconds: integer(
+      P.readiness.periodSeconds,
+      1,
+      3600,
+      "Readiness probe periodSeconds.",
+    ).to("probes.readiness.periodSeconds"),
+    readinessFailureThreshold: integer(
+      P.readiness.failureThreshold,
+      1,
+      100,
+      "Readiness probe failureThreshold.",
+    ).to("probes.readiness.failureThreshold"),
+    livenessPeriodSeconds: integer(
+      P.liveness.periodSeconds,
+      1,
+      3600,
+      "Liveness probe (/healthz) periodSeconds.",
+    ).to("probes.liveness.periodSeconds"),
+    livenessFailureThreshold: integer(
+      P.liveness.failureThreshold,
+      1,
+      100,
+      "Liveness probe failureThreshold.",
+    ).to("probes.liveness.failureThreshold"),
+    startupPeriodSeconds: integer(
+      P.startup.periodSeconds,
+      1,
+      3600,
+      "Startup probe (/healthz) periodSeconds.",
+    ).to("probes.startup.periodSeconds"),
+    startupFailureThreshold: integer(
+      P.startup.failureThreshold,
+      1,
+      1000,
+      "Startup probe failureThreshold: the server gets period x threshold seconds to start.",
+    ).to("probes.startup.failureThreshold"),
+    probeTimeoutSeconds: integer(P.timeoutSeconds, 1, 60, "timeoutSeconds of all three probes.").to(
+      "probes.timeoutSeconds",
+    ),
+  }),
+  // An Ingress, or a Gateway API HTTPRoute (derived: StackSettings.route).
+  ...group("Route (Ingress or Gateway API HTTPRoute)", {
+    route: choice(
+      ["ingress", "gateway"],
+      "ingress",
+      "How traffic reaches the Service: ingress = a networking.k8s.io/v1 Ingress (ingressClassName, nginx annotations); gateway = a Gateway API HTTPRoute attached to gatewayNamespace/gatewayName. ingressHost and ingressPath apply to both.",
+    ),
+    gatewayName: text(
+      D.gateway.name,
+      "Name of the Gateway the HTTPRoute attaches to (route gateway); ingressController traefik creates it.",
+      "food11",
+      must(isDnsLabel, (v) => `${JSON.stringify(v)} ${NOT_A_LABEL}. Fix: ${set("food11")}`),
+    ),
+    gatewayNamespace: optional(
+      "",
+      "Namespace of that Gateway. Empty: ingressControllerNamespace.",
+      "traefik",
+      must(isDnsLabel, (v) => `${JSON.stringify(v)} ${NOT_A_LABEL}. Fix: ${set("traefik")}`),
+    ),
+    gatewaySectionName: optional(
+      D.gateway.sectionName,
+      "sectionName of the HTTPRoute's parentRef: the Gateway listener to attach to. Empty: every listener.",
+      "web",
+      must(
+        isDnsLabel,
+        `is not a listener name (a DNS label). Fix: ${set("web")} (or ${set('""')} for every listener)`,
+      ),
+    ),
+    ingressClassName: text(
+      D.ingress.className,
+      "ingressClassName of the Ingress.",
+      "nginx",
+      must(isDnsSubdomain, `is not an IngressClass name. Fix: ${set("nginx")}`),
+    ).to("ingress.className"),
+    ingressHost: optional(
+      "",
+      "Host of the Ingress rule, e.g. food11.example.com. Empty: any host.",
+      "food11.example.com",
+      must(
+        isHostName,
+        `is not a host name. Fix: ${set("food11.example.com")} (or ${rm()} for any host)`,
+      ),
+    ).to("ingress.host"),
+    ingressPath: text(
+      D.ingress.path,
+      "Path prefix of the Ingress rule; a prefix other than / is stripped by ingress-nginx before the server sees it.",
+      "/",
+      must(matches(URL_PATH), `must be a URL path starting with /. Fix: ${set("/")}`),
+    ).to("ingress.path"),
+    ingressProxyBodySize: text(
+      D.ingress.proxyBodySize,
+      "ingress-nginx proxy-body-size: the largest upload nginx passes to /predict (the server's own BODY_LIMIT_BYTES default is 10 MiB).",
+      "10m",
+      must(matches(NGINX_SIZE), `is not an nginx size (e.g. 10m). Fix: ${set("10m")}`),
+    ).to("ingress.proxyBodySize"),
+  }),
+  ...group("Namespace, availability, security", {
+    namespace: optional(
+      "",
+      "Namespace of the workload. Empty: food11-<stack>, so stacks run side by side.",
+      "food11-strategy1",
+      must(
+        isDnsLabel,
+        (v) => `namespace ${JSON.stringify(v)} ${NOT_A_LABEL}. Fix: ${set("food11-strategy1")}`,
+      ),
+    ),
+    createNamespace: flag(
+      true,
+      "Create the namespace (labelled pod-security.kubernetes.io/enforce=restricted); false to use an existing one.",
+    ).to("namespace.create"),
+    pdbMaxUnavailable: integer(
+      D.pdbMaxUnavailable,
+      1,
+      1000,
+      "PodDisruptionBudget maxUnavailable for voluntary disruptions (node drains).",
+    ).to("availability.pdbMaxUnavailable"),
+    runAsUser: integer(
+      D.runAsUser,
+      1,
+      2147483647,
+      "Numeric non-root UID (and GID) the container runs as.",
+    ).to("pod.runAsUser"),
+    priorityClassName: optional(
+      "",
+      "spec.priorityClassName of the pods: a PriorityClass of the cluster, whose value the scheduler ranks them by (and may preempt lower ones for). Empty: none (the cluster's default priority).",
+      "high-priority",
+      must(
+        isDnsSubdomain,
+        `is not a PriorityClass name (a DNS subdomain). Fix: ${set("high-priority")} (or ${rm()} for none)`,
+      ),
+    ).to("pod.priorityClassName"),
+    // The NetworkPolicy (derived: StackSettings.networkPolicy).
+    networkPolicy: flag(
+      D.networkPolicy.enabled,
+      "Create a NetworkPolicy for the pods: ingress only from ingressControllerNamespace on the API port (http) and from monitoringNamespace on the admin port (admin: /metrics, /healthz, /readyz), egress only DNS (and modelUrl's port when set). Needs a CNI that enforces NetworkPolicy; false: none.",
+    ),
+  }),
+  // How Prometheus finds the admin port's /metrics, and the Grafana dashboard.
+  ...group("Monitoring (Prometheus, Grafana)", {
+    monitoring: choice(
+      ["none", "annotations", "servicemonitor"],
+      D.monitoring.scrape,
+      "How Prometheus finds /metrics on the admin port: annotations = prometheus.io/scrape, port, path on the pods (Prometheus' kubernetes-pods job); servicemonitor = a monitoring.coreos.com/v1 ServiceMonitor selecting the Service's cluster-internal metrics port (needs the Prometheus Operator's CRD: preview fails at once without it); none: neither.",
+    ).to("monitoring.scrape"),
+    // Feeds the NetworkPolicy (derived: StackSettings.networkPolicy).
+    monitoringNamespace: optional(
+      D.networkPolicy.monitoringNamespace,
+      "Namespace of the Prometheus that scrapes /metrics: the NetworkPolicy admits its pods on the admin port. Empty: no monitoring namespace admitted.",
+      "monitoring",
+      must(isDnsLabel, `${NOT_A_LABEL}. Fix: ${set("monitoring")} (or ${set('""')} to admit none)`),
+    ),
+    grafanaDashboard: flag(
+      D.monitoring.grafanaDashboard,
+      "A ConfigMap labelled grafana_dashboard=1 with the stack's Grafana dashboard (request rate, p50/p95 by route, queue depth, inference time per stage, replicas, CPU and memory against requests and limits), for the Grafana sidecar to load.",
+    ).to("monitoring.grafanaDashboard"),
+  }),
+  ...group("Ingress controller (optional)", {
+    ingressController: choice(
+      ["none", "ingress-nginx", "traefik"],
+      "none",
+      "Install a controller with this stack: ingress-nginx (@pulumi/kubernetes-ingress-nginx; retired upstream in March 2026), or traefik (Traefik v3's Helm chart: its NGINX provider serves the Ingress, its Gateway API provider the HTTPRoute). none: the cluster has one.",
+    ),
+    installIngressController: flag(
+      false,
+      "Deprecated: true means ingressController ingress-nginx.",
+    ),
+    ingressControllerNamespace: text(
+      D.ingressController.namespace,
+      "Namespace of the ingress controller, installed with this stack or not: the NetworkPolicy admits its pods on port http.",
+      "ingress-nginx",
+      must(isDnsLabel, `${NOT_A_LABEL}. Fix: ${set("ingress-nginx")}`),
+    ).to("ingressController.namespace"),
+    ingressControllerServiceType: choice(
+      INGRESS_SERVICE_TYPES,
+      D.ingressController.serviceType,
+      "Service type of the installed ingress-nginx controller.",
+    ).to("ingressController.serviceType"),
+  }),
+  ...group("Rendering", {
+    renderYamlToDirectory: optional(
+      "",
+      "Render every Kubernetes object as YAML into this directory instead of applying it (no cluster, no image build). Empty: deploy.",
+      "out/render/strategy1",
+    ).to("renderYamlToDirectory"),
+  }),
+};
 
 /** One `food11:*` key. */
 export type ConfigKey = keyof typeof configShape;
 
-/** The flat config after defaults and coercion. */
-export type FlatConfig = z.output<typeof flatConfigSchema>;
-
 /** Every key the program reads, in declaration order. */
 export const CONFIG_KEYS = Object.keys(configShape) as ConfigKey[];
 
-/**
- * The keys by topic, in the order docs/configuration.md's "Every key" tables list them (generated
- * by `npm run gen:config`, scripts/gen-config.ts). Every key is in exactly one group (a test
- * checks it).
- */
-export const CONFIG_GROUPS: readonly { title: string; keys: readonly ConfigKey[] }[] = [
-  {
-    title: "Image",
-    keys: [
-      "imageRef",
-      "imageRegistry",
-      "imageRepository",
-      "imageTag",
-      "imageContext",
-      "imageDockerfile",
-      "imagePlatform",
-      "imageModelDir",
-      "imageBaseImage",
-      "imageLibtensorflow",
-      "imageExtraCaCertificates",
-      "imageExtraCaCertificatesInImage",
-      "registryUsername",
-      "registryPassword",
-    ],
+/** The flat keys: each key's own type, default and checks. */
+export const flatConfigSchema = z.strictObject(
+  Object.fromEntries(CONFIG_KEYS.map((k) => [k, configShape[k].schema])) as {
+    [K in ConfigKey]: (typeof configShape)[K]["schema"];
   },
-  {
-    title: "Model and server",
-    keys: [
-      "modelName",
-      "modelVersion",
-      "modelUrl",
-      "preprocess",
-      "tfjsBackend",
-      "logLevel",
-      "shutdownGraceSeconds",
+);
+
+/** The flat config after defaults and coercion (an unset text is undefined). */
+export type FlatConfig = z.output<typeof flatConfigSchema>;
+
+/** The ingress controller the stack installs (installIngressController means ingress-nginx). */
+function controllerOf(c: FlatConfig): FlatConfig["ingressController"] {
+  const deprecated = c.installIngressController && c.ingressController !== "traefik";
+  return deprecated ? "ingress-nginx" : c.ingressController;
+}
+
+/** The rules between keys; each problem is on one key, with a fix. */
+function crossKeyRules(stack: string, c: FlatConfig, problem: (k: ConfigKey, m: string) => void) {
+  for (const [kind, request, limit] of [
+    ["cpu", "cpuRequest", "cpuLimit"],
+    ["memory", "memoryRequest", "memoryLimit"],
+    ["ephemeral-storage", "ephemeralStorageRequest", "ephemeralStorageLimit"],
+  ] as const) {
+    if (exceedsLimit(c[request], c[limit])) {
+      problem(
+        request,
+        `requests.${kind} ${c[request]} is above limits.${kind} ${c[limit]}. Fix: ${set(c[limit])} (or raise ${keyName(limit)})`,
+      );
+    }
+  }
+  const grace = c.shutdownGraceSeconds;
+  if (drainCutOff(c.shutdownDelaySeconds, grace)) {
+    problem(
       "shutdownDelaySeconds",
-      "uploadPage",
-    ],
-  },
-  {
-    title: "Resources (strategy knobs)",
-    keys: [
-      "cpuRequest",
-      "cpuLimit",
-      "memoryRequest",
-      "memoryLimit",
-      "ephemeralStorageRequest",
-      "ephemeralStorageLimit",
-    ],
-  },
-  {
-    title: "Autoscaling (HorizontalPodAutoscaler, autoscaling/v2)",
-    keys: [
-      "targetCpuUtilization",
+      `shutdownDelaySeconds ${c.shutdownDelaySeconds} is not below shutdownGraceSeconds ${grace}, so the server would be cut off before it drains. Fix: ${set(String(Math.max(0, grace - 1)))} (or raise ${keyName("shutdownGraceSeconds")})`,
+    );
+  }
+  if (replicasOutOfOrder(c.minReplicas, c.maxReplicas)) {
+    problem(
       "minReplicas",
-      "maxReplicas",
-      "scaleUpStabilizationSeconds",
-      "scaleDownStabilizationSeconds",
-    ],
-  },
-  {
-    title: "Probes",
-    keys: [
-      "readinessSuccessThreshold",
-      "readinessPeriodSeconds",
-      "readinessFailureThreshold",
-      "livenessPeriodSeconds",
-      "livenessFailureThreshold",
-      "startupPeriodSeconds",
-      "startupFailureThreshold",
-      "probeTimeoutSeconds",
-    ],
-  },
-  {
-    title: "Route (Ingress or Gateway API HTTPRoute)",
-    keys: [
-      "route",
-      "gatewayName",
-      "gatewayNamespace",
-      "gatewaySectionName",
-      "ingressClassName",
-      "ingressHost",
-      "ingressPath",
-      "ingressProxyBodySize",
-    ],
-  },
-  {
-    title: "Namespace, availability, security",
-    keys: ["namespace", "createNamespace", "pdbMaxUnavailable", "runAsUser", "networkPolicy"],
-  },
-  {
-    title: "Monitoring (Prometheus, Grafana)",
-    keys: ["monitoring", "monitoringNamespace", "grafanaDashboard"],
-  },
-  {
-    title: "Ingress controller (optional)",
-    keys: [
-      "ingressController",
+      `minReplicas ${c.minReplicas} is above maxReplicas ${c.maxReplicas}. Fix: ${set(String(c.maxReplicas))} (or raise ${keyName("maxReplicas")})`,
+    );
+  }
+
+  // The image: a prebuilt reference wins over a configured build (so that
+  // `pulumi config set food11:imageRef ...` on a committed stack deploys it), else a build.
+  if (c.imageRef === undefined && c.imageRepository === undefined) {
+    problem(
+      "imageRepository",
+      `no image source: neither an image to build nor a prebuilt image is configured. Fix: ${set("food11-classifier")} (builds app/ and pushes to ${keyName("imageRegistry")}) or ${set("<registry>/<repo>@sha256:<digest>", "imageRef")}`,
+    );
+  } else if (c.imageRef === undefined) {
+    if (c.imageModelDir !== undefined && c.modelUrl !== undefined) {
+      problem(
+        "imageModelDir",
+        `a model to bake in and ${keyName("modelUrl")} (a model fetched at start) are both set. Fix: ${rm()} (or ${rm("modelUrl")})`,
+      );
+    }
+    if (c.imageExtraCaCertificatesInImage && c.imageExtraCaCertificates === undefined) {
+      problem(
+        "imageExtraCaCertificatesInImage",
+        `is true but ${keyName("imageExtraCaCertificates")} names no file. Fix: ${set("certs/proxy-ca.pem", "imageExtraCaCertificates")} (or ${rm()})`,
+      );
+    }
+    if ((c.registryUsername === undefined) !== (c.registryPassword === undefined)) {
+      const user = c.registryUsername === undefined;
+      problem(
+        user ? "registryUsername" : "registryPassword",
+        `registry credentials need both ${keyName("registryUsername")} and ${keyName("registryPassword")}. Fix: ${set(user ? "<user>" : "<token> --secret")}`,
+      );
+    }
+  }
+
+  const namespace = `food11-${stack}`;
+  if (c.namespace === undefined && !isDnsLabel(namespace)) {
+    problem(
+      "namespace",
+      `namespace ${JSON.stringify(namespace)} ${NOT_A_LABEL}. Fix: ${set("food11-strategy1")}`,
+    );
+  }
+
+  // The controller: ingressController, or the deprecated installIngressController.
+  const controller = controllerOf(c);
+  if (c.installIngressController && c.ingressController === "traefik") {
+    problem(
       "installIngressController",
-      "ingressControllerNamespace",
-      "ingressControllerServiceType",
-    ],
-  },
-  { title: "Rendering", keys: ["renderYamlToDirectory"] },
-];
+      `asks for ingress-nginx while ${keyName("ingressController")} is traefik. Fix: ${rm()}`,
+    );
+  }
+  if (controller !== "none" && c.renderYamlToDirectory !== undefined) {
+    const deprecated = c.installIngressController;
+    problem(
+      deprecated ? "installIngressController" : "ingressController",
+      `the ${controller} controller is a Helm release, which cannot be rendered to YAML. Fix: ${set(deprecated ? "false" : "none")} (or ${rm("renderYamlToDirectory")})`,
+    );
+  }
+  if (c.route === "gateway" && controller === "ingress-nginx") {
+    problem(
+      "route",
+      `gateway: ingress-nginx does not implement the Gateway API. Fix: ${set("traefik", "ingressController")} (or ${set("ingress")})`,
+    );
+  }
+  if (
+    controller === "traefik" &&
+    c.route === "gateway" &&
+    c.gatewayNamespace !== undefined &&
+    c.gatewayNamespace !== c.ingressControllerNamespace
+  ) {
+    problem(
+      "gatewayNamespace",
+      `${c.gatewayNamespace}: ingressController traefik creates the Gateway in ingressControllerNamespace ${c.ingressControllerNamespace}. Fix: ${rm()}`,
+    );
+  }
+}
+
+/**
+ * The image, as InferenceImage takes it (its args document each field): a prebuilt reference (a
+ * warning unless pinned by digest), or a build, with the CA file withExtraCaCertificates reads.
+ */
+function imageOf(c: FlatConfig, warnings: string[]) {
+  if (c.imageRef !== undefined) {
+    if (!PINNED.test(c.imageRef)) {
+      const pinned = `${c.imageRef.replace(/:[\w][\w.-]*$/, "")}@sha256:<digest>`;
+      warnings.push(
+        `${keyName("imageRef")} ${JSON.stringify(c.imageRef)} is not pinned by digest: a moved tag changes what runs without a diff. Pin it: ${set(pinned, "imageRef")}`,
+      );
+    }
+    return { ref: c.imageRef } satisfies InferenceImageArgs;
+  }
+  // The rules made sure that a build is configured.
+  const repository = c.imageRepository ?? "";
+  const registry = c.imageRegistry;
+  return {
+    build: {
+      imageName: `${registry === undefined ? repository : `${registry}/${repository}`}:${c.imageTag}`,
+      registryServer: registry?.split("/")[0] ?? "",
+      context: c.imageContext,
+      dockerfile: c.imageDockerfile,
+      platform: c.imagePlatform,
+      // EXTRA_CA_CERTS once withExtraCaCertificates (stacks/settings.ts) has read the file.
+      args: {
+        ...(c.imageModelDir !== undefined ? { MODEL_DIR: c.imageModelDir } : {}),
+        ...(c.modelUrl !== undefined ? { MODEL_URL: c.modelUrl } : {}),
+        ...(c.imageBaseImage !== undefined ? { NODE_IMAGE: c.imageBaseImage } : {}),
+        LIBTENSORFLOW: c.tfjsBackend === "wasm" ? "none" : c.imageLibtensorflow,
+        ...(c.imageExtraCaCertificatesInImage ? { EXTRA_CA_CERTS_IN_IMAGE: "true" } : {}),
+      } as Record<string, string>,
+      ...(c.registryUsername !== undefined && c.registryPassword !== undefined
+        ? { username: c.registryUsername, password: c.registryPassword }
+        : {}),
+    },
+    ...(c.imageExtraCaCertificates !== undefined
+      ? { extraCaCertificatesFile: c.imageExtraCaCertificates }
+      : {}),
+    // Rendering YAML builds nothing: the Deployment names the tag `pulumi up` would push.
+    skipBuild: c.renderYamlToDirectory !== undefined,
+  } satisfies InferenceImageArgs;
+}
+
+/** The route: the Ingress, or an HTTPRoute attached to a Gateway (sectionName when set). */
+function routeOf(c: FlatConfig) {
+  if (c.route === "ingress") return { kind: "ingress" as const };
+  const gateway = {
+    name: c.gatewayName,
+    namespace: c.gatewayNamespace ?? c.ingressControllerNamespace,
+    ...(c.gatewaySectionName !== undefined ? { sectionName: c.gatewaySectionName } : {}),
+  };
+  return { kind: "gateway" as const, gateway };
+}
+
+/**
+ * The NetworkPolicy's peers and ports: the ingress controller's namespace may connect to the API
+ * port, the monitoring namespace to the admin port; besides DNS, the pods may reach only the port
+ * of modelUrl (443 for https, 80 for http, or the URL's own).
+ */
+function networkPolicyOf(c: FlatConfig): {
+  apiFromNamespaces: string[];
+  adminFromNamespaces: string[];
+  egressTcpPorts: number[];
+} {
+  const egressTcpPorts: number[] = [];
+  if (c.modelUrl !== undefined) {
+    const url = new URL(c.modelUrl);
+    egressTcpPorts.push(url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80);
+  }
+  return {
+    apiFromNamespaces: [c.ingressControllerNamespace],
+    adminFromNamespaces: c.monitoringNamespace !== undefined ? [c.monitoringNamespace] : [],
+    egressTcpPorts,
+  };
+}
+
+/** The settings of a valid config: every key's value in place, and what derives from several. */
+function settingsOf(stack: string, c: FlatConfig) {
+  const warnings: string[] = [];
+  const image = imageOf(c, warnings);
+  if (c.installIngressController) {
+    warnings.push(
+      `${keyName("installIngressController")} is deprecated: ${set("ingress-nginx", "ingressController")} && ${rm("installIngressController")}`,
+    );
+  }
+  if (c.grafanaDashboard && c.monitoring === "none") {
+    warnings.push(
+      `${keyName("grafanaDashboard")} true with ${keyName("monitoring")} none: the dashboard stays empty unless your Prometheus scrapes the pods' admin port by other means. ${set("servicemonitor", "monitoring")} (or annotations)`,
+    );
+  }
+  return merge(placed(configShape, c), {
+    stack,
+    namespace: { name: c.namespace ?? `food11-${stack}` },
+    image,
+    route: routeOf(c),
+    // food11:networkPolicy: who may connect and where the pods may connect to; unset: none.
+    ...(c.networkPolicy ? { networkPolicy: networkPolicyOf(c) } : {}),
+    ingressController: { kind: controllerOf(c) },
+    /** Non-fatal remarks (e.g. a prebuilt image pinned by tag), logged by the program. */
+    warnings: warnings.map((w) => fill(w, "", stack)),
+  });
+}
+
+/**
+ * The schema of one stack's config: the keys, then the rules between them (once every key is
+ * valid on its own), then the typed settings. Messages hold the placeholders of stacks/keys.ts
+ * (the key, the stack); parseStackConfig fills them in.
+ */
+export function stackSchema(stack: string) {
+  return flatConfigSchema
+    .superRefine(
+      (c, ctx) =>
+        crossKeyRules(stack, c, (k, message) =>
+          ctx.addIssue({ code: "custom", path: [k], message }),
+        ),
+      { when: (payload) => payload.issues.length === 0 },
+    )
+    .transform((c) => settingsOf(stack, c));
+}
+
+/** Typed, validated settings of one stack: the schema's output, what the components take. */
+export type StackSettings = z.output<ReturnType<typeof stackSchema>>;

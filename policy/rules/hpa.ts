@@ -5,6 +5,7 @@ import type {
   ResourceValidationPolicy,
 } from "@pulumi/policy";
 import type * as pulumi from "@pulumi/pulumi";
+import { CPU_TARGET_PERCENT, replicasOutOfOrder } from "../../components/rules";
 
 type MetricSpecV2 = pulumi.Unwrap<k8s.types.input.autoscaling.v2.MetricSpec>;
 
@@ -87,12 +88,13 @@ export const hpaBounds: ResourceValidationPolicy = {
     if (!Number.isInteger(min) || min < 1) report(`minReplicas is ${min}; it must be >= 1`);
     if (max === undefined) {
       report("has no maxReplicas");
-    } else if (min > max) {
+    } else if (replicasOutOfOrder(min, max)) {
       report(`minReplicas ${min} is greater than maxReplicas ${max}`);
     }
     for (const { path, value } of hpa.cpuTargets) {
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100) {
-        report(`CPU target ${path} is ${JSON.stringify(value)}; it must be within 1..100`);
+      const { min: low, max: high } = CPU_TARGET_PERCENT;
+      if (typeof value !== "number" || !Number.isInteger(value) || value < low || value > high) {
+        report(`CPU target ${path} is ${JSON.stringify(value)}; it must be within ${low}..${high}`);
       }
     }
   },

@@ -1,5 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { compareQuantities, tryParseQuantity } from "../../components/quantity";
+import { tryParseQuantity } from "../../components/quantity";
+import { exceedsLimit } from "../../components/rules";
 import { validateContainers } from "../workloads";
 
 const RESOURCES = ["cpu", "memory"] as const;
@@ -25,7 +26,7 @@ export function checkRequestAndLimit(
   if (rawLimit !== undefined && !limit) {
     report(`${label} ${resource} limit ${JSON.stringify(rawLimit)} is no valid quantity`);
   }
-  if (request && limit && compareQuantities(request, limit) > 0) {
+  if (request && limit && exceedsLimit(request, limit)) {
     report(`${label} ${resource} request ${request.text} exceeds its limit ${limit.text}`);
   }
 }

@@ -507,7 +507,7 @@ describe.each(STACKS)("%s on a real node", (stack) => {
       tags?: string[];
     };
     expect(tags.tags ?? []).toContain(
-      s.image.source === "build" ? s.image.imageName.split(":").at(-1) : "",
+      "build" in s.image ? s.image.build.imageName.split(":").at(-1) : "",
     );
   });
 });

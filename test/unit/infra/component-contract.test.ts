@@ -14,7 +14,6 @@ import {
   IngressController,
 } from "../../../components";
 import {
-  inferenceImageArgs,
   inferenceServiceArgs,
   ingressControllerArgs,
   parseStackConfig,
@@ -81,8 +80,8 @@ async function expectRejected(construct: () => unknown, want: Want[]): Promise<v
 }
 
 const IMAGE = "localhost:5001/food11-classifier:0.1.0";
-/** The args index.ts passes for a stack (stacks/index.ts builds them from its settings). */
-const imageArgs = (stack: string) => inferenceImageArgs(readStackFile(stack));
+/** The args index.ts passes for a stack (its settings, composed by stacks/index.ts). */
+const imageArgs = (stack: string): InferenceImageArgs => readStackFile(stack).image;
 const serviceArgs = (stack: string) => inferenceServiceArgs(readStackFile(stack), { image: IMAGE });
 const controllerArgs = (stack: string) => ingressControllerArgs(readStackFile(stack));
 /** InferenceService's args for a stack that sets nothing: every value the schema's default. */
@@ -142,8 +141,8 @@ describe("valid args (each real stack's) still construct", () => {
         scaleUpStabilizationSeconds: 0,
         scaleDownStabilizationSeconds: 3600,
       },
-      pdbMaxUnavailable: 0,
-      shutdownGraceSeconds: 0,
+      availability: { pdbMaxUnavailable: 0 },
+      server: { shutdownGraceSeconds: 0, uploadPage: true },
     };
     const { error } = await attempt(() => new InferenceService("edges", edge));
     expect(error).toBeUndefined();
@@ -230,15 +229,15 @@ describe("InferenceService", () => {
     ["probes.liveness.failureThreshold", 0, "0 is not allowed"],
     ["probes.startup.periodSeconds", "5", `"5" is not allowed`],
     ["probes.startup.failureThreshold", -1, "-1 is not allowed"],
-    ["pdbMaxUnavailable", -1, "-1 is not allowed: must be an integer from 0"],
+    ["availability.pdbMaxUnavailable", -1, "-1 is not allowed: must be an integer from 0"],
     ["ingress.path", "food11", `"food11" is not allowed: must be a URL path starting with "/"`],
     ["ingress.className", "", `"" is not allowed`],
-    ["shutdownGraceSeconds", -1, "-1 is not allowed: must be an integer from 0"],
+    ["server.shutdownGraceSeconds", -1, "-1 is not allowed: must be an integer from 0"],
     // terminationGracePeriodSeconds is whole seconds.
-    ["shutdownGraceSeconds", 2.5, "2.5 is not allowed"],
-    ["runAsUser", 0, `0 is not allowed: ${FROM_1}`],
+    ["server.shutdownGraceSeconds", 2.5, "2.5 is not allowed"],
+    ["pod.runAsUser", 0, `0 is not allowed: ${FROM_1}`],
     ["instance", "", `"" is not allowed: must be a label value`],
-    ["namespace", "Food11_Strategy1", `"Food11_Strategy1" is not allowed`],
+    ["namespace.name", "Food11_Strategy1", `"Food11_Strategy1" is not allowed`],
     ["image", "", `"" is not allowed`],
   ];
   it.each(OUT_OF_RANGE)("rejects %s = %j, registering nothing", async (path, value, reason) => {
@@ -331,7 +330,7 @@ describe("InferenceService", () => {
     },
     {
       why: "a SHUTDOWN_GRACE_SECONDS that disagrees with shutdownGraceSeconds",
-      args: { shutdownGraceSeconds: 10 },
+      args: { server: { ...base.server, shutdownGraceSeconds: 10 } },
       want: [
         [
           "env.SHUTDOWN_GRACE_SECONDS",
@@ -341,7 +340,10 @@ describe("InferenceService", () => {
     },
     {
       why: "a drain delay (SHUTDOWN_DELAY_SECONDS) as long as the grace",
-      args: { shutdownGraceSeconds: 5, env: { ...base.env, SHUTDOWN_GRACE_SECONDS: "5" } },
+      args: {
+        server: { ...base.server, shutdownGraceSeconds: 5 },
+        env: { ...base.env, SHUTDOWN_GRACE_SECONDS: "5" },
+      },
       want: [["env.SHUTDOWN_DELAY_SECONDS", `"5" is not below shutdownGraceSeconds 5`]],
     },
     {
@@ -350,9 +352,9 @@ describe("InferenceService", () => {
       want: [["env.ADMIN_PORT", `"9090" is not the container port 8081`]],
     },
     {
-      why: "an UPLOAD_PAGE that disagrees with uploadPage",
-      args: { uploadPage: false },
-      want: [["env.UPLOAD_PAGE", `"true" disagrees with uploadPage false`]],
+      why: "an UPLOAD_PAGE that disagrees with server.uploadPage",
+      args: { server: { ...base.server, uploadPage: false } },
+      want: [["env.UPLOAD_PAGE", `"true" disagrees with server.uploadPage false`]],
     },
     {
       why: "an unknown monitoring mode",
@@ -378,7 +380,7 @@ describe("InferenceService", () => {
           },
           probes: probes("readiness", { successThreshold: 0 }),
           ingress: { ...base.ingress, path: "api" },
-          pdbMaxUnavailable: -1,
+          availability: { pdbMaxUnavailable: -1 },
         }),
       [
         ["resources.requests.cpu", `"4" is above limits.cpu "3"`],
@@ -387,7 +389,7 @@ describe("InferenceService", () => {
         ["autoscaling.targetCpuUtilization", "0 is not allowed"],
         ["probes.readiness.successThreshold", "0 is not allowed"],
         ["ingress.path", `"api"`],
-        ["pdbMaxUnavailable", "-1 is not allowed"],
+        ["availability.pdbMaxUnavailable", "-1 is not allowed"],
       ],
     );
   });

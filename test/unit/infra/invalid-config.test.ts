@@ -109,6 +109,11 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     problem: `food11:ingressHost = "http://food11.example.com": is not a host name. Fix: ${set("food11:ingressHost", "food11.example.com")} (or pulumi config rm food11:ingressHost --stack ${STACK} for any host)`,
   },
   {
+    why: "a priority class that is no PriorityClass name",
+    config: { "food11:priorityClassName": "High_Priority" },
+    problem: `food11:priorityClassName = "High_Priority": is not a PriorityClass name (a DNS subdomain). Fix: ${set("food11:priorityClassName", "high-priority")} (or pulumi config rm food11:priorityClassName --stack ${STACK} for none)`,
+  },
+  {
     why: "installing the ingress controller while rendering YAML",
     config: { "food11:installIngressController": "true", "food11:renderYamlToDirectory": "out/r" },
     problem: `food11:installIngressController = "true": the ingress-nginx controller is a Helm release, which cannot be rendered to YAML. Fix: ${set("food11:installIngressController", "false")} (or pulumi config rm food11:renderYamlToDirectory --stack ${STACK})`,

@@ -1,7 +1,7 @@
 /**
  * The program's other modes, each from a committed stack file with a few keys changed:
  * a prebuilt image, rendering YAML without a cluster, installing ingress-nginx, an Ingress host
- * and path prefix, registry credentials, an existing namespace.
+ * and path prefix, registry credentials, an existing namespace, a pod priority.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -445,6 +445,16 @@ describe("an existing namespace", () => {
     expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
     expect(only(run, DEPLOYMENT).inputs.metadata.namespace).toBe("ml-serving");
     expect(run.outputs?.namespace).toBe("ml-serving");
+  });
+});
+
+describe("a pod priority (food11:priorityClassName)", () => {
+  it("is the pods' spec.priorityClassName when set, and absent by default", async () => {
+    const run = await runAccepted("strategy1", { "food11:priorityClassName": "food11-serving" });
+    const spec = only(run, DEPLOYMENT).inputs.spec.template.spec;
+    expect(spec.priorityClassName).toBe("food11-serving");
+    const unset = only(await runAccepted("strategy1"), DEPLOYMENT).inputs.spec.template.spec;
+    expect(unset).not.toHaveProperty("priorityClassName");
   });
 });
 
