@@ -110,7 +110,9 @@ describe("the API and the admin listener", () => {
     app.model.draining = true; // what SIGTERM does first (server.ts)
     const closed = app.close();
     // The API's listener no longer accepts; the request in flight is still being served.
-    await expect.poll(() => refused(`${api}/test`)).toBe("ECONNREFUSED");
+    await expect
+      .poll(() => refused(`${api}/test`), { timeout: 30_000, interval: 50 })
+      .toBe("ECONNREFUSED");
     const ready = await fetch(`${admin}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.headers.get("connection")).toBe("close");
