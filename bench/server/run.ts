@@ -29,6 +29,7 @@ import {
   procStatus,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
+import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
