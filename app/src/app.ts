@@ -166,7 +166,7 @@ const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
 
   // ---- the one error handler ----
   fastify.setErrorHandler(async (err, request, reply) => {
-    const { http, internal } = toHttpError(err);
+    const { http, internal } = toHttpError(err, { bodyLimitBytes: opts.bodyLimitBytes });
     if (internal) request.log.error({ err }, "unhandled error");
     else request.log.debug({ code: http.code, msg: http.message }, "client error");
     reply.code(http.statusCode).headers(http.headers);

@@ -109,7 +109,12 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 try {
   await app.listen({ port: config.port, host: config.host });
 } catch (err) {
-  log.fatal({ err }, "cannot listen");
+  if ((err as { code?: string }).code === "EADDRINUSE") {
+    // A user's mistake, not a fault: one line with the fix, no stack trace.
+    console.error(
+      `port ${config.port} is already in use on ${config.host}: stop what listens there, or choose another port with PORT=<port> (e.g. PORT=${config.port + 1} npm start)`,
+    );
+  } else log.fatal({ err }, "cannot listen");
   process.exit(1);
 }
 
