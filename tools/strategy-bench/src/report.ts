@@ -103,7 +103,7 @@ export const manifestSchema = z
     notes: z.array(z.string()).default([]),
     /** A demo (untrained model, one machine); default: a run's model name contains "demo". */
     demo: z.boolean().optional(),
-    /** Set by a cluster run (strategy-bench run --cluster, demo --cluster). */
+    /** Set by a cluster run (strategy-bench run, demo --cluster). */
     cluster: clusterSchema.optional(),
     runs: z.array(runSchema).min(1),
   })
