@@ -185,7 +185,7 @@ export function registerPlanCommands(program: Command): void {
     )
     .option(
       "--accuracy <fraction>",
-      "model accuracy for the charts' y axis (given, not predicted)",
+      "model accuracy, stated under the charts' titles (given, not predicted)",
       fraction,
       0.8787,
     )
