@@ -66,7 +66,8 @@ function parseArgs(argv: string[]): Options {
       else if (a === "--soak") o.soak = true;
       else if (a === "--soak-requests") o.soakRequests = Number(next());
       else if (a === "--write-docs") o.docs = true;
-      else if (a === "--no-docs") o.docs = false; // the default; kept for older command lines
+      // --no-docs: the default now; accepted for older command lines.
+      else if (a === "--no-docs") o.docs = false;
       else if (a === "--backend") o.backends = next().split(",");
       else if (a === "--threads") o.threads = Number(next());
       else if (a === "--no-build") o.build = false;
