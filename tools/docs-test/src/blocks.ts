@@ -260,7 +260,7 @@ export function writtenBy(argv: string[]): string[] {
 
 /** What every block's script starts with: strict mode, the failing line's report, `__docs_serve`. */
 export const PRELUDE = `set -e -o pipefail
-trap 'echo "__DOCS_FAILED__ $LINENO" >&2' ERR
+trap '{ set +x; } 2>/dev/null; echo "__DOCS_FAILED__ $LINENO" >&2' ERR
 PS4='+ test:docs$ '
 __docs_serve() { # __docs_serve <md line> <port> <command...>: start a server, return once ready
   { local -; set +x; } 2>/dev/null

@@ -169,6 +169,7 @@ async function runBlock(
         shown += "\n";
         atLineStart = true;
       }
+      if (/^__DOCS_FAILED__ \d+$/.test(part)) continue; // the runner's own, not the block's
       if (part === "") {
         if (i < parts.length - 1 && atLineStart) shown += "  │";
         continue;
