@@ -717,7 +717,8 @@ export function barChart(o: BarOptions): Chart {
     $schema: SCHEMA,
     title: titleOf(o.title, o.subtitle),
     width: Math.max(300, runs.length * 110),
-    height: 240,
+    // Tall enough for a y title of ~50 characters along the axis.
+    height: 320,
     padding: 12,
     background: "white",
     config: BASE_CONFIG,

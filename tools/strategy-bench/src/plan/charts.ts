@@ -78,7 +78,7 @@ export function planCharts(results: readonly PlanResult[], accuracy: number): Ch
     bars(
       "response-time-per-stack",
       "Response time per stack",
-      "response time (s, weighted by successful requests)",
+      "response time (s, mean weighted by successful requests)",
       (r) => r.load.responseTime,
     ),
     timeSeriesChart({
