@@ -64,23 +64,27 @@ const inference = new InferenceService(
   { providers },
 );
 
-/** Where the classifier answers (Ingress host, or the ingress address, or localhost). */
-export const url = inference.url;
-/** The image reference deployed: `repo@sha256:<digest>` when built here. */
-export const image = inferenceImage.ref;
-export const namespace = inference.namespace;
-export const deploymentName = inference.deploymentName;
-export const serviceName = inference.serviceName;
-export const hpaName = inference.hpaName;
-/** The Ingress (food11:route ingress) or the HTTPRoute (food11:route gateway). */
-export const ingressName = inference.ingressName;
-export const httpRouteName = inference.httpRouteName;
-export const pdbName = inference.pdbName;
-/** The NetworkPolicy of the pods (unset with food11:networkPolicy false). */
-export const networkPolicyName = inference.networkPolicyName;
-/** The ServiceMonitor (food11:monitoring servicemonitor). */
-export const serviceMonitorName = inference.serviceMonitorName;
-/** The ConfigMap with the Grafana dashboard (food11:grafanaDashboard true). */
-export const dashboardName = inference.dashboardName;
-/** Selector of the pods, e.g. `kubectl get pods -n <namespace> -l <labelSelector>`. */
-export const labelSelector = inference.labelSelector;
+/** Only the outputs this stack has: an undefined one would warn on every `pulumi up`. */
+const outputs = {
+  /** Where the classifier answers (Ingress host, or the ingress address, or localhost). */
+  url: inference.url,
+  /** The image reference deployed: `repo@sha256:<digest>` when built here. */
+  image: inferenceImage.ref,
+  namespace: inference.namespace,
+  deploymentName: inference.deploymentName,
+  serviceName: inference.serviceName,
+  hpaName: inference.hpaName,
+  /** The Ingress (food11:route ingress) or the HTTPRoute (food11:route gateway). */
+  ...(inference.ingressName ? { ingressName: inference.ingressName } : {}),
+  ...(inference.httpRouteName ? { httpRouteName: inference.httpRouteName } : {}),
+  pdbName: inference.pdbName,
+  /** The NetworkPolicy of the pods (unset with food11:networkPolicy false). */
+  ...(inference.networkPolicyName ? { networkPolicyName: inference.networkPolicyName } : {}),
+  /** The ServiceMonitor (food11:monitoring servicemonitor). */
+  ...(inference.serviceMonitorName ? { serviceMonitorName: inference.serviceMonitorName } : {}),
+  /** The ConfigMap with the Grafana dashboard (food11:grafanaDashboard true). */
+  ...(inference.dashboardName ? { dashboardName: inference.dashboardName } : {}),
+  /** Selector of the pods, e.g. `kubectl get pods -n <namespace> -l <labelSelector>`. */
+  labelSelector: inference.labelSelector,
+};
+export = outputs;

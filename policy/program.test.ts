@@ -2,7 +2,8 @@
 // Pulumi program under the unit tests' mocks, registers Kubernetes objects that no policy objects
 // to; a stack that deploys a moving tag is refused. (The real-engine version of this check belongs
 // to the e2e: `pulumi preview --policy-pack policy`, docs/ci.md.)
-import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
 import { type Registered, runAccepted } from "../test/unit/infra/mocks";
 import { policies } from "./policies";
 import { runPolicy, runStackPolicy } from "./testing";
@@ -54,10 +55,19 @@ describe.each(["baseline", "strategy1", "strategy2"])("stack %s under the policy
 
 describe("a stack deploying a moving tag", () => {
   it("is accepted by the program and refused by the mandatory image policies", async () => {
+    // The program warns (asserted here, not printed into the test output) and goes on.
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    const warned: string[] = [];
     const run = await runAccepted("baseline", {
       "food11:imageRef": "food11-classifier:latest",
       "food11:imageRepository": undefined,
+    }).finally(() => {
+      warned.push(...warn.mock.calls.map((c) => String(c[0])));
+      warn.mockRestore();
     });
+    expect(warned).toEqual([
+      'food11:imageRef "food11-classifier:latest" is not pinned by digest: a moved tag changes what runs without a diff. Pin it: pulumi config set food11:imageRef food11-classifier@sha256:<digest> --stack baseline',
+    ]);
     const findings = await check(run.resources);
     expect(findings).toEqual([
       {

@@ -167,7 +167,10 @@ const listener = fp<Shared>(
 
     // ---- the one error handler ----
     fastify.setErrorHandler(async (err, request, reply) => {
-      const { http, internal } = toHttpError(err);
+      // The body limit this listener enforces, named in body_too_large's message.
+      const { http, internal } = toHttpError(err, {
+        bodyLimitBytes: fastify.initialConfig.bodyLimit,
+      });
       if (internal) request.log.error({ err }, "unhandled error");
       else request.log.debug({ code: http.code, msg: http.message }, "client error");
       reply.code(http.statusCode).headers(http.headers);

@@ -55,6 +55,8 @@ const FRAMEWORK_ERRORS: Record<string, [number, string]> = {
   FST_MP_PREMATURE_CLOSE: [400, "bad_multipart"],
 };
 
+const mib = (bytes: number) => Number((bytes / 2 ** 20).toFixed(2));
+
 function stringProp(o: unknown, key: string): string | undefined {
   const v = (o as Record<string, unknown> | null)?.[key];
   return typeof v === "string" ? v : undefined;
@@ -62,9 +64,13 @@ function stringProp(o: unknown, key: string): string | undefined {
 
 /**
  * Map anything thrown to an HttpError. Client mistakes become 4xx; only genuine server faults
- * become 500 (`internal: true` tells the caller to log the original at error level).
+ * become 500 (`internal: true` tells the caller to log the original at error level). `limits`:
+ * the server's, named in the messages of the errors they cause.
  */
-export function toHttpError(err: unknown): { http: HttpError; internal: boolean } {
+export function toHttpError(
+  err: unknown,
+  limits: { bodyLimitBytes?: number } = {},
+): { http: HttpError; internal: boolean } {
   if (err instanceof HttpError) return { http: err, internal: err.statusCode >= 500 };
   if (err instanceof InferenceError && err.publicCode !== undefined) {
     const http = new HttpError(err.statusCode, err.publicCode, err.message, err.headers);
@@ -74,7 +80,12 @@ export function toHttpError(err: unknown): { http: HttpError; internal: boolean 
   const message = stringProp(err, "message") ?? String(err);
   if (code && FRAMEWORK_ERRORS[code]) {
     const [status, ours] = FRAMEWORK_ERRORS[code];
-    return { http: new HttpError(status, ours, message), internal: false };
+    // The limit, as too_many_pixels states its own (Fastify's message names none).
+    const said =
+      ours === "body_too_large" && limits.bodyLimitBytes !== undefined
+        ? `the upload is over the limit of ${limits.bodyLimitBytes} bytes (${mib(limits.bodyLimitBytes)} MiB, BODY_LIMIT_BYTES)`
+        : message;
+    return { http: new HttpError(status, ours, said), internal: false };
   }
   // Any other error that carries a 4xx status (Fastify's, busboy's).
   const status = (err as { statusCode?: unknown } | null)?.statusCode;

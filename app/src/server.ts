@@ -122,7 +122,7 @@ async function listen(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
       console.error(
-        `${variable} ${port} is in use on ${config.host}: stop what listens there or set ${variable} to a free port`,
+        `${variable} ${port} is already in use on ${config.host}: stop what listens there, or choose another port with ${variable}=<port>`,
       );
     } else {
       log.fatal({ err, variable, port }, "cannot listen");

@@ -37,12 +37,12 @@ import {
   runContainer,
 } from "../../scripts/image/docker";
 import { readStackFile, runtimeEnv } from "../../stacks";
-import { Load } from "../../test/cluster/helpers";
 import {
   type Align,
   markdownTable,
   upperQuantile,
 } from "../../tools/strategy-bench/src/benchkit.js";
+import { Load } from "../../tools/strategy-bench/src/steady-load.js";
 
 const { values } = parseArgs({
   options: {

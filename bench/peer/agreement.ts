@@ -4,6 +4,7 @@
  */
 import sharp from "sharp";
 import { mulberry32 } from "../../app/src/inference/prng.js";
+import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
 
 /**
  * Largest absolute difference allowed between the two servers' probabilities for one class: on

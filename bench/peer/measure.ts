@@ -16,6 +16,7 @@ import {
   treeMemoryMap,
   treeUsage,
 } from "../../tools/strategy-bench/src/benchkit.js";
+import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
 import { type Agreement, compare, predictProbabilities, type Sample } from "./agreement";
 import type { Report } from "./render";

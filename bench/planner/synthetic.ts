@@ -6,8 +6,9 @@
  * transaction rate and response time against the 20 % target. A benchmark, not a test: timing on
  * a shared 2-core machine varies, so it prints and never fails on the figures.
  */
+
+import { syntheticValidation } from "../../tools/strategy-bench/src/plan/synthetic.js";
 import { validationMarkdown } from "../../tools/strategy-bench/src/plan/validate.js";
-import { syntheticValidation } from "../../tools/strategy-bench/test/plan/synthetic.js";
 
 async function main(): Promise<number> {
   const { comparison: e } = await syntheticValidation();

@@ -1,8 +1,9 @@
 // bench:server -- the inference server alone, on the demo model, on 127.0.0.1.
 //
-//   npm run bench:server                       # c1 + c20, rewrites docs/benchmarks.md's block
+//   npm run bench:server                       # c1 + c20: prints the figures (writes no file)
+//   npm run bench:server -- --write-docs       # ... and rewrites docs/benchmarks.md's block with them
 //   npm run bench:server -- --soak             # + 5,000 requests at c20, RSS sampled throughout
-//   npm run bench:server -- --requests 100 --no-docs
+//   npm run bench:server -- --requests 100
 //   npm run bench:server -- --backend auto,wasm  # one section per backend (soak on the first)
 //
 // 1. builds app/ (npm --prefix app run build) and the demo model if absent;
@@ -29,6 +30,7 @@ import {
   procStatus,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
+import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -52,7 +54,7 @@ function parseArgs(argv: string[]): Options {
     requests: 400,
     soak: false,
     soakRequests: 5000,
-    docs: true,
+    docs: false,
     backends: (process.env.TFJS_BACKEND ?? "auto").split(","),
     threads: process.env.INFERENCE_THREADS ? Number(process.env.INFERENCE_THREADS) : undefined,
     build: true,
@@ -63,6 +65,8 @@ function parseArgs(argv: string[]): Options {
       if (a === "--requests") o.requests = Number(next());
       else if (a === "--soak") o.soak = true;
       else if (a === "--soak-requests") o.soakRequests = Number(next());
+      else if (a === "--write-docs") o.docs = true;
+      // --no-docs: the default now; accepted for older command lines.
       else if (a === "--no-docs") o.docs = false;
       else if (a === "--backend") o.backends = next().split(",");
       else if (a === "--threads") o.threads = Number(next());
@@ -357,6 +361,10 @@ async function main() {
   if (o.docs) {
     writeDocBlock(DOC, BLOCK, block);
     console.log(`\nrewrote the server block of ${path.relative(ROOT, DOC)}`);
+  } else {
+    console.log(
+      `\n${block}\n\n(not written: \`--write-docs\` puts this block into ${path.relative(ROOT, DOC)})`,
+    );
   }
 }
 

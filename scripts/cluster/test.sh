@@ -42,7 +42,7 @@ t2=$(date +%s)
 echo "cluster: up in $((t2 - t1))s"
 eval "$(bash "$HERE/cluster.sh" env)"
 set +e
-bash "$ROOT/scripts/vitest-suite.sh" cluster vitest.cluster.config.ts FOOD11_CLUSTER_REPORT "$@"
+bash "$ROOT/scripts/vitest-suite.sh" cluster vitest.cluster.config.mts FOOD11_CLUSTER_REPORT "$@"
 rc=$?
 set -e
 t3=$(date +%s)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real-engine e2e in one command (npm run test:e2e):
 #   build the toolchain (cached, scripts/e2e/build.sh) -> start the loopback control plane
-#   (scripts/e2e/cluster.sh) -> vitest -c vitest.e2e.config.ts -> tear the cluster down (always).
+#   (scripts/e2e/cluster.sh) -> vitest -c vitest.e2e.config.mts -> tear the cluster down (always).
 # Extra arguments go to vitest.
 # Exit: vitest's status (0 all passed, 1 failures); 1 also for a failed build or cluster start
 # (the step is named on stderr); 77 = skipped: no Go toolchain on this machine.
@@ -35,7 +35,7 @@ hold_lock 8 "${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}/locks/e2e-run.lock" e2
 
 cluster_dir="$(mktemp -d "${TMPDIR:-/tmp}/food11-e2e-cluster.XXXXXX")"
 set +e
-"$HERE/cluster.sh" run "$cluster_dir" -- npx vitest run -c vitest.e2e.config.ts \
+"$HERE/cluster.sh" run "$cluster_dir" -- npx vitest run -c vitest.e2e.config.mts \
   --reporter=default --reporter=json --outputFile.json="$cluster_dir/vitest.json" "$@"
 rc=$?
 set -e

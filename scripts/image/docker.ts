@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { CLUSTER_BUILD_CA, clusterBaseImage, clusterVersions } from "../cluster/stack";
 import { cgroupMemory, firstReadableScript, hostMemory, hostPid, vmRssBytes } from "./cgroup";
 

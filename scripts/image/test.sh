@@ -29,7 +29,7 @@ set -e
 eval "$(bash "$ROOT/scripts/cluster/cluster.sh" env)"
 echo "image: engine and registry ready in $(($(date +%s) - t0))s (DOCKER_HOST=$DOCKER_HOST)"
 set +e
-bash "$ROOT/scripts/vitest-suite.sh" image vitest.image.config.ts FOOD11_IMAGE_REPORT "$@"
+bash "$ROOT/scripts/vitest-suite.sh" image vitest.image.config.mts FOOD11_IMAGE_REPORT "$@"
 rc=$?
 set -e
 echo "image: took $(($(date +%s) - t0))s"

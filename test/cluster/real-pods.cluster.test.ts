@@ -20,7 +20,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
-import { FormData, fetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
 import { clusterEngineArgs, clusterStackConfig } from "../../scripts/cluster/stack";
@@ -32,18 +31,11 @@ import {
   STACKS,
   type StackSettings,
 } from "../../stacks";
+import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
 import { kubernetesSampler } from "../../tools/strategy-bench/src/monitor";
+import { describeOutcomes, failures, Load } from "../../tools/strategy-bench/src/steady-load.js";
 import { type Clients, clients, engine, ROOT, until } from "../e2e/helpers";
-import {
-  clusterSettings,
-  containerPid,
-  describe as describeOutcomes,
-  failures,
-  inNode,
-  Load,
-  podEphemeralBytes,
-  processFacts,
-} from "./helpers";
+import { clusterSettings, containerPid, inNode, podEphemeralBytes, processFacts } from "./helpers";
 
 const S = clusterSettings();
 const kubeconfig = process.env.KUBECONFIG ?? "";

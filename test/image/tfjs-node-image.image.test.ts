@@ -32,6 +32,7 @@ import {
   runContainer,
   type Started,
 } from "../../scripts/image/docker";
+import { fetch } from "../../tools/strategy-bench/src/http.js";
 
 const APP = join(CLUSTER_ROOT, "app");
 /** NODE_IMAGE (the local base) and EXTRA_CA_CERTS (this machine's extra CAs, when it has some). */

@@ -179,7 +179,11 @@ export const metricsPlugin = fp<{ metrics: Metrics }>(
       metrics.observeRequest(
         {
           method: request.method,
-          route: routeLabel(request.routeOptions.url),
+          // A 405 matched no handler, but its path is a route (app.ts answers 405 only for a
+          // known path with another method): counted under that route, not "unmatched".
+          route: routeLabel(
+            request.routeOptions.url ?? (status === "405" ? request.url.split("?")[0] : undefined),
+          ),
           status_code: status,
         },
         seconds ?? (performance.now() - start) / 1000,

@@ -292,7 +292,7 @@ describe("/metrics", () => {
       "GET /test 200": 3,
       "POST /predict 400": 1,
       "GET unmatched 404": 1,
-      "DELETE unmatched 405": 1,
+      "DELETE /test 405": 1,
     });
     // parse-prometheus-text-format folds a histogram's label sets into one, so the per-series
     // counts of the histograms are read from prom-client's JSON view of the same registry.

@@ -87,6 +87,7 @@ const cases: Case[] = [
     ...raw("image/jpeg", () => Buffer.concat([jpeg, Buffer.alloc(BODY_LIMIT)])),
     status: 413,
     code: "body_too_large",
+    message: /^the upload is over the limit of 262144 bytes \(0\.25 MiB, BODY_LIMIT_BYTES\)$/,
   },
   {
     name: "pixel bomb (header says 20000x20000)",
@@ -135,6 +136,7 @@ const cases: Case[] = [
     ]),
     status: 413,
     code: "body_too_large",
+    message: /^the upload is over the limit of 262144 bytes \(0\.25 MiB, BODY_LIMIT_BYTES\)$/,
   },
   {
     name: "multipart empty file",

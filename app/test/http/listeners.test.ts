@@ -167,7 +167,7 @@ describe("the server process", () => {
       const [code] = (await once(child, "exit")) as [number | null];
       expect(code).toBe(1);
       expect(stderr.trim().split("\n")).toContain(
-        `ADMIN_PORT ${adminPort} is in use on 127.0.0.1: stop what listens there or set ADMIN_PORT to a free port`,
+        `ADMIN_PORT ${adminPort} is already in use on 127.0.0.1: stop what listens there, or choose another port with ADMIN_PORT=<port>`,
       );
     } finally {
       taken.close();

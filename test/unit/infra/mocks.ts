@@ -159,8 +159,11 @@ export async function runProgram(stack: string, config = engineConfig(stack)): P
   } catch (error) {
     return { resources, error };
   }
+  // index.ts is CommonJS with `export = outputs` (only the outputs the stack has); Pulumi require()s
+  // it and takes module.exports, which import() gives as `default`.
+  const exported = (program.default ?? program) as Program;
   const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) {
+  for (const [key, value] of Object.entries(exported)) {
     outputs[key] = await promiseOf(value as pulumi.Input<unknown>);
   }
   return { resources, outputs };

@@ -128,6 +128,21 @@ describe.each(Object.entries(STRATEGIES))("stack %s", (stack, want) => {
 
   it("exports the url, image, namespace, workload names and label selector", async () => {
     const r = await program();
+    // Exactly these keys: no undefined output (Pulumi would warn about it on every up).
+    expect(Object.keys(r.outputs ?? {}).sort()).toEqual(
+      [
+        "url",
+        "image",
+        "namespace",
+        "deploymentName",
+        "serviceName",
+        "hpaName",
+        "ingressName",
+        "pdbName",
+        "networkPolicyName",
+        "labelSelector",
+      ].sort(),
+    );
     expect(r.outputs).toEqual({
       url: "http://localhost/",
       image,

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { FormData, request } from "undici";
 import { markdownTable } from "./benchkit.js";
 import type { LabeledImage } from "./dataset.js";
+import { FormData, request } from "./http.js";
 import { type ClassificationMetrics, classificationMetrics } from "./metrics.js";
 
 /** Something that names the class of an image: a running server, or the model loaded here. */

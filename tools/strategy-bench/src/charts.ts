@@ -6,8 +6,14 @@
  * - `scatterChart`: one marker per run, y against x (accuracy against a cost), colour and shape per
  *   run with a legend, labels placed where they cannot collide (else dropped: the legend names
  *   the run), an optional reference line (chance accuracy);
- * - `timeSeriesChart`: one panel per run on shared axes, a value over time (replicas, CPU, memory);
- * - `phaseChart`: grouped bars, one per run and phase, on shared axes (response time, rate).
+ * - `timeSeriesChart`: one panel per run on shared axes, a value over time (replicas, CPU, memory),
+ *   with further lines beside it (requested, limit, the HPA target) told apart by their dashes;
+ * - `phaseChart`: grouped bars, one per run and phase, on shared axes (response time, rate), each
+ *   phase labelled with its users and delay;
+ * - `barChart`: one bar per run (a figure per stack, where a scatter would have one constant axis).
+ *
+ * Every legend shows the mark the chart draws: hollow shapes on the scatters, strokes on the
+ * lines, squares on the bars.
  *
  * Memory is given in KB (1 KB = 1,024 bytes, the monitor's unit) and drawn in MiB or GiB
  * (`memoryUnit`).
@@ -89,14 +95,18 @@ function runScale(runs: readonly string[]) {
   };
 }
 
-/** The colour channel by run, its legend on the right. */
-function runColor(runs: readonly string[]) {
+/** The colour channel by run, its legend on the right (`symbolType`: as the marks are drawn). */
+function runColor(runs: readonly string[], symbolType?: "stroke") {
   return {
     field: "run",
     type: "nominal" as const,
     title: "run",
     scale: runScale(runs),
-    legend: { orient: "right" as const },
+    legend: {
+      orient: "right" as const,
+      // A stroke symbol as long as a dash pattern needs to be told apart.
+      ...(symbolType ? { symbolType, symbolSize: 900 } : {}),
+    },
   };
 }
 
@@ -223,14 +233,14 @@ export function accuracyScatters(o: {
     ),
     scatter(
       "accuracy-vs-transaction-rate",
-      "Accuracy against transaction rate",
-      "transaction rate (OKAY per second of the test)",
+      "Accuracy against successful requests per second",
+      "successful requests per second (mean over the test)",
       (p) => p.transactionRate,
     ),
     scatter(
       "accuracy-vs-response-time",
       "Accuracy against response time",
-      "response time (s, weighted by OKAY)",
+      "response time (s, mean weighted by successful requests)",
       (p) => p.responseTime,
     ),
   ];
@@ -370,23 +380,27 @@ export function scatterChart(o: ScatterOptions): Chart {
     title: o.yTitle,
     scale: { domain: [yMin, yMax], nice: false },
   };
-  const labelLayers = (Object.keys(POSITIONS) as (keyof typeof POSITIONS)[]).map((pos) => ({
-    transform: [{ filter: `datum.pos == '${pos}'` }],
-    mark: {
-      type: "text" as const,
-      align: POSITIONS[pos].align,
-      dx: POSITIONS[pos].dx,
-      dy: POSITIONS[pos].dy,
-      baseline: "alphabetic" as const,
-      fontSize: LABEL_FONT,
-    },
-    encoding: {
-      x,
-      y,
-      text: { field: "run", type: "nominal" as const },
-      color: { field: "run", type: "nominal" as const, title: "run", scale: runScale(runs) },
-    },
-  }));
+  // One text layer per labelled point, its colour a constant of the mark: no colour channel, so
+  // the one legend is the points' (hollow shapes, as drawn).
+  const labelLayers = values.flatMap((v) => {
+    if (v.pos === undefined || v.pos === "none") return [];
+    const at = POSITIONS[v.pos];
+    return [
+      {
+        transform: [{ filter: `datum.run == ${JSON.stringify(v.run)}` }],
+        mark: {
+          type: "text" as const,
+          align: at.align,
+          dx: at.dx,
+          dy: at.dy,
+          baseline: "alphabetic" as const,
+          fontSize: LABEL_FONT,
+          color: RUN_COLORS[Math.max(0, runs.indexOf(v.run)) % RUN_COLORS.length],
+        },
+        encoding: { x, y, text: { field: "run", type: "nominal" as const } },
+      },
+    ];
+  });
   const reference = o.referenceY
     ? [
         {
@@ -459,63 +473,118 @@ interface ChartText {
   runs?: readonly string[];
 }
 
+/** Further lines of a time-series chart: one series per run, named in the line legend. */
+export interface TimeSeriesLine {
+  label: string;
+  series: RunSeries[];
+}
+
 export interface TimeSeriesOptions extends ChartText {
   series: RunSeries[];
-  /** "step" for counts that change in steps (replicas); default "linear". */
+  /** "step-after" for counts that change in steps (replicas); default "linear". */
   interpolate?: "linear" | "step-after";
+  /** Whole-number ticks on the y axis (0, 1, 2, ...): replicas, pods. */
+  integer?: boolean;
   width?: number;
   panelHeight?: number;
+  /** The main series' name in the line legend when `lines` are drawn too (e.g. "used"). */
+  label?: string;
   /**
-   * A second series per run drawn dashed in the same panel (e.g. memory requested beside memory
-   * used); `label` says so under the title.
+   * Lines drawn beside the main series in each run's panel, in the run's colour with a dash of
+   * their own (e.g. CPU requested, the limit, the HPA target); step-wise, as they change when pods
+   * come and go.
    */
-  overlay?: { label: string; series: RunSeries[] };
-  /** A horizontal rule per run's panel (e.g. that run's HPA CPU target); `label` names it. */
-  references?: { label: string; values: { run: string; value: number }[] };
+  lines?: TimeSeriesLine[];
 }
+
+/** Dash patterns of a time-series chart's lines: the main series solid, then each line's. */
+export const LINE_DASHES: readonly (readonly number[])[] = [
+  [1, 0],
+  [7, 4],
+  [2, 3],
+  [12, 3, 2, 3],
+  [5, 2, 1, 2],
+];
 
 /**
  * A value over time, one panel per run on shared x and y axes (so equal values stay visible as
- * equal, and no run hides another), colour per run with a legend.
+ * equal, and no run hides another), colour per run with a legend; with `lines`, a second legend
+ * names each dash.
  */
 export function timeSeriesChart(o: TimeSeriesOptions): Chart {
   const runs = o.runs ?? o.series.map((s) => s.run);
-  const values = o.series.flatMap((s) =>
-    s.points
-      .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.value))
-      .map((p) => ({ run: s.run, t: p.t, value: p.value })),
-  );
+  const lines = o.lines ?? [];
+  const mainLabel = o.label ?? o.yTitle;
+  const labels = [mainLabel, ...lines.map((l) => l.label)];
+  const rows = (series: RunSeries[], line: string) =>
+    series.flatMap((s) =>
+      s.points
+        .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.value))
+        .map((p) => ({ run: s.run, t: p.t, value: p.value, ...(lines.length ? { line } : {}) })),
+    );
+  const values = [...rows(o.series, mainLabel), ...lines.flatMap((l) => rows(l.series, l.label))];
   // A y title beside each short panel would run into the next one: it goes under the title.
   const given =
     o.subtitle === undefined ? [] : Array.isArray(o.subtitle) ? o.subtitle : [o.subtitle];
-  const layered = o.overlay !== undefined || o.references !== undefined;
-  if (layered) {
-    // One data set for the facet: each row says which layer draws it.
-    for (const v of values) (v as Record<string, unknown>).layer = "main";
-    for (const s of o.overlay?.series ?? []) {
-      for (const p of s.points) {
-        if (Number.isFinite(p.t) && Number.isFinite(p.value)) {
-          values.push({ run: s.run, t: p.t, value: p.value, layer: "overlay" } as never);
+  const x = {
+    field: "t",
+    type: "quantitative",
+    title: o.xTitle ?? "time since the run's start (s)",
+    scale: { zero: true },
+  };
+  const y = {
+    field: "value",
+    type: "quantitative",
+    title: null,
+    scale: { zero: true },
+    ...(o.integer ? { axis: { tickMinStep: 1, format: "d" } } : {}),
+  };
+  const encoding = {
+    x,
+    y,
+    color: runColor(runs, "stroke"),
+    ...(lines.length
+      ? {
+          strokeDash: {
+            field: "line",
+            type: "nominal",
+            title: "line",
+            sort: labels,
+            scale: {
+              domain: labels,
+              range: labels.map((_, i) => LINE_DASHES[i % LINE_DASHES.length]),
+            },
+            legend: {
+              orient: "right",
+              symbolType: "stroke",
+              symbolStrokeColor: "#333",
+              symbolSize: 900,
+              labelLimit: 400,
+            },
+          },
         }
-      }
-    }
-    for (const r of o.references?.values ?? []) {
-      if (Number.isFinite(r.value)) {
-        values.push({ run: r.run, t: 0, value: r.value, layer: "reference" } as never);
-      }
-    }
-  }
-  const legendLines = [
-    ...(o.overlay ? [`solid: ${o.yTitle}; dashed: ${o.overlay.label}`] : []),
-    ...(o.references ? [`grey rule: ${o.references.label}`] : []),
-  ];
+      : {}),
+  };
+  const line = (filter: string | undefined, interpolate: string) => ({
+    ...(filter ? { transform: [{ filter }] } : {}),
+    mark: { type: "line", interpolate, strokeWidth: 2 },
+    encoding,
+  });
+  const panel = {
+    width: o.width ?? 560,
+    height: o.panelHeight ?? (lines.length ? 110 : 80),
+    ...(lines.length
+      ? {
+          layer: [
+            line(`datum.line === ${JSON.stringify(mainLabel)}`, o.interpolate ?? "linear"),
+            line(`datum.line !== ${JSON.stringify(mainLabel)}`, "step-after"),
+          ],
+        }
+      : line(undefined, o.interpolate ?? "linear")),
+  };
   const spec = {
     $schema: SCHEMA,
-    title: titleOf(o.title, [
-      `y: ${o.yTitle}, every run on the same axes`,
-      ...legendLines,
-      ...given,
-    ]),
+    title: titleOf(o.title, [`y: ${o.yTitle}, every run on the same axes`, ...given]),
     padding: 12,
     background: "white",
     config: { ...BASE_CONFIG, header: { labelFontSize: 12, labelAngle: 0, labelAlign: "left" } },
@@ -531,69 +600,19 @@ export function timeSeriesChart(o: TimeSeriesOptions): Chart {
     },
     resolve: { scale: { x: "shared", y: "shared" } },
     spacing: 8,
-    spec: layered
-      ? layeredPanel(o, runs)
-      : {
-          width: o.width ?? 560,
-          height: o.panelHeight ?? 80,
-          mark: {
-            type: "line",
-            interpolate: o.interpolate ?? "linear",
-            strokeWidth: 2,
-            point: { filled: true, size: 18 },
-          },
-          encoding: {
-            x: {
-              field: "t",
-              type: "quantitative",
-              title: o.xTitle ?? "time since the run's start (s)",
-              scale: { zero: true },
-            },
-            y: { field: "value", type: "quantitative", title: null, scale: { zero: true } },
-            color: runColor(runs),
-          },
-        },
+    spec: panel,
   } as unknown as TopLevelSpec;
   return { id: o.id, title: o.title, spec };
 }
 
-/** A panel of timeSeriesChart with its overlay (dashed) and reference (rule) layers. */
-function layeredPanel(o: TimeSeriesOptions, runs: readonly string[]): Record<string, unknown> {
-  const x = {
-    field: "t",
-    type: "quantitative",
-    title: o.xTitle ?? "time since the run's start (s)",
-    scale: { zero: true },
-  };
-  const y = { field: "value", type: "quantitative", title: null, scale: { zero: true } };
-  const color = runColor(runs);
-  const line = (layer: string, dash?: number[]) => ({
-    transform: [{ filter: `datum.layer === '${layer}'` }],
-    mark: {
-      type: "line",
-      interpolate: o.interpolate ?? "linear",
-      strokeWidth: 2,
-      ...(dash ? { strokeDash: dash } : { point: { filled: true, size: 18 } }),
-    },
-    encoding: { x, y, color },
-  });
-  return {
-    width: o.width ?? 560,
-    height: o.panelHeight ?? 80,
-    layer: [
-      line("main"),
-      ...(o.overlay ? [line("overlay", [6, 3])] : []),
-      ...(o.references
-        ? [
-            {
-              transform: [{ filter: "datum.layer === 'reference'" }],
-              mark: { type: "rule", color: "#555555", strokeDash: [2, 2], strokeWidth: 1.5 },
-              encoding: { y },
-            },
-          ]
-        : []),
-    ],
-  };
+/** A constant value over the time a run's series covers (a target, a fixed limit) as a line. */
+export function constantLine(points: readonly { t: number }[], value: number): RunSeries["points"] {
+  const ts = points.map((p) => p.t).filter(Number.isFinite);
+  if (ts.length === 0 || !Number.isFinite(value)) return [];
+  return [
+    { t: Math.min(...ts), value },
+    { t: Math.max(...ts), value },
+  ];
 }
 
 // ---------------------------------------------------------------- per phase
@@ -603,6 +622,9 @@ export interface PhaseValue {
   /** 1-based phase number. */
   phase: number;
   value: number;
+  /** The phase's concurrent users and each user's delay between requests (s), for its label. */
+  users?: number;
+  delaySeconds?: number;
 }
 
 export interface PhaseOptions extends ChartText {
@@ -611,15 +633,34 @@ export interface PhaseOptions extends ChartText {
   height?: number;
 }
 
-/** Grouped bars: one bar per run in each phase, shared y axis, colour per run with a legend. */
+/** "c20 d5": a phase's users and delay as siege's -c and -d say them. */
+function phaseLoad(v: PhaseValue | undefined): string[] {
+  if (v?.users === undefined) return [];
+  const d = v.delaySeconds;
+  return [`c${v.users}`, ...(d === undefined ? [] : [`d${Number(d.toFixed(2))}`])];
+}
+
+/**
+ * Grouped bars: one bar per run in each phase, shared y axis, colour per run with a legend. Each
+ * phase's axis label is its number, its users (c) and delay (d, seconds) under it, when known.
+ */
 export function phaseChart(o: PhaseOptions): Chart {
   const runs = o.runs ?? [...new Set(o.values.map((v) => v.run))];
-  const values = o.values.filter((v) => Number.isFinite(v.value));
   const phases = [...new Set(o.values.map((v) => v.phase))].sort((a, b) => a - b);
+  const first = new Map<number, PhaseValue>();
+  for (const v of o.values) if (v.users !== undefined && !first.has(v.phase)) first.set(v.phase, v);
+  // The axis's key per phase: its label lines joined by "|", split again by the axis.
+  const key = (phase: number) => [String(phase), ...phaseLoad(first.get(phase))].join("|");
+  const values = o.values
+    .filter((v) => Number.isFinite(v.value))
+    .map((v) => ({ run: v.run, phase: key(v.phase), value: v.value }));
+  const withLoad = first.size > 0;
+  // Room for each label ("c255", "d0.25") and each run's bar.
+  const slot = Math.max(withLoad ? 34 : 20, runs.length * 12);
   const spec = {
     $schema: SCHEMA,
     title: titleOf(o.title, o.subtitle),
-    width: o.width ?? Math.max(360, Math.min(900, phases.length * runs.length * 9)),
+    width: o.width ?? Math.max(360, phases.length * slot),
     height: o.height ?? 240,
     padding: 12,
     background: "white",
@@ -630,14 +671,73 @@ export function phaseChart(o: PhaseOptions): Chart {
       x: {
         field: "phase",
         type: "ordinal",
-        title: o.xTitle ?? "phase of the schedule",
-        scale: { domain: phases, paddingInner: 0.25 },
-        axis: { labelAngle: 0 },
+        title:
+          o.xTitle ??
+          (withLoad
+            ? "phase of the schedule; under each: its users (c) and their delay between requests (d, s)"
+            : "phase of the schedule"),
+        scale: { domain: phases.map(key), paddingInner: 0.25 },
+        axis: { labelAngle: 0, labelExpr: "split(datum.label, '|')", labelLineHeight: 13 },
       },
       xOffset: { field: "run", type: "nominal", sort: [...runs], scale: { domain: [...runs] } },
       y: { field: "value", type: "quantitative", title: o.yTitle },
       color: runColor(runs),
     },
+  } as unknown as TopLevelSpec;
+  return { id: o.id, title: o.title, spec };
+}
+
+// ---------------------------------------------------------------- one bar per run
+
+export interface BarOptions {
+  id: string;
+  title: string;
+  subtitle?: Subtitle;
+  yTitle: string;
+  runs?: readonly string[];
+  values: { run: string; value: number }[];
+  /** d3 format of the value printed over each bar (default 3 significant digits). */
+  format?: string;
+}
+
+/** One bar per run, named on the x axis and coloured as in the other charts, its value over it. */
+export function barChart(o: BarOptions): Chart {
+  const runs = o.runs ?? o.values.map((v) => v.run);
+  const values = o.values.filter((v) => Number.isFinite(v.value));
+  const x = {
+    field: "run",
+    type: "nominal",
+    title: null,
+    sort: [...runs],
+    scale: { domain: [...runs], paddingInner: 0.35 },
+    axis: { labelAngle: 0, labelFontSize: 12 },
+  };
+  const y = { field: "value", type: "quantitative", title: o.yTitle };
+  const spec = {
+    $schema: SCHEMA,
+    title: titleOf(o.title, o.subtitle),
+    width: Math.max(300, runs.length * 110),
+    // Tall enough for a y title of ~50 characters along the axis.
+    height: 320,
+    padding: 12,
+    background: "white",
+    config: BASE_CONFIG,
+    data: { values },
+    layer: [
+      {
+        mark: { type: "bar" },
+        // The runs are named on the axis: no legend.
+        encoding: { x, y, color: { ...runColor(runs), legend: null } },
+      },
+      {
+        mark: { type: "text", baseline: "bottom", dy: -4, fontSize: 12 },
+        encoding: {
+          x,
+          y,
+          text: { field: "value", type: "quantitative", format: o.format ?? ".3~r" },
+        },
+      },
+    ],
   } as unknown as TopLevelSpec;
   return { id: o.id, title: o.title, spec };
 }

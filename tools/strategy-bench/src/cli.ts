@@ -441,7 +441,7 @@ function runOptions(o: {
   };
 }
 
-/** `demo --cluster` and `run --cluster`: under the run lock, then the cluster run. */
+/** `demo --cluster` and `run`: under the run lock, then the cluster run. */
 async function clusterAction(
   o: Omit<ClusterRunOptions, "stacks" | "log" | "signal"> & { stack?: string[] },
 ): Promise<void> {
@@ -470,15 +470,14 @@ program
   .command("run")
   .summary("one stack (or more) on real pods: deploy, load, watch, score, destroy, report")
   .description(
-    "On the local cluster (npm run cluster): pulumi up the stack, wait for the ingress, score " +
+    "On real pods of the local cluster (npm run cluster; the demo runs without one): pulumi up " +
+      "the stack, wait for the ingress, score " +
       "accuracy through it, replay the schedule (time-scaled with the autoscaling loop's clocks, " +
       "or full length) while monitoring metrics.k8s.io, list the events that matter, pulumi destroy, " +
       "and write the report. One real-cluster run at a time (run.lock).",
   )
-  .requiredOption(
-    "--cluster",
-    "on real pods (the only mode of run; the demo runs without a cluster)",
-  )
+  // Real pods are run's only mode: `--cluster` is accepted (as demo takes it) and changes nothing.
+  .addOption(new Option("--cluster").hideHelp())
   .option("--stack <name>", "stack (repeatable)", collect)
   .addOption(
     timeScaleOption(

@@ -1,5 +1,5 @@
 /**
- * The report's experiment on real pods (`demo --cluster`, `run --cluster`): for each stack in
+ * The report's experiment on real pods (`demo --cluster`, `run`): for each stack in
  * turn, on the local cluster of scripts/cluster/cluster.sh, `pulumi up` (scripts/e2e/engine.ts,
  * the real CLI), wait until the ingress answers, score accuracy through it, replay the schedule
  * while the monitor reads metrics.k8s.io, collect the events that matter, `pulumi destroy`; then
@@ -16,7 +16,6 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { request } from "undici";
 import { stringify as toYaml } from "yaml";
 import {
   CLUSTER_RUN_LOCK,
@@ -43,6 +42,7 @@ import {
   type TimelineEntry,
 } from "./cluster-scale.js";
 import { runAccuracy, runLoad } from "./commands.js";
+import { request } from "./http.js";
 import { generateRunImages } from "./imageset.js";
 import { ingressStatusWriter, startStandInProxy } from "./ingress-standin.js";
 import { currentLoad, thisMachine } from "./machine.js";

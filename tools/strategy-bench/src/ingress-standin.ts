@@ -15,7 +15,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { NetworkingV1Api } from "@kubernetes/client-node";
-import { Agent, request } from "undici";
+import { Agent, request } from "./http.js";
 
 export interface StandInOptions {
   kubeconfig: string;

@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
-import { Pool } from "undici";
+import { Pool } from "./http.js";
 import { childRandom } from "./random.js";
 import type { Phase, Schedule } from "./schedule.js";
 

@@ -6,6 +6,7 @@ import { markdownTable } from "./benchkit.js";
 import {
   accuracyScatters,
   type Chart,
+  constantLine,
   formatMemoryKB,
   memoryUnit,
   phaseChart,
@@ -32,6 +33,7 @@ import {
   type RunSeries,
   summarizeLoad,
   summarizeResources,
+  type TimePoint,
 } from "./summary.js";
 
 /** What decided a run's numbers beyond its files: where it ran and on what. */
@@ -103,7 +105,7 @@ export const manifestSchema = z
     notes: z.array(z.string()).default([]),
     /** A demo (untrained model, one machine); default: a run's model name contains "demo". */
     demo: z.boolean().optional(),
-    /** Set by a cluster run (strategy-bench run --cluster, demo --cluster). */
+    /** Set by a cluster run (strategy-bench run, demo --cluster). */
     cluster: clusterSchema.optional(),
     runs: z.array(runSchema).min(1),
   })
@@ -400,7 +402,7 @@ export function chartSubtitle(runs: RunSummary[], demo: boolean, cluster?: Clust
 
 /** A time-series chart the report draws for every run: add one to draw a new series. */
 export interface TimeSeriesMetric {
-  /** Key in RunSummary.series.time. */
+  /** Key in RunSummary.series.time: the chart's main (solid) series. */
   key: string;
   id: string;
   title: string;
@@ -408,10 +410,21 @@ export interface TimeSeriesMetric {
   /** "memoryKB": drawn in MiB or GiB. */
   unit?: "memoryKB";
   interpolate?: "linear" | "step-after";
-  /** A second series drawn dashed in the same panels (key in RunSummary.series.time). */
-  overlay?: { key: string; label: string };
-  /** A horizontal rule per run (e.g. its HPA target), and what it is. */
-  reference?: { label: string; value: (r: RunSummary) => number | undefined };
+  /** Whole-number ticks (replicas, pods). */
+  integer?: boolean;
+  /** The main series' name in the line legend, when `lines` are drawn beside it. */
+  label?: string;
+  /** A line under the title saying what the chart's lines mean. */
+  note?: string;
+  /** Lines beside it in each run's panel, each with its own dash, when the run has them. */
+  lines?: { label: string; points: (r: RunSummary) => TimePoint[] | undefined }[];
+}
+
+/** CPU requested x the run's HPA target: the CPU at which the HPA adds a replica. */
+function hpaTargetCores(r: RunSummary): TimePoint[] | undefined {
+  const target = r.hpaTarget;
+  if (target === undefined) return undefined;
+  return r.series.time.cpuRequested?.map((p) => ({ t: p.t, value: (p.value * target) / 100 }));
 }
 
 export const TIME_SERIES_METRICS: TimeSeriesMetric[] = [
@@ -421,43 +434,67 @@ export const TIME_SERIES_METRICS: TimeSeriesMetric[] = [
     title: "Replicas over time",
     yTitle: "replicas (pods Pending or Running)",
     interpolate: "step-after",
+    integer: true,
   },
   {
     key: "cpuUsed",
-    id: "cpu-used-over-time",
-    title: "CPU used over time",
-    yTitle: "CPU used (cores, all pods)",
+    id: "cpu-over-time",
+    title: "CPU used, requested and limit over time",
+    yTitle: "CPU (cores, all pods)",
+    note: "HPA target: the stack's CPU target % of the CPU requested, where the HPA adds a replica",
+    label: "used",
+    lines: [
+      { label: "requested", points: (r) => r.series.time.cpuRequested },
+      { label: "limit", points: (r) => r.series.time.cpuLimit },
+      {
+        label: "HPA target",
+        points: hpaTargetCores,
+      },
+    ],
   },
   {
     key: "memUsedKB",
-    id: "memory-used-over-time",
-    title: "Memory used over time",
-    yTitle: "memory used",
+    id: "memory-over-time",
+    title: "Memory used, requested and limit over time",
+    yTitle: "memory, all pods",
     unit: "memoryKB",
+    label: "used",
+    lines: [
+      { label: "requested", points: (r) => r.series.time.memRequestedKB },
+      { label: "limit", points: (r) => r.series.time.memLimitKB },
+    ],
   },
   // Cluster runs only (the monitor's extended columns):
   {
     key: "readyReplicas",
     id: "replicas-ready-pending-over-time",
     title: "Replicas ready and pending over time",
-    yTitle: "pods Ready",
+    yTitle: "pods",
     interpolate: "step-after",
-    overlay: { key: "pendingReplicas", label: "pods Pending (not running yet, or unschedulable)" },
+    integer: true,
+    label: "Ready",
+    lines: [
+      {
+        label: "Pending (not running yet, or unschedulable)",
+        points: (r) => r.series.time.pendingReplicas,
+      },
+    ],
   },
   {
     key: "cpuUtilization",
     id: "cpu-vs-hpa-target-over-time",
     title: "CPU used against the HPA target over time",
     yTitle: "CPU used (% of the Ready pods' requested CPU, as the HPA computes it)",
-    reference: { label: "the run's HPA CPU target (%)", value: (r) => r.hpaTarget },
-  },
-  {
-    key: "memUsedKB",
-    id: "memory-requested-vs-used-over-time",
-    title: "Memory requested and used over time",
-    yTitle: "memory used",
-    unit: "memoryKB",
-    overlay: { key: "memRequestedKB", label: "memory requested" },
+    label: "used",
+    lines: [
+      {
+        label: "the run's HPA CPU target (%)",
+        points: (r) =>
+          r.hpaTarget === undefined
+            ? undefined
+            : constantLine(r.series.time.cpuUtilization ?? [], r.hpaTarget),
+      },
+    ],
   },
 ];
 
@@ -480,8 +517,8 @@ export const PHASE_METRICS: PhaseMetric[] = [
   {
     key: "okayRate",
     id: "transaction-rate-per-phase",
-    title: "Transaction rate per phase",
-    yTitle: "OKAY per second of the phase",
+    title: "Successful requests per second, per phase",
+    yTitle: "successful requests per second",
   },
 ];
 
@@ -515,17 +552,25 @@ export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: Cluste
   for (const m of TIME_SERIES_METRICS) {
     const all = runs.flatMap((r) => r.series.time[m.key] ?? []);
     if (all.length === 0) continue;
-    // A chart with an overlay is drawn only when some run has the overlay's series.
-    const over = m.overlay
-      ? runs.flatMap((r) => r.series.time[(m.overlay as { key: string }).key] ?? [])
-      : [];
-    if (m.overlay && over.length === 0) continue;
-    if (m.overlay && m.key === "memUsedKB" && !runs.some((r) => r.series.time.readyReplicas)) {
-      continue; // memory requested vs used: on a cluster only (the demo's requests are constant)
-    }
+    // Each line only in the panels of runs that have the main series and the line.
+    const lines = (m.lines ?? [])
+      .map((l) => ({
+        label: l.label,
+        series: runs.map((r) => ({
+          run: r.name,
+          points: (r.series.time[m.key] ?? []).length > 0 ? (l.points(r) ?? []) : [],
+        })),
+      }))
+      .filter((l) => l.series.some((x) => x.points.length > 0));
     const unit =
       m.unit === "memoryKB"
-        ? memoryUnit(Math.max(...[...all, ...over].map((p) => p.value)))
+        ? memoryUnit(
+            Math.max(
+              ...[...all, ...lines.flatMap((l) => l.series.flatMap((x) => x.points))].map(
+                (p) => p.value,
+              ),
+            ),
+          )
         : undefined;
     const scaled = (points: { t: number; value: number }[]) =>
       points.map((p) => ({ t: p.t, value: unit ? p.value / unit.divisor : p.value }));
@@ -533,33 +578,19 @@ export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: Cluste
       timeSeriesChart({
         id: m.id,
         title: m.title,
-        subtitle,
+        subtitle: m.note ? [m.note, ...subtitle] : subtitle,
         yTitle: unit ? `${m.yTitle} (${unit.label})` : m.yTitle,
         runs: names,
         ...(m.interpolate ? { interpolate: m.interpolate } : {}),
+        ...(m.integer ? { integer: true } : {}),
         series: runs.map((r) => ({ run: r.name, points: scaled(r.series.time[m.key] ?? []) })),
-        ...(m.overlay
+        ...(lines.length > 0
           ? {
-              overlay: {
-                label: m.overlay.label,
-                series: runs.map((r) => ({
-                  run: r.name,
-                  points: scaled(r.series.time[(m.overlay as { key: string }).key] ?? []),
-                })),
-              },
-            }
-          : {}),
-        ...(m.reference
-          ? {
-              references: {
-                label: m.reference.label,
-                values: runs.flatMap((r) => {
-                  const v = m.reference?.value(r);
-                  // Only in the panels of runs that have the series.
-                  const has = (r.series.time[m.key] ?? []).length > 0;
-                  return v === undefined || !has ? [] : [{ run: r.name, value: v }];
-                }),
-              },
+              label: m.label ?? m.yTitle,
+              lines: lines.map((l) => ({
+                label: l.label,
+                series: l.series.map((x) => ({ run: x.run, points: scaled(x.points) })),
+              })),
             }
           : {}),
       }),
@@ -567,7 +598,7 @@ export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: Cluste
   }
   for (const m of PHASE_METRICS) {
     const values = runs.flatMap((r) =>
-      (r.series.phase[m.key] ?? []).map((p) => ({ run: r.name, phase: p.phase, value: p.value })),
+      (r.series.phase[m.key] ?? []).map((p) => ({ ...p, run: r.name })),
     );
     if (values.length === 0) continue;
     charts.push(

@@ -14,6 +14,9 @@ export interface MonitorSample {
   memRequestedKB: number;
   memUsedKB: number;
   cpuUsed: number;
+  /** Summed CPU requests and memory limits of the pods (NaN when absent), for the charts. */
+  cpuRequested?: number;
+  memLimitKB?: number;
 }
 
 export function parseMonitorCsv(text: string): MonitorSample[] {
@@ -24,6 +27,8 @@ export function parseMonitorCsv(text: string): MonitorSample[] {
     memRequestedKB: toNumber(r.mem_requested_kb),
     memUsedKB: toNumber(r.mem_used_kb),
     cpuUsed: toNumber(r.cpu_used),
+    cpuRequested: toNumber(r.cpu_requested),
+    memLimitKB: toNumber(r.mem_limit_kb),
   }));
 }
 
@@ -113,10 +118,12 @@ export interface TimePoint {
   value: number;
 }
 
-/** A value per phase of the load schedule (1-based). */
+/** A value per phase of the load schedule (1-based), with the phase's users and delay if known. */
 export interface PhasePoint {
   phase: number;
   value: number;
+  users?: number;
+  delaySeconds?: number;
 }
 
 /**
@@ -149,6 +156,9 @@ export function monitorSeries(rows: MonitorSample[]): Record<string, TimePoint[]
     cpuUsed: series((r) => r.cpuUsed),
     memUsedKB: series((r) => r.memUsedKB),
     memRequestedKB: series((r) => r.memRequestedKB),
+    cpuRequested: series((r) => r.cpuRequested ?? Number.NaN),
+    cpuLimit: series((r) => r.cpuLimit),
+    memLimitKB: series((r) => r.memLimitKB ?? Number.NaN),
   };
 }
 
@@ -157,17 +167,23 @@ export function loadSeries(rows: LoadtestRow[]): Record<string, PhasePoint[]> {
     const n = Number(r.phase);
     return Number.isInteger(n) && n > 0 ? n : i + 1;
   });
+  const load = (r: LoadtestRow) => ({
+    ...(r.users !== undefined ? { users: r.users } : {}),
+    ...(r.delaySeconds !== undefined ? { delaySeconds: r.delaySeconds } : {}),
+  });
   return {
     // A phase without a successful request has no response time worth drawing.
     responseTime: rows
       .map((r, i) => ({
         phase: phases[i] as number,
         value: r.okay > 0 ? r.responseTime : Number.NaN,
+        ...load(r),
       }))
       .filter((p) => Number.isFinite(p.value)),
     okayRate: rows.map((r, i) => ({
       phase: phases[i] as number,
       value: r.elapsedSeconds > 0 ? r.okay / r.elapsedSeconds : 0,
+      ...load(r),
     })),
   };
 }

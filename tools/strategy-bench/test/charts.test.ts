@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  barChart,
+  constantLine,
   formatMemoryKB,
   labelWidth,
   memoryUnit,
@@ -98,7 +100,12 @@ describe("time series and per-phase charts", () => {
       { run: "y", t: 0, value: 2 },
     ]);
     expect(ts.resolve).toEqual({ scale: { x: "shared", y: "shared" } });
-    expect(ts.spec.encoding.color.legend).toEqual({ orient: "right" });
+    // Lines are drawn: the legend's symbols are strokes.
+    expect(ts.spec.encoding.color.legend).toEqual({
+      orient: "right",
+      symbolType: "stroke",
+      symbolSize: 900,
+    });
     expect(ts.spec.encoding.color.scale.domain).toEqual(["x", "y"]);
     const ph = phaseChart({
       id: "p",
@@ -109,7 +116,90 @@ describe("time series and per-phase charts", () => {
         { run: "y", phase: 1, value: 0.6 },
       ],
     }).spec as unknown as { encoding: Record<string, { scale?: { domain: unknown[] } }> };
-    expect(ph.encoding.x?.scale?.domain).toEqual([1, 2]);
+    expect(ph.encoding.x?.scale?.domain).toEqual(["1", "2"]);
     expect(ph.encoding.xOffset?.scale?.domain).toEqual(["x", "y"]);
+  });
+
+  it("labels each phase with its users and delay, on lines of their own", () => {
+    const ph = phaseChart({
+      id: "p",
+      title: "Response time per phase",
+      yTitle: "s",
+      values: [
+        { run: "x", phase: 1, value: 0.5, users: 20, delaySeconds: 5 },
+        { run: "x", phase: 2, value: 0.6, users: 30, delaySeconds: 0.05 },
+      ],
+    }).spec as unknown as {
+      width: number;
+      data: { values: { phase: string }[] };
+      encoding: { x: { title: string; scale: { domain: string[] }; axis: { labelExpr: string } } };
+    };
+    expect(ph.encoding.x.scale.domain).toEqual(["1|c20|d5", "2|c30|d0.05"]);
+    expect(ph.data.values.map((v) => v.phase)).toEqual(["1|c20|d5", "2|c30|d0.05"]);
+    expect(ph.encoding.x.axis.labelExpr).toBe("split(datum.label, '|')");
+    expect(ph.encoding.x.title).toContain("its users (c) and their delay between requests (d, s)");
+  });
+
+  it("draws further lines with their own dashes and a legend naming them; whole-number ticks", () => {
+    const used = [
+      { t: 0, value: 1 },
+      { t: 10, value: 2 },
+    ];
+    const ts = timeSeriesChart({
+      id: "c",
+      title: "CPU",
+      yTitle: "cores",
+      series: [{ run: "x", points: used }],
+      integer: true,
+      label: "used",
+      lines: [{ label: "limit", series: [{ run: "x", points: constantLine(used, 3) }] }],
+    }).spec as unknown as {
+      data: { values: unknown[] };
+      spec: {
+        layer: {
+          mark: { interpolate: string };
+          encoding: {
+            y: { axis: unknown };
+            strokeDash: { scale: { domain: string[]; range: number[][] }; legend: unknown };
+          };
+        }[];
+      };
+    };
+    expect(ts.data.values).toEqual([
+      { run: "x", t: 0, value: 1, line: "used" },
+      { run: "x", t: 10, value: 2, line: "used" },
+      { run: "x", t: 0, value: 3, line: "limit" },
+      { run: "x", t: 10, value: 3, line: "limit" },
+    ]);
+    const [main, others] = ts.spec.layer;
+    expect(main?.encoding.strokeDash.scale).toEqual({
+      domain: ["used", "limit"],
+      range: [
+        [1, 0],
+        [7, 4],
+      ],
+    });
+    expect(main?.encoding.strokeDash.legend).toMatchObject({ symbolType: "stroke" });
+    expect(main?.encoding.y.axis).toEqual({ tickMinStep: 1, format: "d" });
+    expect([main?.mark.interpolate, others?.mark.interpolate]).toEqual(["linear", "step-after"]);
+  });
+
+  it("draws one bar per run, named on the axis, its value over it, no legend", () => {
+    const bar = barChart({
+      id: "b",
+      title: "Memory used per stack",
+      yTitle: "MiB",
+      runs: ["a", "b"],
+      values: [
+        { run: "a", value: 512 },
+        { run: "b", value: Number.NaN },
+      ],
+    }).spec as unknown as {
+      data: { values: unknown[] };
+      layer: { mark: { type: string }; encoding: Record<string, { legend?: unknown }> }[];
+    };
+    expect(bar.data.values).toEqual([{ run: "a", value: 512 }]);
+    expect(bar.layer.map((l) => l.mark.type)).toEqual(["bar", "text"]);
+    expect(bar.layer[0]?.encoding.color?.legend).toBeNull();
   });
 });

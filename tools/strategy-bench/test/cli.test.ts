@@ -143,6 +143,23 @@ describe("strategy-bench CLI", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("run asks for no flag its help calls the only mode; capacity's default is the list it takes", async () => {
+    const [bare, help, capacity] = await Promise.all([
+      run(["run"]),
+      run(["run", "--help"]),
+      run(["capacity", "--help"]),
+    ]);
+    // The first thing `run` needs is a stack, not --cluster (real pods are its only mode).
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toBe(
+      "strategy-bench: give --stack <name> (repeatable): baseline, strategy1, strategy2\n",
+    );
+    expect(help.stdout).not.toContain("--cluster");
+    expect(capacity.stdout).toMatch(
+      /--concurrency <list>\s+levels, comma-separated \(default: 1,2,4,8,16,20,30\)/,
+    );
+  });
+
   it("monitor makes a missing output folder and names the stack it watches", async () => {
     const dir = await mkdtemp(join(tmpdir(), "sb-cli-"));
     const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], {

@@ -454,7 +454,7 @@ describe("the report of a cluster run", () => {
     const ids = files.charts.map((c) => c.id);
     expect(ids).toContain("replicas-ready-pending-over-time");
     expect(ids).toContain("cpu-vs-hpa-target-over-time");
-    expect(ids).toContain("memory-requested-vs-used-over-time");
+    expect(ids).toContain("memory-over-time");
     const charts = reportCharts(summaries, true, manifest.cluster);
     const title = JSON.stringify(charts[0]?.spec);
     expect(title).toContain("REAL PODS on food11-node (2 cores, 23.00 GiB)");

@@ -57,8 +57,8 @@ describe("report files", () => {
       "accuracy-vs-transaction-rate.png",
       "accuracy-vs-response-time.png",
       "replicas-over-time.png",
-      "cpu-used-over-time.png",
-      "memory-used-over-time.png",
+      "cpu-over-time.png",
+      "memory-over-time.png",
       "response-time-per-phase.png",
       "transaction-rate-per-phase.png",
     ]);
@@ -133,8 +133,38 @@ describe("a three-run report whose runs have near-equal values", () => {
     expect(rule).toBeDefined();
     expect(scatter.title.subtitle.join(" ")).toContain("DEMO: untrained model");
     expect(scatter.title.subtitle.join(" ")).toContain("time scale 0.01");
-    const memOverTime = charts.find((c) => c.id === "memory-used-over-time");
-    expect(JSON.stringify(memOverTime?.spec)).toContain("y: memory used (MiB), every run");
+    // The legend shows what is drawn: hollow markers, and the labels add no legend of their own.
+    expect(points?.mark).toMatchObject({ type: "point", filled: false });
+    for (const l of scatter.layer.filter((x) => x.mark.type === "text")) {
+      expect(l.encoding.color).toBeUndefined();
+    }
+    const memOverTime = charts.find((c) => c.id === "memory-over-time");
+    expect(JSON.stringify(memOverTime?.spec)).toContain("y: memory, all pods (GiB), every run");
+    // CPU over time: used, with the pods' request, limit and (for a run whose stack has one) the
+    // HPA target = the stack's target % of the CPU requested, each a line of its own dash.
+    const withTarget = runs.map((r, i) => (i === 1 ? { ...r, hpaTarget: 80 } : r));
+    const cpu = reportCharts(withTarget, true).find((c) => c.id === "cpu-over-time")
+      ?.spec as unknown as {
+      data: { values: { run: string; t: number; value: number; line: string }[] };
+      spec: { layer: { encoding: { strokeDash: { scale: { domain: string[] } } } }[] };
+    };
+    expect(cpu.spec.layer[0]?.encoding.strokeDash.scale.domain).toEqual([
+      "used",
+      "requested",
+      "limit",
+      "HPA target",
+    ]);
+    const line = (run: string, name: string) =>
+      cpu.data.values.filter((v) => v.run === run && v.line === name).map((v) => v.value);
+    expect(line("strategy1", "HPA target")).toEqual([0.8, 0.8, 0.8]);
+    expect(line("baseline", "HPA target")).toEqual([]);
+    expect(line("strategy1", "requested")).toEqual([1, 1, 1]);
+    expect(line("strategy1", "limit")).toEqual([3, 3, 3]);
+    // Replicas on whole-number ticks.
+    const replicas = charts.find((c) => c.id === "replicas-over-time")?.spec as unknown as {
+      spec: { encoding: { y: { axis: unknown } } };
+    };
+    expect(replicas.spec.encoding.y.axis).toEqual({ tickMinStep: 1, format: "d" });
     // Render: each run's point in the SVG, the legend with every name, no overlapping labels.
     const out = join(dir, "report");
     const { files } = await writeReport(manifest, baseDir, out);

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  accuracyScatters,
+  barChart,
   type Chart,
   memoryUnit,
   phaseChart,
@@ -11,9 +11,10 @@ import {
 import type { PlanResult } from "./simulate.js";
 
 /**
- * The planner's charts, built with src/charts.ts: the report's four accuracy-against-cost
- * scatters (accuracy is an input here, `--accuracy`, not predicted) and the time series behind
- * the rows (replicas ready and Pending, CPU and memory used, response time and rate per phase).
+ * The planner's charts, built with src/charts.ts. Accuracy is an input here (`--accuracy`), the
+ * same for every stack, so where the report draws accuracy against a cost the planner draws that
+ * cost per stack; then the time series behind the rows (replicas Ready and Pending, CPU and memory
+ * with their requests, limits and the HPA target) and response time and rate per phase.
  */
 export function planCharts(results: readonly PlanResult[], accuracy: number): Chart[] {
   const runs = results.map((r) => r.stack);
@@ -24,70 +25,106 @@ export function planCharts(results: readonly PlanResult[], accuracy: number): Ch
   const maxReq = Math.max(0, ...results.map((r) => r.resourcesScheduled.memRequestedKB));
   const used = memoryUnit(maxUsed);
   const req = memoryUnit(maxReq);
-  const series = (f: (x: PlanResult["samples"][number]) => number) =>
+  const series = (f: (x: PlanResult["samples"][number], r: PlanResult) => number) =>
     results.map((r) => ({
       run: r.stack,
-      points: r.samples.map((x) => ({ t: x.time, value: f(x) })),
+      points: r.samples.map((x) => ({ t: x.time, value: f(x, r) })),
     }));
   const maxSeriesKB = Math.max(
     0,
-    ...results.flatMap((r) => r.samples.map((x) => x.memUsedKB)).filter(Number.isFinite),
+    ...results
+      .flatMap((r) => r.samples.flatMap((x) => [x.memUsedKB, x.memRequestedKB, x.memLimitKB]))
+      .filter(Number.isFinite),
   );
-  const memSeries = memoryUnit(maxSeriesKB);
+  const mem = memoryUnit(maxSeriesKB);
   const perPhase = (f: (p: PlanResult["phases"][number]) => number) =>
     results.flatMap((r) =>
-      r.phases.map((p) => ({ run: r.stack, phase: Number(p.phase), value: f(p) })),
-    );
-  return [
-    ...accuracyScatters({
-      points: results.map((r) => ({
+      r.phases.map((p) => ({
         run: r.stack,
-        accuracy: 100 * accuracy,
-        memUsedKB: r.resources.memUsedKB,
-        memRequestedKB: r.resourcesScheduled.memRequestedKB,
-        transactionRate: r.load.transactionRate,
-        responseTime: r.load.responseTime,
+        phase: Number(p.phase),
+        value: f(p),
+        users: p.users,
+        delaySeconds: p.delaySeconds,
       })),
+    );
+  const bars = (id: string, title: string, yTitle: string, f: (r: PlanResult) => number) =>
+    barChart({
+      id,
+      title: `${title} (predicted)`,
+      subtitle,
+      yTitle,
       runs,
-      subtitle,
-      used,
-      requested: req,
-      requestedNote: "mean; scheduled pods",
-      titleSuffix: " (predicted)",
-    }),
+      values: results.map((r) => ({ run: r.stack, value: f(r) })),
+    });
+  return [
+    bars(
+      "memory-used-per-stack",
+      "Memory used per stack",
+      `memory used (${used.label}, mean over the test)`,
+      (r) => r.resources.memUsedKB / used.divisor,
+    ),
+    bars(
+      "memory-requested-per-stack",
+      "Memory requested per stack",
+      `memory requested (${req.label}, mean; scheduled pods)`,
+      (r) => r.resourcesScheduled.memRequestedKB / req.divisor,
+    ),
+    bars(
+      "successful-requests-per-second-per-stack",
+      "Successful requests per second per stack",
+      "successful requests per second (mean over the test)",
+      (r) => r.load.transactionRate,
+    ),
+    bars(
+      "response-time-per-stack",
+      "Response time per stack",
+      "response time (s, mean weighted by successful requests)",
+      (r) => r.load.responseTime,
+    ),
     timeSeriesChart({
-      id: "replicas-ready-over-time",
-      title: "Replicas ready over time (predicted)",
+      id: "replicas-over-time",
+      title: "Replicas Ready and Pending over time (predicted)",
       subtitle,
-      yTitle: "pods ready",
+      yTitle: "pods",
       runs,
       series: series((x) => x.ready),
       interpolate: "step-after",
+      integer: true,
+      label: "Ready",
+      lines: [{ label: "Pending", series: series((x) => x.pending) }],
     }),
     timeSeriesChart({
-      id: "pods-pending-over-time",
-      title: "Pods Pending over time (predicted)",
-      subtitle,
-      yTitle: "pods Pending",
-      runs,
-      series: series((x) => x.pending),
-      interpolate: "step-after",
-    }),
-    timeSeriesChart({
-      id: "cpu-used-over-time",
-      title: "CPU used over time (predicted, as metrics-server reports it)",
-      subtitle,
-      yTitle: "CPU used (cores, all pods)",
+      id: "cpu-over-time",
+      title: "CPU used, requested and limit over time (predicted, as metrics-server reports it)",
+      subtitle: [
+        "HPA target: the stack's CPU target % of the CPU requested, where the HPA adds a replica",
+        ...subtitle,
+      ],
+      yTitle: "CPU (cores, all pods)",
       runs,
       series: series((x) => x.cpuUsed),
+      label: "used",
+      lines: [
+        { label: "requested", series: series((x) => x.cpuRequested) },
+        { label: "limit", series: series((x) => x.cpuLimit) },
+        {
+          label: "HPA target",
+          series: series((x, r) => (x.cpuRequested * r.hpaTargetCpuUtilization) / 100),
+        },
+      ],
     }),
     timeSeriesChart({
-      id: "memory-used-over-time",
-      title: "Memory used over time (predicted)",
+      id: "memory-over-time",
+      title: "Memory used, requested and limit over time (predicted)",
       subtitle,
-      yTitle: `memory used (${memSeries.label})`,
+      yTitle: `memory, all pods (${mem.label})`,
       runs,
-      series: series((x) => x.memUsedKB / memSeries.divisor),
+      series: series((x) => x.memUsedKB / mem.divisor),
+      label: "used",
+      lines: [
+        { label: "requested", series: series((x) => x.memRequestedKB / mem.divisor) },
+        { label: "limit", series: series((x) => x.memLimitKB / mem.divisor) },
+      ],
     }),
     phaseChart({
       id: "response-time-per-phase",
@@ -99,9 +136,9 @@ export function planCharts(results: readonly PlanResult[], accuracy: number): Ch
     }),
     phaseChart({
       id: "transaction-rate-per-phase",
-      title: "Transaction rate per phase (predicted)",
+      title: "Successful requests per second, per phase (predicted)",
       subtitle,
-      yTitle: "OKAY per second of the phase",
+      yTitle: "successful requests per second",
       runs,
       values: perPhase((p) => p.okay / p.elapsedSeconds),
     }),

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../../components/quantity.js";
 import { resolveSchedule } from "../commands.js";
 import { readLoadtestCsv } from "../csv.js";
@@ -185,7 +185,7 @@ export function registerPlanCommands(program: Command): void {
     )
     .option(
       "--accuracy <fraction>",
-      "model accuracy for the charts' y axis (given, not predicted)",
+      "model accuracy, stated under the charts' titles (given, not predicted)",
       fraction,
       0.8787,
     )
@@ -300,11 +300,10 @@ export function registerPlanCommands(program: Command): void {
       "with --url: the replica's process, for CPU and RSS from /proc",
       number("pid", 1, true),
     )
-    .option(
-      "--concurrency <list>",
-      "levels, comma-separated",
-      concurrencyList,
-      [1, 2, 4, 8, 16, 20, 30],
+    .addOption(
+      new Option("--concurrency <list>", "levels, comma-separated")
+        .argParser(concurrencyList)
+        .default([1, 2, 4, 8, 16, 20, 30], "1,2,4,8,16,20,30"),
     )
     .option("--level-seconds <s>", "seconds per level", number("level seconds", 0.1), 20)
     .option("--warmup-seconds <s>", "discarded warm-up at concurrency 1", number("warm-up", 0), 5)

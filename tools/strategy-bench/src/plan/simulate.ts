@@ -102,6 +102,8 @@ export interface PendingEpisode {
 
 export interface PlanResult {
   stack: string;
+  /** The stack's HPA CPU target (% of requests), for the charts. */
+  hpaTargetCpuUtilization: number;
   schedule: string;
   seed: number;
   cluster: string;
@@ -577,6 +579,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
   const episodes = pending.map((p) => ({ ...p, until: p.until ?? totalEnd }));
   return {
     stack: s.stack,
+    hpaTargetCpuUtilization: s.autoscaling.targetCpuUtilization,
     schedule: o.schedule.name,
     seed,
     cluster: o.cluster.description,

@@ -43,12 +43,15 @@ describe("strategy-bench plan", () => {
     expect(printed).toMatch(/\| metric \| baseline \| strategy2 \|/);
     expect(printed).toMatch(/strategy2: pods Pending: .*Insufficient memory/);
     const files = await readdir(dir);
+    // Accuracy is given, the same for every stack: no accuracy-against-cost scatter, bars per stack.
+    expect(files.filter((f) => f.startsWith("accuracy-vs-"))).toEqual([]);
     for (const f of [
       "plan.md",
       "plan.json",
-      "replicas-ready-over-time.png",
-      "pods-pending-over-time.svg",
-      "accuracy-vs-memory-requested.png",
+      "replicas-over-time.png",
+      "cpu-over-time.svg",
+      "memory-requested-per-stack.png",
+      "successful-requests-per-second-per-stack.png",
       "response-time-per-phase.png",
     ]) {
       expect(files).toContain(f);

@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { validationMarkdown } from "../../src/plan/validate.js";
-import { syntheticValidation } from "./synthetic.js";
+import { syntheticValidation } from "../../src/plan/synthetic.js";
 
 describe("the planner against a measured run (synthetic two-engine server on 127.0.0.1)", () => {
   it("compares a prediction with a real closed-loop run phase by phase", async () => {
     const { predicted, measured, comparison: e } = await syntheticValidation();
-    process.stderr.write(`${validationMarkdown(e)}\n`);
     expect(Math.max(...predicted.samples.map((x) => x.ready))).toBe(1);
     // The comparison itself, over a real run: one row per phase, every error a finite number.
     // Its size is timing on a shared machine: `npm run bench:planner` prints it (target 20 %).

@@ -1,20 +1,24 @@
 /**
  * The planner against a real closed-loop run on a synthetic server, shared by its test
- * (validate.test.ts: the comparison's shape) and `npm run bench:planner` (its figures): a
- * two-engine server on 127.0.0.1, its capacity profile measured with `capacity`'s code, a short
+ * (test/plan/validate.test.ts: the comparison's shape) and `npm run bench:planner` (its figures):
+ * a two-engine server on 127.0.0.1, its capacity profile measured with `capacity`'s code, a short
  * schedule load-tested for real and predicted by the planner for one replica.
  */
-import { runLoadtest } from "../../src/loadtest.js";
-import { localProbe, measureCapacity } from "../../src/plan/capacity.js";
-import { parseNodes } from "../../src/plan/cluster.js";
-import { loadtestRow, simulatePlan } from "../../src/plan/simulate.js";
-import { comparePlanToRun } from "../../src/plan/validate.js";
-import type { Schedule } from "../../src/schedule.js";
-import { loadStack } from "../../src/stack.js";
-import { startServer, type TestServer } from "../helpers.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { runLoadtest } from "../loadtest.js";
+import type { Schedule } from "../schedule.js";
+import { loadStack } from "../stack.js";
+import { localProbe, measureCapacity } from "./capacity.js";
+import { parseNodes } from "./cluster.js";
+import { loadtestRow, simulatePlan } from "./simulate.js";
+import { comparePlanToRun } from "./validate.js";
 
-/** A server with two "engines": each request holds one for 10 ms, the others wait in a FIFO. */
-async function twoEngineServer(): Promise<TestServer> {
+/**
+ * A server on a free 127.0.0.1 port with two "engines": each request holds one for 10 ms, the
+ * others wait in a FIFO.
+ */
+async function twoEngineServer(): Promise<{ url: string; close: () => Promise<void> }> {
   let free = 2;
   const waiting: (() => void)[] = [];
   const release = () => {
@@ -22,7 +26,7 @@ async function twoEngineServer(): Promise<TestServer> {
     if (next) next();
     else free++;
   };
-  return startServer((_n, _req, res) => {
+  const server = createServer((_req, res) => {
     const serve = () =>
       setTimeout(() => {
         res.end('{"ok":true}');
@@ -33,6 +37,15 @@ async function twoEngineServer(): Promise<TestServer> {
       serve();
     } else waiting.push(serve);
   });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** Measure, load, predict and compare; the server is closed before it returns. */

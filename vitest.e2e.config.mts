@@ -1,4 +1,4 @@
-import { heavySuite } from "./vitest.heavy";
+import { heavySuite } from "./vitest.heavy.mjs";
 
 // The real-engine e2e (test/e2e): needs the toolchain built by scripts/e2e/build.sh and a cluster
 // (KUBECONFIG); run it with `npm run test:e2e` (scripts/e2e/run.sh), which provides both.

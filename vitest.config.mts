@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 // One offline suite: the Pulumi program (over mocks), the server in app/, the measurement
-// tools and the policy pack. The real-engine e2e has its own config (vitest.e2e.config.ts).
+// tools and the policy pack. The real-engine e2e has its own config (vitest.e2e.config.mts).
 export default defineConfig({
   test: {
     include: [

@@ -1,4 +1,4 @@
-import { heavySuite } from "./vitest.heavy";
+import { heavySuite } from "./vitest.heavy.mjs";
 
 // The image suite (test/image): real `docker build`s of app/Dockerfile on the local stand-in for
 // node:24-slim and containers run as the Deployment runs them. Needs a Docker engine with

@@ -1,4 +1,4 @@
-import { heavySuite } from "./vitest.heavy";
+import { heavySuite } from "./vitest.heavy.mjs";
 
 // The real-pods suite (test/cluster): needs the local cluster of scripts/cluster/cluster.sh and
 // the built toolchain; run it with `npm run test:cluster` (scripts/cluster/test.sh), which
