@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
-import { ensureDemoModel } from "../../src/inference/demo-model.js";
+import { ensureDemoModel } from "../../scripts/demo-model/index.js";
 import { images, LABELS, postFile, postRaw } from "./helpers.js";
 
 const backend = (process.env.TFJS_BACKEND ?? "auto") as "auto" | "tensorflow" | "wasm";

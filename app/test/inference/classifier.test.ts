@@ -13,7 +13,7 @@ import {
   ImageDecodeError,
   ImageTooLargeError,
 } from "../../src/inference/classifier.js";
-import { ensureDemoModel } from "../../src/inference/demo-model.js";
+import { ensureDemoModel } from "../../scripts/demo-model/index.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
 import { makeImage, orientationPair, pixelBombPng, truncatedJpeg } from "../fixtures/images.js";
 
