@@ -109,18 +109,25 @@ async function create(exe: string, dir: string, log: (line: string) => void): Pr
   const bar = progressBar(count, "[python-env] {bar} {value}/{total} {step}", false, { step: "" });
   let seen = 0;
   const onLine = (line: string) => {
-    const m = /^(Collecting|Downloading|Installing collected packages|Successfully installed)\s*(\S*)/.exec(
-      line.trim(),
-    );
-    if (!m) return;
-    if (m[1] === "Collecting") seen++;
+    const m =
+      /^(Collecting|Downloading|Installing collected packages|Successfully installed)\s*(\S*)/.exec(
+        line.trim(),
+      );
+    if (!m?.[1]) return;
+    const what = m[1];
+    if (what === "Collecting") seen++;
     const step =
-      m[1] === "Collecting" ? m[2] : m[1] === "Downloading" ? `downloading ${m[2]}` : m[1];
+      what === "Collecting" ? m[2] : what === "Downloading" ? `downloading ${m[2]}` : what;
     bar.update(seen, { step: step?.slice(0, 60) ?? "" });
     // Without a terminal: a line per 10 packages and per install step, not per file.
-    const every10 = m[1] === "Collecting" && seen % 10 === 0;
-    if (!process.stderr.isTTY && (every10 || m[1].startsWith("Install") || m[1].startsWith("Succ"))) {
-      log(`[python-env] ${seen}/${count} ${m[1] === "Successfully installed" ? "installed" : step}`);
+    const every10 = what === "Collecting" && seen % 10 === 0;
+    if (
+      !process.stderr.isTTY &&
+      (every10 || what.startsWith("Install") || what.startsWith("Succ"))
+    ) {
+      log(
+        `[python-env] ${seen}/${count} ${what === "Successfully installed" ? "installed" : step}`,
+      );
     }
   };
   try {
@@ -165,7 +172,11 @@ function run(
       if (code === 0) resolve();
       else {
         log(`[python-env] ${cmd} ${args.join(" ")} failed (exit ${code})`);
-        reject(new Error(`${path.basename(cmd)} ${args.slice(0, 4).join(" ")} ... exited ${code}:\n${tail}`));
+        reject(
+          new Error(
+            `${path.basename(cmd)} ${args.slice(0, 4).join(" ")} ... exited ${code}:\n${tail}`,
+          ),
+        );
       }
     });
   });

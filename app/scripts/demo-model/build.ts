@@ -380,7 +380,10 @@ export async function buildDemoModel(dir: string): Promise<{ hash: string; param
     await writeLayersModel(artifacts, tmp, GENERATED_BY);
     await writeFile(path.join(tmp, "labels.txt"), `${FOOD11_LABELS.join("\n")}\n`);
     const hash = await hashModelDir(tmp);
-    await writeFile(path.join(tmp, MANIFEST_FILE), `${JSON.stringify(demoManifest(hash), null, 2)}\n`);
+    await writeFile(
+      path.join(tmp, MANIFEST_FILE),
+      `${JSON.stringify(demoManifest(hash), null, 2)}\n`,
+    );
     await rm(dir, { recursive: true, force: true });
     try {
       await rename(tmp, dir);

@@ -70,8 +70,11 @@ export async function ensureDemoModel(
   opts: { force?: boolean } = {},
 ): Promise<{ dir: string; built: boolean; hash: string }> {
   const readStamp = async () =>
-    (JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8")) as { source: { sha256: string } })
-      .source.sha256;
+    (
+      JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8")) as {
+        source: { sha256: string };
+      }
+    ).source.sha256;
   if (!opts.force && (await isDemoModelValid(dir))) {
     return { dir, built: false, hash: await readStamp() };
   }

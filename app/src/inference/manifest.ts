@@ -168,7 +168,8 @@ export function resolvePreprocess(
   manifest: Manifest | undefined,
   requested: PreprocessMode | undefined,
 ): { mode: PreprocessMode; from: "manifest" | "PREPROCESS" | "default" } {
-  if (!manifest) return requested ? { mode: requested, from: "PREPROCESS" } : { mode: "unit", from: "default" };
+  if (!manifest)
+    return requested ? { mode: requested, from: "PREPROCESS" } : { mode: "unit", from: "default" };
   if (requested && requested !== manifest.preprocess) {
     const why = manifest.preprocessFrom?.evidence ? ` (${manifest.preprocessFrom.evidence})` : "";
     throw new PreprocessMismatchError(

@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 import type * as tf from "@tensorflow/tfjs-core";
 import type { EngineBackend } from "./backend.js";
 import {
-  type Manifest,
   MANIFEST_FILE,
+  type Manifest,
   ManifestError,
   type ModelFormatName,
   parseManifest,
@@ -138,7 +138,10 @@ export async function readManifest(from: {
   modelUrl?: string;
 }): Promise<Manifest | undefined> {
   const base = from.modelUrl
-    ? new URL(".", from.modelUrl.endsWith(".json") ? from.modelUrl : `${from.modelUrl.replace(/\/+$/, "")}/`).href
+    ? new URL(
+        ".",
+        from.modelUrl.endsWith(".json") ? from.modelUrl : `${from.modelUrl.replace(/\/+$/, "")}/`,
+      ).href
     : from.modelDir?.startsWith("file://")
       ? fileURLToPath(from.modelDir)
       : from.modelDir;
@@ -149,7 +152,9 @@ export async function readManifest(from: {
 }
 
 function joinBase(base: string, name: string): string {
-  return /^https?:\/\//.test(base) ? new URL(name, base.endsWith("/") ? base : `${base}/`).href : path.join(base, name);
+  return /^https?:\/\//.test(base)
+    ? new URL(name, base.endsWith("/") ? base : `${base}/`).href
+    : path.join(base, name);
 }
 
 /**
@@ -157,7 +162,11 @@ function joinBase(base: string, name: string): string {
  * (TensorFlow itself, what the import verified bit for bit) and else the tfjs model; WASM and
  * tfjs' CPU backend run the tfjs model only. Throws, naming what the directory has, when none fits.
  */
-export function formatFor(manifest: Manifest, backend: EngineBackend, where: string): ModelFormatName {
+export function formatFor(
+  manifest: Manifest,
+  backend: EngineBackend,
+  where: string,
+): ModelFormatName {
   const f = manifest.formats;
   if (backend === "tensorflow" && f.savedmodel) return "savedmodel";
   if (f.tfjs) return "tfjs";
@@ -188,7 +197,10 @@ export async function loadModel(
     throw new Error("createClassifier: modelDir or modelUrl is required");
   }
   const base = from.modelUrl
-    ? new URL(".", from.modelUrl.endsWith(".json") ? from.modelUrl : `${from.modelUrl.replace(/\/+$/, "")}/`).href
+    ? new URL(
+        ".",
+        from.modelUrl.endsWith(".json") ? from.modelUrl : `${from.modelUrl.replace(/\/+$/, "")}/`,
+      ).href
     : (from.modelDir as string).startsWith("file://")
       ? fileURLToPath(from.modelDir as string)
       : (from.modelDir as string);

@@ -111,7 +111,9 @@ describe("loadConfig", () => {
       preprocessFrom: "default",
       demo: false,
     });
-    expect(servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "mobilenet" }), undefined)).toMatchObject({
+    expect(
+      servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "mobilenet" }), undefined),
+    ).toMatchObject({
       preprocess: "mobilenet",
       preprocessFrom: "PREPROCESS",
     });
@@ -138,7 +140,9 @@ describe("loadConfig", () => {
 
   it("refuses a PREPROCESS that disagrees with the manifest, saying why (normalising twice)", () => {
     const m = importedManifest();
-    expect(servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "raw" }), m).preprocess).toBe("raw");
+    expect(servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "raw" }), m).preprocess).toBe(
+      "raw",
+    );
     expect(() => servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "unit" }), m)).toThrow(
       ConfigError,
     );

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildDemoArchitecture } from "../../scripts/demo-model/build.js";
 import {
   DEMO_BASE_PARAMS,
   DEMO_HEAD_PARAMS,
@@ -11,7 +12,6 @@ import {
   isDemoModelValid,
   SHARD_BYTES,
 } from "../../scripts/demo-model/index.js";
-import { buildDemoArchitecture } from "../../scripts/demo-model/build.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
 import { isDemoManifest, ManifestSchema } from "../../src/inference/manifest.js";
 
