@@ -9,12 +9,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import {
+  ImportedModel,
   InferenceImage,
   InferenceService,
   IngressController,
   TraefikController,
 } from "./components";
 import {
+  importedModelArgs,
   inferenceImageArgs,
   inferenceServiceArgs,
   ingressControllerArgs,
@@ -41,7 +43,14 @@ const controller =
       ? new TraefikController(name, traefikControllerArgs(settings), { providers })
       : undefined;
 
-const inferenceImage = new InferenceImage(name, inferenceImageArgs(settings));
+// food11:modelSource: imported and verified here, before the build, then baked in as MODEL_DIR.
+const modelArgs = importedModelArgs(settings);
+const importedModel = modelArgs ? new ImportedModel(name, modelArgs) : undefined;
+
+const inferenceImage = new InferenceImage(
+  name,
+  inferenceImageArgs(settings, importedModel?.modelDir),
+);
 
 const inference = new InferenceService(
   name,
@@ -69,3 +78,5 @@ export const pdbName = inference.pdbName;
 export const networkPolicyName = inference.networkPolicyName;
 /** Selector of the pods, e.g. `kubectl get pods -n <namespace> -l <labelSelector>`. */
 export const labelSelector = inference.labelSelector;
+/** food11:modelSource's import: the formats baked in and their verification against Keras. */
+export const modelVerification = importedModel?.verification;

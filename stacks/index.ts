@@ -7,7 +7,7 @@
  *   `Pulumi.yaml` declares, as the Pulumi engine merges them.
  * - `runtimeEnv(settings)`: the container's environment, with `INFERENCE_THREADS` and
  *   `NODE_OPTIONS` derived from the limits.
- * - `inferenceServiceArgs`, `inferenceImageArgs`, `ingressControllerArgs`,
+ * - `inferenceServiceArgs`, `inferenceImageArgs`, `importedModelArgs`, `ingressControllerArgs`,
  *   `traefikControllerArgs`: each component's resolved args for the settings, what index.ts
  *   passes and the tests construct with.
  */
@@ -16,6 +16,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import type {
+  ImportedModelArgs,
   InferenceImageArgs,
   InferenceServiceArgs,
   IngressControllerArgs,
@@ -112,7 +113,8 @@ export function runtimeEnv(settings: StackSettings): Record<string, string> {
     MODEL_NAME: settings.model.name,
     MODEL_VERSION: settings.model.version,
     ...(settings.model.url !== undefined ? { MODEL_URL: settings.model.url } : {}),
-    PREPROCESS: settings.model.preprocess,
+    // auto: the model's manifest.json decides (the server refuses an explicit one that disagrees)
+    ...(settings.model.preprocess !== "auto" ? { PREPROCESS: settings.model.preprocess } : {}),
     TFJS_BACKEND: settings.model.backend,
     INFERENCE_THREADS: budget.INFERENCE_THREADS,
     NODE_OPTIONS: budget.NODE_OPTIONS,
@@ -167,8 +169,34 @@ export function inferenceServiceArgs(
   };
 }
 
-/** InferenceImage's args for a stack: the build (skipped when rendering), or the prebuilt ref. */
-export function inferenceImageArgs(settings: StackSettings): InferenceImageArgs {
+/**
+ * ImportedModel's args for a stack with food11:modelSource (undefined without one, or when
+ * rendering: nothing is built then). Paths resolved against the project root.
+ */
+export function importedModelArgs(settings: StackSettings): ImportedModelArgs | undefined {
+  const image = settings.image;
+  if (image.source !== "build" || !image.model || settings.renderYamlToDirectory !== undefined) {
+    return undefined;
+  }
+  return {
+    source: path.resolve(PROJECT_ROOT, image.model.source),
+    ...(image.model.labels !== undefined
+      ? { labels: path.resolve(PROJECT_ROOT, image.model.labels) }
+      : {}),
+    preprocess: image.model.preprocess,
+    context: path.resolve(PROJECT_ROOT, image.context),
+    backend: settings.model.backend,
+  };
+}
+
+/**
+ * InferenceImage's args for a stack: the build (skipped when rendering), or the prebuilt ref.
+ * `modelDir`: an ImportedModel's directory in the build context, baked in as MODEL_DIR.
+ */
+export function inferenceImageArgs(
+  settings: StackSettings,
+  modelDir?: pulumi.Input<string>,
+): InferenceImageArgs {
   const image = settings.image;
   if (image.source !== "build") return { ref: image.ref };
   return {
@@ -177,7 +205,7 @@ export function inferenceImageArgs(settings: StackSettings): InferenceImageArgs 
       context: image.context,
       dockerfile: image.dockerfile,
       platform: image.platform,
-      args: image.args,
+      args: modelDir !== undefined ? { ...image.args, MODEL_DIR: modelDir } : image.args,
       registryServer: image.registryServer,
       ...(image.username !== undefined && image.password !== undefined
         ? { username: image.username, password: image.password }

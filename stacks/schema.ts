@@ -201,10 +201,20 @@ export const configShape = {
     "MODEL_URL: load the tfjs model over http(s) instead of the one baked into the image. Empty: /app/model in the image.",
     "https://models.example.com/food11/model.json",
   ),
+  modelSource: text(
+    "",
+    "A trained model to import and bake into the image: a Keras 3 .keras, a legacy .h5, a SavedModel directory or an .onnx file, relative to the project root or absolute. pulumi up runs npm run model:import on it (same verification) before the build; a changed file is a new image. Empty: imageModelDir or the demo model.",
+    "models/best.keras",
+  ),
+  modelLabels: text(
+    "",
+    "labels.txt for modelSource (one label per line, in output order). Empty: Food-11's 11 classes for an 11-output model.",
+    "models/labels.txt",
+  ),
   preprocess: choice(
-    ["unit", "mobilenet"],
-    "unit",
-    "PREPROCESS: unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1].",
+    ["auto", "raw", "unit", "mobilenet"],
+    "auto",
+    "PREPROCESS: auto = what the model's manifest.json records (the demo model: unit); raw = pixels 0..255 (the model rescales itself), unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1]. Given with modelSource, the import checks it against the model.",
   ),
   tfjsBackend: choice(
     ["auto", "tensorflow", "wasm"],
@@ -431,6 +441,8 @@ export const CONFIG_GROUPS: readonly { title: string; keys: readonly ConfigKey[]
       "modelName",
       "modelVersion",
       "modelUrl",
+      "modelSource",
+      "modelLabels",
       "preprocess",
       "tfjsBackend",
       "logLevel",

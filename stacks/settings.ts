@@ -32,6 +32,15 @@ export type ImageSettings =
       args: Record<string, string>;
       /** The configured imageExtraCaCertificates file, as given; read by withExtraCaCertificates. */
       extraCaCertificatesFile?: string;
+      /**
+       * food11:modelSource: a trained model the program imports (ImportedModel) and bakes in as
+       * MODEL_DIR; paths as given (relative to the project root).
+       */
+      model?: {
+        source: string;
+        labels?: string;
+        preprocess: "auto" | "raw" | "unit" | "mobilenet";
+      };
       /** Credentials; both set or both unset. */
       username?: string;
       password?: string;
@@ -207,6 +216,36 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
   // `pulumi config set food11:imageRef ...` on a committed stack deploys it), else a build.
   const warnings: string[] = [];
   let image: ImageSettings | undefined;
+  if (c.modelSource !== "") {
+    const other =
+      c.imageRef !== ""
+        ? ["imageRef", "a prebuilt image, so nothing is built to bake the model into"]
+        : c.imageModelDir !== ""
+          ? ["imageModelDir", "another model to bake in"]
+          : c.modelUrl !== ""
+            ? ["modelUrl", "a model fetched at start instead of the image's"]
+            : undefined;
+    if (other) {
+      problem(
+        "modelSource",
+        `a model to import and ${PROJECT}:${other[0]} (${other[1]}) are both set. Fix: pulumi config rm ${PROJECT}:${other[0]} --stack ${stack} (or pulumi config rm ${PROJECT}:modelSource --stack ${stack})`,
+      );
+    }
+    if (
+      !/\.(keras|h5|hdf5|onnx)$/i.test(c.modelSource) &&
+      !/(^|\/)[^./]+\/?$/.test(c.modelSource)
+    ) {
+      problem(
+        "modelSource",
+        `is not a .keras, .h5 or .onnx file or a SavedModel directory. Fix: ${fix("modelSource", "models/best.keras")}`,
+      );
+    }
+  } else if (c.modelLabels !== "") {
+    problem(
+      "modelLabels",
+      `labels for ${PROJECT}:modelSource, which is not set. Fix: ${fix("modelSource", "models/best.keras")} (or pulumi config rm ${PROJECT}:modelLabels --stack ${stack})`,
+    );
+  }
   if (c.imageRef !== "") {
     if (!IMAGE_REF.test(c.imageRef)) {
       problem(
@@ -295,6 +334,15 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
         },
         ...(c.imageExtraCaCertificates !== ""
           ? { extraCaCertificatesFile: c.imageExtraCaCertificates }
+          : {}),
+        ...(c.modelSource !== ""
+          ? {
+              model: {
+                source: c.modelSource,
+                ...(c.modelLabels !== "" ? { labels: c.modelLabels } : {}),
+                preprocess: c.preprocess,
+              },
+            }
           : {}),
         ...(c.registryUsername !== ""
           ? { username: c.registryUsername, password: c.registryPassword }
