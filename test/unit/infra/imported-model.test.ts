@@ -6,7 +6,6 @@
  * npm run test:models.
  */
 import {
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
