@@ -116,12 +116,17 @@ describe("importing the trained models", () => {
       ["colours_savedmodel", "colours_savedmodel", ["savedmodel", "tfjs", "onnx"]],
     ] as const) {
       const out = path.join(tmp, id);
+      // a SavedModel keeps no Keras layers to read: its preprocessing is given
       const r = await timedImport(id, {
         source: src(file),
         out,
         labels: src("colours-labels.txt"),
+        ...(id === "colours_savedmodel" ? { preprocess: "raw" as const } : {}),
       });
-      expect(r.manifest.preprocess, id).toBe(id === "colours_savedmodel" ? "raw" : "raw");
+      expect(r.manifest.preprocess, id).toBe("raw");
+      expect(r.manifest.preprocessFrom?.detected ?? null, id).toBe(
+        id === "colours_savedmodel" ? null : "raw",
+      );
       expectVerified(r, [...formats]);
       imported[id] = out;
     }
