@@ -329,7 +329,7 @@ describe("refusals: a clear error, nothing written", () => {
     [
       "auto on a model that does not say",
       { source: "mobilenet.keras" },
-      /cannot tell how to scale pixels for this model: the model's first layer 'input_layer.*' .*Fix: --preprocess unit/,
+      /cannot tell how to scale pixels for this model: the model's first layer 'Conv1' \(Conv2D\) does not rescale its input\. Fix: --preprocess unit/,
     ],
     [
       "a corrupt file",
@@ -339,7 +339,7 @@ describe("refusals: a clear error, nothing written", () => {
     [
       "an unsupported layer",
       { source: "custom-layer.keras" },
-      /unsupported layer in custom-layer.keras: .*Doubler.*Fix: .*model.export\('saved_model_dir'\)/,
+      /unsupported layer in custom-layer.keras: .*could not be deserialized.*a class Keras cannot rebuild here.*Fix: .*model.export\('saved_model_dir'\)/,
     ],
     [
       "a label file of the wrong length",
