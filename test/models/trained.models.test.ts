@@ -11,7 +11,6 @@
  * Needs the pinned Python environment (tools/python, made on first use) and tfjs-node.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdtempSync,
@@ -30,36 +29,30 @@ import {
   type ImportResult,
   importModel,
 } from "../../tools/model-import/src/import.js";
-import { CACHE, pythonEnv } from "../../tools/python/env.js";
+import { pythonEnv } from "../../tools/python/env.js";
 import { accuracyCommand } from "../../tools/strategy-bench/src/commands.js";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
+import { type Heldout, TRAIN_SCRIPT, trainedModelsDir } from "./trained-cache";
 
 const ROOT = path.resolve(__dirname, "../..");
-const TRAIN = path.join(__dirname, "train.py");
 const TOL = 1e-4;
 let py: string;
 let trained: string;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "food11-models-"));
 const figures: Record<string, unknown> = { imports: {} };
 
-interface Heldout {
-  files: string[];
-  labels: number[];
-  probs: number[][];
-}
-let report: Record<"colours" | "mobilenet", Heldout & { train_accuracy: number }>;
+let report: Record<"colours" | "mobilenet", Heldout>;
 
 beforeAll(async () => {
   const env = await pythonEnv();
   py = env.python;
   figures.pythonEnv = { created: env.created, seconds: Math.round(env.seconds) };
-  const key = createHash("sha256").update(readFileSync(TRAIN)).digest("hex").slice(0, 12);
-  trained = path.join(CACHE, `trained-models-${key}`);
+  trained = trainedModelsDir();
   if (!existsSync(path.join(trained, "report.json"))) {
     const t0 = performance.now();
     const work = `${trained}.tmp-${process.pid}`;
-    const r = spawnSync("nice", ["-n", "10", py, TRAIN, work], {
+    const r = spawnSync("nice", ["-n", "10", py, TRAIN_SCRIPT, work], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
     });
