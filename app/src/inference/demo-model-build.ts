@@ -20,6 +20,7 @@ import {
   type Stamp,
 } from "./demo-model.js";
 import { FOOD11_LABELS } from "./labels.js";
+import { writeVerifiedOnnx } from "./onnx-export.js";
 import { mulberry32 } from "./prng.js";
 
 const GENERATED_BY = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
@@ -358,10 +359,16 @@ export async function buildDemoModel(dir: string): Promise<{ hash: string; param
     const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${randomUUID()}`);
     await writeLayersModel(artifacts, tmp, GENERATED_BY);
     await writeFile(path.join(tmp, "labels.txt"), `${FOOD11_LABELS.join("\n")}\n`);
+    // The ONNX Runtime engine's model.onnx (issue 28): the same weights, written only once
+    // onnxruntime-node's outputs equal tfjs' on 32 fixed inputs (onnx-export.ts).
+    const { exported, verification } = await writeVerifiedOnnx(tf, model, tmp, {
+      producer: GENERATED_BY,
+    });
     const hash = await hashModelDir(tmp);
+    const onnx = { opset: exported.opset, nodes: exported.nodes, verification };
     await writeFile(
       path.join(tmp, STAMP),
-      JSON.stringify({ revision: DEMO_MODEL_REVISION, hash } satisfies Stamp),
+      JSON.stringify({ revision: DEMO_MODEL_REVISION, hash, onnx } satisfies Stamp),
     );
     await rm(dir, { recursive: true, force: true });
     try {

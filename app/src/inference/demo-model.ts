@@ -1,14 +1,17 @@
 /**
  * The demo model: Keras' MobileNetV2 (alpha 1.0, 224x224x3, include_top=False) followed by
  * GlobalAveragePooling2D + Dense(11, softmax), 2,272,075 parameters, with weights drawn from a
- * seeded PRNG, saved as tensorflowjs_converter writes a LayersModel (model.json + 4 MB shards).
- * Its predictions are meaningless: it only stands in for a trained Food-11 model.
+ * seeded PRNG, saved as tensorflowjs_converter writes a LayersModel (model.json + 4 MB shards),
+ * and as model.onnx for the ONNX Runtime engine (onnx-export.ts: written only once its outputs
+ * equal tfjs' on 32 fixed inputs). Its predictions are meaningless: it only stands in for a trained
+ * Food-11 model.
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnModuleWorker } from "./backend.js";
+import type { OnnxVerification } from "./onnx-export.js";
 
 export const DEMO_MODEL_PARAMS = 2_272_075;
 export const DEMO_BASE_PARAMS = 2_257_984;
@@ -17,19 +20,24 @@ export const DEMO_SEED = 20_261_128;
 /** Shard size tensorflowjs_converter uses by default (--weight_shard_size_bytes). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
 /** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
-export const DEMO_MODEL_REVISION = 2;
+export const DEMO_MODEL_REVISION = 3;
 
 /** Default output directory: app/models/demo (resolved from this file in src/ or dist/). */
 export function defaultDemoModelDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "demo");
 }
 
-/** sha256 over model.json, the shards and labels.txt (in that order), hex. */
+/** sha256 over model.json, the shards, labels.txt and model.onnx (in that order), hex. */
 export async function hashModelDir(dir: string): Promise<string> {
   const json = JSON.parse(await readFile(path.join(dir, "model.json"), "utf8")) as {
     weightsManifest: { paths: string[] }[];
   };
-  const files = ["model.json", ...json.weightsManifest.flatMap((g) => g.paths), "labels.txt"];
+  const files = [
+    "model.json",
+    ...json.weightsManifest.flatMap((g) => g.paths),
+    "labels.txt",
+    "model.onnx",
+  ];
   const h = createHash("sha256");
   for (const f of files) {
     h.update(f);
@@ -43,6 +51,8 @@ export const STAMP = ".demo-model.json";
 export interface Stamp {
   revision: number;
   hash: string;
+  /** model.onnx (onnx-export.ts): how it was written and its check against tfjs. */
+  onnx?: { opset: number; nodes: number; verification: OnnxVerification };
 }
 
 /** True when dir holds a complete demo model of the current revision whose files hash as stamped. */

@@ -14,8 +14,11 @@ import {
 import { buildDemoArchitecture } from "../../src/inference/demo-model-build.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
 
-/** sha256 of model.json + shards + labels.txt of the demo model (revision 2, tfjs 4.22.0). */
-const GOLDEN_HASH = "834eec8c1bbf060e87f6c63e124fd0f7999f1ae3cecde616745772a7b857902d";
+/**
+ * sha256 of model.json + shards + labels.txt + model.onnx of the demo model (revision 3, tfjs
+ * 4.22.0, onnx-proto 8.0.1; the tfjs files alone are as in revision 2).
+ */
+const GOLDEN_HASH = "34a031ffa8bcbd3f9d7bd238f4f43661af02cb35e9d1f89d9f43fb32857dbbc4";
 
 describe("demo model architecture", () => {
   let model: Awaited<ReturnType<typeof buildDemoArchitecture>>;
@@ -100,6 +103,16 @@ describe("demo model files", () => {
 
     const labels = (await readFile(path.join(tmp, "a", "labels.txt"), "utf8")).trim().split("\n");
     expect(labels).toEqual([...FOOD11_LABELS]);
+
+    // model.onnx: written only after onnxruntime-node agreed with tfjs on 32 fixed inputs
+    const stamp = JSON.parse(await readFile(path.join(tmp, "a", ".demo-model.json"), "utf8"));
+    expect(stamp.onnx).toMatchObject({
+      opset: 15,
+      nodes: 159,
+      verification: { images: 32, top1Agree: 32, tolerance: 1e-4, ok: true },
+    });
+    expect(stamp.onnx.verification.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    expect((await readFile(path.join(tmp, "a", "model.onnx"))).length).toBe(9_127_175);
   });
 
   it("ensureDemoModel is idempotent, and rebuilds a damaged model", async () => {
