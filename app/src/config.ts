@@ -36,7 +36,8 @@ const EnvSchema = z.object({
   MODEL_VERSION: optionalString,
   LABELS_FILE: optionalString,
   PREPROCESS: z.enum(["unit", "mobilenet"]).default("unit"),
-  TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm"]).default("auto"),
+  // The engine: a tfjs backend, or onnxruntime (ONNX Runtime on the model directory's model.onnx).
+  TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm", "onnxruntime"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
   // Default: one engine per thread (the classifier's); on tfjs-node fewer engines share the threads.
   INFERENCE_ENGINES: int(1, 256).optional(),
@@ -63,7 +64,7 @@ export interface ServerConfig {
   modelVersion: string;
   labelsFile: string | undefined;
   preprocess: "unit" | "mobilenet";
-  backend: "auto" | "tensorflow" | "wasm";
+  backend: "auto" | "tensorflow" | "wasm" | "onnxruntime";
   threads: number;
   queueMax: number;
   /** Engines (worker threads); undefined: the inference module's default (one per thread). */

@@ -7,9 +7,11 @@
  *   infer.ts (the model run in a worker thread) → rank.ts (probabilities, top k).
  *
  * Backends (`backend`, env TFJS_BACKEND; backend.ts chooses): `tensorflow` (@tensorflow/tfjs-node,
- * an optional dependency), `wasm`, or `auto` (default: tfjs-node if it loads, else WASM). Either
- * runs in `engines` worker threads (default one per core of `threads`, the CPU budget); on
- * tfjs-node TF's intra-op pool gets threads / engines threads. LayersModels run through a fused
+ * an optional dependency), `wasm`, or `auto` (default: tfjs-node if it loads, else WASM), or
+ * `onnxruntime`: ONNX Runtime on the model directory's model.onnx instead of tfjs
+ * (infer-onnxruntime.ts; model-io.ts locates the file). Each runs in `engines` worker threads
+ * (default one per core of `threads`, the CPU budget); on tfjs-node TF's intra-op pool gets
+ * threads / engines threads, on ONNX Runtime each session does. LayersModels run through a fused
  * program (fuse.ts: BatchNorm and ReLU6 folded into the convolutions, ~2.5x faster on WASM,
  * smaller heap); GraphModels run as loaded.
  */
@@ -19,7 +21,7 @@ import { decodeImage } from "./decode.js";
 import { ClassifierClosedError } from "./errors.js";
 import type { MemoryInfo } from "./infer.js";
 import { modelLabels } from "./labels.js";
-import { loadModel } from "./model-io.js";
+import { type LoadedModel, loadModel, loadOnnx } from "./model-io.js";
 import { normalize, type PreprocessMode } from "./normalize.js";
 import { DEFAULT_MAX_INPUT_PIXELS, isProbed, type ProbedImage, probeImage } from "./probe.js";
 import { rank, type TopEntry } from "./rank.js";
@@ -59,7 +61,8 @@ export interface ClassifierOptions {
   maxBatchSize?: number;
   /**
    * Engine instances (worker threads). Default: `threads` (one core each). On tfjs-node the
-   * process-wide intra-op pool gets threads / engines threads (TF_NUM_INTRAOP_THREADS, unless set).
+   * process-wide intra-op pool gets threads / engines threads (TF_NUM_INTRAOP_THREADS, unless set);
+   * on ONNX Runtime each engine's session gets threads / engines intra-op threads.
    */
   engines?: number;
   /**
@@ -114,7 +117,7 @@ export interface Classifier {
   readonly inputSize: { width: number; height: number };
   readonly labels: readonly string[];
   readonly preprocess: PreprocessMode;
-  readonly modelFormat: "layers-model" | "graph-model";
+  readonly modelFormat: "layers-model" | "graph-model" | "onnx";
   /** Where the model came from (path or URL). */
   readonly modelSource: string;
   readonly threads: number;
@@ -137,12 +140,14 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   if (mode !== "unit" && mode !== "mobilenet") throw new Error(`unknown preprocess '${mode}'`);
   const choice: BackendChoice = opts.backend ?? "auto";
   if (!BACKEND_CHOICES.includes(choice)) {
-    throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm)`);
+    throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm | onnxruntime)`);
   }
-  const load = () => loadModel(opts);
+  const onnx = choice === "onnxruntime";
+  const load = (): Promise<LoadedModel> => (onnx ? loadOnnx(opts) : loadModel(opts));
   const loaded = await load();
-  const pool = new WorkerPool(load, opts.fuse !== false);
   const engines = Math.max(1, Math.floor(opts.engines ?? threads));
+  const intraOpThreads = Math.max(1, Math.round(threads / engines));
+  const pool = new WorkerPool(load, opts.fuse !== false, intraOpThreads);
   const { started: meta, fallbackReason } = await startOnBackend(
     choice,
     threads,

@@ -112,7 +112,6 @@ export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
   return toArtifacts(json, buffers, modelUrl, new URL(".", modelUrl).href);
 }
 
-/** Reads a text file beside the model (labels.txt); undefined when absent. */
 /** Loads from `modelUrl` when set, else from `modelDir`. */
 export async function loadModel(from: {
   modelDir?: string;
@@ -123,6 +122,74 @@ export async function loadModel(from: {
   throw new Error("createClassifier: modelDir or modelUrl is required");
 }
 
+// ---- ONNX (the onnxruntime engine) ----
+
+/** An ONNX model's bytes, read once in the main thread and handed to each inference worker. */
+export interface LoadedOnnx {
+  bytes: Uint8Array;
+  format: "onnx";
+  /** The file or URL it came from, for logs. */
+  source: string;
+  /** Base location used to resolve labels.txt (as LoadedArtifacts' base). */
+  base: string;
+}
+
+/** Either kind of model the engines load. */
+export type LoadedModel = LoadedArtifacts | LoadedOnnx;
+
+/** The ONNX file's name in a model directory (until manifest.json's `formats.onnx` says). */
+export const ONNX_FILE = "model.onnx";
+
+/**
+ * Where the ONNX model of a model directory (or of a URL to one) is: `MODEL_DIR` (or `MODEL_URL`)
+ * itself when it names a .onnx file, else model.onnx in it (beside model.json when it names
+ * that). The one place the ONNX file is located: the model directory's manifest (formats.onnx)
+ * takes over here.
+ */
+export function onnxLocation(from: { modelDir?: string; modelUrl?: string }): string {
+  if (from.modelUrl) {
+    const u = from.modelUrl;
+    if (/\.onnx$/i.test(new URL(u).pathname)) return u;
+    const dir = /\.json$/i.test(new URL(u).pathname)
+      ? new URL(".", u).href
+      : `${u.replace(/\/+$/, "")}/`;
+    return new URL(ONNX_FILE, dir).href;
+  }
+  if (!from.modelDir) throw new Error("createClassifier: modelDir or modelUrl is required");
+  const p = from.modelDir.startsWith("file://") ? fileURLToPath(from.modelDir) : from.modelDir;
+  if (/\.onnx$/i.test(p)) return p;
+  return path.join(/\.json$/i.test(p) ? path.dirname(p) : p, ONNX_FILE);
+}
+
+/** Reads the ONNX model (onnxLocation) from disk or over http(s). */
+export async function loadOnnx(from: {
+  modelDir?: string;
+  modelUrl?: string;
+}): Promise<LoadedOnnx> {
+  const where = onnxLocation(from);
+  if (/^https?:\/\//.test(where)) {
+    const res = await fetch(where, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    if (!res.ok) throw new Error(`cannot fetch ONNX model ${where}: HTTP ${res.status}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { bytes, format: "onnx", source: where, base: new URL(".", where).href };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(where);
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+    throw new Error(
+      missing
+        ? `no ONNX model at ${where}: the onnxruntime engine serves model.onnx ` +
+            "(npm run model:demo writes the demo model's; a trained model's comes from its conversion with tf2onnx)"
+        : `cannot read ONNX model ${where}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  return { bytes, format: "onnx", source: where, base: path.dirname(where) };
+}
+
+/** Reads a text file beside the model (labels.txt); undefined when absent. */
 export async function readBeside(base: string, name: string): Promise<string | undefined> {
   if (/^https?:\/\//.test(base)) {
     const res = await fetch(new URL(name, base.endsWith("/") ? base : `${base}/`), {

@@ -4,9 +4,13 @@ import type { MemoryInfo } from "./infer.js";
 import type { ModelFormat } from "./model-io.js";
 
 export interface WorkerData {
-  artifacts: tf.io.ModelArtifacts;
-  format: ModelFormat;
-  backend: "wasm" | "cpu" | "tensorflow";
+  /** tfjs backends: the model's artifacts. */
+  artifacts?: tf.io.ModelArtifacts;
+  /** onnxruntime: the ONNX model's bytes, and the session's intra-op threads. */
+  onnx?: Uint8Array;
+  intraOpThreads?: number;
+  format: ModelFormat | "onnx";
+  backend: "wasm" | "cpu" | "tensorflow" | "onnxruntime";
   /** Fold BatchNorm/ReLU6 into convolutions (fuse.ts). */
   fuse: boolean;
   /** Directory holding tfjs-backend-wasm's .wasm binaries. */

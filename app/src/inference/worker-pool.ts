@@ -8,7 +8,7 @@ import type { Worker } from "node:worker_threads";
 import { spawnModuleWorker, wasmBinariesDir } from "./backend.js";
 import { InferenceError } from "./errors.js";
 import type { MemoryInfo } from "./infer.js";
-import type { LoadedArtifacts } from "./model-io.js";
+import type { LoadedModel } from "./model-io.js";
 import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
 
 /** One engine as the batcher sees it: a worker thread running one batch at a time. */
@@ -188,17 +188,23 @@ export class WorkerPool {
   private closed = false;
 
   /**
-   * @param load loads the model's artifacts again, for a replacement worker
+   * @param load loads the model's artifacts (or ONNX bytes) again, for a replacement worker
    * @param fuse run LayersModels through the fused program (fuse.ts)
+   * @param intraOpThreads onnxruntime: each session's intra-op threads
    */
   constructor(
-    private readonly load: () => Promise<LoadedArtifacts>,
+    private readonly load: () => Promise<LoadedModel>,
     private readonly fuse: boolean,
+    private readonly intraOpThreads = 1,
   ) {}
 
-  private data(backend: WorkerData["backend"], from: LoadedArtifacts): WorkerData {
+  private data(backend: WorkerData["backend"], from: LoadedModel): WorkerData {
+    const model =
+      from.format === "onnx"
+        ? { onnx: from.bytes, intraOpThreads: this.intraOpThreads }
+        : { artifacts: from.artifacts };
     return {
-      artifacts: from.artifacts,
+      ...model,
       format: from.format,
       backend,
       fuse: this.fuse,
@@ -230,7 +236,7 @@ export class WorkerPool {
   /** Starts `count` workers on `backend`; all or none (the started ones are closed on failure). */
   async start(
     backend: WorkerData["backend"],
-    loaded: LoadedArtifacts,
+    loaded: LoadedModel,
     count: number,
   ): Promise<EngineMeta> {
     const d = this.data(backend, loaded);

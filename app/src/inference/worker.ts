@@ -1,6 +1,7 @@
 /**
- * Inference worker thread: its own tfjs backend and its own copy of the model. Receives
- * preprocessed NHWC float32 batches from the main thread and answers with probabilities.
+ * Inference worker thread: its own tfjs backend (or ONNX Runtime session, infer-onnxruntime.ts)
+ * and its own copy of the model. Receives preprocessed NHWC float32 batches from the main thread
+ * and answers with probabilities.
  * Spawned by worker-pool.ts (as worker.ts through tsx from source, as worker.js from dist/).
  *
  * Imports only what the backend needs (tfjs-core + layers + converter + the backend), not the
@@ -8,6 +9,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createEngine, type Engine, type Tf } from "./infer.js";
+import type { ModelFormat } from "./model-io.js";
 import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
 
 const port = parentPort;
@@ -37,16 +39,24 @@ async function loadTf(): Promise<Tf> {
 }
 
 async function start(): Promise<Engine> {
+  if (data.backend === "onnxruntime") {
+    // No tfjs in this isolate: ONNX Runtime's binding and the session only.
+    const { createOnnxEngine } = await import("./infer-onnxruntime.js");
+    const ort = await import("onnxruntime-node");
+    const bytes = data.onnx as Uint8Array;
+    (data as Partial<WorkerData>).onnx = undefined;
+    return await createOnnxEngine(ort, bytes, { intraOpThreads: data.intraOpThreads ?? 1 });
+  }
   const tf = await loadTf();
   tf.enableProdMode();
   if (!(await tf.setBackend(data.backend))) {
     throw new Error(`tfjs backend '${data.backend}' failed to initialise`);
   }
   await tf.ready();
-  const artifacts = data.artifacts;
+  const artifacts = data.artifacts as NonNullable<WorkerData["artifacts"]>;
   // The model is copied into the backend: drop this thread's copy of the weights.
   (data as Partial<WorkerData>).artifacts = undefined;
-  return await createEngine(tf, artifacts, data.format, { fuse: data.fuse });
+  return await createEngine(tf, artifacts, data.format as ModelFormat, { fuse: data.fuse });
 }
 
 function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
@@ -61,11 +71,11 @@ start().then(
       classes: engine.classes,
       backend: engine.backend,
     });
-    port.on("message", (msg: WorkerRequest) => {
+    port.on("message", async (msg: WorkerRequest) => {
       if (msg.type === "infer") {
         try {
           const t0 = performance.now();
-          const probs = engine.run(msg.input, msg.batch);
+          const probs = await engine.run(msg.input, msg.batch);
           const ms = performance.now() - t0;
           reply({ type: "result", id: msg.id, probs, ms }, [probs.buffer as ArrayBuffer]);
         } catch (err) {
