@@ -504,10 +504,10 @@ export async function writeVerifiedOnnx(
   tf: Tf,
   model: tfTypes.LayersModel,
   dir: string,
-  opts: { file?: string; producer?: string } = {},
+  opts: { file?: string; producer?: string; ort?: typeof Ort } = {},
 ): Promise<{ file: string; exported: OnnxModel; verification: OnnxVerification }> {
   const exported = exportOnnx(model, opts.producer ? { producer: opts.producer } : {});
-  const ort = await import("onnxruntime-node");
+  const ort = opts.ort ?? (await import("onnxruntime-node"));
   const verification = await verifyOnnx(tf, ort, model, exported);
   if (!verification.ok) throw new OnnxVerificationError(verification);
   const file = path.join(dir, opts.file ?? "model.onnx");
