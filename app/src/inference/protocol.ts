@@ -13,8 +13,8 @@ export interface WorkerData {
   backend: "wasm" | "cpu" | "tensorflow" | "onnxruntime";
   /** Fold BatchNorm/ReLU6 into convolutions (fuse.ts). */
   fuse: boolean;
-  /** Directory holding tfjs-backend-wasm's .wasm binaries. */
-  wasmDir: string;
+  /** Directory holding tfjs-backend-wasm's .wasm binaries (the WASM backend only). */
+  wasmDir?: string;
 }
 
 export type WorkerRequest =

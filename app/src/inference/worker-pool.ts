@@ -208,7 +208,8 @@ export class WorkerPool {
       format: from.format,
       backend,
       fuse: this.fuse,
-      wasmDir: wasmBinariesDir(),
+      // only the WASM backend needs them (and only the tfjs images have them)
+      ...(backend === "wasm" ? { wasmDir: wasmBinariesDir() } : {}),
     };
   }
 

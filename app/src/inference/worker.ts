@@ -29,7 +29,8 @@ async function loadTf(): Promise<Tf> {
     await import("@tensorflow/tfjs-backend-cpu");
   } else {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    wasm.setWasmPaths(data.wasmDir.endsWith("/") ? data.wasmDir : `${data.wasmDir}/`);
+    const dir = data.wasmDir ?? "";
+    wasm.setWasmPaths(dir.endsWith("/") ? dir : `${dir}/`);
   }
   return {
     ...core,
