@@ -13,6 +13,7 @@
 import { z } from "zod";
 import { DEFAULTS as D, INGRESS_SERVICE_TYPES } from "../components/defaults";
 import { cpuMillicores, isQuantity, memoryBytes } from "../components/quantity";
+import { INFERENCE_ENGINES } from "./engine";
 
 const P = D.probes;
 
@@ -172,7 +173,7 @@ export const configShape = {
   imageLibtensorflow: choice(
     ["download", "wheel"],
     "download",
-    "LIBTENSORFLOW build arg: where the image's tfjs-node gets libtensorflow. download = tfjs-node's own install (storage.googleapis.com); wheel = built against PyPI's tensorflow-cpu wheel, where that host is unreachable. The build fails if tfjs-node does not load; tfjsBackend wasm builds without it (LIBTENSORFLOW=none).",
+    "LIBTENSORFLOW build arg: where the image's tfjs-node gets libtensorflow. download = tfjs-node's own install (storage.googleapis.com); wheel = built against PyPI's tensorflow-cpu wheel, where that host is unreachable. The build fails if tfjs-node does not load; inferenceEngine wasm and onnxruntime build without it (LIBTENSORFLOW=none).",
   ),
   imageExtraCaCertificates: text(
     "",
@@ -206,10 +207,15 @@ export const configShape = {
     "unit",
     "PREPROCESS: unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1].",
   ),
+  inferenceEngine: choice(
+    INFERENCE_ENGINES,
+    "tensorflow",
+    "What runs the model (stacks/engine.ts): tensorflow = tfjs-node, the mission's image; wasm = tfjs on WASM, the image without tfjs-node (LIBTENSORFLOW=none); onnxruntime = ONNX Runtime on the model's model.onnx, the image without tfjs (ENGINE=onnxruntime), TFJS_BACKEND=onnxruntime.",
+  ),
   tfjsBackend: choice(
     ["auto", "tensorflow", "wasm"],
     "auto",
-    "TFJS_BACKEND of the server; wasm also builds the image without tfjs-node (LIBTENSORFLOW=none).",
+    "TFJS_BACKEND of the server on inferenceEngine tensorflow (auto: tfjs-node, WASM if it does not load); wasm is inferenceEngine wasm. Refused with another inferenceEngine.",
   ),
   logLevel: choice(
     ["fatal", "error", "warn", "info", "debug", "trace"],
@@ -432,6 +438,7 @@ export const CONFIG_GROUPS: readonly { title: string; keys: readonly ConfigKey[]
       "modelVersion",
       "modelUrl",
       "preprocess",
+      "inferenceEngine",
       "tfjsBackend",
       "logLevel",
       "shutdownGraceSeconds",

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { cpuMillicores, memoryBytes } from "../components/quantity";
+import { type EngineChoice, engineChoice } from "./engine";
 import {
   CONFIG_KEYS,
   type ConfigKey,
@@ -25,7 +26,8 @@ export type ImageSettings =
       dockerfile: string;
       platform: string;
       /**
-       * Docker build args: LIBTENSORFLOW always (download, wheel, or none for the WASM backend);
+       * Docker build args: LIBTENSORFLOW always (download, wheel, or none for the WASM backend),
+       * ENGINE=onnxruntime for the ONNX Runtime image (stacks/engine.ts);
        * MODEL_DIR, MODEL_URL, NODE_IMAGE, EXTRA_CA_CERTS_IN_IMAGE only when configured;
        * EXTRA_CA_CERTS once {@link withExtraCaCertificates} has read the configured file.
        */
@@ -203,6 +205,14 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     );
   }
 
+  // The engine (stacks/engine.ts): the image's build args and the server's TFJS_BACKEND.
+  const engine = engineChoice(
+    c,
+    fix,
+    (key) => `pulumi config rm ${PROJECT}:${key} --stack ${stack}`,
+  );
+  if (engine.problem) problem("tfjsBackend", engine.problem);
+
   // Image source: a prebuilt reference (which wins over a configured build, so that
   // `pulumi config set food11:imageRef ...` on a committed stack deploys it), else a build.
   const warnings: string[] = [];
@@ -290,7 +300,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
           ...(c.imageModelDir !== "" ? { MODEL_DIR: c.imageModelDir } : {}),
           ...(c.modelUrl !== "" ? { MODEL_URL: c.modelUrl } : {}),
           ...(c.imageBaseImage !== "" ? { NODE_IMAGE: c.imageBaseImage } : {}),
-          LIBTENSORFLOW: c.tfjsBackend === "wasm" ? "none" : c.imageLibtensorflow,
+          ...engine.buildArgs,
           ...(c.imageExtraCaCertificatesInImage ? { EXTRA_CA_CERTS_IN_IMAGE: "true" } : {}),
         },
         ...(c.imageExtraCaCertificates !== ""
@@ -420,7 +430,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
   if (problems.length > 0 || image === undefined) {
     throw new StackConfigError(stack, problems);
   }
-  return toSettings(stack, c, namespace, image, warnings, controller, gatewayNamespace);
+  return toSettings(stack, c, namespace, image, warnings, controller, gatewayNamespace, engine);
 }
 
 function zodProblems(
@@ -450,6 +460,7 @@ function toSettings(
   warnings: string[],
   controller: FlatConfig["ingressController"],
   gatewayNamespace: string,
+  engine: EngineChoice,
 ) {
   return {
     stack,
@@ -460,7 +471,8 @@ function toSettings(
       version: c.modelVersion,
       ...(c.modelUrl !== "" ? { url: c.modelUrl } : {}),
       preprocess: c.preprocess,
-      backend: c.tfjsBackend,
+      engine: c.inferenceEngine,
+      backend: engine.backend,
     },
     server: {
       logLevel: c.logLevel,
