@@ -48,15 +48,18 @@ export function sessionOptions(opts: OnnxEngineOptions): Ort.InferenceSession.Se
 }
 
 /**
- * Loads an ONNX model (its bytes) into a session, checks that it takes NHWC float32 images of 3
+ * Loads an ONNX model (a file ONNX Runtime reads itself, or bytes) into a session, checks that it takes NHWC float32 images of 3
  * channels and gives one row per image, warms it up once and returns the engine.
  */
 export async function createOnnxEngine(
   ort: OrtModule,
-  model: Uint8Array,
+  model: Uint8Array | string,
   opts: OnnxEngineOptions,
 ): Promise<Engine> {
-  const session = await ort.InferenceSession.create(model, sessionOptions(opts));
+  const session =
+    typeof model === "string"
+      ? await ort.InferenceSession.create(model, sessionOptions(opts))
+      : await ort.InferenceSession.create(model, sessionOptions(opts));
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
   const meta = session.inputMetadata[0];

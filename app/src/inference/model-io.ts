@@ -4,7 +4,8 @@
  * The artifacts are loaded once in the main thread and handed to each inference worker. No tfjs
  * code runs here (type imports only), so the main thread does not load tfjs at all.
  */
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as tf from "@tensorflow/tfjs-core";
@@ -124,9 +125,13 @@ export async function loadModel(from: {
 
 // ---- ONNX (the onnxruntime engine) ----
 
-/** An ONNX model's bytes, read once in the main thread and handed to each inference worker. */
+/**
+ * An ONNX model for the inference workers: a local file's path (each worker's ONNX Runtime reads
+ * it: the main thread and the workers' V8 heaps hold no copy of the weights), or the bytes
+ * fetched from a URL, read once in the main thread.
+ */
 export interface LoadedOnnx {
-  bytes: Uint8Array;
+  model: Uint8Array | string;
   format: "onnx";
   /** The file or URL it came from, for logs. */
   source: string;
@@ -161,7 +166,7 @@ export function onnxLocation(from: { modelDir?: string; modelUrl?: string }): st
   return path.join(/\.json$/i.test(p) ? path.dirname(p) : p, ONNX_FILE);
 }
 
-/** Reads the ONNX model (onnxLocation) from disk or over http(s). */
+/** Locates the ONNX model (onnxLocation): a local file is checked, a URL's is fetched. */
 export async function loadOnnx(from: {
   modelDir?: string;
   modelUrl?: string;
@@ -170,12 +175,11 @@ export async function loadOnnx(from: {
   if (/^https?:\/\//.test(where)) {
     const res = await fetch(where, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`cannot fetch ONNX model ${where}: HTTP ${res.status}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    return { bytes, format: "onnx", source: where, base: new URL(".", where).href };
+    const model = new Uint8Array(await res.arrayBuffer());
+    return { model, format: "onnx", source: where, base: new URL(".", where).href };
   }
-  let bytes: Uint8Array;
   try {
-    bytes = await readFile(where);
+    await access(where, constants.R_OK);
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
     throw new Error(
@@ -186,7 +190,7 @@ export async function loadOnnx(from: {
       { cause: err },
     );
   }
-  return { bytes, format: "onnx", source: where, base: path.dirname(where) };
+  return { model: where, format: "onnx", source: where, base: path.dirname(where) };
 }
 
 /** Reads a text file beside the model (labels.txt); undefined when absent. */

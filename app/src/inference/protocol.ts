@@ -6,8 +6,11 @@ import type { ModelFormat } from "./model-io.js";
 export interface WorkerData {
   /** tfjs backends: the model's artifacts. */
   artifacts?: tf.io.ModelArtifacts;
-  /** onnxruntime: the ONNX model's bytes, and the session's intra-op threads. */
-  onnx?: Uint8Array;
+  /**
+   * onnxruntime: the ONNX model, a local file (ONNX Runtime reads it: no copy in any V8 heap) or
+   * its bytes (fetched from MODEL_URL); and the session's intra-op threads.
+   */
+  onnx?: Uint8Array | string;
   intraOpThreads?: number;
   format: ModelFormat | "onnx";
   backend: "wasm" | "cpu" | "tensorflow" | "onnxruntime";

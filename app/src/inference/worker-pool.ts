@@ -201,7 +201,7 @@ export class WorkerPool {
   private data(backend: WorkerData["backend"], from: LoadedModel): WorkerData {
     const model =
       from.format === "onnx"
-        ? { onnx: from.bytes, intraOpThreads: this.intraOpThreads }
+        ? { onnx: from.model, intraOpThreads: this.intraOpThreads }
         : { artifacts: from.artifacts };
     return {
       ...model,

@@ -44,9 +44,9 @@ async function start(): Promise<Engine> {
     // No tfjs in this isolate: ONNX Runtime's binding and the session only.
     const { createOnnxEngine } = await import("./infer-onnxruntime.js");
     const ort = await import("onnxruntime-node");
-    const bytes = data.onnx as Uint8Array;
+    const model = data.onnx as Uint8Array | string;
     (data as Partial<WorkerData>).onnx = undefined;
-    return await createOnnxEngine(ort, bytes, { intraOpThreads: data.intraOpThreads ?? 1 });
+    return await createOnnxEngine(ort, model, { intraOpThreads: data.intraOpThreads ?? 1 });
   }
   const tf = await loadTf();
   tf.enableProdMode();
