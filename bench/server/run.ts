@@ -352,6 +352,8 @@ async function main() {
   };
   const command = `npm run bench:server${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
   const block = renderBlock(results, machine, command);
+  const sideBySide = enginesSideBySide(results);
+  if (sideBySide.length) console.log(sideBySide.join("\n"));
   if (o.docs) {
     writeDocBlock(DOC, BLOCK, block);
     console.log(`\nrewrote the server block of ${path.relative(ROOT, DOC)}`);
