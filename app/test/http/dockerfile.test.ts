@@ -162,9 +162,9 @@ describe("app/Dockerfile", () => {
     const checkScript = readFileSync(path.join(APP_DIR, "scripts", "check-tfjs-node.cjs"), "utf8");
     expect(checkScript).toContain('process.env.LIBTENSORFLOW === "none"');
     expect(checkScript).toContain('process.env.ENGINE === "onnxruntime"');
-    expect(
-      stage("runtime").some((i) => i.getKeyword() === "ARG" && args(i)[0] === "ENGINE"),
-    ).toBe(true);
+    expect(stage("runtime").some((i) => i.getKeyword() === "ARG" && args(i)[0] === "ENGINE")).toBe(
+      true,
+    );
   });
 
   it("every COPY from the build context names a file that exists and is not .dockerignored", () => {
