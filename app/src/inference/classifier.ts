@@ -110,7 +110,7 @@ export interface ClassifierStats {
 export interface Classifier {
   /** probe (unless `image` is probed already) → decode → normalise → batch → infer → rank. */
   classify(image: Buffer | Uint8Array | ProbedImage, topk?: number): Promise<Classification>;
-  /** Active tfjs backend: `tensorflow`, `wasm` or `cpu`. */
+  /** Active engine: the tfjs backend (`tensorflow`, `wasm`, `cpu`) or `onnxruntime`. */
   readonly backend: string;
   /** With backend `auto`: why tfjs-node was not used (worth a log line at startup). */
   readonly fallbackReason?: string;
