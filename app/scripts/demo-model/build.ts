@@ -1,6 +1,7 @@
 /**
  * Building the demo model (see index.ts): the architecture, seeded weights, head calibration,
- * writing tfjs LayersModel artifacts as tensorflowjs_converter does, and its manifest.json.
+ * writing tfjs LayersModel artifacts as tensorflowjs_converter does, the verified model.onnx
+ * (onnx-export.ts), and its manifest.json.
  * Loaded on demand, so a caller that finds a valid model never loads tfjs for it.
  */
 import { randomUUID } from "node:crypto";
@@ -23,6 +24,7 @@ import {
   isDemoModelValid,
   SHARD_BYTES,
 } from "./index.js";
+import { writeVerifiedOnnx } from "./onnx-export.js";
 import { mulberry32 } from "./prng.js";
 
 const GENERATED_BY = BUILDER;
@@ -379,6 +381,9 @@ export async function buildDemoModel(dir: string): Promise<{ hash: string; param
     const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${randomUUID()}`);
     await writeLayersModel(artifacts, tmp, GENERATED_BY);
     await writeFile(path.join(tmp, "labels.txt"), `${FOOD11_LABELS.join("\n")}\n`);
+    // The ONNX Runtime engine's model.onnx (issue 28): the same weights, written only once
+    // onnxruntime-node's outputs equal tfjs' on 32 fixed inputs (onnx-export.ts).
+    await writeVerifiedOnnx(tf, model, tmp, { producer: GENERATED_BY });
     const hash = await hashModelDir(tmp);
     await writeFile(
       path.join(tmp, MANIFEST_FILE),

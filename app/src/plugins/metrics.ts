@@ -158,7 +158,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   });
   new Gauge({
     name: "inference_backend_info",
-    help: "The tfjs backend in use (tensorflow = tfjs-node, wasm) and its threads: WASM workers or tfjs-node intra-op threads (value 1).",
+    help: "The inference engine in use (tensorflow = tfjs-node, wasm, onnxruntime) and its threads: WASM workers, tfjs-node or ONNX Runtime intra-op threads (value 1).",
     labelNames: ["backend", "threads"] as const,
     registers: [registry],
     collect() {

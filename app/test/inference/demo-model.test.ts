@@ -15,8 +15,11 @@ import {
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
 import { isDemoManifest, ManifestSchema } from "../../src/inference/manifest.js";
 
-/** sha256 of model.json + shards + labels.txt of the demo model (revision 2, tfjs 4.22.0). */
-const GOLDEN_HASH = "834eec8c1bbf060e87f6c63e124fd0f7999f1ae3cecde616745772a7b857902d";
+/**
+ * sha256 of model.json + shards + labels.txt + model.onnx of the demo model (revision 3, tfjs
+ * 4.22.0, onnx-proto 8.0.1; the tfjs files alone are as in revision 2).
+ */
+const GOLDEN_HASH = "34a031ffa8bcbd3f9d7bd238f4f43661af02cb35e9d1f89d9f43fb32857dbbc4";
 
 describe("demo model architecture", () => {
   let model: Awaited<ReturnType<typeof buildDemoArchitecture>>;
@@ -108,16 +111,18 @@ describe("demo model files", () => {
       schemaVersion: 1,
       name: "food11-mobilenetv2-demo",
       version: "demo",
-      source: { kind: "demo", file: "food11 demo model builder r2", sha256: GOLDEN_HASH },
+      source: { kind: "demo", file: "food11 demo model builder r3", sha256: GOLDEN_HASH },
       input: { height: 224, width: 224, channels: 3, layout: "NHWC", dtype: "float32" },
       preprocess: "unit",
       output: "probabilities",
       classes: 11,
       labels: "labels.txt",
       formats: { tfjs: "model.json" },
-      tools: { "@tensorflow/tfjs-layers": "4.22.0", builder: "food11 demo model builder r2" },
+      tools: { "@tensorflow/tfjs-layers": "4.22.0", builder: "food11 demo model builder r3" },
     });
     expect(isDemoManifest(ManifestSchema.parse(manifest))).toBe(true);
+    // model.onnx: written only after onnxruntime-node agreed with tfjs on 32 fixed inputs
+    expect((await readFile(path.join(tmp, "a", "model.onnx"))).length).toBe(9_127_175);
   });
 
   it("ensureDemoModel is idempotent, and rebuilds a damaged model", async () => {
