@@ -7,4 +7,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 bash app/scripts/tfjs-node-local.sh >&2
-exec bash scripts/vitest-suite.sh models vitest.models.config.ts FOOD11_MODELS_REPORT "$@"
+exec bash scripts/vitest-suite.sh models vitest.models.config.mts FOOD11_MODELS_REPORT "$@"

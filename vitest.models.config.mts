@@ -1,4 +1,4 @@
-import { heavySuite } from "./vitest.heavy";
+import { heavySuite } from "./vitest.heavy.mjs";
 
 // The trained-model suite (test/models): models trained here, imported from every source format,
 // served and compared with Keras. Needs the pinned Python environment (made on first use) and
