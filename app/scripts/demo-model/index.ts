@@ -23,7 +23,7 @@ export const DEMO_SEED = 20_261_128;
 /** Shard size tensorflowjs_converter uses by default (--weight_shard_size_bytes). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
 /** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
-export const DEMO_MODEL_REVISION = 3;
+export const DEMO_MODEL_REVISION = 4;
 
 /** Default output directory: app/models/demo (the server's default MODEL_DIR). */
 export function defaultDemoModelDir(): string {

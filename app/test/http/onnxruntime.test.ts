@@ -118,6 +118,12 @@ describe("the HTTP API on ONNX Runtime", () => {
     expect(info?.metrics).toEqual([
       { labels: { backend: "onnxruntime", threads: "1" }, value: "1" },
     ]);
+    // the format served and its check against the tfjs model, from the demo's manifest.json
+    const model = families.find((f) => f.name === "model_info")?.metrics[0]?.labels;
+    expect(model?.format).toBe("onnx");
+    expect(model?.verification).toMatch(
+      /^32\/32 top-1, max \|dp\| \d\.\d\de-5 \(tolerance 0\.0001\) vs the tfjs model itself: tfjs 4\.22\.0 model\.predict \(wasm\)$/,
+    );
     const stages = [
       ...text.matchAll(/^inference_duration_seconds_count\{stage="(\w+)"\} [1-9]/gm),
     ].map((m) => m[1]);
