@@ -218,7 +218,11 @@ export async function loadModel(
   manifest?: Manifest,
 ): Promise<LoadedArtifacts> {
   const m = manifest ?? (await readManifest(from));
-  if (backend === "onnxruntime") return await loadOnnx(from, m);
+  if (backend === "onnxruntime") {
+    // a manifest without formats.onnx is refused here, naming the fix (formatFor)
+    if (m) formatFor(m, backend, joinBase(modelBase(from), MANIFEST_FILE));
+    return await loadOnnx(from, m);
+  }
   if (!m) {
     if (from.modelUrl) return await loadFromUrl(from.modelUrl);
     if (from.modelDir) return await loadFromDir(from.modelDir);
@@ -245,19 +249,21 @@ export async function loadModel(
   return { ...loaded, base, manifest: m };
 }
 
-/** The ONNX file's name in a model directory (until manifest.json's `formats.onnx` says). */
+/** The ONNX file's name in a model directory without a manifest.json. */
 export const ONNX_FILE = DEFAULT_FORMAT_PATHS.onnx;
 
 /**
  * Where the ONNX model of a model directory (or of a URL to one) is: `MODEL_DIR` (or `MODEL_URL`)
- * itself when it names a .onnx file, else model.onnx in it (beside model.json when it names
- * that). The one place the ONNX file is located: the model directory's manifest (formats.onnx)
- * takes over here.
+ * itself when it names a .onnx file, else the manifest's `formats.onnx` in it, else (no manifest)
+ * model.onnx in it (beside model.json when it names that). The one place the ONNX file is located.
  */
-export function onnxLocation(from: { modelDir?: string; modelUrl?: string }): string {
+export function onnxLocation(
+  from: { modelDir?: string; modelUrl?: string },
+  manifest?: Manifest,
+): string {
   const named = from.modelUrl ?? from.modelDir ?? "";
   if (/\.onnx$/i.test(named)) return named.startsWith("file://") ? fileURLToPath(named) : named;
-  return joinBase(modelBase(from), ONNX_FILE);
+  return joinBase(modelBase(from), manifest?.formats.onnx ?? ONNX_FILE);
 }
 
 /**
@@ -268,7 +274,7 @@ async function loadOnnx(
   from: { modelDir?: string; modelUrl?: string },
   manifest?: Manifest,
 ): Promise<LoadedArtifacts> {
-  const where = onnxLocation(from);
+  const where = onnxLocation(from, manifest);
   const remote = /^https?:\/\//.test(where);
   const base = remote ? new URL(".", where).href : path.dirname(where);
   const m = manifest ? { manifest } : {};

@@ -2,7 +2,7 @@
  * The onnxruntime engine (infer-onnxruntime.ts) on the demo model's model.onnx, against the tfjs
  * WASM engine on its tfjs files: the same answers on real images, through the same stages.
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -125,6 +125,44 @@ describe("what the onnxruntime engine refuses", () => {
     await copyFile(path.join(modelDir, "model.json"), path.join(dir, "model.json"));
     await expect(createClassifier({ modelDir: dir, backend: "onnxruntime" })).rejects.toThrow(
       `no ONNX model at ${path.join(dir, "model.onnx")}: the onnxruntime engine serves model.onnx`,
+    );
+  });
+
+  it("a manifest locates the ONNX file (formats.onnx); one without ONNX is refused, naming the fix", async () => {
+    const manifest = JSON.parse(await readFile(path.join(modelDir, "manifest.json"), "utf8"));
+    // formats.onnx elsewhere than model.onnx: the engine loads that file
+    const moved = path.join(tmp, "moved-onnx");
+    await mkdir(path.join(moved, "onnx"), { recursive: true });
+    await copyFile(path.join(modelDir, "model.onnx"), path.join(moved, "onnx", "food.onnx"));
+    await copyFile(path.join(modelDir, "labels.txt"), path.join(moved, "labels.txt"));
+    await writeFile(
+      path.join(moved, "manifest.json"),
+      JSON.stringify({ ...manifest, formats: { onnx: "onnx/food.onnx" } }),
+    );
+    const c = await createClassifier({ modelDir: moved, backend: "onnxruntime", threads: 1 });
+    try {
+      expect(c.modelSource).toBe(path.join(moved, "onnx", "food.onnx"));
+      expect(probs(await c.classify(images.jpeg as Buffer, 11))).toEqual(
+        probs(await ort.classify(images.jpeg as Buffer, 11)),
+      );
+    } finally {
+      await c.close();
+    }
+    // a manifest without formats.onnx (model.onnx beside it is not taken): refused at start
+    const tfjsOnly = path.join(tmp, "manifest-tfjs-only");
+    await mkdir(tfjsOnly);
+    for (const f of ["model.json", "model.onnx", "labels.txt"]) {
+      await copyFile(path.join(modelDir, f), path.join(tfjsOnly, f));
+    }
+    const { onnx: _, ...tfjs } = manifest.formats;
+    await writeFile(
+      path.join(tfjsOnly, "manifest.json"),
+      JSON.stringify({ ...manifest, formats: tfjs }),
+    );
+    await expect(
+      createClassifier({ modelDir: tfjsOnly, backend: "onnxruntime", threads: 1 }),
+    ).rejects.toThrow(
+      `${path.join(tfjsOnly, "manifest.json")}: no ONNX format, which the onnxruntime engine runs (it has tfjs). Fix: import the model again with npm run model:import`,
     );
   });
 
