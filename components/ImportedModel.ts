@@ -41,7 +41,8 @@ export type ModelImporter = (request: {
 /**
  * Arguments of {@link ImportedModel}. `preprocess` and `backend` as a stack's settings hold them
  * (food11:preprocess: auto, raw, unit or mobilenet, which the import checks against the model;
- * food11:tfjsBackend: `wasm` needs the tfjs format); the paths absolute.
+ * food11:tfjsBackend: `wasm` needs the tfjs format; food11:inferenceEngine `onnxruntime`, the
+ * ONNX format); the paths absolute.
  */
 export interface ImportedModelArgs extends Pick<StackSettings["model"], "preprocess" | "backend"> {
   /** The trained model, an absolute path: food11:modelSource. */
@@ -108,7 +109,9 @@ export class ImportedModel extends pulumi.ComponentResource {
         preprocess: args.preprocess,
       });
       const unfit = backendProblem(args.backend, manifest);
-      if (unfit) throw new Error(`${TYPE} ${name}: ${args.source} ${unfit}`);
+      if (unfit) {
+        throw new Error(`${TYPE} ${name} (stack ${pulumi.getStack()}): ${args.source} ${unfit}`);
+      }
       await placeInContext(out, path.join(args.context, IMPORTED_MODELS_DIR), key);
       return manifest;
     })();
@@ -134,8 +137,20 @@ export function backendProblem(backend: string, m: ImportedManifest): string | u
       "convert it; see the import's notes). Fix: pulumi config set food11:tfjsBackend auto"
     );
   }
+  if (backend === "onnxruntime") {
+    if (m.formats.onnx) return undefined;
+    return (
+      `imported without an ONNX format (it has ${Object.keys(m.formats).join(", ")}), which ` +
+      "food11:inferenceEngine onnxruntime runs (tf2onnx could not convert it; see the import's " +
+      "notes: npm run model:import -- <source> --out <dir> writes model.onnx when it can). " +
+      "Fix: pulumi config set food11:inferenceEngine tensorflow"
+    );
+  }
   if (!m.formats.savedmodel && !m.formats.tfjs) {
-    return `has only ${Object.keys(m.formats).join(", ")}: the tfjs engines cannot serve it`;
+    return (
+      `has only ${Object.keys(m.formats).join(", ")}: the tfjs engines cannot serve it. ` +
+      "Fix: pulumi config set food11:inferenceEngine onnxruntime"
+    );
   }
   return undefined;
 }
@@ -246,8 +261,11 @@ export function checkImportedModelArgs(name: string, args: ImportedModelArgs): v
       `${show(args.preprocess)} is not allowed: auto, raw, unit or mobilenet`,
     );
   }
-  if (!["auto", "tensorflow", "wasm"].includes(args.backend)) {
-    check.fail("backend", `${show(args.backend)} is not allowed: auto, tensorflow or wasm`);
+  if (!["auto", "tensorflow", "wasm", "onnxruntime"].includes(args.backend)) {
+    check.fail(
+      "backend",
+      `${show(args.backend)} is not allowed: auto, tensorflow, wasm or onnxruntime`,
+    );
   }
   check.throwIfInvalid();
 }

@@ -152,7 +152,7 @@ export const configShape = {
     imageLibtensorflow: choice(
       ["download", "wheel"],
       "download",
-      "LIBTENSORFLOW build arg: where the image's tfjs-node gets libtensorflow. download = tfjs-node's own install (storage.googleapis.com); wheel = built against PyPI's tensorflow-cpu wheel, where that host is unreachable. The build fails if tfjs-node does not load; tfjsBackend wasm builds without it (LIBTENSORFLOW=none).",
+      "LIBTENSORFLOW build arg: where the image's tfjs-node gets libtensorflow. download = tfjs-node's own install (storage.googleapis.com); wheel = built against PyPI's tensorflow-cpu wheel, where that host is unreachable. The build fails if tfjs-node does not load; inferenceEngine wasm and onnxruntime build without it (LIBTENSORFLOW=none).",
     ),
     imageExtraCaCertificates: optional(
       "",
@@ -209,11 +209,17 @@ export const configShape = {
       "auto",
       "PREPROCESS: auto = what the model's manifest.json records (the demo model: unit); raw = pixels 0..255 (the model rescales itself), unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1]. Given with modelSource, the import checks it against the model.",
     ).to("model.preprocess"),
+    // With tfjsBackend, the image's engine build args and TFJS_BACKEND (derived: engineOf).
+    inferenceEngine: choice(
+      ["tensorflow", "onnxruntime", "wasm"],
+      "tensorflow",
+      "What runs the model: tensorflow = tfjs-node, the mission's image; wasm = tfjs on WASM, the image without tfjs-node (LIBTENSORFLOW=none); onnxruntime = ONNX Runtime on the model directory's ONNX format (manifest.json formats.onnx), the image without tfjs (ENGINE=onnxruntime), TFJS_BACKEND=onnxruntime.",
+    ),
     tfjsBackend: choice(
       ["auto", "tensorflow", "wasm"],
       "auto",
-      "TFJS_BACKEND of the server; wasm also builds the image without tfjs-node (LIBTENSORFLOW=none).",
-    ).to("model.backend"),
+      "TFJS_BACKEND of the server on inferenceEngine tensorflow (auto: tfjs-node, WASM if it does not load); wasm is inferenceEngine wasm. Refused with another inferenceEngine.",
+    ),
     logLevel: choice(
       ["fatal", "error", "warn", "info", "debug", "trace"],
       "info",
@@ -555,6 +561,20 @@ function crossKeyRules(stack: string, c: FlatConfig, problem: (k: ConfigKey, m: 
     );
   }
 
+  // food11:inferenceEngine: tfjsBackend chooses tfjs' backend on the tensorflow engine only.
+  if (c.inferenceEngine === "onnxruntime" && c.tfjsBackend !== "auto") {
+    problem(
+      "tfjsBackend",
+      `tfjsBackend ${c.tfjsBackend} chooses a tfjs backend, but ${keyName("inferenceEngine")} onnxruntime runs no tfjs. Fix: ${rm()} (or ${set(c.tfjsBackend, "inferenceEngine")})`,
+    );
+  }
+  if (c.inferenceEngine === "wasm" && c.tfjsBackend === "tensorflow") {
+    problem(
+      "tfjsBackend",
+      `tfjsBackend tensorflow asks for tfjs-node, but ${keyName("inferenceEngine")} wasm builds the image without it. Fix: ${rm()} (or ${set("tensorflow", "inferenceEngine")})`,
+    );
+  }
+
   // The image: a prebuilt reference wins over a configured build (so that
   // `pulumi config set food11:imageRef ...` on a committed stack deploys it), else a build.
   if (c.imageRef === undefined && c.imageRepository === undefined) {
@@ -627,6 +647,30 @@ function crossKeyRules(stack: string, c: FlatConfig, problem: (k: ConfigKey, m: 
 }
 
 /**
+ * What food11:inferenceEngine selects: the server's TFJS_BACKEND and the image's engine build args.
+ * tfjsBackend, the older key, still chooses tfjs' backend on the tensorflow engine, and its `wasm`
+ * is the wasm engine (crossKeyRules refuses it against another engine).
+ *
+ * | inferenceEngine      | image (app/Dockerfile build args)               | TFJS_BACKEND       |
+ * |----------------------|-------------------------------------------------|--------------------|
+ * | tensorflow (default) | LIBTENSORFLOW = imageLibtensorflow (tfjs-node)  | tfjsBackend (auto) |
+ * | wasm                 | LIBTENSORFLOW=none (tfjs, no tfjs-node)         | wasm               |
+ * | onnxruntime          | ENGINE=onnxruntime LIBTENSORFLOW=none (no tfjs) | onnxruntime        |
+ */
+function engineOf(c: FlatConfig): {
+  backend: FlatConfig["tfjsBackend"] | "onnxruntime";
+  buildArgs: { LIBTENSORFLOW: string; ENGINE?: "onnxruntime" };
+} {
+  if (c.inferenceEngine === "onnxruntime") {
+    return { backend: "onnxruntime", buildArgs: { LIBTENSORFLOW: "none", ENGINE: "onnxruntime" } };
+  }
+  if (c.inferenceEngine === "wasm" || c.tfjsBackend === "wasm") {
+    return { backend: "wasm", buildArgs: { LIBTENSORFLOW: "none" } };
+  }
+  return { backend: c.tfjsBackend, buildArgs: { LIBTENSORFLOW: c.imageLibtensorflow } };
+}
+
+/**
  * The image, as InferenceImage takes it (its args document each field): a prebuilt reference (a
  * warning unless pinned by digest), or a build, with the CA file withExtraCaCertificates reads.
  */
@@ -655,7 +699,7 @@ function imageOf(c: FlatConfig, warnings: string[]) {
         ...(c.imageModelDir !== undefined ? { MODEL_DIR: c.imageModelDir } : {}),
         ...(c.modelUrl !== undefined ? { MODEL_URL: c.modelUrl } : {}),
         ...(c.imageBaseImage !== undefined ? { NODE_IMAGE: c.imageBaseImage } : {}),
-        LIBTENSORFLOW: c.tfjsBackend === "wasm" ? "none" : c.imageLibtensorflow,
+        ...engineOf(c).buildArgs,
         ...(c.imageExtraCaCertificatesInImage ? { EXTRA_CA_CERTS_IN_IMAGE: "true" } : {}),
       } as Record<string, string>,
       ...(c.registryUsername !== undefined && c.registryPassword !== undefined
@@ -721,6 +765,7 @@ function settingsOf(stack: string, c: FlatConfig) {
     stack,
     namespace: { name: c.namespace ?? `food11-${stack}` },
     image,
+    model: { backend: engineOf(c).backend },
     route: routeOf(c),
     // food11:networkPolicy: who may connect and where the pods may connect to; unset: none.
     ...(c.networkPolicy ? { networkPolicy: networkPolicyOf(c) } : {}),

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Does @tensorflow/tfjs-node load from the current directory's node_modules, on the tensorflow
 // backend, and compute? Exit 0 and one line saying so; else exit 1 with why and how to fix it.
-// With LIBTENSORFLOW=none (the WASM image, built without tfjs-node) it only says so and exits 0.
+// With LIBTENSORFLOW=none (the WASM image, built without tfjs-node) or ENGINE=onnxruntime (the ONNX
+// Runtime image, without tfjs) it only says so and exits 0.
 // Run by app/Dockerfile's runtime stage (an exec-form RUN: the image has no shell; the image's
 // build fails when tfjs-node does not load) and by scripts/tfjs-node-local.sh after a host install.
 "use strict";
@@ -10,6 +11,10 @@ const path = require("node:path");
 
 const requireHere = createRequire(path.join(process.cwd(), "package.json"));
 const source = process.env.LIBTENSORFLOW ? ` (LIBTENSORFLOW=${process.env.LIBTENSORFLOW})` : "";
+if (process.env.ENGINE === "onnxruntime") {
+  console.log("ENGINE=onnxruntime: no tfjs-node, the server runs on ONNX Runtime");
+  process.exit(0);
+}
 if (process.env.LIBTENSORFLOW === "none") {
   console.log("LIBTENSORFLOW=none: no tfjs-node, the server runs on WASM");
   process.exit(0);

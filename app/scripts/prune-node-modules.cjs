@@ -8,6 +8,8 @@
 //   the per-file ES module tree behind `module` (only bundlers read it) and its *_test.js files.
 // - tfjs-node (main dist/index.js): its tests (dist/**/*_test.js, dist/run_tests.js) and the C++
 //   sources of its binding (already compiled into lib/).
+// - onnxruntime-node: the binaries of every other platform (bin/napi-v6/<os>/<arch>: the package
+//   ships darwin, linux and win32 ones, ~290 MB; this platform's is ~45 MB on linux x64).
 // - anywhere: core-js (a dependency of the tfjs browser bundles; no Node code requires it), @types,
 //   TypeScript sources and declarations (Node 24 refuses to strip types under node_modules), source
 //   maps, Markdown other than licences, and a package's own test/, docs/, example(s)/,
@@ -132,6 +134,18 @@ function prunePackage(dir, name, manifest) {
       for (const d of ["binding", "src", "scripts", "python"]) {
         remove(path.join(dir, d), "tfjs-node: binding sources, install scripts");
       }
+    }
+  }
+  if (name === "onnxruntime-node") {
+    const bin = path.join(dir, "bin", "napi-v6");
+    const here = path.join(bin, process.platform, process.arch);
+    for (const os of fs.existsSync(bin) ? fs.readdirSync(bin) : []) {
+      for (const arch of fs.readdirSync(path.join(bin, os))) {
+        const p = path.join(bin, os, arch);
+        if (p !== here) remove(p, "onnxruntime-node: other platforms' binaries");
+      }
+      if (!dryRun && fs.readdirSync(path.join(bin, os)).length === 0)
+        fs.rmdirSync(path.join(bin, os));
     }
   }
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

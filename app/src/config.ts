@@ -49,7 +49,8 @@ const EnvSchema = z.object({
   LABELS_FILE: optionalString,
   // Unset: the model directory's manifest.json decides (a bare tfjs model: unit).
   PREPROCESS: optionalString.pipe(z.enum(PREPROCESS_MODES).optional()),
-  TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm"]).default("auto"),
+  // The engine: a tfjs backend, or onnxruntime (ONNX Runtime on the manifest's formats.onnx).
+  TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm", "onnxruntime"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
   // Default: one engine per thread (the classifier's); on tfjs-node fewer engines share the threads.
   INFERENCE_ENGINES: int(1, 256).optional(),
@@ -85,7 +86,7 @@ export interface ServerConfig {
   labelsFile: string | undefined;
   /** PREPROCESS; undefined: the manifest's (servedModel). */
   preprocess: PreprocessMode | undefined;
-  backend: "auto" | "tensorflow" | "wasm";
+  backend: "auto" | "tensorflow" | "wasm" | "onnxruntime";
   threads: number;
   queueMax: number;
   /** Engines (worker threads); undefined: the inference module's default (one per thread). */

@@ -19,7 +19,8 @@
  * preprocessing and backend; the image's own demo model, not a stack's model URL).
  *
  * A variant is LIBTENSORFLOW[-RUNTIME]: `wheel` (tfjs-node, the default distroless-style runtime),
- * `wheel-slim` (RUNTIME=slim), `none` (WASM). `--app` builds another checkout's app/ (e.g. a git
+ * `wheel-slim` (RUNTIME=slim), `none` (WASM), or `onnxruntime[-RUNTIME]` (ENGINE=onnxruntime: ONNX
+ * Runtime, no tfjs; its size is held to issue 28's 250 MB, printed as a verdict). `--app` builds another checkout's app/ (e.g. a git
  * worktree of an older commit, to measure before and after the same way; its Dockerfile may not
  * know RUNTIME). LIBTENSORFLOW=download cannot be built here (tfjs-node's download host is
  * unreachable): not measured. A benchmark: run it with nothing else on the machine.
@@ -48,7 +49,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "30" },
     users: { type: "string", default: "4" },
-    variants: { type: "string", default: "wheel,wheel-slim,none" },
+    variants: { type: "string", default: "wheel,wheel-slim,none,onnxruntime" },
     app: { type: "string", default: join(CLUSTER_ROOT, "app") },
     "tag-prefix": { type: "string", default: "food11-image-bench" },
     stacks: { type: "string", default: "" },
@@ -63,15 +64,24 @@ const RUN_COLUMNS =
 const mib = (b: number) => (b / MiB).toFixed(0);
 const mb = (b: number) => (b / 1e6).toFixed(0);
 
-/** `wheel-slim` -> LIBTENSORFLOW=wheel RUNTIME=slim; `none` -> LIBTENSORFLOW=none. */
+/**
+ * `wheel-slim` -> LIBTENSORFLOW=wheel RUNTIME=slim; `none` -> LIBTENSORFLOW=none; `onnxruntime`
+ * -> ENGINE=onnxruntime (LIBTENSORFLOW unused: none, as the stack passes it).
+ */
 function variantArgs(variant: string): Record<string, string> {
   const [lib = "", runtime] = variant.split("-");
-  return { LIBTENSORFLOW: lib, ...(runtime ? { RUNTIME: runtime } : {}) };
+  const engine: Record<string, string> =
+    lib === "onnxruntime" ? { LIBTENSORFLOW: "none", ENGINE: "onnxruntime" } : {};
+  return { LIBTENSORFLOW: lib, ...engine, ...(runtime ? { RUNTIME: runtime } : {}) };
 }
+
+/** Issue 28: the ONNX Runtime image's uncompressed size (docker's, in MB). */
+const ONNXRUNTIME_IMAGE_BUDGET_MB = 250;
 
 function label(variant: string): string {
   const a = variantArgs(variant);
-  const what = a.LIBTENSORFLOW === "none" ? "WASM" : "tfjs-node";
+  const what =
+    a.ENGINE === "onnxruntime" ? "ONNX Runtime" : a.LIBTENSORFLOW === "none" ? "WASM" : "tfjs-node";
   return `${what} (${Object.entries(a)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ")})`;
@@ -163,6 +173,7 @@ async function main() {
   const sizeRows: string[][] = [];
   const runRows: string[][] = [];
   const breakdown: string[] = [];
+  const verdicts: string[] = [];
   for (const variant of values.variants.split(",")) {
     const tag = `${values["tag-prefix"]}:${variant}`;
     const b = builder.build(app, tag, { ...LOCAL, ...variantArgs(variant) });
@@ -171,6 +182,12 @@ async function main() {
     const image = bytes.image ?? Number.NaN;
     const compressed = await compressedBytes(tag);
     sizeRows.push([label(variant), mib(image), mb(image), mib(compressed), mb(compressed)]);
+    if (variantArgs(variant).ENGINE === "onnxruntime") {
+      const met = image <= ONNXRUNTIME_IMAGE_BUDGET_MB * 1e6;
+      verdicts.push(
+        `${label(variant)}: image ≤ ${ONNXRUNTIME_IMAGE_BUDGET_MB} MB (issue 28): ${mb(image)} MB → ${met ? "**met**" : "**missed**"}`,
+      );
+    }
     breakdown.push(
       `${variant}: ${Object.entries(bytes)
         .map(([p, n]) => `${p} ${(n / MiB).toFixed(1)}`)
@@ -196,6 +213,7 @@ async function main() {
   for (const l of markdownTable(runs, runRows, { align: align(runs.length) })) console.log(l);
   console.log("");
   for (const b of breakdown) console.log(`- ${b}`);
+  for (const v of verdicts) console.log(`- ${v}`);
 }
 
 main().catch((err) => {

@@ -152,3 +152,34 @@ export function compare(images: Sample[], ref: number[][], got: number[][]): Agr
   const resized = comparePart(pick(false, ref), pick(false, got), RESIZED_TOLERANCE);
   return { exact, resized, ok: exact.ok && resized.ok };
 }
+
+/** ONNX Runtime's answers against tfjs-node's on the agreement set (issue 28: the same predictions). */
+export interface EngineAgreement {
+  images: number;
+  sameTop1: number;
+  maxAbsDiff: number;
+  /** Issue 28's bound: every probability within 1e-4. */
+  tolerance: number;
+  ok: boolean;
+}
+
+/** `got`'s answers against `ref`'s, image by image: top-1 on every one, probabilities within 1e-4. */
+export function compareEngines(ref: number[][], got: number[][]): EngineAgreement {
+  let same = 0;
+  let maxAbs = 0;
+  ref.forEach((p, i) => {
+    const q = got[i] as number[];
+    if (argmax(p) === argmax(q)) same++;
+    p.forEach((v, c) => {
+      maxAbs = Math.max(maxAbs, Math.abs(v - (q[c] as number)));
+    });
+  });
+  const tolerance = 1e-4;
+  return {
+    images: ref.length,
+    sameTop1: same,
+    maxAbsDiff: maxAbs,
+    tolerance,
+    ok: same === ref.length && maxAbs <= tolerance,
+  };
+}

@@ -39,11 +39,14 @@ export function tfjsRaw(seconds: string): Report["tfjsRaw"] {
   return runJson(TSX, [path.join(PEER_SRC, "tfjs-raw.ts"), MODEL_DIR, "32", seconds]);
 }
 
-/** ONNX Runtime on the same weights (onnx-raw.ts), batches of 32 and one image; undefined if it failed. */
-export function onnxRaw(prefix: string, model: string, seconds: string): Report["onnxRaw"] {
-  log("reference: ONNX Runtime (onnxruntime-node, CPU), batches of 32");
+/**
+ * ONNX Runtime on the same weights (onnx-raw.ts) from `model` (tf2onnx's conversion, or the
+ * server's own model.onnx), batches of 32 and one image; undefined if it failed.
+ */
+export function onnxRaw(model: string, seconds: string, what: string): Report["onnxRaw"] {
+  log(`reference: ONNX Runtime (onnxruntime-node, CPU) on ${what}, batches of 32 and one image`);
   try {
-    return runJson(TSX, [path.join(PEER_SRC, "onnx-raw.ts"), prefix, model, seconds]);
+    return runJson(TSX, [path.join(PEER_SRC, "onnx-raw.ts"), model, seconds]);
   } catch (err) {
     log(`ONNX Runtime reference failed: ${(err as Error).message.slice(0, 500)}`);
     return undefined;
@@ -154,6 +157,8 @@ export interface Level {
   p99: number;
   peakRssMiB: number;
   cpuSecondsPerRequest: number;
+  /** CPU time of this driver process (autocannon: the load generator) per request served. */
+  driverCpuSecondsPerRequest?: number;
   /**
    * Ours only: mean milliseconds per image in each stage over the level, from the server's own
    * /metrics (inference_duration_seconds{stage}, and http_request_duration_seconds of GET /test
@@ -225,10 +230,12 @@ async function measure(r: Running, concurrency: number, requests: number): Promi
   const ours = r.spec.kind === "ours";
   const before = ours ? await stageSums(r.adminBase) : undefined;
   const cpu0 = treeUsage(pid).cpuSeconds;
+  const driver0 = process.cpuUsage();
   const sampler = rssSampler(pid);
   const res = await load(`${r.base}/test`, concurrency, requests);
   const peak = sampler.stop();
   const cpu1 = treeUsage(pid).cpuSeconds;
+  const driver = process.cpuUsage(driver0);
   const stagesMs = before
     ? Object.fromEntries(
         [...meansBetween(before, await stageSums(r.adminBase))].map(([k, v]) => [k, v * 1000]),
@@ -250,6 +257,7 @@ async function measure(r: Running, concurrency: number, requests: number): Promi
     p99: percentile(sorted, 99),
     peakRssMiB: peak / 2 ** 20,
     cpuSecondsPerRequest: (cpu1 - cpu0) / Math.max(1, ok),
+    driverCpuSecondsPerRequest: (driver.user + driver.system) / 1e6 / Math.max(1, ok),
     ...(stagesMs ? { stagesMs } : {}),
   };
 }

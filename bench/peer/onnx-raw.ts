@@ -1,22 +1,22 @@
 /**
- * bench:peer's ONNX Runtime reference: the benchmark's model (make_onnx_model.py: the same weights
- * through tf2onnx) under onnxruntime-node's CPU execution provider, on batches of 32 for `seconds`
- * and on one image for half as long (as tfjs-raw.ts), threads as ONNX Runtime chooses them (one
- * intra-op thread per core).
+ * bench:peer's ONNX Runtime reference: an ONNX model (the benchmark's, make_onnx_model.py: the same
+ * weights through tf2onnx; or the server's own model.onnx, onnx-export.ts) under onnxruntime-node's
+ * CPU execution provider (the server's copy, app/node_modules), on batches of 32 for `seconds` and
+ * on one image for half as long (as tfjs-raw.ts), threads as ONNX Runtime chooses them (one
+ * intra-op thread per core), with the CPU time one image costs.
  * No HTTP, no decoding: the physical limit of this CPU on this model, as a user choosing a serving
- * stack would compare. A reference line in the table, not a backend of the server.
+ * stack would compare.
  *
- *   tsx bench/peer/onnx-raw.ts <ort-prefix> <model.onnx> [seconds=20]   → one JSON line, shaped as tfjs-raw.ts's
+ *   tsx bench/peer/onnx-raw.ts <model.onnx> [seconds=20]   → one JSON line, shaped as tfjs-raw.ts's
  */
 import { createRequire } from "node:module";
 import path from "node:path";
 import { timedCalls } from "../../tools/strategy-bench/src/benchkit.js";
 
-const [prefix, modelPath, secondsArg] = process.argv.slice(2);
-if (!prefix || !modelPath)
-  throw new Error("usage: onnx-raw.ts <ort-prefix> <model.onnx> [seconds]");
+const [modelPath, secondsArg] = process.argv.slice(2);
+if (!modelPath) throw new Error("usage: onnx-raw.ts <model.onnx> [seconds]");
 const seconds = Number(secondsArg ?? "20");
-/** The part of onnxruntime-node's API used here (it is installed into a cache, not a dependency). */
+/** The part of onnxruntime-node's API used here (app/'s dependency: not typed from the root). */
 interface Ort {
   InferenceSession: {
     create(
@@ -29,7 +29,8 @@ interface Ort {
   };
   Tensor: new (type: "float32", data: Float32Array, dims: number[]) => unknown;
 }
-const ort = createRequire(path.join(prefix, "package.json"))("onnxruntime-node") as Ort;
+const APP = path.resolve(__dirname, "../../app");
+const ort = createRequire(path.join(APP, "package.json"))("onnxruntime-node") as Ort;
 
 async function main() {
   const session = await ort.InferenceSession.create(modelPath as string, {
@@ -37,18 +38,27 @@ async function main() {
     graphOptimizationLevel: "all",
   });
   const input = session.inputNames[0] as string;
-  const timed = (b: number, secs: number) => {
+  const feed = (b: number) => {
     // Deterministic input in [0, 1): the figures do not depend on pixel values.
     const data = new Float32Array(b * 224 * 224 * 3);
     for (let i = 0; i < data.length; i++) data[i] = (i % 251) / 251;
-    const feed = { [input]: new ort.Tensor("float32", data, [b, 224, 224, 3]) };
-    return timedCalls(() => session.run(feed), b, secs);
+    return { [input]: new ort.Tensor("float32", data, [b, 224, 224, 3]) };
   };
+  const timed = (b: number, secs: number) => {
+    const f = feed(b);
+    return timedCalls(() => session.run(f), b, secs);
+  };
+  const predictBatch = await timed(32, seconds);
+  const cpu0 = process.cpuUsage();
+  const predictSingle = await timed(1, seconds / 2);
+  const cpu = process.cpuUsage(cpu0);
   const out = {
     batch: 32,
     intraOpThreads: "default (one per core)",
-    predictBatch: await timed(32, seconds),
-    predictSingle: await timed(1, seconds / 2),
+    predictBatch,
+    predictSingle,
+    // the two warm-up calls of timedCalls are counted too: a slight overestimate
+    cpuMsPerImage: (cpu.user + cpu.system) / 1000 / (predictSingle.calls + 2),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   console.log(JSON.stringify(out));

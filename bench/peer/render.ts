@@ -11,13 +11,13 @@ import {
   type TimedCalls,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
-import type { AgreementPart } from "./agreement";
+import type { AgreementPart, EngineAgreement } from "./agreement";
 import type { ServerResult } from "./measure";
 import { ROOT } from "./setup";
 
 const DOC = path.join(ROOT, "docs", "benchmarks.md");
 export const DEFAULT_PEERS = "gunicorn,gunicorn2";
-export const DEFAULT_OURS = "tensorflow,tensorflow1,wasm";
+export const DEFAULT_OURS = "tensorflow,tensorflow1,wasm,onnxruntime";
 const COLUMNS =
   "server | c | requests | req/s | p50 ms | p95 ms | p99 ms | peak RSS MiB | CPU s/req | req/s vs original | req/s vs ceiling";
 
@@ -54,7 +54,11 @@ export interface Report {
   /** tfjs-node alone (tfjs-raw.ts). */
   tfjsRaw?: RawRun;
   /** ONNX Runtime on the same weights (onnx-raw.ts); absent in runs before it existed. */
-  onnxRaw?: RawRun & { peakRssMiB: number };
+  onnxRaw?: RawRun & { peakRssMiB: number; cpuMsPerImage?: number };
+  /** The same on the server's own model.onnx (onnx-export.ts); absent before issue 28. */
+  onnxRawOurs?: RawRun & { peakRssMiB: number; cpuMsPerImage?: number };
+  /** Ours on ONNX Runtime against ours on tfjs-node, on the agreement set (issue 28). */
+  engines?: EngineAgreement;
   tfjsNode: { ok: boolean; why: string };
   servers: ServerResult[];
   batching?: {
@@ -105,7 +109,7 @@ export function renderMarkdown(rep: Report): string {
       "keep-alive: with the sync worker, which closes every connection, autocannon's latencies were wrong " +
       "(8.7 req/s at c=1 with a p50 of 2.4 s). Flask's own threaded server was tried but left out: it answers " +
       "`Connection: close` in a way autocannon stalls on (120 s timeouts). Ours: `node app/dist/server.js` " +
-      "with TFJS_BACKEND=tensorflow or wasm, PREPROCESS=unit, LOG_LEVEL=warn (gunicorn logs no access " +
+      "with TFJS_BACKEND=tensorflow, wasm or onnxruntime (the demo model's model.onnx), PREPROCESS=unit, LOG_LEVEL=warn (gunicorn logs no access " +
       "lines either), MALLOC_ARENA_MAX=2 (as the image sets it), INFERENCE_THREADS default (= 2 cores), " +
       "MAX_BATCH_SIZE the server's default (1); a variant's label names the settings it changes.",
     "",
@@ -171,7 +175,17 @@ export function renderMarkdown(rep: Report): string {
         `onnx-raw.ts, no HTTP, no decoding): batches of ${x.batch}: **${f1(x.predictBatch.imagesPerSec)} images/s** ` +
         `(${f0(x.predictBatch.msPerCall)} ms per batch, ${ratio(x.predictBatch.imagesPerSec, ceiling)} of the ceiling); one image per call: ` +
         `${f1(x.predictSingle.imagesPerSec)} images/s (${f1(x.predictSingle.msPerCall)} ms); peak RSS ${f0(x.peakRssMiB)} MiB. What this CPU does ` +
-        "with this model when the runtime fuses the graph; a reference, not a backend of the server.",
+        "with this model when the runtime fuses the graph.",
+    );
+  }
+  if (rep.onnxRawOurs) {
+    const x = rep.onnxRawOurs;
+    lines.push(
+      "",
+      "The same under the server's own model.onnx (onnx-export.ts, what `TFJS_BACKEND=onnxruntime` serves): " +
+        `batches of ${x.batch}: ${f1(x.predictBatch.imagesPerSec)} images/s; one image per call: ` +
+        `**${f1(x.predictSingle.imagesPerSec)} images/s** (${f1(x.predictSingle.msPerCall)} ms` +
+        `${x.cpuMsPerImage !== undefined ? `, ${f1(x.cpuMsPerImage)} CPU-ms per image` : ""}).`,
     );
   }
   lines.push("", "Agreement (same generated images through both servers' `POST /predict`):", "");
@@ -187,6 +201,14 @@ export function renderMarkdown(rep: Report): string {
       `- ${s.label} vs the original: ${part("224×224 PNG (same pixels, the model alone)", a.exact)}; ` +
         `${part("resized PNG/JPEG (sharp vs PIL bicubic, two JPEG decoders)", a.resized)} → ` +
         `${a.ok ? "**agree**" : "**DISAGREE**"}.`,
+    );
+  }
+  if (rep.engines) {
+    const e = rep.engines;
+    lines.push(
+      `- ours on ONNX Runtime vs ours on tfjs-node (the same decode, two engines): top-1 equal on ` +
+        `${e.sameTop1}/${e.images}, largest probability difference ${e.maxAbsDiff.toExponential(1)} ` +
+        `(tolerance ${e.tolerance}) → ${e.ok ? "**agree**" : "**DISAGREE**"}.`,
     );
   }
   if (rep.batching) {
@@ -304,6 +326,7 @@ export function renderMarkdown(rep: Report): string {
     "",
     "Why each missed target is missed, and what was tried: [Where the memory goes](#where-the-memory-goes).",
   );
+  lines.push(...engineVerdicts(rep));
   lines.push(
     "",
     "Peak RSS per server over its whole run (startup included), sum of VmHWM over the process tree: " +
@@ -314,6 +337,116 @@ export function renderMarkdown(rep: Report): string {
       ". The table's peak RSS column is the tree's summed RSS sampled every 100 ms during that level.",
   );
   return lines.join("\n");
+}
+
+/**
+ * Issue 28's targets, ours on ONNX Runtime against ours on tfjs-node in this run, and the gap
+ * between ONNX Runtime alone (one image per call, the server's model.onnx) and the server, stage by
+ * stage from the server's own /metrics.
+ */
+function engineVerdicts(rep: Report): string[] {
+  const tf = rep.servers.find((s) => s.id === "ours-tensorflow" && !s.error);
+  const ort = rep.servers.find((s) => s.id === "ours-onnxruntime" && !s.error);
+  const lines = [
+    "",
+    "Targets (issue 28; ours on ONNX Runtime against ours on tfjs-node, both in this run):",
+    "",
+  ];
+  if (!tf || !ort) {
+    lines.push(
+      "- not evaluated: `--ours` needs both tensorflow and onnxruntime (and tfjs-node here).",
+    );
+    return lines;
+  }
+  const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
+  const at = (s: ServerResult, c: number) => s.levels.find((l) => l.concurrency === c);
+  const [t20, o20, t1, o1] = [at(tf, 20), at(ort, 20), at(tf, 1), at(ort, 1)];
+  if (t20 && o20) {
+    const r = o20.reqPerSec / t20.reqPerSec;
+    const gen = o20.driverCpuSecondsPerRequest;
+    lines.push(
+      `- req/s at c=20 ≥ 1.8× tfjs-node's: ${f1(o20.reqPerSec)} vs ${f1(t20.reqPerSec)} (${r.toFixed(2)}×) → ${verdict(r >= 1.8)}` +
+        (gen !== undefined
+          ? `; the load generator (autocannon in this process, on the same cores) took ${f1(1000 * gen)} CPU-ms per request against the server's ${f1(1000 * o20.cpuSecondsPerRequest)}.`
+          : "."),
+    );
+  }
+  if (t1 && o1) {
+    const r = o1.p50 / t1.p50;
+    lines.push(
+      `- p50 at c=1 ≤ 0.5× tfjs-node's: ${f1(o1.p50)} vs ${f1(t1.p50)} ms (${r.toFixed(2)}×) → ${verdict(r <= 0.5)}.`,
+    );
+  }
+  const levelPeak = (s: ServerResult) => Math.max(...s.levels.map((l) => l.peakRssMiB));
+  const r = ort.peakRssMiB / tf.peakRssMiB;
+  lines.push(
+    `- peak RSS ≤ 0.5× tfjs-node's (VmHWM over the process tree, the whole run): ${f0(ort.peakRssMiB)} vs ${f0(tf.peakRssMiB)} MiB ` +
+      `(${r.toFixed(2)}×; under load, sampled: ${f0(levelPeak(ort))} vs ${f0(levelPeak(tf))} MiB) → ${verdict(r <= 0.5)}.`,
+    "- image ≤ 250 MB: not measured here; `npm run bench:image -- --variants wheel,onnxruntime` prints it and its verdict.",
+  );
+  const e = rep.engines;
+  lines.push(
+    e
+      ? `- predictions equal tfjs-node's (top-1 on every image of the agreement set, probabilities within ${e.tolerance}): ` +
+          `top-1 ${e.sameTop1}/${e.images}, largest difference ${e.maxAbsDiff.toExponential(1)} → ${verdict(e.ok)}.`
+      : "- predictions equal tfjs-node's: not evaluated (an agreement run failed).",
+  );
+  const raw = rep.onnxRawOurs;
+  if (raw && o1?.stagesMs && o20?.stagesMs) {
+    const rawMs = raw.predictSingle.msPerCall;
+    lines.push(
+      "",
+      `From ONNX Runtime alone to the server (ms per image; ONNX Runtime alone: the server's model.onnx, one image per call, ` +
+        `its default threads, ${f1(raw.predictSingle.imagesPerSec)} images/s; the server: means from its /metrics over each level; ` +
+        "rest = classify total − decode − normalise − queue − forward pass: the transfers to and from the engine's worker, ranking; " +
+        "HTTP = the server's own request time, classify included; client = autocannon's. Requests the load generator " +
+        "abandons at a level's end are counted by the stages but not by HTTP, so at c=20 classify can exceed HTTP):",
+      "",
+      ...markdownTable(
+        [
+          "c",
+          "alone: forward",
+          "server: forward",
+          "decode + resize",
+          "normalise",
+          "queue",
+          "rest",
+          "classify",
+          "HTTP",
+          "client",
+          "req/s (alone: images/s)",
+        ],
+        [o1, o20].map((l) => {
+          const m = l.stagesMs ?? {};
+          const g = (k: string) => m[k] ?? Number.NaN;
+          const rest = g("total") - g("decode") - g("preprocess") - g("queue") - g("inference");
+          return [
+            String(l.concurrency),
+            f1(rawMs),
+            f1(g("inference")),
+            f1(g("decode")),
+            f1(g("preprocess")),
+            f1(g("queue")),
+            f1(rest),
+            f1(g("total")),
+            f1(g("http")),
+            f1(l.mean ?? Number.NaN),
+            `${f1(l.reqPerSec)} (${f1(raw.predictSingle.imagesPerSec)})`,
+          ];
+        }),
+        { align: Array<Align>(11).fill("right") },
+      ),
+      "",
+      `At c=20 the server makes ${ratio(o20.reqPerSec, raw.predictSingle.imagesPerSec)} of ONNX Runtime's one-image-per-call rate: ` +
+        `it spends ${f1(1000 * o20.cpuSecondsPerRequest)} CPU-ms per request` +
+        (raw.cpuMsPerImage !== undefined
+          ? ` against ${f1(raw.cpuMsPerImage)} for the forward pass alone`
+          : "") +
+        `, the difference being decode + resize (${f1(o20.stagesMs.decode ?? Number.NaN)} ms on libuv's threads), normalising, HTTP and the ` +
+        "load generator beside it on the same cores; queue is waiting, not work.",
+    );
+  }
+  return lines;
 }
 
 export function writeDoc(markdown: string): void {

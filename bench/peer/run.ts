@@ -2,9 +2,9 @@
  * Side-by-side benchmark: the original recipe's server (Flask + TensorFlow/Keras, bench/peer/app.py)
  * against ours (app/, Fastify + tfjs on tfjs-node and on WASM), same model, same machine, same load.
  *
- *   npm run bench:peer [-- --scale 1 --peers gunicorn,gunicorn2 --ours tensorflow,tensorflow1,wasm --no-doc
- *                          --servers-only]
- *   (tensorflow1: tfjs-node with one engine, INFERENCE_ENGINES=1; a variant may add server settings,
+ *   npm run bench:peer [-- --scale 1 --peers gunicorn,gunicorn2 --ours tensorflow,tensorflow1,wasm,onnxruntime
+ *                          --no-doc --servers-only]
+ *   (tensorflow1 / onnxruntime1: one engine, INFERENCE_ENGINES=1; a variant may add server settings,
  *   `tensorflow+MAX_BATCH_SIZE=1`; --servers-only skips the ceiling, engine-alone, ONNX and
  *   batching runs, to try settings)
  *
@@ -14,11 +14,13 @@
  *    app/ compiled to app/dist;
  * 2. the ceiling: Keras model.predict on batches of 32 (ceiling.py), tfjs-node on batches of 32
  *    (tfjs-raw.ts), and the reference line: the same weights under ONNX Runtime (the model through
- *    tf2onnx, make_onnx_model.py; onnxruntime-node, onnx-raw.ts), each alone on the machine;
+ *    tf2onnx, make_onnx_model.py, and the server's own model.onnx; onnxruntime-node, onnx-raw.ts),
+ *    each alone on the machine;
  * 3. each server in turn, alone, on a loopback port: the agreement check (the same generated
  *    images through both servers' POST /predict: same top-1 label, probabilities within TOLERANCE),
  *    a warm-up, then autocannon on GET /test at concurrency 1, 20 and 30 with a fixed number of
  *    requests each, sampling the server's process tree (RSS, CPU time) from /proc;
+ *    and ours on ONNX Runtime against ours on tfjs-node (issue 28's verdicts, render.ts);
  * 4. the table into docs/benchmarks.md between <!-- bench:peer:start --> and <!-- bench:peer:end -->,
  *    and the raw figures to runs/bench-peer/<time>.json.
  *
@@ -27,7 +29,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { AGREEMENT_IMAGES, makeImages } from "./agreement";
+import { AGREEMENT_IMAGES, compareEngines, makeImages } from "./agreement";
 import {
   batchingWhatIf,
   kerasCeiling,
@@ -41,13 +43,13 @@ import {
   buildOurs,
   ensureKerasModel,
   ensureOnnxModel,
-  ensureOnnxRuntime,
   ensureTfjsNode,
   ensureVenv,
   loadavg,
   log,
   machine,
   minuteUTC,
+  OURS_ONNX,
   ROOT,
   serverSpecs,
   versions,
@@ -83,14 +85,14 @@ async function main() {
   log(`tfjs-node: ${tfjsNode.ok ? "ok" : `unavailable (${tfjsNode.why})`}`);
   const keras = ensureKerasModel(py);
   const onnxModel = ensureOnnxModel(py, keras);
-  const ortPrefix = ensureOnnxRuntime();
   const oursCmd = buildOurs();
   const ceilingSeconds = args["ceiling-seconds"] as string;
 
   const refs = !args["servers-only"];
   const ceiling = refs ? kerasCeiling(py, keras, ceilingSeconds) : undefined;
   const raw = refs && tfjsNode.ok ? tfjsRaw(ceilingSeconds) : undefined;
-  const onnx = refs ? onnxRaw(ortPrefix, onnxModel, ceilingSeconds) : undefined;
+  const onnx = refs ? onnxRaw(onnxModel, ceilingSeconds, "tf2onnx's model") : undefined;
+  const onnxOurs = refs ? onnxRaw(OURS_ONNX, ceilingSeconds, "the server's model.onnx") : undefined;
 
   const specs = serverSpecs({
     py,
@@ -103,11 +105,17 @@ async function main() {
   const images = await makeImages(AGREEMENT_IMAGES);
   let reference: number[][] | undefined;
   const servers: ServerResult[] = [];
+  const answers = new Map<string, number[][]>();
   for (const spec of specs) {
     const { result, probs } = await measureServer(spec, images, reference, requestsFor);
     servers.push(result);
     reference ??= probs;
+    if (probs) answers.set(spec.id, probs);
   }
+  // issue 28: ONNX Runtime's answers against tfjs-node's, image by image
+  const tfjsAnswers = answers.get("ours-tensorflow");
+  const ortAnswers = answers.get("ours-onnxruntime");
+  const engines = tfjsAnswers && ortAnswers ? compareEngines(tfjsAnswers, ortAnswers) : undefined;
 
   const batching = refs && tfjsNode.ok ? batchingWhatIf(requestsFor(20)) : undefined;
 
@@ -121,6 +129,8 @@ async function main() {
     ceiling,
     tfjsRaw: raw,
     onnxRaw: onnx,
+    onnxRawOurs: onnxOurs,
+    engines,
     tfjsNode,
     servers,
     batching,

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pythonEnv } from "../../tools/python/env.js";
@@ -115,28 +115,18 @@ export function ensureOnnxModel(py: string, keras: string): string {
   return out;
 }
 
-/** onnxruntime-node for the ONNX Runtime reference line: installed once into the cache, not a dependency of the project. */
-export const ORT_VERSION = "1.30.0";
-export function ensureOnnxRuntime(): string {
-  const prefix = path.join(CACHE, `onnxruntime-node-${ORT_VERSION}`);
-  if (!existsSync(path.join(prefix, ".complete"))) {
-    log(`installing onnxruntime-node@${ORT_VERSION} into ${prefix}`);
-    mkdirSync(prefix, { recursive: true });
-    writeFileSync(path.join(prefix, "package.json"), '{ "private": true }\n');
-    // The package carries its CPU binaries; its install script would only fetch CUDA ones from
-    // api.nuget.org (unreachable on many networks): skipped.
-    run(
-      "npm",
-      ["install", "--no-save", "--no-audit", "--no-fund", `onnxruntime-node@${ORT_VERSION}`],
-      {
-        cwd: prefix,
-        env: { ONNXRUNTIME_NODE_INSTALL: "skip" },
-      },
-    );
-    writeFileSync(path.join(prefix, ".complete"), "");
-  }
-  return prefix;
-}
+/**
+ * onnxruntime-node for the ONNX Runtime reference line: the server's own (a dependency of app/,
+ * its install script denied in app/package.json: the CPU binaries ship in the package).
+ */
+export const ORT_VERSION = (
+  JSON.parse(
+    readFileSync(path.join(APP, "node_modules", "onnxruntime-node", "package.json"), "utf8"),
+  ) as { version: string }
+).version;
+
+/** The ONNX model the server's onnxruntime engine serves: the demo model's, from our exporter. */
+export const OURS_ONNX = path.join(MODEL_DIR, "model.onnx");
 
 export function buildOurs(): string[] {
   log("compiling app/ (tsc -p app -> app/dist)");
@@ -172,9 +162,10 @@ export interface ServerSpec {
 }
 
 /**
- * A variant of ours in `--ours`: `tensorflow`, `wasm`, or `tensorflow1` (tfjs-node with one engine,
- * INFERENCE_ENGINES=1, on every core's intra-op thread), optionally followed by `+KEY=VALUE` server
- * settings (e.g. `tensorflow+MAX_BATCH_SIZE=1`), which the label names.
+ * A variant of ours in `--ours`: `tensorflow`, `wasm`, `onnxruntime` (ONNX Runtime on the demo
+ * model's model.onnx), or `tensorflow1` / `onnxruntime1` (one engine, INFERENCE_ENGINES=1, on every
+ * core's intra-op thread), optionally followed by `+KEY=VALUE` server settings (e.g.
+ * `tensorflow+MAX_BATCH_SIZE=1`), which the label names.
  */
 export function parseVariant(variant: string): {
   backend: string;
@@ -182,11 +173,11 @@ export function parseVariant(variant: string): {
   label: string;
 } {
   const [name = "", ...settings] = variant.split("+");
-  const oneEngine = name === "tensorflow1";
-  const backend = oneEngine ? "tensorflow" : name;
-  if (backend !== "tensorflow" && backend !== "wasm")
+  const oneEngine = name === "tensorflow1" || name === "onnxruntime1";
+  const backend = oneEngine ? name.slice(0, -1) : name;
+  if (backend !== "tensorflow" && backend !== "wasm" && backend !== "onnxruntime")
     throw new Error(
-      `--ours: unknown variant "${name}" in "${variant}" (tensorflow, tensorflow1, wasm)`,
+      `--ours: unknown variant "${name}" in "${variant}" (tensorflow, tensorflow1, wasm, onnxruntime, onnxruntime1)`,
     );
   const env: Record<string, string> = oneEngine ? { INFERENCE_ENGINES: "1" } : {};
   for (const kv of settings) {
@@ -194,8 +185,12 @@ export function parseVariant(variant: string): {
     if (!m) throw new Error(`--ours: "${kv}" in "${variant}" is not KEY=VALUE`);
     env[m[1] as string] = m[2] as string;
   }
+  const engineName =
+    backend === "onnxruntime"
+      ? "ONNX Runtime"
+      : `tfjs-${backend === "tensorflow" ? "node" : backend}`;
   const label =
-    `ours: Fastify + tfjs-${backend === "tensorflow" ? "node" : backend}` +
+    `ours: Fastify + ${engineName}` +
     (oneEngine ? ", 1 engine" : "") +
     settings.map((kv) => `, ${kv}`).join("");
   return { backend, env, label };

@@ -1,10 +1,12 @@
 // bench:server -- the inference server alone, on the demo model, on 127.0.0.1.
 //
-//   npm run bench:server                       # c1 + c20: prints the figures (writes no file)
+//   npm run bench:server                       # c1 + c20 on tfjs (auto) and ONNX Runtime: prints
+//                                              # the figures (writes no file)
 //   npm run bench:server -- --write-docs       # ... and rewrites docs/benchmarks.md's block with them
 //   npm run bench:server -- --soak             # + 5,000 requests at c20, RSS sampled throughout
 //   npm run bench:server -- --requests 100
 //   npm run bench:server -- --backend auto,wasm  # one section per backend (soak on the first)
+//   (TFJS_BACKEND=<list> in the environment does what --backend does)
 //
 // 1. builds app/ (npm --prefix app run build) and the demo model if absent;
 // 2. measures pure inference in-process (createClassifier, same backend and threads as the
@@ -14,7 +16,8 @@
 //    latencies from every response, RSS sampled from /proc/<pid>/status every 100 ms;
 // 5. prints the issue's targets as PASS/FAIL figures (c1 p50 <= 1.15 x pure inference; c20
 //    throughput >= 1.7 x c1; RSS <= 300 MiB) -- figures, not a test: it always exits 0 unless
-//    something broke.
+//    something broke; with both a tfjs backend and onnxruntime measured, the engines side by side
+//    (issue 28's ratios: req/s at c20, p50 at c1, peak RSS).
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
@@ -55,7 +58,7 @@ function parseArgs(argv: string[]): Options {
     soak: false,
     soakRequests: 5000,
     docs: false,
-    backends: (process.env.TFJS_BACKEND ?? "auto").split(","),
+    backends: (process.env.TFJS_BACKEND ?? "auto,onnxruntime").split(","),
     threads: process.env.INFERENCE_THREADS ? Number(process.env.INFERENCE_THREADS) : undefined,
     build: true,
   };
@@ -89,7 +92,7 @@ async function pureInference(choice: string, threads: number) {
   const { dir } = await ensureDemoModel();
   const classifier = await createClassifier({
     modelDir: dir,
-    backend: choice as "auto" | "tensorflow" | "wasm",
+    backend: choice as "auto" | "tensorflow" | "wasm" | "onnxruntime",
     threads,
   });
   const image = readFileSync(path.join(APP, "assets", "test.jpg"));
@@ -360,6 +363,9 @@ async function main() {
   const block = renderBlock(results, machine, command);
   if (o.docs) {
     writeDocBlock(DOC, BLOCK, block);
+    // the block holds them too; on stdout as well, so a run's verdict is on the terminal
+    const sideBySide = enginesSideBySide(results);
+    if (sideBySide.length) console.log(sideBySide.join("\n"));
     console.log(`\nrewrote the server block of ${path.relative(ROOT, DOC)}`);
   } else {
     console.log(
@@ -423,7 +429,52 @@ function renderBlock(
       ),
     );
   }
+  out.push(...enginesSideBySide(results));
   return out.join("\n");
+}
+
+/** ONNX Runtime against the tfjs backend measured in the same run (issue 28's ratios). */
+function enginesSideBySide(results: Measured[]): string[] {
+  const ort = results.find((r) => r.pure.backend === "onnxruntime");
+  const tf = results.find((r) => r.pure.backend === "tensorflow");
+  if (!ort || !tf) return [];
+  const run = (m: Measured, name: string) => m.runs.find((r) => r.name === name) as Run;
+  const peak = (m: Measured) => Math.max(...m.runs.map((r) => r.peakRss));
+  const rows: [string, number, number, string, boolean][] = [
+    [
+      "req/s at c20",
+      run(ort, "c20").rps,
+      run(tf, "c20").rps,
+      ">= 1.8x",
+      run(ort, "c20").rps >= 1.8 * run(tf, "c20").rps,
+    ],
+    [
+      "p50 at c1 (ms)",
+      run(ort, "c1").p50,
+      run(tf, "c1").p50,
+      "<= 0.5x",
+      run(ort, "c1").p50 <= 0.5 * run(tf, "c1").p50,
+    ],
+    ["peak RSS (MiB)", peak(ort) / MiB, peak(tf) / MiB, "<= 0.5x", peak(ort) <= 0.5 * peak(tf)],
+    ["forward pass in-process (ms)", ort.pure.forwardMs, tf.pure.forwardMs, "", true],
+  ];
+  return [
+    "",
+    "### The engines side by side (issue 28's ratios; bench:peer checks them against the original too)",
+    "",
+    ...markdownTable(
+      ["figure", "onnxruntime", "tensorflow", "ratio", "target", "result"],
+      rows.map(([what, a, b, target, pass]) => [
+        what,
+        f1(a),
+        f1(b),
+        `${(a / b).toFixed(2)}x`,
+        target,
+        target ? (pass ? "PASS" : "FAIL") : "",
+      ]),
+      { align: ["left", "right", "right", "right", "left", "left"], pad: true },
+    ),
+  ];
 }
 
 main().catch((err) => {

@@ -12,6 +12,10 @@
  * and the monitor reads the pod's usage from metrics.k8s.io; a second `up` is no diff. On strategy1, under a bounded loopback load: the HPA scales out on real
  * metrics, a pod deleted under load, the scale-down, then strategy1 → strategy2 rolled out; all
  * counting failed requests. Finally `destroy` leaves nothing and the image stays in the registry.
+ * Then strategy1 switched to `food11:inferenceEngine onnxruntime` (issue 28): `pulumi preview
+ * --diff` shows the new image and TFJS_BACKEND only, `up` builds the ONNX Runtime image and its pod
+ * is Ready under restricted Pod Security, /test answers on onnxruntime through the ingress, and the
+ * HPA scales it out under load and back in, with no failed request.
  *
  * Needs: KUBECONFIG of that cluster, the built toolchain (pulumi, providers), root (it reads the
  * node's /proc and enters its network namespace). Figures go to $FOOD11_CLUSTER_REPORT (JSON).
@@ -500,6 +504,140 @@ describe.each(STACKS)("%s on a real node", (stack) => {
     };
     expect(tags.tags ?? []).toContain(
       "build" in s.image ? s.image.build.imageName.split(":").at(-1) : "",
+    );
+  });
+});
+
+describe("strategy1 on ONNX Runtime (food11:inferenceEngine onnxruntime)", () => {
+  const stack = "strategy1";
+  const ORT: Record<string, string> = { ...LOAD_CONFIG, "food11:inferenceEngine": "onnxruntime" };
+  const s = settingsFor(stack, ORT);
+  const ns = s.namespace.name;
+  let tfjsImage = "";
+
+  it("switching engines: pulumi preview --diff shows the new image and TFJS_BACKEND, nothing else", async () => {
+    const r0 = await pulumiUp(stack, LOAD_CONFIG);
+    expect(r0.ok, r0.error).toBe(true);
+    tfjsImage = String(r0.outputs?.image);
+    const preview = await engine("preview", args(stack, ORT), work, logFile);
+    expect(preview.error, `see ${logFile}`).toBeUndefined();
+    const changed = preview.steps.filter((st) => st.op !== "same");
+    expect([...new Set(changed.map((st) => st.type))].sort()).toEqual([
+      "docker:index/image:Image",
+      "kubernetes:apps/v1:Deployment",
+    ]);
+    const dep = changed.find((st) => st.type === "kubernetes:apps/v1:Deployment");
+    for (const path of Object.keys(dep?.detailedDiff ?? {})) {
+      expect(path).toMatch(/^spec\.template\.spec\.containers\[0\]\.(image|env\[\d+\]\.value)$/);
+    }
+    expect(preview.stdout).toContain("onnxruntime");
+    expect(preview.command?.slice(0, 2)).toEqual(["preview", "--diff"]);
+    figures["onnxruntime.preview_changes"] = changed.map((st) => ({
+      type: st.type,
+      op: st.op,
+      diff: Object.keys(st.detailedDiff),
+    }));
+  });
+
+  it("pulumi up builds the ONNX Runtime image; its pod is Ready under restricted Pod Security and runs TFJS_BACKEND=onnxruntime", async () => {
+    const r = await pulumiUp(stack, ORT);
+    expect(r.ok, r.error).toBe(true);
+    const image = String(r.outputs?.image);
+    expect(image).toMatch(
+      new RegExp(`^localhost:${S.REGISTRY_PORT}/food11-classifier@sha256:[a-f0-9]{64}$`),
+    );
+    expect(image).not.toBe(tfjsImage);
+    const nsObj = await c.core.readNamespace({ name: ns });
+    expect(nsObj.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    await until(
+      async () => {
+        const pods = await podsOf(s);
+        return (
+          pods.length === 1 &&
+          isReady(pods[0] as V1Pod) &&
+          pods[0]?.spec?.containers[0]?.image === image
+        );
+      },
+      240_000,
+      "the ONNX Runtime pod to be the one Ready pod",
+    );
+    const pod = (await podsOf(s))[0] as V1Pod;
+    const facts = processFacts(containerPid(pod.status?.containerStatuses?.[0]?.containerID ?? ""));
+    expect(facts.cmdline).toEqual(["node", "dist/server.js"]);
+    expect(facts.uid).toBe(10001);
+    expect(facts.rootReadOnly).toBe(true);
+    expect(facts.env.TFJS_BACKEND).toBe("onnxruntime");
+    figures["onnxruntime.up_seconds"] = r.seconds;
+  });
+
+  it('/test answers "backend": "onnxruntime" through the ingress; the admin port\'s /metrics says so', async () => {
+    const t = await fetch(`${INGRESS}test?topk=3`);
+    expect(t.status).toBe(200);
+    const body = (await t.json()) as {
+      label?: string;
+      top?: unknown[];
+      model?: { backend?: string };
+    };
+    expect(body.model?.backend).toBe("onnxruntime");
+    expect(body.top?.length).toBe(3);
+    // /metrics is on the pod's admin port, inside the node (the route publishes the API only)
+    const ip = ((await podsOf(s))[0] as V1Pod).status?.podIP ?? "";
+    const metrics = inNode(S.NODE_NETNS ?? "", ["curl", "-sf", `http://${ip}:8081/metrics`]);
+    expect(metrics).toMatch(/inference_backend_info\{backend="onnxruntime",threads="\d+"\} 1/);
+    const form = new FormData();
+    form.append("file", new Blob([sampleImage()], { type: "image/jpeg" }), "test.jpg");
+    const p = await fetch(`${INGRESS}predict?topk=1`, { method: "POST", body: form });
+    expect(p.status).toBe(200);
+  });
+
+  it("under load the HPA scales the ONNX Runtime deployment out on real metrics and back in, no failed request", async () => {
+    const r0 = await pulumiUp(stack, ORT);
+    expect(r0.ok, r0.error).toBe(true);
+    const dep = String(r0.outputs?.deploymentName);
+    const hpaName = String(r0.outputs?.hpaName);
+    const load = new Load(`${INGRESS}test`, 8, 0, 300);
+    const t0 = load.now();
+    await until(
+      async () => (await deploymentOf(s, dep)).status?.readyReplicas === 2,
+      240_000,
+      "the HPA to scale the ONNX Runtime deployment to 2 ready replicas",
+    );
+    const tScaled = load.now();
+    const hpa = await c.autoscaling.readNamespacedHorizontalPodAutoscaler({
+      name: hpaName,
+      namespace: ns,
+    });
+    const cpuNow = hpa.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+    figures["onnxruntime.hpa.scale_up_seconds_to_2_ready"] = (tScaled - t0) / 1000;
+    figures["onnxruntime.hpa.cpu_utilization_at_scale_up"] = cpuNow;
+    expect(cpuNow ?? 0).toBeGreaterThan(s.autoscaling.targetCpuUtilization);
+    await load.stop();
+    figures["onnxruntime.hpa.window"] = describeOutcomes(load.outcomes);
+    const tDown0 = Date.now();
+    await until(
+      async () => (await deploymentOf(s, dep)).status?.replicas === 1,
+      300_000,
+      "the HPA to scale the ONNX Runtime deployment back to 1 replica",
+    );
+    figures["onnxruntime.hpa.scale_down_seconds"] = (Date.now() - tDown0) / 1000;
+    figures["onnxruntime.hpa.events"] = await hpaEvents(s);
+    expect(failures(load.outcomes)).toEqual([]);
+  });
+
+  it("pulumi destroy leaves nothing", async () => {
+    const r = await engine("destroy", args(stack, ORT), work, logFile);
+    expect(r.ok, r.error).toBe(true);
+    await until(
+      async () => {
+        try {
+          await c.core.readNamespace({ name: ns });
+          return false;
+        } catch (err) {
+          return (err as { code?: number }).code === 404;
+        }
+      },
+      180_000,
+      `namespace ${ns} to be deleted`,
     );
   });
 });

@@ -11,6 +11,8 @@
  *   Node bundles; under issue 14's budget (docker's uncompressed size < 700 MB).
  * - RUNTIME=slim: the same on the base's Debian, with its shell and without npm.
  * - LIBTENSORFLOW=none: the WASM image, without tfjs-node.
+ * - ENGINE=onnxruntime: the ONNX Runtime image, without tfjs: /test on onnxruntime with tfjs-node's
+ *   answer, only this platform's ONNX Runtime binaries, under issue 28's 250 MB.
  * - LIBTENSORFLOW=download, where tfjs-node's download host is unreachable (here): the build fails
  *   and says why and how to fix it.
  * - EXTRA_CA_CERTS_IN_IMAGE=true: the runtime trusts the build's CAs.
@@ -175,6 +177,56 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
       sizes: imageBytes("food11-image-test:none"),
       idle: c.memory(),
     };
+  });
+
+  it("ENGINE=onnxruntime builds the ONNX Runtime image: no tfjs, /test on onnxruntime, ≤ 250 MB", async () => {
+    const b = build("food11-image-test:onnxruntime", {
+      LIBTENSORFLOW: "none",
+      ENGINE: "onnxruntime",
+    });
+    expect(b.code, b.tail).toBe(0);
+    // the build's own check, run again in the image (its output is absent when the step is cached)
+    const check = docker(
+      "run",
+      "--rm",
+      "--user",
+      "10001:10001",
+      "-e",
+      "ENGINE=onnxruntime",
+      "-v",
+      `${join(APP, "scripts", "check-onnxruntime.cjs")}:/tmp/check-onnxruntime.cjs:ro`,
+      "--entrypoint",
+      "node",
+      "food11-image-test:onnxruntime",
+      "/tmp/check-onnxruntime.cjs",
+    );
+    expect(check).toMatch(
+      /^onnxruntime-node 1\.30\.0 loads \(CPU\); \/app\/model\/model\.onnx runs: input \["batch",224,224,3\] -> output \[1,11\]$/m,
+    );
+    const { c, test, metrics } = await serve("food11-image-test:onnxruntime");
+    expect(test.model.backend).toBe("onnxruntime");
+    expect(test.model.name).toBe("food11-mobilenetv2-demo");
+    expect(metrics).toMatch(/inference_backend_info\{backend="onnxruntime",threads="\d+"\} 1/);
+    // no tfjs at all; of onnxruntime-node's binaries only this platform's
+    expect(
+      c.node(
+        'const fs=require("fs");console.log(fs.existsSync("node_modules/@tensorflow")?"tfjs":"no tfjs",fs.readdirSync("node_modules/onnxruntime-node/bin/napi-v6").join(","),fs.readdirSync("node_modules/onnxruntime-node/bin/napi-v6/linux").join(","))',
+      ),
+    ).toBe("no tfjs linux x64");
+    expect(c.node("console.log(process.env.TFJS_BACKEND)")).toBe("onnxruntime");
+    // the same answer as the tfjs-node image on the same bundled image (same decode, same weights)
+    // (the tfjs-node image: built by the first test of this file)
+    const wheel = await serve("food11-image-test:wheel");
+    expect(test.top.map((t) => t.label)).toEqual(wheel.test.top.map((t) => t.label));
+    test.top.forEach((t, i) => {
+      expect(Math.abs(t.probability - (wheel.test.top[i]?.probability ?? -1))).toBeLessThanOrEqual(
+        1e-4,
+      );
+    });
+    const sizes = imageBytes("food11-image-test:onnxruntime");
+    figures.onnxruntime = { buildSeconds: b.seconds, sizes, idle: c.memory() };
+    // issue 28's budget: docker's uncompressed size at most 250 MB
+    expect(sizes.image).toBeLessThanOrEqual(250e6);
   });
 
   it("LIBTENSORFLOW=download where the download host is unreachable: the build fails, saying why and the fix", () => {

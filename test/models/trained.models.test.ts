@@ -98,6 +98,13 @@ function expectVerified(r: ImportResult, formats: string[]) {
     expect(check?.top1Agree, f).toBe(48);
     expect(check?.maxAbsDiff, f).toBeLessThanOrEqual(TOL);
   }
+  if (formats.includes("onnx")) {
+    // checked on both ONNX Runtimes; the manifest records the server's engine, onnxruntime-node
+    expect(v?.formats.onnx?.runtime).toMatch(
+      /^onnxruntime-node \d+\.\d+\.\d+ \(onnx, the server's engine\)$/,
+    );
+    expect(r.table.match(/^\| onnx +\|/gm)).toHaveLength(2);
+  }
 }
 
 const imported: Record<string, string> = {};

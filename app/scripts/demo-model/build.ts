@@ -1,10 +1,12 @@
 /**
  * Building the demo model (see index.ts): the architecture, seeded weights, head calibration,
- * writing tfjs LayersModel artifacts as tensorflowjs_converter does, and its manifest.json.
+ * writing tfjs LayersModel artifacts as tensorflowjs_converter does, the verified model.onnx
+ * (onnx-export.ts), and its manifest.json.
  * Loaded on demand, so a caller that finds a valid model never loads tfjs for it.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -23,6 +25,7 @@ import {
   isDemoModelValid,
   SHARD_BYTES,
 } from "./index.js";
+import { type OnnxVerification, writeVerifiedOnnx } from "./onnx-export.js";
 import { mulberry32 } from "./prng.js";
 
 const GENERATED_BY = BUILDER;
@@ -331,8 +334,16 @@ export async function writeLayersModel(
   return ["model.json", ...paths];
 }
 
-/** The demo model's manifest.json: source kind `demo` (no verification: converted from nothing). */
-export function demoManifest(hash: string): ManifestInput {
+/**
+ * The demo model's manifest.json: source kind `demo`; its formats, the tfjs layers model (the
+ * model itself: nothing to compare it with, the verification's reference) and model.onnx with its
+ * check against that model (onnx-export.ts).
+ */
+export function demoManifest(
+  hash: string,
+  onnx: { verification: OnnxVerification; tools: Record<string, string> },
+): ManifestInput {
+  const v = onnx.verification;
   return {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     name: "food11-mobilenetv2-demo",
@@ -344,9 +355,23 @@ export function demoManifest(hash: string): ManifestInput {
     classes: FOOD11_LABELS.length,
     labels: "labels.txt",
     // tensorflowjs_converter's layout at the top of the directory, as before manifests existed
-    formats: { tfjs: "model.json" },
-    tools: { "@tensorflow/tfjs-layers": tf.version_layers, builder: BUILDER },
+    formats: { tfjs: "model.json", onnx: "model.onnx" },
+    tools: { "@tensorflow/tfjs-layers": tf.version_layers, ...onnx.tools, builder: BUILDER },
+    verification: {
+      images: v.images,
+      tolerance: v.tolerance,
+      reference: `the tfjs model itself: ${v.reference}`,
+      referenceFormat: "tfjs",
+      formats: { onnx: { runtime: v.runtime, top1Agree: v.top1Agree, maxAbsDiff: v.maxAbsDiff } },
+    },
   };
+}
+
+/** Versions of what writes model.onnx and checks it, for the manifest's tools. */
+function onnxTools(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const version = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
+  return { "onnx-proto": version("onnx-proto"), "onnxruntime-node": version("onnxruntime-node") };
 }
 
 /**
@@ -379,11 +404,12 @@ export async function buildDemoModel(dir: string): Promise<{ hash: string; param
     const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${randomUUID()}`);
     await writeLayersModel(artifacts, tmp, GENERATED_BY);
     await writeFile(path.join(tmp, "labels.txt"), `${FOOD11_LABELS.join("\n")}\n`);
+    // The ONNX Runtime engine's model.onnx (issue 28): the same weights, written only once
+    // onnxruntime-node's outputs equal tfjs' on 32 fixed inputs (onnx-export.ts).
+    const { verification } = await writeVerifiedOnnx(tf, model, tmp, { producer: GENERATED_BY });
     const hash = await hashModelDir(tmp);
-    await writeFile(
-      path.join(tmp, MANIFEST_FILE),
-      `${JSON.stringify(demoManifest(hash), null, 2)}\n`,
-    );
+    const manifest = demoManifest(hash, { verification, tools: onnxTools() });
+    await writeFile(path.join(tmp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     await rm(dir, { recursive: true, force: true });
     try {
       await rename(tmp, dir);

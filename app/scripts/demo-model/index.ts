@@ -1,9 +1,11 @@
 /**
  * The demo model: Keras' MobileNetV2 (alpha 1.0, 224x224x3, include_top=False) followed by
  * GlobalAveragePooling2D + Dense(11, softmax), 2,272,075 parameters, with weights drawn from a
- * seeded PRNG, saved as tensorflowjs_converter writes a LayersModel (model.json + 4 MB shards) with
- * a manifest.json (app/src/inference/manifest.ts) whose source kind `demo` is how the server knows
- * it. Its predictions are meaningless: it only stands in for a trained Food-11 model.
+ * seeded PRNG, saved as tensorflowjs_converter writes a LayersModel (model.json + 4 MB shards),
+ * and as model.onnx for the ONNX Runtime engine (onnx-export.ts: written only once its outputs
+ * equal tfjs' on 32 fixed inputs), with a manifest.json (app/src/inference/manifest.ts) whose
+ * source kind `demo` is how the server knows it. Its predictions are meaningless: it only stands
+ * in for a trained Food-11 model.
  *
  * Setup code, not the server's: made by `npm run model:demo` (which `npm ci` runs) and by the
  * image build; the server only loads it.
@@ -21,7 +23,7 @@ export const DEMO_SEED = 20_261_128;
 /** Shard size tensorflowjs_converter uses by default (--weight_shard_size_bytes). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
 /** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
-export const DEMO_MODEL_REVISION = 2;
+export const DEMO_MODEL_REVISION = 4;
 
 /** Default output directory: app/models/demo (the server's default MODEL_DIR). */
 export function defaultDemoModelDir(): string {
@@ -31,12 +33,17 @@ export function defaultDemoModelDir(): string {
 /** The builder as the manifest's tools and source name it; a different one is rebuilt. */
 export const BUILDER = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
 
-/** sha256 over model.json, the shards and labels.txt (in that order), hex. */
+/** sha256 over model.json, the shards, labels.txt and model.onnx (in that order), hex. */
 export async function hashModelDir(dir: string): Promise<string> {
   const json = JSON.parse(await readFile(path.join(dir, "model.json"), "utf8")) as {
     weightsManifest: { paths: string[] }[];
   };
-  const files = ["model.json", ...json.weightsManifest.flatMap((g) => g.paths), "labels.txt"];
+  const files = [
+    "model.json",
+    ...json.weightsManifest.flatMap((g) => g.paths),
+    "labels.txt",
+    "model.onnx",
+  ];
   const h = createHash("sha256");
   for (const f of files) {
     h.update(f);

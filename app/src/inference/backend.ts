@@ -72,15 +72,25 @@ export function cpuBudget(root = "/sys/fs/cgroup"): number {
   return quota && quota > 0 ? Math.max(1, Math.min(cores, Math.ceil(quota))) : cores;
 }
 
-/** What TFJS_BACKEND may say (`cpu`, tfjs' plain JS backend, exists for tests only: ~15x slower). */
-export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
-export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "tensorflow", "wasm", "cpu"];
+/**
+ * What TFJS_BACKEND may say: a tfjs backend, or `onnxruntime` (ONNX Runtime instead of tfjs,
+ * infer-onnxruntime.ts). `cpu`, tfjs' plain JS backend, exists for tests only (~15x slower).
+ */
+export type BackendChoice = "auto" | "tensorflow" | "wasm" | "onnxruntime" | "cpu";
+export const BACKEND_CHOICES: readonly BackendChoice[] = [
+  "auto",
+  "tensorflow",
+  "wasm",
+  "onnxruntime",
+  "cpu",
+];
 /** A backend an engine runs on. */
-export type EngineBackend = "tensorflow" | "wasm" | "cpu";
+export type EngineBackend = "tensorflow" | "wasm" | "onnxruntime" | "cpu";
 
 /**
  * Starts the engines (`start`) on the chosen backend: tfjs-node for `auto` and `tensorflow`
- * (`auto` falls back to WASM when it does not load, and says why), else WASM or tfjs' CPU backend.
+ * (`auto` falls back to WASM when it does not load, and says why), ONNX Runtime for `onnxruntime`
+ * (no fallback: it serves another file, model.onnx), else WASM or tfjs' CPU backend.
  */
 export async function startOnBackend<T>(
   choice: BackendChoice,
@@ -89,6 +99,13 @@ export async function startOnBackend<T>(
   start: (backend: EngineBackend) => Promise<T>,
 ): Promise<{ started: T; fallbackReason?: string }> {
   let fallbackReason: string | undefined;
+  if (choice === "onnxruntime") {
+    try {
+      return { started: await start("onnxruntime") };
+    } catch (err) {
+      throw new Error(`TFJS_BACKEND=onnxruntime: ${(err as Error).message}`, { cause: err });
+    }
+  }
   if (choice === "auto" || choice === "tensorflow") {
     // tfjs-node: its intra-op pool is process-wide, sized from TF_NUM_INTRAOP_THREADS when the
     // addon loads (in the worker; the variable must be in the real environment, so set it here).

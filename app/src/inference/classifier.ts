@@ -1,16 +1,19 @@
 /**
  * The inference module's entry: `createClassifier(opts)` loads a model (a model directory by its
- * manifest.json: a SavedModel on tfjs-node, a tfjs model on WASM; or a bare tfjs LayersModel or
- * GraphModel from a directory or an http(s) URL), starts its engines and answers
+ * manifest.json: a SavedModel on tfjs-node, a tfjs model on WASM, the ONNX file on ONNX Runtime;
+ * or a bare tfjs LayersModel or GraphModel, or a bare .onnx, from a directory or an http(s) URL),
+ * starts its engines and answers
  * `classify(image)`, which runs a request's stages, each in a file of its own:
  *   probe.ts (format, size, pixel limit; the route probes before admission) → batcher.ts
  *   admission → decode.ts → normalize.ts → batcher.ts (queue, batches) → worker-pool.ts /
  *   infer.ts (the model run in a worker thread) → rank.ts (probabilities, top k).
  *
  * Backends (`backend`, env TFJS_BACKEND; backend.ts chooses): `tensorflow` (@tensorflow/tfjs-node,
- * an optional dependency), `wasm`, or `auto` (default: tfjs-node if it loads, else WASM). Either
- * runs in `engines` worker threads (default one per core of `threads`, the CPU budget); on
- * tfjs-node TF's intra-op pool gets threads / engines threads. LayersModels run through a fused
+ * an optional dependency), `wasm`, or `auto` (default: tfjs-node if it loads, else WASM), or
+ * `onnxruntime`: ONNX Runtime on the model directory's ONNX format (the manifest's
+ * `formats.onnx`) instead of tfjs (infer-onnxruntime.ts; model-io.ts locates the file). Each runs in `engines` worker threads
+ * (default one per core of `threads`, the CPU budget); on tfjs-node TF's intra-op pool gets
+ * threads / engines threads, on ONNX Runtime each session does. LayersModels run through a fused
  * program (fuse.ts: BatchNorm and ReLU6 folded into the convolutions, ~2.5x faster on WASM,
  * smaller heap); GraphModels run as loaded.
  */
@@ -27,7 +30,7 @@ import { ClassifierClosedError } from "./errors.js";
 import type { MemoryInfo } from "./infer.js";
 import { modelLabels } from "./labels.js";
 import { type Manifest, resolvePreprocess } from "./manifest.js";
-import { type LoadedArtifacts, loadModel, readManifest } from "./model-io.js";
+import { type LoadedArtifacts, loadModel, type ModelFormat, readManifest } from "./model-io.js";
 import { normalize, type PreprocessMode } from "./normalize.js";
 import { DEFAULT_MAX_INPUT_PIXELS, isProbed, type ProbedImage, probeImage } from "./probe.js";
 import { rank, type TopEntry } from "./rank.js";
@@ -70,7 +73,8 @@ export interface ClassifierOptions {
   maxBatchSize?: number;
   /**
    * Engine instances (worker threads). Default: `threads` (one core each). On tfjs-node the
-   * process-wide intra-op pool gets threads / engines threads (TF_NUM_INTRAOP_THREADS, unless set).
+   * process-wide intra-op pool gets threads / engines threads (TF_NUM_INTRAOP_THREADS, unless set);
+   * on ONNX Runtime each engine's session gets threads / engines intra-op threads.
    */
   engines?: number;
   /**
@@ -118,14 +122,14 @@ export interface ClassifierStats {
 export interface Classifier {
   /** probe (unless `image` is probed already) → decode → normalise → batch → infer → rank. */
   classify(image: Buffer | Uint8Array | ProbedImage, topk?: number): Promise<Classification>;
-  /** Active tfjs backend: `tensorflow`, `wasm` or `cpu`. */
+  /** Active engine: the tfjs backend (`tensorflow`, `wasm`, `cpu`) or `onnxruntime`. */
   readonly backend: string;
   /** With backend `auto`: why tfjs-node was not used (worth a log line at startup). */
   readonly fallbackReason?: string;
   readonly inputSize: { width: number; height: number };
   readonly labels: readonly string[];
   readonly preprocess: PreprocessMode;
-  readonly modelFormat: "layers-model" | "graph-model" | "saved-model";
+  readonly modelFormat: ModelFormat;
   /** The model directory's manifest.json; undefined for a bare tfjs model. */
   readonly manifest?: Manifest;
   /** Where the model came from (path or URL). */
@@ -148,7 +152,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const maxPixels = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   const choice: BackendChoice = opts.backend ?? "auto";
   if (!BACKEND_CHOICES.includes(choice)) {
-    throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm)`);
+    throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm | onnxruntime)`);
   }
   if (opts.preprocess && !["raw", "unit", "mobilenet"].includes(opts.preprocess)) {
     throw new Error(`unknown preprocess '${opts.preprocess}'`);
@@ -156,8 +160,9 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const manifest = await readManifest(opts);
   const mode: PreprocessMode = resolvePreprocess(manifest, opts.preprocess).mode;
   const load = (backend: EngineBackend) => loadModel(opts, backend, manifest);
-  const pool = new WorkerPool(load, opts.fuse !== false);
   const engines = Math.max(1, Math.floor(opts.engines ?? threads));
+  const intraOpThreads = Math.max(1, Math.round(threads / engines));
+  const pool = new WorkerPool(load, opts.fuse !== false, intraOpThreads);
   let loaded: LoadedArtifacts | undefined;
   const { started: meta, fallbackReason } = await startOnBackend(
     choice,

@@ -9,7 +9,7 @@
  * kernel — Catmull-Rom, i.e. Keys' bicubic with a = -0.5, the same kernel as PIL's BICUBIC,
  * both antialiasing when downscaling. sharp's `limitInputPixels` is the same pixel limit.
  */
-import sharp from "sharp";
+import sharp, { type ResizeOptions } from "sharp";
 import { ImageDecodeError, ImageTooLargeError } from "./errors.js";
 import {
   checkPixels,
@@ -23,6 +23,22 @@ import {
 // processed again; uploads are all different (and it would flatter GET /test, which decodes the
 // same buffer), so it would only add resident memory: off, for the whole process.
 sharp.cache(false);
+
+/**
+ * How an image is resized (the benchmark varies it: `npm run bench:onnxruntime -- --part decode`):
+ * sharp's kernel, and JPEG shrink-on-load (libjpeg decodes at 1/2, 1/4 or 1/8 of the size when the
+ * image is at least that many times the target, before the kernel resamples the rest).
+ */
+export interface DecodeRecipe {
+  kernel: NonNullable<ResizeOptions["kernel"]>;
+  fastShrinkOnLoad: boolean;
+}
+
+/** The server's recipe. */
+export const DECODE_RECIPE: Readonly<DecodeRecipe> = Object.freeze({
+  kernel: "cubic",
+  fastShrinkOnLoad: true,
+});
 
 export interface DecodedImage {
   /** width*height*3 bytes, RGB, row-major. */
@@ -51,6 +67,7 @@ export async function decodeImage(
   width: number,
   height: number,
   maxPixels: number = DEFAULT_MAX_INPUT_PIXELS,
+  recipe: Readonly<DecodeRecipe> = DECODE_RECIPE,
 ): Promise<DecodedImage> {
   const probed = isProbed(image) ? image : await probeImage(image, maxPixels);
   checkPixels(probed, maxPixels);
@@ -60,7 +77,11 @@ export async function decodeImage(
       .autoOrient()
       .removeAlpha()
       .toColourspace("srgb")
-      .resize(width, height, { fit: "fill", kernel: "cubic" })
+      .resize(width, height, {
+        fit: "fill",
+        kernel: recipe.kernel,
+        fastShrinkOnLoad: recipe.fastShrinkOnLoad,
+      })
       .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3 || data.length !== width * height * 3) {

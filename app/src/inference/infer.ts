@@ -15,6 +15,7 @@ export interface EngineInfo {
   /** [height, width, channels] of one input image. */
   inputShape: [number, number, number];
   classes: number;
+  /** tfjs' model formats, a SavedModel, or `onnx` (infer-onnxruntime.ts). */
   format: ModelFormat;
   backend: string;
 }
@@ -30,8 +31,11 @@ export interface MemoryInfo {
 }
 
 export interface Engine extends EngineInfo {
-  /** Runs the model on `batch` images (NHWC float32); returns batch x classes probabilities. */
-  run(input: Float32Array, batch: number): Float32Array;
+  /**
+   * Runs the model on `batch` images (NHWC float32); returns batch x classes probabilities (tfjs
+   * at once, ONNX Runtime through a promise).
+   */
+  run(input: Float32Array, batch: number): Float32Array | Promise<Float32Array>;
   memory(): MemoryInfo;
   dispose(): void;
 }

@@ -91,13 +91,19 @@ export const ManifestSchema = z.looseObject({
     .refine((f) => Object.values(f).some(Boolean), "must name at least one format"),
   /** Versions of what wrote the directory (Python packages, converters, the builder). */
   tools: z.record(z.string(), z.string()),
-  /** Absent only for the demo model (converted from nothing, so nothing to compare with). */
+  /** Absent only from a bare demo model of an older builder (nothing was converted then). */
   verification: z
     .object({
       images: count,
       tolerance: z.number().positive(),
       /** What the formats were compared with, e.g. `Keras 3.15.1 model(x)`. */
       reference: z.string().min(1),
+      /**
+       * The format the reference itself ran, which needs no check against it: the demo model's
+       * `tfjs` (its model.onnx is exported from that model and checked against it). Absent for an
+       * import, whose reference is the source in its own framework.
+       */
+      referenceFormat: z.enum(MODEL_FORMATS).optional(),
       formats: z.partialRecord(z.enum(MODEL_FORMATS), FormatVerificationSchema),
     })
     .optional(),
@@ -145,7 +151,9 @@ export function verificationProblems(m: Manifest): string[] {
     }
   }
   for (const format of Object.keys(m.formats) as ModelFormatName[]) {
-    if (m.formats[format] && !v.formats[format]) problems.push(`${format}: not verified`);
+    if (m.formats[format] && !v.formats[format] && format !== v.referenceFormat) {
+      problems.push(`${format}: not verified`);
+    }
   }
   return problems;
 }

@@ -1,18 +1,22 @@
 /**
  * Loading a model for an engine: a model directory by its manifest.json (manifest.ts: the
- * SavedModel for tfjs-node, the tfjs model for WASM), or, without a manifest, tfjs model
- * artifacts (model.json + weight shards, as tensorflowjs_converter writes them) from a local
- * directory (plain fs: tf.io.fileSystem would need tfjs-node) or an http(s) URL.
+ * SavedModel for tfjs-node, the tfjs model for WASM, the ONNX file for ONNX Runtime), or, without
+ * a manifest, tfjs model artifacts (model.json + weight shards, as tensorflowjs_converter writes
+ * them) or an ONNX file (model.onnx) from a local directory (plain fs: tf.io.fileSystem would need
+ * tfjs-node) or an http(s) URL.
  * tfjs artifacts are loaded once in the main thread and handed to each inference worker; a
- * SavedModel is loaded by each worker from its path. No tfjs code runs here (type imports only),
- * so the main thread does not load tfjs at all.
+ * SavedModel, and a local ONNX file, are loaded by each worker from their path (no copy of the
+ * weights in any V8 heap); an ONNX file behind a URL is fetched once. No tfjs code runs here (type
+ * imports only), so the main thread does not load tfjs at all.
  */
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as tf from "@tensorflow/tfjs-core";
 import type { EngineBackend } from "./backend.js";
 import {
+  DEFAULT_FORMAT_PATHS,
   MANIFEST_FILE,
   type Manifest,
   ManifestError,
@@ -20,13 +24,19 @@ import {
   parseManifest,
 } from "./manifest.js";
 
-export type ModelFormat = "layers-model" | "graph-model" | "saved-model";
+/** What an engine runs: a tfjs model (layers or graph), a SavedModel, or an ONNX file. */
+export type ModelFormat = "layers-model" | "graph-model" | "saved-model" | "onnx";
 
 export interface LoadedArtifacts {
   /** tfjs formats: weights concatenated into one ArrayBuffer (cloneable to worker threads). */
   artifacts?: tf.io.ModelArtifacts & { weightData: ArrayBuffer };
   /** saved-model: the SavedModel directory, loaded by each worker (tf.node.loadSavedModel). */
   savedModelDir?: string;
+  /**
+   * onnx: a local file's path (each worker's ONNX Runtime reads it), or the bytes fetched from a
+   * URL, read once here.
+   */
+  onnx?: Uint8Array | string;
   format: ModelFormat;
   /** Where it came from, for logs: a directory path or a URL. */
   source: string;
@@ -137,16 +147,10 @@ export async function readManifest(from: {
   modelDir?: string;
   modelUrl?: string;
 }): Promise<Manifest | undefined> {
-  const base = from.modelUrl
-    ? new URL(
-        ".",
-        from.modelUrl.endsWith(".json") ? from.modelUrl : `${from.modelUrl.replace(/\/+$/, "")}/`,
-      ).href
-    : from.modelDir?.startsWith("file://")
-      ? fileURLToPath(from.modelDir)
-      : from.modelDir;
-  if (!base) throw new Error("createClassifier: modelDir or modelUrl is required");
-  if (!from.modelUrl && base.endsWith(".json")) return undefined; // a model.json named directly
+  const named = from.modelUrl ?? from.modelDir ?? "";
+  // A model file named directly (a local model.json, a .onnx) is a bare model: no manifest.
+  if (/\.onnx$/i.test(named) || (!from.modelUrl && /\.json$/i.test(named))) return undefined;
+  const base = modelBase(from);
   const text = await readBeside(base, MANIFEST_FILE);
   return text === undefined ? undefined : parseManifest(text, joinBase(base, MANIFEST_FILE));
 }
@@ -158,9 +162,10 @@ function joinBase(base: string, name: string): string {
 }
 
 /**
- * Which of a manifest's formats an engine on `backend` runs: tfjs-node runs the SavedModel
- * (TensorFlow itself, what the import verified bit for bit) and else the tfjs model; WASM and
- * tfjs' CPU backend run the tfjs model only. Throws, naming what the directory has, when none fits.
+ * Which of a manifest's formats an engine on `backend` runs: ONNX Runtime runs the ONNX file only;
+ * tfjs-node runs the SavedModel (TensorFlow itself, what the import verified bit for bit) and else
+ * the tfjs model; WASM and tfjs' CPU backend run the tfjs model only. Throws, naming what the
+ * directory has, when none fits.
  */
 export function formatFor(
   manifest: Manifest,
@@ -168,22 +173,44 @@ export function formatFor(
   where: string,
 ): ModelFormatName {
   const f = manifest.formats;
+  const has = Object.keys(f).filter((k) => f[k as ModelFormatName]);
+  if (backend === "onnxruntime") {
+    if (f.onnx) return "onnx";
+    throw new ManifestError(
+      `${where}: no ONNX format, which the onnxruntime engine runs (it has ${has.join(", ")}). ` +
+        "Fix: import the model again with npm run model:import (it writes model.onnx, verified), " +
+        "or serve it on a tfjs engine (TFJS_BACKEND=auto) (docs/models.md).",
+    );
+  }
   if (backend === "tensorflow" && f.savedmodel) return "savedmodel";
   if (f.tfjs) return "tfjs";
-  const has = Object.keys(f).filter((k) => f[k as ModelFormatName]);
+  const fix = f.savedmodel
+    ? "Fix: serve it on tfjs-node (TFJS_BACKEND=tensorflow or auto where tfjs-node loads); " +
+      "the import writes a tfjs model only where tensorflowjs converts the model (docs/models.md)."
+    : f.onnx
+      ? "Fix: serve it on ONNX Runtime (TFJS_BACKEND=onnxruntime), or import the model from its " +
+        "Keras file or SavedModel to get a SavedModel (docs/models.md)."
+      : "Fix: import the model from its Keras file or SavedModel to get a SavedModel (docs/models.md).";
   throw new ManifestError(
     `${where}: no format the ${backend} backend runs (it has ${has.join(", ")}; ` +
-      `${backend === "tensorflow" ? "tfjs-node runs savedmodel or tfjs" : "WASM runs tfjs only"}). ` +
-      (f.savedmodel
-        ? "Fix: serve it on tfjs-node (TFJS_BACKEND=tensorflow or auto where tfjs-node loads); " +
-          "the import writes a tfjs model only where tensorflowjs converts the model (docs/models.md)."
-        : "Fix: import the model from its Keras file or SavedModel to get a SavedModel (docs/models.md)."),
+      `${backend === "tensorflow" ? "tfjs-node runs savedmodel or tfjs" : "WASM runs tfjs only"}). ${fix}`,
   );
+}
+
+/** The directory (or URL ending with '/') a model's files are relative to. */
+function modelBase(from: { modelDir?: string; modelUrl?: string }): string {
+  if (from.modelUrl) {
+    const u = from.modelUrl;
+    return new URL(".", /\.(json|onnx)$/i.test(u) ? u : `${u.replace(/\/+$/, "")}/`).href;
+  }
+  if (!from.modelDir) throw new Error("createClassifier: modelDir or modelUrl is required");
+  const p = from.modelDir.startsWith("file://") ? fileURLToPath(from.modelDir) : from.modelDir;
+  return /\.(json|onnx)$/i.test(p) ? path.dirname(p) : p;
 }
 
 /**
  * Loads the model for an engine on `backend`: by the manifest when the directory (or URL) has one,
- * else the tfjs model at modelDir / modelUrl as before.
+ * else the bare tfjs model (or, on ONNX Runtime, the bare ONNX file) at modelDir / modelUrl.
  */
 export async function loadModel(
   from: { modelDir?: string; modelUrl?: string },
@@ -191,19 +218,17 @@ export async function loadModel(
   manifest?: Manifest,
 ): Promise<LoadedArtifacts> {
   const m = manifest ?? (await readManifest(from));
+  if (backend === "onnxruntime") {
+    // a manifest without formats.onnx is refused here, naming the fix (formatFor)
+    if (m) formatFor(m, backend, joinBase(modelBase(from), MANIFEST_FILE));
+    return await loadOnnx(from, m);
+  }
   if (!m) {
     if (from.modelUrl) return await loadFromUrl(from.modelUrl);
     if (from.modelDir) return await loadFromDir(from.modelDir);
     throw new Error("createClassifier: modelDir or modelUrl is required");
   }
-  const base = from.modelUrl
-    ? new URL(
-        ".",
-        from.modelUrl.endsWith(".json") ? from.modelUrl : `${from.modelUrl.replace(/\/+$/, "")}/`,
-      ).href
-    : (from.modelDir as string).startsWith("file://")
-      ? fileURLToPath(from.modelDir as string)
-      : (from.modelDir as string);
+  const base = modelBase(from);
   const where = joinBase(base, MANIFEST_FILE);
   const format = from.modelUrl
     ? (() => {
@@ -222,6 +247,56 @@ export async function loadModel(
   const loaded = from.modelUrl ? await loadFromUrl(tfjsPath) : await loadFromDir(tfjsPath);
   // labels.txt and the rest are relative to the model directory, not to model.json
   return { ...loaded, base, manifest: m };
+}
+
+/** The ONNX file's name in a model directory without a manifest.json. */
+export const ONNX_FILE = DEFAULT_FORMAT_PATHS.onnx;
+
+/**
+ * Where the ONNX model of a model directory (or of a URL to one) is: `MODEL_DIR` (or `MODEL_URL`)
+ * itself when it names a .onnx file, else the manifest's `formats.onnx` in it, else (no manifest)
+ * model.onnx in it (beside model.json when it names that). The one place the ONNX file is located.
+ */
+export function onnxLocation(
+  from: { modelDir?: string; modelUrl?: string },
+  manifest?: Manifest,
+): string {
+  const named = from.modelUrl ?? from.modelDir ?? "";
+  if (/\.onnx$/i.test(named)) return named.startsWith("file://") ? fileURLToPath(named) : named;
+  return joinBase(modelBase(from), manifest?.formats.onnx ?? ONNX_FILE);
+}
+
+/**
+ * The ONNX file (onnxLocation) for the workers: a local file is checked readable (each worker's
+ * ONNX Runtime reads it), a URL's bytes are fetched once. labels.txt is beside it.
+ */
+async function loadOnnx(
+  from: { modelDir?: string; modelUrl?: string },
+  manifest?: Manifest,
+): Promise<LoadedArtifacts> {
+  const where = onnxLocation(from, manifest);
+  const remote = /^https?:\/\//.test(where);
+  const base = remote ? new URL(".", where).href : path.dirname(where);
+  const m = manifest ? { manifest } : {};
+  if (remote) {
+    const res = await fetch(where, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    if (!res.ok) throw new Error(`cannot fetch ONNX model ${where}: HTTP ${res.status}`);
+    const onnx = new Uint8Array(await res.arrayBuffer());
+    return { onnx, format: "onnx", source: where, base, ...m };
+  }
+  try {
+    await access(where, constants.R_OK);
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+    throw new Error(
+      missing
+        ? `no ONNX model at ${where}: the onnxruntime engine serves model.onnx ` +
+            "(npm run model:demo writes the demo model's, npm run model:import a trained model's)"
+        : `cannot read ONNX model ${where}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  return { onnx: where, format: "onnx", source: where, base, ...m };
 }
 
 /** Reads a text file beside the model (labels.txt); undefined when absent. */

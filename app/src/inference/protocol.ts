@@ -8,14 +8,20 @@ export interface WorkerData {
   artifacts?: tf.io.ModelArtifacts;
   /** saved-model: the SavedModel directory (tfjs-node's tf.node.loadSavedModel). */
   savedModelDir?: string;
+  /**
+   * onnx: the ONNX model, a local file (ONNX Runtime reads it: no copy in any V8 heap) or its
+   * bytes (fetched from MODEL_URL); and the session's intra-op threads.
+   */
+  onnx?: Uint8Array | string;
+  intraOpThreads?: number;
   /** [height, width, channels] of one input, from the manifest (a SavedModel's may be dynamic). */
   inputShape?: [number, number, number];
   format: ModelFormat;
-  backend: "wasm" | "cpu" | "tensorflow";
+  backend: "wasm" | "cpu" | "tensorflow" | "onnxruntime";
   /** Fold BatchNorm/ReLU6 into convolutions (fuse.ts). */
   fuse: boolean;
-  /** Directory holding tfjs-backend-wasm's .wasm binaries. */
-  wasmDir: string;
+  /** Directory holding tfjs-backend-wasm's .wasm binaries (the WASM backend only). */
+  wasmDir?: string;
 }
 
 export type WorkerRequest =

@@ -188,12 +188,14 @@ export class WorkerPool {
   private closed = false;
 
   /**
-   * @param load loads the model's artifacts again, for a replacement worker
+   * @param load loads the model's artifacts (or ONNX bytes) again, for a replacement worker
    * @param fuse run LayersModels through the fused program (fuse.ts)
+   * @param intraOpThreads onnxruntime: each session's intra-op threads
    */
   constructor(
     private readonly load: (backend: WorkerData["backend"]) => Promise<LoadedArtifacts>,
     private readonly fuse: boolean,
+    private readonly intraOpThreads = 1,
   ) {}
 
   private data(backend: WorkerData["backend"], from: LoadedArtifacts): WorkerData {
@@ -201,11 +203,13 @@ export class WorkerPool {
     return {
       ...(from.artifacts ? { artifacts: from.artifacts } : {}),
       ...(from.savedModelDir ? { savedModelDir: from.savedModelDir } : {}),
+      ...(from.onnx !== undefined ? { onnx: from.onnx, intraOpThreads: this.intraOpThreads } : {}),
       ...(input ? { inputShape: [input.height, input.width, input.channels] } : {}),
       format: from.format,
       backend,
       fuse: this.fuse,
-      wasmDir: wasmBinariesDir(),
+      // only the WASM backend needs them (and only the tfjs images have them)
+      ...(backend === "wasm" ? { wasmDir: wasmBinariesDir() } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 /**
- * Inference worker thread: its own tfjs backend and its own copy of the model. Receives
- * preprocessed NHWC float32 batches from the main thread and answers with probabilities.
+ * Inference worker thread: its own tfjs backend (or ONNX Runtime session, infer-onnxruntime.ts)
+ * and its own copy of the model. Receives preprocessed NHWC float32 batches from the main thread
+ * and answers with probabilities.
  * Spawned by worker-pool.ts (as worker.ts through tsx from source, as worker.js from dist/).
  *
  * Imports only what the backend needs (tfjs-core + layers + converter + the backend), not the
@@ -27,7 +28,8 @@ async function loadTf(): Promise<Tf> {
     await import("@tensorflow/tfjs-backend-cpu");
   } else {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    wasm.setWasmPaths(data.wasmDir.endsWith("/") ? data.wasmDir : `${data.wasmDir}/`);
+    const dir = data.wasmDir ?? "";
+    wasm.setWasmPaths(dir.endsWith("/") ? dir : `${dir}/`);
   }
   return {
     ...core,
@@ -37,6 +39,14 @@ async function loadTf(): Promise<Tf> {
 }
 
 async function start(): Promise<Engine> {
+  if (data.backend === "onnxruntime") {
+    // No tfjs in this isolate: ONNX Runtime's binding and the session only.
+    const { createOnnxEngine } = await import("./infer-onnxruntime.js");
+    const ort = await import("onnxruntime-node");
+    const model = data.onnx as Uint8Array | string;
+    (data as Partial<WorkerData>).onnx = undefined;
+    return await createOnnxEngine(ort, model, { intraOpThreads: data.intraOpThreads ?? 1 });
+  }
   const tf = await loadTf();
   tf.enableProdMode();
   if (!(await tf.setBackend(data.backend))) {
@@ -50,6 +60,7 @@ async function start(): Promise<Engine> {
       data.inputShape as [number, number, number],
     );
   }
+  if (data.format === "onnx") throw new Error("an ONNX model runs on the onnxruntime engine only");
   const artifacts = data.artifacts as NonNullable<WorkerData["artifacts"]>;
   // The model is copied into the backend: drop this thread's copy of the weights.
   (data as Partial<WorkerData>).artifacts = undefined;
@@ -68,11 +79,11 @@ start().then(
       classes: engine.classes,
       backend: engine.backend,
     });
-    port.on("message", (msg: WorkerRequest) => {
+    port.on("message", async (msg: WorkerRequest) => {
       if (msg.type === "infer") {
         try {
           const t0 = performance.now();
-          const probs = engine.run(msg.input, msg.batch);
+          const probs = await engine.run(msg.input, msg.batch);
           const ms = performance.now() - t0;
           reply({ type: "result", id: msg.id, probs, ms }, [probs.buffer as ArrayBuffer]);
         } catch (err) {

@@ -158,7 +158,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   });
   new Gauge({
     name: "inference_backend_info",
-    help: "The tfjs backend in use (tensorflow = tfjs-node, wasm) and its threads: WASM workers or tfjs-node intra-op threads (value 1).",
+    help: "The inference engine in use (tensorflow = tfjs-node, wasm, onnxruntime) and its threads: WASM workers, tfjs-node or ONNX Runtime intra-op threads (value 1).",
     labelNames: ["backend", "threads"] as const,
     registers: [registry],
     collect() {
@@ -188,23 +188,26 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   };
 }
 
-/** The manifest's format name of what the engines run (saved-model -> savedmodel, else tfjs). */
-const FORMAT_OF: Record<string, "savedmodel" | "tfjs"> = {
+/** The manifest's format name of what the engines run (saved-model -> savedmodel, onnx, else tfjs). */
+const FORMAT_OF: Record<string, "savedmodel" | "tfjs" | "onnx"> = {
   "saved-model": "savedmodel",
   "graph-model": "tfjs",
   "layers-model": "tfjs",
+  onnx: "onnx",
 };
 
 /**
  * model_info's `verification`: for the format served, `<agreeing>/<inputs> top-1, max |dp| <d>
- * (tolerance <t>) vs <reference>`; `none` when the manifest records none (the demo model), `no
- * manifest` for a bare tfjs model.
+ * (tolerance <t>) vs <reference>`; `the reference: <reference>` for the format the reference is
+ * (the demo model's tfjs); `none` when the manifest records none, `no manifest` for a bare model.
  */
 function verificationLabel(c: ClassifierLike): string {
   const m = c.manifest;
   if (!m) return "no manifest";
   const v = m.verification;
-  const check = v && c.modelFormat ? v.formats[FORMAT_OF[c.modelFormat] ?? "tfjs"] : undefined;
+  const format = FORMAT_OF[c.modelFormat ?? ""] ?? "tfjs";
+  if (v && format === v.referenceFormat) return `the reference: ${v.reference}`;
+  const check = v?.formats[format];
   if (!v || !check) return "none";
   return `${check.top1Agree}/${v.images} top-1, max |dp| ${check.maxAbsDiff.toExponential(2)} (tolerance ${v.tolerance}) vs ${v.reference}`;
 }

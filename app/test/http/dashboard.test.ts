@@ -4,8 +4,6 @@
 // is one the server exports (with the labels the query uses) or one of the listed external
 // series (kube-state-metrics, cAdvisor) that the server must not export itself.
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
@@ -17,6 +15,7 @@ import {
   selectors,
   TARGET_LABELS,
 } from "../../../components/dashboard";
+import { freePort } from "./helpers.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -31,15 +30,6 @@ type Exported = Map<string, { type: string; labels: Set<string> }>;
 
 let child: ChildProcess | undefined;
 let exported: Exported;
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, "close");
-  return port;
-}
 
 beforeAll(async () => {
   const [port, adminPort] = [await freePort(), await freePort()];

@@ -55,7 +55,7 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("app/Dockerfile", () => {
-  it("is multi-stage on node:24-slim, one libtensorflow stage per LIBTENSORFLOW value, one root per RUNTIME", () => {
+  it("is multi-stage on node:24-slim, one stage per LIBTENSORFLOW value, per ENGINE, one root per RUNTIME", () => {
     expect([...stages.keys()]).toEqual([
       "base",
       "runtime-ca",
@@ -65,19 +65,25 @@ describe("app/Dockerfile", () => {
       "tensorflow-wheel",
       "libtensorflow-wheel",
       "libtensorflow-none",
-      "libtensorflow",
+      "engine-tfjs",
+      "engine-onnxruntime",
+      "engine",
       "node-strip",
       "runtime-root-distroless-files",
       "runtime-root-distroless",
       "runtime-root-slim",
       "runtime-root",
       "runtime",
+      "runtime-tfjs",
+      "runtime-onnxruntime",
+      "image",
     ]);
     const initial = dockerfile.getInitialARGs().map((a) => a.getArgumentsContent());
     expect(initial).toEqual([
       "NODE_IMAGE=node:24-slim",
       "LIBTENSORFLOW=download",
       "RUNTIME=distroless",
+      "ENGINE=tfjs",
     ]);
     const from = Object.fromEntries(
       dockerfile.getFROMs().map((f) => [f.getBuildStage(), f.getImage()] as const),
@@ -92,7 +98,10 @@ describe("app/Dockerfile", () => {
       "tensorflow-wheel": "base",
       "libtensorflow-wheel": "tensorflow-wheel",
       "libtensorflow-none": "deps",
-      libtensorflow: ["libtensorflow-$", "{LIBTENSORFLOW}"].join(""),
+      "engine-tfjs": ["libtensorflow-$", "{LIBTENSORFLOW}"].join(""),
+      // ONNX Runtime: the production dependencies, no libtensorflow stage at all
+      "engine-onnxruntime": "deps",
+      engine: ["engine-$", "{ENGINE}"].join(""),
       "node-strip": "base",
       // the runtime's root is cut from the plain base: no build CAs, no toolchain, no wheel
       "runtime-root-distroless-files": nodeImage,
@@ -101,7 +110,25 @@ describe("app/Dockerfile", () => {
       "runtime-root": ["runtime-root-$", "{RUNTIME}"].join(""),
       // and flattened: no layer of the base underneath
       runtime: "scratch",
+      // the last stage (the image built by default): the runtime, with its engine's TFJS_BACKEND
+      "runtime-tfjs": "runtime",
+      "runtime-onnxruntime": "runtime",
+      image: ["runtime-$", "{ENGINE}"].join(""),
     });
+    const ortEnv = stage("runtime-onnxruntime").filter((i) => i.getKeyword() === "ENV");
+    expect(ortEnv.map((i) => i.getArgumentsContent())).toEqual(["TFJS_BACKEND=onnxruntime"]);
+    expect(stage("runtime-tfjs").filter((i) => i.getKeyword() !== "FROM")).toEqual([]);
+    // each engine's node_modules lose the other engine's packages
+    const runs = (s: string) =>
+      stage(s)
+        .filter((i) => i.getKeyword() === "RUN")
+        .map((i) => i.getArgumentsContent() ?? "")
+        .join("\n");
+    expect(runs("engine-tfjs")).toMatch(/npm uninstall [^\n]*onnxruntime-node/);
+    for (const p of ["tfjs", "tfjs-core", "tfjs-backend-wasm", "tfjs-node", "tfjs-layers"]) {
+      expect(runs("engine-onnxruntime")).toContain(`@tensorflow/${p} `);
+    }
+    expect(runs("engine")).toContain("node scripts/prune-node-modules.cjs");
     const runtimeCopies = stage("runtime").filter((i) => i.getKeyword() === "COPY") as Copy[];
     expect([
       runtimeCopies[0]?.getFromFlag()?.getValue(),
@@ -127,12 +154,17 @@ describe("app/Dockerfile", () => {
     }
     const check = runtime.map((r) => r.getArgumentsContent() ?? "").join("\n");
     expect(check).toContain('["node", "/tmp/check-tfjs-node.cjs"]');
+    expect(check).toContain('["node", "/tmp/check-onnxruntime.cjs"]');
     // the build arg reaches the check (as RUN's environment), which passes LIBTENSORFLOW=none itself
     expect(
       stage("runtime").some((i) => i.getKeyword() === "ARG" && args(i)[0] === "LIBTENSORFLOW"),
     ).toBe(true);
     const checkScript = readFileSync(path.join(APP_DIR, "scripts", "check-tfjs-node.cjs"), "utf8");
     expect(checkScript).toContain('process.env.LIBTENSORFLOW === "none"');
+    expect(checkScript).toContain('process.env.ENGINE === "onnxruntime"');
+    expect(stage("runtime").some((i) => i.getKeyword() === "ARG" && args(i)[0] === "ENGINE")).toBe(
+      true,
+    );
   });
 
   it("every COPY from the build context names a file that exists and is not .dockerignored", () => {
@@ -161,7 +193,7 @@ describe("app/Dockerfile", () => {
       .map((c) => [c.getFromFlag()?.getValue(), ...args(c).slice(-2)]);
     expect(fromStages).toEqual([
       ["runtime-root", "/", "/"],
-      ["libtensorflow", "/app/node_modules", "./node_modules"],
+      ["engine", "/app/node_modules", "./node_modules"],
       ["build", "/app/dist", "./dist"],
       ["build", "/app/assets", "./assets"],
       ["build", "/model", "./model"],

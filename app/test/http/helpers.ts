@@ -1,6 +1,8 @@
 // Shared test helpers: a stub classifier (fast, no model), the upload images of the HTTP tests
 // (from ../fixtures/images.ts), a multipart body builder (so tests send exactly the bytes they
-// mean) and the requests that send them.
+// mean) and the requests that send them; a free port for a server process.
+import { once } from "node:events";
+import { createServer } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import type { ClassifierLike, Prediction } from "../../src/classifier-contract.js";
@@ -15,6 +17,16 @@ import {
 } from "../fixtures/images.js";
 
 export const LABELS: readonly string[] = FOOD11_LABELS;
+
+/** A TCP port free on 127.0.0.1 right now (for PORT / ADMIN_PORT of a server process). */
+export async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  const { port } = srv.address() as { port: number };
+  srv.close();
+  await once(srv, "close");
+  return port;
+}
 
 export interface StubClassifier extends ClassifierLike {
   calls: number;

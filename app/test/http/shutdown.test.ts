@@ -6,11 +6,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "./helpers.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 let child: ChildProcess | undefined;
@@ -18,16 +18,6 @@ let child: ChildProcess | undefined;
 afterAll(() => {
   if (child && child.exitCode === null) child.kill("SIGKILL");
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, "close");
-  return port;
-}
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
   const end = Date.now() + ms;

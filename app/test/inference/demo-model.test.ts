@@ -13,10 +13,18 @@ import {
   SHARD_BYTES,
 } from "../../scripts/demo-model/index.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
-import { isDemoManifest, ManifestSchema } from "../../src/inference/manifest.js";
+import {
+  isDemoManifest,
+  ManifestSchema,
+  verificationProblems,
+} from "../../src/inference/manifest.js";
 
-/** sha256 of model.json + shards + labels.txt of the demo model (revision 2, tfjs 4.22.0). */
-const GOLDEN_HASH = "834eec8c1bbf060e87f6c63e124fd0f7999f1ae3cecde616745772a7b857902d";
+/**
+ * sha256 of model.json + shards + labels.txt + model.onnx of the demo model (revision 4, tfjs
+ * 4.22.0, onnx-proto 8.0.1; the tfjs files alone are as in revision 2, model.onnx names its
+ * builder's revision as its producer).
+ */
+const GOLDEN_HASH = "6d5a9158389e2e16b3d0aec6e2eaa079778f2843ad87cd57ed085f36350614c7";
 
 describe("demo model architecture", () => {
   let model: Awaited<ReturnType<typeof buildDemoArchitecture>>;
@@ -102,22 +110,49 @@ describe("demo model files", () => {
     const labels = (await readFile(path.join(tmp, "a", "labels.txt"), "utf8")).trim().split("\n");
     expect(labels).toEqual([...FOOD11_LABELS]);
 
-    // manifest.json: what the server reads to know it is the demo model and how to feed it
+    // manifest.json: what the server reads to know it is the demo model, how to feed it, where
+    // each engine's format is and how model.onnx was checked against the tfjs model
     const manifest = JSON.parse(await readFile(path.join(tmp, "a", "manifest.json"), "utf8"));
+    const maxAbsDiff = manifest.verification?.formats?.onnx?.maxAbsDiff;
     expect(manifest).toEqual({
       schemaVersion: 1,
       name: "food11-mobilenetv2-demo",
       version: "demo",
-      source: { kind: "demo", file: "food11 demo model builder r2", sha256: GOLDEN_HASH },
+      source: { kind: "demo", file: "food11 demo model builder r4", sha256: GOLDEN_HASH },
       input: { height: 224, width: 224, channels: 3, layout: "NHWC", dtype: "float32" },
       preprocess: "unit",
       output: "probabilities",
       classes: 11,
       labels: "labels.txt",
-      formats: { tfjs: "model.json" },
-      tools: { "@tensorflow/tfjs-layers": "4.22.0", builder: "food11 demo model builder r2" },
+      formats: { tfjs: "model.json", onnx: "model.onnx" },
+      tools: {
+        "@tensorflow/tfjs-layers": "4.22.0",
+        "onnx-proto": "8.0.1",
+        "onnxruntime-node": "1.30.0",
+        builder: "food11 demo model builder r4",
+      },
+      verification: {
+        images: 32,
+        tolerance: 1e-4,
+        reference: "the tfjs model itself: tfjs 4.22.0 model.predict (wasm)",
+        referenceFormat: "tfjs",
+        formats: {
+          onnx: { runtime: "onnxruntime-node 1.30.0 (CPU)", top1Agree: 32, maxAbsDiff },
+        },
+      },
     });
-    expect(isDemoManifest(ManifestSchema.parse(manifest))).toBe(true);
+    // model.onnx: written only after onnxruntime-node agreed with tfjs on all 32 inputs
+    expect(maxAbsDiff).toBeGreaterThan(0);
+    expect(maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    expect((await readFile(path.join(tmp, "a", "model.onnx"))).length).toBe(9_127_175);
+    const parsed = ManifestSchema.parse(manifest);
+    expect(isDemoManifest(parsed)).toBe(true);
+    // servable: its tfjs format is the reference itself; without saying so it would be refused
+    expect(verificationProblems(parsed)).toEqual([]);
+    const unsaid = { ...parsed.verification, referenceFormat: undefined };
+    expect(verificationProblems({ ...parsed, verification: unsaid } as typeof parsed)).toEqual([
+      "tfjs: not verified",
+    ]);
   });
 
   it("ensureDemoModel is idempotent, and rebuilds a damaged model", async () => {

@@ -140,7 +140,18 @@ describe("ImportedModel", () => {
       }),
     ).toBeUndefined();
     expect(backendProblem("auto", { ...MANIFEST, formats: { onnx: "model.onnx" } })).toBe(
-      "has only onnx: the tfjs engines cannot serve it",
+      "has only onnx: the tfjs engines cannot serve it. Fix: pulumi config set food11:inferenceEngine onnxruntime",
+    );
+  });
+
+  it("serves an import with ONNX on onnxruntime, and refuses one without", () => {
+    expect(
+      backendProblem("onnxruntime", { ...MANIFEST, formats: { onnx: "model.onnx" } }),
+    ).toBeUndefined();
+    expect(backendProblem("onnxruntime", MANIFEST)).toBeUndefined();
+    const noOnnx = { ...MANIFEST, formats: { savedmodel: "saved_model" } };
+    expect(backendProblem("onnxruntime", noOnnx)).toBe(
+      `imported without an ONNX format (it has savedmodel), which food11:inferenceEngine onnxruntime runs (tf2onnx could not convert it; see the import's notes: npm run model:import -- <source> --out <dir> writes model.onnx when it can). Fix: pulumi config set food11:inferenceEngine tensorflow`,
     );
   });
 

@@ -214,18 +214,30 @@ function python<T>(py: string, args: string[]): Promise<T> {
 
 /** tfjs-node's version and its TensorFlow, when it loads in app/ (it is an optional dependency). */
 function tfjsNodeVersion(): string | undefined {
+  return appPackageVersion("@tensorflow/tfjs-node");
+}
+
+/** The version of a package the server (app/) resolves, undefined when it is not installed. */
+function appPackageVersion(pkg: string): string | undefined {
   try {
     const require = createRequire(path.join(APP, "package.json"));
-    return (require("@tensorflow/tfjs-node/package.json") as { version: string }).version;
+    return (require(`${pkg}/package.json`) as { version: string }).version;
   } catch {
     return undefined;
   }
 }
 
+const ENGINE_RUNTIME: Record<"tensorflow" | "wasm" | "onnxruntime", (format: string) => string> = {
+  tensorflow: (f) => `tfjs-node ${tfjsNodeVersion()} (${f}, the server's engine)`,
+  wasm: (f) => `tfjs WASM (${f}, the server's engine)`,
+  onnxruntime: (f) =>
+    `onnxruntime-node ${appPackageVersion("onnxruntime-node")} (${f}, the server's engine)`,
+};
+
 /** Every probability of every input, from the server's own classifier on a backend. */
 async function classifierOutputs(
   dir: string,
-  backend: "tensorflow" | "wasm",
+  backend: "tensorflow" | "wasm" | "onnxruntime",
   images: { bytes: Buffer }[],
   classes: number,
   preprocess: PreprocessMode,
@@ -238,11 +250,7 @@ async function classifierOutputs(
       const r = await c.classify(img.bytes, classes);
       for (const t of r.top) probs[i * classes + t.index] = t.probability;
     }
-    const runtime =
-      backend === "tensorflow"
-        ? `tfjs-node ${tfjsNodeVersion()} (${c.modelFormat}, the server's engine)`
-        : `tfjs WASM (${c.modelFormat}, the server's engine)`;
-    return { probs, runtime };
+    return { probs, runtime: ENGINE_RUNTIME[backend](c.modelFormat) };
   } finally {
     await c.close();
   }
@@ -421,7 +429,19 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
       check("tfjs", r.runtime, r.probs);
     }
     if (formats.onnx) {
+      // Python's onnxruntime (beside tf2onnx) and onnxruntime-node, what the server runs with
+      // TFJS_BACKEND=onnxruntime: both rows in the table, both must pass; the manifest records
+      // the server engine's (the last check of a format).
       check("onnx", conv.runtimes.onnx as string, await readF32(path.join(work, "onnx.f32")));
+      say("running model.onnx on onnxruntime-node (the server's engine)");
+      const r = await classifierOutputs(
+        stage,
+        "onnxruntime",
+        inputs.images,
+        info.classes,
+        preprocess,
+      );
+      check("onnx", r.runtime, r.probs);
     }
     const table = verificationTable(checks, n, tolerance, conv.reference);
     if (checks.some((c) => !c.passed)) {
@@ -433,6 +453,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
         images: n,
         tolerance,
         reference: conv.reference,
+        // one record per format: a later check of a format (the server's engine) replaces one before
         formats: Object.fromEntries(
           checks.map((c) => [
             c.format,

@@ -61,7 +61,7 @@ export interface DirectOptions {
   modelDir?: string;
   modelUrl?: string;
   preprocess?: "raw" | "unit" | "mobilenet";
-  backend?: "auto" | "tensorflow" | "wasm";
+  backend?: "auto" | "tensorflow" | "wasm" | "onnxruntime";
   threads?: number;
 }
 

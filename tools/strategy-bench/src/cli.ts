@@ -254,11 +254,10 @@ program
     ]),
   )
   .addOption(
-    new Option("--backend <name>", "direct mode: tfjs backend").choices([
-      "auto",
-      "tensorflow",
-      "wasm",
-    ]),
+    new Option(
+      "--backend <name>",
+      "direct mode: the engine (a tfjs backend, or onnxruntime)",
+    ).choices(["auto", "tensorflow", "wasm", "onnxruntime"]),
   )
   .option("--threads <n>", "direct mode: inference threads", integer("threads"))
   .option("--labels <file>", "labels, one per line (default: the model's, else Food-11's 11)")

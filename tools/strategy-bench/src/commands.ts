@@ -124,7 +124,7 @@ export interface AccuracyCommand {
   modelDir?: string;
   modelUrl?: string;
   preprocess?: "raw" | "unit" | "mobilenet";
-  backend?: "auto" | "tensorflow" | "wasm";
+  backend?: "auto" | "tensorflow" | "wasm" | "onnxruntime";
   threads?: number;
   labels?: string[];
   perClass?: number;

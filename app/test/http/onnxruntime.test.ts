@@ -1,0 +1,192 @@
+// The onnxruntime engine behind the HTTP API: the same routes, error vocabulary and metrics as
+// the tfjs engines, "backend": "onnxruntime" in every answer; and the real server process
+// (src/server.ts through tsx) started with TFJS_BACKEND=onnxruntime on the demo model.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance } from "fastify";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDemoModel } from "../../scripts/demo-model/index.js";
+import { buildApp } from "../../src/app.js";
+import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
+import { freePort, images, postFile, postRaw } from "./helpers.js";
+
+const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
+let ort: Classifier;
+let wasm: Classifier;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  const { dir } = await ensureDemoModel();
+  [ort, wasm] = await Promise.all([
+    createClassifier({ modelDir: dir, backend: "onnxruntime", threads: 1, queueMax: 2 }),
+    createClassifier({ modelDir: dir, backend: "wasm", threads: 1 }),
+  ]);
+  app = await buildApp({
+    classifier: ort,
+    modelName: "food11-mobilenetv2-demo",
+    modelVersion: "demo",
+    preprocess: "unit",
+    maxInputPixels: 4096 * 4096,
+    bodyLimitBytes: 1024 * 1024,
+    defaultMetrics: false,
+    threads: 1,
+  });
+  await app.modelLoaded;
+});
+afterAll(async () => {
+  await app?.close();
+  await Promise.all([ort?.close(), wasm?.close()]);
+});
+
+type Answer = {
+  label: string;
+  index: number;
+  top: { index: number; probability: number }[];
+  model: Record<string, string>;
+  timings: Record<string, number>;
+};
+
+describe("the HTTP API on ONNX Runtime", () => {
+  it('GET /test answers "backend": "onnxruntime" with the tfjs engine\'s answer', async () => {
+    const res = await app.inject("/test?topk=11");
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as Answer;
+    expect(body.model).toEqual({
+      name: "food11-mobilenetv2-demo",
+      version: "demo",
+      backend: "onnxruntime",
+      preprocess: "unit",
+    });
+    const want = await wasm.classify(
+      await import("node:fs/promises").then((fs) =>
+        fs.readFile(path.join(APP_DIR, "assets", "test.jpg")),
+      ),
+      11,
+    );
+    expect(body.label).toBe(want.label);
+    for (const t of want.top) {
+      const got = body.top.find((x) => x.index === t.index);
+      expect(Math.abs((got?.probability ?? -1) - t.probability)).toBeLessThanOrEqual(1e-4);
+    }
+    for (const t of ["decodeMs", "preprocessMs", "queueMs", "inferenceMs", "totalMs"]) {
+      expect(body.timings[t], t).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("POST /predict: multipart and raw bodies give the same answer", async () => {
+    const png = await images.png();
+    const a = await postFile(app, png, "/predict?topk=3", "image/png");
+    const b = await postRaw(app, png, "image/png", "/predict?topk=3");
+    expect(a.statusCode).toBe(200);
+    expect(b.statusCode).toBe(200);
+    expect((b.json() as Answer).top).toEqual((a.json() as Answer).top);
+    expect((a.json() as Answer).model.backend).toBe("onnxruntime");
+  });
+
+  it("bad input: the same codes as on tfjs (415 unsupported, 400 corrupt), the engine unharmed", async () => {
+    const gif = await postRaw(app, await images.gif(), "image/gif");
+    expect(gif.statusCode).toBe(415);
+    const cut = await postRaw(app, await images.truncatedJpeg());
+    expect(cut.statusCode).toBe(400);
+    expect(cut.json()).toMatchObject({ statusCode: 400, code: "corrupt_image" });
+    expect((await app.inject("/test")).statusCode).toBe(200);
+  });
+
+  it("queue overflow: 503 overloaded + Retry-After, the rest answered", async () => {
+    const jpeg = await images.jpeg();
+    const results = await Promise.all(Array.from({ length: 12 }, () => postRaw(app, jpeg)));
+    const codes = results.map((r) => r.statusCode);
+    expect(codes.filter((c) => c === 200).length).toBeGreaterThanOrEqual(1);
+    expect(codes.filter((c) => c === 503).length).toBeGreaterThanOrEqual(1);
+    expect(codes.every((c) => c === 200 || c === 503)).toBe(true);
+    for (const r of results.filter((x) => x.statusCode === 503)) {
+      expect(r.json()).toMatchObject({ code: "overloaded" });
+      expect(r.headers["retry-after"]).toBeDefined();
+    }
+  });
+
+  it("/metrics: inference_backend_info says onnxruntime; the stages are timed as on tfjs", async () => {
+    const text = (await app.admin.inject("/metrics")).body;
+    const families = parsePrometheusTextFormat(text) as {
+      name: string;
+      metrics: { labels?: Record<string, string>; value?: string; count?: string }[];
+    }[];
+    const info = families.find((f) => f.name === "inference_backend_info");
+    expect(info?.metrics).toEqual([
+      { labels: { backend: "onnxruntime", threads: "1" }, value: "1" },
+    ]);
+    // the format served and its check against the tfjs model, from the demo's manifest.json
+    const model = families.find((f) => f.name === "model_info")?.metrics[0]?.labels;
+    expect(model?.format).toBe("onnx");
+    expect(model?.verification).toMatch(
+      /^32\/32 top-1, max \|dp\| \d\.\d\de-5 \(tolerance 0\.0001\) vs the tfjs model itself: tfjs 4\.22\.0 model\.predict \(wasm\)$/,
+    );
+    const stages = [
+      ...text.matchAll(/^inference_duration_seconds_count\{stage="(\w+)"\} [1-9]/gm),
+    ].map((m) => m[1]);
+    expect(new Set(stages)).toEqual(
+      new Set(["decode", "preprocess", "queue", "inference", "total"]),
+    );
+  });
+});
+
+describe("the server process with TFJS_BACKEND=onnxruntime", () => {
+  it("starts on model.onnx, answers /test on onnxruntime, drains on SIGTERM", {
+    timeout: 120_000,
+  }, async () => {
+    const { dir } = await ensureDemoModel();
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, ["--import", "tsx", path.join("src", "server.ts")], {
+      cwd: APP_DIR,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        ADMIN_PORT: String(adminPort),
+        HOST: "127.0.0.1",
+        MODEL_DIR: dir,
+        TFJS_BACKEND: "onnxruntime",
+        INFERENCE_THREADS: "2",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+    });
+    child.stderr?.on("data", (d) => {
+      out += d;
+    });
+    const exited = once(child, "exit");
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const admin = `http://127.0.0.1:${adminPort}`;
+      const deadline = Date.now() + 90_000;
+      while (
+        (await fetch(`${admin}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        )) !== 200
+      ) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`not ready:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const res = await fetch(`${base}/test?topk=1`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Answer;
+      expect(body.model.backend).toBe("onnxruntime");
+      const ready = out
+        .split("\n")
+        .filter((l) => l.includes("model loaded and warmed up"))
+        .map((l) => JSON.parse(l) as { backend: string; threads: number });
+      expect(ready).toMatchObject([{ backend: "onnxruntime", threads: 2 }]);
+      child.kill("SIGTERM");
+      expect(await exited).toEqual([0, null]);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+});
