@@ -19,16 +19,17 @@ import {
   type TimelineKind,
   timelineCounts,
 } from "./cluster-scale.js";
-import { parseCsvRecords, readLoadtestCsv } from "./csv.js";
+import { readLoadtestCsv } from "./csv.js";
 import { formatStatusCodes } from "./loadtest.js";
 import { type Machine, machineSchema } from "./machine.js";
+import { parseMonitorCsv } from "./monitor-csv.js";
 import { type LoadtestMeta, readLoadtestMeta } from "./runmeta.js";
 import {
+  clusterSeries,
   type LoadSummary,
   loadSeries,
   monitorSeries,
   ORIGINAL_DIVISOR_SECONDS,
-  parseMonitorCsv,
   type ResourceSummary,
   type RunSeries,
   summarizeLoad,
@@ -251,42 +252,6 @@ function runWarnings(r: Omit<RunSummary, "warnings">): string[] {
   return w;
 }
 
-/**
- * The series only a cluster's monitor CSV has (its extended columns): replicas ready, pending
- * and unschedulable, restarts, CPU requested, and CPU used as a share of requests (what the HPA
- * compares with its target). Empty for the original's columns.
- */
-export function clusterSeries(monitorText: string): RunSeries["time"] {
-  const rows = parseCsvRecords(monitorText);
-  if (rows.length === 0 || rows[0]?.ready_replicas === undefined) return {};
-  const t0 = Date.parse(rows[0]?.time ?? "");
-  const num = (v: string | undefined) => (v === undefined || v === "" ? Number.NaN : Number(v));
-  const series = (f: (r: Record<string, string>) => number) =>
-    rows
-      .map((r, i) => {
-        const ms = Date.parse(r.time ?? "");
-        return {
-          t: Number.isFinite(ms) && Number.isFinite(t0) ? (ms - t0) / 1000 : i * 5,
-          value: f(r),
-        };
-      })
-      .filter((p) => Number.isFinite(p.value));
-  return {
-    readyReplicas: series((r) => num(r.ready_replicas)),
-    pendingReplicas: series((r) => num(r.pending_replicas)),
-    unschedulableReplicas: series((r) => num(r.unschedulable_replicas)),
-    restarts: series((r) => num(r.restarts)),
-    cpuRequested: series((r) => num(r.cpu_requested)),
-    // As the HPA sees it: usage over the requests of the Ready pods (the ones with readings; a
-    // Pending pod's request is not in the average). A stack's pods all request the same.
-    cpuUtilization: series((r) => {
-      const perPod = num(r.cpu_requested) / num(r.replicas);
-      const ready = num(r.ready_replicas);
-      return perPod > 0 && ready > 0 ? (100 * num(r.cpu_used)) / (perPod * ready) : Number.NaN;
-    }),
-  };
-}
-
 export async function summarizeRuns(manifest: Manifest, baseDir: string): Promise<RunSummary[]> {
   const m = manifestSchema.parse(manifest);
   return Promise.all(
@@ -295,8 +260,7 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
       await readInput(loadPath, "loadtest");
       const loadRows = await readLoadtestCsv(loadPath);
       const monitorPath = resolve(baseDir, r.monitor);
-      const monitorText = await readInput(monitorPath, "monitor");
-      const monitorRows = parseMonitorCsv(monitorText);
+      const monitorRows = parseMonitorCsv(await readInput(monitorPath, "monitor"));
       const events = r.events
         ? sortTimeline(
             JSON.parse(await readInput(resolve(baseDir, r.events), "events")) as TimelineEntry[],
@@ -327,7 +291,7 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
         // Without a meta file (a siege log), a run of about 1,800 s is taken as the full schedule.
         fullLength: meta ? meta.fullLength : Math.abs(load.durationSeconds - 1800) <= 90,
         series: {
-          time: { ...monitorSeries(monitorRows), ...clusterSeries(monitorText) },
+          time: { ...monitorSeries(monitorRows), ...clusterSeries(monitorRows) },
           phase: loadSeries(loadRows),
         },
         ...(events ? { events } : {}),

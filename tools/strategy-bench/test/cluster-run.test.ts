@@ -18,8 +18,10 @@ import {
   stackFit,
   stackTimeScaling,
 } from "../src/cluster-scale.js";
-import { monitorCsvLines, summarizePods } from "../src/monitor.js";
-import { clusterSeries, reportCharts, summarizeRuns, writeReport } from "../src/report.js";
+import { summarizePods } from "../src/monitor.js";
+import { monitorCsvLines, parseMonitorCsv } from "../src/monitor-csv.js";
+import { reportCharts, summarizeRuns, writeReport } from "../src/report.js";
+import { clusterSeries } from "../src/summary.js";
 import { expectContains } from "./helpers.js";
 import { NEAR_EQUAL, writeRuns } from "./runs.js";
 
@@ -305,7 +307,7 @@ describe("monitor's extended columns", () => {
       "2026-12-01T10:00:00.000Z,2,2,4194304,4,8388608,0.5,307200,1,1,1,2",
       "",
     ]);
-    expect(clusterSeries(monitorCsvLines([row], true, "extended"))).toEqual({
+    expect(clusterSeries(parseMonitorCsv(monitorCsvLines([row], true, "extended")))).toEqual({
       readyReplicas: [{ t: 0, value: 1 }],
       pendingReplicas: [{ t: 0, value: 1 }],
       unschedulableReplicas: [{ t: 0, value: 1 }],
@@ -314,7 +316,7 @@ describe("monitor's extended columns", () => {
       // 0.5 core over the one Ready pod's request of 1 (the Pending one has no reading).
       cpuUtilization: [{ t: 0, value: 50 }],
     });
-    expect(clusterSeries(monitorCsvLines([row], true))).toEqual({});
+    expect(clusterSeries(parseMonitorCsv(monitorCsvLines([row], true)))).toEqual({});
   });
 });
 

@@ -4,9 +4,9 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../../components/quantity.js";
 import { resolveSchedule } from "../commands.js";
 import { readLoadtestCsv } from "../csv.js";
+import { readMonitorCsv } from "../monitor-csv.js";
 import { cpuCores } from "../quantity.js";
 import { loadStack } from "../stack.js";
-import { readMonitorCsv } from "../summary.js";
 import {
   dockerProbe,
   localProbe,
