@@ -3,16 +3,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { markdownTable } from "./benchkit.js";
-import {
-  accuracyScatters,
-  type Chart,
-  constantLine,
-  formatMemoryKB,
-  memoryUnit,
-  phaseChart,
-  renderChart,
-  timeSeriesChart,
-} from "./charts.js";
+import { seriesCharts } from "./chart-list.js";
+import { accuracyScatters, type Chart, formatMemoryKB, memoryUnit, renderChart } from "./charts.js";
 import {
   sortTimeline,
   type TimelineEntry,
@@ -34,7 +26,6 @@ import {
   type RunSeries,
   summarizeLoad,
   summarizeResources,
-  type TimePoint,
 } from "./summary.js";
 
 /** What decided a run's numbers beyond its files: where it ran and on what. */
@@ -194,7 +185,7 @@ export interface RunSummary {
   socketFailures: number;
   /** The original 30-minute schedule at full length (the "/ 3,600" figure means something). */
   fullLength: boolean;
-  /** Series for the charts over time and per phase; see TIME_SERIES_METRICS, PHASE_METRICS. */
+  /** Series for the charts over time and per phase (chart-list.ts). */
   series: RunSeries;
   /** Anything that makes this run's numbers doubtful, in words. */
   warnings: string[];
@@ -364,128 +355,6 @@ export function chartSubtitle(runs: RunSummary[], demo: boolean, cluster?: Clust
   return lines;
 }
 
-/** A time-series chart the report draws for every run: add one to draw a new series. */
-export interface TimeSeriesMetric {
-  /** Key in RunSummary.series.time: the chart's main (solid) series. */
-  key: string;
-  id: string;
-  title: string;
-  yTitle: string;
-  /** "memoryKB": drawn in MiB or GiB. */
-  unit?: "memoryKB";
-  interpolate?: "linear" | "step-after";
-  /** Whole-number ticks (replicas, pods). */
-  integer?: boolean;
-  /** The main series' name in the line legend, when `lines` are drawn beside it. */
-  label?: string;
-  /** A line under the title saying what the chart's lines mean. */
-  note?: string;
-  /** Lines beside it in each run's panel, each with its own dash, when the run has them. */
-  lines?: { label: string; points: (r: RunSummary) => TimePoint[] | undefined }[];
-}
-
-/** CPU requested x the run's HPA target: the CPU at which the HPA adds a replica. */
-function hpaTargetCores(r: RunSummary): TimePoint[] | undefined {
-  const target = r.hpaTarget;
-  if (target === undefined) return undefined;
-  return r.series.time.cpuRequested?.map((p) => ({ t: p.t, value: (p.value * target) / 100 }));
-}
-
-export const TIME_SERIES_METRICS: TimeSeriesMetric[] = [
-  {
-    key: "replicas",
-    id: "replicas-over-time",
-    title: "Replicas over time",
-    yTitle: "replicas (pods Pending or Running)",
-    interpolate: "step-after",
-    integer: true,
-  },
-  {
-    key: "cpuUsed",
-    id: "cpu-over-time",
-    title: "CPU used, requested and limit over time",
-    yTitle: "CPU (cores, all pods)",
-    note: "HPA target: the stack's CPU target % of the CPU requested, where the HPA adds a replica",
-    label: "used",
-    lines: [
-      { label: "requested", points: (r) => r.series.time.cpuRequested },
-      { label: "limit", points: (r) => r.series.time.cpuLimit },
-      {
-        label: "HPA target",
-        points: hpaTargetCores,
-      },
-    ],
-  },
-  {
-    key: "memUsedKB",
-    id: "memory-over-time",
-    title: "Memory used, requested and limit over time",
-    yTitle: "memory, all pods",
-    unit: "memoryKB",
-    label: "used",
-    lines: [
-      { label: "requested", points: (r) => r.series.time.memRequestedKB },
-      { label: "limit", points: (r) => r.series.time.memLimitKB },
-    ],
-  },
-  // Cluster runs only (the monitor's extended columns):
-  {
-    key: "readyReplicas",
-    id: "replicas-ready-pending-over-time",
-    title: "Replicas ready and pending over time",
-    yTitle: "pods",
-    interpolate: "step-after",
-    integer: true,
-    label: "Ready",
-    lines: [
-      {
-        label: "Pending (not running yet, or unschedulable)",
-        points: (r) => r.series.time.pendingReplicas,
-      },
-    ],
-  },
-  {
-    key: "cpuUtilization",
-    id: "cpu-vs-hpa-target-over-time",
-    title: "CPU used against the HPA target over time",
-    yTitle: "CPU used (% of the Ready pods' requested CPU, as the HPA computes it)",
-    label: "used",
-    lines: [
-      {
-        label: "the run's HPA CPU target (%)",
-        points: (r) =>
-          r.hpaTarget === undefined
-            ? undefined
-            : constantLine(r.series.time.cpuUtilization ?? [], r.hpaTarget),
-      },
-    ],
-  },
-];
-
-/** A per-phase chart the report draws for every run. */
-export interface PhaseMetric {
-  /** Key in RunSummary.series.phase. */
-  key: string;
-  id: string;
-  title: string;
-  yTitle: string;
-}
-
-export const PHASE_METRICS: PhaseMetric[] = [
-  {
-    key: "responseTime",
-    id: "response-time-per-phase",
-    title: "Response time per phase",
-    yTitle: "response time (s, mean of the phase)",
-  },
-  {
-    key: "okayRate",
-    id: "transaction-rate-per-phase",
-    title: "Successful requests per second, per phase",
-    yTitle: "successful requests per second",
-  },
-];
-
 export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: ClusterInfo): Chart[] {
   const subtitle = chartSubtitle(runs, demo, cluster);
   const names = runs.map((r) => r.name);
@@ -513,62 +382,7 @@ export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: Cluste
     requestedNote: "mean over the test",
     ...(reference ? { referenceY: reference } : {}),
   });
-  for (const m of TIME_SERIES_METRICS) {
-    const all = runs.flatMap((r) => r.series.time[m.key] ?? []);
-    if (all.length === 0) continue;
-    // Each line only in the panels of runs that have the main series and the line.
-    const lines = (m.lines ?? [])
-      .map((l) => ({
-        label: l.label,
-        series: runs.map((r) => ({
-          run: r.name,
-          points: (r.series.time[m.key] ?? []).length > 0 ? (l.points(r) ?? []) : [],
-        })),
-      }))
-      .filter((l) => l.series.some((x) => x.points.length > 0));
-    const unit =
-      m.unit === "memoryKB"
-        ? memoryUnit(
-            Math.max(
-              ...[...all, ...lines.flatMap((l) => l.series.flatMap((x) => x.points))].map(
-                (p) => p.value,
-              ),
-            ),
-          )
-        : undefined;
-    const scaled = (points: { t: number; value: number }[]) =>
-      points.map((p) => ({ t: p.t, value: unit ? p.value / unit.divisor : p.value }));
-    charts.push(
-      timeSeriesChart({
-        id: m.id,
-        title: m.title,
-        subtitle: m.note ? [m.note, ...subtitle] : subtitle,
-        yTitle: unit ? `${m.yTitle} (${unit.label})` : m.yTitle,
-        runs: names,
-        ...(m.interpolate ? { interpolate: m.interpolate } : {}),
-        ...(m.integer ? { integer: true } : {}),
-        series: runs.map((r) => ({ run: r.name, points: scaled(r.series.time[m.key] ?? []) })),
-        ...(lines.length > 0
-          ? {
-              label: m.label ?? m.yTitle,
-              lines: lines.map((l) => ({
-                label: l.label,
-                series: l.series.map((x) => ({ run: x.run, points: scaled(x.points) })),
-              })),
-            }
-          : {}),
-      }),
-    );
-  }
-  for (const m of PHASE_METRICS) {
-    const values = runs.flatMap((r) =>
-      (r.series.phase[m.key] ?? []).map((p) => ({ ...p, run: r.name })),
-    );
-    if (values.length === 0) continue;
-    charts.push(
-      phaseChart({ id: m.id, title: m.title, subtitle, yTitle: m.yTitle, runs: names, values }),
-    );
-  }
+  charts.push(...seriesCharts(runs, subtitle));
   return charts;
 }
 

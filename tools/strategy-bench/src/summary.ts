@@ -106,7 +106,7 @@ export interface PhasePoint {
 }
 
 /**
- * Per-run series, keyed by metric (see TIME_SERIES_METRICS / PHASE_METRICS in report.ts). Generic
+ * Per-run series, keyed by metric (see TIME_SERIES_METRICS / PHASE_METRICS in chart-list.ts). Generic
  * so that more can be added (replicas ready/pending, HPA events) without changing the charts.
  */
 export interface RunSeries {

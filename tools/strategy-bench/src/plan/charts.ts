@@ -1,20 +1,11 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import {
-  barChart,
-  type Chart,
-  memoryUnit,
-  phaseChart,
-  renderChart,
-  timeSeriesChart,
-} from "../charts.js";
+import { type SeriesRun, seriesCharts } from "../chart-list.js";
+import { barChart, type Chart, memoryUnit } from "../charts.js";
 import type { PlanResult } from "./simulate.js";
 
 /**
- * The planner's charts, built with src/charts.ts. Accuracy is an input here (`--accuracy`), the
- * same for every stack, so where the report draws accuracy against a cost the planner draws that
- * cost per stack; then the time series behind the rows (replicas Ready and Pending, CPU and memory
- * with their requests, limits and the HPA target) and response time and rate per phase.
+ * The planner's charts. Accuracy is an input here (`--accuracy`), the same for every stack, so
+ * where the report draws accuracy against a cost the planner draws that cost per stack; then the
+ * report's own list of charts over time and per phase (src/chart-list.ts), predicted.
  */
 export function planCharts(results: readonly PlanResult[], accuracy: number): Chart[] {
   const runs = results.map((r) => r.stack);
@@ -25,28 +16,6 @@ export function planCharts(results: readonly PlanResult[], accuracy: number): Ch
   const maxReq = Math.max(0, ...results.map((r) => r.resourcesScheduled.memRequestedKB));
   const used = memoryUnit(maxUsed);
   const req = memoryUnit(maxReq);
-  const series = (f: (x: PlanResult["samples"][number], r: PlanResult) => number) =>
-    results.map((r) => ({
-      run: r.stack,
-      points: r.samples.map((x) => ({ t: x.time, value: f(x, r) })),
-    }));
-  const maxSeriesKB = Math.max(
-    0,
-    ...results
-      .flatMap((r) => r.samples.flatMap((x) => [x.memUsedKB, x.memRequestedKB, x.memLimitKB]))
-      .filter(Number.isFinite),
-  );
-  const mem = memoryUnit(maxSeriesKB);
-  const perPhase = (f: (p: PlanResult["phases"][number]) => number) =>
-    results.flatMap((r) =>
-      r.phases.map((p) => ({
-        run: r.stack,
-        phase: Number(p.phase),
-        value: f(p),
-        users: p.users,
-        delaySeconds: p.delaySeconds,
-      })),
-    );
   const bars = (id: string, title: string, yTitle: string, f: (r: PlanResult) => number) =>
     barChart({
       id,
@@ -81,78 +50,39 @@ export function planCharts(results: readonly PlanResult[], accuracy: number): Ch
       "response time (s, mean weighted by successful requests)",
       (r) => r.load.responseTime,
     ),
-    timeSeriesChart({
-      id: "replicas-over-time",
-      title: "Replicas Ready and Pending over time (predicted)",
-      subtitle,
-      yTitle: "pods",
-      runs,
-      series: series((x) => x.ready),
-      interpolate: "step-after",
-      integer: true,
-      label: "Ready",
-      lines: [{ label: "Pending", series: series((x) => x.pending) }],
-    }),
-    timeSeriesChart({
-      id: "cpu-over-time",
-      title: "CPU used, requested and limit over time (predicted, as metrics-server reports it)",
-      subtitle: [
-        "HPA target: the stack's CPU target % of the CPU requested, where the HPA adds a replica",
-        ...subtitle,
-      ],
-      yTitle: "CPU (cores, all pods)",
-      runs,
-      series: series((x) => x.cpuUsed),
-      label: "used",
-      lines: [
-        { label: "requested", series: series((x) => x.cpuRequested) },
-        { label: "limit", series: series((x) => x.cpuLimit) },
-        {
-          label: "HPA target",
-          series: series((x, r) => (x.cpuRequested * r.hpaTargetCpuUtilization) / 100),
-        },
-      ],
-    }),
-    timeSeriesChart({
-      id: "memory-over-time",
-      title: "Memory used, requested and limit over time (predicted)",
-      subtitle,
-      yTitle: `memory, all pods (${mem.label})`,
-      runs,
-      series: series((x) => x.memUsedKB / mem.divisor),
-      label: "used",
-      lines: [
-        { label: "requested", series: series((x) => x.memRequestedKB / mem.divisor) },
-        { label: "limit", series: series((x) => x.memLimitKB / mem.divisor) },
-      ],
-    }),
-    phaseChart({
-      id: "response-time-per-phase",
-      title: "Response time per phase (predicted)",
-      subtitle,
-      yTitle: "response time (s, mean of the phase)",
-      runs,
-      values: perPhase((p) => p.responseTime),
-    }),
-    phaseChart({
-      id: "transaction-rate-per-phase",
-      title: "Successful requests per second, per phase (predicted)",
-      subtitle,
-      yTitle: "successful requests per second",
-      runs,
-      values: perPhase((p) => p.okay / p.elapsedSeconds),
-    }),
+    ...seriesCharts(results.map(seriesRun), subtitle, true),
   ];
 }
 
-/** Render each chart to `<id>.svg` and `<id>.png` in `outDir`; returns the ids. */
-export async function writePlanCharts(outDir: string, charts: readonly Chart[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const c of charts) {
-    const { svg, png } = await renderChart(c);
-    await writeFile(join(outDir, `${c.id}.svg`), svg);
-    await writeFile(join(outDir, `${c.id}.png`), png);
-    ids.push(c.id);
-  }
-  return ids;
+/** A predicted stack as the chart list reads a run: its samples over time, its phases. */
+function seriesRun(r: PlanResult): SeriesRun {
+  const over = (f: (x: PlanResult["samples"][number]) => number) =>
+    r.samples.map((x) => ({ t: x.time, value: f(x) })).filter((p) => Number.isFinite(p.value));
+  const perPhase = (f: (p: PlanResult["phases"][number]) => number) =>
+    r.phases.map((p) => ({
+      phase: Number(p.phase),
+      value: f(p),
+      users: p.users,
+      delaySeconds: p.delaySeconds,
+    }));
+  return {
+    name: r.stack,
+    hpaTarget: r.hpaTargetCpuUtilization,
+    series: {
+      time: {
+        readyReplicas: over((x) => x.ready),
+        pendingReplicas: over((x) => x.pending),
+        cpuUsed: over((x) => x.cpuUsed),
+        cpuRequested: over((x) => x.cpuRequested),
+        cpuLimit: over((x) => x.cpuLimit),
+        memUsedKB: over((x) => x.memUsedKB),
+        memRequestedKB: over((x) => x.memRequestedKB),
+        memLimitKB: over((x) => x.memLimitKB),
+      },
+      phase: {
+        responseTime: perPhase((p) => p.responseTime),
+        okayRate: perPhase((p) => p.okay / p.elapsedSeconds),
+      },
+    },
+  };
 }

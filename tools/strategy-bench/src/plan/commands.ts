@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../../components/quantity.js";
+import { writeCharts } from "../charts.js";
 import { resolveSchedule } from "../commands.js";
 import { readLoadtestCsv } from "../csv.js";
 import { readMonitorCsv } from "../monitor-csv.js";
@@ -15,7 +16,7 @@ import {
   type ReplicaProbe,
 } from "./capacity.js";
 import { type CapacityProfile, ESTIMATED_PROFILE, readProfile } from "./capacity-profile.js";
-import { planCharts, writePlanCharts } from "./charts.js";
+import { planCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
 import type { ControllerConfig } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
@@ -254,7 +255,9 @@ export function registerPlanCommands(program: Command): void {
       const simulated = performance.now() - t0;
       const out = resolve(o.out ?? `runs/plan-${stamp()}`);
       await mkdir(out, { recursive: true });
-      const charts = o.charts ? await writePlanCharts(out, planCharts(results, o.accuracy)) : [];
+      const charts = o.charts
+        ? (await writeCharts(out, planCharts(results, o.accuracy))).map((c) => c.id)
+        : [];
       const compare: boolean = o.compare;
       const md = planMarkdown(results, { compare, charts });
       const files = await writePlan(out, results, md);
