@@ -21,7 +21,8 @@ import {
   type Sampler,
 } from "./monitor.js";
 import { registerPlanCommands } from "./plan/commands.js";
-import { type Manifest, readManifest, writeReport } from "./report.js";
+import { type Manifest, readManifest } from "./report/manifest.js";
+import { writeReport } from "./report/write.js";
 import { checkTarget } from "./safety.js";
 import { listStacks, loadStack, localBudget, stackLabelSelector } from "./stack.js";
 

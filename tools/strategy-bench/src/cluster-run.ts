@@ -48,7 +48,8 @@ import { ingressStatusWriter, startStandInProxy } from "./ingress-standin.js";
 import { currentLoad, thisMachine } from "./machine.js";
 import { kubernetesSampler, runMonitor } from "./monitor.js";
 import { cpuCores, memoryKB } from "./quantity.js";
-import { type Manifest, writeReport } from "./report.js";
+import type { Manifest } from "./report/manifest.js";
+import { writeReport } from "./report/write.js";
 import { runTimestamp } from "./runmeta.js";
 import { listStacks, stackConfigRows, stackLabelSelector } from "./stack.js";
 

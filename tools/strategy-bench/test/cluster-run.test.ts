@@ -20,7 +20,9 @@ import {
 } from "../src/cluster-scale.js";
 import { summarizePods } from "../src/monitor.js";
 import { monitorCsvLines, parseMonitorCsv } from "../src/monitor-csv.js";
-import { reportCharts, summarizeRuns, writeReport } from "../src/report.js";
+import { reportCharts } from "../src/report/charts.js";
+import { summarizeRuns } from "../src/report/summarize.js";
+import { writeReport } from "../src/report/write.js";
 import { clusterSeries } from "../src/summary.js";
 import { expectContains } from "./helpers.js";
 import { NEAR_EQUAL, writeRuns } from "./runs.js";
