@@ -647,6 +647,7 @@ async function runOne(
       monitor: `${dirName}/monitor.csv`,
       events: `${dirName}/events.json`,
       ...(o.repeat > 1 ? { repetition } : {}),
+      hpaTargetCpuUtilization: settings.autoscaling.targetCpuUtilization,
       config: {
         ...stackConfigRows(settings),
         "HPA scale-down stabilization (s)": String(

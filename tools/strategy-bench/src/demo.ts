@@ -247,6 +247,7 @@ async function runStack(
     loadtest: `${stack}/loadtest.csv`,
     monitor: `${stack}/monitor.csv`,
     config: stackConfigRows(settings),
+    hpaTargetCpuUtilization: settings.autoscaling.targetCpuUtilization,
     environment: {
       machine: { ...machine, loadAfter: currentLoad() },
       ...(backend ? { backend } : {}),

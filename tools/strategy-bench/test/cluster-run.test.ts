@@ -383,8 +383,8 @@ describe("the report of a cluster run", () => {
       events: "events.json",
     };
     manifest.runs[1].repetition = 1;
-    manifest.runs[0].config = { "HPA target CPU utilization (%)": "40" };
-    second.config = { "HPA target CPU utilization (%)": "80" };
+    manifest.runs[0].hpaTargetCpuUtilization = 40;
+    second.hpaTargetCpuUtilization = 80;
     second.monitor = "s1-2-monitor.csv";
     await writeFile(
       join(dir, "s1-2-monitor.csv"),

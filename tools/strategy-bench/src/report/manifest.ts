@@ -34,6 +34,8 @@ const runSchema = z
     events: z.string().min(1).optional(),
     /** Which repetition of its stack this run is (an interleaved run repeats each stack). */
     repetition: z.number().int().positive().optional(),
+    /** The HPA's CPU target (% of requests) the run deployed: the charts' HPA target line. */
+    hpaTargetCpuUtilization: z.number().positive().max(100).optional(),
   })
   .strict();
 

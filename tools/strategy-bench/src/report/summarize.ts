@@ -93,7 +93,7 @@ export interface RunSummary {
   /** The events that matter (cluster runs), in time order. */
   events?: TimelineEntry[];
   repetition?: number;
-  /** The HPA's CPU target (% of requests), from the config rows. */
+  /** The HPA's CPU target (% of requests) the run deployed, when the manifest says it. */
   hpaTarget?: number;
 }
 
@@ -158,7 +158,6 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
             JSON.parse(await readInput(resolve(baseDir, r.events), "events")) as TimelineEntry[],
           )
         : undefined;
-      const target = Number(r.config?.["HPA target CPU utilization (%)"]);
       const meta = await readLoadtestMeta(loadPath);
       const load = summarizeLoad(loadRows);
       const haveCodes = loadRows.some((x) => x.statusCodes !== undefined);
@@ -188,7 +187,9 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
         },
         ...(events ? { events } : {}),
         ...(r.repetition ? { repetition: r.repetition } : {}),
-        ...(Number.isFinite(target) ? { hpaTarget: target } : {}),
+        ...(r.hpaTargetCpuUtilization !== undefined
+          ? { hpaTarget: r.hpaTargetCpuUtilization }
+          : {}),
       };
       return { ...base, warnings: runWarnings(base) };
     }),
