@@ -1,3 +1,8 @@
+import {
+  type HpaScalingPolicy,
+  type HpaScalingRules,
+  hpaBehavior,
+} from "../../../../components/defaults.js";
 import type { StackSettings } from "../stack.js";
 
 /**
@@ -21,23 +26,15 @@ import type { StackSettings } from "../stack.js";
  * - config/v1alpha1/defaults.go: sync period 15 s, tolerance 0.1, CPU initialization period
  *   5 min, initial readiness delay 30 s;
  * - pkg/apis/autoscaling/v2/defaults.go: behavior defaults (scale up: window 0, Max of 100 % and
- *   4 pods per 15 s; scale down: 100 % per 15 s, window from the controller's flag, 300 s).
+ *   4 pods per 15 s; scale down: 100 % per 15 s, window from the controller's flag, 300 s); the
+ *   behavior a stack deploys is components/defaults.ts `hpaBehavior`, which this reads.
  *
  * Times are seconds on the simulation's clock, where the controller uses time.Now(); `After` and
  * `Before` comparisons are strict, as in Go.
  */
 
-export interface ScalingPolicy {
-  type: "Pods" | "Percent";
-  value: number;
-  periodSeconds: number;
-}
-
-export interface ScalingRules {
-  stabilizationWindowSeconds: number;
-  selectPolicy: "Max" | "Min" | "Disabled";
-  policies: ScalingPolicy[];
-}
+export type ScalingPolicy = HpaScalingPolicy;
+export type ScalingRules = HpaScalingRules;
 
 export interface HpaSpec {
   minReplicas: number;
@@ -63,35 +60,14 @@ export const CONTROLLER_DEFAULTS: ControllerConfig = {
   delayOfInitialReadinessStatusSeconds: 30,
 };
 
-/** pkg/apis/autoscaling/v2/defaults.go: defaultHPAScaleUpRules. */
-export const DEFAULT_SCALE_UP_POLICIES: ScalingPolicy[] = [
-  { type: "Pods", value: 4, periodSeconds: 15 },
-  { type: "Percent", value: 100, periodSeconds: 15 },
-];
-/** pkg/apis/autoscaling/v2/defaults.go: defaultHPAScaleDownRules. */
-export const DEFAULT_SCALE_DOWN_POLICIES: ScalingPolicy[] = [
-  { type: "Percent", value: 100, periodSeconds: 15 },
-];
-
-/** The HPA a stack deploys (components/InferenceService.ts: Kubernetes' policies, its windows). */
+/** The HPA a stack deploys (components/InferenceService.ts, with components/defaults.ts `hpaBehavior`). */
 export function hpaSpecFromStack(s: StackSettings): HpaSpec {
   const a = s.autoscaling;
   return {
     minReplicas: a.minReplicas,
     maxReplicas: a.maxReplicas,
     targetUtilization: a.targetCpuUtilization,
-    behavior: {
-      scaleUp: {
-        stabilizationWindowSeconds: a.scaleUpStabilizationSeconds,
-        selectPolicy: "Max",
-        policies: DEFAULT_SCALE_UP_POLICIES,
-      },
-      scaleDown: {
-        stabilizationWindowSeconds: a.scaleDownStabilizationSeconds,
-        selectPolicy: "Max",
-        policies: DEFAULT_SCALE_DOWN_POLICIES,
-      },
-    },
+    behavior: hpaBehavior(a),
   };
 }
 

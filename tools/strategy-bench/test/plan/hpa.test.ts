@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { hpaBehavior } from "../../../../components/defaults.js";
+import { only, runProgram } from "../../../../test/unit/infra/mocks.js";
 import {
   CONTROLLER_DEFAULTS,
-  DEFAULT_SCALE_UP_POLICIES,
   getResourceReplicas,
   groupPods,
   HorizontalController,
@@ -40,6 +41,12 @@ const replicas = (current: number, target: number, pods: HpaPod[], m: Map<string
   return r.replicas;
 };
 
+/** Kubernetes' default scale-up policies, as every stack deploys them. */
+const SCALE_UP_POLICIES = hpaBehavior({
+  scaleUpStabilizationSeconds: 0,
+  scaleDownStabilizationSeconds: 300,
+}).scaleUp.policies;
+
 const spec = (over: Partial<HpaSpec> = {}): HpaSpec => ({
   minReplicas: 1,
   maxReplicas: 5,
@@ -48,7 +55,7 @@ const spec = (over: Partial<HpaSpec> = {}): HpaSpec => ({
     scaleUp: {
       stabilizationWindowSeconds: 0,
       selectPolicy: "Max",
-      policies: DEFAULT_SCALE_UP_POLICIES,
+      policies: SCALE_UP_POLICIES,
     },
     scaleDown: {
       stabilizationWindowSeconds: 300,
@@ -188,7 +195,7 @@ describe("scale-up and scale-down policies", () => {
   const up: ScalingRules = {
     stabilizationWindowSeconds: 0,
     selectPolicy: "Max",
-    policies: DEFAULT_SCALE_UP_POLICIES,
+    policies: SCALE_UP_POLICIES,
   };
   it("scale up: the larger of +4 pods and +100 % per 15 s, from the period's starting count", () => {
     expect(scaleUpLimit(1, [], [], up, 100)).toBe(5); // max(1 + 4, ceil(1 × 2))
@@ -263,12 +270,33 @@ describe("reconcileAutoscaler: stabilization and rate limits", () => {
     const d = new HorizontalController(spec()).reconcile(NOW, 7, [], new Map());
     expect([d.desiredReplicas, d.rescale, d.proposal]).toEqual([5, true, undefined]);
   });
+});
 
-  it("reads a stack's HPA as components/InferenceService.ts deploys it", () => {
-    const s = hpaSpecFromStack(loadStack("strategy2"));
-    expect(s.targetUtilization).toBe(30);
-    expect(s.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
-    expect(s.behavior.scaleUp.policies).toEqual(DEFAULT_SCALE_UP_POLICIES);
+describe("the planner's HPA is the one the program deploys", () => {
+  // The HPA each stack registers (the program over mocks, test/unit/infra/mocks.ts) against the
+  // one the planner simulates for it: a change to either that the other lacks fails here.
+  it.each(["baseline", "strategy1", "strategy2"])("%s", async (stack) => {
+    const hpa = only(await runProgram(stack), "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+      .inputs.spec;
+    const planned = hpaSpecFromStack(loadStack(stack));
+    expect(hpa.metrics).toEqual([
+      {
+        type: "Resource",
+        resource: {
+          name: "cpu",
+          target: { type: "Utilization", averageUtilization: planned.targetUtilization },
+        },
+      },
+    ]);
+    expect({
+      minReplicas: hpa.minReplicas,
+      maxReplicas: hpa.maxReplicas,
+      behavior: hpa.behavior,
+    }).toEqual({
+      minReplicas: planned.minReplicas,
+      maxReplicas: planned.maxReplicas,
+      behavior: planned.behavior,
+    });
   });
 });
 
