@@ -9,13 +9,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ImportedModel,
   InferenceImage,
   InferenceService,
   IngressController,
   TraefikController,
 } from "./components";
 import { requireServiceMonitorCrd } from "./components/apiDiscovery";
-import { inferenceServiceArgs, ingressControllerArgs, traefikControllerArgs } from "./stacks";
+import {
+  importedModelArgs,
+  inferenceImageArgs,
+  inferenceServiceArgs,
+  ingressControllerArgs,
+  traefikControllerArgs,
+} from "./stacks";
 import { loadSettings } from "./stacks/load";
 
 const settings = loadSettings();
@@ -37,7 +44,14 @@ const controller =
       ? new TraefikController(name, traefikControllerArgs(settings), { providers })
       : undefined;
 
-const inferenceImage = new InferenceImage(name, settings.image);
+// food11:modelSource: imported and verified here, before the build, then baked in as MODEL_DIR.
+const modelArgs = importedModelArgs(settings);
+const importedModel = modelArgs ? new ImportedModel(name, modelArgs) : undefined;
+
+const inferenceImage = new InferenceImage(
+  name,
+  inferenceImageArgs(settings, importedModel?.modelDir),
+);
 
 // food11:monitoring servicemonitor: at preview, ask the cluster (API discovery, with the Kubernetes
 // provider's kubeconfig and context) whether it serves the ServiceMonitor CRD before registering
@@ -86,5 +100,7 @@ const outputs = {
   ...(inference.dashboardName ? { dashboardName: inference.dashboardName } : {}),
   /** Selector of the pods, e.g. `kubectl get pods -n <namespace> -l <labelSelector>`. */
   labelSelector: inference.labelSelector,
+  /** food11:modelSource's import: the formats baked in and their verification against Keras. */
+  ...(importedModel ? { modelVerification: importedModel.verification } : {}),
 };
 export = outputs;

@@ -15,8 +15,11 @@ export interface InferenceImageBuildArgs {
   dockerfile: string;
   /** Target platform: food11:imagePlatform. */
   platform: string;
-  /** Docker build args (e.g. MODEL_DIR, NODE_IMAGE, LIBTENSORFLOW); none given when empty. */
-  args: Record<string, string>;
+  /**
+   * Docker build args (e.g. MODEL_DIR, NODE_IMAGE, LIBTENSORFLOW); none given when empty. MODEL_DIR
+   * may be an output (an ImportedModel's `modelDir`).
+   */
+  args: Record<string, pulumi.Input<string>>;
   /** Registry server the credentials are for (host of food11:imageRegistry). */
   registryServer: string;
   /** Registry user (food11:registryUsername). None: push with Docker's own credential store. */

@@ -1,5 +1,6 @@
 export * from "./contract";
 export * from "./defaults";
+export * from "./ImportedModel";
 export * from "./InferenceImage";
 export * from "./InferenceService";
 export * from "./IngressController";

@@ -8,15 +8,18 @@
  *   `Pulumi.yaml` declares, as the Pulumi engine merges them.
  * - `runtimeEnv(settings)`: the container's environment, with `INFERENCE_THREADS` and
  *   `NODE_OPTIONS` derived from the limits.
- * - `inferenceServiceArgs`, `ingressControllerArgs`, `traefikControllerArgs`: the settings composed
- *   with what else a component takes (InferenceImage takes `settings.image` as it is), what
- *   index.ts passes and the tests construct with.
+ * - `inferenceServiceArgs`, `importedModelArgs`, `inferenceImageArgs`, `ingressControllerArgs`,
+ *   `traefikControllerArgs`: the settings composed with what else a component takes (paths
+ *   resolved against the project root, another component's outputs), what index.ts passes and
+ *   the tests construct with.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import type {
+  ImportedModelArgs,
+  InferenceImageArgs,
   InferenceServiceArgs,
   IngressControllerArgs,
   TraefikControllerArgs,
@@ -121,7 +124,8 @@ export function runtimeEnv(settings: StackSettings): Record<string, string> {
     MODEL_NAME: settings.model.name,
     MODEL_VERSION: settings.model.version,
     ...(settings.model.url !== undefined ? { MODEL_URL: settings.model.url } : {}),
-    PREPROCESS: settings.model.preprocess,
+    // auto: the model's manifest.json decides (the server refuses an explicit one that disagrees)
+    ...(settings.model.preprocess !== "auto" ? { PREPROCESS: settings.model.preprocess } : {}),
     TFJS_BACKEND: settings.model.backend,
     INFERENCE_THREADS: budget.INFERENCE_THREADS,
     NODE_OPTIONS: budget.NODE_OPTIONS,
@@ -175,6 +179,39 @@ export function inferenceServiceArgs(
         }
       : {}),
     ingressDependsOn: wiring.ingressDependsOn ?? [],
+  };
+}
+
+/**
+ * ImportedModel's args for a stack with food11:modelSource: its paths resolved against the project
+ * root, the image's build context to place the verified directory in. Undefined without one, or
+ * when nothing is built (rendering YAML; the schema refuses modelSource with a prebuilt image).
+ */
+export function importedModelArgs(settings: StackSettings): ImportedModelArgs | undefined {
+  const { model, image } = settings;
+  if (model.source === undefined || !("build" in image) || image.skipBuild) return undefined;
+  return {
+    source: path.resolve(PROJECT_ROOT, model.source),
+    ...(model.labels !== undefined ? { labels: path.resolve(PROJECT_ROOT, model.labels) } : {}),
+    preprocess: model.preprocess,
+    context: path.resolve(PROJECT_ROOT, image.build.context),
+    backend: model.backend,
+  };
+}
+
+/**
+ * InferenceImage's args for a stack: `settings.image` as it is, with an ImportedModel's directory
+ * in the build context (its `modelDir`) baked in as the MODEL_DIR build arg when given.
+ */
+export function inferenceImageArgs(
+  settings: StackSettings,
+  modelDir?: pulumi.Input<string>,
+): InferenceImageArgs {
+  const image = settings.image;
+  if (modelDir === undefined || !("build" in image)) return image;
+  return {
+    ...image,
+    build: { ...image.build, args: { ...image.build.args, MODEL_DIR: modelDir } },
   };
 }
 

@@ -64,6 +64,12 @@ const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
 const RELATIVE_PATH = /^(?!\/)(?!.*\.\.)[\w./-]+$/;
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 const NGINX_SIZE = /^\d+[kKmMgG]?$/;
+/**
+ * What model:import reads: a Keras 3 (.keras), legacy HDF5 (.h5) or ONNX file, or a SavedModel
+ * directory (a last path component without a dot).
+ */
+const isModelSource = (v: string) =>
+  /\.(keras|h5|hdf5|onnx)$/i.test(v) || /(^|\/)[^./]+\/?$/.test(v);
 const isHttpUrl = (v: string) => /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
 const matches = (re: RegExp) => (v: string) => re.test(v);
 const NOT_A_LABEL = "is not a DNS label (lower-case letters, digits, '-', at most 63)";
@@ -184,10 +190,24 @@ export const configShape = {
         `must be an http(s) URL. Fix: ${set("https://models.example.com/food11/model.json")}`,
       ),
     ).to("model.url"),
+    modelSource: optional(
+      "",
+      "A trained model to import and bake into the image: a Keras 3 .keras, a legacy .h5, a SavedModel directory or an .onnx file, relative to the project root or absolute. pulumi up runs npm run model:import on it (same verification) before the build; a changed file is a new image. Empty: imageModelDir or the demo model.",
+      "models/best.keras",
+      must(
+        isModelSource,
+        `is not a .keras, .h5 or .onnx file or a SavedModel directory. Fix: ${set("models/best.keras")}`,
+      ),
+    ).to("model.source"),
+    modelLabels: optional(
+      "",
+      "labels.txt for modelSource (one label per line, in output order), relative to the project root or absolute. Empty: Food-11's 11 classes for an 11-output model.",
+      "models/labels.txt",
+    ).to("model.labels"),
     preprocess: choice(
-      ["unit", "mobilenet"],
-      "unit",
-      "PREPROCESS: unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1].",
+      ["auto", "raw", "unit", "mobilenet"],
+      "auto",
+      "PREPROCESS: auto = what the model's manifest.json records (the demo model: unit); raw = pixels 0..255 (the model rescales itself), unit = pixels/255 (the original recipe), mobilenet = Keras MobileNetV2's [-1, 1]. Given with modelSource, the import checks it against the model.",
     ).to("model.preprocess"),
     tfjsBackend: choice(
       ["auto", "tensorflow", "wasm"],
@@ -509,6 +529,29 @@ function crossKeyRules(stack: string, c: FlatConfig, problem: (k: ConfigKey, m: 
     problem(
       "minReplicas",
       `minReplicas ${c.minReplicas} is above maxReplicas ${c.maxReplicas}. Fix: ${set(String(c.maxReplicas))} (or raise ${keyName("maxReplicas")})`,
+    );
+  }
+
+  // food11:modelSource: the model baked in, so no other model, and an image that is built.
+  if (c.modelSource !== undefined) {
+    const other =
+      c.imageRef !== undefined
+        ? (["imageRef", "a prebuilt image, so nothing is built to bake the model into"] as const)
+        : c.imageModelDir !== undefined
+          ? (["imageModelDir", "another model to bake in"] as const)
+          : c.modelUrl !== undefined
+            ? (["modelUrl", "a model fetched at start instead of the image's"] as const)
+            : undefined;
+    if (other) {
+      problem(
+        "modelSource",
+        `a model to import and ${keyName(other[0])} (${other[1]}) are both set. Fix: ${rm(other[0])} (or ${rm()})`,
+      );
+    }
+  } else if (c.modelLabels !== undefined) {
+    problem(
+      "modelLabels",
+      `labels for ${keyName("modelSource")}, which is not set. Fix: ${set("models/best.keras", "modelSource")} (or ${rm()})`,
     );
   }
 

@@ -16,9 +16,9 @@ import sharp from "sharp";
 import { upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
 import { wasmBinariesDir } from "../src/inference/backend.js";
 import { type Classifier, createClassifier } from "../src/inference/classifier.js";
-import { ensureDemoModel } from "../src/inference/demo-model.js";
 import { createEngine } from "../src/inference/infer.js";
 import { loadFromDir } from "../src/inference/model-io.js";
+import { ensureDemoModel } from "./demo-model/index.js";
 
 const { values } = parseArgs({
   options: {

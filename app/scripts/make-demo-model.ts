@@ -6,7 +6,7 @@
  *   npm run model:demo [-- --force] [-- <dir>]
  */
 import path from "node:path";
-import { defaultDemoModelDir, ensureDemoModel } from "../src/inference/demo-model.js";
+import { defaultDemoModelDir, ensureDemoModel } from "./demo-model/index.js";
 
 const args = process.argv.slice(2);
 const force = args.includes("--force");

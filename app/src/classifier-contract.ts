@@ -1,6 +1,7 @@
 // What the HTTP layer needs from the inference module (app/src/inference/classifier.ts):
 // the shared contract of common.md, plus the optional stats() the metrics read. Kept structural
 // so tests can inject a stub classifier without loading a model.
+import type { Manifest } from "./inference/manifest.js";
 import type { ProbedImage } from "./inference/probe.js";
 import type { TopEntry } from "./inference/rank.js";
 
@@ -40,6 +41,10 @@ export interface ClassifierLike {
   readonly labels: readonly string[];
   /** CPU budget in use: worker threads (WASM) or intra-op threads (tfjs-node). */
   readonly threads?: number;
+  /** What the engines run: `saved-model`, `graph-model` or `layers-model`. */
+  readonly modelFormat?: string;
+  /** The model directory's manifest.json (inference/manifest.ts), when it has one. */
+  readonly manifest?: Manifest;
   close(): Promise<void>;
   stats?(): ClassifierStats;
 }

@@ -2,20 +2,25 @@
 // Every variable is documented in docs/server.md. The defaults are the inference module's and
 // the stack's (components/defaults.ts sets SHUTDOWN_* explicitly); where one differs, its
 // reason stands beside it.
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { cpuBudget } from "./inference/backend.js";
 import { defaultMaxEnqueued } from "./inference/batcher.js";
+import {
+  isDemoManifest,
+  type Manifest,
+  PREPROCESS_MODES,
+  PreprocessMismatchError,
+  resolvePreprocess,
+} from "./inference/manifest.js";
+import type { PreprocessMode } from "./inference/normalize.js";
 import { DEFAULT_MAX_INPUT_PIXELS } from "./inference/probe.js";
 
 /** The app package root (app/): one level above src/ or dist/, where this file lives. */
 export const APP_ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** Where `npm run model:demo` writes the demo model. */
+/** Where `npm run model:demo` (run by `npm ci`) writes the demo model: the default MODEL_DIR. */
 export const DEMO_MODEL_DIR = path.join(APP_ROOT, "models", "demo");
-/** File the demo model builder writes beside model.json (app/src/inference/demo-model.ts). */
-const DEMO_STAMP = ".demo-model.json";
 /** The image GET /test classifies. */
 export const TEST_IMAGE_PATH = path.join(APP_ROOT, "assets", "test.jpg");
 
@@ -42,7 +47,8 @@ const EnvSchema = z.object({
   MODEL_NAME: optionalString,
   MODEL_VERSION: optionalString,
   LABELS_FILE: optionalString,
-  PREPROCESS: z.enum(["unit", "mobilenet"]).default("unit"),
+  // Unset: the model directory's manifest.json decides (a bare tfjs model: unit).
+  PREPROCESS: optionalString.pipe(z.enum(PREPROCESS_MODES).optional()),
   TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
   // Default: one engine per thread (the classifier's); on tfjs-node fewer engines share the threads.
@@ -69,13 +75,16 @@ export interface ServerConfig {
   host: string;
   /** Serve the upload page at GET / (UPLOAD_PAGE). */
   uploadPage: boolean;
-  /** Local tfjs model directory; undefined when MODEL_URL is used. */
+  /** Local model directory; undefined when MODEL_URL is used. */
   modelDir: string | undefined;
   modelUrl: string | undefined;
-  modelName: string;
-  modelVersion: string;
+  /** MODEL_NAME; undefined: the manifest's name (servedModel). */
+  modelName: string | undefined;
+  /** MODEL_VERSION; undefined: the manifest's version (servedModel). */
+  modelVersion: string | undefined;
   labelsFile: string | undefined;
-  preprocess: "unit" | "mobilenet";
+  /** PREPROCESS; undefined: the manifest's (servedModel). */
+  preprocess: PreprocessMode | undefined;
   backend: "auto" | "tensorflow" | "wasm";
   threads: number;
   queueMax: number;
@@ -88,13 +97,6 @@ export interface ServerConfig {
   shutdownGraceSeconds: number;
   shutdownDelaySeconds: number;
   logLevel: string;
-  /** True when the model is the demo one that `npm run model:demo` builds (built if absent). */
-  isDemoModel: boolean;
-}
-
-/** True when dir holds a model the demo builder made (its stamp beside model.json): untrained. */
-export function hasDemoStamp(dir: string): boolean {
-  return existsSync(path.join(dir, DEMO_STAMP));
 }
 
 export class ConfigError extends Error {
@@ -116,11 +118,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   // MODEL_URL, when set, wins over MODEL_DIR (the image sets MODEL_DIR=/app/model).
   const modelDir = e.MODEL_URL ? undefined : path.resolve(e.MODEL_DIR ?? DEMO_MODEL_DIR);
-  const isDemoModel = modelDir === DEMO_MODEL_DIR;
-  // the demo builder leaves a stamp: name a baked-in demo model (the image's default) as such
-  const looksDemo =
-    isDemoModel || (modelDir !== undefined && existsSync(path.join(modelDir, DEMO_STAMP)));
-  const source = modelDir ?? new URL(e.MODEL_URL as string).pathname.replace(/\/[^/]*$/, "");
   // default: the CPU budget the container's cgroup quota allows, else the cores available
   const threads = e.INFERENCE_THREADS ?? cpuBudget();
   return {
@@ -130,8 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     uploadPage: e.UPLOAD_PAGE,
     modelDir,
     modelUrl: e.MODEL_URL,
-    modelName: e.MODEL_NAME ?? (looksDemo ? "food11-mobilenetv2-demo" : "food11-mobilenetv2"),
-    modelVersion: e.MODEL_VERSION ?? (looksDemo ? "demo" : path.posix.basename(source) || "0"),
+    modelName: e.MODEL_NAME,
+    modelVersion: e.MODEL_VERSION,
     labelsFile: e.LABELS_FILE,
     preprocess: e.PREPROCESS,
     backend: e.TFJS_BACKEND,
@@ -144,6 +141,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
     logLevel: e.LOG_LEVEL,
-    isDemoModel,
+  };
+}
+
+/** What the server serves, decided once at start from the environment and the manifest. */
+export interface ServedModel {
+  name: string;
+  version: string;
+  preprocess: PreprocessMode;
+  /** Where `preprocess` came from. */
+  preprocessFrom: "manifest" | "PREPROCESS" | "default";
+  /** The untrained demo model (its manifest's source kind `demo`): the upload page says so. */
+  demo: boolean;
+}
+
+/**
+ * Name, version, preprocessing and "is this the demo model" for the model being served: the
+ * environment where set, else the manifest (a bare tfjs model without one: `food11-mobilenetv2`,
+ * its directory's name, `unit`). A PREPROCESS that disagrees with the manifest is a ConfigError.
+ */
+export function servedModel(c: ServerConfig, manifest: Manifest | undefined): ServedModel {
+  let preprocess: ReturnType<typeof resolvePreprocess>;
+  try {
+    preprocess = resolvePreprocess(manifest, c.preprocess);
+  } catch (err) {
+    if (err instanceof PreprocessMismatchError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const source = c.modelDir ?? new URL(c.modelUrl as string).pathname.replace(/\/[^/]*$/, "");
+  return {
+    name: c.modelName ?? manifest?.name ?? "food11-mobilenetv2",
+    version: c.modelVersion ?? manifest?.version ?? (path.posix.basename(source) || "0"),
+    preprocess: preprocess.mode,
+    preprocessFrom: preprocess.from,
+    demo: isDemoManifest(manifest),
   };
 }

@@ -1,20 +1,54 @@
-// Entry point: parse the environment, start both listeners at once -- the API on PORT, the admin
-// (/metrics, /healthz, /readyz) on ADMIN_PORT, so /healthz answers while the model loads -- load
-// the model (building the demo model first if it is the default and absent), turn ready after a
-// warm-up inference, and drain on SIGTERM/SIGINT:
+// Entry point: parse the environment, read the model directory's manifest.json (what it is, how
+// it must be fed, how it was verified: inference/manifest.ts), start both listeners at once -- the
+// API on PORT, the admin (/metrics, /healthz, /readyz) on ADMIN_PORT, so /healthz answers while
+// the model loads -- load the model, turn ready after a warm-up inference, and drain on
+// SIGTERM/SIGINT:
 //   /readyz -> 503 at once, keep serving SHUTDOWN_DELAY_SECONDS (default 0) so endpoints update,
 //   stop accepting on the API, let its in-flight requests finish, then close the admin listener
 //   (which answered probes and scrapes throughout), close the workers, exit 0 -- or exit 1 if
 //   that takes longer than SHUTDOWN_GRACE_SECONDS.
+// Nothing here builds a model: the demo model is made at setup (`npm ci`, `npm run model:demo`)
+// or by the image build; a trained one by `npm run model:import`.
+import { existsSync } from "node:fs";
 import { buildApp } from "./app.js";
-import { ConfigError, hasDemoStamp, loadConfig, type ServerConfig } from "./config.js";
+import {
+  ConfigError,
+  DEMO_MODEL_DIR,
+  loadConfig,
+  type ServedModel,
+  type ServerConfig,
+  servedModel,
+} from "./config.js";
 import { createClassifier } from "./inference/classifier.js";
+import { type Manifest, ManifestError, verificationProblems } from "./inference/manifest.js";
+import { readManifest } from "./inference/model-io.js";
 
 let config: ServerConfig;
+let manifest: Manifest | undefined;
+let served: ServedModel;
 try {
   config = loadConfig();
+  if (config.modelDir && !existsSync(config.modelDir)) {
+    throw new ConfigError(
+      config.modelDir === DEMO_MODEL_DIR
+        ? `no model in ${DEMO_MODEL_DIR}: the demo model is made at setup. Fix: npm run model:demo ` +
+            "(npm ci runs it), or MODEL_DIR=<a model directory> (npm run model:import makes one)"
+        : `MODEL_DIR=${config.modelDir}: no such directory`,
+    );
+  }
+  manifest = await readManifest(
+    config.modelUrl ? { modelUrl: config.modelUrl } : { modelDir: config.modelDir as string },
+  );
+  const problems = manifest ? verificationProblems(manifest) : [];
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `the model's manifest.json records a failed verification, so it is not served:\n  ${problems.join("\n  ")}\n` +
+        "Fix: import the model again (npm run model:import), which writes only what it verified",
+    );
+  }
+  served = servedModel(config, manifest);
 } catch (err) {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof ManifestError) {
     console.error(err.message);
     process.exit(2);
   }
@@ -28,31 +62,36 @@ const app = await buildApp({
     redact: ["req.headers.authorization", "req.headers.cookie"],
   },
   classifier: loadClassifier(config),
-  modelName: config.modelName,
-  modelVersion: config.modelVersion,
-  demoModel: config.isDemoModel || (config.modelDir !== undefined && hasDemoStamp(config.modelDir)),
-  preprocess: config.preprocess,
+  modelName: served.name,
+  modelVersion: served.version,
+  demoModel: served.demo,
+  preprocess: served.preprocess,
   threads: config.threads,
   maxInputPixels: config.maxInputPixels,
   bodyLimitBytes: config.bodyLimitBytes,
   uploadPage: config.uploadPage,
 });
 const log = app.log;
+// The model's record, once at start: where it came from and how it was verified (docs/models.md).
+log.info(
+  manifest
+    ? {
+        model: config.modelUrl ?? config.modelDir,
+        source: manifest.source,
+        formats: manifest.formats,
+        preprocess: { mode: served.preprocess, from: served.preprocessFrom },
+        verification: manifest.verification ?? (served.demo ? "none: the demo model" : "none"),
+      }
+    : { model: config.modelUrl ?? config.modelDir, preprocess: served.preprocess },
+  manifest
+    ? "model manifest"
+    : "no manifest.json: a bare tfjs model, not verified (npm run model:import verifies a model)",
+);
 
 async function loadClassifier(c: ServerConfig) {
-  if (c.isDemoModel && c.modelDir) {
-    const t0 = performance.now();
-    // imported only here: the builder is not needed (nor loaded) when serving another model
-    const { ensureDemoModel } = await import("./inference/demo-model.js");
-    const demo = await ensureDemoModel(c.modelDir);
-    log.info(
-      { modelDir: demo.dir, built: demo.built, ms: Math.round(performance.now() - t0) },
-      demo.built ? "demo model built" : "demo model present",
-    );
-  }
   return createClassifier({
     ...(c.modelUrl ? { modelUrl: c.modelUrl } : { modelDir: c.modelDir }),
-    preprocess: c.preprocess,
+    preprocess: served.preprocess,
     backend: c.backend,
     threads: c.threads,
     queueMax: c.queueMax,
@@ -139,12 +178,13 @@ try {
   log.info(
     {
       model: config.modelUrl ?? config.modelDir,
-      name: config.modelName,
-      version: config.modelVersion,
+      name: served.name,
+      version: served.version,
+      format: c?.modelFormat,
       backend: c?.backend,
       inputSize: c?.inputSize,
       classes: c?.labels.length,
-      preprocess: config.preprocess,
+      preprocess: served.preprocess,
       threads: config.threads,
       queueMax: config.queueMax,
       maxBatchSize: config.maxBatchSize ?? "default",

@@ -3,7 +3,7 @@
  * POST /predict: same top-1 label, probabilities within a tolerance.
  */
 import sharp from "sharp";
-import { mulberry32 } from "../../app/src/inference/prng.js";
+import { mulberry32 } from "../../app/scripts/demo-model/prng.js";
 import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
 
 /**

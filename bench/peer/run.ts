@@ -9,7 +9,7 @@
  *   batching runs, to try settings)
  *
  * 1. setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the Python virtualenv from
- *    bench/peer/requirements.txt; tfjs-node from app/scripts/tfjs-node-local.sh; the demo model
+ *    tools/python (the project's pinned Python environment); tfjs-node from app/scripts/tfjs-node-local.sh; the demo model
  *    (npm run model:demo) and its weights written into a Keras .keras model (make_keras_model.py);
  *    app/ compiled to app/dist;
  * 2. the ceiling: Keras model.predict on batches of 32 (ceiling.py), tfjs-node on batches of 32
@@ -78,7 +78,7 @@ async function main() {
   }
   const startedAt = minuteUTC();
   const loadBefore = loadavg();
-  const py = ensureVenv();
+  const py = await ensureVenv();
   const tfjsNode = ensureTfjsNode();
   log(`tfjs-node: ${tfjsNode.ok ? "ok" : `unavailable (${tfjsNode.why})`}`);
   const keras = ensureKerasModel(py);

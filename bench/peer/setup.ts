@@ -1,6 +1,6 @@
 /**
- * bench:peer, stage 1: setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the Python
- * virtualenv from bench/peer/requirements.txt; tfjs-node from app/scripts/tfjs-node-local.sh; the
+ * bench:peer, stage 1: setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the
+ * project's Python environment (tools/python); tfjs-node from app/scripts/tfjs-node-local.sh; the
  * demo model (npm run model:demo) and its weights written into a Keras .keras model
  * (make_keras_model.py); app/ compiled to app/dist; the servers to measure; the machine and the
  * versions the report names.
@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pythonEnv } from "../../tools/python/env.js";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const APP = path.join(ROOT, "app");
@@ -69,29 +70,9 @@ export function runJson<T>(cmd: string, argv: string[]): T {
 /** tsx, to run one of this folder's TypeScript helpers. */
 export const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
-export function ensureVenv(): string {
-  const req = path.join(PEER_SRC, "requirements.txt");
-  const venv = path.join(CACHE, `venv-peer-${sha([req])}`);
-  const py = path.join(venv, "bin", "python");
-  if (!existsSync(path.join(venv, ".complete"))) {
-    log(`creating ${venv} (pip install -r bench/peer/requirements.txt)`);
-    run("python3", ["-m", "venv", venv]);
-    run("nice", [
-      "-n",
-      "19",
-      py,
-      "-m",
-      "pip",
-      "install",
-      "--quiet",
-      "--find-links",
-      path.join(CACHE, "wheels"),
-      "-r",
-      req,
-    ]);
-    writeFileSync(path.join(venv, ".complete"), "");
-  }
-  return py;
+/** The project's one Python environment (tools/python/env.ts: pinned, cached, made on first use). */
+export async function ensureVenv(): Promise<string> {
+  return (await pythonEnv((l) => log(l))).python;
 }
 
 export function ensureTfjsNode(): { ok: boolean; why: string } {

@@ -85,7 +85,7 @@ const f1 = (x: number) => x.toFixed(1);
 /** Pure inference, in-process: the inference module on the test image, one image at a time. */
 async function pureInference(choice: string, threads: number) {
   const { createClassifier } = await import("../../app/src/inference/classifier.js");
-  const { ensureDemoModel } = await import("../../app/src/inference/demo-model.js");
+  const { ensureDemoModel } = await import("../../app/scripts/demo-model/index.js");
   const { dir } = await ensureDemoModel();
   const classifier = await createClassifier({
     modelDir: dir,

@@ -1,6 +1,7 @@
 /**
- * The inference module's entry: `createClassifier(opts)` loads a tfjs model (LayersModel or
- * GraphModel, from a directory or an http(s) URL), starts its engines and answers
+ * The inference module's entry: `createClassifier(opts)` loads a model (a model directory by its
+ * manifest.json: a SavedModel on tfjs-node, a tfjs model on WASM; or a bare tfjs LayersModel or
+ * GraphModel from a directory or an http(s) URL), starts its engines and answers
  * `classify(image)`, which runs a request's stages, each in a file of its own:
  *   probe.ts (format, size, pixel limit; the route probes before admission) → batcher.ts
  *   admission → decode.ts → normalize.ts → batcher.ts (queue, batches) → worker-pool.ts /
@@ -13,13 +14,20 @@
  * program (fuse.ts: BatchNorm and ReLU6 folded into the convolutions, ~2.5x faster on WASM,
  * smaller heap); GraphModels run as loaded.
  */
-import { BACKEND_CHOICES, type BackendChoice, cpuBudget, startOnBackend } from "./backend.js";
+import {
+  BACKEND_CHOICES,
+  type BackendChoice,
+  cpuBudget,
+  type EngineBackend,
+  startOnBackend,
+} from "./backend.js";
 import { Batcher, defaultMaxEnqueued } from "./batcher.js";
 import { decodeImage } from "./decode.js";
 import { ClassifierClosedError } from "./errors.js";
 import type { MemoryInfo } from "./infer.js";
 import { modelLabels } from "./labels.js";
-import { loadModel } from "./model-io.js";
+import { type Manifest, resolvePreprocess } from "./manifest.js";
+import { type LoadedArtifacts, loadModel, readManifest } from "./model-io.js";
 import { normalize, type PreprocessMode } from "./normalize.js";
 import { DEFAULT_MAX_INPUT_PIXELS, isProbed, type ProbedImage, probeImage } from "./probe.js";
 import { rank, type TopEntry } from "./rank.js";
@@ -33,7 +41,10 @@ export interface ClassifierOptions {
   modelDir?: string;
   /** http(s) URL of model.json or of its directory; fetched once at start. */
   modelUrl?: string;
-  /** `unit` (x/255, default: the original recipe) or `mobilenet` (x/127.5 - 1). */
+  /**
+   * `raw` (0..255), `unit` (x/255) or `mobilenet` (x/127.5 - 1). Default: the manifest's; one that
+   * disagrees with the manifest is refused (manifest.ts resolvePreprocess); no manifest: `unit`.
+   */
   preprocess?: PreprocessMode;
   backend?: BackendChoice;
   /**
@@ -114,7 +125,9 @@ export interface Classifier {
   readonly inputSize: { width: number; height: number };
   readonly labels: readonly string[];
   readonly preprocess: PreprocessMode;
-  readonly modelFormat: "layers-model" | "graph-model";
+  readonly modelFormat: "layers-model" | "graph-model" | "saved-model";
+  /** The model directory's manifest.json; undefined for a bare tfjs model. */
+  readonly manifest?: Manifest;
   /** Where the model came from (path or URL). */
   readonly modelSource: string;
   readonly threads: number;
@@ -133,23 +146,40 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const threads = Math.max(1, Math.floor(opts.threads ?? cpuBudget()));
   const queueMax = Math.max(1, Math.floor(opts.queueMax ?? defaultMaxEnqueued(threads)));
   const maxPixels = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
-  const mode: PreprocessMode = opts.preprocess ?? "unit";
-  if (mode !== "unit" && mode !== "mobilenet") throw new Error(`unknown preprocess '${mode}'`);
   const choice: BackendChoice = opts.backend ?? "auto";
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm)`);
   }
-  const load = () => loadModel(opts);
-  const loaded = await load();
+  if (opts.preprocess && !["raw", "unit", "mobilenet"].includes(opts.preprocess)) {
+    throw new Error(`unknown preprocess '${opts.preprocess}'`);
+  }
+  const manifest = await readManifest(opts);
+  const mode: PreprocessMode = resolvePreprocess(manifest, opts.preprocess).mode;
+  const load = (backend: EngineBackend) => loadModel(opts, backend, manifest);
   const pool = new WorkerPool(load, opts.fuse !== false);
   const engines = Math.max(1, Math.floor(opts.engines ?? threads));
+  let loaded: LoadedArtifacts | undefined;
   const { started: meta, fallbackReason } = await startOnBackend(
     choice,
     threads,
     engines,
-    (backend) => pool.start(backend, loaded, engines),
+    async (backend) => {
+      loaded = await load(backend);
+      return pool.start(backend, loaded, engines);
+    },
   );
-  const labels = await modelLabels(loaded.base, opts);
+  if (!loaded) throw new Error("no engine started");
+  const labelsFile = opts.labelsFile ?? manifest?.labels;
+  const labels = await modelLabels(loaded.base, {
+    ...(opts.labels ? { labels: opts.labels } : {}),
+    ...(labelsFile ? { labelsFile } : {}),
+  });
+  if (manifest && labels.length !== manifest.classes) {
+    await pool.close();
+    throw new Error(
+      `${loaded.base}: ${manifest.labels} has ${labels.length} labels, the manifest says ${manifest.classes} classes`,
+    );
+  }
   if (labels.length !== meta.classes) {
     await pool.close();
     throw new Error(`model has ${meta.classes} outputs but ${labels.length} labels were given`);
@@ -216,6 +246,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     preprocess: mode,
     modelFormat: loaded.format,
     modelSource: loaded.source,
+    ...(manifest ? { manifest } : {}),
     threads,
     queueMax,
     stats: () => ({

@@ -50,12 +50,7 @@ export async function createEngine(
   if (format === "graph-model") {
     const model = await tf.loadGraphModel(handler);
     shape = model.inputs[0]?.shape;
-    predict = (x) => {
-      const y = model.predict(x);
-      return (
-        Array.isArray(y) ? y[0] : y instanceof tf.Tensor ? y : Object.values(y)[0]
-      ) as tfTypes.Tensor;
-    };
+    predict = (x) => firstOutput(tf, model.predict(x));
     dispose = () => model.dispose();
   } else {
     const model = await tf.loadLayersModel(handler);
@@ -81,6 +76,58 @@ export async function createEngine(
       dispose = () => model.dispose();
     }
   }
+  return finishEngine(tf, predict, shape, format, dispose);
+}
+
+/** The first output of a model run: a Tensor, or the first of several (array or named map). */
+function firstOutput(tf: Tf, y: tfTypes.Tensor | tfTypes.Tensor[] | tfTypes.NamedTensorMap) {
+  return (
+    Array.isArray(y) ? y[0] : y instanceof tf.Tensor ? y : Object.values(y)[0]
+  ) as tfTypes.Tensor;
+}
+
+/** tfjs-node's SavedModel API (`tf.node`), absent from the other backends' namespaces. */
+interface SavedModelApi {
+  loadSavedModel(
+    path: string,
+    tags?: string[],
+    signature?: string,
+  ): Promise<{
+    predict(x: tfTypes.Tensor): tfTypes.Tensor | tfTypes.Tensor[] | tfTypes.NamedTensorMap;
+    dispose(): void;
+  }>;
+}
+
+/**
+ * A SavedModel on tfjs-node: loaded by TensorFlow's own C library (`tf.node.loadSavedModel`, tag
+ * `serve`, signature `serving_default`, as Keras' `model.export()` writes), so the graph that runs
+ * is the one TensorFlow exported, not a conversion. `inputShape` is the manifest's.
+ */
+export async function createSavedModelEngine(
+  tf: Tf,
+  dir: string,
+  inputShape: [number, number, number],
+): Promise<Engine> {
+  const node = (tf as unknown as { node?: SavedModelApi }).node;
+  if (!node) throw new Error("a SavedModel runs on tfjs-node only (tf.node.loadSavedModel)");
+  const model = await node.loadSavedModel(dir, ["serve"], "serving_default");
+  return finishEngine(
+    tf,
+    (x) => firstOutput(tf, model.predict(x)),
+    [null, ...inputShape],
+    "saved-model",
+    () => model.dispose(),
+  );
+}
+
+/** The engine around a model's predict function: input checks, run, warm-up, memory. */
+function finishEngine(
+  tf: Tf,
+  predict: (x: tfTypes.Tensor) => tfTypes.Tensor,
+  shape: (number | null)[] | undefined,
+  format: ModelFormat,
+  dispose: () => void,
+): Engine {
   if (shape?.length !== 4) {
     throw new Error(`model input must be NHWC images, got shape ${JSON.stringify(shape)}`);
   }

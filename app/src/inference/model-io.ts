@@ -1,25 +1,45 @@
 /**
- * Loading tfjs model artifacts (model.json + weight shards, as tensorflowjs_converter writes them)
- * from a local directory (plain fs: tf.io.fileSystem would need tfjs-node) or an http(s) URL.
- * The artifacts are loaded once in the main thread and handed to each inference worker. No tfjs
- * code runs here (type imports only), so the main thread does not load tfjs at all.
+ * Loading a model for an engine: a model directory by its manifest.json (manifest.ts: the
+ * SavedModel for tfjs-node, the tfjs model for WASM), or, without a manifest, tfjs model
+ * artifacts (model.json + weight shards, as tensorflowjs_converter writes them) from a local
+ * directory (plain fs: tf.io.fileSystem would need tfjs-node) or an http(s) URL.
+ * tfjs artifacts are loaded once in the main thread and handed to each inference worker; a
+ * SavedModel is loaded by each worker from its path. No tfjs code runs here (type imports only),
+ * so the main thread does not load tfjs at all.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as tf from "@tensorflow/tfjs-core";
+import type { EngineBackend } from "./backend.js";
+import {
+  MANIFEST_FILE,
+  type Manifest,
+  ManifestError,
+  type ModelFormatName,
+  parseManifest,
+} from "./manifest.js";
 
-export type ModelFormat = "layers-model" | "graph-model";
+export type ModelFormat = "layers-model" | "graph-model" | "saved-model";
 
 export interface LoadedArtifacts {
-  /** Weights concatenated into one ArrayBuffer (cloneable to worker threads). */
-  artifacts: tf.io.ModelArtifacts & { weightData: ArrayBuffer };
+  /** tfjs formats: weights concatenated into one ArrayBuffer (cloneable to worker threads). */
+  artifacts?: tf.io.ModelArtifacts & { weightData: ArrayBuffer };
+  /** saved-model: the SavedModel directory, loaded by each worker (tf.node.loadSavedModel). */
+  savedModelDir?: string;
   format: ModelFormat;
   /** Where it came from, for logs: a directory path or a URL. */
   source: string;
   /** Base location used to resolve labels.txt: a directory path or a URL ending with '/'. */
   base: string;
+  /** The model directory's manifest.json; undefined for a bare tfjs model. */
+  manifest?: Manifest;
 }
+
+/** A bare tfjs model's artifacts (model.json + shards). */
+export type TfjsArtifacts = LoadedArtifacts & {
+  artifacts: NonNullable<LoadedArtifacts["artifacts"]>;
+};
 
 export function detectFormat(json: { format?: string; modelTopology?: unknown }): ModelFormat {
   if (json.format === "graph-model" || json.format === "layers-model") return json.format;
@@ -48,7 +68,7 @@ function toArtifacts(
   buffers: Uint8Array[],
   source: string,
   base: string,
-): LoadedArtifacts {
+): TfjsArtifacts {
   if (!json.modelTopology) throw new Error(`${source}: model.json has no modelTopology`);
   const artifacts: tf.io.ModelArtifacts & { weightData: ArrayBuffer } = {
     modelTopology: json.modelTopology,
@@ -73,7 +93,7 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
   };
 }
 
-export async function loadFromDir(dirOrFile: string): Promise<LoadedArtifacts> {
+export async function loadFromDir(dirOrFile: string): Promise<TfjsArtifacts> {
   const p = dirOrFile.startsWith("file://") ? fileURLToPath(dirOrFile) : dirOrFile;
   const file = p.endsWith(".json") ? p : path.join(p, "model.json");
   const dir = path.dirname(file);
@@ -93,7 +113,7 @@ export async function loadFromDir(dirOrFile: string): Promise<LoadedArtifacts> {
 /** Each request of a model download (model.json, a shard) gives up after this long. */
 export const FETCH_TIMEOUT_MS = 120_000;
 
-export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
+export async function loadFromUrl(url: string): Promise<TfjsArtifacts> {
   const modelUrl = url.endsWith(".json") ? url : `${url.replace(/\/+$/, "")}/model.json`;
   const fetch = (u: string | URL) =>
     globalThis.fetch(u, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
@@ -112,17 +132,99 @@ export async function loadFromUrl(url: string): Promise<LoadedArtifacts> {
   return toArtifacts(json, buffers, modelUrl, new URL(".", modelUrl).href);
 }
 
-/** Reads a text file beside the model (labels.txt); undefined when absent. */
-/** Loads from `modelUrl` when set, else from `modelDir`. */
-export async function loadModel(from: {
+/** The model directory's (or URL's) manifest.json; undefined when it has none. */
+export async function readManifest(from: {
   modelDir?: string;
   modelUrl?: string;
-}): Promise<LoadedArtifacts> {
-  if (from.modelUrl) return await loadFromUrl(from.modelUrl);
-  if (from.modelDir) return await loadFromDir(from.modelDir);
-  throw new Error("createClassifier: modelDir or modelUrl is required");
+}): Promise<Manifest | undefined> {
+  const base = from.modelUrl
+    ? new URL(
+        ".",
+        from.modelUrl.endsWith(".json") ? from.modelUrl : `${from.modelUrl.replace(/\/+$/, "")}/`,
+      ).href
+    : from.modelDir?.startsWith("file://")
+      ? fileURLToPath(from.modelDir)
+      : from.modelDir;
+  if (!base) throw new Error("createClassifier: modelDir or modelUrl is required");
+  if (!from.modelUrl && base.endsWith(".json")) return undefined; // a model.json named directly
+  const text = await readBeside(base, MANIFEST_FILE);
+  return text === undefined ? undefined : parseManifest(text, joinBase(base, MANIFEST_FILE));
 }
 
+function joinBase(base: string, name: string): string {
+  return /^https?:\/\//.test(base)
+    ? new URL(name, base.endsWith("/") ? base : `${base}/`).href
+    : path.join(base, name);
+}
+
+/**
+ * Which of a manifest's formats an engine on `backend` runs: tfjs-node runs the SavedModel
+ * (TensorFlow itself, what the import verified bit for bit) and else the tfjs model; WASM and
+ * tfjs' CPU backend run the tfjs model only. Throws, naming what the directory has, when none fits.
+ */
+export function formatFor(
+  manifest: Manifest,
+  backend: EngineBackend,
+  where: string,
+): ModelFormatName {
+  const f = manifest.formats;
+  if (backend === "tensorflow" && f.savedmodel) return "savedmodel";
+  if (f.tfjs) return "tfjs";
+  const has = Object.keys(f).filter((k) => f[k as ModelFormatName]);
+  throw new ManifestError(
+    `${where}: no format the ${backend} backend runs (it has ${has.join(", ")}; ` +
+      `${backend === "tensorflow" ? "tfjs-node runs savedmodel or tfjs" : "WASM runs tfjs only"}). ` +
+      (f.savedmodel
+        ? "Fix: serve it on tfjs-node (TFJS_BACKEND=tensorflow or auto where tfjs-node loads); " +
+          "the import writes a tfjs model only where tensorflowjs converts the model (docs/models.md)."
+        : "Fix: import the model from its Keras file or SavedModel to get a SavedModel (docs/models.md)."),
+  );
+}
+
+/**
+ * Loads the model for an engine on `backend`: by the manifest when the directory (or URL) has one,
+ * else the tfjs model at modelDir / modelUrl as before.
+ */
+export async function loadModel(
+  from: { modelDir?: string; modelUrl?: string },
+  backend: EngineBackend = "wasm",
+  manifest?: Manifest,
+): Promise<LoadedArtifacts> {
+  const m = manifest ?? (await readManifest(from));
+  if (!m) {
+    if (from.modelUrl) return await loadFromUrl(from.modelUrl);
+    if (from.modelDir) return await loadFromDir(from.modelDir);
+    throw new Error("createClassifier: modelDir or modelUrl is required");
+  }
+  const base = from.modelUrl
+    ? new URL(
+        ".",
+        from.modelUrl.endsWith(".json") ? from.modelUrl : `${from.modelUrl.replace(/\/+$/, "")}/`,
+      ).href
+    : (from.modelDir as string).startsWith("file://")
+      ? fileURLToPath(from.modelDir as string)
+      : (from.modelDir as string);
+  const where = joinBase(base, MANIFEST_FILE);
+  const format = from.modelUrl
+    ? (() => {
+        // Over http(s) only the tfjs model can be fetched (a SavedModel is loaded from a path).
+        if (!m.formats.tfjs) {
+          throw new ManifestError(`${where}: a model fetched from a URL must have a tfjs format`);
+        }
+        return "tfjs" as const;
+      })()
+    : formatFor(m, backend, where);
+  if (format === "savedmodel") {
+    const dir = path.join(base, m.formats.savedmodel as string);
+    return { savedModelDir: dir, format: "saved-model", source: dir, base, manifest: m };
+  }
+  const tfjsPath = joinBase(base, m.formats.tfjs as string);
+  const loaded = from.modelUrl ? await loadFromUrl(tfjsPath) : await loadFromDir(tfjsPath);
+  // labels.txt and the rest are relative to the model directory, not to model.json
+  return { ...loaded, base, manifest: m };
+}
+
+/** Reads a text file beside the model (labels.txt); undefined when absent. */
 export async function readBeside(base: string, name: string): Promise<string | undefined> {
   if (/^https?:\/\//.test(base)) {
     const res = await fetch(new URL(name, base.endsWith("/") ? base : `${base}/`), {

@@ -1,12 +1,14 @@
 /**
  * Stage 3, normalise: RGB bytes to the model's float32 NHWC input. `unit` = x / 255 (the
- * original recipe, default) or `mobilenet` = x / 127.5 - 1 (Keras' mobilenet_v2.preprocess_input,
- * [-1, 1]).
+ * original recipe, default), `mobilenet` = x / 127.5 - 1 (Keras' mobilenet_v2.preprocess_input,
+ * [-1, 1]) or `raw` = x (0..255, for a model that rescales inside itself, e.g. a leading Keras
+ * `Rescaling` layer). A model directory's manifest says which (manifest.ts).
  */
-export type PreprocessMode = "unit" | "mobilenet";
+export type PreprocessMode = "raw" | "unit" | "mobilenet";
 
-/** x / 255 and x / 127.5 - 1 for every byte value, computed once (exactly the same floats). */
+/** x, x / 255 and x / 127.5 - 1 for every byte value, computed once (exactly the same floats). */
 const LUT: Record<PreprocessMode, Float32Array> = {
+  raw: Float32Array.from({ length: 256 }, (_, v) => v),
   unit: Float32Array.from({ length: 256 }, (_, v) => v / 255),
   mobilenet: Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1),
 };

@@ -4,7 +4,12 @@ import type { MemoryInfo } from "./infer.js";
 import type { ModelFormat } from "./model-io.js";
 
 export interface WorkerData {
-  artifacts: tf.io.ModelArtifacts;
+  /** tfjs formats: the model's artifacts. */
+  artifacts?: tf.io.ModelArtifacts;
+  /** saved-model: the SavedModel directory (tfjs-node's tf.node.loadSavedModel). */
+  savedModelDir?: string;
+  /** [height, width, channels] of one input, from the manifest (a SavedModel's may be dynamic). */
+  inputShape?: [number, number, number];
   format: ModelFormat;
   backend: "wasm" | "cpu" | "tensorflow";
   /** Fold BatchNorm/ReLU6 into convolutions (fuse.ts). */

@@ -192,13 +192,16 @@ export class WorkerPool {
    * @param fuse run LayersModels through the fused program (fuse.ts)
    */
   constructor(
-    private readonly load: () => Promise<LoadedArtifacts>,
+    private readonly load: (backend: WorkerData["backend"]) => Promise<LoadedArtifacts>,
     private readonly fuse: boolean,
   ) {}
 
   private data(backend: WorkerData["backend"], from: LoadedArtifacts): WorkerData {
+    const input = from.manifest?.input;
     return {
-      artifacts: from.artifacts,
+      ...(from.artifacts ? { artifacts: from.artifacts } : {}),
+      ...(from.savedModelDir ? { savedModelDir: from.savedModelDir } : {}),
+      ...(input ? { inputShape: [input.height, input.width, input.channels] } : {}),
       format: from.format,
       backend,
       fuse: this.fuse,
@@ -211,7 +214,7 @@ export class WorkerPool {
     if (i >= 0) this.executors.splice(i, 1);
     if (expected || this.closed || !this.backend) return;
     const backend = this.backend;
-    this.load()
+    this.load(backend)
       .then((fresh) => WorkerExecutor.start(this.data(backend, fresh), this.onExit))
       .then(
         ({ exec: fresh }) => {

@@ -7,7 +7,7 @@
  * whole @tensorflow/tfjs bundle: every worker is a separate V8 isolate, so this is paid per worker.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { createEngine, type Engine, type Tf } from "./infer.js";
+import { createEngine, createSavedModelEngine, type Engine, type Tf } from "./infer.js";
 import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
 
 const port = parentPort;
@@ -43,7 +43,14 @@ async function start(): Promise<Engine> {
     throw new Error(`tfjs backend '${data.backend}' failed to initialise`);
   }
   await tf.ready();
-  const artifacts = data.artifacts;
+  if (data.format === "saved-model") {
+    return await createSavedModelEngine(
+      tf,
+      data.savedModelDir as string,
+      data.inputShape as [number, number, number],
+    );
+  }
+  const artifacts = data.artifacts as NonNullable<WorkerData["artifacts"]>;
   // The model is copied into the backend: drop this thread's copy of the weights.
   (data as Partial<WorkerData>).artifacts = undefined;
   return await createEngine(tf, artifacts, data.format, { fuse: data.fuse });

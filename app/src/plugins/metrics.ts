@@ -5,7 +5,7 @@
 //   http_requests_in_flight                                  gauge
 //   inference_duration_seconds{stage}                        histogram (decode|preprocess|queue|inference|total)
 //   inference_queue_depth, inference_queue_max, inference_in_flight  gauges (from the classifier)
-//   model_info{name,version,preprocess,input_size,classes}  gauge = 1
+//   model_info{name,version,preprocess,input_size,classes,format,source_kind,source_sha256,verification}  gauge = 1
 //   inference_backend_info{backend,threads}                  gauge = 1
 //   model_ready                                              gauge 0/1
 //   process_* and nodejs_*                                   prom-client default metrics
@@ -111,8 +111,18 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   });
   new Gauge({
     name: "model_info",
-    help: "The model served (value 1).",
-    labelNames: ["name", "version", "preprocess", "input_size", "classes"] as const,
+    help: "The model served (value 1): its format, source (from manifest.json) and the verification of the format served.",
+    labelNames: [
+      "name",
+      "version",
+      "preprocess",
+      "input_size",
+      "classes",
+      "format",
+      "source_kind",
+      "source_sha256",
+      "verification",
+    ] as const,
     registers: [registry],
     collect() {
       const c = opts.classifier();
@@ -123,9 +133,27 @@ export function createMetrics(opts: MetricsOptions): Metrics {
           ...opts.model,
           input_size: `${c.inputSize.width}x${c.inputSize.height}`,
           classes: String(c.labels.length),
+          format: c.modelFormat ?? "",
+          source_kind: c.manifest?.source.kind ?? "",
+          source_sha256: c.manifest?.source.sha256 ?? "",
+          verification: verificationLabel(c),
         },
         1,
       );
+    },
+  });
+  new Gauge({
+    name: "model_verification_max_abs_diff",
+    help: "Largest |p_format - p_reference| the import measured for each format of the model directory (manifest.json verification; none for the demo model or a bare tfjs model).",
+    labelNames: ["format", "runtime"] as const,
+    registers: [registry],
+    collect() {
+      const v = opts.classifier()?.manifest?.verification;
+      if (!v) return;
+      this.reset();
+      for (const [format, check] of Object.entries(v.formats)) {
+        if (check) this.set({ format, runtime: check.runtime }, check.maxAbsDiff);
+      }
     },
   });
   new Gauge({
@@ -158,6 +186,27 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     requestStarted: () => inFlight.inc(),
     requestEnded: () => inFlight.dec(),
   };
+}
+
+/** The manifest's format name of what the engines run (saved-model -> savedmodel, else tfjs). */
+const FORMAT_OF: Record<string, "savedmodel" | "tfjs"> = {
+  "saved-model": "savedmodel",
+  "graph-model": "tfjs",
+  "layers-model": "tfjs",
+};
+
+/**
+ * model_info's `verification`: for the format served, `<agreeing>/<inputs> top-1, max |dp| <d>
+ * (tolerance <t>) vs <reference>`; `none` when the manifest records none (the demo model), `no
+ * manifest` for a bare tfjs model.
+ */
+function verificationLabel(c: ClassifierLike): string {
+  const m = c.manifest;
+  if (!m) return "no manifest";
+  const v = m.verification;
+  const check = v && c.modelFormat ? v.formats[FORMAT_OF[c.modelFormat] ?? "tfjs"] : undefined;
+  if (!v || !check) return "none";
+  return `${check.top1Agree}/${v.images} top-1, max |dp| ${check.maxAbsDiff.toExponential(2)} (tolerance ${v.tolerance}) vs ${v.reference}`;
 }
 
 /**

@@ -335,6 +335,11 @@ describe("/metrics", () => {
           preprocess: "mobilenet",
           input_size: "224x224",
           classes: String(LABELS.length),
+          // the stub has no manifest.json (a bare tfjs model's case)
+          format: "",
+          source_kind: "",
+          source_sha256: "",
+          verification: "no manifest",
         },
       },
     ]);

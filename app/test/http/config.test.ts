@@ -1,13 +1,43 @@
-// Environment parsing (app/src/config.ts): defaults, validation, MODEL_URL over MODEL_DIR.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+// Environment parsing (app/src/config.ts): defaults, validation, MODEL_URL over MODEL_DIR; what is
+// served (name, version, preprocessing, demo or not) decided once from the environment and the
+// model's manifest.json.
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEMO_MODEL_DIR, loadConfig } from "../../src/config.js";
+import { ConfigError, DEMO_MODEL_DIR, loadConfig, servedModel } from "../../src/config.js";
 import { cpuBudget } from "../../src/inference/backend.js";
+import { type Manifest, ManifestSchema } from "../../src/inference/manifest.js";
+
+/** A verified import's manifest (what tools/model-import writes), for `servedModel`. */
+export function importedManifest(over: Partial<Manifest> = {}): Manifest {
+  return ManifestSchema.parse({
+    schemaVersion: 1,
+    name: "best",
+    version: "3f2a9c1e",
+    source: { kind: "keras", file: "best.keras", sha256: "a".repeat(64) },
+    input: { height: 96, width: 96, channels: 3, layout: "NHWC", dtype: "float32" },
+    preprocess: "raw",
+    preprocessFrom: {
+      given: "auto",
+      detected: "raw",
+      evidence: "the model's first layer 'rescaling' (Rescaling) computes x * 0.00392157 + 0",
+    },
+    classes: 11,
+    formats: { savedmodel: "saved_model", onnx: "model.onnx" },
+    tools: { keras: "3.15.1" },
+    verification: {
+      images: 32,
+      tolerance: 1e-4,
+      reference: "Keras 3.15.1 model(x)",
+      formats: {
+        savedmodel: { runtime: "tfjs-node 4.22.0", top1Agree: 32, maxAbsDiff: 0 },
+        onnx: { runtime: "onnxruntime 1.32.0", top1Agree: 32, maxAbsDiff: 3e-7 },
+      },
+    },
+    ...over,
+  });
+}
 
 describe("loadConfig", () => {
-  it("defaults: 0.0.0.0:8080 (admin 8081), the page, the demo model, unit preprocessing, auto backend", () => {
+  it("defaults: 0.0.0.0:8080 (admin 8081), the page, the demo model's directory, the manifest's name and preprocessing, auto backend", () => {
     // QUEUE_MAX: the classifier's 32 per thread; SHUTDOWN_GRACE_SECONDS: the stack's 20
     expect(loadConfig({})).toEqual({
       port: 8080,
@@ -16,10 +46,10 @@ describe("loadConfig", () => {
       uploadPage: true,
       modelDir: DEMO_MODEL_DIR,
       modelUrl: undefined,
-      modelName: "food11-mobilenetv2-demo",
-      modelVersion: "demo",
+      modelName: undefined,
+      modelVersion: undefined,
       labelsFile: undefined,
-      preprocess: "unit",
+      preprocess: undefined,
       backend: "auto",
       threads: cpuBudget(),
       queueMax: 32 * cpuBudget(),
@@ -29,7 +59,6 @@ describe("loadConfig", () => {
       shutdownGraceSeconds: 20,
       shutdownDelaySeconds: 0,
       logLevel: "info",
-      isDemoModel: true,
     });
   });
 
@@ -75,22 +104,57 @@ describe("loadConfig", () => {
       shutdownGraceSeconds: 30,
       shutdownDelaySeconds: 5,
       logLevel: "warn",
-      isDemoModel: false,
+    });
+    expect(loadConfig({ PREPROCESS: "raw" }).preprocess).toBe("raw");
+  });
+
+  it("serves a bare tfjs model (no manifest) by its directory's name, unit unless PREPROCESS says", () => {
+    const c = loadConfig({ MODEL_DIR: "/srv/models/v3" });
+    expect(servedModel(c, undefined)).toEqual({
+      name: "food11-mobilenetv2",
+      version: "v3",
+      preprocess: "unit",
+      preprocessFrom: "default",
+      demo: false,
+    });
+    expect(
+      servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "mobilenet" }), undefined),
+    ).toMatchObject({
+      preprocess: "mobilenet",
+      preprocessFrom: "PREPROCESS",
     });
   });
 
-  it("names a model by its directory, or as the demo when the demo builder's stamp is there", () => {
-    expect(loadConfig({ MODEL_DIR: "/srv/models/v3" })).toMatchObject({
-      modelName: "food11-mobilenetv2",
-      modelVersion: "v3",
+  it("takes name, version and preprocessing from the manifest; the demo model is its source kind", () => {
+    const m = importedManifest();
+    expect(servedModel(loadConfig({ MODEL_DIR: "/srv/best" }), m)).toEqual({
+      name: "best",
+      version: "3f2a9c1e",
+      preprocess: "raw",
+      preprocessFrom: "manifest",
+      demo: false,
     });
-    const dir = mkdtempSync(path.join(tmpdir(), "baked-"));
-    writeFileSync(path.join(dir, ".demo-model.json"), "{}");
-    expect(loadConfig({ MODEL_DIR: dir })).toMatchObject({
-      modelName: "food11-mobilenetv2-demo",
-      modelVersion: "demo",
-      isDemoModel: false, // not rebuilt: only the default directory is
+    // the stack sets MODEL_NAME / MODEL_VERSION: labels, they win
+    expect(
+      servedModel(loadConfig({ MODEL_DIR: "/m", MODEL_NAME: "food11", MODEL_VERSION: "7" }), m),
+    ).toMatchObject({ name: "food11", version: "7" });
+    const demo = importedManifest({
+      source: { kind: "demo", file: "food11 demo model builder r2", sha256: "b".repeat(64) },
     });
+    expect(servedModel(loadConfig({ MODEL_DIR: "/anywhere" }), demo).demo).toBe(true);
+  });
+
+  it("refuses a PREPROCESS that disagrees with the manifest, saying why (normalising twice)", () => {
+    const m = importedManifest();
+    expect(servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "raw" }), m).preprocess).toBe(
+      "raw",
+    );
+    expect(() => servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "unit" }), m)).toThrow(
+      ConfigError,
+    );
+    expect(() => servedModel(loadConfig({ MODEL_DIR: "/m", PREPROCESS: "unit" }), m)).toThrow(
+      /PREPROCESS=unit but the model's manifest.json says preprocess "raw" \(the model's first layer 'rescaling' \(Rescaling\) computes x \* 0.00392157 \+ 0\).*pixels \/ 255 in \[0, 1\] instead of pixels 0..255\. Fix: unset PREPROCESS/,
+    );
   });
 
   it("MODEL_URL wins over MODEL_DIR (the image sets MODEL_DIR)", () => {
@@ -101,15 +165,17 @@ describe("loadConfig", () => {
     expect(c).toMatchObject({
       modelDir: undefined,
       modelUrl: "https://models.example/food11/v4/model.json",
-      modelVersion: "v4",
-      isDemoModel: false,
     });
+    expect(servedModel(c, undefined).version).toBe("v4");
   });
 
   it("empty strings count as unset (Dockerfile ENV with empty build args)", () => {
-    expect(loadConfig({ MODEL_URL: "", MODEL_NAME: "", MODEL_VERSION: "" })).toMatchObject({
+    expect(
+      loadConfig({ MODEL_URL: "", MODEL_NAME: "", MODEL_VERSION: "", PREPROCESS: "" }),
+    ).toMatchObject({
       modelDir: DEMO_MODEL_DIR,
-      modelName: "food11-mobilenetv2-demo",
+      modelName: undefined,
+      preprocess: undefined,
     });
   });
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Copy, DockerfileParser, type Instruction } from "dockerfile-ast";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureDemoModel } from "../../src/inference/demo-model.js";
+import { ensureDemoModel } from "../../scripts/demo-model/index.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 const text = readFileSync(path.join(APP_DIR, "Dockerfile"), "utf8");

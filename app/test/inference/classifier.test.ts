@@ -4,6 +4,7 @@
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDemoModel } from "../../scripts/demo-model/index.js";
 import {
   type Classification,
   type Classifier,
@@ -13,7 +14,6 @@ import {
   ImageDecodeError,
   ImageTooLargeError,
 } from "../../src/inference/classifier.js";
-import { ensureDemoModel } from "../../src/inference/demo-model.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
 import { makeImage, orientationPair, pixelBombPng, truncatedJpeg } from "../fixtures/images.js";
 

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildDemoArchitecture } from "../../scripts/demo-model/build.js";
 import {
   DEMO_BASE_PARAMS,
   DEMO_HEAD_PARAMS,
@@ -10,9 +11,9 @@ import {
   hashModelDir,
   isDemoModelValid,
   SHARD_BYTES,
-} from "../../src/inference/demo-model.js";
-import { buildDemoArchitecture } from "../../src/inference/demo-model-build.js";
+} from "../../scripts/demo-model/index.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
+import { isDemoManifest, ManifestSchema } from "../../src/inference/manifest.js";
 
 /** sha256 of model.json + shards + labels.txt of the demo model (revision 2, tfjs 4.22.0). */
 const GOLDEN_HASH = "834eec8c1bbf060e87f6c63e124fd0f7999f1ae3cecde616745772a7b857902d";
@@ -100,6 +101,23 @@ describe("demo model files", () => {
 
     const labels = (await readFile(path.join(tmp, "a", "labels.txt"), "utf8")).trim().split("\n");
     expect(labels).toEqual([...FOOD11_LABELS]);
+
+    // manifest.json: what the server reads to know it is the demo model and how to feed it
+    const manifest = JSON.parse(await readFile(path.join(tmp, "a", "manifest.json"), "utf8"));
+    expect(manifest).toEqual({
+      schemaVersion: 1,
+      name: "food11-mobilenetv2-demo",
+      version: "demo",
+      source: { kind: "demo", file: "food11 demo model builder r2", sha256: GOLDEN_HASH },
+      input: { height: 224, width: 224, channels: 3, layout: "NHWC", dtype: "float32" },
+      preprocess: "unit",
+      output: "probabilities",
+      classes: 11,
+      labels: "labels.txt",
+      formats: { tfjs: "model.json" },
+      tools: { "@tensorflow/tfjs-layers": "4.22.0", builder: "food11 demo model builder r2" },
+    });
+    expect(isDemoManifest(ManifestSchema.parse(manifest))).toBe(true);
   });
 
   it("ensureDemoModel is idempotent, and rebuilds a damaged model", async () => {

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { normalize } from "../../src/inference/normalize.js";
 
 describe("normalize", () => {
+  it("raw: x (for a model that rescales inside itself)", () => {
+    expect([...normalize(Uint8Array.from([0, 51, 255]), "raw")]).toEqual([0, 51, 255]);
+  });
   it("unit: x / 255", () => {
     expect([...normalize(Uint8Array.from([0, 51, 255]), "unit")]).toEqual([
       0,

@@ -30,7 +30,13 @@ const MALFORMED: [key: string, value: string, what: string, fix: string][] = [
   ["targetCpuUtilization", "80%", PERCENT, "40"],
   ["readinessSuccessThreshold", "0", PERCENT, "3"],
   ["minReplicas", "0", "must be a whole number from 1 to 1000", "1"],
-  ["preprocess", "imagenet", "must be one of unit, mobilenet", "unit"],
+  ["preprocess", "imagenet", "must be one of auto, raw, unit, mobilenet", "auto"],
+  [
+    "modelSource",
+    "models/best.pt",
+    "is not a .keras, .h5 or .onnx file or a SavedModel directory",
+    "models/best.keras",
+  ],
   [
     "imageRef",
     "https://ghcr.io/acme",
@@ -69,6 +75,24 @@ const CASES: { why: string; config: Record<string, unknown>; problem: string }[]
     why: "a monitoring namespace that is no DNS label",
     config: { "food11:monitoringNamespace": "Monitoring" },
     problem: `food11:monitoringNamespace = "Monitoring": is not a DNS label (lower-case letters, digits, '-', at most 63). Fix: ${set("food11:monitoringNamespace", "monitoring")} (or pulumi config set food11:monitoringNamespace "" --stack ${STACK} to admit none)`,
+  },
+  {
+    why: "a model to import and another model to bake in",
+    config: { "food11:modelSource": "models/best.keras", "food11:imageModelDir": "models/food11" },
+    problem: `food11:modelSource = "models/best.keras": a model to import and food11:imageModelDir (another model to bake in) are both set. Fix: pulumi config rm food11:imageModelDir --stack ${STACK} (or pulumi config rm food11:modelSource --stack ${STACK})`,
+  },
+  {
+    why: "a model to import into a prebuilt image",
+    config: {
+      "food11:modelSource": "models/best.keras",
+      "food11:imageRef": `registry.example.com/food11-classifier@sha256:${"a".repeat(64)}`,
+    },
+    problem: `food11:modelSource = "models/best.keras": a model to import and food11:imageRef (a prebuilt image, so nothing is built to bake the model into) are both set. Fix: pulumi config rm food11:imageRef --stack ${STACK} (or pulumi config rm food11:modelSource --stack ${STACK})`,
+  },
+  {
+    why: "labels without a model to import",
+    config: { "food11:modelLabels": "models/labels.txt" },
+    problem: `food11:modelLabels = "models/labels.txt": labels for food11:modelSource, which is not set. Fix: ${set("food11:modelSource", "models/best.keras")} (or pulumi config rm food11:modelLabels --stack ${STACK})`,
   },
   {
     why: "minReplicas above maxReplicas",

@@ -81,7 +81,7 @@ describe("runtime budget from the limits", () => {
       UPLOAD_PAGE: "true",
       MODEL_NAME: "food11-mobilenetv2",
       MODEL_VERSION: "1",
-      PREPROCESS: "unit",
+      // no PREPROCESS: food11:preprocess auto, the model's manifest.json decides
       TFJS_BACKEND: "auto",
       INFERENCE_THREADS: threads,
       NODE_OPTIONS: nodeOptions,

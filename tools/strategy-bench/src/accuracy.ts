@@ -60,7 +60,7 @@ function mimeOf(file: string): string {
 export interface DirectOptions {
   modelDir?: string;
   modelUrl?: string;
-  preprocess?: "unit" | "mobilenet";
+  preprocess?: "raw" | "unit" | "mobilenet";
   backend?: "auto" | "tensorflow" | "wasm";
   threads?: number;
 }

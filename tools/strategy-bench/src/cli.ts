@@ -248,7 +248,11 @@ program
   .option("--model-dir <dir>", "load this tfjs model directly (app/src/inference)")
   .option("--model-url <url>", "load a tfjs model from this URL directly")
   .addOption(
-    new Option("--preprocess <mode>", "direct mode: input scaling").choices(["unit", "mobilenet"]),
+    new Option("--preprocess <mode>", "direct mode: input scaling").choices([
+      "raw",
+      "unit",
+      "mobilenet",
+    ]),
   )
   .addOption(
     new Option("--backend <name>", "direct mode: tfjs backend").choices([

@@ -123,7 +123,7 @@ export interface AccuracyCommand {
   url?: string;
   modelDir?: string;
   modelUrl?: string;
-  preprocess?: "unit" | "mobilenet";
+  preprocess?: "raw" | "unit" | "mobilenet";
   backend?: "auto" | "tensorflow" | "wasm";
   threads?: number;
   labels?: string[];

@@ -1,14 +1,18 @@
 /**
  * The demo model: Keras' MobileNetV2 (alpha 1.0, 224x224x3, include_top=False) followed by
  * GlobalAveragePooling2D + Dense(11, softmax), 2,272,075 parameters, with weights drawn from a
- * seeded PRNG, saved as tensorflowjs_converter writes a LayersModel (model.json + 4 MB shards).
- * Its predictions are meaningless: it only stands in for a trained Food-11 model.
+ * seeded PRNG, saved as tensorflowjs_converter writes a LayersModel (model.json + 4 MB shards) with
+ * a manifest.json (app/src/inference/manifest.ts) whose source kind `demo` is how the server knows
+ * it. Its predictions are meaningless: it only stands in for a trained Food-11 model.
+ *
+ * Setup code, not the server's: made by `npm run model:demo` (which `npm ci` runs) and by the
+ * image build; the server only loads it.
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnModuleWorker } from "./backend.js";
+import { MANIFEST_FILE, parseManifest } from "../../src/inference/manifest.js";
 
 export const DEMO_MODEL_PARAMS = 2_272_075;
 export const DEMO_BASE_PARAMS = 2_257_984;
@@ -19,10 +23,13 @@ export const SHARD_BYTES = 4 * 1024 * 1024;
 /** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
 export const DEMO_MODEL_REVISION = 2;
 
-/** Default output directory: app/models/demo (resolved from this file in src/ or dist/). */
+/** Default output directory: app/models/demo (the server's default MODEL_DIR). */
 export function defaultDemoModelDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "demo");
 }
+
+/** The builder as the manifest's tools and source name it; a different one is rebuilt. */
+export const BUILDER = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
 
 /** sha256 over model.json, the shards and labels.txt (in that order), hex. */
 export async function hashModelDir(dir: string): Promise<string> {
@@ -38,58 +45,36 @@ export async function hashModelDir(dir: string): Promise<string> {
   return h.digest("hex");
 }
 
-export const STAMP = ".demo-model.json";
-
-export interface Stamp {
-  revision: number;
-  hash: string;
-}
-
-/** True when dir holds a complete demo model of the current revision whose files hash as stamped. */
+/**
+ * True when dir holds a complete demo model of the current revision: its manifest.json names this
+ * builder and the files hash as it records.
+ */
 export async function isDemoModelValid(dir: string): Promise<boolean> {
   try {
-    const stamp = JSON.parse(await readFile(path.join(dir, STAMP), "utf8")) as Stamp;
-    if (stamp.revision !== DEMO_MODEL_REVISION) return false;
-    return (await hashModelDir(dir)) === stamp.hash;
+    const file = path.join(dir, MANIFEST_FILE);
+    const m = parseManifest(await readFile(file, "utf8"), file);
+    if (m.source.kind !== "demo" || m.source.file !== BUILDER) return false;
+    return (await hashModelDir(dir)) === m.source.sha256;
   } catch {
     return false;
   }
 }
 
 /**
- * Builds the demo model into dir, in a worker thread: tfjs and its WASM heap (which never
- * shrinks) live only while building, so a server that had to build its model at start does not
- * carry that memory afterwards.
- */
-export async function buildDemoModel(dir: string): Promise<{ hash: string; params: number }> {
-  const worker = spawnModuleWorker("demo-model-worker", { workerData: { dir } });
-  try {
-    return await new Promise((resolve, reject) => {
-      worker.once(
-        "message",
-        (m: { ok: boolean; hash?: string; params?: number; error?: string }) => {
-          if (m.ok) resolve({ hash: m.hash as string, params: m.params as number });
-          else reject(new Error(`demo model build failed: ${m.error}`));
-        },
-      );
-      worker.once("error", reject);
-      worker.once("exit", (code) => reject(new Error(`demo model builder exited (${code})`)));
-    });
-  } finally {
-    await worker.terminate();
-  }
-}
-
-/**
  * Makes sure a valid demo model exists in dir (default app/models/demo); builds it if absent,
- * incomplete or of an older revision. Idempotent and safe to call from vitest globalSetup.
+ * incomplete or of an older revision (in this thread: tfjs' WASM backend). Idempotent; parallel
+ * callers (test workers) build once.
  */
 export async function ensureDemoModel(
   dir: string = defaultDemoModelDir(),
   opts: { force?: boolean } = {},
 ): Promise<{ dir: string; built: boolean; hash: string }> {
   const readStamp = async () =>
-    (JSON.parse(await readFile(path.join(dir, STAMP), "utf8")) as Stamp).hash;
+    (
+      JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8")) as {
+        source: { sha256: string };
+      }
+    ).source.sha256;
   if (!opts.force && (await isDemoModelValid(dir))) {
     return { dir, built: false, hash: await readStamp() };
   }
@@ -100,6 +85,8 @@ export async function ensureDemoModel(
     if (!opts.force && (await isDemoModelValid(dir))) {
       return { dir, built: false, hash: await readStamp() };
     }
+    // imported here: tfjs is loaded only when a build is needed
+    const { buildDemoModel } = await import("./build.js");
     const { hash } = await buildDemoModel(dir);
     return { dir, built: true, hash };
   } finally {

@@ -1,28 +1,31 @@
 /**
- * Building the demo model (see demo-model.ts): the architecture, seeded weights, head
- * calibration, and writing tfjs LayersModel artifacts as tensorflowjs_converter does. Loaded
- * on demand, so a server that finds a valid model never loads tfjs in its main thread for it.
+ * Building the demo model (see index.ts): the architecture, seeded weights, head calibration,
+ * writing tfjs LayersModel artifacts as tensorflowjs_converter does, and its manifest.json.
+ * Loaded on demand, so a caller that finds a valid model never loads tfjs for it.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { wasmBinariesDir } from "./backend.js";
+import { wasmBinariesDir } from "../../src/inference/backend.js";
+import { FOOD11_LABELS } from "../../src/inference/labels.js";
 import {
+  MANIFEST_FILE,
+  MANIFEST_SCHEMA_VERSION,
+  type ManifestInput,
+} from "../../src/inference/manifest.js";
+import {
+  BUILDER,
   DEMO_MODEL_PARAMS,
-  DEMO_MODEL_REVISION,
   DEMO_SEED,
   hashModelDir,
   isDemoModelValid,
   SHARD_BYTES,
-  STAMP,
-  type Stamp,
-} from "./demo-model.js";
-import { FOOD11_LABELS } from "./labels.js";
+} from "./index.js";
 import { mulberry32 } from "./prng.js";
 
-const GENERATED_BY = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
+const GENERATED_BY = BUILDER;
 
 /** Switches this thread's tfjs to the WASM backend (registered by importing the package). */
 async function useWasmBackend(): Promise<void> {
@@ -328,6 +331,24 @@ export async function writeLayersModel(
   return ["model.json", ...paths];
 }
 
+/** The demo model's manifest.json: source kind `demo` (no verification: converted from nothing). */
+export function demoManifest(hash: string): ManifestInput {
+  return {
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    name: "food11-mobilenetv2-demo",
+    version: "demo",
+    source: { kind: "demo", file: BUILDER, sha256: hash },
+    input: { height: 224, width: 224, channels: 3, layout: "NHWC", dtype: "float32" },
+    preprocess: "unit",
+    output: "probabilities",
+    classes: FOOD11_LABELS.length,
+    labels: "labels.txt",
+    // tensorflowjs_converter's layout at the top of the directory, as before manifests existed
+    formats: { tfjs: "model.json" },
+    tools: { "@tensorflow/tfjs-layers": tf.version_layers, builder: BUILDER },
+  };
+}
+
 /**
  * Builds the demo model into dir (written into a temporary sibling, then renamed, so a reader never
  * sees a half-written model). Returns the sha256 of the files.
@@ -360,8 +381,8 @@ export async function buildDemoModel(dir: string): Promise<{ hash: string; param
     await writeFile(path.join(tmp, "labels.txt"), `${FOOD11_LABELS.join("\n")}\n`);
     const hash = await hashModelDir(tmp);
     await writeFile(
-      path.join(tmp, STAMP),
-      JSON.stringify({ revision: DEMO_MODEL_REVISION, hash } satisfies Stamp),
+      path.join(tmp, MANIFEST_FILE),
+      `${JSON.stringify(demoManifest(hash), null, 2)}\n`,
     );
     await rm(dir, { recursive: true, force: true });
     try {
