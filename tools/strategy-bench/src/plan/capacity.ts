@@ -7,6 +7,7 @@ import { firstReadableScript, hostCpuText, hostPid } from "../../../../scripts/i
 import { CLOCK_TICKS, processTree, readRssKB } from "../benchkit.js";
 import { request } from "../http.js";
 import { runLoadtest } from "../loadtest.js";
+import { prometheusSamples, sumOf } from "../prometheus.js";
 import { cpuCores } from "../quantity.js";
 import { checkTarget } from "../safety.js";
 import { localServerEnv, type StackSettings } from "../stack.js";
@@ -276,15 +277,6 @@ export async function dockerProbe(
   }
 }
 
-/** Prometheus text labels `a="x",b="y"` to a map. */
-function labels(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of text.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
-    out.set(m[1] as string, (m[2] as string).replace(/\\(.)/g, "$1"));
-  }
-  return out;
-}
-
 /**
  * The kubelet's /metrics/resource (what metrics-server scrapes) for one pod: cumulative CPU
  * seconds (container_cpu_usage_seconds_total) and the working set
@@ -295,20 +287,9 @@ export function podResourceMetrics(
   namespace: string,
   pod: string,
 ): { cpuSeconds: number; workingSetBytes: number } | undefined {
-  let cpu: number | undefined;
-  let mem: number | undefined;
-  for (const line of text.split("\n")) {
-    const m =
-      /^(container_cpu_usage_seconds_total|container_memory_working_set_bytes)\{([^}]*)\}\s+(\S+)/.exec(
-        line,
-      );
-    if (!m) continue;
-    const l = labels(m[2] as string);
-    if (l.get("namespace") !== namespace || l.get("pod") !== pod) continue;
-    const v = Number(m[3]);
-    if (m[1] === "container_cpu_usage_seconds_total") cpu = (cpu ?? 0) + v;
-    else mem = (mem ?? 0) + v;
-  }
+  const samples = prometheusSamples(text);
+  const cpu = sumOf(samples, "container_cpu_usage_seconds_total", { namespace, pod });
+  const mem = sumOf(samples, "container_memory_working_set_bytes", { namespace, pod });
   return cpu === undefined || mem === undefined
     ? undefined
     : { cpuSeconds: cpu, workingSetBytes: mem };
