@@ -19,7 +19,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { clusterStackConfig, clusterVersions } from "../../scripts/cluster/stack.js";
+import { clusterStackConfig, clusterVersions } from "../../lib/cluster/stack.js";
 import { type Align, markdownTable } from "../../tools/strategy-bench/src/benchkit.js";
 import { effectiveSettings } from "../../tools/strategy-bench/src/cluster-run.js";
 import { HPA_FLAGS, stackTimeScaling } from "../../tools/strategy-bench/src/cluster-scale.js";

@@ -22,7 +22,7 @@ import {
   CLUSTER_STATE_DIR,
   clusterStackConfig,
   clusterVersions,
-} from "../../../scripts/cluster/stack.js";
+} from "../../../lib/cluster/stack.js";
 import { parseStackConfig, readStackConfig, type StackSettings } from "../../../stacks/index.js";
 import {
   type ClusterTimeScaling,
@@ -475,7 +475,7 @@ async function runOne(
   const settings = effectiveSettings(stack, config);
   const engineLog = createWriteStream(join(dir, "engine.log"), { flags: "a" });
   const work = join(CLUSTER_STATE_DIR, "bench", stack);
-  const { operate } = await import("../../../scripts/e2e/engine.js");
+  const { operate } = await import("../../../lib/e2e/engine.js");
   const steps: Record<string, number> = {};
   const say = (l: string) => o.log(`[${name}] ${l}`);
   const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
-import { clusterStackConfig, clusterVersions } from "../../../scripts/cluster/stack.js";
+import { clusterStackConfig, clusterVersions } from "../../../lib/cluster/stack.js";
 import { effectiveSettings, runName, runOrder } from "../src/cluster-run.js";
 import {
   classifyEvent,
@@ -340,7 +340,7 @@ describe("run order", () => {
   });
 });
 
-describe("shared deployment config (scripts/cluster/stack.ts)", () => {
+describe("shared deployment config (lib/cluster/stack.ts)", () => {
   it("the base image made locally, libtensorflow from the wheel, the build CAs, this checkout's app/", () => {
     const v = clusterVersions();
     const c = clusterStackConfig(

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { memoryBytes } from "../../../../components/quantity.js";
-import { firstReadableScript, hostCpuText, hostPid } from "../../../../scripts/image/cgroup.js";
+import { firstReadableScript, hostCpuText, hostPid } from "../../../../lib/image/cgroup.js";
 import { CLOCK_TICKS, processTree, readRssKB } from "../benchkit.js";
 import { request } from "../http.js";
 import { runLoadtest } from "../loadtest.js";

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cgroupDir, cgroupMemory, cgroupPath } from "../../../../scripts/image/cgroup.js";
+import { cgroupDir, cgroupMemory, cgroupPath } from "../../../../lib/image/cgroup.js";
 import {
   CGROUP_CPU_READ,
   cgroupCpuSeconds,

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { shellDefaults } from "../e2e/shell-defaults";
 
 /**
- * Repository root (this file is scripts/cluster/stack.ts), right when loaded as CommonJS (vitest,
+ * Repository root (this file is lib/cluster/stack.ts), right when loaded as CommonJS (vitest,
  * tsx on a .ts of the root package); an ESM caller passes its own root to the functions below.
  */
 export const CLUSTER_ROOT = resolve(__dirname, "..", "..");
