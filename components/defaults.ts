@@ -148,7 +148,7 @@ export interface HpaScalingRules {
 /**
  * The HPA's `behavior`: Kubernetes' default scaling policies (what an autoscaling/v1 HPA does),
  * with the stack's stabilization windows (food11:scaleUpStabilizationSeconds,
- * food11:scaleDownStabilizationSeconds). The planner (tools/strategy-bench/src/plan/hpa.ts)
+ * food11:scaleDownStabilizationSeconds). The planner (tools/planner/src/hpa.ts)
  * simulates this very behavior.
  */
 export function hpaBehavior(windows: {

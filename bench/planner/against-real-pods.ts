@@ -20,19 +20,19 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { clusterStackConfig, clusterVersions } from "../../lib/cluster/stack.js";
+import {
+  comparePlanToRun,
+  parseNodes,
+  readProfile,
+  simulatePlan,
+  validationMarkdown,
+} from "../../tools/planner/src/index.js";
 import { type Align, markdownTable } from "../../tools/strategy-bench/src/benchkit.js";
 import { effectiveSettings } from "../../tools/strategy-bench/src/cluster-run.js";
 import { HPA_FLAGS, stackTimeScaling } from "../../tools/strategy-bench/src/cluster-scale.js";
 import { resolveSchedule } from "../../tools/strategy-bench/src/commands.js";
 import { readLoadtestCsv } from "../../tools/strategy-bench/src/csv.js";
 import { readMonitorCsv } from "../../tools/strategy-bench/src/monitor-csv.js";
-import { readProfile } from "../../tools/strategy-bench/src/plan/capacity-profile.js";
-import { parseNodes } from "../../tools/strategy-bench/src/plan/cluster.js";
-import { simulatePlan } from "../../tools/strategy-bench/src/plan/simulate.js";
-import {
-  comparePlanToRun,
-  validationMarkdown,
-} from "../../tools/strategy-bench/src/plan/validate.js";
 
 const ROOT = resolve(__dirname, "../..");
 

@@ -2,8 +2,8 @@ import {
   type HpaScalingPolicy,
   type HpaScalingRules,
   hpaBehavior,
-} from "../../../../components/defaults.js";
-import type { StackSettings } from "../stack.js";
+} from "../../../components/defaults.js";
+import type { StackSettings } from "../../strategy-bench/src/index.js";
 
 /**
  * The HPA controller's own algorithm, as kube-controller-manager v1.36.1 implements it for one

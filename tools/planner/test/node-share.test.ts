@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { CapacityProfile } from "../../src/plan/capacity-profile.js";
-import { parseNodes } from "../../src/plan/cluster.js";
-import { simulatePlan } from "../../src/plan/simulate.js";
-import { loadStack } from "../../src/stack.js";
+import { loadStack } from "../../strategy-bench/src/stack.js";
+import type { CapacityProfile } from "../src/capacity-profile.js";
+import { parseNodes } from "../src/cluster.js";
+import { simulatePlan } from "../src/simulate.js";
 
 /** One replica on 2 cores: one request alone takes 50 ms, two at once 80 ms each (25/s). */
 const profile: CapacityProfile = {

@@ -1,16 +1,14 @@
-import { memoryBytes } from "../../../../components/quantity.js";
-import { percentile } from "../benchkit.js";
-import type { LoadtestRow } from "../csv.js";
-import { cpuCores } from "../quantity.js";
-import type { Schedule } from "../schedule.js";
-import type { StackSettings } from "../stack.js";
+import { memoryBytes } from "../../../components/quantity.js";
+import type { LoadtestRow, Schedule, StackSettings } from "../../strategy-bench/src/index.js";
 import {
+  cpuCores,
   type LoadSummary,
   type MonitorSample,
+  percentile,
   type ResourceSummary,
   summarizeLoad,
   summarizeResources,
-} from "../summary.js";
+} from "../../strategy-bench/src/index.js";
 import { type CapacityProfile, profileForLimit, replicaCapacity } from "./capacity-profile.js";
 import type { Cluster } from "./cluster.js";
 import {

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { cpuMillicores } from "../../../../components/quantity.js";
-import { type Align, markdownTable } from "../benchkit.js";
-import type { StackSettings } from "../stack.js";
+import { cpuMillicores } from "../../../components/quantity.js";
+import type { StackSettings } from "../../strategy-bench/src/index.js";
+import { type Align, markdownTable } from "../../strategy-bench/src/index.js";
 import {
   CONTROLLER_DEFAULTS,
   type ControllerConfig,

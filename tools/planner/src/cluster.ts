@@ -1,6 +1,6 @@
 import { cpus, totalmem } from "node:os";
 import { z } from "zod";
-import { cpuMillicores, isQuantity, memoryBytes } from "../../../../components/quantity.js";
+import { cpuMillicores, isQuantity, memoryBytes } from "../../../components/quantity.js";
 
 /**
  * The cluster: nodes with their allocatable CPU and memory (what the scheduler may hand out to

@@ -1,6 +1,6 @@
-import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../../components/defaults.js";
-import { type Align, markdownTable } from "../benchkit.js";
-import type { StackSettings } from "../stack.js";
+import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../components/defaults.js";
+import type { StackSettings } from "../../strategy-bench/src/index.js";
+import { type Align, markdownTable } from "../../strategy-bench/src/index.js";
 import type { CpuTracePoint, HpaReplayStep } from "./hpa-replay.js";
 
 /**

@@ -1,5 +1,5 @@
-import { childRandom, type Random } from "../random.js";
-import type { Phase } from "../schedule.js";
+import type { Phase } from "../../strategy-bench/src/index.js";
+import { childRandom, type Random } from "../../strategy-bench/src/index.js";
 
 /**
  * The siege users of one phase: C users in a closed loop, each sleeping uniform(0, D) seconds

@@ -6,9 +6,8 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { runLoadtest } from "../loadtest.js";
-import type { Schedule } from "../schedule.js";
-import { loadStack } from "../stack.js";
+import type { Schedule } from "../../strategy-bench/src/index.js";
+import { loadStack, runLoadtest } from "../../strategy-bench/src/index.js";
 import { localProbe, measureCapacity } from "./capacity.js";
 import { parseNodes } from "./cluster.js";
 import { loadtestRow, simulatePlan } from "./simulate.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { hpaDecisionsForTrace } from "../../src/plan/hpa-replay.js";
+import { loadStack } from "../../strategy-bench/src/stack.js";
+import { hpaDecisionsForTrace } from "../src/hpa-replay.js";
 import {
   type ControllerSync,
   compareHpaDecisions,
@@ -14,8 +15,7 @@ import {
   rfc3339Seconds,
   traceMillicoresAt,
   validationObjects,
-} from "../../src/plan/validate-hpa.js";
-import { loadStack } from "../../src/stack.js";
+} from "../src/validate-hpa.js";
 
 const T0 = Date.UTC(2026, 11, 1, 22, 30, 40, 626);
 

@@ -2,15 +2,21 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { memoryBytes } from "../../../../components/quantity.js";
-import { firstReadableScript, hostCpuText, hostPid } from "../../../../lib/image/cgroup.js";
-import { CLOCK_TICKS, processTree, readRssKB } from "../benchkit.js";
-import { request } from "../http.js";
-import { runLoadtest } from "../loadtest.js";
-import { prometheusSamples, sumOf } from "../prometheus.js";
-import { cpuCores } from "../quantity.js";
-import { checkTarget } from "../safety.js";
-import { localServerEnv, type StackSettings } from "../stack.js";
+import { memoryBytes } from "../../../components/quantity.js";
+import { firstReadableScript, hostCpuText, hostPid } from "../../../lib/image/cgroup.js";
+import {
+  CLOCK_TICKS,
+  checkTarget,
+  cpuCores,
+  localServerEnv,
+  processTree,
+  prometheusSamples,
+  readRssKB,
+  request,
+  runLoadtest,
+  type StackSettings,
+  sumOf,
+} from "../../strategy-bench/src/index.js";
 import { type CapacityLevel, type CapacityProfile, PROFILE_KIND } from "./capacity-profile.js";
 
 /**

@@ -1,6 +1,10 @@
-import { type Align, markdownTable } from "../benchkit.js";
-import type { LoadtestRow } from "../csv.js";
-import { type MonitorSample, summarizeLoad } from "../summary.js";
+import type { LoadtestRow } from "../../strategy-bench/src/index.js";
+import {
+  type Align,
+  type MonitorSample,
+  markdownTable,
+  summarizeLoad,
+} from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
 import { loadtestRow } from "./simulate.js";
 

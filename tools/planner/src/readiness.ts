@@ -1,4 +1,4 @@
-import type { StackSettings } from "../stack.js";
+import type { StackSettings } from "../../strategy-bench/src/index.js";
 
 /**
  * Readiness: a new pod takes traffic once its server has started (the capacity profile's

@@ -3,16 +3,16 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cgroupDir, cgroupMemory, cgroupPath } from "../../../../lib/image/cgroup.js";
+import { cgroupDir, cgroupMemory, cgroupPath } from "../../../lib/image/cgroup.js";
+import { serversClosedAfterEach } from "../../strategy-bench/test/helpers.js";
 import {
   CGROUP_CPU_READ,
   cgroupCpuSeconds,
   dockerCpus,
   measureCapacity,
   type ReplicaProbe,
-} from "../../src/plan/capacity.js";
-import { parseProfile, profileForLimit, replicaCapacity } from "../../src/plan/capacity-profile.js";
-import { serversClosedAfterEach } from "../helpers.js";
+} from "../src/capacity.js";
+import { parseProfile, profileForLimit, replicaCapacity } from "../src/capacity-profile.js";
 
 const serve = serversClosedAfterEach();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { syntheticValidation } from "../../src/plan/synthetic.js";
+import { syntheticValidation } from "../src/synthetic.js";
 
 describe("the planner against a measured run (synthetic two-engine server on 127.0.0.1)", () => {
   it("compares a prediction with a real closed-loop run phase by phase", async () => {

@@ -1,5 +1,10 @@
-import { type SeriesRun, seriesCharts } from "../chart-list.js";
-import { barChart, type Chart, memoryUnit } from "../charts.js";
+import {
+  barChart,
+  type Chart,
+  memoryUnit,
+  type SeriesRun,
+  seriesCharts,
+} from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
 
 /**

@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { markdownTable } from "../benchkit.js";
-import { ORIGINAL_DIVISOR_SECONDS } from "../summary.js";
+import { markdownTable, ORIGINAL_DIVISOR_SECONDS } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
 
 /**

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { serversClosedAfterEach } from "../../strategy-bench/test/helpers.js";
 import {
   cgroupCpuSeconds,
   dockerSize,
   localProbe,
   measureCapacity,
   podResourceMetrics,
-} from "../../src/plan/capacity.js";
-import { parseProfile, replicaCapacity } from "../../src/plan/capacity-profile.js";
-import { serversClosedAfterEach } from "../helpers.js";
+} from "../src/capacity.js";
+import { parseProfile, replicaCapacity } from "../src/capacity-profile.js";
 
 const serve = serversClosedAfterEach();
 

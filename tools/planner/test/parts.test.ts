@@ -1,19 +1,19 @@
 import { describe, expect, it } from "vitest";
+import { childRandom } from "../../strategy-bench/src/random.js";
+import { loadStack } from "../../strategy-bench/src/stack.js";
 import {
   ESTIMATED_PROFILE,
   interpolate,
   parseProfile,
   profileForLimit,
   replicaCapacity,
-} from "../../src/plan/capacity-profile.js";
-import { defaultCluster, parseNodes } from "../../src/plan/cluster.js";
-import { MetricsServer } from "../../src/plan/metrics-server.js";
-import { readyDelaySeconds, startupBudget } from "../../src/plan/readiness.js";
-import { ReplicaQueue } from "../../src/plan/replica-queue.js";
-import { Scheduler } from "../../src/plan/scheduler.js";
-import { closedLoopRate, SiegeUser } from "../../src/plan/siege-users.js";
-import { childRandom } from "../../src/random.js";
-import { loadStack } from "../../src/stack.js";
+} from "../src/capacity-profile.js";
+import { defaultCluster, parseNodes } from "../src/cluster.js";
+import { MetricsServer } from "../src/metrics-server.js";
+import { readyDelaySeconds, startupBudget } from "../src/readiness.js";
+import { ReplicaQueue } from "../src/replica-queue.js";
+import { Scheduler } from "../src/scheduler.js";
+import { closedLoopRate, SiegeUser } from "../src/siege-users.js";
 
 const Gi = 2 ** 30;
 

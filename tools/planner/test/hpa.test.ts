@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { hpaBehavior } from "../../../../components/defaults.js";
-import { only, runProgram } from "../../../../test/unit/infra/mocks.js";
+import { hpaBehavior } from "../../../components/defaults.js";
+import { only, runProgram } from "../../../test/unit/infra/mocks.js";
+import { loadStack } from "../../strategy-bench/src/stack.js";
 import {
   CONTROLLER_DEFAULTS,
   getResourceReplicas,
@@ -14,9 +15,8 @@ import {
   type ScalingRules,
   scaleDownLimit,
   scaleUpLimit,
-} from "../../src/plan/hpa.js";
-import { hpaDecisionsForTrace } from "../../src/plan/hpa-replay.js";
-import { loadStack } from "../../src/stack.js";
+} from "../src/hpa.js";
+import { hpaDecisionsForTrace } from "../src/hpa-replay.js";
 
 const NOW = 1000;
 /** A Running pod, started and Ready long ago (past the CPU initialization period). */

@@ -1,13 +1,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { memoryBytes } from "../../../../components/quantity.js";
-import { writeCharts } from "../charts.js";
-import { resolveSchedule } from "../commands.js";
-import { readLoadtestCsv } from "../csv.js";
-import { readMonitorCsv } from "../monitor-csv.js";
-import { cpuCores } from "../quantity.js";
-import { loadStack } from "../stack.js";
+import { memoryBytes } from "../../../components/quantity.js";
+import {
+  cpuCores,
+  loadStack,
+  readLoadtestCsv,
+  readMonitorCsv,
+  resolveSchedule,
+  writeCharts,
+} from "../../strategy-bench/src/index.js";
 import {
   dockerProbe,
   localProbe,

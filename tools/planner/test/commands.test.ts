@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { registerPlanCommands } from "../../src/plan/commands.js";
+import { registerPlanCommands } from "../src/commands.js";
 
 let dir: string | undefined;
 afterEach(async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type CapacityProfile, ESTIMATED_PROFILE } from "../../src/plan/capacity-profile.js";
-import { parseNodes } from "../../src/plan/cluster.js";
-import { explain, planJson, planMarkdown } from "../../src/plan/output.js";
-import { simulatePlan } from "../../src/plan/simulate.js";
-import { originalSchedule } from "../../src/schedule.js";
-import { loadStack } from "../../src/stack.js";
+import { originalSchedule } from "../../strategy-bench/src/schedule.js";
+import { loadStack } from "../../strategy-bench/src/stack.js";
+import { type CapacityProfile, ESTIMATED_PROFILE } from "../src/capacity-profile.js";
+import { parseNodes } from "../src/cluster.js";
+import { explain, planJson, planMarkdown } from "../src/output.js";
+import { simulatePlan } from "../src/simulate.js";
 
 const small = parseNodes(["1x8cpu,8Gi"]);
 const plan = (stack: string, seed = 1) =>
