@@ -131,15 +131,30 @@ export function labelSelector(instance: string): string {
     .join(",");
 }
 
+/** One autoscaling/v2 HPA scaling policy. */
+export interface HpaScalingPolicy {
+  type: "Pods" | "Percent";
+  value: number;
+  periodSeconds: number;
+}
+
+/** autoscaling/v2 HPAScalingRules. */
+export interface HpaScalingRules {
+  stabilizationWindowSeconds: number;
+  selectPolicy: "Max" | "Min" | "Disabled";
+  policies: HpaScalingPolicy[];
+}
+
 /**
  * The HPA's `behavior`: Kubernetes' default scaling policies (what an autoscaling/v1 HPA does),
  * with the stack's stabilization windows (food11:scaleUpStabilizationSeconds,
- * food11:scaleDownStabilizationSeconds).
+ * food11:scaleDownStabilizationSeconds). The planner (tools/planner/src/hpa.ts)
+ * simulates this very behavior.
  */
 export function hpaBehavior(windows: {
   scaleUpStabilizationSeconds: number;
   scaleDownStabilizationSeconds: number;
-}) {
+}): { scaleUp: HpaScalingRules; scaleDown: HpaScalingRules } {
   return {
     scaleUp: {
       stabilizationWindowSeconds: windows.scaleUpStabilizationSeconds,

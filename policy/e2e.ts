@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { openStack, ROOT, ToolchainMissing, toolchain } from "../scripts/e2e/engine";
+import { openStack, ROOT, ToolchainMissing, toolchain } from "../lib/e2e/engine";
 
 /** The policy pack directory, as given to `--policy-pack`. */
 export const POLICY_PACK = join(ROOT, "policy");

@@ -29,14 +29,14 @@ import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
-import { CLUSTER_ROOT } from "../../scripts/cluster/stack";
+import { CLUSTER_ROOT } from "../../lib/cluster/stack";
 import {
   compressedBytes,
   imageBuilder,
   imageBytes,
   localBuildArgs,
   runContainer,
-} from "../../scripts/image/docker";
+} from "../../lib/image/docker";
 import { readStackFile, runtimeEnv } from "../../stacks";
 import {
   type Align,

@@ -18,6 +18,7 @@ import {
 } from "../../tools/strategy-bench/src/benchkit.js";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
+import { prometheusSamples, samplesOf, sumOf } from "../../tools/strategy-bench/src/prometheus.js";
 import { type Agreement, compare, predictProbabilities, type Sample } from "./agreement";
 import type { Report } from "./render";
 import { log, MODEL_DIR, PEER_SRC, runJson, type ServerSpec, TSX, WORK } from "./setup";
@@ -171,23 +172,25 @@ type Sums = Map<string, { sum: number; count: number }>;
 
 /**
  * The sums and counts of ours' per-stage histograms, and of GET /test's HTTP latency, from its
- * Prometheus text (one line each: `name_sum{labels} value`).
+ * Prometheus text (the `_sum` and `_count` samples).
  */
 async function stageSums(adminBase: string): Promise<Sums> {
-  const text = await (await fetch(`${adminBase}/metrics`)).text();
+  const samples = prometheusSamples(await (await fetch(`${adminBase}/metrics`)).text());
   const out: Sums = new Map();
-  const line =
-    /^(inference_duration_seconds|http_request_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm;
-  for (const m of text.matchAll(line)) {
-    const [, name, part, labels = "", value] = m;
-    let key: string | undefined;
-    if (name === "inference_duration_seconds") key = /stage="([^"]+)"/.exec(labels)?.[1];
-    else if (/route="\/test"/.test(labels) && /method="GET"/.test(labels)) key = "http";
-    if (!key) continue;
+  const add = (key: string, part: "sum" | "count", value: number) => {
     const e = out.get(key) ?? { sum: 0, count: 0 };
-    if (part === "sum") e.sum += Number(value);
-    else e.count += Number(value);
+    e[part] += value;
     out.set(key, e);
+  };
+  for (const part of ["sum", "count"] as const) {
+    for (const s of samplesOf(samples, `inference_duration_seconds_${part}`)) {
+      if (s.labels.stage) add(s.labels.stage, part, s.value);
+    }
+    const http = sumOf(samples, `http_request_duration_seconds_${part}`, {
+      method: "GET",
+      route: "/test",
+    });
+    if (http !== undefined) add("http", part, http);
   }
   return out;
 }

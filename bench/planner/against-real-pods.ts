@@ -19,20 +19,20 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { clusterStackConfig, clusterVersions } from "../../scripts/cluster/stack.js";
+import { clusterStackConfig, clusterVersions } from "../../lib/cluster/stack.js";
+import {
+  comparePlanToRun,
+  parseNodes,
+  readProfile,
+  simulatePlan,
+  validationMarkdown,
+} from "../../tools/planner/src/index.js";
 import { type Align, markdownTable } from "../../tools/strategy-bench/src/benchkit.js";
 import { effectiveSettings } from "../../tools/strategy-bench/src/cluster-run.js";
 import { HPA_FLAGS, stackTimeScaling } from "../../tools/strategy-bench/src/cluster-scale.js";
 import { resolveSchedule } from "../../tools/strategy-bench/src/commands.js";
-import { parseCsvRecords, readLoadtestCsv } from "../../tools/strategy-bench/src/csv.js";
-import { readProfile } from "../../tools/strategy-bench/src/plan/capacity-profile.js";
-import { parseNodes } from "../../tools/strategy-bench/src/plan/cluster.js";
-import { simulatePlan } from "../../tools/strategy-bench/src/plan/simulate.js";
-import {
-  comparePlanToRun,
-  validationMarkdown,
-} from "../../tools/strategy-bench/src/plan/validate.js";
-import { readMonitorCsv } from "../../tools/strategy-bench/src/summary.js";
+import { readLoadtestCsv } from "../../tools/strategy-bench/src/csv.js";
+import { readMonitorCsv } from "../../tools/strategy-bench/src/monitor-csv.js";
 
 const ROOT = resolve(__dirname, "../..");
 
@@ -95,13 +95,13 @@ async function main(): Promise<void> {
     ...(values["metrics-offset"] ? { metricsOffsetSeconds: Number(values["metrics-offset"]) } : {}),
   });
   const dir = join(runDir, stack);
+  const rows = await readMonitorCsv(join(dir, "monitor.csv"));
   const e = comparePlanToRun(plan, {
     loadtest: await readLoadtestCsv(join(dir, "loadtest.csv")),
-    monitor: await readMonitorCsv(join(dir, "monitor.csv")),
+    monitor: rows,
   });
 
   // Ready replicas over time too (the monitor's extended columns), at the measured samples.
-  const rows = parseCsvRecords(readFileSync(join(dir, "monitor.csv"), "utf8"));
   const t0 = Date.parse(rows[0]?.time ?? "");
   const timeline: {
     t: number;
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     predicted: number;
   }[] = [];
   for (const r of rows) {
-    const t = (Date.parse(r.time ?? "") - t0) / 1000;
+    const t = (Date.parse(r.time) - t0) / 1000;
     let pr = Number.NaN;
     let pp = Number.NaN;
     for (const x of plan.samples) {
@@ -121,9 +121,9 @@ async function main(): Promise<void> {
     }
     timeline.push({
       t,
-      measuredReady: Number(r.ready_replicas),
+      measuredReady: r.readyReplicas ?? Number.NaN,
       predictedReady: pr,
-      measured: Number(r.replicas),
+      measured: r.replicas,
       predicted: pp,
     });
   }

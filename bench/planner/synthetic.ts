@@ -7,8 +7,7 @@
  * a shared 2-core machine varies, so it prints and never fails on the figures.
  */
 
-import { syntheticValidation } from "../../tools/strategy-bench/src/plan/synthetic.js";
-import { validationMarkdown } from "../../tools/strategy-bench/src/plan/validate.js";
+import { syntheticValidation, validationMarkdown } from "../../tools/planner/src/index.js";
 
 async function main(): Promise<number> {
   const { comparison: e } = await syntheticValidation();

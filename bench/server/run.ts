@@ -35,6 +35,7 @@ import {
 } from "../../tools/strategy-bench/src/benchkit.js";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
+import { prometheusSamples, samplesOf } from "../../tools/strategy-bench/src/prometheus.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const APP = path.join(ROOT, "app");
@@ -132,14 +133,15 @@ interface Run {
 async function inferenceStages(
   adminUrl: string,
 ): Promise<Record<string, { sum: number; count: number }>> {
-  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const samples = prometheusSamples(await (await fetch(`${adminUrl}/metrics`)).text());
   const out: Record<string, { sum: number; count: number }> = {};
-  for (const m of text.matchAll(
-    /^inference_duration_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$/gm,
-  )) {
-    const [, kind, stage, value] = m as unknown as [string, "sum" | "count", string, string];
-    out[stage] ??= { sum: 0, count: 0 };
-    out[stage][kind] = Number(value);
+  for (const kind of ["sum", "count"] as const) {
+    for (const s of samplesOf(samples, `inference_duration_seconds_${kind}`)) {
+      const stage = s.labels.stage;
+      if (stage === undefined) continue;
+      out[stage] ??= { sum: 0, count: 0 };
+      out[stage][kind] = s.value;
+    }
   }
   return out;
 }

@@ -150,7 +150,7 @@ EOF
   build_ca
 }
 
-# This machine's extra CA certificates as one PEM bundle for image builds (scripts/cluster/stack.ts
+# This machine's extra CA certificates as one PEM bundle for image builds (lib/cluster/stack.ts
 # passes it as food11:imageExtraCaCertificates); none: no bundle.
 build_ca() {
   local f certs=()

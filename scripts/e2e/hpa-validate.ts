@@ -26,11 +26,6 @@ import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import { eachFlag } from "../../tools/strategy-bench/src/benchkit.js";
-import {
-  type HpaReplayStep,
-  hpaDecisionsForTrace,
-} from "../../tools/strategy-bench/src/plan/hpa-replay.js";
 import {
   compareHpaDecisions,
   controllerSyncs,
@@ -39,7 +34,9 @@ import {
   HPA_VALIDATION_TRACE,
   HPA_VALIDATION_WINDOW_SECONDS,
   type HpaComparison,
+  type HpaReplayStep,
   hpaComparisonMarkdown,
+  hpaDecisionsForTrace,
   type MetricsPod,
   metricsApiGroup,
   metricsApiResourceList,
@@ -47,7 +44,8 @@ import {
   renderPodMetricsList,
   type StatusSample,
   validationObjects,
-} from "../../tools/strategy-bench/src/plan/validate-hpa.js";
+} from "../../tools/planner/src/index.js";
+import { eachFlag } from "../../tools/strategy-bench/src/benchkit.js";
 import { loadStack, type StackSettings } from "../../tools/strategy-bench/src/stack.js";
 
 const WINDOW_SECONDS = HPA_VALIDATION_WINDOW_SECONDS;

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLUSTER_STATE_DIR, clusterVersions } from "../../scripts/cluster/stack";
+import { CLUSTER_STATE_DIR, clusterVersions } from "../../lib/cluster/stack";
 
 /** The cluster's settings (scripts/cluster/versions.sh, env overrides). */
 export const clusterSettings = (): Record<string, string> => clusterVersions();

@@ -26,8 +26,8 @@ import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
-import { clusterEngineArgs, clusterStackConfig } from "../../scripts/cluster/stack";
-import { toolchain } from "../../scripts/e2e/engine";
+import { clusterEngineArgs, clusterStackConfig } from "../../lib/cluster/stack";
+import { toolchain } from "../../lib/e2e/engine";
 import {
   parseStackConfig,
   readStackConfig,

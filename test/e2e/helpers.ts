@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
-import type { OperationResult } from "../../scripts/e2e/engine";
+import type { OperationResult } from "../../lib/e2e/engine";
 import { ingressStatusLoop } from "../../tools/strategy-bench/src/ingress-standin";
 
 export const ROOT = join(__dirname, "..", "..");

@@ -13,7 +13,7 @@ import type { V1Container, V1Deployment, V2HorizontalPodAutoscaler } from "@kube
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify as stringifyYaml } from "yaml";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
-import { listFiles, toolchain } from "../../scripts/e2e/engine";
+import { listFiles, toolchain } from "../../lib/e2e/engine";
 import {
   parseStackConfig,
   readStackConfig,

@@ -25,7 +25,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CLUSTER_ROOT } from "../../scripts/cluster/stack";
+import { CLUSTER_ROOT } from "../../lib/cluster/stack";
 import {
   docker,
   imageBuilder,
@@ -33,7 +33,7 @@ import {
   localBuildArgs,
   runContainer,
   type Started,
-} from "../../scripts/image/docker";
+} from "../../lib/image/docker";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 
 const APP = join(CLUSTER_ROOT, "app");

@@ -2,7 +2,7 @@
  * The measuring tools' shared pieces, one home each: nearest-rank percentiles, Markdown tables,
  * the generated blocks of docs/benchmarks.md, /proc readings of a process (tree), an autocannon
  * load run, a timed loop of calls and a flag-by-flag argv walk. Used by bench/server, bench/peer, scripts/e2e's HPA
- * validation and the planner (src/plan, src/report.ts).
+ * validation and the planner (tools/planner, src/report/).
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";

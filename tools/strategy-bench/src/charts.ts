@@ -18,6 +18,8 @@
  * Memory is given in KB (1 KB = 1,024 bytes, the monitor's unit) and drawn in MiB or GiB
  * (`memoryUnit`).
  */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import sharp from "sharp";
 import type { TopLevelSpec } from "vega-lite";
 
@@ -757,4 +759,20 @@ export async function renderChart(chart: Chart): Promise<{ svg: string; png: Buf
   } finally {
     view.finalize();
   }
+}
+
+/** Render each chart to `<id>.svg` and `<id>.png` in `outDir`. */
+export async function writeCharts(
+  outDir: string,
+  charts: readonly Chart[],
+): Promise<{ id: string; svg: string; png: string }[]> {
+  const files: { id: string; svg: string; png: string }[] = [];
+  for (const c of charts) {
+    const { svg, png } = await renderChart(c);
+    const file = { id: c.id, svg: join(outDir, `${c.id}.svg`), png: join(outDir, `${c.id}.png`) };
+    await writeFile(file.svg, svg);
+    await writeFile(file.png, png);
+    files.push(file);
+  }
+  return files;
 }

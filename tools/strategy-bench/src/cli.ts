@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { registerPlanCommands } from "../../planner/src/index.js";
 import {
   type ClusterRunOptions,
   reexecUnderLock,
@@ -20,8 +21,8 @@ import {
   runMonitor,
   type Sampler,
 } from "./monitor.js";
-import { registerPlanCommands } from "./plan/commands.js";
-import { type Manifest, readManifest, writeReport } from "./report.js";
+import { type Manifest, readManifest } from "./report/manifest.js";
+import { writeReport } from "./report/write.js";
 import { checkTarget } from "./safety.js";
 import { listStacks, loadStack, localBudget, stackLabelSelector } from "./stack.js";
 

@@ -22,7 +22,7 @@ import {
   CLUSTER_STATE_DIR,
   clusterStackConfig,
   clusterVersions,
-} from "../../../scripts/cluster/stack.js";
+} from "../../../lib/cluster/stack.js";
 import { parseStackConfig, readStackConfig, type StackSettings } from "../../../stacks/index.js";
 import {
   type ClusterTimeScaling,
@@ -48,7 +48,8 @@ import { ingressStatusWriter, startStandInProxy } from "./ingress-standin.js";
 import { currentLoad, thisMachine } from "./machine.js";
 import { kubernetesSampler, runMonitor } from "./monitor.js";
 import { cpuCores, memoryKB } from "./quantity.js";
-import { type Manifest, writeReport } from "./report.js";
+import type { Manifest } from "./report/manifest.js";
+import { writeReport } from "./report/write.js";
 import { runTimestamp } from "./runmeta.js";
 import { listStacks, stackConfigRows, stackLabelSelector } from "./stack.js";
 
@@ -474,7 +475,7 @@ async function runOne(
   const settings = effectiveSettings(stack, config);
   const engineLog = createWriteStream(join(dir, "engine.log"), { flags: "a" });
   const work = join(CLUSTER_STATE_DIR, "bench", stack);
-  const { operate } = await import("../../../scripts/e2e/engine.js");
+  const { operate } = await import("../../../lib/e2e/engine.js");
   const steps: Record<string, number> = {};
   const say = (l: string) => o.log(`[${name}] ${l}`);
   const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
@@ -646,6 +647,7 @@ async function runOne(
       monitor: `${dirName}/monitor.csv`,
       events: `${dirName}/events.json`,
       ...(o.repeat > 1 ? { repetition } : {}),
+      hpaTargetCpuUtilization: settings.autoscaling.targetCpuUtilization,
       config: {
         ...stackConfigRows(settings),
         "HPA scale-down stabilization (s)": String(

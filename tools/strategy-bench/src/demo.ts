@@ -10,7 +10,8 @@ import { generateRunImages } from "./imageset.js";
 import { currentLoad, thisMachine } from "./machine.js";
 import { localSampler, runMonitor } from "./monitor.js";
 import { freePort } from "./net.js";
-import { type Manifest, writeReport } from "./report.js";
+import type { Manifest } from "./report/manifest.js";
+import { writeReport } from "./report/write.js";
 import { runTimestamp } from "./runmeta.js";
 import {
   loadStack,
@@ -246,6 +247,7 @@ async function runStack(
     loadtest: `${stack}/loadtest.csv`,
     monitor: `${stack}/monitor.csv`,
     config: stackConfigRows(settings),
+    hpaTargetCpuUtilization: settings.autoscaling.targetCpuUtilization,
     environment: {
       machine: { ...machine, loadAfter: currentLoad() },
       ...(backend ? { backend } : {}),

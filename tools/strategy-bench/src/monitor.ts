@@ -1,91 +1,11 @@
 import { appendFile, mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { stringify } from "csv-stringify/sync";
 import { CLOCK_TICKS, processTree, readRssKB } from "./benchkit.js";
+import { type MonitorColumns, type MonitorRow, monitorCsvLines } from "./monitor-csv.js";
 import { cpuCores, memoryKB, sumQuantities } from "./quantity.js";
 
-/** The original recipe's columns, one row every interval, summed over the app's pods. */
-export const MONITOR_COLUMNS = [
-  "time",
-  "replicas",
-  "cpu_requested",
-  "mem_requested_kb",
-  "cpu_limit",
-  "mem_limit_kb",
-  "cpu_used",
-  "mem_used_kb",
-] as const;
-
-/**
- * Appended after the original's columns on a cluster (`--columns extended`, the cluster run):
- * pods Ready, pods Pending (not yet running or not scheduled), pods the scheduler could not place
- * (PodScheduled=False, reason Unschedulable), and container restarts summed over the live pods.
- */
-export const EXTENDED_MONITOR_COLUMNS = [
-  "ready_replicas",
-  "pending_replicas",
-  "unschedulable_replicas",
-  "restarts",
-] as const;
-
-export type MonitorColumns = "original" | "extended";
-
-export interface MonitorRow {
-  time: string;
-  replicas: number;
-  cpuRequested: number;
-  memRequestedKB: number;
-  cpuLimit: number;
-  memLimitKB: number;
-  /** NaN when usage could not be read (no metrics API). */
-  cpuUsed: number;
-  memUsedKB: number;
-  /** Extended columns (a cluster's pods); undefined for a local process. */
-  readyReplicas?: number;
-  pendingReplicas?: number;
-  unschedulableReplicas?: number;
-  restarts?: number;
-}
-
 export type Sampler = () => Promise<MonitorRow>;
-
-function cell(n: number, digits: number): string {
-  return Number.isFinite(n) ? String(Number(n.toFixed(digits))) : "";
-}
-
-export function monitorCsvLines(
-  rows: MonitorRow[],
-  header: boolean,
-  columns: MonitorColumns = "original",
-): string {
-  const extended = columns === "extended";
-  const opt = (n: number | undefined) => (n === undefined ? "" : String(n));
-  return stringify(
-    rows.map((r) => {
-      // Quantities to 3 (cores; cores used to 6) and 2 (KB) decimals, trailing zeros dropped.
-      const quantities: [number, number][] = [
-        [r.cpuRequested, 3],
-        [r.memRequestedKB, 2],
-        [r.cpuLimit, 3],
-        [r.memLimitKB, 2],
-        [r.cpuUsed, 6],
-        [r.memUsedKB, 2],
-      ];
-      const counts = [r.readyReplicas, r.pendingReplicas, r.unschedulableReplicas, r.restarts];
-      return [
-        r.time,
-        r.replicas,
-        ...quantities.map(([n, digits]) => cell(n, digits)),
-        ...(extended ? counts.map(opt) : []),
-      ];
-    }),
-    {
-      header,
-      columns: extended ? [...MONITOR_COLUMNS, ...EXTENDED_MONITOR_COLUMNS] : [...MONITOR_COLUMNS],
-    },
-  );
-}
 
 // ---------------------------------------------------------------- Kubernetes
 

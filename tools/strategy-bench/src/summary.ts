@@ -1,44 +1,23 @@
-import { readFile } from "node:fs/promises";
 import type { LoadtestRow } from "./csv.js";
-import { parseCsvRecords } from "./csv.js";
+import type { MonitorRow } from "./monitor-csv.js";
 
 /** The original recipe divided the sum of OKAY by 3,600 although its schedule lasts 1,800 s. */
 export const ORIGINAL_DIVISOR_SECONDS = 3600;
 
-export interface MonitorSample {
-  /** ISO 8601 time of the sample ("" when the CSV has none). */
-  time: string;
-  replicas: number;
-  /** Summed CPU limits of the pods, cores (NaN when absent). */
-  cpuLimit: number;
-  memRequestedKB: number;
-  memUsedKB: number;
-  cpuUsed: number;
-  /** Summed CPU requests and memory limits of the pods (NaN when absent), for the charts. */
-  cpuRequested?: number;
-  memLimitKB?: number;
-}
-
-export function parseMonitorCsv(text: string): MonitorSample[] {
-  return parseCsvRecords(text).map((r) => ({
-    time: r.time ?? "",
-    replicas: Number(r.replicas),
-    cpuLimit: toNumber(r.cpu_limit),
-    memRequestedKB: toNumber(r.mem_requested_kb),
-    memUsedKB: toNumber(r.mem_used_kb),
-    cpuUsed: toNumber(r.cpu_used),
-    cpuRequested: toNumber(r.cpu_requested),
-    memLimitKB: toNumber(r.mem_limit_kb),
-  }));
-}
-
-export async function readMonitorCsv(path: string): Promise<MonitorSample[]> {
-  return parseMonitorCsv(await readFile(path, "utf8"));
-}
-
-function toNumber(v: string | undefined): number {
-  return v === undefined || v === "" ? Number.NaN : Number(v);
-}
+/**
+ * What the summary reads of a monitor row (a monitor CSV's, or a predicted one): the CPU
+ * requested and memory limit only where drawn, the extended counts only on a cluster.
+ */
+export type MonitorSample = Omit<
+  MonitorRow,
+  | "cpuRequested"
+  | "memLimitKB"
+  | "readyReplicas"
+  | "pendingReplicas"
+  | "unschedulableReplicas"
+  | "restarts"
+> &
+  Partial<MonitorRow>;
 
 /** Mean of the finite values (empty cells, i.e. samples without a reading, are left out). */
 export function meanOf(values: number[]): number {
@@ -127,7 +106,7 @@ export interface PhasePoint {
 }
 
 /**
- * Per-run series, keyed by metric (see TIME_SERIES_METRICS / PHASE_METRICS in report.ts). Generic
+ * Per-run series, keyed by metric (see TIME_SERIES_METRICS / PHASE_METRICS in chart-list.ts). Generic
  * so that more can be added (replicas ready/pending, HPA events) without changing the charts.
  */
 export interface RunSeries {
@@ -185,5 +164,40 @@ export function loadSeries(rows: LoadtestRow[]): Record<string, PhasePoint[]> {
       value: r.elapsedSeconds > 0 ? r.okay / r.elapsedSeconds : 0,
       ...load(r),
     })),
+  };
+}
+
+/**
+ * The series only a cluster's monitor CSV has (its extended columns): replicas ready, pending
+ * and unschedulable, restarts, CPU requested, and CPU used as a share of requests (what the HPA
+ * compares with its target). Empty for the original's columns.
+ */
+export function clusterSeries(rows: MonitorSample[]): Record<string, TimePoint[]> {
+  if (rows.length === 0 || rows[0]?.readyReplicas === undefined) return {};
+  const t0 = Date.parse(rows[0]?.time ?? "");
+  const num = (v: number | undefined) => v ?? Number.NaN;
+  const series = (f: (r: MonitorSample) => number) =>
+    rows
+      .map((r, i) => {
+        const ms = Date.parse(r.time);
+        return {
+          t: Number.isFinite(ms) && Number.isFinite(t0) ? (ms - t0) / 1000 : i * 5,
+          value: f(r),
+        };
+      })
+      .filter((p) => Number.isFinite(p.value));
+  return {
+    readyReplicas: series((r) => num(r.readyReplicas)),
+    pendingReplicas: series((r) => num(r.pendingReplicas)),
+    unschedulableReplicas: series((r) => num(r.unschedulableReplicas)),
+    restarts: series((r) => num(r.restarts)),
+    cpuRequested: series((r) => num(r.cpuRequested)),
+    // As the HPA sees it: usage over the requests of the Ready pods (the ones with readings; a
+    // Pending pod's request is not in the average). A stack's pods all request the same.
+    cpuUtilization: series((r) => {
+      const perPod = num(r.cpuRequested) / r.replicas;
+      const ready = num(r.readyReplicas);
+      return perPod > 0 && ready > 0 ? (100 * r.cpuUsed) / (perPod * ready) : Number.NaN;
+    }),
   };
 }

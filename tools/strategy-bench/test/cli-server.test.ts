@@ -16,6 +16,7 @@ import { fetch } from "../src/http.js";
 import { generateImageSet } from "../src/imageset.js";
 import { FOOD11_LABELS } from "../src/labels.js";
 import { freePort } from "../src/net.js";
+import { prometheusSamples, samplesOf } from "../src/prometheus.js";
 
 const exec = promisify(execFile);
 const CLI = resolve(import.meta.dirname, "../src/cli.ts");
@@ -70,18 +71,13 @@ async function startRealServer(modelDir: string): Promise<{ url: string; admin: 
 
 /** POST /predict answers counted by the server (http_requests_total), by status code. */
 async function predictCounts(admin: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const line of (await (await fetch(`${admin}/metrics`)).text()).split("\n")) {
-    const m = /^http_requests_total\{(.*)\} (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = Object.fromEntries(
-      [...(m[1] as string).matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]),
-    );
-    if (labels.method === "POST" && labels.route === "/predict") {
-      out[labels.status_code as string] = m[2] as string;
-    }
-  }
-  return out;
+  const samples = prometheusSamples(await (await fetch(`${admin}/metrics`)).text());
+  return Object.fromEntries(
+    samplesOf(samples, "http_requests_total", { method: "POST", route: "/predict" }).map((s) => [
+      s.labels.status_code,
+      String(s.value),
+    ]),
+  );
 }
 
 describe("strategy-bench accuracy --url (the CLI process against the server process)", () => {

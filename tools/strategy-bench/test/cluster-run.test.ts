@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
-import { clusterStackConfig, clusterVersions } from "../../../scripts/cluster/stack.js";
+import { clusterStackConfig, clusterVersions } from "../../../lib/cluster/stack.js";
 import { effectiveSettings, runName, runOrder } from "../src/cluster-run.js";
 import {
   classifyEvent,
@@ -18,8 +18,12 @@ import {
   stackFit,
   stackTimeScaling,
 } from "../src/cluster-scale.js";
-import { monitorCsvLines, summarizePods } from "../src/monitor.js";
-import { clusterSeries, reportCharts, summarizeRuns, writeReport } from "../src/report.js";
+import { summarizePods } from "../src/monitor.js";
+import { monitorCsvLines, parseMonitorCsv } from "../src/monitor-csv.js";
+import { reportCharts } from "../src/report/charts.js";
+import { summarizeRuns } from "../src/report/summarize.js";
+import { writeReport } from "../src/report/write.js";
+import { clusterSeries } from "../src/summary.js";
 import { expectContains } from "./helpers.js";
 import { NEAR_EQUAL, writeRuns } from "./runs.js";
 
@@ -305,7 +309,7 @@ describe("monitor's extended columns", () => {
       "2026-12-01T10:00:00.000Z,2,2,4194304,4,8388608,0.5,307200,1,1,1,2",
       "",
     ]);
-    expect(clusterSeries(monitorCsvLines([row], true, "extended"))).toEqual({
+    expect(clusterSeries(parseMonitorCsv(monitorCsvLines([row], true, "extended")))).toEqual({
       readyReplicas: [{ t: 0, value: 1 }],
       pendingReplicas: [{ t: 0, value: 1 }],
       unschedulableReplicas: [{ t: 0, value: 1 }],
@@ -314,7 +318,7 @@ describe("monitor's extended columns", () => {
       // 0.5 core over the one Ready pod's request of 1 (the Pending one has no reading).
       cpuUtilization: [{ t: 0, value: 50 }],
     });
-    expect(clusterSeries(monitorCsvLines([row], true))).toEqual({});
+    expect(clusterSeries(parseMonitorCsv(monitorCsvLines([row], true)))).toEqual({});
   });
 });
 
@@ -336,7 +340,7 @@ describe("run order", () => {
   });
 });
 
-describe("shared deployment config (scripts/cluster/stack.ts)", () => {
+describe("shared deployment config (lib/cluster/stack.ts)", () => {
   it("the base image made locally, libtensorflow from the wheel, the build CAs, this checkout's app/", () => {
     const v = clusterVersions();
     const c = clusterStackConfig(
@@ -379,8 +383,8 @@ describe("the report of a cluster run", () => {
       events: "events.json",
     };
     manifest.runs[1].repetition = 1;
-    manifest.runs[0].config = { "HPA target CPU utilization (%)": "40" };
-    second.config = { "HPA target CPU utilization (%)": "80" };
+    manifest.runs[0].hpaTargetCpuUtilization = 40;
+    second.hpaTargetCpuUtilization = 80;
     second.monitor = "s1-2-monitor.csv";
     await writeFile(
       join(dir, "s1-2-monitor.csv"),

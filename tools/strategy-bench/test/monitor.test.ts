@@ -7,11 +7,11 @@ import { parseCsvRecords } from "../src/csv.js";
 import {
   kubernetesSampler,
   localSampler,
-  monitorCsvLines,
   pidListeningOn,
   runMonitor,
   summarizePods,
 } from "../src/monitor.js";
+import { monitorCsvLines } from "../src/monitor-csv.js";
 import { cpuCores, memoryKB } from "../src/quantity.js";
 import { serversClosedAfterEach } from "./helpers.js";
 

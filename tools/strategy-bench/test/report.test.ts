@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { isDemo, readManifest, reportCharts, summarizeRuns, writeReport } from "../src/report.js";
+import { reportCharts } from "../src/report/charts.js";
+import { readManifest } from "../src/report/manifest.js";
+import { isDemo, summarizeRuns } from "../src/report/summarize.js";
+import { writeReport } from "../src/report/write.js";
 import { expectContains } from "./helpers.js";
 import { type FakeRun, NEAR_EQUAL, writeRuns } from "./runs.js";
 

@@ -1,0 +1,363 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { memoryBytes } from "../../../components/quantity.js";
+import {
+  cpuCores,
+  loadStack,
+  readLoadtestCsv,
+  readMonitorCsv,
+  resolveSchedule,
+  writeCharts,
+} from "../../strategy-bench/src/index.js";
+import {
+  dockerProbe,
+  localProbe,
+  measureCapacity,
+  podProbe,
+  type ReplicaProbe,
+} from "./capacity.js";
+import { type CapacityProfile, ESTIMATED_PROFILE, readProfile } from "./capacity-profile.js";
+import { planCharts } from "./charts.js";
+import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
+import type { ControllerConfig } from "./hpa.js";
+import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
+import { planMarkdown, writePlan } from "./output.js";
+import { type PlanResult, simulatePlan } from "./simulate.js";
+import { comparePlanToRun, validationMarkdown } from "./validate.js";
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const number =
+  (name: string, min: number, integer = false) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(
+        `${name} must be ${integer ? "a whole number" : "a number"} >= ${min} (got ${JSON.stringify(v)})`,
+      );
+    }
+    return n;
+  };
+const fraction = (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1))
+    throw new InvalidArgumentError(`--accuracy must be 0..1, e.g. 0.8787 (got ${v})`);
+  return n;
+};
+const concurrencyList = (v: string) => {
+  const list = v.split(",").map((x) => Number(x.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) {
+    throw new InvalidArgumentError(
+      `--concurrency must be whole numbers 1..1000, e.g. 1,2,4,8,16,20,30 (got ${v})`,
+    );
+  }
+  return [...new Set(list)].sort((a, b) => a - b);
+};
+
+export interface PlanCommandOptions {
+  stacks: string[];
+  schedule?: string;
+  timeScale?: number;
+  profiles?: string[];
+  nodes?: string[];
+  seed?: number;
+  syncPeriod?: number;
+  tolerance?: number;
+  metricsResolution?: number;
+  cpuInitializationPeriod?: number;
+  initialReadinessDelay?: number;
+  compare?: boolean;
+  hpaOffset?: number;
+  metricsOffset?: number;
+}
+
+/** Read the inputs and simulate every stack: the plan without its files. */
+export async function runPlan(o: PlanCommandOptions): Promise<{
+  results: PlanResult[];
+  cluster: Cluster;
+  profiles: CapacityProfile[];
+}> {
+  const schedule = await resolveSchedule(o.schedule, o.timeScale ?? 1);
+  const profiles = o.profiles?.length
+    ? await Promise.all(o.profiles.map((f) => readProfile(f)))
+    : [ESTIMATED_PROFILE];
+  const cluster = o.nodes?.length ? parseNodes(o.nodes) : defaultCluster();
+  const results = o.stacks.map((name) =>
+    simulatePlan({
+      stack: loadStack(name),
+      schedule,
+      profiles,
+      cluster,
+      seed: o.seed ?? 1,
+      controller: controllerOverrides(o),
+      ...(o.metricsResolution !== undefined
+        ? { metricsResolutionSeconds: o.metricsResolution }
+        : {}),
+      ...(o.hpaOffset !== undefined ? { hpaOffsetSeconds: o.hpaOffset } : {}),
+      ...(o.metricsOffset !== undefined ? { metricsOffsetSeconds: o.metricsOffset } : {}),
+    }),
+  );
+  return { results, cluster, profiles };
+}
+
+/** The controller flags given on the command line (the rest are kube-controller-manager's defaults). */
+function controllerOverrides(o: {
+  syncPeriod?: number;
+  tolerance?: number;
+  cpuInitializationPeriod?: number;
+  initialReadinessDelay?: number;
+}): Partial<ControllerConfig> {
+  return {
+    ...(o.syncPeriod !== undefined ? { syncPeriodSeconds: o.syncPeriod } : {}),
+    ...(o.tolerance !== undefined ? { tolerance: o.tolerance } : {}),
+    ...(o.cpuInitializationPeriod !== undefined
+      ? { cpuInitializationPeriodSeconds: o.cpuInitializationPeriod }
+      : {}),
+    ...(o.initialReadinessDelay !== undefined
+      ? { delayOfInitialReadinessStatusSeconds: o.initialReadinessDelay }
+      : {}),
+  };
+}
+
+function stamp(): string {
+  return new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+}
+
+/** `plan` and `capacity`, registered on the strategy-bench program. */
+export function registerPlanCommands(program: Command): void {
+  program
+    .command("plan")
+    .summary("predict a strategy's report row and time series for a cluster, in seconds")
+    .description(
+      "What-if planner: simulate each stack's Deployment, HPA (kube-controller-manager's algorithm), " +
+        "scheduler fit and readiness on the given nodes under the siege schedule, from a capacity " +
+        "profile of one replica; print the report's row per stack and write JSON, markdown and charts. " +
+        "The model and its error: docs/planning.md.",
+    )
+    .option("--stack <name>", "stack (repeatable; default baseline, strategy1, strategy2)", collect)
+    .option(
+      "--schedule <file>",
+      "YAML/JSON schedule as loadtest takes (default: the report's 30 phases)",
+    )
+    .option(
+      "--time-scale <k>",
+      "multiply phase durations and delays, as loadtest does",
+      number("time scale", 0.001),
+      1,
+    )
+    .option(
+      "--profile <file>",
+      "capacity profile JSON from `strategy-bench capacity`, or builtin:tfjs-node (default) / builtin:flask-keras (repeatable: one per CPU limit)",
+      collect,
+    )
+    .option(
+      "--nodes <spec>",
+      "node group <count>x<cpu>cpu,<memory> of allocatable resources, repeatable (default: one node of this machine)",
+      collect,
+    )
+    .option(
+      "--seed <n>",
+      "seed of the users' think times (as loadtest --seed)",
+      number("seed", 0, true),
+      1,
+    )
+    .option(
+      "--sync-period <s>",
+      "HPA sync period (kube-controller-manager default 15)",
+      number("sync period", 1),
+    )
+    .option("--tolerance <x>", "HPA tolerance (default 0.1)", number("tolerance", 0))
+    .option(
+      "--metrics-resolution <s>",
+      "metrics-server --metric-resolution (default 15)",
+      number("metrics resolution", 1),
+    )
+    .option(
+      "--cpu-initialization-period <s>",
+      "HPA CPU initialization period (default 300)",
+      number("period", 0),
+    )
+    .option(
+      "--initial-readiness-delay <s>",
+      "HPA initial readiness delay (default 30)",
+      number("delay", 0),
+    )
+    .option(
+      "--accuracy <fraction>",
+      "model accuracy, stated under the charts' titles (given, not predicted)",
+      fraction,
+      0.8787,
+    )
+    .option("--compare", "lay the stacks side by side in one table", false)
+    .option("--out <dir>", "output folder (default runs/plan-<timestamp>)")
+    .option("--no-charts", "skip the SVG/PNG charts")
+    .option(
+      "--measured-loadtest <csv>",
+      "validate: a loadtest CSV of the same stack, schedule and seed (one --stack)",
+    )
+    .option("--measured-monitor <csv>", "validate: its monitor CSV (replicas over time)")
+    .option(
+      "--hpa-trace <file>",
+      "replay only the HPA of one --stack against a scripted per-pod CPU trace (YAML/JSON) and print every sync's decision",
+    )
+    .option(
+      "--hpa-offset <s>",
+      "first HPA sync after the test's start (default 0)",
+      number("offset", 0),
+    )
+    .option(
+      "--metrics-offset <s>",
+      "first metrics scrape after the test's start (default 0)",
+      number("offset", 0),
+    )
+    .action(async (o) => {
+      const t0 = performance.now();
+      const stacks: string[] = o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"];
+      if ((o.measuredLoadtest || o.measuredMonitor) && stacks.length !== 1) {
+        throw new Error("--measured-loadtest compares one stack: give exactly one --stack");
+      }
+      if (o.hpaTrace) {
+        if (stacks.length !== 1)
+          throw new Error("--hpa-trace replays one HPA: give exactly one --stack");
+        const trace = await readHpaTraceFile(o.hpaTrace);
+        const steps = hpaDecisionsForTrace({
+          hpa: loadStack(stacks[0] as string),
+          ...trace,
+          controller: controllerOverrides(o),
+        });
+        const out = resolve(o.out ?? `runs/plan-${stamp()}`);
+        await mkdir(out, { recursive: true });
+        await writeFile(resolve(out, "hpa-decisions.json"), `${JSON.stringify(steps, null, 2)}\n`);
+        process.stdout.write(hpaStepsMarkdown(steps));
+        log(`${steps.length} syncs -> ${resolve(out, "hpa-decisions.json")}`);
+        return;
+      }
+      if (o.measuredMonitor && !o.measuredLoadtest) {
+        throw new Error("--measured-monitor needs --measured-loadtest <csv> of the same run");
+      }
+      const { results } = await runPlan({
+        stacks,
+        schedule: o.schedule,
+        timeScale: o.timeScale,
+        profiles: o.profile,
+        nodes: o.nodes,
+        seed: o.seed,
+        syncPeriod: o.syncPeriod,
+        tolerance: o.tolerance,
+        metricsResolution: o.metricsResolution,
+        cpuInitializationPeriod: o.cpuInitializationPeriod,
+        initialReadinessDelay: o.initialReadinessDelay,
+        hpaOffset: o.hpaOffset,
+        metricsOffset: o.metricsOffset,
+      });
+      const simulated = performance.now() - t0;
+      const out = resolve(o.out ?? `runs/plan-${stamp()}`);
+      await mkdir(out, { recursive: true });
+      const charts = o.charts
+        ? (await writeCharts(out, planCharts(results, o.accuracy))).map((c) => c.id)
+        : [];
+      const compare: boolean = o.compare;
+      const md = planMarkdown(results, { compare, charts });
+      const files = await writePlan(out, results, md);
+      process.stdout.write(planMarkdown(results, { compare }));
+      if (o.measuredLoadtest) {
+        const e = comparePlanToRun(results[0] as PlanResult, {
+          loadtest: await readLoadtestCsv(o.measuredLoadtest),
+          ...(o.measuredMonitor ? { monitor: await readMonitorCsv(o.measuredMonitor) } : {}),
+        });
+        const text = validationMarkdown(e);
+        await writeFile(resolve(out, "validation.md"), text);
+        await writeFile(resolve(out, "validation.json"), `${JSON.stringify(e, null, 2)}\n`);
+        process.stdout.write(`\n${text}`);
+      }
+      log(
+        `${results.length} stack(s) simulated in ${(simulated / 1000).toFixed(2)} s; ` +
+          `${files.markdown}, ${files.json}${charts.length ? ` and ${charts.length} charts (SVG + PNG)` : ""} ` +
+          `in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    });
+
+  program
+    .command("capacity")
+    .summary("measure one replica's capacity profile (throughput, latency, CPU, memory, start-up)")
+    .description(
+      "Measure one replica under a stack's limits: a container (`--image`, docker run --cpus/--memory, " +
+        "127.0.0.1 only) or a running local replica (`--url` + `--pid`). A concurrency sweep on /test " +
+        "(closed loop, no think time) gives throughput and latency per level, CPU seconds per request " +
+        "and the working set; idle usage and start-up to /readyz are measured too. Writes the JSON " +
+        "profile `plan --profile` reads.",
+    )
+    .option("--stack <name>", "stack whose limits the replica runs under", "baseline")
+    .option("--image <ref>", "image to run with docker under the stack's limits")
+    .option("--url <url>", "an already-running replica on loopback, e.g. http://127.0.0.1:8080")
+    .option(
+      "--pod <ns/name>",
+      "with --url (a kubectl port-forward): the pod, for usage from its kubelet and start-up from its status",
+    )
+    .option("--kubeconfig <file>", "with --pod: kubeconfig (default: KUBECONFIG, ~/.kube/config)")
+    .option("--context <name>", "with --pod: kubeconfig context")
+    .option(
+      "--pid <pid>",
+      "with --url: the replica's process, for CPU and RSS from /proc",
+      number("pid", 1, true),
+    )
+    .addOption(
+      new Option("--concurrency <list>", "levels, comma-separated")
+        .argParser(concurrencyList)
+        .default([1, 2, 4, 8, 16, 20, 30], "1,2,4,8,16,20,30"),
+    )
+    .option("--level-seconds <s>", "seconds per level", number("level seconds", 0.1), 20)
+    .option("--warmup-seconds <s>", "discarded warm-up at concurrency 1", number("warm-up", 0), 5)
+    .option("--idle-seconds <s>", "idle measurement before the sweep", number("idle", 0.1), 5)
+    .option(
+      "--startup-seconds <s>",
+      "with --url: start-up time to record (not measured)",
+      number("startup", 0),
+    )
+    .option("--seed <n>", "seed", number("seed", 0, true), 1)
+    .option("--out <file>", "profile JSON to write", "capacity-profile.json")
+    .action(async (o) => {
+      if (!o.image && !o.url) {
+        throw new Error(
+          "give --image <ref> (docker), --url <url> --pid <pid> (a local replica) or --url <url> --pod <ns/name> (a port-forwarded pod)",
+        );
+      }
+      if (o.url && o.pid === undefined && !o.pod) {
+        throw new Error(
+          "--url needs --pid <pid> (a local process: CPU and memory from /proc) or --pod <ns/name> (a pod: from its kubelet)",
+        );
+      }
+      const stack = loadStack(o.stack);
+      const ctl = new AbortController();
+      process.once("SIGINT", () => ctl.abort());
+      const probe: ReplicaProbe = o.image
+        ? await dockerProbe(o.image, stack, { signal: ctl.signal })
+        : o.pod
+          ? await podProbe(o.url, o.pod, stack, { kubeconfig: o.kubeconfig, context: o.context })
+          : localProbe(o.url, o.pid);
+      try {
+        const profile = await measureCapacity({
+          probe,
+          cpuLimitCores: cpuCores(stack.resources.limits.cpu),
+          memoryLimitBytes: memoryBytes(stack.resources.limits.memory),
+          concurrency: o.concurrency,
+          levelSeconds: o.levelSeconds,
+          warmupSeconds: o.warmupSeconds,
+          idleSeconds: o.idleSeconds,
+          ...(o.startupSeconds !== undefined ? { startupSeconds: o.startupSeconds } : {}),
+          seed: o.seed,
+          signal: ctl.signal,
+          log,
+        });
+        await mkdir(dirname(resolve(o.out)), { recursive: true });
+        await writeFile(o.out, `${JSON.stringify(profile, null, 2)}\n`);
+        log(`${profile.levels.length} levels -> ${o.out}`);
+      } finally {
+        await probe.stop();
+      }
+    });
+}

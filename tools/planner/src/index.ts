@@ -1,0 +1,29 @@
+/**
+ * The planner as other places use it (the strategy-bench CLI, bench:planner, validate:hpa): this
+ * export list is the package's API.
+ */
+
+export { readProfile } from "./capacity-profile.js";
+export { parseNodes } from "./cluster.js";
+export { registerPlanCommands } from "./commands.js";
+export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
+export { simulatePlan } from "./simulate.js";
+export { syntheticValidation } from "./synthetic.js";
+export { comparePlanToRun, validationMarkdown } from "./validate.js";
+export {
+  compareHpaDecisions,
+  controllerSyncs,
+  HPA_VALIDATION_METRIC_AGE_SECONDS,
+  HPA_VALIDATION_SECONDS,
+  HPA_VALIDATION_TRACE,
+  HPA_VALIDATION_WINDOW_SECONDS,
+  type HpaComparison,
+  hpaComparisonMarkdown,
+  type MetricsPod,
+  metricsApiGroup,
+  metricsApiResourceList,
+  parseKcmHpaLog,
+  renderPodMetricsList,
+  type StatusSample,
+  validationObjects,
+} from "./validate-hpa.js";

@@ -1,0 +1,228 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { markdownTable, ORIGINAL_DIVISOR_SECONDS } from "../../strategy-bench/src/index.js";
+import type { PlanResult } from "./simulate.js";
+
+/**
+ * The planner's output: per stack the report's row (with the report's formulas, from
+ * src/summary.ts) and the time series behind it, as JSON and markdown; `--compare` lays the
+ * stacks side by side.
+ */
+
+const fmt = (n: number, digits = 2) =>
+  Number.isFinite(n)
+    ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : "n/a";
+
+/** The first column left, the figures right. */
+const table = (header: string[], rows: string[][]) =>
+  markdownTable(header, rows, { align: header.map((_, i) => (i === 0 ? "left" : "right")) });
+
+/** Pods Pending: the longest simultaneous count, pod-seconds, and the scheduler's reasons. */
+export function pendingSummary(r: PlanResult) {
+  const maxPending = r.samples.reduce((a, x) => Math.max(a, x.pending), 0);
+  const podSeconds = r.pending.reduce((a, p) => a + ((p.until ?? 0) - p.since), 0);
+  const reasons = [...new Set(r.pending.map((p) => p.reason))];
+  return { maxPending, podSeconds, reasons };
+}
+
+/** Why a stack's numbers are what they are, in a sentence or two. */
+export function explain(r: PlanResult): string[] {
+  const out: string[] = [];
+  const p = pendingSummary(r);
+  const maxDesired = r.decisions.reduce((a, d) => Math.max(a, d.desiredReplicas), 0);
+  const maxReady = r.samples.reduce((a, x) => Math.max(a, x.ready), 0);
+  if (p.maxPending > 0) {
+    out.push(
+      `pods Pending: the HPA asked for up to ${maxDesired} replicas, at most ${maxReady} were ready; ` +
+        `up to ${p.maxPending} pods Pending (${fmt(p.podSeconds, 0)} pod-seconds) because ` +
+        `${p.reasons.join(" / ")}`,
+    );
+  } else {
+    out.push(
+      `no pod Pending: the HPA asked for up to ${maxDesired} replicas, ${maxReady} ready at most`,
+    );
+  }
+  return out;
+}
+
+type Row = [label: string, value: (r: PlanResult) => string];
+
+export const SUMMARY_ROWS: Row[] = [
+  [
+    "memory requested (KB, mean; scheduled pods, as the report counted)",
+    (r) => fmt(r.resourcesScheduled.memRequestedKB),
+  ],
+  [
+    "memory requested (KB, mean; Pending + Running, as `monitor` counts)",
+    (r) => fmt(r.resources.memRequestedKB),
+  ],
+  ["memory used (KB, mean)", (r) => fmt(r.resources.memUsedKB)],
+  ["response time (s, weighted by OKAY)", (r) => fmt(r.load.responseTime, 3)],
+  ["transaction rate (/s, OKAY / real duration)", (r) => fmt(r.load.transactionRate)],
+  [
+    `transaction rate (/s, OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}, as the original)`,
+    (r) => fmt(r.load.transactionRateOriginal),
+  ],
+  [
+    "replicas ready (mean / max)",
+    (r) =>
+      `${fmt(r.samples.reduce((a, x) => a + x.ready, 0) / Math.max(1, r.samples.length))} / ${r.samples.reduce((a, x) => Math.max(a, x.ready), 0)}`,
+  ],
+  ["pods Pending (max at once)", (r) => String(pendingSummary(r).maxPending)],
+  ["OKAY / failed", (r) => `${r.load.okay} / ${r.load.failed}`],
+  ["test duration (s)", (r) => fmt(r.load.durationSeconds, 1)],
+  ["new pod ready after (s)", (r) => fmt(r.readyDelaySeconds, 1)],
+];
+
+function header(results: readonly PlanResult[]): string[] {
+  const first = results[0];
+  if (!first) return [];
+  const estimated = results.some((r) => r.profile.source === "estimated");
+  const lines = [
+    `Schedule: ${first.schedule}; seed ${first.seed}; cluster: ${first.cluster}.`,
+    "",
+    `Capacity profile: ${[...new Set(results.map((r) => r.profile.description))].join("; ")}.`,
+  ];
+  if (estimated) {
+    lines.push(
+      "",
+      "> **Estimated capacity profile**: the figures below come from a profile derived from docs/benchmarks.md,",
+      "> not from `strategy-bench capacity` on the image that will run. Measure one and pass `--profile`.",
+    );
+  }
+  return [...lines, ""];
+}
+
+function phaseTable(r: PlanResult): string[] {
+  return table(
+    [
+      "phase",
+      "users",
+      "delay (s)",
+      "OKAY",
+      "response (s)",
+      "p95 (s)",
+      "rate (/s)",
+      "ready (mean)",
+      "Pending (mean)",
+      "CPU (% of requests)",
+    ],
+    r.phases.map((p) => [
+      p.phase,
+      String(p.users),
+      String(p.delaySeconds),
+      String(p.okay),
+      fmt(p.responseTime, 3),
+      fmt(p.p95, 3),
+      fmt(p.transactionRate),
+      fmt(p.meanReady, 1),
+      fmt(p.meanPending, 1),
+      fmt(p.cpuUtilization, 0),
+    ]),
+  );
+}
+
+/** One stack: its row, why, its notes, its phases. */
+export function stackMarkdown(r: PlanResult): string[] {
+  return [
+    `## ${r.stack}`,
+    "",
+    ...table(
+      ["metric", "predicted"],
+      SUMMARY_ROWS.map(([label, f]) => [label, f(r)]),
+    ),
+    "",
+    ...explain(r).map((l) => `- ${l}`),
+    ...r.notes.filter((n) => !n.startsWith("capacity profile:")).map((n) => `- ${n}`),
+    "",
+    ...phaseTable(r),
+    "",
+  ];
+}
+
+/** The stacks side by side: the summary rows, then response time and ready replicas per phase. */
+export function compareMarkdown(results: readonly PlanResult[]): string[] {
+  const names = results.map((r) => r.stack);
+  const first = results[0];
+  const out = [
+    "## Side by side",
+    "",
+    ...table(
+      ["metric", ...names],
+      SUMMARY_ROWS.map(([label, f]) => [label, ...results.map(f)]),
+    ),
+    "",
+    ...results.flatMap((r) => explain(r).map((l) => `- ${r.stack}: ${l}`)),
+    ...results.flatMap((r) =>
+      r.notes.filter((n) => !n.startsWith("capacity profile:")).map((n) => `- ${r.stack}: ${n}`),
+    ),
+    "",
+  ];
+  if (first) {
+    out.push(
+      "### Per phase: response time (s) / ready replicas (mean)",
+      "",
+      ...table(
+        ["phase", "users / delay", ...names],
+        first.phases.map((p, i) => [
+          p.phase,
+          `c${p.users} d${p.delaySeconds}`,
+          ...results.map((r) => {
+            const q = r.phases[i];
+            return q ? `${fmt(q.responseTime, 3)} / ${fmt(q.meanReady, 1)}` : "";
+          }),
+        ]),
+      ),
+      "",
+    );
+  }
+  return out;
+}
+
+export function planMarkdown(
+  results: readonly PlanResult[],
+  o: { compare: boolean; charts?: string[]; title?: string },
+): string {
+  const out = [`# ${o.title ?? "Strategy plan: predicted report rows"}`, "", ...header(results)];
+  if (o.compare) out.push(...compareMarkdown(results));
+  else for (const r of results) out.push(...stackMarkdown(r));
+  if (o.charts?.length) {
+    out.push("## Charts", "", ...o.charts.flatMap((c) => [`![${c}](${c}.png)`, ""]));
+  }
+  out.push(
+    "Predicted by `strategy-bench plan` (docs/planning.md: the model, its sources and its error).",
+    "",
+  );
+  return out.join("\n");
+}
+
+/** The whole result as JSON: rows, series, HPA decisions and Pending episodes per stack. */
+export function planJson(results: readonly PlanResult[]): string {
+  return `${JSON.stringify(
+    {
+      kind: "strategy-bench/plan",
+      version: 1,
+      stacks: results.map((r) => ({
+        ...r,
+        row: Object.fromEntries(SUMMARY_ROWS.map(([label, f]) => [label, f(r)])),
+        why: explain(r),
+      })),
+    },
+    (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v),
+    2,
+  )}\n`;
+}
+
+export async function writePlan(
+  outDir: string,
+  results: readonly PlanResult[],
+  markdown: string,
+): Promise<{ markdown: string; json: string }> {
+  await mkdir(outDir, { recursive: true });
+  const md = join(outDir, "plan.md");
+  const json = join(outDir, "plan.json");
+  await writeFile(md, markdown);
+  await writeFile(json, planJson(results));
+  return { markdown: md, json };
+}

@@ -1,0 +1,33 @@
+/**
+ * The strategy-bench core as other packages use it (tools/planner): this export list is the API;
+ * a package outside tools/strategy-bench imports from here, not from its files.
+ */
+export {
+  type Align,
+  CLOCK_TICKS,
+  markdownTable,
+  percentile,
+  processTree,
+  readRssKB,
+} from "./benchkit.js";
+export { type SeriesRun, seriesCharts } from "./chart-list.js";
+export { barChart, type Chart, memoryUnit, writeCharts } from "./charts.js";
+export { resolveSchedule } from "./commands.js";
+export { type LoadtestRow, readLoadtestCsv } from "./csv.js";
+export { request } from "./http.js";
+export { runLoadtest } from "./loadtest.js";
+export { readMonitorCsv } from "./monitor-csv.js";
+export { prometheusSamples, sumOf } from "./prometheus.js";
+export { cpuCores } from "./quantity.js";
+export { childRandom, type Random } from "./random.js";
+export { checkTarget } from "./safety.js";
+export type { Phase, Schedule } from "./schedule.js";
+export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
+export {
+  type LoadSummary,
+  type MonitorSample,
+  ORIGINAL_DIVISOR_SECONDS,
+  type ResourceSummary,
+  summarizeLoad,
+  summarizeResources,
+} from "./summary.js";
