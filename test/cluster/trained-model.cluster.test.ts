@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { clusterEngineArgs, clusterStackConfig } from "../../scripts/cluster/stack";
+import { clusterEngineArgs, clusterStackConfig } from "../../lib/cluster/stack";
 import { parseStackConfig, readStackConfig } from "../../stacks";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { type Clients, clients, engine, ROOT, until } from "../e2e/helpers";
