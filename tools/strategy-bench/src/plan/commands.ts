@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../../components/quantity.js";
 import { resolveSchedule } from "../commands.js";
 import { readLoadtestCsv } from "../csv.js";
+import type { Schedule } from "../schedule.js";
 import { cpuCores } from "../quantity.js";
 import { loadStack } from "../stack.js";
 import { readMonitorCsv } from "../summary.js";
@@ -19,9 +20,12 @@ import { planCharts, writePlanCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
 import type { ControllerConfig } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
+import { parseNodeShape } from "./cost.js";
+import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
 import { planMarkdown, writePlan } from "./output.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
+import { type VerdictOptions, verdictMarkdown } from "./verdict.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -55,6 +59,10 @@ const concurrencyList = (v: string) => {
 export interface PlanCommandOptions {
   stacks: string[];
   schedule?: string;
+  /** Open-loop load: `--rate` (one phase of `duration` s) or `--rate-schedule <file>`. */
+  rate?: number;
+  rateSchedule?: string;
+  duration?: number;
   timeScale?: number;
   profiles?: string[];
   nodes?: string[];
@@ -75,7 +83,8 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
   cluster: Cluster;
   profiles: CapacityProfile[];
 }> {
-  const schedule = await resolveSchedule(o.schedule, o.timeScale ?? 1);
+  const load = await resolveLoad(o);
+  const schedule = load.schedule;
   const profiles = o.profiles?.length
     ? await Promise.all(o.profiles.map((f) => readProfile(f)))
     : [ESTIMATED_PROFILE];
@@ -86,6 +95,7 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
       schedule,
       profiles,
       cluster,
+      ...(load.rates ? { rates: load.rates } : {}),
       seed: o.seed ?? 1,
       controller: controllerOverrides(o),
       ...(o.metricsResolution !== undefined
@@ -96,6 +106,51 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
     }),
   );
   return { results, cluster, profiles };
+}
+
+/** The load: a rate, a rate schedule, or siege users (`--schedule`, default the report's). */
+export async function resolveLoad(o: {
+  schedule?: string;
+  rate?: number;
+  rateSchedule?: string;
+  duration?: number;
+  timeScale?: number;
+}): Promise<{ schedule: Schedule; rates?: number[] }> {
+  const given = [o.schedule, o.rate, o.rateSchedule].filter((x) => x !== undefined).length;
+  if (given > 1)
+    throw new Error("give one load: --schedule <file>, --rate <req/s> or --rate-schedule <file>");
+  if (o.rate !== undefined)
+    return rateToSchedule(constantRate(o.rate, o.duration), o.timeScale ?? 1);
+  if (o.rateSchedule)
+    return rateToSchedule(await readRateSchedule(o.rateSchedule), o.timeScale ?? 1);
+  return { schedule: await resolveSchedule(o.schedule, o.timeScale ?? 1) };
+}
+
+/** The SLO, node shape and prices of the command line. */
+export function verdictOptions(o: {
+  sloP95?: number;
+  sloP50?: number;
+  nodeShape?: string;
+  priceCpuHour?: number;
+  priceGibHour?: number;
+}): VerdictOptions {
+  if ((o.priceCpuHour === undefined) !== (o.priceGibHour === undefined)) {
+    throw new Error("give both --price-cpu-hour and --price-gib-hour (no price is assumed)");
+  }
+  return {
+    ...(o.sloP95 !== undefined || o.sloP50 !== undefined
+      ? {
+          slo: {
+            ...(o.sloP95 !== undefined ? { p95: o.sloP95 } : {}),
+            ...(o.sloP50 !== undefined ? { p50: o.sloP50 } : {}),
+          },
+        }
+      : {}),
+    ...(o.nodeShape ? { shape: parseNodeShape(o.nodeShape) } : {}),
+    ...(o.priceCpuHour !== undefined
+      ? { prices: { cpuHour: o.priceCpuHour, gibHour: o.priceGibHour } }
+      : {}),
+  };
 }
 
 /** The controller flags given on the command line (the rest are kube-controller-manager's defaults). */
@@ -139,6 +194,36 @@ export function registerPlanCommands(program: Command): void {
     .option(
       "--schedule <file>",
       "YAML/JSON schedule as loadtest takes (default: the report's 30 phases)",
+    )
+    .option(
+      "--rate <req/s>",
+      "open-loop load: Poisson arrivals at this rate (instead of --schedule)",
+      number("rate", 0),
+    )
+    .option(
+      "--rate-schedule <file>",
+      "open-loop load per phase, YAML/JSON { name?, phases: [{ rate, duration, repeat? }] } (instead of --schedule)",
+    )
+    .option("--duration <s>", "with --rate: seconds of load (default 600)", number("duration", 1))
+    .option(
+      "--slo-p95 <s>",
+      "SLO: PASS when the p95 response time is at most this (and nothing failed or Pending)",
+      number("SLO", 0),
+    )
+    .option("--slo-p50 <s>", "SLO on the median response time", number("SLO", 0))
+    .option(
+      "--node-shape <spec>",
+      "cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi",
+    )
+    .option(
+      "--price-cpu-hour <money>",
+      "cost: price of one requested CPU core for one hour (no default)",
+      number("price", 0),
+    )
+    .option(
+      "--price-gib-hour <money>",
+      "cost: price of one requested GiB of memory for one hour (no default)",
+      number("price", 0),
     )
     .option(
       "--time-scale <k>",
@@ -239,6 +324,9 @@ export function registerPlanCommands(program: Command): void {
       const { results } = await runPlan({
         stacks,
         schedule: o.schedule,
+        rate: o.rate,
+        rateSchedule: o.rateSchedule,
+        duration: o.duration,
         timeScale: o.timeScale,
         profiles: o.profile,
         nodes: o.nodes,
@@ -256,9 +344,10 @@ export function registerPlanCommands(program: Command): void {
       await mkdir(out, { recursive: true });
       const charts = o.charts ? await writePlanCharts(out, planCharts(results, o.accuracy)) : [];
       const compare: boolean = o.compare;
-      const md = planMarkdown(results, { compare, charts });
+      const verdict = verdictMarkdown(results, verdictOptions(o));
+      const md = planMarkdown(results, { compare, charts, verdict });
       const files = await writePlan(out, results, md);
-      process.stdout.write(planMarkdown(results, { compare }));
+      process.stdout.write(planMarkdown(results, { compare, verdict }));
       if (o.measuredLoadtest) {
         const e = comparePlanToRun(results[0] as PlanResult, {
           loadtest: await readLoadtestCsv(o.measuredLoadtest),
