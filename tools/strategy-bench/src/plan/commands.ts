@@ -6,7 +6,7 @@ import { resolveSchedule } from "../commands.js";
 import { readLoadtestCsv } from "../csv.js";
 import type { Schedule } from "../schedule.js";
 import { cpuCores } from "../quantity.js";
-import { loadStack } from "../stack.js";
+import { loadStack, type StackSettings } from "../stack.js";
 import { readMonitorCsv } from "../summary.js";
 import {
   dockerProbe,
@@ -23,7 +23,8 @@ import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-
 import { parseNodeShape } from "./cost.js";
 import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
 import { planMarkdown, writePlan } from "./output.js";
-import { type PlanResult, simulatePlan } from "./simulate.js";
+import { groupsFor, simulateGrouped } from "./aggregate.js";
+import type { PlanResult } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
 import { type VerdictOptions, verdictMarkdown } from "./verdict.js";
 
@@ -63,6 +64,10 @@ export interface PlanCommandOptions {
   rate?: number;
   rateSchedule?: string;
   duration?: number;
+  /** Override every stack's HPA maxReplicas (internet-scale what-ifs). */
+  maxReplicas?: number;
+  /** Replica groups (src/plan/aggregate.ts); default: by the peak rate, 1 for siege users. */
+  groups?: number;
   timeScale?: number;
   profiles?: string[];
   nodes?: string[];
@@ -89,23 +94,39 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
     ? await Promise.all(o.profiles.map((f) => readProfile(f)))
     : [ESTIMATED_PROFILE];
   const cluster = o.nodes?.length ? parseNodes(o.nodes) : defaultCluster();
+  const groups = o.groups ?? (load.rates ? groupsFor(Math.max(0, ...load.rates)) : 1);
   const results = o.stacks.map((name) =>
-    simulatePlan({
-      stack: loadStack(name),
-      schedule,
-      profiles,
-      cluster,
-      ...(load.rates ? { rates: load.rates } : {}),
-      seed: o.seed ?? 1,
-      controller: controllerOverrides(o),
-      ...(o.metricsResolution !== undefined
-        ? { metricsResolutionSeconds: o.metricsResolution }
-        : {}),
-      ...(o.hpaOffset !== undefined ? { hpaOffsetSeconds: o.hpaOffset } : {}),
-      ...(o.metricsOffset !== undefined ? { metricsOffsetSeconds: o.metricsOffset } : {}),
-    }),
+    simulateGrouped(
+      {
+        stack: withMaxReplicas(loadStack(name), o.maxReplicas),
+        schedule,
+        profiles,
+        cluster,
+        ...(load.rates ? { rates: load.rates } : {}),
+        seed: o.seed ?? 1,
+        controller: controllerOverrides(o),
+        ...(o.metricsResolution !== undefined
+          ? { metricsResolutionSeconds: o.metricsResolution }
+          : {}),
+        ...(o.hpaOffset !== undefined ? { hpaOffsetSeconds: o.hpaOffset } : {}),
+        ...(o.metricsOffset !== undefined ? { metricsOffsetSeconds: o.metricsOffset } : {}),
+      },
+      groups,
+    ),
   );
   return { results, cluster, profiles };
+}
+
+function withMaxReplicas(s: StackSettings, max: number | undefined): StackSettings {
+  if (max === undefined) return s;
+  return {
+    ...s,
+    autoscaling: {
+      ...s.autoscaling,
+      maxReplicas: max,
+      minReplicas: Math.min(s.autoscaling.minReplicas, max),
+    },
+  };
 }
 
 /** The load: a rate, a rate schedule, or siege users (`--schedule`, default the report's). */
@@ -203,6 +224,16 @@ export function registerPlanCommands(program: Command): void {
     .option(
       "--rate-schedule <file>",
       "open-loop load per phase, YAML/JSON { name?, phases: [{ rate, duration, repeat? }] } (instead of --schedule)",
+    )
+    .option(
+      "--max-replicas <n>",
+      "override every stack's HPA maxReplicas (1..1000, the schema's bound)",
+      number("max replicas", 1, true),
+    )
+    .option(
+      "--groups <k>",
+      "open loop: simulate 1 of k identical replica groups at rate/k and scale up (default: peak rate / 250, at least 1)",
+      number("groups", 1, true),
     )
     .option("--duration <s>", "with --rate: seconds of load (default 600)", number("duration", 1))
     .option(
@@ -327,6 +358,8 @@ export function registerPlanCommands(program: Command): void {
         rate: o.rate,
         rateSchedule: o.rateSchedule,
         duration: o.duration,
+        maxReplicas: o.maxReplicas,
+        groups: o.groups,
         timeScale: o.timeScale,
         profiles: o.profile,
         nodes: o.nodes,
