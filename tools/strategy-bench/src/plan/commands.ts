@@ -23,8 +23,11 @@ import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-
 import { parseNodeShape } from "./cost.js";
 import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
 import { planMarkdown, writePlan } from "./output.js";
+import { PROJECT_ROOT } from "../../../../stacks/index.js";
+import { markdownTable } from "../benchkit.js";
 import { groupsFor, simulateGrouped } from "./aggregate.js";
-import type { PlanResult } from "./simulate.js";
+import { recommend, writeStackFile } from "./recommend.js";
+import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
 import { type VerdictOptions, verdictMarkdown } from "./verdict.js";
 
@@ -395,6 +398,133 @@ export function registerPlanCommands(program: Command): void {
         `${results.length} stack(s) simulated in ${(simulated / 1000).toFixed(2)} s; ` +
           `${files.markdown}, ${files.json}${charts.length ? ` and ${charts.length} charts (SVG + PNG)` : ""} ` +
           `in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    });
+
+  program
+    .command("recommend")
+    .summary(
+      "search the strategy knobs for the cheapest stack meeting an SLO; write its stack file",
+    )
+    .description(
+      "Simulate a grid of knob values (HPA CPU target, requests.cpu, minReplicas, readiness " +
+        "successThreshold; memory at the profile's working set + 25 %) under an open-loop rate, keep " +
+        "the stacks meeting the SLO with no failed request and no Pending pod, write the cheapest as " +
+        "Pulumi.<name>.yaml (validated by the stack loader) and compare it with the existing stacks.",
+    )
+    .option("--rate <req/s>", "open-loop load: Poisson arrivals at this rate", number("rate", 0))
+    .option("--rate-schedule <file>", "open-loop load per phase (YAML/JSON, as plan takes)")
+    .option("--duration <s>", "with --rate: seconds of load (default 600)", number("duration", 1))
+    .requiredOption("--slo-p95 <s>", "SLO: p95 response time at most this", number("SLO", 0))
+    .option("--slo-p50 <s>", "SLO on the median", number("SLO", 0))
+    .option(
+      "--nodes <spec>",
+      "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: one node of --node-shape per 10 replicas)",
+      collect,
+    )
+    .option("--node-shape <spec>", "cost: nodes of <cpu>cpu,<memory> needed at peak")
+    .option(
+      "--price-cpu-hour <money>",
+      "price of one requested CPU core for one hour (no default)",
+      number("price", 0),
+    )
+    .option(
+      "--price-gib-hour <money>",
+      "price of one requested GiB for one hour (no default)",
+      number("price", 0),
+    )
+    .option("--profile <file>", "capacity profile(s), as plan takes", collect)
+    .option(
+      "--max-replicas <n>",
+      "maxReplicas of every candidate (default 10)",
+      number("max replicas", 1, true),
+    )
+    .option(
+      "--base <stack>",
+      "the stack file the recommendation starts from (image, probes, …)",
+      "baseline",
+    )
+    .option("--name <name>", "the recommended stack's name", "recommended")
+    .option("--dir <dir>", "where Pulumi.<name>.yaml is written (default: the project root)")
+    .option("--seed <n>", "seed of the arrivals", number("seed", 0, true), 1)
+    .action(async (o) => {
+      const t0 = performance.now();
+      if (o.rate === undefined && !o.rateSchedule)
+        throw new Error("give --rate <req/s> or --rate-schedule <file>");
+      const load = await resolveLoad({
+        rate: o.rate,
+        rateSchedule: o.rateSchedule,
+        duration: o.duration,
+      });
+      const v = verdictOptions(o);
+      const profiles = o.profile?.length
+        ? await Promise.all((o.profile as string[]).map((f) => readProfile(f)))
+        : [ESTIMATED_PROFILE];
+      const maxReplicas: number = o.maxReplicas ?? 10;
+      const cluster = o.nodes?.length
+        ? parseNodes(o.nodes)
+        : v.shape
+          ? parseNodes([`${maxReplicas}x${v.shape.spec}`])
+          : defaultCluster();
+      const rec = recommend({
+        name: o.name,
+        base: loadStack(o.base),
+        schedule: load.schedule,
+        ...(load.rates ? { rates: load.rates } : {}),
+        profiles,
+        cluster,
+        slo: v.slo ?? {},
+        ...(v.shape ? { shape: v.shape } : {}),
+        ...(v.prices ? { prices: v.prices } : {}),
+        seed: o.seed,
+        maxReplicas,
+      });
+      const lines = [
+        `# Recommendation: ${load.schedule.name}, SLO ${o.sloP95} s p95${o.sloP50 !== undefined ? `, ${o.sloP50} s p50` : ""}`,
+        "",
+        `Cluster: ${cluster.description}. ${rec.candidates.length} candidates simulated, ${rec.candidates.filter((c) => c.pass).length} meet the SLO with no failed request and no Pending pod.`,
+        `Memory: requests ${rec.memory.quantity} (${rec.memory.why}), limits twice that.`,
+        "",
+      ];
+      if (!rec.best) {
+        lines.push(
+          "No candidate meets the SLO on this cluster: give more nodes, a larger --max-replicas or a looser SLO.",
+          "",
+        );
+        process.stdout.write(lines.join("\n"));
+        process.exitCode = 1;
+        return;
+      }
+      const best = rec.best;
+      const { file } = writeStackFile(resolve(o.dir ?? PROJECT_ROOT), o.name, o.base, best.knobs, [
+        `Recommended by strategy-bench recommend for ${load.schedule.name}, SLO p95 <= ${o.sloP95} s,`,
+        `on ${cluster.description} (the planner's prediction; docs/planning.md for its error).`,
+      ]);
+      const existing = ["baseline", "strategy1", "strategy2"].map((name) =>
+        simulatePlan({
+          stack: loadStack(name),
+          schedule: load.schedule,
+          ...(load.rates ? { rates: load.rates } : {}),
+          profiles,
+          cluster,
+          seed: o.seed,
+        }),
+      );
+      lines.push(
+        "## Knobs",
+        "",
+        ...markdownTable(
+          ["knob", "recommended", "the other values searched (with the rest as recommended)"],
+          rec.knobs.map((k) => [k.knob, k.value, k.effect]),
+        ),
+        "",
+        ...verdictMarkdown([best.result, ...existing], v),
+        `Wrote ${file} (validated by the stack loader).`,
+        "",
+      );
+      process.stdout.write(lines.join("\n"));
+      log(
+        `${rec.candidates.length + existing.length} simulations in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
     });
 
