@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { readStackFile } from "../../../../stacks/index.js";
-import { PROJECT_ROOT } from "../../../../stacks/index.js";
+import { PROJECT_ROOT, readStackFile } from "../../../../stacks/index.js";
 import type { Schedule } from "../schedule.js";
 import type { StackSettings } from "../stack.js";
 import type { CapacityProfile } from "./capacity-profile.js";
 import type { Cluster } from "./cluster.js";
-import { type CostSummary, type NodeShape, type Prices, planCost } from "./cost.js";
+import { cpuMillicores, memoryBytes } from "../../../../components/quantity.js";
+import { type CostSummary, type NodeShape, type Prices, planCost, podsPerNode } from "./cost.js";
 import type { PlanResult } from "./simulate.js";
 import { simulatePlan } from "./simulate.js";
 import { type Slo, sloVerdict } from "./verdict.js";
@@ -149,7 +149,15 @@ export interface Recommendation {
 /** Every candidate simulated; the cheapest passing one, and what each knob did to it. */
 export function recommend(o: RecommendOptions): Recommendation {
   const cap = o.maxReplicas ?? 10;
-  const sims: Candidate[] = candidates(o.profiles, cap).map((knobs) => {
+  const sims: Candidate[] = candidates(o.profiles, cap).flatMap((k): Candidate[] => {
+    // No Pending pod ever: maxReplicas at most the pods of these requests the cluster holds.
+    const fit = clusterFits(o.cluster, k);
+    if (fit === 0) return [];
+    const knobs = {
+      ...k,
+      maxReplicas: Math.min(k.maxReplicas, fit),
+      minReplicas: Math.min(k.minReplicas, fit),
+    };
     const result = simulatePlan({
       stack: apply(o.base, o.name, knobs),
       schedule: o.schedule,
@@ -159,7 +167,7 @@ export function recommend(o: RecommendOptions): Recommendation {
       seed: o.seed ?? 1,
     });
     const v = sloVerdict(result, o.slo);
-    return {
+    const c: Candidate = {
       knobs,
       result,
       cost: planCost(result, {
@@ -169,6 +177,7 @@ export function recommend(o: RecommendOptions): Recommendation {
       pass: v.pass,
       why: v.why,
     };
+    return [c];
   });
   const passing = sims.filter((c) => c.pass).sort((a, b) => cheaper(a.cost, b.cost));
   const best = passing[0];
@@ -195,6 +204,20 @@ export function recommend(o: RecommendOptions): Recommendation {
     }
   }
   return { ...(best ? { best } : {}), candidates: sims, memory: memoryFloor(o.profiles), knobs };
+}
+
+/** Pods of a candidate's requests the cluster's nodes hold in all (each node filled alone). */
+export function clusterFits(
+  cluster: Cluster,
+  k: Pick<Knobs, "cpuRequest" | "memoryRequest">,
+): number {
+  const cpu = cpuMillicores(k.cpuRequest);
+  const mem = memoryBytes(k.memoryRequest);
+  return cluster.nodes.reduce(
+    (a, n) =>
+      a + podsPerNode({ spec: n.name, cpuMilli: n.cpuMilli, memoryBytes: n.memoryBytes }, cpu, mem),
+    0,
+  );
 }
 
 /**

@@ -37,6 +37,7 @@ export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: strin
   if (r.load.failed > 0) why.push(`${r.load.failed} failed requests`);
   const pending = r.samples.reduce((a, x) => Math.max(a, x.pending), 0);
   if (pending > 0) why.push(`${pending} pods Pending`);
+  else if (r.pending.length > 0) why.push(`${r.pending.length} Pending episodes`);
   return { pass: why.length === 0, why };
 }
 
