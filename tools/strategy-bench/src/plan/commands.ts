@@ -2,12 +2,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../../components/quantity.js";
+import { PROJECT_ROOT } from "../../../../stacks/index.js";
+import { markdownTable } from "../benchkit.js";
 import { resolveSchedule } from "../commands.js";
 import { readLoadtestCsv } from "../csv.js";
-import type { Schedule } from "../schedule.js";
 import { cpuCores } from "../quantity.js";
+import type { Schedule } from "../schedule.js";
 import { loadStack, type StackSettings } from "../stack.js";
 import { readMonitorCsv } from "../summary.js";
+import { groupsFor, simulateGrouped } from "./aggregate.js";
 import {
   dockerProbe,
   localProbe,
@@ -18,14 +21,11 @@ import {
 import { type CapacityProfile, ESTIMATED_PROFILE, readProfile } from "./capacity-profile.js";
 import { planCharts, writePlanCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
+import { parseNodeShape } from "./cost.js";
 import type { ControllerConfig } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
-import { parseNodeShape } from "./cost.js";
 import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
 import { planMarkdown, writePlan } from "./output.js";
-import { PROJECT_ROOT } from "../../../../stacks/index.js";
-import { markdownTable } from "../benchkit.js";
-import { groupsFor, simulateGrouped } from "./aggregate.js";
 import { recommend, writeStackFile } from "./recommend.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";

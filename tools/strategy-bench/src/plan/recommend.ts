@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { cpuMillicores, memoryBytes } from "../../../../components/quantity.js";
 import { PROJECT_ROOT, readStackFile } from "../../../../stacks/index.js";
 import type { Schedule } from "../schedule.js";
 import type { StackSettings } from "../stack.js";
 import type { CapacityProfile } from "./capacity-profile.js";
 import type { Cluster } from "./cluster.js";
-import { cpuMillicores, memoryBytes } from "../../../../components/quantity.js";
 import { type CostSummary, type NodeShape, type Prices, planCost, podsPerNode } from "./cost.js";
 import type { PlanResult } from "./simulate.js";
 import { simulatePlan } from "./simulate.js";

@@ -23,11 +23,11 @@ import {
   hpaSpecFromStack,
   type PodMetric,
 } from "./hpa.js";
+import { type LoadUser, PoissonArrivals } from "./load.js";
 import { MetricsServer } from "./metrics-server.js";
 import { readyDelaySeconds, startupBudget } from "./readiness.js";
 import { ReplicaQueue } from "./replica-queue.js";
 import { type NodeState, type Requests, Scheduler } from "./scheduler.js";
-import { type LoadUser, PoissonArrivals } from "./load.js";
 import { phaseUsers } from "./siege-users.js";
 
 /**

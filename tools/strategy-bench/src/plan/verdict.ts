@@ -72,7 +72,7 @@ export function verdictMarkdown(results: readonly PlanResult[], o: VerdictOption
       ...results.map((r) => withBand(n2(r.load.transactionRate), ERROR_BANDS.rate)),
     ],
     [
-      "pods (peak / mean; mean ± " + REPLICAS_MAE + " pod)",
+      `pods (peak / mean; mean ± ${REPLICAS_MAE} pod)`,
       ...costs.map((c) => `${c.peakPods} / ${n2(c.meanPods)}`),
     ],
     ["pods Pending (max at once)", ...costs.map((c) => String(c.maxPending))],
