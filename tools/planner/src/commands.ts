@@ -2,14 +2,19 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../components/quantity.js";
+import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
   cpuCores,
   loadStack,
+  markdownTable,
   readLoadtestCsv,
   readMonitorCsv,
   resolveSchedule,
+  type Schedule,
+  type StackSettings,
   writeCharts,
 } from "../../strategy-bench/src/index.js";
+import { groupsFor, simulateGrouped } from "./aggregate.js";
 import {
   dockerProbe,
   localProbe,
@@ -20,11 +25,15 @@ import {
 import { type CapacityProfile, ESTIMATED_PROFILE, readProfile } from "./capacity-profile.js";
 import { planCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
+import { parseNodeShape } from "./cost.js";
 import type { ControllerConfig } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
+import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
 import { planMarkdown, writePlan } from "./output.js";
+import { recommend, writeStackFile } from "./recommend.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
+import { type VerdictOptions, verdictMarkdown } from "./verdict.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -58,6 +67,14 @@ const concurrencyList = (v: string) => {
 export interface PlanCommandOptions {
   stacks: string[];
   schedule?: string;
+  /** Open-loop load: `--rate` (one phase of `duration` s) or `--rate-schedule <file>`. */
+  rate?: number;
+  rateSchedule?: string;
+  duration?: number;
+  /** Override every stack's HPA maxReplicas (internet-scale what-ifs). */
+  maxReplicas?: number;
+  /** Replica groups (src/plan/aggregate.ts); default: by the peak rate, 1 for siege users. */
+  groups?: number;
   timeScale?: number;
   profiles?: string[];
   nodes?: string[];
@@ -78,27 +95,90 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
   cluster: Cluster;
   profiles: CapacityProfile[];
 }> {
-  const schedule = await resolveSchedule(o.schedule, o.timeScale ?? 1);
+  const load = await resolveLoad(o);
+  const schedule = load.schedule;
   const profiles = o.profiles?.length
     ? await Promise.all(o.profiles.map((f) => readProfile(f)))
     : [ESTIMATED_PROFILE];
   const cluster = o.nodes?.length ? parseNodes(o.nodes) : defaultCluster();
+  const groups = o.groups ?? (load.rates ? groupsFor(Math.max(0, ...load.rates)) : 1);
   const results = o.stacks.map((name) =>
-    simulatePlan({
-      stack: loadStack(name),
-      schedule,
-      profiles,
-      cluster,
-      seed: o.seed ?? 1,
-      controller: controllerOverrides(o),
-      ...(o.metricsResolution !== undefined
-        ? { metricsResolutionSeconds: o.metricsResolution }
-        : {}),
-      ...(o.hpaOffset !== undefined ? { hpaOffsetSeconds: o.hpaOffset } : {}),
-      ...(o.metricsOffset !== undefined ? { metricsOffsetSeconds: o.metricsOffset } : {}),
-    }),
+    simulateGrouped(
+      {
+        stack: withMaxReplicas(loadStack(name), o.maxReplicas),
+        schedule,
+        profiles,
+        cluster,
+        ...(load.rates ? { rates: load.rates } : {}),
+        seed: o.seed ?? 1,
+        controller: controllerOverrides(o),
+        ...(o.metricsResolution !== undefined
+          ? { metricsResolutionSeconds: o.metricsResolution }
+          : {}),
+        ...(o.hpaOffset !== undefined ? { hpaOffsetSeconds: o.hpaOffset } : {}),
+        ...(o.metricsOffset !== undefined ? { metricsOffsetSeconds: o.metricsOffset } : {}),
+      },
+      groups,
+    ),
   );
   return { results, cluster, profiles };
+}
+
+function withMaxReplicas(s: StackSettings, max: number | undefined): StackSettings {
+  if (max === undefined) return s;
+  return {
+    ...s,
+    autoscaling: {
+      ...s.autoscaling,
+      maxReplicas: max,
+      minReplicas: Math.min(s.autoscaling.minReplicas, max),
+    },
+  };
+}
+
+/** The load: a rate, a rate schedule, or siege users (`--schedule`, default the report's). */
+export async function resolveLoad(o: {
+  schedule?: string;
+  rate?: number;
+  rateSchedule?: string;
+  duration?: number;
+  timeScale?: number;
+}): Promise<{ schedule: Schedule; rates?: number[] }> {
+  const given = [o.schedule, o.rate, o.rateSchedule].filter((x) => x !== undefined).length;
+  if (given > 1)
+    throw new Error("give one load: --schedule <file>, --rate <req/s> or --rate-schedule <file>");
+  if (o.rate !== undefined)
+    return rateToSchedule(constantRate(o.rate, o.duration), o.timeScale ?? 1);
+  if (o.rateSchedule)
+    return rateToSchedule(await readRateSchedule(o.rateSchedule), o.timeScale ?? 1);
+  return { schedule: await resolveSchedule(o.schedule, o.timeScale ?? 1) };
+}
+
+/** The SLO, node shape and prices of the command line. */
+export function verdictOptions(o: {
+  sloP95?: number;
+  sloP50?: number;
+  nodeShape?: string;
+  priceCpuHour?: number;
+  priceGibHour?: number;
+}): VerdictOptions {
+  if ((o.priceCpuHour === undefined) !== (o.priceGibHour === undefined)) {
+    throw new Error("give both --price-cpu-hour and --price-gib-hour (no price is assumed)");
+  }
+  return {
+    ...(o.sloP95 !== undefined || o.sloP50 !== undefined
+      ? {
+          slo: {
+            ...(o.sloP95 !== undefined ? { p95: o.sloP95 } : {}),
+            ...(o.sloP50 !== undefined ? { p50: o.sloP50 } : {}),
+          },
+        }
+      : {}),
+    ...(o.nodeShape ? { shape: parseNodeShape(o.nodeShape) } : {}),
+    ...(o.priceCpuHour !== undefined
+      ? { prices: { cpuHour: o.priceCpuHour, gibHour: o.priceGibHour } }
+      : {}),
+  };
 }
 
 /** The controller flags given on the command line (the rest are kube-controller-manager's defaults). */
@@ -142,6 +222,46 @@ export function registerPlanCommands(program: Command): void {
     .option(
       "--schedule <file>",
       "YAML/JSON schedule as loadtest takes (default: the report's 30 phases)",
+    )
+    .option(
+      "--rate <req/s>",
+      "open-loop load: Poisson arrivals at this rate (instead of --schedule)",
+      number("rate", 0),
+    )
+    .option(
+      "--rate-schedule <file>",
+      "open-loop load per phase, YAML/JSON { name?, phases: [{ rate, duration, repeat? }] } (instead of --schedule)",
+    )
+    .option(
+      "--max-replicas <n>",
+      "override every stack's HPA maxReplicas (1..1000, the schema's bound)",
+      number("max replicas", 1, true),
+    )
+    .option(
+      "--groups <k>",
+      "open loop: simulate 1 of k identical replica groups at rate/k and scale up (default: peak rate / 250, at least 1)",
+      number("groups", 1, true),
+    )
+    .option("--duration <s>", "with --rate: seconds of load (default 600)", number("duration", 1))
+    .option(
+      "--slo-p95 <s>",
+      "SLO: PASS when the p95 response time is at most this (and nothing failed or Pending)",
+      number("SLO", 0),
+    )
+    .option("--slo-p50 <s>", "SLO on the median response time", number("SLO", 0))
+    .option(
+      "--node-shape <spec>",
+      "cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi",
+    )
+    .option(
+      "--price-cpu-hour <money>",
+      "cost: price of one requested CPU core for one hour (no default)",
+      number("price", 0),
+    )
+    .option(
+      "--price-gib-hour <money>",
+      "cost: price of one requested GiB of memory for one hour (no default)",
+      number("price", 0),
     )
     .option(
       "--time-scale <k>",
@@ -242,6 +362,11 @@ export function registerPlanCommands(program: Command): void {
       const { results } = await runPlan({
         stacks,
         schedule: o.schedule,
+        rate: o.rate,
+        rateSchedule: o.rateSchedule,
+        duration: o.duration,
+        maxReplicas: o.maxReplicas,
+        groups: o.groups,
         timeScale: o.timeScale,
         profiles: o.profile,
         nodes: o.nodes,
@@ -261,9 +386,10 @@ export function registerPlanCommands(program: Command): void {
         ? (await writeCharts(out, planCharts(results, o.accuracy))).map((c) => c.id)
         : [];
       const compare: boolean = o.compare;
-      const md = planMarkdown(results, { compare, charts });
+      const verdict = verdictMarkdown(results, verdictOptions(o));
+      const md = planMarkdown(results, { compare, charts, verdict });
       const files = await writePlan(out, results, md);
-      process.stdout.write(planMarkdown(results, { compare }));
+      process.stdout.write(planMarkdown(results, { compare, verdict }));
       if (o.measuredLoadtest) {
         const e = comparePlanToRun(results[0] as PlanResult, {
           loadtest: await readLoadtestCsv(o.measuredLoadtest),
@@ -278,6 +404,133 @@ export function registerPlanCommands(program: Command): void {
         `${results.length} stack(s) simulated in ${(simulated / 1000).toFixed(2)} s; ` +
           `${files.markdown}, ${files.json}${charts.length ? ` and ${charts.length} charts (SVG + PNG)` : ""} ` +
           `in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    });
+
+  program
+    .command("recommend")
+    .summary(
+      "search the strategy knobs for the cheapest stack meeting an SLO; write its stack file",
+    )
+    .description(
+      "Simulate a grid of knob values (HPA CPU target, requests.cpu, minReplicas, readiness " +
+        "successThreshold; memory at the profile's working set + 25 %) under an open-loop rate, keep " +
+        "the stacks meeting the SLO with no failed request and no Pending pod, write the cheapest as " +
+        "Pulumi.<name>.yaml (validated by the stack loader) and compare it with the existing stacks.",
+    )
+    .option("--rate <req/s>", "open-loop load: Poisson arrivals at this rate", number("rate", 0))
+    .option("--rate-schedule <file>", "open-loop load per phase (YAML/JSON, as plan takes)")
+    .option("--duration <s>", "with --rate: seconds of load (default 600)", number("duration", 1))
+    .requiredOption("--slo-p95 <s>", "SLO: p95 response time at most this", number("SLO", 0))
+    .option("--slo-p50 <s>", "SLO on the median", number("SLO", 0))
+    .option(
+      "--nodes <spec>",
+      "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: one node of --node-shape per 10 replicas)",
+      collect,
+    )
+    .option("--node-shape <spec>", "cost: nodes of <cpu>cpu,<memory> needed at peak")
+    .option(
+      "--price-cpu-hour <money>",
+      "price of one requested CPU core for one hour (no default)",
+      number("price", 0),
+    )
+    .option(
+      "--price-gib-hour <money>",
+      "price of one requested GiB for one hour (no default)",
+      number("price", 0),
+    )
+    .option("--profile <file>", "capacity profile(s), as plan takes", collect)
+    .option(
+      "--max-replicas <n>",
+      "maxReplicas of every candidate (default 10)",
+      number("max replicas", 1, true),
+    )
+    .option(
+      "--base <stack>",
+      "the stack file the recommendation starts from (image, probes, …)",
+      "baseline",
+    )
+    .option("--name <name>", "the recommended stack's name", "recommended")
+    .option("--dir <dir>", "where Pulumi.<name>.yaml is written (default: the project root)")
+    .option("--seed <n>", "seed of the arrivals", number("seed", 0, true), 1)
+    .action(async (o) => {
+      const t0 = performance.now();
+      if (o.rate === undefined && !o.rateSchedule)
+        throw new Error("give --rate <req/s> or --rate-schedule <file>");
+      const load = await resolveLoad({
+        rate: o.rate,
+        rateSchedule: o.rateSchedule,
+        duration: o.duration,
+      });
+      const v = verdictOptions(o);
+      const profiles = o.profile?.length
+        ? await Promise.all((o.profile as string[]).map((f) => readProfile(f)))
+        : [ESTIMATED_PROFILE];
+      const maxReplicas: number = o.maxReplicas ?? 10;
+      const cluster = o.nodes?.length
+        ? parseNodes(o.nodes)
+        : v.shape
+          ? parseNodes([`${maxReplicas}x${v.shape.spec}`])
+          : defaultCluster();
+      const rec = recommend({
+        name: o.name,
+        base: loadStack(o.base),
+        schedule: load.schedule,
+        ...(load.rates ? { rates: load.rates } : {}),
+        profiles,
+        cluster,
+        slo: v.slo ?? {},
+        ...(v.shape ? { shape: v.shape } : {}),
+        ...(v.prices ? { prices: v.prices } : {}),
+        seed: o.seed,
+        maxReplicas,
+      });
+      const lines = [
+        `# Recommendation: ${load.schedule.name}, SLO ${o.sloP95} s p95${o.sloP50 !== undefined ? `, ${o.sloP50} s p50` : ""}`,
+        "",
+        `Cluster: ${cluster.description}. ${rec.candidates.length} candidates simulated, ${rec.candidates.filter((c) => c.pass).length} meet the SLO with no failed request and no Pending pod.`,
+        `Memory: requests ${rec.memory.quantity} (${rec.memory.why}), limits twice that.`,
+        "",
+      ];
+      if (!rec.best) {
+        lines.push(
+          "No candidate meets the SLO on this cluster: give more nodes, a larger --max-replicas or a looser SLO.",
+          "",
+        );
+        process.stdout.write(lines.join("\n"));
+        process.exitCode = 1;
+        return;
+      }
+      const best = rec.best;
+      const { file } = writeStackFile(resolve(o.dir ?? PROJECT_ROOT), o.name, o.base, best.knobs, [
+        `Recommended by strategy-bench recommend for ${load.schedule.name}, SLO p95 <= ${o.sloP95} s,`,
+        `on ${cluster.description} (the planner's prediction; docs/planning.md for its error).`,
+      ]);
+      const existing = ["baseline", "strategy1", "strategy2"].map((name) =>
+        simulatePlan({
+          stack: loadStack(name),
+          schedule: load.schedule,
+          ...(load.rates ? { rates: load.rates } : {}),
+          profiles,
+          cluster,
+          seed: o.seed,
+        }),
+      );
+      lines.push(
+        "## Knobs",
+        "",
+        ...markdownTable(
+          ["knob", "recommended", "the other values searched (with the rest as recommended)"],
+          rec.knobs.map((k) => [k.knob, k.value, k.effect]),
+        ),
+        "",
+        ...verdictMarkdown([best.result, ...existing], v),
+        `Wrote ${file} (validated by the stack loader).`,
+        "",
+      );
+      process.stdout.write(lines.join("\n"));
+      log(
+        `${rec.candidates.length + existing.length} simulations in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
     });
 

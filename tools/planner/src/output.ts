@@ -1,6 +1,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { markdownTable, ORIGINAL_DIVISOR_SECONDS } from "../../strategy-bench/src/index.js";
+import {
+  formatMemoryKB,
+  markdownTable,
+  ORIGINAL_DIVISOR_SECONDS,
+  ORIGINAL_SCHEDULE_FILE,
+} from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
 
 /**
@@ -50,14 +55,14 @@ type Row = [label: string, value: (r: PlanResult) => string];
 
 export const SUMMARY_ROWS: Row[] = [
   [
-    "memory requested (KB, mean; scheduled pods, as the report counted)",
-    (r) => fmt(r.resourcesScheduled.memRequestedKB),
+    "memory requested (mean; scheduled pods, as the report counted)",
+    (r) => formatMemoryKB(r.resourcesScheduled.memRequestedKB),
   ],
   [
-    "memory requested (KB, mean; Pending + Running, as `monitor` counts)",
-    (r) => fmt(r.resources.memRequestedKB),
+    "memory requested (mean; Pending + Running, as `monitor` counts)",
+    (r) => formatMemoryKB(r.resources.memRequestedKB),
   ],
-  ["memory used (KB, mean)", (r) => fmt(r.resources.memUsedKB)],
+  ["memory used (working set, mean)", (r) => formatMemoryKB(r.resources.memUsedKB)],
   ["response time (s, weighted by OKAY)", (r) => fmt(r.load.responseTime, 3)],
   ["transaction rate (/s, OKAY / real duration)", (r) => fmt(r.load.transactionRate)],
   [
@@ -74,6 +79,17 @@ export const SUMMARY_ROWS: Row[] = [
   ["test duration (s)", (r) => fmt(r.load.durationSeconds, 1)],
   ["new pod ready after (s)", (r) => fmt(r.readyDelaySeconds, 1)],
 ];
+
+/**
+ * The rows for these results: "as the original" (OKAY / 3,600) only for the original 30-minute
+ * schedule, as `report` prints it.
+ */
+export function summaryRows(results: readonly PlanResult[]): Row[] {
+  const original = results.every((r) => r.schedule === ORIGINAL_SCHEDULE_FILE.name);
+  return original
+    ? SUMMARY_ROWS
+    : SUMMARY_ROWS.filter(([label]) => !label.includes("as the original"));
+}
 
 function header(results: readonly PlanResult[]): string[] {
   const first = results[0];
@@ -98,7 +114,7 @@ function phaseTable(r: PlanResult): string[] {
   return table(
     [
       "phase",
-      "users",
+      "users (or arrival rate)",
       "delay (s)",
       "OKAY",
       "response (s)",
@@ -110,8 +126,8 @@ function phaseTable(r: PlanResult): string[] {
     ],
     r.phases.map((p) => [
       p.phase,
-      String(p.users),
-      String(p.delaySeconds),
+      p.rate !== undefined ? `${p.rate}/s open loop` : String(p.users),
+      p.rate !== undefined ? "–" : String(p.delaySeconds),
       String(p.okay),
       fmt(p.responseTime, 3),
       fmt(p.p95, 3),
@@ -130,7 +146,7 @@ export function stackMarkdown(r: PlanResult): string[] {
     "",
     ...table(
       ["metric", "predicted"],
-      SUMMARY_ROWS.map(([label, f]) => [label, f(r)]),
+      summaryRows([r]).map(([label, f]) => [label, f(r)]),
     ),
     "",
     ...explain(r).map((l) => `- ${l}`),
@@ -150,7 +166,7 @@ export function compareMarkdown(results: readonly PlanResult[]): string[] {
     "",
     ...table(
       ["metric", ...names],
-      SUMMARY_ROWS.map(([label, f]) => [label, ...results.map(f)]),
+      summaryRows(results).map(([label, f]) => [label, ...results.map(f)]),
     ),
     "",
     ...results.flatMap((r) => explain(r).map((l) => `- ${r.stack}: ${l}`)),
@@ -167,7 +183,7 @@ export function compareMarkdown(results: readonly PlanResult[]): string[] {
         ["phase", "users / delay", ...names],
         first.phases.map((p, i) => [
           p.phase,
-          `c${p.users} d${p.delaySeconds}`,
+          p.rate !== undefined ? `${p.rate}/s` : `c${p.users} d${p.delaySeconds}`,
           ...results.map((r) => {
             const q = r.phases[i];
             return q ? `${fmt(q.responseTime, 3)} / ${fmt(q.meanReady, 1)}` : "";
@@ -182,9 +198,10 @@ export function compareMarkdown(results: readonly PlanResult[]): string[] {
 
 export function planMarkdown(
   results: readonly PlanResult[],
-  o: { compare: boolean; charts?: string[]; title?: string },
+  o: { compare: boolean; charts?: string[]; title?: string; verdict?: string[] },
 ): string {
   const out = [`# ${o.title ?? "Strategy plan: predicted report rows"}`, "", ...header(results)];
+  if (o.verdict) out.push(...o.verdict);
   if (o.compare) out.push(...compareMarkdown(results));
   else for (const r of results) out.push(...stackMarkdown(r));
   if (o.charts?.length) {

@@ -21,11 +21,12 @@ import {
   hpaSpecFromStack,
   type PodMetric,
 } from "./hpa.js";
+import { type LoadUser, PoissonArrivals } from "./load.js";
 import { MetricsServer } from "./metrics-server.js";
 import { readyDelaySeconds, startupBudget } from "./readiness.js";
 import { ReplicaQueue } from "./replica-queue.js";
 import { type NodeState, type Requests, Scheduler } from "./scheduler.js";
-import { phaseUsers, type SiegeUser } from "./siege-users.js";
+import { phaseUsers } from "./siege-users.js";
 
 /**
  * The simulation: one stack's Deployment + HPA on a cluster, under a siege schedule, event by
@@ -49,6 +50,11 @@ export interface PlanOptions {
   metricsOffsetSeconds?: number;
   /** Per-request timeout, seconds (siege's 30): a slower response is a socket failure. */
   timeoutSeconds?: number;
+  /**
+   * Open-loop load: requests per second per phase (Poisson arrivals, src/plan/load.ts) instead
+   * of the phases' siege users.
+   */
+  rates?: readonly number[];
 }
 
 export interface PlanPhase {
@@ -72,6 +78,8 @@ export interface PlanPhase {
   maxReplicas: number;
   /** CPU used / CPU requested of the running pods, mean over the phase's samples (%). */
   cpuUtilization: number;
+  /** Open loop: the phase's arrival rate (req/s); undefined for siege users. */
+  rate?: number;
 }
 
 export interface PlanSample {
@@ -112,6 +120,8 @@ export interface PlanResult {
   samples: PlanSample[];
   decisions: HpaDecision[];
   pending: PendingEpisode[];
+  /** Response-time percentiles over every OKAY response of the run, seconds. */
+  latency: { p50: number; p95: number };
   load: LoadSummary;
   resources: ResourceSummary;
   /** The same over the scheduled pods' requests only. */
@@ -120,7 +130,7 @@ export interface PlanResult {
 }
 
 interface Req {
-  user: SiegeUser;
+  user: LoadUser;
   start: number;
   phase: number;
 }
@@ -150,7 +160,7 @@ interface SimEvent {
   kind: EventKind;
   seq: number;
   pod?: SimPod;
-  user?: SiegeUser;
+  user?: LoadUser;
   phase?: number;
 }
 
@@ -458,6 +468,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
   };
 
   const phases: PlanPhase[] = [];
+  const allRts: number[] = [];
   let t0 = 0;
   o.schedule.phases.forEach((phase, index) => {
     const start = t0;
@@ -468,13 +479,18 @@ export function simulatePlan(o: PlanOptions): PlanResult {
     let failed = 0;
     let timeouts = 0;
     let sumRt = 0;
-    const next = (u: SiegeUser, at: number) => {
+    const next = (u: LoadUser, at: number) => {
       const t = u.nextRequestAt(at);
       if (t === undefined) return;
       outstanding++;
       events.push({ t, kind: "request", user: u, phase: index });
     };
-    for (const u of phaseUsers(phase, index, seed, start)) next(u, start);
+    const rate = o.rates?.[index];
+    const users: LoadUser[] =
+      rate === undefined
+        ? phaseUsers(phase, index, seed, start)
+        : [new PoissonArrivals(rate, index, seed, deadline)];
+    for (const u of users) next(u, start);
 
     for (;;) {
       // The next completion over the serving pods.
@@ -507,12 +523,12 @@ export function simulatePlan(o: PlanOptions): PlanResult {
         if (rt > timeout) {
           failed++;
           timeouts++;
-          next(item.user, tc + 0.05);
+          if (!item.user.openLoop) next(item.user, tc + 0.05);
         } else {
           okay++;
           sumRt += rt;
           rts.push(rt);
-          next(item.user, tc);
+          if (!item.user.openLoop) next(item.user, tc);
         }
         if (cp.deleting && q.size === 0) removePod(cp);
         else if (q.size === 0 && cp.node) reshare(cp.node);
@@ -524,14 +540,15 @@ export function simulatePlan(o: PlanOptions): PlanResult {
         continue;
       }
       now = e.t;
-      const user = e.user as SiegeUser;
+      const user = e.user as LoadUser;
+      if (user.openLoop) next(user, now); // the next arrival, whatever this one's response
       const ready = readyPods();
       if (ready.length === 0) {
         // No endpoint: the ingress answers 503 at once; the user goes on after a 50 ms pause.
         outstanding--;
         failed++;
         user.responded();
-        next(user, now + 0.05);
+        if (!user.openLoop) next(user, now + 0.05);
         continue;
       }
       const p = ready[roundRobin++ % ready.length] as SimPod;
@@ -547,6 +564,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
     const mean = (f: (x: PlanSample) => number) =>
       inPhase.length ? inPhase.reduce((a, x) => a + f(x), 0) / inPhase.length : Number.NaN;
     rts.sort((a, b) => a - b);
+    for (const x of rts) allRts.push(x);
     phases.push({
       phase: String(index + 1),
       users: phase.users,
@@ -568,6 +586,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
           ? (100 * x.cpuUsed) / (((x.replicas - x.pending) * requests.cpuMilli) / 1000)
           : Number.NaN,
       ),
+      ...(rate === undefined ? {} : { rate }),
     });
     t0 = end;
   });
@@ -588,11 +607,17 @@ export function simulatePlan(o: PlanOptions): PlanResult {
     samples: inTest,
     decisions,
     pending: episodes,
+    latency: latencyPercentiles(allRts),
     load: summarizeLoad(phases.map(loadtestRow)),
     resources: summarizeResources(inTest.map((x) => monitorSample(x, false))),
     resourcesScheduled: summarizeResources(inTest.map((x) => monitorSample(x, true))),
     notes,
   };
+}
+
+function latencyPercentiles(rts: number[]): { p50: number; p95: number } {
+  rts.sort((a, b) => a - b);
+  return { p50: percentile(rts, 50), p95: percentile(rts, 95) };
 }
 
 /** A phase (predicted, or measured by runLoadtest) as the report's summary reads a loadtest CSV row. */

@@ -77,7 +77,7 @@ describe("simulatePlan", () => {
     const md = planMarkdown(results, { compare: true });
     expect(md).toMatch(/\| metric \| baseline \| strategy2 \|/);
     expect(md).toMatch(
-      /memory requested \(KB, mean; scheduled pods, as the report counted\) \| [\d,.]+ \| 4,718,592\.00 \|/,
+      /memory requested \(mean; scheduled pods, as the report counted\) \| [\d,.]+ GiB \| 4\.50 GiB \|/,
     );
     expect(md).toMatch(/Estimated capacity profile/);
     const single = planMarkdown(results, { compare: false });

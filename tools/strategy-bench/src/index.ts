@@ -11,7 +11,7 @@ export {
   readRssKB,
 } from "./benchkit.js";
 export { type SeriesRun, seriesCharts } from "./chart-list.js";
-export { barChart, type Chart, memoryUnit, writeCharts } from "./charts.js";
+export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv } from "./csv.js";
 export { request } from "./http.js";
@@ -21,7 +21,7 @@ export { prometheusSamples, sumOf } from "./prometheus.js";
 export { cpuCores } from "./quantity.js";
 export { childRandom, type Random } from "./random.js";
 export { checkTarget } from "./safety.js";
-export type { Phase, Schedule } from "./schedule.js";
+export { ORIGINAL_SCHEDULE_FILE, type Phase, type Schedule } from "./schedule.js";
 export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
 export {
   type LoadSummary,

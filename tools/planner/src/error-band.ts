@@ -1,0 +1,196 @@
+/**
+ * The planner's error against real pods: the one home of the validation's figures
+ * (docs/planning.md, "Against real pods": `bench/planner/against-real-pods.ts` per run and
+ * profile, 2026-12-01, this machine). The docs' table is checked against these rows
+ * (test/plan/error-band.test.ts); `plan` prints the band they give beside every figure.
+ */
+
+/** Whole-run error (predicted − measured) / measured, %, of one stack-run with one profile. */
+export interface ValidationRow {
+  run: string;
+  stack: string;
+  profile: string;
+  rateErrorPct: number;
+  responseErrorPct: number;
+}
+
+/** "Every run against every profile" in docs/planning.md, cell by cell. */
+export const VALIDATION_ROWS: readonly ValidationRow[] = [
+  {
+    run: "x1",
+    stack: "strategy1",
+    profile: "food11-3cpu",
+    rateErrorPct: 0.3,
+    responseErrorPct: -10.5,
+  },
+  {
+    run: "x1",
+    stack: "strategy1",
+    profile: "food11-2cpu-quiet",
+    rateErrorPct: 8.1,
+    responseErrorPct: -51.1,
+  },
+  {
+    run: "x0.1",
+    stack: "baseline",
+    profile: "food11-2cpu",
+    rateErrorPct: -19.5,
+    responseErrorPct: 31.5,
+  },
+  {
+    run: "x0.1",
+    stack: "baseline",
+    profile: "food11-3cpu",
+    rateErrorPct: -8.6,
+    responseErrorPct: 11.3,
+  },
+  {
+    run: "x0.1",
+    stack: "baseline",
+    profile: "food11-2cpu-quiet",
+    rateErrorPct: 13.8,
+    responseErrorPct: -16.7,
+  },
+  {
+    run: "x0.1",
+    stack: "strategy1",
+    profile: "food11-3cpu",
+    rateErrorPct: -6.4,
+    responseErrorPct: 7.5,
+  },
+  {
+    run: "x0.1",
+    stack: "strategy1",
+    profile: "food11-2cpu-quiet",
+    rateErrorPct: 15.8,
+    responseErrorPct: -18.8,
+  },
+  {
+    run: "x0.1",
+    stack: "strategy2",
+    profile: "food11-2cpu",
+    rateErrorPct: -25.0,
+    responseErrorPct: 43.8,
+  },
+  {
+    run: "x0.1",
+    stack: "strategy2",
+    profile: "food11-3cpu",
+    rateErrorPct: -14.8,
+    responseErrorPct: 21.8,
+  },
+  {
+    run: "x0.1",
+    stack: "strategy2",
+    profile: "food11-2cpu-quiet",
+    rateErrorPct: 6.1,
+    responseErrorPct: -8.9,
+  },
+  {
+    run: "x0.05",
+    stack: "baseline",
+    profile: "food11-2cpu",
+    rateErrorPct: -17.9,
+    responseErrorPct: 25.9,
+  },
+  {
+    run: "x0.05",
+    stack: "baseline",
+    profile: "food11-3cpu",
+    rateErrorPct: -6.5,
+    responseErrorPct: 9.6,
+  },
+  {
+    run: "x0.05",
+    stack: "baseline",
+    profile: "food11-2cpu-quiet",
+    rateErrorPct: 14.6,
+    responseErrorPct: -16.6,
+  },
+  {
+    run: "x0.05",
+    stack: "strategy1",
+    profile: "food11-2cpu",
+    rateErrorPct: -2.1,
+    responseErrorPct: 5.8,
+  },
+  {
+    run: "x0.05",
+    stack: "strategy1",
+    profile: "food11-3cpu",
+    rateErrorPct: 10.0,
+    responseErrorPct: -6.9,
+  },
+  {
+    run: "x0.05",
+    stack: "strategy1",
+    profile: "food11-2cpu-quiet",
+    rateErrorPct: 32.0,
+    responseErrorPct: -27.2,
+  },
+  {
+    run: "x0.05",
+    stack: "strategy2",
+    profile: "food11-2cpu",
+    rateErrorPct: -23.5,
+    responseErrorPct: 36.8,
+  },
+  {
+    run: "x0.05",
+    stack: "strategy2",
+    profile: "food11-3cpu",
+    rateErrorPct: -12.6,
+    responseErrorPct: 18.8,
+  },
+  {
+    run: "x0.05",
+    stack: "strategy2",
+    profile: "food11-2cpu-quiet",
+    rateErrorPct: 7.2,
+    responseErrorPct: -9.8,
+  },
+];
+
+/** Ready replicas over the runs: the largest mean absolute error (pods). */
+export const REPLICAS_MAE = 0.08;
+
+/** A relative band, % below and above the figure (the measured value lies in figure / (1 + e)). */
+export interface Band {
+  lowPct: number;
+  highPct: number;
+}
+
+const band = (xs: number[]): Band => ({ lowPct: Math.min(...xs), highPct: Math.max(...xs) });
+
+/**
+ * The bands the planner prints: the range of the whole-run errors over every run and profile
+ * (the profile is rarely measured in the conditions the stack will run in, so the widest range).
+ * Response time's band stands for the percentiles too (not validated separately: said so).
+ */
+export const ERROR_BANDS = {
+  rate: band(VALIDATION_ROWS.map((r) => r.rateErrorPct)),
+  responseTime: band(VALIDATION_ROWS.map((r) => r.responseErrorPct)),
+} as const;
+
+/** `0.250 s (−51 %…+44 %)`: a figure and its band. */
+export function withBand(text: string, b: Band): string {
+  const pct = (x: number) => `${x > 0 ? "+" : x < 0 ? "−" : ""}${Math.abs(Math.round(x))} %`;
+  return `${text} (${pct(b.lowPct)}…${pct(b.highPct)})`;
+}
+
+/**
+ * The range the true value lies in, given a prediction with error e = (pred − true) / true in
+ * [low, high]: true = pred / (1 + e).
+ */
+export function trueRange(predicted: number, b: Band): [number, number] {
+  return [predicted / (1 + b.highPct / 100), predicted / (1 + b.lowPct / 100)];
+}
+
+/** Whether two predictions are told apart by the planner: their true ranges do not overlap. */
+export function distinguishable(a: number, b: number, band: Band): boolean {
+  const [alo, ahi] = trueRange(a, band);
+  const [blo, bhi] = trueRange(b, band);
+  return ahi < blo || bhi < alo;
+}
+
+export const WITHIN_ERROR = "within the planner's error: measure both";

@@ -1,0 +1,130 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import type { Schedule } from "../../strategy-bench/src/index.js";
+import { childRandom, type Random } from "../../strategy-bench/src/index.js";
+
+/**
+ * Load as a manager states it: requests per second, not siege users. An open loop: requests
+ * arrive as a Poisson process of the phase's rate whatever the responses do (a slow stack gets
+ * a queue, not fewer requests), from a seeded stream per phase so a plan is deterministic.
+ */
+
+/** One source of requests in the simulation: siege's closed-loop user, or an open-loop arrival stream. */
+export interface LoadUser {
+  /** When the next request starts, free at `now`; undefined when the source stops for the phase. */
+  nextRequestAt(now: number): number | undefined;
+  /** A response (or failure) arrived. */
+  responded(): void;
+  /** Open loop: the next request is scheduled at each arrival, not after the response. */
+  readonly openLoop?: boolean;
+}
+
+/** Poisson arrivals at `rate` per second until `deadline`: exponential gaps from a seeded stream. */
+export class PoissonArrivals implements LoadUser {
+  readonly openLoop = true;
+  private readonly rand: Random;
+
+  constructor(
+    readonly rate: number,
+    phaseIndex: number,
+    seed: number,
+    readonly deadline: number,
+  ) {
+    // The stream (seed, phase, -1): apart from the siege users' (seed, phase, user >= 0).
+    this.rand = childRandom(seed, phaseIndex, -1);
+  }
+
+  nextRequestAt(now: number): number | undefined {
+    if (!(this.rate > 0)) return undefined;
+    const gap = -Math.log(1 - this.rand()) / this.rate;
+    const t = now + gap;
+    return t >= this.deadline ? undefined : t;
+  }
+
+  responded(): void {}
+}
+
+/** The arrival times of one phase, from `start` until `start + duration` (for tests and sizing). */
+export function poissonArrivalTimes(
+  rate: number,
+  durationSeconds: number,
+  seed: number,
+  phaseIndex = 0,
+  start = 0,
+): number[] {
+  const a = new PoissonArrivals(rate, phaseIndex, seed, start + durationSeconds);
+  const out: number[] = [];
+  for (let t = a.nextRequestAt(start); t !== undefined; t = a.nextRequestAt(t)) out.push(t);
+  return out;
+}
+
+/** A schedule of rates: what `--rate` and `--rate-schedule` give the planner. */
+export interface RateSchedule {
+  name: string;
+  phases: { rate: number; durationSeconds: number }[];
+}
+
+const ratePhase = z
+  .object({
+    repeat: z.number().int().positive().default(1),
+    rate: z.number().nonnegative().max(1e6),
+    duration: z
+      .number()
+      .positive()
+      .max(24 * 3600)
+      .default(60),
+  })
+  .strict();
+
+/** The YAML/JSON rate schedule: `{ name?, phases: [{ repeat?, rate (req/s), duration? (s, default 60) }] }`. */
+export const rateScheduleFileSchema = z
+  .object({
+    name: z.string().min(1).default("rates"),
+    phases: z.array(ratePhase).min(1),
+  })
+  .strict();
+
+export function parseRateSchedule(raw: unknown, file = "rate schedule"): RateSchedule {
+  const r = rateScheduleFileSchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(
+      `${file}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}. ` +
+        "Fix: { name?: string, phases: [{ rate: <req/s>, duration: <s>, repeat?: <n> }] }",
+    );
+  }
+  const phases = r.data.phases.flatMap((p) =>
+    Array.from({ length: p.repeat }, () => ({ rate: p.rate, durationSeconds: p.duration })),
+  );
+  return { name: r.data.name, phases };
+}
+
+export async function readRateSchedule(path: string): Promise<RateSchedule> {
+  return parseRateSchedule(parseYaml(await readFile(path, "utf8")), path);
+}
+
+/** `--rate <r>` alone: one phase of `durationSeconds` (default 600 s: past the HPA's first scale-downs). */
+export function constantRate(rate: number, durationSeconds = 600): RateSchedule {
+  return { name: `${rate} req/s for ${durationSeconds} s`, phases: [{ rate, durationSeconds }] };
+}
+
+/**
+ * The rate schedule as the simulation's schedule (phases with no siege users) and the rate of
+ * each phase, which the simulation turns into {@link PoissonArrivals}.
+ */
+export function rateToSchedule(
+  r: RateSchedule,
+  timeScale = 1,
+): { schedule: Schedule; rates: number[] } {
+  return {
+    schedule: {
+      name: timeScale === 1 ? r.name : `${r.name} x${timeScale}`,
+      phases: r.phases.map((p) => ({
+        users: 0,
+        delaySeconds: 0,
+        durationSeconds: p.durationSeconds * timeScale,
+      })),
+    },
+    rates: r.phases.map((p) => p.rate),
+  };
+}

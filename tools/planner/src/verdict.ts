@@ -1,0 +1,155 @@
+import { formatMemoryKB, markdownTable } from "../../strategy-bench/src/index.js";
+import { type NodeShape, type Prices, planCost } from "./cost.js";
+import {
+  distinguishable,
+  ERROR_BANDS,
+  REPLICAS_MAE,
+  WITHIN_ERROR,
+  withBand,
+} from "./error-band.js";
+import type { PlanResult } from "./simulate.js";
+
+/**
+ * What a manager reads first: per stack the SLO's PASS/FAIL, the cost of what it requests, and
+ * the verdict between stacks, each predicted figure with the planner's error band.
+ */
+
+export interface Slo {
+  /** Seconds the 95th (50th) percentile of the responses must stay at or under. */
+  p95?: number;
+  p50?: number;
+}
+
+export interface VerdictOptions {
+  slo?: Slo;
+  shape?: NodeShape;
+  prices?: Prices;
+}
+
+/** PASS when every given percentile is within its SLO, no request failed and no pod was Pending. */
+export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: string[] } {
+  const why: string[] = [];
+  if (slo.p95 !== undefined && !(r.latency.p95 <= slo.p95))
+    why.push(`p95 ${r.latency.p95.toFixed(3)} s > ${slo.p95} s`);
+  if (slo.p50 !== undefined && !(r.latency.p50 <= slo.p50))
+    why.push(`p50 ${r.latency.p50.toFixed(3)} s > ${slo.p50} s`);
+  if (r.load.failed > 0) why.push(`${r.load.failed} failed requests`);
+  const pending = r.samples.reduce((a, x) => Math.max(a, x.pending), 0);
+  if (pending > 0) why.push(`${pending} pods Pending`);
+  else if (r.pending.length > 0) why.push(`${r.pending.length} Pending episodes`);
+  return { pass: why.length === 0, why };
+}
+
+const n2 = (x: number, d = 2) =>
+  Number.isFinite(x)
+    ? x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d })
+    : "n/a";
+
+/** The "Cost and verdict" section: a table with one column per stack, then the verdict lines. */
+export function verdictMarkdown(results: readonly PlanResult[], o: VerdictOptions): string[] {
+  if (results.length === 0) return [];
+  const costs = results.map((r) => planCost(r, o));
+  const rt = ERROR_BANDS.responseTime;
+  const rows: string[][] = [];
+  if (o.slo && (o.slo.p95 !== undefined || o.slo.p50 !== undefined)) {
+    rows.push([
+      `SLO (${[o.slo.p95 !== undefined ? `p95 ≤ ${o.slo.p95} s` : "", o.slo.p50 !== undefined ? `p50 ≤ ${o.slo.p50} s` : ""].filter(Boolean).join(", ")}; no failed request, no Pending pod)`,
+      ...results.map((r) => {
+        const v = sloVerdict(r, o.slo as Slo);
+        return v.pass ? "PASS" : `FAIL: ${v.why.join("; ")}`;
+      }),
+    ]);
+  }
+  rows.push(
+    [
+      "response time p50 (s; band: the validation's response-time error)",
+      ...results.map((r) => withBand(n2(r.latency.p50, 3), rt)),
+    ],
+    ["response time p95 (s)", ...results.map((r) => withBand(n2(r.latency.p95, 3), rt))],
+    [
+      "requests served (/s, OKAY / duration)",
+      ...results.map((r) => withBand(n2(r.load.transactionRate), ERROR_BANDS.rate)),
+    ],
+    [
+      `pods (peak / mean; mean ± ${REPLICAS_MAE} pod)`,
+      ...costs.map((c) => `${c.peakPods} / ${n2(c.meanPods)}`),
+    ],
+    ["pods Pending (max at once)", ...costs.map((c) => String(c.maxPending))],
+    [
+      "CPU requested (cores, peak / mean)",
+      ...costs.map((c) => `${n2(c.peakCpuRequested)} / ${n2(c.meanCpuRequested)}`),
+    ],
+    [
+      "memory requested (peak / mean)",
+      ...costs.map(
+        (c) =>
+          `${formatMemoryKB(c.peakMemoryGiB * 2 ** 20)} / ${formatMemoryKB(c.meanMemoryGiB * 2 ** 20)}`,
+      ),
+    ],
+    ["CPU-hours requested (core-h, over the schedule)", ...costs.map((c) => n2(c.cpuHours, 3))],
+    ["memory GiB-hours requested (GiB-h)", ...costs.map((c) => n2(c.gibHours, 3))],
+  );
+  if (o.shape) {
+    rows.push([
+      `nodes of ${o.shape.spec} at peak`,
+      ...costs.map((c) =>
+        Number.isFinite(c.nodesAtPeak) ? String(c.nodesAtPeak) : "a pod does not fit one",
+      ),
+    ]);
+  }
+  if (o.prices?.cpuHour !== undefined && o.prices.gibHour !== undefined) {
+    rows.push([
+      `cost (${o.prices.cpuHour}/core-h × CPU-h + ${o.prices.gibHour}/GiB-h × GiB-h, your currency)`,
+      ...costs.map((c) => n2(c.money ?? Number.NaN, 4)),
+    ]);
+  }
+  const out = [
+    "## Cost and verdict",
+    "",
+    ...markdownTable(["metric", ...results.map((r) => r.stack)], rows, {
+      align: ["left", ...results.map(() => "right" as const)],
+    }),
+    "",
+    `Bands: the range of the planner's whole-run error against real pods (docs/planning.md, "Against real pods"): ` +
+      `response time ${withBand("", rt).trim()}, rate ${withBand("", ERROR_BANDS.rate).trim()}; cost is what the pods request, exact for the predicted pods.`,
+    "",
+    ...compareLines(results, o),
+    "",
+  ];
+  return out;
+}
+
+/** Pairwise: which stack is faster on p95, and whether the planner can tell. */
+export function compareLines(results: readonly PlanResult[], o: VerdictOptions): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < results.length; i++) {
+    for (let j = i + 1; j < results.length; j++) {
+      const a = results[i] as PlanResult;
+      const b = results[j] as PlanResult;
+      const [fast, slow] = a.latency.p95 <= b.latency.p95 ? [a, b] : [b, a];
+      const told = distinguishable(a.latency.p95, b.latency.p95, ERROR_BANDS.responseTime);
+      out.push(
+        `- ${fast.stack} vs ${slow.stack}: p95 ${fast.latency.p95.toFixed(3)} s against ${slow.latency.p95.toFixed(3)} s` +
+          (told ? ` — ${fast.stack} is faster beyond the planner's error` : ` — ${WITHIN_ERROR}`),
+      );
+    }
+  }
+  if (o.slo) {
+    const passing = results.filter((r) => sloVerdict(r, o.slo as Slo).pass);
+    if (passing.length === 0) out.push("- no stack meets the SLO on this cluster");
+    else {
+      const cheapest = passing
+        .map((r) => ({ r, c: planCost(r, o) }))
+        .sort(
+          (x, y) =>
+            (x.c.money ?? x.c.cpuHours) - (y.c.money ?? y.c.cpuHours) ||
+            x.c.gibHours - y.c.gibHours,
+        )[0];
+      if (cheapest)
+        out.push(
+          `- cheapest meeting the SLO: **${cheapest.r.stack}** (by ${cheapest.c.money !== undefined ? "cost" : "CPU-hours, then GiB-hours"})`,
+        );
+    }
+  }
+  return out;
+}
