@@ -23,7 +23,7 @@ import { planMarkdown } from "../src/output.js";
 import { simulatePlan } from "../src/simulate.js";
 import { compareLines, sloVerdict, verdictMarkdown } from "../src/verdict.js";
 
-const ROOT = join(import.meta.dirname, "../../../..");
+const ROOT = join(import.meta.dirname, "../../..");
 
 describe("open-loop load (--rate, --rate-schedule)", () => {
   it("draws seeded Poisson arrivals: the same seed the same times, the mean rate within 2 %", () => {
