@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLUSTER_STATE_DIR, clusterVersions } from "../../lib/cluster/stack";
+import { type Clients, until } from "../e2e/helpers";
 
 /** The cluster's settings (scripts/cluster/versions.sh, env overrides). */
 export const clusterSettings = (): Record<string, string> => clusterVersions();
@@ -128,4 +129,20 @@ export function processFacts(pid: number): ProcessFacts {
     cpuQuotaMicros: Number(cgroupFile("cpu", cpuPath, "cpu.cfs_quota_us")),
     cpuPeriodMicros: Number(cgroupFile("cpu", cpuPath, "cpu.cfs_period_us")),
   };
+}
+
+/** Waits (up to 180 s) until `pulumi destroy`'s namespace is gone: a read of it answers 404. */
+export async function namespaceDeleted(c: Clients, ns: string): Promise<void> {
+  await until(
+    async () => {
+      try {
+        await c.core.readNamespace({ name: ns });
+        return false;
+      } catch (err) {
+        return (err as { code?: number }).code === 404;
+      }
+    },
+    180_000,
+    `namespace ${ns} to be deleted`,
+  );
 }

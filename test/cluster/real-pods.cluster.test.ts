@@ -39,7 +39,14 @@ import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
 import { kubernetesSampler } from "../../tools/strategy-bench/src/monitor";
 import { describeOutcomes, failures, Load } from "../../tools/strategy-bench/src/steady-load.js";
 import { type Clients, clients, engine, ROOT, until } from "../e2e/helpers";
-import { clusterSettings, containerPid, inNode, podEphemeralBytes, processFacts } from "./helpers";
+import {
+  clusterSettings,
+  containerPid,
+  inNode,
+  namespaceDeleted,
+  podEphemeralBytes,
+  processFacts,
+} from "./helpers";
 
 const S = clusterSettings();
 const kubeconfig = process.env.KUBECONFIG ?? "";
@@ -485,18 +492,7 @@ describe.each(STACKS)("%s on a real node", (stack) => {
   it("pulumi destroy leaves nothing; the image stays in the registry", async () => {
     const r = await engine("destroy", args(stack), work, logFile);
     expect(r.ok, r.error).toBe(true);
-    await until(
-      async () => {
-        try {
-          await c.core.readNamespace({ name: ns });
-          return false;
-        } catch (err) {
-          return (err as { code?: number }).code === 404;
-        }
-      },
-      180_000,
-      `namespace ${ns} to be deleted`,
-    );
+    await namespaceDeleted(c, ns);
     const tags = (await (
       await fetch(`http://${REGISTRY}/v2/food11-classifier/tags/list`)
     ).json()) as {
@@ -627,17 +623,6 @@ describe("strategy1 on ONNX Runtime (food11:inferenceEngine onnxruntime)", () =>
   it("pulumi destroy leaves nothing", async () => {
     const r = await engine("destroy", args(stack, ORT), work, logFile);
     expect(r.ok, r.error).toBe(true);
-    await until(
-      async () => {
-        try {
-          await c.core.readNamespace({ name: ns });
-          return false;
-        } catch (err) {
-          return (err as { code?: number }).code === 404;
-        }
-      },
-      180_000,
-      `namespace ${ns} to be deleted`,
-    );
+    await namespaceDeleted(c, ns);
   });
 });

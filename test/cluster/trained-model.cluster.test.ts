@@ -15,9 +15,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { clusterEngineArgs, clusterStackConfig } from "../../lib/cluster/stack";
 import { parseStackConfig, readStackConfig } from "../../stacks";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
-import { type Clients, clients, engine, ROOT, until } from "../e2e/helpers";
+import { type Clients, clients, engine, ROOT } from "../e2e/helpers";
 import { type Heldout, trainedModelsDir } from "../models/trained-cache";
-import { clusterSettings } from "./helpers";
+import { clusterSettings, namespaceDeleted } from "./helpers";
 
 const S = clusterSettings();
 const INGRESS = `http://127.0.0.1${S.INGRESS_PORT === "80" ? "" : `:${S.INGRESS_PORT}`}/`;
@@ -69,10 +69,8 @@ describe.skipIf(!available)(
       ).colours;
       const classes = held.probs[0]?.length as number;
       const labels = readFileSync(join(trained, "colours-labels.txt"), "utf8").trim().split("\n");
-      const t = (await (await fetch(`${INGRESS}test`)).json()) as {
-        model?: { labels?: string[]; name?: string };
-      };
-      expect(t.model?.labels).toEqual(labels);
+      const t = (await (await fetch(`${INGRESS}test`)).json()) as { label?: string };
+      expect(labels).toContain(t.label);
       let agree = 0;
       let maxDiff = 0;
       for (const [i, f] of held.files.entries()) {
@@ -100,18 +98,7 @@ describe.skipIf(!available)(
     it("pulumi destroy leaves nothing", async () => {
       const r = await engine("destroy", args(), work, logFile);
       expect(r.ok, r.error).toBe(true);
-      await until(
-        async () => {
-          try {
-            await c.core.readNamespace({ name: ns });
-            return false;
-          } catch (err) {
-            return (err as { code?: number }).code === 404;
-          }
-        },
-        180_000,
-        `namespace ${ns} to be deleted`,
-      );
+      await namespaceDeleted(c, ns);
     });
   },
 );
