@@ -55,7 +55,8 @@ export interface PodMetricLike {
 
 /**
  * One row from a pod list and the namespace's pod metrics: replicas are the pods that are Pending
- * or Running; requests and limits are summed over their containers; usage over the same pods.
+ * or Running; requests and limits are summed over their containers; usage over the same pods
+ * (NaN when there are no metrics, or none yet for any live pod).
  */
 export function summarizePods(
   time: string,
@@ -69,9 +70,13 @@ export function summarizePods(
   const req = (k: string) => containers.map((c) => c.resources?.requests?.[k]);
   const lim = (k: string) => containers.map((c) => c.resources?.limits?.[k]);
   const names = new Set(live.map((p) => p.metadata?.name));
-  const used = metrics
-    ?.filter((m) => names.has(m.metadata.name))
-    .flatMap((m) => m.containers.map((c) => c.usage));
+  const measured = metrics?.filter((m) => names.has(m.metadata.name));
+  // Unknown (NaN), not 0, while no live pod has metrics yet (metrics-server reports a new pod
+  // after its first scrape, up to a resolution later): 0 would read as an idle pod.
+  const used =
+    measured && (measured.length > 0 || live.length === 0)
+      ? measured.flatMap((m) => m.containers.map((c) => c.usage))
+      : undefined;
   return {
     time,
     replicas: live.length,

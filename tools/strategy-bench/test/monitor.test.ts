@@ -81,6 +81,12 @@ describe("summarizePods", () => {
       restarts: 0,
     });
     expect(summarizePods("t", [pod("a", "Running")], undefined).cpuUsed).toBeNaN();
+    // metrics-server has not reported the live pod yet: unknown, not an idle pod
+    const fresh = summarizePods("t", [pod("a", "Running")], [podMetric("z", "1", "1Gi")]);
+    expect([fresh.cpuUsed, fresh.memUsedKB]).toEqual([Number.NaN, Number.NaN]);
+    // no live pod: nothing used
+    const none = summarizePods("t", [pod("c", "Succeeded")], [podMetric("z", "1", "1Gi")]);
+    expect([none.cpuUsed, none.memUsedKB]).toEqual([0, 0]);
   });
 });
 
