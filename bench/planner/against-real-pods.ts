@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const delayScale: number | undefined = runJson.options.delayScale;
   const seed: number = runJson.options.seed ?? 1;
 
-  // The stack as the run deployed it (cluster-run.ts runOne: baseConfig + scaled.config).
+  // The stack as the run deployed it (cluster/run-one.ts runOne: baseConfig + scaled.config).
   const base = clusterStackConfig(clusterVersions(ROOT), ROOT);
   const scaled = stackTimeScaling(f, effectiveSettings(stack, base));
   const settings = effectiveSettings(stack, { ...base, ...scaled.config });

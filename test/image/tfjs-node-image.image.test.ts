@@ -8,7 +8,8 @@
  *   distroless-style runtime: builds, serves /test on the tensorflow backend, the admin port's
  *   /metrics names it (the API port has no /metrics);
  *   the build CAs are not in the image; no shell, npm or Node headers; @tensorflow pruned to its
- *   Node bundles; under issue 14's budget (docker's uncompressed size < 700 MB).
+ *   Node bundles; no development package and no onnxruntime-node; under issue 14's budget
+ *   (docker's uncompressed size < 700 MB).
  * - RUNTIME=slim: the same on the base's Debian, with its shell and without npm.
  * - LIBTENSORFLOW=none: the WASM image, without tfjs-node.
  * - ENGINE=onnxruntime: the ONNX Runtime image, without tfjs: /test on onnxruntime with tfjs-node's
@@ -22,7 +23,7 @@
  * runtime has no shell: what a test reads inside a container it reads with `node -e`.
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLUSTER_ROOT } from "../../lib/cluster/stack";
@@ -66,6 +67,16 @@ const EXPECTED_DIST = [
   "tfjs-data: tf-data.node.js",
   "tfjs-layers: tf-layers.node.js",
 ].join("\n");
+/** The packages app/package-lock.json installs for development only (none is in an image). */
+const DEV_ONLY = Object.entries(
+  (
+    JSON.parse(readFileSync(join(APP, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { dev?: boolean }>;
+    }
+  ).packages,
+)
+  .filter(([p, v]) => v.dev === true && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(p))
+  .map(([p]) => p.slice("node_modules/".length));
 
 afterAll(() => {
   for (const c of started) c.stop();
@@ -137,6 +148,11 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
     expect(spawnSync("docker", ["exec", c.id, "sh", "-c", "true"]).status).not.toBe(0);
     // pruned: each @tensorflow package's dist/ is its Node bundle (tfjs-backend-wasm: + .wasm)
     expect(c.node(DIST_LISTING)).toBe(EXPECTED_DIST);
+    // production dependencies only (npm ci --omit=dev), and the tfjs engine without onnxruntime-node
+    const absent = ["onnxruntime-node", ...DEV_ONLY].map((p) => `node_modules/${p}`);
+    expect(
+      c.node(`console.log(${JSON.stringify(absent)}.filter(require("fs").existsSync).join(" "))`),
+    ).toBe("");
     const sizes = imageBytes("food11-image-test:wheel");
     figures.wheel = { buildSeconds: b.seconds, sizes, idle: c.memory() };
     // issue 14's budget: docker's uncompressed size under 700 MB

@@ -1,0 +1,59 @@
+/**
+ * What a cluster run's parts share: its options, the context every stack's run gets, the one run
+ * of one stack its stages work on, and a stack's settings as the run deploys it.
+ */
+import { parseStackConfig, readStackConfig, type StackSettings } from "../../../../stacks/index.js";
+import type { ClusterTimeScaling, NodeCapacity } from "../cluster-scale.js";
+import type { Manifest } from "../report/manifest.js";
+
+export interface ClusterRunOptions {
+  stacks: string[];
+  timeScale: number;
+  delayScale?: number;
+  seed: number;
+  perClass: number;
+  /** Runs per stack (default 1). */
+  repeat: number;
+  /** ABCABC… instead of AA…BB…CC… (with repeat > 1). */
+  interleave: boolean;
+  /** Leave the cluster with this run's flags (the next run wants them too); default: restore. */
+  keepClusterFlags?: boolean;
+  out?: string;
+  quiet: boolean;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunContext {
+  o: ClusterRunOptions;
+  /** Other pods that held node capacity during a run, in words. */
+  interference: string[];
+  ingress: "traefik" | "stand-in";
+  scaling: ClusterTimeScaling;
+  node: NodeCapacity;
+  kubeconfig: string;
+  outDir: string;
+  imagesDir: string;
+  baseConfig: Record<string, string>;
+}
+
+/** One run of one stack (run-one.ts), as its stages see it. */
+export interface StackRun {
+  ctx: RunContext;
+  stack: string;
+  /** The run's name in the report (runName: the stack, `#k` with --repeat). */
+  name: string;
+  /** The stack's settings as this run deploys it (effectiveSettings). */
+  settings: StackSettings;
+  /** The run's folder (engine.log, accuracy, loadtest, monitor, events, steps). */
+  dir: string;
+  /** A line to the log, prefixed with the run's name. */
+  say: (line: string) => void;
+}
+
+export type RunEntry = Manifest["runs"][number];
+
+/** A stack's settings as this run deploys it: its file, the cluster's config, the scaling's. */
+export function effectiveSettings(stack: string, overrides: Record<string, string>): StackSettings {
+  return parseStackConfig(stack, { ...readStackConfig(stack), ...overrides });
+}

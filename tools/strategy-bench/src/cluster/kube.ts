@@ -1,0 +1,43 @@
+/** The cluster run's Kubernetes reads (@kubernetes/client-node): the node's capacity, others' pods. */
+import type { NodeCapacity } from "../cluster-scale.js";
+import { cpuCores, memoryKB } from "../quantity.js";
+
+export async function k8sClients(kubeconfig: string) {
+  const k8s = await import("@kubernetes/client-node");
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return { core: kc.makeApiClient(k8s.CoreV1Api) };
+}
+
+export async function nodeCapacity(kubeconfig: string, name: string): Promise<NodeCapacity> {
+  const { core } = await k8sClients(kubeconfig);
+  const node = await core.readNode({ name });
+  const a = node.status?.allocatable ?? {};
+  return { name, cpuCores: cpuCores(a.cpu ?? "0"), memoryKB: memoryKB(a.memory ?? "0") };
+}
+
+/**
+ * Pods of other namespaces with CPU or memory requests on the node (another engineer's stack,
+ * a suite's leftovers): they take the node's capacity from the stack being measured.
+ */
+export async function foreignPods(
+  kubeconfig: string,
+  own: string,
+): Promise<{ name: string; cpu: number; memoryKB: number }[]> {
+  const { core } = await k8sClients(kubeconfig);
+  const l = await core.listPodForAllNamespaces({});
+  return l.items
+    .filter((p) => p.metadata?.namespace !== own && !/^kube-/.test(p.metadata?.namespace ?? ""))
+    .filter((p) => p.status?.phase === "Running" || p.status?.phase === "Pending")
+    .map((p) => {
+      const cs = p.spec?.containers ?? [];
+      const sum = (k: string, f: (q: string) => number) =>
+        cs.reduce((a, c) => a + f(c.resources?.requests?.[k] ?? "0"), 0);
+      return {
+        name: `${p.metadata?.namespace}/${p.metadata?.name}`,
+        cpu: sum("cpu", cpuCores),
+        memoryKB: sum("memory", memoryKB),
+      };
+    })
+    .filter((p) => p.cpu > 0 || p.memoryKB > 0);
+}
