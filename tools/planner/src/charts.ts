@@ -82,8 +82,9 @@ function seriesRun(r: PlanResult): SeriesRun {
     r.phases.map((p) => ({
       phase: Number(p.phase),
       value: f(p),
-      users: p.users,
-      delaySeconds: p.delaySeconds,
+      ...(p.rate !== undefined
+        ? { rate: p.rate }
+        : { users: p.users, delaySeconds: p.delaySeconds }),
     }));
   return {
     name: r.stack,

@@ -204,7 +204,7 @@ const signed = (x: number) => `${x > 0 ? "+" : x < 0 ? "−" : ""}${Math.abs(x).
  * table (rows: run and stack; columns: the profile; cells: rate error / response-time error).
  */
 export function errorBandMarkdown(): string[] {
-  const profiles = [...new Set(VALIDATION_ROWS.map((r) => r.profile))];
+  const profiles = [...new Set(VALIDATION_ROWS.map((r) => r.profile))].sort();
   const keys = [...new Set(VALIDATION_ROWS.map((r) => `${r.run} ${r.stack}`))];
   return [
     "Every predicted figure is printed with the range of the planner's error against real pods: " +

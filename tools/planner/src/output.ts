@@ -99,10 +99,7 @@ export function planConditions(results: readonly PlanResult[]): [string, string]
     ["load", first.schedule],
     ["seed", String(first.seed)],
     ["cluster", first.cluster],
-    [
-      "capacity profile",
-      [...new Set(results.map((r) => `${r.profile.description} (${r.profile.source})`))].join("; "),
-    ],
+    ["capacity profile", [...new Set(results.map((r) => r.profile.description))].join("; ")],
   ];
 }
 
