@@ -13,8 +13,10 @@ import {
   markdownSections,
 } from "../src/report/html.js";
 import { readManifest } from "../src/report/manifest.js";
+import { reportVerdict } from "../src/report/page.js";
+import { summarizeRuns } from "../src/report/summarize.js";
 import { writeReport } from "../src/report/write.js";
-import { type FakeRun, writeRuns } from "./runs.js";
+import { type FakeRun, NEAR_EQUAL, writeRuns } from "./runs.js";
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -161,7 +163,7 @@ describe("report writes report.html", () => {
     // strategy B answers in 0.349 s against 1.048 s; strategy A requests 4.00 GiB against 4.50.
     expect(html).toContain(
       "<strong>strategy B</strong> answers fastest (response time 0.349 s against 1.048 s for strategy A); " +
-        "<strong>strategy A</strong> requests the least memory (4.00 GiB against 4.50 GiB)",
+        "<strong>strategy A</strong> requests the least memory (4.00 GiB against 4.50 GiB for strategy B)",
     );
     expect(html).toContain("<td>strategy-bench report --manifest fixtures/manifest.yaml</td>");
     // Every chart the report drew, inline.
@@ -202,5 +204,34 @@ describe("report writes report.html", () => {
     expect(html).toContain("<strong>strategy2 #1</strong> requests the least memory (1.00 GiB");
     expect(html).toContain("about chance (9.1 %) for every stack");
     expect(html.indexOf("<strong>Demo:</strong>")).toBeLessThan(html.indexOf('id="tables"'));
+  });
+
+  it("near-equal runs: no winner called where the difference is within one run's noise", async () => {
+    dir = await mkdtemp(join(tmpdir(), "sb-html-"));
+    // Response times 0.52 / 0.53 / 0.55 s; baseline and strategy1 both request 2 GiB.
+    const { manifest, baseDir } = await readManifest(
+      await writeRuns(dir, NEAR_EQUAL, { demo: true }),
+    );
+    const runs = await summarizeRuns(manifest, baseDir);
+    const v = reportVerdict(runs, true);
+    expect(v.found).toBe(false);
+    expect(v.headline).toBe(
+      "No clear winner: response time 0.520 s against 0.530 s for strategy1, memory requested " +
+        "2.00 GiB against 2.00 GiB for strategy1; neither differs by more than 10 % (one run per stack). " +
+        "Repeat the runs, or measure on real pods.",
+    );
+    // Nobody in bold in the ranking either.
+    expect(v.lines[0]).toBe(
+      "response time (s, weighted by successful requests; lower is better): baseline 0.520 s · strategy1 0.530 s · strategy2 0.550 s",
+    );
+    // strategy2 at 1 GiB (half the others) is a clear difference again, response times still not.
+    const lean = runs.map((r) =>
+      r.name === "strategy2"
+        ? { ...r, resources: { ...r.resources, memRequestedKB: 1_048_576 } }
+        : r,
+    );
+    expect(reportVerdict(lean, true).headline).toMatch(
+      /^\*\*strategy2\*\* requests the least memory \(1\.00 GiB against 2\.00 GiB for baseline\); response times are about the same/,
+    );
   });
 });
