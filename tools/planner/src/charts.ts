@@ -5,17 +5,26 @@ import {
   type SeriesRun,
   seriesCharts,
 } from "../../strategy-bench/src/index.js";
+import { planCost } from "./cost.js";
 import type { PlanResult } from "./simulate.js";
 
 /**
  * The planner's charts. Accuracy is an input here (`--accuracy`), the same for every stack, so
- * where the report draws accuracy against a cost the planner draws that cost per stack; then the
- * report's own list of charts over time and per phase (src/chart-list.ts), predicted.
+ * where the report draws accuracy against a cost the planner draws that cost per stack, and the
+ * CPU-hours the stacks request (what the verdict ranks them by); then the report's own list of
+ * charts over time and per phase (src/chart-list.ts), predicted. `by`: the command drawing them.
  */
-export function planCharts(results: readonly PlanResult[], accuracy: number): Chart[] {
+export function planCharts(
+  results: readonly PlanResult[],
+  accuracy?: number,
+  by = "strategy-bench plan",
+): Chart[] {
   const runs = results.map((r) => r.stack);
   const subtitle = [
-    `predicted by strategy-bench plan; accuracy ${(100 * accuracy).toFixed(2)} % given, not predicted`,
+    `predicted by ${by}` +
+      (accuracy !== undefined
+        ? `; accuracy ${(100 * accuracy).toFixed(2)} % given, not predicted`
+        : ""),
   ];
   const maxUsed = Math.max(0, ...results.map((r) => r.resources.memUsedKB));
   const maxReq = Math.max(0, ...results.map((r) => r.resourcesScheduled.memRequestedKB));
@@ -55,6 +64,12 @@ export function planCharts(results: readonly PlanResult[], accuracy: number): Ch
       "response time (s, mean weighted by successful requests)",
       (r) => r.load.responseTime,
     ),
+    bars(
+      "cpu-hours-per-stack",
+      "CPU-hours requested per stack",
+      "CPU-hours requested (core-hours)",
+      (r) => planCost(r).cpuHours,
+    ),
     ...seriesCharts(results.map(seriesRun), subtitle, true),
   ];
 }
@@ -67,8 +82,9 @@ function seriesRun(r: PlanResult): SeriesRun {
     r.phases.map((p) => ({
       phase: Number(p.phase),
       value: f(p),
-      users: p.users,
-      delaySeconds: p.delaySeconds,
+      ...(p.rate !== undefined
+        ? { rate: p.rate }
+        : { users: p.users, delaySeconds: p.delaySeconds }),
     }));
   return {
     name: r.stack,

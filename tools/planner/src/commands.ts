@@ -6,13 +6,14 @@ import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
   cpuCores,
   loadStack,
-  markdownTable,
+  readHtmlCharts,
   readLoadtestCsv,
   readMonitorCsv,
   resolveSchedule,
   type Schedule,
   type StackSettings,
   writeCharts,
+  writeHtmlReport,
 } from "../../strategy-bench/src/index.js";
 import { groupsFor, simulateGrouped } from "./aggregate.js";
 import {
@@ -28,9 +29,10 @@ import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
 import type { ControllerConfig } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
+import { planPage, recommendPage } from "./html.js";
 import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
 import { planMarkdown, writePlan } from "./output.js";
-import { recommend, writeStackFile } from "./recommend.js";
+import { knobsMarkdown, recommend, writeStackFile } from "./recommend.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
 import { type VerdictOptions, verdictMarkdown } from "./verdict.js";
@@ -382,13 +384,24 @@ export function registerPlanCommands(program: Command): void {
       const simulated = performance.now() - t0;
       const out = resolve(o.out ?? `runs/plan-${stamp()}`);
       await mkdir(out, { recursive: true });
-      const charts = o.charts
-        ? (await writeCharts(out, planCharts(results, o.accuracy))).map((c) => c.id)
-        : [];
+      const chartDefs = o.charts ? planCharts(results, o.accuracy) : [];
+      const chartFiles = await writeCharts(out, chartDefs);
+      const charts = chartFiles.map((c) => c.id);
       const compare: boolean = o.compare;
-      const verdict = verdictMarkdown(results, verdictOptions(o));
+      const v = verdictOptions(o);
+      const verdict = verdictMarkdown(results, v);
       const md = planMarkdown(results, { compare, charts, verdict });
       const files = await writePlan(out, results, md);
+      const html = await writeHtmlReport(
+        out,
+        planPage({
+          results,
+          verdict: v,
+          compare,
+          charts: await readHtmlCharts(chartDefs, chartFiles),
+          ...(o.charts ? {} : { noCharts: "Charts not drawn (--no-charts)." }),
+        }),
+      );
       process.stdout.write(planMarkdown(results, { compare, verdict }));
       if (o.measuredLoadtest) {
         const e = comparePlanToRun(results[0] as PlanResult, {
@@ -402,7 +415,7 @@ export function registerPlanCommands(program: Command): void {
       }
       log(
         `${results.length} stack(s) simulated in ${(simulated / 1000).toFixed(2)} s; ` +
-          `${files.markdown}, ${files.json}${charts.length ? ` and ${charts.length} charts (SVG + PNG)` : ""} ` +
+          `${files.markdown}, ${files.json}, ${html}${charts.length ? ` and ${charts.length} charts (SVG + PNG)` : ""} ` +
           `in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
     });
@@ -452,6 +465,10 @@ export function registerPlanCommands(program: Command): void {
     )
     .option("--name <name>", "the recommended stack's name", "recommended")
     .option("--dir <dir>", "where Pulumi.<name>.yaml is written (default: the project root)")
+    .option(
+      "--out <dir>",
+      "where report.html and its charts are written (default: --dir when given, else runs/recommend-<timestamp>)",
+    )
     .option("--seed <n>", "seed of the arrivals", number("seed", 0, true), 1)
     .action(async (o) => {
       const t0 = performance.now();
@@ -492,20 +509,6 @@ export function registerPlanCommands(program: Command): void {
         `Memory: requests ${rec.memory.quantity} (${rec.memory.why}), limits twice that.`,
         "",
       ];
-      if (!rec.best) {
-        lines.push(
-          "No candidate meets the SLO on this cluster: give more nodes, a larger --max-replicas or a looser SLO.",
-          "",
-        );
-        process.stdout.write(lines.join("\n"));
-        process.exitCode = 1;
-        return;
-      }
-      const best = rec.best;
-      const { file } = writeStackFile(resolve(o.dir ?? PROJECT_ROOT), o.name, o.base, best.knobs, [
-        `Recommended by strategy-bench recommend for ${load.schedule.name}, SLO p95 <= ${o.sloP95} s,`,
-        `on ${cluster.description} (the planner's prediction; docs/planning.md for its error).`,
-      ]);
       const existing = ["baseline", "strategy1", "strategy2"].map((name) =>
         simulatePlan({
           stack: loadStack(name),
@@ -516,21 +519,58 @@ export function registerPlanCommands(program: Command): void {
           seed: o.seed,
         }),
       );
+      const out = resolve(o.out ?? o.dir ?? `runs/recommend-${stamp()}`);
+      await mkdir(out, { recursive: true });
+      /** report.html beside its charts: the recommendation (if any) against the existing stacks. */
+      const page = async (stackFile?: string) => {
+        const defs = planCharts(
+          rec.best ? [rec.best.result, ...existing] : existing,
+          undefined,
+          "strategy-bench recommend",
+        );
+        const files = await writeCharts(out, defs);
+        return writeHtmlReport(
+          out,
+          recommendPage({
+            name: o.name,
+            rec,
+            existing,
+            verdict: v,
+            load: load.schedule.name,
+            cluster: cluster.description,
+            ...(stackFile ? { stackFile } : {}),
+            charts: await readHtmlCharts(defs, files),
+          }),
+        );
+      };
+      if (!rec.best) {
+        lines.push(
+          "No candidate meets the SLO on this cluster: give more nodes, a larger --max-replicas or a looser SLO.",
+          "",
+        );
+        process.stdout.write(lines.join("\n"));
+        log(`no recommendation; ${await page()}`);
+        process.exitCode = 1;
+        return;
+      }
+      const best = rec.best;
+      const { file } = writeStackFile(resolve(o.dir ?? PROJECT_ROOT), o.name, o.base, best.knobs, [
+        `Recommended by strategy-bench recommend for ${load.schedule.name}, SLO p95 <= ${o.sloP95} s,`,
+        `on ${cluster.description} (the planner's prediction; docs/planning.md for its error).`,
+      ]);
       lines.push(
         "## Knobs",
         "",
-        ...markdownTable(
-          ["knob", "recommended", "the other values searched (with the rest as recommended)"],
-          rec.knobs.map((k) => [k.knob, k.value, k.effect]),
-        ),
+        ...knobsMarkdown(rec),
         "",
         ...verdictMarkdown([best.result, ...existing], v),
         `Wrote ${file} (validated by the stack loader).`,
         "",
       );
       process.stdout.write(lines.join("\n"));
+      const html = await page(file);
       log(
-        `${rec.candidates.length + existing.length} simulations in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        `${rec.candidates.length + existing.length} simulations and ${html} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
     });
 

@@ -1,3 +1,5 @@
+import { markdownTable } from "../../strategy-bench/src/index.js";
+
 /**
  * The planner's error against real pods: the one home of the validation's figures
  * (docs/planning.md, "Against real pods": `bench/planner/against-real-pods.ts` per run and
@@ -194,3 +196,37 @@ export function distinguishable(a: number, b: number, band: Band): boolean {
 }
 
 export const WITHIN_ERROR = "within the planner's error: measure both";
+
+const signed = (x: number) => `${x > 0 ? "+" : x < 0 ? "−" : ""}${Math.abs(x).toFixed(1)} %`;
+
+/**
+ * Where the bands come from, for the end of a report: what they mean, then the validation's
+ * table (rows: run and stack; columns: the profile; cells: rate error / response-time error).
+ */
+export function errorBandMarkdown(): string[] {
+  const profiles = [...new Set(VALIDATION_ROWS.map((r) => r.profile))].sort();
+  const keys = [...new Set(VALIDATION_ROWS.map((r) => `${r.run} ${r.stack}`))];
+  return [
+    "Every predicted figure is printed with the range of the planner's error against real pods: " +
+      `response time ${withBand("", ERROR_BANDS.responseTime).trim()} (the percentiles too: not validated ` +
+      `separately), requests served ${withBand("", ERROR_BANDS.rate).trim()}, ready replicas ±${REPLICAS_MAE} pod ` +
+      "(mean absolute error). Two stacks whose ranges overlap are " +
+      `"${WITHIN_ERROR}". The cost figures are what the predicted pods request: exact for those pods.`,
+    "",
+    'The validation (docs/planning.md, "Against real pods"): each measured run against the plan ' +
+      "made with each capacity profile; error = (predicted − measured) / measured over the whole run, " +
+      "rate / response time.",
+    "",
+    ...markdownTable(
+      ["run (time scale), stack", ...profiles],
+      keys.map((k) => [
+        k.replace(/^x/, "×"),
+        ...profiles.map((p) => {
+          const r = VALIDATION_ROWS.find((v) => `${v.run} ${v.stack}` === k && v.profile === p);
+          return r ? `${signed(r.rateErrorPct)} / ${signed(r.responseErrorPct)}` : "–";
+        }),
+      ]),
+      { align: ["left", ...profiles.map(() => "right" as const)] },
+    ),
+  ];
+}

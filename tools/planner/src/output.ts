@@ -91,6 +91,18 @@ export function summaryRows(results: readonly PlanResult[]): Row[] {
     : SUMMARY_ROWS.filter(([label]) => !label.includes("as the original"));
 }
 
+/** What a plan assumed, as label/value pairs (report.html's conditions). */
+export function planConditions(results: readonly PlanResult[]): [string, string][] {
+  const first = results[0];
+  if (!first) return [];
+  return [
+    ["load", first.schedule],
+    ["seed", String(first.seed)],
+    ["cluster", first.cluster],
+    ["capacity profile", [...new Set(results.map((r) => r.profile.description))].join("; ")],
+  ];
+}
+
 function header(results: readonly PlanResult[]): string[] {
   const first = results[0];
   if (!first) return [];

@@ -3,7 +3,11 @@ import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { cpuMillicores, memoryBytes } from "../../../components/quantity.js";
 import { PROJECT_ROOT, readStackFile } from "../../../stacks/index.js";
-import type { Schedule, StackSettings } from "../../strategy-bench/src/index.js";
+import {
+  markdownTable,
+  type Schedule,
+  type StackSettings,
+} from "../../strategy-bench/src/index.js";
 import type { CapacityProfile } from "./capacity-profile.js";
 import type { Cluster } from "./cluster.js";
 import { type CostSummary, type NodeShape, type Prices, planCost, podsPerNode } from "./cost.js";
@@ -241,4 +245,12 @@ export function writeStackFile(
   const file = join(dir, `Pulumi.${name}.yaml`);
   writeFileSync(file, `${header.map((l) => `# ${l}`).join("\n")}\n${stringifyYaml({ config })}`);
   return { file, settings: readStackFile(name, file) };
+}
+
+/** The knobs as recommended, and what each other value searched did (Markdown table). */
+export function knobsMarkdown(rec: Recommendation): string[] {
+  return markdownTable(
+    ["knob", "recommended", "the other values searched (with the rest as recommended)"],
+    rec.knobs.map((k) => [k.knob, k.value, k.effect]),
+  );
 }

@@ -35,7 +35,7 @@ export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: strin
     why.push(`p50 ${r.latency.p50.toFixed(3)} s > ${slo.p50} s`);
   if (r.load.failed > 0) why.push(`${r.load.failed} failed requests`);
   const pending = r.samples.reduce((a, x) => Math.max(a, x.pending), 0);
-  if (pending > 0) why.push(`${pending} pods Pending`);
+  if (pending > 0) why.push(`${pending} pod${pending === 1 ? "" : "s"} Pending`);
   else if (r.pending.length > 0) why.push(`${r.pending.length} Pending episodes`);
   return { pass: why.length === 0, why };
 }
@@ -48,6 +48,28 @@ const n2 = (x: number, d = 2) =>
 /** The "Cost and verdict" section: a table with one column per stack, then the verdict lines. */
 export function verdictMarkdown(results: readonly PlanResult[], o: VerdictOptions): string[] {
   if (results.length === 0) return [];
+  return [
+    "## Cost and verdict",
+    "",
+    ...verdictTable(results, o),
+    "",
+    bandsLine(),
+    "",
+    ...compareLines(results, o),
+    "",
+  ];
+}
+
+/** The bands beside the figures, in a sentence (their source: error-band.ts). */
+export function bandsLine(): string {
+  return (
+    `Bands: the range of the planner's whole-run error against real pods (docs/planning.md, "Against real pods"): ` +
+    `response time ${withBand("", ERROR_BANDS.responseTime).trim()}, rate ${withBand("", ERROR_BANDS.rate).trim()}; cost is what the pods request, exact for the predicted pods.`
+  );
+}
+
+/** The verdict's table: SLO, figures with their bands, and cost, one column per stack. */
+export function verdictTable(results: readonly PlanResult[], o: VerdictOptions): string[] {
   const costs = results.map((r) => planCost(r, o));
   const rt = ERROR_BANDS.responseTime;
   const rows: string[][] = [];
@@ -103,20 +125,80 @@ export function verdictMarkdown(results: readonly PlanResult[], o: VerdictOption
       ...costs.map((c) => n2(c.money ?? Number.NaN, 4)),
     ]);
   }
-  const out = [
-    "## Cost and verdict",
-    "",
-    ...markdownTable(["metric", ...results.map((r) => r.stack)], rows, {
-      align: ["left", ...results.map(() => "right" as const)],
-    }),
-    "",
-    `Bands: the range of the planner's whole-run error against real pods (docs/planning.md, "Against real pods"): ` +
-      `response time ${withBand("", rt).trim()}, rate ${withBand("", ERROR_BANDS.rate).trim()}; cost is what the pods request, exact for the predicted pods.`,
-    "",
-    ...compareLines(results, o),
-    "",
-  ];
-  return out;
+  return markdownTable(["metric", ...results.map((r) => r.stack)], rows, {
+    align: ["left", ...results.map(() => "right" as const)],
+  });
+}
+
+/**
+ * The stacks meeting the SLO, cheapest first (money when priced, else CPU-hours, then
+ * GiB-hours), with their cost; none without an SLO.
+ */
+export function cheapestPassing(
+  results: readonly PlanResult[],
+  o: VerdictOptions,
+): { r: PlanResult; c: ReturnType<typeof planCost> }[] {
+  if (!o.slo) return [];
+  return results
+    .filter((r) => sloVerdict(r, o.slo as Slo).pass)
+    .map((r) => ({ r, c: planCost(r, o) }))
+    .sort(
+      (x, y) =>
+        (x.c.money ?? x.c.cpuHours) - (y.c.money ?? y.c.cpuHours) || x.c.gibHours - y.c.gibHours,
+    );
+}
+
+/** "p95 ≤ 0.5 s, p50 ≤ 0.2 s" */
+export function sloText(slo: Slo): string {
+  return [
+    slo.p95 !== undefined ? `p95 ≤ ${slo.p95} s` : "",
+    slo.p50 !== undefined ? `p50 ≤ ${slo.p50} s` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
+
+/** A stack's cost in words: "1.250 CPU-hours and 5.625 GiB-hours requested, 3 pods at peak on 1 node". */
+export function costText(c: ReturnType<typeof planCost>): string {
+  return (
+    `${n2(c.cpuHours, 3)} CPU-hours and ${n2(c.gibHours, 3)} GiB-hours requested, ${c.peakPods} pod${c.peakPods === 1 ? "" : "s"} at peak` +
+    (c.nodesAtPeak !== undefined && Number.isFinite(c.nodesAtPeak)
+      ? ` on ${c.nodesAtPeak} node${c.nodesAtPeak === 1 ? "" : "s"}`
+      : "") +
+    (c.money !== undefined ? `, cost ${n2(c.money, 4)}` : "")
+  );
+}
+
+/**
+ * The verdict in one sentence (Markdown, the stack in bold): with an SLO the cheapest stack
+ * meeting it, else the fastest at p95 — and whether the planner's error can tell it apart.
+ */
+export function verdictHeadline(results: readonly PlanResult[], o: VerdictOptions): string {
+  if (results.length === 0) return "No stack was planned.";
+  if (o.slo) {
+    const passing = cheapestPassing(results, o);
+    const best = passing[0];
+    if (!best)
+      return `No stack meets the SLO (${sloText(o.slo)}, no failed request, no Pending pod) on this cluster: give more nodes, a larger maxReplicas or a looser SLO.`;
+    const next = passing[1];
+    return (
+      `**${best.r.stack}**: the cheapest stack meeting the SLO (${sloText(o.slo)}, no failed request, no Pending pod), ` +
+      `p95 ${best.r.latency.p95.toFixed(3)} s, ${costText(best.c)}` +
+      (next
+        ? `; ${next.r.stack} meets it too at ${n2(next.c.cpuHours, 3)} CPU-hours.`
+        : `; ${results.length === 1 ? "the only stack planned" : "no other stack meets it"}.`)
+    );
+  }
+  const [fast, second] = [...results].sort((a, b) => a.latency.p95 - b.latency.p95);
+  if (!fast) return "No stack was planned.";
+  if (!second)
+    return `**${fast.stack}**: p95 ${fast.latency.p95.toFixed(3)} s, ${costText(planCost(fast, o))}. Give --slo-p95 for a PASS/FAIL.`;
+  const told = distinguishable(fast.latency.p95, second.latency.p95, ERROR_BANDS.responseTime);
+  return (
+    `**${fast.stack}** answers fastest (p95 ${fast.latency.p95.toFixed(3)} s against ${second.latency.p95.toFixed(3)} s for ${second.stack}` +
+    (told ? ", beyond the planner's error)" : `: ${WITHIN_ERROR})`) +
+    "; give --slo-p95 to pick the cheapest stack that is fast enough."
+  );
 }
 
 /** Pairwise: which stack is faster on p95, and whether the planner can tell. */
@@ -135,21 +217,40 @@ export function compareLines(results: readonly PlanResult[], o: VerdictOptions):
     }
   }
   if (o.slo) {
-    const passing = results.filter((r) => sloVerdict(r, o.slo as Slo).pass);
-    if (passing.length === 0) out.push("- no stack meets the SLO on this cluster");
-    else {
-      const cheapest = passing
-        .map((r) => ({ r, c: planCost(r, o) }))
-        .sort(
-          (x, y) =>
-            (x.c.money ?? x.c.cpuHours) - (y.c.money ?? y.c.cpuHours) ||
-            x.c.gibHours - y.c.gibHours,
-        )[0];
-      if (cheapest)
-        out.push(
-          `- cheapest meeting the SLO: **${cheapest.r.stack}** (by ${cheapest.c.money !== undefined ? "cost" : "CPU-hours, then GiB-hours"})`,
-        );
-    }
+    const cheapest = cheapestPassing(results, o)[0];
+    if (!cheapest) out.push("- no stack meets the SLO on this cluster");
+    else
+      out.push(
+        `- cheapest meeting the SLO: **${cheapest.r.stack}** (by ${cheapest.c.money !== undefined ? "cost" : "CPU-hours, then GiB-hours"})`,
+      );
   }
   return out;
+}
+
+/**
+ * Why `best` beats each of `others`, figure by figure: the SLO, p95, CPU-hours, GiB-hours and
+ * pods at peak, each other stack's figure against the best's (Markdown, one line per stack).
+ */
+export function againstLines(
+  best: PlanResult,
+  others: readonly PlanResult[],
+  o: VerdictOptions,
+): string[] {
+  const b = planCost(best, o);
+  const rel = (x: number, y: number) =>
+    y > 0 ? ` (${x >= y ? "+" : "−"}${Math.abs(Math.round((100 * (x - y)) / y))} %)` : "";
+  return others.map((r) => {
+    const c = planCost(r, o);
+    const slo = o.slo ? sloVerdict(r, o.slo) : undefined;
+    return [
+      `**${r.stack}**: ${slo ? (slo.pass ? "meets the SLO too" : `FAIL (${slo.why.join("; ")})`) : "no SLO given"}`,
+      `p95 ${n2(r.latency.p95, 3)} s against ${n2(best.latency.p95, 3)} s`,
+      `CPU-hours ${n2(c.cpuHours, 3)} against ${n2(b.cpuHours, 3)}${rel(c.cpuHours, b.cpuHours)}`,
+      `GiB-hours ${n2(c.gibHours, 3)} against ${n2(b.gibHours, 3)}${rel(c.gibHours, b.gibHours)}`,
+      `pods at peak ${c.peakPods} against ${b.peakPods}`,
+      ...(c.money !== undefined && b.money !== undefined
+        ? [`cost ${n2(c.money, 4)} against ${n2(b.money, 4)}`]
+        : []),
+    ].join(" · ");
+  });
 }

@@ -56,6 +56,17 @@ describe("strategy-bench plan", () => {
     ]) {
       expect(files).toContain(f);
     }
+    // report.html: the fastest stack first (no SLO given), every chart inline, the error last.
+    const html = await readFile(join(dir, "report.html"), "utf8");
+    expect(html).toMatch(
+      /<p class="headline"><strong>(baseline|strategy2)<\/strong> answers fastest/,
+    );
+    expect(html.match(/<figure class="chart"/g)).toHaveLength(
+      files.filter((f) => f.endsWith(".svg")).length,
+    );
+    expect(html.indexOf("<h2>The planner&#39;s error</h2>")).toBeGreaterThan(
+      html.indexOf('id="conditions"'),
+    );
     const json = JSON.parse(await readFile(join(dir, "plan.json"), "utf8"));
     expect(json.kind).toBe("strategy-bench/plan");
     expect(json.stacks.map((s: { stack: string }) => s.stack)).toEqual(["baseline", "strategy2"]);
@@ -79,6 +90,64 @@ describe("strategy-bench plan", () => {
     expect(steps.map((s: { desiredReplicas: number }) => s.desiredReplicas)).toEqual([
       1, 1, 1, 1, 3, 5,
     ]);
+  });
+
+  it("--rate with an SLO: report.html names the cheapest stack meeting it, in GiB, never KB", async () => {
+    dir = await mkdtemp(join(tmpdir(), "plan-"));
+    const printed = await run([
+      "plan",
+      "--rate",
+      "30",
+      "--duration",
+      "120",
+      "--compare",
+      "--slo-p95",
+      "0.5",
+      "--nodes",
+      "1x8cpu,8Gi",
+      "--no-charts",
+      "--out",
+      dir,
+    ]);
+    // strategy2's 4.5Gi pods cannot all fit 8Gi: FAIL; of the others the cheaper is named.
+    const cheapest = /cheapest meeting the SLO: \*\*(\w+)\*\*/.exec(printed)?.[1];
+    expect(["baseline", "strategy1"]).toContain(cheapest);
+    const html = await readFile(join(dir, "report.html"), "utf8");
+    expect(html).toContain(
+      `<p class="headline"><strong>${cheapest}</strong>: the cheapest stack meeting the SLO (p95 ≤ 0.5 s`,
+    );
+    expect(html).toMatch(/<td align="right">FAIL: \d+ pods? Pending<\/td>/);
+    expect(html).toContain("<p>Charts not drawn (--no-charts).</p>");
+    expect(html).not.toMatch(/\d\s*KB\b/);
+  });
+
+  it("recommend writes the stack file and report.html naming it", async () => {
+    dir = await mkdtemp(join(tmpdir(), "recommend-"));
+    await run([
+      "recommend",
+      "--rate",
+      "30",
+      "--duration",
+      "120",
+      "--slo-p95",
+      "0.5",
+      "--nodes",
+      "1x8cpu,8Gi",
+      "--name",
+      "manager-pick",
+      "--dir",
+      dir,
+    ]);
+    const files = await readdir(dir);
+    expect(files).toContain("Pulumi.manager-pick.yaml");
+    expect(files).toContain("cpu-hours-per-stack.svg");
+    const html = await readFile(join(dir, "report.html"), "utf8");
+    expect(html).toContain(
+      "Recommended: <strong>manager-pick</strong>, the cheapest of 36 candidates",
+    );
+    // Against each existing stack, figure by figure; strategy2 leaves pods Pending on 8Gi.
+    expect(html).toMatch(/<li><strong>strategy2<\/strong>: FAIL \(\d+ pods? Pending\) · p95 /);
+    expect(html).toContain("<h2>Knobs</h2>");
   });
 
   it("refuses --measured-loadtest with several stacks, and a bad --nodes", async () => {

@@ -627,6 +627,8 @@ export interface PhaseValue {
   /** The phase's concurrent users and each user's delay between requests (s), for its label. */
   users?: number;
   delaySeconds?: number;
+  /** Or, for an open-loop load, its arrival rate (req/s). */
+  rate?: number;
 }
 
 export interface PhaseOptions extends ChartText {
@@ -635,8 +637,9 @@ export interface PhaseOptions extends ChartText {
   height?: number;
 }
 
-/** "c20 d5": a phase's users and delay as siege's -c and -d say them. */
+/** "c20 d5": a phase's users and delay as siege's -c and -d say them; "30/s": its rate. */
 function phaseLoad(v: PhaseValue | undefined): string[] {
+  if (v?.rate !== undefined) return [`${Number(v.rate.toFixed(2))}/s`];
   if (v?.users === undefined) return [];
   const d = v.delaySeconds;
   return [`c${v.users}`, ...(d === undefined ? [] : [`d${Number(d.toFixed(2))}`])];
@@ -650,13 +653,16 @@ export function phaseChart(o: PhaseOptions): Chart {
   const runs = o.runs ?? [...new Set(o.values.map((v) => v.run))];
   const phases = [...new Set(o.values.map((v) => v.phase))].sort((a, b) => a - b);
   const first = new Map<number, PhaseValue>();
-  for (const v of o.values) if (v.users !== undefined && !first.has(v.phase)) first.set(v.phase, v);
+  for (const v of o.values)
+    if ((v.users !== undefined || v.rate !== undefined) && !first.has(v.phase))
+      first.set(v.phase, v);
   // The axis's key per phase: its label lines joined by "|", split again by the axis.
   const key = (phase: number) => [String(phase), ...phaseLoad(first.get(phase))].join("|");
   const values = o.values
     .filter((v) => Number.isFinite(v.value))
     .map((v) => ({ run: v.run, phase: key(v.phase), value: v.value }));
   const withLoad = first.size > 0;
+  const byRate = [...first.values()].every((v) => v.rate !== undefined);
   // Room for each label ("c255", "d0.25") and each run's bar.
   const slot = Math.max(withLoad ? 34 : 20, runs.length * 12);
   const spec = {
@@ -675,9 +681,11 @@ export function phaseChart(o: PhaseOptions): Chart {
         type: "ordinal",
         title:
           o.xTitle ??
-          (withLoad
-            ? "phase of the schedule; under each: its users (c) and their delay between requests (d, s)"
-            : "phase of the schedule"),
+          (!withLoad
+            ? "phase of the schedule"
+            : byRate
+              ? "phase of the schedule; under each: its arrival rate (requests per second, open loop)"
+              : "phase of the schedule; under each: its users (c) and their delay between requests (d, s)"),
         scale: { domain: phases.map(key), paddingInner: 0.25 },
         axis: { labelAngle: 0, labelExpr: "split(datum.label, '|')", labelLineHeight: 13 },
       },
@@ -714,12 +722,13 @@ export function barChart(o: BarOptions): Chart {
     scale: { domain: [...runs], paddingInner: 0.35 },
     axis: { labelAngle: 0, labelFontSize: 12 },
   };
-  const y = { field: "value", type: "quantitative", title: o.yTitle };
+  // A y title longer than the axis would push the plot down and leave blank space: in lines.
+  const y = { field: "value", type: "quantitative", title: wrapText(o.yTitle, 42) };
   const spec = {
     $schema: SCHEMA,
     title: titleOf(o.title, o.subtitle),
     width: Math.max(300, runs.length * 110),
-    // Tall enough for a y title of ~50 characters along the axis.
+    // Tall enough for a y title line of 42 characters along the axis.
     height: 320,
     padding: 12,
     background: "white",

@@ -356,7 +356,9 @@ program
     }
     if (o.title) manifest = { ...manifest, title: o.title };
     const { files, runs } = await writeReport(manifest, baseDir, resolve(o.out));
-    log(`${runs.length} runs -> ${files.markdown} and ${files.charts.length} charts (SVG + PNG)`);
+    log(
+      `${runs.length} runs -> ${files.markdown}, ${files.html} and ${files.charts.length} charts (SVG + PNG)`,
+    );
   });
 
 // demo's and run's flags for the schedule and the image set (runOptions below reads them).
@@ -422,7 +424,7 @@ program
       log,
       signal: interruptSignal(),
     });
-    log(`done: ${out}/report.md`);
+    log(`done: ${out}/report.md and ${out}/report.html`);
   });
 
 /**
@@ -467,7 +469,7 @@ async function clusterAction(
     log,
     signal: interruptSignal(),
   });
-  log(`done: ${out}/report.md`);
+  log(`done: ${out}/report.md and ${out}/report.html`);
 }
 
 program

@@ -20,6 +20,15 @@ export { readMonitorCsv } from "./monitor-csv.js";
 export { prometheusSamples, sumOf } from "./prometheus.js";
 export { cpuCores } from "./quantity.js";
 export { childRandom, type Random } from "./random.js";
+export { commandLine, runConditions } from "./report/conditions.js";
+export {
+  type HtmlChart,
+  type HtmlPage,
+  type HtmlSection,
+  markdownSections,
+  readHtmlCharts,
+  writeHtmlReport,
+} from "./report/html.js";
 export { checkTarget } from "./safety.js";
 export { ORIGINAL_SCHEDULE_FILE, type Phase, type Schedule } from "./schedule.js";
 export { loadStack, localServerEnv, type StackSettings } from "./stack.js";

@@ -97,12 +97,16 @@ export interface TimePoint {
   value: number;
 }
 
-/** A value per phase of the load schedule (1-based), with the phase's users and delay if known. */
+/**
+ * A value per phase of the load schedule (1-based), with the phase's users and delay if known, or
+ * its arrival rate (req/s) for an open-loop load (the planner's `--rate`).
+ */
 export interface PhasePoint {
   phase: number;
   value: number;
   users?: number;
   delaySeconds?: number;
+  rate?: number;
 }
 
 /**

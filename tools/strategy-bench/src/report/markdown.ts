@@ -241,6 +241,27 @@ export function clusterSections(
   return { head, tail };
 }
 
+/**
+ * The report's parts, each a run of Markdown lines under its own `## ` heading (intro: none):
+ * report.md lays them out in this order with the charts before `method`; report.html
+ * (report/page.ts) picks them for its verdict-first order.
+ */
+export interface ReportParts {
+  intro: string[];
+  warnings: string[];
+  clusterHead: string[];
+  /** What decided these numbers: each run's machine, backend, schedule. */
+  conditions: string[];
+  summary: string[];
+  load: string[];
+  /** The original report's table, memory in KB. */
+  original: string[];
+  config: string[];
+  clusterTail: string[];
+  /** How the figures are computed. */
+  method: string[];
+}
+
 export function reportMarkdown(
   title: string,
   runs: RunSummary[],
@@ -248,6 +269,33 @@ export function reportMarkdown(
   notes: string[] = [],
   ctx: ReportContext = { demo: false },
 ): string {
+  const p = reportParts(runs, notes, ctx);
+  return [
+    `# ${title}`,
+    "",
+    ...p.intro,
+    ...p.warnings,
+    ...p.clusterHead,
+    ...p.conditions,
+    ...p.summary,
+    ...p.load,
+    ...p.original,
+    ...p.config,
+    ...p.clusterTail,
+    "## Charts",
+    "",
+    ...charts.flatMap((c) => [`![${c}](${c}.png)`, ""]),
+    ...p.method,
+  ].join("\n");
+}
+
+/** `withOriginal: false` (the HTML page): no KB table, and the method does not point to one. */
+export function reportParts(
+  runs: RunSummary[],
+  notes: string[] = [],
+  ctx: ReportContext = { demo: false },
+  withOriginal = true,
+): ReportParts {
   const multi = runs.length > 1;
   const head = ["metric", ...runs.map((r) => r.name), ...(multi ? ["spread between runs"] : [])];
   const row = (
@@ -263,18 +311,14 @@ export function reportMarkdown(
   const warnings = runs.flatMap((r) => r.warnings);
   const anyFull = runs.some((r) => r.fullLength);
   const cluster = ctx.cluster ? clusterSections(runs, ctx.cluster) : { head: [], tail: [] };
-  const out = [
-    `# ${title}`,
-    "",
+  const intro = [
     "Each column is one run: a stack (deployment strategy) serving a model under the load schedule,",
     "with its resources sampled throughout. Lower memory and response time and a higher transaction",
     "rate are better; accuracy is the model's, measured on a labeled image set.",
     "",
     ...notes.flatMap((n) => [`> ${n}`, ""]),
-    ...(warnings.length > 0
-      ? ["## Warnings", "", ...warnings.map((w) => `- **Warning:** ${w}`), ""]
-      : []),
-    ...cluster.head,
+  ];
+  const conditions = [
     "## What decided these numbers",
     "",
     ...markdownTable(
@@ -323,6 +367,8 @@ export function reportMarkdown(
       : "Differences between runs smaller than their run-to-run spread (repeat a run to see it) are " +
         "not a difference between the strategies.",
     "",
+  ];
+  const summary = [
     "## Summary",
     "",
     ...markdownTable(head, [
@@ -361,6 +407,8 @@ export function reportMarkdown(
       ),
     ]),
     "",
+  ];
+  const load = [
     "## Load and resources",
     "",
     ...markdownTable(head, [
@@ -387,6 +435,8 @@ export function reportMarkdown(
       row("model", (r) => r.model),
     ]),
     "",
+  ];
+  const original = [
     "## As the original report's table (memory in KB)",
     "",
     "The same figures in the original report's units, to set beside it: memory in KB (1 KB = 1,024",
@@ -418,14 +468,15 @@ export function reportMarkdown(
     "",
   ];
   if (!anyFull) {
-    out.push(
+    original.push(
       `The original's "OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}" rate is left out: it only compares with the original for the full 30-minute schedule.`,
       "",
     );
   }
   const configKeys = [...new Set(runs.flatMap((r) => Object.keys(r.config ?? {})))];
+  const config: string[] = [];
   if (configKeys.length > 0) {
-    out.push(
+    config.push(
       "## Configuration of each run",
       "",
       ...markdownTable(
@@ -435,24 +486,42 @@ export function reportMarkdown(
       "",
     );
   }
-  out.push(
-    ...cluster.tail,
-    "## Charts",
-    "",
-    ...charts.flatMap((c) => [`![${c}](${c}.png)`, ""]),
+  const method = [
     "## How the figures are computed",
     "",
     "- memory requested / used: the mean, over every resource sample (every 5 s by default), of",
-    "  the summed memory requests / usage of the app's pods; shown in MiB or GiB (1 GiB = 1,024 MiB),",
-    "  and in KB (1 KB = 1,024 bytes) in the table that reproduces the original report's.",
+    ...(withOriginal
+      ? [
+          "  the summed memory requests / usage of the app's pods; shown in MiB or GiB (1 GiB = 1,024 MiB),",
+          "  and in KB (1 KB = 1,024 bytes) in the table that reproduces the original report's.",
+        ]
+      : [
+          "  the summed memory requests / usage of the app's pods; shown in MiB or GiB (1 GiB = 1,024 MiB).",
+        ]),
     "- response time: sum(OKAY × phase response time) / sum(OKAY), i.e. weighted by the successful",
     "  transactions of each phase, not the plain mean of the phases (shown above for comparison).",
     "- transaction rate: sum(OKAY) / the real duration of the test (the sum of the phases' elapsed",
     `  times). The original recipe divided by ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")} s although its`,
     "  schedule lasts 1,800 s, which halves the rate; that figure is shown only for a full-length",
-    "  run, to compare with the original report.",
+    withOriginal
+      ? "  run, to compare with the original report."
+      : "  run, to compare with the original report, in report.md's table in the original's units.",
     "- spread between runs: (largest − smallest) over the runs, and its share of their mean.",
     "",
-  );
-  return out.join("\n");
+  ];
+  return {
+    intro,
+    warnings:
+      warnings.length > 0
+        ? ["## Warnings", "", ...warnings.map((w) => `- **Warning:** ${w}`), ""]
+        : [],
+    clusterHead: cluster.head,
+    conditions,
+    summary,
+    load,
+    original: withOriginal ? original : [],
+    config,
+    clusterTail: cluster.tail,
+    method,
+  };
 }

@@ -3,21 +3,29 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeCharts } from "../charts.js";
 import { reportCharts } from "./charts.js";
+import { readHtmlCharts, writeHtmlReport } from "./html.js";
 import { type Manifest, manifestSchema } from "./manifest.js";
 import { reportMarkdown } from "./markdown.js";
+import { reportPage } from "./page.js";
 import { isDemo, type RunSummary, summarizeRuns } from "./summarize.js";
 
 export interface ReportFiles {
   markdown: string;
   json: string;
+  /** report.html: the page a manager opens (verdict, tables, charts inline, conditions). */
+  html: string;
   charts: { id: string; svg: string; png: string }[];
 }
 
-/** Summaries, charts (SVG + PNG) and report.md/summary.json into `outDir`. */
+/**
+ * Summaries, charts (SVG + PNG), report.md, summary.json and report.html into `outDir`.
+ * `command`: the command line the page names (default: this process's, report/conditions.ts).
+ */
 export async function writeReport(
   manifest: Manifest,
   baseDir: string,
   outDir: string,
+  o: { command?: string } = {},
 ): Promise<{ files: ReportFiles; runs: RunSummary[] }> {
   const parsed = manifestSchema.safeParse(manifest);
   if (!parsed.success) {
@@ -47,5 +55,17 @@ export async function writeReport(
     json,
     `${JSON.stringify({ title, demo, ...(cluster ? { cluster } : {}), runs }, null, 2)}\n`,
   );
-  return { files: { markdown, json, charts }, runs };
+  const html = await writeHtmlReport(
+    outDir,
+    reportPage({
+      title,
+      runs,
+      notes,
+      demo,
+      ...(cluster ? { cluster } : {}),
+      charts: await readHtmlCharts(defs, charts),
+      ...(o.command ? { command: o.command } : {}),
+    }),
+  );
+  return { files: { markdown, json, html, charts }, runs };
 }
