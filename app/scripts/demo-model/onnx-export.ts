@@ -18,10 +18,10 @@ import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import onnxProto from "onnx-proto";
 import type * as Ort from "onnxruntime-node";
+import type { Tf } from "../../src/inference/tf.js";
 import { mulberry32 } from "./prng.js";
 
 const { onnx } = onnxProto;
-type Tf = typeof tfTypes;
 type Layer = tfTypes.layers.Layer;
 type Cfg = Record<string, unknown>;
 

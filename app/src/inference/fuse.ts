@@ -12,7 +12,7 @@
  * channel), b' = (b - mean) * s + beta. Results equal the unfused model's to float rounding.
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import type { Tf } from "./infer.js";
+import type { Tf } from "./tf.js";
 
 type Tensor = tfTypes.Tensor;
 type Layer = tfTypes.layers.Layer;

@@ -8,8 +8,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import { fuseLayersModel } from "./fuse.js";
 import type { ModelFormat } from "./model-io.js";
 import { ensureProbabilities } from "./rank.js";
-
-export type Tf = typeof tfTypes;
+import type { Tf } from "./tf.js";
 
 export interface EngineInfo {
   /** [height, width, channels] of one input image. */

@@ -8,8 +8,9 @@
  * whole @tensorflow/tfjs bundle: every worker is a separate V8 isolate, so this is paid per worker.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { createEngine, createSavedModelEngine, type Engine, type Tf } from "./infer.js";
+import { createEngine, createSavedModelEngine, type Engine } from "./infer.js";
 import type { WorkerData, WorkerReply, WorkerRequest } from "./protocol.js";
+import type { Tf } from "./tf.js";
 
 const port = parentPort;
 if (!port) throw new Error("worker.ts must run as a worker thread");
