@@ -24,7 +24,7 @@ import {
   hashModelDir,
   isDemoModelValid,
   SHARD_BYTES,
-} from "./index.js";
+} from "./identity.js";
 import { type OnnxVerification, writeVerifiedOnnx } from "./onnx-export.js";
 import { mulberry32 } from "./prng.js";
 

@@ -10,61 +10,15 @@
  * Setup code, not the server's: made by `npm run model:demo` (which `npm ci` runs) and by the
  * image build; the server only loads it.
  */
-import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { MANIFEST_FILE, parseManifest } from "../../src/inference/manifest.js";
-
-export const DEMO_MODEL_PARAMS = 2_272_075;
-export const DEMO_BASE_PARAMS = 2_257_984;
-export const DEMO_HEAD_PARAMS = 14_091;
-export const DEMO_SEED = 20_261_128;
-/** Shard size tensorflowjs_converter uses by default (--weight_shard_size_bytes). */
-export const SHARD_BYTES = 4 * 1024 * 1024;
-/** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
-export const DEMO_MODEL_REVISION = 4;
+import { MANIFEST_FILE } from "../../src/inference/manifest.js";
+import { isDemoModelValid } from "./identity.js";
 
 /** Default output directory: app/models/demo (the server's default MODEL_DIR). */
 export function defaultDemoModelDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "demo");
-}
-
-/** The builder as the manifest's tools and source name it; a different one is rebuilt. */
-export const BUILDER = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
-
-/** sha256 over model.json, the shards, labels.txt and model.onnx (in that order), hex. */
-export async function hashModelDir(dir: string): Promise<string> {
-  const json = JSON.parse(await readFile(path.join(dir, "model.json"), "utf8")) as {
-    weightsManifest: { paths: string[] }[];
-  };
-  const files = [
-    "model.json",
-    ...json.weightsManifest.flatMap((g) => g.paths),
-    "labels.txt",
-    "model.onnx",
-  ];
-  const h = createHash("sha256");
-  for (const f of files) {
-    h.update(f);
-    h.update(await readFile(path.join(dir, f)));
-  }
-  return h.digest("hex");
-}
-
-/**
- * True when dir holds a complete demo model of the current revision: its manifest.json names this
- * builder and the files hash as it records.
- */
-export async function isDemoModelValid(dir: string): Promise<boolean> {
-  try {
-    const file = path.join(dir, MANIFEST_FILE);
-    const m = parseManifest(await readFile(file, "utf8"), file);
-    if (m.source.kind !== "demo" || m.source.file !== BUILDER) return false;
-    return (await hashModelDir(dir)) === m.source.sha256;
-  } catch {
-    return false;
-  }
 }
 
 /**

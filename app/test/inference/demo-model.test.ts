@@ -7,11 +7,11 @@ import {
   DEMO_BASE_PARAMS,
   DEMO_HEAD_PARAMS,
   DEMO_MODEL_PARAMS,
-  ensureDemoModel,
   hashModelDir,
   isDemoModelValid,
   SHARD_BYTES,
-} from "../../scripts/demo-model/index.js";
+} from "../../scripts/demo-model/identity.js";
+import { ensureDemoModel } from "../../scripts/demo-model/index.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
 import {
   isDemoManifest,
