@@ -10,7 +10,6 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import {
   autocannonLoad,
-  type MemoryMap,
   percentile,
   rssSampler,
   treeMemoryMap,
@@ -19,8 +18,8 @@ import {
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
 import { prometheusSamples, samplesOf, sumOf } from "../../tools/strategy-bench/src/prometheus.js";
-import { type Agreement, compare, predictProbabilities, type Sample } from "./agreement";
-import type { Report } from "./render";
+import { compare, predictProbabilities, type Sample } from "./agreement";
+import type { Level, Report, ServerResult } from "./figures";
 import { log, MODEL_DIR, PEER_SRC, runJson, type ServerSpec, TSX, WORK } from "./setup";
 
 export const LEVELS = [1, 20, 30] as const;
@@ -142,32 +141,6 @@ async function stop(r: Running): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // load
 
-export interface Level {
-  concurrency: number;
-  requests: number;
-  ok: number;
-  /** Requests autocannon wrote (see load()). */
-  sent: number;
-  failed: number;
-  seconds: number;
-  reqPerSec: number;
-  /** Mean of autocannon's per-request latencies, ms. */
-  mean?: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  peakRssMiB: number;
-  cpuSecondsPerRequest: number;
-  /** CPU time of this driver process (autocannon: the load generator) per request served. */
-  driverCpuSecondsPerRequest?: number;
-  /**
-   * Ours only: mean milliseconds per image in each stage over the level, from the server's own
-   * /metrics (inference_duration_seconds{stage}, and http_request_duration_seconds of GET /test
-   * as `http`): where an image's time goes between the socket and the forward pass.
-   */
-  stagesMs?: Record<string, number>;
-}
-
 type Sums = Map<string, { sum: number; count: number }>;
 
 /**
@@ -263,24 +236,6 @@ async function measure(r: Running, concurrency: number, requests: number): Promi
     driverCpuSecondsPerRequest: (driver.user + driver.system) / 1e6 / Math.max(1, ok),
     ...(stagesMs ? { stagesMs } : {}),
   };
-}
-
-export interface ServerResult {
-  id: string;
-  label: string;
-  kind: string;
-  backend: string;
-  startupSeconds: number;
-  /** Sum over the process tree of each process' VmHWM at the end of the run. */
-  peakRssMiB: number;
-  levels: Level[];
-  /**
-   * Where the tree's resident memory is (bytes by group, benchkit's memoryMapOf): after the
-   * warm-up, and once the last level's requests are served.
-   */
-  memoryMap?: { idle: MemoryMap; afterLoad: MemoryMap };
-  agreement?: Agreement;
-  error?: string;
 }
 
 /**

@@ -1,18 +1,16 @@
 /**
  * bench:peer, stage 4: the report. The Markdown block of docs/benchmarks.md between
- * <!-- bench:peer:start --> and <!-- bench:peer:end --> from a run's figures (Report, also saved
- * to runs/bench-peer/<time>.json, which `--render` reads back).
+ * <!-- bench:peer:start --> and <!-- bench:peer:end --> from a run's figures (figures.ts).
  */
 import path from "node:path";
 import {
   type Align,
   MEMORY_GROUPS,
   markdownTable,
-  type TimedCalls,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
-import type { AgreementPart, EngineAgreement } from "./agreement";
-import type { ServerResult } from "./measure";
+import type { AgreementPart } from "./agreement";
+import type { Report, ServerResult } from "./figures";
 import { ROOT } from "./setup";
 
 const DOC = path.join(ROOT, "docs", "benchmarks.md");
@@ -32,41 +30,6 @@ const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "—");
 const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "—");
 const ratio = (a: number, b: number) =>
   Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : "—";
-
-/** An engine alone, no HTTP (tfjs-raw.ts, onnx-raw.ts): batches of `batch`, and one image per call. */
-export interface RawRun {
-  batch: number;
-  intraOpThreads: string;
-  predictBatch: TimedCalls;
-  predictSingle: TimedCalls;
-}
-
-export interface Report {
-  startedAt: string;
-  finishedAt: string;
-  machine: { nproc: number; cpu: string; memGiB: number; loadBefore: string; loadAfter: string };
-  versions: Record<string, string>;
-  scale: number;
-  /** --peers and --ours as given (absent in runs before they were recorded). */
-  flags?: { peers: string; ours: string };
-  ceiling?: Record<string, unknown> & { predictBatch: { imagesPerSec: number } };
-  ceilingOnBatch?: number;
-  /** tfjs-node alone (tfjs-raw.ts). */
-  tfjsRaw?: RawRun;
-  /** ONNX Runtime on the same weights (onnx-raw.ts); absent in runs before it existed. */
-  onnxRaw?: RawRun & { peakRssMiB: number; cpuMsPerImage?: number };
-  /** The same on the server's own model.onnx (onnx-export.ts); absent before issue 28. */
-  onnxRawOurs?: RawRun & { peakRssMiB: number; cpuMsPerImage?: number };
-  /** Ours on ONNX Runtime against ours on tfjs-node, on the agreement set (issue 28). */
-  engines?: EngineAgreement;
-  tfjsNode: { ok: boolean; why: string };
-  servers: ServerResult[];
-  batching?: {
-    backend: string;
-    concurrency: number;
-    runs: { maxBatchSize: number; images: number; imagesPerSec: number; meanBatch: number }[];
-  };
-}
 
 function ceilingOf(rep: Report): number {
   const c = rep.ceiling as

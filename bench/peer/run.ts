@@ -24,21 +24,16 @@
  * 4. the table into docs/benchmarks.md between <!-- bench:peer:start --> and <!-- bench:peer:end -->,
  *    and the raw figures to runs/bench-peer/<time>.json.
  *
- * By stage: setup.ts, agreement.ts, measure.ts, render.ts; this file reads the flags and runs them.
+ * By stage: setup.ts, agreement.ts, measure.ts, render.ts (a run's figures: figures.ts); this file
+ * reads the flags and runs them.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { AGREEMENT_IMAGES, compareEngines, makeImages } from "./agreement";
-import {
-  batchingWhatIf,
-  kerasCeiling,
-  measureServer,
-  onnxRaw,
-  type ServerResult,
-  tfjsRaw,
-} from "./measure";
-import { DEFAULT_OURS, DEFAULT_PEERS, type Report, renderMarkdown, writeDoc } from "./render";
+import type { Report, ServerResult } from "./figures";
+import { batchingWhatIf, kerasCeiling, measureServer, onnxRaw, tfjsRaw } from "./measure";
+import { DEFAULT_OURS, DEFAULT_PEERS, renderMarkdown, writeDoc } from "./render";
 import {
   buildOurs,
   ensureKerasModel,

@@ -1,0 +1,85 @@
+/**
+ * bench:peer's figures: what a run measured (measure.ts), renders (render.ts) and saves to
+ * runs/bench-peer/<time>.json, which `--render` reads back.
+ */
+import type { MemoryMap, TimedCalls } from "../../tools/strategy-bench/src/benchkit.js";
+import type { Agreement, EngineAgreement } from "./agreement";
+
+/** An engine alone, no HTTP (tfjs-raw.ts, onnx-raw.ts): batches of `batch`, and one image per call. */
+export interface RawRun {
+  batch: number;
+  intraOpThreads: string;
+  predictBatch: TimedCalls;
+  predictSingle: TimedCalls;
+}
+
+export interface Report {
+  startedAt: string;
+  finishedAt: string;
+  machine: { nproc: number; cpu: string; memGiB: number; loadBefore: string; loadAfter: string };
+  versions: Record<string, string>;
+  scale: number;
+  /** --peers and --ours as given (absent in runs before they were recorded). */
+  flags?: { peers: string; ours: string };
+  ceiling?: Record<string, unknown> & { predictBatch: { imagesPerSec: number } };
+  ceilingOnBatch?: number;
+  /** tfjs-node alone (tfjs-raw.ts). */
+  tfjsRaw?: RawRun;
+  /** ONNX Runtime on the same weights (onnx-raw.ts); absent in runs before it existed. */
+  onnxRaw?: RawRun & { peakRssMiB: number; cpuMsPerImage?: number };
+  /** The same on the server's own model.onnx (onnx-export.ts); absent before issue 28. */
+  onnxRawOurs?: RawRun & { peakRssMiB: number; cpuMsPerImage?: number };
+  /** Ours on ONNX Runtime against ours on tfjs-node, on the agreement set (issue 28). */
+  engines?: EngineAgreement;
+  tfjsNode: { ok: boolean; why: string };
+  servers: ServerResult[];
+  batching?: {
+    backend: string;
+    concurrency: number;
+    runs: { maxBatchSize: number; images: number; imagesPerSec: number; meanBatch: number }[];
+  };
+}
+
+export interface Level {
+  concurrency: number;
+  requests: number;
+  ok: number;
+  /** Requests autocannon wrote (see load()). */
+  sent: number;
+  failed: number;
+  seconds: number;
+  reqPerSec: number;
+  /** Mean of autocannon's per-request latencies, ms. */
+  mean?: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  peakRssMiB: number;
+  cpuSecondsPerRequest: number;
+  /** CPU time of this driver process (autocannon: the load generator) per request served. */
+  driverCpuSecondsPerRequest?: number;
+  /**
+   * Ours only: mean milliseconds per image in each stage over the level, from the server's own
+   * /metrics (inference_duration_seconds{stage}, and http_request_duration_seconds of GET /test
+   * as `http`): where an image's time goes between the socket and the forward pass.
+   */
+  stagesMs?: Record<string, number>;
+}
+
+export interface ServerResult {
+  id: string;
+  label: string;
+  kind: string;
+  backend: string;
+  startupSeconds: number;
+  /** Sum over the process tree of each process' VmHWM at the end of the run. */
+  peakRssMiB: number;
+  levels: Level[];
+  /**
+   * Where the tree's resident memory is (bytes by group, benchkit's memoryMapOf): after the
+   * warm-up, and once the last level's requests are served.
+   */
+  memoryMap?: { idle: MemoryMap; afterLoad: MemoryMap };
+  agreement?: Agreement;
+  error?: string;
+}
