@@ -2,7 +2,8 @@
  * bench:peer's figures: what a run measured (measure.ts), renders (render.ts) and saves to
  * runs/bench-peer/<time>.json, which `--render` reads back.
  */
-import type { MemoryMap, TimedCalls } from "../../tools/strategy-bench/src/benchkit.js";
+import type { TimedCalls } from "../../tools/strategy-bench/src/benchkit.js";
+import type { MemoryMap } from "../../tools/strategy-bench/src/proc.js";
 import type { Agreement, EngineAgreement } from "./agreement";
 
 /** An engine alone, no HTTP (tfjs-raw.ts, onnx-raw.ts): batches of `batch`, and one image per call. */

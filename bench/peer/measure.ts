@@ -8,15 +8,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
-import {
-  autocannonLoad,
-  percentile,
-  rssSampler,
-  treeMemoryMap,
-  treeUsage,
-} from "../../tools/strategy-bench/src/benchkit.js";
+import { autocannonLoad, percentile } from "../../tools/strategy-bench/src/benchkit.js";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
+import { rssSampler, treeMemoryMap, treeUsage } from "../../tools/strategy-bench/src/proc.js";
 import { prometheusSamples, samplesOf, sumOf } from "../../tools/strategy-bench/src/prometheus.js";
 import { compare, predictProbabilities, type Sample } from "./agreement";
 import type { Level, Report, ServerResult } from "./figures";

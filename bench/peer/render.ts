@@ -5,10 +5,10 @@
 import path from "node:path";
 import {
   type Align,
-  MEMORY_GROUPS,
   markdownTable,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
+import { MEMORY_GROUPS } from "../../tools/strategy-bench/src/proc.js";
 import type { AgreementPart } from "./agreement";
 import type { Report, ServerResult } from "./figures";
 import { ROOT } from "./setup";
@@ -221,7 +221,7 @@ export function renderMarkdown(rep: Report): string {
     lines.push(
       "",
       "Where the resident memory is (MiB; /proc/<pid>/smaps of the server's process tree, each mapping's Rss " +
-        "by what it maps; after the warm-up, and after the c=30 level; benchkit `memoryMapOf`): TensorFlow's " +
+        "by what it maps; after the warm-up, and after the c=30 level; proc.ts `memoryMapOf`): TensorFlow's " +
         "libraries = file-backed pages of libtensorflow_cc / libtensorflow_framework (tfjs-node's, built from " +
         "the same tensorflow-cpu wheel the original runs) and of the wheel's Python modules; other files = " +
         "the runtime's executable and libraries; glibc heap = the main arena ([heap]); other anonymous = V8's " +

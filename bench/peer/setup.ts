@@ -288,11 +288,10 @@ export function loadavg(): string {
 }
 
 export function machine(loadBefore: string) {
-  const cpuModel =
-    /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? os.cpus()[0]?.model;
   return {
     nproc: os.availableParallelism(),
-    cpu: cpuModel ?? "unknown",
+    // libuv reads /proc/cpuinfo's `model name`
+    cpu: os.cpus()[0]?.model ?? "unknown",
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     loadBefore,
     loadAfter: loadavg(),

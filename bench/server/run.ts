@@ -30,11 +30,11 @@ import {
   markdownTable,
   peakSampler,
   percentileOf,
-  procStatus,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
+import { procStatus } from "../../tools/strategy-bench/src/proc.js";
 import { prometheusSamples, samplesOf } from "../../tools/strategy-bench/src/prometheus.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -6,8 +6,9 @@
  * another machine (its PIDs not visible here) every function returns undefined; callers then fall
  * back to `docker exec <id> node -e` ({@link firstReadableScript}).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { procStatus, procText } from "../../tools/strategy-bench/src/proc.js";
 
 const read = (p: string): string | undefined => {
   try {
@@ -22,9 +23,8 @@ const read = (p: string): string | undefined => {
  * host sees it: it exists here and its cgroup path names the container.
  */
 export function hostPid(id: string, pid: number): number | undefined {
-  if (!(pid > 0) || !existsSync(`/proc/${pid}`)) return undefined;
-  const cg = read(`/proc/${pid}/cgroup`) ?? "";
-  return cg.includes(id) ? pid : undefined;
+  if (!(pid > 0)) return undefined;
+  return procText(pid, "cgroup")?.includes(id) ? pid : undefined;
 }
 
 /** The cgroup path of `controller` in a /proc/<pid>/cgroup text (v1 line, else the v2 one). */
@@ -77,15 +77,10 @@ export function hostCgroupDir(
   pid: number,
   controller: "memory" | "cpuacct",
 ): { dir: string; v2: boolean } | undefined {
-  const cg = cgroupPath(read(`/proc/${pid}/cgroup`) ?? "", controller);
+  const cg = cgroupPath(procText(pid, "cgroup") ?? "", controller);
   if (!cg) return undefined;
-  const dir = cgroupDir(read("/proc/self/mountinfo") ?? "", cg, controller);
+  const dir = cgroupDir(procText("self", "mountinfo") ?? "", cg, controller);
   return dir ? { dir, v2: cg.v2 } : undefined;
-}
-
-/** VmRSS in a /proc/<pid>/status text, bytes. */
-export function vmRssBytes(status: string): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) * 1024;
 }
 
 /**
@@ -107,7 +102,7 @@ export function cgroupMemory(
 export function hostMemory(
   pid: number,
 ): { rssBytes: number; cgroupBytes: number; workingSetBytes: number } | undefined {
-  const status = read(`/proc/${pid}/status`);
+  const status = procStatus(pid);
   const cg = hostCgroupDir(pid, "memory");
   if (status === undefined || !cg) return undefined;
   const usage = read(join(cg.dir, cg.v2 ? "memory.current" : "memory.usage_in_bytes"));
@@ -115,7 +110,7 @@ export function hostMemory(
   if (usage === undefined || stat === undefined) return undefined;
   const m = cgroupMemory(usage, stat);
   return {
-    rssBytes: vmRssBytes(status),
+    rssBytes: status.rss,
     cgroupBytes: m.usageBytes,
     workingSetBytes: m.workingSetBytes,
   };

@@ -6,8 +6,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
+import { statusKB } from "../../tools/strategy-bench/src/proc.js";
 import { CLUSTER_BUILD_CA, clusterBaseImage, clusterVersions } from "../cluster/stack";
-import { cgroupMemory, firstReadableScript, hostMemory, hostPid, vmRssBytes } from "./cgroup";
+import { cgroupMemory, firstReadableScript, hostMemory, hostPid } from "./cgroup";
 
 /**
  * The build args every local build of app/Dockerfile takes (what the cluster stacks' config turns
@@ -223,7 +224,7 @@ export async function runContainer(
       )[];
       const m = cgroupMemory(usage ?? "NaN", stat ?? "");
       return {
-        rssBytes: vmRssBytes(status ?? ""),
+        rssBytes: (statusKB(status ?? "", "VmRSS") ?? Number.NaN) * 1024,
         cgroupBytes: m.usageBytes,
         workingSetBytes: m.workingSetBytes,
       };

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { memoryBytes } from "../../../components/quantity.js";
@@ -16,6 +15,7 @@ import {
   runLoadtest,
   type StackSettings,
   sumOf,
+  threadIds,
 } from "../../strategy-bench/src/index.js";
 import { type CapacityLevel, type CapacityProfile, PROFILE_KIND } from "./capacity-profile.js";
 
@@ -139,24 +139,15 @@ async function unniceContainer(id: string): Promise<string | undefined> {
     const { stdout } = await run("docker", ["inspect", "-f", "{{.State.Pid}}", id]);
     const root = Number(stdout.trim());
     if (!(root > 0)) return undefined;
-    const { readdir } = await import("node:fs/promises");
     const { getPriority, setPriority } = await import("node:os");
-    const pids = [root];
-    for (let i = 0; i < pids.length; i++) {
-      const pid = pids[i] as number;
-      const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-      for (const t of tasks) {
-        const kids = await readFile(`/proc/${pid}/task/${t}/children`, "utf8").catch(() => "");
-        for (const k of kids.split(/\s+/).filter(Boolean)) pids.push(Number(k));
-      }
-    }
+    const pids = (await processTree(root)).map((s) => s.pid);
     const before = getPriority(root);
     if (before <= 0) return undefined;
     let n = 0;
     for (const pid of pids) {
-      for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+      for (const t of await threadIds(pid)) {
         try {
-          setPriority(Number(t), 0);
+          setPriority(t, 0);
           n++;
         } catch {
           // a thread that ended meanwhile

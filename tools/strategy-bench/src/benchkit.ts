@@ -1,11 +1,10 @@
 /**
  * The measuring tools' shared pieces, one home each: nearest-rank percentiles, Markdown tables,
- * the generated blocks of docs/benchmarks.md, /proc readings of a process (tree), an autocannon
- * load run, a timed loop of calls and a flag-by-flag argv walk. Used by bench/server, bench/peer, scripts/e2e's HPA
+ * the generated blocks of docs/benchmarks.md, a peak sampler, an autocannon load run, a timed loop
+ * of calls and a flag-by-flag argv walk (/proc readings: proc.ts). Used by bench/server, bench/peer, scripts/e2e's HPA
  * validation and the planner (tools/planner, src/report/).
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readFileSync, writeFileSync } from "node:fs";
 import type autocannon from "autocannon";
 
 // ---------------------------------------------------------------- percentiles
@@ -97,199 +96,7 @@ export function writeDocBlock(file: string, name: string, block: string): void {
   writeFileSync(file, doc);
 }
 
-// ---------------------------------------------------------------- /proc (Linux)
-
-const PAGE_BYTES = 4096;
-/** Clock ticks per second for /proc times (USER_HZ); 100 on Linux. */
-export const CLOCK_TICKS = 100;
-
-/** A `kB` line of /proc/<pid>/status (VmRSS, VmHWM, ...), in kB; undefined when absent. */
-export function statusKB(status: string, key: string): number | undefined {
-  const m = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, "m").exec(status);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
-}
-
-/** Resident memory now and its high-water mark, in bytes, of one process (undefined once gone). */
-export function procStatus(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, "utf8");
-    return {
-      rss: (statusKB(text, "VmRSS") ?? 0) * 1024,
-      hwm: (statusKB(text, "VmHWM") ?? 0) * 1024,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Groups of a process' resident memory, by what is mapped (see {@link memoryMapOf}). */
-export const MEMORY_GROUPS = ["tensorflow", "files", "heap", "anonymous"] as const;
-export type MemoryMap = Record<(typeof MEMORY_GROUPS)[number], number>;
-const emptyMemoryMap = (): MemoryMap =>
-  Object.fromEntries(MEMORY_GROUPS.map((g) => [g, 0])) as MemoryMap;
-
-/**
- * Resident bytes of a /proc/<pid>/smaps text, by group: `tensorflow`, mappings of files whose path
- * names TensorFlow (libtensorflow_cc, libtensorflow_framework, the Python wheel's _pywrap_*
- * modules), file-backed, so shared with the page cache; `files`, every other file (the runtime's
- * executable, its libraries); `heap`, glibc's main arena ([heap], grown by brk); `anonymous`, the
- * other anonymous mappings: V8's heaps, glibc's other arenas and its mmap'd large blocks (tensors'
- * buffers), thread stacks.
- */
-export function memoryMapOf(smaps: string): MemoryMap {
-  const out = emptyMemoryMap();
-  let group: keyof MemoryMap = "anonymous";
-  for (const line of smaps.split("\n")) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (head) {
-      const name = head[1] ?? "";
-      group = name.startsWith("/")
-        ? /tensorflow/i.test(name)
-          ? "tensorflow"
-          : "files"
-        : name === "[heap]"
-          ? "heap"
-          : "anonymous";
-      continue;
-    }
-    const rss = /^Rss:\s+(\d+) kB/.exec(line);
-    if (rss) out[group] += Number(rss[1]) * 1024;
-  }
-  return out;
-}
-
-/** {@link memoryMapOf} summed over a process tree (a process gone meanwhile counts 0). */
-export function treeMemoryMap(root: number): MemoryMap {
-  const out = emptyMemoryMap();
-  for (const pid of treePids(root)) {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/smaps`, "utf8");
-    } catch {
-      continue;
-    }
-    const m = memoryMapOf(text);
-    for (const g of MEMORY_GROUPS) out[g] += m[g];
-  }
-  return out;
-}
-
-export interface ProcStat {
-  pid: number;
-  ppid: number;
-  /** utime + stime, in clock ticks. */
-  ticks: number;
-  /** utime + stime + the reaped children's cutime + cstime, in seconds. */
-  cpuSeconds: number;
-  rssBytes: number;
-}
-
-/** /proc/<pid>/stat's text read: the fields after the command name (which may hold spaces and parentheses). */
-export function parseProcStat(pid: number, text: string): ProcStat {
-  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  // rest[0] is field 3 (state).
-  const num = (field: number) => Number(rest[field - 3]);
-  return {
-    pid,
-    ppid: num(4),
-    ticks: num(14) + num(15),
-    cpuSeconds: (num(14) + num(15) + num(16) + num(17)) / CLOCK_TICKS,
-    rssBytes: num(24) * PAGE_BYTES,
-  };
-}
-
-function readStat(pid: number): ProcStat | undefined {
-  try {
-    return parseProcStat(pid, readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pids of `root` and all its descendants. */
-export function treePids(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = readStat(Number(name));
-    if (!s) continue;
-    const list = children.get(s.ppid) ?? [];
-    list.push(s.pid);
-    children.set(s.ppid, list);
-  }
-  const out: number[] = [];
-  const todo = [root];
-  while (todo.length > 0) {
-    const pid = todo.pop() as number;
-    out.push(pid);
-    todo.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
-export interface TreeUsage {
-  pids: number[];
-  cpuSeconds: number;
-  rssBytes: number;
-  /** Sum over the tree of each process' peak RSS since it started (VmHWM). */
-  hwmBytes: number;
-}
-
-/** CPU time and memory of a process tree: `root` and its descendants. */
-export function treeUsage(root: number): TreeUsage {
-  const pids = treePids(root);
-  let cpuSeconds = 0;
-  let rssBytes = 0;
-  let hwmBytes = 0;
-  for (const pid of pids) {
-    const s = readStat(pid);
-    if (!s) continue;
-    cpuSeconds += s.cpuSeconds;
-    rssBytes += s.rssBytes;
-    hwmBytes += procStatus(pid)?.hwm ?? 0;
-  }
-  return { pids, cpuSeconds, rssBytes, hwmBytes };
-}
-
-/** VmRSS of one process in kB, 0 once it is gone (async: for samplers that must not block). */
-export async function readRssKB(pid: number): Promise<number> {
-  try {
-    return statusKB(await readFile(`/proc/${pid}/status`, "utf8"), "VmRSS") ?? 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function readStatAsync(pid: number): Promise<ProcStat | undefined> {
-  try {
-    return parseProcStat(pid, await readFile(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The process and all its descendants (a server started through npm runs as a child of it),
- * root first, breadth first; none when `root` is gone. Async: for samplers that must not block.
- */
-export async function processTree(root: number): Promise<ProcStat[]> {
-  const entries = await readdir("/proc");
-  const stats = (
-    await Promise.all(entries.filter((e) => /^\d+$/.test(e)).map((e) => readStatAsync(Number(e))))
-  ).filter((s): s is ProcStat => s !== undefined);
-  const children = new Map<number, ProcStat[]>();
-  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
-  const self = stats.find((s) => s.pid === root);
-  if (!self) return [];
-  const out: ProcStat[] = [];
-  const queue = [self];
-  while (queue.length > 0) {
-    const s = queue.shift() as ProcStat;
-    out.push(s);
-    queue.push(...(children.get(s.pid) ?? []));
-  }
-  return out;
-}
+// ---------------------------------------------------------------- samplers
 
 /**
  * Calls `read` every `everyMs` (and once at the start unless `first: false`) until stopped;
@@ -314,18 +121,6 @@ export function peakSampler(
       return peak;
     },
   };
-}
-
-/** The summed RSS of `root`'s process tree, sampled every `everyMs` (the tree re-read every 20th). */
-export function rssSampler(root: number, everyMs = 100): { stop: () => number } {
-  let pids = treePids(root);
-  let ticks = 0;
-  return peakSampler(() => {
-    if (++ticks % 20 === 0) pids = treePids(root);
-    let sum = 0;
-    for (const pid of pids) sum += readStat(pid)?.rssBytes ?? 0;
-    return sum;
-  }, everyMs);
 }
 
 // ---------------------------------------------------------------- timed calls

@@ -14,13 +14,8 @@ import { runDemo } from "./demo.js";
 import { generateImageSet } from "./imageset.js";
 import { FOOD11_LABELS } from "./labels.js";
 import { formatStatusCodes } from "./loadtest.js";
-import {
-  kubernetesSampler,
-  localSampler,
-  pidListeningOn,
-  runMonitor,
-  type Sampler,
-} from "./monitor.js";
+import { kubernetesSampler, localSampler, runMonitor, type Sampler } from "./monitor.js";
+import { pidListeningOn } from "./proc.js";
 import { type Manifest, readManifest } from "./report/manifest.js";
 import { writeReport } from "./report/write.js";
 import { checkTarget } from "./safety.js";

@@ -1,8 +1,8 @@
-import { appendFile, mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CLOCK_TICKS, processTree, readRssKB } from "./benchkit.js";
 import { type MonitorColumns, type MonitorRow, monitorCsvLines } from "./monitor-csv.js";
+import { CLOCK_TICKS, processTree, readRssKB } from "./proc.js";
 import { cpuCores, memoryKB, sumQuantities } from "./quantity.js";
 
 export type Sampler = () => Promise<MonitorRow>;
@@ -211,45 +211,6 @@ export function localSampler(
       memUsedKB: rss,
     };
   };
-}
-
-/** The pid of the process listening on a local TCP port (from /proc/net/tcp{,6} and fds). */
-export async function pidListeningOn(port: number): Promise<number | undefined> {
-  const inodes = new Set<string>();
-  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = await readFile(f, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const local = cols[1];
-      if (!local || cols[3] !== "0A") continue; // 0A = LISTEN
-      if (Number.parseInt(local.split(":")[1] ?? "", 16) === port && cols[9]) inodes.add(cols[9]);
-    }
-  }
-  if (inodes.size === 0) return undefined;
-  for (const e of await readdir("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    let fds: string[] = [];
-    try {
-      fds = await readdir(`/proc/${e}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const link = await readlink(`/proc/${e}/fd/${fd}`);
-        const m = /^socket:\[(\d+)\]$/.exec(link);
-        if (m?.[1] && inodes.has(m[1])) return Number(e);
-      } catch {
-        // fd closed meanwhile
-      }
-    }
-  }
-  return undefined;
 }
 
 // ---------------------------------------------------------------- loop

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -162,80 +161,7 @@ describe("doc blocks", () => {
   });
 });
 
-describe("/proc", () => {
-  it("reads /proc/<pid>/stat fields after a command name with spaces and parentheses", () => {
-    // Fields 3.. : state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-    //              utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss
-    const text = "42 (a) b (c)) S 7 42 42 0 -1 0 0 0 0 0 150 50 20 30 20 0 1 0 100 1000 25 0";
-    expect(kit.parseProcStat(42, text)).toEqual({
-      pid: 42,
-      ppid: 7,
-      ticks: 200,
-      cpuSeconds: 2.5,
-      rssBytes: 25 * 4096,
-    });
-    const status = "Name:\tnode\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n";
-    expect(kit.statusKB(status, "VmRSS")).toBe(1024);
-    expect(kit.statusKB(status, "VmHWM")).toBe(2048);
-    expect(kit.statusKB(status, "VmSwap")).toBeUndefined();
-  });
-
-  it("groups a smaps text's resident memory by what is mapped", () => {
-    const map = (range: string, name: string, rssKB: number) =>
-      `${range} r-xp 00000000 fe:01 123                        ${name}\nSize:  9999 kB\nRss:  ${rssKB} kB\nPss:  1 kB\n`;
-    const smaps =
-      map("00400000-00500000", "/usr/bin/node", 100) +
-      map(
-        "7f00-7f10",
-        "/c/app/node_modules/@tensorflow/tfjs-node/deps/lib/libtensorflow_cc.so.2",
-        2000,
-      ) +
-      map(
-        "7f10-7f20",
-        "/v/lib/python3.11/site-packages/tensorflow/python/_pywrap_tensorflow_internal.so",
-        30,
-      ) +
-      map("01000000-02000000", "[heap]", 700) +
-      map("7e00-7e10", "", 400) +
-      map("7ffd-7ffe", "[stack]", 8) +
-      map("7f30-7f40", "/usr/lib/x86_64-linux-gnu/libc.so.6", 12);
-    expect(kit.memoryMapOf(smaps)).toEqual({
-      tensorflow: 2030 * 1024,
-      files: 112 * 1024,
-      heap: 700 * 1024,
-      anonymous: 408 * 1024,
-    });
-  });
-
-  it("maps this process' memory: the groups add up to its RSS", () => {
-    const m = kit.treeMemoryMap(process.pid);
-    const rss = kit.procStatus(process.pid)?.rss ?? 0;
-    const total = kit.MEMORY_GROUPS.reduce((a, g) => a + m[g], 0);
-    expect(m.files).toBeGreaterThan(0);
-    expect(m.tensorflow).toBe(0);
-    // two readings a moment apart: within 10 % of each other
-    expect(Math.abs(total - rss) / rss).toBeLessThan(0.1);
-  });
-
-  it("measures this process and finds a child in its tree", async () => {
-    const me = kit.procStatus(process.pid);
-    expect(me?.rss).toBeGreaterThan(0);
-    expect(me?.hwm).toBeGreaterThanOrEqual(me?.rss ?? 0);
-    const child = spawn("sleep", ["5"], { stdio: "ignore" });
-    try {
-      await new Promise((r) => child.once("spawn", r));
-      expect(kit.treePids(process.pid)).toContain(child.pid);
-      const u = kit.treeUsage(process.pid);
-      expect(u.pids).toContain(child.pid);
-      expect(u.rssBytes).toBeGreaterThan(0);
-      expect(u.hwmBytes).toBeGreaterThan(0);
-      expect(u.cpuSeconds).toBeGreaterThan(0);
-    } finally {
-      child.kill();
-    }
-    expect(kit.procStatus(2 ** 30)).toBeUndefined();
-  });
-
+describe("peakSampler", () => {
   it("samples the largest value, once more when stopped", async () => {
     const values = [3, 9, 4];
     let i = 0;

@@ -4,14 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCsvRecords } from "../src/csv.js";
-import {
-  kubernetesSampler,
-  localSampler,
-  pidListeningOn,
-  runMonitor,
-  summarizePods,
-} from "../src/monitor.js";
+import { kubernetesSampler, localSampler, runMonitor, summarizePods } from "../src/monitor.js";
 import { monitorCsvLines } from "../src/monitor-csv.js";
+import { pidListeningOn } from "../src/proc.js";
 import { cpuCores, memoryKB } from "../src/quantity.js";
 import { serversClosedAfterEach } from "./helpers.js";
 
