@@ -18,7 +18,7 @@ const APP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../ap
 const MiB = (kB) => Math.round(kB / 1024);
 
 /**
- * RSS and its anonymous part of this process, MiB. (benchkit's statusKB reads the same `Key: N kB`
+ * RSS and its anonymous part of this process, MiB. (tools/strategy-bench/src/proc.ts's statusKB reads the same `Key: N kB`
  * lines, but importing that .ts module loads Node's type stripper: +23 MiB in the first step.)
  */
 function rollup() {

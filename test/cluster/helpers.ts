@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLUSTER_STATE_DIR, clusterVersions } from "../../lib/cluster/stack";
+import { procCmdline, procText } from "../../tools/strategy-bench/src/proc";
 import { type Clients, until } from "../e2e/helpers";
 
 /** The cluster's settings (scripts/cluster/versions.sh, env overrides). */
@@ -85,9 +86,16 @@ function statusField(status: string, field: string): string {
   return m[1].trim();
 }
 
+/** /proc/<pid>/<file> of a process that must be there. */
+function mustProcText(pid: number, file: string): string {
+  const text = procText(pid, file);
+  if (text === undefined) throw new Error(`cannot read /proc/${pid}/${file}`);
+  return text;
+}
+
 /** cgroup v1 path of a controller for a process (`N:controller[,..]:/path`). */
 function cgroupPath(pid: number, controller: string): string {
-  for (const line of readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n")) {
+  for (const line of mustProcText(pid, "cgroup").split("\n")) {
     const [, controllers, path] = line.split(":");
     if (controllers?.split(",").includes(controller) && path) return path;
   }
@@ -104,20 +112,20 @@ function cgroupFile(controller: string, path: string, file: string): string {
 }
 
 export function processFacts(pid: number): ProcessFacts {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const status = mustProcText(pid, "status");
   const env: Record<string, string> = {};
-  for (const kv of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
+  for (const kv of mustProcText(pid, "environ").split("\0")) {
     const i = kv.indexOf("=");
     if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
   }
   // mountinfo: "id parent major:minor root mountpoint options ..."; the container's "/".
-  const rootLine = readFileSync(`/proc/${pid}/mountinfo`, "utf8")
+  const rootLine = mustProcText(pid, "mountinfo")
     .split("\n")
     .find((l) => l.split(" ")[4] === "/");
   const memPath = cgroupPath(pid, "memory");
   const cpuPath = cgroupPath(pid, "cpu");
   return {
-    cmdline: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean),
+    cmdline: procCmdline(pid) ?? [],
     uid: Number(statusField(status, "Uid").split(/\s+/)[1]),
     gid: Number(statusField(status, "Gid").split(/\s+/)[1]),
     capEff: statusField(status, "CapEff"),

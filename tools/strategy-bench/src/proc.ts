@@ -1,6 +1,6 @@
 /**
  * /proc (Linux), read in one place: a process' status (resident memory, its peak), stat (CPU time,
- * parent, RSS), smaps (what the memory maps), cgroup and threads; the process tree below a pid;
+ * parent, RSS), smaps (what the memory maps), cmdline, cgroup and threads; the process tree below a pid;
  * the pid listening on a local TCP port; /proc/self/mountinfo. A process gone meanwhile reads as
  * undefined, 0 or nothing, never as an error.
  *
@@ -34,6 +34,12 @@ export function procTextAsync(pid: Pid, file: string): Promise<string | undefine
 }
 
 const isPid = (name: string) => /^\d+$/.test(name);
+
+/** A process' argv (/proc/<pid>/cmdline); undefined when it is gone or has none (a kernel thread). */
+export function procCmdline(pid: Pid): string[] | undefined {
+  const argv = procText(pid, "cmdline")?.split("\0").filter(Boolean);
+  return argv && argv.length > 0 ? argv : undefined;
+}
 
 // ---------------------------------------------------------------- status
 

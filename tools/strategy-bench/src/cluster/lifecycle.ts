@@ -18,19 +18,16 @@ import {
   type RunningFlags,
 } from "../cluster-scale.js";
 import { REPO_ROOT } from "../demo.js";
+import { procCmdline } from "../proc.js";
 import { foreignPods } from "./kube.js";
 import { StepError } from "./step.js";
 
 const CLUSTER_SH = join(REPO_ROOT, "scripts", "cluster", "cluster.sh");
 
 function cmdline(pidFile: string): string[] | undefined {
-  try {
-    const pid = readFileSync(pidFile, "utf8").trim();
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-    return argv.length > 0 ? argv : undefined;
-  } catch {
-    return undefined;
-  }
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 ? procCmdline(pid) : undefined;
 }
 
 /** The HPA flags and metric resolution the running cluster has: its processes', else the record. */
