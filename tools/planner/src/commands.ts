@@ -4,14 +4,22 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../components/quantity.js";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
+  collect,
+  contextOption,
   cpuCores,
+  kubeconfigOption,
   loadStack,
+  numberValue,
   readHtmlCharts,
   readLoadtestCsv,
   readMonitorCsv,
   resolveSchedule,
   type Schedule,
   type StackSettings,
+  seedOption,
+  stacksOption,
+  timeScaleOption,
+  wholeNumber,
   writeCharts,
   writeHtmlReport,
 } from "../../strategy-bench/src/index.js";
@@ -38,18 +46,29 @@ import { comparePlanToRun, validationMarkdown } from "./validate.js";
 import { type VerdictOptions, verdictMarkdown } from "./verdict.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-const number =
-  (name: string, min: number, integer = false) =>
-  (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(
-        `${name} must be ${integer ? "a whole number" : "a number"} >= ${min} (got ${JSON.stringify(v)})`,
-      );
-    }
-    return n;
-  };
+// The flags plan and recommend share: the open-loop load, the SLO and cost (verdictOptions reads
+// them), the capacity profiles, the nodes, maxReplicas.
+const rateOption = (help = "open-loop load: Poisson arrivals at this rate") =>
+  new Option("--rate <req/s>", help).argParser(numberValue("rate", 0));
+const rateScheduleOption = (help = "open-loop load per phase (YAML/JSON, as plan takes)") =>
+  new Option("--rate-schedule <file>", help);
+const durationOption = () =>
+  new Option("--duration <s>", "with --rate: seconds of load (default 600)").argParser(
+    numberValue("duration", 1),
+  );
+const sloP95Option = (help: string) =>
+  new Option("--slo-p95 <s>", help).argParser(numberValue("SLO", 0));
+const sloP50Option = (help: string) =>
+  new Option("--slo-p50 <s>", help).argParser(numberValue("SLO", 0));
+const nodeShapeOption = (help: string) => new Option("--node-shape <spec>", help);
+const priceCpuHourOption = (help: string) =>
+  new Option("--price-cpu-hour <money>", help).argParser(numberValue("price", 0));
+const priceGibHourOption = (help: string) =>
+  new Option("--price-gib-hour <money>", help).argParser(numberValue("price", 0));
+const profileOption = (help: string) => new Option("--profile <file>", help).argParser(collect);
+const nodesOption = (help: string) => new Option("--nodes <spec>", help).argParser(collect);
+const maxReplicasOption = (help: string) =>
+  new Option("--max-replicas <n>", help).argParser(wholeNumber("max replicas", 1));
 const fraction = (v: string) => {
   const n = Number(v);
   if (!(n >= 0 && n <= 1))
@@ -220,93 +239,71 @@ export function registerPlanCommands(program: Command): void {
         "profile of one replica; print the report's row per stack and write JSON, markdown and charts. " +
         "The model and its error: docs/planning.md.",
     )
-    .option("--stack <name>", "stack (repeatable; default baseline, strategy1, strategy2)", collect)
+    .addOption(stacksOption("stack (repeatable; default baseline, strategy1, strategy2)"))
     .option(
       "--schedule <file>",
       "YAML/JSON schedule as loadtest takes (default: the report's 30 phases)",
     )
-    .option(
-      "--rate <req/s>",
-      "open-loop load: Poisson arrivals at this rate (instead of --schedule)",
-      number("rate", 0),
+    .addOption(rateOption("open-loop load: Poisson arrivals at this rate (instead of --schedule)"))
+    .addOption(
+      rateScheduleOption(
+        "open-loop load per phase, YAML/JSON { name?, phases: [{ rate, duration, repeat? }] } (instead of --schedule)",
+      ),
     )
-    .option(
-      "--rate-schedule <file>",
-      "open-loop load per phase, YAML/JSON { name?, phases: [{ rate, duration, repeat? }] } (instead of --schedule)",
-    )
-    .option(
-      "--max-replicas <n>",
-      "override every stack's HPA maxReplicas (1..1000, the schema's bound)",
-      number("max replicas", 1, true),
+    .addOption(
+      maxReplicasOption("override every stack's HPA maxReplicas (1..1000, the schema's bound)"),
     )
     .option(
       "--groups <k>",
       "open loop: simulate 1 of k identical replica groups at rate/k and scale up (default: peak rate / 250, at least 1)",
-      number("groups", 1, true),
+      wholeNumber("groups", 1),
     )
-    .option("--duration <s>", "with --rate: seconds of load (default 600)", number("duration", 1))
-    .option(
-      "--slo-p95 <s>",
-      "SLO: PASS when the p95 response time is at most this (and nothing failed or Pending)",
-      number("SLO", 0),
+    .addOption(durationOption())
+    .addOption(
+      sloP95Option(
+        "SLO: PASS when the p95 response time is at most this (and nothing failed or Pending)",
+      ),
     )
-    .option("--slo-p50 <s>", "SLO on the median response time", number("SLO", 0))
-    .option(
-      "--node-shape <spec>",
-      "cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi",
+    .addOption(sloP50Option("SLO on the median response time"))
+    .addOption(
+      nodeShapeOption("cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi"),
     )
-    .option(
-      "--price-cpu-hour <money>",
-      "cost: price of one requested CPU core for one hour (no default)",
-      number("price", 0),
+    .addOption(priceCpuHourOption("cost: price of one requested CPU core for one hour (no default)"))
+    .addOption(
+      priceGibHourOption("cost: price of one requested GiB of memory for one hour (no default)"),
     )
-    .option(
-      "--price-gib-hour <money>",
-      "cost: price of one requested GiB of memory for one hour (no default)",
-      number("price", 0),
+    .addOption(timeScaleOption("multiply phase durations and delays, as loadtest does", 1))
+    .addOption(
+      profileOption(
+        "capacity profile JSON from `strategy-bench capacity`, or builtin:tfjs-node (default) / builtin:flask-keras (repeatable: one per CPU limit)",
+      ),
     )
-    .option(
-      "--time-scale <k>",
-      "multiply phase durations and delays, as loadtest does",
-      number("time scale", 0.001),
-      1,
+    .addOption(
+      nodesOption(
+        "node group <count>x<cpu>cpu,<memory> of allocatable resources, repeatable (default: one node of this machine)",
+      ),
     )
-    .option(
-      "--profile <file>",
-      "capacity profile JSON from `strategy-bench capacity`, or builtin:tfjs-node (default) / builtin:flask-keras (repeatable: one per CPU limit)",
-      collect,
-    )
-    .option(
-      "--nodes <spec>",
-      "node group <count>x<cpu>cpu,<memory> of allocatable resources, repeatable (default: one node of this machine)",
-      collect,
-    )
-    .option(
-      "--seed <n>",
-      "seed of the users' think times (as loadtest --seed)",
-      number("seed", 0, true),
-      1,
-    )
+    .addOption(seedOption("seed of the users' think times (as loadtest --seed)"))
     .option(
       "--sync-period <s>",
       "HPA sync period (kube-controller-manager default 15)",
-      number("sync period", 1),
+      numberValue("sync period", 1),
     )
-    .option("--tolerance <x>", "HPA tolerance (default 0.1)", number("tolerance", 0))
+    .option("--tolerance <x>", "HPA tolerance (default 0.1)", numberValue("tolerance", 0))
     .option(
       "--metrics-resolution <s>",
       "metrics-server --metric-resolution (default 15)",
-      number("metrics resolution", 1),
+      numberValue("metrics resolution", 1),
     )
     .option(
       "--cpu-initialization-period <s>",
       "HPA CPU initialization period (default 300)",
-      number("period", 0),
+      numberValue("period", 0),
     )
     .option(
       "--initial-readiness-delay <s>",
       "HPA initial readiness delay (default 30)",
-      number("delay", 0),
+      numberValue("delay", 0),
     )
     .option(
       "--accuracy <fraction>",
@@ -329,12 +326,12 @@ export function registerPlanCommands(program: Command): void {
     .option(
       "--hpa-offset <s>",
       "first HPA sync after the test's start (default 0)",
-      number("offset", 0),
+      numberValue("offset", 0),
     )
     .option(
       "--metrics-offset <s>",
       "first metrics scrape after the test's start (default 0)",
-      number("offset", 0),
+      numberValue("offset", 0),
     )
     .action(async (o) => {
       const t0 = performance.now();
@@ -431,33 +428,21 @@ export function registerPlanCommands(program: Command): void {
         "the stacks meeting the SLO with no failed request and no Pending pod, write the cheapest as " +
         "Pulumi.<name>.yaml (validated by the stack loader) and compare it with the existing stacks.",
     )
-    .option("--rate <req/s>", "open-loop load: Poisson arrivals at this rate", number("rate", 0))
-    .option("--rate-schedule <file>", "open-loop load per phase (YAML/JSON, as plan takes)")
-    .option("--duration <s>", "with --rate: seconds of load (default 600)", number("duration", 1))
-    .requiredOption("--slo-p95 <s>", "SLO: p95 response time at most this", number("SLO", 0))
-    .option("--slo-p50 <s>", "SLO on the median", number("SLO", 0))
-    .option(
-      "--nodes <spec>",
-      "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: one node of --node-shape per 10 replicas)",
-      collect,
+    .addOption(rateOption())
+    .addOption(rateScheduleOption())
+    .addOption(durationOption())
+    .addOption(sloP95Option("SLO: p95 response time at most this").makeOptionMandatory())
+    .addOption(sloP50Option("SLO on the median"))
+    .addOption(
+      nodesOption(
+        "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: one node of --node-shape per 10 replicas)",
+      ),
     )
-    .option("--node-shape <spec>", "cost: nodes of <cpu>cpu,<memory> needed at peak")
-    .option(
-      "--price-cpu-hour <money>",
-      "price of one requested CPU core for one hour (no default)",
-      number("price", 0),
-    )
-    .option(
-      "--price-gib-hour <money>",
-      "price of one requested GiB for one hour (no default)",
-      number("price", 0),
-    )
-    .option("--profile <file>", "capacity profile(s), as plan takes", collect)
-    .option(
-      "--max-replicas <n>",
-      "maxReplicas of every candidate (default 10)",
-      number("max replicas", 1, true),
-    )
+    .addOption(nodeShapeOption("cost: nodes of <cpu>cpu,<memory> needed at peak"))
+    .addOption(priceCpuHourOption("price of one requested CPU core for one hour (no default)"))
+    .addOption(priceGibHourOption("price of one requested GiB for one hour (no default)"))
+    .addOption(profileOption("capacity profile(s), as plan takes"))
+    .addOption(maxReplicasOption("maxReplicas of every candidate (default 10)"))
     .option(
       "--base <stack>",
       "the stack file the recommendation starts from (image, probes, …)",
@@ -469,7 +454,7 @@ export function registerPlanCommands(program: Command): void {
       "--out <dir>",
       "where report.html and its charts are written (default: --dir when given, else runs/recommend-<timestamp>)",
     )
-    .option("--seed <n>", "seed of the arrivals", number("seed", 0, true), 1)
+    .addOption(seedOption("seed of the arrivals"))
     .action(async (o) => {
       const t0 = performance.now();
       if (o.rate === undefined && !o.rateSchedule)
@@ -591,27 +576,34 @@ export function registerPlanCommands(program: Command): void {
       "--pod <ns/name>",
       "with --url (a kubectl port-forward): the pod, for usage from its kubelet and start-up from its status",
     )
-    .option("--kubeconfig <file>", "with --pod: kubeconfig (default: KUBECONFIG, ~/.kube/config)")
-    .option("--context <name>", "with --pod: kubeconfig context")
+    .addOption(
+      kubeconfigOption("with --pod: kubeconfig (default: KUBECONFIG, ~/.kube/config)"),
+    )
+    .addOption(contextOption("with --pod: kubeconfig context"))
     .option(
       "--pid <pid>",
       "with --url: the replica's process, for CPU and RSS from /proc",
-      number("pid", 1, true),
+      wholeNumber("pid", 1),
     )
     .addOption(
       new Option("--concurrency <list>", "levels, comma-separated")
         .argParser(concurrencyList)
         .default([1, 2, 4, 8, 16, 20, 30], "1,2,4,8,16,20,30"),
     )
-    .option("--level-seconds <s>", "seconds per level", number("level seconds", 0.1), 20)
-    .option("--warmup-seconds <s>", "discarded warm-up at concurrency 1", number("warm-up", 0), 5)
-    .option("--idle-seconds <s>", "idle measurement before the sweep", number("idle", 0.1), 5)
+    .option("--level-seconds <s>", "seconds per level", numberValue("level seconds", 0.1), 20)
+    .option(
+      "--warmup-seconds <s>",
+      "discarded warm-up at concurrency 1",
+      numberValue("warm-up", 0),
+      5,
+    )
+    .option("--idle-seconds <s>", "idle measurement before the sweep", numberValue("idle", 0.1), 5)
     .option(
       "--startup-seconds <s>",
       "with --url: start-up time to record (not measured)",
-      number("startup", 0),
+      numberValue("startup", 0),
     )
-    .option("--seed <n>", "seed", number("seed", 0, true), 1)
+    .addOption(seedOption("seed"))
     .option("--out <file>", "profile JSON to write", "capacity-profile.json")
     .action(async (o) => {
       if (!o.image && !o.url) {

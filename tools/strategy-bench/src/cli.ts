@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { registerPlanCommands } from "../../planner/src/index.js";
 import {
   type ClusterRunOptions,
@@ -11,6 +11,19 @@ import {
 } from "./cluster-run.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { runDemo } from "./demo.js";
+import {
+  allowRemoteOption,
+  collect,
+  contextOption,
+  delayScaleOption,
+  kubeconfigOption,
+  positive,
+  quietOption,
+  seedOption,
+  stacksOption,
+  timeScaleOption,
+  wholeNumber,
+} from "./flags.js";
 import { generateImageSet } from "./imageset.js";
 import { FOOD11_LABELS } from "./labels.js";
 import { formatStatusCodes } from "./loadtest.js";
@@ -20,23 +33,6 @@ import { type Manifest, readManifest } from "./report/manifest.js";
 import { writeReport } from "./report/write.js";
 import { checkTarget } from "./safety.js";
 import { listStacks, loadStack, localBudget, stackLabelSelector } from "./stack.js";
-
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be > 0`);
-  return n;
-};
-const nonNegative = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be >= 0`);
-  return n;
-};
-const integer = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer`);
-  return n;
-};
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Ctrl-C stops the measurement cleanly (partial results are written); a second one exits. */
 function interruptSignal(): AbortSignal {
@@ -78,18 +74,9 @@ program
     "--schedule <file>",
     "YAML/JSON schedule: { name, phases: [{ repeat, users, delay, duration, reps }] }",
   )
-  .option(
-    "--time-scale <k>",
-    "multiply phase durations (0.1: 6 s phases)",
-    positive("time scale"),
-    1,
-  )
-  .option(
-    "--delay-scale <k>",
-    "multiply users' think times (default: the time scale, keeping requests per phase)",
-    nonNegative("delay scale"),
-  )
-  .option("--seed <n>", "seed of the users' random delays", integer("seed"), 1)
+  .addOption(timeScaleOption("multiply phase durations (0.1: 6 s phases)", 1))
+  .addOption(delayScaleOption())
+  .addOption(seedOption("seed of the users' random delays"))
   .option(
     "--timeout <s>",
     "per-request timeout, seconds (siege's default 30)",
@@ -105,8 +92,8 @@ program
       .default("drain"),
   )
   .option("--out <file>", "CSV to write", "loadtest.csv")
-  .option("--allow-remote", "allow a non-loopback target (a deployed stack you operate)", false)
-  .option("--quiet", "no progress bar", false)
+  .addOption(allowRemoteOption())
+  .addOption(quietOption("no progress bar"))
   .action(async (o) => {
     const r = await loadtestCommand({ ...o, signal: interruptSignal(), log });
     const a = r.overall;
@@ -147,20 +134,17 @@ program
   )
   .option("--namespace <ns>", "namespace (default: the stack's)")
   .option("--selector <labels>", "label selector (default: the stack's pod labels)")
-  .option(
-    "--kubeconfig <file>",
-    "kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)",
-  )
-  .option("--context <name>", "kubeconfig context")
+  .addOption(kubeconfigOption())
+  .addOption(contextOption())
   .option(
     "--local-pid <pid>",
     "sample this local process tree instead of a cluster",
-    integer("pid"),
+    wholeNumber("pid"),
   )
   .option("--local-url <url>", "sample the local process listening on this URL's port")
   .option("--interval <s>", "seconds between samples", positive("interval"), 5)
   .option("--duration <s>", "stop after this many seconds", positive("duration"))
-  .option("--until-pid <pid>", "stop when this process exits", integer("pid"))
+  .option("--until-pid <pid>", "stop when this process exits", wholeNumber("pid"))
   .option("--out <file>", "CSV to write", "monitor.csv")
   .addOption(
     new Option(
@@ -255,15 +239,19 @@ program
       "direct mode: the engine (a tfjs backend, or onnxruntime)",
     ).choices(["auto", "tensorflow", "wasm", "onnxruntime"]),
   )
-  .option("--threads <n>", "direct mode: inference threads", integer("threads"))
+  .option("--threads <n>", "direct mode: inference threads", wholeNumber("threads"))
   .option("--labels <file>", "labels, one per line (default: the model's, else Food-11's 11)")
-  .option("--per-class <n>", "score only the first N images of each class", integer("per-class"))
-  .option("--concurrency <n>", "images in flight", integer("concurrency"), 4)
+  .option(
+    "--per-class <n>",
+    "score only the first N images of each class",
+    wholeNumber("per-class"),
+  )
+  .option("--concurrency <n>", "images in flight", wholeNumber("concurrency"), 4)
   .option("--model <name>", "model name for the report")
   .option("--out <file>", "JSON to write", "accuracy.json")
   .option("--markdown <file>", "also write a markdown summary")
-  .option("--allow-remote", "allow a non-loopback --url", false)
-  .option("--quiet", "no progress bar", false)
+  .addOption(allowRemoteOption("allow a non-loopback --url"))
+  .addOption(quietOption("no progress bar"))
   .action(async (o) => {
     if (!o.url && !o.modelDir && !o.modelUrl) {
       throw new Error("give --url (a running server) or --model-dir/--model-url (direct)");
@@ -292,10 +280,10 @@ program
     "Write a small deterministic labeled image set in Food-11's layout (for demos/tests).",
   )
   .requiredOption("--out <dir>", "folder to write <classIndex>_<n>.jpg into")
-  .option("--classes <n>", "number of classes", integer("classes"), FOOD11_LABELS.length)
-  .option("--per-class <n>", "images per class", integer("per-class"), 3)
-  .option("--size <px>", "image side", integer("size"), 96)
-  .option("--seed <n>", "seed", integer("seed"), 11)
+  .option("--classes <n>", "number of classes", wholeNumber("classes"), FOOD11_LABELS.length)
+  .option("--per-class <n>", "images per class", wholeNumber("per-class"), 3)
+  .option("--size <px>", "image side", wholeNumber("size"), 96)
+  .addOption(seedOption("seed", 11))
   .action(async (o) => {
     const files = await generateImageSet({
       dir: o.out,
@@ -356,19 +344,22 @@ program
     );
   });
 
-// demo's and run's flags for the schedule and the image set (runOptions below reads them).
-const timeScaleOption = (help: string, k: number) =>
-  new Option("--time-scale <k>", help).argParser(positive("time scale")).default(k);
-const delayScaleOption = () =>
-  new Option("--delay-scale <k>", "think-time scale (default: the time scale)").argParser(
-    nonNegative("delay scale"),
-  );
-const seedOption = () =>
-  new Option("--seed <n>", "seed for delays and images").argParser(integer("seed")).default(1);
+// demo's and run's own flags (runOptions and clusterAction below read them); `prefix`: demo's
+// "--cluster: " before the cluster run's.
+const DEMO_RUN_DELAY_SCALE = "think-time scale (default: the time scale)";
+const DEMO_RUN_SEED = "seed for delays and images";
 const perClassOption = (n: number) =>
   new Option("--per-class <n>", "generated images per class (11 classes)")
-    .argParser(integer("per-class"))
+    .argParser(wholeNumber("per-class"))
     .default(n);
+const repeatOption = (prefix = "") =>
+  new Option("--repeat <n>", `${prefix}runs per stack`).argParser(wholeNumber("repeat")).default(1);
+const interleaveOption = (prefix = "") =>
+  new Option("--interleave", `${prefix}with --repeat, run the stacks in turn (ABAB…)`).default(
+    false,
+  );
+const keepClusterFlagsOption = (help: string) =>
+  new Option("--keep-cluster-flags", help).default(false);
 
 program
   .command("demo")
@@ -378,14 +369,10 @@ program
       "CPU threads and heap on a free 127.0.0.1 port, score accuracy on a generated labeled set, " +
       "run the shortened schedule while sampling the process, then write the report to runs/<time>/.",
   )
-  .option(
-    "--stack <name>",
-    "stack to run (repeatable; default baseline, strategy1, strategy2)",
-    collect,
-  )
+  .addOption(stacksOption("stack to run (repeatable; default baseline, strategy1, strategy2)"))
   .addOption(timeScaleOption("schedule time scale (0.05: 90 s per stack)", 0.05))
-  .addOption(delayScaleOption())
-  .addOption(seedOption())
+  .addOption(delayScaleOption(DEMO_RUN_DELAY_SCALE))
+  .addOption(seedOption(DEMO_RUN_SEED))
   .addOption(perClassOption(20))
   .option(
     "--interval <s>",
@@ -393,15 +380,15 @@ program
     positive("interval"),
   )
   .option("--out <dir>", "output folder (default runs/<timestamp>)")
-  .option("--quiet", "no progress bars", false)
+  .addOption(quietOption())
   .option(
     "--cluster",
     "on real pods: each stack through pulumi up on the local cluster (npm run cluster), loaded, watched, destroyed",
     false,
   )
-  .option("--repeat <n>", "--cluster: runs per stack", integer("repeat"), 1)
-  .option("--interleave", "--cluster: with --repeat, run the stacks in turn (ABAB…)", false)
-  .option("--keep-cluster-flags", "--cluster: leave the cluster with the run's flags", false)
+  .addOption(repeatOption("--cluster: "))
+  .addOption(interleaveOption("--cluster: "))
+  .addOption(keepClusterFlagsOption("--cluster: leave the cluster with the run's flags"))
   .action(async (o, cmd: Command) => {
     if (o.cluster) {
       // On a cluster the default is 0.2 (6 minutes of schedule per stack), not the demo's 0.05.
@@ -479,25 +466,25 @@ program
   )
   // Real pods are run's only mode: `--cluster` is accepted (as demo takes it) and changes nothing.
   .addOption(new Option("--cluster").hideHelp())
-  .option("--stack <name>", "stack (repeatable)", collect)
+  .addOption(stacksOption("stack (repeatable)"))
   .addOption(
     timeScaleOption(
       "0 < k <= 1: schedule and autoscaling clocks x k (1: the full 30 minutes)",
       0.2,
     ),
   )
-  .addOption(delayScaleOption())
-  .addOption(seedOption())
+  .addOption(delayScaleOption(DEMO_RUN_DELAY_SCALE))
+  .addOption(seedOption(DEMO_RUN_SEED))
   .addOption(perClassOption(5))
-  .option("--repeat <n>", "runs per stack", integer("repeat"), 1)
-  .option("--interleave", "with --repeat, run the stacks in turn (ABAB…)", false)
-  .option(
-    "--keep-cluster-flags",
-    "leave the cluster with the run's controller-manager/metrics-server flags (default: back to the defaults it had)",
-    false,
+  .addOption(repeatOption())
+  .addOption(interleaveOption())
+  .addOption(
+    keepClusterFlagsOption(
+      "leave the cluster with the run's controller-manager/metrics-server flags (default: back to the defaults it had)",
+    ),
   )
   .option("--out <dir>", "output folder (default runs/cluster-<timestamp>)")
-  .option("--quiet", "no progress bars", false)
+  .addOption(quietOption())
   .action(async (o) => {
     if (!o.stack?.length)
       throw new Error("give --stack <name> (repeatable): baseline, strategy1, strategy2");

@@ -7,6 +7,16 @@ export { type SeriesRun, seriesCharts } from "./chart-list.js";
 export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv } from "./csv.js";
+export {
+  collect,
+  contextOption,
+  kubeconfigOption,
+  numberValue,
+  seedOption,
+  stacksOption,
+  timeScaleOption,
+  wholeNumber,
+} from "./flags.js";
 export { request } from "./http.js";
 export { runLoadtest } from "./loadtest.js";
 export { readMonitorCsv } from "./monitor-csv.js";
