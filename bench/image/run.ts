@@ -27,7 +27,7 @@
  */
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { Command } from "commander";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
 import { CLUSTER_ROOT } from "../../lib/cluster/stack";
 import {
@@ -43,20 +43,31 @@ import {
   markdownTable,
   upperQuantile,
 } from "../../tools/strategy-bench/src/benchkit.js";
+import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { Load } from "../../tools/strategy-bench/src/steady-load.js";
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "30" },
-    users: { type: "string", default: "4" },
-    variants: { type: "string", default: "wheel,wheel-slim,none,onnxruntime" },
-    app: { type: "string", default: join(CLUSTER_ROOT, "app") },
-    "tag-prefix": { type: "string", default: "food11-image-bench" },
-    stacks: { type: "string", default: "" },
-  },
-});
-const seconds = Number(values.seconds);
-const users = Number(values.users);
+const values = new Command("bench:image")
+  .description("Image variants: size, idle and under-load memory, req/s (docs/benchmarks.md).")
+  .option("--seconds <s>", "seconds of load per image", positive("seconds"), 30)
+  .option("--users <n>", "concurrent users of the load", wholeNumber("users", 1), 4)
+  .option(
+    "--variants <list>",
+    "comma-separated: wheel, wheel-slim, none, onnxruntime",
+    "wheel,wheel-slim,none,onnxruntime",
+  )
+  .option("--app <dir>", "the app/ folder to build", join(CLUSTER_ROOT, "app"))
+  .option("--tag-prefix <name>", "image tag prefix", "food11-image-bench")
+  .option("--stacks <list>", "comma-separated stacks to run each image as (limits, env)", "")
+  .parse()
+  .opts<{
+    seconds: number;
+    users: number;
+    variants: string;
+    app: string;
+    tagPrefix: string;
+    stacks: string;
+  }>();
+const { seconds, users } = values;
 const LOCAL = localBuildArgs();
 const MiB = 1024 * 1024;
 const RUN_COLUMNS =
@@ -175,7 +186,7 @@ async function main() {
   const breakdown: string[] = [];
   const verdicts: string[] = [];
   for (const variant of values.variants.split(",")) {
-    const tag = `${values["tag-prefix"]}:${variant}`;
+    const tag = `${values.tagPrefix}:${variant}`;
     const b = builder.build(app, tag, { ...LOCAL, ...variantArgs(variant) });
     if (b.code !== 0) throw new Error(`build ${variant} failed:\n${b.tail}`);
     const bytes = imageBytes(tag);

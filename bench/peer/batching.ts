@@ -4,11 +4,13 @@
  * `concurrency` callers in a closed loop, for each `maxBatchSize` (ClassifierOptions; the server
  * itself runs with the default, 1). Prints one JSON line.
  *
- *   tsx bench/peer/batching.ts <model dir> <backend> <concurrency> <images> <maxBatch,...>
+ *   tsx bench/peer/batching.ts <model dir> [backend] [concurrency] [images] [maxBatches=1,8,32]
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { Argument, Command } from "commander";
+import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 
 interface Classification {
   batchSize?: number;
@@ -18,24 +20,38 @@ interface Classifier {
   close(): Promise<void>;
   readonly backend: string;
 }
+/** `1,8,32` -> [1, 8, 32]; each a whole number >= 1. */
+const batchSizes = (v: string) => commaList(v).map(wholeNumber("maxBatch", 1));
+
 type CreateClassifier = (opts: Record<string, unknown>) => Promise<Classifier>;
 
 async function main() {
-  const [dir, backend = "tensorflow", concArg = "20", imagesArg = "200", batchesArg = "1,8,32"] =
-    process.argv.slice(2);
-  if (!dir)
-    throw new Error(
-      "usage: batching.ts <model dir> <backend> <concurrency> <images> <maxBatch,...>",
-    );
+  const program = new Command("batching.ts")
+    .description("Dynamic batching what-if: our classifier under closed-loop callers.")
+    .argument("<model dir>", "the demo model's folder")
+    .argument("[backend]", "the classifier's backend", "tensorflow")
+    .argument("[concurrency]", "callers in the closed loop", wholeNumber("concurrency", 1), 20)
+    .argument("[images]", "images classified per maxBatchSize", wholeNumber("images", 1), 200)
+    .addArgument(
+      new Argument("[maxBatches]", "maxBatchSize values, comma-separated")
+        .argParser(batchSizes)
+        .default([1, 8, 32], "1,8,32"),
+    )
+    .parse();
+  const [dir, backend, concurrency, images, batches] = program.processedArgs as [
+    string,
+    string,
+    number,
+    number,
+    number[],
+  ];
   const app = path.resolve(__dirname, "../../app");
   const mod = (await import(
     pathToFileURL(path.join(app, "dist", "inference", "classifier.js")).href
   )) as { createClassifier: CreateClassifier };
   const image = readFileSync(path.join(app, "assets", "test.jpg"));
-  const concurrency = Number(concArg);
-  const images = Number(imagesArg);
   const runs = [];
-  for (const maxBatchSize of batchesArg.split(",").map(Number)) {
+  for (const maxBatchSize of batches) {
     const c = await mod.createClassifier({
       modelDir: path.resolve(dir),
       backend,

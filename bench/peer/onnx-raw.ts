@@ -11,11 +11,15 @@
  */
 import { createRequire } from "node:module";
 import path from "node:path";
+import { Command } from "commander";
 import { timedCalls } from "../../tools/strategy-bench/src/benchkit.js";
+import { positive } from "../../tools/strategy-bench/src/flags.js";
 
-const [modelPath, secondsArg] = process.argv.slice(2);
-if (!modelPath) throw new Error("usage: onnx-raw.ts <model.onnx> [seconds]");
-const seconds = Number(secondsArg ?? "20");
+const [modelPath, seconds] = new Command("onnx-raw.ts")
+  .description("ONNX Runtime alone on an ONNX model: batches of 32, then one image.")
+  .argument("<model.onnx>", "the ONNX model")
+  .argument("[seconds]", "seconds of batches of 32", positive("seconds"), 20)
+  .parse().processedArgs as [string, number];
 /** The part of onnxruntime-node's API used here (app/'s dependency: not typed from the root). */
 interface Ort {
   InferenceSession: {

@@ -29,7 +29,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { Command } from "commander";
+import { positive } from "../../tools/strategy-bench/src/flags.js";
 import { AGREEMENT_IMAGES, compareEngines, makeImages } from "./agreement";
 import type { Report, ServerResult } from "./figures";
 import { batchingWhatIf, kerasCeiling, measureServer, onnxRaw, tfjsRaw } from "./measure";
@@ -50,27 +51,45 @@ import {
   versions,
 } from "./setup";
 
-const { values: args } = parseArgs({
-  options: {
-    scale: { type: "string", default: "1" },
-    peers: { type: "string", default: DEFAULT_PEERS },
-    ours: { type: "string", default: DEFAULT_OURS },
-    "ceiling-seconds": { type: "string", default: "20" },
-    "no-doc": { type: "boolean", default: false },
-    /** Only the servers (no ceiling, engine-alone, ONNX or batching runs): for trying settings. */
-    "servers-only": { type: "boolean", default: false },
-    /** Re-render the table from a saved runs/bench-peer/*.json instead of measuring. */
-    render: { type: "string" },
-  },
-});
-const scale = Number(args.scale);
+const args = new Command("bench:peer")
+  .description("Our server side by side with the original recipe (docs/benchmarks.md).")
+  .option("--scale <k>", "requests per level times k", positive("scale"), 1)
+  .option("--peers <list>", "comma-separated peer servers", DEFAULT_PEERS)
+  .option("--ours <list>", "comma-separated variants of ours (engine[+ENV=value])", DEFAULT_OURS)
+  .option(
+    "--ceiling-seconds <s>",
+    "seconds of each engine-alone reference run",
+    (v: string) => String(positive("ceiling seconds")(v)),
+    "20",
+  )
+  .option("--no-doc", "do not write the table into docs/benchmarks.md")
+  .option(
+    "--servers-only",
+    "only the servers (no ceiling, engine-alone, ONNX or batching runs): for trying settings",
+    false,
+  )
+  .option(
+    "--render <json>",
+    "re-render the table from a saved runs/bench-peer/*.json instead of measuring",
+  )
+  .parse()
+  .opts<{
+    scale: number;
+    peers: string;
+    ours: string;
+    ceilingSeconds: string;
+    doc: boolean;
+    serversOnly: boolean;
+    render?: string;
+  }>();
+const { scale } = args;
 const requestsFor = (c: number) => Math.max(c, Math.round((c === 1 ? 100 : 20 * c) * scale));
 
 async function main() {
   if (args.render) {
     const md = renderMarkdown(JSON.parse(readFileSync(args.render, "utf8")) as Report);
     console.log(md);
-    if (!args["no-doc"]) writeDoc(md);
+    if (args.doc) writeDoc(md);
     return;
   }
   const startedAt = minuteUTC();
@@ -81,9 +100,9 @@ async function main() {
   const keras = ensureKerasModel(py);
   const onnxModel = ensureOnnxModel(py, keras);
   const oursCmd = buildOurs();
-  const ceilingSeconds = args["ceiling-seconds"] as string;
+  const ceilingSeconds = args.ceilingSeconds;
 
-  const refs = !args["servers-only"];
+  const refs = !args.serversOnly;
   const ceiling = refs ? kerasCeiling(py, keras, ceilingSeconds) : undefined;
   const raw = refs && tfjsNode.ok ? tfjsRaw(ceilingSeconds) : undefined;
   const onnx = refs ? onnxRaw(onnxModel, ceilingSeconds, "tf2onnx's model") : undefined;
@@ -93,8 +112,8 @@ async function main() {
     py,
     keras,
     oursCmd,
-    peers: (args.peers as string).split(",").filter(Boolean),
-    ours: (args.ours as string).split(",").filter(Boolean),
+    peers: args.peers.split(",").filter(Boolean),
+    ours: args.ours.split(",").filter(Boolean),
     tfjsNode: tfjsNode.ok,
   });
   const images = await makeImages(AGREEMENT_IMAGES);
@@ -120,7 +139,7 @@ async function main() {
     machine: machine(loadBefore),
     versions: versions(py),
     scale,
-    flags: { peers: args.peers as string, ours: args.ours as string },
+    flags: { peers: args.peers, ours: args.ours },
     ceiling,
     tfjsRaw: raw,
     onnxRaw: onnx,
@@ -136,7 +155,7 @@ async function main() {
   writeFileSync(outFile, `${JSON.stringify(rep, null, 2)}\n`);
   const md = renderMarkdown(rep);
   console.log(md);
-  if (!args["no-doc"]) {
+  if (args.doc) {
     writeDoc(md);
     log(`docs/benchmarks.md peer block rewritten; raw figures in ${path.relative(ROOT, outFile)}`);
   }

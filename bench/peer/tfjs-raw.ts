@@ -7,7 +7,9 @@
  */
 import { createRequire } from "node:module";
 import path from "node:path";
+import { Command } from "commander";
 import { timedCalls } from "../../tools/strategy-bench/src/benchkit.js";
+import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 
 /** The few tfjs-node calls used here (the root package does not depend on tfjs). */
 interface Tensor {
@@ -25,10 +27,12 @@ interface TfNode {
   io: { fileSystem(path: string): unknown };
 }
 
-const [dir, batchArg, secondsArg] = process.argv.slice(2);
-if (!dir) throw new Error("usage: tfjs-raw.ts <model dir> [batch] [seconds]");
-const batch = Number(batchArg ?? 32);
-const seconds = Number(secondsArg ?? 20);
+const [dir, batch, seconds] = new Command("tfjs-raw.ts")
+  .description("tfjs-node alone on the demo LayersModel, batches of B random images.")
+  .argument("<model dir>", "the demo model's folder")
+  .argument("[batch]", "images per batch", wholeNumber("batch", 1), 32)
+  .argument("[seconds]", "seconds of batches", positive("seconds"), 20)
+  .parse().processedArgs as [string, number, number];
 const appRequire = createRequire(path.resolve(__dirname, "../../app/package.json"));
 process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
 const tf = appRequire("@tensorflow/tfjs-node") as TfNode;

@@ -17,7 +17,7 @@
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { clusterStackConfig, clusterVersions } from "../../lib/cluster/stack.js";
 import {
@@ -32,25 +32,38 @@ import { effectiveSettings } from "../../tools/strategy-bench/src/cluster-run.js
 import { HPA_FLAGS, stackTimeScaling } from "../../tools/strategy-bench/src/cluster-scale.js";
 import { resolveSchedule } from "../../tools/strategy-bench/src/commands.js";
 import { readLoadtestCsv } from "../../tools/strategy-bench/src/csv.js";
+import { collect, nonNegative } from "../../tools/strategy-bench/src/flags.js";
 import { readMonitorCsv } from "../../tools/strategy-bench/src/monitor-csv.js";
 
 const ROOT = resolve(__dirname, "../..");
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      run: { type: "string" },
-      stack: { type: "string" },
-      profile: { type: "string", multiple: true },
-      nodes: { type: "string" },
-      out: { type: "string" },
-      "hpa-offset": { type: "string" },
-      "metrics-offset": { type: "string" },
-    },
-  });
-  if (!values.run || !values.stack || !values.profile?.length) {
-    throw new Error("give --run <folder> --stack <name> --profile <json> (repeatable)");
-  }
+  const values = new Command("against-real-pods.ts")
+    .description("The planner against a real-pods run, with the settings that run deployed.")
+    .requiredOption("--run <folder>", "a demo --cluster / run --cluster folder")
+    .requiredOption("--stack <name>", "the run's stack to compare")
+    .requiredOption("--profile <json>", "capacity profile JSON (repeatable)", collect)
+    .option("--nodes <spec>", "node group <count>x<cpu>cpu,<memory> (default: the run's node)")
+    .option(
+      "--out <dir>",
+      "where validation.json and plan.json go (default runs/plan-vs-pods-<time>/<stack>)",
+    )
+    .option("--hpa-offset <s>", "first HPA sync after the test's start", nonNegative("hpa offset"))
+    .option(
+      "--metrics-offset <s>",
+      "first metrics scrape after the test's start",
+      nonNegative("metrics offset"),
+    )
+    .parse()
+    .opts<{
+      run: string;
+      stack: string;
+      profile: string[];
+      nodes?: string;
+      out?: string;
+      hpaOffset?: number;
+      metricsOffset?: number;
+    }>();
   const runDir = resolve(values.run);
   const stack = values.stack;
   const runJson = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
@@ -91,8 +104,8 @@ async function main(): Promise<void> {
     controller,
     metricsResolutionSeconds: ran.metricResolutionSeconds,
     monitorIntervalSeconds: monitorInterval,
-    ...(values["hpa-offset"] ? { hpaOffsetSeconds: Number(values["hpa-offset"]) } : {}),
-    ...(values["metrics-offset"] ? { metricsOffsetSeconds: Number(values["metrics-offset"]) } : {}),
+    ...(values.hpaOffset ? { hpaOffsetSeconds: values.hpaOffset } : {}),
+    ...(values.metricsOffset ? { metricsOffsetSeconds: values.metricsOffset } : {}),
   });
   const dir = join(runDir, stack);
   const rows = await readMonitorCsv(join(dir, "monitor.csv"));

@@ -23,15 +23,16 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
+import { Command, Option } from "commander";
 import {
   type Align,
   autocannonLoad,
-  eachFlag,
   markdownTable,
   peakSampler,
   percentileOf,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
+import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
 import { procStatus } from "../../tools/strategy-bench/src/proc.js";
@@ -54,33 +55,53 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    requests: 400,
-    soak: false,
-    soakRequests: 5000,
-    docs: false,
-    backends: (process.env.TFJS_BACKEND ?? "auto,onnxruntime").split(","),
-    threads: process.env.INFERENCE_THREADS ? Number(process.env.INFERENCE_THREADS) : undefined,
-    build: true,
+  const o = new Command("bench:server")
+    .description("The server's own figures: pure inference, GET /test at c1 and c20, RSS.")
+    .option(
+      "--requests <n>",
+      "requests per level (at least 20: the c20 connections)",
+      wholeNumber("requests", 20),
+      400,
+    )
+    .option("--soak", "+ 5,000 requests at c20 with RSS sampled every 500", false)
+    .option("--soak-requests <n>", "requests of the soak", wholeNumber("soak requests", 1), 5000)
+    .option("--write-docs", "rewrite the bench:server block of docs/benchmarks.md", false)
+    // --no-docs: the default now; accepted for older command lines.
+    .addOption(new Option("--no-docs").hideHelp())
+    .addOption(
+      new Option("--backend <list>", "engines, comma-separated")
+        .argParser(commaList)
+        .default(
+          commaList(process.env.TFJS_BACKEND ?? "auto,onnxruntime"),
+          "TFJS_BACKEND, else auto,onnxruntime",
+        ),
+    )
+    .option(
+      "--threads <n>",
+      "inference threads (default: INFERENCE_THREADS, else the cores)",
+      wholeNumber("threads", 1),
+      process.env.INFERENCE_THREADS ? Number(process.env.INFERENCE_THREADS) : undefined,
+    )
+    .option("--no-build", "do not build app/ first")
+    .parse(argv, { from: "user" })
+    .opts<{
+      requests: number;
+      soak: boolean;
+      soakRequests: number;
+      writeDocs: boolean;
+      backend: string[];
+      threads?: number;
+      build: boolean;
+    }>();
+  return {
+    requests: o.requests,
+    soak: o.soak,
+    soakRequests: o.soakRequests,
+    docs: o.writeDocs,
+    backends: o.backend,
+    threads: o.threads,
+    build: o.build,
   };
-  eachFlag(
-    argv,
-    (a, next) => {
-      if (a === "--requests") o.requests = Number(next());
-      else if (a === "--soak") o.soak = true;
-      else if (a === "--soak-requests") o.soakRequests = Number(next());
-      else if (a === "--write-docs") o.docs = true;
-      // --no-docs: the default now; accepted for older command lines.
-      else if (a === "--no-docs") o.docs = false;
-      else if (a === "--backend") o.backends = next().split(",");
-      else if (a === "--threads") o.threads = Number(next());
-      else if (a === "--no-build") o.build = false;
-      else return false;
-      return true;
-    },
-    (a) => new Error(`unknown argument ${a}`),
-  );
-  return o;
 }
 
 const median = (xs: number[]) => percentileOf(xs, 50);
@@ -342,7 +363,6 @@ async function measure(
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  if (!(o.requests >= 20)) throw new Error("--requests must be at least 20 (the c20 connections)");
   const threads = o.threads ?? cpus().length;
   const uptimeBefore = execFileSync("uptime", { encoding: "utf8" }).trim();
   if (o.build) {
