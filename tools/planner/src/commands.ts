@@ -266,9 +266,13 @@ export function registerPlanCommands(program: Command): void {
     )
     .addOption(sloP50Option("SLO on the median response time"))
     .addOption(
-      nodeShapeOption("cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi"),
+      nodeShapeOption(
+        "cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi",
+      ),
     )
-    .addOption(priceCpuHourOption("cost: price of one requested CPU core for one hour (no default)"))
+    .addOption(
+      priceCpuHourOption("cost: price of one requested CPU core for one hour (no default)"),
+    )
     .addOption(
       priceGibHourOption("cost: price of one requested GiB of memory for one hour (no default)"),
     )
@@ -576,9 +580,7 @@ export function registerPlanCommands(program: Command): void {
       "--pod <ns/name>",
       "with --url (a kubectl port-forward): the pod, for usage from its kubelet and start-up from its status",
     )
-    .addOption(
-      kubeconfigOption("with --pod: kubeconfig (default: KUBECONFIG, ~/.kube/config)"),
-    )
+    .addOption(kubeconfigOption("with --pod: kubeconfig (default: KUBECONFIG, ~/.kube/config)"))
     .addOption(contextOption("with --pod: kubeconfig context"))
     .option(
       "--pid <pid>",

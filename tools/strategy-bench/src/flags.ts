@@ -61,7 +61,8 @@ export const delayScaleOption = (
 ) => new Option("--delay-scale <k>", help).argParser(nonNegative("delay scale"));
 
 /** `--quiet`: no progress bar(s). */
-export const quietOption = (help = "no progress bars") => new Option("--quiet", help).default(false);
+export const quietOption = (help = "no progress bars") =>
+  new Option("--quiet", help).default(false);
 
 /** `--allow-remote`: a non-loopback target is refused without it (safety.ts checkTarget). */
 export const allowRemoteOption = (
