@@ -18,7 +18,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { Command } from "commander";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { openStack, ROOT, ToolchainMissing, toolchain } from "../lib/e2e/engine";
 
@@ -141,16 +141,17 @@ export function judge(r: PolicyPreview, expect: Expect): string | undefined {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      work: { type: "string" },
-      stack: { type: "string" },
-      image: { type: "string" },
-      result: { type: "string" },
-      local: { type: "boolean" },
-    },
-  });
+  const values = new Command("policy-e2e")
+    .description(
+      "pulumi preview with the policy pack on each case; a case alone with --stack, --image, --work and --result.",
+    )
+    .option("--work <dir>", "work folder (default: a temporary one, removed after)")
+    .option("--stack <name>", "one case: the stack")
+    .option("--image <ref>", "one case: the image reference")
+    .option("--result <file>", "one case: where its result JSON goes")
+    .option("--local", "one case: with the policy pack's local.json")
+    .parse(argv, { from: "user" })
+    .opts<{ work?: string; stack?: string; image?: string; result?: string; local?: boolean }>();
   try {
     toolchain();
   } catch (err) {

@@ -9,6 +9,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Command } from "commander";
 import { CONFIG_KEYS, configShape } from "../stacks/schema";
 
 export const ROOT = join(__dirname, "..");
@@ -64,7 +65,13 @@ export function configurationMd(current: string): string {
 }
 
 if (require.main === module) {
-  const check = process.argv.includes("--check");
+  const { check } = new Command("gen:config")
+    .description(
+      "Write Pulumi.yaml's config block and docs/configuration.md from stacks/schema.ts.",
+    )
+    .option("--check", "write nothing; fail when a file is not what the schema generates", false)
+    .parse()
+    .opts<{ check: boolean }>();
   let stale = 0;
   for (const [file, generate] of [
     [PULUMI_YAML_PATH, pulumiYaml],

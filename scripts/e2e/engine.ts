@@ -17,23 +17,40 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { Command, CommanderError } from "commander";
 import { operate, ROOT, render, ToolchainMissing } from "../../lib/e2e/engine";
+import { collect } from "../../tools/strategy-bench/src/flags";
+
+interface Flags {
+  stack?: string;
+  work?: string;
+  config?: string[];
+  configFile?: string;
+  result?: string;
+  out?: string;
+}
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      stack: { type: "string" },
-      work: { type: "string" },
-      config: { type: "string", multiple: true },
-      "config-file": { type: "string" },
-      result: { type: "string" },
-      out: { type: "string" },
-    },
-  });
-  const [op, positionalStack] = positionals;
+  const program = new Command("engine.ts")
+    .description("Pulumi's engine on a stack: up, preview, destroy, outputs, or render to YAML.")
+    .argument("<op>", "up, preview, destroy, outputs or render")
+    .argument("[stack]", "render: the stack (or --stack)")
+    .option("--stack <name>", "the stack")
+    .option("--work <dir>", "the operation's work folder (its Pulumi state)")
+    .option("--config <key=value>", "a config value (repeatable)", collect)
+    .option("--config-file <file>", "a config file")
+    .option("--result <file>", "where the operation's result JSON goes")
+    .option("--out <dir>", "render: the YAML's folder (default render/<stack>)")
+    .exitOverride();
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (err) {
+    // commander printed the message (or the help); a usage error exits 2.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  const values = program.opts<Flags>();
+  const [op, positionalStack] = program.args;
   const usage =
     "usage: engine.ts <up|preview|destroy|outputs> --stack S --work DIR [--config k=v]... [--config-file F] [--result F]\n       engine.ts render <stack> [--out DIR] [--config k=v]...";
   try {
@@ -76,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
       stack: values.stack,
       work: resolve(values.work),
       config,
-      configFile: values["config-file"] ? resolve(values["config-file"]) : undefined,
+      configFile: values.configFile ? resolve(values.configFile) : undefined,
       kubeconfig: process.env.KUBECONFIG,
     });
     if (values.result) {

@@ -26,6 +26,7 @@ import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import { Command } from "commander";
 import {
   compareHpaDecisions,
   controllerSyncs,
@@ -45,7 +46,7 @@ import {
   type StatusSample,
   validationObjects,
 } from "../../tools/planner/src/index.js";
-import { eachFlag } from "../../tools/strategy-bench/src/benchkit.js";
+import { collect, nonNegative, positive } from "../../tools/strategy-bench/src/flags.js";
 import { loadStack, type StackSettings } from "../../tools/strategy-bench/src/stack.js";
 
 const WINDOW_SECONDS = HPA_VALIDATION_WINDOW_SECONDS;
@@ -62,25 +63,26 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const stacks: string[] = [];
-  let out = "";
-  let durationSeconds = HPA_VALIDATION_SECONDS;
-  let scaleDownWindow: number | undefined;
-  eachFlag(
-    argv,
-    (a, next) => {
-      if (a === "--stack") stacks.push(next());
-      else if (a === "--out") out = next();
-      else if (a === "--duration") durationSeconds = Number(next());
-      else if (a === "--scale-down-window") scaleDownWindow = Number(next());
-      else return false;
-      return true;
-    },
-    (a) =>
-      new Error(
-        `unknown argument ${a}; usage: [--stack s]... [--out dir] [--duration s] [--scale-down-window s]`,
-      ),
-  );
+  const o = new Command("hpa-validate.ts")
+    .description(
+      "The planner's HPA model against the real controller (run through scripts/e2e/hpa-validate.sh).",
+    )
+    .option("--stack <name>", "stack (repeatable; default baseline, strategy2)", collect)
+    .option("--out <dir>", "output folder (default runs/validate-hpa-<time>)")
+    .option(
+      "--duration <s>",
+      "seconds of the scripted trace",
+      positive("duration"),
+      HPA_VALIDATION_SECONDS,
+    )
+    .option(
+      "--scale-down-window <s>",
+      "override the stacks' scale-down stabilization window",
+      nonNegative("scale-down window"),
+    )
+    .parse(argv, { from: "user" })
+    .opts<{ stack?: string[]; out?: string; duration: number; scaleDownWindow?: number }>();
+  const { stack: stacks = [], out = "", duration: durationSeconds, scaleDownWindow } = o;
   const dir = process.env.FOOD11_HPA_CLUSTER_DIR;
   if (!dir || !process.env.KUBECONFIG) {
     throw new Error(

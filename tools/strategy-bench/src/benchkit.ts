@@ -1,8 +1,8 @@
 /**
  * The measuring tools' shared pieces, one home each: nearest-rank percentiles, Markdown tables,
  * the generated blocks of docs/benchmarks.md, a peak sampler, an autocannon load run, a timed loop
- * of calls and a flag-by-flag argv walk (/proc readings: proc.ts). Used by bench/server, bench/peer, scripts/e2e's HPA
- * validation and the planner (tools/planner, src/report/).
+ * of calls (/proc readings: proc.ts; flags: flags.ts). Used by bench/server, bench/peer, scripts/e2e's
+ * HPA validation and the planner (tools/planner, src/report/).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type autocannon from "autocannon";
@@ -218,27 +218,4 @@ export async function autocannonLoad(o: LoadOptions): Promise<LoadRun> {
       o.onResponse?.(status, latencies.length);
     });
   });
-}
-
-// ---------------------------------------------------------------- argv
-
-/**
- * Walks `argv` flag by flag (the bench scripts' own small parsers): `on(flag, value)` handles one
- * and returns true, `value()` taking the next argument ("<flag> needs a value" when there is
- * none); a flag `on` does not know throws `unknown(flag)`.
- */
-export function eachFlag(
-  argv: readonly string[],
-  on: (flag: string, value: () => string) => boolean,
-  unknown: (flag: string) => Error,
-): void {
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] as string;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (!on(flag, value)) throw unknown(flag);
-  }
 }

@@ -212,33 +212,6 @@ describe("an autocannon load", () => {
   });
 });
 
-describe("a flag-by-flag argv walk", () => {
-  const parse = (argv: string[]) => {
-    const seen: string[] = [];
-    kit.eachFlag(
-      argv,
-      (flag, value) => {
-        if (flag === "--n") seen.push(`n=${value()}`);
-        else if (flag === "--soak") seen.push("soak");
-        else return false;
-        return true;
-      },
-      (flag) => new Error(`unknown argument ${flag}`),
-    );
-    return seen;
-  };
-
-  it("hands each flag its value, in order", () => {
-    expect(parse(["--n", "3", "--soak", "--n", "--soak"])).toEqual(["n=3", "soak", "n=--soak"]);
-    expect(parse([])).toEqual([]);
-  });
-
-  it("names a flag without its value, and an unknown one", () => {
-    expect(() => parse(["--soak", "--n"])).toThrow("--n needs a value");
-    expect(() => parse(["--x"])).toThrow("unknown argument --x");
-  });
-});
-
 describe("timed calls", () => {
   it("warms up twice, then loops for the time asked and at least 3 calls; rate and time per call from the loop", async () => {
     let n = 0;
