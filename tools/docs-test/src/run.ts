@@ -26,7 +26,8 @@ import {
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { collect, positive } from "../../strategy-bench/src/flags.js";
 import { freePort } from "../../strategy-bench/src/net.js";
 import { type Block, extractBlocks, MarkerError, prepare, script } from "./blocks.js";
 
@@ -272,19 +273,10 @@ async function main(argv: string[]): Promise<number> {
     .option(
       "--only <file[:line]>",
       "only this file's blocks, or the block starting at this line (repeatable)",
-      (v: string, prev: string[] = []) => [...prev, v],
+      collect,
     )
     .option("--keep", "keep the scratch directory and what the blocks wrote under runs/", false)
-    .option(
-      "--timeout <s>",
-      "per block",
-      (v) => {
-        const n = Number(v);
-        if (!(n > 0)) throw new InvalidArgumentError("--timeout must be > 0 seconds");
-        return n;
-      },
-      1800,
-    )
+    .option("--timeout <s>", "per block", positive("timeout"), 1800)
     .parse(argv);
   const o = program.opts<{ list: boolean; only?: string[]; keep: boolean; timeout: number }>();
 

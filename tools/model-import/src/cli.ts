@@ -8,7 +8,8 @@
  * --json, the manifest); exits 1, having written nothing, when the model is refused or a format
  * disagrees with the reference.
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
+import { numberValue } from "../../strategy-bench/src/flags.js";
 import { ImportError, importModel, PREPROCESS_CHOICES, type PreprocessChoice } from "./import.js";
 
 const program = new Command("model:import")
@@ -32,11 +33,11 @@ const program = new Command("model:import")
   )
   .option("--name <name>", "the model's name (default: the source's file name)")
   .option("--version <version>", "the model's version (default: its sha256, 12 hex)")
-  .option("--tolerance <p>", "largest |probability difference| a format may show", (v) => {
-    const n = Number(v);
-    if (!(n > 0 && n < 1)) throw new InvalidArgumentError("a number between 0 and 1");
-    return n;
-  })
+  .option(
+    "--tolerance <p>",
+    "largest |probability difference| a format may show",
+    numberValue("tolerance", 0, { above: true, max: 1, below: true }),
+  )
   .option("--json", "print the manifest as JSON instead of the table", false)
   .action(async (source: string, o) => {
     const r = await importModel({

@@ -7,20 +7,23 @@
 import { InvalidArgumentError, Option } from "commander";
 
 /**
- * A parser of a number flag: finite, at least `min` (above it with `above`), whole with `integer`.
- * Anything else is commander's "invalid argument" error, naming the flag, the bound and the value.
+ * A parser of a number flag: finite, at least `min` (above it with `above`), at most `max` when
+ * given (below it with `below`), whole with `integer`. Anything else is commander's "invalid
+ * argument" error, naming the flag, the bounds and the value.
  */
 export function numberValue(
   name: string,
   min: number,
-  o: { integer?: boolean; above?: boolean } = {},
+  o: { integer?: boolean; above?: boolean; max?: number; below?: boolean } = {},
 ): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    const inRange = o.above ? n > min : n >= min;
+    const inRange =
+      (o.above ? n > min : n >= min) && (o.max === undefined || (o.below ? n < o.max : n <= o.max));
     if (v.trim() === "" || !Number.isFinite(n) || !inRange || (o.integer && !Number.isInteger(n))) {
+      const upTo = o.max === undefined ? "" : ` and ${o.below ? "<" : "<="} ${o.max}`;
       throw new InvalidArgumentError(
-        `${name} must be ${o.integer ? "a whole number" : "a number"} ${o.above ? ">" : ">="} ${min} (got ${JSON.stringify(v)})`,
+        `${name} must be ${o.integer ? "a whole number" : "a number"} ${o.above ? ">" : ">="} ${min}${upTo} (got ${JSON.stringify(v)})`,
       );
     }
     return n;
