@@ -9,6 +9,7 @@ import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
 
 const self = fileURLToPath(import.meta.url);
 const app = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
@@ -60,14 +61,32 @@ async function runRow(cfg, n, imagePath) {
   return out;
 }
 
-if (process.argv[2] === "--row") {
-  const res = await runRow(JSON.parse(process.argv[3]), Number(process.argv[4]), process.argv[5]);
+const program = new Command("bench:engines")
+  .description("Engine configurations on the compiled code, each in its own process.")
+  .argument(
+    "[n]",
+    "images classified at c=1 (twice as many at c=20)",
+    (v) => {
+      const x = Number(v);
+      if (!(Number.isInteger(x) && x >= 1))
+        throw new InvalidArgumentError(`n must be a whole number >= 1 (got ${JSON.stringify(v)})`);
+      return x;
+    },
+    60,
+  )
+  .argument("[image]", "the image", `${app}/assets/test.jpg`)
+  // One row in a child process of its own (measure below): its configuration, JSON.
+  .addOption(new Option("--row <json>").hideHelp())
+  .parse();
+const [n, image] = program.processedArgs;
+const { row } = program.opts();
+
+if (row) {
+  const res = await runRow(JSON.parse(row), n, image);
   process.send?.(res);
   process.exit(0);
 }
 
-const n = Number(process.argv[2] ?? 60);
-const image = process.argv[3] ?? `${app}/assets/test.jpg`;
 const rows = [
   ["WASM, 1 worker", { backend: "wasm", threads: 1 }],
   ["WASM, 2 workers", { backend: "wasm", threads: 2 }],

@@ -10,28 +10,39 @@
  * with the peak RSS of the process (main thread + workers) during each classifier row.
  */
 import { loadavg } from "node:os";
-import { parseArgs } from "node:util";
+import { Command, Option } from "commander";
 import sharp from "sharp";
 // The measuring tools' one home for percentiles (a dev-only script: not in the image).
 import { upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
+import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { wasmBinariesDir } from "../src/inference/backend.js";
 import { type Classifier, createClassifier } from "../src/inference/classifier.js";
 import { createEngine } from "../src/inference/infer.js";
 import { loadFromDir } from "../src/inference/model-io.js";
 import { ensureDemoModel } from "./demo-model/index.js";
 
-const { values } = parseArgs({
-  options: {
-    n: { type: "string", default: "40" },
-    concurrency: { type: "string", default: "20" },
-    threads: { type: "string", default: "2" },
-    batch: { type: "string", default: "1,4" },
-  },
-});
-const N = Number(values.n);
-const CONCURRENCY = Number(values.concurrency);
-const THREADS = Number(values.threads);
-const BATCHES = String(values.batch).split(",").map(Number);
+const {
+  n: N,
+  concurrency: CONCURRENCY,
+  threads: THREADS,
+  batch: BATCHES,
+} = new Command("bench:inference")
+  .description("Inference engine figures on the demo model (no HTTP): a Markdown table.")
+  .option("--n <n>", "images per row", wholeNumber("n", 1), 40)
+  .option("--concurrency <n>", "images in flight", wholeNumber("concurrency", 1), 20)
+  .option(
+    "--threads <n>",
+    "workers (WASM) or intra-op threads (tfjs-node)",
+    wholeNumber("threads", 1),
+    2,
+  )
+  .addOption(
+    new Option("--batch <list>", "max batch sizes, comma-separated")
+      .argParser((v) => commaList(v).map(wholeNumber("batch", 1)))
+      .default([1, 4], "1,4"),
+  )
+  .parse()
+  .opts<{ n: number; concurrency: number; threads: number; batch: number[] }>();
 
 let peakRss = 0;
 const sampler = setInterval(() => {

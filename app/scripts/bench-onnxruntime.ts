@@ -24,10 +24,11 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { Command, Option } from "commander";
 import sharp from "sharp";
 import { makeImages } from "../../bench/peer/agreement.js";
 import { markdownTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
+import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { type ClassifierOptions, createClassifier } from "../src/inference/classifier.js";
 import { DECODE_RECIPE, type DecodeRecipe, decodeImage } from "../src/inference/decode.js";
 import { createOnnxEngine, type OnnxEngineOptions } from "../src/inference/infer-onnxruntime.js";
@@ -51,7 +52,7 @@ const load = () =>
 
 /** Runs `fn(arg)` of this file in a child process of its own (its RSS is its own), returns its result. */
 function inChild<T>(role: string, arg: unknown): Promise<T | { error: string }> {
-  const child = fork(self, ["--child", role, JSON.stringify(arg)], {
+  const child = fork(self, ["--child", role, "--child-arg", JSON.stringify(arg)], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "ignore", "inherit", "ipc"],
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
@@ -416,23 +417,27 @@ async function decode(n: number): Promise<string[]> {
 
 // ---------------------------------------------------------------- main
 
-if (process.argv[2] === "--child") {
-  const [role = "", arg = "{}"] = process.argv.slice(3);
-  const a = JSON.parse(arg);
-  const fn = { engine: engineRow, session: sessionRow, decode: decodeRow }[role];
-  if (!fn) throw new Error(`unknown child role ${role}`);
-  const res = await fn(a);
+const o = new Command("bench:onnxruntime")
+  .description("ONNX Runtime's settings measured: engines, sessions and threads, decoding.")
+  .option("--n <n>", "images (or calls) per row", wholeNumber("n", 1), 60)
+  .addOption(
+    new Option("--part <list>", "parts to run, comma-separated")
+      .argParser(commaList)
+      .default(["engines", "session", "decode"], "engines,session,decode"),
+  )
+  // One row in a child process of its own (inChild).
+  .addOption(new Option("--child <role>").choices(["engine", "session", "decode"]).hideHelp())
+  .addOption(new Option("--child-arg <json>").default("{}").hideHelp())
+  .parse()
+  .opts<{ n: number; part: string[]; child?: "engine" | "session" | "decode"; childArg: string }>();
+
+if (o.child) {
+  const fn = { engine: engineRow, session: sessionRow, decode: decodeRow }[o.child];
+  const res = await fn(JSON.parse(o.childArg));
   process.send?.(res);
   process.exit(0);
 } else {
-  const { values } = parseArgs({
-    options: {
-      n: { type: "string", default: "60" },
-      part: { type: "string", default: "engines,session,decode" },
-    },
-  });
-  const n = Number(values.n);
-  const parts = String(values.part).split(",");
+  const { n, part: parts } = o;
   await ensureDemoModel();
   console.log(`bench:onnxruntime, load before: ${load()}`);
   console.log("");

@@ -6,11 +6,16 @@
  *   npm run model:demo [-- --force] [-- <dir>]
  */
 import path from "node:path";
+import { Command } from "commander";
 import { defaultDemoModelDir, ensureDemoModel } from "./demo-model/index.js";
 
-const args = process.argv.slice(2);
-const force = args.includes("--force");
-const dirArg = args.find((a) => !a.startsWith("--"));
+const program = new Command("model:demo")
+  .description("Build the seeded demo model, unless a valid one of this revision is there.")
+  .argument("[dir]", "where (default app/models/demo)")
+  .option("--force", "rebuild even when a valid model is there", false)
+  .parse();
+const { force } = program.opts<{ force: boolean }>();
+const dirArg = program.args[0];
 const dir = dirArg ? path.resolve(dirArg) : defaultDemoModelDir();
 const t0 = performance.now();
 const res = await ensureDemoModel(dir, { force });
