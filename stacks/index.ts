@@ -101,9 +101,17 @@ export function readStackConfig(stack: string, file?: string): Record<string, un
   return merged;
 }
 
-/** Typed settings of a stack file (default `<root>/Pulumi.<stack>.yaml`). */
-export function readStackFile(stack: string, file?: string): StackSettings {
-  return parseStackConfig(stack, readStackConfig(stack, file));
+/**
+ * Typed settings of a stack file (default `<root>/Pulumi.<stack>.yaml`), with `overrides` (full
+ * keys, e.g. `{ "food11:inferenceEngine": "onnxruntime" }`) applied over it as `pulumi config set`
+ * would: validated together.
+ */
+export function readStackFile(
+  stack: string,
+  file?: string,
+  overrides: Record<string, unknown> = {},
+): StackSettings {
+  return parseStackConfig(stack, { ...readStackConfig(stack, file), ...overrides });
 }
 
 /**

@@ -575,6 +575,12 @@ export function registerPlanCommands(program: Command): void {
     )
     .option("--stack <name>", "stack whose limits the replica runs under", "baseline")
     .option("--image <ref>", "image to run with docker under the stack's limits")
+    .addOption(
+      new Option(
+        "--engine <name>",
+        "the stack's food11:inferenceEngine for this measurement (the image must be that engine's image)",
+      ).choices(["tensorflow", "onnxruntime", "wasm"]),
+    )
     .option("--url <url>", "an already-running replica on loopback, e.g. http://127.0.0.1:8080")
     .option(
       "--pod <ns/name>",
@@ -618,7 +624,11 @@ export function registerPlanCommands(program: Command): void {
           "--url needs --pid <pid> (a local process: CPU and memory from /proc) or --pod <ns/name> (a pod: from its kubelet)",
         );
       }
-      const stack = loadStack(o.stack);
+      const stack = loadStack(
+        o.stack,
+        undefined,
+        o.engine ? { "food11:inferenceEngine": o.engine } : {},
+      );
       const ctl = new AbortController();
       process.once("SIGINT", () => ctl.abort());
       const probe: ReplicaProbe = o.image

@@ -25,15 +25,22 @@ export function listStacks(root: string = PROJECT_ROOT): string[] {
     .sort();
 }
 
-/** A stack's settings; an unknown stack is an error listing the valid ones. */
-export function loadStack(stack: string, file?: string): StackSettings {
+/**
+ * A stack's settings, with config `overrides` (full keys) as `readStackFile` takes them; an
+ * unknown stack is an error listing the valid ones.
+ */
+export function loadStack(
+  stack: string,
+  file?: string,
+  overrides: Record<string, unknown> = {},
+): StackSettings {
   const path = file ?? join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
   if (!existsSync(path)) {
     throw new Error(
       `--stack ${JSON.stringify(stack)}: no stack file ${path}; valid stacks: ${listStacks().join(", ")}`,
     );
   }
-  return readStackFile(stack, file);
+  return readStackFile(stack, file, overrides);
 }
 
 /** The Deployment's pod selector: app.kubernetes.io/name=food11-classifier,…/instance=<stack>. */
