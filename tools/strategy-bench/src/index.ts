@@ -13,7 +13,7 @@ export {
 export { type SeriesRun, seriesCharts } from "./chart-list.js";
 export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
 export { resolveSchedule } from "./commands.js";
-export { type LoadtestRow, readLoadtestCsv } from "./csv.js";
+export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export { request } from "./http.js";
 export { runLoadtest } from "./loadtest.js";
 export { readMonitorCsv } from "./monitor-csv.js";
