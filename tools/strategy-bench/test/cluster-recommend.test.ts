@@ -154,10 +154,10 @@ describe("validate:recommend: the planner for a cluster run of a recommended sta
 });
 
 describe("validate:recommend --plan-only (no cluster)", () => {
-  it("recommends under the run's conditions and writes the stack file in --out only", async () => {
+  it("recommends for the default schedule under the run's conditions; the stack file in --out only", async () => {
     const out = await mkdtemp(join(tmpdir(), "validate-recommend-"));
     const o: ValidateRecommendOptions = {
-      schedule: join(RUN, "schedule.yaml"),
+      schedule: DEFAULT_RECOMMEND_SCHEDULE,
       sloP95: 0.25,
       profile: [DEFAULT_RECOMMEND_PROFILE],
       nodes: ["1x2cpu,24478768Ki"],
@@ -179,10 +179,16 @@ describe("validate:recommend --plan-only (no cluster)", () => {
     const s = readStackFile("recommended", file);
     expect(s.resources.requests.cpu).toBe("500m");
     expect(s.autoscaling.maxReplicas).toBe(4);
+    expect(s.autoscaling.targetCpuUtilization).toBe(90);
+    expect(s.resources.requests.memory).toBe("448Mi");
     expect(existsSync(join(PROJECT_ROOT, "Pulumi.recommended.yaml"))).toBe(false);
     const md = await readFile(join(out, "validation.md"), "utf8");
-    expect(md).toContain("(--plan-only: not deployed): fixture x0.2, SLO p95 ≤ 0.25 s");
+    expect(md).toContain("(--plan-only: not deployed): validate-recommend x0.2, SLO p95 ≤ 0.25 s");
     expect(md).toContain("| cpuRequest | 500m |");
+    // The figures docs/planning.md gives for the defaults.
+    expect(md).toContain(
+      "Predicted for the run: p95 0.129 s, 14.34 requests/s, 0 failed, pods peak 3 / mean 2.17, 0 Pending.",
+    );
     // No candidate meets an SLO below any response time: nothing is written, and it says so.
     const none = await validateRecommendation(
       { ...o, sloP95: 0.001, out: join(out, "none") },
