@@ -31,6 +31,18 @@ import { parseLoadtestPercentiles } from "../src/csv.js";
 const RUN = join(__dirname, "fixtures", "recommend-run");
 const STACK = "recommended";
 
+/** The command's options as its flags give them (commander; nothing run). */
+async function parse(args: string[]): Promise<ValidateRecommendOptions> {
+  let got: ValidateRecommendOptions | undefined;
+  const cmd = validateRecommendCommand(async (o) => {
+    got = o;
+  })
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
+  await cmd.parseAsync(args, { from: "user" });
+  return got as ValidateRecommendOptions;
+}
+
 describe("validate:recommend: the planner for a cluster run of a recommended stack", () => {
   let plan: PlanResult;
   let run: MeasuredRecommendationRun;
@@ -156,22 +168,8 @@ describe("validate:recommend: the planner for a cluster run of a recommended sta
 describe("validate:recommend --plan-only (no cluster)", () => {
   it("recommends for the default schedule under the run's conditions; the stack file in --out only", async () => {
     const out = await mkdtemp(join(tmpdir(), "validate-recommend-"));
-    const o: ValidateRecommendOptions = {
-      schedule: DEFAULT_RECOMMEND_SCHEDULE,
-      sloP95: 0.25,
-      profile: [DEFAULT_RECOMMEND_PROFILE],
-      nodes: ["1x2cpu,24478768Ki"],
-      timeScale: 0.2,
-      delayScale: 1,
-      seed: 1,
-      maxReplicas: 10,
-      base: "baseline",
-      name: "recommended",
-      perClass: 5,
-      out,
-      quiet: true,
-      planOnly: true,
-    };
+    // The defaults (as the flags give them) with --plan-only on this machine's cluster node.
+    const o = await parse(["--plan-only", "--nodes", "1x2cpu,24478768Ki", "--out", out, "--quiet"]);
     const lines: string[] = [];
     const r = await validateRecommendation(o, (l) => lines.push(l));
     expect(r).toEqual({ out, pass: true, failed: [] });
@@ -203,16 +201,6 @@ describe("validate:recommend --plan-only (no cluster)", () => {
 });
 
 describe("validate:recommend's flags", () => {
-  const parse = async (args: string[]) => {
-    let got: ValidateRecommendOptions | undefined;
-    const cmd = validateRecommendCommand(async (o) => {
-      got = o;
-    })
-      .exitOverride()
-      .configureOutput({ writeErr: () => undefined });
-    await cmd.parseAsync(args, { from: "user" });
-    return got as ValidateRecommendOptions;
-  };
   const error = async (args: string[]) => {
     try {
       await parse(args);
