@@ -7,7 +7,21 @@ export { readProfile } from "./capacity-profile.js";
 export { parseNodes } from "./cluster.js";
 export { registerPlanCommands } from "./commands.js";
 export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
-export { simulatePlan } from "./simulate.js";
+export {
+  type Knobs,
+  knobsMarkdown,
+  type Recommendation,
+  recommend,
+  writeStackFile,
+} from "./recommend.js";
+export {
+  checkRecommendation,
+  type MeasuredRecommendationRun,
+  type RecommendationVerdict,
+  readRecommendationRun,
+  recommendationCheckMarkdown,
+} from "./recommend-check.js";
+export { type PlanResult, simulatePlan } from "./simulate.js";
 export { syntheticValidation } from "./synthetic.js";
 export { comparePlanToRun, validationMarkdown } from "./validate.js";
 export {

@@ -11,7 +11,7 @@ import {
 import type { CapacityProfile } from "./capacity-profile.js";
 import type { Cluster } from "./cluster.js";
 import { type CostSummary, type NodeShape, type Prices, planCost, podsPerNode } from "./cost.js";
-import type { PlanResult } from "./simulate.js";
+import type { PlanOptions, PlanResult } from "./simulate.js";
 import { simulatePlan } from "./simulate.js";
 import { type Slo, sloVerdict } from "./verdict.js";
 
@@ -121,6 +121,12 @@ export interface RecommendOptions {
   prices?: Prices;
   seed?: number;
   maxReplicas?: number;
+  /**
+   * The controller's clocks and metrics-server's resolution the stack will run under (default:
+   * Kubernetes' defaults); a time-scaled cluster run's (validate:recommend) differ.
+   */
+  controller?: PlanOptions["controller"];
+  metricsResolutionSeconds?: number;
 }
 
 export interface Candidate {
@@ -168,6 +174,10 @@ export function recommend(o: RecommendOptions): Recommendation {
       profiles: o.profiles,
       cluster: o.cluster,
       seed: o.seed ?? 1,
+      ...(o.controller ? { controller: o.controller } : {}),
+      ...(o.metricsResolutionSeconds !== undefined
+        ? { metricsResolutionSeconds: o.metricsResolutionSeconds }
+        : {}),
     });
     const v = sloVerdict(result, o.slo);
     const c: Candidate = {

@@ -56,7 +56,8 @@ export { runName, runOrder } from "./cluster/order.js";
  * fails is named in the report (its step) and the others still make it.
  */
 export async function runCluster(o: ClusterRunOptions): Promise<string> {
-  const valid = listStacks();
+  const valid = [...listStacks(), ...Object.keys(o.stackFiles ?? {})];
+  const fileOf = (s: string) => o.stackFiles?.[s];
   for (const s of o.stacks) {
     if (!valid.includes(s)) {
       throw new Error(
@@ -99,14 +100,17 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     baseConfig,
   };
   const perStack = new Map(
-    o.stacks.map((s) => [s, stackTimeScaling(o.timeScale, effectiveSettings(s, baseConfig))]),
+    o.stacks.map((s) => [
+      s,
+      stackTimeScaling(o.timeScale, effectiveSettings(s, baseConfig, fileOf(s))),
+    ]),
   );
   const order = runOrder(o.stacks, o.repeat, o.interleave);
   const fits: Record<string, string> = {};
   for (const s of o.stacks) {
     fits[s] = stackFit(
       node,
-      effectiveSettings(s, { ...baseConfig, ...perStack.get(s)?.config }),
+      effectiveSettings(s, { ...baseConfig, ...perStack.get(s)?.config }, fileOf(s)),
     ).text;
   }
   const runs: RunEntry[] = [];

@@ -207,6 +207,8 @@ export function runAccuracy(o: {
 export async function runLoad(o: {
   url: string;
   dir: string;
+  /** A schedule file (default the original 30 minutes). */
+  schedule?: string;
   timeScale: number;
   delayScale?: number;
   seed: number;
@@ -217,6 +219,7 @@ export async function runLoad(o: {
 }) {
   const lt = await loadtestCommand({
     url: o.url,
+    ...(o.schedule ? { schedule: o.schedule } : {}),
     timeScale: o.timeScale,
     ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
     seed: o.seed,

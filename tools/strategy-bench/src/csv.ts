@@ -183,3 +183,23 @@ export function parseLoadtestCsv(text: string, file = "loadtest CSV"): LoadtestR
 export async function readLoadtestCsv(path: string): Promise<LoadtestRow[]> {
   return parseLoadtestCsv(await readFile(path, "utf8"), path);
 }
+
+/**
+ * The whole run's response-time percentiles (this tool's CSV: its "all" row, over every OKAY
+ * response; phase rows cannot be merged into a percentile). An error when the CSV has no such row.
+ */
+export function parseLoadtestPercentiles(
+  text: string,
+  file = "loadtest CSV",
+): { p50: number; p95: number } {
+  const all = parseCsvRecords(text).find((r) => r.phase === "all");
+  if (!all) throw new Error(`${file}: no "all" row (the whole run's percentiles)`);
+  return {
+    p50: num(all, "response_time_p50", file),
+    p95: num(all, "response_time_p95", file),
+  };
+}
+
+export async function readLoadtestPercentiles(path: string): Promise<{ p50: number; p95: number }> {
+  return parseLoadtestPercentiles(await readFile(path, "utf8"), path);
+}

@@ -6,7 +6,7 @@ export { type Align, markdownTable, percentile } from "./benchkit.js";
 export { type SeriesRun, seriesCharts } from "./chart-list.js";
 export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
 export { resolveSchedule } from "./commands.js";
-export { type LoadtestRow, readLoadtestCsv } from "./csv.js";
+export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {
   collect,
   contextOption,

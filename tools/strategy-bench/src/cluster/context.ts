@@ -12,6 +12,13 @@ export interface ClusterRunOptions {
   delayScale?: number;
   seed: number;
   perClass: number;
+  /** A siege schedule file (loadtest's `--schedule`); default the original 30 minutes. */
+  schedule?: string;
+  /**
+   * Stack files outside the project root, by stack name (validate:recommend's recommended stack,
+   * written in its output folder): the run reads and deploys these instead of Pulumi.<stack>.yaml.
+   */
+  stackFiles?: Record<string, string>;
   /** Runs per stack (default 1). */
   repeat: number;
   /** ABCABC… instead of AA…BB…CC… (with repeat > 1). */
@@ -53,7 +60,14 @@ export interface StackRun {
 
 export type RunEntry = Manifest["runs"][number];
 
-/** A stack's settings as this run deploys it: its file, the cluster's config, the scaling's. */
-export function effectiveSettings(stack: string, overrides: Record<string, string>): StackSettings {
-  return parseStackConfig(stack, { ...readStackConfig(stack), ...overrides });
+/**
+ * A stack's settings as this run deploys it: its file (`file`, else Pulumi.<stack>.yaml in the
+ * project root), the cluster's config, the scaling's.
+ */
+export function effectiveSettings(
+  stack: string,
+  overrides: Record<string, string>,
+  file?: string,
+): StackSettings {
+  return parseStackConfig(stack, { ...readStackConfig(stack, file), ...overrides });
 }

@@ -39,6 +39,7 @@ export async function measureLoad(
       url: `${url}test`,
       dir,
       timeScale: o.timeScale,
+      ...(o.schedule ? { schedule: o.schedule } : {}),
       ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
       seed: o.seed,
       quiet: o.quiet,

@@ -34,12 +34,17 @@ export async function runOne(
   const dir = join(ctx.outDir, dirName);
   await mkdir(dir, { recursive: true });
   const config = { ...ctx.baseConfig, ...scaled.config };
-  const settings = effectiveSettings(stack, config);
+  const configFile = o.stackFiles?.[stack];
+  const settings = effectiveSettings(stack, config, configFile);
   const engineLog = createWriteStream(join(dir, "engine.log"), { flags: "a" });
   const work = join(CLUSTER_STATE_DIR, "bench", stack);
   const { operate } = await import("../../../../lib/e2e/engine.js");
   const operation: StackOperation = (op) =>
-    operate(op, { stack, work, config, kubeconfig: ctx.kubeconfig }, (s) => engineLog.write(s));
+    operate(
+      op,
+      { stack, work, config, kubeconfig: ctx.kubeconfig, ...(configFile ? { configFile } : {}) },
+      (s) => engineLog.write(s),
+    );
   const say = (l: string) => o.log(`[${name}] ${l}`);
   const run: StackRun = { ctx, stack, name, settings, dir, say };
   const { steps, step } = timedSteps(say);

@@ -1,0 +1,191 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type LoadtestRow,
+  type MonitorSample,
+  markdownTable,
+  readLoadtestCsv,
+  readLoadtestPercentiles,
+  readMonitorCsv,
+} from "../../strategy-bench/src/index.js";
+import type { PlanResult } from "./simulate.js";
+import { comparePlanToRun, type PlanError } from "./validate.js";
+
+/**
+ * A recommendation verified on real pods (issue 30, item 5; `npm run validate:recommend`): the
+ * recommended stack's run on the local cluster against what the planner predicted for that run.
+ * The recommendation's promise is checked on the measured figures (p95 within the SLO, no Pending
+ * pod, no failed request) and the planner's figures against them (transaction rate and mean
+ * ready replicas within 20 %).
+ */
+
+/** One stack's folder of a cluster run (cluster/run-one.ts writes it), as the checks read it. */
+export interface MeasuredRecommendationRun {
+  /** loadtest.csv's phase rows. */
+  loadtest: LoadtestRow[];
+  /** Its whole-run row's percentiles of the OKAY response times, seconds. */
+  percentiles: { p50: number; p95: number };
+  /** monitor.csv with the cluster's extended columns (ready, Pending, unschedulable pods). */
+  monitor: MonitorSample[];
+  /** FailedScheduling events of the run (events.json, kind "unschedulable"), summed counts. */
+  unschedulableEvents: number;
+}
+
+export async function readRecommendationRun(dir: string): Promise<MeasuredRecommendationRun> {
+  const events = JSON.parse(await readFile(join(dir, "events.json"), "utf8")) as {
+    kind: string;
+    count?: number;
+  }[];
+  return {
+    loadtest: await readLoadtestCsv(join(dir, "loadtest.csv")),
+    percentiles: await readLoadtestPercentiles(join(dir, "loadtest.csv")),
+    monitor: await readMonitorCsv(join(dir, "monitor.csv")),
+    unschedulableEvents: events
+      .filter((e) => e.kind === "unschedulable")
+      .reduce((a, e) => a + (e.count ?? 1), 0),
+  };
+}
+
+export interface RecommendationSlo {
+  p95: number;
+  p50?: number;
+}
+
+export interface RecommendationCheck {
+  check: string;
+  predicted: string;
+  measured: string;
+  difference: string;
+  pass: boolean;
+}
+
+export interface RecommendationVerdict {
+  pass: boolean;
+  checks: RecommendationCheck[];
+  /** The planner against the run, whole run and per phase (validate.ts). */
+  comparison: PlanError;
+  /** Mean ready replicas at the monitor's samples, predicted and measured. */
+  readyReplicas: { predicted: number; measured: number };
+}
+
+const rel = (p: number, m: number) => (m !== 0 ? (p - m) / m : Number.NaN);
+const pct = (x: number) =>
+  Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %` : "n/a";
+const fix = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+const mean = (xs: number[]) =>
+  xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
+
+/** The plan's ready replicas at each measured sample (seconds since the first), with the measured. */
+export function readyAtSamples(
+  plan: PlanResult,
+  monitor: readonly MonitorSample[],
+): { t: number; predicted: number; measured: number }[] {
+  const t0 = Date.parse(monitor[0]?.time ?? "");
+  return monitor.flatMap((row) => {
+    const t = (Date.parse(row.time) - t0) / 1000;
+    let predicted = Number.NaN;
+    for (const x of plan.samples) {
+      if (x.time > t) break;
+      predicted = x.ready;
+    }
+    const measured = row.readyReplicas ?? Number.NaN;
+    return Number.isFinite(predicted) && Number.isFinite(measured)
+      ? [{ t, predicted, measured }]
+      : [];
+  });
+}
+
+/**
+ * Every check of the issue, each with the predicted figure, the measured one, their difference
+ * and PASS/FAIL; `target` is the relative error allowed on rate and mean ready replicas.
+ */
+export function checkRecommendation(
+  plan: PlanResult,
+  run: MeasuredRecommendationRun,
+  slo: RecommendationSlo,
+  target = 0.2,
+): RecommendationVerdict {
+  const comparison = comparePlanToRun(plan, { loadtest: run.loadtest, monitor: run.monitor });
+  const checks: RecommendationCheck[] = [];
+  const latency = (name: "p50" | "p95", limit: number) => {
+    const m = run.percentiles[name];
+    checks.push({
+      check: `response time ${name} ≤ SLO ${limit} s (measured)`,
+      predicted: `${fix(plan.latency[name], 3)} s`,
+      measured: `${fix(m, 3)} s`,
+      difference: pct(rel(plan.latency[name], m)),
+      pass: m <= limit,
+    });
+  };
+  latency("p95", slo.p95);
+  if (slo.p50 !== undefined) latency("p50", slo.p50);
+
+  const unschedulable = run.monitor.map((r) => r.unschedulableReplicas ?? Number.NaN);
+  const measuredPending = Math.max(0, ...unschedulable.filter(Number.isFinite));
+  const pendingKnown = unschedulable.length > 0 && unschedulable.every(Number.isFinite);
+  const predictedPending = plan.samples.reduce((a, x) => Math.max(a, x.pending), 0);
+  checks.push({
+    check: "no Pending pod (unschedulable pods at once, max; FailedScheduling events)",
+    predicted: String(predictedPending),
+    measured: pendingKnown
+      ? `${measuredPending}; ${run.unschedulableEvents} events`
+      : "not measured (monitor.csv has no unschedulable_replicas column)",
+    difference: pendingKnown ? String(measuredPending - predictedPending) : "n/a",
+    pass: pendingKnown && measuredPending === 0 && run.unschedulableEvents === 0,
+  });
+
+  const failed = run.loadtest.reduce((a, r) => a + r.failed, 0);
+  checks.push({
+    check: "no failed request",
+    predicted: String(plan.load.failed),
+    measured: String(failed),
+    difference: String(failed - plan.load.failed),
+    pass: failed === 0,
+  });
+
+  checks.push({
+    check: `transaction rate (/s, OKAY / duration) within ${100 * target} %`,
+    predicted: fix(comparison.predicted.transactionRate, 2),
+    measured: fix(comparison.measured.transactionRate, 2),
+    difference: pct(comparison.rateError),
+    pass: Math.abs(comparison.rateError) <= target,
+  });
+
+  const ready = readyAtSamples(plan, run.monitor);
+  const readyReplicas = {
+    predicted: mean(ready.map((x) => x.predicted)),
+    measured: mean(ready.map((x) => x.measured)),
+  };
+  const readyError = rel(readyReplicas.predicted, readyReplicas.measured);
+  checks.push({
+    check: `mean ready replicas (at the monitor's samples) within ${100 * target} %`,
+    predicted: fix(readyReplicas.predicted, 2),
+    measured: fix(readyReplicas.measured, 2),
+    difference: pct(readyError),
+    pass: Math.abs(readyError) <= target,
+  });
+  return { pass: checks.every((c) => c.pass), checks, comparison, readyReplicas };
+}
+
+/** The checks as a Markdown table, then the failed ones named (or that all passed). */
+export function recommendationCheckMarkdown(v: RecommendationVerdict): string[] {
+  const failed = v.checks.filter((c) => !c.pass).map((c) => c.check);
+  return [
+    ...markdownTable(
+      ["check", "predicted", "measured", "difference", "result"],
+      v.checks.map((c) => [
+        c.check,
+        c.predicted,
+        c.measured,
+        c.difference,
+        c.pass ? "PASS" : "FAIL",
+      ]),
+      { align: ["left", "right", "right", "right", "left"] },
+    ),
+    "",
+    failed.length === 0
+      ? "Every check passed: the recommendation kept its promise on real pods."
+      : `FAILED: ${failed.join("; ")}.`,
+    "",
+  ];
+}
