@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { z } from "zod";
 
 /**
@@ -68,61 +70,11 @@ export type CapacityLevel = z.output<typeof level>;
 const MiB = 1024 * 1024;
 
 /**
- * The shipped default until a measured profile exists: **estimated from docs/benchmarks.md**
- * (bench:peer, "ours: Fastify + tfjs-node", 2 cores, INFERENCE_THREADS=2, demo model, GET /test,
- * 2026-11-28). Mean response time is concurrency / throughput (closed loop); memory is the
- * process tree's peak RSS per level, close to but not a container's working set; idle memory is
- * the c1 level's RSS (an upper bound); start-up is the benchmark's "ready after 1.8 s" of a bare
- * process, without image pull or container creation.
- */
-export const ESTIMATED_PROFILE: CapacityProfile = {
-  kind: PROFILE_KIND,
-  version: 1,
-  source: "estimated",
-  description:
-    "ESTIMATED from docs/benchmarks.md figures (bench:peer, Fastify + tfjs-node, 2 cores, 2026-11-28), not measured by `strategy-bench capacity`",
-  limits: { cpu: 2 },
-  levels: [
-    {
-      concurrency: 1,
-      throughput: 33.4,
-      responseTime: 1 / 33.4,
-      p95: 0.039,
-      cpuSecondsPerRequest: 0.031,
-      workingSetBytes: 504 * MiB,
-      requests: 100,
-    },
-    {
-      concurrency: 20,
-      throughput: 77.8,
-      responseTime: 20 / 77.8,
-      p95: 0.295,
-      cpuSecondsPerRequest: 0.029,
-      workingSetBytes: 870 * MiB,
-      requests: 400,
-    },
-    {
-      concurrency: 30,
-      throughput: 80.1,
-      responseTime: 30 / 80.1,
-      p95: 0.419,
-      cpuSecondsPerRequest: 0.026,
-      workingSetBytes: 885 * MiB,
-      requests: 600,
-    },
-  ],
-  idle: { cpuCores: 0.002, workingSetBytes: 504 * MiB },
-  startupSeconds: 1.8,
-  notes: [
-    "Replace with a measured profile: strategy-bench capacity --image <ref> --stack <stack> --out profile.json",
-  ],
-};
-
-/**
  * The original recipe's server, **estimated from docs/benchmarks.md** (bench:peer, "original:
  * Flask + Keras on gunicorn (1 worker)", 2 cores, same model and image, 2026-11-28): for planning
  * what the report measured (its stacks served this kind of server). Same derivations as
- * {@link ESTIMATED_PROFILE}; start-up "ready after 3.4 s".
+ * the estimates the measured profiles replaced: mean response time is concurrency / throughput
+ * (closed loop), memory the process tree's peak RSS per level; start-up "ready after 3.4 s".
  */
 export const ESTIMATED_FLASK_PROFILE: CapacityProfile = {
   kind: PROFILE_KIND,
@@ -165,11 +117,30 @@ export const ESTIMATED_FLASK_PROFILE: CapacityProfile = {
   notes: ["The original recipe's server, for comparing the planner with the report's own figures."],
 };
 
-/** Built-in profiles by name, for `plan --profile builtin:<name>`. */
-export const BUILTIN_PROFILES: Record<string, CapacityProfile> = {
-  "tfjs-node": ESTIMATED_PROFILE,
-  "flask-keras": ESTIMATED_FLASK_PROFILE,
-};
+/**
+ * The built-in profiles, one per engine the server has, measured by `strategy-bench capacity` on
+ * the project's machine (each file says the image, the machine, the CPU and the date:
+ * tools/planner/profiles/<name>.json), and the original recipe's server (estimated, above).
+ */
+export const BUILTIN_PROFILE_NAMES = ["tfjs-node", "onnxruntime", "wasm", "flask-keras"] as const;
+
+const PROFILES_DIR = join(import.meta.dirname, "..", "profiles");
+
+function builtinProfile(name: string): CapacityProfile | undefined {
+  if (name === "flask-keras") return ESTIMATED_FLASK_PROFILE;
+  if (!(BUILTIN_PROFILE_NAMES as readonly string[]).includes(name)) return undefined;
+  const file = join(PROFILES_DIR, `${name}.json`);
+  return parseProfile(JSON.parse(readFileSync(file, "utf8")), file);
+}
+
+/**
+ * The built-in profile of the engine a stack's server runs (`settings.model.backend`, from
+ * food11:inferenceEngine): onnxruntime, wasm, else tfjs-node (tensorflow, and auto where tfjs-node
+ * loads, as in the image).
+ */
+export function engineProfileName(backend: string): string {
+  return `builtin:${backend === "onnxruntime" || backend === "wasm" ? backend : "tfjs-node"}`;
+}
 
 export function parseProfile(raw: unknown, file = "capacity profile"): CapacityProfile {
   const r = capacityProfileSchema.safeParse(raw);
@@ -185,12 +156,12 @@ export function parseProfile(raw: unknown, file = "capacity profile"): CapacityP
 /** A profile JSON file, or `builtin:<name>` ({@link BUILTIN_PROFILES}). */
 export async function readProfile(file: string): Promise<CapacityProfile> {
   if (file.startsWith("builtin:")) {
-    const p = BUILTIN_PROFILES[file.slice("builtin:".length)];
+    const p = builtinProfile(file.slice("builtin:".length));
     if (!p) {
       throw new Error(
-        `--profile ${file}: no such built-in profile. Fix: one of ${Object.keys(BUILTIN_PROFILES)
-          .map((k) => `builtin:${k}`)
-          .join(", ")}, or a JSON file from strategy-bench capacity`,
+        `--profile ${file}: no such built-in profile. Fix: one of ${BUILTIN_PROFILE_NAMES.map(
+          (k) => `builtin:${k}`,
+        ).join(", ")}, or a JSON file from strategy-bench capacity`,
       );
     }
     return p;

@@ -5,6 +5,7 @@ import { memoryBytes } from "../../../components/quantity.js";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
   collect,
+  commaList,
   contextOption,
   cpuCores,
   kubeconfigOption,
@@ -31,7 +32,7 @@ import {
   podProbe,
   type ReplicaProbe,
 } from "./capacity.js";
-import { type CapacityProfile, ESTIMATED_PROFILE, readProfile } from "./capacity-profile.js";
+import { type CapacityProfile, engineProfileName, readProfile } from "./capacity-profile.js";
 import { planCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
@@ -98,6 +99,8 @@ export interface PlanCommandOptions {
   groups?: number;
   timeScale?: number;
   profiles?: string[];
+  /** Plan each stack once per food11:inferenceEngine (named <stack>@<engine>). */
+  engines?: string[];
   nodes?: string[];
   seed?: number;
   syncPeriod?: number;
@@ -118,17 +121,31 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
 }> {
   const load = await resolveLoad(o);
   const schedule = load.schedule;
-  const profiles = o.profiles?.length
+  const given = o.profiles?.length
     ? await Promise.all(o.profiles.map((f) => readProfile(f)))
-    : [ESTIMATED_PROFILE];
+    : undefined;
   const cluster = o.nodes?.length ? parseNodes(o.nodes) : defaultCluster();
   const groups = o.groups ?? (load.rates ? groupsFor(Math.max(0, ...load.rates)) : 1);
-  const results = o.stacks.map((name) =>
+  // Each stack as deployed, or once per --engine (named <stack>@<engine>).
+  const runs = o.stacks.flatMap((name) =>
+    o.engines?.length
+      ? o.engines.map((engine) => ({
+          ...loadStack(name, undefined, { "food11:inferenceEngine": engine }),
+          stack: `${name}@${engine}`,
+        }))
+      : [loadStack(name)],
+  );
+  // The profiles given, else the built-in one measured for each stack's engine.
+  const profilesOf = async (s: StackSettings) =>
+    given ?? [await readProfile(engineProfileName(s.model.backend))];
+  const perStack = await Promise.all(runs.map(profilesOf));
+  const profiles = [...new Set(perStack.flat())];
+  const results = runs.map((stack, i) =>
     simulateGrouped(
       {
-        stack: withMaxReplicas(loadStack(name), o.maxReplicas),
+        stack: withMaxReplicas(stack, o.maxReplicas),
         schedule,
-        profiles,
+        profiles: perStack[i] as CapacityProfile[],
         cluster,
         ...(load.rates ? { rates: load.rates } : {}),
         seed: o.seed ?? 1,
@@ -279,8 +296,22 @@ export function registerPlanCommands(program: Command): void {
     .addOption(timeScaleOption("multiply phase durations and delays, as loadtest does", 1))
     .addOption(
       profileOption(
-        "capacity profile JSON from `strategy-bench capacity`, or builtin:tfjs-node (default) / builtin:flask-keras (repeatable: one per CPU limit)",
+        "capacity profile JSON from `strategy-bench capacity`, or builtin:tfjs-node / builtin:onnxruntime / builtin:wasm (measured) / builtin:flask-keras (repeatable: one per CPU limit; default: the built-in of each stack's inferenceEngine)",
       ),
+    )
+    .addOption(
+      new Option(
+        "--engine <list>",
+        "plan each stack on each of these food11:inferenceEngine values, side by side (<stack>@<engine>), e.g. tensorflow,onnxruntime",
+      ).argParser((v) => {
+        const engines = commaList(v);
+        const bad = engines.filter((e) => !["tensorflow", "onnxruntime", "wasm"].includes(e));
+        if (bad.length || !engines.length)
+          throw new InvalidArgumentError(
+            `engine must be a comma-separated list of tensorflow, onnxruntime, wasm (got ${JSON.stringify(v)})`,
+          );
+        return engines;
+      }),
     )
     .addOption(
       nodesOption(
@@ -372,6 +403,7 @@ export function registerPlanCommands(program: Command): void {
         groups: o.groups,
         timeScale: o.timeScale,
         profiles: o.profile,
+        engines: o.engine,
         nodes: o.nodes,
         seed: o.seed,
         syncPeriod: o.syncPeriod,
@@ -469,9 +501,12 @@ export function registerPlanCommands(program: Command): void {
         duration: o.duration,
       });
       const v = verdictOptions(o);
-      const profiles = o.profile?.length
-        ? await Promise.all((o.profile as string[]).map((f) => readProfile(f)))
-        : [ESTIMATED_PROFILE];
+      const base = loadStack(o.base);
+      const profiles = await Promise.all(
+        (o.profile?.length ? (o.profile as string[]) : [engineProfileName(base.model.backend)]).map(
+          (f) => readProfile(f),
+        ),
+      );
       const maxReplicas: number = o.maxReplicas ?? 10;
       const cluster = o.nodes?.length
         ? parseNodes(o.nodes)
@@ -480,7 +515,7 @@ export function registerPlanCommands(program: Command): void {
           : defaultCluster();
       const rec = recommend({
         name: o.name,
-        base: loadStack(o.base),
+        base,
         schedule: load.schedule,
         ...(load.rates ? { rates: load.rates } : {}),
         profiles,

@@ -3,7 +3,7 @@
  * export list is the package's API.
  */
 
-export { readProfile } from "./capacity-profile.js";
+export { engineProfileName, readProfile } from "./capacity-profile.js";
 export { parseNodes } from "./cluster.js";
 export { registerPlanCommands } from "./commands.js";
 export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";

@@ -97,7 +97,7 @@ describe("strategy-bench plan", () => {
     const printed = await run([
       "plan",
       "--rate",
-      "30",
+      "15",
       "--duration",
       "120",
       "--compare",
@@ -121,12 +121,43 @@ describe("strategy-bench plan", () => {
     expect(html).not.toMatch(/\d\s*KB\b/);
   });
 
+  it("--engine plans a stack on each engine with that engine's measured profile", async () => {
+    dir = await mkdtemp(join(tmpdir(), "plan-engine-"));
+    const printed = await run([
+      "plan",
+      "--stack",
+      "strategy1",
+      "--engine",
+      "tensorflow,onnxruntime",
+      "--rate",
+      "20",
+      "--duration",
+      "120",
+      "--compare",
+      "--no-charts",
+      "--out",
+      dir,
+    ]);
+    expect(printed).toContain("strategy1@tensorflow");
+    expect(printed).toContain("strategy1@onnxruntime");
+    const plan = JSON.parse(await readFile(join(dir, "plan.json"), "utf8")) as {
+      stacks: { stack: string; profile: { source: string; description: string } }[];
+    };
+    const by = Object.fromEntries(plan.stacks.map((r) => [r.stack, r.profile]));
+    expect(by["strategy1@tensorflow"]?.description).toMatch(/on the tfjs-node image/);
+    expect(by["strategy1@onnxruntime"]?.description).toMatch(/on the onnxruntime image/);
+    expect(by["strategy1@onnxruntime"]?.source).toBe("measured");
+    await expect(run(["plan", "--engine", "tensorflow,gpu"])).rejects.toThrow(
+      /engine must be a comma-separated list of tensorflow, onnxruntime, wasm \(got "tensorflow,gpu"\)/,
+    );
+  });
+
   it("recommend writes the stack file and report.html naming it", async () => {
     dir = await mkdtemp(join(tmpdir(), "recommend-"));
     await run([
       "recommend",
       "--rate",
-      "30",
+      "15",
       "--duration",
       "120",
       "--slo-p95",
@@ -146,7 +177,9 @@ describe("strategy-bench plan", () => {
       "Recommended: <strong>manager-pick</strong>, the cheapest of 36 candidates",
     );
     // Against each existing stack, figure by figure; strategy2 leaves pods Pending on 8Gi.
-    expect(html).toMatch(/<li><strong>strategy2<\/strong>: FAIL \(\d+ pods? Pending\) · p95 /);
+    expect(html).toMatch(
+      /<li><strong>strategy2<\/strong>: FAIL \((p95 [^;]+; )?\d+ pods? Pending\) · p95 /,
+    );
     expect(html).toContain("<h2>Knobs</h2>");
   });
 

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadStack } from "../../strategy-bench/src/index.js";
 import { groupOptions, groupsFor, simulateGrouped } from "../src/aggregate.js";
-import { ESTIMATED_PROFILE } from "../src/capacity-profile.js";
 import { parseNodes } from "../src/cluster.js";
 import { costSummary, nodesNeeded, parseNodeShape, planCost } from "../src/cost.js";
 import {
@@ -22,6 +21,7 @@ import {
 import { planMarkdown } from "../src/output.js";
 import { simulatePlan } from "../src/simulate.js";
 import { compareLines, sloVerdict, verdictMarkdown } from "../src/verdict.js";
+import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
 
 const ROOT = join(import.meta.dirname, "../../..");
 

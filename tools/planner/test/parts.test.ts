@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { childRandom } from "../../strategy-bench/src/random.js";
 import { loadStack } from "../../strategy-bench/src/stack.js";
 import {
-  ESTIMATED_PROFILE,
   interpolate,
   parseProfile,
   profileForLimit,
@@ -14,6 +13,7 @@ import { readyDelaySeconds, startupBudget } from "../src/readiness.js";
 import { ReplicaQueue } from "../src/replica-queue.js";
 import { Scheduler } from "../src/scheduler.js";
 import { closedLoopRate, SiegeUser } from "../src/siege-users.js";
+import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
 
 const Gi = 2 ** 30;
 

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../../../stacks/index.js";
 import { loadStack } from "../../strategy-bench/src/index.js";
-import { ESTIMATED_PROFILE } from "../src/capacity-profile.js";
 import { parseNodes } from "../src/cluster.js";
 import { constantRate, rateToSchedule } from "../src/load.js";
 import { clusterFits, memoryFloor, recommend, writeStackFile } from "../src/recommend.js";
+import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
 
 const dir = mkdtempSync(join(tmpdir(), "recommend-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { originalSchedule } from "../../strategy-bench/src/schedule.js";
 import { loadStack } from "../../strategy-bench/src/stack.js";
-import { type CapacityProfile, ESTIMATED_PROFILE } from "../src/capacity-profile.js";
+import type { CapacityProfile } from "../src/capacity-profile.js";
 import { parseNodes } from "../src/cluster.js";
 import { explain, planJson, planMarkdown } from "../src/output.js";
 import { simulatePlan } from "../src/simulate.js";
+import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
 
 const small = parseNodes(["1x8cpu,8Gi"]);
 const plan = (stack: string, seed = 1) =>

@@ -20,6 +20,7 @@ import {
 } from "../../../lib/cluster/stack.js";
 import {
   checkRecommendation,
+  engineProfileName,
   knobsMarkdown,
   type PlanResult,
   parseNodes,
@@ -42,7 +43,7 @@ import { resolveSchedule } from "./commands.js";
 import { REPO_ROOT } from "./demo.js";
 import { collect, nonNegative, numberValue, positive, wholeNumber } from "./flags.js";
 import { runTimestamp } from "./runmeta.js";
-import { listStacks } from "./stack.js";
+import { listStacks, loadStack } from "./stack.js";
 
 export const DEFAULT_RECOMMEND_SCHEDULE = join(
   REPO_ROOT,
@@ -50,13 +51,6 @@ export const DEFAULT_RECOMMEND_SCHEDULE = join(
   "planner",
   "schedules",
   "validate-recommend.yaml",
-);
-export const DEFAULT_RECOMMEND_PROFILE = join(
-  REPO_ROOT,
-  "bench",
-  "planner",
-  "profiles",
-  "food11-2cpu.json",
 );
 
 export interface ValidateRecommendOptions {
@@ -100,7 +94,7 @@ export function validateRecommendCommand(
     .option("--slo-p50 <s>", "SLO on the median too", positive("slo p50"))
     .option(
       "--profile <file>",
-      `capacity profile, repeatable (default ${relative(REPO_ROOT, DEFAULT_RECOMMEND_PROFILE)})`,
+      "capacity profile, repeatable (default: the built-in profile of --base's engine, measured on the project's machine)",
       collect,
     )
     .option(
@@ -156,7 +150,10 @@ export function validateRecommendCommand(
           `--base ${o.base}: not a stack of the project (valid: ${listStacks().join(", ")})`,
         );
       }
-      await action({ ...o, profile: o.profile?.length ? o.profile : [DEFAULT_RECOMMEND_PROFILE] });
+      const profile = o.profile?.length
+        ? o.profile
+        : [engineProfileName(loadStack(o.base).model.backend)];
+      await action({ ...o, profile });
     });
 }
 

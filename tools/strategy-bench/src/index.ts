@@ -9,6 +9,7 @@ export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {
   collect,
+  commaList,
   contextOption,
   kubeconfigOption,
   numberValue,

@@ -14,7 +14,6 @@ import {
   recommendationCheckMarkdown,
 } from "../../planner/src/index.js";
 import {
-  DEFAULT_RECOMMEND_PROFILE,
   DEFAULT_RECOMMEND_SCHEDULE,
   planForClusterRun,
   type ValidateRecommendOptions,
@@ -23,6 +22,12 @@ import {
 } from "../src/cluster-recommend.js";
 import { effectiveSettings } from "../src/cluster-run.js";
 import { parseLoadtestPercentiles } from "../src/csv.js";
+
+/** The profile the fixture run's figures were computed with (measured on real pods, 2026-12-01). */
+const FIXTURE_PROFILE = join(
+  import.meta.dirname,
+  "../../../bench/planner/profiles/food11-2cpu.json",
+);
 
 // A cluster run folder as runCluster writes it for validate:recommend (run.json with the
 // schedule and the stack file, manifest.yaml with the node, the stack's loadtest/monitor CSVs
@@ -47,7 +52,7 @@ describe("validate:recommend: the planner for a cluster run of a recommended sta
   let plan: PlanResult;
   let run: MeasuredRecommendationRun;
   beforeAll(async () => {
-    plan = await planForClusterRun(RUN, STACK, { profiles: [DEFAULT_RECOMMEND_PROFILE] });
+    plan = await planForClusterRun(RUN, STACK, { profiles: [FIXTURE_PROFILE] });
     run = await readRecommendationRun(join(RUN, STACK));
   });
 
@@ -154,11 +159,11 @@ describe("validate:recommend: the planner for a cluster run of a recommended sta
   it("reads a run folder copied elsewhere (relative paths from run.json)", async () => {
     const dir = await mkdtemp(join(tmpdir(), "recommend-run-"));
     await cp(RUN, dir, { recursive: true });
-    const moved = await planForClusterRun(dir, STACK, { profiles: [DEFAULT_RECOMMEND_PROFILE] });
+    const moved = await planForClusterRun(dir, STACK, { profiles: [FIXTURE_PROFILE] });
     expect(moved.load).toEqual(plan.load);
     // Another node given: the plan is for it, not the manifest's.
     const big = await planForClusterRun(dir, STACK, {
-      profiles: [DEFAULT_RECOMMEND_PROFILE],
+      profiles: [FIXTURE_PROFILE],
       nodes: ["1x8cpu,8Gi"],
     });
     expect(big.cluster).toBe("--nodes 1x8cpu,8Gi");
@@ -169,7 +174,16 @@ describe("validate:recommend --plan-only (no cluster)", () => {
   it("recommends for the default schedule under the run's conditions; the stack file in --out only", async () => {
     const out = await mkdtemp(join(tmpdir(), "validate-recommend-"));
     // The defaults (as the flags give them) with --plan-only on this machine's cluster node.
-    const o = await parse(["--plan-only", "--nodes", "1x2cpu,24478768Ki", "--out", out, "--quiet"]);
+    const o = await parse([
+      "--plan-only",
+      "--nodes",
+      "1x2cpu,24478768Ki",
+      "--profile",
+      FIXTURE_PROFILE,
+      "--out",
+      out,
+      "--quiet",
+    ]);
     const lines: string[] = [];
     const r = await validateRecommendation(o, (l) => lines.push(l));
     expect(r).toEqual({ out, pass: true, failed: [] });
@@ -214,7 +228,7 @@ describe("validate:recommend's flags", () => {
     expect(await parse([])).toEqual({
       schedule: DEFAULT_RECOMMEND_SCHEDULE,
       sloP95: 0.25,
-      profile: [DEFAULT_RECOMMEND_PROFILE],
+      profile: ["builtin:tfjs-node"],
       timeScale: 0.2,
       delayScale: 1,
       seed: 1,
