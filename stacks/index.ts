@@ -40,6 +40,7 @@ export {
   type ConfigKey,
   configShape,
   flatConfigSchema,
+  INFERENCE_ENGINES,
   PROJECT,
   stackSchema,
 } from "./schema";

@@ -79,6 +79,9 @@ const NOT_A_LABEL = "is not a DNS label (lower-case letters, digits, '-', at mos
  * Defaults are the report's previous recipe (the baseline) where the report names a value, and
  * this project's choices elsewhere (see docs/configuration.md).
  */
+/** What food11:inferenceEngine may say (the tools that take an engine read it from here). */
+export const INFERENCE_ENGINES = ["tensorflow", "onnxruntime", "wasm"] as const;
+
 export const configShape = {
   // Image: build app/ and push it, or deploy a prebuilt reference (derived: StackSettings.image).
   ...group("Image", {
@@ -211,7 +214,7 @@ export const configShape = {
     ).to("model.preprocess"),
     // With tfjsBackend, the image's engine build args and TFJS_BACKEND (derived: engineOf).
     inferenceEngine: choice(
-      ["tensorflow", "onnxruntime", "wasm"],
+      INFERENCE_ENGINES,
       "tensorflow",
       "What runs the model: tensorflow = tfjs-node, the mission's image; wasm = tfjs on WASM, the image without tfjs-node (LIBTENSORFLOW=none); onnxruntime = ONNX Runtime on the model directory's ONNX format (manifest.json formats.onnx), the image without tfjs (ENGINE=onnxruntime), TFJS_BACKEND=onnxruntime.",
     ),

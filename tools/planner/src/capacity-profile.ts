@@ -126,11 +126,18 @@ export const BUILTIN_PROFILE_NAMES = ["tfjs-node", "onnxruntime", "wasm", "flask
 
 const PROFILES_DIR = join(import.meta.dirname, "..", "profiles");
 
+const builtins = new Map<string, CapacityProfile>([["flask-keras", ESTIMATED_FLASK_PROFILE]]);
+
+/** A built-in profile by name, its file read and validated once (one object per name). */
 function builtinProfile(name: string): CapacityProfile | undefined {
-  if (name === "flask-keras") return ESTIMATED_FLASK_PROFILE;
   if (!(BUILTIN_PROFILE_NAMES as readonly string[]).includes(name)) return undefined;
-  const file = join(PROFILES_DIR, `${name}.json`);
-  return parseProfile(JSON.parse(readFileSync(file, "utf8")), file);
+  let p = builtins.get(name);
+  if (!p) {
+    const file = join(PROFILES_DIR, `${name}.json`);
+    p = parseProfile(JSON.parse(readFileSync(file, "utf8")), file);
+    builtins.set(name, p);
+  }
+  return p;
 }
 
 /**
@@ -153,7 +160,7 @@ export function parseProfile(raw: unknown, file = "capacity profile"): CapacityP
   return r.data;
 }
 
-/** A profile JSON file, or `builtin:<name>` ({@link BUILTIN_PROFILES}). */
+/** A profile JSON file, or `builtin:<name>` ({@link BUILTIN_PROFILE_NAMES}). */
 export async function readProfile(file: string): Promise<CapacityProfile> {
   if (file.startsWith("builtin:")) {
     const p = builtinProfile(file.slice("builtin:".length));

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../components/quantity.js";
-import { PROJECT_ROOT } from "../../../stacks/index.js";
+import { INFERENCE_ENGINES, PROJECT_ROOT } from "../../../stacks/index.js";
 import {
   collect,
   commaList,
@@ -305,10 +305,10 @@ export function registerPlanCommands(program: Command): void {
         "plan each stack on each of these food11:inferenceEngine values, side by side (<stack>@<engine>), e.g. tensorflow,onnxruntime",
       ).argParser((v) => {
         const engines = commaList(v);
-        const bad = engines.filter((e) => !["tensorflow", "onnxruntime", "wasm"].includes(e));
+        const bad = engines.filter((e) => !(INFERENCE_ENGINES as readonly string[]).includes(e));
         if (bad.length || !engines.length)
           throw new InvalidArgumentError(
-            `engine must be a comma-separated list of tensorflow, onnxruntime, wasm (got ${JSON.stringify(v)})`,
+            `engine must be a comma-separated list of ${INFERENCE_ENGINES.join(", ")} (got ${JSON.stringify(v)})`,
           );
         return engines;
       }),
@@ -614,7 +614,7 @@ export function registerPlanCommands(program: Command): void {
       new Option(
         "--engine <name>",
         "the stack's food11:inferenceEngine for this measurement (the image must be that engine's image)",
-      ).choices(["tensorflow", "onnxruntime", "wasm"]),
+      ).choices(INFERENCE_ENGINES),
     )
     .option("--url <url>", "an already-running replica on loopback, e.g. http://127.0.0.1:8080")
     .option(
