@@ -36,6 +36,7 @@ import { type CapacityProfile, engineProfileName, readProfile } from "./capacity
 import { planCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
+import { ERROR_BANDS, withBand } from "./error-band.js";
 import type { ControllerConfig } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
 import { planPage, recommendPage } from "./html.js";
@@ -44,7 +45,7 @@ import { planMarkdown, writePlan } from "./output.js";
 import { knobsMarkdown, recommend, writeStackFile } from "./recommend.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
-import { type VerdictOptions, verdictMarkdown } from "./verdict.js";
+import { sloText, type VerdictOptions, verdictMarkdown } from "./verdict.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 // The flags plan and recommend share: the open-loop load, the SLO and cost (verdictOptions reads
@@ -61,6 +62,11 @@ const sloP95Option = (help: string) =>
   new Option("--slo-p95 <s>", help).argParser(numberValue("SLO", 0));
 const sloP50Option = (help: string) =>
   new Option("--slo-p50 <s>", help).argParser(numberValue("SLO", 0));
+const errorMarginOption = () =>
+  new Option(
+    "--no-error-margin",
+    "judge the SLO on the predicted percentiles alone (default: the largest value the planner's error band allows must meet it)",
+  );
 const nodeShapeOption = (help: string) => new Option("--node-shape <spec>", help);
 const priceCpuHourOption = (help: string) =>
   new Option("--price-cpu-hour <money>", help).argParser(numberValue("price", 0));
@@ -196,6 +202,8 @@ export async function resolveLoad(o: {
 export function verdictOptions(o: {
   sloP95?: number;
   sloP50?: number;
+  /** --no-error-margin gives false: the SLO judged on the predicted figures alone. */
+  errorMargin?: boolean;
   nodeShape?: string;
   priceCpuHour?: number;
   priceGibHour?: number;
@@ -209,6 +217,7 @@ export function verdictOptions(o: {
           slo: {
             ...(o.sloP95 !== undefined ? { p95: o.sloP95 } : {}),
             ...(o.sloP50 !== undefined ? { p50: o.sloP50 } : {}),
+            ...(o.errorMargin !== false ? { margin: ERROR_BANDS.responseTime } : {}),
           },
         }
       : {}),
@@ -282,6 +291,7 @@ export function registerPlanCommands(program: Command): void {
       ),
     )
     .addOption(sloP50Option("SLO on the median response time"))
+    .addOption(errorMarginOption())
     .addOption(
       nodeShapeOption(
         "cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi",
@@ -469,6 +479,7 @@ export function registerPlanCommands(program: Command): void {
     .addOption(durationOption())
     .addOption(sloP95Option("SLO: p95 response time at most this").makeOptionMandatory())
     .addOption(sloP50Option("SLO on the median"))
+    .addOption(errorMarginOption())
     .addOption(
       nodesOption(
         "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: one node of --node-shape per 10 replicas)",
@@ -529,7 +540,12 @@ export function registerPlanCommands(program: Command): void {
       const lines = [
         `# Recommendation: ${load.schedule.name}, SLO ${o.sloP95} s p95${o.sloP50 !== undefined ? `, ${o.sloP50} s p50` : ""}`,
         "",
-        `Cluster: ${cluster.description}. ${rec.candidates.length} candidates simulated, ${rec.candidates.filter((c) => c.pass).length} meet the SLO with no failed request and no Pending pod.`,
+        `Cluster: ${cluster.description}. ${rec.candidates.length} candidates simulated, ${rec.candidates.filter((c) => c.pass).length} meet the SLO (${sloText(v.slo ?? {})}) with no failed request and no Pending pod.`,
+        ...(v.slo?.margin
+          ? [
+              `With the planner's error: a candidate's predicted percentile × ${(1 / (1 + v.slo.margin.lowPct / 100)).toFixed(2)} (the largest value its response-time band ${withBand("", v.slo.margin).trim()} allows) must meet the SLO; --no-error-margin judges the prediction alone.`,
+            ]
+          : []),
         `Memory: requests ${rec.memory.quantity} (${rec.memory.why}), limits twice that.`,
         "",
       ];
@@ -580,7 +596,7 @@ export function registerPlanCommands(program: Command): void {
       const best = rec.best;
       const { file } = writeStackFile(resolve(o.dir ?? PROJECT_ROOT), o.name, o.base, best.knobs, [
         `Recommended by strategy-bench recommend for ${load.schedule.name}, SLO p95 <= ${o.sloP95} s,`,
-        `on ${cluster.description} (the planner's prediction; docs/planning.md for its error).`,
+        `on ${cluster.description} (the planner's prediction${v.slo?.margin ? ", judged with its error band" : ""}; docs/planning.md for its error).`,
       ]);
       lines.push(
         "## Knobs",

@@ -1,9 +1,11 @@
 import { formatMemoryKB, markdownTable } from "../../strategy-bench/src/index.js";
 import { type NodeShape, type Prices, planCost } from "./cost.js";
 import {
+  type Band,
   distinguishable,
   ERROR_BANDS,
   REPLICAS_MAE,
+  trueRange,
   WITHIN_ERROR,
   withBand,
 } from "./error-band.js";
@@ -18,6 +20,12 @@ export interface Slo {
   /** Seconds the 95th (50th) percentile of the responses must stay at or under. */
   p95?: number;
   p50?: number;
+  /**
+   * Judge the percentiles with the planner's error: a stack passes only if the largest value the
+   * measured percentile can take within this band of the prediction is within the SLO
+   * (`plan` and `recommend` give the response-time band unless --no-error-margin).
+   */
+  margin?: Band;
 }
 
 export interface VerdictOptions {
@@ -29,10 +37,15 @@ export interface VerdictOptions {
 /** PASS when every given percentile is within its SLO, no request failed and no pod was Pending. */
 export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: string[] } {
   const why: string[] = [];
-  if (slo.p95 !== undefined && !(r.latency.p95 <= slo.p95))
-    why.push(`p95 ${r.latency.p95.toFixed(3)} s > ${slo.p95} s`);
-  if (slo.p50 !== undefined && !(r.latency.p50 <= slo.p50))
-    why.push(`p50 ${r.latency.p50.toFixed(3)} s > ${slo.p50} s`);
+  const worst = (x: number) => (slo.margin ? trueRange(x, slo.margin)[1] : x);
+  const shown = (x: number) =>
+    slo.margin
+      ? `${x.toFixed(3)} s (up to ${worst(x).toFixed(3)} s within the planner's error)`
+      : `${x.toFixed(3)} s`;
+  if (slo.p95 !== undefined && !(worst(r.latency.p95) <= slo.p95))
+    why.push(`p95 ${shown(r.latency.p95)} > ${slo.p95} s`);
+  if (slo.p50 !== undefined && !(worst(r.latency.p50) <= slo.p50))
+    why.push(`p50 ${shown(r.latency.p50)} > ${slo.p50} s`);
   if (r.load.failed > 0) why.push(`${r.load.failed} failed requests`);
   const pending = r.samples.reduce((a, x) => Math.max(a, x.pending), 0);
   if (pending > 0) why.push(`${pending} pod${pending === 1 ? "" : "s"} Pending`);
@@ -75,7 +88,7 @@ export function verdictTable(results: readonly PlanResult[], o: VerdictOptions):
   const rows: string[][] = [];
   if (o.slo && (o.slo.p95 !== undefined || o.slo.p50 !== undefined)) {
     rows.push([
-      `SLO (${[o.slo.p95 !== undefined ? `p95 ≤ ${o.slo.p95} s` : "", o.slo.p50 !== undefined ? `p50 ≤ ${o.slo.p50} s` : ""].filter(Boolean).join(", ")}; no failed request, no Pending pod)`,
+      `SLO (${sloText(o.slo)}; no failed request, no Pending pod)`,
       ...results.map((r) => {
         const v = sloVerdict(r, o.slo as Slo);
         return v.pass ? "PASS" : `FAIL: ${v.why.join("; ")}`;
@@ -148,14 +161,16 @@ export function cheapestPassing(
     );
 }
 
-/** "p95 ≤ 0.5 s, p50 ≤ 0.2 s" */
+/** "p95 ≤ 0.5 s, p50 ≤ 0.2 s", and "with the planner's error" when judged with its margin. */
 export function sloText(slo: Slo): string {
-  return [
-    slo.p95 !== undefined ? `p95 ≤ ${slo.p95} s` : "",
-    slo.p50 !== undefined ? `p50 ≤ ${slo.p50} s` : "",
-  ]
-    .filter(Boolean)
-    .join(", ");
+  return (
+    [
+      slo.p95 !== undefined ? `p95 ≤ ${slo.p95} s` : "",
+      slo.p50 !== undefined ? `p50 ≤ ${slo.p50} s` : "",
+    ]
+      .filter(Boolean)
+      .join(", ") + (slo.margin ? " with the planner's error" : "")
+  );
 }
 
 /** A stack's cost in words: "1.250 CPU-hours and 5.625 GiB-hours requested, 3 pods at peak on 1 node". */

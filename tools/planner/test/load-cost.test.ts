@@ -179,6 +179,19 @@ describe("error bands and the verdict", () => {
     const s2 = sloVerdict(results[2] as (typeof results)[number], { p95: 10 });
     expect(s2.pass).toBe(false);
     expect(s2.why.join()).toMatch(/3 pods Pending/);
+    // With the planner's error (−51 %…+44 % on response time) the largest p95 strategy1 can
+    // measure is its prediction / (1 − 0.511): it must meet the SLO too.
+    const s1 = results[1] as (typeof results)[number];
+    const band = ERROR_BANDS.responseTime;
+    const worst = s1.latency.p95 / (1 + band.lowPct / 100);
+    expect(band.lowPct).toBe(-51.1);
+    expect(sloVerdict(s1, { p95: s1.latency.p95 }).pass).toBe(true);
+    const tight = sloVerdict(s1, { p95: s1.latency.p95, margin: band });
+    expect(tight.pass).toBe(false);
+    expect(tight.why).toEqual([
+      `p95 ${s1.latency.p95.toFixed(3)} s (up to ${worst.toFixed(3)} s within the planner's error) > ${s1.latency.p95} s`,
+    ]);
+    expect(sloVerdict(s1, { p95: worst * 1.001, margin: band }).pass).toBe(true);
     expect(lines.at(-1)).toBe(
       "- cheapest meeting the SLO: **strategy1** (by CPU-hours, then GiB-hours)",
     );

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../../../stacks/index.js";
 import { loadStack } from "../../strategy-bench/src/index.js";
 import { parseNodes } from "../src/cluster.js";
+import { ERROR_BANDS } from "../src/error-band.js";
 import { constantRate, rateToSchedule } from "../src/load.js";
 import { clusterFits, memoryFloor, recommend, writeStackFile } from "../src/recommend.js";
 import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
@@ -64,5 +65,32 @@ describe("recommend", () => {
     expect(again.resources.limits.memory).toBe("2304Mi");
     expect(again.probes.readiness.successThreshold).toBe(best.knobs.readinessSuccessThreshold);
     expect(again.image).toEqual(loadStack("baseline").image);
+  });
+
+  it("with the error margin, chooses only what meets the SLO at the band's edge, at a cost", () => {
+    const cluster = parseNodes(["1x8cpu,8Gi"]);
+    const { schedule, rates } = rateToSchedule(constantRate(150, 240));
+    const o = {
+      name: "recommended",
+      base: loadStack("baseline"),
+      schedule,
+      rates,
+      profiles: [ESTIMATED_PROFILE],
+      cluster,
+      maxReplicas: 10,
+    };
+    // The candidates' predicted p95 here: 0.266–0.309 s and 0.577 s (the rest fail on their own).
+    const plain = recommend({ ...o, slo: { p95: 0.6 } });
+    const margin = ERROR_BANDS.responseTime;
+    const safe = recommend({ ...o, slo: { p95: 0.6, margin } });
+    const [a, b] = [plain.best, safe.best];
+    expect(a && b).toBeTruthy();
+    if (!a || !b) return;
+    // Every candidate the margin keeps passes without it; the margin drops some.
+    const kept = safe.candidates.filter((c) => c.pass).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(plain.candidates.filter((c) => c.pass).length);
+    expect(b.result.latency.p95 / (1 + margin.lowPct / 100)).toBeLessThanOrEqual(0.6);
+    expect(b.cost.cpuHours).toBeGreaterThanOrEqual(a.cost.cpuHours);
   });
 });

@@ -20,6 +20,7 @@ import {
 } from "../../../lib/cluster/stack.js";
 import {
   checkRecommendation,
+  ERROR_BANDS,
   engineProfileName,
   knobsMarkdown,
   type PlanResult,
@@ -29,7 +30,9 @@ import {
   readRecommendationRun,
   recommend,
   recommendationCheckMarkdown,
+  type Slo,
   simulatePlan,
+  sloText,
   validationMarkdown,
   writeStackFile,
 } from "../../planner/src/index.js";
@@ -57,6 +60,8 @@ export interface ValidateRecommendOptions {
   schedule: string;
   sloP95: number;
   sloP50?: number;
+  /** false (--no-error-margin): the SLO judged on the predicted percentiles alone. */
+  errorMargin: boolean;
   profile: string[];
   /** The cluster the recommendation is for; default the local cluster's node, read from it. */
   nodes?: string[];
@@ -90,8 +95,12 @@ export function validateRecommendCommand(
         relative(REPO_ROOT, DEFAULT_RECOMMEND_SCHEDULE),
       ),
     )
-    .option("--slo-p95 <s>", "SLO: p95 response time at most this", positive("slo p95"), 0.25)
+    .option("--slo-p95 <s>", "SLO: p95 response time at most this", positive("slo p95"), 0.6)
     .option("--slo-p50 <s>", "SLO on the median too", positive("slo p50"))
+    .option(
+      "--no-error-margin",
+      "recommend on the predicted percentiles alone (default: the largest value the planner's error band allows must meet the SLO)",
+    )
     .option(
       "--profile <file>",
       "capacity profile, repeatable (default: the built-in profile of --base's engine, measured on the project's machine)",
@@ -225,20 +234,25 @@ export async function recommendForRun(
   const scaled = stackTimeScaling(f, effectiveSettings(o.base, base));
   const schedule = await resolveSchedule(o.schedule, f, o.delayScale);
   const cluster = parseNodes(nodes);
+  const slo: Slo = {
+    p95: o.sloP95,
+    ...(o.sloP50 !== undefined ? { p50: o.sloP50 } : {}),
+    ...(o.errorMargin ? { margin: ERROR_BANDS.responseTime } : {}),
+  };
   const rec = recommend({
     name: o.name,
     base: effectiveSettings(o.base, { ...base, ...scaled.config }),
     schedule,
     profiles: await Promise.all(o.profile.map((p) => readProfile(p))),
     cluster,
-    slo: { p95: o.sloP95, ...(o.sloP50 !== undefined ? { p50: o.sloP50 } : {}) },
+    slo,
     seed: o.seed,
     maxReplicas: o.maxReplicas,
     controller: controllerOf(scaling.hpa),
     metricsResolutionSeconds: scaling.metricResolutionSeconds,
   });
   const head = [
-    `# ${o.planOnly ? "Recommendation for a run on real pods (--plan-only: not deployed)" : "Recommendation verified on real pods"}: ${schedule.name}, SLO p95 ≤ ${o.sloP95} s${o.sloP50 !== undefined ? `, p50 ≤ ${o.sloP50} s` : ""}`,
+    `# ${o.planOnly ? "Recommendation for a run on real pods (--plan-only: not deployed)" : "Recommendation verified on real pods"}: ${schedule.name}, SLO ${sloText(slo)}`,
     "",
     `Recommended for ${cluster.description} under the run's conditions (time scale ${f}, delay scale ${o.delayScale}, seed ${o.seed}; ${scaling.lines.join("; ")}): ` +
       `${rec.candidates.length} candidates, ${rec.candidates.filter((c) => c.pass).length} meet the SLO with no failed request and no Pending pod.`,
@@ -247,7 +261,7 @@ export async function recommendForRun(
   const best = rec.best;
   if (!best) return { head, rec, predicted: [] };
   const { file } = writeStackFile(out, o.name, o.base, best.knobs, [
-    `Recommended by validate:recommend for ${schedule.name} × ${f}, SLO p95 <= ${o.sloP95} s, on ${cluster.description}.`,
+    `Recommended by validate:recommend for ${schedule.name}, SLO p95 <= ${o.sloP95} s${o.errorMargin ? " with the planner's error" : ""}, on ${cluster.description}.`,
   ]);
   const r = best.result;
   const predicted = [

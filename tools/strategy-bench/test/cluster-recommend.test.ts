@@ -195,12 +195,28 @@ describe("validate:recommend --plan-only (no cluster)", () => {
     expect(s.resources.requests.memory).toBe("448Mi");
     expect(existsSync(join(PROJECT_ROOT, "Pulumi.recommended.yaml"))).toBe(false);
     const md = await readFile(join(out, "validation.md"), "utf8");
-    expect(md).toContain("(--plan-only: not deployed): validate-recommend x0.2, SLO p95 ≤ 0.25 s");
+    expect(md).toContain(
+      "(--plan-only: not deployed): validate-recommend x0.2, SLO p95 ≤ 0.6 s with the planner's error",
+    );
     expect(md).toContain("| cpuRequest | 500m |");
-    // The figures docs/planning.md gives for the defaults.
     expect(md).toContain(
       "Predicted for the run: p95 0.129 s, 14.34 requests/s, 0 failed, pods peak 3 / mean 2.17, 0 Pending.",
     );
+    // Judged on the prediction alone (--no-error-margin), an SLO just above the prediction is
+    // met: 0.129 s ≤ 0.13 s; with the planner's error no candidate can (0.13 × (1 − 0.511) =
+    // 0.064 s, under any candidate's p95).
+    const edge = { ...o, sloP95: 0.13 };
+    expect(
+      (await validateRecommendation({ ...edge, out: join(out, "edge") }, () => undefined)).pass,
+    ).toBe(false);
+    expect(
+      (
+        await validateRecommendation(
+          { ...edge, errorMargin: false, out: join(out, "bare") },
+          () => undefined,
+        )
+      ).pass,
+    ).toBe(true);
     // No candidate meets an SLO below any response time: nothing is written, and it says so.
     const none = await validateRecommendation(
       { ...o, sloP95: 0.001, out: join(out, "none") },
@@ -227,7 +243,8 @@ describe("validate:recommend's flags", () => {
   it("has the defaults the docs give", async () => {
     expect(await parse([])).toEqual({
       schedule: DEFAULT_RECOMMEND_SCHEDULE,
-      sloP95: 0.25,
+      sloP95: 0.6,
+      errorMargin: true,
       profile: ["builtin:tfjs-node"],
       timeScale: 0.2,
       delayScale: 1,
@@ -271,11 +288,13 @@ describe("validate:recommend's flags", () => {
       "--out",
       "o",
       "--quiet",
+      "--no-error-margin",
     ]);
     expect(o).toEqual({
       schedule: "s.yaml",
       sloP95: 0.5,
       sloP50: 0.2,
+      errorMargin: false,
       profile: ["a.json", "b.json"],
       nodes: ["1x2cpu,8Gi"],
       timeScale: 1,
