@@ -52,7 +52,7 @@ const EnvSchema = z.object({
   // The engine: a tfjs backend, or onnxruntime (ONNX Runtime on the manifest's formats.onnx).
   TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm", "onnxruntime"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
-  // Default: one engine per thread (the classifier's); on tfjs-node fewer engines share the threads.
+  // Default: one engine per thread on tfjs, one on ONNX Runtime (the classifier's); fewer engines share the threads.
   INFERENCE_ENGINES: int(1, 256).optional(),
   // Default: the classifier's, 32 images per inference thread (64 on the stack's 2 CPUs).
   QUEUE_MAX: int(1, 100_000).optional(),

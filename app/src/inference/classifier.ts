@@ -72,9 +72,12 @@ export interface ClassifierOptions {
    */
   maxBatchSize?: number;
   /**
-   * Engine instances (worker threads). Default: `threads` (one core each). On tfjs-node the
-   * process-wide intra-op pool gets threads / engines threads (TF_NUM_INTRAOP_THREADS, unless set);
-   * on ONNX Runtime each engine's session gets threads / engines intra-op threads.
+   * Engine instances (worker threads). Default: `threads` (one core each) on tfjs; 1 on ONNX
+   * Runtime, one session on every core's intra-op thread (bench:peer, docs/benchmarks.md: peak
+   * RSS 303 against 400 MiB with two sessions, p50 at c=1 19 against 29 ms, for 49–55 against
+   * 62–64 req/s at c=20–30). On tfjs-node the process-wide intra-op pool gets threads / engines
+   * threads (TF_NUM_INTRAOP_THREADS, unless set); on ONNX Runtime each engine's session gets
+   * threads / engines intra-op threads.
    */
   engines?: number;
   /**
@@ -160,7 +163,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const manifest = await readManifest(opts);
   const mode: PreprocessMode = resolvePreprocess(manifest, opts.preprocess).mode;
   const load = (backend: EngineBackend) => loadModel(opts, backend, manifest);
-  const engines = Math.max(1, Math.floor(opts.engines ?? threads));
+  const engines = Math.max(1, Math.floor(opts.engines ?? (choice === "onnxruntime" ? 1 : threads)));
   const intraOpThreads = Math.max(1, Math.round(threads / engines));
   const pool = new WorkerPool(load, opts.fuse !== false, intraOpThreads);
   let loaded: LoadedArtifacts | undefined;

@@ -27,8 +27,8 @@ beforeAll(async () => {
   modelDir = (await ensureDemoModel()).dir;
   tmp = await mkdtemp(path.join(os.tmpdir(), "ort-classifier-"));
   [ort, ortTwo, wasm] = await Promise.all([
-    createClassifier({ modelDir, backend: "onnxruntime", threads: 1 }),
-    createClassifier({ modelDir, backend: "onnxruntime", threads: 2, maxBatchSize: 4 }),
+    createClassifier({ modelDir, backend: "onnxruntime", threads: 2 }),
+    createClassifier({ modelDir, backend: "onnxruntime", threads: 2, engines: 2, maxBatchSize: 4 }),
     createClassifier({ modelDir, backend: "wasm", threads: 1 }),
   ]);
   images.jpeg = await makeImage("jpeg", 320, 240, 0);
@@ -52,7 +52,8 @@ describe("classifier on ONNX Runtime (the demo model's model.onnx)", () => {
     expect(ort.modelSource).toBe(path.join(modelDir, "model.onnx"));
     expect(ort.inputSize).toEqual({ width: 224, height: 224 });
     expect(ort.labels).toEqual(FOOD11_LABELS);
-    expect(ort.stats()).toEqual({ queueDepth: 0, inFlight: 0, workers: 1, queueMax: 32 });
+    // One session on both threads by default (engines: 1), two when asked.
+    expect(ort.stats()).toEqual({ queueDepth: 0, inFlight: 0, workers: 1, queueMax: 64 });
     expect(ortTwo.stats()).toEqual({ queueDepth: 0, inFlight: 0, workers: 2, queueMax: 64 });
   });
 
