@@ -14,23 +14,16 @@
  * Prints the validation markdown, the replicas over time (ready and Pending + Running, predicted
  * against measured) and writes validation.json / plan.json beside it.
  */
-import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
-import { parse as parseYaml } from "yaml";
-import { clusterStackConfig, clusterVersions } from "../../lib/cluster/stack.js";
 import {
   comparePlanToRun,
-  parseNodes,
-  readProfile,
   simulatePlan,
   validationMarkdown,
 } from "../../tools/planner/src/index.js";
 import { type Align, markdownTable } from "../../tools/strategy-bench/src/benchkit.js";
-import { effectiveSettings } from "../../tools/strategy-bench/src/cluster-run.js";
-import { HPA_FLAGS, stackTimeScaling } from "../../tools/strategy-bench/src/cluster-scale.js";
-import { resolveSchedule } from "../../tools/strategy-bench/src/commands.js";
+import { clusterRunPlanOptions } from "../../tools/strategy-bench/src/cluster-recommend.js";
 import { readLoadtestCsv } from "../../tools/strategy-bench/src/csv.js";
 import { collect, nonNegative } from "../../tools/strategy-bench/src/flags.js";
 import { readMonitorCsv } from "../../tools/strategy-bench/src/monitor-csv.js";
@@ -66,47 +59,26 @@ async function main(): Promise<void> {
     }>();
   const runDir = resolve(values.run);
   const stack = values.stack;
-  const runJson = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
-  const manifest = parseYaml(readFileSync(join(runDir, "manifest.yaml"), "utf8"));
-  const f: number = runJson.options.timeScale;
-  const delayScale: number | undefined = runJson.options.delayScale;
-  const seed: number = runJson.options.seed ?? 1;
-
-  // The stack as the run deployed it (cluster/run-one.ts runOne: baseConfig + scaled.config).
-  const base = clusterStackConfig(clusterVersions(ROOT), ROOT);
-  const scaled = stackTimeScaling(f, effectiveSettings(stack, base));
-  const settings = effectiveSettings(stack, { ...base, ...scaled.config });
-
-  // The controller's flags as the cluster ran them (absent = kube-controller-manager's default).
-  const ran = runJson.flags as {
-    hpa: Partial<Record<keyof typeof HPA_FLAGS | "tolerance", number>>;
-    metricResolutionSeconds: number;
-  };
-  const controller = {
-    syncPeriodSeconds: ran.hpa.syncPeriod ?? HPA_FLAGS.syncPeriod.seconds,
-    tolerance: ran.hpa.tolerance ?? 0.1,
-    cpuInitializationPeriodSeconds:
-      ran.hpa.cpuInitializationPeriod ?? HPA_FLAGS.cpuInitializationPeriod.seconds,
-    delayOfInitialReadinessStatusSeconds:
-      ran.hpa.initialReadinessDelay ?? HPA_FLAGS.initialReadinessDelay.seconds,
-  };
-  const node = manifest.cluster.node as { cpuCores: number; memoryKB: number };
-  const nodes = values.nodes ?? `1x${node.cpuCores}cpu,${node.memoryKB}Ki`;
-  const schedule = await resolveSchedule(undefined, f, delayScale);
-  const profiles = await Promise.all(values.profile.map((p) => readProfile(p)));
-  const monitorInterval: number = runJson.scaling.monitorIntervalSeconds;
+  // The stack, the controller's flags, metrics-server's resolution, the schedule, the seed and
+  // the node as the run had them (cluster-recommend.ts, which validate:recommend uses too).
+  const {
+    options,
+    timeScale: f,
+    delayScale,
+  } = await clusterRunPlanOptions(runDir, stack, {
+    profiles: values.profile,
+    ...(values.nodes ? { nodes: [values.nodes] } : {}),
+  });
   const plan = simulatePlan({
-    stack: settings,
-    schedule,
-    profiles,
-    cluster: parseNodes([nodes]),
-    seed,
-    controller,
-    metricsResolutionSeconds: ran.metricResolutionSeconds,
-    monitorIntervalSeconds: monitorInterval,
+    ...options,
     ...(values.hpaOffset ? { hpaOffsetSeconds: values.hpaOffset } : {}),
     ...(values.metricsOffset ? { metricsOffsetSeconds: values.metricsOffset } : {}),
   });
+  const { stack: settings, seed } = options;
+  const controller = options.controller ?? {};
+  const metricsResolution = options.metricsResolutionSeconds;
+  const monitorInterval = options.monitorIntervalSeconds;
+  const nodes = options.cluster.description.replace(/^--nodes /, "");
   const dir = join(runDir, stack);
   const rows = await readMonitorCsv(join(dir, "monitor.csv"));
   const e = comparePlanToRun(plan, {
@@ -162,7 +134,7 @@ async function main(): Promise<void> {
     validationMarkdown(e),
     `Settings: time scale ${f}${delayScale !== undefined ? `, delay scale ${delayScale}` : ""}, seed ${seed}; ` +
       `sync ${controller.syncPeriodSeconds} s, CPU init ${controller.cpuInitializationPeriodSeconds} s, initial readiness delay ${controller.delayOfInitialReadinessStatusSeconds} s, ` +
-      `metrics resolution ${ran.metricResolutionSeconds} s, monitor ${monitorInterval} s; scale-down window ${settings.autoscaling.scaleDownStabilizationSeconds} s, ` +
+      `metrics resolution ${metricsResolution} s, monitor ${monitorInterval} s; scale-down window ${settings.autoscaling.scaleDownStabilizationSeconds} s, ` +
       `readiness ${settings.probes.readiness.successThreshold} × ${settings.probes.readiness.periodSeconds} s; nodes ${nodes}; ` +
       `profile ${plan.profile.description}; a new pod ready after ${plan.readyDelaySeconds.toFixed(1)} s.`,
     "",
@@ -185,7 +157,7 @@ async function main(): Promise<void> {
   await writeFile(join(out, "validation.md"), lines.join("\n"));
   await writeFile(
     join(out, "validation.json"),
-    `${JSON.stringify({ ...e, ready: timeline, settings: { f, seed, controller, nodes, metricsResolution: ran.metricResolutionSeconds } }, null, 2)}\n`,
+    `${JSON.stringify({ ...e, ready: timeline, settings: { f, seed, controller, nodes, metricsResolution } }, null, 2)}\n`,
   );
   await writeFile(join(out, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
   process.stdout.write(lines.join("\n"));

@@ -22,7 +22,7 @@ export {
   readRecommendationRun,
   recommendationCheckMarkdown,
 } from "./recommend-check.js";
-export { type PlanResult, simulatePlan } from "./simulate.js";
+export { type PlanOptions, type PlanResult, simulatePlan } from "./simulate.js";
 export { syntheticValidation } from "./synthetic.js";
 export { comparePlanToRun, validationMarkdown } from "./validate.js";
 export {

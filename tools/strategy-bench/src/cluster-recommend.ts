@@ -23,6 +23,7 @@ import {
   ERROR_BANDS,
   engineProfileName,
   knobsMarkdown,
+  type PlanOptions,
   type PlanResult,
   parseNodes,
   type Recommendation,
@@ -179,17 +180,17 @@ function controllerOf(hpa: Partial<Record<keyof typeof HPA_FLAGS | "tolerance", 
 }
 
 /**
- * The planner for one stack of a cluster run folder with the settings that run deployed and ran
- * under (run.json: options, flags, scaling; manifest.yaml: the node): the stack file (the run's
- * `stackFiles`, else the project's) + the cluster's config + the time scaling's overrides, the
- * schedule × the time scale, the controller flags and metrics-server resolution the cluster had,
- * the monitor's interval, the seed.
+ * The planner's options for one stack of a cluster run folder: the settings that run deployed and
+ * ran under (run.json: options, flags, scaling; manifest.yaml: the node): the stack file (the
+ * run's `stackFiles`, else the project's) + the cluster's config + the time scaling's overrides,
+ * the schedule × the time scale, the controller flags and metrics-server resolution the cluster
+ * had, the monitor's interval, the seed. Also the run's time and delay scales, for a caption.
  */
-export async function planForClusterRun(
+export async function clusterRunPlanOptions(
   runDir: string,
   stack: string,
   o: { profiles: string[]; nodes?: string[] },
-): Promise<PlanResult> {
+): Promise<{ options: PlanOptions; timeScale: number; delayScale?: number }> {
   const run = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
   const manifest = parseYaml(readFileSync(join(runDir, "manifest.yaml"), "utf8"));
   const {
@@ -210,7 +211,7 @@ export async function planForClusterRun(
   const base = clusterStackConfig(clusterVersions(REPO_ROOT), REPO_ROOT);
   const scaled = stackTimeScaling(f, effectiveSettings(stack, base, file));
   const node = manifest.cluster.node as { cpuCores: number; memoryKB: number };
-  return simulatePlan({
+  const options: PlanOptions = {
     stack: effectiveSettings(stack, { ...base, ...scaled.config }, file),
     schedule: await resolveSchedule(schedule && resolve(runDir, schedule), f, delayScale),
     profiles: await Promise.all(o.profiles.map((p) => readProfile(p))),
@@ -219,7 +220,17 @@ export async function planForClusterRun(
     controller: controllerOf(run.flags.hpa),
     metricsResolutionSeconds: run.flags.metricResolutionSeconds,
     monitorIntervalSeconds: run.scaling.monitorIntervalSeconds,
-  });
+  };
+  return { options, timeScale: f, ...(delayScale !== undefined ? { delayScale } : {}) };
+}
+
+/** The planner for one stack of a cluster run folder, as that run deployed and ran it. */
+export async function planForClusterRun(
+  runDir: string,
+  stack: string,
+  o: { profiles: string[]; nodes?: string[] },
+): Promise<PlanResult> {
+  return simulatePlan((await clusterRunPlanOptions(runDir, stack, o)).options);
 }
 
 /** The recommendation under a time-scaled cluster run's conditions, its stack file in `out`. */
