@@ -64,6 +64,18 @@ export function parseNodes(specs: readonly string[]): Cluster {
   return { nodes, description: specs.map((s) => `--nodes ${s}`).join(" ") };
 }
 
+/**
+ * A node autoscaler's pool: `count` nodes of `shape` (`4cpu,16Gi`), as many as the stacks' pods
+ * could need (one per replica at most), so that only a fixed `--nodes` cluster leaves pods Pending.
+ */
+export function shapeCluster(shape: string, count: number): Cluster {
+  const c = parseNodes([`${Math.max(1, count)}x${shape}`]);
+  return {
+    ...c,
+    description: `nodes of ${shape} as needed (up to ${c.nodes.length}, one per replica: ${c.description})`,
+  };
+}
+
 /** One node of this machine's size: os.cpus() and os.totalmem() minus {@link DEFAULT_RESERVE}. */
 export function defaultCluster(
   machine: { cpus: number; memoryBytes: number } = {

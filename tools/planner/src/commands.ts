@@ -34,7 +34,7 @@ import {
 } from "./capacity.js";
 import { type CapacityProfile, engineProfileName, readProfile } from "./capacity-profile.js";
 import { planCharts } from "./charts.js";
-import { type Cluster, defaultCluster, parseNodes } from "./cluster.js";
+import { type Cluster, defaultCluster, parseNodes, shapeCluster } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
 import { ERROR_BANDS, withBand } from "./error-band.js";
 import type { ControllerConfig } from "./hpa.js";
@@ -108,6 +108,8 @@ export interface PlanCommandOptions {
   /** Plan each stack once per food11:inferenceEngine (named <stack>@<engine>). */
   engines?: string[];
   nodes?: string[];
+  /** Without `nodes`: the cluster is as many nodes of this shape as the pods need. */
+  nodeShape?: string;
   seed?: number;
   syncPeriod?: number;
   tolerance?: number;
@@ -130,7 +132,6 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
   const given = o.profiles?.length
     ? await Promise.all(o.profiles.map((f) => readProfile(f)))
     : undefined;
-  const cluster = o.nodes?.length ? parseNodes(o.nodes) : defaultCluster();
   const groups = o.groups ?? (load.rates ? groupsFor(Math.max(0, ...load.rates)) : 1);
   // Each stack as deployed, or once per --engine (named <stack>@<engine>).
   const runs = o.stacks.flatMap((name) =>
@@ -141,6 +142,16 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
         }))
       : [loadStack(name)],
   );
+  // A group simulates 1/groups of the load on 1/groups of the cluster's nodes: the pool holds
+  // enough nodes for every group's replicas.
+  const cluster = o.nodes?.length
+    ? parseNodes(o.nodes)
+    : o.nodeShape
+      ? shapeCluster(
+          o.nodeShape,
+          Math.max(...runs.map((s) => withMaxReplicas(s, o.maxReplicas).autoscaling.maxReplicas)),
+        )
+      : defaultCluster();
   // The profiles given, else the built-in one measured for each stack's engine.
   const profilesOf = async (s: StackSettings) =>
     given ?? [await readProfile(engineProfileName(s.model.backend))];
@@ -294,7 +305,7 @@ export function registerPlanCommands(program: Command): void {
     .addOption(errorMarginOption())
     .addOption(
       nodeShapeOption(
-        "cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi",
+        "cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi; without --nodes, the cluster too (as many as the pods need)",
       ),
     )
     .addOption(
@@ -415,6 +426,7 @@ export function registerPlanCommands(program: Command): void {
         profiles: o.profile,
         engines: o.engine,
         nodes: o.nodes,
+        nodeShape: o.nodeShape,
         seed: o.seed,
         syncPeriod: o.syncPeriod,
         tolerance: o.tolerance,
@@ -482,7 +494,7 @@ export function registerPlanCommands(program: Command): void {
     .addOption(errorMarginOption())
     .addOption(
       nodesOption(
-        "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: one node of --node-shape per 10 replicas)",
+        "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: nodes of --node-shape as needed, else one node of this machine's size)",
       ),
     )
     .addOption(nodeShapeOption("cost: nodes of <cpu>cpu,<memory> needed at peak"))
@@ -522,7 +534,7 @@ export function registerPlanCommands(program: Command): void {
       const cluster = o.nodes?.length
         ? parseNodes(o.nodes)
         : v.shape
-          ? parseNodes([`${maxReplicas}x${v.shape.spec}`])
+          ? shapeCluster(v.shape.spec, maxReplicas)
           : defaultCluster();
       const rec = recommend({
         name: o.name,

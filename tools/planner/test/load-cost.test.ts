@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadStack } from "../../strategy-bench/src/index.js";
 import { groupOptions, groupsFor, simulateGrouped } from "../src/aggregate.js";
 import { parseNodes } from "../src/cluster.js";
+import { runPlan } from "../src/commands.js";
 import { costSummary, nodesNeeded, parseNodeShape, planCost } from "../src/cost.js";
 import {
   distinguishable,
@@ -226,5 +227,25 @@ describe("replica groups (internet scale)", () => {
     const grouped = planCost(simulateGrouped(o, 4));
     expect(grouped.peakPods % 4).toBe(0);
     expect(Math.abs(grouped.cpuHours - full.cpuHours) / full.cpuHours).toBeLessThan(0.15);
+  });
+});
+
+describe("--node-shape without --nodes", () => {
+  it("plans on as many nodes of the shape as the pods need: none Pending", async () => {
+    const { results, cluster } = await runPlan({
+      stacks: ["baseline", "strategy2"],
+      rate: 30,
+      duration: 120,
+      nodeShape: "4cpu,16Gi",
+    });
+    // One node per replica of the largest maxReplicas (baseline's and strategy2's: 5).
+    expect(cluster.nodes).toHaveLength(5);
+    expect(cluster.nodes.every((n) => n.cpuMilli === 4000 && n.memoryBytes === 16 * 2 ** 30)).toBe(
+      true,
+    );
+    expect(cluster.description).toBe(
+      "nodes of 4cpu,16Gi as needed (up to 5, one per replica: --nodes 5x4cpu,16Gi)",
+    );
+    for (const r of results) expect(r.pending).toEqual([]);
   });
 });
