@@ -36,6 +36,13 @@ export function upperQuantile(sorted: readonly number[], q: number): number {
 
 // ---------------------------------------------------------------- markdown
 
+/** `n` with exactly `digits` decimals and thousands separators ("1,234.50"); "n/a" if not finite. */
+export function formatNumber(n: number, digits = 2): string {
+  return Number.isFinite(n)
+    ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : "n/a";
+}
+
 export type Align = "left" | "right";
 
 /**

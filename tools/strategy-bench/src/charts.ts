@@ -22,6 +22,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import type { TopLevelSpec } from "vega-lite";
+import { formatNumber } from "./benchkit.js";
 
 export interface Chart {
   /** File stem, e.g. "accuracy-vs-memory-used". */
@@ -83,11 +84,7 @@ export function memoryUnit(maxKB: number): Unit {
 export function formatMemoryKB(kb: number): string {
   if (!Number.isFinite(kb)) return "n/a";
   const u = memoryUnit(kb);
-  const v = kb / u.divisor;
-  return `${v.toLocaleString("en-US", {
-    minimumFractionDigits: u.label === "GiB" ? 2 : 1,
-    maximumFractionDigits: u.label === "GiB" ? 2 : 1,
-  })} ${u.label}`;
+  return `${formatNumber(kb / u.divisor, u.label === "GiB" ? 2 : 1)} ${u.label}`;
 }
 
 function runScale(runs: readonly string[]) {

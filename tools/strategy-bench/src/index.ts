@@ -2,7 +2,7 @@
  * The strategy-bench core as other packages use it (tools/planner): this export list is the API;
  * a package outside tools/strategy-bench imports from here, not from its files.
  */
-export { type Align, markdownTable, percentile } from "./benchkit.js";
+export { type Align, formatNumber, markdownTable, percentile } from "./benchkit.js";
 export { type SeriesRun, seriesCharts } from "./chart-list.js";
 export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
 export { resolveSchedule } from "./commands.js";
