@@ -229,7 +229,6 @@ export interface MonitorOptions {
   /** "extended": the original's columns, then EXTENDED_MONITOR_COLUMNS (a cluster's pods). */
   columns?: MonitorColumns;
   signal?: AbortSignal;
-  onRow?: (row: MonitorRow) => void;
   onError?: (err: Error) => void;
 }
 
@@ -254,7 +253,6 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorRow[]> {
       const row = await opts.sample();
       rows.push(row);
       if (opts.out) await appendFile(opts.out, monitorCsvLines([row], false, opts.columns));
-      opts.onRow?.(row);
     } catch (err) {
       opts.onError?.(err as Error);
     }
