@@ -84,14 +84,6 @@ export function replaceDocBlock(doc: string, name: string, block: string): strin
   return `${doc.slice(0, a + start.length)}\n${block}\n${doc.slice(b)}`;
 }
 
-/** What stands between the markers (the `block` replaceDocBlock wrote), or undefined. */
-export function readDocBlock(doc: string, name: string): string | undefined {
-  const [start, end] = markers(name);
-  const a = doc.indexOf(start);
-  const b = doc.indexOf(end);
-  return a < 0 || b < a ? undefined : doc.slice(a + start.length + 1, b - 1);
-}
-
 /** Rewrites the `name` block of the Markdown file `file`. */
 export function writeDocBlock(file: string, name: string, block: string): void {
   let doc: string;

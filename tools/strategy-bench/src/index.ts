@@ -25,11 +25,10 @@ export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";
 export { prometheusSamples, sumOf } from "./prometheus.js";
 export { cpuCores } from "./quantity.js";
 export { childRandom, type Random } from "./random.js";
-export { commandLine, runConditions } from "./report/conditions.js";
+export { runConditions } from "./report/conditions.js";
 export {
   type HtmlChart,
   type HtmlPage,
-  type HtmlSection,
   markdownSections,
   readHtmlCharts,
   writeHtmlReport,
