@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { Pool } from "./http.js";
 import { childRandom } from "./random.js";
-import type { Phase, Schedule } from "./schedule.js";
+import { type Phase, type Schedule, scheduleSeconds } from "./schedule.js";
 
 /**
  * A siege-like load test on undici: each phase runs `users` concurrent user loops for
@@ -232,7 +232,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
-  const totalSeconds = opts.schedule.phases.reduce((a, p) => a + p.durationSeconds, 0);
+  const totalSeconds = scheduleSeconds(opts.schedule);
   const phases: PhaseStats[] = [];
   const all = new Recorder();
   let elapsedAll = 0;
