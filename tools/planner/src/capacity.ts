@@ -7,11 +7,11 @@ import {
   CLOCK_TICKS,
   checkTarget,
   cpuCores,
+  getStatus,
   localServerEnv,
   processTree,
   prometheusSamples,
   readRssKB,
-  request,
   runLoadtest,
   type StackSettings,
   sumOf,
@@ -164,16 +164,7 @@ async function waitReady(base: URL, timeoutSeconds: number, signal?: AbortSignal
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
     if (signal?.aborted) throw new Error("interrupted");
-    try {
-      const res = await request(new URL("/readyz", base), {
-        headersTimeout: 2000,
-        bodyTimeout: 2000,
-      });
-      await res.body.dump();
-      if (res.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
+    if ((await getStatus(new URL("/readyz", base), 2000)) === "200") return;
     await sleep(100);
   }
   throw new Error(`${base.origin}/readyz did not answer 200 within ${timeoutSeconds} s`);

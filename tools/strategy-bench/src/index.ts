@@ -18,7 +18,7 @@ export {
   timeScaleOption,
   wholeNumber,
 } from "./flags.js";
-export { request } from "./http.js";
+export { getStatus } from "./http.js";
 export { runLoadtest } from "./loadtest.js";
 export { readMonitorCsv } from "./monitor-csv.js";
 export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";
