@@ -181,14 +181,10 @@ export function isAlive(pid: number): boolean {
  * and limits from the stack, CPU used = CPU seconds consumed since the last sample / wall seconds,
  * memory used = summed RSS (KB).
  */
-export function localSampler(
-  pid: number,
-  budget: LocalBudget,
-  now: () => number = Date.now,
-): Sampler {
+export function localSampler(pid: number, budget: LocalBudget): Sampler {
   let last: { at: number; ticks: Map<number, number> } | undefined;
   return async () => {
-    const at = now();
+    const at = Date.now();
     const tree = await processTree(pid);
     const ticks = new Map(tree.map((s) => [s.pid, s.ticks]));
     let cpuUsed = Number.NaN;
