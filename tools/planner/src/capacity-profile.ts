@@ -67,66 +67,18 @@ export const capacityProfileSchema = z
 export type CapacityProfile = z.output<typeof capacityProfileSchema>;
 export type CapacityLevel = z.output<typeof level>;
 
-const MiB = 1024 * 1024;
-
 /**
- * The original recipe's server, **estimated from docs/benchmarks.md** (bench:peer, "original:
- * Flask + Keras on gunicorn (1 worker)", 2 cores, same model and image, 2026-11-28): for planning
- * what the report measured (its stacks served this kind of server). Same derivations as
- * the estimates the measured profiles replaced: mean response time is concurrency / throughput
- * (closed loop), memory the process tree's peak RSS per level; start-up "ready after 3.4 s".
- */
-export const ESTIMATED_FLASK_PROFILE: CapacityProfile = {
-  kind: PROFILE_KIND,
-  version: 1,
-  source: "estimated",
-  description:
-    "ESTIMATED from docs/benchmarks.md figures (bench:peer, the original Flask + Keras on gunicorn, 1 worker, 2 cores, 2026-11-28), not measured by `strategy-bench capacity`",
-  limits: { cpu: 2 },
-  levels: [
-    {
-      concurrency: 1,
-      throughput: 9.9,
-      responseTime: 1 / 9.9,
-      p95: 0.131,
-      cpuSecondsPerRequest: 0.117,
-      workingSetBytes: 552 * MiB,
-      requests: 100,
-    },
-    {
-      concurrency: 20,
-      throughput: 11.4,
-      responseTime: 20 / 11.4,
-      p95: 1.926,
-      cpuSecondsPerRequest: 0.097,
-      workingSetBytes: 556 * MiB,
-      requests: 400,
-    },
-    {
-      concurrency: 30,
-      throughput: 11.6,
-      responseTime: 30 / 11.6,
-      p95: 2.757,
-      cpuSecondsPerRequest: 0.094,
-      workingSetBytes: 562 * MiB,
-      requests: 600,
-    },
-  ],
-  idle: { cpuCores: 0.002, workingSetBytes: 552 * MiB },
-  startupSeconds: 3.4,
-  notes: ["The original recipe's server, for comparing the planner with the report's own figures."],
-};
-
-/**
- * The built-in profiles, one per engine the server has, measured by `strategy-bench capacity` on
- * the project's machine (each file says the image, the machine, the CPU and the date:
- * tools/planner/profiles/<name>.json), and the original recipe's server (estimated, above).
+ * The built-in profiles, one file each in tools/planner/profiles/<name>.json: one per engine the
+ * server has, measured by `strategy-bench capacity` on the project's machine (each file says the
+ * image, the machine, the CPU and the date), and `flask-keras`, the original recipe's server
+ * **estimated from docs/benchmarks.md** (bench:peer, "original: Flask + Keras on gunicorn (1
+ * worker)", 2 cores, same model and image, 2026-11-28): for planning what the report measured.
  */
 export const BUILTIN_PROFILE_NAMES = ["tfjs-node", "onnxruntime", "wasm", "flask-keras"] as const;
 
 const PROFILES_DIR = join(import.meta.dirname, "..", "profiles");
 
-const builtins = new Map<string, CapacityProfile>([["flask-keras", ESTIMATED_FLASK_PROFILE]]);
+const builtins = new Map<string, CapacityProfile>();
 
 /** A built-in profile by name, its file read and validated once (one object per name). */
 function builtinProfile(name: string): CapacityProfile | undefined {

@@ -7,11 +7,11 @@ import {
   CLOCK_TICKS,
   checkTarget,
   cpuCores,
+  getStatus,
   localServerEnv,
   processTree,
   prometheusSamples,
   readRssKB,
-  request,
   runLoadtest,
   type StackSettings,
   sumOf,
@@ -164,16 +164,7 @@ async function waitReady(base: URL, timeoutSeconds: number, signal?: AbortSignal
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
     if (signal?.aborted) throw new Error("interrupted");
-    try {
-      const res = await request(new URL("/readyz", base), {
-        headersTimeout: 2000,
-        bodyTimeout: 2000,
-      });
-      await res.body.dump();
-      if (res.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
+    if ((await getStatus(new URL("/readyz", base), 2000)) === "200") return;
     await sleep(100);
   }
   throw new Error(`${base.origin}/readyz did not answer 200 within ${timeoutSeconds} s`);
@@ -186,15 +177,11 @@ async function waitReady(base: URL, timeoutSeconds: number, signal?: AbortSignal
 export async function dockerProbe(
   image: string,
   stack: StackSettings,
-  o: {
-    readyTimeoutSeconds?: number;
-    signal?: AbortSignal;
-    containerPort?: number;
-    containerAdminPort?: number;
-  } = {},
+  o: { signal?: AbortSignal } = {},
 ): Promise<ReplicaProbe> {
-  const port = o.containerPort ?? 8080;
-  const adminPort = o.containerAdminPort ?? 8081;
+  // The server's own ports in the container (app/src/config.ts defaults).
+  const port = 8080;
+  const adminPort = 8081;
   const env = {
     ...localServerEnv(stack),
     PORT: String(port),
@@ -237,7 +224,7 @@ export async function dockerProbe(
     };
     const url = await published(port);
     // readiness is the admin listener's
-    await waitReady(await published(adminPort), o.readyTimeoutSeconds ?? 120, o.signal);
+    await waitReady(await published(adminPort), 120, o.signal);
     const startupSeconds = (performance.now() - t0) / 1000;
     const reniced = await unniceContainer(id);
     const pid = await run("docker", ["inspect", "-f", "{{.State.Pid}}", id]).then(

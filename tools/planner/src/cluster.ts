@@ -27,6 +27,15 @@ const FIX =
 
 const NODE_SPEC = /^(\d+)x([^,]+?)cpu,(.+)$/;
 
+/** Why `cpu` and `memory` are not a node's size (positive quantities each), or undefined. */
+export function nodeSizeProblem(cpu: string, memory: string): string | undefined {
+  if (!isQuantity(cpu) || cpuMillicores(cpu) <= 0)
+    return `CPU ${JSON.stringify(cpu)} is not a positive quantity such as 2, 1.5 or 500m`;
+  if (!isQuantity(memory) || memoryBytes(memory) <= 0)
+    return `memory ${JSON.stringify(memory)} is not a positive quantity such as 8Gi or 512Mi`;
+  return undefined;
+}
+
 export const nodeGroupSchema = z.string().transform((value, ctx) => {
   const m = NODE_SPEC.exec(value.trim());
   const bad = (why: string) => {
@@ -37,12 +46,8 @@ export const nodeGroupSchema = z.string().transform((value, ctx) => {
   const [, count, cpu, memory] = m as unknown as [string, string, string, string];
   const n = Number(count);
   if (!Number.isInteger(n) || n < 1 || n > 1000) return bad(`node count ${count} is not 1..1000`);
-  if (!isQuantity(cpu) || cpuMillicores(cpu) <= 0) {
-    return bad(`CPU ${JSON.stringify(cpu)} is not a positive quantity such as 2, 1.5 or 500m`);
-  }
-  if (!isQuantity(memory) || memoryBytes(memory) <= 0) {
-    return bad(`memory ${JSON.stringify(memory)} is not a positive quantity such as 8Gi or 512Mi`);
-  }
+  const why = nodeSizeProblem(cpu, memory);
+  if (why) return bad(why);
   return { count: n, cpu, memory, cpuMilli: cpuMillicores(cpu), memoryBytes: memoryBytes(memory) };
 });
 

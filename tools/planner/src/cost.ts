@@ -1,4 +1,5 @@
-import { cpuMillicores, isQuantity, memoryBytes } from "../../../components/quantity.js";
+import { cpuMillicores, memoryBytes } from "../../../components/quantity.js";
+import { nodeSizeProblem } from "./cluster.js";
 import type { PlanResult, PlanSample } from "./simulate.js";
 
 /**
@@ -23,14 +24,8 @@ export function parseNodeShape(spec: string): NodeShape {
     "Fix: --node-shape <cpu>cpu,<memory>, e.g. --node-shape 4cpu,16Gi (allocatable per node)";
   if (!m) throw new Error(`--node-shape ${JSON.stringify(spec)}: not <cpu>cpu,<memory>. ${fix}`);
   const [, cpu, mem] = m as unknown as [string, string, string];
-  if (!isQuantity(cpu) || cpuMillicores(cpu) <= 0)
-    throw new Error(
-      `--node-shape ${JSON.stringify(spec)}: CPU ${JSON.stringify(cpu)} is not a positive quantity. ${fix}`,
-    );
-  if (!isQuantity(mem) || memoryBytes(mem) <= 0)
-    throw new Error(
-      `--node-shape ${JSON.stringify(spec)}: memory ${JSON.stringify(mem)} is not a positive quantity. ${fix}`,
-    );
+  const why = nodeSizeProblem(cpu, mem);
+  if (why) throw new Error(`--node-shape ${JSON.stringify(spec)}: ${why}. ${fix}`);
   return { spec, cpuMilli: cpuMillicores(cpu), memoryBytes: memoryBytes(mem) };
 }
 

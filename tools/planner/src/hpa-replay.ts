@@ -60,11 +60,15 @@ export interface HpaReplayStep extends HpaDecision {
   traceMillicores: number;
 }
 
-function traceValue(trace: CpuTrace, t: number, podIndex: number): number {
-  if (typeof trace === "function") return trace(t, podIndex);
+/** The trace's value at t: a step function, 0 before its first point. */
+export function traceMillicoresAt(trace: readonly CpuTracePoint[], t: number): number {
   let v = 0;
   for (const p of trace) if (p.at <= t) v = p.millicoresPerPod;
   return v;
+}
+
+function traceValue(trace: CpuTrace, t: number, podIndex: number): number {
+  return typeof trace === "function" ? trace(t, podIndex) : traceMillicoresAt(trace, t);
 }
 
 function isSpec(x: StackSettings | HpaSpec): x is HpaSpec {

@@ -1,8 +1,4 @@
-import {
-  type HpaScalingPolicy,
-  type HpaScalingRules,
-  hpaBehavior,
-} from "../../../components/defaults.js";
+import { type HpaScalingRules, hpaBehavior } from "../../../components/defaults.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
 
 /**
@@ -33,7 +29,6 @@ import type { StackSettings } from "../../strategy-bench/src/index.js";
  * `Before` comparisons are strict, as in Go.
  */
 
-export type ScalingPolicy = HpaScalingPolicy;
 export type ScalingRules = HpaScalingRules;
 
 export interface HpaSpec {

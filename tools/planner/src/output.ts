@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  formatNumber as fmt,
   formatMemoryKB,
   markdownTable,
   ORIGINAL_DIVISOR_SECONDS,
@@ -13,11 +14,6 @@ import type { PlanResult } from "./simulate.js";
  * src/summary.ts) and the time series behind it, as JSON and markdown; `--compare` lays the
  * stacks side by side.
  */
-
-const fmt = (n: number, digits = 2) =>
-  Number.isFinite(n)
-    ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : "n/a";
 
 /** The first column left, the figures right. */
 const table = (header: string[], rows: string[][]) =>

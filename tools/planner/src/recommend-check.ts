@@ -9,7 +9,7 @@ import {
   readMonitorCsv,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
-import { comparePlanToRun, type PlanError } from "./validate.js";
+import { comparePlanToRun, type PlanError, pct, rel } from "./validate.js";
 
 /**
  * A recommendation verified on real pods (issue 30, item 5; `npm run validate:recommend`): the
@@ -68,9 +68,6 @@ export interface RecommendationVerdict {
   readyReplicas: { predicted: number; measured: number };
 }
 
-const rel = (p: number, m: number) => (m !== 0 ? (p - m) / m : Number.NaN);
-const pct = (x: number) =>
-  Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %` : "n/a";
 const fix = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 const mean = (xs: number[]) =>
   xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;

@@ -49,12 +49,3 @@ export function phaseUsers(phase: Phase, phaseIndex: number, seed: number, start
     (_, u) => new SiegeUser(phase, phaseIndex, u, seed, deadline),
   );
 }
-
-/**
- * The closed loop's mean request rate in steady state: each of C users cycles through a mean
- * think time of D/2 and a response time R, so λ = C / (D/2 + R) requests per second.
- */
-export function closedLoopRate(users: number, maxDelaySeconds: number, responseTime: number) {
-  const cycle = maxDelaySeconds / 2 + responseTime;
-  return cycle > 0 ? users / cycle : Number.POSITIVE_INFINITY;
-}

@@ -1,7 +1,7 @@
 import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../components/defaults.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
 import { type Align, markdownTable } from "../../strategy-bench/src/index.js";
-import type { CpuTracePoint, HpaReplayStep } from "./hpa-replay.js";
+import { type CpuTracePoint, type HpaReplayStep, traceMillicoresAt } from "./hpa-replay.js";
 
 /**
  * The pieces of `npm run validate:hpa` (scripts/e2e/hpa-validate.ts) that need no cluster: the
@@ -36,13 +36,6 @@ export const HPA_VALIDATION_TRACE: readonly CpuTracePoint[] = [
 export const HPA_VALIDATION_METRIC_AGE_SECONDS = 5;
 export const HPA_VALIDATION_WINDOW_SECONDS = 15;
 export const HPA_VALIDATION_SECONDS = 600;
-
-/** The trace's value at t: a step function, 0 before its first point (as the planner reads it). */
-export function traceMillicoresAt(trace: readonly CpuTracePoint[], t: number): number {
-  let v = 0;
-  for (const p of trace) if (p.at <= t) v = p.millicoresPerPod;
-  return v;
-}
 
 /** A pod as the metrics server sees it (from the API server's pod list). */
 export interface MetricsPod {

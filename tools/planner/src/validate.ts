@@ -46,7 +46,8 @@ export interface PlanError {
   replicasMeanAbsoluteError: number;
 }
 
-const rel = (p: number, m: number) => (m !== 0 ? (p - m) / m : Number.NaN);
+/** (predicted − measured) / measured; NaN when nothing was measured. */
+export const rel = (p: number, m: number) => (m !== 0 ? (p - m) / m : Number.NaN);
 
 export function comparePlanToRun(r: PlanResult, run: MeasuredRun, target = 0.2): PlanError {
   const predicted = summarizeLoad(r.phases.map(loadtestRow));
@@ -99,7 +100,8 @@ export function comparePlanToRun(r: PlanResult, run: MeasuredRun, target = 0.2):
   };
 }
 
-const pct = (x: number) =>
+/** A relative error as a signed percentage: "+12.5 %", "-3.0 %". */
+export const pct = (x: number) =>
   Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %` : "n/a";
 const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 

@@ -12,18 +12,12 @@ import { MetricsServer } from "../src/metrics-server.js";
 import { readyDelaySeconds, startupBudget } from "../src/readiness.js";
 import { ReplicaQueue } from "../src/replica-queue.js";
 import { Scheduler } from "../src/scheduler.js";
-import { closedLoopRate, SiegeUser } from "../src/siege-users.js";
+import { SiegeUser } from "../src/siege-users.js";
 import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
 
 const Gi = 2 ** 30;
 
 describe("siege users", () => {
-  it("a closed loop of C users with uniform(0, D) think time sends C / (D/2 + R) per second", () => {
-    expect(closedLoopRate(20, 100, 0)).toBe(0.4);
-    expect(closedLoopRate(20, 1, 0.1)).toBeCloseTo(20 / 0.6, 12);
-    expect(closedLoopRate(30, 1, 0)).toBe(60);
-  });
-
   it("draws the loadtest's think times (childRandom(seed, phase, user)) and stops at the deadline", () => {
     const phase = { users: 2, delaySeconds: 10, durationSeconds: 60 };
     const u = new SiegeUser(phase, 3, 1, 7, 60);

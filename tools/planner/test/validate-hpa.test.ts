@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadStack } from "../../strategy-bench/src/stack.js";
-import { hpaDecisionsForTrace } from "../src/hpa-replay.js";
+import { hpaDecisionsForTrace, traceMillicoresAt } from "../src/hpa-replay.js";
 import {
   type ControllerSync,
   compareHpaDecisions,
@@ -13,7 +13,6 @@ import {
   parseKcmHpaLog,
   renderPodMetricsList,
   rfc3339Seconds,
-  traceMillicoresAt,
   validationObjects,
 } from "../src/validate-hpa.js";
 

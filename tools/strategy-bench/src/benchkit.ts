@@ -36,6 +36,13 @@ export function upperQuantile(sorted: readonly number[], q: number): number {
 
 // ---------------------------------------------------------------- markdown
 
+/** `n` with exactly `digits` decimals and thousands separators ("1,234.50"); "n/a" if not finite. */
+export function formatNumber(n: number, digits = 2): string {
+  return Number.isFinite(n)
+    ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : "n/a";
+}
+
 export type Align = "left" | "right";
 
 /**
@@ -75,14 +82,6 @@ export function replaceDocBlock(doc: string, name: string, block: string): strin
   const b = doc.indexOf(end);
   if (a < 0 || b < a) throw new Error(`lacks the ${start} ... ${end} markers`);
   return `${doc.slice(0, a + start.length)}\n${block}\n${doc.slice(b)}`;
-}
-
-/** What stands between the markers (the `block` replaceDocBlock wrote), or undefined. */
-export function readDocBlock(doc: string, name: string): string | undefined {
-  const [start, end] = markers(name);
-  const a = doc.indexOf(start);
-  const b = doc.indexOf(end);
-  return a < 0 || b < a ? undefined : doc.slice(a + start.length + 1, b - 1);
 }
 
 /** Rewrites the `name` block of the Markdown file `file`. */

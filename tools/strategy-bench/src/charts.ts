@@ -22,6 +22,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import type { TopLevelSpec } from "vega-lite";
+import { formatNumber } from "./benchkit.js";
 
 export interface Chart {
   /** File stem, e.g. "accuracy-vs-memory-used". */
@@ -83,11 +84,7 @@ export function memoryUnit(maxKB: number): Unit {
 export function formatMemoryKB(kb: number): string {
   if (!Number.isFinite(kb)) return "n/a";
   const u = memoryUnit(kb);
-  const v = kb / u.divisor;
-  return `${v.toLocaleString("en-US", {
-    minimumFractionDigits: u.label === "GiB" ? 2 : 1,
-    maximumFractionDigits: u.label === "GiB" ? 2 : 1,
-  })} ${u.label}`;
+  return `${formatNumber(kb / u.divisor, u.label === "GiB" ? 2 : 1)} ${u.label}`;
 }
 
 function runScale(runs: readonly string[]) {
@@ -176,8 +173,6 @@ export interface ScatterOptions {
   referenceY?: { value: number; label: string };
   /** y domain bounds (e.g. 0..100 for a percentage). */
   yBounds?: [number, number];
-  width?: number;
-  height?: number;
 }
 
 /** One run's place on the four accuracy-against-cost scatters. */
@@ -193,7 +188,7 @@ export interface AccuracyCosts {
 
 /**
  * The report's four scatters, accuracy against memory used, memory requested, transaction rate
- * and response time (the planner draws the same four, `(predicted)`).
+ * and response time.
  */
 export function accuracyScatters(o: {
   points: readonly AccuracyCosts[];
@@ -201,17 +196,12 @@ export function accuracyScatters(o: {
   subtitle: Subtitle;
   used: Unit;
   requested: Unit;
-  /** After the unit in the memory-requested axis title: "mean over the test". */
-  requestedNote: string;
-  /** After each title: " (predicted)". */
-  titleSuffix?: string;
   referenceY?: { value: number; label: string };
 }): Chart[] {
-  const suffix = o.titleSuffix ?? "";
   const scatter = (id: string, title: string, xTitle: string, x: (p: AccuracyCosts) => number) =>
     scatterChart({
       id,
-      title: `${title}${suffix}`,
+      title,
       subtitle: o.subtitle,
       xTitle,
       yTitle: "accuracy (%)",
@@ -230,7 +220,7 @@ export function accuracyScatters(o: {
     scatter(
       "accuracy-vs-memory-requested",
       "Accuracy against memory requested",
-      `memory requested (${o.requested.label}, ${o.requestedNote})`,
+      `memory requested (${o.requested.label}, mean over the test)`,
       (p) => p.memRequestedKB / o.requested.divisor,
     ),
     scatter(
@@ -328,8 +318,8 @@ export function markerSize(index: number): number {
 
 /** One marker per run: colour and shape per run, a legend, labels that cannot collide. */
 export function scatterChart(o: ScatterOptions): Chart {
-  const width = o.width ?? 540;
-  const height = o.height ?? 300;
+  const width = 540;
+  const height = 300;
   const runs = o.runs ?? [...new Set(o.points.map((p) => p.run))];
   const finite = o.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   // x from 0 to a quarter past the largest value (room for labels); y 5 units around the values
@@ -471,7 +461,6 @@ interface ChartText {
   title: string;
   subtitle?: Subtitle;
   yTitle: string;
-  xTitle?: string;
   runs?: readonly string[];
 }
 
@@ -487,8 +476,6 @@ export interface TimeSeriesOptions extends ChartText {
   interpolate?: "linear" | "step-after";
   /** Whole-number ticks on the y axis (0, 1, 2, ...): replicas, pods. */
   integer?: boolean;
-  width?: number;
-  panelHeight?: number;
   /** The main series' name in the line legend when `lines` are drawn too (e.g. "used"). */
   label?: string;
   /**
@@ -531,7 +518,7 @@ export function timeSeriesChart(o: TimeSeriesOptions): Chart {
   const x = {
     field: "t",
     type: "quantitative",
-    title: o.xTitle ?? "time since the run's start (s)",
+    title: "time since the run's start (s)",
     scale: { zero: true },
   };
   const y = {
@@ -573,8 +560,8 @@ export function timeSeriesChart(o: TimeSeriesOptions): Chart {
     encoding,
   });
   const panel = {
-    width: o.width ?? 560,
-    height: o.panelHeight ?? (lines.length ? 110 : 80),
+    width: 560,
+    height: lines.length ? 110 : 80,
     ...(lines.length
       ? {
           layer: [
@@ -633,8 +620,6 @@ export interface PhaseValue {
 
 export interface PhaseOptions extends ChartText {
   values: PhaseValue[];
-  width?: number;
-  height?: number;
 }
 
 /** "c20 d5": a phase's users and delay as siege's -c and -d say them; "30/s": its rate. */
@@ -668,8 +653,8 @@ export function phaseChart(o: PhaseOptions): Chart {
   const spec = {
     $schema: SCHEMA,
     title: titleOf(o.title, o.subtitle),
-    width: o.width ?? Math.max(360, phases.length * slot),
-    height: o.height ?? 240,
+    width: Math.max(360, phases.length * slot),
+    height: 240,
     padding: 12,
     background: "white",
     config: BASE_CONFIG,
@@ -679,13 +664,11 @@ export function phaseChart(o: PhaseOptions): Chart {
       x: {
         field: "phase",
         type: "ordinal",
-        title:
-          o.xTitle ??
-          (!withLoad
-            ? "phase of the schedule"
-            : byRate
-              ? "phase of the schedule; under each: its arrival rate (requests per second, open loop)"
-              : "phase of the schedule; under each: its users (c) and their delay between requests (d, s)"),
+        title: !withLoad
+          ? "phase of the schedule"
+          : byRate
+            ? "phase of the schedule; under each: its arrival rate (requests per second, open loop)"
+            : "phase of the schedule; under each: its users (c) and their delay between requests (d, s)",
         scale: { domain: phases.map(key), paddingInner: 0.25 },
         axis: { labelAngle: 0, labelExpr: "split(datum.label, '|')", labelLineHeight: 13 },
       },
@@ -706,8 +689,6 @@ export interface BarOptions {
   yTitle: string;
   runs?: readonly string[];
   values: { run: string; value: number }[];
-  /** d3 format of the value printed over each bar (default 3 significant digits). */
-  format?: string;
 }
 
 /** One bar per run, named on the x axis and coloured as in the other charts, its value over it. */
@@ -745,7 +726,8 @@ export function barChart(o: BarOptions): Chart {
         encoding: {
           x,
           y,
-          text: { field: "value", type: "quantitative", format: o.format ?? ".3~r" },
+          // 3 significant digits.
+          text: { field: "value", type: "quantitative", format: ".3~r" },
         },
       },
     ],

@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
+import { labelSelector } from "../../../components/defaults.js";
 import { registerPlanCommands } from "../../planner/src/index.js";
 import {
   type ClusterRunOptions,
@@ -32,7 +33,7 @@ import { pidListeningOn } from "./proc.js";
 import { type Manifest, readManifest } from "./report/manifest.js";
 import { writeReport } from "./report/write.js";
 import { checkTarget } from "./safety.js";
-import { listStacks, loadStack, localBudget, stackLabelSelector } from "./stack.js";
+import { listStacks, loadStack, localBudget } from "./stack.js";
 
 /** Ctrl-C stops the measurement cleanly (partial results are written); a second one exits. */
 function interruptSignal(): AbortSignal {
@@ -186,16 +187,16 @@ program
         }
         namespace ||= loadStack(o.stack).namespace.name;
       }
-      const labelSelector: string = o.selector ?? stackLabelSelector(o.stack);
+      const selector: string = o.selector ?? labelSelector(o.stack);
       sample = await kubernetesSampler({
         namespace,
-        labelSelector,
+        labelSelector: selector,
         kubeconfig: o.kubeconfig,
         context: o.context,
         onWarning: log,
       });
       columns = o.columns ?? "extended";
-      log(`monitoring stack ${o.stack}: pods ${labelSelector} in namespace ${namespace}`);
+      log(`monitoring stack ${o.stack}: pods ${selector} in namespace ${namespace}`);
     }
     if (o.duration === undefined && untilPid === undefined) {
       throw new Error("give --duration or --until-pid so that the monitor stops by itself");

@@ -16,7 +16,13 @@ import { currentLoad, thisMachine } from "./machine.js";
 import { progressBar } from "./progress.js";
 import { type LoadtestMeta, metaPathFor } from "./runmeta.js";
 import { checkTarget, isLoopbackHost, normalizeUrlPath } from "./safety.js";
-import { originalSchedule, readScheduleFile, type Schedule, scaleSchedule } from "./schedule.js";
+import {
+  originalSchedule,
+  readScheduleFile,
+  type Schedule,
+  scaleSchedule,
+  scheduleSeconds,
+} from "./schedule.js";
 
 export interface LoadtestCommand {
   url: string;
@@ -56,7 +62,7 @@ export async function loadtestCommand(
   if (changed) o.log?.(`note: --url ${given.href} has a doubled slash; using ${url.href}`);
   const schedule = await resolveSchedule(o.schedule, o.timeScale, o.delayScale);
   const machine = thisMachine();
-  const total = schedule.phases.reduce((a, p) => a + p.durationSeconds, 0);
+  const total = scheduleSeconds(schedule);
   const bar = progressBar(
     Math.ceil(total),
     "load {bar} {value}/{total} s | phase {phase} | trans {trans} | failed {failed}",

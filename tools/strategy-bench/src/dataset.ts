@@ -1,4 +1,4 @@
-import { readdir, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { labelKey } from "./labels.js";
 
@@ -76,12 +76,4 @@ export async function loadLabeledSet(
 
 function naturalCompare(a: string, b: string): number {
   return a.localeCompare(b, "en", { numeric: true });
-}
-
-export async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }

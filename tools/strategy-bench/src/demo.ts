@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify as toYaml } from "yaml";
 import { runAccuracy, runLoad } from "./commands.js";
-import { request } from "./http.js";
+import { getStatus } from "./http.js";
 import { generateRunImages } from "./imageset.js";
 import { currentLoad, thisMachine } from "./machine.js";
 import { localSampler, runMonitor } from "./monitor.js";
@@ -124,16 +124,7 @@ async function startServer(
       await stop();
       throw new Error(signal?.aborted ? "interrupted" : `server not ready; see ${logFile}`);
     }
-    try {
-      const res = await request(`http://127.0.0.1:${adminPort}/readyz`, {
-        headersTimeout: 2000,
-        bodyTimeout: 2000,
-      });
-      await res.body.dump();
-      if (res.statusCode === 200) break;
-    } catch {
-      // not listening yet
-    }
+    if ((await getStatus(`http://127.0.0.1:${adminPort}/readyz`, 2000)) === "200") break;
     await sleep(500);
   }
   return { child, url, stop };

@@ -37,3 +37,17 @@ export function fetch(
 ): ReturnType<typeof undiciFetch> {
   return undiciFetch(input, { ...init, dispatcher: init.dispatcher ?? agent });
 }
+
+/**
+ * One GET of `url`, its body discarded: "200", another status ("HTTP 503"), or why no answer came
+ * (refused, timed out after `timeoutMs`). The readiness waits poll with it.
+ */
+export async function getStatus(url: string | URL, timeoutMs: number): Promise<string> {
+  try {
+    const res = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    await res.body.dump();
+    return res.statusCode === 200 ? "200" : `HTTP ${res.statusCode}`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

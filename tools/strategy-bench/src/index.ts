@@ -2,7 +2,7 @@
  * The strategy-bench core as other packages use it (tools/planner): this export list is the API;
  * a package outside tools/strategy-bench imports from here, not from its files.
  */
-export { type Align, markdownTable, percentile } from "./benchkit.js";
+export { type Align, formatNumber, markdownTable, percentile } from "./benchkit.js";
 export { type SeriesRun, seriesCharts } from "./chart-list.js";
 export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
 export { resolveSchedule } from "./commands.js";
@@ -18,18 +18,17 @@ export {
   timeScaleOption,
   wholeNumber,
 } from "./flags.js";
-export { request } from "./http.js";
+export { getStatus } from "./http.js";
 export { runLoadtest } from "./loadtest.js";
 export { readMonitorCsv } from "./monitor-csv.js";
 export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";
 export { prometheusSamples, sumOf } from "./prometheus.js";
 export { cpuCores } from "./quantity.js";
 export { childRandom, type Random } from "./random.js";
-export { commandLine, runConditions } from "./report/conditions.js";
+export { runConditions } from "./report/conditions.js";
 export {
   type HtmlChart,
   type HtmlPage,
-  type HtmlSection,
   markdownSections,
   readHtmlCharts,
   writeHtmlReport,

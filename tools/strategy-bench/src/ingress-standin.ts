@@ -14,6 +14,7 @@
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { buffer } from "node:stream/consumers";
 import type { NetworkingV1Api } from "@kubernetes/client-node";
 import { Agent, request } from "./http.js";
 
@@ -144,16 +145,7 @@ export async function startStandInProxy(
       return;
     }
     try {
-      const body =
-        req.method === "GET" || req.method === "HEAD"
-          ? undefined
-          : Buffer.concat(
-              await (async () => {
-                const chunks: Buffer[] = [];
-                for await (const c of req) chunks.push(c as Buffer);
-                return chunks;
-              })(),
-            );
+      const body = req.method === "GET" || req.method === "HEAD" ? undefined : await buffer(req);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) {
         if (v === undefined || k === "connection" || k === "host" || k === "keep-alive") continue;

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { Pool } from "./http.js";
 import { childRandom } from "./random.js";
-import type { Phase, Schedule } from "./schedule.js";
+import { type Phase, type Schedule, scheduleSeconds } from "./schedule.js";
 
 /**
  * A siege-like load test on undici: each phase runs `users` concurrent user loops for
@@ -35,8 +35,6 @@ export interface LoadtestOptions {
   failurePauseSeconds?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
-  /** Injected clock, for tests: milliseconds since the epoch. */
-  now?: () => number;
 }
 
 export interface Progress {
@@ -176,13 +174,12 @@ async function userLoop(
   signal: AbortSignal,
   timeoutMs: number,
   failurePauseMs: number,
-  now: () => number,
 ): Promise<void> {
   let done = 0;
   while (!stopNew.aborted && !signal.aborted) {
     if (phase.reps !== undefined && done >= phase.reps) return;
     const delayMs = rand() * phase.delaySeconds * 1000;
-    if (now() + delayMs >= deadline) return;
+    if (Date.now() + delayMs >= deadline) return;
     if (delayMs > 0) {
       try {
         await sleep(delayMs, undefined, { signal: stopNew });
@@ -190,7 +187,7 @@ async function userLoop(
         return;
       }
     }
-    if (now() >= deadline) return;
+    if (Date.now() >= deadline) return;
     const t0 = performance.now();
     try {
       const res = await pool.request({
@@ -219,7 +216,6 @@ async function userLoop(
 }
 
 export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult> {
-  const now = opts.now ?? Date.now;
   const timeoutMs = (opts.timeoutSeconds ?? 30) * 1000;
   const failurePauseMs = (opts.failurePauseSeconds ?? 0.05) * 1000;
   const maxUsers = Math.max(1, ...opts.schedule.phases.map((p) => p.users));
@@ -232,11 +228,11 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
-  const totalSeconds = opts.schedule.phases.reduce((a, p) => a + p.durationSeconds, 0);
+  const totalSeconds = scheduleSeconds(opts.schedule);
   const phases: PhaseStats[] = [];
   const all = new Recorder();
   let elapsedAll = 0;
-  const runStart = now();
+  const runStart = Date.now();
   let aborted = false;
   try {
     for (const [i, phase] of opts.schedule.phases.entries()) {
@@ -245,8 +241,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
         break;
       }
       const rec = new Recorder();
-      const date = new Date(now()).toISOString();
-      const started = now();
+      const date = new Date().toISOString();
+      const started = Date.now();
       const deadline = started + phase.durationSeconds * 1000;
       // stopNew: the phase's time is up (no new requests); ctl: abort requests in flight.
       const stopNew = new AbortController();
@@ -263,14 +259,14 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
           stopNew.abort();
           if (opts.inFlight === "abort") ctl.abort();
         },
-        Math.max(0, deadline - now()),
+        Math.max(0, deadline - Date.now()),
       );
       const ticker = opts.onProgress
         ? setInterval(() => {
             opts.onProgress?.({
               phaseIndex: i,
               phases: opts.schedule.phases.length,
-              elapsedSeconds: (now() - runStart) / 1000,
+              elapsedSeconds: (Date.now() - runStart) / 1000,
               totalSeconds,
               transactions: all.transactions + rec.transactions,
               failed: all.failedStatus + all.socketFailures + rec.failedStatus + rec.socketFailures,
@@ -291,7 +287,6 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
               ctl.signal,
               timeoutMs,
               failurePauseMs,
-              now,
             ),
           ),
         );
@@ -302,7 +297,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
       }
       // A phase lasts its full time unless every user finished its reps earlier; when draining,
       // until its last response.
-      const took = (now() - started) / 1000;
+      const took = (Date.now() - started) / 1000;
       const elapsed = opts.inFlight === "abort" ? Math.min(phase.durationSeconds, took) : took;
       elapsedAll += elapsed;
       phases.push(summarize(i + 1, phase.users, phase.delaySeconds, date, elapsed, rec));

@@ -181,14 +181,10 @@ export function isAlive(pid: number): boolean {
  * and limits from the stack, CPU used = CPU seconds consumed since the last sample / wall seconds,
  * memory used = summed RSS (KB).
  */
-export function localSampler(
-  pid: number,
-  budget: LocalBudget,
-  now: () => number = Date.now,
-): Sampler {
+export function localSampler(pid: number, budget: LocalBudget): Sampler {
   let last: { at: number; ticks: Map<number, number> } | undefined;
   return async () => {
-    const at = now();
+    const at = Date.now();
     const tree = await processTree(pid);
     const ticks = new Map(tree.map((s) => [s.pid, s.ticks]));
     let cpuUsed = Number.NaN;
@@ -229,7 +225,6 @@ export interface MonitorOptions {
   /** "extended": the original's columns, then EXTENDED_MONITOR_COLUMNS (a cluster's pods). */
   columns?: MonitorColumns;
   signal?: AbortSignal;
-  onRow?: (row: MonitorRow) => void;
   onError?: (err: Error) => void;
 }
 
@@ -254,7 +249,6 @@ export async function runMonitor(opts: MonitorOptions): Promise<MonitorRow[]> {
       const row = await opts.sample();
       rows.push(row);
       if (opts.out) await appendFile(opts.out, monitorCsvLines([row], false, opts.columns));
-      opts.onRow?.(row);
     } catch (err) {
       opts.onError?.(err as Error);
     }

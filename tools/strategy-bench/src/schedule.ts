@@ -115,6 +115,7 @@ export function scaleSchedule(s: Schedule, timeScale: number, delayScale = timeS
   };
 }
 
+/** The schedule's length: its phases' durations summed, seconds. */
 export function scheduleSeconds(s: Schedule): number {
   return s.phases.reduce((a, p) => a + p.durationSeconds, 0);
 }

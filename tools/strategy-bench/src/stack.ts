@@ -1,6 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { labelSelector } from "../../../components/defaults.js";
 import {
   PROJECT_ROOT,
   readStackFile,
@@ -12,8 +11,8 @@ import { cpuCores, memoryKB } from "./quantity.js";
 
 /**
  * What the measurement tool takes from a stack: the Pulumi program's own pure helpers
- * (stacks/index.ts readStackFile + runtimeEnv, components/defaults.ts labelSelector), so a
- * stack file is read exactly as `pulumi up` reads it.
+ * (stacks/index.ts readStackFile + runtimeEnv), so a stack file is read exactly as `pulumi up`
+ * reads it.
  */
 export type { StackSettings };
 
@@ -41,11 +40,6 @@ export function loadStack(
     );
   }
   return readStackFile(stack, file, overrides);
-}
-
-/** The Deployment's pod selector: app.kubernetes.io/name=food11-classifier,…/instance=<stack>. */
-export function stackLabelSelector(stack: string): string {
-  return labelSelector(stack);
 }
 
 /** Requests and limits of one replica, in the monitor's units. */

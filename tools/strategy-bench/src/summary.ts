@@ -118,22 +118,27 @@ export interface RunSeries {
   phase: Record<string, PhasePoint[]>;
 }
 
-/** Seconds since the first sample; samples without a parsable time are numbered by position. */
-function sampleTimes(rows: MonitorSample[], intervalSeconds = 5): number[] {
+/** Seconds since the first sample; samples without a parsable time are 5 s apart by position. */
+function sampleTimes(rows: MonitorSample[]): number[] {
   const ms = rows.map((r) => Date.parse(r.time));
   const t0 = ms.find(Number.isFinite);
   if (t0 === undefined || ms.some((m) => !Number.isFinite(m))) {
-    return rows.map((_, i) => i * intervalSeconds);
+    return rows.map((_, i) => i * 5);
   }
   return ms.map((m) => (m - t0) / 1000);
 }
 
-export function monitorSeries(rows: MonitorSample[]): Record<string, TimePoint[]> {
+/** A column of the rows over time (sampleTimes), the samples without a value left out. */
+function seriesOf(rows: MonitorSample[]) {
   const ts = sampleTimes(rows);
-  const series = (f: (r: MonitorSample) => number) =>
+  return (f: (r: MonitorSample) => number): TimePoint[] =>
     rows
       .map((r, i) => ({ t: ts[i] as number, value: f(r) }))
       .filter((p) => Number.isFinite(p.value));
+}
+
+export function monitorSeries(rows: MonitorSample[]): Record<string, TimePoint[]> {
+  const series = seriesOf(rows);
   return {
     replicas: series((r) => r.replicas),
     cpuUsed: series((r) => r.cpuUsed),
@@ -178,18 +183,8 @@ export function loadSeries(rows: LoadtestRow[]): Record<string, PhasePoint[]> {
  */
 export function clusterSeries(rows: MonitorSample[]): Record<string, TimePoint[]> {
   if (rows.length === 0 || rows[0]?.readyReplicas === undefined) return {};
-  const t0 = Date.parse(rows[0]?.time ?? "");
   const num = (v: number | undefined) => v ?? Number.NaN;
-  const series = (f: (r: MonitorSample) => number) =>
-    rows
-      .map((r, i) => {
-        const ms = Date.parse(r.time);
-        return {
-          t: Number.isFinite(ms) && Number.isFinite(t0) ? (ms - t0) / 1000 : i * 5,
-          value: f(r),
-        };
-      })
-      .filter((p) => Number.isFinite(p.value));
+  const series = seriesOf(rows);
   return {
     readyReplicas: series((r) => num(r.readyReplicas)),
     pendingReplicas: series((r) => num(r.pendingReplicas)),

@@ -3,10 +3,10 @@
  * reads metrics.k8s.io for the stack's pods (monitor.csv) and their restarts are noted.
  */
 import { join } from "node:path";
+import { labelSelector } from "../../../../components/defaults.js";
 import type { PodRestarts } from "../cluster-scale.js";
 import { runLoad } from "../commands.js";
 import { kubernetesSampler, runMonitor } from "../monitor.js";
-import { stackLabelSelector } from "../stack.js";
 import type { StackRun } from "./context.js";
 
 /** `onStart` is called as the monitor starts: the run's time 0 (events, restarts). */
@@ -19,7 +19,7 @@ export async function measureLoad(
   const { o } = ctx;
   const sample = await kubernetesSampler({
     namespace: settings.namespace.name,
-    labelSelector: stackLabelSelector(stack),
+    labelSelector: labelSelector(stack),
     kubeconfig: ctx.kubeconfig,
     onWarning: say,
     onPods: (pods, time) => restarts.observe(pods, time),

@@ -35,13 +35,12 @@ export async function reexecUnderLock(log: (l: string) => void): Promise<number 
   return code;
 }
 
-/** Wait while a Go build runs on the machine (the shared machine's rule); at most `maxMinutes`. */
+/** Wait while a Go build runs on the machine (the shared machine's rule); at most 90 minutes. */
 export async function waitForGoBuilds(
   log: (l: string) => void,
   signal?: AbortSignal,
-  maxMinutes = 90,
 ): Promise<void> {
-  const deadline = Date.now() + maxMinutes * 60_000;
+  const deadline = Date.now() + 90 * 60_000;
   let said = false;
   for (;;) {
     const r = spawnSync("pgrep", ["-f", "go build"], { encoding: "utf8" });
@@ -52,7 +51,7 @@ export async function waitForGoBuilds(
       said = true;
     }
     if (signal?.aborted) throw new Error("interrupted while waiting for a Go build");
-    if (Date.now() > deadline) throw new Error(`a Go build still runs after ${maxMinutes} min`);
+    if (Date.now() > deadline) throw new Error("a Go build still runs after 90 min");
     await sleep(15_000);
   }
 }

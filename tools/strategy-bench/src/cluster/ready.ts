@@ -1,6 +1,6 @@
 /** A run's ready stage: the stack's route answers through the ingress. */
 import { setTimeout as sleep } from "node:timers/promises";
-import { request } from "../http.js";
+import { getStatus } from "../http.js";
 
 /**
  * Until `${url}test` answers 200 through the ingress (Traefik picks the Ingress up and a pod is
@@ -15,14 +15,8 @@ export async function waitIngress(
   let last = "no answer";
   while (Date.now() - t0 < seconds * 1000) {
     if (signal?.aborted) throw new Error("interrupted");
-    try {
-      const res = await request(`${url}test`, { headersTimeout: 30_000, bodyTimeout: 30_000 });
-      await res.body.dump();
-      if (res.statusCode === 200) return (Date.now() - t0) / 1000;
-      last = `HTTP ${res.statusCode}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
+    last = await getStatus(`${url}test`, 30_000);
+    if (last === "200") return (Date.now() - t0) / 1000;
     await sleep(1000);
   }
   throw new Error(`${url}test did not answer 200 within ${seconds} s (last: ${last})`);

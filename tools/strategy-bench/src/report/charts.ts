@@ -56,7 +56,6 @@ export function reportCharts(runs: RunSummary[], demo: boolean, cluster?: Cluste
     subtitle,
     used,
     requested,
-    requestedNote: "mean over the test",
     ...(reference ? { referenceY: reference } : {}),
   });
   charts.push(...seriesCharts(runs, subtitle));

@@ -15,10 +15,7 @@ export function commandLine(argv: readonly string[] = process.argv): string {
 }
 
 /** This machine, its CPU, the command and the date (UTC), as label/value pairs. */
-export function runConditions(
-  command: string = commandLine(),
-  date: Date = new Date(),
-): [string, string][] {
+export function runConditions(command: string = commandLine()): [string, string][] {
   const m = thisMachine();
   const gib = (m.memoryBytes / 1024 ** 3).toFixed(1);
   return [
@@ -29,6 +26,6 @@ export function runConditions(
     ["CPU", m.cpuModel ?? "not recorded"],
     ["load average (1 / 5 / 15 min)", (m.loadBefore ?? []).join(" / ") || "not recorded"],
     ["command", command],
-    ["date", date.toISOString()],
+    ["date", new Date().toISOString()],
   ];
 }

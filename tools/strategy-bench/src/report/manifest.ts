@@ -83,7 +83,6 @@ export const manifestSchema = z
   .strict();
 
 export type Manifest = z.input<typeof manifestSchema>;
-export type RunSpec = z.output<typeof runSchema>;
 
 export async function readManifest(path: string): Promise<{ manifest: Manifest; baseDir: string }> {
   let text: string;

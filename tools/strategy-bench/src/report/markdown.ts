@@ -1,17 +1,13 @@
 /** The report's Markdown: the tables of every run, what decided the numbers, a cluster run's sections. */
-import { markdownTable } from "../benchkit.js";
+import { formatNumber as fmt, markdownTable } from "../benchkit.js";
 import { formatMemoryKB } from "../charts.js";
 import { type TimelineKind, timelineCounts } from "../cluster-scale.js";
 import { formatStatusCodes } from "../loadtest.js";
 import type { Machine } from "../machine.js";
-import { ORIGINAL_DIVISOR_SECONDS } from "../summary.js";
+import { meanOf, ORIGINAL_DIVISOR_SECONDS } from "../summary.js";
 import type { ClusterInfo } from "./manifest.js";
 import { type AccuracyFigures, type RunSummary, serverMachine } from "./summarize.js";
 
-const fmt = (n: number, digits = 2) =>
-  Number.isFinite(n)
-    ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : "n/a";
 const pct = (n: number | undefined, digits = 2) =>
   n === undefined || !Number.isFinite(n) ? "n/a" : `${fmt(100 * n, digits)} %`;
 
@@ -51,7 +47,7 @@ function spread(values: number[], show: (n: number) => string): string {
   if (ok.length < 2) return "";
   const lo = Math.min(...ok);
   const hi = Math.max(...ok);
-  const mean = ok.reduce((a, b) => a + b, 0) / ok.length;
+  const mean = meanOf(ok);
   return mean > 0
     ? `${show(hi - lo)} (${fmt((100 * (hi - lo)) / mean, 1)} % of the mean)`
     : show(hi - lo);
@@ -221,15 +217,13 @@ export function clusterSections(
         repeated.flatMap(([stack, rs]) =>
           figures.map(([label, f, show]) => {
             const v = rs.map(f);
-            const ok = v.filter(Number.isFinite);
-            const mean = ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
             return [
               stack,
               label,
               ...Array.from({ length: reps }, (_, i) =>
                 v[i] === undefined ? "" : show(v[i] as number),
               ),
-              show(mean),
+              show(meanOf(v)),
               spread(v, show) || "n/a",
             ];
           }),

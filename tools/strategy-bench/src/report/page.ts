@@ -3,7 +3,9 @@
  * the report's tables (report/markdown.ts's parts), its charts, what decided the numbers, and
  * how they are computed.
  */
+import { formatNumber as fmt } from "../benchkit.js";
 import { formatMemoryKB } from "../charts.js";
+import { meanOf } from "../summary.js";
 import { runConditions } from "./conditions.js";
 import type { HtmlChart, HtmlPage } from "./html.js";
 import { markdownSections } from "./html.js";
@@ -24,10 +26,6 @@ interface Entry {
   spread: { responseTime: number; memRequestedKB: number };
 }
 
-const mean = (xs: number[]) => {
-  const ok = xs.filter(Number.isFinite);
-  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
-};
 const range = (xs: number[]) => {
   const ok = xs.filter(Number.isFinite);
   return ok.length > 1 ? Math.max(...ok) - Math.min(...ok) : 0;
@@ -54,18 +52,15 @@ function entries(runs: readonly RunSummary[]): Entry[] {
     return {
       name,
       runs: rs.length,
-      responseTime: mean(rt),
-      rate: mean(rs.map((r) => (r.load.okay > 0 ? r.load.transactionRate : Number.NaN))),
-      memRequestedKB: mean(mem),
-      accuracy: mean(rs.map((r) => r.accuracy.accuracy)),
+      responseTime: meanOf(rt),
+      rate: meanOf(rs.map((r) => (r.load.okay > 0 ? r.load.transactionRate : Number.NaN))),
+      memRequestedKB: meanOf(mem),
+      accuracy: meanOf(rs.map((r) => r.accuracy.accuracy)),
       failed: rs.reduce((a, r) => a + r.load.failed, 0),
       spread: { responseTime: range(rt), memRequestedKB: range(mem) },
     };
   });
 }
-
-const num = (n: number, d: number) =>
-  n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 
 /** The entries with a value, best first. */
 function ranked(es: Entry[], f: (e: Entry) => number, higherIsBetter: boolean): Entry[] {
@@ -105,7 +100,7 @@ export function reportVerdict(
   const fast = ranked(es, (e) => e.responseTime, false);
   const served = ranked(es, (e) => e.rate, true);
   const lean = ranked(es, (e) => e.memRequestedKB, false);
-  const rt = (e: Entry) => `${num(e.responseTime, 3)} s`;
+  const rt = (e: Entry) => `${fmt(e.responseTime, 3)} s`;
   const mem = (e: Entry) => formatMemoryKB(e.memRequestedKB);
   const [f, f2] = fast;
   const [m, m2] = lean;
@@ -155,7 +150,7 @@ export function reportVerdict(
     rankLine(
       "successful requests per second (higher is better)",
       served,
-      (e) => `${num(e.rate, 2)} /s`,
+      (e) => `${fmt(e.rate, 2)} /s`,
       false,
     ),
     rankLine("memory requested (mean over the test; lower is better)", lean, mem, leanClear),
@@ -164,7 +159,7 @@ export function reportVerdict(
       : rankLine(
           "accuracy (higher is better)",
           ranked(es, (e) => e.accuracy, true),
-          (e) => `${num(100 * e.accuracy, 1)} %`,
+          (e) => `${fmt(100 * e.accuracy, 1)} %`,
           false,
         ),
     ...es
