@@ -15,6 +15,7 @@ import {
   readLoadtestCsv,
   readMonitorCsv,
   resolveSchedule,
+  runTimestamp,
   type Schedule,
   type StackSettings,
   seedOption,
@@ -258,13 +259,6 @@ function controllerOverrides(o: {
   };
 }
 
-function stamp(): string {
-  return new Date()
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
-}
-
 /** `plan` and `capacity`, registered on the strategy-bench program. */
 export function registerPlanCommands(program: Command): void {
   program
@@ -404,7 +398,7 @@ export function registerPlanCommands(program: Command): void {
           ...trace,
           controller: controllerOverrides(o),
         });
-        const out = resolve(o.out ?? `runs/plan-${stamp()}`);
+        const out = resolve(o.out ?? `runs/plan-${runTimestamp()}`);
         await mkdir(out, { recursive: true });
         await writeFile(resolve(out, "hpa-decisions.json"), `${JSON.stringify(steps, null, 2)}\n`);
         process.stdout.write(hpaStepsMarkdown(steps));
@@ -437,7 +431,7 @@ export function registerPlanCommands(program: Command): void {
         metricsOffset: o.metricsOffset,
       });
       const simulated = performance.now() - t0;
-      const out = resolve(o.out ?? `runs/plan-${stamp()}`);
+      const out = resolve(o.out ?? `runs/plan-${runTimestamp()}`);
       await mkdir(out, { recursive: true });
       const chartDefs = o.charts ? planCharts(results, o.accuracy) : [];
       const chartFiles = await writeCharts(out, chartDefs);
@@ -571,7 +565,7 @@ export function registerPlanCommands(program: Command): void {
           seed: o.seed,
         }),
       );
-      const out = resolve(o.out ?? o.dir ?? `runs/recommend-${stamp()}`);
+      const out = resolve(o.out ?? o.dir ?? `runs/recommend-${runTimestamp()}`);
       await mkdir(out, { recursive: true });
       /** report.html beside its charts: the recommendation (if any) against the existing stacks. */
       const page = async (stackFile?: string) => {

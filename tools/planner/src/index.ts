@@ -9,7 +9,6 @@ export { registerPlanCommands } from "./commands.js";
 export { ERROR_BANDS } from "./error-band.js";
 export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
 export {
-  type Knobs,
   knobsMarkdown,
   type Recommendation,
   recommend,
@@ -18,7 +17,6 @@ export {
 export {
   checkRecommendation,
   type MeasuredRecommendationRun,
-  type RecommendationVerdict,
   readRecommendationRun,
   recommendationCheckMarkdown,
 } from "./recommend-check.js";

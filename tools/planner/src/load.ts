@@ -45,20 +45,6 @@ export class PoissonArrivals implements LoadUser {
   responded(): void {}
 }
 
-/** The arrival times of one phase, from `start` until `start + duration` (for tests and sizing). */
-export function poissonArrivalTimes(
-  rate: number,
-  durationSeconds: number,
-  seed: number,
-  phaseIndex = 0,
-  start = 0,
-): number[] {
-  const a = new PoissonArrivals(rate, phaseIndex, seed, start + durationSeconds);
-  const out: number[] = [];
-  for (let t = a.nextRequestAt(start); t !== undefined; t = a.nextRequestAt(t)) out.push(t);
-  return out;
-}
-
 /** A schedule of rates: what `--rate` and `--rate-schedule` give the planner. */
 export interface RateSchedule {
   name: string;

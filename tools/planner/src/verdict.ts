@@ -1,4 +1,4 @@
-import { formatMemoryKB, markdownTable } from "../../strategy-bench/src/index.js";
+import { formatMemoryKB, formatNumber, markdownTable } from "../../strategy-bench/src/index.js";
 import { type NodeShape, type Prices, planCost } from "./cost.js";
 import {
   type Band,
@@ -53,10 +53,7 @@ export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: strin
   return { pass: why.length === 0, why };
 }
 
-const n2 = (x: number, d = 2) =>
-  Number.isFinite(x)
-    ? x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d })
-    : "n/a";
+const n2 = formatNumber;
 
 /** The "Cost and verdict" section: a table with one column per stack, then the verdict lines. */
 export function verdictMarkdown(results: readonly PlanResult[], o: VerdictOptions): string[] {

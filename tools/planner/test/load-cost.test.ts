@@ -13,18 +13,21 @@ import {
   WITHIN_ERROR,
   withBand,
 } from "../src/error-band.js";
-import {
-  constantRate,
-  parseRateSchedule,
-  poissonArrivalTimes,
-  rateToSchedule,
-} from "../src/load.js";
+import { constantRate, PoissonArrivals, parseRateSchedule, rateToSchedule } from "../src/load.js";
 import { planMarkdown } from "../src/output.js";
 import { simulatePlan } from "../src/simulate.js";
 import { compareLines, sloVerdict, verdictMarkdown } from "../src/verdict.js";
 import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
 
 const ROOT = join(import.meta.dirname, "../../..");
+
+/** One phase's arrival times from the simulation's own arrival process. */
+function poissonArrivalTimes(rate: number, durationSeconds: number, seed: number): number[] {
+  const a = new PoissonArrivals(rate, 0, seed, durationSeconds);
+  const out: number[] = [];
+  for (let t = a.nextRequestAt(0); t !== undefined; t = a.nextRequestAt(t)) out.push(t);
+  return out;
+}
 
 describe("open-loop load (--rate, --rate-schedule)", () => {
   it("draws seeded Poisson arrivals: the same seed the same times, the mean rate within 2 %", () => {

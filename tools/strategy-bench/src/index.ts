@@ -33,6 +33,7 @@ export {
   readHtmlCharts,
   writeHtmlReport,
 } from "./report/html.js";
+export { runTimestamp } from "./runmeta.js";
 export { checkTarget } from "./safety.js";
 export { ORIGINAL_SCHEDULE_FILE, type Phase, type Schedule } from "./schedule.js";
 export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
