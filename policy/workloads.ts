@@ -7,7 +7,6 @@ import type * as pulumi from "@pulumi/pulumi";
 
 export type PodSpec = pulumi.Unwrap<k8s.types.input.core.v1.PodSpec>;
 export type Container = pulumi.Unwrap<k8s.types.input.core.v1.Container>;
-export type SecurityContext = pulumi.Unwrap<k8s.types.input.core.v1.SecurityContext>;
 
 export interface Workload {
   /** Kubernetes kind, e.g. "Deployment". */

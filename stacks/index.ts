@@ -30,25 +30,16 @@ import type { StackSettings } from "./settings";
 import { parseStackConfig } from "./settings";
 
 export {
-  HEAP_FRACTION,
-  heapMiB,
-  inferenceThreads,
-  runtimeBudgetEnv,
-} from "../components/runtimeEnv";
-export {
   CONFIG_KEYS,
   type ConfigKey,
   configShape,
   flatConfigSchema,
   INFERENCE_ENGINES,
-  PROJECT,
-  stackSchema,
 } from "./schema";
 export {
   type ConfigProblem,
   type ImageSettings,
   parseStackConfig,
-  StackConfigError,
   type StackSettings,
 } from "./settings";
 

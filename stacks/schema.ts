@@ -49,8 +49,6 @@ import {
   text,
 } from "./keys";
 
-export { PROJECT } from "./keys";
-
 const P = D.probes;
 
 /** `registry/path/name[:tag][@sha256:<64 hex>]`, lower-case path components as Docker wants. */

@@ -3,12 +3,16 @@
  * the machine before and after, so a run on a shared machine says so.
  *
  *   npm run bench:onnxruntime [-- --n 60 --part engines,session,decode]
+ *   npm run bench:engines [-- --n 60 --image assets/test.jpg]   # = --part engines --rows tfjs
  *
- * - engines: the classifier (decode + normalise + queue + ONNX Runtime, no HTTP) on the demo model
- *   and assets/test.jpg, in a process of its own per row: one session with 2 intra-op threads
- *   against one session per core with 1 each, batches of 1, 8 and 32; c=1 (p50 of classify's
- *   total and of the forward pass) and c=20 (images/s, CPU-seconds per image over the process,
- *   peak RSS). tfjs-node's default (2 engines x 1 thread, batch 1) as the reference when it loads.
+ * - engines: the classifier (decode + normalise + queue + engine, no HTTP) on the demo model and
+ *   assets/test.jpg (or --image), in a process of its own per row: one session with 2 intra-op
+ *   threads against one session per core with 1 each, batches of 1, 8 and 32; c=1 (p50 of
+ *   classify's total and of the forward pass) and c=20 (images/s, CPU-seconds per image over the
+ *   process, peak RSS). tfjs-node's default (2 engines x 1 thread, batch 1) as the reference when
+ *   it loads. `--rows tfjs` (`npm run bench:engines`) measures the tfjs engines instead: WASM with
+ *   1 and 2 workers (batch 1), tfjs-node with 1 engine x 2 intra-op threads and 2 engines x 1
+ *   thread (batch 4).
  * - session: ONNX Runtime sessions alone (no decode), one image at a time with a 5 ms pause
  *   between runs (a server between requests): 1 session x 2 threads with its idle pool threads
  *   spinning (ONNX Runtime's default) or not; 2 sessions x 1 thread with and without the memory
@@ -75,13 +79,15 @@ interface EngineRow {
   engines: number;
 }
 
-async function engineRow(cfg: ClassifierOptions & { n: number }): Promise<EngineRow> {
-  const { n, ...opts } = cfg;
+async function engineRow(
+  cfg: ClassifierOptions & { n: number; image: string },
+): Promise<EngineRow> {
+  const { n, image, ...opts } = cfg;
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 10);
-  const img = readFileSync(TEST_JPG);
+  const img = readFileSync(image);
   const dir = (await ensureDemoModel()).dir;
   const c = await createClassifier({ modelDir: dir, ...opts });
   for (let i = 0; i < 5; i++) await c.classify(img);
@@ -121,8 +127,9 @@ async function engineRow(cfg: ClassifierOptions & { n: number }): Promise<Engine
   return out;
 }
 
-async function engines(n: number): Promise<string[]> {
-  const rows: [string, ClassifierOptions][] = [
+/** The engines part's rows: ONNX Runtime's settings, or (`--rows tfjs`) the tfjs engines'. */
+const ENGINE_ROWS: Record<"onnxruntime" | "tfjs", [string, ClassifierOptions][]> = {
+  onnxruntime: [
     [
       "ONNX Runtime, 1 session x 2 intra-op threads, batch 1",
       { backend: "onnxruntime", threads: 2, engines: 1 },
@@ -151,10 +158,29 @@ async function engines(n: number): Promise<string[]> {
       "tfjs-node, 2 engines x 1 (the server's default), batch 1",
       { backend: "tensorflow", threads: 2, engines: 2 },
     ],
-  ];
+  ],
+  tfjs: [
+    ["WASM, 1 worker", { backend: "wasm", threads: 1 }],
+    ["WASM, 2 workers", { backend: "wasm", threads: 2 }],
+    [
+      "tfjs-node, 1 engine x 2 intra-op, batch 4",
+      { backend: "tensorflow", threads: 2, engines: 1, maxBatchSize: 4 },
+    ],
+    [
+      "tfjs-node, 2 engines x 1 intra-op, batch 4",
+      { backend: "tensorflow", threads: 2, engines: 2, maxBatchSize: 4 },
+    ],
+  ],
+};
+
+async function engines(
+  n: number,
+  image: string,
+  rows: [string, ClassifierOptions][],
+): Promise<string[]> {
   const table: string[][] = [];
   for (const [name, cfg] of rows) {
-    const r = await inChild<EngineRow>("engine", { ...cfg, n });
+    const r = await inChild<EngineRow>("engine", { ...cfg, n, image });
     if ("error" in r) {
       table.push([name, `not available (${r.error})`, "", "", "", "", "", ""]);
       continue;
@@ -170,7 +196,7 @@ async function engines(n: number): Promise<string[]> {
     ]);
   }
   return [
-    `### engines: demo model, assets/test.jpg, ${n} images at c=1 then ${2 * n} at c=20 (classify, no HTTP)`,
+    `### engines: demo model, ${path.relative(APP, image)}, ${n} images at c=1 then ${2 * n} at c=20 (classify, no HTTP)`,
     "",
     ...markdownTable(
       [
@@ -418,18 +444,35 @@ async function decode(n: number): Promise<string[]> {
 // ---------------------------------------------------------------- main
 
 const o = new Command("bench:onnxruntime")
-  .description("ONNX Runtime's settings measured: engines, sessions and threads, decoding.")
+  .description(
+    "ONNX Runtime's settings measured: engines, sessions and threads, decoding (--rows tfjs: tfjs's engines).",
+  )
   .option("--n <n>", "images (or calls) per row", wholeNumber("n", 1), 60)
   .addOption(
     new Option("--part <list>", "parts to run, comma-separated")
       .argParser(commaList)
       .default(["engines", "session", "decode"], "engines,session,decode"),
   )
+  .addOption(
+    new Option("--rows <set>", "the engines part's rows: ONNX Runtime's settings, or tfjs's")
+      .choices(["onnxruntime", "tfjs"])
+      .default("onnxruntime"),
+  )
+  .addOption(
+    new Option("--image <path>", "the engines part's image").default(TEST_JPG, "assets/test.jpg"),
+  )
   // One row in a child process of its own (inChild).
   .addOption(new Option("--child <role>").choices(["engine", "session", "decode"]).hideHelp())
   .addOption(new Option("--child-arg <json>").default("{}").hideHelp())
   .parse()
-  .opts<{ n: number; part: string[]; child?: "engine" | "session" | "decode"; childArg: string }>();
+  .opts<{
+    n: number;
+    part: string[];
+    rows: "onnxruntime" | "tfjs";
+    image: string;
+    child?: "engine" | "session" | "decode";
+    childArg: string;
+  }>();
 
 if (o.child) {
   const fn = { engine: engineRow, session: sessionRow, decode: decodeRow }[o.child];
@@ -441,7 +484,10 @@ if (o.child) {
   await ensureDemoModel();
   console.log(`bench:onnxruntime, load before: ${load()}`);
   console.log("");
-  if (parts.includes("engines")) console.log([...(await engines(n)), ""].join("\n"));
+  if (parts.includes("engines")) {
+    const rows = ENGINE_ROWS[o.rows];
+    console.log([...(await engines(n, path.resolve(o.image), rows)), ""].join("\n"));
+  }
   if (parts.includes("session")) console.log([...(await session(n)), ""].join("\n"));
   if (parts.includes("decode")) console.log((await decode(n)).join("\n"));
   console.log(`load after: ${load()}`);

@@ -278,7 +278,6 @@ export const admin = fp<Shared>(
 
 /** The application plugin; not encapsulated, so its decorators and hooks reach the root instance. */
 export const app = fp(plugin, { name: "food11-app", fastify: "5.x" });
-export default app;
 
 /** The admin listener takes no bodies: its routes are GETs. */
 const ADMIN_BODY_LIMIT = 16 * 1024;

@@ -69,21 +69,33 @@ export function batchingWhatIf(images: number): Report["batching"] {
 // ---------------------------------------------------------------------------------------------
 // a server
 
-interface Running {
+export interface Running {
   spec: ServerSpec;
   child: ChildProcess;
   base: string;
   /** Where `ready` and /metrics answer: the admin listener for ours, else `base`. */
   adminBase: string;
   startupSeconds: number;
+  /** Kills the server's process group if this process exits first; stop() removes it. */
+  reap: () => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function start(spec: ServerSpec, port: number): Promise<Running> {
-  mkdirSync(path.join(WORK, "logs"), { recursive: true });
+/**
+ * Starts `spec` on `port` (its own process group) and waits up to 300 s for `ready`. Its output
+ * goes to WORK/logs/<id>.log, or with `stderr: "inherit"` (bench:server) its stderr to this
+ * process's and its stdout nowhere. bench:server starts ours through it too.
+ */
+export async function start(
+  spec: ServerSpec,
+  port: number,
+  stderr: "log" | "inherit" = "log",
+): Promise<Running> {
   const logFile = path.join(WORK, "logs", `${spec.id}.log`);
-  const fd = openSync(logFile, "w");
+  const see = stderr === "log" ? `: see ${logFile}` : "";
+  if (stderr === "log") mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = stderr === "log" ? openSync(logFile, "w") : undefined;
   const [cmd, ...argv] = spec.cmd;
   const adminPort = spec.adminPort ? await freePort() : undefined;
   const t0 = performance.now();
@@ -95,33 +107,40 @@ async function start(spec: ServerSpec, port: number): Promise<Running> {
       PORT: String(port),
       ...(adminPort !== undefined ? { ADMIN_PORT: String(adminPort) } : {}),
     },
-    stdio: ["ignore", fd, fd],
+    stdio: fd === undefined ? ["ignore", "ignore", "inherit"] : ["ignore", fd, fd],
     detached: true,
   });
-  closeSync(fd);
+  if (fd !== undefined) closeSync(fd);
+  const reap = () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      process.kill(-child.pid, "SIGKILL");
+  };
+  process.once("exit", reap);
   const base = `http://127.0.0.1:${port}`;
   const adminBase = adminPort !== undefined ? `http://127.0.0.1:${adminPort}` : base;
+  const running = { spec, child, base, adminBase, startupSeconds: 0, reap };
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     // A signal (a native crash: SIGSEGV, SIGABRT) leaves exitCode null and sets signalCode.
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`${spec.id} exited ${child.exitCode ?? child.signalCode}: see ${logFile}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      process.off("exit", reap);
+      throw new Error(`${spec.id} exited ${child.exitCode ?? child.signalCode}${see}`);
+    }
     try {
       const r = await fetch(adminBase + spec.ready);
-      if (r.ok) {
-        return { spec, child, base, adminBase, startupSeconds: (performance.now() - t0) / 1000 };
-      }
+      if (r.ok) return { ...running, startupSeconds: (performance.now() - t0) / 1000 };
     } catch {
       // not listening yet
     }
     await sleep(250);
   }
-  await stop({ spec, child, base, adminBase, startupSeconds: 0 });
-  throw new Error(`${spec.id} not ready after 300 s: see ${logFile}`);
+  await stop(running);
+  throw new Error(`${spec.id} not ready after 300 s${see}`);
 }
 
-async function stop(r: Running): Promise<void> {
+export async function stop(r: Running): Promise<void> {
   const { child } = r;
+  process.off("exit", r.reap);
   if (child.exitCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // The server was started as its own process group (detached): signal that group only.
@@ -136,13 +155,13 @@ async function stop(r: Running): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // load
 
-type Sums = Map<string, { sum: number; count: number }>;
+export type Sums = Map<string, { sum: number; count: number }>;
 
 /**
  * The sums and counts of ours' per-stage histograms, and of GET /test's HTTP latency, from its
- * Prometheus text (the `_sum` and `_count` samples).
+ * Prometheus text (the `_sum` and `_count` samples). bench:server reads them too.
  */
-async function stageSums(adminBase: string): Promise<Sums> {
+export async function stageSums(adminBase: string): Promise<Sums> {
   const samples = prometheusSamples(await (await fetch(`${adminBase}/metrics`)).text());
   const out: Sums = new Map();
   const add = (key: string, part: "sum" | "count", value: number) => {
@@ -164,7 +183,7 @@ async function stageSums(adminBase: string): Promise<Sums> {
 }
 
 /** Mean per observation of each series between two scrapes. */
-function meansBetween(a: Sums, b: Sums): Map<string, number> {
+export function meansBetween(a: Sums, b: Sums): Map<string, number> {
   const out = new Map<string, number>();
   for (const [k, e] of b) {
     const d = a.get(k) ?? { sum: 0, count: 0 };

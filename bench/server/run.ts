@@ -11,15 +11,15 @@
 // 1. builds app/ (npm --prefix app run build) and the demo model if absent;
 // 2. measures pure inference in-process (createClassifier, same backend and threads as the
 //    server, the bundled test image, sequential): the model forward pass and the whole classify();
-// 3. starts `node app/dist/server.js` on a free 127.0.0.1 port, waits for /readyz;
+// 3. starts `node app/dist/server.js` on a free 127.0.0.1 port, waits for /readyz (bench/peer's
+//    start: ours is started and stopped one way for both benchmarks);
 // 4. autocannon against GET /test at concurrency 1 and 20 for a fixed number of requests,
 //    latencies from every response, RSS sampled from /proc/<pid>/status every 100 ms;
 // 5. prints the issue's targets as PASS/FAIL figures (c1 p50 <= 1.15 x pure inference; c20
 //    throughput >= 1.7 x c1; RSS <= 300 MiB) -- figures, not a test: it always exits 0 unless
 //    something broke; with both a tfjs backend and onnxruntime measured, the engines side by side
 //    (issue 28's ratios: req/s at c20, p50 at c1, peak RSS).
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
@@ -33,10 +33,9 @@ import {
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
 import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
-import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
 import { procStatus } from "../../tools/strategy-bench/src/proc.js";
-import { prometheusSamples, samplesOf } from "../../tools/strategy-bench/src/prometheus.js";
+import { meansBetween, stageSums, start, stop } from "../peer/measure.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const APP = path.join(ROOT, "app");
@@ -150,23 +149,6 @@ interface Run {
   serverClassifyMs: number;
 }
 
-/** inference_duration_seconds sum and count per stage, from the server's admin /metrics. */
-async function inferenceStages(
-  adminUrl: string,
-): Promise<Record<string, { sum: number; count: number }>> {
-  const samples = prometheusSamples(await (await fetch(`${adminUrl}/metrics`)).text());
-  const out: Record<string, { sum: number; count: number }> = {};
-  for (const kind of ["sum", "count"] as const) {
-    for (const s of samplesOf(samples, `inference_duration_seconds_${kind}`)) {
-      const stage = s.labels.stage;
-      if (stage === undefined) continue;
-      out[stage] ??= { sum: 0, count: 0 };
-      out[stage][kind] = s.value;
-    }
-  }
-  return out;
-}
-
 async function load(
   url: string,
   adminUrl: string,
@@ -176,7 +158,7 @@ async function load(
   amount: number,
   sampleEvery = 0,
 ): Promise<Run> {
-  const before = await inferenceStages(adminUrl);
+  const before = await stageSums(adminUrl);
   const rssSamples: { done: number; rss: number }[] = [];
   const sampler = peakSampler(() => procStatus(pid)?.rss ?? 0, 100, { first: false });
   const { latencies, seconds, result } = await autocannonLoad({
@@ -192,15 +174,10 @@ async function load(
     },
   });
   const peakRss = sampler.stop();
-  const after = await inferenceStages(adminUrl);
-  const mean = (stage: string) => {
-    const a = after[stage] ?? { sum: 0, count: 0 };
-    const b = before[stage] ?? { sum: 0, count: 0 };
-    return a.count > b.count ? ((a.sum - b.sum) / (a.count - b.count)) * 1000 : Number.NaN;
-  };
+  const means = meansBetween(before, await stageSums(adminUrl));
   return {
-    serverForwardMs: mean("inference"),
-    serverClassifyMs: mean("total"),
+    serverForwardMs: (means.get("inference") ?? Number.NaN) * 1000,
+    serverClassifyMs: (means.get("total") ?? Number.NaN) * 1000,
     name,
     connections,
     requests: amount,
@@ -243,44 +220,32 @@ async function measure(
     `  backend ${pure.backend}: forward pass ${f1(pure.forwardMs)} ms, whole classify() ${f1(pure.classifyMs)} ms (median of 40)`,
   );
 
-  const port = await freePort();
-  const adminPort = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // /readyz and /metrics: the admin listener
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  const child = spawn(process.execPath, [path.join(APP, "dist", "server.js")], {
-    cwd: APP,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      ADMIN_PORT: String(adminPort),
-      HOST: "127.0.0.1",
-      TFJS_BACKEND: backend,
-      INFERENCE_THREADS: String(threads),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
-      // as the image sets it (app/Dockerfile)
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+  const server = await start(
+    {
+      id: `bench-server-${backend}`,
+      label: `ours on ${backend}`,
+      kind: "ours",
+      backend,
+      cmd: [process.execPath, path.join(APP, "dist", "server.js")],
+      cwd: APP,
+      env: {
+        HOST: "127.0.0.1",
+        TFJS_BACKEND: backend,
+        INFERENCE_THREADS: String(threads),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+        // as the image sets it (app/Dockerfile)
+        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+      },
+      // /readyz and /metrics: the admin listener
+      ready: "/readyz",
+      adminPort: true,
     },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const pid = child.pid as number;
-  // never leave the server behind, whatever happens to this process
-  const reap = () => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  };
-  process.once("exit", reap);
+    await freePort(),
+    "inherit",
+  );
+  const { base: url, adminBase: adminUrl } = server;
+  const pid = server.child.pid as number;
   try {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const ok = await fetch(`${adminUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error("server did not get ready");
-      await new Promise((r) => setTimeout(r, 200));
-    }
     const idle = procStatus(pid);
     console.log(`server pid ${pid} ready on ${url}, RSS ${f1((idle?.rss ?? 0) / MiB)} MiB idle`);
 
@@ -355,9 +320,7 @@ async function measure(
     for (const c of checks) console.log(`  ${c.pass ? "PASS" : "FAIL"}  ${c.target}: ${c.value}`);
     return { backend, pure, runs, checks };
   } finally {
-    child.kill("SIGTERM");
-    if (child.exitCode === null) await once(child, "exit");
-    process.off("exit", reap);
+    await stop(server);
   }
 }
 

@@ -13,7 +13,7 @@
  * 3. records the controller's decisions: its log (`--vmodule=horizontal=4`: every sync's proposal
  *    and decision), the HPA's status every second (desired/current replicas, utilization,
  *    lastScaleTime, conditions), its events, and the pods' creation / start / Ready times;
- * 4. replays the same trace with the planner (`hpaDecisionsForTrace`), sync phase and period as
+ * 4. replays the same trace with the planner (`replayHpaRun`), sync phase and period as
  *    observed, pod start/ready delays as measured, and compares sync by sync.
  *
  * Writes <out>/hpa-validation.{md,json}; exit 0 when every stack's decisions are equal step for
@@ -28,16 +28,11 @@ import { join, resolve } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { Command } from "commander";
 import {
-  compareHpaDecisions,
-  controllerSyncs,
   HPA_VALIDATION_METRIC_AGE_SECONDS,
   HPA_VALIDATION_SECONDS,
   HPA_VALIDATION_TRACE,
   HPA_VALIDATION_WINDOW_SECONDS,
-  type HpaComparison,
-  type HpaReplayStep,
   hpaComparisonMarkdown,
-  hpaDecisionsForTrace,
   type MetricsPod,
   metricsApiGroup,
   metricsApiResourceList,
@@ -46,6 +41,7 @@ import {
   type StatusSample,
   validationObjects,
 } from "../../tools/planner/src/index.js";
+import { replayHpaRun } from "../../tools/planner/src/validate-hpa.js";
 import { collect, nonNegative, positive } from "../../tools/strategy-bench/src/flags.js";
 import { loadStack, type StackSettings } from "../../tools/strategy-bench/src/stack.js";
 
@@ -177,7 +173,18 @@ async function main(): Promise<number> {
   const autoscaling = kc.makeApiClient(k8s.AutoscalingV2Api);
 
   const runs: StackRun[] = args.stacks.map((stack) => {
-    const settings = loadStack(stack);
+    const loaded = loadStack(stack);
+    // --scale-down-window: the HPA applied and the planner's replay both take it
+    const settings: StackSettings =
+      args.scaleDownWindow === undefined
+        ? loaded
+        : {
+            ...loaded,
+            autoscaling: {
+              ...loaded.autoscaling,
+              scaleDownStabilizationSeconds: args.scaleDownWindow,
+            },
+          };
     return {
       stack,
       settings,
@@ -318,13 +325,7 @@ async function main(): Promise<number> {
     // ---- the workloads
     /** A run's Deployment and HPA (the HPA applied once the metrics API answers). */
     const objectsOf = (r: (typeof runs)[number]) =>
-      validationObjects(r.settings, {
-        namespace: r.namespace,
-        name: r.name,
-        ...(args.scaleDownWindow !== undefined
-          ? { scaleDownStabilizationSeconds: args.scaleDownWindow }
-          : {}),
-      });
+      validationObjects(r.settings, { namespace: r.namespace, name: r.name });
     for (const r of runs) {
       const o = objectsOf(r);
       await apply([
@@ -473,76 +474,22 @@ async function main(): Promise<number> {
     const sections: string[] = [];
     let allEqual = true;
     for (const r of runs) {
-      const zero = r.traceZeroMs as number;
-      const all = controllerSyncs(
+      const { settings } = r;
+      const replay = replayHpaRun({
         entries,
-        `Deployment/${r.namespace}/${r.name}`,
-        r.settings.autoscaling.minReplicas,
-      );
-      const syncs = all.filter(
-        (s) => s.timeMs >= zero - 2000 && s.timeMs < zero + args.durationSeconds * 1000,
-      );
-      const first = syncs[0];
-      const last = syncs[syncs.length - 1];
-      const period =
-        first && last && syncs.length > 1
-          ? (last.timeMs - first.timeMs) / 1000 / (syncs.length - 1)
-          : SYNC_PERIOD_SECONDS;
-      // Pods the controller created (after the HPA): how long kwok takes to start them and make them Ready.
-      const created = [...r.pods.values()].filter(
-        (p) => (p.createdMs ?? 0) > (r.hpaCreatedMs ?? 0),
-      );
-      const median = (xs: number[]) => {
-        const s = [...xs].sort((a, b) => a - b);
-        return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] as number);
-      };
-      const startDelays = created.flatMap((p) =>
-        p.startMs !== undefined && p.createdMs !== undefined
-          ? [(p.startMs - p.createdMs) / 1000]
-          : [],
-      );
-      const readyDelays = created.flatMap((p) =>
-        p.readyMs !== undefined && p.startMs !== undefined ? [(p.readyMs - p.startMs) / 1000] : [],
-      );
-      const podStartSeconds = median(startDelays);
-      const podReadySeconds = median(readyDelays);
-      const settings: StackSettings =
-        args.scaleDownWindow === undefined
-          ? r.settings
-          : {
-              ...r.settings,
-              autoscaling: {
-                ...r.settings.autoscaling,
-                scaleDownStabilizationSeconds: args.scaleDownWindow,
-              },
-            };
-      const planner: HpaReplayStep[] = hpaDecisionsForTrace({
-        hpa: settings,
-        trace: HPA_VALIDATION_TRACE,
+        scaleTarget: `Deployment/${r.namespace}/${r.name}`,
+        settings,
+        traceZeroMs: r.traceZeroMs as number,
+        hpaCreatedMs: r.hpaCreatedMs ?? 0,
         durationSeconds: args.durationSeconds,
-        firstSyncSeconds: 0,
-        podStartSeconds,
-        podReadySeconds,
-        metricWindowSeconds: WINDOW_SECONDS,
-        metricAgeSeconds: AGE_SECONDS,
-        controller: { syncPeriodSeconds: period },
+        pods: [...r.pods.values()],
+        status: r.status,
+        defaultPeriodSeconds: SYNC_PERIOD_SECONDS,
       });
-      const cmp: HpaComparison = compareHpaDecisions(syncs, planner, r.status);
+      const { syncs, periodSeconds: period, comparison: cmp, nominal, planner } = replay;
+      const { startDelays, readyDelays, podStartSeconds, podReadySeconds } = replay;
+      const first = syncs[0];
       allEqual &&= cmp.equal;
-      // The same with the planner's default grid (every 15 s exactly, as `plan --hpa-trace` runs).
-      const nominal = compareHpaDecisions(
-        syncs,
-        hpaDecisionsForTrace({
-          hpa: settings,
-          trace: HPA_VALIDATION_TRACE,
-          durationSeconds: args.durationSeconds,
-          podStartSeconds,
-          podReadySeconds,
-          metricWindowSeconds: WINDOW_SECONDS,
-          metricAgeSeconds: AGE_SECONDS,
-        }),
-        r.status,
-      );
       const events = (await core.listNamespacedEvent({ namespace: r.namespace })).items
         .filter((e) => e.involvedObject?.kind === "HorizontalPodAutoscaler")
         .map((e) => ({
@@ -562,7 +509,7 @@ async function main(): Promise<number> {
           `With the planner's default grid (syncs every 15.000 s): ${nominal.equal ? "equal step for step too" : `NOT equal (${nominal.mismatches.join("; ")})`}.`,
           "",
           `First sync ${phase} s after the HPA was created; ${syncs.length} syncs in ${args.durationSeconds} s, mean period ${period.toFixed(3)} s (planner's grid: 0 + k × that). ` +
-            `Pods the controller created: ${created.length}; kwok started them after ${startDelays.join(", ")} s (median ${podStartSeconds}) and made them Ready ${readyDelays.join(", ")} s later (median ${podReadySeconds}); whole seconds, as the API stamps them. ` +
+            `Pods the controller created: ${replay.created}; kwok started them after ${startDelays.join(", ")} s (median ${podStartSeconds}) and made them Ready ${readyDelays.join(", ")} s later (median ${podReadySeconds}); whole seconds, as the API stamps them. ` +
             `Metrics requests from the controller: ${r.metricRequests.length}.`,
           "",
           "Events (SuccessfulRescale):",
@@ -577,7 +524,7 @@ async function main(): Promise<number> {
       results.push({
         stack: r.stack,
         namespace: r.namespace,
-        hpa: validationObjects(settings, { namespace: r.namespace, name: r.name }).hpa.spec,
+        hpa: objectsOf(r).hpa.spec,
         equal: cmp.equal,
         mismatches: cmp.mismatches,
         equalWithNominalGrid: nominal.equal,

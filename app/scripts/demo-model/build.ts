@@ -296,12 +296,6 @@ async function calibrateHead(model: tf.LayersModel): Promise<void> {
   tf.dispose(tensors);
 }
 
-export interface WrittenModel {
-  dir: string;
-  files: string[];
-  params: number;
-}
-
 /** Writes tfjs model artifacts as tensorflowjs_converter does: model.json + groupN-shardMofK.bin. */
 export async function writeLayersModel(
   artifacts: tf.io.ModelArtifacts,

@@ -279,6 +279,5 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
 
 export * from "./errors.js";
 export type { MemoryInfo } from "./infer.js";
-export { FOOD11_LABELS } from "./labels.js";
 export type { PreprocessMode } from "./normalize.js";
 export type { ProbedImage } from "./probe.js";

@@ -5,7 +5,7 @@
  * inside onnxruntime-node (it blocks the thread that calls it), which is why it lives in a worker,
  * as the tfjs engines do, and never in the thread that serves HTTP.
  *
- * Session settings (measured: docs/benchmarks.md, `npm run bench:engines`): graph optimisation
+ * Session settings (measured: docs/benchmarks.md, `npm run bench:onnxruntime`): graph optimisation
  * `all` (BatchNorm and Clip folded into the convolutions at load), sequential execution, one
  * inter-op thread, `intraOpThreads` intra-op threads, and those threads do not spin between runs
  * (session.intra_op.allow_spinning 0): a spinning pool thread burns a core while the worker waits

@@ -96,13 +96,6 @@ function toArtifacts(
   return { artifacts, format: detectFormat(json), source, base };
 }
 
-/** tfjs IOHandler reading model.json and its shards from a directory with node:fs. */
-export function fileSystemHandler(dir: string): tf.io.IOHandler {
-  return {
-    load: async () => (await loadFromDir(dir)).artifacts,
-  };
-}
-
 export async function loadFromDir(dirOrFile: string): Promise<TfjsArtifacts> {
   const p = dirOrFile.startsWith("file://") ? fileURLToPath(dirOrFile) : dirOrFile;
   const file = p.endsWith(".json") ? p : path.join(p, "model.json");

@@ -3,9 +3,7 @@
 // series appear, scrape the admin listener's /metrics, and check that each series a panel queries
 // is one the server exports (with the labels the query uses) or one of the listed external
 // series (kube-state-metrics, cAdvisor) that the server must not export itself.
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -15,9 +13,7 @@ import {
   selectors,
   TARGET_LABELS,
 } from "../../../components/dashboard";
-import { freePort } from "./helpers.js";
-
-const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
+import { serverProcess } from "./helpers.js";
 
 interface Family {
   name: string;
@@ -32,31 +28,10 @@ let child: ChildProcess | undefined;
 let exported: Exported;
 
 beforeAll(async () => {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  child = spawn(process.execPath, ["--import", "tsx", path.join("src", "server.ts")], {
-    cwd: APP_DIR,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      ADMIN_PORT: String(adminPort),
-      HOST: "127.0.0.1",
-      INFERENCE_THREADS: "1",
-      LOG_LEVEL: "warn",
-    },
-    stdio: "ignore",
-  });
-  const api = `http://127.0.0.1:${port}`;
-  const admin = `http://127.0.0.1:${adminPort}`;
-  const deadline = Date.now() + 120_000;
-  while (
-    (await fetch(`${admin}/readyz`).then(
-      (r) => r.status,
-      () => 0,
-    )) !== 200
-  ) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("server not ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const server = await serverProcess({ INFERENCE_THREADS: "1", LOG_LEVEL: "warn" });
+  child = server.child;
+  const { base: api, admin } = server;
+  await server.ready();
   // every series with samples: requests on both listeners, inferences (every stage), a 404
   for (let i = 0; i < 3; i++) expect((await fetch(`${api}/test?topk=1`)).status).toBe(200);
   expect((await fetch(`${api}/nope`)).status).toBe(404);

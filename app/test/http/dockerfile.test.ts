@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { type Copy, DockerfileParser, type Instruction } from "dockerfile-ast";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoModel } from "../../scripts/demo-model/index.js";
-import { freePort } from "./helpers.js";
+import { serverProcess } from "./helpers.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 const dockerfile = DockerfileParser.parse(readFileSync(path.join(APP_DIR, "Dockerfile"), "utf8"));
@@ -156,35 +156,16 @@ describe("the image's CMD and HEALTHCHECK on the build output", () => {
     timeout: 120_000,
   }, async () => {
     const { dir } = await ensureDemoModel();
-    const [port, adminPort] = [await freePort(), await freePort()];
     const [cmd] = keyword("runtime", "CMD");
     // app/ stands for the image's /app, where the runtime stage copies dist/ and assets/
-    const child = spawn(process.execPath, execForm(cmd as Instruction), {
-      cwd: APP_DIR,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        ADMIN_PORT: String(adminPort),
-        HOST: "127.0.0.1",
-        MODEL_DIR: dir,
-        INFERENCE_THREADS: "1",
-      },
-      stdio: "ignore",
-    });
-    const exited = once(child, "exit");
+    const { child, adminPort, base, exited, ready } = await serverProcess(
+      { MODEL_DIR: dir, INFERENCE_THREADS: "1" },
+      execForm(cmd as Instruction),
+    );
     try {
-      const deadline = Date.now() + 90_000;
-      const ready = () =>
-        fetch(`http://127.0.0.1:${adminPort}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-      while (!(await ready())) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error("not ready");
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await ready(90_000);
       expect(await healthy(adminPort)).toBe(true);
-      const res = await fetch(`http://127.0.0.1:${port}/test?topk=2`);
+      const res = await fetch(`${base}/test?topk=2`);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { top: unknown[]; model: { name: string } };
       expect(body.top).toHaveLength(2);

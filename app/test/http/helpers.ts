@@ -1,8 +1,11 @@
 // Shared test helpers: a stub classifier (fast, no model), the upload images of the HTTP tests
 // (from ../fixtures/images.ts), a multipart body builder (so tests send exactly the bytes they
-// mean) and the requests that send them; a free port for a server process.
+// mean) and the requests that send them; a free port for a server process, and the server as one.
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import type { ClassifierLike, Prediction } from "../../src/classifier-contract.js";
@@ -26,6 +29,61 @@ export async function freePort(): Promise<number> {
   srv.close();
   await once(srv, "close");
   return port;
+}
+
+/**
+ * The server as a process: `node --import tsx src/server.ts` (or `argv`) in app/, on free
+ * 127.0.0.1 ports (PORT, ADMIN_PORT), `env` over this process's environment; its stdout and
+ * stderr collected in `output()`. `ready(ms)` polls the admin listener's /readyz until 200, and
+ * throws with the output when the server exits first or `ms` pass.
+ */
+export async function serverProcess(
+  env: Record<string, string>,
+  argv = ["--import", "tsx", path.join("src", "server.ts")],
+) {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, argv, {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    env: {
+      ...process.env,
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      HOST: "127.0.0.1",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const collect = (d: Buffer) => {
+    out += d;
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const admin = `http://127.0.0.1:${adminPort}`;
+  const ready = async (ms = 120_000) => {
+    const deadline = Date.now() + ms;
+    const status = () =>
+      fetch(`${admin}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
+    while ((await status()) !== 200) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        throw new Error(`server not ready:\n${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return {
+    child,
+    port,
+    adminPort,
+    base: `http://127.0.0.1:${port}`,
+    admin,
+    exited: once(child, "exit") as Promise<[number | null, string | null]>,
+    output: () => out,
+    ready,
+  };
 }
 
 export interface StubClassifier extends ClassifierLike {

@@ -3,17 +3,19 @@
 // /readyz and nothing of the API's; both count into one registry; closing drains the API first
 // while the admin keeps answering; and the server process names ADMIN_PORT when that port is
 // taken.
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { buildTestApp, images, multipart, type StubClassifier, stubClassifier } from "./helpers.js";
-
-const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
+import {
+  buildTestApp,
+  images,
+  multipart,
+  type StubClassifier,
+  serverProcess,
+  stubClassifier,
+} from "./helpers.js";
 
 /** Both listeners on free ports of 127.0.0.1; their base URLs. */
 async function listenBoth(app: FastifyInstance): Promise<{ api: string; admin: string }> {
@@ -142,31 +144,15 @@ describe("the server process", () => {
     const taken: Server = createServer().listen(0, "127.0.0.1");
     await once(taken, "listening");
     const adminPort = (taken.address() as { port: number }).port;
-    const free = createServer().listen(0, "127.0.0.1");
-    await once(free, "listening");
-    const port = (free.address() as { port: number }).port;
-    free.close();
-    await once(free, "close");
     try {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join("src", "server.ts")], {
-        cwd: APP_DIR,
-        env: {
-          ...process.env,
-          PORT: String(port),
-          ADMIN_PORT: String(adminPort),
-          HOST: "127.0.0.1",
-          INFERENCE_THREADS: "1",
-          LOG_LEVEL: "warn",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
+      const { exited, output } = await serverProcess({
+        ADMIN_PORT: String(adminPort),
+        INFERENCE_THREADS: "1",
+        LOG_LEVEL: "warn",
       });
-      let stderr = "";
-      child.stderr?.on("data", (d) => {
-        stderr += d;
-      });
-      const [code] = (await once(child, "exit")) as [number | null];
+      const [code] = await exited;
       expect(code).toBe(1);
-      expect(stderr.trim().split("\n")).toContain(
+      expect(output().trim().split("\n")).toContain(
         `ADMIN_PORT ${adminPort} is already in use on 127.0.0.1: stop what listens there, or choose another port with ADMIN_PORT=<port>`,
       );
     } finally {

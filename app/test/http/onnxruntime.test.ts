@@ -1,8 +1,6 @@
 // The onnxruntime engine behind the HTTP API: the same routes, error vocabulary and metrics as
 // the tfjs engines, "backend": "onnxruntime" in every answer; and the real server process
 // (src/server.ts through tsx) started with TFJS_BACKEND=onnxruntime on the demo model.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
@@ -11,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoModel } from "../../scripts/demo-model/index.js";
 import { buildApp } from "../../src/app.js";
 import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
-import { freePort, images, postFile, postRaw } from "./helpers.js";
+import { images, postFile, postRaw, serverProcess } from "./helpers.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 let ort: Classifier;
@@ -138,51 +136,23 @@ describe("the server process with TFJS_BACKEND=onnxruntime", () => {
     timeout: 120_000,
   }, async () => {
     const { dir } = await ensureDemoModel();
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, ["--import", "tsx", path.join("src", "server.ts")], {
-      cwd: APP_DIR,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        ADMIN_PORT: String(adminPort),
-        HOST: "127.0.0.1",
-        MODEL_DIR: dir,
-        TFJS_BACKEND: "onnxruntime",
-        INFERENCE_THREADS: "2",
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { child, base, exited, output, ready } = await serverProcess({
+      MODEL_DIR: dir,
+      TFJS_BACKEND: "onnxruntime",
+      INFERENCE_THREADS: "2",
+      LOG_LEVEL: "info",
     });
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-    });
-    child.stderr?.on("data", (d) => {
-      out += d;
-    });
-    const exited = once(child, "exit");
     try {
-      const base = `http://127.0.0.1:${port}`;
-      const admin = `http://127.0.0.1:${adminPort}`;
-      const deadline = Date.now() + 90_000;
-      while (
-        (await fetch(`${admin}/readyz`).then(
-          (r) => r.status,
-          () => 0,
-        )) !== 200
-      ) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`not ready:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await ready(90_000);
       const res = await fetch(`${base}/test?topk=1`);
       expect(res.status).toBe(200);
       const body = (await res.json()) as Answer;
       expect(body.model.backend).toBe("onnxruntime");
-      const ready = out
+      const loaded = output()
         .split("\n")
         .filter((l) => l.includes("model loaded and warmed up"))
         .map((l) => JSON.parse(l) as { backend: string; threads: number });
-      expect(ready).toMatchObject([{ backend: "onnxruntime", threads: 2 }]);
+      expect(loaded).toMatchObject([{ backend: "onnxruntime", threads: 2 }]);
       child.kill("SIGTERM");
       expect(await exited).toEqual([0, null]);
     } finally {

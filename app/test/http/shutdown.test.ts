@@ -2,15 +2,14 @@
 // ports on 127.0.0.1 for the API and the admin listener): requests in flight when the signal
 // arrives all complete 200, /readyz (admin) turns 503 at once and keeps answering while the API
 // drains, and the process exits 0 within the grace period.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { request } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "./helpers.js";
+import { serverProcess } from "./helpers.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 let child: ChildProcess | undefined;
@@ -67,33 +66,15 @@ describe("graceful shutdown", () => {
   it("SIGTERM: readiness 503 at once, in-flight requests finish 200, exit 0", {
     timeout: 150_000,
   }, async () => {
-    const port = await freePort();
-    const adminPort = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const admin = `http://127.0.0.1:${adminPort}`;
-    child = spawn(process.execPath, ["--import", "tsx", path.join("src", "server.ts")], {
-      cwd: APP_DIR,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        ADMIN_PORT: String(adminPort),
-        HOST: "127.0.0.1",
-        INFERENCE_THREADS: "1",
-        QUEUE_MAX: "64",
-        SHUTDOWN_DELAY_SECONDS: "1",
-        SHUTDOWN_GRACE_SECONDS: "60",
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const server = await serverProcess({
+      INFERENCE_THREADS: "1",
+      QUEUE_MAX: "64",
+      SHUTDOWN_DELAY_SECONDS: "1",
+      SHUTDOWN_GRACE_SECONDS: "60",
+      LOG_LEVEL: "info",
     });
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-    });
-    child.stderr?.on("data", (d) => {
-      out += d;
-    });
-    const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+    const { port, base, admin, exited, output } = server;
+    child = server.child;
 
     await until("readiness", async () =>
       (await fetch(`${admin}/readyz`)).status === 200 ? true : undefined,
@@ -121,13 +102,13 @@ describe("graceful shutdown", () => {
     // the signal is handled between two event-loop turns: ask once the server says so (it keeps
     // listening SHUTDOWN_DELAY_SECONDS more, as a pod does while endpoints update)
     await until("the draining log line", async () =>
-      out.includes('"msg":"draining: readiness is now false"') ? true : undefined,
+      output().includes('"msg":"draining: readiness is now false"') ? true : undefined,
     );
     const ready = await fetch(`${admin}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: "draining" });
     await until("the closing log line", async () =>
-      out.includes('"msg":"closing: no new connections, waiting for in-flight requests"')
+      output().includes('"msg":"closing: no new connections, waiting for in-flight requests"')
         ? true
         : undefined,
     );
@@ -152,7 +133,7 @@ describe("graceful shutdown", () => {
 
     const [code, signal] = await exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
-    const lines = out
+    const lines = output()
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as { msg: string; statusCode?: number; route?: string });

@@ -1,14 +1,19 @@
 import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../components/defaults.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
 import { type Align, markdownTable } from "../../strategy-bench/src/index.js";
-import { type CpuTracePoint, type HpaReplayStep, traceMillicoresAt } from "./hpa-replay.js";
+import {
+  type CpuTracePoint,
+  type HpaReplayStep,
+  hpaDecisionsForTrace,
+  traceMillicoresAt,
+} from "./hpa-replay.js";
 
 /**
  * The pieces of `npm run validate:hpa` (scripts/e2e/hpa-validate.ts) that need no cluster: the
  * scripted CPU trace, the metrics.k8s.io/v1beta1 documents the harness serves from it, the
  * Deployment and HPA built from a stack, the parsing of kube-controller-manager's HPA log lines,
  * and the step-by-step comparison of the controller's decisions with the planner's
- * (`hpaDecisionsForTrace`).
+ * (`hpaDecisionsForTrace`; `replayHpaRun` does both sides for one run).
  */
 
 /**
@@ -459,6 +464,103 @@ export function compareHpaDecisions(
     plannerRescales,
     equal: mismatches.length === 0,
     mismatches,
+  };
+}
+
+/** A pod of a real run, epoch ms: created by the API, its container started, Ready. */
+export interface ObservedPod {
+  createdMs?: number;
+  startMs?: number;
+  readyMs?: number;
+}
+
+/** One stack's run of `npm run validate:hpa` replayed by the planner (replayHpaRun). */
+export interface HpaRunReplay {
+  /** The controller's syncs within the trace (from 2 s before its time 0). */
+  syncs: ControllerSync[];
+  /** Their mean period, s (the planner's grid: 0 + k × it); `defaultPeriodSeconds` below 2 syncs. */
+  periodSeconds: number;
+  /** Pods the controller created (after the HPA). */
+  created: number;
+  /** How long kwok took to start each of those, and then to make it Ready, s. */
+  startDelays: number[];
+  readyDelays: number[];
+  /** Their medians: the planner's pod start and Ready delays. */
+  podStartSeconds: number;
+  podReadySeconds: number;
+  planner: HpaReplayStep[];
+  /** The controller against the planner on the observed grid. */
+  comparison: HpaComparison;
+  /** The same with the planner's default grid (every 15 s exactly, as `plan --hpa-trace` runs). */
+  nominal: HpaComparison;
+}
+
+/**
+ * The planner's side of a validation run: the stack's HPA (`settings`, any scale-down override
+ * applied) replayed on {@link HPA_VALIDATION_TRACE} with the sync phase and period the controller
+ * showed and the pod delays measured, then compared sync by sync with the controller's log.
+ */
+export function replayHpaRun(o: {
+  entries: readonly KcmHpaLogEntry[];
+  /** `Deployment/<namespace>/<name>`, as the controller's log names it. */
+  scaleTarget: string;
+  settings: StackSettings;
+  /** The controller's first metrics request (trace time 0) and the HPA's creation, epoch ms. */
+  traceZeroMs: number;
+  hpaCreatedMs: number;
+  durationSeconds: number;
+  pods: readonly ObservedPod[];
+  status: readonly StatusSample[];
+  defaultPeriodSeconds: number;
+}): HpaRunReplay {
+  const zero = o.traceZeroMs;
+  const syncs = controllerSyncs(
+    o.entries,
+    o.scaleTarget,
+    o.settings.autoscaling.minReplicas,
+  ).filter((s) => s.timeMs >= zero - 2000 && s.timeMs < zero + o.durationSeconds * 1000);
+  const first = syncs[0];
+  const last = syncs[syncs.length - 1];
+  const periodSeconds =
+    first && last && syncs.length > 1
+      ? (last.timeMs - first.timeMs) / 1000 / (syncs.length - 1)
+      : o.defaultPeriodSeconds;
+  const created = o.pods.filter((p) => (p.createdMs ?? 0) > o.hpaCreatedMs);
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] as number);
+  };
+  const startDelays = created.flatMap((p) =>
+    p.startMs !== undefined && p.createdMs !== undefined ? [(p.startMs - p.createdMs) / 1000] : [],
+  );
+  const readyDelays = created.flatMap((p) =>
+    p.readyMs !== undefined && p.startMs !== undefined ? [(p.readyMs - p.startMs) / 1000] : [],
+  );
+  const podStartSeconds = median(startDelays);
+  const podReadySeconds = median(readyDelays);
+  const replay = (controller?: { syncPeriodSeconds: number }) =>
+    hpaDecisionsForTrace({
+      hpa: o.settings,
+      trace: HPA_VALIDATION_TRACE,
+      durationSeconds: o.durationSeconds,
+      podStartSeconds,
+      podReadySeconds,
+      metricWindowSeconds: HPA_VALIDATION_WINDOW_SECONDS,
+      metricAgeSeconds: HPA_VALIDATION_METRIC_AGE_SECONDS,
+      ...(controller ? { firstSyncSeconds: 0, controller } : {}),
+    });
+  const planner = replay({ syncPeriodSeconds: periodSeconds });
+  return {
+    syncs,
+    periodSeconds,
+    created: created.length,
+    startDelays,
+    readyDelays,
+    podStartSeconds,
+    podReadySeconds,
+    planner,
+    comparison: compareHpaDecisions(syncs, planner, o.status),
+    nominal: compareHpaDecisions(syncs, replay(), o.status),
   };
 }
 
