@@ -13,6 +13,22 @@ import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
 const dir = mkdtempSync(join(tmpdir(), "recommend-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** 150 req/s for 240 s on baseline's file, the estimated profile, one 8-CPU 8Gi node. */
+function at150(): Omit<Parameters<typeof recommend>[0], "slo"> {
+  const { schedule, rates } = rateToSchedule(constantRate(150, 240));
+  const cluster = parseNodes(["1x8cpu,8Gi"]);
+  const base = loadStack("baseline");
+  return {
+    name: "recommended",
+    base,
+    schedule,
+    rates,
+    profiles: [ESTIMATED_PROFILE],
+    cluster,
+    maxReplicas: 10,
+  };
+}
+
 describe("recommend", () => {
   it("bounds memory by the profile's working set + 25 %", () => {
     // The estimated profile's largest working set: 885 MiB × 1.25 = 1106.25 → 1152Mi (64Mi steps).
@@ -27,17 +43,7 @@ describe("recommend", () => {
     // 1152Mi pods: 7 fit 8Gi by memory; 1 CPU each: 8 by CPU; 2 CPU: 4.
     expect(clusterFits(cluster, { cpuRequest: "1", memoryRequest: "1152Mi" })).toBe(7);
     expect(clusterFits(cluster, { cpuRequest: "2", memoryRequest: "1152Mi" })).toBe(4);
-    const { schedule, rates } = rateToSchedule(constantRate(150, 240));
-    const rec = recommend({
-      name: "recommended",
-      base: loadStack("baseline"),
-      schedule,
-      rates,
-      profiles: [ESTIMATED_PROFILE],
-      cluster,
-      slo: { p95: 0.5 },
-      maxReplicas: 10,
-    });
+    const rec = recommend({ ...at150(), slo: { p95: 0.5 } });
     expect(rec.candidates).toHaveLength(36);
     for (const c of rec.candidates) {
       // maxReplicas is cut to what the node holds, so no candidate ever has a Pending pod.
@@ -68,17 +74,7 @@ describe("recommend", () => {
   });
 
   it("with the error margin, chooses only what meets the SLO at the band's edge, at a cost", () => {
-    const cluster = parseNodes(["1x8cpu,8Gi"]);
-    const { schedule, rates } = rateToSchedule(constantRate(150, 240));
-    const o = {
-      name: "recommended",
-      base: loadStack("baseline"),
-      schedule,
-      rates,
-      profiles: [ESTIMATED_PROFILE],
-      cluster,
-      maxReplicas: 10,
-    };
+    const o = at150();
     // The candidates' predicted p95 here: 0.266–0.309 s and 0.577 s (the rest fail on their own).
     const plain = recommend({ ...o, slo: { p95: 0.6 } });
     const margin = ERROR_BANDS.responseTime;
