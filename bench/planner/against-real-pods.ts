@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   // the node as the run had them (cluster-recommend.ts, which validate:recommend uses too).
   const {
     options,
+    nodes,
     timeScale: f,
     delayScale,
   } = await clusterRunPlanOptions(runDir, stack, {
@@ -78,7 +79,6 @@ async function main(): Promise<void> {
   const controller = options.controller ?? {};
   const metricsResolution = options.metricsResolutionSeconds;
   const monitorInterval = options.monitorIntervalSeconds;
-  const nodes = options.cluster.description.replace(/^--nodes /, "");
   const dir = join(runDir, stack);
   const rows = await readMonitorCsv(join(dir, "monitor.csv"));
   const e = comparePlanToRun(plan, {
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     `Settings: time scale ${f}${delayScale !== undefined ? `, delay scale ${delayScale}` : ""}, seed ${seed}; ` +
       `sync ${controller.syncPeriodSeconds} s, CPU init ${controller.cpuInitializationPeriodSeconds} s, initial readiness delay ${controller.delayOfInitialReadinessStatusSeconds} s, ` +
       `metrics resolution ${metricsResolution} s, monitor ${monitorInterval} s; scale-down window ${settings.autoscaling.scaleDownStabilizationSeconds} s, ` +
-      `readiness ${settings.probes.readiness.successThreshold} × ${settings.probes.readiness.periodSeconds} s; nodes ${nodes}; ` +
+      `readiness ${settings.probes.readiness.successThreshold} × ${settings.probes.readiness.periodSeconds} s; nodes ${nodes.join(" ")}; ` +
       `profile ${plan.profile.description}; a new pod ready after ${plan.readyDelaySeconds.toFixed(1)} s.`,
     "",
     `Replicas (ready): mean predicted ${mean(readyDiffs.map((x) => x.predictedReady)).toFixed(2)}, measured ${mean(readyDiffs.map((x) => x.measuredReady)).toFixed(2)}, mean absolute error ${readyMae.toFixed(2)}; ` +
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   await writeFile(join(out, "validation.md"), lines.join("\n"));
   await writeFile(
     join(out, "validation.json"),
-    `${JSON.stringify({ ...e, ready: timeline, settings: { f, seed, controller, nodes, metricsResolution } }, null, 2)}\n`,
+    `${JSON.stringify({ ...e, ready: timeline, settings: { f, seed, controller, nodes: nodes.join(" "), metricsResolution } }, null, 2)}\n`,
   );
   await writeFile(join(out, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
   process.stdout.write(lines.join("\n"));

@@ -8,6 +8,7 @@ import {
   commaList,
   contextOption,
   cpuCores,
+  errorMarginOption,
   kubeconfigOption,
   loadStack,
   numberValue,
@@ -37,7 +38,7 @@ import { type CapacityProfile, engineProfileName, readProfile } from "./capacity
 import { planCharts } from "./charts.js";
 import { type Cluster, defaultCluster, parseNodes, shapeCluster } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
-import { ERROR_BANDS, withBand } from "./error-band.js";
+import { trueRange, withBand } from "./error-band.js";
 import type { ControllerConfig } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
 import { planPage, recommendPage } from "./html.js";
@@ -46,7 +47,7 @@ import { planMarkdown, writePlan } from "./output.js";
 import { knobsMarkdown, recommend, writeStackFile } from "./recommend.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
-import { sloText, type VerdictOptions, verdictMarkdown } from "./verdict.js";
+import { sloOf, sloText, type VerdictOptions, verdictMarkdown } from "./verdict.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 // The flags plan and recommend share: the open-loop load, the SLO and cost (verdictOptions reads
@@ -63,9 +64,8 @@ const sloP95Option = (help: string) =>
   new Option("--slo-p95 <s>", help).argParser(numberValue("SLO", 0));
 const sloP50Option = (help: string) =>
   new Option("--slo-p50 <s>", help).argParser(numberValue("SLO", 0));
-const errorMarginOption = () =>
-  new Option(
-    "--no-error-margin",
+const errorMargin = () =>
+  errorMarginOption(
     "judge the SLO on the predicted percentiles alone (default: the largest value the planner's error band allows must meet it)",
   );
 const nodeShapeOption = (help: string) => new Option("--node-shape <spec>", help);
@@ -224,15 +224,7 @@ export function verdictOptions(o: {
     throw new Error("give both --price-cpu-hour and --price-gib-hour (no price is assumed)");
   }
   return {
-    ...(o.sloP95 !== undefined || o.sloP50 !== undefined
-      ? {
-          slo: {
-            ...(o.sloP95 !== undefined ? { p95: o.sloP95 } : {}),
-            ...(o.sloP50 !== undefined ? { p50: o.sloP50 } : {}),
-            ...(o.errorMargin !== false ? { margin: ERROR_BANDS.responseTime } : {}),
-          },
-        }
-      : {}),
+    ...(o.sloP95 !== undefined || o.sloP50 !== undefined ? { slo: sloOf(o) } : {}),
     ...(o.nodeShape ? { shape: parseNodeShape(o.nodeShape) } : {}),
     ...(o.priceCpuHour !== undefined
       ? { prices: { cpuHour: o.priceCpuHour, gibHour: o.priceGibHour } }
@@ -296,7 +288,7 @@ export function registerPlanCommands(program: Command): void {
       ),
     )
     .addOption(sloP50Option("SLO on the median response time"))
-    .addOption(errorMarginOption())
+    .addOption(errorMargin())
     .addOption(
       nodeShapeOption(
         "cost: nodes of <cpu>cpu,<memory> allocatable needed at peak, e.g. 4cpu,16Gi; without --nodes, the cluster too (as many as the pods need)",
@@ -485,7 +477,7 @@ export function registerPlanCommands(program: Command): void {
     .addOption(durationOption())
     .addOption(sloP95Option("SLO: p95 response time at most this").makeOptionMandatory())
     .addOption(sloP50Option("SLO on the median"))
-    .addOption(errorMarginOption())
+    .addOption(errorMargin())
     .addOption(
       nodesOption(
         "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: nodes of --node-shape as needed, else one node of this machine's size)",
@@ -549,7 +541,7 @@ export function registerPlanCommands(program: Command): void {
         `Cluster: ${cluster.description}. ${rec.candidates.length} candidates simulated, ${rec.candidates.filter((c) => c.pass).length} meet the SLO (${sloText(v.slo ?? {})}) with no failed request and no Pending pod.`,
         ...(v.slo?.margin
           ? [
-              `With the planner's error: a candidate's predicted percentile × ${(1 / (1 + v.slo.margin.lowPct / 100)).toFixed(2)} (the largest value its response-time band ${withBand("", v.slo.margin).trim()} allows) must meet the SLO; --no-error-margin judges the prediction alone.`,
+              `With the planner's error: a candidate's predicted percentile × ${trueRange(1, v.slo.margin)[1].toFixed(2)} (the largest value its response-time band ${withBand("", v.slo.margin).trim()} allows) must meet the SLO; --no-error-margin judges the prediction alone.`,
             ]
           : []),
         `Memory: requests ${rec.memory.quantity} (${rec.memory.why}), limits twice that.`,

@@ -6,7 +6,6 @@
 export { engineProfileName, readProfile } from "./capacity-profile.js";
 export { parseNodes } from "./cluster.js";
 export { registerPlanCommands } from "./commands.js";
-export { ERROR_BANDS } from "./error-band.js";
 export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
 export {
   knobsMarkdown,
@@ -40,4 +39,4 @@ export {
   type StatusSample,
   validationObjects,
 } from "./validate-hpa.js";
-export { type Slo, sloText } from "./verdict.js";
+export { type Slo, sloOf, sloText } from "./verdict.js";

@@ -34,6 +34,18 @@ export interface VerdictOptions {
   prices?: Prices;
 }
 
+/**
+ * The SLO of the command-line flags: the percentiles given, judged with the planner's
+ * response-time band unless --no-error-margin (`errorMargin` false).
+ */
+export function sloOf(o: { sloP95?: number; sloP50?: number; errorMargin?: boolean }): Slo {
+  return {
+    ...(o.sloP95 !== undefined ? { p95: o.sloP95 } : {}),
+    ...(o.sloP50 !== undefined ? { p50: o.sloP50 } : {}),
+    ...(o.errorMargin !== false ? { margin: ERROR_BANDS.responseTime } : {}),
+  };
+}
+
 /** PASS when every given percentile is within its SLO, no request failed and no pod was Pending. */
 export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: string[] } {
   const why: string[] = [];
@@ -52,8 +64,6 @@ export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: strin
   else if (r.pending.length > 0) why.push(`${r.pending.length} Pending episodes`);
   return { pass: why.length === 0, why };
 }
-
-const n2 = formatNumber;
 
 /** The "Cost and verdict" section: a table with one column per stack, then the verdict lines. */
 export function verdictMarkdown(results: readonly PlanResult[], o: VerdictOptions): string[] {
@@ -95,21 +105,23 @@ export function verdictTable(results: readonly PlanResult[], o: VerdictOptions):
   rows.push(
     [
       "response time p50 (s; band: the validation's response-time error)",
-      ...results.map((r) => withBand(n2(r.latency.p50, 3), rt)),
+      ...results.map((r) => withBand(formatNumber(r.latency.p50, 3), rt)),
     ],
-    ["response time p95 (s)", ...results.map((r) => withBand(n2(r.latency.p95, 3), rt))],
+    ["response time p95 (s)", ...results.map((r) => withBand(formatNumber(r.latency.p95, 3), rt))],
     [
       "requests served (/s, OKAY / duration)",
-      ...results.map((r) => withBand(n2(r.load.transactionRate), ERROR_BANDS.rate)),
+      ...results.map((r) => withBand(formatNumber(r.load.transactionRate), ERROR_BANDS.rate)),
     ],
     [
       `pods (peak / mean; mean ± ${REPLICAS_MAE} pod)`,
-      ...costs.map((c) => `${c.peakPods} / ${n2(c.meanPods)}`),
+      ...costs.map((c) => `${c.peakPods} / ${formatNumber(c.meanPods)}`),
     ],
     ["pods Pending (max at once)", ...costs.map((c) => String(c.maxPending))],
     [
       "CPU requested (cores, peak / mean)",
-      ...costs.map((c) => `${n2(c.peakCpuRequested)} / ${n2(c.meanCpuRequested)}`),
+      ...costs.map(
+        (c) => `${formatNumber(c.peakCpuRequested)} / ${formatNumber(c.meanCpuRequested)}`,
+      ),
     ],
     [
       "memory requested (peak / mean)",
@@ -118,8 +130,11 @@ export function verdictTable(results: readonly PlanResult[], o: VerdictOptions):
           `${formatMemoryKB(c.peakMemoryGiB * 2 ** 20)} / ${formatMemoryKB(c.meanMemoryGiB * 2 ** 20)}`,
       ),
     ],
-    ["CPU-hours requested (core-h, over the schedule)", ...costs.map((c) => n2(c.cpuHours, 3))],
-    ["memory GiB-hours requested (GiB-h)", ...costs.map((c) => n2(c.gibHours, 3))],
+    [
+      "CPU-hours requested (core-h, over the schedule)",
+      ...costs.map((c) => formatNumber(c.cpuHours, 3)),
+    ],
+    ["memory GiB-hours requested (GiB-h)", ...costs.map((c) => formatNumber(c.gibHours, 3))],
   );
   if (o.shape) {
     rows.push([
@@ -132,7 +147,7 @@ export function verdictTable(results: readonly PlanResult[], o: VerdictOptions):
   if (o.prices?.cpuHour !== undefined && o.prices.gibHour !== undefined) {
     rows.push([
       `cost (${o.prices.cpuHour}/core-h × CPU-h + ${o.prices.gibHour}/GiB-h × GiB-h, your currency)`,
-      ...costs.map((c) => n2(c.money ?? Number.NaN, 4)),
+      ...costs.map((c) => formatNumber(c.money ?? Number.NaN, 4)),
     ]);
   }
   return markdownTable(["metric", ...results.map((r) => r.stack)], rows, {
@@ -173,11 +188,11 @@ export function sloText(slo: Slo): string {
 /** A stack's cost in words: "1.250 CPU-hours and 5.625 GiB-hours requested, 3 pods at peak on 1 node". */
 export function costText(c: ReturnType<typeof planCost>): string {
   return (
-    `${n2(c.cpuHours, 3)} CPU-hours and ${n2(c.gibHours, 3)} GiB-hours requested, ${c.peakPods} pod${c.peakPods === 1 ? "" : "s"} at peak` +
+    `${formatNumber(c.cpuHours, 3)} CPU-hours and ${formatNumber(c.gibHours, 3)} GiB-hours requested, ${c.peakPods} pod${c.peakPods === 1 ? "" : "s"} at peak` +
     (c.nodesAtPeak !== undefined && Number.isFinite(c.nodesAtPeak)
       ? ` on ${c.nodesAtPeak} node${c.nodesAtPeak === 1 ? "" : "s"}`
       : "") +
-    (c.money !== undefined ? `, cost ${n2(c.money, 4)}` : "")
+    (c.money !== undefined ? `, cost ${formatNumber(c.money, 4)}` : "")
   );
 }
 
@@ -197,7 +212,7 @@ export function verdictHeadline(results: readonly PlanResult[], o: VerdictOption
       `**${best.r.stack}**: the cheapest stack meeting the SLO (${sloText(o.slo)}, no failed request, no Pending pod), ` +
       `p95 ${best.r.latency.p95.toFixed(3)} s, ${costText(best.c)}` +
       (next
-        ? `; ${next.r.stack} meets it too at ${n2(next.c.cpuHours, 3)} CPU-hours.`
+        ? `; ${next.r.stack} meets it too at ${formatNumber(next.c.cpuHours, 3)} CPU-hours.`
         : `; ${results.length === 1 ? "the only stack planned" : "no other stack meets it"}.`)
     );
   }
@@ -256,12 +271,12 @@ export function againstLines(
     const slo = o.slo ? sloVerdict(r, o.slo) : undefined;
     return [
       `**${r.stack}**: ${slo ? (slo.pass ? "meets the SLO too" : `FAIL (${slo.why.join("; ")})`) : "no SLO given"}`,
-      `p95 ${n2(r.latency.p95, 3)} s against ${n2(best.latency.p95, 3)} s`,
-      `CPU-hours ${n2(c.cpuHours, 3)} against ${n2(b.cpuHours, 3)}${rel(c.cpuHours, b.cpuHours)}`,
-      `GiB-hours ${n2(c.gibHours, 3)} against ${n2(b.gibHours, 3)}${rel(c.gibHours, b.gibHours)}`,
+      `p95 ${formatNumber(r.latency.p95, 3)} s against ${formatNumber(best.latency.p95, 3)} s`,
+      `CPU-hours ${formatNumber(c.cpuHours, 3)} against ${formatNumber(b.cpuHours, 3)}${rel(c.cpuHours, b.cpuHours)}`,
+      `GiB-hours ${formatNumber(c.gibHours, 3)} against ${formatNumber(b.gibHours, 3)}${rel(c.gibHours, b.gibHours)}`,
       `pods at peak ${c.peakPods} against ${b.peakPods}`,
       ...(c.money !== undefined && b.money !== undefined
-        ? [`cost ${n2(c.money, 4)} against ${n2(b.money, 4)}`]
+        ? [`cost ${formatNumber(c.money, 4)} against ${formatNumber(b.money, 4)}`]
         : []),
     ].join(" · ");
   });

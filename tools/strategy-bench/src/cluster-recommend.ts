@@ -20,7 +20,6 @@ import {
 } from "../../../lib/cluster/stack.js";
 import {
   checkRecommendation,
-  ERROR_BANDS,
   engineProfileName,
   knobsMarkdown,
   type PlanOptions,
@@ -31,8 +30,8 @@ import {
   readRecommendationRun,
   recommend,
   recommendationCheckMarkdown,
-  type Slo,
   simulatePlan,
+  sloOf,
   sloText,
   validationMarkdown,
   writeStackFile,
@@ -45,7 +44,14 @@ import { runCluster } from "./cluster-run.js";
 import { clusterTimeScaling, HPA_FLAGS, stackTimeScaling } from "./cluster-scale.js";
 import { resolveSchedule } from "./commands.js";
 import { REPO_ROOT } from "./demo.js";
-import { collect, nonNegative, numberValue, positive, wholeNumber } from "./flags.js";
+import {
+  collect,
+  errorMarginOption,
+  nonNegative,
+  numberValue,
+  positive,
+  wholeNumber,
+} from "./flags.js";
 import { runTimestamp } from "./runmeta.js";
 import { listStacks, loadStack } from "./stack.js";
 
@@ -98,9 +104,10 @@ export function validateRecommendCommand(
     )
     .option("--slo-p95 <s>", "SLO: p95 response time at most this", positive("slo p95"), 0.6)
     .option("--slo-p50 <s>", "SLO on the median too", positive("slo p50"))
-    .option(
-      "--no-error-margin",
-      "recommend on the predicted percentiles alone (default: the largest value the planner's error band allows must meet the SLO)",
+    .addOption(
+      errorMarginOption(
+        "recommend on the predicted percentiles alone (default: the largest value the planner's error band allows must meet the SLO)",
+      ),
     )
     .option(
       "--profile <file>",
@@ -184,13 +191,13 @@ function controllerOf(hpa: Partial<Record<keyof typeof HPA_FLAGS | "tolerance", 
  * ran under (run.json: options, flags, scaling; manifest.yaml: the node): the stack file (the
  * run's `stackFiles`, else the project's) + the cluster's config + the time scaling's overrides,
  * the schedule × the time scale, the controller flags and metrics-server resolution the cluster
- * had, the monitor's interval, the seed. Also the run's time and delay scales, for a caption.
+ * had, the monitor's interval, the seed. Also the nodes and the run's time and delay scales, for a caption.
  */
 export async function clusterRunPlanOptions(
   runDir: string,
   stack: string,
   o: { profiles: string[]; nodes?: string[] },
-): Promise<{ options: PlanOptions; timeScale: number; delayScale?: number }> {
+): Promise<{ options: PlanOptions; nodes: string[]; timeScale: number; delayScale?: number }> {
   const run = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
   const manifest = parseYaml(readFileSync(join(runDir, "manifest.yaml"), "utf8"));
   const {
@@ -211,17 +218,18 @@ export async function clusterRunPlanOptions(
   const base = clusterStackConfig(clusterVersions(REPO_ROOT), REPO_ROOT);
   const scaled = stackTimeScaling(f, effectiveSettings(stack, base, file));
   const node = manifest.cluster.node as { cpuCores: number; memoryKB: number };
+  const nodes = o.nodes ?? [`1x${node.cpuCores}cpu,${node.memoryKB}Ki`];
   const options: PlanOptions = {
     stack: effectiveSettings(stack, { ...base, ...scaled.config }, file),
     schedule: await resolveSchedule(schedule && resolve(runDir, schedule), f, delayScale),
     profiles: await Promise.all(o.profiles.map((p) => readProfile(p))),
-    cluster: parseNodes(o.nodes ?? [`1x${node.cpuCores}cpu,${node.memoryKB}Ki`]),
+    cluster: parseNodes(nodes),
     seed: seed ?? 1,
     controller: controllerOf(run.flags.hpa),
     metricsResolutionSeconds: run.flags.metricResolutionSeconds,
     monitorIntervalSeconds: run.scaling.monitorIntervalSeconds,
   };
-  return { options, timeScale: f, ...(delayScale !== undefined ? { delayScale } : {}) };
+  return { options, nodes, timeScale: f, ...(delayScale !== undefined ? { delayScale } : {}) };
 }
 
 /** The planner for one stack of a cluster run folder, as that run deployed and ran it. */
@@ -245,11 +253,7 @@ export async function recommendForRun(
   const scaled = stackTimeScaling(f, effectiveSettings(o.base, base));
   const schedule = await resolveSchedule(o.schedule, f, o.delayScale);
   const cluster = parseNodes(nodes);
-  const slo: Slo = {
-    p95: o.sloP95,
-    ...(o.sloP50 !== undefined ? { p50: o.sloP50 } : {}),
-    ...(o.errorMargin ? { margin: ERROR_BANDS.responseTime } : {}),
-  };
+  const slo = sloOf(o);
   const rec = recommend({
     name: o.name,
     base: effectiveSettings(o.base, { ...base, ...scaled.config }),

@@ -51,6 +51,9 @@ export const commaList = (v: string) =>
 export const stacksOption = (help: string) => new Option("--stack <name>", help).argParser(collect);
 
 /** `--seed <n>`: a whole number, default `n` (1). */
+/** `--no-error-margin` (plan, recommend, validate:recommend): the SLO judged on the prediction alone. */
+export const errorMarginOption = (help: string) => new Option("--no-error-margin", help);
+
 export const seedOption = (help: string, n = 1) =>
   new Option("--seed <n>", help).argParser(wholeNumber("seed")).default(n);
 

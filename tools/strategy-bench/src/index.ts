@@ -11,6 +11,7 @@ export {
   collect,
   commaList,
   contextOption,
+  errorMarginOption,
   kubeconfigOption,
   numberValue,
   seedOption,
