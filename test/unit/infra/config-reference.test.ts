@@ -8,13 +8,13 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { CONFIG_KEYS, configShape, flatConfigSchema, readStackFile, STACKS } from "../../../stacks";
 import {
   CONFIG_MD_PATH,
   configurationMd,
   PULUMI_YAML_PATH,
   pulumiYaml,
-} from "../../../scripts/gen-config";
-import { CONFIG_KEYS, configShape, flatConfigSchema, readStackFile, STACKS } from "../../../stacks";
+} from "../../../stacks/generated";
 import { loadSettings } from "../../../stacks/load";
 import { engineConfig, ROOT } from "./mocks";
 
