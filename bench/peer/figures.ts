@@ -7,7 +7,7 @@ import type { MemoryMap } from "../../tools/strategy-bench/src/proc.js";
 import type { Agreement, EngineAgreement } from "./agreement";
 
 /** An engine alone, no HTTP (tfjs-raw.ts, onnx-raw.ts): batches of `batch`, and one image per call. */
-export interface RawRun {
+interface RawRun {
   batch: number;
   intraOpThreads: string;
   predictBatch: TimedCalls;

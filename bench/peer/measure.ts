@@ -17,7 +17,7 @@ import { compare, predictProbabilities, type Sample } from "./agreement";
 import type { Level, Report, ServerResult } from "./figures";
 import { log, MODEL_DIR, PEER_SRC, runJson, type ServerSpec, TSX, WORK } from "./setup";
 
-export const LEVELS = [1, 20, 30] as const;
+const LEVELS = [1, 20, 30] as const;
 
 // ---------------------------------------------------------------------------------------------
 // the ceiling

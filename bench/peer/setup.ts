@@ -123,7 +123,7 @@ export function ensureOnnxModel(py: string, keras: string): string {
  * onnxruntime-node for the ONNX Runtime reference line: the server's own (a dependency of app/,
  * its install script denied in app/package.json: the CPU binaries ship in the package).
  */
-export const ORT_VERSION = (
+const ORT_VERSION = (
   JSON.parse(
     readFileSync(path.join(APP, "node_modules", "onnxruntime-node", "package.json"), "utf8"),
   ) as { version: string }
