@@ -7,7 +7,7 @@ import type { MemoryMap } from "../../tools/strategy-bench/src/proc.js";
 import type { Agreement, EngineAgreement } from "./agreement";
 
 /** An engine alone, no HTTP (tfjs-raw.ts, onnx-raw.ts): batches of `batch`, and one image per call. */
-export interface RawRun {
+interface RawRun {
   batch: number;
   intraOpThreads: string;
   predictBatch: TimedCalls;
@@ -20,8 +20,8 @@ export interface Report {
   machine: { nproc: number; cpu: string; memGiB: number; loadBefore: string; loadAfter: string };
   versions: Record<string, string>;
   scale: number;
-  /** --peers and --ours as given (absent in runs before they were recorded). */
-  flags?: { peers: string; ours: string };
+  /** The flags as given (absent in runs before they were recorded; soak and serversOnly later). */
+  flags?: { peers: string; ours: string; soak?: number; serversOnly?: boolean };
   ceiling?: Record<string, unknown> & { predictBatch: { imagesPerSec: number } };
   ceilingOnBatch?: number;
   /** tfjs-node alone (tfjs-raw.ts). */
@@ -34,11 +34,6 @@ export interface Report {
   engines?: EngineAgreement;
   tfjsNode: { ok: boolean; why: string };
   servers: ServerResult[];
-  batching?: {
-    backend: string;
-    concurrency: number;
-    runs: { maxBatchSize: number; images: number; imagesPerSec: number; meanBatch: number }[];
-  };
 }
 
 export interface Level {
@@ -81,6 +76,8 @@ export interface ServerResult {
    * warm-up, and once the last level's requests are served.
    */
   memoryMap?: { idle: MemoryMap; afterLoad: MemoryMap };
+  /** --soak: its parts at c=20, one after the other, after the levels. */
+  soak?: Level[];
   agreement?: Agreement;
   error?: string;
 }

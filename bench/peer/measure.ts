@@ -3,7 +3,7 @@
  * ceiling.py; tfjs-node on batches of 32, tfjs-raw.ts); each server in turn, alone, on a loopback
  * port: the agreement check, a warm-up, then autocannon on GET /test at concurrency 1, 20 and 30
  * with a fixed number of served requests each, sampling the server's process tree (RSS, CPU time)
- * from /proc; the dynamic-batching what-if (batching.ts).
+ * from /proc; with --soak, more requests at c=20 after them, in parts, RSS per part.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
@@ -17,10 +17,10 @@ import { compare, predictProbabilities, type Sample } from "./agreement";
 import type { Level, Report, ServerResult } from "./figures";
 import { log, MODEL_DIR, PEER_SRC, runJson, type ServerSpec, TSX, WORK } from "./setup";
 
-export const LEVELS = [1, 20, 30] as const;
+const LEVELS = [1, 20, 30] as const;
 
 // ---------------------------------------------------------------------------------------------
-// the ceiling and the what-if
+// the ceiling
 
 /** Keras model.predict on batches of 32 (ceiling.py), alone on the machine. */
 export function kerasCeiling(py: string, keras: string, seconds: string): Report["ceiling"] {
@@ -48,28 +48,10 @@ export function onnxRaw(model: string, seconds: string, what: string): Report["o
   }
 }
 
-/** The classifier with dynamic batching (batching.ts), 20 callers; undefined if it failed. */
-export function batchingWhatIf(images: number): Report["batching"] {
-  log("what-if: the classifier with dynamic batching (maxBatchSize 1, 8, 32), concurrency 20");
-  try {
-    return runJson(TSX, [
-      path.join(PEER_SRC, "batching.ts"),
-      MODEL_DIR,
-      "tensorflow",
-      "20",
-      String(images),
-      "1,8,32",
-    ]);
-  } catch (err) {
-    log(`batching what-if failed: ${(err as Error).message.slice(0, 500)}`);
-    return undefined;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // a server
 
-export interface Running {
+interface Running {
   spec: ServerSpec;
   child: ChildProcess;
   base: string;
@@ -84,18 +66,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `spec` on `port` (its own process group) and waits up to 300 s for `ready`. Its output
- * goes to WORK/logs/<id>.log, or with `stderr: "inherit"` (bench:server) its stderr to this
- * process's and its stdout nowhere. bench:server starts ours through it too.
+ * goes to WORK/logs/<id>.log.
  */
-export async function start(
-  spec: ServerSpec,
-  port: number,
-  stderr: "log" | "inherit" = "log",
-): Promise<Running> {
+async function start(spec: ServerSpec, port: number): Promise<Running> {
   const logFile = path.join(WORK, "logs", `${spec.id}.log`);
-  const see = stderr === "log" ? `: see ${logFile}` : "";
-  if (stderr === "log") mkdirSync(path.dirname(logFile), { recursive: true });
-  const fd = stderr === "log" ? openSync(logFile, "w") : undefined;
+  const see = `: see ${logFile}`;
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, "w");
   const [cmd, ...argv] = spec.cmd;
   const adminPort = spec.adminPort ? await freePort() : undefined;
   const t0 = performance.now();
@@ -107,10 +84,10 @@ export async function start(
       PORT: String(port),
       ...(adminPort !== undefined ? { ADMIN_PORT: String(adminPort) } : {}),
     },
-    stdio: fd === undefined ? ["ignore", "ignore", "inherit"] : ["ignore", fd, fd],
+    stdio: ["ignore", fd, fd],
     detached: true,
   });
-  if (fd !== undefined) closeSync(fd);
+  closeSync(fd);
   const reap = () => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
       process.kill(-child.pid, "SIGKILL");
@@ -138,7 +115,7 @@ export async function start(
   throw new Error(`${spec.id} not ready after 300 s${see}`);
 }
 
-export async function stop(r: Running): Promise<void> {
+async function stop(r: Running): Promise<void> {
   const { child } = r;
   process.off("exit", r.reap);
   if (child.exitCode !== null || child.pid === undefined) return;
@@ -155,13 +132,13 @@ export async function stop(r: Running): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // load
 
-export type Sums = Map<string, { sum: number; count: number }>;
+type Sums = Map<string, { sum: number; count: number }>;
 
 /**
  * The sums and counts of ours' per-stage histograms, and of GET /test's HTTP latency, from its
- * Prometheus text (the `_sum` and `_count` samples). bench:server reads them too.
+ * Prometheus text (the `_sum` and `_count` samples).
  */
-export async function stageSums(adminBase: string): Promise<Sums> {
+async function stageSums(adminBase: string): Promise<Sums> {
   const samples = prometheusSamples(await (await fetch(`${adminBase}/metrics`)).text());
   const out: Sums = new Map();
   const add = (key: string, part: "sum" | "count", value: number) => {
@@ -183,7 +160,7 @@ export async function stageSums(adminBase: string): Promise<Sums> {
 }
 
 /** Mean per observation of each series between two scrapes. */
-export function meansBetween(a: Sums, b: Sums): Map<string, number> {
+function meansBetween(a: Sums, b: Sums): Map<string, number> {
   const out = new Map<string, number>();
   for (const [k, e] of b) {
     const d = a.get(k) ?? { sum: 0, count: 0 };
@@ -254,7 +231,8 @@ async function measure(r: Running, concurrency: number, requests: number): Promi
 
 /**
  * One server, alone: started on a free loopback port, the agreement check against `reference`
- * (the first server's answers; undefined for the first), the warm-up, each level, then stopped.
+ * (the first server's answers; undefined for the first), the warm-up, each level, the soak (`soak`
+ * more requests at c=20 in parts of a tenth, at least 20; none when 0), then stopped.
  * Returns its figures (with `error` if something failed) and its answers on `images`.
  */
 export async function measureServer(
@@ -262,6 +240,7 @@ export async function measureServer(
   images: Sample[],
   reference: number[][] | undefined,
   requestsFor: (concurrency: number) => number,
+  soak: number,
 ): Promise<{ result: ServerResult; probs?: number[][] }> {
   const port = await freePort();
   const withPort = { ...spec, cmd: spec.cmd.map((a) => a.replace("$PORT", String(port))) };
@@ -300,6 +279,14 @@ export async function measureServer(
       await sleep(3000); // let requests still queued at the server drain before the next level
     }
     result.memoryMap = { idle, afterLoad: treeMemoryMap(pid) };
+    const part = Math.max(20, Math.round(soak / 10));
+    if (soak > 0) log(`${spec.id}: soak, ${soak} requests at c=20 in parts of ${part}`);
+    if (soak > 0) result.soak = [];
+    for (let done = 0; done < soak; done += part) {
+      const level = await measure(r, 20, part);
+      result.soak?.push(level);
+      log(`${spec.id}: soak ${done + part}: RSS ${level.peakRssMiB.toFixed(0)} MiB`);
+    }
     result.peakRssMiB = treeUsage(pid).hwmBytes / 2 ** 20;
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);

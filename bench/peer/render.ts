@@ -44,6 +44,8 @@ function commandFlags(rep: Report): string {
   if (rep.scale !== 1) f.push(`--scale ${rep.scale}`);
   if (rep.flags && rep.flags.peers !== DEFAULT_PEERS) f.push(`--peers "${rep.flags.peers}"`);
   if (rep.flags && rep.flags.ours !== DEFAULT_OURS) f.push(`--ours "${rep.flags.ours}"`);
+  if (rep.flags?.soak) f.push(`--soak ${rep.flags.soak}`);
+  if (rep.flags?.serversOnly) f.push("--servers-only");
   return f.length ? ` -- ${f.join(" ")}` : "";
 }
 
@@ -126,7 +128,7 @@ export function renderMarkdown(rep: Report): string {
         `batches of ${t.batch}: ${f1(t.predictBatch.imagesPerSec)} images/s (${ratio(t.predictBatch.imagesPerSec, ceiling)} of the ceiling); ` +
         `one image per call: ${f1(t.predictSingle.imagesPerSec)} images/s (${f0(t.predictSingle.msPerCall)} ms).`,
     );
-  } else {
+  } else if (!rep.tfjsNode.ok) {
     lines.push("", `tfjs-node: not available here (${rep.tfjsNode.why}).`);
   }
   if (rep.onnxRaw) {
@@ -151,7 +153,12 @@ export function renderMarkdown(rep: Report): string {
         `${x.cpuMsPerImage !== undefined ? `, ${f1(x.cpuMsPerImage)} CPU-ms per image` : ""}).`,
     );
   }
-  lines.push("", "Agreement (same generated images through both servers' `POST /predict`):", "");
+  const first = rep.servers[0]?.label ?? "";
+  lines.push(
+    "",
+    `Agreement (same generated images through each server's \`POST /predict\`, against ${first}'s):`,
+    "",
+  );
   const part = (name: string, a: AgreementPart) =>
     `${name}: top-1 equal on ${a.sameTop1}/${a.images}` +
     `${a.nearTies ? ` (+${a.nearTies} near-ties: reference top-2 margin ≤ ${a.tolerance})` : ""}, ` +
@@ -161,7 +168,7 @@ export function renderMarkdown(rep: Report): string {
     const a = s.agreement;
     if (!a) continue;
     lines.push(
-      `- ${s.label} vs the original: ${part("224×224 PNG (same pixels, the model alone)", a.exact)}; ` +
+      `- ${s.label}: ${part("224×224 PNG (same pixels, the model alone)", a.exact)}; ` +
         `${part("resized PNG/JPEG (sharp vs PIL bicubic, two JPEG decoders)", a.resized)} → ` +
         `${a.ok ? "**agree**" : "**DISAGREE**"}.`,
     );
@@ -172,23 +179,6 @@ export function renderMarkdown(rep: Report): string {
       `- ours on ONNX Runtime vs ours on tfjs-node (the same decode, two engines): top-1 equal on ` +
         `${e.sameTop1}/${e.images}, largest probability difference ${e.maxAbsDiff.toExponential(1)} ` +
         `(tolerance ${e.tolerance}) → ${e.ok ? "**agree**" : "**DISAGREE**"}.`,
-    );
-  }
-  if (rep.batching) {
-    const b = rep.batching;
-    lines.push(
-      "",
-      `What dynamic batching would give (batching.ts: the server's own inference module, ` +
-        `\`createClassifier({ backend: "${b.backend}", maxBatchSize })\`, decoding + preprocessing + inference of ` +
-        `the test image, ${b.concurrency} callers in a closed loop, no HTTP; the server's default is 1): ` +
-        b.runs
-          .map(
-            (r) =>
-              `maxBatchSize ${r.maxBatchSize}: ${f1(r.imagesPerSec)} images/s (mean batch ${r.meanBatch}, ` +
-              `${ratio(r.imagesPerSec, ceiling)} of the ceiling)`,
-          )
-          .join("; ") +
-        ".",
     );
   }
   const staged = rep.servers.filter((s) => s.kind === "ours" && !s.error && s.levels[0]?.stagesMs);
@@ -244,6 +234,7 @@ export function renderMarkdown(rep: Report): string {
       }
     }
   }
+  lines.push(...serverVerdicts(rep));
   lines.push(
     "",
     "Targets (issue 15; each tfjs-node variant of ours against the original on gunicorn, 1 worker):",
@@ -300,6 +291,36 @@ export function renderMarkdown(rep: Report): string {
       ". The table's peak RSS column is the tree's summed RSS sampled every 100 ms during that level.",
   );
   return lines.join("\n");
+}
+
+/** Issue 3's targets, each of ours on its own; with --soak, whether its RSS holds. */
+function serverVerdicts(rep: Report): string[] {
+  const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
+  const lines = [
+    "",
+    "Targets (issue 3; each of ours alone: p50 at c=1 ≤ 1.15× the forward pass in the server, req/s at c=20 ≥ 1.7× c=1's, RSS under load ≤ 300 MiB, no failed request; with --soak, its peak RSS per part growing ≤ 32 MiB from the first part to the last):",
+    "",
+  ];
+  for (const s of rep.servers.filter((x) => x.kind === "ours" && !x.error)) {
+    const at = (c: number) => s.levels.find((l) => l.concurrency === c);
+    const [c1, c20] = [at(1), at(20)];
+    if (!c1 || !c20) continue;
+    const forward = c1.stagesMs?.inference ?? Number.NaN;
+    const all = [...s.levels, ...(s.soak ?? [])];
+    const peak = Math.max(...all.map((l) => l.peakRssMiB));
+    const failed = all.reduce((n, l) => n + l.failed, 0);
+    const soak = s.soak?.length ? s.soak : undefined;
+    const grew = soak ? (soak.at(-1)?.peakRssMiB ?? 0) - (soak[0]?.peakRssMiB ?? 0) : 0;
+    lines.push(
+      `- ${s.label}: p50 at c=1 ${f1(c1.p50)} vs ${f1(forward)} ms (${ratio(c1.p50, forward)}) → ${verdict(c1.p50 <= 1.15 * forward)}; ` +
+        `c=20 ${f1(c20.reqPerSec)} vs c=1 ${f1(c1.reqPerSec)} req/s (${ratio(c20.reqPerSec, c1.reqPerSec)}) → ${verdict(c20.reqPerSec >= 1.7 * c1.reqPerSec)}; ` +
+        `peak RSS under load ${f0(peak)} MiB → ${verdict(peak <= 300)}; failed requests ${failed} → ${verdict(failed === 0)}` +
+        (soak
+          ? `; soak (${soak.reduce((n, l) => n + l.ok, 0)} requests at c=20, ${f1(soak.reduce((a, l) => a + l.reqPerSec, 0) / soak.length)} req/s): peak RSS per part ${soak.map((l) => f0(l.peakRssMiB)).join(", ")} MiB, ${grew >= 0 ? "+" : ""}${f0(grew)} → ${verdict(grew <= 32)}.`
+          : "."),
+    );
+  }
+  return lines;
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
- * bench:peer, stage 1: setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the
- * project's Python environment (tools/python); tfjs-node from app/scripts/tfjs-node-local.sh; the
- * demo model (npm run model:demo) and its weights written into a Keras .keras model
- * (make_keras_model.py); app/ compiled to app/dist; the servers to measure; the machine and the
- * versions the report names.
+ * bench:peer, stage 1: setup (idempotent, cached in ${FOOD11_CACHE:-~/.cache/food11}): the demo
+ * model (npm run model:demo); app/ compiled to app/dist; tfjs-node from
+ * app/scripts/tfjs-node-local.sh; for the original's servers and the reference runs, the project's
+ * Python environment (tools/python) and the demo model's weights written into a Keras .keras model
+ * (make_keras_model.py); the servers to measure; the machine and the versions the report names.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -62,7 +62,7 @@ function sha(files: string[]): string {
   return h.digest("hex").slice(0, 12);
 }
 
-/** The last line of a helper's stdout (ceiling.py, tfjs-raw.ts, batching.ts print one JSON line). */
+/** The last line of a helper's stdout (ceiling.py, tfjs-raw.ts, onnx-raw.ts print one JSON line). */
 export function runJson<T>(cmd: string, argv: string[]): T {
   return JSON.parse(run(cmd, argv).trim().split("\n").pop() as string) as T;
 }
@@ -84,8 +84,12 @@ export function ensureTfjsNode(): { ok: boolean; why: string } {
   return { ok: r.status === 0, why: last };
 }
 
-export function ensureKerasModel(py: string): string {
+/** The demo model in MODEL_DIR (npm run model:demo: its tfjs files and model.onnx). */
+export function ensureDemoModel(): void {
   run("npm", ["--prefix", "app", "run", "--silent", "model:demo"]);
+}
+
+export function ensureKerasModel(py: string): string {
   const manifest = JSON.parse(readFileSync(path.join(MODEL_DIR, "model.json"), "utf8")) as {
     weightsManifest: { paths: string[] }[];
   };
@@ -119,7 +123,7 @@ export function ensureOnnxModel(py: string, keras: string): string {
  * onnxruntime-node for the ONNX Runtime reference line: the server's own (a dependency of app/,
  * its install script denied in app/package.json: the CPU binaries ship in the package).
  */
-export const ORT_VERSION = (
+const ORT_VERSION = (
   JSON.parse(
     readFileSync(path.join(APP, "node_modules", "onnxruntime-node", "package.json"), "utf8"),
   ) as { version: string }
@@ -196,16 +200,48 @@ export function parseVariant(variant: string): {
   return { backend, env, label };
 }
 
-/** The servers to measure, in order (the first one's answers are the agreement check's reference). */
+/** The peers `--peers` may name (the original recipe, bench/peer/app.py). */
+export const PEERS = ["gunicorn", "gunicorn2", "flask"];
+
+/**
+ * The servers to measure, in order (the first one's answers are the agreement check's reference):
+ * `peers` (each needs `python`: the Python environment and the Keras model), then `ours`.
+ */
 export function serverSpecs(o: {
-  py: string;
-  keras: string;
+  python?: { py: string; keras: string };
   oursCmd: string[];
   peers: string[];
   ours: string[];
-  tfjsNode: boolean;
 }): ServerSpec[] {
-  const { py, keras, oursCmd, peers } = o;
+  const { oursCmd, peers } = o;
+  const specs = o.python ? peerSpecs(o.python.py, o.python.keras, peers) : [];
+  const oursEnv = {
+    HOST: "127.0.0.1",
+    MODEL_DIR,
+    PREPROCESS: "unit",
+    LOG_LEVEL: "warn",
+    NODE_ENV: "production",
+    // As in app/Dockerfile's image.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+  };
+  for (const variant of o.ours) {
+    const v = parseVariant(variant);
+    specs.push({
+      id: `ours-${variant.replace(/[^A-Za-z0-9_.-]+/g, "_")}`,
+      label: v.label,
+      kind: "ours",
+      backend: v.backend,
+      cmd: oursCmd,
+      cwd: APP,
+      env: { ...oursEnv, TFJS_BACKEND: v.backend, ...v.env },
+      ready: "/readyz",
+      adminPort: true,
+    });
+  }
+  return specs;
+}
+
+function peerSpecs(py: string, keras: string, peers: string[]): ServerSpec[] {
   const peerEnv = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_IMAGE, TF_CPP_MIN_LOG_LEVEL: "2" };
   const specs: ServerSpec[] = [];
   const gunicorn = (id: string, label: string, workers: number): ServerSpec => ({
@@ -248,30 +284,6 @@ export function serverSpecs(o: {
       ready: "/healthz",
     });
   }
-  const oursEnv = {
-    HOST: "127.0.0.1",
-    MODEL_DIR,
-    PREPROCESS: "unit",
-    LOG_LEVEL: "warn",
-    NODE_ENV: "production",
-    // As in app/Dockerfile's image.
-    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
-  };
-  for (const variant of o.ours) {
-    const v = parseVariant(variant);
-    if (v.backend === "tensorflow" && !o.tfjsNode) continue;
-    specs.push({
-      id: `ours-${variant.replace(/[^A-Za-z0-9_.-]+/g, "_")}`,
-      label: v.label,
-      kind: "ours",
-      backend: v.backend,
-      cmd: oursCmd,
-      cwd: APP,
-      env: { ...oursEnv, TFJS_BACKEND: v.backend, ...v.env },
-      ready: "/readyz",
-      adminPort: true,
-    });
-  }
   return specs;
 }
 
@@ -298,13 +310,18 @@ export function machine(loadBefore: string) {
   };
 }
 
-export function versions(py: string): Record<string, string> {
-  const pyv = JSON.parse(
-    run(py, [
-      "-c",
-      "import json,sys,importlib.metadata as m; print(json.dumps({'python': sys.version.split()[0], " +
-        "**{k: m.version(k) for k in ['tensorflow-cpu','keras','flask','gunicorn','pillow','numpy','tf2onnx','onnx']}}))",
-    ]),
+/** The versions the report names; the Python side's only with `py` (peers or engine-alone runs). */
+export function versions(py?: string): Record<string, string> {
+  const pyv = (
+    py
+      ? JSON.parse(
+          run(py, [
+            "-c",
+            "import json,sys,importlib.metadata as m; print(json.dumps({'python': sys.version.split()[0], " +
+              "**{k: m.version(k) for k in ['tensorflow-cpu','keras','flask','gunicorn','pillow','numpy','tf2onnx','onnx']}}))",
+          ]),
+        )
+      : {}
   ) as Record<string, string>;
   const appPkg = (name: string) => {
     try {

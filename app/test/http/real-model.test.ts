@@ -135,7 +135,7 @@ describe("real inference on the demo model", () => {
     expect(tensorsAfter.map((m) => m.numTensors)).toEqual(tensorsBefore.map((m) => m.numTensors));
     // Memory, not time: 40 requests must not grow RSS by 24 MiB, what leaking one 224x224x3
     // float32 input (588 KiB) per request would cost (measured here: ~5 MiB on tfjs-node).
-    // The 5,000-request soak of bench/server is the real stability measurement.
+    // bench:server's soak (`--soak 5000`) is the real stability measurement.
     expect((rssPeak - rssBefore) / 2 ** 20).toBeLessThan(24);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The measuring tools' shared pieces, one home each: nearest-rank percentiles, Markdown tables,
  * the generated blocks of docs/benchmarks.md, a peak sampler, an autocannon load run, a timed loop
- * of calls (/proc readings: proc.ts; flags: flags.ts). Used by bench/server, bench/peer, scripts/e2e's
- * HPA validation and the planner (tools/planner, src/report/).
+ * of calls (/proc readings: proc.ts; flags: flags.ts). Used by bench/ (peer, image, planner),
+ * app/scripts/bench-engines.ts, tools/model-import, strategy-bench's report and the planner.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type autocannon from "autocannon";
@@ -16,17 +16,9 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
 }
 
-/** The same, of values in any order (sorts a copy). */
-export function percentileOf(xs: readonly number[], p: number): number {
-  return percentile(
-    [...xs].sort((a, b) => a - b),
-    p,
-  );
-}
-
 /**
  * The element at index floor(`q` × n) of values sorted ascending (`q` 0-1), clamped to the last;
- * NaN when there are none. What bench:image and bench:inference print as p50/p95: one rank above
+ * NaN when there are none. What bench:image and bench:engines print as p50/p95: one rank above
  * the nearest-rank percentile when q × n is whole (the median of an even count is the upper one).
  */
 export function upperQuantile(sorted: readonly number[], q: number): number {
@@ -45,29 +37,14 @@ export function formatNumber(n: number, digits = 2): string {
 
 export type Align = "left" | "right";
 
-/**
- * A Markdown table, one string per line: `| a | b |` rows under a `|---|---:|` rule (`align`,
- * per column, default left). With `pad`, cells padded to the column's width and the rule spaced
- * (`| --- | ---: |`), the way Biome formats a table, so `biome check` passes on a written doc.
- */
+/** A Markdown table, one string per line: `| a | b |` rows under a `|---|---:|` rule (`align`, per column, default left). */
 export function markdownTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
-  o: { align?: readonly Align[]; pad?: boolean } = {},
+  o: { align?: readonly Align[] } = {},
 ): string[] {
-  const right = (i: number) => o.align?.[i] === "right";
-  if (!o.pad) {
-    const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
-    const rule = `|${header.map((_, i) => (right(i) ? "---:" : "---")).join("|")}|`;
-    return [line(header), rule, ...rows.map(line)];
-  }
-  const widths = header.map((h, i) =>
-    Math.max(h.length, 3, ...rows.map((r) => (r[i] ?? "").length)),
-  );
-  const cell = (text: string, i: number) =>
-    right(i) ? text.padStart(widths[i] as number) : text.padEnd(widths[i] as number);
-  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (right(i) ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  const rule = `|${header.map((_, i) => (o.align?.[i] === "right" ? "---:" : "---")).join("|")}|`;
   return [line(header), rule, ...rows.map(line)];
 }
 
@@ -98,20 +75,16 @@ export function writeDocBlock(file: string, name: string, block: string): void {
 // ---------------------------------------------------------------- samplers
 
 /**
- * Calls `read` every `everyMs` (and once at the start unless `first: false`) until stopped;
- * `stop` reads once more and returns the largest value seen.
+ * Calls `read` at once and every `everyMs` until stopped; `stop` reads once more and returns the
+ * largest value seen.
  */
-export function peakSampler(
-  read: () => number,
-  everyMs = 100,
-  o: { first?: boolean } = {},
-): { stop: () => number } {
+export function peakSampler(read: () => number, everyMs = 100): { stop: () => number } {
   let peak = 0;
   const sample = () => {
     const v = read();
     if (v > peak) peak = v;
   };
-  if (o.first ?? true) sample();
+  sample();
   const timer = setInterval(sample, everyMs);
   return {
     stop: () => {
@@ -170,8 +143,6 @@ export interface LoadOptions {
   timeout: number;
   /** Stop once this many 2xx responses have come back (the clock stops then). */
   stopAfter?: number;
-  /** Called on every response once it is counted, with the 2xx latencies kept so far. */
-  onResponse?: (status: number, served: number) => void;
 }
 
 export interface LoadRun {
@@ -214,7 +185,6 @@ export async function autocannonLoad(o: LoadOptions): Promise<LoadRun> {
           inst.stop();
         }
       } else non2xx++;
-      o.onResponse?.(status, latencies.length);
     });
   });
 }

@@ -1,6 +1,7 @@
 /**
- * The ONNX Runtime engine's settings, measured (issue 28): prints Markdown tables and the load of
- * the machine before and after, so a run on a shared machine says so.
+ * The inference engines without HTTP, side by side: ONNX Runtime's settings (issue 28) and tfjs's
+ * engines. Prints Markdown tables and the load of the machine before and after, so a run on a
+ * shared machine says so. (HTTP, the server as deployed: npm run bench:server / bench:peer.)
  *
  *   npm run bench:onnxruntime [-- --n 60 --part engines,session,decode]
  *   npm run bench:engines [-- --n 60 --image assets/test.jpg]   # = --part engines --rows tfjs
@@ -443,7 +444,7 @@ async function decode(n: number): Promise<string[]> {
 
 // ---------------------------------------------------------------- main
 
-const o = new Command("bench:onnxruntime")
+const o = new Command("bench-engines")
   .description(
     "ONNX Runtime's settings measured: engines, sessions and threads, decoding (--rows tfjs: tfjs's engines).",
   )
@@ -482,7 +483,7 @@ if (o.child) {
 } else {
   const { n, part: parts } = o;
   await ensureDemoModel();
-  console.log(`bench:onnxruntime, load before: ${load()}`);
+  console.log(`bench-engines --part ${parts.join(",")} --rows ${o.rows}, load before: ${load()}`);
   console.log("");
   if (parts.includes("engines")) {
     const rows = ENGINE_ROWS[o.rows];
