@@ -5,6 +5,7 @@
 export { type Align, formatNumber, markdownTable, percentile } from "./benchkit.js";
 export { type SeriesRun, seriesCharts } from "./chart-list.js";
 export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
+export { k8sClients } from "./cluster/kube.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {

@@ -6,7 +6,10 @@ export async function k8sClients(kubeconfig: string) {
   const k8s = await import("@kubernetes/client-node");
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
-  return { core: kc.makeApiClient(k8s.CoreV1Api) };
+  return {
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    autoscaling: kc.makeApiClient(k8s.AutoscalingV2Api),
+  };
 }
 
 export async function nodeCapacity(kubeconfig: string, name: string): Promise<NodeCapacity> {
