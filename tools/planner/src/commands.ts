@@ -681,7 +681,7 @@ export function registerPlanCommands(program: Command): void {
       const ctl = new AbortController();
       process.once("SIGINT", () => ctl.abort());
       const probe: ReplicaProbe = o.image
-        ? await dockerProbe(o.image, stack, { signal: ctl.signal })
+        ? await dockerProbe(o.image, stack)
         : o.pod
           ? await podProbe(o.url, o.pod, stack, { kubeconfig: o.kubeconfig, context: o.context })
           : localProbe(o.url, o.pid);

@@ -20,7 +20,6 @@ export {
   timeScaleOption,
   wholeNumber,
 } from "./flags.js";
-export { getStatus } from "./http.js";
 export { runLoadtest } from "./loadtest.js";
 export { readMonitorCsv } from "./monitor-csv.js";
 export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";
