@@ -31,8 +31,7 @@ const o = new Command("hpa-validate.ts")
   .parse(process.argv.slice(2), { from: "user" })
   .opts<{ stack?: string[]; out?: string; duration: number; scaleDownWindow?: number }>();
 const dir = process.env.FOOD11_HPA_CLUSTER_DIR;
-const kubeconfig = process.env.KUBECONFIG;
-if (!dir || !kubeconfig) {
+if (!dir || !process.env.KUBECONFIG) {
   process.stderr.write(
     "validate:hpa: run through scripts/e2e/hpa-validate.sh (needs KUBECONFIG and FOOD11_HPA_CLUSTER_DIR)\n",
   );
@@ -43,7 +42,6 @@ runHpaValidation({
   stacks: o.stack?.length ? o.stack : ["baseline", "strategy2"],
   durationSeconds: o.duration,
   ...(o.scaleDownWindow !== undefined ? { scaleDownWindow: o.scaleDownWindow } : {}),
-  kubeconfig,
   kcmLog: join(dir, "kwok/clusters/food11-e2e/logs/kube-controller-manager.log"),
 }).then(
   (code) => process.exit(code),

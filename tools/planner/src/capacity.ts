@@ -8,6 +8,7 @@ import {
   CLOCK_TICKS,
   checkTarget,
   cpuCores,
+  k8sClients,
   localServerEnv,
   processTree,
   prometheusSamples,
@@ -248,12 +249,7 @@ export async function podProbe(
     ? podRef.split("/", 2)
     : [stack.namespace.name, podRef];
   if (!namespace || !name) throw new Error(`--pod ${podRef}: give <namespace>/<pod> or <pod>`);
-  const k8s = await import("@kubernetes/client-node");
-  const kc = new k8s.KubeConfig();
-  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
-  else kc.loadFromDefault();
-  if (o.context) kc.setCurrentContext(o.context);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const { core } = await k8sClients(o.kubeconfig, o.context);
   const pod = await core.readNamespacedPod({ name, namespace });
   const node = pod.spec?.nodeName;
   if (!node) throw new Error(`pod ${namespace}/${name} is not scheduled (Pending?)`);

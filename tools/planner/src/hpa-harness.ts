@@ -51,7 +51,6 @@ export interface HpaValidationArgs {
   durationSeconds: number;
   /** Overrides the stacks' scale-down stabilization window (the HPA applied and the replay). */
   scaleDownWindow?: number;
-  kubeconfig: string;
   /** kube-controller-manager's log file. */
   kcmLog: string;
 }
@@ -218,11 +217,11 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
   return { port, clients, unknownPaths, close };
 }
 
-/** Runs the validation in the cluster of `kubeconfig`; 0 when every stack's decisions are equal. */
+/** Runs the validation in KUBECONFIG's cluster; 0 when every stack's decisions are equal. */
 export async function runHpaValidation(args: HpaValidationArgs): Promise<number> {
   const t0 = Date.now();
   mkdirSync(args.out, { recursive: true });
-  const { core, autoscaling } = await k8sClients(args.kubeconfig);
+  const { core, autoscaling } = await k8sClients();
   const runs: StackRun[] = args.stacks.map((stack) => {
     const loaded = loadStack(stack);
     // --scale-down-window: the HPA applied and the planner's replay both take it
