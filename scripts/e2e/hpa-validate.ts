@@ -8,14 +8,14 @@
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { HPA_VALIDATION_SECONDS, runHpaValidation } from "../../tools/planner/src/index.js";
-import { collect, nonNegative, positive } from "../../tools/strategy-bench/src/flags.js";
+import { nonNegative, positive, stacksOption } from "../../tools/strategy-bench/src/flags.js";
 import { runTimestamp } from "../../tools/strategy-bench/src/index.js";
 
 const o = new Command("hpa-validate.ts")
   .description(
     "The planner's HPA model against the real controller (run through scripts/e2e/hpa-validate.sh).",
   )
-  .option("--stack <name>", "stack (repeatable; default baseline, strategy2)", collect)
+  .addOption(stacksOption("stack (repeatable; default baseline, strategy2)"))
   .option("--out <dir>", "output folder (default runs/validate-hpa-<time>)")
   .option(
     "--duration <s>",

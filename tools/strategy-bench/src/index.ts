@@ -9,13 +9,17 @@ export { k8sClients } from "./cluster/kube.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {
-  collect,
   commaList,
   contextOption,
   errorMarginOption,
   kubeconfigOption,
+  maxReplicasOption,
+  nodesOption,
   numberValue,
+  profileOption,
   seedOption,
+  sloP50Option,
+  sloP95Option,
   stacksOption,
   timeScaleOption,
   wholeNumber,
