@@ -114,6 +114,8 @@ export interface Started {
   url: string;
   /** The admin listener (container port 8081, ADMIN_PORT): /metrics, /healthz, /readyz. */
   adminUrl: string;
+  /** Its main process on this host, when the engine runs here. */
+  pid?: number;
   exec(...cmd: string[]): string;
   /**
    * `node -e <script>` in the container (the image has no shell: node is the one program every
@@ -204,7 +206,7 @@ export async function runContainer(
         `${image} never became ready (running: ${running}):\n${logs.stdout}${logs.stderr}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
   const exec = (...cmd: string[]) => docker("exec", id, ...cmd);
   const node = (script: string) => exec("node", "-e", script);
@@ -213,6 +215,7 @@ export async function runContainer(
     id,
     url,
     adminUrl,
+    ...(pid !== undefined ? { pid } : {}),
     exec,
     node,
     memory() {

@@ -2,12 +2,13 @@ import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { memoryBytes } from "../../../components/quantity.js";
-import { firstReadableScript, hostCpuText, hostPid } from "../../../lib/image/cgroup.js";
+import { firstReadableScript, hostCpuText } from "../../../lib/image/cgroup.js";
+import { runContainer, type Started } from "../../../lib/image/docker.js";
 import {
   CLOCK_TICKS,
   checkTarget,
   cpuCores,
-  getStatus,
+  k8sClients,
   localServerEnv,
   processTree,
   prometheusSamples,
@@ -107,13 +108,12 @@ export const CGROUP_CPU_READ = firstReadableScript([CGROUP_CPU_FILES]);
  * cgroup under this host's mounts; nothing runs in the container, whose CPU this measures), else
  * `docker exec <id> node -e` {@link CGROUP_CPU_READ}.
  */
-async function containerCpuText(id: string, pid: number | undefined): Promise<string> {
-  const onHost = pid === undefined ? undefined : hostCpuText(pid);
+function containerCpuText(c: Started): string {
+  const onHost = c.pid === undefined ? undefined : hostCpuText(c.pid);
   if (onHost !== undefined) return onHost;
-  const { stdout } = await run("docker", ["exec", id, "node", "-e", CGROUP_CPU_READ]);
-  const [text] = JSON.parse(stdout) as (string | null)[];
+  const [text] = JSON.parse(c.node(CGROUP_CPU_READ)) as (string | null)[];
   if (text == null)
-    throw new Error(`container ${id}: no cgroup CPU counter (${CGROUP_CPU_FILES.join(", ")})`);
+    throw new Error(`container ${c.id}: no cgroup CPU counter (${CGROUP_CPU_FILES.join(", ")})`);
   return text;
 }
 
@@ -160,105 +160,58 @@ async function unniceContainer(id: string): Promise<string | undefined> {
   }
 }
 
-async function waitReady(base: URL, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (Date.now() < deadline) {
-    if (signal?.aborted) throw new Error("interrupted");
-    if ((await getStatus(new URL("/readyz", base), 2000)) === "200") return;
-    await sleep(100);
-  }
-  throw new Error(`${base.origin}/readyz did not answer 200 within ${timeoutSeconds} s`);
-}
-
 /**
- * A container of `image` under the stack's limits, published on 127.0.0.1 only. Untested here
- * (no Docker on the build machine); the local path is what the tests cover.
+ * A container of `image` under the stack's limits, run as the Deployment runs the server
+ * (lib/image/docker.ts runContainer: published on 127.0.0.1 only). Untested here (no Docker on
+ * the build machine); the local path is what the tests cover.
  */
-export async function dockerProbe(
-  image: string,
-  stack: StackSettings,
-  o: { signal?: AbortSignal } = {},
-): Promise<ReplicaProbe> {
-  // The server's own ports in the container (app/src/config.ts defaults).
-  const port = 8080;
-  const adminPort = 8081;
-  const env = {
-    ...localServerEnv(stack),
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
-    HOST: "0.0.0.0",
-  };
+export async function dockerProbe(image: string, stack: StackSettings): Promise<ReplicaProbe> {
   const limit = cpuCores(stack.resources.limits.cpu);
   const engineCpus = await run("docker", ["info", "--format", "{{.NCPU}}"])
     .then((r) => Number(r.stdout.trim()))
     .catch(() => Number.NaN);
   const { cpus, clamped } = dockerCpus(limit, engineCpus);
-  const args = [
-    "run",
-    "-d",
-    "--rm",
-    "--cpus",
-    String(cpus),
-    "--memory",
-    String(memoryBytes(stack.resources.limits.memory)),
-    "-p",
-    `127.0.0.1::${port}`,
-    "-p",
-    `127.0.0.1::${adminPort}`,
-    ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
-    image,
-  ];
   const t0 = performance.now();
-  const { stdout } = await run("docker", args);
-  const id = stdout.trim();
-  const stop = async () => {
-    await run("docker", ["rm", "-f", id]).catch(() => undefined);
+  // readiness is the admin listener's; the ports are the server's own (app/src/config.ts defaults)
+  const c = await runContainer(image, {
+    cpus: String(cpus),
+    memory: String(memoryBytes(stack.resources.limits.memory)),
+    env: { ...localServerEnv(stack), PORT: "8080", ADMIN_PORT: "8081", HOST: "0.0.0.0" },
+  });
+  const startupSeconds = (performance.now() - t0) / 1000;
+  const reniced = await unniceContainer(c.id);
+  return {
+    url: new URL(c.url),
+    target: image,
+    startupSeconds,
+    ...(clamped ? { effectiveCpuCores: cpus } : {}),
+    notes: [
+      `container ${c.id.slice(0, 12)}: --cpus ${cpus} --memory ${stack.resources.limits.memory}; start-up = docker run to /readyz 200`,
+      ...(clamped
+        ? [
+            `limits.cpu ${stack.resources.limits.cpu} is more than the engine's ${engineCpus} CPUs (docker run refuses it): run with --cpus ${cpus}, so the profile's scale is ${cpus} cores, as the pod's CFS quota is no limit on such a node`,
+          ]
+        : []),
+      ...(reniced ? [reniced] : []),
+    ],
+    async usage() {
+      const { stdout: stats } = await run("docker", [
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{json .}}",
+        c.id,
+      ]);
+      const mem = (JSON.parse(stats) as { MemUsage?: string }).MemUsage?.split("/")[0] ?? "";
+      return {
+        cpuSeconds: cgroupCpuSeconds(containerCpuText(c)),
+        workingSetBytes: dockerSize(mem),
+      };
+    },
+    async stop() {
+      c.stop();
+    },
   };
-  try {
-    const published = async (containerPort: number) => {
-      const { stdout: mapped } = await run("docker", ["port", id, `${containerPort}/tcp`]);
-      const hostPort = /127\.0\.0\.1:(\d+)/.exec(mapped)?.[1];
-      if (!hostPort)
-        throw new Error(`docker port ${id}: no 127.0.0.1 mapping in ${JSON.stringify(mapped)}`);
-      return new URL(`http://127.0.0.1:${hostPort}`);
-    };
-    const url = await published(port);
-    // readiness is the admin listener's
-    await waitReady(await published(adminPort), 120, o.signal);
-    const startupSeconds = (performance.now() - t0) / 1000;
-    const reniced = await unniceContainer(id);
-    const pid = await run("docker", ["inspect", "-f", "{{.State.Pid}}", id]).then(
-      (r) => hostPid(id, Number(r.stdout.trim())),
-      () => undefined,
-    );
-    return {
-      url,
-      target: image,
-      startupSeconds,
-      ...(clamped ? { effectiveCpuCores: cpus } : {}),
-      notes: [
-        `container ${id.slice(0, 12)}: --cpus ${cpus} --memory ${stack.resources.limits.memory}; start-up = docker run to /readyz 200`,
-        ...(clamped
-          ? [
-              `limits.cpu ${stack.resources.limits.cpu} is more than the engine's ${engineCpus} CPUs (docker run refuses it): run with --cpus ${cpus}, so the profile's scale is ${cpus} cores, as the pod's CFS quota is no limit on such a node`,
-            ]
-          : []),
-        ...(reniced ? [reniced] : []),
-      ],
-      async usage() {
-        const [stat, { stdout: stats }] = await Promise.all([
-          containerCpuText(id, pid),
-          run("docker", ["stats", "--no-stream", "--format", "{{json .}}", id]),
-        ]);
-        const mem = (JSON.parse(stats) as { MemUsage?: string }).MemUsage?.split("/")[0] ?? "";
-        return { cpuSeconds: cgroupCpuSeconds(stat), workingSetBytes: dockerSize(mem) };
-      },
-      stop,
-    };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
 }
 
 /**
@@ -296,12 +249,7 @@ export async function podProbe(
     ? podRef.split("/", 2)
     : [stack.namespace.name, podRef];
   if (!namespace || !name) throw new Error(`--pod ${podRef}: give <namespace>/<pod> or <pod>`);
-  const k8s = await import("@kubernetes/client-node");
-  const kc = new k8s.KubeConfig();
-  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
-  else kc.loadFromDefault();
-  if (o.context) kc.setCurrentContext(o.context);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const { core } = await k8sClients(o.kubeconfig, o.context);
   const pod = await core.readNamespacedPod({ name, namespace });
   const node = pod.spec?.nodeName;
   if (!node) throw new Error(`pod ${namespace}/${name} is not scheduled (Pending?)`);

@@ -4,14 +4,16 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../components/quantity.js";
 import { INFERENCE_ENGINES, PROJECT_ROOT } from "../../../stacks/index.js";
 import {
-  collect,
   commaList,
   contextOption,
   cpuCores,
   errorMarginOption,
   kubeconfigOption,
   loadStack,
+  maxReplicasOption,
+  nodesOption,
   numberValue,
+  profileOption,
   readHtmlCharts,
   readLoadtestCsv,
   readMonitorCsv,
@@ -20,6 +22,8 @@ import {
   type Schedule,
   type StackSettings,
   seedOption,
+  sloP50Option,
+  sloP95Option,
   stacksOption,
   timeScaleOption,
   wholeNumber,
@@ -60,10 +64,6 @@ const durationOption = () =>
   new Option("--duration <s>", "with --rate: seconds of load (default 600)").argParser(
     numberValue("duration", 1),
   );
-const sloP95Option = (help: string) =>
-  new Option("--slo-p95 <s>", help).argParser(numberValue("SLO", 0));
-const sloP50Option = (help: string) =>
-  new Option("--slo-p50 <s>", help).argParser(numberValue("SLO", 0));
 const errorMargin = () =>
   errorMarginOption(
     "judge the SLO on the predicted percentiles alone (default: the largest value the planner's error band allows must meet it)",
@@ -73,10 +73,6 @@ const priceCpuHourOption = (help: string) =>
   new Option("--price-cpu-hour <money>", help).argParser(numberValue("price", 0));
 const priceGibHourOption = (help: string) =>
   new Option("--price-gib-hour <money>", help).argParser(numberValue("price", 0));
-const profileOption = (help: string) => new Option("--profile <file>", help).argParser(collect);
-const nodesOption = (help: string) => new Option("--nodes <spec>", help).argParser(collect);
-const maxReplicasOption = (help: string) =>
-  new Option("--max-replicas <n>", help).argParser(wholeNumber("max replicas", 1));
 const fraction = (v: string) => {
   const n = Number(v);
   if (!(n >= 0 && n <= 1))
@@ -681,7 +677,7 @@ export function registerPlanCommands(program: Command): void {
       const ctl = new AbortController();
       process.once("SIGINT", () => ctl.abort());
       const probe: ReplicaProbe = o.image
-        ? await dockerProbe(o.image, stack, { signal: ctl.signal })
+        ? await dockerProbe(o.image, stack)
         : o.pod
           ? await podProbe(o.url, o.pod, stack, { kubeconfig: o.kubeconfig, context: o.context })
           : localProbe(o.url, o.pid);

@@ -1,11 +1,12 @@
 /**
- * The planner as other places use it (the strategy-bench CLI, bench:planner, validate:hpa): this
+ * The planner as other places use it (the strategy-bench CLI, bench:planner): this
  * export list is the package's API.
  */
 
 export { engineProfileName, readProfile } from "./capacity-profile.js";
 export { parseNodes } from "./cluster.js";
 export { registerPlanCommands } from "./commands.js";
+export { runHpaValidation } from "./hpa-harness.js";
 export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
 export {
   knobsMarkdown,
@@ -22,21 +23,5 @@ export {
 export { type PlanOptions, type PlanResult, simulatePlan } from "./simulate.js";
 export { syntheticValidation } from "./synthetic.js";
 export { comparePlanToRun, validationMarkdown } from "./validate.js";
-export {
-  compareHpaDecisions,
-  controllerSyncs,
-  HPA_VALIDATION_METRIC_AGE_SECONDS,
-  HPA_VALIDATION_SECONDS,
-  HPA_VALIDATION_TRACE,
-  HPA_VALIDATION_WINDOW_SECONDS,
-  type HpaComparison,
-  hpaComparisonMarkdown,
-  type MetricsPod,
-  metricsApiGroup,
-  metricsApiResourceList,
-  parseKcmHpaLog,
-  renderPodMetricsList,
-  type StatusSample,
-  validationObjects,
-} from "./validate-hpa.js";
+export { HPA_VALIDATION_SECONDS } from "./validate-hpa.js";
 export { type Slo, sloOf, sloText } from "./verdict.js";

@@ -9,7 +9,7 @@ import {
   readMonitorCsv,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
-import { comparePlanToRun, type PlanError, pct, rel } from "./validate.js";
+import { atMonitorSamples, comparePlanToRun, num, type PlanError, pct, rel } from "./validate.js";
 
 /**
  * A recommendation verified on real pods (issue 30, item 5; `npm run validate:recommend`): the
@@ -68,29 +68,8 @@ export interface RecommendationVerdict {
   readyReplicas: { predicted: number; measured: number };
 }
 
-const fix = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 const mean = (xs: number[]) =>
   xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
-
-/** The plan's ready replicas at each measured sample (seconds since the first), with the measured. */
-export function readyAtSamples(
-  plan: PlanResult,
-  monitor: readonly MonitorSample[],
-): { t: number; predicted: number; measured: number }[] {
-  const t0 = Date.parse(monitor[0]?.time ?? "");
-  return monitor.flatMap((row) => {
-    const t = (Date.parse(row.time) - t0) / 1000;
-    let predicted = Number.NaN;
-    for (const x of plan.samples) {
-      if (x.time > t) break;
-      predicted = x.ready;
-    }
-    const measured = row.readyReplicas ?? Number.NaN;
-    return Number.isFinite(predicted) && Number.isFinite(measured)
-      ? [{ t, predicted, measured }]
-      : [];
-  });
-}
 
 /**
  * Every check of the issue, each with the predicted figure, the measured one, their difference
@@ -108,8 +87,8 @@ export function checkRecommendation(
     const m = run.percentiles[name];
     checks.push({
       check: `response time ${name} ≤ SLO ${limit} s (measured)`,
-      predicted: `${fix(plan.latency[name], 3)} s`,
-      measured: `${fix(m, 3)} s`,
+      predicted: `${num(plan.latency[name], 3)} s`,
+      measured: `${num(m, 3)} s`,
       difference: pct(rel(plan.latency[name], m)),
       pass: m <= limit,
     });
@@ -142,13 +121,16 @@ export function checkRecommendation(
 
   checks.push({
     check: `transaction rate (/s, OKAY / duration) within ${100 * target} %`,
-    predicted: fix(comparison.predicted.transactionRate, 2),
-    measured: fix(comparison.measured.transactionRate, 2),
+    predicted: num(comparison.predicted.transactionRate, 2),
+    measured: num(comparison.measured.transactionRate, 2),
     difference: pct(comparison.rateError),
     pass: Math.abs(comparison.rateError) <= target,
   });
 
-  const ready = readyAtSamples(plan, run.monitor);
+  // the plan's ready replicas at each measured sample, with the measured
+  const ready = atMonitorSamples(plan, run.monitor, "ready", (row) => row.readyReplicas).filter(
+    (x) => Number.isFinite(x.predicted) && Number.isFinite(x.measured),
+  );
   const readyReplicas = {
     predicted: mean(ready.map((x) => x.predicted)),
     measured: mean(ready.map((x) => x.measured)),
@@ -156,8 +138,8 @@ export function checkRecommendation(
   const readyError = rel(readyReplicas.predicted, readyReplicas.measured);
   checks.push({
     check: `mean ready replicas (at the monitor's samples) within ${100 * target} %`,
-    predicted: fix(readyReplicas.predicted, 2),
-    measured: fix(readyReplicas.measured, 2),
+    predicted: num(readyReplicas.predicted, 2),
+    measured: num(readyReplicas.measured, 2),
     difference: pct(readyError),
     pass: Math.abs(readyError) <= target,
   });

@@ -46,6 +46,29 @@ export interface PlanError {
   replicasMeanAbsoluteError: number;
 }
 
+/**
+ * The plan's `field` (its last sample at or before each monitor row) next to the row's measured
+ * value, at each row's time in seconds since the first row.
+ */
+export function atMonitorSamples(
+  plan: PlanResult,
+  monitor: readonly MonitorSample[],
+  field: "replicas" | "ready",
+  measured: (row: MonitorSample) => number | undefined,
+): { t: number; predicted: number; measured: number }[] {
+  const t0 = Date.parse(monitor[0]?.time ?? "");
+  return monitor.flatMap((row) => {
+    const t = (Date.parse(row.time) - t0) / 1000;
+    if (!Number.isFinite(t)) return [];
+    let predicted = Number.NaN;
+    for (const x of plan.samples) {
+      if (x.time > t) break;
+      predicted = x[field];
+    }
+    return [{ t, predicted, measured: measured(row) ?? Number.NaN }];
+  });
+}
+
 /** (predicted − measured) / measured; NaN when nothing was measured. */
 export const rel = (p: number, m: number) => (m !== 0 ? (p - m) / m : Number.NaN);
 
@@ -66,19 +89,7 @@ export function comparePlanToRun(r: PlanResult, run: MeasuredRun, target = 0.2):
       responseTimeError: rel(p?.responseTime ?? Number.NaN, m.responseTime),
     };
   });
-  const replicas: PlanError["replicas"] = [];
-  const rows = run.monitor ?? [];
-  const t0 = rows.length > 0 ? Date.parse(rows[0]?.time ?? "") : Number.NaN;
-  for (const row of rows) {
-    const t = (Date.parse(row.time) - t0) / 1000;
-    if (!Number.isFinite(t)) continue;
-    let predictedReplicas = Number.NaN;
-    for (const x of r.samples) {
-      if (x.time > t) break;
-      predictedReplicas = x.replicas;
-    }
-    replicas.push({ t, predicted: predictedReplicas, measured: row.replicas });
-  }
+  const replicas = atMonitorSamples(r, run.monitor ?? [], "replicas", (row) => row.replicas);
   const diffs = replicas
     .filter((x) => Number.isFinite(x.predicted) && Number.isFinite(x.measured))
     .map((x) => Math.abs(x.predicted - x.measured));
@@ -103,7 +114,8 @@ export function comparePlanToRun(r: PlanResult, run: MeasuredRun, target = 0.2):
 /** A relative error as a signed percentage: "+12.5 %", "-3.0 %". */
 export const pct = (x: number) =>
   Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %` : "n/a";
-const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+/** A figure to `d` decimals, "n/a" when not finite. */
+export const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
 const PHASE_COLUMNS =
   "phase | rate predicted | rate measured | error | response predicted (s) | response measured (s) | error";

@@ -45,11 +45,16 @@ import { clusterTimeScaling, HPA_FLAGS, stackTimeScaling } from "./cluster-scale
 import { resolveSchedule } from "./commands.js";
 import { REPO_ROOT } from "./demo.js";
 import {
-  collect,
+  delayScaleOption,
   errorMarginOption,
-  nonNegative,
+  maxReplicasOption,
+  nodesOption,
   numberValue,
-  positive,
+  profileOption,
+  quietOption,
+  seedOption,
+  sloP50Option,
+  sloP95Option,
   wholeNumber,
 } from "./flags.js";
 import { runTimestamp } from "./runmeta.js";
@@ -102,22 +107,22 @@ export function validateRecommendCommand(
         relative(REPO_ROOT, DEFAULT_RECOMMEND_SCHEDULE),
       ),
     )
-    .option("--slo-p95 <s>", "SLO: p95 response time at most this", positive("slo p95"), 0.6)
-    .option("--slo-p50 <s>", "SLO on the median too", positive("slo p50"))
+    .addOption(sloP95Option("SLO: p95 response time at most this").default(0.6))
+    .addOption(sloP50Option("SLO on the median too"))
     .addOption(
       errorMarginOption(
         "recommend on the predicted percentiles alone (default: the largest value the planner's error band allows must meet the SLO)",
       ),
     )
-    .option(
-      "--profile <file>",
-      "capacity profile, repeatable (default: the built-in profile of --base's engine, measured on the project's machine)",
-      collect,
+    .addOption(
+      profileOption(
+        "capacity profile, repeatable (default: the built-in profile of --base's engine, measured on the project's machine)",
+      ),
     )
-    .option(
-      "--nodes <spec>",
-      "recommend for <count>x<cpu>cpu,<memory> (repeatable; default: the cluster node's allocatable)",
-      collect,
+    .addOption(
+      nodesOption(
+        "recommend for <count>x<cpu>cpu,<memory> (repeatable; default: the cluster node's allocatable)",
+      ),
     )
     .option(
       "--time-scale <k>",
@@ -125,19 +130,11 @@ export function validateRecommendCommand(
       numberValue("time scale", 0, { above: true, max: 1 }),
       0.2,
     )
-    .option(
-      "--delay-scale <k>",
-      "think-time scale (1: the request rate recommended for)",
-      nonNegative("delay scale"),
-      1,
+    .addOption(
+      delayScaleOption("think-time scale (1: the request rate recommended for)").default(1),
     )
-    .option("--seed <n>", "seed of the delays, the images and the plan", wholeNumber("seed"), 1)
-    .option(
-      "--max-replicas <n>",
-      "maxReplicas of every candidate",
-      wholeNumber("max replicas", 1),
-      10,
-    )
+    .addOption(seedOption("seed of the delays, the images and the plan"))
+    .addOption(maxReplicasOption("maxReplicas of every candidate").default(10))
     .option("--base <stack>", "the stack file the recommendation starts from", "baseline")
     .option(
       "--name <name>",
@@ -151,7 +148,7 @@ export function validateRecommendCommand(
       5,
     )
     .option("--out <dir>", "output folder (default runs/validate-recommend-<timestamp>)")
-    .option("--quiet", "no progress bars", false)
+    .addOption(quietOption())
     .option(
       "--plan-only",
       "only recommend (under the run's conditions) and write the stack file: no cluster; needs --nodes",

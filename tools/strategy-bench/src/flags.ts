@@ -50,10 +50,27 @@ export const commaList = (v: string) =>
 /** `--stack <name>`, repeatable (the command's default when absent is in `help`). */
 export const stacksOption = (help: string) => new Option("--stack <name>", help).argParser(collect);
 
-/** `--seed <n>`: a whole number, default `n` (1). */
 /** `--no-error-margin` (plan, recommend, validate:recommend): the SLO judged on the prediction alone. */
 export const errorMarginOption = (help: string) => new Option("--no-error-margin", help);
 
+/** `--slo-p95 <s>` and `--slo-p50 <s>` (plan, recommend, validate:recommend): seconds > 0. */
+export const sloP95Option = (help: string) =>
+  new Option("--slo-p95 <s>", help).argParser(positive("slo p95"));
+export const sloP50Option = (help: string) =>
+  new Option("--slo-p50 <s>", help).argParser(positive("slo p50"));
+
+/** `--profile <file>`, repeatable: capacity profiles (plan, recommend, validate:recommend). */
+export const profileOption = (help: string) =>
+  new Option("--profile <file>", help).argParser(collect);
+
+/** `--nodes <spec>`, repeatable: node groups <count>x<cpu>cpu,<memory>. */
+export const nodesOption = (help: string) => new Option("--nodes <spec>", help).argParser(collect);
+
+/** `--max-replicas <n>`: a whole number >= 1. */
+export const maxReplicasOption = (help: string) =>
+  new Option("--max-replicas <n>", help).argParser(wholeNumber("max replicas", 1));
+
+/** `--seed <n>`: a whole number, default `n` (1). */
 export const seedOption = (help: string, n = 1) =>
   new Option("--seed <n>", help).argParser(wholeNumber("seed")).default(n);
 

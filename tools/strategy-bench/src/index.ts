@@ -5,21 +5,25 @@
 export { type Align, formatNumber, markdownTable, percentile } from "./benchkit.js";
 export { type SeriesRun, seriesCharts } from "./chart-list.js";
 export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
+export { k8sClients } from "./cluster/kube.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {
-  collect,
   commaList,
   contextOption,
   errorMarginOption,
   kubeconfigOption,
+  maxReplicasOption,
+  nodesOption,
   numberValue,
+  profileOption,
   seedOption,
+  sloP50Option,
+  sloP95Option,
   stacksOption,
   timeScaleOption,
   wholeNumber,
 } from "./flags.js";
-export { getStatus } from "./http.js";
 export { runLoadtest } from "./loadtest.js";
 export { readMonitorCsv } from "./monitor-csv.js";
 export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";

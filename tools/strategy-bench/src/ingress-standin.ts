@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { buffer } from "node:stream/consumers";
 import type { NetworkingV1Api } from "@kubernetes/client-node";
+import { k8sClients } from "./cluster/kube.js";
 import { Agent, request } from "./http.js";
 
 export interface StandInOptions {
@@ -50,22 +51,12 @@ export function readyEndpoints(
   return out.sort();
 }
 
-async function clients(kubeconfig: string) {
-  const k8s = await import("@kubernetes/client-node");
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return {
-    networking: kc.makeApiClient(k8s.NetworkingV1Api),
-    discovery: kc.makeApiClient(k8s.DiscoveryV1Api),
-  };
-}
-
 /** Write 127.0.0.1 into the status of the namespace's Ingresses without an address, until stopped. */
 export async function ingressStatusWriter(
   kubeconfig: string,
   namespace: string,
 ): Promise<() => Promise<string[]>> {
-  const { networking } = await clients(kubeconfig);
+  const { networking } = await k8sClients(kubeconfig);
   return ingressStatusLoop(networking, namespace);
 }
 
@@ -114,7 +105,7 @@ export function ingressStatusLoop(
 export async function startStandInProxy(
   o: StandInOptions,
 ): Promise<{ url: string; stop: () => Promise<void>; endpoints: () => string[] }> {
-  const { discovery } = await clients(o.kubeconfig);
+  const { discovery } = await k8sClients(o.kubeconfig);
   let endpoints: string[] = [];
   let next = 0;
   let stopped = false;

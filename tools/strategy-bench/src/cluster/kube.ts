@@ -2,11 +2,19 @@
 import type { NodeCapacity } from "../cluster-scale.js";
 import { cpuCores, memoryKB } from "../quantity.js";
 
-export async function k8sClients(kubeconfig: string) {
+/** The API clients of a kubeconfig file (default: as kubectl finds it) and context. */
+export async function k8sClients(kubeconfig?: string, context?: string) {
   const k8s = await import("@kubernetes/client-node");
   const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return { core: kc.makeApiClient(k8s.CoreV1Api) };
+  if (kubeconfig) kc.loadFromFile(kubeconfig);
+  else kc.loadFromDefault();
+  if (context) kc.setCurrentContext(context);
+  return {
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    autoscaling: kc.makeApiClient(k8s.AutoscalingV2Api),
+    networking: kc.makeApiClient(k8s.NetworkingV1Api),
+    discovery: kc.makeApiClient(k8s.DiscoveryV1Api),
+  };
 }
 
 export async function nodeCapacity(kubeconfig: string, name: string): Promise<NodeCapacity> {
