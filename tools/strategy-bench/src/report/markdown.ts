@@ -4,7 +4,7 @@ import { formatMemoryKB } from "../charts.js";
 import { type TimelineKind, timelineCounts } from "../cluster-scale.js";
 import { formatStatusCodes } from "../loadtest.js";
 import type { Machine } from "../machine.js";
-import { meanOf, ORIGINAL_DIVISOR_SECONDS } from "../summary.js";
+import { meanOf, ORIGINAL_DIVISOR_SECONDS, rangeOf } from "../summary.js";
 import type { ClusterInfo } from "./manifest.js";
 import { type AccuracyFigures, type RunSummary, serverMachine } from "./summarize.js";
 
@@ -43,14 +43,10 @@ function loadText(m: Machine | undefined): string {
 
 /** (max − min) and its share of the mean, over the runs with a value. */
 function spread(values: number[], show: (n: number) => string): string {
-  const ok = values.filter(Number.isFinite);
-  if (ok.length < 2) return "";
-  const lo = Math.min(...ok);
-  const hi = Math.max(...ok);
-  const mean = meanOf(ok);
-  return mean > 0
-    ? `${show(hi - lo)} (${fmt((100 * (hi - lo)) / mean, 1)} % of the mean)`
-    : show(hi - lo);
+  const r = rangeOf(values);
+  if (Number.isNaN(r)) return "";
+  const mean = meanOf(values);
+  return mean > 0 ? `${show(r)} (${fmt((100 * r) / mean, 1)} % of the mean)` : show(r);
 }
 
 export interface ReportContext {

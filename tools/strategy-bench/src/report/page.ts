@@ -5,7 +5,7 @@
  */
 import { formatNumber as fmt } from "../benchkit.js";
 import { formatMemoryKB } from "../charts.js";
-import { meanOf } from "../summary.js";
+import { meanOf, rangeOf } from "../summary.js";
 import { runConditions } from "./conditions.js";
 import type { HtmlChart, HtmlPage } from "./html.js";
 import { markdownSections } from "./html.js";
@@ -25,11 +25,6 @@ interface Entry {
   /** Largest − smallest over the stack's runs (0 for one run). */
   spread: { responseTime: number; memRequestedKB: number };
 }
-
-const range = (xs: number[]) => {
-  const ok = xs.filter(Number.isFinite);
-  return ok.length > 1 ? Math.max(...ok) - Math.min(...ok) : 0;
-};
 
 /**
  * With one run per stack a difference under this share of the larger figure is not called one:
@@ -57,7 +52,7 @@ function entries(runs: readonly RunSummary[]): Entry[] {
       memRequestedKB: meanOf(mem),
       accuracy: meanOf(rs.map((r) => r.accuracy.accuracy)),
       failed: rs.reduce((a, r) => a + r.load.failed, 0),
-      spread: { responseTime: range(rt), memRequestedKB: range(mem) },
+      spread: { responseTime: rangeOf(rt) || 0, memRequestedKB: rangeOf(mem) || 0 },
     };
   });
 }

@@ -9,7 +9,6 @@ import type { Machine } from "../machine.js";
 import { parseMonitorCsv } from "../monitor-csv.js";
 import { type LoadtestMeta, readLoadtestMeta } from "../runmeta.js";
 import {
-  clusterSeries,
   type LoadSummary,
   loadSeries,
   monitorSeries,
@@ -182,7 +181,7 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
         // Without a meta file (a siege log), a run of about 1,800 s is taken as the full schedule.
         fullLength: meta ? meta.fullLength : Math.abs(load.durationSeconds - 1800) <= 90,
         series: {
-          time: { ...monitorSeries(monitorRows), ...clusterSeries(monitorRows) },
+          time: monitorSeries(monitorRows),
           phase: loadSeries(loadRows),
         },
         ...(events ? { events } : {}),
