@@ -9,8 +9,7 @@ import { meanOf, rangeOf } from "../summary.js";
 import { runConditions } from "./conditions.js";
 import type { HtmlChart, HtmlPage } from "./html.js";
 import { markdownSections } from "./html.js";
-import type { ClusterInfo } from "./manifest.js";
-import { reportParts } from "./markdown.js";
+import { type Report, reportParts } from "./markdown.js";
 import type { RunSummary } from "./summarize.js";
 
 /** One stack's figures (the mean over its runs when a stack was repeated), and their spread. */
@@ -168,17 +167,8 @@ export function reportVerdict(
 }
 
 /** The report's page: verdict, tables, charts, conditions, method. */
-export function reportPage(o: {
-  title: string;
-  runs: RunSummary[];
-  notes: string[];
-  demo: boolean;
-  cluster?: ClusterInfo;
-  charts: HtmlChart[];
-  command?: string;
-}): HtmlPage {
-  const ctx = { demo: o.demo, ...(o.cluster ? { cluster: o.cluster } : {}) };
-  const p = reportParts(o.runs, o.notes, ctx, false);
+export function reportPage(o: Report, charts: HtmlChart[], command?: string): HtmlPage {
+  const p = reportParts(o, false);
   const md = (lines: string[]) => markdownSections(lines.join("\n"));
   return {
     title: o.title,
@@ -196,8 +186,8 @@ export function reportPage(o: {
       ...p.warnings.filter((l) => !l.startsWith("## ")),
     ].join("\n"),
     sections: md([...p.summary, ...p.load, ...p.config, ...p.clusterHead, ...p.clusterTail]),
-    charts: o.charts,
-    conditions: runConditions(o.command),
+    charts,
+    conditions: runConditions(command),
     conditionSections: md(p.conditions),
     error: md(p.method),
   };
