@@ -1,11 +1,22 @@
 /**
- * The one list of the charts drawn over time and per phase, for the report (measured runs) and
- * the planner (predicted stacks) alike: add an entry to draw a new series in both. Each entry
- * names the series it draws by its key in {@link SeriesRun}'s `series`; a run without that series
- * has an empty panel, a chart no run has a series for is not drawn. An entry with `predicted` is
- * drawn by the planner too, with those fields in place of the report's.
+ * The one list of the charts: which exist, their ids (file stems), titles and the data each
+ * plots; charts.ts builds them, one builder per kind. The report's accuracy-against-cost
+ * scatters ({@link SCATTER_METRICS}), then the charts over time and per phase, for the report
+ * (measured runs) and the planner (predicted stacks) alike: add an entry to draw a new series in
+ * both. Each of those names the series it draws by its key in {@link SeriesRun}'s `series`; a run
+ * without that series has an empty panel, a chart no run has a series for is not drawn. An entry
+ * with `predicted` is drawn by the planner too, with those fields in place of the report's.
  */
-import { type Chart, constantLine, memoryUnit, phaseChart, timeSeriesChart } from "./charts.js";
+import {
+  type Chart,
+  constantLine,
+  memoryUnit,
+  phaseChart,
+  scatterChart,
+  timeSeriesChart,
+  type Unit,
+} from "./charts.js";
+import type { RunSummary } from "./report/summarize.js";
 import type { RunSeries, TimePoint } from "./summary.js";
 
 /** A run (or a predicted stack) as the chart list reads it. */
@@ -17,7 +28,7 @@ export interface SeriesRun {
 }
 
 /** A time-series chart: its main series, and the lines drawn beside it. */
-export interface TimeSeriesMetric {
+interface TimeSeriesMetric {
   /** Key in `series.time`: the chart's main (solid) series. */
   key: string;
   id: string;
@@ -39,7 +50,7 @@ export interface TimeSeriesMetric {
 }
 
 /** A per-phase chart. */
-export interface PhaseMetric {
+interface PhaseMetric {
   /** Key in `series.phase`. */
   key: string;
   id: string;
@@ -54,6 +65,78 @@ function hpaTargetCores(r: SeriesRun): TimePoint[] | undefined {
   const target = r.hpaTarget;
   if (target === undefined) return undefined;
   return r.series.time.cpuRequested?.map((p) => ({ t: p.t, value: (p.value * target) / 100 }));
+}
+
+/** An accuracy-against-cost scatter: each run's accuracy (%) against `x`. */
+interface ScatterMetric {
+  id: string;
+  title: string;
+  /** The x axis' title, with the unit a memory figure is drawn in. */
+  xTitle: (unit: string) => string;
+  x: (r: RunSummary) => number;
+  /** "memoryKB": drawn in MiB or GiB. */
+  unit?: "memoryKB";
+}
+
+export const SCATTER_METRICS: readonly ScatterMetric[] = [
+  {
+    id: "accuracy-vs-memory-used",
+    title: "Accuracy against memory used",
+    xTitle: (u) => `memory used (${u}, mean over the test)`,
+    x: (r) => r.resources.memUsedKB,
+    unit: "memoryKB",
+  },
+  {
+    id: "accuracy-vs-memory-requested",
+    title: "Accuracy against memory requested",
+    xTitle: (u) => `memory requested (${u}, mean over the test)`,
+    x: (r) => r.resources.memRequestedKB,
+    unit: "memoryKB",
+  },
+  {
+    id: "accuracy-vs-transaction-rate",
+    title: "Accuracy against successful requests per second",
+    xTitle: () => "successful requests per second (mean over the test)",
+    x: (r) => r.load.transactionRate,
+  },
+  {
+    id: "accuracy-vs-response-time",
+    title: "Accuracy against response time",
+    xTitle: () => "response time (s, mean weighted by successful requests)",
+    x: (r) => r.load.responseTime,
+  },
+];
+
+/** MiB or GiB for a memory figure (in KB), chosen by the largest of `values`; else none. */
+function unitOf(unit: "memoryKB" | undefined, values: number[]): Unit | undefined {
+  return unit && memoryUnit(Math.max(0, ...values.filter(Number.isFinite)));
+}
+
+/** The report's scatters of measured runs; `referenceY`: a line across, e.g. chance accuracy. */
+export function scatterCharts(
+  runs: readonly RunSummary[],
+  subtitle: string[],
+  referenceY?: { value: number; label: string },
+): Chart[] {
+  return SCATTER_METRICS.map((m) => {
+    // Each memory chart in the unit that suits its own values (MiB below 1 GiB).
+    const unit = unitOf(m.unit, runs.map(m.x));
+    return scatterChart({
+      id: m.id,
+      title: m.title,
+      subtitle,
+      xTitle: m.xTitle(unit?.label ?? ""),
+      yTitle: "accuracy (%)",
+      runs: runs.map((r) => r.name),
+      yBounds: [0, 100],
+      ...(referenceY ? { referenceY } : {}),
+      points: runs.map((r) => ({
+        run: r.name,
+        x: m.x(r) / (unit?.divisor ?? 1),
+        y: 100 * r.accuracy.accuracy,
+      })),
+    });
+  });
 }
 
 export const TIME_SERIES_METRICS: readonly TimeSeriesMetric[] = [
@@ -180,16 +263,10 @@ export function seriesCharts(
         })),
       }))
       .filter((l) => l.series.some((x) => x.points.length > 0));
-    const unit =
-      m.unit === "memoryKB"
-        ? memoryUnit(
-            Math.max(
-              ...[...all, ...lines.flatMap((l) => l.series.flatMap((x) => x.points))].map(
-                (p) => p.value,
-              ),
-            ),
-          )
-        : undefined;
+    const unit = unitOf(
+      m.unit,
+      [...all, ...lines.flatMap((l) => l.series.flatMap((x) => x.points))].map((p) => p.value),
+    );
     const scaled = (points: { t: number; value: number }[]) =>
       points.map((p) => ({ t: p.t, value: unit ? p.value / unit.divisor : p.value }));
     charts.push(

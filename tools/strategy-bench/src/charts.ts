@@ -12,6 +12,9 @@
  *   phase labelled with its users and delay;
  * - `barChart`: one bar per run (a figure per stack, where a scatter would have one constant axis).
  *
+ * Which charts a report or a plan draws, with what data, is chart-list.ts's; every builder here
+ * wraps its layers in the one frame (`chart`: schema, title and subtitle, padding, fonts).
+ *
  * Every legend shows the mark the chart draws: hollow shapes on the scatters, strokes on the
  * lines, squares on the bars.
  *
@@ -23,6 +26,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import type { TopLevelSpec } from "vega-lite";
 import { formatNumber } from "./benchkit.js";
+import type { TimePoint } from "./summary.js";
 
 export interface Chart {
   /** File stem, e.g. "accuracy-vs-memory-used". */
@@ -35,7 +39,7 @@ export interface Chart {
 export type Subtitle = string | string[] | undefined;
 
 /** Colour-blind-safe enough, high contrast on white (Tableau 10, reordered). */
-export const RUN_COLORS = [
+const RUN_COLORS = [
   "#1f77b4",
   "#d62728",
   "#2ca02c",
@@ -47,7 +51,7 @@ export const RUN_COLORS = [
   "#7f7f7f",
   "#bcbd22",
 ] as const;
-export const RUN_SHAPES = [
+const RUN_SHAPES = [
   "circle",
   "square",
   "triangle-up",
@@ -70,14 +74,11 @@ export interface Unit {
   divisor: number;
 }
 
-export const KB_PER_MIB = 1024;
-export const KB_PER_GIB = 1024 * 1024;
-
 /** MiB below 1 GiB, GiB from there (values in KB, 1 KB = 1,024 bytes). */
 export function memoryUnit(maxKB: number): Unit {
-  return Number.isFinite(maxKB) && maxKB >= KB_PER_GIB
-    ? { label: "GiB", divisor: KB_PER_GIB }
-    : { label: "MiB", divisor: KB_PER_MIB };
+  return Number.isFinite(maxKB) && maxKB >= 1024 ** 2
+    ? { label: "GiB", divisor: 1024 ** 2 }
+    : { label: "MiB", divisor: 1024 };
 }
 
 /** "2.00 GiB", "512.0 MiB": a memory figure in KB for a table. */
@@ -87,11 +88,9 @@ export function formatMemoryKB(kb: number): string {
   return `${formatNumber(kb / u.divisor, u.label === "GiB" ? 2 : 1)} ${u.label}`;
 }
 
-function runScale(runs: readonly string[]) {
-  return {
-    domain: [...runs],
-    range: runs.map((_, i) => RUN_COLORS[i % RUN_COLORS.length] as string),
-  };
+/** Each run its entry of `palette` (colours, shapes), in legend order. */
+function runScale(runs: readonly string[], palette: readonly string[] = RUN_COLORS) {
+  return { domain: [...runs], range: runs.map((_, i) => palette[i % palette.length] as string) };
 }
 
 /** The colour channel by run, its legend on the right (`symbolType`: as the marks are drawn). */
@@ -109,15 +108,8 @@ function runColor(runs: readonly string[], symbolType?: "stroke") {
   };
 }
 
-function shapeScale(runs: readonly string[]) {
-  return {
-    domain: [...runs],
-    range: runs.map((_, i) => RUN_SHAPES[i % RUN_SHAPES.length] as string),
-  };
-}
-
 /** Words wrapped into lines of at most `max` characters (a long subtitle would widen the image). */
-export function wrapText(text: string, max = 80): string[] {
+function wrapText(text: string, max = 80): string[] {
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(/\s+/).filter(Boolean)) {
@@ -131,8 +123,7 @@ export function wrapText(text: string, max = 80): string[] {
 }
 
 function titleOf(text: string, subtitle: Subtitle) {
-  const given = subtitle === undefined ? [] : Array.isArray(subtitle) ? subtitle : [subtitle];
-  const lines = given.flatMap((l) => wrapText(l));
+  const lines = [subtitle ?? []].flat().flatMap((l) => wrapText(l));
   return lines.length === 0
     ? { text, anchor: "start" as const, fontSize: 15 }
     : {
@@ -152,22 +143,41 @@ const BASE_CONFIG = {
   axis: { labelFontSize: 11, titleFontSize: 12 },
 };
 
+/** What a chart is called and shows, and its runs in legend order (default: the data's order). */
+interface ChartText {
+  id: string;
+  title: string;
+  subtitle?: Subtitle;
+  yTitle: string;
+  runs?: readonly string[];
+}
+
+/**
+ * A chart: `body` (size, data, marks) in the frame every chart shares: the schema, the title with
+ * its subtitle lines, the padding, the white background and the fonts.
+ */
+function chart(o: ChartText, body: object, subtitle = o.subtitle, config = {}): Chart {
+  const spec = {
+    $schema: SCHEMA,
+    title: titleOf(o.title, subtitle),
+    padding: 12,
+    background: "white",
+    config: { ...BASE_CONFIG, ...config },
+    ...body,
+  };
+  return { id: o.id, title: o.title, spec: spec as unknown as TopLevelSpec };
+}
+
 // ---------------------------------------------------------------- scatter
 
-export interface ScatterPoint {
+interface ScatterPoint {
   run: string;
   x: number;
   y: number;
 }
 
-export interface ScatterOptions {
-  id: string;
-  title: string;
-  subtitle?: Subtitle;
+export interface ScatterOptions extends ChartText {
   xTitle: string;
-  yTitle: string;
-  /** Runs in legend order (colour i, shape i); default: the points' order. */
-  runs?: readonly string[];
   points: ScatterPoint[];
   /** A horizontal reference line, e.g. chance accuracy. */
   referenceY?: { value: number; label: string };
@@ -175,70 +185,7 @@ export interface ScatterOptions {
   yBounds?: [number, number];
 }
 
-/** One run's place on the four accuracy-against-cost scatters. */
-export interface AccuracyCosts {
-  run: string;
-  /** Percent. */
-  accuracy: number;
-  memUsedKB: number;
-  memRequestedKB: number;
-  transactionRate: number;
-  responseTime: number;
-}
-
-/**
- * The report's four scatters, accuracy against memory used, memory requested, transaction rate
- * and response time.
- */
-export function accuracyScatters(o: {
-  points: readonly AccuracyCosts[];
-  runs: readonly string[];
-  subtitle: Subtitle;
-  used: Unit;
-  requested: Unit;
-  referenceY?: { value: number; label: string };
-}): Chart[] {
-  const scatter = (id: string, title: string, xTitle: string, x: (p: AccuracyCosts) => number) =>
-    scatterChart({
-      id,
-      title,
-      subtitle: o.subtitle,
-      xTitle,
-      yTitle: "accuracy (%)",
-      runs: o.runs,
-      yBounds: [0, 100],
-      ...(o.referenceY ? { referenceY: o.referenceY } : {}),
-      points: o.points.map((p) => ({ run: p.run, x: x(p), y: p.accuracy })),
-    });
-  return [
-    scatter(
-      "accuracy-vs-memory-used",
-      "Accuracy against memory used",
-      `memory used (${o.used.label}, mean over the test)`,
-      (p) => p.memUsedKB / o.used.divisor,
-    ),
-    scatter(
-      "accuracy-vs-memory-requested",
-      "Accuracy against memory requested",
-      `memory requested (${o.requested.label}, mean over the test)`,
-      (p) => p.memRequestedKB / o.requested.divisor,
-    ),
-    scatter(
-      "accuracy-vs-transaction-rate",
-      "Accuracy against successful requests per second",
-      "successful requests per second (mean over the test)",
-      (p) => p.transactionRate,
-    ),
-    scatter(
-      "accuracy-vs-response-time",
-      "Accuracy against response time",
-      "response time (s, mean weighted by successful requests)",
-      (p) => p.responseTime,
-    ),
-  ];
-}
-
-export type LabelPosition = "ne" | "nw" | "se" | "sw" | "n" | "s" | "none";
+type LabelPosition = "ne" | "nw" | "se" | "sw" | "n" | "s" | "none";
 
 interface Box {
   x0: number;
@@ -312,7 +259,7 @@ export function placeLabels(
  * Marker area per run, largest first: hollow markers of decreasing size nest inside each other,
  * so runs with equal values stay visible (circle around square around triangle).
  */
-export function markerSize(index: number): number {
+function markerSize(index: number): number {
   return Math.max(40, 360 - 100 * index);
 }
 
@@ -393,36 +340,30 @@ export function scatterChart(o: ScatterOptions): Chart {
       },
     ];
   });
-  const reference = o.referenceY
+  const ref = o.referenceY && {
+    data: { values: [{ y: o.referenceY.value, label: o.referenceY.label }] },
+  };
+  const reference = ref
     ? [
+        { ...ref, mark: { type: "rule", strokeDash: [6, 4], color: "#666" }, encoding: { y } },
         {
-          data: { values: [{ y: o.referenceY.value, label: o.referenceY.label }] },
-          mark: { type: "rule" as const, strokeDash: [6, 4], color: "#666" },
-          encoding: { y },
-        },
-        {
-          data: { values: [{ y: o.referenceY.value, label: o.referenceY.label }] },
+          ...ref,
           mark: {
-            type: "text" as const,
-            align: "left" as const,
-            baseline: "alphabetic" as const,
+            type: "text",
+            align: "left",
+            baseline: "alphabetic",
             dy: -5,
             x: 4,
             fontSize: 11,
             color: "#444",
           },
-          encoding: { y, text: { field: "label", type: "nominal" as const } },
+          encoding: { y, text: { field: "label", type: "nominal" } },
         },
       ]
     : [];
-  const spec = {
-    $schema: SCHEMA,
-    title: titleOf(o.title, o.subtitle),
+  return chart(o, {
     width,
     height,
-    padding: 12,
-    background: "white",
-    config: BASE_CONFIG,
     data: { values },
     layer: [
       ...reference,
@@ -437,41 +378,31 @@ export function scatterChart(o: ScatterOptions): Chart {
             field: "run",
             type: "nominal" as const,
             title: "run",
-            scale: shapeScale(runs),
+            scale: runScale(runs, RUN_SHAPES),
           },
         },
       },
       ...labelLayers,
     ],
-  } as TopLevelSpec;
-  return { id: o.id, title: o.title, spec };
+  });
 }
 
 // ---------------------------------------------------------------- time series
 
 /** One run's values over time; t in seconds since the run's start. */
-export interface RunSeries {
+interface RunPoints {
   run: string;
-  points: { t: number; value: number }[];
-}
-
-/** What a time-series or per-phase chart is called and shows, and its runs in legend order. */
-interface ChartText {
-  id: string;
-  title: string;
-  subtitle?: Subtitle;
-  yTitle: string;
-  runs?: readonly string[];
+  points: TimePoint[];
 }
 
 /** Further lines of a time-series chart: one series per run, named in the line legend. */
-export interface TimeSeriesLine {
+interface TimeSeriesLine {
   label: string;
-  series: RunSeries[];
+  series: RunPoints[];
 }
 
 export interface TimeSeriesOptions extends ChartText {
-  series: RunSeries[];
+  series: RunPoints[];
   /** "step-after" for counts that change in steps (replicas); default "linear". */
   interpolate?: "linear" | "step-after";
   /** Whole-number ticks on the y axis (0, 1, 2, ...): replicas, pods. */
@@ -487,7 +418,7 @@ export interface TimeSeriesOptions extends ChartText {
 }
 
 /** Dash patterns of a time-series chart's lines: the main series solid, then each line's. */
-export const LINE_DASHES: readonly (readonly number[])[] = [
+const LINE_DASHES: readonly (readonly number[])[] = [
   [1, 0],
   [7, 4],
   [2, 3],
@@ -505,16 +436,13 @@ export function timeSeriesChart(o: TimeSeriesOptions): Chart {
   const lines = o.lines ?? [];
   const mainLabel = o.label ?? o.yTitle;
   const labels = [mainLabel, ...lines.map((l) => l.label)];
-  const rows = (series: RunSeries[], line: string) =>
+  const rows = (series: RunPoints[], line: string) =>
     series.flatMap((s) =>
       s.points
         .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.value))
         .map((p) => ({ run: s.run, t: p.t, value: p.value, ...(lines.length ? { line } : {}) })),
     );
   const values = [...rows(o.series, mainLabel), ...lines.flatMap((l) => rows(l.series, l.label))];
-  // A y title beside each short panel would run into the next one: it goes under the title.
-  const given =
-    o.subtitle === undefined ? [] : Array.isArray(o.subtitle) ? o.subtitle : [o.subtitle];
   const x = {
     field: "t",
     type: "quantitative",
@@ -571,31 +499,31 @@ export function timeSeriesChart(o: TimeSeriesOptions): Chart {
         }
       : line(undefined, o.interpolate ?? "linear")),
   };
-  const spec = {
-    $schema: SCHEMA,
-    title: titleOf(o.title, [`y: ${o.yTitle}, every run on the same axes`, ...given]),
-    padding: 12,
-    background: "white",
-    config: { ...BASE_CONFIG, header: { labelFontSize: 12, labelAngle: 0, labelAlign: "left" } },
-    data: { values },
-    facet: {
-      row: {
-        field: "run",
-        type: "nominal",
-        sort: [...runs],
-        title: null,
-        header: { labelOrient: "top", labelAnchor: "start", labelAngle: 0 },
+  return chart(
+    o,
+    {
+      data: { values },
+      facet: {
+        row: {
+          field: "run",
+          type: "nominal",
+          sort: [...runs],
+          title: null,
+          header: { labelOrient: "top", labelAnchor: "start", labelAngle: 0 },
+        },
       },
+      resolve: { scale: { x: "shared", y: "shared" } },
+      spacing: 8,
+      spec: panel,
     },
-    resolve: { scale: { x: "shared", y: "shared" } },
-    spacing: 8,
-    spec: panel,
-  } as unknown as TopLevelSpec;
-  return { id: o.id, title: o.title, spec };
+    // A y title beside each short panel would run into the next one: it goes under the title.
+    [`y: ${o.yTitle}, every run on the same axes`, o.subtitle ?? []].flat(),
+    { header: { labelFontSize: 12, labelAngle: 0, labelAlign: "left" } },
+  );
 }
 
 /** A constant value over the time a run's series covers (a target, a fixed limit) as a line. */
-export function constantLine(points: readonly { t: number }[], value: number): RunSeries["points"] {
+export function constantLine(points: readonly { t: number }[], value: number): TimePoint[] {
   const ts = points.map((p) => p.t).filter(Number.isFinite);
   if (ts.length === 0 || !Number.isFinite(value)) return [];
   return [
@@ -650,14 +578,9 @@ export function phaseChart(o: PhaseOptions): Chart {
   const byRate = [...first.values()].every((v) => v.rate !== undefined);
   // Room for each label ("c255", "d0.25") and each run's bar.
   const slot = Math.max(withLoad ? 34 : 20, runs.length * 12);
-  const spec = {
-    $schema: SCHEMA,
-    title: titleOf(o.title, o.subtitle),
+  return chart(o, {
     width: Math.max(360, phases.length * slot),
     height: 240,
-    padding: 12,
-    background: "white",
-    config: BASE_CONFIG,
     data: { values },
     mark: { type: "bar" },
     encoding: {
@@ -676,18 +599,12 @@ export function phaseChart(o: PhaseOptions): Chart {
       y: { field: "value", type: "quantitative", title: o.yTitle },
       color: runColor(runs),
     },
-  } as unknown as TopLevelSpec;
-  return { id: o.id, title: o.title, spec };
+  });
 }
 
 // ---------------------------------------------------------------- one bar per run
 
-export interface BarOptions {
-  id: string;
-  title: string;
-  subtitle?: Subtitle;
-  yTitle: string;
-  runs?: readonly string[];
+export interface BarOptions extends ChartText {
   values: { run: string; value: number }[];
 }
 
@@ -705,15 +622,10 @@ export function barChart(o: BarOptions): Chart {
   };
   // A y title longer than the axis would push the plot down and leave blank space: in lines.
   const y = { field: "value", type: "quantitative", title: wrapText(o.yTitle, 42) };
-  const spec = {
-    $schema: SCHEMA,
-    title: titleOf(o.title, o.subtitle),
+  return chart(o, {
     width: Math.max(300, runs.length * 110),
     // Tall enough for a y title line of 42 characters along the axis.
     height: 320,
-    padding: 12,
-    background: "white",
-    config: BASE_CONFIG,
     data: { values },
     layer: [
       {
@@ -731,8 +643,7 @@ export function barChart(o: BarOptions): Chart {
         },
       },
     ],
-  } as unknown as TopLevelSpec;
-  return { id: o.id, title: o.title, spec };
+  });
 }
 
 // ---------------------------------------------------------------- rendering
@@ -760,10 +671,9 @@ export async function writeCharts(
   const files: { id: string; svg: string; png: string }[] = [];
   for (const c of charts) {
     const { svg, png } = await renderChart(c);
-    const file = { id: c.id, svg: join(outDir, `${c.id}.svg`), png: join(outDir, `${c.id}.png`) };
-    await writeFile(file.svg, svg);
-    await writeFile(file.png, png);
-    files.push(file);
+    files.push({ id: c.id, svg: join(outDir, `${c.id}.svg`), png: join(outDir, `${c.id}.png`) });
+    await writeFile(join(outDir, `${c.id}.svg`), svg);
+    await writeFile(join(outDir, `${c.id}.png`), png);
   }
   return files;
 }

@@ -455,18 +455,3 @@ export class PodRestarts {
     }
   }
 }
-
-/** Counts per kind, for the report's table. */
-export function timelineCounts(entries: TimelineEntry[]): Record<TimelineKind, number> {
-  const out: Record<TimelineKind, number> = {
-    "scale-up": 0,
-    "scale-down": 0,
-    unschedulable: 0,
-    "oom-kill": 0,
-    "probe-failure": 0,
-    restart: 0,
-    "metrics-missing": 0,
-  };
-  for (const e of entries) out[e.kind] += e.count;
-  return out;
-}

@@ -33,16 +33,12 @@ export interface ContainerStatusLike {
   };
 }
 
-/** The pod has condition `type` = True. */
-export function podCondition(p: PodLike, type: string): boolean {
-  return p.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
-}
-
-/** The scheduler could not place the pod (PodScheduled=False, reason Unschedulable). */
-export function isUnschedulable(p: PodLike): boolean {
+/** The pod has condition `type` = `status` (and `reason`, when given). */
+function podCondition(p: PodLike, type: string, status = "True", reason?: string): boolean {
   return (
     p.status?.conditions?.some(
-      (c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable",
+      (c) =>
+        c.type === type && c.status === status && (reason === undefined || c.reason === reason),
     ) ?? false
   );
 }
@@ -77,6 +73,13 @@ export function summarizePods(
     measured && (measured.length > 0 || live.length === 0)
       ? measured.flatMap((m) => m.containers.map((c) => c.usage))
       : undefined;
+  const usage = (k: "cpu" | "memory", parse: (q: string) => number) =>
+    used
+      ? sumQuantities(
+          used.map((u) => u[k]),
+          parse,
+        )
+      : Number.NaN;
   return {
     time,
     replicas: live.length,
@@ -84,21 +87,14 @@ export function summarizePods(
     memRequestedKB: sumQuantities(req("memory"), memoryKB),
     cpuLimit: sumQuantities(lim("cpu"), cpuCores),
     memLimitKB: sumQuantities(lim("memory"), memoryKB),
-    cpuUsed: used
-      ? sumQuantities(
-          used.map((u) => u.cpu),
-          cpuCores,
-        )
-      : Number.NaN,
-    memUsedKB: used
-      ? sumQuantities(
-          used.map((u) => u.memory),
-          memoryKB,
-        )
-      : Number.NaN,
+    cpuUsed: usage("cpu", cpuCores),
+    memUsedKB: usage("memory", memoryKB),
     readyReplicas: live.filter((p) => podCondition(p, "Ready")).length,
     pendingReplicas: live.filter((p) => p.status?.phase === "Pending").length,
-    unschedulableReplicas: live.filter(isUnschedulable).length,
+    // The scheduler could not place the pod.
+    unschedulableReplicas: live.filter((p) =>
+      podCondition(p, "PodScheduled", "False", "Unschedulable"),
+    ).length,
     restarts: live
       .flatMap((p) => p.status?.containerStatuses ?? [])
       .reduce((a, c) => a + (c.restartCount ?? 0), 0),

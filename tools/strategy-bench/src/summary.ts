@@ -25,6 +25,12 @@ export function meanOf(values: number[]): number {
   return ok.length === 0 ? Number.NaN : ok.reduce((a, b) => a + b, 0) / ok.length;
 }
 
+/** Largest − smallest of the finite values; NaN with fewer than two. */
+export function rangeOf(values: number[]): number {
+  const ok = values.filter(Number.isFinite);
+  return ok.length < 2 ? Number.NaN : Math.max(...ok) - Math.min(...ok);
+}
+
 export interface LoadSummary {
   okay: number;
   failed: number;
@@ -137,19 +143,6 @@ function seriesOf(rows: MonitorSample[]) {
       .filter((p) => Number.isFinite(p.value));
 }
 
-export function monitorSeries(rows: MonitorSample[]): Record<string, TimePoint[]> {
-  const series = seriesOf(rows);
-  return {
-    replicas: series((r) => r.replicas),
-    cpuUsed: series((r) => r.cpuUsed),
-    memUsedKB: series((r) => r.memUsedKB),
-    memRequestedKB: series((r) => r.memRequestedKB),
-    cpuRequested: series((r) => r.cpuRequested ?? Number.NaN),
-    cpuLimit: series((r) => r.cpuLimit),
-    memLimitKB: series((r) => r.memLimitKB ?? Number.NaN),
-  };
-}
-
 export function loadSeries(rows: LoadtestRow[]): Record<string, PhasePoint[]> {
   const phases = rows.map((r, i) => {
     const n = Number(r.phase);
@@ -177,20 +170,29 @@ export function loadSeries(rows: LoadtestRow[]): Record<string, PhasePoint[]> {
 }
 
 /**
- * The series only a cluster's monitor CSV has (its extended columns): replicas ready, pending
- * and unschedulable, restarts, CPU requested, and CPU used as a share of requests (what the HPA
- * compares with its target). Empty for the original's columns.
+ * A monitor CSV's columns over time; a cluster's (its extended columns) adds replicas ready,
+ * pending and unschedulable, restarts, and CPU used as a share of requests (what the HPA compares
+ * with its target).
  */
-export function clusterSeries(rows: MonitorSample[]): Record<string, TimePoint[]> {
-  if (rows.length === 0 || rows[0]?.readyReplicas === undefined) return {};
+export function monitorSeries(rows: MonitorSample[]): Record<string, TimePoint[]> {
   const num = (v: number | undefined) => v ?? Number.NaN;
   const series = seriesOf(rows);
+  const original = {
+    replicas: series((r) => r.replicas),
+    cpuUsed: series((r) => r.cpuUsed),
+    memUsedKB: series((r) => r.memUsedKB),
+    memRequestedKB: series((r) => r.memRequestedKB),
+    cpuRequested: series((r) => num(r.cpuRequested)),
+    cpuLimit: series((r) => r.cpuLimit),
+    memLimitKB: series((r) => num(r.memLimitKB)),
+  };
+  if (rows.length === 0 || rows[0]?.readyReplicas === undefined) return original;
   return {
+    ...original,
     readyReplicas: series((r) => num(r.readyReplicas)),
     pendingReplicas: series((r) => num(r.pendingReplicas)),
     unschedulableReplicas: series((r) => num(r.unschedulableReplicas)),
     restarts: series((r) => num(r.restarts)),
-    cpuRequested: series((r) => num(r.cpuRequested)),
     // As the HPA sees it: usage over the requests of the Ready pods (the ones with readings; a
     // Pending pod's request is not in the average). A stack's pods all request the same.
     cpuUtilization: series((r) => {

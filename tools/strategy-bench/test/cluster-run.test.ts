@@ -23,7 +23,7 @@ import { monitorCsvLines, parseMonitorCsv } from "../src/monitor-csv.js";
 import { reportCharts } from "../src/report/charts.js";
 import { summarizeRuns } from "../src/report/summarize.js";
 import { writeReport } from "../src/report/write.js";
-import { clusterSeries } from "../src/summary.js";
+import { monitorSeries } from "../src/summary.js";
 import { expectContains } from "./helpers.js";
 import { NEAR_EQUAL, writeRuns } from "./runs.js";
 
@@ -309,16 +309,25 @@ describe("monitor's extended columns", () => {
       "2026-12-01T10:00:00.000Z,2,2,4194304,4,8388608,0.5,307200,1,1,1,2",
       "",
     ]);
-    expect(clusterSeries(parseMonitorCsv(monitorCsvLines([row], true, "extended")))).toEqual({
+    const original = {
+      replicas: [{ t: 0, value: 2 }],
+      cpuUsed: [{ t: 0, value: 0.5 }],
+      memUsedKB: [{ t: 0, value: 307200 }],
+      memRequestedKB: [{ t: 0, value: 4194304 }],
+      cpuRequested: [{ t: 0, value: 2 }],
+      cpuLimit: [{ t: 0, value: 4 }],
+      memLimitKB: [{ t: 0, value: 8388608 }],
+    };
+    expect(monitorSeries(parseMonitorCsv(monitorCsvLines([row], true, "extended")))).toEqual({
+      ...original,
       readyReplicas: [{ t: 0, value: 1 }],
       pendingReplicas: [{ t: 0, value: 1 }],
       unschedulableReplicas: [{ t: 0, value: 1 }],
       restarts: [{ t: 0, value: 2 }],
-      cpuRequested: [{ t: 0, value: 2 }],
       // 0.5 core over the one Ready pod's request of 1 (the Pending one has no reading).
       cpuUtilization: [{ t: 0, value: 50 }],
     });
-    expect(clusterSeries(parseMonitorCsv(monitorCsvLines([row], true)))).toEqual({});
+    expect(monitorSeries(parseMonitorCsv(monitorCsvLines([row], true)))).toEqual(original);
   });
 });
 

@@ -152,9 +152,9 @@ figure.chart img { display: block; max-width: 100%; height: auto; }
 section.error { color: #333; }
 `;
 
-function sectionHtml(s: HtmlSection): string {
-  return `<section class="table">\n<h2>${escapeHtml(s.heading)}</h2>\n${markdownHtml(s.markdown)}</section>`;
-}
+/** A section's heading (h2, or h3) and its body. */
+const partHtml = (s: HtmlSection, h = "h2") =>
+  `<${h}>${escapeHtml(s.heading)}</${h}>\n${markdownHtml(s.markdown)}`;
 
 /** The page: verdict, caveats, tables, charts, conditions, error — in that order. */
 export function htmlPage(p: HtmlPage, generatedAt = new Date()): string {
@@ -204,7 +204,7 @@ ${verdictLines}
 ${caveats}
 ${intro}
 <div id="tables">
-${p.sections.map(sectionHtml).join("\n")}
+${p.sections.map((s) => `<section class="table">\n${partHtml(s)}</section>`).join("\n")}
 </div>
 <h2 id="charts-heading">Charts</h2>
 <section class="charts" id="charts">
@@ -215,10 +215,10 @@ ${charts}
 <div class="table"><table class="conditions">
 ${conditions}
 </table></div>
-${(p.conditionSections ?? []).map((s) => `<h3>${escapeHtml(s.heading)}</h3>\n${markdownHtml(s.markdown)}`).join("\n")}
+${(p.conditionSections ?? []).map((s) => partHtml(s, "h3")).join("\n")}
 </section>
 <section class="error" id="error">
-${p.error.map((s) => `<h2>${escapeHtml(s.heading)}</h2>\n${markdownHtml(s.markdown)}`).join("\n")}
+${p.error.map((s) => partHtml(s)).join("\n")}
 </section>
 </main>
 </body>

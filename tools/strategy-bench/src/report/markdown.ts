@@ -1,10 +1,10 @@
 /** The report's Markdown: the tables of every run, what decided the numbers, a cluster run's sections. */
 import { formatNumber as fmt, markdownTable } from "../benchkit.js";
 import { formatMemoryKB } from "../charts.js";
-import { type TimelineKind, timelineCounts } from "../cluster-scale.js";
+import type { TimelineKind } from "../cluster-scale.js";
 import { formatStatusCodes } from "../loadtest.js";
 import type { Machine } from "../machine.js";
-import { meanOf, ORIGINAL_DIVISOR_SECONDS } from "../summary.js";
+import { meanOf, ORIGINAL_DIVISOR_SECONDS, rangeOf } from "../summary.js";
 import type { ClusterInfo } from "./manifest.js";
 import { type AccuracyFigures, type RunSummary, serverMachine } from "./summarize.js";
 
@@ -43,17 +43,18 @@ function loadText(m: Machine | undefined): string {
 
 /** (max − min) and its share of the mean, over the runs with a value. */
 function spread(values: number[], show: (n: number) => string): string {
-  const ok = values.filter(Number.isFinite);
-  if (ok.length < 2) return "";
-  const lo = Math.min(...ok);
-  const hi = Math.max(...ok);
-  const mean = meanOf(ok);
-  return mean > 0
-    ? `${show(hi - lo)} (${fmt((100 * (hi - lo)) / mean, 1)} % of the mean)`
-    : show(hi - lo);
+  const r = rangeOf(values);
+  if (Number.isNaN(r)) return "";
+  const mean = meanOf(values);
+  return mean > 0 ? `${show(r)} (${fmt((100 * r) / mean, 1)} % of the mean)` : show(r);
 }
 
-export interface ReportContext {
+/** What a report is made of: its runs summarised, and what the manifest says of them. */
+export interface Report {
+  title: string;
+  runs: RunSummary[];
+  /** Paragraphs under the title. */
+  notes: string[];
   demo: boolean;
   /** A run on real pods: the node, the time scaling, the fits. */
   cluster?: ClusterInfo;
@@ -85,6 +86,10 @@ const KIND_LABELS: Record<TimelineKind, string> = {
   "metrics-missing": "HPA without metrics (FailedGetResourceMetric)",
 };
 
+/** A Markdown list under `before` and a blank line; nothing when there is no item. */
+const list = (items: string[], before: string[] = []) =>
+  items.length > 0 ? [...before, ...items.map((i) => `- ${i}`), ""] : [];
+
 /** The sections a cluster run adds: time scaling, the node's scale, events, repetitions. */
 export function clusterSections(
   runs: RunSummary[],
@@ -104,16 +109,15 @@ export function clusterSections(
         "metrics-server's window.",
       "",
     );
-    for (const [stack, lines] of Object.entries(c.timeScaling.stacks)) {
-      head.push(`- ${stack}: ${lines.join("; ")}`);
-    }
-    if (Object.keys(c.timeScaling.stacks).length > 0) head.push("");
+    head.push(
+      ...list(
+        Object.entries(c.timeScaling.stacks).map(([stack, l]) => `${stack}: ${l.join("; ")}`),
+      ),
+    );
   }
-  for (const w of c.timeScaling.notApplied) head.push(`- **Not applied:** ${w}`);
-  if (c.timeScaling.notApplied.length > 0) head.push("");
-  for (const w of c.timeScaling.warnings) head.push(`- **Clamped:** ${w}`);
-  if (c.timeScaling.warnings.length > 0) head.push("");
   head.push(
+    ...list(c.timeScaling.notApplied.map((w) => `**Not applied:** ${w}`)),
+    ...list(c.timeScaling.warnings.map((w) => `**Clamped:** ${w}`)),
     "## The scale of this cluster",
     "",
     `One node, **${c.node.name}: ${c.node.cpuCores} cores and ${formatMemoryKB(c.node.memoryKB)} allocatable**, ` +
@@ -126,19 +130,13 @@ export function clusterSections(
       Object.entries(c.fits).map(([stack, text]) => [stack, text]),
     ),
     "",
-  );
-  head.push(
     "Memory and CPU requested count the Pending pods too, as the original's monitor did (pods " +
       "Pending or Running): a stack whose HPA asks for more pods than fit shows requests the node " +
       "never granted. The replicas chart shows how many were Ready.",
     "",
+    ...list(c.interference, ["**Other pods on the node:**", ""]),
+    ...list(c.failures, ["## Steps that failed", ""]),
   );
-  if (c.interference.length > 0) {
-    head.push("**Other pods on the node:**", "", ...c.interference.map((f) => `- ${f}`), "");
-  }
-  if (c.failures.length > 0) {
-    head.push("## Steps that failed", "", ...c.failures.map((f) => `- ${f}`), "");
-  }
   const tail: string[] = [];
   const withEvents = runs.filter((r) => r.events);
   if (withEvents.length > 0) {
@@ -152,7 +150,9 @@ export function clusterSections(
         ["event", ...withEvents.map((r) => r.name)],
         (Object.keys(KIND_LABELS) as TimelineKind[]).map((k) => [
           KIND_LABELS[k],
-          ...withEvents.map((r) => String(timelineCounts(r.events ?? [])[k])),
+          ...withEvents.map((r) =>
+            String((r.events ?? []).reduce((n, e) => n + (e.kind === k ? e.count : 0), 0)),
+          ),
         ]),
       ),
       "",
@@ -256,16 +256,10 @@ export interface ReportParts {
   method: string[];
 }
 
-export function reportMarkdown(
-  title: string,
-  runs: RunSummary[],
-  charts: string[],
-  notes: string[] = [],
-  ctx: ReportContext = { demo: false },
-): string {
-  const p = reportParts(runs, notes, ctx);
+export function reportMarkdown(r: Report, charts: string[]): string {
+  const p = reportParts(r);
   return [
-    `# ${title}`,
+    `# ${r.title}`,
     "",
     ...p.intro,
     ...p.warnings,
@@ -285,9 +279,7 @@ export function reportMarkdown(
 
 /** `withOriginal: false` (the HTML page): no KB table, and the method does not point to one. */
 export function reportParts(
-  runs: RunSummary[],
-  notes: string[] = [],
-  ctx: ReportContext = { demo: false },
+  { runs, notes, demo, cluster: c }: Report,
   withOriginal = true,
 ): ReportParts {
   const multi = runs.length > 1;
@@ -304,7 +296,7 @@ export function reportParts(
   ];
   const warnings = runs.flatMap((r) => r.warnings);
   const anyFull = runs.some((r) => r.fullLength);
-  const cluster = ctx.cluster ? clusterSections(runs, ctx.cluster) : { head: [], tail: [] };
+  const cluster = c ? clusterSections(runs, c) : { head: [], tail: [] };
   const intro = [
     "Each column is one run: a stack (deployment strategy) serving a model under the load schedule,",
     "with its resources sampled throughout. Lower memory and response time and a higher transaction",
@@ -355,7 +347,7 @@ export function reportParts(
       ],
     ),
     "",
-    ctx.demo
+    demo
       ? "The model is the demo one (seeded, untrained): its accuracy is about chance, 1 in 11 " +
         "(9.1 %), whatever the stack. Compare the stacks' speed and memory only, and only within one report."
       : "Differences between runs smaller than their run-to-run spread (repeat a run to see it) are " +
@@ -367,7 +359,7 @@ export function reportParts(
     "",
     ...markdownTable(head, [
       row(
-        ctx.demo ? "accuracy (chance: 9.1 %)" : "accuracy",
+        demo ? "accuracy (chance: 9.1 %)" : "accuracy",
         (r) => accuracyText(r.accuracy),
         (r) => 100 * r.accuracy.accuracy,
         (n) => `${fmt(n, 1)} points`,
@@ -505,10 +497,10 @@ export function reportParts(
   ];
   return {
     intro,
-    warnings:
-      warnings.length > 0
-        ? ["## Warnings", "", ...warnings.map((w) => `- **Warning:** ${w}`), ""]
-        : [],
+    warnings: list(
+      warnings.map((w) => `**Warning:** ${w}`),
+      ["## Warnings", ""],
+    ),
     clusterHead: cluster.head,
     conditions,
     summary,

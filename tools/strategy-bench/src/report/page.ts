@@ -5,12 +5,11 @@
  */
 import { formatNumber as fmt } from "../benchkit.js";
 import { formatMemoryKB } from "../charts.js";
-import { meanOf } from "../summary.js";
+import { meanOf, rangeOf } from "../summary.js";
 import { runConditions } from "./conditions.js";
 import type { HtmlChart, HtmlPage } from "./html.js";
 import { markdownSections } from "./html.js";
-import type { ClusterInfo } from "./manifest.js";
-import { reportParts } from "./markdown.js";
+import { type Report, reportParts } from "./markdown.js";
 import type { RunSummary } from "./summarize.js";
 
 /** One stack's figures (the mean over its runs when a stack was repeated), and their spread. */
@@ -25,11 +24,6 @@ interface Entry {
   /** Largest − smallest over the stack's runs (0 for one run). */
   spread: { responseTime: number; memRequestedKB: number };
 }
-
-const range = (xs: number[]) => {
-  const ok = xs.filter(Number.isFinite);
-  return ok.length > 1 ? Math.max(...ok) - Math.min(...ok) : 0;
-};
 
 /**
  * With one run per stack a difference under this share of the larger figure is not called one:
@@ -57,7 +51,7 @@ function entries(runs: readonly RunSummary[]): Entry[] {
       memRequestedKB: meanOf(mem),
       accuracy: meanOf(rs.map((r) => r.accuracy.accuracy)),
       failed: rs.reduce((a, r) => a + r.load.failed, 0),
-      spread: { responseTime: range(rt), memRequestedKB: range(mem) },
+      spread: { responseTime: rangeOf(rt) || 0, memRequestedKB: rangeOf(mem) || 0 },
     };
   });
 }
@@ -173,17 +167,8 @@ export function reportVerdict(
 }
 
 /** The report's page: verdict, tables, charts, conditions, method. */
-export function reportPage(o: {
-  title: string;
-  runs: RunSummary[];
-  notes: string[];
-  demo: boolean;
-  cluster?: ClusterInfo;
-  charts: HtmlChart[];
-  command?: string;
-}): HtmlPage {
-  const ctx = { demo: o.demo, ...(o.cluster ? { cluster: o.cluster } : {}) };
-  const p = reportParts(o.runs, o.notes, ctx, false);
+export function reportPage(o: Report, charts: HtmlChart[], command?: string): HtmlPage {
+  const p = reportParts(o, false);
   const md = (lines: string[]) => markdownSections(lines.join("\n"));
   return {
     title: o.title,
@@ -201,8 +186,8 @@ export function reportPage(o: {
       ...p.warnings.filter((l) => !l.startsWith("## ")),
     ].join("\n"),
     sections: md([...p.summary, ...p.load, ...p.config, ...p.clusterHead, ...p.clusterTail]),
-    charts: o.charts,
-    conditions: runConditions(o.command),
+    charts,
+    conditions: runConditions(command),
     conditionSections: md(p.conditions),
     error: md(p.method),
   };

@@ -3,13 +3,12 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { z } from "zod";
 import { sortTimeline, type TimelineEntry } from "../cluster-scale.js";
-import { readLoadtestCsv } from "../csv.js";
+import { parseLoadtestCsv } from "../csv.js";
 import { formatStatusCodes } from "../loadtest.js";
 import type { Machine } from "../machine.js";
 import { parseMonitorCsv } from "../monitor-csv.js";
 import { type LoadtestMeta, readLoadtestMeta } from "../runmeta.js";
 import {
-  clusterSeries,
   type LoadSummary,
   loadSeries,
   monitorSeries,
@@ -149,8 +148,7 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
   return Promise.all(
     m.runs.map(async (r) => {
       const loadPath = resolve(baseDir, r.loadtest);
-      await readInput(loadPath, "loadtest");
-      const loadRows = await readLoadtestCsv(loadPath);
+      const loadRows = parseLoadtestCsv(await readInput(loadPath, "loadtest"), loadPath);
       const monitorPath = resolve(baseDir, r.monitor);
       const monitorRows = parseMonitorCsv(await readInput(monitorPath, "monitor"));
       const events = r.events
@@ -182,7 +180,7 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
         // Without a meta file (a siege log), a run of about 1,800 s is taken as the full schedule.
         fullLength: meta ? meta.fullLength : Math.abs(load.durationSeconds - 1800) <= 90,
         series: {
-          time: { ...monitorSeries(monitorRows), ...clusterSeries(monitorRows) },
+          time: monitorSeries(monitorRows),
           phase: loadSeries(loadRows),
         },
         ...(events ? { events } : {}),

@@ -36,6 +36,7 @@ export async function writeReport(
   const { title, notes, cluster } = parsed.data;
   const runs = await summarizeRuns(manifest, baseDir);
   const demo = isDemo(parsed.data, runs);
+  const report = { title, runs, notes, demo, ...(cluster ? { cluster } : {}) };
   await mkdir(outDir, { recursive: true });
   const defs = reportCharts(runs, demo, cluster);
   const charts = await writeCharts(outDir, defs);
@@ -43,11 +44,8 @@ export async function writeReport(
   await writeFile(
     markdown,
     reportMarkdown(
-      title,
-      runs,
+      report,
       defs.map((d) => d.id),
-      notes,
-      { demo, ...(cluster ? { cluster } : {}) },
     ),
   );
   const json = join(outDir, "summary.json");
@@ -57,15 +55,7 @@ export async function writeReport(
   );
   const html = await writeHtmlReport(
     outDir,
-    reportPage({
-      title,
-      runs,
-      notes,
-      demo,
-      ...(cluster ? { cluster } : {}),
-      charts: await readHtmlCharts(defs, charts),
-      ...(o.command ? { command: o.command } : {}),
-    }),
+    reportPage(report, await readHtmlCharts(defs, charts), o.command),
   );
   return { files: { markdown, json, html, charts }, runs };
 }
