@@ -3,8 +3,8 @@
  * POST /predict: same top-1 label, probabilities within a tolerance.
  */
 import sharp from "sharp";
-import { mulberry32 } from "../../app/scripts/demo-model/prng.js";
 import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
+import { seededRandom } from "../../tools/strategy-bench/src/random.js";
 
 /**
  * Largest absolute difference allowed between the two servers' probabilities for one class: on
@@ -37,7 +37,7 @@ export async function makeImages(n: number): Promise<Sample[]> {
   ] as const;
   const out: Sample[] = [];
   for (let i = 0; i < n; i++) {
-    const rnd = mulberry32(1000 + i);
+    const rnd = seededRandom(1000 + i);
     const [w, h] = sizes[i % sizes.length] as readonly [number, number];
     const waves = Array.from({ length: 3 }, () =>
       Array.from({ length: 3 }, () => ({
