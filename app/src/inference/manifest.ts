@@ -1,7 +1,7 @@
 /**
  * A model directory's manifest.json: what the directory holds and how it must be fed, written by
  * `npm run model:import` (tools/model-import, verified against the framework that trained the
- * model) or by the demo model's builder (app/scripts/demo-model). The contract every engine reads
+ * model) or by the demo model's builder (app/lib/demo-model). The contract every engine reads
  * (docs/models.md):
  *
  *   <model dir>/manifest.json   this file
@@ -158,7 +158,7 @@ export function verificationProblems(m: Manifest): string[] {
   return problems;
 }
 
-/** The demo model (seeded random weights, made by app/scripts/demo-model), decided by its manifest. */
+/** The demo model (seeded random weights, made by app/lib/demo-model), decided by its manifest. */
 export function isDemoManifest(m: Manifest | undefined): boolean {
   return m?.source.kind === "demo";
 }
