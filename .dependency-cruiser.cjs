@@ -1,6 +1,7 @@
 /**
- * What may import what (issue 29), checked by `npm run lint`: no import cycle anywhere, and no
- * file outside a test folder imports from one (shared code lives in a library folder).
+ * What may import what (issue 29), checked by `npm run lint`: no import cycle anywhere, no file
+ * outside a test folder imports from one, and nothing imports from a scripts/ folder (shared code
+ * lives in a library folder).
  * @type {import('dependency-cruiser').IConfiguration}
  */
 module.exports = {
@@ -18,6 +19,14 @@ module.exports = {
       comment: "A file outside a test folder never imports from a test folder or a *.test file.",
       from: { pathNot: "(^|/)test/|\\.test\\.[cm]?ts$" },
       to: { path: "(^|/)test/|\\.test\\.[cm]?ts$" },
+    },
+    {
+      name: "no-scripts-imports",
+      severity: "error",
+      comment:
+        "A scripts/ folder holds entry points only: nothing imports from one (what entry points share lives in a library folder: lib/, app/lib/, tools/*/src/).",
+      from: {},
+      to: { path: "(^|/)scripts/", pathNot: "(^|/)node_modules/" },
     },
   ],
   options: {

@@ -34,12 +34,12 @@ import sharp from "sharp";
 import { makeImages } from "../../bench/peer/agreement.js";
 import { markdownTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
 import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { ensureDemoModel } from "../lib/demo-model/index.js";
 import { type ClassifierOptions, createClassifier } from "../src/inference/classifier.js";
 import { DECODE_RECIPE, type DecodeRecipe, decodeImage } from "../src/inference/decode.js";
 import { createOnnxEngine, type OnnxEngineOptions } from "../src/inference/infer-onnxruntime.js";
 import { normalize } from "../src/inference/normalize.js";
 import { probeImage } from "../src/inference/probe.js";
-import { ensureDemoModel } from "./demo-model/index.js";
 
 const self = fileURLToPath(import.meta.url);
 const APP = path.resolve(path.dirname(self), "..");

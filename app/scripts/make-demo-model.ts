@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { Command } from "commander";
-import { defaultDemoModelDir, ensureDemoModel } from "./demo-model/index.js";
+import { defaultDemoModelDir, ensureDemoModel } from "../lib/demo-model/index.js";
 
 const program = new Command("model:demo")
   .description("Build the seeded demo model, unless a valid one of this revision is there.")

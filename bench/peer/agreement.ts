@@ -3,6 +3,7 @@
  * POST /predict: same top-1 label, probabilities within a tolerance.
  */
 import sharp from "sharp";
+import { AGREEMENT_TOLERANCE, agrees, compareOutputs } from "../../app/src/inference/agreement.js";
 import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
 import { seededRandom } from "../../tools/strategy-bench/src/random.js";
 
@@ -158,28 +159,23 @@ export interface EngineAgreement {
   images: number;
   sameTop1: number;
   maxAbsDiff: number;
-  /** Issue 28's bound: every probability within 1e-4. */
+  /** Issue 28's bound: every probability within AGREEMENT_TOLERANCE (1e-4). */
   tolerance: number;
   ok: boolean;
 }
 
-/** `got`'s answers against `ref`'s, image by image: top-1 on every one, probabilities within 1e-4. */
+/**
+ * `got`'s answers against `ref`'s, image by image, by the rule every converted model is checked
+ * with (app/src/inference/agreement.ts): top-1 on every one, probabilities within 1e-4.
+ */
 export function compareEngines(ref: number[][], got: number[][]): EngineAgreement {
-  let same = 0;
-  let maxAbs = 0;
-  ref.forEach((p, i) => {
-    const q = got[i] as number[];
-    if (argmax(p) === argmax(q)) same++;
-    p.forEach((v, c) => {
-      maxAbs = Math.max(maxAbs, Math.abs(v - (q[c] as number)));
-    });
-  });
-  const tolerance = 1e-4;
+  const c = compareOutputs(ref.flat(), got.flat(), ref[0]?.length ?? 0);
+  const tolerance = AGREEMENT_TOLERANCE;
   return {
     images: ref.length,
-    sameTop1: same,
-    maxAbsDiff: maxAbs,
+    sameTop1: c.top1Agree,
+    maxAbsDiff: c.maxAbsDiff,
     tolerance,
-    ok: same === ref.length && maxAbs <= tolerance,
+    ok: agrees(c, ref.length, tolerance),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * A model directory's manifest.json: what the directory holds and how it must be fed, written by
  * `npm run model:import` (tools/model-import, verified against the framework that trained the
- * model) or by the demo model's builder (app/scripts/demo-model). The contract every engine reads
+ * model) or by the demo model's builder (app/lib/demo-model). The contract every engine reads
  * (docs/models.md):
  *
  *   <model dir>/manifest.json   this file
@@ -16,6 +16,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { agreementProblems } from "./agreement.js";
 import type { PreprocessMode } from "./normalize.js";
 
 export const MANIFEST_FILE = "manifest.json";
@@ -133,9 +134,9 @@ export function parseManifest(text: string, where: string): Manifest {
 }
 
 /**
- * A manifest the server may serve: every verified format agreed with the reference (top-1 on every
- * input, probabilities within the tolerance). The importer never writes one that did not; this
- * refuses a hand-edited or stale one. Returns the problems (empty: servable).
+ * A manifest the server may serve: every verified format agreed with the reference (agreement.ts:
+ * top-1 on every input, probabilities within the tolerance). The importer never writes one that
+ * did not; this refuses a hand-edited or stale one. Returns the problems (empty: servable).
  */
 export function verificationProblems(m: Manifest): string[] {
   const v = m.verification;
@@ -143,12 +144,8 @@ export function verificationProblems(m: Manifest): string[] {
   const problems: string[] = [];
   for (const [format, check] of Object.entries(v.formats)) {
     if (!check) continue;
-    if (check.top1Agree !== v.images) {
-      problems.push(`${format}: top-1 agreed on ${check.top1Agree} of ${v.images} inputs`);
-    }
-    if (!(check.maxAbsDiff <= v.tolerance)) {
-      problems.push(`${format}: max |dp| ${check.maxAbsDiff} above the tolerance ${v.tolerance}`);
-    }
+    for (const p of agreementProblems(check, v.images, v.tolerance))
+      problems.push(`${format}: ${p}`);
   }
   for (const format of Object.keys(m.formats) as ModelFormatName[]) {
     if (m.formats[format] && !v.formats[format] && format !== v.referenceFormat) {
@@ -158,7 +155,7 @@ export function verificationProblems(m: Manifest): string[] {
   return problems;
 }
 
-/** The demo model (seeded random weights, made by app/scripts/demo-model), decided by its manifest. */
+/** The demo model (seeded random weights, made by app/lib/demo-model), decided by its manifest. */
 export function isDemoManifest(m: Manifest | undefined): boolean {
   return m?.source.kind === "demo";
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Copy, DockerfileParser, type Instruction } from "dockerfile-ast";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureDemoModel } from "../../scripts/demo-model/index.js";
+import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import { serverProcess } from "./helpers.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));

@@ -4,7 +4,7 @@
 // TFJS_BACKEND picks the backend as for the server (auto: tfjs-node if it loads, else WASM).
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDemoModel } from "../../scripts/demo-model/index.js";
+import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import { buildApp } from "../../src/app.js";
 import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
 import { images, LABELS, postFile, postRaw } from "./helpers.js";

@@ -6,7 +6,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDemoModel } from "../../scripts/demo-model/index.js";
+import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import {
   type Classification,
   type Classifier,

@@ -4,7 +4,7 @@
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDemoModel } from "../../scripts/demo-model/index.js";
+import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import {
   type Classification,
   type Classifier,

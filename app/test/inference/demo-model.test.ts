@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDemoArchitecture } from "../../scripts/demo-model/build.js";
+import { buildDemoArchitecture } from "../../lib/demo-model/build.js";
 import {
   DEMO_BASE_PARAMS,
   DEMO_HEAD_PARAMS,
@@ -10,8 +10,8 @@ import {
   hashModelDir,
   isDemoModelValid,
   SHARD_BYTES,
-} from "../../scripts/demo-model/identity.js";
-import { ensureDemoModel } from "../../scripts/demo-model/index.js";
+} from "../../lib/demo-model/identity.js";
+import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
 import {
   isDemoManifest,

@@ -3,7 +3,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureDemoModel } from "../../scripts/demo-model/index.js";
+import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import { fuseLayersModel } from "../../src/inference/fuse.js";
 import { loadFromDir } from "../../src/inference/model-io.js";
 import { makeImage } from "../fixtures/images.js";

@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seededWeights } from "../../scripts/demo-model/build.js";
+import { seededWeights } from "../../lib/demo-model/build.js";
 import {
   checkInputs,
   exportOnnx,
@@ -19,7 +19,7 @@ import {
   OnnxVerificationError,
   verifyOnnx,
   writeVerifiedOnnx,
-} from "../../scripts/demo-model/onnx-export.js";
+} from "../../lib/demo-model/onnx-export.js";
 
 /** A MobileNetV2 block in miniature: every layer kind the demo model has, 20x20 input. */
 function miniModel(seed = 3): tf.LayersModel {

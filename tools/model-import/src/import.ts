@@ -19,6 +19,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { AGREEMENT_TOLERANCE } from "../../../app/src/inference/agreement.js";
 import { createClassifier } from "../../../app/src/inference/classifier.js";
 import { FOOD11_LABELS, parseLabels } from "../../../app/src/inference/labels.js";
 import {
@@ -34,7 +35,7 @@ import type { PreprocessMode } from "../../../app/src/inference/normalize.js";
 import { ensureProbabilities } from "../../../app/src/inference/rank.js";
 import { pythonEnv, REQUIREMENTS, REQUIREMENTS_NO_DEPS } from "../../python/env.js";
 import { verificationInputs } from "./inputs.js";
-import { compare, DEFAULT_TOLERANCE, type FormatCheck, verificationTable } from "./verify.js";
+import { compare, type FormatCheck, verificationTable } from "./verify.js";
 
 const HERE = import.meta.dirname;
 export const PYTHON_SCRIPT = path.join(HERE, "..", "python", "food11_model.py");
@@ -56,7 +57,7 @@ export interface ImportOptions {
   /** manifest name (default: the source's file name) and version (default: sha256, 12 hex). */
   name?: string;
   version?: string;
-  /** Largest |p_format - p_reference| allowed (default 1e-4). */
+  /** Largest |p_format - p_reference| allowed (default AGREEMENT_TOLERANCE, 1e-4). */
   tolerance?: number;
   /** Progress lines (stderr by default). */
   log?: (line: string) => void;
@@ -272,7 +273,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   if (!PREPROCESS_CHOICES.includes(given)) {
     throw new ImportError(`--preprocess ${given}: must be one of ${PREPROCESS_CHOICES.join(", ")}`);
   }
-  const tolerance = o.tolerance ?? DEFAULT_TOLERANCE;
+  const tolerance = o.tolerance ?? AGREEMENT_TOLERANCE;
   const kind = await sourceKind(source);
   const sha256 = await sha256Of(source);
   const givenLabels = o.labels
@@ -497,7 +498,7 @@ async function upToDate(
   if (m.preprocessFrom?.given !== want.given) return false;
   if (want.o.name !== undefined && m.name !== want.o.name) return false;
   if (want.o.version !== undefined && m.version !== want.o.version) return false;
-  if ((want.o.tolerance ?? DEFAULT_TOLERANCE) !== m.verification?.tolerance) return false;
+  if ((want.o.tolerance ?? AGREEMENT_TOLERANCE) !== m.verification?.tolerance) return false;
   const labels = parseLabels(await readFile(path.join(out, m.labels), "utf8").catch(() => ""));
   const expected =
     want.givenLabels ?? (m.classes === FOOD11_LABELS.length ? [...FOOD11_LABELS] : []);

@@ -1,30 +1,22 @@
 /**
- * The verification's arithmetic: each format's probabilities next to the reference's on the same
- * inputs. A format passes when its top-1 class equals the reference's on every input and no
- * probability differs by more than the tolerance.
+ * The verification's report: each format's probabilities next to the reference's on the same
+ * inputs, compared by the server's rule (app/src/inference/agreement.ts: top-1 equal on every
+ * input, no probability further than the tolerance), with the inputs that broke it.
  */
+import {
+  type AgreementFigures,
+  agrees,
+  compareOutputs,
+} from "../../../app/src/inference/agreement.js";
 import { markdownTable } from "../../strategy-bench/src/benchkit.js";
 
-/** The tolerance on |p_format - p_reference| unless --tolerance says otherwise. */
-export const DEFAULT_TOLERANCE = 1e-4;
-
-export interface FormatCheck {
+export interface FormatCheck extends AgreementFigures {
   format: string;
   runtime: string;
-  top1Agree: number;
-  maxAbsDiff: number;
   /** Inputs whose top-1 differs, or whose largest difference is above the tolerance: name, detail. */
   worst: { input: string; top1: [number, number]; maxAbsDiff: number }[];
   passed: boolean;
 }
-
-const argmax = (p: Float32Array, row: number, classes: number): number => {
-  let best = 0;
-  for (let c = 1; c < classes; c++) {
-    if ((p[row * classes + c] as number) > (p[row * classes + best] as number)) best = c;
-  }
-  return best;
-};
 
 /** Compares one format's outputs (rows of `classes` probabilities) with the reference's. */
 export function compare(
@@ -41,34 +33,18 @@ export function compare(
       `${format}: ${got.length / classes} output rows, the reference has ${reference.length / classes}`,
     );
   }
-  const rows = reference.length / classes;
-  let agree = 0;
-  let maxAbsDiff = 0;
-  const worst: FormatCheck["worst"] = [];
-  for (let r = 0; r < rows; r++) {
-    const a = argmax(reference, r, classes);
-    const b = argmax(got, r, classes);
-    let d = 0;
-    for (let c = 0; c < classes; c++) {
-      d = Math.max(
-        d,
-        Math.abs((reference[r * classes + c] as number) - (got[r * classes + c] as number)),
-      );
-    }
-    if (Number.isNaN(d)) d = Number.POSITIVE_INFINITY;
-    maxAbsDiff = Math.max(maxAbsDiff, d);
-    if (a === b) agree++;
-    if (a !== b || d > tolerance)
-      worst.push({ input: names[r] ?? `#${r}`, top1: [a, b], maxAbsDiff: d });
-  }
-  worst.sort((x, y) => y.maxAbsDiff - x.maxAbsDiff);
+  const { top1Agree, maxAbsDiff, rows } = compareOutputs(reference, got, classes);
+  const worst = rows
+    .map((r, i) => ({ input: names[i] ?? `#${i}`, ...r }))
+    .filter((r) => r.top1[0] !== r.top1[1] || r.maxAbsDiff > tolerance)
+    .sort((x, y) => y.maxAbsDiff - x.maxAbsDiff);
   return {
     format,
     runtime,
-    top1Agree: agree,
+    top1Agree,
     maxAbsDiff,
     worst: worst.slice(0, 5),
-    passed: agree === rows && maxAbsDiff <= tolerance,
+    passed: agrees({ top1Agree, maxAbsDiff }, rows.length, tolerance),
   };
 }
 

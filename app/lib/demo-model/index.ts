@@ -7,8 +7,9 @@
  * source kind `demo` is how the server knows it. Its predictions are meaningless: it only stands
  * in for a trained Food-11 model.
  *
- * Setup code, not the server's: made by `npm run model:demo` (which `npm ci` runs) and by the
- * image build; the server only loads it.
+ * Setup code, not the server's (app/lib: nothing in app/src imports it): made by `npm run
+ * model:demo` (scripts/make-demo-model.ts, which `npm ci` runs), by the image build and by the
+ * tests; the server only loads it.
  */
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";

@@ -18,6 +18,12 @@ import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import onnxProto from "onnx-proto";
 import type * as Ort from "onnxruntime-node";
+import {
+  AGREEMENT_TOLERANCE,
+  type AgreementFigures,
+  agrees,
+  compareOutputs,
+} from "../../src/inference/agreement.js";
 import type { Tf } from "../../src/inference/tf.js";
 import { mulberry32 } from "./prng.js";
 
@@ -371,13 +377,9 @@ export function exportOnnx(
 // ---------------------------------------------------------------------------------------------
 // verification
 
-/** What verifyOnnx found: the ONNX model's outputs next to tfjs' on the same inputs. */
-export interface OnnxVerification {
+/** What verifyOnnx found: the ONNX model's outputs next to tfjs' (the reference) on the same inputs. */
+export interface OnnxVerification extends AgreementFigures {
   images: number;
-  /** Inputs whose top-1 class is the same under both. */
-  top1Agree: number;
-  /** Largest |p_onnx - p_tfjs| over every input and class. */
-  maxAbsDiff: number;
   tolerance: number;
   /** What ran each side. */
   runtime: string;
@@ -385,8 +387,6 @@ export interface OnnxVerification {
   ok: boolean;
 }
 
-/** The tolerance of the check: probabilities within 1e-4, top-1 the same on every input. */
-export const ONNX_TOLERANCE = 1e-4;
 /** Fixed inputs the check runs (issue 28: at least 32). */
 export const ONNX_CHECK_IMAGES = 32;
 
@@ -423,15 +423,10 @@ export function checkInputs(count: number, h: number, w: number, seed = 28): Flo
   return out;
 }
 
-const argmax = (row: ArrayLike<number>) => {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if ((row[i] as number) > (row[best] as number)) best = i;
-  return best;
-};
-
 /**
  * Runs the ONNX bytes under onnxruntime-node (CPU) and the LayersModel under tfjs (model.predict,
- * the model as loaded, on whatever backend `tf` is on) on the same fixed inputs and compares.
+ * the model as loaded, on whatever backend `tf` is on) on the same fixed inputs and compares them
+ * (app/src/inference/agreement.ts: top-1 on every input, probabilities within its tolerance).
  */
 export async function verifyOnnx(
   tf: Tf,
@@ -447,41 +442,34 @@ export async function verifyOnnx(
     executionProviders: ["cpu"],
     graphOptimizationLevel: "all",
   });
-  let maxAbsDiff = 0;
-  let top1Agree = 0;
+  const k = exported.classes;
+  const want = new Float32Array(images * k);
+  const got = new Float32Array(images * k);
   try {
     const chunk = 8;
     for (let start = 0; start < images; start += chunk) {
       const n = Math.min(chunk, images - start);
       const slice = x.subarray(start * size, (start + n) * size);
       const ref = tf.tidy(() => model.predict(tf.tensor4d(slice, [n, h, w, 3])) as tfTypes.Tensor);
-      const want = ref.dataSync() as Float32Array;
+      want.set(ref.dataSync() as Float32Array, start * k);
       ref.dispose();
       const res = await session.run({
         [ONNX_INPUT]: new ort.Tensor("float32", Float32Array.from(slice), [n, h, w, 3]),
       });
-      const got = res[session.outputNames[0] as string]?.data as Float32Array;
-      const k = exported.classes;
-      for (let i = 0; i < n; i++) {
-        const a = want.subarray(i * k, (i + 1) * k);
-        const b = got.subarray(i * k, (i + 1) * k);
-        if (argmax(a) === argmax(b)) top1Agree++;
-        for (let j = 0; j < k; j++) {
-          maxAbsDiff = Math.max(maxAbsDiff, Math.abs((a[j] as number) - (b[j] as number)));
-        }
-      }
+      got.set(res[session.outputNames[0] as string]?.data as Float32Array, start * k);
     }
   } finally {
     await session.release();
   }
+  const { top1Agree, maxAbsDiff } = compareOutputs(want, got, k);
   return {
     images,
     top1Agree,
     maxAbsDiff,
-    tolerance: ONNX_TOLERANCE,
+    tolerance: AGREEMENT_TOLERANCE,
     runtime: `onnxruntime-node ${ort.env.versions.node ?? "?"} (CPU)`,
     reference: `tfjs ${tf.version.tfjs} model.predict (${tf.getBackend()})`,
-    ok: top1Agree === images && maxAbsDiff <= ONNX_TOLERANCE,
+    ok: agrees({ top1Agree, maxAbsDiff }, images, AGREEMENT_TOLERANCE),
   };
 }
 
