@@ -302,7 +302,7 @@ describe("/metrics", () => {
     const histogramCounts = (name: string, key: (l: Record<string, unknown>) => string) =>
       Object.fromEntries(
         (json.find((m) => m.name === name)?.values ?? [])
-          .filter((v) => v.metricName === `${name}_count`)
+          .filter((v) => (v as { metricName?: string }).metricName === `${name}_count`)
           .map((v) => [key(v.labels), v.value]),
       );
     expect(

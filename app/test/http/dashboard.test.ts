@@ -12,7 +12,7 @@ import {
   groupingLabels,
   selectors,
   TARGET_LABELS,
-} from "../../../components/dashboard";
+} from "../../../components/dashboard.js";
 import { serverProcess } from "./helpers.js";
 
 interface Family {

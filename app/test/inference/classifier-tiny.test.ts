@@ -101,7 +101,8 @@ describe("model sources and formats", () => {
       // expected: softmax(mean_rgb . w + b) over the same preprocessed pixels
       const x = normalize((await decodeImage(img, GRAPH_SIZE, GRAPH_SIZE)).rgb, "unit");
       const mean = [0, 0, 0];
-      for (let i = 0; i < x.length; i++) mean[i % 3] += (x[i] as number) / (x.length / 3);
+      for (let i = 0; i < x.length; i++)
+        mean[i % 3] = (mean[i % 3] ?? 0) + (x[i] as number) / (x.length / 3);
       const { w, b } = graphWeights();
       const logits = Array.from(b, (bk, k) =>
         [0, 1, 2].reduce((z, ch) => z + (mean[ch] as number) * (w[ch * 11 + k] as number), bk),

@@ -125,7 +125,7 @@ describe("exportOnnx", () => {
     ]);
     // TensorFlow's "same" padding of a stride-2 3x3 conv on 20 pixels: the extra pixel at the end
     const conv1 = g.node[1] as onnxProto.onnx.NodeProto;
-    const pads = conv1.attribute.find((a) => a.name === "pads")?.ints.map(Number);
+    const pads = conv1.attribute.find((a) => a.name === "pads")?.ints?.map(Number);
     expect(pads).toEqual([0, 0, 1, 1]);
     // the depthwise convolution is a grouped one, one group per channel
     const dw = g.node[4] as onnxProto.onnx.NodeProto;

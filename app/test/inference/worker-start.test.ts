@@ -37,7 +37,7 @@ describe("WorkerExecutor.start", () => {
 
   it("resolves with the engine's description when it is", async () => {
     const { exec, meta } = await WorkerExecutor.start(data, () => {});
-    expect(meta.type).toBe("ready");
+    expect(meta).toMatchObject({ inputShape: [32, 32, 3], classes: 11 });
     expect(exec.alive).toBe(true);
     await exec.close();
   });
