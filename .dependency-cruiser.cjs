@@ -1,7 +1,7 @@
 /**
  * What may import what (issue 29), checked by `npm run lint`: no import cycle anywhere, no file
- * outside a test folder imports from one, and nothing imports from a scripts/ folder (shared code
- * lives in a library folder).
+ * outside a test folder imports from one, nothing imports from a scripts/ folder (shared code
+ * lives in a library folder), and app/'s own code imports nothing outside app/.
  * @type {import('dependency-cruiser').IConfiguration}
  */
 module.exports = {
@@ -27,6 +27,14 @@ module.exports = {
         "A scripts/ folder holds entry points only: nothing imports from one (what entry points share lives in a library folder: lib/, app/lib/, tools/*/src/).",
       from: {},
       to: { path: "(^|/)scripts/", pathNot: "(^|/)node_modules/" },
+    },
+    {
+      name: "app-self-contained",
+      severity: "error",
+      comment:
+        "app/ is its own package (its image's build context): its code imports only app/ files and its own dependencies (the root's tools and tests may import app/).",
+      from: { path: "^app/(src|lib|scripts)/" },
+      to: { pathNot: "^app/|(^|/)node_modules/", dependencyTypesNot: ["core"] },
     },
   ],
   options: {

@@ -2,7 +2,7 @@
  * The measuring tools' shared pieces, one home each: nearest-rank percentiles, Markdown tables,
  * the generated blocks of docs/benchmarks.md, a peak sampler, an autocannon load run, a timed loop
  * of calls (/proc readings: proc.ts; flags: flags.ts). Used by bench/ (peer, image, planner),
- * app/scripts/bench-engines.ts, tools/model-import, strategy-bench's report and the planner.
+ * bench/engines/run.ts, tools/model-import, strategy-bench's report and the planner.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type autocannon from "autocannon";

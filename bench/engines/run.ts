@@ -4,7 +4,7 @@
  * shared machine says so. (HTTP, the server as deployed: npm run bench:server / bench:peer.)
  *
  *   npm run bench:onnxruntime [-- --n 60 --part engines,session,decode]
- *   npm run bench:engines [-- --n 60 --image assets/test.jpg]   # = --part engines --rows tfjs
+ *   npm run bench:engines [-- --n 60 --image app/assets/test.jpg]   # = --part engines --rows tfjs
  *
  * - engines: the classifier (decode + normalise + queue + engine, no HTTP) on the demo model and
  *   assets/test.jpg (or --image), in a process of its own per row: one session with 2 intra-op
@@ -26,24 +26,34 @@
  */
 import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
-import sharp from "sharp";
-import { makeImages } from "../../bench/peer/agreement.js";
+import { ensureDemoModel } from "../../app/lib/demo-model/index.js";
+import { type ClassifierOptions, createClassifier } from "../../app/src/inference/classifier.js";
+import { DECODE_RECIPE, type DecodeRecipe, decodeImage } from "../../app/src/inference/decode.js";
+import {
+  createOnnxEngine,
+  type OnnxEngineOptions,
+  type OrtModule,
+} from "../../app/src/inference/infer-onnxruntime.js";
+import { normalize } from "../../app/src/inference/normalize.js";
+import { probeImage } from "../../app/src/inference/probe.js";
 import { markdownTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
 import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
-import { ensureDemoModel } from "../lib/demo-model/index.js";
-import { type ClassifierOptions, createClassifier } from "../src/inference/classifier.js";
-import { DECODE_RECIPE, type DecodeRecipe, decodeImage } from "../src/inference/decode.js";
-import { createOnnxEngine, type OnnxEngineOptions } from "../src/inference/infer-onnxruntime.js";
-import { normalize } from "../src/inference/normalize.js";
-import { probeImage } from "../src/inference/probe.js";
+import { makeImages } from "../peer/agreement.js";
 
-const self = fileURLToPath(import.meta.url);
-const APP = path.resolve(path.dirname(self), "..");
+const self = __filename;
+const APP = path.resolve(path.dirname(self), "..", "..", "app");
 const TEST_JPG = path.join(APP, "assets", "test.jpg");
+/**
+ * app/'s own packages: the root does not depend on onnxruntime-node, and sharp must be the copy
+ * decode.ts runs (its concurrency is what the decode rows vary).
+ */
+const appRequire = createRequire(path.join(APP, "package.json"));
+const sharp = appRequire("sharp") as typeof import("sharp");
+const onnxRuntime = () => appRequire("onnxruntime-node") as OrtModule;
 const median = (xs: number[]) =>
   upperQuantile(
     [...xs].sort((a, b) => a - b),
@@ -224,7 +234,7 @@ async function engines(
  */
 async function sessionRow(arg: OnnxEngineOptions & { n: number; sessions: number }) {
   const { n, sessions, ...opts } = arg;
-  const ort = await import("onnxruntime-node");
+  const ort = onnxRuntime();
   const dir = (await ensureDemoModel()).dir;
   const bytes = path.join(dir, "model.onnx");
   const x = new Float32Array(224 * 224 * 3).fill(0.5);
@@ -312,7 +322,7 @@ async function photo(w: number, h: number): Promise<Buffer> {
 
 async function decodeRow(arg: { concurrency: number; n: number }) {
   sharp.concurrency(arg.concurrency);
-  const ort = await import("onnxruntime-node");
+  const ort = onnxRuntime();
   const dir = (await ensureDemoModel()).dir;
   const engine = await createOnnxEngine(ort, path.join(dir, "model.onnx"), {
     intraOpThreads: 1,
@@ -460,7 +470,10 @@ const o = new Command("bench-engines")
       .default("onnxruntime"),
   )
   .addOption(
-    new Option("--image <path>", "the engines part's image").default(TEST_JPG, "assets/test.jpg"),
+    new Option("--image <path>", "the engines part's image").default(
+      TEST_JPG,
+      "app/assets/test.jpg",
+    ),
   )
   // One row in a child process of its own (inChild).
   .addOption(new Option("--child <role>").choices(["engine", "session", "decode"]).hideHelp())
@@ -475,12 +488,12 @@ const o = new Command("bench-engines")
     childArg: string;
   }>();
 
-if (o.child) {
-  const fn = { engine: engineRow, session: sessionRow, decode: decodeRow }[o.child];
-  const res = await fn(JSON.parse(o.childArg));
-  process.send?.(res);
-  process.exit(0);
-} else {
+async function main(): Promise<void> {
+  if (o.child) {
+    const fn = { engine: engineRow, session: sessionRow, decode: decodeRow }[o.child];
+    process.send?.(await fn(JSON.parse(o.childArg)));
+    process.exit(0);
+  }
   const { n, part: parts } = o;
   await ensureDemoModel();
   console.log(`bench-engines --part ${parts.join(",")} --rows ${o.rows}, load before: ${load()}`);
@@ -493,3 +506,5 @@ if (o.child) {
   if (parts.includes("decode")) console.log((await decode(n)).join("\n"));
   console.log(`load after: ${load()}`);
 }
+
+void main();
