@@ -6,7 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../stacks/schema";
-import { ArgsCheck, show } from "./contract";
+import { ArgsCheck } from "./contract";
+import { show } from "./rules";
 
 /** The type token of {@link ImportedModel}. */
 const TYPE = "food11:model:ImportedModel";

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../stacks/schema";
-import { ArgsCheck, DNS_LABEL_TEXT, show } from "./contract";
+import { ArgsCheck, DNS_LABEL_TEXT } from "./contract";
 import { dashboardFileName, grafanaDashboard } from "./dashboard";
 import {
   ADMIN_PORT,
@@ -28,6 +28,7 @@ import {
   isDnsLabel,
   replicasOutOfOrder,
   STABILIZATION_WINDOW_SECONDS,
+  show,
 } from "./rules";
 import { firstGatewayAddress } from "./TraefikController";
 

@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../stacks/schema";
-import { ArgsCheck, show } from "./contract";
+import { ArgsCheck } from "./contract";
 import { DEFAULTS } from "./defaults";
 import { checkServiceType } from "./IngressController";
-import { isDnsLabel } from "./rules";
+import { isDnsLabel, show } from "./rules";
 
 /** The type token of {@link TraefikController}. */
 const TYPE = "food11:ingress:TraefikController";

@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { isQuantity, parseQuantity, type Quantity } from "./quantity";
-import { isDnsLabel } from "./rules";
+import { isDnsLabel, show } from "./rules";
 
 /** One violated property of a component's args. */
 export interface ArgViolation {
@@ -17,17 +17,6 @@ export interface ArgViolation {
   propertyPath: string;
   /** What is wrong, with the bad value and what is allowed. */
   reason: string;
-}
-
-/** A value as it appears in a reason: JSON for data, `undefined` for undefined. */
-export function show(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
 
 /** What a DNS label is, in a reason. */

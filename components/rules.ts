@@ -6,6 +6,17 @@
  */
 import { compareQuantities, parseQuantity, type Quantity } from "./quantity";
 
+/** A value as a checker's reason shows it: JSON for data, `undefined` for undefined. */
+export function show(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** A DNS label (RFC 1123): namespaces, Gateway and listener names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
