@@ -54,9 +54,6 @@ export function replicasOutOfOrder(minReplicas: number, maxReplicas: number): bo
  */
 export const CPU_TARGET_PERCENT = { min: 1, max: 100 } as const;
 
-/** An HPA behavior's stabilizationWindowSeconds: Kubernetes takes 0 to an hour. */
-export const STABILIZATION_WINDOW_SECONDS = { min: 0, max: 3600 } as const;
-
 /**
  * Whether the server, which keeps serving `delaySeconds` after SIGTERM before it drains, is cut off
  * before it drains: the delay must be below the drain time `graceSeconds`.
