@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { keyViolation, type StackSettings, settingsViolations } from "../stacks/schema";
-import { ArgsCheck, DNS_LABEL_TEXT } from "./contract";
+import { ArgsCheck } from "./contract";
 import { dashboardFileName, grafanaDashboard } from "./dashboard";
 import {
   ADMIN_PORT,
@@ -716,7 +716,12 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       `${show(args.instance)} is not allowed: must be a label value (1 to 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`,
     );
   }
-  check.dnsLabel("namespace.name", args.namespace?.name, `a namespace must be ${DNS_LABEL_TEXT}`);
+  if (!isDnsLabel(args.namespace?.name)) {
+    check.fail(
+      "namespace.name",
+      `${show(args.namespace?.name)} is not allowed: a namespace must be a DNS label (1 to 63 lower-case letters, digits, '-')`,
+    );
+  }
   if (typeof args.image === "string") {
     check.token("image", args.image, "an image reference such as registry/repo@sha256:<digest>");
   }
@@ -768,15 +773,12 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   }
 
   if (args.gatewayRoute !== undefined) {
+    // As the keys that name it say; its namespace is gatewayNamespace or, unset, this one.
     const gw = args.gatewayRoute.gateway;
-    check.dnsLabel("gatewayRoute.gateway.name", gw?.name);
-    check.dnsLabel("gatewayRoute.gateway.namespace", gw?.namespace);
-    if (gw?.sectionName !== undefined && gw.sectionName !== "" && !isDnsLabel(gw.sectionName)) {
-      check.fail(
-        "gatewayRoute.gateway.sectionName",
-        `${show(gw.sectionName)} is not allowed: a listener name is a DNS label`,
-      );
-    }
+    const at = "gatewayRoute.gateway";
+    check.failIf(`${at}.name`, keyViolation("gatewayName", gw?.name));
+    check.failIf(`${at}.namespace`, keyViolation("ingressControllerNamespace", gw?.namespace));
+    check.failIf(`${at}.sectionName`, keyViolation("gatewaySectionName", gw?.sectionName));
   }
 
   if (args.networkPolicy !== undefined) {
@@ -799,7 +801,10 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       });
     }
     (args.networkPolicy.egressTcpPorts ?? []).forEach((port, i) => {
-      check.integer(`networkPolicy.egressTcpPorts[${i}]`, port, 1, 65535);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        const reason = `${show(port)} is not allowed: must be an integer from 1 to 65535`;
+        check.fail(`networkPolicy.egressTcpPorts[${i}]`, reason);
+      }
     });
   }
 

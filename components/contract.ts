@@ -11,7 +11,7 @@
  * `check<Component>Args`, only what no key declares.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isDnsLabel, show } from "./rules";
+import { show } from "./rules";
 
 /** One violated property of a component's args. */
 export interface ArgViolation {
@@ -20,9 +20,6 @@ export interface ArgViolation {
   /** What is wrong, with the bad value and what is allowed. */
   reason: string;
 }
-
-/** What a DNS label is, in a reason. */
-export const DNS_LABEL_TEXT = "a DNS label (1 to 63 lower-case letters, digits, '-')";
 
 /** Collects the violations of one component's args, then throws them together. */
 export class ArgsCheck {
@@ -49,31 +46,7 @@ export class ArgsCheck {
 
   /** Records each of `violations`, e.g. what stacks/schema.ts' settingsViolations found. */
   failAll(violations: readonly ArgViolation[]): void {
-    this.violations.push(...violations.map((v) => ({ ...v })));
-  }
-
-  /** `value` must be an integer from `min` to `max`; returns whether it is. */
-  integer(propertyPath: string, value: unknown, min: number, max: number): boolean {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      this.fail(
-        propertyPath,
-        `${show(value)} is not allowed: must be an integer from ${min} to ${max}`,
-      );
-      return false;
-    }
-    return true;
-  }
-
-  /**
-   * `value` must be a DNS label of at most 63 characters (a namespace, a Gateway name); returns
-   * whether it is. `reason` says what is allowed.
-   */
-  dnsLabel(propertyPath: string, value: unknown, reason = `must be ${DNS_LABEL_TEXT}`): boolean {
-    if (!isDnsLabel(value)) {
-      this.fail(propertyPath, `${show(value)} is not allowed: ${reason}`);
-      return false;
-    }
-    return true;
+    this.violations.push(...violations);
   }
 
   /** `value` must be a string with a non-blank, whitespace-free text; returns whether it is. */

@@ -36,19 +36,13 @@ export function fill(message: string, name: string, stack: string): string {
   return message.replaceAll(THIS_KEY, keyName(name)).replaceAll(THIS_STACK, stack);
 }
 
-/** What a message says is wrong: the message up to its fix (`. Fix: pulumi config ...`). */
-export function withoutFix(message: string): string {
-  const fix = message.indexOf(". Fix: ");
-  return fix === -1 ? message : message.slice(0, fix);
-}
-
 /**
- * A key's message as a component's contract words it (its caller sets no key): the bad value,
- * then what is wrong, without the fix. A message that starts with neither "is" nor "must" names
- * the value itself.
+ * A schema message as a component's contract words it (its caller sets no key): the bad value,
+ * then what is wrong, the message up to its `. Fix: ...`. A message that starts with neither
+ * "is" nor "must" names the value itself (the rules between settings).
  */
 export function reasonFor(value: unknown, message: string): string {
-  const what = withoutFix(message);
+  const what = message.split(". Fix: ")[0] as string;
   if (what.startsWith("is ")) return `${show(value)} ${what}`;
   if (what.startsWith("must ")) return `${show(value)} is not allowed: ${what}`;
   return what;

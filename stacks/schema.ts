@@ -19,6 +19,7 @@
  * Pure: no Pulumi runtime, so tools and tests can parse a stack file directly.
  */
 import { z } from "zod";
+import type { ArgViolation } from "../components/contract";
 import { DEFAULTS as D, INGRESS_SERVICE_TYPES } from "../components/defaults";
 import type { InferenceImageArgs } from "../components/InferenceImage";
 import {
@@ -47,7 +48,6 @@ import {
   rm,
   set,
   text,
-  withoutFix,
 } from "./keys";
 
 const P = D.probes;
@@ -586,24 +586,8 @@ export function keyViolation(key: ConfigKey, value: unknown): string | undefined
   return message === undefined ? undefined : reasonFor(value, message);
 }
 
-function valueAt(tree: unknown, path: string): unknown {
-  let node = tree;
-  for (const part of path.split(".")) {
-    node =
-      node !== null && typeof node === "object"
-        ? (node as Record<string, unknown>)[part]
-        : undefined;
-  }
-  return node;
-}
-
-/** A setting a component was given that breaks the schema: where, and why (with the value). */
-export interface SettingsViolation {
-  /** The setting's path, e.g. `autoscaling.minReplicas`: the component's `propertyPath`. */
-  propertyPath: string;
-  /** The schema's message without its fix, naming the value. */
-  reason: string;
-}
+const valueAt = (tree: unknown, path: string) =>
+  path.split(".").reduce<unknown>((node, part) => (node as Record<string, unknown>)?.[part], tree);
 
 /**
  * The settings part of a component's contract: every setting under `fields` (dotted paths into
@@ -611,9 +595,9 @@ export interface SettingsViolation {
  * validation, then each rule between settings whose values are all under `fields` and valid.
  * Each violation names its settings path and the bad value; none: `[]`.
  */
-export function settingsViolations(args: unknown, fields: readonly string[]): SettingsViolation[] {
+export function settingsViolations(args: unknown, fields: readonly string[]): ArgViolation[] {
   const under = (at: string) => fields.some((f) => at === f || at.startsWith(`${f}.`));
-  const violations: SettingsViolation[] = [];
+  const violations: ArgViolation[] = [];
   for (const key of CONFIG_KEYS) {
     const at = configShape[key].at;
     const reason = at !== "" && under(at) ? keyViolation(key, valueAt(args, at)) : undefined;
@@ -623,8 +607,8 @@ export function settingsViolations(args: unknown, fields: readonly string[]): Se
   for (const { paths, problem } of SETTINGS_RULES) {
     if (!paths.every((at) => under(at) && !invalid.has(at))) continue;
     const message = problem(paths.map((at) => valueAt(args, at)));
-    if (message !== undefined)
-      violations.push({ propertyPath: paths[0], reason: withoutFix(message) });
+    const reason = message && reasonFor(valueAt(args, paths[0]), message);
+    if (reason) violations.push({ propertyPath: paths[0], reason });
   }
   return violations;
 }

@@ -334,6 +334,19 @@ describe("InferenceService", () => {
       ],
     },
     {
+      why: "a Gateway route whose names are no DNS labels",
+      args: {
+        gatewayRoute: {
+          gateway: { name: "Food11", namespace: "traefik", sectionName: "Web" },
+          readGateway: false,
+        },
+      },
+      want: [
+        ["gatewayRoute.gateway.name", `"Food11" is not a DNS label`],
+        ["gatewayRoute.gateway.sectionName", `"Web" is not a listener name`],
+      ],
+    },
+    {
       why: "minReplicas above maxReplicas",
       args: { autoscaling: autoscaling({ minReplicas: 4, maxReplicas: 3 }) },
       want: [["autoscaling.minReplicas", "minReplicas 4 is above maxReplicas 3"]],
