@@ -519,7 +519,7 @@ type PlacedValues = {
 };
 
 /** A path in the settings where a key's value lands (`.to()`). */
-export type SettingsPath = Exclude<keyof PlacedValues, "">;
+type SettingsPath = Exclude<keyof PlacedValues, "">;
 
 const KEY_AT = new Map(CONFIG_KEYS.map((k) => [configShape[k].at as string, k]));
 
