@@ -5,8 +5,9 @@ import { cp, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSettings } from "../stacks/schema";
-import { ArgsCheck, show } from "./contract";
+import { keyViolation, type StackSettings } from "../stacks/schema";
+import { ArgsCheck } from "./contract";
+import { show } from "./rules";
 
 /** The type token of {@link ImportedModel}. */
 const TYPE = "food11:model:ImportedModel";
@@ -241,7 +242,7 @@ export const runModelImport: ModelImporter = (r) =>
 
 /**
  * The contract of {@link ImportedModelArgs}: absolute `source`, `context` (and `labels` when
- * given), a known `preprocess` and `backend`. Throws a `pulumi.InputPropertiesError` listing every
+ * given), a `preprocess` that food11:preprocess allows and a known `backend`. Throws a `pulumi.InputPropertiesError` listing every
  * violation.
  */
 export function checkImportedModelArgs(name: string, args: ImportedModelArgs): void {
@@ -255,12 +256,7 @@ export function checkImportedModelArgs(name: string, args: ImportedModelArgs): v
       check.fail(key, `${show(value)} is not allowed: must be an absolute path`);
     }
   }
-  if (!["auto", "raw", "unit", "mobilenet"].includes(args.preprocess)) {
-    check.fail(
-      "preprocess",
-      `${show(args.preprocess)} is not allowed: auto, raw, unit or mobilenet`,
-    );
-  }
+  check.failIf("preprocess", keyViolation("preprocess", args.preprocess));
   if (!["auto", "tensorflow", "wasm", "onnxruntime"].includes(args.backend)) {
     check.fail(
       "backend",

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgsCheck, show } from "./contract";
+import { ArgsCheck } from "./contract";
+import { show } from "./rules";
 
 /** The type token of {@link InferenceImage}. */
 const TYPE = "food11:image:InferenceImage";

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSettings } from "../stacks/schema";
-import { ArgsCheck, DNS_LABEL_TEXT, show } from "./contract";
+import { keyViolation, type StackSettings, settingsViolations } from "../stacks/schema";
+import { ArgsCheck } from "./contract";
 import { dashboardFileName, grafanaDashboard } from "./dashboard";
 import {
   ADMIN_PORT,
@@ -21,14 +21,7 @@ import {
   UPLOAD_PAGE_ROUTE,
   workloadLabels,
 } from "./defaults";
-import {
-  CPU_TARGET_PERCENT,
-  drainCutOff,
-  exceedsLimit,
-  isDnsLabel,
-  replicasOutOfOrder,
-  STABILIZATION_WINDOW_SECONDS,
-} from "./rules";
+import { drainCutOff, isDnsLabel, show } from "./rules";
 import { firstGatewayAddress } from "./TraefikController";
 
 /** The type token of {@link InferenceService}. */
@@ -51,6 +44,25 @@ export interface GatewayRouteArgs {
 }
 
 /**
+ * The settings {@link InferenceServiceArgs} takes as stacks/schema.ts outputs them: these groups
+ * whole, and {@link SERVER}'s fields of `server`. Its contract checks them with the schema's own
+ * validation, so a key placed under one of them is checked here with no change.
+ */
+const SETTINGS = [
+  "namespace",
+  "resources",
+  "autoscaling",
+  "probes",
+  "ingress",
+  "availability",
+  "pod",
+  "networkPolicy",
+  "monitoring",
+] as const;
+/** The fields of `server` that {@link InferenceServiceArgs} takes. */
+const SERVER = ["shutdownGraceSeconds", "uploadPage"] as const;
+
+/**
  * Arguments of {@link InferenceService}. Most are the stack's settings as stacks/schema.ts outputs
  * them (each `food11:*` key's default and meaning: the schema and docs/configuration.md's "Every
  * key" tables): `namespace` (name, create), `resources`, `autoscaling`, `probes`, `ingress` (host
@@ -63,19 +75,7 @@ export interface GatewayRouteArgs {
  * cluster-internal `metrics` port, or none; `grafanaDashboard`: the dashboard's ConfigMap). The
  * component re-defaults nothing; it checks its contract ({@link checkInferenceServiceArgs}).
  */
-export interface InferenceServiceArgs
-  extends Pick<
-    StackSettings,
-    | "namespace"
-    | "resources"
-    | "autoscaling"
-    | "probes"
-    | "ingress"
-    | "availability"
-    | "pod"
-    | "networkPolicy"
-    | "monitoring"
-  > {
+export interface InferenceServiceArgs extends Pick<StackSettings, (typeof SETTINGS)[number]> {
   /** `app.kubernetes.io/instance` of every object: the stack name. */
   instance: string;
   /** Image reference to run (a digest when built). */
@@ -92,7 +92,7 @@ export interface InferenceServiceArgs
    * terminationGracePeriodSeconds is `shutdownGraceSeconds` plus
    * `DEFAULTS.terminationMarginSeconds`.
    */
-  server: Pick<StackSettings["server"], "shutdownGraceSeconds" | "uploadPage">;
+  server: Pick<StackSettings["server"], (typeof SERVER)[number]>;
   /**
    * What the ServiceMonitor waits for: the program's check that the cluster serves its CRD (at
    * preview; components/apiDiscovery.ts), whose rejection fails the preview. None: no wait.
@@ -690,19 +690,17 @@ export function drainNote(minReplicas: number, maxUnavailable: number): string {
 
 /** `app.kubernetes.io/instance` is a label value: at most 63 alphanumerics, '-', '_', '.'. */
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-/** The largest whole number of seconds that stays exact in a JS number. */
-const INT64_SAFE_MAX = Number.MAX_SAFE_INTEGER;
 
 /**
  * The contract of {@link InferenceServiceArgs}, for a program that constructs the component
- * without the stack schema (the rules the schema and the policy pack apply too are ./rules.ts'):
- * quantities parseable and each request at most its limit; 1 <= minReplicas <= maxReplicas;
- * targetCpuUtilization 1..100; probe timings integers >= 1; stabilization windows integers
- * 0..3600; pdbMaxUnavailable an integer >= 0; the ingress path starting with `/`;
- * server.shutdownGraceSeconds an integer >= 0 (the pod's
- * terminationGracePeriodSeconds is it plus the margin) that a `SHUTDOWN_GRACE_SECONDS` in `env`
- * agrees with and a `SHUTDOWN_DELAY_SECONDS` in `env` stays below (the drain delay); a non-root
- * runAsUser; an instance that is a label value and a namespace that is a DNS label. Throws a
+ * without the stack schema. The settings it picks are checked by the schema itself
+ * (stacks/schema.ts settingsViolations: each key's own range and format, requests at most limits,
+ * minReplicas at most maxReplicas); by hand only what no key declares: an instance that is a label
+ * value, a namespace name that is a DNS label, an image reference (when a string), `env` agreeing
+ * with the settings and the container ports (a `SHUTDOWN_GRACE_SECONDS` equal to
+ * server.shutdownGraceSeconds, a `SHUTDOWN_DELAY_SECONDS` below it, an `UPLOAD_PAGE` equal to
+ * server.uploadPage, a `PORT` and `ADMIN_PORT` that are 8080 and 8081), the Gateway's names, and
+ * the NetworkPolicy's peers (each the value of the key that feeds it) and ports 1..65535. Throws a
  * `pulumi.InputPropertiesError` listing every violation.
  */
 export function checkInferenceServiceArgs(name: string, args: InferenceServiceArgs): void {
@@ -718,84 +716,35 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       `${show(args.instance)} is not allowed: must be a label value (1 to 63 letters, digits, '-', '_', '.', alphanumeric at both ends)`,
     );
   }
-  check.dnsLabel("namespace.name", args.namespace?.name, `a namespace must be ${DNS_LABEL_TEXT}`);
+  if (!isDnsLabel(args.namespace?.name)) {
+    check.fail(
+      "namespace.name",
+      `${show(args.namespace?.name)} is not allowed: a namespace must be a DNS label (1 to 63 lower-case letters, digits, '-')`,
+    );
+  }
   if (typeof args.image === "string") {
     check.token("image", args.image, "an image reference such as registry/repo@sha256:<digest>");
   }
 
-  // Requests within limits.
-  const examples = {
-    cpu: `"2" or "500m"`,
-    memory: `"4Gi" or "512Mi"`,
-    ephemeralStorage: `"512Mi"`,
-  } as const;
-  for (const kind of ["cpu", "memory", "ephemeralStorage"] as const) {
-    const given = {
-      requests: args.resources?.requests?.[kind],
-      limits: args.resources?.limits?.[kind],
-    };
-    const requests = check.quantity(`resources.requests.${kind}`, given.requests, examples[kind]);
-    const limits = check.quantity(`resources.limits.${kind}`, given.limits, examples[kind]);
-    if (requests && limits && exceedsLimit(requests, limits)) {
-      check.fail(
-        `resources.requests.${kind}`,
-        `${show(given.requests)} is above limits.${kind} ${show(given.limits)}: a request must be at most its limit`,
-      );
-    }
-  }
+  const settings = settingsViolations(args, [...SETTINGS, ...SERVER.map((f) => `server.${f}`)]);
+  check.failAll(settings);
+  const valid = (path: string) => !settings.some((v) => v.propertyPath === path);
 
-  const a = args.autoscaling;
-  const minOk = check.integer("autoscaling.minReplicas", a?.minReplicas, 1);
-  const maxOk = check.integer("autoscaling.maxReplicas", a?.maxReplicas, 1);
-  if (minOk && maxOk && replicasOutOfOrder(a.minReplicas, a.maxReplicas)) {
-    check.fail(
-      "autoscaling.minReplicas",
-      `minReplicas ${a.minReplicas} is above maxReplicas ${a.maxReplicas}: must be 1 <= minReplicas <= maxReplicas`,
-    );
-  }
-  const cpu = CPU_TARGET_PERCENT;
-  check.integer("autoscaling.targetCpuUtilization", a?.targetCpuUtilization, cpu.min, cpu.max);
-  const window = STABILIZATION_WINDOW_SECONDS;
-  for (const field of ["scaleUpStabilizationSeconds", "scaleDownStabilizationSeconds"] as const) {
-    check.integer(`autoscaling.${field}`, a?.[field], window.min, window.max);
-  }
-
-  check.integer("probes.timeoutSeconds", args.probes?.timeoutSeconds, 1);
-  for (const [probe, fields] of [
-    ["readiness", ["periodSeconds", "successThreshold", "failureThreshold"]],
-    ["liveness", ["periodSeconds", "failureThreshold"]],
-    ["startup", ["periodSeconds", "failureThreshold"]],
-  ] as const) {
-    const timings: Record<string, unknown> = { ...args.probes?.[probe] };
-    for (const field of fields) check.integer(`probes.${probe}.${field}`, timings[field], 1);
-  }
-
-  const path = args.ingress?.path;
-  if (typeof path !== "string" || !path.startsWith("/")) {
-    check.fail(
-      "ingress.path",
-      `${show(path)} is not allowed: must be a URL path starting with "/"`,
-    );
-  }
-  check.token("ingress.className", args.ingress?.className, "an IngressClass name");
-  if (args.ingress?.host !== undefined) {
-    check.token("ingress.host", args.ingress.host, "a host name, or left out for any host");
-  }
-  check.token("ingress.proxyBodySize", args.ingress?.proxyBodySize, "an nginx size such as 10m");
-
-  // terminationGracePeriodSeconds = shutdownGraceSeconds + terminationMarginSeconds must be a
-  // whole number of seconds, and the server must drain for what that margin was added to.
-  const grace = args.server?.shutdownGraceSeconds;
-  const margin = DEFAULTS.terminationMarginSeconds;
-  if (check.integer("server.shutdownGraceSeconds", grace, 0, INT64_SAFE_MAX - margin)) {
-    const envGrace = args.env?.SHUTDOWN_GRACE_SECONDS;
+  // The server drains for what terminationGracePeriodSeconds (shutdownGraceSeconds + margin)
+  // allows, listens where the container's ports, probes and routes say, and serves the page the
+  // route publishes.
+  const { shutdownGraceSeconds: grace, uploadPage } = args.server ?? {};
+  const env = args.env ?? {};
+  if (valid("server.shutdownGraceSeconds")) {
+    const margin = DEFAULTS.terminationMarginSeconds;
+    const envGrace = env.SHUTDOWN_GRACE_SECONDS;
     if (envGrace !== undefined && envGrace !== String(grace)) {
       check.fail(
         "env.SHUTDOWN_GRACE_SECONDS",
         `${show(envGrace)} disagrees with shutdownGraceSeconds ${grace}, from which terminationGracePeriodSeconds ${grace + margin} is derived: must be ${show(String(grace))} or left out`,
       );
     }
-    const envDelay = args.env?.SHUTDOWN_DELAY_SECONDS;
+    const envDelay = env.SHUTDOWN_DELAY_SECONDS;
     if (envDelay !== undefined && !(/^\d+$/.test(envDelay) && !drainCutOff(+envDelay, grace))) {
       check.fail(
         "env.SHUTDOWN_DELAY_SECONDS",
@@ -803,16 +752,11 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       );
     }
   }
-  check.integer("availability.pdbMaxUnavailable", args.availability?.pdbMaxUnavailable, 0);
-  check.integer("pod.runAsUser", args.pod?.runAsUser, 1);
-
-  // The server listens where the container's ports, probes and routes say, and serves the page
-  // the route publishes.
   for (const [variable, port] of [
     ["PORT", SERVER_PORT],
     ["ADMIN_PORT", ADMIN_PORT],
   ] as const) {
-    const given = args.env?.[variable];
+    const given = env[variable];
     if (given !== undefined && given !== String(port)) {
       check.fail(
         `env.${variable}`,
@@ -820,61 +764,47 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
       );
     }
   }
-  const uploadPage = args.server?.uploadPage;
-  if (typeof uploadPage !== "boolean") {
-    check.fail("server.uploadPage", `${show(uploadPage)} is not allowed: must be true or false`);
-  } else {
-    const page = args.env?.UPLOAD_PAGE;
-    if (page !== undefined && page !== String(uploadPage)) {
-      check.fail(
-        "env.UPLOAD_PAGE",
-        `${show(page)} disagrees with server.uploadPage ${uploadPage}, which decides whether the route publishes /: must be ${show(String(uploadPage))} or left out`,
-      );
-    }
-  }
-  const scrape = args.monitoring?.scrape;
-  if (!["none", "annotations", "servicemonitor"].includes(scrape as string)) {
+  const page = env.UPLOAD_PAGE;
+  if (valid("server.uploadPage") && page !== undefined && page !== String(uploadPage)) {
     check.fail(
-      "monitoring.scrape",
-      `${show(scrape)} is not allowed: must be "none", "annotations" or "servicemonitor"`,
-    );
-  }
-  if (typeof args.monitoring?.grafanaDashboard !== "boolean") {
-    check.fail(
-      "monitoring.grafanaDashboard",
-      `${show(args.monitoring?.grafanaDashboard)} is not allowed: must be true or false`,
+      "env.UPLOAD_PAGE",
+      `${show(page)} disagrees with server.uploadPage ${uploadPage}, which decides whether the route publishes /: must be ${show(String(uploadPage))} or left out`,
     );
   }
 
   if (args.gatewayRoute !== undefined) {
+    // As the keys that name it say; its namespace is gatewayNamespace or, unset, this one.
     const gw = args.gatewayRoute.gateway;
-    check.dnsLabel("gatewayRoute.gateway.name", gw?.name);
-    check.dnsLabel("gatewayRoute.gateway.namespace", gw?.namespace);
-    if (gw?.sectionName !== undefined && gw.sectionName !== "" && !isDnsLabel(gw.sectionName)) {
-      check.fail(
-        "gatewayRoute.gateway.sectionName",
-        `${show(gw.sectionName)} is not allowed: a listener name is a DNS label`,
-      );
-    }
+    const at = "gatewayRoute.gateway";
+    check.failIf(`${at}.name`, keyViolation("gatewayName", gw?.name));
+    check.failIf(`${at}.namespace`, keyViolation("ingressControllerNamespace", gw?.namespace));
+    check.failIf(`${at}.sectionName`, keyViolation("gatewaySectionName", gw?.sectionName));
   }
 
   if (args.networkPolicy !== undefined) {
-    for (const field of ["apiFromNamespaces", "adminFromNamespaces"] as const) {
+    // Each peer is the value of the key that feeds it, so that key's validation applies.
+    for (const [field, key] of [
+      ["apiFromNamespaces", "ingressControllerNamespace"],
+      ["adminFromNamespaces", "monitoringNamespace"],
+    ] as const) {
       const from = args.networkPolicy[field];
       if (!Array.isArray(from)) {
         check.fail(
           `networkPolicy.${field}`,
           `${show(from)} is not allowed: must be a list of namespaces (may be empty)`,
         );
-      } else {
-        from.forEach((ns, i) => {
-          const reason = `a namespace must be ${DNS_LABEL_TEXT}`;
-          check.dnsLabel(`networkPolicy.${field}[${i}]`, ns, reason);
-        });
+        continue;
       }
+      from.forEach((ns, i) => {
+        const reason = ns === undefined ? "undefined is not a namespace" : keyViolation(key, ns);
+        if (reason !== undefined) check.fail(`networkPolicy.${field}[${i}]`, reason);
+      });
     }
     (args.networkPolicy.egressTcpPorts ?? []).forEach((port, i) => {
-      check.integer(`networkPolicy.egressTcpPorts[${i}]`, port, 1, 65535);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        const reason = `${show(port)} is not allowed: must be an integer from 1 to 65535`;
+        check.fail(`networkPolicy.egressTcpPorts[${i}]`, reason);
+      }
     });
   }
 

@@ -1,8 +1,7 @@
 import * as nginx from "@pulumi/kubernetes-ingress-nginx";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSettings } from "../stacks/schema";
+import { keyViolation, type StackSettings } from "../stacks/schema";
 import { ArgsCheck } from "./contract";
-import { INGRESS_SERVICE_TYPES } from "./defaults";
 
 /** The type token of {@link IngressController}. */
 const TYPE = "food11:ingress:IngressController";
@@ -61,18 +60,14 @@ export class IngressController extends pulumi.ComponentResource {
 }
 
 /**
- * The contract of {@link IngressControllerArgs}: a non-empty namespace, a non-empty className and
- * a known serviceType. Throws a `pulumi.InputPropertiesError` listing every violation.
+ * The contract of {@link IngressControllerArgs}: each arg valid as the key it comes from
+ * (food11:ingressControllerNamespace, ingressClassName, ingressControllerServiceType) says.
+ * Throws a `pulumi.InputPropertiesError` listing every violation.
  */
 export function checkIngressControllerArgs(name: string, args: IngressControllerArgs): void {
   const check = new ArgsCheck(TYPE, name);
-  check.token("namespace", args.namespace, "a namespace name");
-  check.token("className", args.className, "an IngressClass name");
-  checkServiceType(check, args.serviceType);
+  check.failIf("namespace", keyViolation("ingressControllerNamespace", args.namespace));
+  check.failIf("className", keyViolation("ingressClassName", args.className));
+  check.failIf("serviceType", keyViolation("ingressControllerServiceType", args.serviceType));
   check.throwIfInvalid();
-}
-
-/** The controller Service's type must be one of {@link INGRESS_SERVICE_TYPES} (both controllers). */
-export function checkServiceType(check: ArgsCheck, serviceType: unknown): void {
-  check.oneOf("serviceType", serviceType, INGRESS_SERVICE_TYPES, "Service type");
 }

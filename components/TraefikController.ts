@@ -1,10 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSettings } from "../stacks/schema";
-import { ArgsCheck, show } from "./contract";
+import { keyViolation, type StackSettings } from "../stacks/schema";
+import { ArgsCheck } from "./contract";
 import { DEFAULTS } from "./defaults";
-import { checkServiceType } from "./IngressController";
-import { isDnsLabel } from "./rules";
 
 /** The type token of {@link TraefikController}. */
 const TYPE = "food11:ingress:TraefikController";
@@ -163,20 +161,20 @@ export function firstGatewayAddress(
 }
 
 /**
- * The contract of {@link TraefikControllerArgs}: a namespace and Gateway name that are DNS
- * labels, a non-empty IngressClass name, a known serviceType, and at least one route kind to
- * serve. Throws a `pulumi.InputPropertiesError` listing every violation.
+ * The contract of {@link TraefikControllerArgs}: each arg valid as the key it comes from
+ * (food11:ingressControllerNamespace, ingressControllerServiceType, ingressClassName, gatewayName)
+ * says, and at least one route kind to serve. Throws a `pulumi.InputPropertiesError` listing
+ * every violation.
  */
 export function checkTraefikControllerArgs(name: string, args: TraefikControllerArgs): void {
   const check = new ArgsCheck(TYPE, name);
-  if (!isDnsLabel(args.namespace)) {
-    check.fail("namespace", `${show(args.namespace)} is not allowed: must be a DNS label`);
-  }
+  check.failIf("namespace", keyViolation("ingressControllerNamespace", args.namespace));
   if (args.ingressNginxClassName !== undefined) {
-    check.token("ingressNginxClassName", args.ingressNginxClassName, "an IngressClass name");
+    const className = keyViolation("ingressClassName", args.ingressNginxClassName);
+    check.failIf("ingressNginxClassName", className);
   }
-  if (args.gateway !== undefined && !isDnsLabel(args.gateway.name)) {
-    check.fail("gateway.name", `${show(args.gateway.name)} is not allowed: must be a DNS label`);
+  if (args.gateway !== undefined) {
+    check.failIf("gateway.name", keyViolation("gatewayName", args.gateway.name));
   }
   if (args.ingressNginxClassName === undefined && args.gateway === undefined) {
     check.fail(
@@ -184,6 +182,6 @@ export function checkTraefikControllerArgs(name: string, args: TraefikController
       "neither ingressNginxClassName nor gateway is given: Traefik would serve no route of this program",
     );
   }
-  checkServiceType(check, args.serviceType);
+  check.failIf("serviceType", keyViolation("ingressControllerServiceType", args.serviceType));
   check.throwIfInvalid();
 }

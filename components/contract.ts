@@ -6,10 +6,12 @@
  * Not the user-facing check: a stack's `food11:*` config is validated first by the zod schema in
  * stacks/, with stack, key, value and fix. These checks guard the components' own API (another
  * program, a test, a refactor of index.ts) and what Kubernetes would otherwise reject at apply time.
+ * The settings a component takes as the schema outputs them are checked by the schema's own
+ * validation (stacks/schema.ts `settingsViolations`, `keyViolation`); by hand, here and in each
+ * `check<Component>Args`, only what no key declares.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isQuantity, parseQuantity, type Quantity } from "./quantity";
-import { isDnsLabel } from "./rules";
+import { show } from "./rules";
 
 /** One violated property of a component's args. */
 export interface ArgViolation {
@@ -18,23 +20,6 @@ export interface ArgViolation {
   /** What is wrong, with the bad value and what is allowed. */
   reason: string;
 }
-
-/** A value as it appears in a reason: JSON for data, `undefined` for undefined. */
-export function show(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-/** What a DNS label is, in a reason. */
-export const DNS_LABEL_TEXT = "a DNS label (1 to 63 lower-case letters, digits, '-')";
-
-/** The largest value of a Kubernetes int32 field (probe timings, replica counts). */
-export const INT32_MAX = 2147483647;
 
 /** Collects the violations of one component's args, then throws them together. */
 export class ArgsCheck {
@@ -54,28 +39,14 @@ export class ArgsCheck {
     this.violations.push({ propertyPath, reason });
   }
 
-  /** `value` must be an integer from `min` to `max`; returns whether it is. */
-  integer(propertyPath: string, value: unknown, min: number, max = INT32_MAX): boolean {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      this.fail(
-        propertyPath,
-        `${show(value)} is not allowed: must be an integer from ${min} to ${max}`,
-      );
-      return false;
-    }
-    return true;
+  /** Records a violation of `propertyPath` when there is a `reason` (e.g. stacks' keyViolation). */
+  failIf(propertyPath: string, reason: string | undefined): void {
+    if (reason !== undefined) this.fail(propertyPath, reason);
   }
 
-  /**
-   * `value` must be a DNS label of at most 63 characters (a namespace, a Gateway name); returns
-   * whether it is. `reason` says what is allowed.
-   */
-  dnsLabel(propertyPath: string, value: unknown, reason = `must be ${DNS_LABEL_TEXT}`): boolean {
-    if (!isDnsLabel(value)) {
-      this.fail(propertyPath, `${show(value)} is not allowed: ${reason}`);
-      return false;
-    }
-    return true;
+  /** Records each of `violations`, e.g. what stacks/schema.ts' settingsViolations found. */
+  failAll(violations: readonly ArgViolation[]): void {
+    this.violations.push(...violations);
   }
 
   /** `value` must be a string with a non-blank, whitespace-free text; returns whether it is. */
@@ -84,35 +55,6 @@ export class ArgsCheck {
       this.fail(
         propertyPath,
         `${show(value)} is not allowed: must be ${what} (non-empty, no spaces)`,
-      );
-      return false;
-    }
-    return true;
-  }
-
-  /** `value` must be a Kubernetes quantity, not negative; returns it parsed, or undefined. */
-  quantity(propertyPath: string, value: unknown, example: string): Quantity | undefined {
-    if (typeof value !== "string" || !isQuantity(value)) {
-      this.fail(
-        propertyPath,
-        `${show(value)} is not a Kubernetes quantity: must be e.g. ${example}`,
-      );
-      return undefined;
-    }
-    const q = parseQuantity(value);
-    if (q.numerator < 0n) {
-      this.fail(propertyPath, `${show(value)} is negative: must be 0 or more, e.g. ${example}`);
-      return undefined;
-    }
-    return q;
-  }
-
-  /** `value` must be one of `allowed` (a `what`, e.g. "Service type"); returns whether it is. */
-  oneOf(propertyPath: string, value: unknown, allowed: readonly string[], what: string): boolean {
-    if (!(allowed as readonly unknown[]).includes(value)) {
-      this.fail(
-        propertyPath,
-        `${show(value)} is not a known ${what}: must be one of ${allowed.join(", ")}`,
       );
       return false;
     }

@@ -6,6 +6,17 @@
  */
 import { compareQuantities, parseQuantity, type Quantity } from "./quantity";
 
+/** A value as a checker's reason shows it: JSON for data, `undefined` for undefined. */
+export function show(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** A DNS label (RFC 1123): namespaces, Gateway and listener names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -42,9 +53,6 @@ export function replicasOutOfOrder(minReplicas: number, maxReplicas: number): bo
  * their request, which no strategy's budget is built for; 0 is invalid.
  */
 export const CPU_TARGET_PERCENT = { min: 1, max: 100 } as const;
-
-/** An HPA behavior's stabilizationWindowSeconds: Kubernetes takes 0 to an hour. */
-export const STABILIZATION_WINDOW_SECONDS = { min: 0, max: 3600 } as const;
 
 /**
  * Whether the server, which keeps serving `delaySeconds` after SIGTERM before it drains, is cut off

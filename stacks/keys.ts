@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { cpuMillicores, isQuantity, memoryBytes } from "../components/quantity";
+import { show } from "../components/rules";
 
 /** The Pulumi project name, hence the config namespace (`food11:<key>`). */
 export const PROJECT = "food11";
@@ -35,14 +36,35 @@ export function fill(message: string, name: string, stack: string): string {
   return message.replaceAll(THIS_KEY, keyName(name)).replaceAll(THIS_STACK, stack);
 }
 
+/**
+ * A schema message as a component's contract words it (its caller sets no key): the bad value,
+ * then what is wrong, the message up to its `. Fix: ...`. A message that starts with neither
+ * "is" nor "must" names the value itself (the rules between settings).
+ */
+export function reasonFor(value: unknown, message: string): string {
+  const what = message.split(". Fix: ")[0] as string;
+  if (what.startsWith("is ")) return `${show(value)} ${what}`;
+  if (what.startsWith("must ")) return `${show(value)} is not allowed: ${what}`;
+  return what;
+}
+
 /** A default as `Pulumi.yaml` declares it. */
 export type Scalar = string | number | boolean;
 
 /** One `food11:<key>`: everything about it, on itself. */
-export class Key<S extends z.ZodType = z.ZodType, At extends string = string> {
+export class Key<
+  S extends z.ZodType = z.ZodType,
+  At extends string = string,
+  V extends z.ZodType = z.ZodType,
+> {
   constructor(
     /** Its type: coercion from the engine's strings, validation and fix hints, description. */
     readonly schema: S,
+    /**
+     * Its value's validation alone, as in the settings: the same checks and messages as `schema`,
+     * without coercion or default (what a component's contract applies to the value it is given).
+     */
+    readonly value: V,
     /** Its default as `Pulumi.yaml` declares it (`""` for an unset text). */
     readonly defaultValue: Scalar,
     /** Where its value lands in the settings (dotted); `""`: only derived settings read it. */
@@ -57,20 +79,27 @@ export class Key<S extends z.ZodType = z.ZodType, At extends string = string> {
   }
 
   /** The same key, its value landing at `path` in the settings. */
-  to<const P extends string>(path: P): Key<S, P> {
-    return new Key(this.schema, this.defaultValue, path, this.group);
+  to<const P extends string>(path: P): Key<S, P, V> {
+    return new Key(this.schema, this.value, this.defaultValue, path, this.group);
   }
 }
 
 /** Keys filed under the topic `title`, in the order given. */
 export function group<const T extends Record<string, Key>>(title: string, keys: T): T {
   return Object.fromEntries(
-    Object.entries(keys).map(([name, k]) => [name, new Key(k.schema, k.defaultValue, k.at, title)]),
+    Object.entries(keys).map(([name, k]) => [
+      name,
+      new Key(k.schema, k.value, k.defaultValue, k.at, title),
+    ]),
   ) as T;
 }
 
-function key<S extends z.ZodType>(schema: S, def: Scalar): Key<S, ""> {
-  return new Key(schema, def, "");
+function key<S extends z.ZodType, V extends z.ZodType>(
+  schema: S,
+  value: V,
+  def: Scalar,
+): Key<S, "", V> {
+  return new Key(schema, value, def, "");
 }
 
 /** Config values arrive as strings from the engine and as YAML scalars from stack files. */
@@ -113,7 +142,8 @@ function textSchema(example: string, format?: Format) {
 
 /** A text, checked against `format` when given. */
 export function text(def: string, doc: string, example = "<text>", format?: Format) {
-  return key(z.preprocess(toText, textSchema(example, format)).default(def).describe(doc), def);
+  const value = textSchema(example, format);
+  return key(z.preprocess(toText, value).default(def).describe(doc), value, def);
 }
 
 /**
@@ -123,8 +153,9 @@ export function text(def: string, doc: string, example = "<text>", format?: Form
 export function optional(def: string, doc: string, example = "<text>", format?: Format) {
   const unset = (value: unknown) => (value === "" ? undefined : toText(value));
   // prefault, not default: a default would also replace the undefined an empty value becomes.
-  const schema = z.preprocess(unset, textSchema(example, format).optional()).prefault(def);
-  return key(schema.describe(doc), def);
+  const value = textSchema(example, format).optional();
+  const schema = z.preprocess(unset, value).prefault(def);
+  return key(schema.describe(doc), value, def);
 }
 
 /** A whole number from `min` to `max`. */
@@ -134,13 +165,13 @@ export function integer(def: number, min: number, max: number, doc: string) {
   const bounded = schema
     .min(min, { error: `${range}. Fix: ${set(String(Math.max(min, def)))}` })
     .max(max, { error: `${range}. Fix: ${set(String(Math.min(max, def)))}` });
-  return key(z.preprocess(toNumber, bounded).default(def).describe(doc), def);
+  return key(z.preprocess(toNumber, bounded).default(def).describe(doc), bounded, def);
 }
 
 /** true or false. */
 export function flag(def: boolean, doc: string) {
   const schema = z.boolean({ error: `must be true or false. Fix: ${set(String(def))}` });
-  return key(z.preprocess(toBoolean, schema).default(def).describe(doc), def);
+  return key(z.preprocess(toBoolean, schema).default(def).describe(doc), schema, def);
 }
 
 /** One of `values`. */
@@ -150,7 +181,7 @@ export function choice<const T extends readonly [string, ...string[]]>(
   doc: string,
 ) {
   const schema = z.enum(values, { error: `must be one of ${values.join(", ")}. Fix: ${set(def)}` });
-  return key(z.preprocess(toText, schema).default(def).describe(doc), def);
+  return key(z.preprocess(toText, schema).default(def).describe(doc), schema, def);
 }
 
 function quantity(def: string, kind: "cpu" | "memory", doc: string) {
@@ -166,7 +197,7 @@ function quantity(def: string, kind: "cpu" | "memory", doc: string) {
         ctx.addIssue({ code: "custom", message: `must be above zero. ${fix}` });
       }
     });
-  return key(z.preprocess(toText, schema).default(def).describe(doc), def);
+  return key(z.preprocess(toText, schema).default(def).describe(doc), schema, def);
 }
 
 /** A CPU quantity (`"2"`, `"500m"`). */

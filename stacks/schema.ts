@@ -19,6 +19,7 @@
  * Pure: no Pulumi runtime, so tools and tests can parse a stack file directly.
  */
 import { z } from "zod";
+import type { ArgViolation } from "../components/contract";
 import { DEFAULTS as D, INGRESS_SERVICE_TYPES } from "../components/defaults";
 import type { InferenceImageArgs } from "../components/InferenceImage";
 import {
@@ -29,7 +30,6 @@ import {
   isDnsSubdomain,
   isHostName,
   replicasOutOfOrder,
-  STABILIZATION_WINDOW_SECONDS,
 } from "../components/rules";
 import {
   bytes,
@@ -44,6 +44,7 @@ import {
   must,
   optional,
   placed,
+  reasonFor,
   rm,
   set,
   text,
@@ -281,16 +282,17 @@ export const configShape = {
     maxReplicas: integer(D.autoscaling.maxReplicas, 1, 1000, "HPA maxReplicas.").to(
       "autoscaling.maxReplicas",
     ),
+    // stabilizationWindowSeconds: Kubernetes takes 0 to an hour.
     scaleUpStabilizationSeconds: integer(
       D.autoscaling.scaleUpStabilizationSeconds,
-      STABILIZATION_WINDOW_SECONDS.min,
-      STABILIZATION_WINDOW_SECONDS.max,
+      0,
+      3600,
       "HPA behavior.scaleUp.stabilizationWindowSeconds (Kubernetes default 0).",
     ).to("autoscaling.scaleUpStabilizationSeconds"),
     scaleDownStabilizationSeconds: integer(
       D.autoscaling.scaleDownStabilizationSeconds,
-      STABILIZATION_WINDOW_SECONDS.min,
-      STABILIZATION_WINDOW_SECONDS.max,
+      0,
+      3600,
       "HPA behavior.scaleDown.stabilizationWindowSeconds (Kubernetes default 300).",
     ).to("autoscaling.scaleDownStabilizationSeconds"),
   }),
@@ -511,32 +513,111 @@ function controllerOf(c: FlatConfig): FlatConfig["ingressController"] {
   return deprecated ? "ingress-nginx" : c.ingressController;
 }
 
+/** What each placed key's value is in the settings, by its path (`resources.limits.cpu`). */
+type PlacedValues = {
+  [K in ConfigKey as (typeof configShape)[K]["at"]]: z.output<(typeof configShape)[K]["value"]>;
+};
+
+/** A path in the settings where a key's value lands (`.to()`). */
+type SettingsPath = Exclude<keyof PlacedValues, "">;
+
+const KEY_AT = new Map(CONFIG_KEYS.map((k) => [configShape[k].at as string, k]));
+
+/** The key whose value lands at `path` in the settings. */
+function keyAt(path: SettingsPath): ConfigKey {
+  return KEY_AT.get(path) as ConfigKey;
+}
+
+/**
+ * A rule between settings, written once on their paths: the stack schema reports it on the key
+ * of `paths[0]` (with the fix), a component's contract on `paths[0]` as its `propertyPath`.
+ */
+interface SettingsRule {
+  /** The settings it reads; the first is what it reports on. */
+  paths: readonly [SettingsPath, ...SettingsPath[]];
+  /** The message, with its fix (stacks/keys.ts' placeholders), when the values break it. */
+  problem: (values: unknown[]) => string | undefined;
+}
+
+function rule<const P extends readonly [SettingsPath, ...SettingsPath[]]>(
+  paths: P,
+  problem: (
+    ...values: { -readonly [I in keyof P]: PlacedValues[P[I] & SettingsPath] }
+  ) => string | undefined,
+): SettingsRule {
+  return { paths, problem: (values) => problem(...(values as never)) };
+}
+
+/** The rules between settings (each predicate is components/rules.ts'): order, limits, drain. */
+const SETTINGS_RULES: readonly SettingsRule[] = [
+  ...(
+    [
+      ["cpu", "cpu"],
+      ["memory", "memory"],
+      ["ephemeralStorage", "ephemeral-storage"],
+    ] as const
+  ).map(([field, kind]) => {
+    const limitAt = `resources.limits.${field}` as const;
+    return rule([`resources.requests.${field}`, limitAt], (request, limit) =>
+      exceedsLimit(request, limit)
+        ? `requests.${kind} ${request} is above limits.${kind} ${limit}. Fix: ${set(limit)} (or raise ${keyName(keyAt(limitAt))})`
+        : undefined,
+    );
+  }),
+  rule(["server.shutdownDelaySeconds", "server.shutdownGraceSeconds"], (delay, grace) =>
+    drainCutOff(delay, grace)
+      ? `shutdownDelaySeconds ${delay} is not below shutdownGraceSeconds ${grace}, so the server would be cut off before it drains. Fix: ${set(String(Math.max(0, grace - 1)))} (or raise ${keyName(keyAt("server.shutdownGraceSeconds"))})`
+      : undefined,
+  ),
+  rule(["autoscaling.minReplicas", "autoscaling.maxReplicas"], (min, max) =>
+    replicasOutOfOrder(min, max)
+      ? `minReplicas ${min} is above maxReplicas ${max}. Fix: ${set(String(max))} (or raise ${keyName(keyAt("autoscaling.maxReplicas"))})`
+      : undefined,
+  ),
+];
+
+/**
+ * Why `value` is not a valid value of `key` (its own validation, without coercion or default),
+ * worded for a component's contract: the value, then what is wrong. Undefined when it is valid.
+ */
+export function keyViolation(key: ConfigKey, value: unknown): string | undefined {
+  const result = configShape[key].value.safeParse(value);
+  const message = result.error?.issues[0]?.message;
+  return message === undefined ? undefined : reasonFor(value, message);
+}
+
+const valueAt = (tree: unknown, path: string) =>
+  path.split(".").reduce<unknown>((node, part) => (node as Record<string, unknown>)?.[part], tree);
+
+/**
+ * The settings part of a component's contract: every setting under `fields` (dotted paths into
+ * the settings, e.g. `resources` or `server.uploadPage`) in `args` checked by its key's own
+ * validation, then each rule between settings whose values are all under `fields` and valid.
+ * Each violation names its settings path and the bad value; none: `[]`.
+ */
+export function settingsViolations(args: unknown, fields: readonly string[]): ArgViolation[] {
+  const under = (at: string) => fields.some((f) => at === f || at.startsWith(`${f}.`));
+  const violations: ArgViolation[] = [];
+  for (const key of CONFIG_KEYS) {
+    const at = configShape[key].at;
+    const reason = at !== "" && under(at) ? keyViolation(key, valueAt(args, at)) : undefined;
+    if (reason !== undefined) violations.push({ propertyPath: at, reason });
+  }
+  const invalid = new Set(violations.map((v) => v.propertyPath));
+  for (const { paths, problem } of SETTINGS_RULES) {
+    if (!paths.every((at) => under(at) && !invalid.has(at))) continue;
+    const message = problem(paths.map((at) => valueAt(args, at)));
+    const reason = message && reasonFor(valueAt(args, paths[0]), message);
+    if (reason) violations.push({ propertyPath: paths[0], reason });
+  }
+  return violations;
+}
+
 /** The rules between keys; each problem is on one key, with a fix. */
 function crossKeyRules(stack: string, c: FlatConfig, problem: (k: ConfigKey, m: string) => void) {
-  for (const [kind, request, limit] of [
-    ["cpu", "cpuRequest", "cpuLimit"],
-    ["memory", "memoryRequest", "memoryLimit"],
-    ["ephemeral-storage", "ephemeralStorageRequest", "ephemeralStorageLimit"],
-  ] as const) {
-    if (exceedsLimit(c[request], c[limit])) {
-      problem(
-        request,
-        `requests.${kind} ${c[request]} is above limits.${kind} ${c[limit]}. Fix: ${set(c[limit])} (or raise ${keyName(limit)})`,
-      );
-    }
-  }
-  const grace = c.shutdownGraceSeconds;
-  if (drainCutOff(c.shutdownDelaySeconds, grace)) {
-    problem(
-      "shutdownDelaySeconds",
-      `shutdownDelaySeconds ${c.shutdownDelaySeconds} is not below shutdownGraceSeconds ${grace}, so the server would be cut off before it drains. Fix: ${set(String(Math.max(0, grace - 1)))} (or raise ${keyName("shutdownGraceSeconds")})`,
-    );
-  }
-  if (replicasOutOfOrder(c.minReplicas, c.maxReplicas)) {
-    problem(
-      "minReplicas",
-      `minReplicas ${c.minReplicas} is above maxReplicas ${c.maxReplicas}. Fix: ${set(String(c.maxReplicas))} (or raise ${keyName("maxReplicas")})`,
-    );
+  for (const { paths, problem: broken } of SETTINGS_RULES) {
+    const message = broken(paths.map((at) => c[keyAt(at)]));
+    if (message !== undefined) problem(keyAt(paths[0]), message);
   }
 
   // food11:modelSource: the model baked in, so no other model, and an image that is built.

@@ -12,6 +12,8 @@ import {
   InferenceService,
   type InferenceServiceArgs,
   IngressController,
+  TraefikController,
+  type TraefikControllerArgs,
 } from "../../../components";
 import {
   inferenceServiceArgs,
@@ -91,7 +93,8 @@ const defaultServiceArgs = () =>
 // biome-ignore lint/suspicious/noExplicitAny: the cases pass values the types forbid, as JS may.
 type Loose = any;
 
-const FROM_1 = "must be an integer from 1";
+const FROM_1 = "must be a whole number from 1";
+const QUANTITY = "must be a Kubernetes quantity such as";
 
 /** A deep copy of `args` with the value at the dotted `path` replaced. */
 function withValue<T>(args: T, path: string, value: unknown): T {
@@ -125,13 +128,13 @@ describe("valid args (each real stack's) still construct", () => {
     );
   });
 
-  it("accepts the edges of every range", async () => {
+  it("accepts the edges of every range (the schema's)", async () => {
     const base = serviceArgs("baseline");
     const edge: InferenceServiceArgs = {
       ...base,
       env: {},
       resources: {
-        requests: { ...base.resources.requests, cpu: "0", memory: "4Gi" },
+        requests: { ...base.resources.requests, cpu: "2", memory: "4Gi" },
         limits: { ...base.resources.limits, cpu: "2", memory: "4Gi" },
       },
       autoscaling: {
@@ -141,8 +144,8 @@ describe("valid args (each real stack's) still construct", () => {
         scaleUpStabilizationSeconds: 0,
         scaleDownStabilizationSeconds: 3600,
       },
-      availability: { pdbMaxUnavailable: 0 },
-      server: { shutdownGraceSeconds: 0, uploadPage: true },
+      availability: { pdbMaxUnavailable: 1 },
+      server: { shutdownGraceSeconds: 1, uploadPage: true },
     };
     const { error } = await attempt(() => new InferenceService("edges", edge));
     expect(error).toBeUndefined();
@@ -218,7 +221,7 @@ describe("InferenceService", () => {
     [
       "autoscaling.scaleUpStabilizationSeconds",
       -1,
-      "-1 is not allowed: must be an integer from 0 to 3600",
+      "-1 is not allowed: must be a whole number from 0 to 3600",
     ],
     ["autoscaling.scaleDownStabilizationSeconds", 3601, "3601 is not allowed"],
     ["probes.timeoutSeconds", 0, `0 is not allowed: ${FROM_1}`],
@@ -229,10 +232,12 @@ describe("InferenceService", () => {
     ["probes.liveness.failureThreshold", 0, "0 is not allowed"],
     ["probes.startup.periodSeconds", "5", `"5" is not allowed`],
     ["probes.startup.failureThreshold", -1, "-1 is not allowed"],
-    ["availability.pdbMaxUnavailable", -1, "-1 is not allowed: must be an integer from 0"],
-    ["ingress.path", "food11", `"food11" is not allowed: must be a URL path starting with "/"`],
-    ["ingress.className", "", `"" is not allowed`],
-    ["server.shutdownGraceSeconds", -1, "-1 is not allowed: must be an integer from 0"],
+    ["availability.pdbMaxUnavailable", -1, `-1 is not allowed: ${FROM_1} to 1000`],
+    ["ingress.path", "food11", `"food11" is not allowed: must be a URL path starting with /`],
+    ["ingress.className", "", `"" is not an IngressClass name`],
+    ["ingress.host", "food 11", `"food 11" is not a host name`],
+    ["ingress.proxyBodySize", "ten", `"ten" is not an nginx size`],
+    ["server.shutdownGraceSeconds", -1, `-1 is not allowed: ${FROM_1} to 600`],
     // terminationGracePeriodSeconds is whole seconds.
     ["server.shutdownGraceSeconds", 2.5, "2.5 is not allowed"],
     ["pod.runAsUser", 0, `0 is not allowed: ${FROM_1}`],
@@ -250,38 +255,43 @@ describe("InferenceService", () => {
   const CASES: { why: string; args: Partial<Loose>; want: Want[] }[] = [
     {
       why: "a negative CPU limit",
-      args: { resources: resources({ cpu: "0" }, { cpu: "-1" }) },
-      want: [["resources.limits.cpu", `"-1" is negative`]],
+      args: { resources: resources({}, { cpu: "-1" }) },
+      want: [["resources.limits.cpu", `"-1" is not allowed: must be above zero`]],
     },
     {
       why: "requests.cpu above limits.cpu",
       args: { resources: resources({ cpu: "3500m" }) },
-      want: [["resources.requests.cpu", `"3500m" is above limits.cpu "3"`]],
+      want: [["resources.requests.cpu", "requests.cpu 3500m is above limits.cpu 3"]],
     },
     {
       why: "requests.memory above limits.memory (exactly, in binary units)",
       args: { resources: resources({ memory: "6442450945" }) },
-      want: [["resources.requests.memory", `"6442450945" is above limits.memory "6Gi"`]],
+      want: [
+        ["resources.requests.memory", "requests.memory 6442450945 is above limits.memory 6Gi"],
+      ],
     },
     {
       why: "requests above the limits of the schema's defaults",
       args: { ...defaultServiceArgs(), resources: defaultResources({ cpu: "4" }) },
-      want: [["resources.requests.cpu", `"4" is above limits.cpu "2"`]],
+      want: [["resources.requests.cpu", "requests.cpu 4 is above limits.cpu 2"]],
     },
     {
       why: "a side left out (the component defaults nothing)",
       args: { resources: { requests: base.resources.requests } },
       want: [
-        ["resources.limits.cpu", "undefined is not a Kubernetes quantity"],
-        ["resources.limits.memory", "undefined is not a Kubernetes quantity"],
-        ["resources.limits.ephemeralStorage", "undefined is not a Kubernetes quantity"],
+        ["resources.limits.cpu", `undefined is not allowed: ${QUANTITY}`],
+        ["resources.limits.memory", `undefined is not allowed: ${QUANTITY}`],
+        ["resources.limits.ephemeralStorage", `undefined is not allowed: ${QUANTITY}`],
       ],
     },
     {
       why: "an ephemeral-storage request above its limit",
       args: { resources: resources({ ephemeralStorage: "1Gi" }) },
       want: [
-        ["resources.requests.ephemeralStorage", `"1Gi" is above limits.ephemeralStorage "512Mi"`],
+        [
+          "resources.requests.ephemeralStorage",
+          "requests.ephemeral-storage 1Gi is above limits.ephemeral-storage 512Mi",
+        ],
       ],
     },
     {
@@ -289,7 +299,7 @@ describe("InferenceService", () => {
       args: {
         resources: { requests: base.resources.requests, limits: { cpu: "3", memory: "6Gi" } },
       },
-      want: [["resources.limits.ephemeralStorage", "undefined is not a Kubernetes quantity"]],
+      want: [["resources.limits.ephemeralStorage", `undefined is not allowed: ${QUANTITY}`]],
     },
     {
       why: "an ephemeral-storage limit that is no quantity",
@@ -305,7 +315,7 @@ describe("InferenceService", () => {
           egressTcpPorts: [],
         },
       },
-      want: [["networkPolicy.adminFromNamespaces[0]", `"Monitoring" is not allowed`]],
+      want: [["networkPolicy.adminFromNamespaces[0]", `"Monitoring" is not a DNS label`]],
     },
     {
       why: "a NetworkPolicy egress port out of range",
@@ -321,6 +331,19 @@ describe("InferenceService", () => {
           "networkPolicy.egressTcpPorts[1]",
           "70000 is not allowed: must be an integer from 1 to 65535",
         ],
+      ],
+    },
+    {
+      why: "a Gateway route whose names are no DNS labels",
+      args: {
+        gatewayRoute: {
+          gateway: { name: "Food11", namespace: "traefik", sectionName: "Web" },
+          readGateway: false,
+        },
+      },
+      want: [
+        ["gatewayRoute.gateway.name", `"Food11" is not a DNS label`],
+        ["gatewayRoute.gateway.sectionName", `"Web" is not a listener name`],
       ],
     },
     {
@@ -382,27 +405,30 @@ describe("InferenceService", () => {
           ingress: { ...base.ingress, path: "api" },
           availability: { pdbMaxUnavailable: -1 },
         }),
+      // Each setting's own check first (in the schema's key order), then the rules between them.
       [
-        ["resources.requests.cpu", `"4" is above limits.cpu "3"`],
-        ["resources.requests.memory", `"7Gi" is above limits.memory "6Gi"`],
-        ["autoscaling.minReplicas", "minReplicas 6 is above maxReplicas 5"],
         ["autoscaling.targetCpuUtilization", "0 is not allowed"],
         ["probes.readiness.successThreshold", "0 is not allowed"],
         ["ingress.path", `"api"`],
         ["availability.pdbMaxUnavailable", "-1 is not allowed"],
+        ["resources.requests.cpu", "requests.cpu 4 is above limits.cpu 3"],
+        ["resources.requests.memory", "requests.memory 7Gi is above limits.memory 6Gi"],
+        ["autoscaling.minReplicas", "minReplicas 6 is above maxReplicas 5"],
       ],
     );
   });
 });
 
 const TYPES = "LoadBalancer, NodePort, ClusterIP";
+const NOT_A_LABEL = "is not a DNS label";
 
 describe("IngressController", () => {
   const base = controllerArgs("baseline");
   const OUT_OF_RANGE: [path: string, value: unknown, reason: string][] = [
-    ["namespace", "", `"" is not allowed`],
-    ["className", " ", `" " is not allowed`],
-    ["serviceType", "Ingress", `"Ingress" is not a known Service type: must be one of ${TYPES}`],
+    ["namespace", "", `"" ${NOT_A_LABEL}`],
+    ["namespace", "Ingress_Nginx", `"Ingress_Nginx" ${NOT_A_LABEL}`],
+    ["className", " ", `" " is not an IngressClass name`],
+    ["serviceType", "Ingress", `"Ingress" is not allowed: must be one of ${TYPES}`],
   ];
   it.each(OUT_OF_RANGE)("rejects %s = %j, registering nothing", async (path, value, reason) => {
     await expectRejected(
@@ -425,5 +451,41 @@ describe("IngressController", () => {
         ["serviceType", `"External"`],
       ],
     );
+  });
+});
+
+describe("TraefikController", () => {
+  const base: TraefikControllerArgs = {
+    namespace: "traefik",
+    serviceType: "LoadBalancer",
+    gateway: { name: "food11" },
+  };
+  const CASES: { why: string; args: Loose; want: Want[] }[] = [
+    {
+      why: "a namespace that is no DNS label",
+      args: { ...base, namespace: "Traefik" },
+      want: [["namespace", `"Traefik" ${NOT_A_LABEL}`]],
+    },
+    {
+      why: "a Gateway name that is no DNS label",
+      args: { ...base, gateway: { name: "food_11" } },
+      want: [["gateway.name", `"food_11" ${NOT_A_LABEL}`]],
+    },
+    {
+      why: "an IngressClass name that is none",
+      args: { ...base, ingressNginxClassName: "NGINX" },
+      want: [["ingressNginxClassName", `"NGINX" is not an IngressClass name`]],
+    },
+    {
+      why: "no route kind to serve, and an unknown Service type",
+      args: { namespace: "traefik", serviceType: "Ingress" },
+      want: [
+        ["gateway", "neither ingressNginxClassName nor gateway is given"],
+        ["serviceType", `"Ingress" is not allowed: must be one of ${TYPES}`],
+      ],
+    },
+  ];
+  it.each(CASES)("rejects $why, registering nothing", async ({ args, want }) => {
+    await expectRejected(() => new TraefikController("bad", args), want);
   });
 });
