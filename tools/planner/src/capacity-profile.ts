@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { zodIssues } from "../../strategy-bench/src/index.js";
 
 /**
  * The capacity profile of one replica: what `strategy-bench capacity` measures under a CPU limit
@@ -104,7 +105,7 @@ export function engineProfileName(backend: string): string {
 export function parseProfile(raw: unknown, file = "capacity profile"): CapacityProfile {
   const r = capacityProfileSchema.safeParse(raw);
   if (!r.success) {
-    const problems = r.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`);
+    const problems = zodIssues(r.error).map((i) => `  - ${i}`);
     throw new Error(
       `${file} is not a capacity profile:\n${problems.join("\n")}\nFix: write one with strategy-bench capacity --out ${file}`,
     );

@@ -24,6 +24,7 @@ export {
   timeScaleOption,
   wholeNumber,
 } from "./flags.js";
+export { zodIssues } from "./issues.js";
 export { runLoadtest } from "./loadtest.js";
 export { readMonitorCsv } from "./monitor-csv.js";
 export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";
@@ -40,7 +41,13 @@ export {
 } from "./report/html.js";
 export { runTimestamp } from "./runmeta.js";
 export { checkTarget } from "./safety.js";
-export { ORIGINAL_SCHEDULE_FILE, type Phase, type Schedule } from "./schedule.js";
+export {
+  ORIGINAL_SCHEDULE_FILE,
+  type Phase,
+  phaseFileSchema,
+  repeatGroups,
+  type Schedule,
+} from "./schedule.js";
 export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
 export {
   type LoadSummary,

@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeCharts } from "../charts.js";
+import { zodIssues } from "../issues.js";
 import { reportCharts } from "./charts.js";
 import { readHtmlCharts, writeHtmlReport } from "./html.js";
 import { type Manifest, manifestSchema } from "./manifest.js";
@@ -29,9 +30,7 @@ export async function writeReport(
 ): Promise<{ files: ReportFiles; runs: RunSummary[] }> {
   const parsed = manifestSchema.safeParse(manifest);
   if (!parsed.success) {
-    throw new Error(
-      `the manifest is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ")}`,
-    );
+    throw new Error(`the manifest is not valid: ${zodIssues(parsed.error).join("; ")}`);
   }
   const { title, notes, cluster } = parsed.data;
   const runs = await summarizeRuns(manifest, baseDir);
