@@ -3,7 +3,7 @@
  * a package outside tools/strategy-bench imports from here, not from its files.
  */
 export { type Align, formatNumber, markdownTable, percentile } from "./benchkit.js";
-export { type SeriesRun, seriesCharts } from "./chart-list.js";
+export { perStackCharts, type SeriesRun, seriesCharts } from "./chart-list.js";
 export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
 export { k8sClients } from "./cluster/kube.js";
 export { resolveSchedule } from "./commands.js";
