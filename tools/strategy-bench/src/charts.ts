@@ -26,7 +26,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import type { TopLevelSpec } from "vega-lite";
 import { formatNumber } from "./benchkit.js";
-import type { TimePoint } from "./summary.js";
+import type { PhasePoint, TimePoint } from "./summary.js";
 
 export interface Chart {
   /** File stem, e.g. "accuracy-vs-memory-used". */
@@ -534,16 +534,9 @@ export function constantLine(points: readonly { t: number }[], value: number): T
 
 // ---------------------------------------------------------------- per phase
 
-export interface PhaseValue {
+/** A run's value for a phase; the phase's users and delay, or its rate, label it. */
+export interface PhaseValue extends PhasePoint {
   run: string;
-  /** 1-based phase number. */
-  phase: number;
-  value: number;
-  /** The phase's concurrent users and each user's delay between requests (s), for its label. */
-  users?: number;
-  delaySeconds?: number;
-  /** Or, for an open-loop load, its arrival rate (req/s). */
-  rate?: number;
 }
 
 export interface PhaseOptions extends ChartText {

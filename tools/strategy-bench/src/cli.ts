@@ -11,7 +11,7 @@ import {
   waitForGoBuilds,
 } from "./cluster-run.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
-import { runDemo } from "./demo.js";
+import { type DemoOptions, runDemo } from "./demo.js";
 import {
   allowRemoteOption,
   collect,
@@ -414,13 +414,9 @@ program
  * What demo and the cluster run take alike from the flags: the stacks (default all three), the
  * schedule's scaling, the seed, the image set's size.
  */
-function runOptions(o: {
-  stack?: string[];
-  timeScale: number;
-  delayScale?: number;
-  seed: number;
-  perClass: number;
-}) {
+function runOptions(
+  o: Pick<DemoOptions, "timeScale" | "delayScale" | "seed" | "perClass"> & { stack?: string[] },
+) {
   return {
     stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
     timeScale: o.timeScale,

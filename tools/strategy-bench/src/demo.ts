@@ -26,6 +26,7 @@ const APP_DIR = join(REPO_ROOT, "app");
 const DEMO_MODEL = join(APP_DIR, "models", "demo");
 const SERVER_ENTRY = join(APP_DIR, "dist", "server.js");
 
+/** `demo`: the stacks, the schedule's scaling, the seed, the image set's size, where and how it tells. */
 export interface DemoOptions {
   stacks: string[];
   timeScale: number;

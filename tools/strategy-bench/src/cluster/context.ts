@@ -4,14 +4,11 @@
  */
 import { parseStackConfig, readStackConfig, type StackSettings } from "../../../../stacks/index.js";
 import type { ClusterTimeScaling, NodeCapacity } from "../cluster-scale.js";
+import type { DemoOptions } from "../demo.js";
 import type { Manifest } from "../report/manifest.js";
 
-export interface ClusterRunOptions {
-  stacks: string[];
-  timeScale: number;
-  delayScale?: number;
-  seed: number;
-  perClass: number;
+/** The demo's options (but its sampling interval: the cluster run's monitor has its own), and: */
+export interface ClusterRunOptions extends Omit<DemoOptions, "interval"> {
   /** A siege schedule file (loadtest's `--schedule`); default the original 30 minutes. */
   schedule?: string;
   /**
@@ -25,10 +22,6 @@ export interface ClusterRunOptions {
   interleave: boolean;
   /** Leave the cluster with this run's flags (the next run wants them too); default: restore. */
   keepClusterFlags?: boolean;
-  out?: string;
-  quiet: boolean;
-  log: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface RunContext {
