@@ -10,6 +10,7 @@ import {
   cpuCores,
   k8sClients,
   localServerEnv,
+  podCondition,
   processTree,
   prometheusSamples,
   readRssKB,
@@ -254,7 +255,7 @@ export async function podProbe(
   const node = pod.spec?.nodeName;
   if (!node) throw new Error(`pod ${namespace}/${name} is not scheduled (Pending?)`);
   const started = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt;
-  const ready = pod.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True");
+  const ready = podCondition(pod, "Ready");
   const probes = stack.probes.readiness;
   const startupSeconds =
     started && ready?.lastTransitionTime

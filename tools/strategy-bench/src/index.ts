@@ -26,6 +26,7 @@ export {
 } from "./flags.js";
 export { zodIssues } from "./issues.js";
 export { runLoadtest } from "./loadtest.js";
+export { podCondition } from "./monitor.js";
 export { readMonitorCsv } from "./monitor-csv.js";
 export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";
 export { prometheusSamples, sumOf } from "./prometheus.js";

@@ -33,13 +33,15 @@ export interface ContainerStatusLike {
   };
 }
 
-/** The pod has condition `type` = `status` (and `reason`, when given). */
-function podCondition(p: PodLike, type: string, status = "True", reason?: string): boolean {
-  return (
-    p.status?.conditions?.some(
-      (c) =>
-        c.type === type && c.status === status && (reason === undefined || c.reason === reason),
-    ) ?? false
+/** The pod's condition `type` when it is `status` (and has `reason`, when given); else undefined. */
+export function podCondition<C extends { type: string; status: string; reason?: string }>(
+  p: { status?: { conditions?: C[] } },
+  type: string,
+  status = "True",
+  reason?: string,
+): C | undefined {
+  return p.status?.conditions?.find(
+    (c) => c.type === type && c.status === status && (reason === undefined || c.reason === reason),
   );
 }
 
