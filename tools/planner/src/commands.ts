@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../components/quantity.js";
-import { INFERENCE_ENGINES, PROJECT_ROOT } from "../../../stacks/index.js";
+import { INFERENCE_ENGINES, PROJECT_ROOT, STACKS } from "../../../stacks/index.js";
 import {
   commaList,
   contextOption,
@@ -40,7 +40,7 @@ import {
 } from "./capacity.js";
 import { type CapacityProfile, engineProfileName, readProfile } from "./capacity-profile.js";
 import { planCharts } from "./charts.js";
-import { type Cluster, defaultCluster, parseNodes, shapeCluster } from "./cluster.js";
+import { type Cluster, commandCluster } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
 import { trueRange, withBand } from "./error-band.js";
 import type { ControllerConfig } from "./hpa.js";
@@ -141,14 +141,10 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
   );
   // A group simulates 1/groups of the load on 1/groups of the cluster's nodes: the pool holds
   // enough nodes for every group's replicas.
-  const cluster = o.nodes?.length
-    ? parseNodes(o.nodes)
-    : o.nodeShape
-      ? shapeCluster(
-          o.nodeShape,
-          Math.max(...runs.map((s) => withMaxReplicas(s, o.maxReplicas).autoscaling.maxReplicas)),
-        )
-      : defaultCluster();
+  const cluster = commandCluster(
+    o,
+    Math.max(...runs.map((s) => withMaxReplicas(s, o.maxReplicas).autoscaling.maxReplicas)),
+  );
   // The profiles given, else the built-in one measured for each stack's engine.
   const profilesOf = async (s: StackSettings) =>
     given ?? [await readProfile(engineProfileName(s.model.backend))];
@@ -373,7 +369,7 @@ export function registerPlanCommands(program: Command): void {
     )
     .action(async (o) => {
       const t0 = performance.now();
-      const stacks: string[] = o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"];
+      const stacks: string[] = o.stack?.length ? o.stack : [...STACKS];
       if ((o.measuredLoadtest || o.measuredMonitor) && stacks.length !== 1) {
         throw new Error("--measured-loadtest compares one stack: give exactly one --stack");
       }
@@ -396,28 +392,8 @@ export function registerPlanCommands(program: Command): void {
       if (o.measuredMonitor && !o.measuredLoadtest) {
         throw new Error("--measured-monitor needs --measured-loadtest <csv> of the same run");
       }
-      const { results } = await runPlan({
-        stacks,
-        schedule: o.schedule,
-        rate: o.rate,
-        rateSchedule: o.rateSchedule,
-        duration: o.duration,
-        maxReplicas: o.maxReplicas,
-        groups: o.groups,
-        timeScale: o.timeScale,
-        profiles: o.profile,
-        engines: o.engine,
-        nodes: o.nodes,
-        nodeShape: o.nodeShape,
-        seed: o.seed,
-        syncPeriod: o.syncPeriod,
-        tolerance: o.tolerance,
-        metricsResolution: o.metricsResolution,
-        cpuInitializationPeriod: o.cpuInitializationPeriod,
-        initialReadinessDelay: o.initialReadinessDelay,
-        hpaOffset: o.hpaOffset,
-        metricsOffset: o.metricsOffset,
-      });
+      // The flags are PlanCommandOptions' fields by name, but for the repeatable ones.
+      const { results } = await runPlan({ ...o, stacks, profiles: o.profile, engines: o.engine });
       const simulated = performance.now() - t0;
       const out = resolve(o.out ?? `runs/plan-${runTimestamp()}`);
       await mkdir(out, { recursive: true });
@@ -513,11 +489,7 @@ export function registerPlanCommands(program: Command): void {
         ),
       );
       const maxReplicas: number = o.maxReplicas ?? 10;
-      const cluster = o.nodes?.length
-        ? parseNodes(o.nodes)
-        : v.shape
-          ? shapeCluster(v.shape.spec, maxReplicas)
-          : defaultCluster();
+      const cluster = commandCluster(o, maxReplicas);
       const rec = recommend({
         name: o.name,
         base,
@@ -543,7 +515,7 @@ export function registerPlanCommands(program: Command): void {
         `Memory: requests ${rec.memory.quantity} (${rec.memory.why}), limits twice that.`,
         "",
       ];
-      const existing = ["baseline", "strategy1", "strategy2"].map((name) =>
+      const existing = STACKS.map((name) =>
         simulatePlan({
           stack: loadStack(name),
           schedule: load.schedule,

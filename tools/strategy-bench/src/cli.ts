@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { labelSelector } from "../../../components/defaults.js";
+import { STACKS } from "../../../stacks/index.js";
 import { registerPlanCommands } from "../../planner/src/index.js";
 import {
   type ClusterRunOptions,
@@ -418,7 +419,7 @@ function runOptions(
   o: Pick<DemoOptions, "timeScale" | "delayScale" | "seed" | "perClass"> & { stack?: string[] },
 ) {
   return {
-    stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
+    stacks: o.stack?.length ? o.stack : [...STACKS],
     timeScale: o.timeScale,
     ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
     seed: o.seed,
