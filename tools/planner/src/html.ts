@@ -25,7 +25,6 @@ import {
   verdictTable,
 } from "./verdict.js";
 
-const md = (lines: readonly string[]) => markdownSections(lines.join("\n"));
 const item = (l: string) => l.replace(/^- /, "");
 
 const ERROR: HtmlPage["error"] = [
@@ -73,7 +72,7 @@ export function planPage(o: {
         heading: "Cost and SLO",
         markdown: [...verdictTable(r, o.verdict), "", bandsLine()].join("\n"),
       },
-      ...md(o.compare ? compareMarkdown(r) : r.flatMap(stackMarkdown)),
+      ...markdownSections(o.compare ? compareMarkdown(r) : r.flatMap(stackMarkdown)),
     ],
     charts: o.charts,
     ...(o.noCharts ? { noCharts: o.noCharts } : {}),

@@ -6,6 +6,7 @@ import {
   markdownTable,
   ORIGINAL_DIVISOR_SECONDS,
   ORIGINAL_SCHEDULE_FILE,
+  phaseLoad,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
 
@@ -191,7 +192,7 @@ export function compareMarkdown(results: readonly PlanResult[]): string[] {
         ["phase", "users / delay", ...names],
         first.phases.map((p, i) => [
           p.phase,
-          p.rate !== undefined ? `${p.rate}/s` : `c${p.users} d${p.delaySeconds}`,
+          phaseLoad(p).join(" "),
           ...results.map((r) => {
             const q = r.phases[i];
             return q ? `${fmt(q.responseTime, 3)} / ${fmt(q.meanReady, 1)}` : "";

@@ -543,8 +543,13 @@ export interface PhaseOptions extends ChartText {
   values: PhaseValue[];
 }
 
-/** "c20 d5": a phase's users and delay as siege's -c and -d say them; "30/s": its rate. */
-function phaseLoad(v: PhaseValue | undefined): string[] {
+/**
+ * "c20 d5": a phase's users and delay as siege's -c and -d say them; "30/s": its rate (2 decimals
+ * at most), the chart's phase labels' and the planner's per-phase table's.
+ */
+export function phaseLoad(
+  v: Pick<PhasePoint, "users" | "delaySeconds" | "rate"> | undefined,
+): string[] {
   if (v?.rate !== undefined) return [`${Number(v.rate.toFixed(2))}/s`];
   if (v?.users === undefined) return [];
   const d = v.delaySeconds;

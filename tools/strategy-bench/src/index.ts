@@ -4,7 +4,14 @@
  */
 export { type Align, formatNumber, markdownTable, percentile } from "./benchkit.js";
 export { perStackCharts, type SeriesRun, seriesCharts } from "./chart-list.js";
-export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
+export {
+  barChart,
+  type Chart,
+  formatMemoryKB,
+  memoryUnit,
+  phaseLoad,
+  writeCharts,
+} from "./charts.js";
 export { k8sClients } from "./cluster/kube.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
