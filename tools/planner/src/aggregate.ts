@@ -1,12 +1,10 @@
 import type { StackSettings } from "../../strategy-bench/src/index.js";
-import { summarizeLoad, summarizeResources } from "../../strategy-bench/src/index.js";
 import type { Cluster } from "./cluster.js";
 import {
-  loadtestRow,
-  monitorSample,
   type PlanOptions,
   type PlanResult,
   type PlanSample,
+  planSummaries,
   simulatePlan,
 } from "./simulate.js";
 
@@ -73,9 +71,7 @@ export function simulateGrouped(o: PlanOptions, k: number): PlanResult {
     ...g,
     phases,
     samples,
-    load: summarizeLoad(phases.map(loadtestRow)),
-    resources: summarizeResources(samples.map((x) => monitorSample(x, false))),
-    resourcesScheduled: summarizeResources(samples.map((x) => monitorSample(x, true))),
+    ...planSummaries(phases, samples),
     notes: [
       ...g.notes,
       `aggregated: ${k} identical groups of replicas, one simulated event by event at 1/${k} of the rate ` +

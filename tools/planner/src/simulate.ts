@@ -608,9 +608,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
     decisions,
     pending: episodes,
     latency: latencyPercentiles(allRts),
-    load: summarizeLoad(phases.map(loadtestRow)),
-    resources: summarizeResources(inTest.map((x) => monitorSample(x, false))),
-    resourcesScheduled: summarizeResources(inTest.map((x) => monitorSample(x, true))),
+    ...planSummaries(phases, inTest),
     notes,
   };
 }
@@ -637,8 +635,23 @@ export function loadtestRow(
   };
 }
 
+/**
+ * A plan's report figures, as `report` computes them from a run's CSVs: the load, and the
+ * resources over all pods and over the scheduled pods only (what the report's strategy 2 counted).
+ */
+export function planSummaries(
+  phases: readonly PlanPhase[],
+  samples: readonly PlanSample[],
+): Pick<PlanResult, "load" | "resources" | "resourcesScheduled"> {
+  return {
+    load: summarizeLoad(phases.map(loadtestRow)),
+    resources: summarizeResources(samples.map((x) => monitorSample(x, false))),
+    resourcesScheduled: summarizeResources(samples.map((x) => monitorSample(x, true))),
+  };
+}
+
 /** A sample as the report's summary reads a monitor CSV row (optionally scheduled pods only). */
-export function monitorSample(x: PlanSample, scheduledOnly: boolean): MonitorSample {
+function monitorSample(x: PlanSample, scheduledOnly: boolean): MonitorSample {
   return {
     time: "",
     replicas: x.replicas,

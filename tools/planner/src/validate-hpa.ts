@@ -1,6 +1,6 @@
 import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../components/defaults.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
-import { type Align, markdownTable } from "../../strategy-bench/src/index.js";
+import { type Align, markdownTable, percentile } from "../../strategy-bench/src/index.js";
 import {
   type CpuTracePoint,
   type HpaReplayStep,
@@ -526,10 +526,14 @@ export function replayHpaRun(o: {
       ? (last.timeMs - first.timeMs) / 1000 / (syncs.length - 1)
       : o.defaultPeriodSeconds;
   const created = o.pods.filter((p) => (p.createdMs ?? 0) > o.hpaCreatedMs);
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] as number);
-  };
+  // The lower median (the nearest-rank 50th percentile); 0 without a pod.
+  const median = (xs: number[]) =>
+    xs.length === 0
+      ? 0
+      : percentile(
+          [...xs].sort((a, b) => a - b),
+          50,
+        );
   const startDelays = created.flatMap((p) =>
     p.startMs !== undefined && p.createdMs !== undefined ? [(p.startMs - p.createdMs) / 1000] : [],
   );
