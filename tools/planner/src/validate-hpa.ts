@@ -153,10 +153,7 @@ export function metricsApiGroup() {
  * windows). The image is never run (kwok's fake nodes make pods Running and Ready), and the
  * probes are left out (kwok does not run them).
  */
-export function validationObjects(
-  settings: StackSettings,
-  o: { namespace: string; name: string; image?: string; scaleDownStabilizationSeconds?: number },
-) {
+export function validationObjects(settings: StackSettings, o: { namespace: string; name: string }) {
   const labels = selectorLabels(settings.stack);
   const a = settings.autoscaling;
   const r = settings.resources;
@@ -173,7 +170,7 @@ export function validationObjects(
           containers: [
             {
               name: CONTAINER_NAME,
-              image: o.image ?? "registry.k8s.io/pause:3.10",
+              image: "registry.k8s.io/pause:3.10",
               resources: {
                 requests: { cpu: r.requests.cpu, memory: r.requests.memory },
                 limits: { cpu: r.limits.cpu, memory: r.limits.memory },
@@ -202,11 +199,7 @@ export function validationObjects(
         },
       ],
       // components/InferenceService.ts: Kubernetes' default policies, the stack's windows.
-      behavior: hpaBehavior({
-        scaleUpStabilizationSeconds: a.scaleUpStabilizationSeconds,
-        scaleDownStabilizationSeconds:
-          o.scaleDownStabilizationSeconds ?? a.scaleDownStabilizationSeconds,
-      }),
+      behavior: hpaBehavior(a),
     },
   };
   return { deployment, hpa };
