@@ -4,6 +4,7 @@ import {
   type LoadtestRow,
   type MonitorSample,
   markdownTable,
+  meanOf,
   readLoadtestCsv,
   readLoadtestPercentiles,
   readMonitorCsv,
@@ -68,9 +69,6 @@ export interface RecommendationVerdict {
   readyReplicas: { predicted: number; measured: number };
 }
 
-const mean = (xs: number[]) =>
-  xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
-
 /**
  * Every check of the issue, each with the predicted figure, the measured one, their difference
  * and PASS/FAIL; `target` is the relative error allowed on rate and mean ready replicas.
@@ -132,8 +130,8 @@ export function checkRecommendation(
     (x) => Number.isFinite(x.predicted) && Number.isFinite(x.measured),
   );
   const readyReplicas = {
-    predicted: mean(ready.map((x) => x.predicted)),
-    measured: mean(ready.map((x) => x.measured)),
+    predicted: meanOf(ready.map((x) => x.predicted)),
+    measured: meanOf(ready.map((x) => x.measured)),
   };
   const readyError = rel(readyReplicas.predicted, readyReplicas.measured);
   checks.push({

@@ -3,6 +3,7 @@ import {
   type Align,
   type MonitorSample,
   markdownTable,
+  meanOf,
   summarizeLoad,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
@@ -105,9 +106,7 @@ export function comparePlanToRun(r: PlanResult, run: MeasuredRun, target = 0.2):
     withinTarget: Math.abs(rateError) <= target && Math.abs(responseTimeError) <= target,
     phases,
     replicas,
-    replicasMeanAbsoluteError: diffs.length
-      ? diffs.reduce((a, b) => a + b, 0) / diffs.length
-      : Number.NaN,
+    replicasMeanAbsoluteError: meanOf(diffs),
   };
 }
 

@@ -60,6 +60,7 @@ export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
 export {
   type LoadSummary,
   type MonitorSample,
+  meanOf,
   ORIGINAL_DIVISOR_SECONDS,
   type ResourceSummary,
   summarizeLoad,
