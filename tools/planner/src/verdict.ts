@@ -5,6 +5,7 @@ import {
   distinguishable,
   ERROR_BANDS,
   REPLICAS_MAE,
+  signedPercent,
   trueRange,
   WITHIN_ERROR,
   withBand,
@@ -264,8 +265,7 @@ export function againstLines(
   o: VerdictOptions,
 ): string[] {
   const b = planCost(best, o);
-  const rel = (x: number, y: number) =>
-    y > 0 ? ` (${x >= y ? "+" : "−"}${Math.abs(Math.round((100 * (x - y)) / y))} %)` : "";
+  const rel = (x: number, y: number) => (y > 0 ? ` (${signedPercent((100 * (x - y)) / y)})` : "");
   return others.map((r) => {
     const c = planCost(r, o);
     const slo = o.slo ? sloVerdict(r, o.slo) : undefined;
