@@ -36,12 +36,12 @@ import {
   validationMarkdown,
   writeStackFile,
 } from "../../planner/src/index.js";
-import { effectiveSettings } from "./cluster/context.js";
+import { scaledStack } from "./cluster/context.js";
 import { nodeCapacity } from "./cluster/kube.js";
 import { ensureCluster, restoreCluster } from "./cluster/lifecycle.js";
 import { waitForGoBuilds } from "./cluster/lock.js";
 import { runCluster } from "./cluster-run.js";
-import { clusterTimeScaling, HPA_FLAGS, stackTimeScaling } from "./cluster-scale.js";
+import { clusterTimeScaling, HPA_FLAGS, HPA_TOLERANCE_DEFAULT } from "./cluster-scale.js";
 import { resolveSchedule } from "./commands.js";
 import { REPO_ROOT } from "./demo.js";
 import {
@@ -171,11 +171,15 @@ export function validateRecommendCommand(
     });
 }
 
+/** The cluster's node as the planner's `--nodes` gives it: one node of its allocatable. */
+const nodeSpec = (n: { cpuCores: number; memoryKB: number }) =>
+  `1x${n.cpuCores}cpu,${n.memoryKB}Ki`;
+
 /** The controller's settings of a cluster's HPA flags (absent = kube-controller-manager's default). */
 function controllerOf(hpa: Partial<Record<keyof typeof HPA_FLAGS | "tolerance", number>>) {
   return {
     syncPeriodSeconds: hpa.syncPeriod ?? HPA_FLAGS.syncPeriod.seconds,
-    tolerance: hpa.tolerance ?? 0.1,
+    tolerance: hpa.tolerance ?? HPA_TOLERANCE_DEFAULT,
     cpuInitializationPeriodSeconds:
       hpa.cpuInitializationPeriod ?? HPA_FLAGS.cpuInitializationPeriod.seconds,
     delayOfInitialReadinessStatusSeconds:
@@ -213,11 +217,10 @@ export async function clusterRunPlanOptions(
   // Relative paths (a fixture's) from the run folder; the command records absolute ones.
   const file = stackFiles?.[stack] ? resolve(runDir, stackFiles[stack]) : undefined;
   const base = clusterStackConfig(clusterVersions(REPO_ROOT), REPO_ROOT);
-  const scaled = stackTimeScaling(f, effectiveSettings(stack, base, file));
   const node = manifest.cluster.node as { cpuCores: number; memoryKB: number };
-  const nodes = o.nodes ?? [`1x${node.cpuCores}cpu,${node.memoryKB}Ki`];
+  const nodes = o.nodes ?? [nodeSpec(node)];
   const options: PlanOptions = {
-    stack: effectiveSettings(stack, { ...base, ...scaled.config }, file),
+    stack: scaledStack(stack, f, base, file).settings,
     schedule: await resolveSchedule(schedule && resolve(runDir, schedule), f, delayScale),
     profiles: await Promise.all(o.profiles.map((p) => readProfile(p))),
     cluster: parseNodes(nodes),
@@ -247,13 +250,12 @@ export async function recommendForRun(
   const f = o.timeScale;
   const scaling = clusterTimeScaling(f);
   const base = clusterStackConfig(clusterVersions(REPO_ROOT), REPO_ROOT);
-  const scaled = stackTimeScaling(f, effectiveSettings(o.base, base));
   const schedule = await resolveSchedule(o.schedule, f, o.delayScale);
   const cluster = parseNodes(nodes);
   const slo = sloOf(o);
   const rec = recommend({
     name: o.name,
-    base: effectiveSettings(o.base, { ...base, ...scaled.config }),
+    base: scaledStack(o.base, f, base).settings,
     schedule,
     profiles: await Promise.all(o.profile.map((p) => readProfile(p))),
     cluster,
@@ -323,7 +325,7 @@ export async function validateRecommendation(
       kubeconfig,
       clusterVersions(REPO_ROOT).NODE_NAME ?? "food11-node",
     );
-    const nodes = o.nodes ?? [`1x${node.cpuCores}cpu,${node.memoryKB}Ki`];
+    const nodes = o.nodes ?? [nodeSpec(node)];
     const { head, rec, file, predicted } = await recommendForRun(o, nodes, out);
     if (!rec.best || !file) {
       await say([

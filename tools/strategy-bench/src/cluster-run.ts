@@ -24,21 +24,17 @@ import {
 } from "../../../lib/cluster/stack.js";
 import {
   type ClusterRunOptions,
-  effectiveSettings,
   type RunContext,
   type RunEntry,
+  type ScaledStack,
+  scaledStack,
 } from "./cluster/context.js";
 import { nodeCapacity } from "./cluster/kube.js";
 import { ensureCluster, restoreCluster } from "./cluster/lifecycle.js";
 import { waitForGoBuilds } from "./cluster/lock.js";
 import { runName, runOrder } from "./cluster/order.js";
 import { runOne } from "./cluster/run-one.js";
-import {
-  clusterTimeScaling,
-  type StackTimeScaling,
-  stackFit,
-  stackTimeScaling,
-} from "./cluster-scale.js";
+import { clusterTimeScaling, stackFit } from "./cluster-scale.js";
 import { REPO_ROOT } from "./demo.js";
 import { generateRunImages } from "./imageset.js";
 import type { Manifest } from "./report/manifest.js";
@@ -97,21 +93,14 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     kubeconfig,
     outDir,
     imagesDir,
-    baseConfig,
   };
   const perStack = new Map(
-    o.stacks.map((s) => [
-      s,
-      stackTimeScaling(o.timeScale, effectiveSettings(s, baseConfig, fileOf(s))),
-    ]),
+    o.stacks.map((s) => [s, scaledStack(s, o.timeScale, baseConfig, fileOf(s))]),
   );
   const order = runOrder(o.stacks, o.repeat, o.interleave);
   const fits: Record<string, string> = {};
   for (const s of o.stacks) {
-    fits[s] = stackFit(
-      node,
-      effectiveSettings(s, { ...baseConfig, ...perStack.get(s)?.config }, fileOf(s)),
-    ).text;
+    fits[s] = stackFit(node, (perStack.get(s) as ScaledStack).settings).text;
   }
   const runs: RunEntry[] = [];
   const failures: string[] = [];
@@ -120,7 +109,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     if (o.signal?.aborted) break;
     const name = runName(stack, repetition, o.repeat);
     try {
-      const r = await runOne(ctx, stack, repetition, perStack.get(stack) as StackTimeScaling);
+      const r = await runOne(ctx, stack, repetition, perStack.get(stack) as ScaledStack);
       runs.push(r.entry);
       wall[name] = r.steps;
     } catch (err) {
@@ -165,7 +154,9 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
         lines: scaling.lines,
         warnings: scaling.warnings,
         notApplied,
-        stacks: Object.fromEntries([...perStack].map(([s, t]) => [s, [...t.lines, ...t.warnings]])),
+        stacks: Object.fromEntries(
+          [...perStack].map(([s, { scaling: t }]) => [s, [...t.lines, ...t.warnings]]),
+        ),
       },
       fits,
       ingress:
