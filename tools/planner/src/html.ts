@@ -22,6 +22,7 @@ import {
   sloText,
   type VerdictOptions,
   verdictHeadline,
+  verdictLines,
   verdictTable,
 } from "./verdict.js";
 
@@ -128,13 +129,7 @@ export function recommendPage(o: {
       ...(best ? [{ heading: "Knobs", markdown: knobsMarkdown(o.rec).join("\n") }] : []),
       {
         heading: "Cost and SLO against the existing stacks",
-        markdown: [
-          ...verdictTable(all, o.verdict),
-          "",
-          bandsLine(),
-          "",
-          ...compareLines(all, o.verdict),
-        ].join("\n"),
+        markdown: verdictLines(all, o.verdict).join("\n"),
       },
     ],
     charts: o.charts,

@@ -66,19 +66,15 @@ export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: strin
   return { pass: why.length === 0, why };
 }
 
-/** The "Cost and verdict" section: a table with one column per stack, then the verdict lines. */
+/** A table with one column per stack, the bands, then the verdict lines. */
+export function verdictLines(results: readonly PlanResult[], o: VerdictOptions): string[] {
+  return [...verdictTable(results, o), "", bandsLine(), "", ...compareLines(results, o)];
+}
+
+/** The "Cost and verdict" section: {@link verdictLines} under its heading. */
 export function verdictMarkdown(results: readonly PlanResult[], o: VerdictOptions): string[] {
   if (results.length === 0) return [];
-  return [
-    "## Cost and verdict",
-    "",
-    ...verdictTable(results, o),
-    "",
-    bandsLine(),
-    "",
-    ...compareLines(results, o),
-    "",
-  ];
+  return ["## Cost and verdict", "", ...verdictLines(results, o), ""];
 }
 
 /** The bands beside the figures, in a sentence (their source: error-band.ts). */

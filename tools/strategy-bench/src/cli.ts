@@ -403,27 +403,30 @@ program
     const out = await runDemo({
       ...runOptions(o),
       ...(o.interval !== undefined ? { interval: o.interval } : {}),
-      ...(o.out ? { out: o.out } : {}),
-      quiet: o.quiet,
-      log,
-      signal: interruptSignal(),
     });
     log(`done: ${out}/report.md and ${out}/report.html`);
   });
 
 /**
  * What demo and the cluster run take alike from the flags: the stacks (default all three), the
- * schedule's scaling, the seed, the image set's size.
+ * schedule's scaling, the seed, the image set's size, the output folder; and this CLI's log and
+ * interrupt.
  */
 function runOptions(
-  o: Pick<DemoOptions, "timeScale" | "delayScale" | "seed" | "perClass"> & { stack?: string[] },
-) {
+  o: Pick<DemoOptions, "timeScale" | "delayScale" | "seed" | "perClass" | "out" | "quiet"> & {
+    stack?: string[];
+  },
+): Omit<DemoOptions, "interval"> {
   return {
     stacks: o.stack?.length ? o.stack : [...STACKS],
     timeScale: o.timeScale,
     ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
     seed: o.seed,
     perClass: o.perClass,
+    ...(o.out ? { out: o.out } : {}),
+    quiet: o.quiet,
+    log,
+    signal: interruptSignal(),
   };
 }
 
@@ -444,10 +447,6 @@ async function clusterAction(
     repeat: o.repeat,
     interleave: o.interleave,
     keepClusterFlags: o.keepClusterFlags ?? false,
-    ...(o.out ? { out: o.out } : {}),
-    quiet: o.quiet,
-    log,
-    signal: interruptSignal(),
   });
   log(`done: ${out}/report.md and ${out}/report.html`);
 }
