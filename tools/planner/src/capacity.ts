@@ -13,11 +13,11 @@ import {
   podCondition,
   processTree,
   prometheusSamples,
-  readRssKB,
   runLoadtest,
   type StackSettings,
   sumOf,
   threadIds,
+  treeRssKB,
 } from "../../strategy-bench/src/index.js";
 import { type CapacityLevel, type CapacityProfile, PROFILE_KIND } from "./capacity-profile.js";
 
@@ -62,10 +62,7 @@ export function localProbe(url: string, pid: number): ReplicaProbe {
       const tree = await processTree(pid);
       if (tree.length === 0) throw new Error(`process ${pid} is gone`);
       const ticks = tree.reduce((a, s) => a + s.ticks, 0);
-      const rss = (
-        await Promise.all(tree.map(async (s) => (await readRssKB(s.pid)) * 1024))
-      ).reduce((a, b) => a + b, 0);
-      return { cpuSeconds: ticks / CLOCK_TICKS, workingSetBytes: rss };
+      return { cpuSeconds: ticks / CLOCK_TICKS, workingSetBytes: (await treeRssKB(tree)) * 1024 };
     },
     async stop() {},
   };

@@ -35,7 +35,7 @@ export { zodIssues } from "./issues.js";
 export { runLoadtest } from "./loadtest.js";
 export { podCondition } from "./monitor.js";
 export { readMonitorCsv } from "./monitor-csv.js";
-export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";
+export { CLOCK_TICKS, processTree, threadIds, treeRssKB } from "./proc.js";
 export { prometheusSamples, sumOf } from "./prometheus.js";
 export { cpuCores } from "./quantity.js";
 export { childRandom, type Random } from "./random.js";

@@ -2,7 +2,7 @@ import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type MonitorColumns, type MonitorRow, monitorCsvLines } from "./monitor-csv.js";
-import { CLOCK_TICKS, processTree, readRssKB } from "./proc.js";
+import { CLOCK_TICKS, processTree, treeRssKB } from "./proc.js";
 import { cpuCores, memoryKB, sumQuantities } from "./quantity.js";
 
 export type Sampler = () => Promise<MonitorRow>;
@@ -192,7 +192,7 @@ export function localSampler(pid: number, budget: LocalBudget): Sampler {
       cpuUsed = Math.max(0, delta / CLOCK_TICKS / ((at - last.at) / 1000));
     }
     last = { at, ticks };
-    const rss = (await Promise.all(tree.map((s) => readRssKB(s.pid)))).reduce((a, b) => a + b, 0);
+    const rss = await treeRssKB(tree);
     const up = tree.length > 0 ? 1 : 0;
     return {
       time: new Date(at).toISOString(),
