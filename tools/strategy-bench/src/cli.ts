@@ -5,12 +5,7 @@ import { Command, Option } from "commander";
 import { labelSelector } from "../../../components/defaults.js";
 import { STACKS } from "../../../stacks/index.js";
 import { registerPlanCommands } from "../../planner/src/index.js";
-import {
-  type ClusterRunOptions,
-  reexecUnderLock,
-  runCluster,
-  waitForGoBuilds,
-} from "./cluster-run.js";
+import { type ClusterRunOptions, reexecUnderLock, runCluster } from "./cluster-run.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { type DemoOptions, runDemo } from "./demo.js";
 import {
@@ -434,9 +429,6 @@ function runOptions(
 async function clusterAction(
   o: Omit<ClusterRunOptions, "stacks" | "log" | "signal"> & { stack?: string[] },
 ): Promise<void> {
-  // No real-cluster run while a Go build runs (the shared machine's rule): wait before taking
-  // the lock (so others are not blocked meanwhile), and again once it is held.
-  if (process.env.FOOD11_CLUSTER_RUN_LOCKED !== "1") await waitForGoBuilds(log);
   const code = await reexecUnderLock(log);
   if (code !== undefined) {
     process.exitCode = code;

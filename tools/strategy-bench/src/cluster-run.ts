@@ -44,7 +44,7 @@ import { listStacks } from "./stack.js";
 
 /** What the cluster run's importers use (the CLI, its tests, bench/planner). */
 export { type ClusterRunOptions, effectiveSettings } from "./cluster/context.js";
-export { reexecUnderLock, waitForGoBuilds } from "./cluster/lock.js";
+export { reexecUnderLock } from "./cluster/lock.js";
 export { runName, runOrder } from "./cluster/order.js";
 
 /**
