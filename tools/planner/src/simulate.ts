@@ -5,6 +5,7 @@ import {
   type LoadSummary,
   type MonitorSample,
   percentile,
+  phaseUsers,
   type ResourceSummary,
   summarizeLoad,
   summarizeResources,
@@ -26,7 +27,6 @@ import { MetricsServer } from "./metrics-server.js";
 import { readyDelaySeconds, startupBudget } from "./readiness.js";
 import { ReplicaQueue } from "./replica-queue.js";
 import { type NodeState, type Requests, Scheduler } from "./scheduler.js";
-import { phaseUsers } from "./siege-users.js";
 
 /**
  * The simulation: one stack's Deployment + HPA on a cluster, under a siege schedule, event by

@@ -56,6 +56,7 @@ export {
   repeatGroups,
   type Schedule,
 } from "./schedule.js";
+export { phaseUsers } from "./siege-users.js";
 export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
 export {
   type LoadSummary,
