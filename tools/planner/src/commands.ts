@@ -18,7 +18,7 @@ import {
   readLoadtestCsv,
   readMonitorCsv,
   resolveSchedule,
-  runTimestamp,
+  runOutDir,
   type Schedule,
   type StackSettings,
   seedOption,
@@ -382,7 +382,7 @@ export function registerPlanCommands(program: Command): void {
           ...trace,
           controller: controllerOverrides(o),
         });
-        const out = resolve(o.out ?? `runs/plan-${runTimestamp()}`);
+        const out = runOutDir(o.out, "plan-");
         await mkdir(out, { recursive: true });
         await writeFile(resolve(out, "hpa-decisions.json"), `${JSON.stringify(steps, null, 2)}\n`);
         process.stdout.write(hpaStepsMarkdown(steps));
@@ -395,7 +395,7 @@ export function registerPlanCommands(program: Command): void {
       // The flags are PlanCommandOptions' fields by name, but for the repeatable ones.
       const { results } = await runPlan({ ...o, stacks, profiles: o.profile, engines: o.engine });
       const simulated = performance.now() - t0;
-      const out = resolve(o.out ?? `runs/plan-${runTimestamp()}`);
+      const out = runOutDir(o.out, "plan-");
       await mkdir(out, { recursive: true });
       const chartDefs = o.charts ? planCharts(results, o.accuracy) : [];
       const chartFiles = await writeCharts(out, chartDefs);
@@ -525,7 +525,7 @@ export function registerPlanCommands(program: Command): void {
           seed: o.seed,
         }),
       );
-      const out = resolve(o.out ?? o.dir ?? `runs/recommend-${runTimestamp()}`);
+      const out = runOutDir(o.out ?? o.dir, "recommend-");
       await mkdir(out, { recursive: true });
       /** report.html beside its charts: the recommendation (if any) against the existing stacks. */
       const page = async (stackFile?: string) => {

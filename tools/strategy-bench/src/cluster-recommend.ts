@@ -18,6 +18,7 @@ import {
   clusterStackConfig,
   clusterVersions,
 } from "../../../lib/cluster/stack.js";
+import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
   checkRecommendation,
   engineProfileName,
@@ -43,7 +44,6 @@ import { waitForGoBuilds } from "./cluster/lock.js";
 import { runCluster } from "./cluster-run.js";
 import { clusterTimeScaling, HPA_FLAGS, HPA_TOLERANCE_DEFAULT } from "./cluster-scale.js";
 import { resolveSchedule } from "./commands.js";
-import { REPO_ROOT } from "./demo.js";
 import {
   delayScaleOption,
   errorMarginOption,
@@ -57,11 +57,11 @@ import {
   sloP95Option,
   wholeNumber,
 } from "./flags.js";
-import { runTimestamp } from "./runmeta.js";
+import { runOutDir } from "./runmeta.js";
 import { listStacks, loadStack } from "./stack.js";
 
 export const DEFAULT_RECOMMEND_SCHEDULE = join(
-  REPO_ROOT,
+  PROJECT_ROOT,
   "bench",
   "planner",
   "schedules",
@@ -104,7 +104,7 @@ export function validateRecommendCommand(
     .addOption(
       new Option("--schedule <file>", "siege schedule (YAML/JSON, as loadtest takes)").default(
         DEFAULT_RECOMMEND_SCHEDULE,
-        relative(REPO_ROOT, DEFAULT_RECOMMEND_SCHEDULE),
+        relative(PROJECT_ROOT, DEFAULT_RECOMMEND_SCHEDULE),
       ),
     )
     .addOption(sloP95Option("SLO: p95 response time at most this").default(0.6))
@@ -216,7 +216,7 @@ export async function clusterRunPlanOptions(
   };
   // Relative paths (a fixture's) from the run folder; the command records absolute ones.
   const file = stackFiles?.[stack] ? resolve(runDir, stackFiles[stack]) : undefined;
-  const base = clusterStackConfig(clusterVersions(REPO_ROOT), REPO_ROOT);
+  const base = clusterStackConfig(clusterVersions(PROJECT_ROOT), PROJECT_ROOT);
   const node = manifest.cluster.node as { cpuCores: number; memoryKB: number };
   const nodes = o.nodes ?? [nodeSpec(node)];
   const options: PlanOptions = {
@@ -249,7 +249,7 @@ export async function recommendForRun(
 ): Promise<{ head: string[]; rec: Recommendation; file?: string; predicted: string[] }> {
   const f = o.timeScale;
   const scaling = clusterTimeScaling(f);
-  const base = clusterStackConfig(clusterVersions(REPO_ROOT), REPO_ROOT);
+  const base = clusterStackConfig(clusterVersions(PROJECT_ROOT), PROJECT_ROOT);
   const schedule = await resolveSchedule(o.schedule, f, o.delayScale);
   const cluster = parseNodes(nodes);
   const slo = sloOf(o);
@@ -302,7 +302,7 @@ export async function validateRecommendation(
   }
   const f = o.timeScale;
   const scaling = clusterTimeScaling(f);
-  const out = resolve(o.out ?? join(REPO_ROOT, "runs", `validate-recommend-${runTimestamp()}`));
+  const out = runOutDir(o.out, "validate-recommend-");
   await mkdir(out, { recursive: true });
   log(`output: ${out}`);
   const say = async (text: string[]) => {
@@ -323,7 +323,7 @@ export async function validateRecommendation(
     const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
     const node = await nodeCapacity(
       kubeconfig,
-      clusterVersions(REPO_ROOT).NODE_NAME ?? "food11-node",
+      clusterVersions(PROJECT_ROOT).NODE_NAME ?? "food11-node",
     );
     const nodes = o.nodes ?? [nodeSpec(node)];
     const { head, rec, file, predicted } = await recommendForRun(o, nodes, out);

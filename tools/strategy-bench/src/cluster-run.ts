@@ -15,13 +15,14 @@
  * stack's run, by stage: node.ts, deploy.ts, ready.ts, load.ts, events.ts, entry.ts).
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { stringify as toYaml } from "yaml";
 import {
   CLUSTER_STATE_DIR,
   clusterStackConfig,
   clusterVersions,
 } from "../../../lib/cluster/stack.js";
+import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
   type ClusterRunOptions,
   type RunContext,
@@ -35,11 +36,10 @@ import { waitForGoBuilds } from "./cluster/lock.js";
 import { runName, runOrder } from "./cluster/order.js";
 import { runOne } from "./cluster/run-one.js";
 import { clusterTimeScaling, stackFit } from "./cluster-scale.js";
-import { REPO_ROOT } from "./demo.js";
 import { generateRunImages } from "./imageset.js";
 import type { Manifest } from "./report/manifest.js";
 import { writeReport } from "./report/write.js";
-import { runTimestamp } from "./runmeta.js";
+import { runOutDir } from "./runmeta.js";
 import { listStacks } from "./stack.js";
 
 /** What the cluster run's importers use (the CLI, its tests, bench/planner). */
@@ -65,7 +65,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     throw new Error(`--repeat ${o.repeat}: give a whole number >= 1`);
   const scaling = clusterTimeScaling(o.timeScale);
   const t0 = Date.now();
-  const outDir = resolve(o.out ?? join(REPO_ROOT, "runs", `cluster-${runTimestamp()}`));
+  const outDir = runOutDir(o.out, "cluster-");
   await mkdir(outDir, { recursive: true });
   o.log(`output: ${outDir}`);
   o.log(
@@ -77,13 +77,13 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   await waitForGoBuilds(o.log, o.signal);
   const { flags, restarted, before, ingress, notApplied } = await ensureCluster(scaling, o.log);
   const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
-  const versions = clusterVersions(REPO_ROOT);
+  const versions = clusterVersions(PROJECT_ROOT);
   const node = await nodeCapacity(kubeconfig, versions.NODE_NAME ?? "food11-node");
   o.log(
     `node ${node.name}: ${node.cpuCores} cores, ${(node.memoryKB / 1024 ** 2).toFixed(1)} GiB allocatable`,
   );
   const imagesDir = await generateRunImages(outDir, o);
-  const baseConfig = clusterStackConfig(versions, REPO_ROOT);
+  const baseConfig = clusterStackConfig(versions, PROJECT_ROOT);
   const ctx: RunContext = {
     o,
     interference: [],

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, openSync, statSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify as toYaml } from "yaml";
+import { PROJECT_ROOT } from "../../../stacks/index.js";
 import { runAccuracy, runLoad } from "./commands.js";
 import { getStatus } from "./http.js";
 import { generateRunImages } from "./imageset.js";
@@ -12,7 +13,7 @@ import { localSampler, runMonitor } from "./monitor.js";
 import { freePort } from "./net.js";
 import type { Manifest } from "./report/manifest.js";
 import { writeReport } from "./report/write.js";
-import { runTimestamp } from "./runmeta.js";
+import { runOutDir } from "./runmeta.js";
 import {
   loadStack,
   localBudget,
@@ -21,8 +22,7 @@ import {
   stackConfigRows,
 } from "./stack.js";
 
-export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
-const APP_DIR = join(REPO_ROOT, "app");
+const APP_DIR = join(PROJECT_ROOT, "app");
 const DEMO_MODEL = join(APP_DIR, "models", "demo");
 const SERVER_ENTRY = join(APP_DIR, "dist", "server.js");
 
@@ -42,7 +42,7 @@ export interface DemoOptions {
 
 async function run(cmd: string, args: string[], log: (l: string) => void): Promise<void> {
   log(`$ ${cmd} ${args.join(" ")}`);
-  const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(cmd, args, { cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit"] });
   const code = await new Promise<number | null>((r) => child.once("exit", r));
   if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${code}`);
 }
@@ -141,7 +141,7 @@ export async function runDemo(o: DemoOptions): Promise<string> {
   // Read every stack file first: a wrong name or a bad file stops the demo before anything is
   // built or written (the error lists the valid stacks).
   const stacks = o.stacks.map((stack) => ({ stack, settings: loadStack(stack) }));
-  const outDir = resolve(o.out ?? join(REPO_ROOT, "runs", runTimestamp()));
+  const outDir = runOutDir(o.out);
   await mkdir(outDir, { recursive: true });
   o.log(`output: ${outDir}`);
   await prepare(o.log);

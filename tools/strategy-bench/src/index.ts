@@ -47,7 +47,7 @@ export {
   readHtmlCharts,
   writeHtmlReport,
 } from "./report/html.js";
-export { runTimestamp } from "./runmeta.js";
+export { runOutDir, runTimestamp } from "./runmeta.js";
 export { checkTarget } from "./safety.js";
 export {
   ORIGINAL_SCHEDULE_FILE,
