@@ -1,4 +1,4 @@
-import { markdownTable } from "../../strategy-bench/src/index.js";
+import { figureTable } from "../../strategy-bench/src/index.js";
 
 /**
  * The planner's error against real pods: the one home of the validation's figures
@@ -222,7 +222,7 @@ export function errorBandMarkdown(): string[] {
       "made with each capacity profile; error = (predicted − measured) / measured over the whole run, " +
       "rate / response time.",
     "",
-    ...markdownTable(
+    ...figureTable(
       ["run (time scale), stack", ...profiles],
       keys.map((k) => [
         k.replace(/^x/, "×"),
@@ -233,7 +233,6 @@ export function errorBandMarkdown(): string[] {
             : "–";
         }),
       ]),
-      { align: ["left", ...profiles.map(() => "right" as const)] },
     ),
   ];
 }

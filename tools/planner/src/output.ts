@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  figureTable,
   formatNumber as fmt,
   formatMemoryKB,
-  markdownTable,
   ORIGINAL_DIVISOR_SECONDS,
   ORIGINAL_SCHEDULE_FILE,
   phaseLoad,
@@ -15,10 +15,6 @@ import type { PlanResult } from "./simulate.js";
  * src/summary.ts) and the time series behind it, as JSON and markdown; `--compare` lays the
  * stacks side by side.
  */
-
-/** The first column left, the figures right. */
-const table = (header: string[], rows: string[][]) =>
-  markdownTable(header, rows, { align: header.map((_, i) => (i === 0 ? "left" : "right")) });
 
 /** Pods Pending: the longest simultaneous count, pod-seconds, and the scheduler's reasons. */
 export function pendingSummary(r: PlanResult) {
@@ -120,7 +116,7 @@ function header(results: readonly PlanResult[]): string[] {
 }
 
 function phaseTable(r: PlanResult): string[] {
-  return table(
+  return figureTable(
     [
       "phase",
       "users (or arrival rate)",
@@ -153,7 +149,7 @@ export function stackMarkdown(r: PlanResult): string[] {
   return [
     `## ${r.stack}`,
     "",
-    ...table(
+    ...figureTable(
       ["metric", "predicted"],
       summaryRows([r]).map(([label, f]) => [label, f(r)]),
     ),
@@ -173,7 +169,7 @@ export function compareMarkdown(results: readonly PlanResult[]): string[] {
   const out = [
     "## Side by side",
     "",
-    ...table(
+    ...figureTable(
       ["metric", ...names],
       summaryRows(results).map(([label, f]) => [label, ...results.map(f)]),
     ),
@@ -188,7 +184,7 @@ export function compareMarkdown(results: readonly PlanResult[]): string[] {
     out.push(
       "### Per phase: response time (s) / ready replicas (mean)",
       "",
-      ...table(
+      ...figureTable(
         ["phase", "users / delay", ...names],
         first.phases.map((p, i) => [
           p.phase,

@@ -1,8 +1,7 @@
 import type { LoadtestRow } from "../../strategy-bench/src/index.js";
 import {
-  type Align,
+  figureTable,
   type MonitorSample,
-  markdownTable,
   meanOf,
   summarizeLoad,
 } from "../../strategy-bench/src/index.js";
@@ -131,7 +130,7 @@ export function validationMarkdown(e: PlanError): string {
     "",
     `Target: within ${(100 * e.target).toFixed(0)} % on rate and response time over the whole run: ${e.withinTarget ? "**met**" : "**missed**"}.`,
     "",
-    ...markdownTable(
+    ...figureTable(
       PHASE_COLUMNS.split(" | "),
       e.phases.map((p) => [
         p.phase,
@@ -142,7 +141,6 @@ export function validationMarkdown(e: PlanError): string {
         num(p.measuredResponseTime),
         pct(p.responseTimeError),
       ]),
-      { align: ["left", ...Array<Align>(6).fill("right")] },
     ),
     "",
   ];

@@ -1,4 +1,4 @@
-import { formatMemoryKB, formatNumber, markdownTable } from "../../strategy-bench/src/index.js";
+import { figureTable, formatMemoryKB, formatNumber } from "../../strategy-bench/src/index.js";
 import { type NodeShape, type Prices, planCost } from "./cost.js";
 import {
   type Band,
@@ -147,9 +147,7 @@ export function verdictTable(results: readonly PlanResult[], o: VerdictOptions):
       ...costs.map((c) => formatNumber(c.money ?? Number.NaN, 4)),
     ]);
   }
-  return markdownTable(["metric", ...results.map((r) => r.stack)], rows, {
-    align: ["left", ...results.map(() => "right" as const)],
-  });
+  return figureTable(["metric", ...results.map((r) => r.stack)], rows);
 }
 
 /**

@@ -2,7 +2,13 @@
  * The strategy-bench core as other packages use it (tools/planner): this export list is the API;
  * a package outside tools/strategy-bench imports from here, not from its files.
  */
-export { type Align, formatNumber, markdownTable, percentile } from "./benchkit.js";
+export {
+  type Align,
+  figureTable,
+  formatNumber,
+  markdownTable,
+  percentile,
+} from "./benchkit.js";
 export { perStackCharts, type SeriesRun, seriesCharts } from "./chart-list.js";
 export {
   barChart,
