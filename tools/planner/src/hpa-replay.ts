@@ -174,9 +174,11 @@ export async function readHpaTraceFile(
 const STEP_COLUMNS =
   "t (s) | usage (m/pod) | pods | current | ready / unready / missing | utilization (%) | proposal | stabilized | desired | reason";
 
+/** A table cell of an optional figure: blank when absent (the HPA tables'). */
+export const cell = (x: number | string | undefined) => (x === undefined ? "" : String(x));
+
 /** The decisions as a markdown table, one row per sync. */
 export function hpaStepsMarkdown(steps: readonly HpaReplayStep[]): string {
-  const v = (x: number | undefined) => (x === undefined ? "" : String(x));
   return [
     ...markdownTable(
       STEP_COLUMNS.split(" | "),
@@ -185,10 +187,10 @@ export function hpaStepsMarkdown(steps: readonly HpaReplayStep[]): string {
         String(s.traceMillicores),
         String(s.pods),
         String(s.currentReplicas),
-        `${v(s.readyPods)} / ${v(s.unreadyPods)} / ${v(s.missingPods)}`,
-        v(s.utilization),
-        v(s.proposal),
-        v(s.stabilized),
+        `${cell(s.readyPods)} / ${cell(s.unreadyPods)} / ${cell(s.missingPods)}`,
+        cell(s.utilization),
+        cell(s.proposal),
+        cell(s.stabilized),
         String(s.desiredReplicas),
         s.reason,
       ]),

@@ -86,15 +86,18 @@ export interface PodMetric {
   windowSeconds: number;
 }
 
+/** What `groupPods` reads of the controller's flags: when a pod's CPU and readiness count. */
+export type PodReadinessConfig = Pick<
+  ControllerConfig,
+  "cpuInitializationPeriodSeconds" | "delayOfInitialReadinessStatusSeconds"
+>;
+
 /** replica_calculator.go `groupPods`, for the cpu resource. */
 export function groupPods(
   pods: readonly HpaPod[],
   metrics: ReadonlyMap<string, PodMetric>,
   now: number,
-  cfg: Pick<
-    ControllerConfig,
-    "cpuInitializationPeriodSeconds" | "delayOfInitialReadinessStatusSeconds"
-  >,
+  cfg: PodReadinessConfig,
 ) {
   const unreadyPods = new Set<string>();
   const missingPods = new Set<string>();
@@ -185,10 +188,7 @@ export function getResourceReplicas(
   pods: readonly HpaPod[],
   podMetrics: ReadonlyMap<string, PodMetric>,
   now: number,
-  cfg: Pick<
-    ControllerConfig,
-    "cpuInitializationPeriodSeconds" | "delayOfInitialReadinessStatusSeconds"
-  >,
+  cfg: PodReadinessConfig,
 ): ReplicaProposal {
   if (podMetrics.size === 0) {
     return {

@@ -3,6 +3,7 @@ import type { StackSettings } from "../../strategy-bench/src/index.js";
 import { type Align, markdownTable, percentile } from "../../strategy-bench/src/index.js";
 import {
   type CpuTracePoint,
+  cell,
   type HpaReplayStep,
   hpaDecisionsForTrace,
   traceMillicoresAt,
@@ -572,7 +573,6 @@ const SYNC_COLUMNS =
 
 /** The comparison as markdown: the rescales side by side, then every sync. */
 export function hpaComparisonMarkdown(title: string, c: HpaComparison): string {
-  const v = (x: number | string | undefined) => (x === undefined ? "" : String(x));
   const rescale = (r: Rescale | undefined) => (r ? `${r.t} s → ${r.replicas}` : "");
   const n = Math.max(c.controllerRescales.length, c.plannerRescales.length);
   const lines = [
@@ -583,7 +583,7 @@ export function hpaComparisonMarkdown(title: string, c: HpaComparison): string {
       Array.from({ length: n }, (_, i) => {
         const a = c.controllerRescales[i];
         const b = c.plannerRescales[i];
-        return [String(i + 1), v(a?.sync ?? b?.sync), rescale(a), rescale(b)];
+        return [String(i + 1), cell(a?.sync ?? b?.sync), rescale(a), rescale(b)];
       }),
       { align: ["right", "right", "left", "left"] },
     ),
@@ -594,13 +594,13 @@ export function hpaComparisonMarkdown(title: string, c: HpaComparison): string {
       SYNC_COLUMNS.split(" | "),
       c.rows.map((r) => [
         String(r.sync),
-        `${v(r.controllerT)} / ${v(r.plannerT)}`,
-        v(r.usage),
-        `${v(r.controllerUtilization)} / ${v(r.plannerUtilization)}`,
-        `${v(r.controllerProposal)} / ${v(r.plannerProposal)}`,
-        `${v(r.controllerDesired)} / ${v(r.plannerDesired)}`,
-        v(r.plannerReason),
-        v(r.controllerConditions),
+        `${cell(r.controllerT)} / ${cell(r.plannerT)}`,
+        cell(r.usage),
+        `${cell(r.controllerUtilization)} / ${cell(r.plannerUtilization)}`,
+        `${cell(r.controllerProposal)} / ${cell(r.plannerProposal)}`,
+        `${cell(r.controllerDesired)} / ${cell(r.plannerDesired)}`,
+        cell(r.plannerReason),
+        cell(r.controllerConditions),
         r.equal ? "yes" : "**no**",
       ]),
       { align: [...Array<Align>(6).fill("right"), "left", "left", "left"] },
