@@ -5,6 +5,7 @@ import { Command, Option } from "commander";
 import { labelSelector } from "../../../components/defaults.js";
 import { STACKS } from "../../../stacks/index.js";
 import { registerPlanCommands } from "../../planner/src/index.js";
+import { phaseLoad } from "./charts.js";
 import { type ClusterRunOptions, reexecUnderLock, runCluster } from "./cluster-run.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { type DemoOptions, runDemo } from "./demo.js";
@@ -101,7 +102,7 @@ program
     if (!clean) {
       for (const p of r.phases) {
         log(
-          `phase ${p.phase} (c${p.users} d${Number(p.delaySeconds.toFixed(3))}): ` +
+          `phase ${p.phase} (${phaseLoad(p).join(" ")}): ` +
             formatStatusCodes(p.statusCodes, p.socketFailures),
         );
       }
