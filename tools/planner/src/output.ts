@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  chartsMarkdown,
   figureTable,
   formatNumber as fmt,
   formatMemoryKB,
@@ -209,9 +210,7 @@ export function planMarkdown(
   if (o.verdict) out.push(...o.verdict);
   if (o.compare) out.push(...compareMarkdown(results));
   else for (const r of results) out.push(...stackMarkdown(r));
-  if (o.charts?.length) {
-    out.push("## Charts", "", ...o.charts.flatMap((c) => [`![${c}](${c}.png)`, ""]));
-  }
+  if (o.charts?.length) out.push(...chartsMarkdown(o.charts));
   out.push(
     "Predicted by `strategy-bench plan` (docs/planning.md: the model, its sources and its error).",
     "",

@@ -661,6 +661,11 @@ export async function renderChart(chart: Chart): Promise<{ svg: string; png: Buf
   }
 }
 
+/** The `## Charts` section of a Markdown file beside the charts: each chart's `<id>.png`. */
+export function chartsMarkdown(ids: readonly string[]): string[] {
+  return ["## Charts", "", ...ids.flatMap((c) => [`![${c}](${c}.png)`, ""])];
+}
+
 /** Render each chart to `<id>.svg` and `<id>.png` in `outDir`. */
 export async function writeCharts(
   outDir: string,

@@ -13,6 +13,7 @@ export { perStackCharts, type SeriesRun, seriesCharts } from "./chart-list.js";
 export {
   barChart,
   type Chart,
+  chartsMarkdown,
   formatMemoryKB,
   memoryUnit,
   phaseLoad,

@@ -1,6 +1,6 @@
 /** The report's Markdown: the tables of every run, what decided the numbers, a cluster run's sections. */
 import { formatNumber as fmt, markdownTable } from "../benchkit.js";
-import { formatMemoryKB } from "../charts.js";
+import { chartsMarkdown, formatMemoryKB } from "../charts.js";
 import type { TimelineKind } from "../cluster-scale.js";
 import { formatStatusCodes } from "../loadtest.js";
 import type { Machine } from "../machine.js";
@@ -270,9 +270,7 @@ export function reportMarkdown(r: Report, charts: string[]): string {
     ...p.original,
     ...p.config,
     ...p.clusterTail,
-    "## Charts",
-    "",
-    ...charts.flatMap((c) => [`![${c}](${c}.png)`, ""]),
+    ...chartsMarkdown(charts),
     ...p.method,
   ].join("\n");
 }
