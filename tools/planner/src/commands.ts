@@ -43,7 +43,7 @@ import { planCharts } from "./charts.js";
 import { type Cluster, commandCluster } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
 import { trueRange, withBand } from "./error-band.js";
-import type { ControllerConfig } from "./hpa.js";
+import { controllerFlags } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
 import { planPage, recommendPage } from "./html.js";
 import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
@@ -159,7 +159,7 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
         cluster,
         ...(load.rates ? { rates: load.rates } : {}),
         seed: o.seed ?? 1,
-        controller: controllerOverrides(o),
+        controller: controllerFlags(o),
         ...(o.metricsResolution !== undefined
           ? { metricsResolutionSeconds: o.metricsResolution }
           : {}),
@@ -220,25 +220,6 @@ export function verdictOptions(o: {
     ...(o.nodeShape ? { shape: parseNodeShape(o.nodeShape) } : {}),
     ...(o.priceCpuHour !== undefined
       ? { prices: { cpuHour: o.priceCpuHour, gibHour: o.priceGibHour } }
-      : {}),
-  };
-}
-
-/** The controller flags given on the command line (the rest are kube-controller-manager's defaults). */
-function controllerOverrides(o: {
-  syncPeriod?: number;
-  tolerance?: number;
-  cpuInitializationPeriod?: number;
-  initialReadinessDelay?: number;
-}): Partial<ControllerConfig> {
-  return {
-    ...(o.syncPeriod !== undefined ? { syncPeriodSeconds: o.syncPeriod } : {}),
-    ...(o.tolerance !== undefined ? { tolerance: o.tolerance } : {}),
-    ...(o.cpuInitializationPeriod !== undefined
-      ? { cpuInitializationPeriodSeconds: o.cpuInitializationPeriod }
-      : {}),
-    ...(o.initialReadinessDelay !== undefined
-      ? { delayOfInitialReadinessStatusSeconds: o.initialReadinessDelay }
       : {}),
   };
 }
@@ -380,7 +361,7 @@ export function registerPlanCommands(program: Command): void {
         const steps = hpaDecisionsForTrace({
           hpa: loadStack(stacks[0] as string),
           ...trace,
-          controller: controllerOverrides(o),
+          controller: controllerFlags(o),
         });
         const out = runOutDir(o.out, "plan-");
         await mkdir(out, { recursive: true });

@@ -6,6 +6,7 @@
 export { engineProfileName, readProfile } from "./capacity-profile.js";
 export { parseNodes } from "./cluster.js";
 export { registerPlanCommands } from "./commands.js";
+export { CONTROLLER_DEFAULTS, controllerFlags } from "./hpa.js";
 export { runHpaValidation } from "./hpa-harness.js";
 export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
 export {

@@ -20,7 +20,9 @@ import {
 } from "../../../lib/cluster/stack.js";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
+  CONTROLLER_DEFAULTS,
   checkRecommendation,
+  controllerFlags,
   engineProfileName,
   knobsMarkdown,
   type PlanOptions,
@@ -42,7 +44,7 @@ import { nodeCapacity } from "./cluster/kube.js";
 import { ensureCluster, restoreCluster } from "./cluster/lifecycle.js";
 import { waitForGoBuilds } from "./cluster/lock.js";
 import { runCluster } from "./cluster-run.js";
-import { clusterTimeScaling, HPA_FLAGS, HPA_TOLERANCE_DEFAULT } from "./cluster-scale.js";
+import { clusterTimeScaling } from "./cluster-scale.js";
 import { resolveSchedule } from "./commands.js";
 import {
   delayScaleOption,
@@ -176,15 +178,8 @@ const nodeSpec = (n: { cpuCores: number; memoryKB: number }) =>
   `1x${n.cpuCores}cpu,${n.memoryKB}Ki`;
 
 /** The controller's settings of a cluster's HPA flags (absent = kube-controller-manager's default). */
-function controllerOf(hpa: Partial<Record<keyof typeof HPA_FLAGS | "tolerance", number>>) {
-  return {
-    syncPeriodSeconds: hpa.syncPeriod ?? HPA_FLAGS.syncPeriod.seconds,
-    tolerance: hpa.tolerance ?? HPA_TOLERANCE_DEFAULT,
-    cpuInitializationPeriodSeconds:
-      hpa.cpuInitializationPeriod ?? HPA_FLAGS.cpuInitializationPeriod.seconds,
-    delayOfInitialReadinessStatusSeconds:
-      hpa.initialReadinessDelay ?? HPA_FLAGS.initialReadinessDelay.seconds,
-  };
+function controllerOf(hpa: Parameters<typeof controllerFlags>[0]) {
+  return { ...CONTROLLER_DEFAULTS, ...controllerFlags(hpa) };
 }
 
 /**
