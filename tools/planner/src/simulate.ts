@@ -3,6 +3,8 @@ import type { LoadtestRow, Schedule, StackSettings } from "../../strategy-bench/
 import {
   cpuCores,
   type LoadSummary,
+  METRIC_RESOLUTION_DEFAULT,
+  MONITOR_INTERVAL,
   type MonitorSample,
   percentile,
   phaseUsers,
@@ -216,8 +218,8 @@ export function simulatePlan(o: PlanOptions): PlanResult {
   const s = o.stack;
   const seed = o.seed ?? 1;
   const cfg: ControllerConfig = { ...CONTROLLER_DEFAULTS, ...o.controller };
-  const resolution = o.metricsResolutionSeconds ?? 15;
-  const monitorInterval = o.monitorIntervalSeconds ?? 5;
+  const resolution = o.metricsResolutionSeconds ?? METRIC_RESOLUTION_DEFAULT;
+  const monitorInterval = o.monitorIntervalSeconds ?? MONITOR_INTERVAL;
   const timeout = o.timeoutSeconds ?? 30;
   const notes: string[] = [];
 

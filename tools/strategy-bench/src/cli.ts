@@ -7,6 +7,7 @@ import { STACKS } from "../../../stacks/index.js";
 import { registerPlanCommands } from "../../planner/src/index.js";
 import { phaseLoad } from "./charts.js";
 import { type ClusterRunOptions, reexecUnderLock, runCluster } from "./cluster-run.js";
+import { MONITOR_INTERVAL } from "./cluster-scale.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
 import { type DemoOptions, runDemo } from "./demo.js";
 import {
@@ -140,7 +141,7 @@ program
     wholeNumber("pid"),
   )
   .option("--local-url <url>", "sample the local process listening on this URL's port")
-  .option("--interval <s>", "seconds between samples", positive("interval"), 5)
+  .option("--interval <s>", "seconds between samples", positive("interval"), MONITOR_INTERVAL)
   .option("--duration <s>", "stop after this many seconds", positive("duration"))
   .option("--until-pid <pid>", "stop when this process exits", wholeNumber("pid"))
   .option("--out <file>", "CSV to write", "monitor.csv")

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify as toYaml } from "yaml";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
+import { MONITOR_INTERVAL } from "./cluster-scale.js";
 import { runAccuracy, runLoad } from "./commands.js";
 import { getStatus } from "./http.js";
 import { generateRunImages } from "./imageset.js";
@@ -207,7 +208,7 @@ async function runStack(
     const stopMonitor = new AbortController();
     const monitorDone = runMonitor({
       sample: localSampler(server.child.pid as number, localBudget(settings)),
-      intervalSeconds: o.interval ?? Math.max(1, 5 * o.timeScale),
+      intervalSeconds: o.interval ?? Math.max(1, MONITOR_INTERVAL * o.timeScale),
       untilPid: server.child.pid as number,
       out: join(dir, "monitor.csv"),
       signal: stopMonitor.signal,

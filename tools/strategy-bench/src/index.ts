@@ -20,7 +20,12 @@ export {
   writeCharts,
 } from "./charts.js";
 export { k8sClients } from "./cluster/kube.js";
-export { HPA_FLAGS, HPA_TOLERANCE_DEFAULT } from "./cluster-scale.js";
+export {
+  HPA_FLAGS,
+  HPA_TOLERANCE_DEFAULT,
+  METRIC_RESOLUTION_DEFAULT,
+  MONITOR_INTERVAL,
+} from "./cluster-scale.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {
