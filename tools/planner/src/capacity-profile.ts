@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { zodIssues } from "../../strategy-bench/src/index.js";
+import { type StackSettings, zodIssues } from "../../strategy-bench/src/index.js";
 
 /**
  * The capacity profile of one replica: what `strategy-bench capacity` measures under a CPU limit
@@ -100,6 +100,11 @@ function builtinProfile(name: string): CapacityProfile | undefined {
  */
 export function engineProfileName(backend: string): string {
   return `builtin:${backend === "onnxruntime" || backend === "wasm" ? backend : "tfjs-node"}`;
+}
+
+/** The profiles a stack is planned with: those given (`--profile`), else its engine's built-in. */
+export function profileNames(given: readonly string[] | undefined, s: StackSettings): string[] {
+  return given?.length ? [...given] : [engineProfileName(s.model.backend)];
 }
 
 export function parseProfile(raw: unknown, file = "capacity profile"): CapacityProfile {

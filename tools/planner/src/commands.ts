@@ -38,7 +38,12 @@ import {
   podProbe,
   type ReplicaProbe,
 } from "./capacity.js";
-import { type CapacityProfile, engineProfileName, readProfile } from "./capacity-profile.js";
+import {
+  type CapacityProfile,
+  engineProfileName,
+  profileNames,
+  readProfile,
+} from "./capacity-profile.js";
 import { planCharts } from "./charts.js";
 import { type Cluster, commandCluster } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
@@ -464,11 +469,7 @@ export function registerPlanCommands(program: Command): void {
       });
       const v = verdictOptions(o);
       const base = loadStack(o.base);
-      const profiles = await Promise.all(
-        (o.profile?.length ? (o.profile as string[]) : [engineProfileName(base.model.backend)]).map(
-          (f) => readProfile(f),
-        ),
-      );
+      const profiles = await Promise.all(profileNames(o.profile, base).map((f) => readProfile(f)));
       const maxReplicas: number = o.maxReplicas ?? 10;
       const cluster = commandCluster(o, maxReplicas);
       const rec = recommend({

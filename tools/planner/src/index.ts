@@ -3,7 +3,7 @@
  * export list is the package's API.
  */
 
-export { engineProfileName, readProfile } from "./capacity-profile.js";
+export { profileNames, readProfile } from "./capacity-profile.js";
 export { parseNodes } from "./cluster.js";
 export { registerPlanCommands } from "./commands.js";
 export { CONTROLLER_DEFAULTS, controllerFlags } from "./hpa.js";

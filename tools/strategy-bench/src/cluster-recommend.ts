@@ -23,11 +23,11 @@ import {
   CONTROLLER_DEFAULTS,
   checkRecommendation,
   controllerFlags,
-  engineProfileName,
   knobsMarkdown,
   type PlanOptions,
   type PlanResult,
   parseNodes,
+  profileNames,
   type Recommendation,
   readProfile,
   readRecommendationRun,
@@ -166,10 +166,7 @@ export function validateRecommendCommand(
           `--base ${o.base}: not a stack of the project (valid: ${listStacks().join(", ")})`,
         );
       }
-      const profile = o.profile?.length
-        ? o.profile
-        : [engineProfileName(loadStack(o.base).model.backend)];
-      await action({ ...o, profile });
+      await action({ ...o, profile: profileNames(o.profile, loadStack(o.base)) });
     });
 }
 
