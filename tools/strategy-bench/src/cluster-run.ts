@@ -16,7 +16,6 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { stringify as toYaml } from "yaml";
 import {
   CLUSTER_STATE_DIR,
   clusterStackConfig,
@@ -38,7 +37,7 @@ import { runOne } from "./cluster/run-one.js";
 import { clusterTimeScaling, stackFit } from "./cluster-scale.js";
 import { generateRunImages } from "./imageset.js";
 import type { Manifest } from "./report/manifest.js";
-import { writeReport } from "./report/write.js";
+import { finishRuns } from "./report/write.js";
 import { runOutDir } from "./runmeta.js";
 import { listStacks } from "./stack.js";
 
@@ -125,6 +124,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
       : "";
   if (restored) o.log(`cluster: ${restored}`);
   const wallSeconds = (Date.now() - t0) / 1000;
+  const runNames = order.map((x) => runName(x.stack, x.repetition, o.repeat));
   const manifest: Manifest = {
     title: scaling.fullLength
       ? "Deployment strategies on real pods (full length)"
@@ -140,11 +140,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
         "destroyed. The model is the seeded, untrained demo model baked into the image and the images " +
         "are generated patterns: accuracy is about chance (1 in 11) and says nothing about a real model; " +
         "compare the stacks' speed, memory and scaling.",
-      `Cluster flags: ${flags.source}${restarted ? ` (restarted for this run; ${restored || "kept"})` : ""}; run order: ${order
-        .map((x) => runName(x.stack, x.repetition, o.repeat))
-        .join(
-          ", ",
-        )}; wall time ${(loadWallSeconds / 60).toFixed(1)} min (${(wallSeconds / 60).toFixed(1)} with the cluster's restore).`,
+      `Cluster flags: ${flags.source}${restarted ? ` (restarted for this run; ${restored || "kept"})` : ""}; run order: ${runNames.join(", ")}; wall time ${(loadWallSeconds / 60).toFixed(1)} min (${(wallSeconds / 60).toFixed(1)} with the cluster's restore).`,
     ],
     cluster: {
       node,
@@ -163,7 +159,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
         ingress === "traefik"
           ? "Traefik on 127.0.0.1:80"
           : "a stand-in ingress (Traefik does not run on this cluster now: its binary is not built): a loopback reverse proxy in strategy-bench on 127.0.0.1:80 to the Service's ready endpoints, round robin, plus the Ingress status write",
-      order: order.map((x) => runName(x.stack, x.repetition, o.repeat)),
+      order: runNames,
       failures,
       interference: ctx.interference,
     },
@@ -173,12 +169,12 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     join(outDir, "run.json"),
     `${JSON.stringify({ options: { ...o, log: undefined, signal: undefined }, scaling, kcmArgs: scaling.kcmArgs, flags, wall, wallSeconds, failures }, null, 2)}\n`,
   );
-  if (runs.length === 0) {
-    throw new Error(`no run finished: ${failures.join("; ")}`);
-  }
-  await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
-  const { files } = await writeReport(manifest, outDir, outDir);
-  o.log(`report: ${files.markdown} (wall time ${(wallSeconds / 60).toFixed(1)} min)`);
-  if (failures.length > 0) throw new Error(`report written, but ${failures.join("; ")}`);
+  await finishRuns(
+    manifest,
+    outDir,
+    failures,
+    o.log,
+    ` (wall time ${(wallSeconds / 60).toFixed(1)} min)`,
+  );
   return outDir;
 }

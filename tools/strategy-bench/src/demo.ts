@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, openSync, statSync } from "node:fs";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { stringify as toYaml } from "yaml";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
 import { MONITOR_INTERVAL } from "./cluster-scale.js";
 import { runAccuracy, runLoad } from "./commands.js";
@@ -13,7 +12,7 @@ import { currentLoad, thisMachine } from "./machine.js";
 import { localSampler, runMonitor } from "./monitor.js";
 import { freePort } from "./net.js";
 import type { Manifest } from "./report/manifest.js";
-import { writeReport } from "./report/write.js";
+import { finishRuns } from "./report/write.js";
 import { runOutDir } from "./runmeta.js";
 import {
   loadStack,
@@ -170,13 +169,7 @@ export async function runDemo(o: DemoOptions): Promise<string> {
       o.log(`[${stack}] failed: ${(err as Error).message}`);
     }
   }
-  if (manifest.runs.length === 0) {
-    throw new Error(`no run finished${failures.length ? `: ${failures.join("; ")}` : ""}`);
-  }
-  await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
-  const { files } = await writeReport(manifest, outDir, outDir);
-  o.log(`report: ${files.markdown}`);
-  if (failures.length > 0) throw new Error(`report written, but ${failures.join("; ")}`);
+  await finishRuns(manifest, outDir, failures, o.log);
   return outDir;
 }
 

@@ -1,6 +1,7 @@
 /** `strategy-bench report`: a manifest's runs summarised, charted and written out. */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { stringify as toYaml } from "yaml";
 import { writeCharts } from "../charts.js";
 import { zodIssues } from "../issues.js";
 import { reportCharts } from "./charts.js";
@@ -57,4 +58,25 @@ export async function writeReport(
     reportPage(report, await readHtmlCharts(defs, charts), o.command),
   );
   return { files: { markdown, json, html, charts }, runs };
+}
+
+/**
+ * The end of a run of several stacks (demo, cluster run): an error when no stack's run finished;
+ * else manifest.yaml and the report in `outDir`, said through `log` (with `note`), then an error
+ * naming the stacks that failed, if any.
+ */
+export async function finishRuns(
+  manifest: Manifest,
+  outDir: string,
+  failures: readonly string[],
+  log: (line: string) => void,
+  note = "",
+): Promise<void> {
+  if (manifest.runs.length === 0) {
+    throw new Error(`no run finished${failures.length ? `: ${failures.join("; ")}` : ""}`);
+  }
+  await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
+  const { files } = await writeReport(manifest, outDir, outDir);
+  log(`report: ${files.markdown}${note}`);
+  if (failures.length > 0) throw new Error(`report written, but ${failures.join("; ")}`);
 }
