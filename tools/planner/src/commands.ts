@@ -190,13 +190,9 @@ function withMaxReplicas(s: StackSettings, max: number | undefined): StackSettin
 }
 
 /** The load: a rate, a rate schedule, or siege users (`--schedule`, default the report's). */
-export async function resolveLoad(o: {
-  schedule?: string;
-  rate?: number;
-  rateSchedule?: string;
-  duration?: number;
-  timeScale?: number;
-}): Promise<{ schedule: Schedule; rates?: number[] }> {
+export async function resolveLoad(
+  o: Pick<PlanCommandOptions, "schedule" | "rate" | "rateSchedule" | "duration" | "timeScale">,
+): Promise<{ schedule: Schedule; rates?: number[] }> {
   const given = [o.schedule, o.rate, o.rateSchedule].filter((x) => x !== undefined).length;
   if (given > 1)
     throw new Error("give one load: --schedule <file>, --rate <req/s> or --rate-schedule <file>");

@@ -158,12 +158,10 @@ export async function kubernetesSampler(t: KubernetesTarget): Promise<Sampler> {
 // ---------------------------------------------------------------- local process
 
 /** Requests and limits for a local run: those of one replica of the stack being imitated. */
-export interface LocalBudget {
-  cpuRequested: number;
-  memRequestedKB: number;
-  cpuLimit: number;
-  memLimitKB: number;
-}
+export type LocalBudget = Pick<
+  MonitorRow,
+  "cpuRequested" | "memRequestedKB" | "cpuLimit" | "memLimitKB"
+>;
 
 export function isAlive(pid: number): boolean {
   try {
