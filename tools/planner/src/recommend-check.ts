@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  eventCount,
   type LoadtestRow,
   type MonitorSample,
   markdownTable,
@@ -8,6 +9,7 @@ import {
   readLoadtestCsv,
   readLoadtestPercentiles,
   readMonitorCsv,
+  type TimelineEntry,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
 import { atMonitorSamples, comparePlanToRun, num, type PlanError, pct, rel } from "./validate.js";
@@ -33,17 +35,12 @@ export interface MeasuredRecommendationRun {
 }
 
 export async function readRecommendationRun(dir: string): Promise<MeasuredRecommendationRun> {
-  const events = JSON.parse(await readFile(join(dir, "events.json"), "utf8")) as {
-    kind: string;
-    count?: number;
-  }[];
+  const events = JSON.parse(await readFile(join(dir, "events.json"), "utf8")) as TimelineEntry[];
   return {
     loadtest: await readLoadtestCsv(join(dir, "loadtest.csv")),
     percentiles: await readLoadtestPercentiles(join(dir, "loadtest.csv")),
     monitor: await readMonitorCsv(join(dir, "monitor.csv")),
-    unschedulableEvents: events
-      .filter((e) => e.kind === "unschedulable")
-      .reduce((a, e) => a + (e.count ?? 1), 0),
+    unschedulableEvents: eventCount(events, "unschedulable"),
   };
 }
 

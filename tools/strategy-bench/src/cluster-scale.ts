@@ -359,6 +359,11 @@ export interface TimelineEntry {
   count: number;
 }
 
+/** How many events of `kind` a run's timeline holds (each entry's count summed). */
+export function eventCount(events: readonly TimelineEntry[], kind: TimelineKind): number {
+  return events.reduce((n, e) => n + (e.kind === kind ? e.count : 0), 0);
+}
+
 function isoOf(v: unknown): string | undefined {
   if (v === undefined || v === null || v === "") return undefined;
   const d = v instanceof Date ? v : new Date(String(v));

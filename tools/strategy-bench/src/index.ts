@@ -21,10 +21,12 @@ export {
 } from "./charts.js";
 export { k8sClients } from "./cluster/kube.js";
 export {
+  eventCount,
   HPA_FLAGS,
   HPA_TOLERANCE_DEFAULT,
   METRIC_RESOLUTION_DEFAULT,
   MONITOR_INTERVAL,
+  type TimelineEntry,
 } from "./cluster-scale.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
