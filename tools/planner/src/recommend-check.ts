@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   eventCount,
+  formatNumber,
   type LoadtestRow,
   type MonitorSample,
   markdownTable,
@@ -12,7 +13,7 @@ import {
   type TimelineEntry,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
-import { atMonitorSamples, comparePlanToRun, num, type PlanError, pct, rel } from "./validate.js";
+import { atMonitorSamples, comparePlanToRun, type PlanError, pct, rel } from "./validate.js";
 
 /**
  * A recommendation verified on real pods (issue 30, item 5; `npm run validate:recommend`): the
@@ -82,8 +83,8 @@ export function checkRecommendation(
     const m = run.percentiles[name];
     checks.push({
       check: `response time ${name} ≤ SLO ${limit} s (measured)`,
-      predicted: `${num(plan.latency[name], 3)} s`,
-      measured: `${num(m, 3)} s`,
+      predicted: `${formatNumber(plan.latency[name], 3)} s`,
+      measured: `${formatNumber(m, 3)} s`,
       difference: pct(rel(plan.latency[name], m)),
       pass: m <= limit,
     });
@@ -116,8 +117,8 @@ export function checkRecommendation(
 
   checks.push({
     check: `transaction rate (/s, OKAY / duration) within ${100 * target} %`,
-    predicted: num(comparison.predicted.transactionRate, 2),
-    measured: num(comparison.measured.transactionRate, 2),
+    predicted: formatNumber(comparison.predicted.transactionRate, 2),
+    measured: formatNumber(comparison.measured.transactionRate, 2),
     difference: pct(comparison.rateError),
     pass: Math.abs(comparison.rateError) <= target,
   });
@@ -133,8 +134,8 @@ export function checkRecommendation(
   const readyError = rel(readyReplicas.predicted, readyReplicas.measured);
   checks.push({
     check: `mean ready replicas (at the monitor's samples) within ${100 * target} %`,
-    predicted: num(readyReplicas.predicted, 2),
-    measured: num(readyReplicas.measured, 2),
+    predicted: formatNumber(readyReplicas.predicted, 2),
+    measured: formatNumber(readyReplicas.measured, 2),
     difference: pct(readyError),
     pass: Math.abs(readyError) <= target,
   });

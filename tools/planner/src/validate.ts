@@ -1,6 +1,7 @@
 import type { LoadtestRow } from "../../strategy-bench/src/index.js";
 import {
   figureTable,
+  formatNumber,
   type MonitorSample,
   meanOf,
   summarizeLoad,
@@ -112,8 +113,6 @@ export function comparePlanToRun(r: PlanResult, run: MeasuredRun, target = 0.2):
 /** A relative error as a signed percentage: "+12.5 %", "-3.0 %". */
 export const pct = (x: number) =>
   Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %` : "n/a";
-/** A figure to `d` decimals, "n/a" when not finite. */
-export const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
 const PHASE_COLUMNS =
   "phase | rate predicted | rate measured | error | response predicted (s) | response measured (s) | error";
@@ -124,9 +123,9 @@ export function validationMarkdown(e: PlanError): string {
     "",
     "| figure | predicted | measured | error |",
     "|---|---:|---:|---:|",
-    `| transaction rate (/s, OKAY / real duration) | ${num(e.predicted.transactionRate, 2)} | ${num(e.measured.transactionRate, 2)} | ${pct(e.rateError)} |`,
-    `| response time (s, weighted by OKAY) | ${num(e.predicted.responseTime)} | ${num(e.measured.responseTime)} | ${pct(e.responseTimeError)} |`,
-    `| replicas, mean absolute error | | | ${num(e.replicasMeanAbsoluteError, 2)} |`,
+    `| transaction rate (/s, OKAY / real duration) | ${formatNumber(e.predicted.transactionRate, 2)} | ${formatNumber(e.measured.transactionRate, 2)} | ${pct(e.rateError)} |`,
+    `| response time (s, weighted by OKAY) | ${formatNumber(e.predicted.responseTime, 3)} | ${formatNumber(e.measured.responseTime, 3)} | ${pct(e.responseTimeError)} |`,
+    `| replicas, mean absolute error | | | ${formatNumber(e.replicasMeanAbsoluteError, 2)} |`,
     "",
     `Target: within ${(100 * e.target).toFixed(0)} % on rate and response time over the whole run: ${e.withinTarget ? "**met**" : "**missed**"}.`,
     "",
@@ -134,11 +133,11 @@ export function validationMarkdown(e: PlanError): string {
       PHASE_COLUMNS.split(" | "),
       e.phases.map((p) => [
         p.phase,
-        num(p.predictedRate, 2),
-        num(p.measuredRate, 2),
+        formatNumber(p.predictedRate, 2),
+        formatNumber(p.measuredRate, 2),
         pct(p.rateError),
-        num(p.predictedResponseTime),
-        num(p.measuredResponseTime),
+        formatNumber(p.predictedResponseTime, 3),
+        formatNumber(p.measuredResponseTime, 3),
         pct(p.responseTimeError),
       ]),
     ),
