@@ -5,6 +5,7 @@
 import path from "node:path";
 import {
   type Align,
+  figureTable,
   markdownTable,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
@@ -82,9 +83,7 @@ export function renderMarkdown(rep: Report): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}.`,
     "",
-    ...markdownTable(COLUMNS.split(" | "), [], {
-      align: ["left", ...Array<Align>(10).fill("right")],
-    }),
+    ...figureTable(COLUMNS.split(" | "), []),
   );
   for (const s of rep.servers) {
     if (s.error) {
@@ -190,9 +189,7 @@ export function renderMarkdown(rep: Report): string {
         "after the level; rest = classify total − decode − normalise − queue − forward pass: batch assembly, " +
         "the transfers to and from the engine's worker thread, ranking):",
       "",
-      ...markdownTable(STAGE_COLUMNS.split(" | "), [], {
-        align: ["left", ...Array<Align>(9).fill("right")],
-      }),
+      ...figureTable(STAGE_COLUMNS.split(" | "), []),
     );
     for (const s of staged) {
       for (const l of s.levels) {

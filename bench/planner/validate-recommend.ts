@@ -9,7 +9,7 @@ import {
   validateRecommendation,
   validateRecommendCommand,
 } from "../../tools/strategy-bench/src/cluster-recommend.js";
-import { reexecUnderLock, waitForGoBuilds } from "../../tools/strategy-bench/src/cluster-run.js";
+import { reexecUnderLock } from "../../tools/strategy-bench/src/cluster-run.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -20,7 +20,6 @@ validateRecommendCommand(async (o) => {
     if (!r.pass) process.exitCode = 1;
     return;
   }
-  if (process.env.FOOD11_CLUSTER_RUN_LOCKED !== "1") await waitForGoBuilds(log);
   const code = await reexecUnderLock(log);
   if (code !== undefined) {
     process.exitCode = code;

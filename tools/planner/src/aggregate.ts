@@ -1,11 +1,10 @@
 import type { StackSettings } from "../../strategy-bench/src/index.js";
-import { summarizeLoad, summarizeResources } from "../../strategy-bench/src/index.js";
 import type { Cluster } from "./cluster.js";
 import {
-  loadtestRow,
-  monitorSample,
   type PlanOptions,
   type PlanResult,
+  type PlanSample,
+  planSummaries,
   simulatePlan,
 } from "./simulate.js";
 
@@ -62,27 +61,17 @@ export function simulateGrouped(o: PlanOptions, k: number): PlanResult {
     maxReplicas: p.maxReplicas * k,
     ...(p.rate !== undefined ? { rate: p.rate * k } : {}),
   }));
-  const samples = g.samples.map((x) => ({
-    ...x,
-    replicas: x.replicas * k,
-    memRequestedKB: x.memRequestedKB * k,
-    memUsedKB: x.memUsedKB * k,
-    cpuUsed: x.cpuUsed * k,
-    ready: x.ready * k,
-    pending: x.pending * k,
-    cpuRequested: x.cpuRequested * k,
-    cpuLimit: x.cpuLimit * k,
-    memLimitKB: x.memLimitKB * k,
-    memRequestedScheduledKB: x.memRequestedScheduledKB * k,
-    desiredReplicas: x.desiredReplicas * k,
-  }));
+  // Every figure of a sample but its time adds up over the groups: PlanSample is their one list.
+  const samples = g.samples.map((x) => {
+    const sum = { ...x };
+    for (const key of Object.keys(x) as (keyof PlanSample)[]) if (key !== "time") sum[key] *= k;
+    return sum;
+  });
   return {
     ...g,
     phases,
     samples,
-    load: summarizeLoad(phases.map(loadtestRow)),
-    resources: summarizeResources(samples.map((x) => monitorSample(x, false))),
-    resourcesScheduled: summarizeResources(samples.map((x) => monitorSample(x, true))),
+    ...planSummaries(phases, samples),
     notes: [
       ...g.notes,
       `aggregated: ${k} identical groups of replicas, one simulated event by event at 1/${k} of the rate ` +

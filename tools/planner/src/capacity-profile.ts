@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { type StackSettings, zodIssues } from "../../strategy-bench/src/index.js";
 
 /**
  * The capacity profile of one replica: what `strategy-bench capacity` measures under a CPU limit
@@ -101,10 +102,15 @@ export function engineProfileName(backend: string): string {
   return `builtin:${backend === "onnxruntime" || backend === "wasm" ? backend : "tfjs-node"}`;
 }
 
+/** The profiles a stack is planned with: those given (`--profile`), else its engine's built-in. */
+export function profileNames(given: readonly string[] | undefined, s: StackSettings): string[] {
+  return given?.length ? [...given] : [engineProfileName(s.model.backend)];
+}
+
 export function parseProfile(raw: unknown, file = "capacity profile"): CapacityProfile {
   const r = capacityProfileSchema.safeParse(raw);
   if (!r.success) {
-    const problems = r.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`);
+    const problems = zodIssues(r.error).map((i) => `  - ${i}`);
     throw new Error(
       `${file} is not a capacity profile:\n${problems.join("\n")}\nFix: write one with strategy-bench capacity --out ${file}`,
     );

@@ -10,13 +10,14 @@ import {
   cpuCores,
   k8sClients,
   localServerEnv,
+  podCondition,
   processTree,
   prometheusSamples,
-  readRssKB,
   runLoadtest,
   type StackSettings,
   sumOf,
   threadIds,
+  treeRssKB,
 } from "../../strategy-bench/src/index.js";
 import { type CapacityLevel, type CapacityProfile, PROFILE_KIND } from "./capacity-profile.js";
 
@@ -61,10 +62,7 @@ export function localProbe(url: string, pid: number): ReplicaProbe {
       const tree = await processTree(pid);
       if (tree.length === 0) throw new Error(`process ${pid} is gone`);
       const ticks = tree.reduce((a, s) => a + s.ticks, 0);
-      const rss = (
-        await Promise.all(tree.map(async (s) => (await readRssKB(s.pid)) * 1024))
-      ).reduce((a, b) => a + b, 0);
-      return { cpuSeconds: ticks / CLOCK_TICKS, workingSetBytes: rss };
+      return { cpuSeconds: ticks / CLOCK_TICKS, workingSetBytes: (await treeRssKB(tree)) * 1024 };
     },
     async stop() {},
   };
@@ -254,7 +252,7 @@ export async function podProbe(
   const node = pod.spec?.nodeName;
   if (!node) throw new Error(`pod ${namespace}/${name} is not scheduled (Pending?)`);
   const started = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt;
-  const ready = pod.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True");
+  const ready = podCondition(pod, "Ready");
   const probes = stack.probes.readiness;
   const startupSeconds =
     started && ready?.lastTransitionTime

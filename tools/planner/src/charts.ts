@@ -1,7 +1,7 @@
 import {
   barChart,
   type Chart,
-  memoryUnit,
+  perStackCharts,
   type SeriesRun,
   seriesCharts,
 } from "../../strategy-bench/src/index.js";
@@ -26,50 +26,22 @@ export function planCharts(
         ? `; accuracy ${(100 * accuracy).toFixed(2)} % given, not predicted`
         : ""),
   ];
-  const maxUsed = Math.max(0, ...results.map((r) => r.resources.memUsedKB));
-  const maxReq = Math.max(0, ...results.map((r) => r.resourcesScheduled.memRequestedKB));
-  const used = memoryUnit(maxUsed);
-  const req = memoryUnit(maxReq);
-  const bars = (id: string, title: string, yTitle: string, f: (r: PlanResult) => number) =>
-    barChart({
-      id,
-      title: `${title} (predicted)`,
-      subtitle,
-      yTitle,
-      runs,
-      values: results.map((r) => ({ run: r.stack, value: f(r) })),
-    });
+  // Memory requested: the scheduled pods' (what the report's strategy 2 counted).
+  const figures = results.map((r) => ({
+    name: r.stack,
+    load: r.load,
+    resources: { ...r.resources, memRequestedKB: r.resourcesScheduled.memRequestedKB },
+  }));
   return [
-    bars(
-      "memory-used-per-stack",
-      "Memory used per stack",
-      `memory used (${used.label}, mean over the test)`,
-      (r) => r.resources.memUsedKB / used.divisor,
-    ),
-    bars(
-      "memory-requested-per-stack",
-      "Memory requested per stack",
-      `memory requested (${req.label}, mean; scheduled pods)`,
-      (r) => r.resourcesScheduled.memRequestedKB / req.divisor,
-    ),
-    bars(
-      "successful-requests-per-second-per-stack",
-      "Successful requests per second per stack",
-      "successful requests per second (mean over the test)",
-      (r) => r.load.transactionRate,
-    ),
-    bars(
-      "response-time-per-stack",
-      "Response time per stack",
-      "response time (s, mean weighted by successful requests)",
-      (r) => r.load.responseTime,
-    ),
-    bars(
-      "cpu-hours-per-stack",
-      "CPU-hours requested per stack",
-      "CPU-hours requested (core-hours)",
-      (r) => planCost(r).cpuHours,
-    ),
+    ...perStackCharts(figures, subtitle),
+    barChart({
+      id: "cpu-hours-per-stack",
+      title: "CPU-hours requested per stack (predicted)",
+      subtitle,
+      yTitle: "CPU-hours requested (core-hours)",
+      runs,
+      values: results.map((r) => ({ run: r.stack, value: planCost(r).cpuHours })),
+    }),
     ...seriesCharts(results.map(seriesRun), subtitle, true),
   ];
 }

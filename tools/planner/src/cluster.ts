@@ -81,6 +81,18 @@ export function shapeCluster(shape: string, count: number): Cluster {
   };
 }
 
+/**
+ * The cluster a command plans on: its `--nodes`, else nodes of its `--node-shape` as the pods
+ * need (`maxReplicas` at most), else one node of this machine's size.
+ */
+export function commandCluster(
+  o: { nodes?: readonly string[]; nodeShape?: string },
+  maxReplicas: number,
+): Cluster {
+  if (o.nodes?.length) return parseNodes(o.nodes);
+  return o.nodeShape ? shapeCluster(o.nodeShape, maxReplicas) : defaultCluster();
+}
+
 /** One node of this machine's size: os.cpus() and os.totalmem() minus {@link DEFAULT_RESERVE}. */
 export function defaultCluster(
   machine: { cpus: number; memoryBytes: number } = {

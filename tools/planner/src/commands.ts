@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../components/quantity.js";
-import { INFERENCE_ENGINES, PROJECT_ROOT } from "../../../stacks/index.js";
+import { INFERENCE_ENGINES, PROJECT_ROOT, STACKS } from "../../../stacks/index.js";
 import {
   commaList,
   contextOption,
@@ -18,7 +18,7 @@ import {
   readLoadtestCsv,
   readMonitorCsv,
   resolveSchedule,
-  runTimestamp,
+  runOutDir,
   type Schedule,
   type StackSettings,
   seedOption,
@@ -38,12 +38,17 @@ import {
   podProbe,
   type ReplicaProbe,
 } from "./capacity.js";
-import { type CapacityProfile, engineProfileName, readProfile } from "./capacity-profile.js";
+import {
+  type CapacityProfile,
+  engineProfileName,
+  profileNames,
+  readProfile,
+} from "./capacity-profile.js";
 import { planCharts } from "./charts.js";
-import { type Cluster, defaultCluster, parseNodes, shapeCluster } from "./cluster.js";
+import { type Cluster, commandCluster } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
 import { trueRange, withBand } from "./error-band.js";
-import type { ControllerConfig } from "./hpa.js";
+import { controllerFlags } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
 import { planPage, recommendPage } from "./html.js";
 import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
@@ -141,14 +146,10 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
   );
   // A group simulates 1/groups of the load on 1/groups of the cluster's nodes: the pool holds
   // enough nodes for every group's replicas.
-  const cluster = o.nodes?.length
-    ? parseNodes(o.nodes)
-    : o.nodeShape
-      ? shapeCluster(
-          o.nodeShape,
-          Math.max(...runs.map((s) => withMaxReplicas(s, o.maxReplicas).autoscaling.maxReplicas)),
-        )
-      : defaultCluster();
+  const cluster = commandCluster(
+    o,
+    Math.max(...runs.map((s) => withMaxReplicas(s, o.maxReplicas).autoscaling.maxReplicas)),
+  );
   // The profiles given, else the built-in one measured for each stack's engine.
   const profilesOf = async (s: StackSettings) =>
     given ?? [await readProfile(engineProfileName(s.model.backend))];
@@ -163,7 +164,7 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
         cluster,
         ...(load.rates ? { rates: load.rates } : {}),
         seed: o.seed ?? 1,
-        controller: controllerOverrides(o),
+        controller: controllerFlags(o),
         ...(o.metricsResolution !== undefined
           ? { metricsResolutionSeconds: o.metricsResolution }
           : {}),
@@ -189,13 +190,9 @@ function withMaxReplicas(s: StackSettings, max: number | undefined): StackSettin
 }
 
 /** The load: a rate, a rate schedule, or siege users (`--schedule`, default the report's). */
-export async function resolveLoad(o: {
-  schedule?: string;
-  rate?: number;
-  rateSchedule?: string;
-  duration?: number;
-  timeScale?: number;
-}): Promise<{ schedule: Schedule; rates?: number[] }> {
+export async function resolveLoad(
+  o: Pick<PlanCommandOptions, "schedule" | "rate" | "rateSchedule" | "duration" | "timeScale">,
+): Promise<{ schedule: Schedule; rates?: number[] }> {
   const given = [o.schedule, o.rate, o.rateSchedule].filter((x) => x !== undefined).length;
   if (given > 1)
     throw new Error("give one load: --schedule <file>, --rate <req/s> or --rate-schedule <file>");
@@ -224,25 +221,6 @@ export function verdictOptions(o: {
     ...(o.nodeShape ? { shape: parseNodeShape(o.nodeShape) } : {}),
     ...(o.priceCpuHour !== undefined
       ? { prices: { cpuHour: o.priceCpuHour, gibHour: o.priceGibHour } }
-      : {}),
-  };
-}
-
-/** The controller flags given on the command line (the rest are kube-controller-manager's defaults). */
-function controllerOverrides(o: {
-  syncPeriod?: number;
-  tolerance?: number;
-  cpuInitializationPeriod?: number;
-  initialReadinessDelay?: number;
-}): Partial<ControllerConfig> {
-  return {
-    ...(o.syncPeriod !== undefined ? { syncPeriodSeconds: o.syncPeriod } : {}),
-    ...(o.tolerance !== undefined ? { tolerance: o.tolerance } : {}),
-    ...(o.cpuInitializationPeriod !== undefined
-      ? { cpuInitializationPeriodSeconds: o.cpuInitializationPeriod }
-      : {}),
-    ...(o.initialReadinessDelay !== undefined
-      ? { delayOfInitialReadinessStatusSeconds: o.initialReadinessDelay }
       : {}),
   };
 }
@@ -373,7 +351,7 @@ export function registerPlanCommands(program: Command): void {
     )
     .action(async (o) => {
       const t0 = performance.now();
-      const stacks: string[] = o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"];
+      const stacks: string[] = o.stack?.length ? o.stack : [...STACKS];
       if ((o.measuredLoadtest || o.measuredMonitor) && stacks.length !== 1) {
         throw new Error("--measured-loadtest compares one stack: give exactly one --stack");
       }
@@ -384,9 +362,9 @@ export function registerPlanCommands(program: Command): void {
         const steps = hpaDecisionsForTrace({
           hpa: loadStack(stacks[0] as string),
           ...trace,
-          controller: controllerOverrides(o),
+          controller: controllerFlags(o),
         });
-        const out = resolve(o.out ?? `runs/plan-${runTimestamp()}`);
+        const out = runOutDir(o.out, "plan-");
         await mkdir(out, { recursive: true });
         await writeFile(resolve(out, "hpa-decisions.json"), `${JSON.stringify(steps, null, 2)}\n`);
         process.stdout.write(hpaStepsMarkdown(steps));
@@ -396,30 +374,10 @@ export function registerPlanCommands(program: Command): void {
       if (o.measuredMonitor && !o.measuredLoadtest) {
         throw new Error("--measured-monitor needs --measured-loadtest <csv> of the same run");
       }
-      const { results } = await runPlan({
-        stacks,
-        schedule: o.schedule,
-        rate: o.rate,
-        rateSchedule: o.rateSchedule,
-        duration: o.duration,
-        maxReplicas: o.maxReplicas,
-        groups: o.groups,
-        timeScale: o.timeScale,
-        profiles: o.profile,
-        engines: o.engine,
-        nodes: o.nodes,
-        nodeShape: o.nodeShape,
-        seed: o.seed,
-        syncPeriod: o.syncPeriod,
-        tolerance: o.tolerance,
-        metricsResolution: o.metricsResolution,
-        cpuInitializationPeriod: o.cpuInitializationPeriod,
-        initialReadinessDelay: o.initialReadinessDelay,
-        hpaOffset: o.hpaOffset,
-        metricsOffset: o.metricsOffset,
-      });
+      // The flags are PlanCommandOptions' fields by name, but for the repeatable ones.
+      const { results } = await runPlan({ ...o, stacks, profiles: o.profile, engines: o.engine });
       const simulated = performance.now() - t0;
-      const out = resolve(o.out ?? `runs/plan-${runTimestamp()}`);
+      const out = runOutDir(o.out, "plan-");
       await mkdir(out, { recursive: true });
       const chartDefs = o.charts ? planCharts(results, o.accuracy) : [];
       const chartFiles = await writeCharts(out, chartDefs);
@@ -507,17 +465,9 @@ export function registerPlanCommands(program: Command): void {
       });
       const v = verdictOptions(o);
       const base = loadStack(o.base);
-      const profiles = await Promise.all(
-        (o.profile?.length ? (o.profile as string[]) : [engineProfileName(base.model.backend)]).map(
-          (f) => readProfile(f),
-        ),
-      );
+      const profiles = await Promise.all(profileNames(o.profile, base).map((f) => readProfile(f)));
       const maxReplicas: number = o.maxReplicas ?? 10;
-      const cluster = o.nodes?.length
-        ? parseNodes(o.nodes)
-        : v.shape
-          ? shapeCluster(v.shape.spec, maxReplicas)
-          : defaultCluster();
+      const cluster = commandCluster(o, maxReplicas);
       const rec = recommend({
         name: o.name,
         base,
@@ -543,7 +493,7 @@ export function registerPlanCommands(program: Command): void {
         `Memory: requests ${rec.memory.quantity} (${rec.memory.why}), limits twice that.`,
         "",
       ];
-      const existing = ["baseline", "strategy1", "strategy2"].map((name) =>
+      const existing = STACKS.map((name) =>
         simulatePlan({
           stack: loadStack(name),
           schedule: load.schedule,
@@ -553,7 +503,7 @@ export function registerPlanCommands(program: Command): void {
           seed: o.seed,
         }),
       );
-      const out = resolve(o.out ?? o.dir ?? `runs/recommend-${runTimestamp()}`);
+      const out = runOutDir(o.out ?? o.dir, "recommend-");
       await mkdir(out, { recursive: true });
       /** report.html beside its charts: the recommendation (if any) against the existing stacks. */
       const page = async (stackFile?: string) => {

@@ -1,4 +1,4 @@
-import { markdownTable } from "../../strategy-bench/src/index.js";
+import { figureTable } from "../../strategy-bench/src/index.js";
 
 /**
  * The planner's error against real pods: the one home of the validation's figures
@@ -174,10 +174,17 @@ export const ERROR_BANDS = {
   responseTime: band(VALIDATION_ROWS.map((r) => r.responseErrorPct)),
 } as const;
 
+/**
+ * A percentage with its sign, "+12 %", "−3.5 %" (a true minus), `digits` decimals: the bands, the
+ * validation table, and one figure against another in the verdict and the knobs.
+ */
+export function signedPercent(x: number, digits = 0): string {
+  return `${x < 0 ? "−" : "+"}${Math.abs(x).toFixed(digits)} %`;
+}
+
 /** `0.250 s (−51 %…+44 %)`: a figure and its band. */
 export function withBand(text: string, b: Band): string {
-  const pct = (x: number) => `${x > 0 ? "+" : x < 0 ? "−" : ""}${Math.abs(Math.round(x))} %`;
-  return `${text} (${pct(b.lowPct)}…${pct(b.highPct)})`;
+  return `${text} (${signedPercent(b.lowPct)}…${signedPercent(b.highPct)})`;
 }
 
 /**
@@ -197,8 +204,6 @@ export function distinguishable(a: number, b: number, band: Band): boolean {
 
 export const WITHIN_ERROR = "within the planner's error: measure both";
 
-const signed = (x: number) => `${x > 0 ? "+" : x < 0 ? "−" : ""}${Math.abs(x).toFixed(1)} %`;
-
 /**
  * Where the bands come from, for the end of a report: what they mean, then the validation's
  * table (rows: run and stack; columns: the profile; cells: rate error / response-time error).
@@ -217,16 +222,17 @@ export function errorBandMarkdown(): string[] {
       "made with each capacity profile; error = (predicted − measured) / measured over the whole run, " +
       "rate / response time.",
     "",
-    ...markdownTable(
+    ...figureTable(
       ["run (time scale), stack", ...profiles],
       keys.map((k) => [
         k.replace(/^x/, "×"),
         ...profiles.map((p) => {
           const r = VALIDATION_ROWS.find((v) => `${v.run} ${v.stack}` === k && v.profile === p);
-          return r ? `${signed(r.rateErrorPct)} / ${signed(r.responseErrorPct)}` : "–";
+          return r
+            ? `${signedPercent(r.rateErrorPct, 1)} / ${signedPercent(r.responseErrorPct, 1)}`
+            : "–";
         }),
       ]),
-      { align: ["left", ...profiles.map(() => "right" as const)] },
     ),
   ];
 }

@@ -27,7 +27,12 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Pod } from "@kubernetes/client-node";
-import { k8sClients, loadStack, type StackSettings } from "../../strategy-bench/src/index.js";
+import {
+  k8sClients,
+  loadStack,
+  podCondition,
+  type StackSettings,
+} from "../../strategy-bench/src/index.js";
 import {
   HPA_VALIDATION_METRIC_AGE_SECONDS as AGE_SECONDS,
   HPA_VALIDATION_TRACE,
@@ -57,8 +62,7 @@ export interface HpaValidationArgs {
 
 const log = (m: string) => process.stderr.write(`validate:hpa: ${m}\n`);
 const ms = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).getTime());
-const isReady = (p: V1Pod) =>
-  p.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True");
+const isReady = (p: V1Pod) => podCondition(p, "Ready");
 
 /**
  * kubectl, asynchronously: this process serves the metrics API the API server proxies to, and

@@ -3,7 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { cpuMillicores } from "../../../components/quantity.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
-import { type Align, markdownTable } from "../../strategy-bench/src/index.js";
+import { type Align, markdownTable, zodIssues } from "../../strategy-bench/src/index.js";
 import {
   CONTROLLER_DEFAULTS,
   type ControllerConfig,
@@ -161,7 +161,9 @@ export async function readHpaTraceFile(
   const r = hpaTraceFileSchema.safeParse(raw);
   if (!r.success) {
     throw new Error(
-      `${file} is not an HPA trace:\n${r.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n")}\n` +
+      `${file} is not an HPA trace:\n${zodIssues(r.error)
+        .map((i) => `  - ${i}`)
+        .join("\n")}\n` +
         "Fix: { trace: [{ at: 0, millicoresPerPod: 200 }, { at: 60, millicoresPerPod: 900 }], durationSeconds: 600 }",
     );
   }
@@ -172,9 +174,11 @@ export async function readHpaTraceFile(
 const STEP_COLUMNS =
   "t (s) | usage (m/pod) | pods | current | ready / unready / missing | utilization (%) | proposal | stabilized | desired | reason";
 
+/** A table cell of an optional figure: blank when absent (the HPA tables'). */
+export const cell = (x: number | string | undefined) => (x === undefined ? "" : String(x));
+
 /** The decisions as a markdown table, one row per sync. */
 export function hpaStepsMarkdown(steps: readonly HpaReplayStep[]): string {
-  const v = (x: number | undefined) => (x === undefined ? "" : String(x));
   return [
     ...markdownTable(
       STEP_COLUMNS.split(" | "),
@@ -183,10 +187,10 @@ export function hpaStepsMarkdown(steps: readonly HpaReplayStep[]): string {
         String(s.traceMillicores),
         String(s.pods),
         String(s.currentReplicas),
-        `${v(s.readyPods)} / ${v(s.unreadyPods)} / ${v(s.missingPods)}`,
-        v(s.utilization),
-        v(s.proposal),
-        v(s.stabilized),
+        `${cell(s.readyPods)} / ${cell(s.unreadyPods)} / ${cell(s.missingPods)}`,
+        cell(s.utilization),
+        cell(s.proposal),
+        cell(s.stabilized),
         String(s.desiredReplicas),
         s.reason,
       ]),

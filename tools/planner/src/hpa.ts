@@ -1,5 +1,9 @@
 import { type HpaScalingRules, hpaBehavior } from "../../../components/defaults.js";
-import type { StackSettings } from "../../strategy-bench/src/index.js";
+import {
+  HPA_FLAGS,
+  HPA_TOLERANCE_DEFAULT,
+  type StackSettings,
+} from "../../strategy-bench/src/index.js";
 
 /**
  * The HPA controller's own algorithm, as kube-controller-manager v1.36.1 implements it for one
@@ -47,13 +51,39 @@ export interface ControllerConfig {
   delayOfInitialReadinessStatusSeconds: number;
 }
 
-/** pkg/controller/podautoscaler/config/v1alpha1/defaults.go. */
+/**
+ * pkg/controller/podautoscaler/config/v1alpha1/defaults.go: the defaults of the flags the local
+ * cluster sets (strategy-bench cluster-scale.ts' HPA_FLAGS, their one home).
+ */
 export const CONTROLLER_DEFAULTS: ControllerConfig = {
-  syncPeriodSeconds: 15,
-  tolerance: 0.1,
-  cpuInitializationPeriodSeconds: 300,
-  delayOfInitialReadinessStatusSeconds: 30,
+  syncPeriodSeconds: HPA_FLAGS.syncPeriod.seconds,
+  tolerance: HPA_TOLERANCE_DEFAULT,
+  cpuInitializationPeriodSeconds: HPA_FLAGS.cpuInitializationPeriod.seconds,
+  delayOfInitialReadinessStatusSeconds: HPA_FLAGS.initialReadinessDelay.seconds,
 };
+
+/**
+ * The controller's settings of flags named as the planner's and the cluster's (`syncPeriod`,
+ * `tolerance`, `cpuInitializationPeriod`, `initialReadinessDelay`, seconds): those given; the
+ * rest are {@link CONTROLLER_DEFAULTS}.
+ */
+export function controllerFlags(o: {
+  syncPeriod?: number;
+  tolerance?: number;
+  cpuInitializationPeriod?: number;
+  initialReadinessDelay?: number;
+}): Partial<ControllerConfig> {
+  return {
+    ...(o.syncPeriod !== undefined ? { syncPeriodSeconds: o.syncPeriod } : {}),
+    ...(o.tolerance !== undefined ? { tolerance: o.tolerance } : {}),
+    ...(o.cpuInitializationPeriod !== undefined
+      ? { cpuInitializationPeriodSeconds: o.cpuInitializationPeriod }
+      : {}),
+    ...(o.initialReadinessDelay !== undefined
+      ? { delayOfInitialReadinessStatusSeconds: o.initialReadinessDelay }
+      : {}),
+  };
+}
 
 /** The HPA a stack deploys (components/InferenceService.ts, with components/defaults.ts `hpaBehavior`). */
 export function hpaSpecFromStack(s: StackSettings): HpaSpec {
@@ -86,15 +116,18 @@ export interface PodMetric {
   windowSeconds: number;
 }
 
+/** What `groupPods` reads of the controller's flags: when a pod's CPU and readiness count. */
+export type PodReadinessConfig = Pick<
+  ControllerConfig,
+  "cpuInitializationPeriodSeconds" | "delayOfInitialReadinessStatusSeconds"
+>;
+
 /** replica_calculator.go `groupPods`, for the cpu resource. */
 export function groupPods(
   pods: readonly HpaPod[],
   metrics: ReadonlyMap<string, PodMetric>,
   now: number,
-  cfg: Pick<
-    ControllerConfig,
-    "cpuInitializationPeriodSeconds" | "delayOfInitialReadinessStatusSeconds"
-  >,
+  cfg: PodReadinessConfig,
 ) {
   const unreadyPods = new Set<string>();
   const missingPods = new Set<string>();
@@ -185,10 +218,7 @@ export function getResourceReplicas(
   pods: readonly HpaPod[],
   podMetrics: ReadonlyMap<string, PodMetric>,
   now: number,
-  cfg: Pick<
-    ControllerConfig,
-    "cpuInitializationPeriodSeconds" | "delayOfInitialReadinessStatusSeconds"
-  >,
+  cfg: PodReadinessConfig,
 ): ReplicaProposal {
   if (podMetrics.size === 0) {
     return {

@@ -22,10 +22,10 @@ import {
   sloText,
   type VerdictOptions,
   verdictHeadline,
+  verdictLines,
   verdictTable,
 } from "./verdict.js";
 
-const md = (lines: readonly string[]) => markdownSections(lines.join("\n"));
 const item = (l: string) => l.replace(/^- /, "");
 
 const ERROR: HtmlPage["error"] = [
@@ -73,7 +73,7 @@ export function planPage(o: {
         heading: "Cost and SLO",
         markdown: [...verdictTable(r, o.verdict), "", bandsLine()].join("\n"),
       },
-      ...md(o.compare ? compareMarkdown(r) : r.flatMap(stackMarkdown)),
+      ...markdownSections(o.compare ? compareMarkdown(r) : r.flatMap(stackMarkdown)),
     ],
     charts: o.charts,
     ...(o.noCharts ? { noCharts: o.noCharts } : {}),
@@ -129,13 +129,7 @@ export function recommendPage(o: {
       ...(best ? [{ heading: "Knobs", markdown: knobsMarkdown(o.rec).join("\n") }] : []),
       {
         heading: "Cost and SLO against the existing stacks",
-        markdown: [
-          ...verdictTable(all, o.verdict),
-          "",
-          bandsLine(),
-          "",
-          ...compareLines(all, o.verdict),
-        ].join("\n"),
+        markdown: verdictLines(all, o.verdict).join("\n"),
       },
     ],
     charts: o.charts,

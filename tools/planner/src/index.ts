@@ -3,9 +3,10 @@
  * export list is the package's API.
  */
 
-export { engineProfileName, readProfile } from "./capacity-profile.js";
+export { profileNames, readProfile } from "./capacity-profile.js";
 export { parseNodes } from "./cluster.js";
 export { registerPlanCommands } from "./commands.js";
+export { CONTROLLER_DEFAULTS, controllerFlags } from "./hpa.js";
 export { runHpaValidation } from "./hpa-harness.js";
 export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
 export {

@@ -2,7 +2,13 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Schedule } from "../../strategy-bench/src/index.js";
-import { childRandom, type Random } from "../../strategy-bench/src/index.js";
+import {
+  childRandom,
+  phaseFileSchema,
+  type Random,
+  repeatGroups,
+  zodIssues,
+} from "../../strategy-bench/src/index.js";
 
 /**
  * Load as a manager states it: requests per second, not siege users. An open loop: requests
@@ -51,37 +57,23 @@ export interface RateSchedule {
   phases: { rate: number; durationSeconds: number }[];
 }
 
-const ratePhase = z
-  .object({
-    repeat: z.number().int().positive().default(1),
-    rate: z.number().nonnegative().max(1e6),
-    duration: z
-      .number()
-      .positive()
-      .max(24 * 3600)
-      .default(60),
-  })
-  .strict();
-
 /** The YAML/JSON rate schedule: `{ name?, phases: [{ repeat?, rate (req/s), duration? (s, default 60) }] }`. */
-export const rateScheduleFileSchema = z
-  .object({
-    name: z.string().min(1).default("rates"),
-    phases: z.array(ratePhase).min(1),
-  })
-  .strict();
+const rateScheduleFileSchema = phaseFileSchema("rates", {
+  rate: z.number().nonnegative().max(1e6),
+});
 
 export function parseRateSchedule(raw: unknown, file = "rate schedule"): RateSchedule {
   const r = rateScheduleFileSchema.safeParse(raw);
   if (!r.success) {
     throw new Error(
-      `${file}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}. ` +
+      `${file}: ${zodIssues(r.error).join("; ")}. ` +
         "Fix: { name?: string, phases: [{ rate: <req/s>, duration: <s>, repeat?: <n> }] }",
     );
   }
-  const phases = r.data.phases.flatMap((p) =>
-    Array.from({ length: p.repeat }, () => ({ rate: p.rate, durationSeconds: p.duration })),
-  );
+  const phases = repeatGroups(r.data.phases, (p) => ({
+    rate: p.rate,
+    durationSeconds: p.duration,
+  }));
   return { name: r.data.name, phases };
 }
 

@@ -1,11 +1,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  chartsMarkdown,
+  figureTable,
   formatNumber as fmt,
   formatMemoryKB,
-  markdownTable,
   ORIGINAL_DIVISOR_SECONDS,
   ORIGINAL_SCHEDULE_FILE,
+  phaseLoad,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
 
@@ -14,10 +16,6 @@ import type { PlanResult } from "./simulate.js";
  * src/summary.ts) and the time series behind it, as JSON and markdown; `--compare` lays the
  * stacks side by side.
  */
-
-/** The first column left, the figures right. */
-const table = (header: string[], rows: string[][]) =>
-  markdownTable(header, rows, { align: header.map((_, i) => (i === 0 ? "left" : "right")) });
 
 /** Pods Pending: the longest simultaneous count, pod-seconds, and the scheduler's reasons. */
 export function pendingSummary(r: PlanResult) {
@@ -119,7 +117,7 @@ function header(results: readonly PlanResult[]): string[] {
 }
 
 function phaseTable(r: PlanResult): string[] {
-  return table(
+  return figureTable(
     [
       "phase",
       "users (or arrival rate)",
@@ -152,7 +150,7 @@ export function stackMarkdown(r: PlanResult): string[] {
   return [
     `## ${r.stack}`,
     "",
-    ...table(
+    ...figureTable(
       ["metric", "predicted"],
       summaryRows([r]).map(([label, f]) => [label, f(r)]),
     ),
@@ -172,7 +170,7 @@ export function compareMarkdown(results: readonly PlanResult[]): string[] {
   const out = [
     "## Side by side",
     "",
-    ...table(
+    ...figureTable(
       ["metric", ...names],
       summaryRows(results).map(([label, f]) => [label, ...results.map(f)]),
     ),
@@ -187,11 +185,11 @@ export function compareMarkdown(results: readonly PlanResult[]): string[] {
     out.push(
       "### Per phase: response time (s) / ready replicas (mean)",
       "",
-      ...table(
+      ...figureTable(
         ["phase", "users / delay", ...names],
         first.phases.map((p, i) => [
           p.phase,
-          p.rate !== undefined ? `${p.rate}/s` : `c${p.users} d${p.delaySeconds}`,
+          phaseLoad(p).join(" "),
           ...results.map((r) => {
             const q = r.phases[i];
             return q ? `${fmt(q.responseTime, 3)} / ${fmt(q.meanReady, 1)}` : "";
@@ -212,9 +210,7 @@ export function planMarkdown(
   if (o.verdict) out.push(...o.verdict);
   if (o.compare) out.push(...compareMarkdown(results));
   else for (const r of results) out.push(...stackMarkdown(r));
-  if (o.charts?.length) {
-    out.push("## Charts", "", ...o.charts.flatMap((c) => [`![${c}](${c}.png)`, ""]));
-  }
+  if (o.charts?.length) out.push(...chartsMarkdown(o.charts));
   out.push(
     "Predicted by `strategy-bench plan` (docs/planning.md: the model, its sources and its error).",
     "",

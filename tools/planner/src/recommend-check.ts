@@ -1,15 +1,19 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  eventCount,
+  formatNumber,
   type LoadtestRow,
   type MonitorSample,
   markdownTable,
+  meanOf,
   readLoadtestCsv,
   readLoadtestPercentiles,
   readMonitorCsv,
+  type TimelineEntry,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
-import { atMonitorSamples, comparePlanToRun, num, type PlanError, pct, rel } from "./validate.js";
+import { atMonitorSamples, comparePlanToRun, type PlanError, pct, rel } from "./validate.js";
 
 /**
  * A recommendation verified on real pods (issue 30, item 5; `npm run validate:recommend`): the
@@ -32,17 +36,12 @@ export interface MeasuredRecommendationRun {
 }
 
 export async function readRecommendationRun(dir: string): Promise<MeasuredRecommendationRun> {
-  const events = JSON.parse(await readFile(join(dir, "events.json"), "utf8")) as {
-    kind: string;
-    count?: number;
-  }[];
+  const events = JSON.parse(await readFile(join(dir, "events.json"), "utf8")) as TimelineEntry[];
   return {
     loadtest: await readLoadtestCsv(join(dir, "loadtest.csv")),
     percentiles: await readLoadtestPercentiles(join(dir, "loadtest.csv")),
     monitor: await readMonitorCsv(join(dir, "monitor.csv")),
-    unschedulableEvents: events
-      .filter((e) => e.kind === "unschedulable")
-      .reduce((a, e) => a + (e.count ?? 1), 0),
+    unschedulableEvents: eventCount(events, "unschedulable"),
   };
 }
 
@@ -68,9 +67,6 @@ export interface RecommendationVerdict {
   readyReplicas: { predicted: number; measured: number };
 }
 
-const mean = (xs: number[]) =>
-  xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
-
 /**
  * Every check of the issue, each with the predicted figure, the measured one, their difference
  * and PASS/FAIL; `target` is the relative error allowed on rate and mean ready replicas.
@@ -87,8 +83,8 @@ export function checkRecommendation(
     const m = run.percentiles[name];
     checks.push({
       check: `response time ${name} ≤ SLO ${limit} s (measured)`,
-      predicted: `${num(plan.latency[name], 3)} s`,
-      measured: `${num(m, 3)} s`,
+      predicted: `${formatNumber(plan.latency[name], 3)} s`,
+      measured: `${formatNumber(m, 3)} s`,
       difference: pct(rel(plan.latency[name], m)),
       pass: m <= limit,
     });
@@ -121,8 +117,8 @@ export function checkRecommendation(
 
   checks.push({
     check: `transaction rate (/s, OKAY / duration) within ${100 * target} %`,
-    predicted: num(comparison.predicted.transactionRate, 2),
-    measured: num(comparison.measured.transactionRate, 2),
+    predicted: formatNumber(comparison.predicted.transactionRate, 2),
+    measured: formatNumber(comparison.measured.transactionRate, 2),
     difference: pct(comparison.rateError),
     pass: Math.abs(comparison.rateError) <= target,
   });
@@ -132,14 +128,14 @@ export function checkRecommendation(
     (x) => Number.isFinite(x.predicted) && Number.isFinite(x.measured),
   );
   const readyReplicas = {
-    predicted: mean(ready.map((x) => x.predicted)),
-    measured: mean(ready.map((x) => x.measured)),
+    predicted: meanOf(ready.map((x) => x.predicted)),
+    measured: meanOf(ready.map((x) => x.measured)),
   };
   const readyError = rel(readyReplicas.predicted, readyReplicas.measured);
   checks.push({
     check: `mean ready replicas (at the monitor's samples) within ${100 * target} %`,
-    predicted: num(readyReplicas.predicted, 2),
-    measured: num(readyReplicas.measured, 2),
+    predicted: formatNumber(readyReplicas.predicted, 2),
+    measured: formatNumber(readyReplicas.measured, 2),
     difference: pct(readyError),
     pass: Math.abs(readyError) <= target,
   });

@@ -11,6 +11,7 @@ import {
 import type { CapacityProfile } from "./capacity-profile.js";
 import type { Cluster } from "./cluster.js";
 import { type CostSummary, type NodeShape, type Prices, planCost, podsPerNode } from "./cost.js";
+import { signedPercent } from "./error-band.js";
 import type { PlanOptions, PlanResult } from "./simulate.js";
 import { simulatePlan } from "./simulate.js";
 import { type Slo, sloVerdict } from "./verdict.js";
@@ -211,7 +212,7 @@ export function recommend(o: RecommendOptions): Recommendation {
           best.cost.cpuHours > 0
             ? (100 * (c.cost.cpuHours - best.cost.cpuHours)) / best.cost.cpuHours
             : 0;
-        return `${c.knobs[knob]}: ${c.pass ? `${dCpu >= 0 ? "+" : ""}${dCpu.toFixed(0)} % CPU-hours` : `FAIL (${c.why.join("; ")})`}`;
+        return `${c.knobs[knob]}: ${c.pass ? `${signedPercent(dCpu)} CPU-hours` : `FAIL (${c.why.join("; ")})`}`;
       });
       knobs.push({ knob, value: String(best.knobs[knob]), effect: effects.join("; ") });
     }

@@ -3,8 +3,11 @@ import type { LoadtestRow, Schedule, StackSettings } from "../../strategy-bench/
 import {
   cpuCores,
   type LoadSummary,
+  METRIC_RESOLUTION_DEFAULT,
+  MONITOR_INTERVAL,
   type MonitorSample,
   percentile,
+  phaseUsers,
   type ResourceSummary,
   summarizeLoad,
   summarizeResources,
@@ -26,7 +29,6 @@ import { MetricsServer } from "./metrics-server.js";
 import { readyDelaySeconds, startupBudget } from "./readiness.js";
 import { ReplicaQueue } from "./replica-queue.js";
 import { type NodeState, type Requests, Scheduler } from "./scheduler.js";
-import { phaseUsers } from "./siege-users.js";
 
 /**
  * The simulation: one stack's Deployment + HPA on a cluster, under a siege schedule, event by
@@ -216,8 +218,8 @@ export function simulatePlan(o: PlanOptions): PlanResult {
   const s = o.stack;
   const seed = o.seed ?? 1;
   const cfg: ControllerConfig = { ...CONTROLLER_DEFAULTS, ...o.controller };
-  const resolution = o.metricsResolutionSeconds ?? 15;
-  const monitorInterval = o.monitorIntervalSeconds ?? 5;
+  const resolution = o.metricsResolutionSeconds ?? METRIC_RESOLUTION_DEFAULT;
+  const monitorInterval = o.monitorIntervalSeconds ?? MONITOR_INTERVAL;
   const timeout = o.timeoutSeconds ?? 30;
   const notes: string[] = [];
 
@@ -608,9 +610,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
     decisions,
     pending: episodes,
     latency: latencyPercentiles(allRts),
-    load: summarizeLoad(phases.map(loadtestRow)),
-    resources: summarizeResources(inTest.map((x) => monitorSample(x, false))),
-    resourcesScheduled: summarizeResources(inTest.map((x) => monitorSample(x, true))),
+    ...planSummaries(phases, inTest),
     notes,
   };
 }
@@ -637,8 +637,23 @@ export function loadtestRow(
   };
 }
 
+/**
+ * A plan's report figures, as `report` computes them from a run's CSVs: the load, and the
+ * resources over all pods and over the scheduled pods only (what the report's strategy 2 counted).
+ */
+export function planSummaries(
+  phases: readonly PlanPhase[],
+  samples: readonly PlanSample[],
+): Pick<PlanResult, "load" | "resources" | "resourcesScheduled"> {
+  return {
+    load: summarizeLoad(phases.map(loadtestRow)),
+    resources: summarizeResources(samples.map((x) => monitorSample(x, false))),
+    resourcesScheduled: summarizeResources(samples.map((x) => monitorSample(x, true))),
+  };
+}
+
 /** A sample as the report's summary reads a monitor CSV row (optionally scheduled pods only). */
-export function monitorSample(x: PlanSample, scheduledOnly: boolean): MonitorSample {
+function monitorSample(x: PlanSample, scheduledOnly: boolean): MonitorSample {
   return {
     time: "",
     replicas: x.replicas,

@@ -1,8 +1,9 @@
 import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../components/defaults.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
-import { type Align, markdownTable } from "../../strategy-bench/src/index.js";
+import { type Align, markdownTable, percentile } from "../../strategy-bench/src/index.js";
 import {
   type CpuTracePoint,
+  cell,
   type HpaReplayStep,
   hpaDecisionsForTrace,
   traceMillicoresAt,
@@ -153,10 +154,7 @@ export function metricsApiGroup() {
  * windows). The image is never run (kwok's fake nodes make pods Running and Ready), and the
  * probes are left out (kwok does not run them).
  */
-export function validationObjects(
-  settings: StackSettings,
-  o: { namespace: string; name: string; image?: string; scaleDownStabilizationSeconds?: number },
-) {
+export function validationObjects(settings: StackSettings, o: { namespace: string; name: string }) {
   const labels = selectorLabels(settings.stack);
   const a = settings.autoscaling;
   const r = settings.resources;
@@ -173,7 +171,7 @@ export function validationObjects(
           containers: [
             {
               name: CONTAINER_NAME,
-              image: o.image ?? "registry.k8s.io/pause:3.10",
+              image: "registry.k8s.io/pause:3.10",
               resources: {
                 requests: { cpu: r.requests.cpu, memory: r.requests.memory },
                 limits: { cpu: r.limits.cpu, memory: r.limits.memory },
@@ -202,11 +200,7 @@ export function validationObjects(
         },
       ],
       // components/InferenceService.ts: Kubernetes' default policies, the stack's windows.
-      behavior: hpaBehavior({
-        scaleUpStabilizationSeconds: a.scaleUpStabilizationSeconds,
-        scaleDownStabilizationSeconds:
-          o.scaleDownStabilizationSeconds ?? a.scaleDownStabilizationSeconds,
-      }),
+      behavior: hpaBehavior(a),
     },
   };
   return { deployment, hpa };
@@ -526,10 +520,14 @@ export function replayHpaRun(o: {
       ? (last.timeMs - first.timeMs) / 1000 / (syncs.length - 1)
       : o.defaultPeriodSeconds;
   const created = o.pods.filter((p) => (p.createdMs ?? 0) > o.hpaCreatedMs);
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] as number);
-  };
+  // The lower median (the nearest-rank 50th percentile); 0 without a pod.
+  const median = (xs: number[]) =>
+    xs.length === 0
+      ? 0
+      : percentile(
+          [...xs].sort((a, b) => a - b),
+          50,
+        );
   const startDelays = created.flatMap((p) =>
     p.startMs !== undefined && p.createdMs !== undefined ? [(p.startMs - p.createdMs) / 1000] : [],
   );
@@ -575,7 +573,6 @@ const SYNC_COLUMNS =
 
 /** The comparison as markdown: the rescales side by side, then every sync. */
 export function hpaComparisonMarkdown(title: string, c: HpaComparison): string {
-  const v = (x: number | string | undefined) => (x === undefined ? "" : String(x));
   const rescale = (r: Rescale | undefined) => (r ? `${r.t} s → ${r.replicas}` : "");
   const n = Math.max(c.controllerRescales.length, c.plannerRescales.length);
   const lines = [
@@ -586,7 +583,7 @@ export function hpaComparisonMarkdown(title: string, c: HpaComparison): string {
       Array.from({ length: n }, (_, i) => {
         const a = c.controllerRescales[i];
         const b = c.plannerRescales[i];
-        return [String(i + 1), v(a?.sync ?? b?.sync), rescale(a), rescale(b)];
+        return [String(i + 1), cell(a?.sync ?? b?.sync), rescale(a), rescale(b)];
       }),
       { align: ["right", "right", "left", "left"] },
     ),
@@ -597,13 +594,13 @@ export function hpaComparisonMarkdown(title: string, c: HpaComparison): string {
       SYNC_COLUMNS.split(" | "),
       c.rows.map((r) => [
         String(r.sync),
-        `${v(r.controllerT)} / ${v(r.plannerT)}`,
-        v(r.usage),
-        `${v(r.controllerUtilization)} / ${v(r.plannerUtilization)}`,
-        `${v(r.controllerProposal)} / ${v(r.plannerProposal)}`,
-        `${v(r.controllerDesired)} / ${v(r.plannerDesired)}`,
-        v(r.plannerReason),
-        v(r.controllerConditions),
+        `${cell(r.controllerT)} / ${cell(r.plannerT)}`,
+        cell(r.usage),
+        `${cell(r.controllerUtilization)} / ${cell(r.plannerUtilization)}`,
+        `${cell(r.controllerProposal)} / ${cell(r.plannerProposal)}`,
+        `${cell(r.controllerDesired)} / ${cell(r.plannerDesired)}`,
+        cell(r.plannerReason),
+        cell(r.controllerConditions),
         r.equal ? "yes" : "**no**",
       ]),
       { align: [...Array<Align>(6).fill("right"), "left", "left", "left"] },

@@ -1,8 +1,9 @@
 import type { LoadtestRow } from "../../strategy-bench/src/index.js";
 import {
-  type Align,
+  figureTable,
+  formatNumber,
   type MonitorSample,
-  markdownTable,
+  meanOf,
   summarizeLoad,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
@@ -105,17 +106,13 @@ export function comparePlanToRun(r: PlanResult, run: MeasuredRun, target = 0.2):
     withinTarget: Math.abs(rateError) <= target && Math.abs(responseTimeError) <= target,
     phases,
     replicas,
-    replicasMeanAbsoluteError: diffs.length
-      ? diffs.reduce((a, b) => a + b, 0) / diffs.length
-      : Number.NaN,
+    replicasMeanAbsoluteError: meanOf(diffs),
   };
 }
 
 /** A relative error as a signed percentage: "+12.5 %", "-3.0 %". */
 export const pct = (x: number) =>
   Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %` : "n/a";
-/** A figure to `d` decimals, "n/a" when not finite. */
-export const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
 const PHASE_COLUMNS =
   "phase | rate predicted | rate measured | error | response predicted (s) | response measured (s) | error";
@@ -126,24 +123,23 @@ export function validationMarkdown(e: PlanError): string {
     "",
     "| figure | predicted | measured | error |",
     "|---|---:|---:|---:|",
-    `| transaction rate (/s, OKAY / real duration) | ${num(e.predicted.transactionRate, 2)} | ${num(e.measured.transactionRate, 2)} | ${pct(e.rateError)} |`,
-    `| response time (s, weighted by OKAY) | ${num(e.predicted.responseTime)} | ${num(e.measured.responseTime)} | ${pct(e.responseTimeError)} |`,
-    `| replicas, mean absolute error | | | ${num(e.replicasMeanAbsoluteError, 2)} |`,
+    `| transaction rate (/s, OKAY / real duration) | ${formatNumber(e.predicted.transactionRate, 2)} | ${formatNumber(e.measured.transactionRate, 2)} | ${pct(e.rateError)} |`,
+    `| response time (s, weighted by OKAY) | ${formatNumber(e.predicted.responseTime, 3)} | ${formatNumber(e.measured.responseTime, 3)} | ${pct(e.responseTimeError)} |`,
+    `| replicas, mean absolute error | | | ${formatNumber(e.replicasMeanAbsoluteError, 2)} |`,
     "",
     `Target: within ${(100 * e.target).toFixed(0)} % on rate and response time over the whole run: ${e.withinTarget ? "**met**" : "**missed**"}.`,
     "",
-    ...markdownTable(
+    ...figureTable(
       PHASE_COLUMNS.split(" | "),
       e.phases.map((p) => [
         p.phase,
-        num(p.predictedRate, 2),
-        num(p.measuredRate, 2),
+        formatNumber(p.predictedRate, 2),
+        formatNumber(p.measuredRate, 2),
         pct(p.rateError),
-        num(p.predictedResponseTime),
-        num(p.measuredResponseTime),
+        formatNumber(p.predictedResponseTime, 3),
+        formatNumber(p.measuredResponseTime, 3),
         pct(p.responseTimeError),
       ]),
-      { align: ["left", ...Array<Align>(6).fill("right")] },
     ),
     "",
   ];

@@ -1,10 +1,11 @@
-import { formatMemoryKB, formatNumber, markdownTable } from "../../strategy-bench/src/index.js";
+import { figureTable, formatMemoryKB, formatNumber } from "../../strategy-bench/src/index.js";
 import { type NodeShape, type Prices, planCost } from "./cost.js";
 import {
   type Band,
   distinguishable,
   ERROR_BANDS,
   REPLICAS_MAE,
+  signedPercent,
   trueRange,
   WITHIN_ERROR,
   withBand,
@@ -65,19 +66,15 @@ export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: strin
   return { pass: why.length === 0, why };
 }
 
-/** The "Cost and verdict" section: a table with one column per stack, then the verdict lines. */
+/** A table with one column per stack, the bands, then the verdict lines. */
+export function verdictLines(results: readonly PlanResult[], o: VerdictOptions): string[] {
+  return [...verdictTable(results, o), "", bandsLine(), "", ...compareLines(results, o)];
+}
+
+/** The "Cost and verdict" section: {@link verdictLines} under its heading. */
 export function verdictMarkdown(results: readonly PlanResult[], o: VerdictOptions): string[] {
   if (results.length === 0) return [];
-  return [
-    "## Cost and verdict",
-    "",
-    ...verdictTable(results, o),
-    "",
-    bandsLine(),
-    "",
-    ...compareLines(results, o),
-    "",
-  ];
+  return ["## Cost and verdict", "", ...verdictLines(results, o), ""];
 }
 
 /** The bands beside the figures, in a sentence (their source: error-band.ts). */
@@ -150,9 +147,7 @@ export function verdictTable(results: readonly PlanResult[], o: VerdictOptions):
       ...costs.map((c) => formatNumber(c.money ?? Number.NaN, 4)),
     ]);
   }
-  return markdownTable(["metric", ...results.map((r) => r.stack)], rows, {
-    align: ["left", ...results.map(() => "right" as const)],
-  });
+  return figureTable(["metric", ...results.map((r) => r.stack)], rows);
 }
 
 /**
@@ -264,8 +259,7 @@ export function againstLines(
   o: VerdictOptions,
 ): string[] {
   const b = planCost(best, o);
-  const rel = (x: number, y: number) =>
-    y > 0 ? ` (${x >= y ? "+" : "−"}${Math.abs(Math.round((100 * (x - y)) / y))} %)` : "";
+  const rel = (x: number, y: number) => (y > 0 ? ` (${signedPercent((100 * (x - y)) / y)})` : "");
   return others.map((r) => {
     const c = planCost(r, o);
     const slo = o.slo ? sloVerdict(r, o.slo) : undefined;

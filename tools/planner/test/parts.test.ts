@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { childRandom } from "../../strategy-bench/src/random.js";
+import { SiegeUser } from "../../strategy-bench/src/siege-users.js";
 import { loadStack } from "../../strategy-bench/src/stack.js";
 import {
   interpolate,
@@ -12,7 +13,6 @@ import { MetricsServer } from "../src/metrics-server.js";
 import { readyDelaySeconds, startupBudget } from "../src/readiness.js";
 import { ReplicaQueue } from "../src/replica-queue.js";
 import { Scheduler } from "../src/scheduler.js";
-import { SiegeUser } from "../src/siege-users.js";
 import { ESTIMATED_PROFILE } from "./fixtures/estimated-profile.js";
 
 const Gi = 2 ** 30;

@@ -48,6 +48,14 @@ export function markdownTable(
   return [line(header), rule, ...rows.map(line)];
 }
 
+/** {@link markdownTable} of a label column and figures: the first column left, the others right. */
+export function figureTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string[] {
+  return markdownTable(header, rows, { align: header.map((_, i) => (i === 0 ? "left" : "right")) });
+}
+
 // ---------------------------------------------------------------- doc blocks
 
 const markers = (name: string) => [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`] as const;

@@ -8,6 +8,7 @@
  * with `predicted` is drawn by the planner too, with those fields in place of the report's.
  */
 import {
+  barChart,
   type Chart,
   constantLine,
   memoryUnit,
@@ -17,7 +18,7 @@ import {
   type Unit,
 } from "./charts.js";
 import type { RunSummary } from "./report/summarize.js";
-import type { RunSeries, TimePoint } from "./summary.js";
+import type { LoadSummary, ResourceSummary, RunSeries, TimePoint } from "./summary.js";
 
 /** A run (or a predicted stack) as the chart list reads it. */
 export interface SeriesRun {
@@ -67,15 +68,27 @@ function hpaTargetCores(r: SeriesRun): TimePoint[] | undefined {
   return r.series.time.cpuRequested?.map((p) => ({ t: p.t, value: (p.value * target) / 100 }));
 }
 
-/** An accuracy-against-cost scatter: each run's accuracy (%) against `x`. */
+/** What a cost figure is read from: a measured run's summary, or a predicted stack's. */
+export interface CostFigures {
+  name: string;
+  load: LoadSummary;
+  resources: ResourceSummary;
+}
+
+/**
+ * An accuracy-against-cost scatter: each run's accuracy (%) against `x`; and the planner's bar of
+ * the same figure per stack (`perStack`: accuracy is its input, not a prediction).
+ */
 interface ScatterMetric {
   id: string;
   title: string;
   /** The x axis' title, with the unit a memory figure is drawn in. */
   xTitle: (unit: string) => string;
-  x: (r: RunSummary) => number;
+  x: (r: CostFigures) => number;
   /** "memoryKB": drawn in MiB or GiB. */
   unit?: "memoryKB";
+  /** The bar chart's id and title, and its y title where it differs from `xTitle`. */
+  perStack: { id: string; title: string; yTitle?: (unit: string) => string };
 }
 
 export const SCATTER_METRICS: readonly ScatterMetric[] = [
@@ -85,6 +98,7 @@ export const SCATTER_METRICS: readonly ScatterMetric[] = [
     xTitle: (u) => `memory used (${u}, mean over the test)`,
     x: (r) => r.resources.memUsedKB,
     unit: "memoryKB",
+    perStack: { id: "memory-used-per-stack", title: "Memory used per stack" },
   },
   {
     id: "accuracy-vs-memory-requested",
@@ -92,18 +106,29 @@ export const SCATTER_METRICS: readonly ScatterMetric[] = [
     xTitle: (u) => `memory requested (${u}, mean over the test)`,
     x: (r) => r.resources.memRequestedKB,
     unit: "memoryKB",
+    // The planner passes the scheduled pods' requests (what the report's strategy 2 counted).
+    perStack: {
+      id: "memory-requested-per-stack",
+      title: "Memory requested per stack",
+      yTitle: (u) => `memory requested (${u}, mean; scheduled pods)`,
+    },
   },
   {
     id: "accuracy-vs-transaction-rate",
     title: "Accuracy against successful requests per second",
     xTitle: () => "successful requests per second (mean over the test)",
     x: (r) => r.load.transactionRate,
+    perStack: {
+      id: "successful-requests-per-second-per-stack",
+      title: "Successful requests per second per stack",
+    },
   },
   {
     id: "accuracy-vs-response-time",
     title: "Accuracy against response time",
     xTitle: () => "response time (s, mean weighted by successful requests)",
     x: (r) => r.load.responseTime,
+    perStack: { id: "response-time-per-stack", title: "Response time per stack" },
   },
 ];
 
@@ -135,6 +160,21 @@ export function scatterCharts(
         x: m.x(r) / (unit?.divisor ?? 1),
         y: 100 * r.accuracy.accuracy,
       })),
+    });
+  });
+}
+
+/** The planner's bars: each scatter's figure per predicted stack, in the scatter's unit. */
+export function perStackCharts(stacks: readonly CostFigures[], subtitle: string[]): Chart[] {
+  return SCATTER_METRICS.map((m) => {
+    const unit = unitOf(m.unit, stacks.map(m.x));
+    return barChart({
+      id: m.perStack.id,
+      title: `${m.perStack.title} (predicted)`,
+      subtitle,
+      yTitle: (m.perStack.yTitle ?? m.xTitle)(unit?.label ?? ""),
+      runs: stacks.map((r) => r.name),
+      values: stacks.map((r) => ({ run: r.name, value: m.x(r) / (unit?.divisor ?? 1) })),
     });
   });
 }

@@ -26,7 +26,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import type { TopLevelSpec } from "vega-lite";
 import { formatNumber } from "./benchkit.js";
-import type { TimePoint } from "./summary.js";
+import type { PhasePoint, TimePoint } from "./summary.js";
 
 export interface Chart {
   /** File stem, e.g. "accuracy-vs-memory-used". */
@@ -534,24 +534,22 @@ export function constantLine(points: readonly { t: number }[], value: number): T
 
 // ---------------------------------------------------------------- per phase
 
-export interface PhaseValue {
+/** A run's value for a phase; the phase's users and delay, or its rate, label it. */
+export interface PhaseValue extends PhasePoint {
   run: string;
-  /** 1-based phase number. */
-  phase: number;
-  value: number;
-  /** The phase's concurrent users and each user's delay between requests (s), for its label. */
-  users?: number;
-  delaySeconds?: number;
-  /** Or, for an open-loop load, its arrival rate (req/s). */
-  rate?: number;
 }
 
 export interface PhaseOptions extends ChartText {
   values: PhaseValue[];
 }
 
-/** "c20 d5": a phase's users and delay as siege's -c and -d say them; "30/s": its rate. */
-function phaseLoad(v: PhaseValue | undefined): string[] {
+/**
+ * "c20 d5": a phase's users and delay as siege's -c and -d say them; "30/s": its rate (2 decimals
+ * at most), the chart's phase labels' and the planner's per-phase table's.
+ */
+export function phaseLoad(
+  v: Pick<PhasePoint, "users" | "delaySeconds" | "rate"> | undefined,
+): string[] {
   if (v?.rate !== undefined) return [`${Number(v.rate.toFixed(2))}/s`];
   if (v?.users === undefined) return [];
   const d = v.delaySeconds;
@@ -661,6 +659,11 @@ export async function renderChart(chart: Chart): Promise<{ svg: string; png: Buf
   } finally {
     view.finalize();
   }
+}
+
+/** The `## Charts` section of a Markdown file beside the charts: each chart's `<id>.png`. */
+export function chartsMarkdown(ids: readonly string[]): string[] {
+  return ["## Charts", "", ...ids.flatMap((c) => [`![${c}](${c}.png)`, ""])];
 }
 
 /** Render each chart to `<id>.svg` and `<id>.png` in `outDir`. */

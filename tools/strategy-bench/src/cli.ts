@@ -3,15 +3,13 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { labelSelector } from "../../../components/defaults.js";
+import { STACKS } from "../../../stacks/index.js";
 import { registerPlanCommands } from "../../planner/src/index.js";
-import {
-  type ClusterRunOptions,
-  reexecUnderLock,
-  runCluster,
-  waitForGoBuilds,
-} from "./cluster-run.js";
+import { phaseLoad } from "./charts.js";
+import { type ClusterRunOptions, reexecUnderLock, runCluster } from "./cluster-run.js";
+import { MONITOR_INTERVAL } from "./cluster-scale.js";
 import { accuracyCommand, loadtestCommand } from "./commands.js";
-import { runDemo } from "./demo.js";
+import { type DemoOptions, runDemo } from "./demo.js";
 import {
   allowRemoteOption,
   collect,
@@ -105,7 +103,7 @@ program
     if (!clean) {
       for (const p of r.phases) {
         log(
-          `phase ${p.phase} (c${p.users} d${Number(p.delaySeconds.toFixed(3))}): ` +
+          `phase ${p.phase} (${phaseLoad(p).join(" ")}): ` +
             formatStatusCodes(p.statusCodes, p.socketFailures),
         );
       }
@@ -143,7 +141,7 @@ program
     wholeNumber("pid"),
   )
   .option("--local-url <url>", "sample the local process listening on this URL's port")
-  .option("--interval <s>", "seconds between samples", positive("interval"), 5)
+  .option("--interval <s>", "seconds between samples", positive("interval"), MONITOR_INTERVAL)
   .option("--duration <s>", "stop after this many seconds", positive("duration"))
   .option("--until-pid <pid>", "stop when this process exits", wholeNumber("pid"))
   .option("--out <file>", "CSV to write", "monitor.csv")
@@ -402,31 +400,30 @@ program
     const out = await runDemo({
       ...runOptions(o),
       ...(o.interval !== undefined ? { interval: o.interval } : {}),
-      ...(o.out ? { out: o.out } : {}),
-      quiet: o.quiet,
-      log,
-      signal: interruptSignal(),
     });
     log(`done: ${out}/report.md and ${out}/report.html`);
   });
 
 /**
  * What demo and the cluster run take alike from the flags: the stacks (default all three), the
- * schedule's scaling, the seed, the image set's size.
+ * schedule's scaling, the seed, the image set's size, the output folder; and this CLI's log and
+ * interrupt.
  */
-function runOptions(o: {
-  stack?: string[];
-  timeScale: number;
-  delayScale?: number;
-  seed: number;
-  perClass: number;
-}) {
+function runOptions(
+  o: Pick<DemoOptions, "timeScale" | "delayScale" | "seed" | "perClass" | "out" | "quiet"> & {
+    stack?: string[];
+  },
+): Omit<DemoOptions, "interval"> {
   return {
-    stacks: o.stack?.length ? o.stack : ["baseline", "strategy1", "strategy2"],
+    stacks: o.stack?.length ? o.stack : [...STACKS],
     timeScale: o.timeScale,
     ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
     seed: o.seed,
     perClass: o.perClass,
+    ...(o.out ? { out: o.out } : {}),
+    quiet: o.quiet,
+    log,
+    signal: interruptSignal(),
   };
 }
 
@@ -434,9 +431,6 @@ function runOptions(o: {
 async function clusterAction(
   o: Omit<ClusterRunOptions, "stacks" | "log" | "signal"> & { stack?: string[] },
 ): Promise<void> {
-  // No real-cluster run while a Go build runs (the shared machine's rule): wait before taking
-  // the lock (so others are not blocked meanwhile), and again once it is held.
-  if (process.env.FOOD11_CLUSTER_RUN_LOCKED !== "1") await waitForGoBuilds(log);
   const code = await reexecUnderLock(log);
   if (code !== undefined) {
     process.exitCode = code;
@@ -447,10 +441,6 @@ async function clusterAction(
     repeat: o.repeat,
     interleave: o.interleave,
     keepClusterFlags: o.keepClusterFlags ?? false,
-    ...(o.out ? { out: o.out } : {}),
-    quiet: o.quiet,
-    log,
-    signal: interruptSignal(),
   });
   log(`done: ${out}/report.md and ${out}/report.html`);
 }

@@ -18,13 +18,16 @@ import {
   clusterStackConfig,
   clusterVersions,
 } from "../../../lib/cluster/stack.js";
+import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
+  CONTROLLER_DEFAULTS,
   checkRecommendation,
-  engineProfileName,
+  controllerFlags,
   knobsMarkdown,
   type PlanOptions,
   type PlanResult,
   parseNodes,
+  profileNames,
   type Recommendation,
   readProfile,
   readRecommendationRun,
@@ -36,14 +39,13 @@ import {
   validationMarkdown,
   writeStackFile,
 } from "../../planner/src/index.js";
-import { effectiveSettings } from "./cluster/context.js";
+import { scaledStack } from "./cluster/context.js";
 import { nodeCapacity } from "./cluster/kube.js";
 import { ensureCluster, restoreCluster } from "./cluster/lifecycle.js";
 import { waitForGoBuilds } from "./cluster/lock.js";
 import { runCluster } from "./cluster-run.js";
-import { clusterTimeScaling, HPA_FLAGS, stackTimeScaling } from "./cluster-scale.js";
+import { clusterTimeScaling } from "./cluster-scale.js";
 import { resolveSchedule } from "./commands.js";
-import { REPO_ROOT } from "./demo.js";
 import {
   delayScaleOption,
   errorMarginOption,
@@ -57,11 +59,11 @@ import {
   sloP95Option,
   wholeNumber,
 } from "./flags.js";
-import { runTimestamp } from "./runmeta.js";
+import { runOutDir } from "./runmeta.js";
 import { listStacks, loadStack } from "./stack.js";
 
 export const DEFAULT_RECOMMEND_SCHEDULE = join(
-  REPO_ROOT,
+  PROJECT_ROOT,
   "bench",
   "planner",
   "schedules",
@@ -104,7 +106,7 @@ export function validateRecommendCommand(
     .addOption(
       new Option("--schedule <file>", "siege schedule (YAML/JSON, as loadtest takes)").default(
         DEFAULT_RECOMMEND_SCHEDULE,
-        relative(REPO_ROOT, DEFAULT_RECOMMEND_SCHEDULE),
+        relative(PROJECT_ROOT, DEFAULT_RECOMMEND_SCHEDULE),
       ),
     )
     .addOption(sloP95Option("SLO: p95 response time at most this").default(0.6))
@@ -164,23 +166,17 @@ export function validateRecommendCommand(
           `--base ${o.base}: not a stack of the project (valid: ${listStacks().join(", ")})`,
         );
       }
-      const profile = o.profile?.length
-        ? o.profile
-        : [engineProfileName(loadStack(o.base).model.backend)];
-      await action({ ...o, profile });
+      await action({ ...o, profile: profileNames(o.profile, loadStack(o.base)) });
     });
 }
 
+/** The cluster's node as the planner's `--nodes` gives it: one node of its allocatable. */
+const nodeSpec = (n: { cpuCores: number; memoryKB: number }) =>
+  `1x${n.cpuCores}cpu,${n.memoryKB}Ki`;
+
 /** The controller's settings of a cluster's HPA flags (absent = kube-controller-manager's default). */
-function controllerOf(hpa: Partial<Record<keyof typeof HPA_FLAGS | "tolerance", number>>) {
-  return {
-    syncPeriodSeconds: hpa.syncPeriod ?? HPA_FLAGS.syncPeriod.seconds,
-    tolerance: hpa.tolerance ?? 0.1,
-    cpuInitializationPeriodSeconds:
-      hpa.cpuInitializationPeriod ?? HPA_FLAGS.cpuInitializationPeriod.seconds,
-    delayOfInitialReadinessStatusSeconds:
-      hpa.initialReadinessDelay ?? HPA_FLAGS.initialReadinessDelay.seconds,
-  };
+function controllerOf(hpa: Parameters<typeof controllerFlags>[0]) {
+  return { ...CONTROLLER_DEFAULTS, ...controllerFlags(hpa) };
 }
 
 /**
@@ -212,12 +208,11 @@ export async function clusterRunPlanOptions(
   };
   // Relative paths (a fixture's) from the run folder; the command records absolute ones.
   const file = stackFiles?.[stack] ? resolve(runDir, stackFiles[stack]) : undefined;
-  const base = clusterStackConfig(clusterVersions(REPO_ROOT), REPO_ROOT);
-  const scaled = stackTimeScaling(f, effectiveSettings(stack, base, file));
+  const base = clusterStackConfig(clusterVersions(PROJECT_ROOT), PROJECT_ROOT);
   const node = manifest.cluster.node as { cpuCores: number; memoryKB: number };
-  const nodes = o.nodes ?? [`1x${node.cpuCores}cpu,${node.memoryKB}Ki`];
+  const nodes = o.nodes ?? [nodeSpec(node)];
   const options: PlanOptions = {
-    stack: effectiveSettings(stack, { ...base, ...scaled.config }, file),
+    stack: scaledStack(stack, f, base, file).settings,
     schedule: await resolveSchedule(schedule && resolve(runDir, schedule), f, delayScale),
     profiles: await Promise.all(o.profiles.map((p) => readProfile(p))),
     cluster: parseNodes(nodes),
@@ -246,14 +241,13 @@ export async function recommendForRun(
 ): Promise<{ head: string[]; rec: Recommendation; file?: string; predicted: string[] }> {
   const f = o.timeScale;
   const scaling = clusterTimeScaling(f);
-  const base = clusterStackConfig(clusterVersions(REPO_ROOT), REPO_ROOT);
-  const scaled = stackTimeScaling(f, effectiveSettings(o.base, base));
+  const base = clusterStackConfig(clusterVersions(PROJECT_ROOT), PROJECT_ROOT);
   const schedule = await resolveSchedule(o.schedule, f, o.delayScale);
   const cluster = parseNodes(nodes);
   const slo = sloOf(o);
   const rec = recommend({
     name: o.name,
-    base: effectiveSettings(o.base, { ...base, ...scaled.config }),
+    base: scaledStack(o.base, f, base).settings,
     schedule,
     profiles: await Promise.all(o.profile.map((p) => readProfile(p))),
     cluster,
@@ -300,7 +294,7 @@ export async function validateRecommendation(
   }
   const f = o.timeScale;
   const scaling = clusterTimeScaling(f);
-  const out = resolve(o.out ?? join(REPO_ROOT, "runs", `validate-recommend-${runTimestamp()}`));
+  const out = runOutDir(o.out, "validate-recommend-");
   await mkdir(out, { recursive: true });
   log(`output: ${out}`);
   const say = async (text: string[]) => {
@@ -321,9 +315,9 @@ export async function validateRecommendation(
     const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
     const node = await nodeCapacity(
       kubeconfig,
-      clusterVersions(REPO_ROOT).NODE_NAME ?? "food11-node",
+      clusterVersions(PROJECT_ROOT).NODE_NAME ?? "food11-node",
     );
-    const nodes = o.nodes ?? [`1x${node.cpuCores}cpu,${node.memoryKB}Ki`];
+    const nodes = o.nodes ?? [nodeSpec(node)];
     const { head, rec, file, predicted } = await recommendForRun(o, nodes, out);
     if (!rec.best || !file) {
       await say([

@@ -15,40 +15,35 @@
  * stack's run, by stage: node.ts, deploy.ts, ready.ts, load.ts, events.ts, entry.ts).
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { stringify as toYaml } from "yaml";
+import { join } from "node:path";
 import {
   CLUSTER_STATE_DIR,
   clusterStackConfig,
   clusterVersions,
 } from "../../../lib/cluster/stack.js";
+import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
   type ClusterRunOptions,
-  effectiveSettings,
   type RunContext,
   type RunEntry,
+  type ScaledStack,
+  scaledStack,
 } from "./cluster/context.js";
 import { nodeCapacity } from "./cluster/kube.js";
 import { ensureCluster, restoreCluster } from "./cluster/lifecycle.js";
 import { waitForGoBuilds } from "./cluster/lock.js";
 import { runName, runOrder } from "./cluster/order.js";
 import { runOne } from "./cluster/run-one.js";
-import {
-  clusterTimeScaling,
-  type StackTimeScaling,
-  stackFit,
-  stackTimeScaling,
-} from "./cluster-scale.js";
-import { REPO_ROOT } from "./demo.js";
+import { clusterTimeScaling, stackFit } from "./cluster-scale.js";
 import { generateRunImages } from "./imageset.js";
 import type { Manifest } from "./report/manifest.js";
-import { writeReport } from "./report/write.js";
-import { runTimestamp } from "./runmeta.js";
+import { finishRuns } from "./report/write.js";
+import { runOutDir } from "./runmeta.js";
 import { listStacks } from "./stack.js";
 
 /** What the cluster run's importers use (the CLI, its tests, bench/planner). */
 export { type ClusterRunOptions, effectiveSettings } from "./cluster/context.js";
-export { reexecUnderLock, waitForGoBuilds } from "./cluster/lock.js";
+export { reexecUnderLock } from "./cluster/lock.js";
 export { runName, runOrder } from "./cluster/order.js";
 
 /**
@@ -69,7 +64,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     throw new Error(`--repeat ${o.repeat}: give a whole number >= 1`);
   const scaling = clusterTimeScaling(o.timeScale);
   const t0 = Date.now();
-  const outDir = resolve(o.out ?? join(REPO_ROOT, "runs", `cluster-${runTimestamp()}`));
+  const outDir = runOutDir(o.out, "cluster-");
   await mkdir(outDir, { recursive: true });
   o.log(`output: ${outDir}`);
   o.log(
@@ -81,13 +76,13 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   await waitForGoBuilds(o.log, o.signal);
   const { flags, restarted, before, ingress, notApplied } = await ensureCluster(scaling, o.log);
   const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
-  const versions = clusterVersions(REPO_ROOT);
+  const versions = clusterVersions(PROJECT_ROOT);
   const node = await nodeCapacity(kubeconfig, versions.NODE_NAME ?? "food11-node");
   o.log(
     `node ${node.name}: ${node.cpuCores} cores, ${(node.memoryKB / 1024 ** 2).toFixed(1)} GiB allocatable`,
   );
   const imagesDir = await generateRunImages(outDir, o);
-  const baseConfig = clusterStackConfig(versions, REPO_ROOT);
+  const baseConfig = clusterStackConfig(versions, PROJECT_ROOT);
   const ctx: RunContext = {
     o,
     interference: [],
@@ -97,21 +92,14 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     kubeconfig,
     outDir,
     imagesDir,
-    baseConfig,
   };
   const perStack = new Map(
-    o.stacks.map((s) => [
-      s,
-      stackTimeScaling(o.timeScale, effectiveSettings(s, baseConfig, fileOf(s))),
-    ]),
+    o.stacks.map((s) => [s, scaledStack(s, o.timeScale, baseConfig, fileOf(s))]),
   );
   const order = runOrder(o.stacks, o.repeat, o.interleave);
   const fits: Record<string, string> = {};
   for (const s of o.stacks) {
-    fits[s] = stackFit(
-      node,
-      effectiveSettings(s, { ...baseConfig, ...perStack.get(s)?.config }, fileOf(s)),
-    ).text;
+    fits[s] = stackFit(node, (perStack.get(s) as ScaledStack).settings).text;
   }
   const runs: RunEntry[] = [];
   const failures: string[] = [];
@@ -120,7 +108,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     if (o.signal?.aborted) break;
     const name = runName(stack, repetition, o.repeat);
     try {
-      const r = await runOne(ctx, stack, repetition, perStack.get(stack) as StackTimeScaling);
+      const r = await runOne(ctx, stack, repetition, perStack.get(stack) as ScaledStack);
       runs.push(r.entry);
       wall[name] = r.steps;
     } catch (err) {
@@ -136,6 +124,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
       : "";
   if (restored) o.log(`cluster: ${restored}`);
   const wallSeconds = (Date.now() - t0) / 1000;
+  const runNames = order.map((x) => runName(x.stack, x.repetition, o.repeat));
   const manifest: Manifest = {
     title: scaling.fullLength
       ? "Deployment strategies on real pods (full length)"
@@ -151,11 +140,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
         "destroyed. The model is the seeded, untrained demo model baked into the image and the images " +
         "are generated patterns: accuracy is about chance (1 in 11) and says nothing about a real model; " +
         "compare the stacks' speed, memory and scaling.",
-      `Cluster flags: ${flags.source}${restarted ? ` (restarted for this run; ${restored || "kept"})` : ""}; run order: ${order
-        .map((x) => runName(x.stack, x.repetition, o.repeat))
-        .join(
-          ", ",
-        )}; wall time ${(loadWallSeconds / 60).toFixed(1)} min (${(wallSeconds / 60).toFixed(1)} with the cluster's restore).`,
+      `Cluster flags: ${flags.source}${restarted ? ` (restarted for this run; ${restored || "kept"})` : ""}; run order: ${runNames.join(", ")}; wall time ${(loadWallSeconds / 60).toFixed(1)} min (${(wallSeconds / 60).toFixed(1)} with the cluster's restore).`,
     ],
     cluster: {
       node,
@@ -165,14 +150,16 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
         lines: scaling.lines,
         warnings: scaling.warnings,
         notApplied,
-        stacks: Object.fromEntries([...perStack].map(([s, t]) => [s, [...t.lines, ...t.warnings]])),
+        stacks: Object.fromEntries(
+          [...perStack].map(([s, { scaling: t }]) => [s, [...t.lines, ...t.warnings]]),
+        ),
       },
       fits,
       ingress:
         ingress === "traefik"
           ? "Traefik on 127.0.0.1:80"
           : "a stand-in ingress (Traefik does not run on this cluster now: its binary is not built): a loopback reverse proxy in strategy-bench on 127.0.0.1:80 to the Service's ready endpoints, round robin, plus the Ingress status write",
-      order: order.map((x) => runName(x.stack, x.repetition, o.repeat)),
+      order: runNames,
       failures,
       interference: ctx.interference,
     },
@@ -182,12 +169,12 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     join(outDir, "run.json"),
     `${JSON.stringify({ options: { ...o, log: undefined, signal: undefined }, scaling, kcmArgs: scaling.kcmArgs, flags, wall, wallSeconds, failures }, null, 2)}\n`,
   );
-  if (runs.length === 0) {
-    throw new Error(`no run finished: ${failures.join("; ")}`);
-  }
-  await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
-  const { files } = await writeReport(manifest, outDir, outDir);
-  o.log(`report: ${files.markdown} (wall time ${(wallSeconds / 60).toFixed(1)} min)`);
-  if (failures.length > 0) throw new Error(`report written, but ${failures.join("; ")}`);
+  await finishRuns(
+    manifest,
+    outDir,
+    failures,
+    o.log,
+    ` (wall time ${(wallSeconds / 60).toFixed(1)} min)`,
+  );
   return outDir;
 }

@@ -32,6 +32,11 @@ export const HPA_FLAGS = {
     label: "HPA default downscale stabilization",
   },
 } as const;
+/** HPA_FLAGS as [key, flag] pairs, typed. */
+const HPA_FLAG_ENTRIES = Object.entries(HPA_FLAGS) as [
+  keyof typeof HPA_FLAGS,
+  (typeof HPA_FLAGS)[keyof typeof HPA_FLAGS],
+][];
 export const HPA_TOLERANCE_FLAG = "horizontal-pod-autoscaler-tolerance";
 export const HPA_TOLERANCE_DEFAULT = 0.1;
 /** metrics-server's default --metric-resolution, and the least it runs with: options.go wants resolution x 0.9 >= its kubelet request timeout (10 s), so 12 s in whole seconds. */
@@ -93,10 +98,7 @@ export function clusterTimeScaling(f: number): ClusterTimeScaling {
   const warnings: string[] = [];
   const kcmArgs: string[] = [];
   const hpa = { tolerance: HPA_TOLERANCE_DEFAULT } as ClusterTimeScaling["hpa"];
-  for (const [key, d] of Object.entries(HPA_FLAGS) as [
-    keyof typeof HPA_FLAGS,
-    (typeof HPA_FLAGS)[keyof typeof HPA_FLAGS],
-  ][]) {
+  for (const [key, d] of HPA_FLAG_ENTRIES) {
     let v = d.seconds * f;
     if (v < 1) {
       warnings.push(
@@ -239,10 +241,7 @@ export function flagsFromArgv(
   source: string,
 ): RunningFlags {
   const hpa: RunningFlags["hpa"] = {};
-  for (const [key, d] of Object.entries(HPA_FLAGS) as [
-    keyof typeof HPA_FLAGS,
-    { flag: string },
-  ][]) {
+  for (const [key, d] of HPA_FLAG_ENTRIES) {
     const v = flagValue(kcm, d.flag);
     if (v !== undefined) hpa[key] = parseGoDuration(v);
   }
@@ -268,10 +267,7 @@ export function flagsFromRecord(text: string, source: string): RunningFlags {
 export function flagDifferences(want: ClusterTimeScaling, have: RunningFlags): string[] {
   const out: string[] = [];
   const same = (a: number, b: number) => Math.abs(a - b) < 1e-6;
-  for (const [key, d] of Object.entries(HPA_FLAGS) as [
-    keyof typeof HPA_FLAGS,
-    (typeof HPA_FLAGS)[keyof typeof HPA_FLAGS],
-  ][]) {
+  for (const [key, d] of HPA_FLAG_ENTRIES) {
     const h = have.hpa[key] ?? d.seconds;
     if (!same(h, want.hpa[key]))
       out.push(`--${d.flag}: running ${s1(h)}, wanted ${s1(want.hpa[key])}`);
@@ -361,6 +357,11 @@ export interface TimelineEntry {
   object: string;
   message: string;
   count: number;
+}
+
+/** How many events of `kind` a run's timeline holds (each entry's count summed). */
+export function eventCount(events: readonly TimelineEntry[], kind: TimelineKind): number {
+  return events.reduce((n, e) => n + (e.kind === kind ? e.count : 0), 0);
 }
 
 function isoOf(v: unknown): string | undefined {

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import {
   type AccuracyResult,
   accuracyMarkdown,
+  type DirectOptions,
   directPredictor,
   type Predictor,
   scoreImages,
@@ -124,14 +125,10 @@ async function checkImagesDir(dir: string): Promise<void> {
   if (!isDir) throw new Error(`--images ${dir}: not a folder; ${fix}`);
 }
 
-export interface AccuracyCommand {
+/** `accuracy`: a server's (`url`) or, with the direct mode's options, a model's in this process. */
+export interface AccuracyCommand extends DirectOptions {
   images: string;
   url?: string;
-  modelDir?: string;
-  modelUrl?: string;
-  preprocess?: "raw" | "unit" | "mobilenet";
-  backend?: "auto" | "tensorflow" | "wasm" | "onnxruntime";
-  threads?: number;
   labels?: string[];
   perClass?: number;
   concurrency: number;
@@ -210,34 +207,22 @@ export function runAccuracy(o: {
  * A run's load step (demo, cluster run): the original schedule, scaled, into `dir`/loadtest.csv;
  * says any problem and the overall figures through `say`.
  */
-export async function runLoad(o: {
-  url: string;
-  dir: string;
-  /** A schedule file (default the original 30 minutes). */
-  schedule?: string;
-  timeScale: number;
-  delayScale?: number;
-  seed: number;
-  quiet: boolean;
-  log: (line: string) => void;
-  say: (line: string) => void;
-  signal?: AbortSignal;
-}) {
+export async function runLoad(
+  o: Omit<LoadtestCommand, "timeout" | "inFlight" | "out" | "allowRemote" | "log"> & {
+    dir: string;
+    log: (line: string) => void;
+    say: (line: string) => void;
+  },
+) {
+  const { dir, say, ...load } = o;
   const lt = await loadtestCommand({
-    url: o.url,
-    ...(o.schedule ? { schedule: o.schedule } : {}),
-    timeScale: o.timeScale,
-    ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
-    seed: o.seed,
+    ...load,
     timeout: 30,
-    out: join(o.dir, "loadtest.csv"),
+    out: join(dir, "loadtest.csv"),
     allowRemote: false,
-    quiet: o.quiet,
-    log: o.log,
-    ...(o.signal ? { signal: o.signal } : {}),
   });
-  if (lt.meta.problem) o.say(`warning: ${lt.meta.problem}`);
-  o.say(
+  if (lt.meta.problem) say(`warning: ${lt.meta.problem}`);
+  say(
     `${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ${lt.overall.failed} failed, ` +
       `mean response ${lt.overall.responseTime.toFixed(3)} s`,
   );

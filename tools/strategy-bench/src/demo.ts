@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, openSync, statSync } from "node:fs";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { stringify as toYaml } from "yaml";
+import { PROJECT_ROOT } from "../../../stacks/index.js";
+import { MONITOR_INTERVAL } from "./cluster-scale.js";
 import { runAccuracy, runLoad } from "./commands.js";
 import { getStatus } from "./http.js";
 import { generateRunImages } from "./imageset.js";
@@ -11,8 +12,8 @@ import { currentLoad, thisMachine } from "./machine.js";
 import { localSampler, runMonitor } from "./monitor.js";
 import { freePort } from "./net.js";
 import type { Manifest } from "./report/manifest.js";
-import { writeReport } from "./report/write.js";
-import { runTimestamp } from "./runmeta.js";
+import { finishRuns } from "./report/write.js";
+import { runOutDir } from "./runmeta.js";
 import {
   loadStack,
   localBudget,
@@ -21,11 +22,11 @@ import {
   stackConfigRows,
 } from "./stack.js";
 
-export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
-const APP_DIR = join(REPO_ROOT, "app");
+const APP_DIR = join(PROJECT_ROOT, "app");
 const DEMO_MODEL = join(APP_DIR, "models", "demo");
 const SERVER_ENTRY = join(APP_DIR, "dist", "server.js");
 
+/** `demo`: the stacks, the schedule's scaling, the seed, the image set's size, where and how it tells. */
 export interface DemoOptions {
   stacks: string[];
   timeScale: number;
@@ -41,7 +42,7 @@ export interface DemoOptions {
 
 async function run(cmd: string, args: string[], log: (l: string) => void): Promise<void> {
   log(`$ ${cmd} ${args.join(" ")}`);
-  const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(cmd, args, { cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit"] });
   const code = await new Promise<number | null>((r) => child.once("exit", r));
   if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${code}`);
 }
@@ -140,7 +141,7 @@ export async function runDemo(o: DemoOptions): Promise<string> {
   // Read every stack file first: a wrong name or a bad file stops the demo before anything is
   // built or written (the error lists the valid stacks).
   const stacks = o.stacks.map((stack) => ({ stack, settings: loadStack(stack) }));
-  const outDir = resolve(o.out ?? join(REPO_ROOT, "runs", runTimestamp()));
+  const outDir = runOutDir(o.out);
   await mkdir(outDir, { recursive: true });
   o.log(`output: ${outDir}`);
   await prepare(o.log);
@@ -168,13 +169,7 @@ export async function runDemo(o: DemoOptions): Promise<string> {
       o.log(`[${stack}] failed: ${(err as Error).message}`);
     }
   }
-  if (manifest.runs.length === 0) {
-    throw new Error(`no run finished${failures.length ? `: ${failures.join("; ")}` : ""}`);
-  }
-  await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
-  const { files } = await writeReport(manifest, outDir, outDir);
-  o.log(`report: ${files.markdown}`);
-  if (failures.length > 0) throw new Error(`report written, but ${failures.join("; ")}`);
+  await finishRuns(manifest, outDir, failures, o.log);
   return outDir;
 }
 
@@ -206,7 +201,7 @@ async function runStack(
     const stopMonitor = new AbortController();
     const monitorDone = runMonitor({
       sample: localSampler(server.child.pid as number, localBudget(settings)),
-      intervalSeconds: o.interval ?? Math.max(1, 5 * o.timeScale),
+      intervalSeconds: o.interval ?? Math.max(1, MONITOR_INTERVAL * o.timeScale),
       untilPid: server.child.pid as number,
       out: join(dir, "monitor.csv"),
       signal: stopMonitor.signal,

@@ -2,10 +2,32 @@
  * The strategy-bench core as other packages use it (tools/planner): this export list is the API;
  * a package outside tools/strategy-bench imports from here, not from its files.
  */
-export { type Align, formatNumber, markdownTable, percentile } from "./benchkit.js";
-export { type SeriesRun, seriesCharts } from "./chart-list.js";
-export { barChart, type Chart, formatMemoryKB, memoryUnit, writeCharts } from "./charts.js";
+export {
+  type Align,
+  figureTable,
+  formatNumber,
+  markdownTable,
+  percentile,
+} from "./benchkit.js";
+export { perStackCharts, type SeriesRun, seriesCharts } from "./chart-list.js";
+export {
+  barChart,
+  type Chart,
+  chartsMarkdown,
+  formatMemoryKB,
+  memoryUnit,
+  phaseLoad,
+  writeCharts,
+} from "./charts.js";
 export { k8sClients } from "./cluster/kube.js";
+export {
+  eventCount,
+  HPA_FLAGS,
+  HPA_TOLERANCE_DEFAULT,
+  METRIC_RESOLUTION_DEFAULT,
+  MONITOR_INTERVAL,
+  type TimelineEntry,
+} from "./cluster-scale.js";
 export { resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {
@@ -24,9 +46,11 @@ export {
   timeScaleOption,
   wholeNumber,
 } from "./flags.js";
+export { zodIssues } from "./issues.js";
 export { runLoadtest } from "./loadtest.js";
+export { podCondition } from "./monitor.js";
 export { readMonitorCsv } from "./monitor-csv.js";
-export { CLOCK_TICKS, processTree, readRssKB, threadIds } from "./proc.js";
+export { CLOCK_TICKS, processTree, threadIds, treeRssKB } from "./proc.js";
 export { prometheusSamples, sumOf } from "./prometheus.js";
 export { cpuCores } from "./quantity.js";
 export { childRandom, type Random } from "./random.js";
@@ -38,13 +62,21 @@ export {
   readHtmlCharts,
   writeHtmlReport,
 } from "./report/html.js";
-export { runTimestamp } from "./runmeta.js";
+export { runOutDir, runTimestamp } from "./runmeta.js";
 export { checkTarget } from "./safety.js";
-export { ORIGINAL_SCHEDULE_FILE, type Phase, type Schedule } from "./schedule.js";
+export {
+  ORIGINAL_SCHEDULE_FILE,
+  type Phase,
+  phaseFileSchema,
+  repeatGroups,
+  type Schedule,
+} from "./schedule.js";
+export { phaseUsers } from "./siege-users.js";
 export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
 export {
   type LoadSummary,
   type MonitorSample,
+  meanOf,
   ORIGINAL_DIVISOR_SECONDS,
   type ResourceSummary,
   summarizeLoad,

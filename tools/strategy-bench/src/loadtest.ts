@@ -2,8 +2,8 @@ import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { Pool } from "./http.js";
-import { childRandom } from "./random.js";
-import { type Phase, type Schedule, scheduleSeconds } from "./schedule.js";
+import { type Schedule, scheduleSeconds } from "./schedule.js";
+import { phaseUsers, type SiegeUser } from "./siege-users.js";
 
 /**
  * A siege-like load test on undici: each phase runs `users` concurrent user loops for
@@ -163,23 +163,23 @@ function isAbort(err: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (err instanceof Error && err.name === "AbortError");
 }
 
+/** One siege user on the clock (its rule: siege-users.ts, times in epoch seconds). */
 async function userLoop(
   pool: Pool,
   path: string,
-  phase: Phase,
-  deadline: number,
-  rand: () => number,
+  user: SiegeUser,
   rec: Recorder,
   stopNew: AbortSignal,
   signal: AbortSignal,
   timeoutMs: number,
   failurePauseMs: number,
 ): Promise<void> {
-  let done = 0;
+  const deadline = user.deadline * 1000;
   while (!stopNew.aborted && !signal.aborted) {
-    if (phase.reps !== undefined && done >= phase.reps) return;
-    const delayMs = rand() * phase.delaySeconds * 1000;
-    if (Date.now() + delayMs >= deadline) return;
+    const now = Date.now();
+    const at = user.nextRequestAt(now / 1000);
+    if (at === undefined) return;
+    const delayMs = at * 1000 - now;
     if (delayMs > 0) {
       try {
         await sleep(delayMs, undefined, { signal: stopNew });
@@ -211,7 +211,7 @@ async function userLoop(
         }
       }
     }
-    done++;
+    user.responded();
   }
 }
 
@@ -275,19 +275,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
         : undefined;
       try {
         await Promise.all(
-          Array.from({ length: phase.users }, (_, u) =>
-            userLoop(
-              pool,
-              path,
-              phase,
-              deadline,
-              childRandom(opts.seed, i, u),
-              rec,
-              stopNew.signal,
-              ctl.signal,
-              timeoutMs,
-              failurePauseMs,
-            ),
+          phaseUsers(phase, i, opts.seed, started / 1000).map((user) =>
+            userLoop(pool, path, user, rec, stopNew.signal, ctl.signal, timeoutMs, failurePauseMs),
           ),
         );
       } finally {

@@ -2,7 +2,7 @@ import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type MonitorColumns, type MonitorRow, monitorCsvLines } from "./monitor-csv.js";
-import { CLOCK_TICKS, processTree, readRssKB } from "./proc.js";
+import { CLOCK_TICKS, processTree, treeRssKB } from "./proc.js";
 import { cpuCores, memoryKB, sumQuantities } from "./quantity.js";
 
 export type Sampler = () => Promise<MonitorRow>;
@@ -33,13 +33,15 @@ export interface ContainerStatusLike {
   };
 }
 
-/** The pod has condition `type` = `status` (and `reason`, when given). */
-function podCondition(p: PodLike, type: string, status = "True", reason?: string): boolean {
-  return (
-    p.status?.conditions?.some(
-      (c) =>
-        c.type === type && c.status === status && (reason === undefined || c.reason === reason),
-    ) ?? false
+/** The pod's condition `type` when it is `status` (and has `reason`, when given); else undefined. */
+export function podCondition<C extends { type: string; status: string; reason?: string }>(
+  p: { status?: { conditions?: C[] } },
+  type: string,
+  status = "True",
+  reason?: string,
+): C | undefined {
+  return p.status?.conditions?.find(
+    (c) => c.type === type && c.status === status && (reason === undefined || c.reason === reason),
   );
 }
 
@@ -156,12 +158,10 @@ export async function kubernetesSampler(t: KubernetesTarget): Promise<Sampler> {
 // ---------------------------------------------------------------- local process
 
 /** Requests and limits for a local run: those of one replica of the stack being imitated. */
-export interface LocalBudget {
-  cpuRequested: number;
-  memRequestedKB: number;
-  cpuLimit: number;
-  memLimitKB: number;
-}
+export type LocalBudget = Pick<
+  MonitorRow,
+  "cpuRequested" | "memRequestedKB" | "cpuLimit" | "memLimitKB"
+>;
 
 export function isAlive(pid: number): boolean {
   try {
@@ -190,7 +190,7 @@ export function localSampler(pid: number, budget: LocalBudget): Sampler {
       cpuUsed = Math.max(0, delta / CLOCK_TICKS / ((at - last.at) / 1000));
     }
     last = { at, ticks };
-    const rss = (await Promise.all(tree.map((s) => readRssKB(s.pid)))).reduce((a, b) => a + b, 0);
+    const rss = await treeRssKB(tree);
     const up = tree.length > 0 ? 1 : 0;
     return {
       time: new Date(at).toISOString(),

@@ -130,6 +130,11 @@ export function processTreeSync(root: number): ProcStat[] {
   );
 }
 
+/** The summed VmRSS of a process tree's processes (from {@link processTree}), in kB (async). */
+export async function treeRssKB(tree: readonly ProcStat[]): Promise<number> {
+  return (await Promise.all(tree.map((s) => readRssKB(s.pid)))).reduce((a, b) => a + b, 0);
+}
+
 /** {@link processTreeSync}, async. */
 export async function processTree(root: number): Promise<ProcStat[]> {
   const pids = (await readdir("/proc")).filter(isPid).map(Number);

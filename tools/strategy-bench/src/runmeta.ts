@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { z } from "zod";
+import { PROJECT_ROOT } from "../../../stacks/index.js";
 import { machineSchema } from "./machine.js";
 
 /** A run folder's name: the UTC time to the second, safe in a path (2026-12-01T22-55-13Z). */
@@ -8,6 +10,14 @@ export function runTimestamp(): string {
     .toISOString()
     .replace(/[:.]/g, "-")
     .replace(/-\d{3}Z$/, "Z");
+}
+
+/**
+ * A run's output folder, absolute: `given` (from the working directory), else the project's
+ * runs/<prefix><timestamp> (demo: runs/<timestamp>; plan: runs/plan-<timestamp>, …).
+ */
+export function runOutDir(given: string | undefined, prefix = ""): string {
+  return resolve(given ?? join(PROJECT_ROOT, "runs", `${prefix}${runTimestamp()}`));
 }
 
 /**

@@ -19,44 +19,45 @@ export interface Schedule {
   phases: Phase[];
 }
 
-const phaseGroup = z
-  .object({
-    repeat: z.number().int().positive().default(1),
-    users: z.number().int().positive().max(1000),
-    delay: z.number().nonnegative().max(3600),
-    duration: z
-      .number()
-      .positive()
-      .max(24 * 3600)
-      .default(60),
-    reps: z.number().int().positive().optional(),
-  })
-  .strict();
+/** A phase group's `repeat` and `duration` (s, default 60), as every schedule file writes them. */
+const repeatedPhase = {
+  repeat: z.number().int().positive().default(1),
+  duration: z
+    .number()
+    .positive()
+    .max(24 * 3600)
+    .default(60),
+};
+
+/**
+ * A schedule file's schema, the siege schedule's and the planner's rate schedule's:
+ * `{ name? (default `defaultName`), phases: [{ repeat?, duration?, ...fields }] }`.
+ */
+export function phaseFileSchema<S extends z.ZodRawShape>(defaultName: string, fields: S) {
+  return z
+    .object({
+      name: z.string().min(1).default(defaultName),
+      phases: z.array(z.object({ ...repeatedPhase, ...fields }).strict()).min(1),
+    })
+    .strict();
+}
+
+/** A schedule file's phase groups expanded: each group's phase `repeat` times. */
+export function repeatGroups<G extends { repeat: number }, P>(
+  groups: readonly G[],
+  phase: (g: G) => P,
+): P[] {
+  return groups.flatMap((g) => Array.from({ length: g.repeat }, () => phase(g)));
+}
 
 /** The YAML/JSON schedule file: `{ name?, phases: [{ repeat?, users, delay, duration?, reps? }] }`. */
-export const scheduleFileSchema = z
-  .object({
-    name: z.string().min(1).default("custom"),
-    phases: z.array(phaseGroup).min(1),
-  })
-  .strict();
+export const scheduleFileSchema = phaseFileSchema("custom", {
+  users: z.number().int().positive().max(1000),
+  delay: z.number().nonnegative().max(3600),
+  reps: z.number().int().positive().optional(),
+});
 
 export type ScheduleFile = z.input<typeof scheduleFileSchema>;
-
-function expand(name: string, groups: z.output<typeof phaseGroup>[]): Schedule {
-  const phases: Phase[] = [];
-  for (const g of groups) {
-    for (let i = 0; i < g.repeat; i++) {
-      phases.push({
-        users: g.users,
-        delaySeconds: g.delay,
-        durationSeconds: g.duration,
-        ...(g.reps === undefined ? {} : { reps: g.reps }),
-      });
-    }
-  }
-  return { name, phases };
-}
 
 /**
  * The original recipe's 30-minute schedule, one-minute siege phases:
@@ -80,7 +81,13 @@ export const ORIGINAL_SCHEDULE_FILE: ScheduleFile = {
 
 export function parseSchedule(raw: unknown): Schedule {
   const f = scheduleFileSchema.parse(raw);
-  return expand(f.name, f.phases);
+  const phases = repeatGroups(f.phases, (g) => ({
+    users: g.users,
+    delaySeconds: g.delay,
+    durationSeconds: g.duration,
+    ...(g.reps === undefined ? {} : { reps: g.reps }),
+  }));
+  return { name: f.name, phases };
 }
 
 export function originalSchedule(): Schedule {

@@ -3,15 +3,17 @@
  * of one stack its stages work on, and a stack's settings as the run deploys it.
  */
 import { parseStackConfig, readStackConfig, type StackSettings } from "../../../../stacks/index.js";
-import type { ClusterTimeScaling, NodeCapacity } from "../cluster-scale.js";
+import {
+  type ClusterTimeScaling,
+  type NodeCapacity,
+  type StackTimeScaling,
+  stackTimeScaling,
+} from "../cluster-scale.js";
+import type { DemoOptions } from "../demo.js";
 import type { Manifest } from "../report/manifest.js";
 
-export interface ClusterRunOptions {
-  stacks: string[];
-  timeScale: number;
-  delayScale?: number;
-  seed: number;
-  perClass: number;
+/** The demo's options (but its sampling interval: the cluster run's monitor has its own), and: */
+export interface ClusterRunOptions extends Omit<DemoOptions, "interval"> {
   /** A siege schedule file (loadtest's `--schedule`); default the original 30 minutes. */
   schedule?: string;
   /**
@@ -25,10 +27,6 @@ export interface ClusterRunOptions {
   interleave: boolean;
   /** Leave the cluster with this run's flags (the next run wants them too); default: restore. */
   keepClusterFlags?: boolean;
-  out?: string;
-  quiet: boolean;
-  log: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface RunContext {
@@ -41,7 +39,6 @@ export interface RunContext {
   kubeconfig: string;
   outDir: string;
   imagesDir: string;
-  baseConfig: Record<string, string>;
 }
 
 /** One run of one stack (run-one.ts), as its stages see it. */
@@ -70,4 +67,29 @@ export function effectiveSettings(
   file?: string,
 ): StackSettings {
   return parseStackConfig(stack, { ...readStackConfig(stack, file), ...overrides });
+}
+
+/** A stack as a time-scaled cluster run deploys it (see {@link scaledStack}). */
+export interface ScaledStack {
+  /** What the time scaling changed: its config overrides, its lines for the report. */
+  scaling: StackTimeScaling;
+  /** The config `pulumi up` gets: the cluster's, then the scaling's overrides. */
+  config: Record<string, string>;
+  settings: StackSettings;
+}
+
+/**
+ * A stack's settings under a run's time scale `timeScale`: its windows and probe periods scaled
+ * (cluster-scale.ts) over the cluster's config `base` — what the cluster run deploys, and what
+ * validate:recommend recommends and plans for.
+ */
+export function scaledStack(
+  stack: string,
+  timeScale: number,
+  base: Record<string, string>,
+  file?: string,
+): ScaledStack {
+  const scaling = stackTimeScaling(timeScale, effectiveSettings(stack, base, file));
+  const config = { ...base, ...scaling.config };
+  return { scaling, config, settings: effectiveSettings(stack, config, file) };
 }

@@ -9,6 +9,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CLUSTER_STATE_DIR } from "../../../../lib/cluster/stack.js";
+import { PROJECT_ROOT } from "../../../../stacks/index.js";
 import {
   type ClusterTimeScaling,
   clusterTimeScaling,
@@ -17,12 +18,11 @@ import {
   flagsFromRecord,
   type RunningFlags,
 } from "../cluster-scale.js";
-import { REPO_ROOT } from "../demo.js";
 import { procCmdline } from "../proc.js";
 import { foreignPods } from "./kube.js";
 import { StepError } from "./step.js";
 
-const CLUSTER_SH = join(REPO_ROOT, "scripts", "cluster", "cluster.sh");
+const CLUSTER_SH = join(PROJECT_ROOT, "scripts", "cluster", "cluster.sh");
 
 function cmdline(pidFile: string): string[] | undefined {
   if (!existsSync(pidFile)) return undefined;
@@ -55,7 +55,7 @@ function clusterScript(
   );
   return new Promise((r) => {
     const child = spawn("bash", [CLUSTER_SH, ...args], {
-      cwd: REPO_ROOT,
+      cwd: PROJECT_ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", "inherit", "inherit"],
     });

@@ -8,11 +8,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CLUSTER_RUN_LOCK, CLUSTER_STATE_DIR } from "../../../../lib/cluster/stack.js";
 
 /**
- * Hold the run lock for the whole run: unless this process already holds it, run this same
- * command again under `flock` and return its exit code (the caller exits with it).
+ * Hold the run lock for the whole run: unless this process already holds it, wait while a Go
+ * build runs (before taking the lock, so others are not blocked meanwhile; the run waits again
+ * once it is held), then run this same command again under `flock` and return its exit code
+ * (the caller exits with it).
  */
 export async function reexecUnderLock(log: (l: string) => void): Promise<number | undefined> {
   if (process.env.FOOD11_CLUSTER_RUN_LOCKED === "1") return undefined;
+  await waitForGoBuilds(log);
   await mkdir(CLUSTER_STATE_DIR, { recursive: true });
   const free = spawnSync("flock", ["-n", CLUSTER_RUN_LOCK, "true"]).status === 0;
   if (!free) log(`another real-cluster run holds ${CLUSTER_RUN_LOCK}: waiting for it`);

@@ -8,11 +8,11 @@ import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CLUSTER_STATE_DIR } from "../../../../lib/cluster/stack.js";
-import { PodRestarts, type StackTimeScaling } from "../cluster-scale.js";
+import { PodRestarts } from "../cluster-scale.js";
 import { runAccuracy } from "../commands.js";
 import { startStandInProxy } from "../ingress-standin.js";
 import { thisMachine } from "../machine.js";
-import { effectiveSettings, type RunContext, type RunEntry, type StackRun } from "./context.js";
+import type { RunContext, RunEntry, ScaledStack, StackRun } from "./context.js";
 import { destroy, type StackOperation, up } from "./deploy.js";
 import { runEntry } from "./entry.js";
 import { collectEvents } from "./events.js";
@@ -26,16 +26,15 @@ export async function runOne(
   ctx: RunContext,
   stack: string,
   repetition: number,
-  scaled: StackTimeScaling,
+  scaled: ScaledStack,
 ): Promise<{ entry: RunEntry; steps: Record<string, number> }> {
   const { o } = ctx;
   const name = runName(stack, repetition, o.repeat);
   const dirName = o.repeat > 1 ? `${stack}-${repetition}` : stack;
   const dir = join(ctx.outDir, dirName);
   await mkdir(dir, { recursive: true });
-  const config = { ...ctx.baseConfig, ...scaled.config };
+  const { config, settings } = scaled;
   const configFile = o.stackFiles?.[stack];
-  const settings = effectiveSettings(stack, config, configFile);
   const engineLog = createWriteStream(join(dir, "engine.log"), { flags: "a" });
   const work = join(CLUSTER_STATE_DIR, "bench", stack);
   const { operate } = await import("../../../../lib/e2e/engine.js");

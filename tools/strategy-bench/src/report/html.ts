@@ -88,10 +88,10 @@ export function markdownHtml(md: string): string {
 }
 
 /**
- * Markdown cut at its `## ` headings into sections (what precedes the first heading is dropped
+ * Markdown (a text, or its lines) cut at its `## ` headings into sections (what precedes the first heading is dropped
  * when blank, else a section headed `untitled`): the `.md` writers' output, reused as it is.
  */
-export function markdownSections(md: string, untitled = ""): HtmlSection[] {
+export function markdownSections(md: string | readonly string[], untitled = ""): HtmlSection[] {
   const out: HtmlSection[] = [];
   let current: { heading: string; lines: string[] } = { heading: untitled, lines: [] };
   const flush = () => {
@@ -99,7 +99,7 @@ export function markdownSections(md: string, untitled = ""): HtmlSection[] {
     if (body || current.heading !== untitled)
       out.push({ heading: current.heading, markdown: body });
   };
-  for (const line of md.split("\n")) {
+  for (const line of (typeof md === "string" ? md : md.join("\n")).split("\n")) {
     const h = /^## (.+)$/.exec(line);
     if (h) {
       flush();

@@ -1,7 +1,7 @@
 /** The report's Markdown: the tables of every run, what decided the numbers, a cluster run's sections. */
 import { formatNumber as fmt, markdownTable } from "../benchkit.js";
-import { formatMemoryKB } from "../charts.js";
-import type { TimelineKind } from "../cluster-scale.js";
+import { chartsMarkdown, formatMemoryKB } from "../charts.js";
+import { eventCount, type TimelineKind } from "../cluster-scale.js";
 import { formatStatusCodes } from "../loadtest.js";
 import type { Machine } from "../machine.js";
 import { meanOf, ORIGINAL_DIVISOR_SECONDS, rangeOf } from "../summary.js";
@@ -150,9 +150,7 @@ export function clusterSections(
         ["event", ...withEvents.map((r) => r.name)],
         (Object.keys(KIND_LABELS) as TimelineKind[]).map((k) => [
           KIND_LABELS[k],
-          ...withEvents.map((r) =>
-            String((r.events ?? []).reduce((n, e) => n + (e.kind === k ? e.count : 0), 0)),
-          ),
+          ...withEvents.map((r) => String(eventCount(r.events ?? [], k))),
         ]),
       ),
       "",
@@ -270,9 +268,7 @@ export function reportMarkdown(r: Report, charts: string[]): string {
     ...p.original,
     ...p.config,
     ...p.clusterTail,
-    "## Charts",
-    "",
-    ...charts.flatMap((c) => [`![${c}](${c}.png)`, ""]),
+    ...chartsMarkdown(charts),
     ...p.method,
   ].join("\n");
 }

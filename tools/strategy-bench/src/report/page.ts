@@ -169,7 +169,6 @@ export function reportVerdict(
 /** The report's page: verdict, tables, charts, conditions, method. */
 export function reportPage(o: Report, charts: HtmlChart[], command?: string): HtmlPage {
   const p = reportParts(o, false);
-  const md = (lines: string[]) => markdownSections(lines.join("\n"));
   return {
     title: o.title,
     verdict: reportVerdict(o.runs, o.demo),
@@ -185,10 +184,10 @@ export function reportPage(o: Report, charts: HtmlChart[], command?: string): Ht
         : []),
       ...p.warnings.filter((l) => !l.startsWith("## ")),
     ].join("\n"),
-    sections: md([...p.summary, ...p.load, ...p.config, ...p.clusterHead, ...p.clusterTail]),
+    sections: markdownSections([p.summary, p.load, p.config, p.clusterHead, p.clusterTail].flat()),
     charts,
     conditions: runConditions(command),
-    conditionSections: md(p.conditions),
-    error: md(p.method),
+    conditionSections: markdownSections(p.conditions),
+    error: markdownSections(p.method),
   };
 }

@@ -1,7 +1,9 @@
 /** `strategy-bench report`: a manifest's runs summarised, charted and written out. */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { stringify as toYaml } from "yaml";
 import { writeCharts } from "../charts.js";
+import { zodIssues } from "../issues.js";
 import { reportCharts } from "./charts.js";
 import { readHtmlCharts, writeHtmlReport } from "./html.js";
 import { type Manifest, manifestSchema } from "./manifest.js";
@@ -29,9 +31,7 @@ export async function writeReport(
 ): Promise<{ files: ReportFiles; runs: RunSummary[] }> {
   const parsed = manifestSchema.safeParse(manifest);
   if (!parsed.success) {
-    throw new Error(
-      `the manifest is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ")}`,
-    );
+    throw new Error(`the manifest is not valid: ${zodIssues(parsed.error).join("; ")}`);
   }
   const { title, notes, cluster } = parsed.data;
   const runs = await summarizeRuns(manifest, baseDir);
@@ -58,4 +58,25 @@ export async function writeReport(
     reportPage(report, await readHtmlCharts(defs, charts), o.command),
   );
   return { files: { markdown, json, html, charts }, runs };
+}
+
+/**
+ * The end of a run of several stacks (demo, cluster run): an error when no stack's run finished;
+ * else manifest.yaml and the report in `outDir`, said through `log` (with `note`), then an error
+ * naming the stacks that failed, if any.
+ */
+export async function finishRuns(
+  manifest: Manifest,
+  outDir: string,
+  failures: readonly string[],
+  log: (line: string) => void,
+  note = "",
+): Promise<void> {
+  if (manifest.runs.length === 0) {
+    throw new Error(`no run finished${failures.length ? `: ${failures.join("; ")}` : ""}`);
+  }
+  await writeFile(join(outDir, "manifest.yaml"), toYaml(manifest));
+  const { files } = await writeReport(manifest, outDir, outDir);
+  log(`report: ${files.markdown}${note}`);
+  if (failures.length > 0) throw new Error(`report written, but ${failures.join("; ")}`);
 }

@@ -1,14 +1,15 @@
-import type { Phase } from "../../strategy-bench/src/index.js";
-import { childRandom, type Random } from "../../strategy-bench/src/index.js";
+import { childRandom, type Random } from "./random.js";
+import type { Phase } from "./schedule.js";
 
 /**
  * The siege users of one phase: C users in a closed loop, each sleeping uniform(0, D) seconds
  * before each request and sending the next only after the previous response (`siege -c C -d D`).
  *
- * Exactly the loadtest's users (src/loadtest.ts userLoop): the same random stream per phase and
- * user (`childRandom(seed, phaseIndex, user)`, one draw per request), the same rule that a user
- * whose next sleep would end at or after the phase's deadline stops, and siege's `-r` reps. So
- * for a given seed the planner's users think exactly as the measured ones did.
+ * The one home of their rule, for the loadtest's real users (loadtest.ts userLoop, on the clock)
+ * and the planner's simulated ones (in simulated seconds): the random stream per phase and user
+ * (`childRandom(seed, phaseIndex, user)`, one draw per request), a user whose next sleep would
+ * end at or after the phase's deadline stops, and siege's `-r` reps. So for a given seed the
+ * planner's users think exactly as the measured ones did.
  */
 export class SiegeUser {
   private done = 0;
@@ -42,6 +43,7 @@ export class SiegeUser {
   }
 }
 
+/** The phase's users, its deadline `start` + its duration (seconds, on the caller's clock). */
 export function phaseUsers(phase: Phase, phaseIndex: number, seed: number, start: number) {
   const deadline = start + phase.durationSeconds;
   return Array.from(
