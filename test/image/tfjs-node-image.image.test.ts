@@ -103,24 +103,42 @@ async function serve(image: string) {
   return { c, test, metrics, apiMetricsStatus };
 }
 
+/** The build's own engine check (`script`; its output is absent when the step is cached), run again in `image`. */
+function rerunBuildCheck(image: string, script: string, env: string): string {
+  const mount = `${join(APP, "scripts", script)}:/tmp/${script}:ro`;
+  const user = ["--user", "10001:10001"];
+  return docker(
+    "run",
+    "--rm",
+    ...user,
+    "-e",
+    env,
+    "-v",
+    mount,
+    "--entrypoint",
+    "node",
+    image,
+    `/tmp/${script}`,
+  );
+}
+
+/** What docs/ reports of a built image: its build time, its sizes, the idle container's memory. */
+function imageFigures(
+  image: string,
+  b: ReturnType<typeof build>,
+  c: Awaited<ReturnType<typeof serve>>["c"],
+) {
+  return { buildSeconds: b.seconds, sizes: imageBytes(image), idle: c.memory() };
+}
+
 describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
   it("LIBTENSORFLOW=wheel builds the tfjs-node image: /test and /metrics on the tensorflow backend", async () => {
     const b = build("food11-image-test:wheel", { LIBTENSORFLOW: "wheel" });
     expect(b.code, b.tail).toBe(0);
-    // the build's own check (its output is absent when the step is cached), run again in the image
-    const check = docker(
-      "run",
-      "--rm",
-      "--user",
-      "10001:10001",
-      "-e",
-      "LIBTENSORFLOW=wheel",
-      "-v",
-      `${join(APP, "scripts", "check-tfjs-node.cjs")}:/tmp/check-tfjs-node.cjs:ro`,
-      "--entrypoint",
-      "node",
+    const check = rerunBuildCheck(
       "food11-image-test:wheel",
-      "/tmp/check-tfjs-node.cjs",
+      "check-tfjs-node.cjs",
+      "LIBTENSORFLOW=wheel",
     );
     expect(check).toMatch(
       /^tfjs-node loads \(LIBTENSORFLOW=wheel\): backend tensorflow, tfjs-node 4\.22\.0, TensorFlow 2\.18\.1$/m,
@@ -153,10 +171,10 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
     expect(
       c.node(`console.log(${JSON.stringify(absent)}.filter(require("fs").existsSync).join(" "))`),
     ).toBe("");
-    const sizes = imageBytes("food11-image-test:wheel");
-    figures.wheel = { buildSeconds: b.seconds, sizes, idle: c.memory() };
+    const measured = imageFigures("food11-image-test:wheel", b, c);
+    figures.wheel = measured;
     // issue 14's budget: docker's uncompressed size under 700 MB
-    expect(sizes.image).toBeLessThan(700e6);
+    expect(measured.sizes.image).toBeLessThan(700e6);
   });
 
   it("RUNTIME=slim builds the tfjs-node image on the base's Debian: a shell, no npm", async () => {
@@ -170,11 +188,7 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
         `console.log(${JSON.stringify(TOOLCHAIN)}.filter(require("fs").existsSync).join(" "))`,
       ),
     ).toBe("/bin/sh");
-    figures.wheelSlim = {
-      buildSeconds: b.seconds,
-      sizes: imageBytes("food11-image-test:wheel-slim"),
-      idle: c.memory(),
-    };
+    figures.wheelSlim = imageFigures("food11-image-test:wheel-slim", b, c);
   });
 
   it("LIBTENSORFLOW=none builds the WASM image, without tfjs-node", async () => {
@@ -188,11 +202,7 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
         'console.log(require("fs").existsSync("node_modules/@tensorflow/tfjs-node") ? "present" : "absent")',
       ),
     ).toBe("absent");
-    figures.none = {
-      buildSeconds: b.seconds,
-      sizes: imageBytes("food11-image-test:none"),
-      idle: c.memory(),
-    };
+    figures.none = imageFigures("food11-image-test:none", b, c);
   });
 
   it("ENGINE=onnxruntime builds the ONNX Runtime image: no tfjs, /test on onnxruntime, ≤ 250 MB", async () => {
@@ -201,20 +211,10 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
       ENGINE: "onnxruntime",
     });
     expect(b.code, b.tail).toBe(0);
-    // the build's own check, run again in the image (its output is absent when the step is cached)
-    const check = docker(
-      "run",
-      "--rm",
-      "--user",
-      "10001:10001",
-      "-e",
-      "ENGINE=onnxruntime",
-      "-v",
-      `${join(APP, "scripts", "check-onnxruntime.cjs")}:/tmp/check-onnxruntime.cjs:ro`,
-      "--entrypoint",
-      "node",
+    const check = rerunBuildCheck(
       "food11-image-test:onnxruntime",
-      "/tmp/check-onnxruntime.cjs",
+      "check-onnxruntime.cjs",
+      "ENGINE=onnxruntime",
     );
     expect(check).toMatch(
       /^onnxruntime-node 1\.30\.0 loads \(CPU\); \/app\/model\/model\.onnx runs: input \["batch",224,224,3\] -> output \[1,11\]$/m,
@@ -239,10 +239,10 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
         1e-4,
       );
     });
-    const sizes = imageBytes("food11-image-test:onnxruntime");
-    figures.onnxruntime = { buildSeconds: b.seconds, sizes, idle: c.memory() };
+    const measured = imageFigures("food11-image-test:onnxruntime", b, c);
+    figures.onnxruntime = measured;
     // issue 28's budget: docker's uncompressed size at most 250 MB
-    expect(sizes.image).toBeLessThanOrEqual(250e6);
+    expect(measured.sizes.image).toBeLessThanOrEqual(250e6);
   });
 
   it("LIBTENSORFLOW=download where the download host is unreachable: the build fails, saying why and the fix", () => {

@@ -20,24 +20,12 @@ import {
   verifyOnnx,
   writeVerifiedOnnx,
 } from "../../lib/demo-model/onnx-export.js";
+import { mobileNetStem } from "../fixtures/models.js";
 
 /** A MobileNetV2 block in miniature: every layer kind the demo model has, 20x20 input. */
 function miniModel(seed = 3): tf.LayersModel {
   const input = tf.input({ shape: [20, 20, 3], name: "input_1" });
-  let x = tf.layers
-    .conv2d({
-      filters: 8,
-      kernelSize: 3,
-      strides: 2,
-      padding: "same",
-      useBias: false,
-      name: "Conv1",
-    })
-    .apply(input) as tf.SymbolicTensor;
-  x = tf.layers
-    .batchNormalization({ epsilon: 1e-3, name: "bn_Conv1" })
-    .apply(x) as tf.SymbolicTensor;
-  x = tf.layers.reLU({ maxValue: 6, name: "Conv1_relu" }).apply(x) as tf.SymbolicTensor;
+  let x = mobileNetStem(input);
   const skip = x;
   let y = tf.layers
     .depthwiseConv2d({ kernelSize: 3, padding: "same", useBias: false, name: "dw" })
