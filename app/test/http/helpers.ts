@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
+import { expect } from "vitest";
 import { buildApp } from "../../src/app.js";
 import type { ClassifierLike, Prediction } from "../../src/classifier-contract.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
@@ -222,4 +223,34 @@ export function postFile(
     url,
     ...multipart([{ name: "file", filename: "a.jpg", contentType: type, data: bytes }]),
   });
+}
+
+/**
+ * What every engine answers to a truncated JPEG: 400 corrupt_image from the real decoder, and the
+ * next request served.
+ */
+export async function expectCorruptImageRefused(app: FastifyInstance): Promise<void> {
+  const res = await postRaw(app, await images.truncatedJpeg());
+  expect(res.statusCode).toBe(400);
+  expect(res.json()).toMatchObject({ statusCode: 400, code: "corrupt_image" });
+  expect((await app.inject("/test")).statusCode).toBe(200);
+}
+
+/**
+ * What every engine answers to more requests at once than its queue holds (`n` JPEGs): each a 200
+ * or a 503 overloaded with Retry-After 1 at once, at least one of each, and then /test served.
+ */
+export async function expectQueueOverflow(app: FastifyInstance, n = 12): Promise<void> {
+  const jpeg = await images.jpeg();
+  const results = await Promise.all(Array.from({ length: n }, () => postRaw(app, jpeg)));
+  const ok = results.filter((r) => r.statusCode === 200);
+  const full = results.filter((r) => r.statusCode === 503);
+  expect(ok.length + full.length).toBe(n);
+  expect(ok.length).toBeGreaterThanOrEqual(1);
+  expect(full.length).toBeGreaterThanOrEqual(1);
+  for (const r of full) {
+    expect(r.headers["retry-after"]).toBe("1");
+    expect(r.json()).toMatchObject({ statusCode: 503, code: "overloaded" });
+  }
+  expect((await app.inject("/test")).statusCode).toBe(200);
 }

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import { buildApp } from "../../src/app.js";
 import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
-import { images, LABELS, postFile, postRaw } from "./helpers.js";
+import {
+  expectCorruptImageRefused,
+  expectQueueOverflow,
+  images,
+  LABELS,
+  postFile,
+  postRaw,
+} from "./helpers.js";
 
 const backend = (process.env.TFJS_BACKEND ?? "auto") as "auto" | "tensorflow" | "wasm";
 const QUEUE_MAX = 2;
@@ -95,26 +102,11 @@ describe("real inference on the demo model", () => {
   }
 
   it("a truncated JPEG is a 400 corrupt_image from the real decoder", async () => {
-    const res = await postRaw(app, await images.truncatedJpeg());
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ statusCode: 400, code: "corrupt_image" });
-    expect((await app.inject("/test")).statusCode).toBe(200);
+    await expectCorruptImageRefused(app);
   });
 
   it("queue overflow: 503 + Retry-After at once, every other request answered 200", async () => {
-    const jpeg = await images.jpeg();
-    const n = 12;
-    const results = await Promise.all(Array.from({ length: n }, () => postRaw(app, jpeg)));
-    const ok = results.filter((r) => r.statusCode === 200);
-    const full = results.filter((r) => r.statusCode === 503);
-    expect(ok.length + full.length).toBe(n);
-    expect(ok.length).toBeGreaterThanOrEqual(1);
-    expect(full.length).toBeGreaterThanOrEqual(1);
-    for (const r of full) {
-      expect(r.headers["retry-after"]).toBe("1");
-      expect(r.json()).toMatchObject({ statusCode: 503, code: "overloaded" });
-    }
-    expect((await app.inject("/test")).statusCode).toBe(200);
+    await expectQueueOverflow(app);
   });
 
   it("no leaks: tensor count constant and RSS bounded across requests", async () => {
