@@ -148,6 +148,26 @@ export function buildTestApp(opts: Partial<Parameters<typeof buildApp>[0]> = {})
   });
 }
 
+/**
+ * A test app over a real classifier of the demo model (its name, version and preprocessing; 1 MiB
+ * bodies, 4096x4096 pixels), its model loaded. `opts` override.
+ */
+export async function demoApp(
+  classifier: ClassifierLike,
+  opts: Partial<Parameters<typeof buildApp>[0]> = {},
+) {
+  const app = await buildTestApp({
+    classifier,
+    modelName: "food11-mobilenetv2-demo",
+    modelVersion: "demo",
+    maxInputPixels: 4096 * 4096,
+    bodyLimitBytes: 1024 * 1024,
+    ...opts,
+  });
+  await app.modelLoaded;
+  return app;
+}
+
 /** A test app whose model is loaded and warmed up. */
 export async function stubApp(extra: { classifier?: ClassifierLike } = {}) {
   const classifier = extra.classifier ?? stubClassifier();

@@ -7,9 +7,9 @@ import type { FastifyInstance } from "fastify";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoModel } from "../../lib/demo-model/index.js";
-import { buildApp } from "../../src/app.js";
 import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
 import {
+  demoApp,
   expectCorruptImageRefused,
   expectQueueOverflow,
   images,
@@ -29,17 +29,7 @@ beforeAll(async () => {
     createClassifier({ modelDir: dir, backend: "onnxruntime", threads: 1, queueMax: 2 }),
     createClassifier({ modelDir: dir, backend: "wasm", threads: 1 }),
   ]);
-  app = await buildApp({
-    classifier: ort,
-    modelName: "food11-mobilenetv2-demo",
-    modelVersion: "demo",
-    preprocess: "unit",
-    maxInputPixels: 4096 * 4096,
-    bodyLimitBytes: 1024 * 1024,
-    defaultMetrics: false,
-    threads: 1,
-  });
-  await app.modelLoaded;
+  app = await demoApp(ort, { threads: 1 });
 });
 afterAll(async () => {
   await app?.close();

@@ -5,9 +5,9 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoModel } from "../../lib/demo-model/index.js";
-import { buildApp } from "../../src/app.js";
 import { type Classifier, createClassifier } from "../../src/inference/classifier.js";
 import {
+  demoApp,
   expectCorruptImageRefused,
   expectQueueOverflow,
   images,
@@ -24,16 +24,7 @@ let app: FastifyInstance;
 beforeAll(async () => {
   const { dir } = await ensureDemoModel();
   classifier = await createClassifier({ modelDir: dir, backend, threads: 1, queueMax: QUEUE_MAX });
-  app = await buildApp({
-    classifier,
-    modelName: "food11-mobilenetv2-demo",
-    modelVersion: "demo",
-    preprocess: "unit",
-    maxInputPixels: 4096 * 4096,
-    bodyLimitBytes: 1024 * 1024,
-    defaultMetrics: false,
-  });
-  await app.modelLoaded;
+  app = await demoApp(classifier);
 });
 afterAll(async () => {
   await app?.close();
