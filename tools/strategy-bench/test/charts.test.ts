@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   barChart,
+  type Chart,
   constantLine,
   formatMemoryKB,
   labelWidth,
@@ -11,6 +12,11 @@ import {
   scatterChart,
   timeSeriesChart,
 } from "../src/charts.js";
+
+/** The SVG of `kind`'s chart for `options`, rendered as the reports render it. */
+async function draw<O>(kind: (options: O) => Chart, options: O): Promise<string> {
+  return (await renderChart(kind(options))).svg;
+}
 
 /** The aria-labels vega gives the rendered elements of one role ("legend", "axis", "title"...). */
 function ariaLabels(svg: string, role: string): string[] {
@@ -84,22 +90,20 @@ describe("scatter labels", () => {
   });
 
   it("carries a colour and shape per run, the legend, the subtitle and the reference line", async () => {
-    const { svg } = await renderChart(
-      scatterChart({
-        id: "a",
-        title: "Accuracy against response time",
-        subtitle: "model: demo · DEMO",
-        xTitle: "response time (s)",
-        yTitle: "accuracy (%)",
-        runs: ["b", "a"],
-        yBounds: [0, 100],
-        referenceY: { value: 100 / 11, label: "chance" },
-        points: [
-          { run: "a", x: 0.5, y: 9 },
-          { run: "b", x: 0.51, y: 9 },
-        ],
-      }),
-    );
+    const svg = await draw(scatterChart, {
+      id: "a",
+      title: "Accuracy against response time",
+      subtitle: "model: demo · DEMO",
+      xTitle: "response time (s)",
+      yTitle: "accuracy (%)",
+      runs: ["b", "a"],
+      yBounds: [0, 100],
+      referenceY: { value: 100 / 11, label: "chance" },
+      points: [
+        { run: "a", x: 0.5, y: 9 },
+        { run: "b", x: 0.51, y: 9 },
+      ],
+    });
     expect(ariaLabels(svg, "title")).toEqual(["Title text 'Accuracy against response time'"]);
     expect(ariaLabels(svg, "subtitle")).toEqual(["Subtitle text 'model: demo · DEMO'"]);
     // one legend for both channels, the runs in the order given
@@ -165,17 +169,15 @@ describe("time series and per-phase charts", () => {
   });
 
   it("labels each phase with its users and delay, on lines of their own", async () => {
-    const { svg } = await renderChart(
-      phaseChart({
-        id: "p",
-        title: "Response time per phase",
-        yTitle: "s",
-        values: [
-          { run: "x", phase: 1, value: 0.5, users: 20, delaySeconds: 5 },
-          { run: "x", phase: 2, value: 0.6, users: 30, delaySeconds: 0.05 },
-        ],
-      }),
-    );
+    const svg = await draw(phaseChart, {
+      id: "p",
+      title: "Response time per phase",
+      yTitle: "s",
+      values: [
+        { run: "x", phase: 1, value: 0.5, users: 20, delaySeconds: 5 },
+        { run: "x", phase: 2, value: 0.6, users: 30, delaySeconds: 0.05 },
+      ],
+    });
     // the rendered labels of more than one line: the x axis', in phase order
     const lines = [...svg.matchAll(/<text[^>]*>((?:<tspan[^>]*>[^<]*<\/tspan>)+)<\/text>/g)].map(
       (label) => [...(label[1] ?? "").matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((l) => l[1]),
