@@ -12,38 +12,11 @@ import {
   scatterChart,
   timeSeriesChart,
 } from "../src/charts.js";
+import { ariaLabels, axisLabels, marks } from "./helpers.js";
 
 /** The SVG of `kind`'s chart for `options`, rendered as the reports render it. */
 async function draw<O>(kind: (options: O) => Chart, options: O): Promise<string> {
   return (await renderChart(kind(options))).svg;
-}
-
-/** The aria-labels vega gives the rendered elements of one role ("legend", "axis", "title"...). */
-function ariaLabels(svg: string, role: string): string[] {
-  return [
-    ...svg.matchAll(new RegExp(`aria-roledescription="${role}" aria-label="([^"]*)"`, "g")),
-  ].map((m) => m[1] ?? "");
-}
-
-/** The rendered marks of one kind ("point", "bar", "rule mark"...): label, stroke and shape. */
-function marks(
-  svg: string,
-  kind: string,
-): { label: string; stroke?: string; shape?: string; dash?: string }[] {
-  const tags = svg.match(new RegExp(`<[^>]*aria-roledescription="${kind}"[^>]*>`, "g")) ?? [];
-  return tags.map((tag) => ({
-    label: /aria-label="([^"]*)"/.exec(tag)?.[1] ?? "",
-    stroke: /stroke="([^"]*)"/.exec(tag)?.[1],
-    shape: /\sd="([^"]*)"/.exec(tag)?.[1],
-    dash: /stroke-dasharray="([^"]*)"/.exec(tag)?.[1],
-  }));
-}
-
-/** The text of an axis' labels ("X" or "Y": the first such axis). */
-function axisLabels(svg: string, axis: "X" | "Y"): string[] {
-  const group = svg.slice(svg.indexOf(`aria-label="${axis}-axis`));
-  const labels = group.slice(0, group.indexOf("aria-roledescription=", 1));
-  return [...labels.matchAll(/font-size="11px"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1] ?? "");
 }
 
 /** The dashes of the last legend's symbols. */
