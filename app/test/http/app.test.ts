@@ -219,16 +219,6 @@ describe("upload page", () => {
     await app.close();
   });
 
-  it("UPLOAD_PAGE false (food11:uploadPage false): no page, the API alone", async () => {
-    const app = await buildTestApp({ uploadPage: false });
-    await app.modelLoaded;
-    const res = await app.inject("/");
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ code: "not_found" });
-    expect((await app.inject("/test")).statusCode).toBe(200);
-    await app.close();
-  });
-
   it("says when the model is the untrained demo one, above the form and beside every answer", async () => {
     const page = uploadPage("food11-mobilenetv2-demo", "demo");
     expect(page).toContain('<p id="demo-notice" class="notice"><strong>Demo model:</strong>');
