@@ -38,20 +38,9 @@ const Deployment = k8s.apps.v1.Deployment;
 const PREFIX = "Deployment food11-classifier: ";
 
 describe("the pack", () => {
-  it("has eleven uniquely named policies with a stated enforcement level", () => {
-    expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual([
-      ["container-resources", "mandatory"],
-      ["container-ephemeral-storage", "mandatory"],
-      ["readiness-probe", "mandatory"],
-      ["hpa-bounds", "mandatory"],
-      ["image-not-latest", "mandatory"],
-      ["image-pinned-by-digest", "mandatory"],
-      ["pod-security-restricted", "mandatory"],
-      ["ingress-class", "advisory"],
-      ["httproute-parent", "advisory"],
-      ["network-policy", "mandatory"],
-      ["admin-not-routed", "mandatory"],
-    ]);
+  it("states each policy's enforcement level in its description", () => {
+    // The names and levels themselves: policy/server.test.ts, "announces its name, version and
+    // each policy's enforcement level", as Pulumi's policy runner reports them.
     for (const p of policies) {
       expect(p.description).toMatch(p.enforcementLevel === "advisory" ? /Advisory:/ : /Mandatory:/);
     }
@@ -294,9 +283,12 @@ describe("image-not-latest", () => {
 
 describe("image-pinned-by-digest", () => {
   it("passes tag@sha256 and bare @sha256", async () => {
-    expect((await runPolicy(imagePinnedByDigest, Deployment, goodDeployment())).violations).toEqual(
-      [],
-    );
+    for (const image of [IMAGE, `ghcr.io/food11/food11-classifier@${DIGEST}`]) {
+      const d = deploymentWith((c) => {
+        c.image = image;
+      });
+      expect((await runPolicy(imagePinnedByDigest, Deployment, d)).violations, image).toEqual([]);
+    }
   });
 
   it("fails a tag without digest and a malformed digest", async () => {

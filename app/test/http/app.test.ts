@@ -1,6 +1,7 @@
 // The HTTP surface on a stub classifier: answers, probes, queue-full and internal errors, the
 // upload page, request logs, and /metrics parsed as Prometheus text.
 import { Writable } from "node:stream";
+import { runInNewContext } from "node:vm";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { QueueFullError } from "../../src/inference/errors.js";
@@ -168,6 +169,31 @@ describe("probes", () => {
 });
 
 describe("upload page", () => {
+  /**
+   * What the page's script shows for a submitted file, run as a browser would: `answer` as
+   * /predict's JSON body with HTTP `status`, the DOM reduced to the form and the result's HTML.
+   */
+  async function submitted(page: string, answer: unknown, status = 200): Promise<string> {
+    const script = /<script>([\s\S]*)<\/script>/.exec(page)?.[1];
+    if (!script) throw new Error("the page has no script");
+    let onSubmit: ((event: { preventDefault(): void }) => Promise<void>) | undefined;
+    const form = {
+      elements: { file: { files: [{ name: "lunch.jpg" }] } },
+      addEventListener: (_type: string, listener: typeof onSubmit) => {
+        onSubmit = listener;
+      },
+    };
+    const result = { textContent: "", innerHTML: "" };
+    runInNewContext(script, {
+      document: { getElementById: (id: string) => (id === "form" ? form : result) },
+      fetch: async () => ({ ok: status < 400, status, json: async () => answer }),
+      FormData: class {},
+      URL: { createObjectURL: () => "blob:uploaded" },
+    });
+    await onSubmit?.({ preventDefault: () => undefined });
+    return result.innerHTML;
+  }
+
   it("GET / is an HTML form posting field `file` to /predict", async () => {
     const { app } = await stubApp();
     const res = await app.inject("/");
@@ -178,31 +204,32 @@ describe("upload page", () => {
     );
     expect(res.body).toContain('<input type="file" name="file"');
     expect((await app.inject({ method: "HEAD", url: "/" })).statusCode).toBe(200);
-    // Not the demo model: no demo notice, and the footer names model and version apart.
+    // Not the demo model: no demo notice; the page's script shows /predict's answer with the
+    // model and version apart, and no caveat.
     expect(res.body).not.toContain('id="demo-notice"');
-    expect(res.body).toContain("const DEMO = false;");
-    expect(res.body).toContain(
-      '"model " + esc(body.model.name) + ", version " + esc(body.model.version)',
-    );
+    const answer = (await postFile(app, await images.jpeg())).json();
+    const shown = await submitted(res.body, answer);
+    expect(shown).toContain("<h2>Vegetable/Fruit (16.7 %)</h2>");
+    expect(shown).toContain("<tr><td>Soup</td><td>15.2 %</td></tr>");
+    expect(shown).toContain("<small>model stub-model, version 7 on stub, 6 ms</small>");
+    expect(shown).not.toContain("Untrained demo model");
+    // an error answer is shown escaped
+    const error = await submitted(res.body, { code: "bad<input>", message: "no" }, 415);
+    expect(error).toBe('<p class="error">415 bad&#60;input&#62;: no</p>');
     await app.close();
   });
 
-  it("UPLOAD_PAGE false (food11:uploadPage false): no page, the API alone", async () => {
-    const app = await buildTestApp({ uploadPage: false });
-    await app.modelLoaded;
-    const res = await app.inject("/");
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ code: "not_found" });
-    expect((await app.inject("/test")).statusCode).toBe(200);
-    await app.close();
-  });
-
-  it("says when the model is the untrained demo one", () => {
+  it("says when the model is the untrained demo one, above the form and beside every answer", async () => {
     const page = uploadPage("food11-mobilenetv2-demo", "demo");
     expect(page).toContain('<p id="demo-notice" class="notice"><strong>Demo model:</strong>');
-    expect(page).toContain("Its answers are meaningless: about 1 in 11 is right, by\nchance.");
-    expect(page).toContain("const DEMO = true;");
-    expect(page).toContain("Untrained demo model: this label means nothing");
+    const { app } = await stubApp();
+    const answer = (await postFile(app, await images.jpeg())).json();
+    await app.close();
+    const shown = await submitted(page, answer);
+    expect(shown).toContain(
+      '<p class="notice">Untrained demo model: this label means nothing (about 1 in 11 is right, by chance).</p>',
+    );
+    expect(shown).toContain("<small>untrained demo model (stub-model) on stub, 6 ms</small>");
     expect(isDemoModel("food11-mobilenetv2-demo", "demo")).toBe(true);
     expect(isDemoModel("food11-mobilenetv2", "1")).toBe(false);
     // A baked-in demo model served under the stack's name (the server passes demoModel).

@@ -127,7 +127,7 @@ describe("the API and the admin listener", () => {
     expect(await refused(`${admin}/healthz`)).toBe("ECONNREFUSED");
   });
 
-  it("UPLOAD_PAGE false: GET / is 404 on the API", async () => {
+  it("UPLOAD_PAGE false (food11:uploadPage false): GET / is 404 on the API, which serves on", async () => {
     const app = await buildTestApp({ uploadPage: false });
     await app.modelLoaded;
     const { api } = await listenBoth(app);

@@ -5,7 +5,6 @@
 import { describe, expect, it } from "vitest";
 import {
   cpuMillicores,
-  HEAP_FRACTION,
   heapMiB,
   inferenceThreads,
   isQuantity,
@@ -55,7 +54,6 @@ describe("runtime budget from the limits", () => {
   });
 
   it("gives the Node heap half of limits.memory, in whole MiB", () => {
-    expect(HEAP_FRACTION).toBe(0.5);
     expect(heapMiB("4Gi")).toBe(2048);
     expect(heapMiB("6Gi")).toBe(3072);
     expect(heapMiB("5Gi")).toBe(2560);

@@ -1,15 +1,37 @@
 import { describe, expect, it } from "vitest";
 import {
   barChart,
+  type Chart,
   constantLine,
   formatMemoryKB,
   labelWidth,
   memoryUnit,
   phaseChart,
   placeLabels,
+  renderChart,
   scatterChart,
   timeSeriesChart,
 } from "../src/charts.js";
+import { ariaLabels, axisLabels, marks } from "./helpers.js";
+
+/** The SVG of `kind`'s chart for `options`, rendered as the reports render it. */
+async function draw<O>(kind: (options: O) => Chart, options: O): Promise<string> {
+  return (await renderChart(kind(options))).svg;
+}
+
+/** The dashes of the last legend's symbols. */
+function legendDashes(svg: string): string[] {
+  const legend = svg.slice(svg.lastIndexOf('aria-roledescription="legend"'));
+  return [
+    ...legend.matchAll(/<path transform="[^"]*" d="[^"]*"[^>]*stroke-dasharray="([^"]*)"/g),
+  ].map((m) => m[1] ?? "");
+}
+
+/** The paths of the legend's symbols (a line is "M-15,0L15,0"). */
+function legendSymbols(svg: string): string[] {
+  const legend = svg.slice(svg.indexOf('aria-roledescription="legend"'));
+  return [...legend.matchAll(/<path transform="[^"]*" d="([^"]*)"/g)].map((m) => m[1] ?? "");
+}
 
 describe("chart units", () => {
   it("draws memory in MiB below 1 GiB and in GiB from there", () => {
@@ -40,8 +62,8 @@ describe("scatter labels", () => {
     expect(labelWidth("strategy1")).toBe(74);
   });
 
-  it("carries a colour and shape per run, the legend, the subtitle and the reference line", () => {
-    const chart = scatterChart({
+  it("carries a colour and shape per run, the legend, the subtitle and the reference line", async () => {
+    const svg = await draw(scatterChart, {
       id: "a",
       title: "Accuracy against response time",
       subtitle: "model: demo · DEMO",
@@ -55,28 +77,28 @@ describe("scatter labels", () => {
         { run: "b", x: 0.51, y: 9 },
       ],
     });
-    const spec = chart.spec as unknown as {
-      title: { text: string; subtitle: string[] };
-      layer: { mark: { type: string }; encoding?: Record<string, Record<string, unknown>> }[];
-    };
-    expect(spec.title).toMatchObject({
-      text: "Accuracy against response time",
-      subtitle: ["model: demo · DEMO"],
-    });
-    const point = spec.layer.find((l) => l.mark.type === "point");
-    expect(point?.encoding?.color).toMatchObject({
-      field: "run",
-      title: "run",
-      scale: { domain: ["b", "a"], range: ["#1f77b4", "#d62728"] },
-      legend: { orient: "right" },
-    });
-    expect(spec.layer.filter((l) => l.mark.type === "rule")).toHaveLength(1);
+    expect(ariaLabels(svg, "title")).toEqual(["Title text 'Accuracy against response time'"]);
+    expect(ariaLabels(svg, "subtitle")).toEqual(["Subtitle text 'model: demo · DEMO'"]);
+    // one legend for both channels, the runs in the order given
+    expect(ariaLabels(svg, "legend")).toEqual([
+      "Symbol legend titled 'run' for shape and stroke color with 2 values: b, a",
+    ]);
+    const points = marks(svg, "point");
+    expect(points.map((p) => p.label)).toEqual([
+      "response time (s): 0.5; accuracy (%): 9; run: a; size: 260",
+      "response time (s): 0.51; accuracy (%): 9; run: b; size: 360",
+    ]);
+    const [a, b] = points;
+    expect(a?.stroke).not.toBe(b?.stroke);
+    expect(a?.shape).not.toBe(b?.shape);
+    // the reference line, at 100/11 %
+    expect(marks(svg, "rule mark").map((r) => r.label)).toEqual(["accuracy (%): 9.09090909091"]);
   });
 });
 
 describe("time series and per-phase charts", () => {
-  it("take generic per-run series, on shared axes with a legend", () => {
-    const ts = timeSeriesChart({
+  it("take generic per-run series, on shared axes with a legend", async () => {
+    const chart = timeSeriesChart({
       id: "r",
       title: "Replicas over time",
       yTitle: "replicas",
@@ -90,23 +112,22 @@ describe("time series and per-phase charts", () => {
           ],
         },
       ],
-    }).spec as unknown as {
-      data: { values: unknown[] };
-      resolve: unknown;
-      spec: { encoding: { color: { legend: unknown; scale: { domain: string[] } } } };
-    };
-    expect(ts.data.values).toEqual([
+    });
+    expect((chart.spec as unknown as { data: { values: unknown[] } }).data.values).toEqual([
       { run: "x", t: 0, value: 1 },
       { run: "y", t: 0, value: 2 },
     ]);
-    expect(ts.resolve).toEqual({ scale: { x: "shared", y: "shared" } });
-    // Lines are drawn: the legend's symbols are strokes.
-    expect(ts.spec.encoding.color.legend).toEqual({
-      orient: "right",
-      symbolType: "stroke",
-      symbolSize: 900,
-    });
-    expect(ts.spec.encoding.color.scale.domain).toEqual(["x", "y"]);
+    const { svg } = await renderChart(chart);
+    // one panel per run on shared axes: x's y axis reaches y's 2 too
+    expect(ariaLabels(svg, "axis").filter((l) => l.startsWith("Y-axis"))).toEqual([
+      "Y-axis for a linear scale with values from 0.0 to 2.0",
+      "Y-axis for a linear scale with values from 0.0 to 2.0",
+    ]);
+    // lines are drawn, and the legend shows lines, one per run in the order given
+    expect(ariaLabels(svg, "legend")).toEqual([
+      "Symbol legend titled 'run' for stroke color with 2 values: x, y",
+    ]);
+    expect(legendSymbols(svg)).toEqual(["M-15,0L15,0", "M-15,0L15,0"]);
     const ph = phaseChart({
       id: "p",
       title: "Response time per phase",
@@ -120,8 +141,8 @@ describe("time series and per-phase charts", () => {
     expect(ph.encoding.xOffset?.scale?.domain).toEqual(["x", "y"]);
   });
 
-  it("labels each phase with its users and delay, on lines of their own", () => {
-    const ph = phaseChart({
+  it("labels each phase with its users and delay, on lines of their own", async () => {
+    const svg = await draw(phaseChart, {
       id: "p",
       title: "Response time per phase",
       yTitle: "s",
@@ -129,23 +150,24 @@ describe("time series and per-phase charts", () => {
         { run: "x", phase: 1, value: 0.5, users: 20, delaySeconds: 5 },
         { run: "x", phase: 2, value: 0.6, users: 30, delaySeconds: 0.05 },
       ],
-    }).spec as unknown as {
-      width: number;
-      data: { values: { phase: string }[] };
-      encoding: { x: { title: string; scale: { domain: string[] }; axis: { labelExpr: string } } };
-    };
-    expect(ph.encoding.x.scale.domain).toEqual(["1|c20|d5", "2|c30|d0.05"]);
-    expect(ph.data.values.map((v) => v.phase)).toEqual(["1|c20|d5", "2|c30|d0.05"]);
-    expect(ph.encoding.x.axis.labelExpr).toBe("split(datum.label, '|')");
-    expect(ph.encoding.x.title).toContain("its users (c) and their delay between requests (d, s)");
+    });
+    // the rendered labels of more than one line: the x axis', in phase order
+    const lines = [...svg.matchAll(/<text[^>]*>((?:<tspan[^>]*>[^<]*<\/tspan>)+)<\/text>/g)].map(
+      (label) => [...(label[1] ?? "").matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((l) => l[1]),
+    );
+    expect(lines).toEqual([
+      ["1", "c20", "d5"],
+      ["2", "c30", "d0.05"],
+    ]);
+    expect(svg).toContain("its users (c) and their delay between requests (d, s)");
   });
 
-  it("draws further lines with their own dashes and a legend naming them; whole-number ticks", () => {
+  it("draws further lines with their own dashes and a legend naming them; whole-number ticks", async () => {
     const used = [
       { t: 0, value: 1 },
       { t: 10, value: 2 },
     ];
-    const ts = timeSeriesChart({
+    const chart = timeSeriesChart({
       id: "c",
       title: "CPU",
       yTitle: "cores",
@@ -153,39 +175,37 @@ describe("time series and per-phase charts", () => {
       integer: true,
       label: "used",
       lines: [{ label: "limit", series: [{ run: "x", points: constantLine(used, 3) }] }],
-    }).spec as unknown as {
-      data: { values: unknown[] };
-      spec: {
-        layer: {
-          mark: { interpolate: string };
-          encoding: {
-            y: { axis: unknown };
-            strokeDash: { scale: { domain: string[]; range: number[][] }; legend: unknown };
-          };
-        }[];
-      };
-    };
-    expect(ts.data.values).toEqual([
+    });
+    expect((chart.spec as unknown as { data: { values: unknown[] } }).data.values).toEqual([
       { run: "x", t: 0, value: 1, line: "used" },
       { run: "x", t: 10, value: 2, line: "used" },
       { run: "x", t: 0, value: 3, line: "limit" },
       { run: "x", t: 10, value: 3, line: "limit" },
     ]);
-    const [main, others] = ts.spec.layer;
-    expect(main?.encoding.strokeDash.scale).toEqual({
-      domain: ["used", "limit"],
-      range: [
-        [1, 0],
-        [7, 4],
-      ],
-    });
-    expect(main?.encoding.strokeDash.legend).toMatchObject({ symbolType: "stroke" });
-    expect(main?.encoding.y.axis).toEqual({ tickMinStep: 1, format: "d" });
-    expect([main?.mark.interpolate, others?.mark.interpolate]).toEqual(["linear", "step-after"]);
+    const { svg } = await renderChart(chart);
+    expect(ariaLabels(svg, "legend")).toEqual([
+      "Symbol legend titled 'run' for stroke color with 1 value: x",
+      "Symbol legend titled 'line' for strokeDash with 2 values: used, limit",
+    ]);
+    // used: a straight line, solid; limit: steps (a point more), dashed; each as its legend entry
+    const lines = marks(svg, "line mark");
+    expect(lines.map((l) => [l.label, l.shape])).toEqual([
+      ["time since the run's start (s): 0; value: 1; run: x; line: used", "M0,73.333L560,36.667"],
+      ["time since the run's start (s): 0; value: 3; run: x; line: limit", "M0,0L560,0L560,0"],
+    ]);
+    const dashes = lines.map((l) => l.dash);
+    expect(dashes[0]).toBe("1,0");
+    expect(dashes[1]).not.toBe(dashes[0]);
+    expect(legendDashes(svg)).toEqual(dashes);
+    // both legends show lines: x's colour, then used and limit
+    expect(legendSymbols(svg)).toEqual(Array(3).fill("M-15,0L15,0"));
+    // whole-number ticks on the y axis
+    expect(ariaLabels(svg, "axis")[0]).toBe("Y-axis for a linear scale with values from 0 to 3");
+    expect(axisLabels(svg, "Y")).toEqual(["0", "1", "2", "3"]);
   });
 
-  it("draws one bar per run, named on the axis, its value over it, no legend", () => {
-    const bar = barChart({
+  it("draws one bar per run, named on the axis, its value over it, no legend", async () => {
+    const chart = barChart({
       id: "b",
       title: "Memory used per stack",
       yTitle: "MiB",
@@ -194,12 +214,12 @@ describe("time series and per-phase charts", () => {
         { run: "a", value: 512 },
         { run: "b", value: Number.NaN },
       ],
-    }).spec as unknown as {
-      data: { values: unknown[] };
-      layer: { mark: { type: string }; encoding: Record<string, { legend?: unknown }> }[];
-    };
-    expect(bar.data.values).toEqual([{ run: "a", value: 512 }]);
-    expect(bar.layer.map((l) => l.mark.type)).toEqual(["bar", "text"]);
-    expect(bar.layer[0]?.encoding.color?.legend).toBeNull();
+    });
+    const { svg } = await renderChart(chart);
+    // b has no value: named on the axis, no bar
+    expect(ariaLabels(svg, "axis")[0]).toBe("X-axis for a discrete scale with 2 values: a, b");
+    expect(marks(svg, "bar").map((m) => m.label)).toEqual(["run: a; MiB: 512"]);
+    expect(marks(svg, "text mark").map((m) => m.label)).toEqual(["run: a; MiB: 512; value: 512"]);
+    expect(ariaLabels(svg, "legend")).toEqual([]);
   });
 });

@@ -61,3 +61,34 @@ export async function closedPort(): Promise<number> {
 export function expectContains(text: string, parts: readonly string[]): void {
   for (const part of parts) expect(text).toContain(part);
 }
+
+// What vega drew: a rendered chart's SVG, read by the aria-labels vega writes.
+
+/** The aria-labels vega gives the rendered elements of one role ("legend", "axis", "title"...). */
+export function ariaLabels(svg: string, role: string): string[] {
+  return [
+    ...svg.matchAll(new RegExp(`aria-roledescription="${role}" aria-label="([^"]*)"`, "g")),
+  ].map((m) => m[1] ?? "");
+}
+
+/** The rendered marks of one kind ("point", "bar", "rule mark"...): label, paint and shape. */
+export function marks(
+  svg: string,
+  kind: string,
+): { label: string; stroke?: string; fill?: string; shape?: string; dash?: string }[] {
+  const tags = svg.match(new RegExp(`<[^>]*aria-roledescription="${kind}"[^>]*>`, "g")) ?? [];
+  return tags.map((tag) => ({
+    label: /aria-label="([^"]*)"/.exec(tag)?.[1] ?? "",
+    stroke: /stroke="([^"]*)"/.exec(tag)?.[1],
+    fill: /fill="([^"]*)"/.exec(tag)?.[1],
+    shape: /\sd="([^"]*)"/.exec(tag)?.[1],
+    dash: /stroke-dasharray="([^"]*)"/.exec(tag)?.[1],
+  }));
+}
+
+/** The text of an axis' labels ("X" or "Y": the first such axis). */
+export function axisLabels(svg: string, axis: "X" | "Y"): string[] {
+  const group = svg.slice(svg.indexOf(`aria-label="${axis}-axis`));
+  const labels = group.slice(0, group.indexOf("aria-roledescription=", 1));
+  return [...labels.matchAll(/font-size="11px"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1] ?? "");
+}
