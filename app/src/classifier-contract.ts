@@ -1,6 +1,10 @@
 // What the HTTP layer needs from the inference module (app/src/inference/classifier.ts):
 // the shared contract of common.md, plus the optional stats() the metrics read. Kept structural
 // so tests can inject a stub classifier without loading a model.
+import type {
+  ClassifierStats as EngineStats,
+  Timings as EngineTimings,
+} from "./inference/classifier.js";
 import type { Manifest } from "./inference/manifest.js";
 import type { ProbedImage } from "./inference/probe.js";
 import type { TopEntry } from "./inference/rank.js";
@@ -8,30 +12,17 @@ import type { TopEntry } from "./inference/rank.js";
 /** One class of an answer (inference/rank.ts). */
 export type ClassScore = TopEntry;
 
-export interface Timings {
-  decodeMs: number;
-  preprocessMs: number;
-  /** Waiting for a free engine (optional: stubs may leave it out). */
-  queueMs?: number;
-  inferenceMs: number;
-  totalMs: number;
-}
+/** A classification's stage times (inference/classifier.ts'); `queueMs` optional: stubs may leave it out. */
+export type Timings = Omit<EngineTimings, "queueMs"> & Partial<Pick<EngineTimings, "queueMs">>;
 
+/** What the routes answer from (inference/classifier.ts' Classification, without the batch size). */
 export interface Prediction extends ClassScore {
   top: ClassScore[];
   timings: Timings;
 }
 
-export interface ClassifierStats {
-  /** Images admitted but not running yet (decoding or waiting for an engine). */
-  queueDepth?: number;
-  /** Images running on an engine right now. */
-  inFlight?: number;
-  /** Bound of the queue (QUEUE_MAX). */
-  queueMax?: number;
-  /** Number of inference workers. */
-  workers?: number;
-}
+/** The queue's figures the metrics read (inference/classifier.ts'), each optional for stubs. */
+export type ClassifierStats = Partial<EngineStats>;
 
 export interface ClassifierLike {
   /** The routes pass an image probed already (inference/probe.ts); the warm-up, raw bytes. */

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { cpuBudget } from "./inference/backend.js";
-import { defaultMaxEnqueued } from "./inference/batcher.js";
+import { defaultQueueMax } from "./inference/batcher.js";
 import {
   isDemoManifest,
   type Manifest,
@@ -57,6 +57,8 @@ const EnvSchema = z.object({
   // Default: the classifier's, 32 images per inference thread (64 on the stack's 2 CPUs).
   QUEUE_MAX: int(1, 100_000).optional(),
   MAX_BATCH_SIZE: int(1, 64).optional(),
+  // Default: the inference module's (4 MB: a worker allocates little on its JS heap).
+  INFERENCE_WORKER_YOUNG_MB: int(1, 1024).optional(),
   BODY_LIMIT_BYTES: int(1024).default(10 * 1024 * 1024),
   MAX_INPUT_PIXELS: int(1).default(DEFAULT_MAX_INPUT_PIXELS),
   // The stack's default drain (shutdownGraceSeconds), so a server run by hand drains as a pod.
@@ -93,6 +95,8 @@ export interface ServerConfig {
   engines: number | undefined;
   /** Largest batch an engine takes from the queue; undefined: the inference module's default. */
   maxBatchSize: number | undefined;
+  /** Each engine worker's V8 young generation, MB; undefined: the inference module's default. */
+  workerYoungGenerationMb: number | undefined;
   bodyLimitBytes: number;
   maxInputPixels: number;
   shutdownGraceSeconds: number;
@@ -134,9 +138,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     preprocess: e.PREPROCESS,
     backend: e.TFJS_BACKEND,
     threads,
-    queueMax: e.QUEUE_MAX ?? defaultMaxEnqueued(threads),
+    queueMax: e.QUEUE_MAX ?? defaultQueueMax(threads),
     engines: e.INFERENCE_ENGINES,
     maxBatchSize: e.MAX_BATCH_SIZE,
+    workerYoungGenerationMb: e.INFERENCE_WORKER_YOUNG_MB,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

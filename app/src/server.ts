@@ -97,6 +97,7 @@ async function loadClassifier(c: ServerConfig) {
     queueMax: c.queueMax,
     ...(c.engines ? { engines: c.engines } : {}),
     ...(c.maxBatchSize ? { maxBatchSize: c.maxBatchSize } : {}),
+    ...(c.workerYoungGenerationMb ? { workerYoungGenerationMb: c.workerYoungGenerationMb } : {}),
     maxInputPixels: c.maxInputPixels,
     ...(c.labelsFile ? { labelsFile: c.labelsFile } : {}),
   });

@@ -1,19 +1,19 @@
 /**
  * Stage 4, batch: the bounded queue in front of the engines, with TF Serving's batching knobs.
- *  - `maxEnqueued` (TF Serving's max_enqueued_batches, counted in images here): images admitted
+ *  - `queueMax` (QUEUE_MAX; TF Serving's max_enqueued_batches, counted in images here): images admitted
  *    but not yet running (decoding or waiting) count against it; past it `admit()` throws
  *    QueueFullError at once (HTTP 503 + Retry-After).
  *  - `maxBatchSize` (max_batch_size): when an engine frees up it takes up to this many waiting
  *    images as one batch. There is no batch timeout (batch_timeout_micros is 0): only images
  *    already waiting are taken, so batching happens under load and never adds latency.
- *  - `batchThreads` (num_batch_threads) are the pool's engines (worker-pool.ts): one batch runs
- *    per engine at a time.
+ *  - TF Serving's num_batch_threads are the pool's engines (INFERENCE_ENGINES; worker-pool.ts'
+ *    executors): one batch runs per engine at a time.
  */
 import { QueueFullError } from "./errors.js";
 import type { Executor } from "./worker-pool.js";
 
 /** The default bound of the queue for a CPU budget of `threads`: 32 images per core. */
-export function defaultMaxEnqueued(threads: number): number {
+export function defaultQueueMax(threads: number): number {
   return 32 * threads;
 }
 
@@ -21,7 +21,7 @@ export interface BatcherOptions {
   /** Largest batch one engine run takes (TF Serving's max_batch_size). */
   maxBatchSize: number;
   /** Images admitted but not yet running, at most (TF Serving's max_enqueued_batches, in images). */
-  maxEnqueued: number;
+  queueMax: number;
   /** Float32 values of one image (height x width x 3). */
   imageSize: number;
   /** Called after every engine run with its duration (ms) and batch size (for metrics). */
@@ -55,9 +55,9 @@ export class Batcher {
   private perImageMs = 100;
   private idleWaiters: (() => void)[] = [];
 
-  /** @param batchThreads the engines (TF Serving's num_batch_threads): one batch each at a time */
+  /** @param engines the pool's executors (TF Serving's num_batch_threads): one batch each at a time */
   constructor(
-    private readonly batchThreads: readonly Executor[],
+    private readonly engines: readonly Executor[],
     private readonly opts: BatcherOptions,
   ) {}
 
@@ -73,10 +73,10 @@ export class Batcher {
 
   /** Takes a place in the queue, or throws QueueFullError with the time to drain it. */
   admit(): void {
-    if (this.depth >= this.opts.maxEnqueued) {
+    if (this.depth >= this.opts.queueMax) {
       // time to drain the queue at the recent per-image engine time, in whole seconds
-      const drainMs = (this.depth * this.perImageMs) / Math.max(1, this.batchThreads.length);
-      throw new QueueFullError(this.opts.maxEnqueued, Math.max(1, Math.ceil(drainMs / 1000)));
+      const drainMs = (this.depth * this.perImageMs) / Math.max(1, this.engines.length);
+      throw new QueueFullError(this.opts.queueMax, Math.max(1, Math.ceil(drainMs / 1000)));
     }
     this.admitted++;
   }
@@ -115,7 +115,7 @@ export class Batcher {
 
   /** Hands waiting images to every free engine, up to maxBatchSize each. */
   dispatch(): void {
-    for (const exec of this.batchThreads) {
+    for (const exec of this.engines) {
       if (this.waiting.length === 0) return;
       if (exec.busy || !exec.alive) continue;
       this.runBatch(exec, this.waiting.splice(0, this.opts.maxBatchSize));

@@ -24,7 +24,7 @@ import {
   type EngineBackend,
   startOnBackend,
 } from "./backend.js";
-import { Batcher, defaultMaxEnqueued } from "./batcher.js";
+import { Batcher, defaultQueueMax } from "./batcher.js";
 import { decodeImage } from "./decode.js";
 import { ClassifierClosedError } from "./errors.js";
 import type { MemoryInfo } from "./infer.js";
@@ -61,6 +61,8 @@ export interface ClassifierOptions {
   labelsFile?: string;
   /** Max images admitted but not yet running (decoding or waiting). Default 32 x threads. */
   queueMax?: number;
+  /** Each engine worker's V8 young generation, MB. Default 4 (worker-pool.ts). */
+  workerYoungGenerationMb?: number;
   /** Max pixels (width x height) of an input image. Default 4096 x 4096 (probe.ts). */
   maxInputPixels?: number;
   /**
@@ -151,7 +153,7 @@ export interface Classifier {
 /** Loads the model, starts the engines on a backend, and returns the classifier. */
 export async function createClassifier(opts: ClassifierOptions = {}): Promise<Classifier> {
   const threads = Math.max(1, Math.floor(opts.threads ?? cpuBudget()));
-  const queueMax = Math.max(1, Math.floor(opts.queueMax ?? defaultMaxEnqueued(threads)));
+  const queueMax = Math.max(1, Math.floor(opts.queueMax ?? defaultQueueMax(threads)));
   const maxPixels = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   const choice: BackendChoice = opts.backend ?? "auto";
   if (!BACKEND_CHOICES.includes(choice)) {
@@ -165,7 +167,12 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const load = (backend: EngineBackend) => loadModel(opts, backend, manifest);
   const engines = Math.max(1, Math.floor(opts.engines ?? (choice === "onnxruntime" ? 1 : threads)));
   const intraOpThreads = Math.max(1, Math.round(threads / engines));
-  const pool = new WorkerPool(load, opts.fuse !== false, intraOpThreads);
+  const pool = new WorkerPool(
+    load,
+    opts.fuse !== false,
+    intraOpThreads,
+    opts.workerYoungGenerationMb,
+  );
   let loaded: LoadedArtifacts | undefined;
   const { started: meta, fallbackReason } = await startOnBackend(
     choice,
@@ -198,7 +205,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   const imageSize = height * width * 3;
   const batcher = new Batcher(pool.executors, {
     maxBatchSize,
-    maxEnqueued: queueMax,
+    queueMax,
     imageSize,
     ...(opts.onInference ? { onInference: opts.onInference } : {}),
   });

@@ -22,6 +22,8 @@ export interface WorkerData {
   fuse: boolean;
   /** Directory holding tfjs-backend-wasm's .wasm binaries (the WASM backend only). */
   wasmDir?: string;
+  /** The worker's V8 young generation, MB (its `resourceLimits`; worker-pool.ts' default 4). */
+  youngGenerationMb?: number;
 }
 
 export type WorkerRequest =

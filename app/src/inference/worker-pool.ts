@@ -36,20 +36,19 @@ export interface EngineMeta {
 }
 
 /**
- * V8 heap limits of an inference worker: a small young generation (4 MB; env
- * INFERENCE_WORKER_YOUNG_MB overrides) — a worker allocates little on the JS heap, and the
- * default semi-spaces cost ~30 MB of RSS per worker.
+ * The young generation of an inference worker's V8 heap by default, MB: a worker allocates little
+ * on the JS heap, and the default semi-spaces cost ~30 MB of RSS per worker
+ * (INFERENCE_WORKER_YOUNG_MB sets another).
  */
-function workerLimits(): { maxYoungGenerationSizeMb?: number } {
-  const young = Number(process.env.INFERENCE_WORKER_YOUNG_MB ?? "");
-  return { maxYoungGenerationSizeMb: young > 0 ? young : 4 };
-}
+export const WORKER_YOUNG_GENERATION_MB = 4;
 
 function spawnWorker(data: WorkerData): Worker {
   return spawnModuleWorker("worker", {
     workerData: data,
     env: process.env,
-    resourceLimits: workerLimits(),
+    resourceLimits: {
+      maxYoungGenerationSizeMb: data.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB,
+    },
   });
 }
 
@@ -191,11 +190,13 @@ export class WorkerPool {
    * @param load loads the model's artifacts (or ONNX bytes) again, for a replacement worker
    * @param fuse run LayersModels through the fused program (fuse.ts)
    * @param intraOpThreads onnxruntime: each session's intra-op threads
+   * @param youngGenerationMb each worker's V8 young generation (default WORKER_YOUNG_GENERATION_MB)
    */
   constructor(
     private readonly load: (backend: WorkerData["backend"]) => Promise<LoadedArtifacts>,
     private readonly fuse: boolean,
     private readonly intraOpThreads = 1,
+    private readonly youngGenerationMb?: number,
   ) {}
 
   private data(backend: WorkerData["backend"], from: LoadedArtifacts): WorkerData {
@@ -210,6 +211,7 @@ export class WorkerPool {
       fuse: this.fuse,
       // only the WASM backend needs them (and only the tfjs images have them)
       ...(backend === "wasm" ? { wasmDir: wasmBinariesDir() } : {}),
+      ...(this.youngGenerationMb ? { youngGenerationMb: this.youngGenerationMb } : {}),
     };
   }
 

@@ -78,6 +78,7 @@ describe("loadConfig", () => {
       INFERENCE_ENGINES: "1",
       QUEUE_MAX: "10",
       MAX_BATCH_SIZE: "4",
+      INFERENCE_WORKER_YOUNG_MB: "8",
       BODY_LIMIT_BYTES: "2048",
       MAX_INPUT_PIXELS: "1000",
       SHUTDOWN_GRACE_SECONDS: "30",
@@ -99,6 +100,7 @@ describe("loadConfig", () => {
       engines: 1,
       queueMax: 10,
       maxBatchSize: 4,
+      workerYoungGenerationMb: 8,
       bodyLimitBytes: 2048,
       maxInputPixels: 1000,
       shutdownGraceSeconds: 30,
@@ -197,6 +199,7 @@ describe("loadConfig", () => {
         MODEL_URL: "ftp://x/model.json",
         QUEUE_MAX: "0",
         INFERENCE_ENGINES: "0",
+        INFERENCE_WORKER_YOUNG_MB: "0",
         ADMIN_PORT: "70000",
         UPLOAD_PAGE: "maybe",
       });
@@ -213,6 +216,7 @@ describe("loadConfig", () => {
       "MODEL_URL",
       "QUEUE_MAX",
       "INFERENCE_ENGINES",
+      "INFERENCE_WORKER_YOUNG_MB",
     ])
       expect(msg).toContain(v);
   });
