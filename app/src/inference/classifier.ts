@@ -66,20 +66,18 @@ export interface ClassifierOptions {
   /** Max pixels (width x height) of an input image. Default 4096 x 4096 (probe.ts). */
   maxInputPixels?: number;
   /**
-   * Largest batch an engine takes from the queue at once (batcher.ts). Default 1 on every backend
-   * (docs/benchmarks.md, bench:peer): batches of 8 on tfjs-node held ~350 MiB more at c=20 (the
-   * activations of a batch are larger than glibc's mmap threshold, so every run maps fresh
-   * zeroed pages) for +27 % images/s on an AVX-512 Xeon and -23 % on an AVX2 EPYC; on WASM a
-   * batch multiplies each worker's WASM heap.
+   * Largest batch an engine takes from the queue at once (batcher.ts). Default 1 on every backend:
+   * on tfjs-node a batch's activations are larger than glibc's mmap threshold, so every run maps
+   * fresh zeroed pages (more memory, and a gain in images/s on some CPUs only); on WASM a batch
+   * multiplies each worker's WASM heap. Measured: docs/benchmarks.md, "Where the memory goes".
    */
   maxBatchSize?: number;
   /**
    * Engine instances (worker threads). Default: `threads` (one core each) on tfjs; 1 on ONNX
-   * Runtime, one session on every core's intra-op thread (bench:peer, docs/benchmarks.md: peak
-   * RSS 303 against 400 MiB with two sessions, p50 at c=1 19 against 29 ms, for 49–55 against
-   * 62–64 req/s at c=20–30). On tfjs-node the process-wide intra-op pool gets threads / engines
-   * threads (TF_NUM_INTRAOP_THREADS, unless set); on ONNX Runtime each engine's session gets
-   * threads / engines intra-op threads.
+   * Runtime, one session on every core's intra-op thread (less memory and a lower p50 for a few
+   * req/s less at c=20-30: docs/benchmarks.md, "Sessions and threads"). On tfjs-node the
+   * process-wide intra-op pool gets threads / engines threads (TF_NUM_INTRAOP_THREADS, unless set);
+   * on ONNX Runtime each engine's session gets threads / engines intra-op threads.
    */
   engines?: number;
   /**
