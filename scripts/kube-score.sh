@@ -10,7 +10,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=e2e/versions.sh
 . "$ROOT/scripts/e2e/versions.sh"
-CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+CACHE="$E2E_CACHE"
 STACKS=("$@")
 [ ${#STACKS[@]} -eq 0 ] && STACKS=(baseline strategy1 strategy2)
 

@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=e2e/versions.sh
 . "$ROOT/scripts/e2e/versions.sh"
-CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+CACHE="$E2E_CACHE"
 
 # piece | stamp (as build.sh's `timed` names it) | cold compile, first build (docs/e2e.md)
 pieces=(

@@ -23,10 +23,11 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { e2eCacheDir } from "./cache";
 import { shellDefaults } from "./shell-defaults";
 
 /** Repository root (this file is lib/e2e/engine.ts). */
@@ -55,7 +56,7 @@ export interface Toolchain {
 /** Locate the binaries built by scripts/e2e/build.sh; throws ToolchainMissing if absent. */
 export function toolchain(): Toolchain {
   const v = toolchainVersions();
-  const cache = process.env.FOOD11_E2E_CACHE ?? join(homedir(), ".cache", "food11-e2e");
+  const cache = e2eCacheDir();
   const pulumiRoot = join(cache, `pulumi-${v.PULUMI_VERSION}`);
   const providerVersion = v.K8S_PROVIDER_PLUGIN_VERSION ?? "";
   const t: Toolchain = {

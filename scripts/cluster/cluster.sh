@@ -31,7 +31,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 . "$HERE/../e2e/versions.sh"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
-CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+CACHE="$E2E_CACHE"
 BIN="$CACHE/bin"
 D="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
 NAME=food11

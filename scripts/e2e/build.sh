@@ -15,7 +15,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
 
-CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+CACHE="$E2E_CACHE"
 NICE="${FOOD11_E2E_NICE:-19}"
 BIN="$CACHE/bin"
 SRC="$CACHE/src"

@@ -18,7 +18,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
-CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+CACHE="$E2E_CACHE"
 BIN="$CACHE/bin"
 NAME="food11-e2e"
 NODES="${FOOD11_E2E_NODES:-2}"

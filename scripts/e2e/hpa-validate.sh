@@ -13,7 +13,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$ROOT"
-CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+# shellcheck source=versions.sh
+. "$HERE/versions.sh"
+CACHE="$E2E_CACHE"
 
 # One e2e cluster per machine at a time (the lock scripts/e2e/run.sh takes).
 # shellcheck source=../lock.sh

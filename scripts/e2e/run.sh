@@ -9,6 +9,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$ROOT"
+# shellcheck source=versions.sh
+. "$HERE/versions.sh"
 
 if ! command -v go >/dev/null 2>&1; then
   echo "e2e: SKIPPED: no Go toolchain on PATH (the e2e builds Pulumi, the Kubernetes provider and the control plane with Go >= 1.26)" >&2
@@ -31,7 +33,7 @@ echo "e2e: toolchain ready in $((t1 - t0))s"
 # One e2e cluster per machine at a time (kwokctl picks its ports per work directory).
 # shellcheck source=../lock.sh
 . "$ROOT/scripts/lock.sh"
-hold_lock 8 "${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}/locks/e2e-run.lock" e2e
+hold_lock 8 "$E2E_CACHE/locks/e2e-run.lock" e2e
 
 cluster_dir="$(mktemp -d "${TMPDIR:-/tmp}/food11-e2e-cluster.XXXXXX")"
 set +e

@@ -1,4 +1,9 @@
-# Versions of the e2e toolchain (sourced by build.sh, cluster.sh, run.sh).
+# The e2e toolchain: where it is built and kept, and its versions (sourced by every script that
+# builds or runs it: build.sh, cluster.sh, run.sh, hpa-validate.sh, gateway-api.sh,
+# scripts/cluster/cluster.sh, scripts/render.sh, scripts/kube-score.sh).
+# Its home: bin/ (the binaries), src/, stamps/, locks/, logs/; FOOD11_E2E_CACHE overrides
+# (lib/e2e/cache.ts says the same to the TypeScript side).
+E2E_CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
 # Pulumi CLI: @pulumi/pulumi is 3.270.0, but the Go module proxy reachable here does not serve
 # github.com/pulumi/pulumi/pkg/v3@v3.270.0; v3.274.1 is the closest version it serves (a newer CLI
 # runs older SDKs).

@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CLUSTER_STATE_DIR } from "../../../../lib/cluster/stack.js";
+import { e2eCacheDir } from "../../../../lib/e2e/cache.js";
 import { PROJECT_ROOT } from "../../../../stacks/index.js";
 import {
   type ClusterTimeScaling,
@@ -78,7 +78,7 @@ const CLUSTER_BINARIES = [
 ];
 
 function missingBinaries(): string[] {
-  const bin = join(process.env.FOOD11_E2E_CACHE ?? join(homedir(), ".cache", "food11-e2e"), "bin");
+  const bin = join(e2eCacheDir(), "bin");
   return CLUSTER_BINARIES.filter((b) => !existsSync(join(bin, b)));
 }
 
