@@ -28,17 +28,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
 import { clusterEngineArgs, clusterStackConfig } from "../../lib/cluster/stack";
 import { toolchain } from "../../lib/e2e/engine";
-import {
-  parseStackConfig,
-  readStackConfig,
-  runtimeEnv,
-  STACKS,
-  type StackSettings,
-} from "../../stacks";
+import { runtimeEnv, STACKS, type StackSettings } from "../../stacks";
 import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
 import { kubernetesSampler } from "../../tools/strategy-bench/src/monitor";
 import { describeOutcomes, failures, Load } from "../../tools/strategy-bench/src/steady-load.js";
-import { type Clients, clients, engine, ROOT, until } from "../e2e/helpers";
+import {
+  type Clients,
+  clients,
+  engine,
+  httpRoute,
+  ROOT,
+  stackSettings,
+  until,
+} from "../e2e/helpers";
 import {
   clusterSettings,
   containerPid,
@@ -70,7 +72,7 @@ const figures: Record<string, unknown> = {};
 let c: Clients;
 
 function settingsFor(stack: string, extra: Record<string, string> = {}, file?: string) {
-  return parseStackConfig(stack, { ...readStackConfig(stack, file), ...CLUSTER_CONFIG, ...extra });
+  return stackSettings(stack, file, CLUSTER_CONFIG, extra);
 }
 function args(stack: string, extra: Record<string, string> = {}, file?: string): string[] {
   return clusterEngineArgs(stack, join(work, stack), extra, file, CLUSTER_CONFIG);
@@ -79,6 +81,56 @@ async function pulumiUp(stack: string, extra: Record<string, string> = {}, file?
   const t0 = Date.now();
   const r = await engine("up", args(stack, extra, file), work, logFile);
   return { ...r, seconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * `pulumi up` of `stack` with `config`, then a load of 8 users with no think time on /test through
+ * the ingress for `seconds`, until the HPA has made 2 pods Ready. Records how long that took and
+ * the CPU utilization the HPA acted on (`${key}.scale_up_seconds_to_2_ready`,
+ * `${key}.cpu_utilization_at_scale_up`), which must be over the stack's target.
+ */
+async function upAndScaleOut(
+  stack: string,
+  s: StackSettings,
+  config: Record<string, string>,
+  seconds: number,
+  key: string,
+) {
+  const r = await pulumiUp(stack, config);
+  expect(r.ok, r.error).toBe(true);
+  const dep = String(r.outputs?.deploymentName);
+  const load = new Load(`${INGRESS}test`, 8, 0, seconds);
+  const t0 = load.now();
+  await until(
+    async () => (await deploymentOf(s, dep)).status?.readyReplicas === 2,
+    240_000,
+    `the HPA to scale ${dep} (${stack}) to 2 ready replicas`,
+  );
+  const tScaled = load.now();
+  const hpa = await c.autoscaling.readNamespacedHorizontalPodAutoscaler({
+    name: String(r.outputs?.hpaName),
+    namespace: s.namespace.name,
+  });
+  const cpuNow = hpa.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+  figures[`${key}.scale_up_seconds_to_2_ready`] = (tScaled - t0) / 1000;
+  figures[`${key}.cpu_utilization_at_scale_up`] = cpuNow;
+  expect(cpuNow ?? 0).toBeGreaterThan(s.autoscaling.targetCpuUtilization);
+  return { dep, load };
+}
+
+/**
+ * Waits for the HPA to bring `dep` back to 1 replica; records how long it took and the HPA's
+ * events (`${key}.scale_down_seconds`, `${key}.events`).
+ */
+async function scaledIn(stack: string, s: StackSettings, dep: string, key: string) {
+  const t0 = Date.now();
+  await until(
+    async () => (await deploymentOf(s, dep)).status?.replicas === 1,
+    300_000,
+    `the HPA to scale ${dep} (${stack}) back to 1 replica`,
+  );
+  figures[`${key}.scale_down_seconds`] = (Date.now() - t0) / 1000;
+  figures[`${key}.events`] = await hpaEvents(s);
 }
 
 async function podsOf(s: StackSettings): Promise<V1Pod[]> {
@@ -307,28 +359,8 @@ describe.each(STACKS)("%s on a real node", (stack) => {
   if (stack === "strategy1") {
     it("under load the HPA scales out on real metrics; a pod deleted under load and the scale-down cost no failed request; strategy1 → strategy2 rolls out under load with none", async () => {
       const s1 = settingsFor(stack, LOAD_CONFIG);
-      const r0 = await pulumiUp(stack, LOAD_CONFIG);
-      expect(r0.ok, r0.error).toBe(true);
-      const dep = String(r0.outputs?.deploymentName);
-      const hpaName = String(r0.outputs?.hpaName);
-
-      // 4. Load: 8 users, no think time, on /test through the ingress (stops by itself in 6 min).
-      const load = new Load(`${INGRESS}test`, 8, 0, 360);
-      const tScale0 = load.now();
-      await until(
-        async () => (await deploymentOf(s1, dep)).status?.readyReplicas === 2,
-        240_000,
-        "the HPA to scale strategy1 to 2 ready replicas",
-      );
-      const tScaled = load.now();
-      const hpa = await c.autoscaling.readNamespacedHorizontalPodAutoscaler({
-        name: hpaName,
-        namespace: ns,
-      });
-      const cpuNow = hpa.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
-      figures["hpa.scale_up_seconds_to_2_ready"] = (tScaled - tScale0) / 1000;
-      figures["hpa.cpu_utilization_at_scale_up"] = cpuNow;
-      expect(cpuNow ?? 0).toBeGreaterThan(s1.autoscaling.targetCpuUtilization);
+      // 4. Load (stops by itself in 6 min); the HPA scales out to 2 Ready pods.
+      const { dep, load } = await upAndScaleOut(stack, s1, LOAD_CONFIG, 360, "hpa");
 
       // 6. Delete one pod of two under load.
       const victims = (await podsOf(s1)).filter(isReady);
@@ -369,14 +401,7 @@ describe.each(STACKS)("%s on a real node", (stack) => {
       }
 
       // 4b. After the load: back to one replica (30 s stabilization).
-      const tDown0 = Date.now();
-      await until(
-        async () => (await deploymentOf(s1, dep)).status?.replicas === 1,
-        300_000,
-        "the HPA to scale strategy1 back to 1 replica",
-      );
-      figures["hpa.scale_down_seconds"] = (Date.now() - tDown0) / 1000;
-      figures["hpa.events"] = await hpaEvents(s1);
+      await scaledIn(stack, s1, dep, "hpa");
       expect(failures(duringScale)).toEqual([]);
       expect(failures(killWindow).length).toBe(0);
 
@@ -448,17 +473,7 @@ describe.each(STACKS)("%s on a real node", (stack) => {
         60_000,
         "the HTTPRoute at /gw to route",
       );
-      const route = (await c.custom.getNamespacedCustomObject({
-        group: "gateway.networking.k8s.io",
-        version: "v1",
-        namespace: ns,
-        plural: "httproutes",
-        name: String(r2.outputs?.httpRouteName),
-      })) as {
-        status?: {
-          parents?: { controllerName?: string; conditions?: { type: string; status: string }[] }[];
-        };
-      };
+      const route = await httpRoute(c, ns, String(r2.outputs?.httpRouteName));
       const parent = route.status?.parents?.[0];
       expect(parent?.controllerName).toBe("traefik.io/gateway-controller");
       expect(parent?.conditions?.find((x) => x.type === "Accepted")?.status).toBe("True");
@@ -588,36 +603,10 @@ describe("strategy1 on ONNX Runtime (food11:inferenceEngine onnxruntime)", () =>
   });
 
   it("under load the HPA scales the ONNX Runtime deployment out on real metrics and back in, no failed request", async () => {
-    const r0 = await pulumiUp(stack, ORT);
-    expect(r0.ok, r0.error).toBe(true);
-    const dep = String(r0.outputs?.deploymentName);
-    const hpaName = String(r0.outputs?.hpaName);
-    const load = new Load(`${INGRESS}test`, 8, 0, 300);
-    const t0 = load.now();
-    await until(
-      async () => (await deploymentOf(s, dep)).status?.readyReplicas === 2,
-      240_000,
-      "the HPA to scale the ONNX Runtime deployment to 2 ready replicas",
-    );
-    const tScaled = load.now();
-    const hpa = await c.autoscaling.readNamespacedHorizontalPodAutoscaler({
-      name: hpaName,
-      namespace: ns,
-    });
-    const cpuNow = hpa.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
-    figures["onnxruntime.hpa.scale_up_seconds_to_2_ready"] = (tScaled - t0) / 1000;
-    figures["onnxruntime.hpa.cpu_utilization_at_scale_up"] = cpuNow;
-    expect(cpuNow ?? 0).toBeGreaterThan(s.autoscaling.targetCpuUtilization);
+    const { dep, load } = await upAndScaleOut(stack, s, ORT, 300, "onnxruntime.hpa");
     await load.stop();
     figures["onnxruntime.hpa.window"] = describeOutcomes(load.outcomes);
-    const tDown0 = Date.now();
-    await until(
-      async () => (await deploymentOf(s, dep)).status?.replicas === 1,
-      300_000,
-      "the HPA to scale the ONNX Runtime deployment back to 1 replica",
-    );
-    figures["onnxruntime.hpa.scale_down_seconds"] = (Date.now() - tDown0) / 1000;
-    figures["onnxruntime.hpa.events"] = await hpaEvents(s);
+    await scaledIn(stack, s, dep, "onnxruntime.hpa");
     expect(failures(load.outcomes)).toEqual([]);
   });
 

@@ -7,11 +7,24 @@ import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import type { OperationResult } from "../../lib/e2e/engine";
+import { parseStackConfig, readStackConfig, type StackSettings } from "../../stacks";
 import { ingressStatusLoop } from "../../tools/strategy-bench/src/ingress-standin";
 
 export const ROOT = join(__dirname, "..", "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const ENGINE = join(ROOT, "scripts", "e2e", "engine.ts");
+
+/**
+ * The settings the program sees for `stack` (its stack file, or `file` in its place) under the
+ * config a suite adds on top, later maps winning.
+ */
+export function stackSettings(
+  stack: string,
+  file: string | undefined,
+  ...config: Record<string, string>[]
+): StackSettings {
+  return parseStackConfig(stack, Object.assign({}, readStackConfig(stack, file), ...config));
+}
 
 /**
  * Run `engine.ts <op> ...` with KUBECONFIG and the given args; the engine's console output goes to
@@ -72,6 +85,26 @@ export function clients(kubeconfig: string): Clients {
     custom: kc.makeApiClient(k8s.CustomObjectsApi),
     server: kc.getCurrentCluster()?.server ?? "",
   };
+}
+
+/** An HTTPRoute as the tests read it back: its labels, spec and the Gateway's status. */
+export interface HttpRoute {
+  metadata?: { labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  status?: {
+    parents?: { controllerName?: string; conditions?: { type: string; status: string }[] }[];
+  };
+}
+
+/** The HTTPRoute `name` in `namespace`, read from the API server. */
+export async function httpRoute(c: Clients, namespace: string, name: string): Promise<HttpRoute> {
+  return (await c.custom.getNamespacedCustomObject({
+    group: "gateway.networking.k8s.io",
+    version: "v1",
+    namespace,
+    plural: "httproutes",
+    name,
+  })) as HttpRoute;
 }
 
 /** 404 → undefined. */

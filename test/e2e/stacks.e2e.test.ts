@@ -14,14 +14,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify as stringifyYaml } from "yaml";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
 import { listFiles, toolchain } from "../../lib/e2e/engine";
+import { runtimeEnv, STACKS, type StackSettings } from "../../stacks";
 import {
-  parseStackConfig,
-  readStackConfig,
-  runtimeEnv,
-  STACKS,
-  type StackSettings,
-} from "../../stacks";
-import { type Clients, clients, engine, ingressStatusWriter, maybe, ROOT, until } from "./helpers";
+  type Clients,
+  clients,
+  engine,
+  httpRoute,
+  ingressStatusWriter,
+  maybe,
+  ROOT,
+  stackSettings,
+  until,
+} from "./helpers";
 
 /** A prebuilt, digest-pinned image reference: kwok runs no container, so it is never pulled. */
 const IMAGE = `registry.example.com/food11-classifier@sha256:${"ab".repeat(32)}`;
@@ -35,8 +39,7 @@ let c: Clients;
 
 /** The settings the program sees for a stack under the e2e's config. */
 function settingsFor(stack: string, configFile?: string): StackSettings {
-  const raw = readStackConfig(stack, configFile);
-  return parseStackConfig(stack, { ...raw, ...E2E_CONFIG });
+  return stackSettings(stack, configFile, E2E_CONFIG);
 }
 
 function configArgs(): string[] {
@@ -433,13 +436,7 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
     expect(r.outputs?.url).toBe("http://localhost/s2/");
     expect(r.outputs?.ingressName).toBeUndefined();
     expect((await c.networking.listNamespacedIngress({ namespace: ns })).items).toEqual([]);
-    const route = (await c.custom.getNamespacedCustomObject({
-      group: "gateway.networking.k8s.io",
-      version: "v1",
-      namespace: ns,
-      plural: "httproutes",
-      name: String(r.outputs?.httpRouteName),
-    })) as { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> };
+    const route = await httpRoute(c, ns, String(r.outputs?.httpRouteName));
     expect(route.metadata?.labels).toMatchObject(LABELS("strategy2"));
     expect(route.spec).toMatchObject({
       parentRefs: [
@@ -540,7 +537,7 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
       expect(kinds).toContain(kind);
     }
     // The stack file as it is (no e2e overrides): strategy2's values.
-    const s = parseStackConfig("strategy2", readStackConfig("strategy2"));
+    const s = stackSettings("strategy2", undefined);
     const dep = docs.find((d) => d.kind === "Deployment") as V1Deployment | undefined;
     const ctr = dep?.spec?.template?.spec?.containers?.[0];
     expect(memoryBytes(String(ctr?.resources?.requests?.memory))).toBe(

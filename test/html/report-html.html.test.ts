@@ -36,13 +36,18 @@ let browser: Browser;
 const shots: string[] = [];
 
 /** `strategy-bench <args>` as `npm run strategy-bench --` runs it (tsx), from the root. */
-async function strategyBench(args: string[]): Promise<string> {
-  const { stdout } = await run(TSX, [CLI, ...args], {
+/**
+ * `strategy-bench <command> <outFlag> <dir>`, the command written as a user types it, its output
+ * into a folder of its own under `out`: that folder and what the command printed.
+ */
+async function strategyBench(command: string, outFlag: "--out" | "--dir" = "--out") {
+  const dir = join(out, command.split(" ")[0] ?? "");
+  const { stdout } = await run(TSX, [CLI, ...command.split(" "), outFlag, dir], {
     cwd: ROOT,
     env: { ...process.env, INIT_CWD: ROOT },
     maxBuffer: 64 * 2 ** 20,
   });
-  return stdout;
+  return { dir, printed: stdout };
 }
 
 beforeAll(async () => {
@@ -175,14 +180,9 @@ async function openReport(
 
 describe("report.html in Chromium", () => {
   it("report: the fastest measured run named first", async () => {
-    const dir = join(out, "report");
-    await strategyBench([
-      "report",
-      "--manifest",
-      "tools/strategy-bench/test/fixtures/manifest.yaml",
-      "--out",
-      dir,
-    ]);
+    const { dir } = await strategyBench(
+      "report --manifest tools/strategy-bench/test/fixtures/manifest.yaml",
+    );
     const summary = JSON.parse(await readFile(join(dir, "summary.json"), "utf8")) as {
       runs: { name: string; load: { okay: number; responseTime: number } }[];
     };
@@ -195,23 +195,9 @@ describe("report.html in Chromium", () => {
   });
 
   it("plan --compare with an SLO: the cheapest stack meeting it named first", async () => {
-    const dir = join(out, "plan");
-    const printed = await strategyBench([
-      "plan",
-      "--rate",
-      "30",
-      "--duration",
-      "120",
-      "--compare",
-      "--slo-p95",
-      "0.5",
-      "--nodes",
-      "1x8cpu,8Gi",
-      "--node-shape",
-      "4cpu,16Gi",
-      "--out",
-      dir,
-    ]);
+    const { dir, printed } = await strategyBench(
+      "plan --rate 30 --duration 120 --compare --slo-p95 0.5 --nodes 1x8cpu,8Gi --node-shape 4cpu,16Gi",
+    );
     // From plan.json, not from the page's code: the stacks with p95 ≤ 0.5 s, nothing failed and
     // nothing Pending; of those, the one requesting the fewest CPU-seconds.
     const plan = JSON.parse(await readFile(join(dir, "plan.json"), "utf8")) as {
@@ -241,22 +227,10 @@ describe("report.html in Chromium", () => {
   });
 
   it("recommend: the recommended stack named first, its stack file beside", async () => {
-    const dir = join(out, "recommend");
-    await strategyBench([
-      "recommend",
-      "--rate",
-      "30",
-      "--duration",
-      "120",
-      "--slo-p95",
-      "0.5",
-      "--nodes",
-      "1x8cpu,8Gi",
-      "--name",
-      "manager-pick",
+    const { dir } = await strategyBench(
+      "recommend --rate 30 --duration 120 --slo-p95 0.5 --nodes 1x8cpu,8Gi --name manager-pick",
       "--dir",
-      dir,
-    ]);
+    );
     expect(existsSync(join(dir, "Pulumi.manager-pick.yaml"))).toBe(true);
     const v = await openReport("recommend", dir);
     expect(v.bold[0]).toBe("manager-pick");

@@ -89,6 +89,13 @@ function build(tag: string, args: Record<string, string>) {
   return builder.build(APP, tag, { ...LOCAL, ...args });
 }
 
+/** `build`, which must succeed (its output's tail says why not). */
+function built(tag: string, args: Record<string, string>) {
+  const b = build(tag, args);
+  expect(b.code, b.tail).toBe(0);
+  return b;
+}
+
 interface TestBody {
   top: { label: string; probability: number }[];
   model: { name: string; backend: string };
@@ -122,6 +129,11 @@ function rerunBuildCheck(image: string, script: string, env: string): string {
   );
 }
 
+/** Which of `paths` exist in the container, space-separated ("" when none does). */
+function existing(c: Started, paths: string[]): string {
+  return c.node(`console.log(${JSON.stringify(paths)}.filter(require("fs").existsSync).join(" "))`);
+}
+
 /** What docs/ reports of a built image: its build time, its sizes, the idle container's memory. */
 function imageFigures(
   image: string,
@@ -133,8 +145,7 @@ function imageFigures(
 
 describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
   it("LIBTENSORFLOW=wheel builds the tfjs-node image: /test and /metrics on the tensorflow backend", async () => {
-    const b = build("food11-image-test:wheel", { LIBTENSORFLOW: "wheel" });
-    expect(b.code, b.tail).toBe(0);
+    const b = built("food11-image-test:wheel", { LIBTENSORFLOW: "wheel" });
     const check = rerunBuildCheck(
       "food11-image-test:wheel",
       "check-tfjs-node.cjs",
@@ -158,19 +169,13 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
     );
     expect(c.node("console.log(process.getuid(), process.getgid())")).toBe("10001 10001");
     // the distroless-style runtime (the default): no shell, no npm, no Node headers
-    expect(
-      c.node(
-        `console.log(${JSON.stringify(TOOLCHAIN)}.filter(require("fs").existsSync).join(" "))`,
-      ),
-    ).toBe("");
+    expect(existing(c, TOOLCHAIN)).toBe("");
     expect(spawnSync("docker", ["exec", c.id, "sh", "-c", "true"]).status).not.toBe(0);
     // pruned: each @tensorflow package's dist/ is its Node bundle (tfjs-backend-wasm: + .wasm)
     expect(c.node(DIST_LISTING)).toBe(EXPECTED_DIST);
     // production dependencies only (npm ci --omit=dev), and the tfjs engine without onnxruntime-node
     const absent = ["onnxruntime-node", ...DEV_ONLY].map((p) => `node_modules/${p}`);
-    expect(
-      c.node(`console.log(${JSON.stringify(absent)}.filter(require("fs").existsSync).join(" "))`),
-    ).toBe("");
+    expect(existing(c, absent)).toBe("");
     const measured = imageFigures("food11-image-test:wheel", b, c);
     figures.wheel = measured;
     // issue 14's budget: docker's uncompressed size under 700 MB
@@ -178,39 +183,28 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
   });
 
   it("RUNTIME=slim builds the tfjs-node image on the base's Debian: a shell, no npm", async () => {
-    const b = build("food11-image-test:wheel-slim", { LIBTENSORFLOW: "wheel", RUNTIME: "slim" });
-    expect(b.code, b.tail).toBe(0);
+    const b = built("food11-image-test:wheel-slim", { LIBTENSORFLOW: "wheel", RUNTIME: "slim" });
     const { c, test } = await serve("food11-image-test:wheel-slim");
     expect(test.model.backend).toBe("tensorflow");
     expect(c.exec("sh", "-c", "id -u; id -g")).toBe("10001\n10001");
-    expect(
-      c.node(
-        `console.log(${JSON.stringify(TOOLCHAIN)}.filter(require("fs").existsSync).join(" "))`,
-      ),
-    ).toBe("/bin/sh");
+    expect(existing(c, TOOLCHAIN)).toBe("/bin/sh");
     figures.wheelSlim = imageFigures("food11-image-test:wheel-slim", b, c);
   });
 
   it("LIBTENSORFLOW=none builds the WASM image, without tfjs-node", async () => {
-    const b = build("food11-image-test:none", { LIBTENSORFLOW: "none" });
-    expect(b.code, b.tail).toBe(0);
+    const b = built("food11-image-test:none", { LIBTENSORFLOW: "none" });
     const { c, test, metrics } = await serve("food11-image-test:none");
     expect(test.model.backend).toBe("wasm");
     expect(metrics).toMatch(/inference_backend_info\{backend="wasm",threads="\d+"\} 1/);
-    expect(
-      c.node(
-        'console.log(require("fs").existsSync("node_modules/@tensorflow/tfjs-node") ? "present" : "absent")',
-      ),
-    ).toBe("absent");
+    expect(existing(c, ["node_modules/@tensorflow/tfjs-node"])).toBe("");
     figures.none = imageFigures("food11-image-test:none", b, c);
   });
 
   it("ENGINE=onnxruntime builds the ONNX Runtime image: no tfjs, /test on onnxruntime, ≤ 250 MB", async () => {
-    const b = build("food11-image-test:onnxruntime", {
+    const b = built("food11-image-test:onnxruntime", {
       LIBTENSORFLOW: "none",
       ENGINE: "onnxruntime",
     });
-    expect(b.code, b.tail).toBe(0);
     const check = rerunBuildCheck(
       "food11-image-test:onnxruntime",
       "check-onnxruntime.cjs",
@@ -258,11 +252,10 @@ describe.skipIf(!builder.ok)(`app/Dockerfile on ${BASE}`, () => {
   it.skipIf(CA === undefined)(
     "EXTRA_CA_CERTS_IN_IMAGE=true: the runtime image trusts the build's CAs",
     async () => {
-      const b = build("food11-image-test:wheel-ca", {
+      built("food11-image-test:wheel-ca", {
         LIBTENSORFLOW: "wheel",
         EXTRA_CA_CERTS_IN_IMAGE: "true",
       });
-      expect(b.code, b.tail).toBe(0);
       const c = await runContainer("food11-image-test:wheel-ca");
       started.push(c);
       const inImage = c.node(
