@@ -68,6 +68,17 @@ function hpaTargetCores(r: SeriesRun): TimePoint[] | undefined {
   return r.series.time.cpuRequested?.map((p) => ({ t: p.t, value: (p.value * target) / 100 }));
 }
 
+/** The "requested" and "limit" lines beside a usage series: the series under these keys. */
+function requestedAndLimit(
+  requested: string,
+  limit: string,
+): NonNullable<TimeSeriesMetric["lines"]> {
+  return [
+    { label: "requested", points: (r) => r.series.time[requested] },
+    { label: "limit", points: (r) => r.series.time[limit] },
+  ];
+}
+
 /** What a cost figure is read from: a measured run's summary, or a predicted stack's. */
 export interface CostFigures {
   name: string;
@@ -204,8 +215,7 @@ export const TIME_SERIES_METRICS: readonly TimeSeriesMetric[] = [
     note: "HPA target: the stack's CPU target % of the CPU requested, where the HPA adds a replica",
     label: "used",
     lines: [
-      { label: "requested", points: (r) => r.series.time.cpuRequested },
-      { label: "limit", points: (r) => r.series.time.cpuLimit },
+      ...requestedAndLimit("cpuRequested", "cpuLimit"),
       { label: "HPA target", points: hpaTargetCores },
     ],
     predicted: {
@@ -219,10 +229,7 @@ export const TIME_SERIES_METRICS: readonly TimeSeriesMetric[] = [
     yTitle: "memory, all pods",
     unit: "memoryKB",
     label: "used",
-    lines: [
-      { label: "requested", points: (r) => r.series.time.memRequestedKB },
-      { label: "limit", points: (r) => r.series.time.memLimitKB },
-    ],
+    lines: requestedAndLimit("memRequestedKB", "memLimitKB"),
     predicted: { title: "Memory used, requested and limit over time (predicted)" },
   },
   // Cluster runs only (the monitor's extended columns):

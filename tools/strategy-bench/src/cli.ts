@@ -24,7 +24,7 @@ import {
   wholeNumber,
 } from "./flags.js";
 import { generateImageSet } from "./imageset.js";
-import { FOOD11_LABELS } from "./labels.js";
+import { FOOD11_LABELS, parseLabels } from "./labels.js";
 import { formatStatusCodes } from "./loadtest.js";
 import { kubernetesSampler, localSampler, runMonitor, type Sampler } from "./monitor.js";
 import { pidListeningOn } from "./proc.js";
@@ -255,12 +255,7 @@ program
     if (!o.url && !o.modelDir && !o.modelUrl) {
       throw new Error("give --url (a running server) or --model-dir/--model-url (direct)");
     }
-    const labels = o.labels
-      ? (await readFile(o.labels, "utf8"))
-          .split(/\r?\n/)
-          .map((l) => l.trim())
-          .filter(Boolean)
-      : undefined;
+    const labels = o.labels ? parseLabels(await readFile(o.labels, "utf8")) : undefined;
     const r = await accuracyCommand({ ...o, ...(labels ? { labels } : {}) });
     const m = r.metrics;
     log(

@@ -13,11 +13,6 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
-import {
-  CLUSTER_STATE_DIR,
-  clusterStackConfig,
-  clusterVersions,
-} from "../../../lib/cluster/stack.js";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
 import {
   CONTROLLER_DEFAULTS,
@@ -39,8 +34,8 @@ import {
   validationMarkdown,
   writeStackFile,
 } from "../../planner/src/index.js";
-import { scaledStack } from "./cluster/context.js";
-import { nodeCapacity } from "./cluster/kube.js";
+import { localClusterConfig, scaledStack } from "./cluster/context.js";
+import { localClusterNode } from "./cluster/kube.js";
 import { ensureCluster, restoreCluster } from "./cluster/lifecycle.js";
 import { waitForGoBuilds } from "./cluster/lock.js";
 import { runCluster } from "./cluster-run.js";
@@ -208,7 +203,7 @@ export async function clusterRunPlanOptions(
   };
   // Relative paths (a fixture's) from the run folder; the command records absolute ones.
   const file = stackFiles?.[stack] ? resolve(runDir, stackFiles[stack]) : undefined;
-  const base = clusterStackConfig(clusterVersions(PROJECT_ROOT), PROJECT_ROOT);
+  const base = localClusterConfig();
   const node = manifest.cluster.node as { cpuCores: number; memoryKB: number };
   const nodes = o.nodes ?? [nodeSpec(node)];
   const options: PlanOptions = {
@@ -241,7 +236,7 @@ export async function recommendForRun(
 ): Promise<{ head: string[]; rec: Recommendation; file?: string; predicted: string[] }> {
   const f = o.timeScale;
   const scaling = clusterTimeScaling(f);
-  const base = clusterStackConfig(clusterVersions(PROJECT_ROOT), PROJECT_ROOT);
+  const base = localClusterConfig();
   const schedule = await resolveSchedule(o.schedule, f, o.delayScale);
   const cluster = parseNodes(nodes);
   const slo = sloOf(o);
@@ -312,11 +307,7 @@ export async function validateRecommendation(
   await waitForGoBuilds(log, signal);
   const state = await ensureCluster(scaling, log);
   try {
-    const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
-    const node = await nodeCapacity(
-      kubeconfig,
-      clusterVersions(PROJECT_ROOT).NODE_NAME ?? "food11-node",
-    );
+    const { node } = await localClusterNode();
     const nodes = o.nodes ?? [nodeSpec(node)];
     const { head, rec, file, predicted } = await recommendForRun(o, nodes, out);
     if (!rec.best || !file) {

@@ -17,19 +17,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  CLUSTER_STATE_DIR,
-  clusterStackConfig,
-  clusterVersions,
-} from "../../../lib/cluster/stack.js";
-import { PROJECT_ROOT } from "../../../stacks/index.js";
-import {
   type ClusterRunOptions,
+  localClusterConfig,
   type RunContext,
   type RunEntry,
   type ScaledStack,
   scaledStack,
 } from "./cluster/context.js";
-import { nodeCapacity } from "./cluster/kube.js";
+import { localClusterNode } from "./cluster/kube.js";
 import { ensureCluster, restoreCluster } from "./cluster/lifecycle.js";
 import { waitForGoBuilds } from "./cluster/lock.js";
 import { runName, runOrder } from "./cluster/order.js";
@@ -75,14 +70,12 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   for (const w of scaling.warnings) o.log(`warning: ${w}`);
   await waitForGoBuilds(o.log, o.signal);
   const { flags, restarted, before, ingress, notApplied } = await ensureCluster(scaling, o.log);
-  const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
-  const versions = clusterVersions(PROJECT_ROOT);
-  const node = await nodeCapacity(kubeconfig, versions.NODE_NAME ?? "food11-node");
+  const { kubeconfig, node } = await localClusterNode();
   o.log(
     `node ${node.name}: ${node.cpuCores} cores, ${(node.memoryKB / 1024 ** 2).toFixed(1)} GiB allocatable`,
   );
   const imagesDir = await generateRunImages(outDir, o);
-  const baseConfig = clusterStackConfig(versions, PROJECT_ROOT);
+  const baseConfig = localClusterConfig();
   const ctx: RunContext = {
     o,
     interference: [],

@@ -14,6 +14,7 @@ import { loadLabeledSet } from "./dataset.js";
 import { FOOD11_LABELS } from "./labels.js";
 import { type LoadtestResult, loadtestProblem, runLoadtest } from "./loadtest.js";
 import { currentLoad, thisMachine } from "./machine.js";
+import { type MonitorOptions, runMonitor } from "./monitor.js";
 import { progressBar } from "./progress.js";
 import { type LoadtestMeta, metaPathFor } from "./runmeta.js";
 import { checkTarget, isLoopbackHost, normalizeUrlPath } from "./safety.js";
@@ -204,8 +205,9 @@ export function runAccuracy(o: {
 }
 
 /**
- * A run's load step (demo, cluster run): the original schedule, scaled, into `dir`/loadtest.csv;
- * says any problem and the overall figures through `say`.
+ * A run's load step (demo, cluster run): the original schedule (or `schedule`), scaled, into
+ * `dir`/loadtest.csv while `monitor` samples into `dir`/monitor.csv until the load ends; says any
+ * problem and the overall figures through `say`.
  */
 export async function runLoad(
   o: Omit<LoadtestCommand, "timeout" | "inFlight" | "out" | "allowRemote" | "log"> & {
@@ -213,18 +215,30 @@ export async function runLoad(
     log: (line: string) => void;
     say: (line: string) => void;
   },
+  monitor: Omit<MonitorOptions, "out" | "signal">,
 ) {
   const { dir, say, ...load } = o;
-  const lt = await loadtestCommand({
-    ...load,
-    timeout: 30,
-    out: join(dir, "loadtest.csv"),
-    allowRemote: false,
+  const stopMonitor = new AbortController();
+  const monitorDone = runMonitor({
+    ...monitor,
+    out: join(dir, "monitor.csv"),
+    signal: stopMonitor.signal,
   });
-  if (lt.meta.problem) say(`warning: ${lt.meta.problem}`);
-  say(
-    `${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ${lt.overall.failed} failed, ` +
-      `mean response ${lt.overall.responseTime.toFixed(3)} s`,
-  );
-  return lt;
+  try {
+    const lt = await loadtestCommand({
+      ...load,
+      timeout: 30,
+      out: join(dir, "loadtest.csv"),
+      allowRemote: false,
+    });
+    if (lt.meta.problem) say(`warning: ${lt.meta.problem}`);
+    say(
+      `${lt.overall.transactions} transactions, ${lt.overall.okay} OKAY, ${lt.overall.failed} failed, ` +
+        `mean response ${lt.overall.responseTime.toFixed(3)} s`,
+    );
+    return lt;
+  } finally {
+    stopMonitor.abort();
+    await monitorDone;
+  }
 }

@@ -3,64 +3,45 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import type { PhaseStats } from "./loadtest.js";
 
-/** siege's log columns first (in siege's order), then this tool's additions. */
-export const LOADTEST_COLUMNS = [
-  "date",
-  "transactions",
-  "elapsed_time",
-  "data_transferred",
-  "response_time",
-  "transaction_rate",
-  "throughput",
-  "concurrency",
-  "okay",
-  "failed",
-  "phase",
-  "users",
-  "delay",
-  "availability",
-  "response_time_p50",
-  "response_time_p95",
-  "response_time_p99",
-  "bytes",
-  "throughput_bytes",
-  "socket_failures",
-  "status_codes",
-] as const;
-
 const MB = 1024 * 1024;
 
 function fixed(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : "";
 }
 
-/** Units as siege logs them: seconds, MB (2^20 bytes), trans/sec, MB/sec. */
+/**
+ * The CSV's columns and each one's cell: siege's log columns first (in siege's order), then this
+ * tool's additions. Units as siege logs them: seconds, MB (2^20 bytes), trans/sec, MB/sec.
+ */
+const LOADTEST_COLUMNS: [string, (r: PhaseStats) => string | number][] = [
+  ["date", (r) => r.date],
+  ["transactions", (r) => r.transactions],
+  ["elapsed_time", (r) => fixed(r.elapsedSeconds, 2)],
+  ["data_transferred", (r) => fixed(r.bytes / MB, 2)],
+  ["response_time", (r) => fixed(r.responseTime, 3)],
+  ["transaction_rate", (r) => fixed(r.transactionRate, 2)],
+  ["throughput", (r) => fixed(r.throughputBytes / MB, 4)],
+  ["concurrency", (r) => fixed(r.concurrency, 2)],
+  ["okay", (r) => r.okay],
+  ["failed", (r) => r.failed],
+  ["phase", (r) => r.phase],
+  ["users", (r) => r.users],
+  ["delay", (r) => fixed(r.delaySeconds, 3)],
+  ["availability", (r) => fixed(r.availability, 2)],
+  ["response_time_p50", (r) => fixed(r.p50, 4)],
+  ["response_time_p95", (r) => fixed(r.p95, 4)],
+  ["response_time_p99", (r) => fixed(r.p99, 4)],
+  ["bytes", (r) => r.bytes],
+  ["throughput_bytes", (r) => fixed(r.throughputBytes, 1)],
+  ["socket_failures", (r) => r.socketFailures],
+  ["status_codes", (r) => formatCodesCell(r.statusCodes)],
+];
+
+/** The load test's CSV: a header, then a row per phase (and the overall row) as given. */
 export function loadtestRows(rows: PhaseStats[]): string {
   return stringify(
-    rows.map((r) => [
-      r.date,
-      r.transactions,
-      fixed(r.elapsedSeconds, 2),
-      fixed(r.bytes / MB, 2),
-      fixed(r.responseTime, 3),
-      fixed(r.transactionRate, 2),
-      fixed(r.throughputBytes / MB, 4),
-      fixed(r.concurrency, 2),
-      r.okay,
-      r.failed,
-      r.phase,
-      r.users,
-      fixed(r.delaySeconds, 3),
-      fixed(r.availability, 2),
-      fixed(r.p50, 4),
-      fixed(r.p95, 4),
-      fixed(r.p99, 4),
-      r.bytes,
-      fixed(r.throughputBytes, 1),
-      r.socketFailures,
-      formatCodesCell(r.statusCodes),
-    ]),
-    { header: true, columns: [...LOADTEST_COLUMNS] },
+    rows.map((r) => LOADTEST_COLUMNS.map(([, cell]) => cell(r))),
+    { header: true, columns: LOADTEST_COLUMNS.map(([name]) => name) },
   );
 }
 

@@ -9,7 +9,7 @@ import { runAccuracy, runLoad } from "./commands.js";
 import { getStatus } from "./http.js";
 import { generateRunImages } from "./imageset.js";
 import { currentLoad, thisMachine } from "./machine.js";
-import { localSampler, runMonitor } from "./monitor.js";
+import { localSampler } from "./monitor.js";
 import { freePort } from "./net.js";
 import type { Manifest } from "./report/manifest.js";
 import { finishRuns } from "./report/write.js";
@@ -198,30 +198,24 @@ async function runStack(
       `[${stack}] accuracy ${correct} of ${acc.metrics.samples} ` +
         `(${(100 * acc.metrics.accuracy).toFixed(1)} %; chance for the untrained demo model: 9.1 %); load test`,
     );
-    const stopMonitor = new AbortController();
-    const monitorDone = runMonitor({
-      sample: localSampler(server.child.pid as number, localBudget(settings)),
-      intervalSeconds: o.interval ?? Math.max(1, MONITOR_INTERVAL * o.timeScale),
-      untilPid: server.child.pid as number,
-      out: join(dir, "monitor.csv"),
-      signal: stopMonitor.signal,
-    });
-    try {
-      await runLoad({
+    await runLoad(
+      {
         url: `${server.url}/test`,
         dir,
         timeScale: o.timeScale,
-        ...(o.delayScale !== undefined ? { delayScale: o.delayScale } : {}),
+        delayScale: o.delayScale,
         seed: o.seed,
         quiet: o.quiet,
         log: o.log,
         say: (line) => o.log(`[${stack}] ${line}`),
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
-    } finally {
-      stopMonitor.abort();
-      await monitorDone;
-    }
+        signal: o.signal,
+      },
+      {
+        sample: localSampler(server.child.pid as number, localBudget(settings)),
+        intervalSeconds: o.interval ?? Math.max(1, MONITOR_INTERVAL * o.timeScale),
+        untilPid: server.child.pid as number,
+      },
+    );
   } finally {
     await server.stop();
   }

@@ -1,5 +1,8 @@
-/** The 11 Food-11 classes in the model's output order: the server's own list. */
-export { FOOD11_LABELS } from "../../../app/src/inference/labels.js";
+/**
+ * The 11 Food-11 classes in the model's output order (the server's own list), and the server's
+ * reader of a labels file.
+ */
+export { FOOD11_LABELS, parseLabels } from "../../../app/src/inference/labels.js";
 
 /** Compare label names loosely: case, spaces, "/", "-", "_" do not matter. */
 export function labelKey(name: string): string {

@@ -104,7 +104,24 @@ class Recorder {
   socketFailure(): void {
     this.socketFailures++;
   }
+
+  /** Adds another recorder's counts to these (a phase's to the whole run's). */
+  add(r: Recorder): void {
+    this.transactions += r.transactions;
+    this.okay += r.okay;
+    this.failedStatus += r.failedStatus;
+    this.socketFailures += r.socketFailures;
+    this.bytes += r.bytes;
+    this.totalResponseSeconds += r.totalResponseSeconds;
+    this.histogram.add(r.histogram);
+    for (const [code, n] of r.statusCodes) {
+      this.statusCodes.set(code, (this.statusCodes.get(code) ?? 0) + n);
+    }
+  }
 }
+
+/** A recorder's counts (a phase's, or the whole run's), as {@link summarize} reads them. */
+type Counts = Omit<Recorder, "response" | "socketFailure" | "add">;
 
 function newHistogram(): Histogram {
   // Microseconds, 3 significant digits, resizes itself beyond an hour.
@@ -117,16 +134,7 @@ export function summarize(
   delaySeconds: number,
   date: string,
   elapsedSeconds: number,
-  r: {
-    transactions: number;
-    okay: number;
-    failedStatus: number;
-    socketFailures: number;
-    bytes: number;
-    totalResponseSeconds: number;
-    histogram: Histogram;
-    statusCodes?: Map<number, number>;
-  },
+  r: Counts,
 ): PhaseStats {
   const el = elapsedSeconds;
   const pct = (q: number) => (r.transactions === 0 ? 0 : r.histogram.getValueAtPercentile(q) / 1e6);
@@ -152,9 +160,7 @@ export function summarize(
     concurrency: el > 0 ? r.totalResponseSeconds / el : 0,
     availability: attempts === 0 ? 0 : (100 * r.transactions) / attempts,
     statusCodes: Object.fromEntries(
-      [...(r.statusCodes ?? new Map<number, number>())]
-        .sort(([a], [b]) => a - b)
-        .map(([code, n]) => [String(code), n]),
+      [...r.statusCodes].sort(([a], [b]) => a - b).map(([code, n]) => [String(code), n]),
     ),
   };
 }
@@ -290,16 +296,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
       const elapsed = opts.inFlight === "abort" ? Math.min(phase.durationSeconds, took) : took;
       elapsedAll += elapsed;
       phases.push(summarize(i + 1, phase.users, phase.delaySeconds, date, elapsed, rec));
-      all.transactions += rec.transactions;
-      all.okay += rec.okay;
-      all.failedStatus += rec.failedStatus;
-      all.socketFailures += rec.socketFailures;
-      all.bytes += rec.bytes;
-      all.totalResponseSeconds += rec.totalResponseSeconds;
-      all.histogram.add(rec.histogram);
-      for (const [code, n] of rec.statusCodes) {
-        all.statusCodes.set(code, (all.statusCodes.get(code) ?? 0) + n);
-      }
+      all.add(rec);
       if (opts.signal?.aborted) aborted = true;
     }
   } finally {

@@ -7,28 +7,33 @@ import { readFile } from "node:fs/promises";
 import { stringify } from "csv-stringify/sync";
 import { parseCsvRecords } from "./csv.js";
 
-/** The original recipe's columns, one row every interval, summed over the app's pods. */
-export const MONITOR_COLUMNS = [
-  "time",
-  "replicas",
-  "cpu_requested",
-  "mem_requested_kb",
-  "cpu_limit",
-  "mem_limit_kb",
-  "cpu_used",
-  "mem_used_kb",
+/**
+ * The original recipe's quantity columns (after time and replicas), summed over the app's pods:
+ * each row's field, its column, and the decimals it is written with (trailing zeros dropped).
+ */
+const QUANTITIES = [
+  ["cpuRequested", "cpu_requested", 3],
+  ["memRequestedKB", "mem_requested_kb", 2],
+  ["cpuLimit", "cpu_limit", 3],
+  ["memLimitKB", "mem_limit_kb", 2],
+  ["cpuUsed", "cpu_used", 6],
+  ["memUsedKB", "mem_used_kb", 2],
 ] as const;
 
+/** The original recipe's columns, one row every interval, summed over the app's pods. */
+const MONITOR_COLUMNS = ["time", "replicas", ...QUANTITIES.map(([, column]) => column)];
+
 /**
- * Appended after the original's columns on a cluster (`--columns extended`, the cluster run):
- * pods Ready, pods Pending (not yet running or not scheduled), pods the scheduler could not place
- * (PodScheduled=False, reason Unschedulable), and container restarts summed over the live pods.
+ * Appended after the original's columns on a cluster (`--columns extended`, the cluster run), each
+ * row's field and its column: pods Ready, pods Pending (not yet running or not scheduled), pods
+ * the scheduler could not place (PodScheduled=False, reason Unschedulable), and container
+ * restarts summed over the live pods.
  */
-export const EXTENDED_MONITOR_COLUMNS = [
-  "ready_replicas",
-  "pending_replicas",
-  "unschedulable_replicas",
-  "restarts",
+const EXTENDED_MONITOR_COLUMNS = [
+  ["readyReplicas", "ready_replicas"],
+  ["pendingReplicas", "pending_replicas"],
+  ["unschedulableReplicas", "unschedulable_replicas"],
+  ["restarts", "restarts"],
 ] as const;
 
 export type MonitorColumns = "original" | "extended";
@@ -62,27 +67,18 @@ export function monitorCsvLines(
   const extended = columns === "extended";
   const opt = (n: number | undefined) => (n === undefined ? "" : String(n));
   return stringify(
-    rows.map((r) => {
-      // Quantities to 3 (cores; cores used to 6) and 2 (KB) decimals, trailing zeros dropped.
-      const quantities: [number, number][] = [
-        [r.cpuRequested, 3],
-        [r.memRequestedKB, 2],
-        [r.cpuLimit, 3],
-        [r.memLimitKB, 2],
-        [r.cpuUsed, 6],
-        [r.memUsedKB, 2],
-      ];
-      const counts = [r.readyReplicas, r.pendingReplicas, r.unschedulableReplicas, r.restarts];
-      return [
-        r.time,
-        r.replicas,
-        ...quantities.map(([n, digits]) => cell(n, digits)),
-        ...(extended ? counts.map(opt) : []),
-      ];
-    }),
+    rows.map((r) => [
+      r.time,
+      r.replicas,
+      ...QUANTITIES.map(([field, , digits]) => cell(r[field], digits)),
+      ...(extended ? EXTENDED_MONITOR_COLUMNS.map(([field]) => opt(r[field])) : []),
+    ]),
     {
       header,
-      columns: extended ? [...MONITOR_COLUMNS, ...EXTENDED_MONITOR_COLUMNS] : [...MONITOR_COLUMNS],
+      columns: [
+        ...MONITOR_COLUMNS,
+        ...(extended ? EXTENDED_MONITOR_COLUMNS.map(([, column]) => column) : []),
+      ],
     },
   );
 }
@@ -96,24 +92,13 @@ const toNumber = (v: string | undefined) => (v === undefined || v === "" ? Numbe
 export function parseMonitorCsv(text: string): MonitorRow[] {
   const records = parseCsvRecords(text);
   const extended = records[0]?.ready_replicas !== undefined;
-  return records.map((r) => ({
-    time: r.time ?? "",
-    replicas: Number(r.replicas),
-    cpuRequested: toNumber(r.cpu_requested),
-    memRequestedKB: toNumber(r.mem_requested_kb),
-    cpuLimit: toNumber(r.cpu_limit),
-    memLimitKB: toNumber(r.mem_limit_kb),
-    cpuUsed: toNumber(r.cpu_used),
-    memUsedKB: toNumber(r.mem_used_kb),
-    ...(extended
-      ? {
-          readyReplicas: toNumber(r.ready_replicas),
-          pendingReplicas: toNumber(r.pending_replicas),
-          unschedulableReplicas: toNumber(r.unschedulable_replicas),
-          restarts: toNumber(r.restarts),
-        }
-      : {}),
-  }));
+  const fields = [...QUANTITIES, ...(extended ? EXTENDED_MONITOR_COLUMNS : [])];
+  return records.map((r) => {
+    const values = Object.fromEntries(
+      fields.map(([field, column]) => [field, toNumber(r[column])]),
+    );
+    return { time: r.time ?? "", replicas: Number(r.replicas), ...values } as MonitorRow;
+  });
 }
 
 export async function readMonitorCsv(path: string): Promise<MonitorRow[]> {

@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, expect } from "vitest";
 
 export interface TestServer {
@@ -47,6 +50,22 @@ export function serversClosedAfterEach(): typeof startServer {
     const s = await startServer(handler);
     open.push(s);
     return s;
+  };
+}
+
+/**
+ * A maker of temporary folders (`prefix` + random, under the OS's tmp) for a file's tests, each
+ * removed after the test that made it (call it once, at the file's top level).
+ */
+export function tempDirsRemovedAfterEach(): (prefix: string) => Promise<string> {
+  const made: string[] = [];
+  afterEach(async () => {
+    for (const d of made.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+  return async (prefix) => {
+    const d = await mkdtemp(join(tmpdir(), prefix));
+    made.push(d);
+    return d;
   };
 }
 

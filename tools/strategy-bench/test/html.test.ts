@@ -1,8 +1,7 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { barChart, renderChart } from "../src/charts.js";
 import { commandLine, shellQuote } from "../src/report/conditions.js";
 import {
@@ -16,13 +15,10 @@ import { readManifest } from "../src/report/manifest.js";
 import { reportVerdict } from "../src/report/page.js";
 import { summarizeRuns } from "../src/report/summarize.js";
 import { writeReport } from "../src/report/write.js";
+import { tempDirsRemovedAfterEach } from "./helpers.js";
 import { type FakeRun, NEAR_EQUAL, writeRuns } from "./runs.js";
 
-let dir: string | undefined;
-afterEach(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
-});
+const tempDir = tempDirsRemovedAfterEach();
 
 const EVIL = `<script>alert("x")</script> & 'q'`;
 
@@ -151,7 +147,7 @@ describe("the HTML writer", () => {
 
 describe("report writes report.html", () => {
   it("from the fixture runs: the verdict names the fastest and the leanest, memory never in KB", async () => {
-    dir = await mkdtemp(join(tmpdir(), "sb-html-"));
+    const dir = await tempDir("sb-html-");
     const { manifest, baseDir } = await readManifest(
       resolve(import.meta.dirname, "fixtures/manifest.yaml"),
     );
@@ -177,7 +173,7 @@ describe("report writes report.html", () => {
   });
 
   it("a demo: said before the tables; accuracy, the same chance for all, is no difference", async () => {
-    dir = await mkdtemp(join(tmpdir(), "sb-html-"));
+    const dir = await tempDir("sb-html-");
     const run = (name: string, stack: string, rt: number, memRequestedKB: number): FakeRun => ({
       name,
       stack,
@@ -207,7 +203,7 @@ describe("report writes report.html", () => {
   });
 
   it("near-equal runs: no winner called where the difference is within one run's noise", async () => {
-    dir = await mkdtemp(join(tmpdir(), "sb-html-"));
+    const dir = await tempDir("sb-html-");
     // Response times 0.52 / 0.53 / 0.55 s; baseline and strategy1 both request 2 GiB.
     const { manifest, baseDir } = await readManifest(
       await writeRuns(dir, NEAR_EQUAL, { demo: true }),

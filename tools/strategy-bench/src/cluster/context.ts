@@ -2,7 +2,13 @@
  * What a cluster run's parts share: its options, the context every stack's run gets, the one run
  * of one stack its stages work on, and a stack's settings as the run deploys it.
  */
-import { parseStackConfig, readStackConfig, type StackSettings } from "../../../../stacks/index.js";
+import { clusterStackConfig, clusterVersions } from "../../../../lib/cluster/stack.js";
+import {
+  PROJECT_ROOT,
+  parseStackConfig,
+  readStackConfig,
+  type StackSettings,
+} from "../../../../stacks/index.js";
 import {
   type ClusterTimeScaling,
   type NodeCapacity,
@@ -68,6 +74,10 @@ export function effectiveSettings(
 ): StackSettings {
   return parseStackConfig(stack, { ...readStackConfig(stack, file), ...overrides });
 }
+
+/** The config every stack gets on the local cluster (lib/cluster/stack.ts), for this checkout. */
+export const localClusterConfig = () =>
+  clusterStackConfig(clusterVersions(PROJECT_ROOT), PROJECT_ROOT);
 
 /** A stack as a time-scaled cluster run deploys it (see {@link scaledStack}). */
 export interface ScaledStack {

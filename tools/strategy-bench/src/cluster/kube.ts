@@ -1,4 +1,7 @@
 /** The cluster run's Kubernetes reads (@kubernetes/client-node): the node's capacity, others' pods. */
+import { join } from "node:path";
+import { CLUSTER_STATE_DIR, clusterVersions } from "../../../../lib/cluster/stack.js";
+import { PROJECT_ROOT } from "../../../../stacks/index.js";
 import type { NodeCapacity } from "../cluster-scale.js";
 import { cpuCores, memoryKB } from "../quantity.js";
 
@@ -17,11 +20,21 @@ export async function k8sClients(kubeconfig?: string, context?: string) {
   };
 }
 
-export async function nodeCapacity(kubeconfig: string, name: string): Promise<NodeCapacity> {
+async function nodeCapacity(kubeconfig: string, name: string): Promise<NodeCapacity> {
   const { core } = await k8sClients(kubeconfig);
   const node = await core.readNode({ name });
   const a = node.status?.allocatable ?? {};
   return { name, cpuCores: cpuCores(a.cpu ?? "0"), memoryKB: memoryKB(a.memory ?? "0") };
+}
+
+/**
+ * The local cluster's kubeconfig (KUBECONFIG, else the one `cluster up` writes) and its node's
+ * allocatable capacity: what a cluster run and validate:recommend size their stacks for.
+ */
+export async function localClusterNode(): Promise<{ kubeconfig: string; node: NodeCapacity }> {
+  const kubeconfig = process.env.KUBECONFIG ?? join(CLUSTER_STATE_DIR, "kubeconfig");
+  const name = clusterVersions(PROJECT_ROOT).NODE_NAME ?? "food11-node";
+  return { kubeconfig, node: await nodeCapacity(kubeconfig, name) };
 }
 
 /**

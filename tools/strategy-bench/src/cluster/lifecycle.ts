@@ -63,6 +63,12 @@ function clusterScript(
   });
 }
 
+/** What `cluster up` is given to run with a time scaling's controller flags and resolution. */
+const upEnv = (s: ClusterTimeScaling) => ({
+  FOOD11_KCM_ARGS: s.kcmArgs.join(" "),
+  FOOD11_METRIC_RESOLUTION: `${s.metricResolutionSeconds}s`,
+});
+
 /** The binaries `cluster up` needs (its prereqs build the missing ones: not in a run). */
 const CLUSTER_BINARIES = [
   "etcd",
@@ -139,10 +145,6 @@ export async function ensureCluster(
     status.apiReady &&
     status.notRunning.length === 1 &&
     status.notRunning[0] === "traefik";
-  const env = {
-    FOOD11_KCM_ARGS: want.kcmArgs.join(" "),
-    FOOD11_METRIC_RESOLUTION: `${want.metricResolutionSeconds}s`,
-  };
   const missing = missingBinaries();
   let restarted = false;
   const notApplied: string[] = [];
@@ -172,7 +174,7 @@ export async function ensureCluster(
         throw new StepError("cluster", "cluster down failed");
       }
     }
-    if ((await clusterScript(["up"], env, log)) !== 0) {
+    if ((await clusterScript(["up"], upEnv(want), log)) !== 0) {
       // Its waits are fixed (metrics API 120 s): on a busy machine a piece may come up just after.
       await sleep(30_000);
       if (spawnSync("bash", [CLUSTER_SH, "status"], { stdio: "ignore" }).status !== 0) {
@@ -223,11 +225,7 @@ export async function restoreCluster(
   log("cluster: back to the default flags it had before this run");
   if ((await clusterScript(["down"], {}, log)) !== 0)
     return "restoring the default flags failed at cluster down";
-  const env = {
-    FOOD11_KCM_ARGS: "",
-    FOOD11_METRIC_RESOLUTION: `${defaults.metricResolutionSeconds}s`,
-  };
-  if ((await clusterScript(["up"], env, log)) !== 0)
+  if ((await clusterScript(["up"], upEnv(defaults), log)) !== 0)
     return "restoring the default flags failed at cluster up";
   return "restored to the default flags after the run";
 }
