@@ -16,142 +16,41 @@ export interface ValidationRow {
   responseErrorPct: number;
 }
 
-/** "Every run against every profile" in docs/planning.md, cell by cell. */
-export const VALIDATION_ROWS: readonly ValidationRow[] = [
-  {
-    run: "x1",
-    stack: "strategy1",
-    profile: "food11-3cpu",
-    rateErrorPct: 0.3,
-    responseErrorPct: -10.5,
-  },
-  {
-    run: "x1",
-    stack: "strategy1",
-    profile: "food11-2cpu-quiet",
-    rateErrorPct: 8.1,
-    responseErrorPct: -51.1,
-  },
-  {
-    run: "x0.1",
-    stack: "baseline",
-    profile: "food11-2cpu",
-    rateErrorPct: -19.5,
-    responseErrorPct: 31.5,
-  },
-  {
-    run: "x0.1",
-    stack: "baseline",
-    profile: "food11-3cpu",
-    rateErrorPct: -8.6,
-    responseErrorPct: 11.3,
-  },
-  {
-    run: "x0.1",
-    stack: "baseline",
-    profile: "food11-2cpu-quiet",
-    rateErrorPct: 13.8,
-    responseErrorPct: -16.7,
-  },
-  {
-    run: "x0.1",
-    stack: "strategy1",
-    profile: "food11-3cpu",
-    rateErrorPct: -6.4,
-    responseErrorPct: 7.5,
-  },
-  {
-    run: "x0.1",
-    stack: "strategy1",
-    profile: "food11-2cpu-quiet",
-    rateErrorPct: 15.8,
-    responseErrorPct: -18.8,
-  },
-  {
-    run: "x0.1",
-    stack: "strategy2",
-    profile: "food11-2cpu",
-    rateErrorPct: -25.0,
-    responseErrorPct: 43.8,
-  },
-  {
-    run: "x0.1",
-    stack: "strategy2",
-    profile: "food11-3cpu",
-    rateErrorPct: -14.8,
-    responseErrorPct: 21.8,
-  },
-  {
-    run: "x0.1",
-    stack: "strategy2",
-    profile: "food11-2cpu-quiet",
-    rateErrorPct: 6.1,
-    responseErrorPct: -8.9,
-  },
-  {
-    run: "x0.05",
-    stack: "baseline",
-    profile: "food11-2cpu",
-    rateErrorPct: -17.9,
-    responseErrorPct: 25.9,
-  },
-  {
-    run: "x0.05",
-    stack: "baseline",
-    profile: "food11-3cpu",
-    rateErrorPct: -6.5,
-    responseErrorPct: 9.6,
-  },
-  {
-    run: "x0.05",
-    stack: "baseline",
-    profile: "food11-2cpu-quiet",
-    rateErrorPct: 14.6,
-    responseErrorPct: -16.6,
-  },
-  {
-    run: "x0.05",
-    stack: "strategy1",
-    profile: "food11-2cpu",
-    rateErrorPct: -2.1,
-    responseErrorPct: 5.8,
-  },
-  {
-    run: "x0.05",
-    stack: "strategy1",
-    profile: "food11-3cpu",
-    rateErrorPct: 10.0,
-    responseErrorPct: -6.9,
-  },
-  {
-    run: "x0.05",
-    stack: "strategy1",
-    profile: "food11-2cpu-quiet",
-    rateErrorPct: 32.0,
-    responseErrorPct: -27.2,
-  },
-  {
-    run: "x0.05",
-    stack: "strategy2",
-    profile: "food11-2cpu",
-    rateErrorPct: -23.5,
-    responseErrorPct: 36.8,
-  },
-  {
-    run: "x0.05",
-    stack: "strategy2",
-    profile: "food11-3cpu",
-    rateErrorPct: -12.6,
-    responseErrorPct: 18.8,
-  },
-  {
-    run: "x0.05",
-    stack: "strategy2",
-    profile: "food11-2cpu-quiet",
-    rateErrorPct: 7.2,
-    responseErrorPct: -9.8,
-  },
+/**
+ * "Every run against every profile" in docs/planning.md, cell by cell, one row a line: run,
+ * stack, profile, rate error %, response-time error % (a {@link ValidationRow} each).
+ */
+const VALIDATION_TABLE: readonly [string, string, string, number, number][] = [
+  ["x1", "strategy1", "food11-3cpu", 0.3, -10.5],
+  ["x1", "strategy1", "food11-2cpu-quiet", 8.1, -51.1],
+  ["x0.1", "baseline", "food11-2cpu", -19.5, 31.5],
+  ["x0.1", "baseline", "food11-3cpu", -8.6, 11.3],
+  ["x0.1", "baseline", "food11-2cpu-quiet", 13.8, -16.7],
+  ["x0.1", "strategy1", "food11-3cpu", -6.4, 7.5],
+  ["x0.1", "strategy1", "food11-2cpu-quiet", 15.8, -18.8],
+  ["x0.1", "strategy2", "food11-2cpu", -25.0, 43.8],
+  ["x0.1", "strategy2", "food11-3cpu", -14.8, 21.8],
+  ["x0.1", "strategy2", "food11-2cpu-quiet", 6.1, -8.9],
+  ["x0.05", "baseline", "food11-2cpu", -17.9, 25.9],
+  ["x0.05", "baseline", "food11-3cpu", -6.5, 9.6],
+  ["x0.05", "baseline", "food11-2cpu-quiet", 14.6, -16.6],
+  ["x0.05", "strategy1", "food11-2cpu", -2.1, 5.8],
+  ["x0.05", "strategy1", "food11-3cpu", 10.0, -6.9],
+  ["x0.05", "strategy1", "food11-2cpu-quiet", 32.0, -27.2],
+  ["x0.05", "strategy2", "food11-2cpu", -23.5, 36.8],
+  ["x0.05", "strategy2", "food11-3cpu", -12.6, 18.8],
+  ["x0.05", "strategy2", "food11-2cpu-quiet", 7.2, -9.8],
 ];
+/** The same rows by name. */
+export const VALIDATION_ROWS: readonly ValidationRow[] = VALIDATION_TABLE.map(
+  ([run, stack, profile, rateErrorPct, responseErrorPct]) => ({
+    run,
+    stack,
+    profile,
+    rateErrorPct,
+    responseErrorPct,
+  }),
+);
 
 /** Ready replicas over the runs: the largest mean absolute error (pods). */
 export const REPLICAS_MAE = 0.08;
