@@ -101,6 +101,17 @@ export interface PlanSample {
   desiredReplicas: number;
 }
 
+/**
+ * The largest value of a sample's field over a run (0 without a sample): pods Pending at once,
+ * replicas ready, replicas.
+ */
+export function samplePeak<K extends "pending" | "ready" | "replicas">(
+  samples: readonly Pick<PlanSample, K>[],
+  field: K,
+): number {
+  return samples.reduce((a, x) => Math.max(a, x[field]), 0);
+}
+
 export interface PendingEpisode {
   pod: string;
   since: number;
@@ -582,7 +593,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
       transactionRate: elapsed > 0 ? (okay + failed - timeouts) / elapsed : 0,
       meanReady: mean((x) => x.ready),
       meanPending: mean((x) => x.pending),
-      maxReplicas: inPhase.reduce((a, x) => Math.max(a, x.replicas), 0),
+      maxReplicas: samplePeak(inPhase, "replicas"),
       cpuUtilization: mean((x) =>
         Number.isFinite(x.cpuUsed) && x.replicas - x.pending > 0
           ? (100 * x.cpuUsed) / (((x.replicas - x.pending) * requests.cpuMilli) / 1000)
