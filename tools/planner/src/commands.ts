@@ -5,6 +5,8 @@ import { memoryBytes } from "../../../components/quantity.js";
 import { INFERENCE_ENGINES, PROJECT_ROOT, STACKS } from "../../../stacks/index.js";
 /** The strategy-bench core (its export list): flags, stacks, schedules, CSVs, charts, reports. */
 import * as core from "../../strategy-bench/src/index.js";
+/** Its parsers of numeric flags, named: the options below use them inline. */
+import { numberValue, wholeNumber } from "../../strategy-bench/src/index.js";
 import { groupsFor, simulateGrouped } from "./aggregate.js";
 import {
   dockerProbe,
@@ -37,12 +39,12 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 // The flags plan and recommend share: the open-loop load, the SLO and cost (verdictOptions reads
 // them), the capacity profiles, the nodes, maxReplicas.
 const rateOption = (help = "open-loop load: Poisson arrivals at this rate") =>
-  new Option("--rate <req/s>", help).argParser(core.numberValue("rate", 0));
+  new Option("--rate <req/s>", help).argParser(numberValue("rate", 0));
 const rateScheduleOption = (help = "open-loop load per phase (YAML/JSON, as plan takes)") =>
   new Option("--rate-schedule <file>", help);
 const durationOption = () =>
   new Option("--duration <s>", "with --rate: seconds of load (default 600)").argParser(
-    core.numberValue("duration", 1),
+    numberValue("duration", 1),
   );
 const errorMargin = () =>
   core.errorMarginOption(
@@ -50,9 +52,9 @@ const errorMargin = () =>
   );
 const nodeShapeOption = (help: string) => new Option("--node-shape <spec>", help);
 const priceCpuHourOption = (help: string) =>
-  new Option("--price-cpu-hour <money>", help).argParser(core.numberValue("price", 0));
+  new Option("--price-cpu-hour <money>", help).argParser(numberValue("price", 0));
 const priceGibHourOption = (help: string) =>
-  new Option("--price-gib-hour <money>", help).argParser(core.numberValue("price", 0));
+  new Option("--price-gib-hour <money>", help).argParser(numberValue("price", 0));
 const fraction = (v: string) => {
   const n = Number(v);
   if (!(n >= 0 && n <= 1))
@@ -230,7 +232,7 @@ export function registerPlanCommands(program: Command): void {
     .option(
       "--groups <k>",
       "open loop: simulate 1 of k identical replica groups at rate/k and scale up (default: peak rate / 250, at least 1)",
-      core.wholeNumber("groups", 1),
+      wholeNumber("groups", 1),
     )
     .addOption(durationOption())
     .addOption(
@@ -280,23 +282,23 @@ export function registerPlanCommands(program: Command): void {
     .option(
       "--sync-period <s>",
       "HPA sync period (kube-controller-manager default 15)",
-      core.numberValue("sync period", 1),
+      numberValue("sync period", 1),
     )
-    .option("--tolerance <x>", "HPA tolerance (default 0.1)", core.numberValue("tolerance", 0))
+    .option("--tolerance <x>", "HPA tolerance (default 0.1)", numberValue("tolerance", 0))
     .option(
       "--metrics-resolution <s>",
       "metrics-server --metric-resolution (default 15)",
-      core.numberValue("metrics resolution", 1),
+      numberValue("metrics resolution", 1),
     )
     .option(
       "--cpu-initialization-period <s>",
       "HPA CPU initialization period (default 300)",
-      core.numberValue("period", 0),
+      numberValue("period", 0),
     )
     .option(
       "--initial-readiness-delay <s>",
       "HPA initial readiness delay (default 30)",
-      core.numberValue("delay", 0),
+      numberValue("delay", 0),
     )
     .option(
       "--accuracy <fraction>",
@@ -319,12 +321,12 @@ export function registerPlanCommands(program: Command): void {
     .option(
       "--hpa-offset <s>",
       "first HPA sync after the test's start (default 0)",
-      core.numberValue("offset", 0),
+      numberValue("offset", 0),
     )
     .option(
       "--metrics-offset <s>",
       "first metrics scrape after the test's start (default 0)",
-      core.numberValue("offset", 0),
+      numberValue("offset", 0),
     )
     .action(async (o) => {
       const t0 = performance.now();
@@ -565,30 +567,25 @@ export function registerPlanCommands(program: Command): void {
     .option(
       "--pid <pid>",
       "with --url: the replica's process, for CPU and RSS from /proc",
-      core.wholeNumber("pid", 1),
+      wholeNumber("pid", 1),
     )
     .addOption(
       new Option("--concurrency <list>", "levels, comma-separated")
         .argParser(concurrencyList)
         .default([1, 2, 4, 8, 16, 20, 30], "1,2,4,8,16,20,30"),
     )
-    .option("--level-seconds <s>", "seconds per level", core.numberValue("level seconds", 0.1), 20)
+    .option("--level-seconds <s>", "seconds per level", numberValue("level seconds", 0.1), 20)
     .option(
       "--warmup-seconds <s>",
       "discarded warm-up at concurrency 1",
-      core.numberValue("warm-up", 0),
+      numberValue("warm-up", 0),
       5,
     )
-    .option(
-      "--idle-seconds <s>",
-      "idle measurement before the sweep",
-      core.numberValue("idle", 0.1),
-      5,
-    )
+    .option("--idle-seconds <s>", "idle measurement before the sweep", numberValue("idle", 0.1), 5)
     .option(
       "--startup-seconds <s>",
       "with --url: start-up time to record (not measured)",
-      core.numberValue("startup", 0),
+      numberValue("startup", 0),
     )
     .addOption(core.seedOption("seed"))
     .option("--out <file>", "profile JSON to write", "capacity-profile.json")
