@@ -16,13 +16,11 @@ import { type CapacityProfile, profileForLimit, replicaCapacity } from "./capaci
 import type { Cluster } from "./cluster.js";
 import {
   CONTROLLER_DEFAULTS,
-  type HorizontalController as Controller,
   type ControllerConfig,
   HorizontalController,
   type HpaDecision,
   type HpaPod,
   hpaSpecFromStack,
-  type PodMetric,
 } from "./hpa.js";
 import { type LoadUser, PoissonArrivals } from "./load.js";
 import { MetricsServer } from "./metrics-server.js";
@@ -259,7 +257,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
 
   const scheduler = new Scheduler(o.cluster.nodes);
   const metrics = new MetricsServer(resolution);
-  const hpa: Controller = new HorizontalController(hpaSpecFromStack(s), cfg);
+  const hpa = new HorizontalController(hpaSpecFromStack(s), cfg);
   const events = new EventQueue();
   const pods: SimPod[] = [];
   const decisions: HpaDecision[] = [];
@@ -433,15 +431,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
             : {}),
           cpuRequestMilli: requests.cpuMilli,
         }));
-        const podMetrics = new Map<string, PodMetric>();
-        for (const [name, u] of metrics.pods) {
-          podMetrics.set(name, {
-            valueMilli: u.cpuMilli,
-            timestamp: u.timestamp,
-            windowSeconds: u.windowSeconds,
-          });
-        }
-        const d = hpa.reconcile(e.t, specReplicas, hpaPods, podMetrics);
+        const d = hpa.reconcile(e.t, specReplicas, hpaPods, metrics.pods);
         decisions.push(d);
         if (d.rescale) scaleTo(d.desiredReplicas);
         events.push({ t: e.t + cfg.syncPeriodSeconds, kind: "sync" });
