@@ -33,6 +33,7 @@ import {
   podCondition,
   type StackSettings,
 } from "../../strategy-bench/src/index.js";
+import { CONTROLLER_DEFAULTS } from "./hpa.js";
 import {
   HPA_VALIDATION_METRIC_AGE_SECONDS as AGE_SECONDS,
   HPA_VALIDATION_TRACE,
@@ -48,7 +49,8 @@ import {
 } from "./validate-hpa.js";
 
 const MEMORY_BYTES = 512 * 1024 * 1024;
-const SYNC_PERIOD_SECONDS = 15;
+/** The controller's sync period: the local cluster's, kube-controller-manager's default. */
+const SYNC_PERIOD_SECONDS = CONTROLLER_DEFAULTS.syncPeriodSeconds;
 
 export interface HpaValidationArgs {
   out: string;
