@@ -40,6 +40,7 @@ import {
   hpaComparisonMarkdown,
   metricsApiGroup,
   metricsApiResourceList,
+  type ObservedPod,
   parseKcmHpaLog,
   renderPodMetricsList,
   replayHpaRun,
@@ -119,10 +120,7 @@ interface StackRun {
   metricRequests: number[];
   hpaCreatedMs?: number;
   status: StatusSample[];
-  pods: Map<
-    string,
-    { createdMs?: number; startMs?: number; readyMs?: number; deletedSeenMs?: number }
-  >;
+  pods: Map<string, ObservedPod & { deletedSeenMs?: number }>;
 }
 
 type Core = Awaited<ReturnType<typeof k8sClients>>["core"];
@@ -228,29 +226,21 @@ export async function runHpaValidation(args: HpaValidationArgs): Promise<number>
   const t0 = Date.now();
   mkdirSync(args.out, { recursive: true });
   const { core, autoscaling } = await k8sClients();
-  const runs: StackRun[] = args.stacks.map((stack) => {
-    const loaded = loadStack(stack);
-    // --scale-down-window: the HPA applied and the planner's replay both take it
-    const settings: StackSettings =
-      args.scaleDownWindow === undefined
-        ? loaded
-        : {
-            ...loaded,
-            autoscaling: {
-              ...loaded.autoscaling,
-              scaleDownStabilizationSeconds: args.scaleDownWindow,
-            },
-          };
-    return {
-      stack,
-      settings,
-      namespace: `hpa-validate-${stack}`,
-      name: "food11",
-      metricRequests: [],
-      status: [],
-      pods: new Map(),
-    };
-  });
+  // --scale-down-window: the stack file's key overridden, so the HPA applied and the planner's
+  // replay both take it (checked by the stack schema, as a stack file's value is)
+  const overrides =
+    args.scaleDownWindow === undefined
+      ? {}
+      : { "food11:scaleDownStabilizationSeconds": args.scaleDownWindow };
+  const runs: StackRun[] = args.stacks.map((stack) => ({
+    stack,
+    settings: loadStack(stack, undefined, overrides),
+    namespace: `hpa-validate-${stack}`,
+    name: "food11",
+    metricRequests: [],
+    status: [],
+    pods: new Map(),
+  }));
   const metrics = await serveMetricsApi(runs, core, args.out);
   try {
     await apply([
