@@ -27,7 +27,8 @@ async function run(args: string[]): Promise<string> {
 
 /** `plan` with these flags (split at spaces) into `dir` (a new temporary folder if unset). */
 async function runPlan(flags: string): Promise<{ printed: string; out: string }> {
-  const out = (dir ??= await mkdtemp(join(tmpdir(), "plan-")));
+  dir ??= await mkdtemp(join(tmpdir(), "plan-"));
+  const out = dir;
   return { printed: await run(["plan", ...flags.split(" "), "--out", out]), out };
 }
 
