@@ -98,13 +98,14 @@ export function planConditions(results: readonly PlanResult[]): [string, string]
 }
 
 function header(results: readonly PlanResult[]): string[] {
-  const first = results[0];
-  if (!first) return [];
+  if (results.length === 0) return [];
+  // What the plan assumed, as report.html's conditions say it.
+  const c = Object.fromEntries(planConditions(results));
   const estimated = results.some((r) => r.profile.source === "estimated");
   const lines = [
-    `Schedule: ${first.schedule}; seed ${first.seed}; cluster: ${first.cluster}.`,
+    `Schedule: ${c.load}; seed ${c.seed}; cluster: ${c.cluster}.`,
     "",
-    `Capacity profile: ${[...new Set(results.map((r) => r.profile.description))].join("; ")}.`,
+    `Capacity profile: ${c["capacity profile"]}.`,
   ];
   if (estimated) {
     lines.push(
