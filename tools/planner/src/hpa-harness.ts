@@ -38,6 +38,7 @@ import {
   HPA_VALIDATION_METRIC_AGE_SECONDS as AGE_SECONDS,
   HPA_VALIDATION_TRACE,
   hpaComparisonMarkdown,
+  METRICS_API,
   metricsApiGroup,
   metricsApiResourceList,
   type ObservedPod,
@@ -150,7 +151,7 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
     const who = `${req.headers["x-remote-user"] ?? "-"} | ${req.headers["user-agent"] ?? "-"}`;
     clients.set(who, (clients.get(who) ?? 0) + 1);
     const p = url.pathname.replace(/\/+$/, "");
-    if (p === "/apis/metrics.k8s.io/v1beta1") return send(res, 200, metricsApiResourceList());
+    if (p === `/apis/${METRICS_API}`) return send(res, 200, metricsApiResourceList());
     if (p === "/apis/metrics.k8s.io") return send(res, 200, metricsApiGroup());
     if (p === "/apis") {
       return send(res, 200, {
@@ -159,9 +160,9 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
         groups: [metricsApiGroup()],
       });
     }
-    if (p === "/apis/metrics.k8s.io/v1beta1/nodes") {
-      const list = { kind: "NodeMetricsList", apiVersion: "metrics.k8s.io/v1beta1", metadata: {} };
-      return send(res, 200, { ...list, items: [] });
+    if (p === `/apis/${METRICS_API}/nodes`) {
+      const list = { kind: "NodeMetricsList", apiVersion: METRICS_API, metadata: {}, items: [] };
+      return send(res, 200, list);
     }
     const m = /^\/apis\/metrics\.k8s\.io\/v1beta1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(
       p,
@@ -203,7 +204,7 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
     if (!m[2]) return send(res, 200, list);
     const item = list.items[0];
     if (!item) return failure(res, 404, { reason: "NotFound" });
-    return send(res, 200, { kind: "PodMetrics", apiVersion: "metrics.k8s.io/v1beta1", ...item });
+    return send(res, 200, { kind: "PodMetrics", apiVersion: METRICS_API, ...item });
   };
   const server = createServer(selfSignedCert(tlsDir), (req, res) => {
     handler(req, res).catch((e) => {
@@ -213,7 +214,7 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
-  log(`metrics.k8s.io/v1beta1 on https://127.0.0.1:${port}`);
+  log(`${METRICS_API} on https://127.0.0.1:${port}`);
   const close = () => {
     server.close();
     server.closeAllConnections?.();
@@ -308,7 +309,7 @@ export async function runHpaValidation(args: HpaValidationArgs): Promise<number>
     await sleep(Math.max(0, hpaAt - Date.now()));
     // Through the aggregator, as the controller reads it (the APIService is Available once it
     // answers discovery); the first pods have a sample by now.
-    const rawPath = `/apis/metrics.k8s.io/v1beta1/namespaces/${runs[0]?.namespace}/pods`;
+    const rawPath = `/apis/${METRICS_API}/namespaces/${runs[0]?.namespace}/pods`;
     for (let i = 0; ; i++) {
       try {
         const raw = await kubectl(["get", "--raw", rawPath]);
