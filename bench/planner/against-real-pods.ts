@@ -18,6 +18,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import {
+  atMonitorSamples,
   comparePlanToRun,
   simulatePlan,
   validationMarkdown,
@@ -86,42 +87,21 @@ async function main(): Promise<void> {
     monitor: rows,
   });
 
-  // Ready replicas over time too (the monitor's extended columns), at the measured samples.
-  const t0 = Date.parse(rows[0]?.time ?? "");
-  const timeline: {
-    t: number;
-    measuredReady: number;
-    predictedReady: number;
-    measured: number;
-    predicted: number;
-  }[] = [];
-  for (const r of rows) {
-    const t = (Date.parse(r.time) - t0) / 1000;
-    let pr = Number.NaN;
-    let pp = Number.NaN;
-    for (const x of plan.samples) {
-      if (x.time > t) break;
-      pr = x.ready;
-      pp = x.replicas;
-    }
-    timeline.push({
-      t,
-      measuredReady: r.readyReplicas ?? Number.NaN,
-      predictedReady: pr,
-      measured: r.replicas,
-      predicted: pp,
-    });
-  }
+  // Ready replicas over time too (the monitor's extended columns), at the measured samples
+  // where the comparison has Pending + Running.
+  const ready = atMonitorSamples(plan, rows, "ready", (r) => r.readyReplicas);
+  const timeline = e.replicas.map((x, i) => ({
+    t: x.t,
+    measuredReady: ready[i]?.measured ?? Number.NaN,
+    predictedReady: ready[i]?.predicted ?? Number.NaN,
+    measured: x.measured,
+    predicted: x.predicted,
+  }));
   // Print the changes only: one line whenever any of the four counts changes.
+  const counts = ["measuredReady", "predictedReady", "measured", "predicted"] as const;
   const changes = timeline.filter((x, i) => {
     const p = timeline[i - 1];
-    return (
-      !p ||
-      p.measuredReady !== x.measuredReady ||
-      p.predictedReady !== x.predictedReady ||
-      p.measured !== x.measured ||
-      p.predicted !== x.predicted
-    );
+    return !p || counts.some((k) => p[k] !== x[k]);
   });
   const readyDiffs = timeline.filter(
     (x) => Number.isFinite(x.predictedReady) && Number.isFinite(x.measuredReady),

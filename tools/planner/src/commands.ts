@@ -3,33 +3,10 @@ import { dirname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { memoryBytes } from "../../../components/quantity.js";
 import { INFERENCE_ENGINES, PROJECT_ROOT, STACKS } from "../../../stacks/index.js";
-import {
-  commaList,
-  contextOption,
-  cpuCores,
-  errorMarginOption,
-  kubeconfigOption,
-  loadStack,
-  maxReplicasOption,
-  nodesOption,
-  numberValue,
-  profileOption,
-  readHtmlCharts,
-  readLoadtestCsv,
-  readMonitorCsv,
-  resolveSchedule,
-  runOutDir,
-  type Schedule,
-  type StackSettings,
-  seedOption,
-  sloP50Option,
-  sloP95Option,
-  stacksOption,
-  timeScaleOption,
-  wholeNumber,
-  writeCharts,
-  writeHtmlReport,
-} from "../../strategy-bench/src/index.js";
+/** The strategy-bench core (its export list): flags, stacks, schedules, CSVs, charts, reports. */
+import * as core from "../../strategy-bench/src/index.js";
+/** Its parsers of numeric flags, named: the options below use them inline. */
+import { numberValue, wholeNumber } from "../../strategy-bench/src/index.js";
 import { groupsFor, simulateGrouped } from "./aggregate.js";
 import {
   dockerProbe,
@@ -70,7 +47,7 @@ const durationOption = () =>
     numberValue("duration", 1),
   );
 const errorMargin = () =>
-  errorMarginOption(
+  core.errorMarginOption(
     "judge the SLO on the predicted percentiles alone (default: the largest value the planner's error band allows must meet it)",
   );
 const nodeShapeOption = (help: string) => new Option("--node-shape <spec>", help);
@@ -139,10 +116,10 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
   const runs = o.stacks.flatMap((name) =>
     o.engines?.length
       ? o.engines.map((engine) => ({
-          ...loadStack(name, undefined, { "food11:inferenceEngine": engine }),
+          ...core.loadStack(name, undefined, { "food11:inferenceEngine": engine }),
           stack: `${name}@${engine}`,
         }))
-      : [loadStack(name)],
+      : [core.loadStack(name)],
   );
   // A group simulates 1/groups of the load on 1/groups of the cluster's nodes: the pool holds
   // enough nodes for every group's replicas.
@@ -151,7 +128,7 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
     Math.max(...runs.map((s) => withMaxReplicas(s, o.maxReplicas).autoscaling.maxReplicas)),
   );
   // The profiles given, else the built-in one measured for each stack's engine.
-  const profilesOf = async (s: StackSettings) =>
+  const profilesOf = async (s: core.StackSettings) =>
     given ?? [await readProfile(engineProfileName(s.model.backend))];
   const perStack = await Promise.all(runs.map(profilesOf));
   const profiles = [...new Set(perStack.flat())];
@@ -177,7 +154,7 @@ export async function runPlan(o: PlanCommandOptions): Promise<{
   return { results, cluster, profiles };
 }
 
-function withMaxReplicas(s: StackSettings, max: number | undefined): StackSettings {
+function withMaxReplicas(s: core.StackSettings, max: number | undefined): core.StackSettings {
   if (max === undefined) return s;
   return {
     ...s,
@@ -192,7 +169,7 @@ function withMaxReplicas(s: StackSettings, max: number | undefined): StackSettin
 /** The load: a rate, a rate schedule, or siege users (`--schedule`, default the report's). */
 export async function resolveLoad(
   o: Pick<PlanCommandOptions, "schedule" | "rate" | "rateSchedule" | "duration" | "timeScale">,
-): Promise<{ schedule: Schedule; rates?: number[] }> {
+): Promise<{ schedule: core.Schedule; rates?: number[] }> {
   const given = [o.schedule, o.rate, o.rateSchedule].filter((x) => x !== undefined).length;
   if (given > 1)
     throw new Error("give one load: --schedule <file>, --rate <req/s> or --rate-schedule <file>");
@@ -200,7 +177,7 @@ export async function resolveLoad(
     return rateToSchedule(constantRate(o.rate, o.duration), o.timeScale ?? 1);
   if (o.rateSchedule)
     return rateToSchedule(await readRateSchedule(o.rateSchedule), o.timeScale ?? 1);
-  return { schedule: await resolveSchedule(o.schedule, o.timeScale ?? 1) };
+  return { schedule: await core.resolveSchedule(o.schedule, o.timeScale ?? 1) };
 }
 
 /** The SLO, node shape and prices of the command line. */
@@ -236,7 +213,7 @@ export function registerPlanCommands(program: Command): void {
         "profile of one replica; print the report's row per stack and write JSON, markdown and charts. " +
         "The model and its error: docs/planning.md.",
     )
-    .addOption(stacksOption("stack (repeatable; default baseline, strategy1, strategy2)"))
+    .addOption(core.stacksOption("stack (repeatable; default baseline, strategy1, strategy2)"))
     .option(
       "--schedule <file>",
       "YAML/JSON schedule as loadtest takes (default: the report's 30 phases)",
@@ -248,7 +225,9 @@ export function registerPlanCommands(program: Command): void {
       ),
     )
     .addOption(
-      maxReplicasOption("override every stack's HPA maxReplicas (1..1000, the schema's bound)"),
+      core.maxReplicasOption(
+        "override every stack's HPA maxReplicas (1..1000, the schema's bound)",
+      ),
     )
     .option(
       "--groups <k>",
@@ -257,11 +236,11 @@ export function registerPlanCommands(program: Command): void {
     )
     .addOption(durationOption())
     .addOption(
-      sloP95Option(
+      core.sloP95Option(
         "SLO: PASS when the p95 response time is at most this (and nothing failed or Pending)",
       ),
     )
-    .addOption(sloP50Option("SLO on the median response time"))
+    .addOption(core.sloP50Option("SLO on the median response time"))
     .addOption(errorMargin())
     .addOption(
       nodeShapeOption(
@@ -274,9 +253,9 @@ export function registerPlanCommands(program: Command): void {
     .addOption(
       priceGibHourOption("cost: price of one requested GiB of memory for one hour (no default)"),
     )
-    .addOption(timeScaleOption("multiply phase durations and delays, as loadtest does", 1))
+    .addOption(core.timeScaleOption("multiply phase durations and delays, as loadtest does", 1))
     .addOption(
-      profileOption(
+      core.profileOption(
         "capacity profile JSON from `strategy-bench capacity`, or builtin:tfjs-node / builtin:onnxruntime / builtin:wasm (measured) / builtin:flask-keras (repeatable: one per CPU limit; default: the built-in of each stack's inferenceEngine)",
       ),
     )
@@ -285,7 +264,7 @@ export function registerPlanCommands(program: Command): void {
         "--engine <list>",
         "plan each stack on each of these food11:inferenceEngine values, side by side (<stack>@<engine>), e.g. tensorflow,onnxruntime",
       ).argParser((v) => {
-        const engines = commaList(v);
+        const engines = core.commaList(v);
         const bad = engines.filter((e) => !(INFERENCE_ENGINES as readonly string[]).includes(e));
         if (bad.length || !engines.length)
           throw new InvalidArgumentError(
@@ -295,11 +274,11 @@ export function registerPlanCommands(program: Command): void {
       }),
     )
     .addOption(
-      nodesOption(
+      core.nodesOption(
         "node group <count>x<cpu>cpu,<memory> of allocatable resources, repeatable (default: one node of this machine)",
       ),
     )
-    .addOption(seedOption("seed of the users' think times (as loadtest --seed)"))
+    .addOption(core.seedOption("seed of the users' think times (as loadtest --seed)"))
     .option(
       "--sync-period <s>",
       "HPA sync period (kube-controller-manager default 15)",
@@ -360,11 +339,11 @@ export function registerPlanCommands(program: Command): void {
           throw new Error("--hpa-trace replays one HPA: give exactly one --stack");
         const trace = await readHpaTraceFile(o.hpaTrace);
         const steps = hpaDecisionsForTrace({
-          hpa: loadStack(stacks[0] as string),
+          hpa: core.loadStack(stacks[0] as string),
           ...trace,
           controller: controllerFlags(o),
         });
-        const out = runOutDir(o.out, "plan-");
+        const out = core.runOutDir(o.out, "plan-");
         await mkdir(out, { recursive: true });
         await writeFile(resolve(out, "hpa-decisions.json"), `${JSON.stringify(steps, null, 2)}\n`);
         process.stdout.write(hpaStepsMarkdown(steps));
@@ -377,31 +356,31 @@ export function registerPlanCommands(program: Command): void {
       // The flags are PlanCommandOptions' fields by name, but for the repeatable ones.
       const { results } = await runPlan({ ...o, stacks, profiles: o.profile, engines: o.engine });
       const simulated = performance.now() - t0;
-      const out = runOutDir(o.out, "plan-");
+      const out = core.runOutDir(o.out, "plan-");
       await mkdir(out, { recursive: true });
       const chartDefs = o.charts ? planCharts(results, o.accuracy) : [];
-      const chartFiles = await writeCharts(out, chartDefs);
+      const chartFiles = await core.writeCharts(out, chartDefs);
       const charts = chartFiles.map((c) => c.id);
       const compare: boolean = o.compare;
       const v = verdictOptions(o);
       const verdict = verdictMarkdown(results, v);
       const md = planMarkdown(results, { compare, charts, verdict });
       const files = await writePlan(out, results, md);
-      const html = await writeHtmlReport(
+      const html = await core.writeHtmlReport(
         out,
         planPage({
           results,
           verdict: v,
           compare,
-          charts: await readHtmlCharts(chartDefs, chartFiles),
+          charts: await core.readHtmlCharts(chartDefs, chartFiles),
           ...(o.charts ? {} : { noCharts: "Charts not drawn (--no-charts)." }),
         }),
       );
       process.stdout.write(planMarkdown(results, { compare, verdict }));
       if (o.measuredLoadtest) {
         const e = comparePlanToRun(results[0] as PlanResult, {
-          loadtest: await readLoadtestCsv(o.measuredLoadtest),
-          ...(o.measuredMonitor ? { monitor: await readMonitorCsv(o.measuredMonitor) } : {}),
+          loadtest: await core.readLoadtestCsv(o.measuredLoadtest),
+          ...(o.measuredMonitor ? { monitor: await core.readMonitorCsv(o.measuredMonitor) } : {}),
         });
         const text = validationMarkdown(e);
         await writeFile(resolve(out, "validation.md"), text);
@@ -429,19 +408,19 @@ export function registerPlanCommands(program: Command): void {
     .addOption(rateOption())
     .addOption(rateScheduleOption())
     .addOption(durationOption())
-    .addOption(sloP95Option("SLO: p95 response time at most this").makeOptionMandatory())
-    .addOption(sloP50Option("SLO on the median"))
+    .addOption(core.sloP95Option("SLO: p95 response time at most this").makeOptionMandatory())
+    .addOption(core.sloP50Option("SLO on the median"))
     .addOption(errorMargin())
     .addOption(
-      nodesOption(
+      core.nodesOption(
         "a fixed cluster <count>x<cpu>cpu,<memory>, repeatable (default: nodes of --node-shape as needed, else one node of this machine's size)",
       ),
     )
     .addOption(nodeShapeOption("cost: nodes of <cpu>cpu,<memory> needed at peak"))
     .addOption(priceCpuHourOption("price of one requested CPU core for one hour (no default)"))
     .addOption(priceGibHourOption("price of one requested GiB for one hour (no default)"))
-    .addOption(profileOption("capacity profile(s), as plan takes"))
-    .addOption(maxReplicasOption("maxReplicas of every candidate (default 10)"))
+    .addOption(core.profileOption("capacity profile(s), as plan takes"))
+    .addOption(core.maxReplicasOption("maxReplicas of every candidate (default 10)"))
     .option(
       "--base <stack>",
       "the stack file the recommendation starts from (image, probes, …)",
@@ -453,7 +432,7 @@ export function registerPlanCommands(program: Command): void {
       "--out <dir>",
       "where report.html and its charts are written (default: --dir when given, else runs/recommend-<timestamp>)",
     )
-    .addOption(seedOption("seed of the arrivals"))
+    .addOption(core.seedOption("seed of the arrivals"))
     .action(async (o) => {
       const t0 = performance.now();
       if (o.rate === undefined && !o.rateSchedule)
@@ -464,7 +443,7 @@ export function registerPlanCommands(program: Command): void {
         duration: o.duration,
       });
       const v = verdictOptions(o);
-      const base = loadStack(o.base);
+      const base = core.loadStack(o.base);
       const profiles = await Promise.all(profileNames(o.profile, base).map((f) => readProfile(f)));
       const maxReplicas: number = o.maxReplicas ?? 10;
       const cluster = commandCluster(o, maxReplicas);
@@ -495,7 +474,7 @@ export function registerPlanCommands(program: Command): void {
       ];
       const existing = STACKS.map((name) =>
         simulatePlan({
-          stack: loadStack(name),
+          stack: core.loadStack(name),
           schedule: load.schedule,
           ...(load.rates ? { rates: load.rates } : {}),
           profiles,
@@ -503,7 +482,7 @@ export function registerPlanCommands(program: Command): void {
           seed: o.seed,
         }),
       );
-      const out = runOutDir(o.out ?? o.dir, "recommend-");
+      const out = core.runOutDir(o.out ?? o.dir, "recommend-");
       await mkdir(out, { recursive: true });
       /** report.html beside its charts: the recommendation (if any) against the existing stacks. */
       const page = async (stackFile?: string) => {
@@ -512,8 +491,8 @@ export function registerPlanCommands(program: Command): void {
           undefined,
           "strategy-bench recommend",
         );
-        const files = await writeCharts(out, defs);
-        return writeHtmlReport(
+        const files = await core.writeCharts(out, defs);
+        return core.writeHtmlReport(
           out,
           recommendPage({
             name: o.name,
@@ -523,7 +502,7 @@ export function registerPlanCommands(program: Command): void {
             load: load.schedule.name,
             cluster: cluster.description,
             ...(stackFile ? { stackFile } : {}),
-            charts: await readHtmlCharts(defs, files),
+            charts: await core.readHtmlCharts(defs, files),
           }),
         );
       };
@@ -581,8 +560,10 @@ export function registerPlanCommands(program: Command): void {
       "--pod <ns/name>",
       "with --url (a kubectl port-forward): the pod, for usage from its kubelet and start-up from its status",
     )
-    .addOption(kubeconfigOption("with --pod: kubeconfig (default: KUBECONFIG, ~/.kube/config)"))
-    .addOption(contextOption("with --pod: kubeconfig context"))
+    .addOption(
+      core.kubeconfigOption("with --pod: kubeconfig (default: KUBECONFIG, ~/.kube/config)"),
+    )
+    .addOption(core.contextOption("with --pod: kubeconfig context"))
     .option(
       "--pid <pid>",
       "with --url: the replica's process, for CPU and RSS from /proc",
@@ -606,7 +587,7 @@ export function registerPlanCommands(program: Command): void {
       "with --url: start-up time to record (not measured)",
       numberValue("startup", 0),
     )
-    .addOption(seedOption("seed"))
+    .addOption(core.seedOption("seed"))
     .option("--out <file>", "profile JSON to write", "capacity-profile.json")
     .action(async (o) => {
       if (!o.image && !o.url) {
@@ -619,7 +600,7 @@ export function registerPlanCommands(program: Command): void {
           "--url needs --pid <pid> (a local process: CPU and memory from /proc) or --pod <ns/name> (a pod: from its kubelet)",
         );
       }
-      const stack = loadStack(
+      const stack = core.loadStack(
         o.stack,
         undefined,
         o.engine ? { "food11:inferenceEngine": o.engine } : {},
@@ -634,7 +615,7 @@ export function registerPlanCommands(program: Command): void {
       try {
         const profile = await measureCapacity({
           probe,
-          cpuLimitCores: cpuCores(stack.resources.limits.cpu),
+          cpuLimitCores: core.cpuCores(stack.resources.limits.cpu),
           memoryLimitBytes: memoryBytes(stack.resources.limits.memory),
           concurrency: o.concurrency,
           levelSeconds: o.levelSeconds,

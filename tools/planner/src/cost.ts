@@ -1,6 +1,6 @@
 import { cpuMillicores, memoryBytes } from "../../../components/quantity.js";
 import { nodeSizeProblem } from "./cluster.js";
-import type { PlanResult, PlanSample } from "./simulate.js";
+import { type PlanResult, type PlanSample, samplePeak } from "./simulate.js";
 
 /**
  * Cost as a cluster bills it: what the pods REQUEST (Pending pods included: a cluster that
@@ -88,20 +88,15 @@ export function costSummary(
   endSeconds: number,
   o: { podCpuMilli: number; podMemoryBytes: number; shape?: NodeShape; prices?: Prices },
 ): CostSummary {
-  let cpuSeconds = 0;
-  let gibSeconds = 0;
-  let podSeconds = 0;
-  let peakPods = 0;
-  let maxPending = 0;
-  samples.forEach((x, i) => {
-    const next = samples[i + 1]?.time ?? endSeconds;
-    const dt = Math.max(0, next - x.time);
-    cpuSeconds += x.cpuRequested * dt;
-    gibSeconds += ((x.memRequestedKB * 1024) / GiB) * dt;
-    podSeconds += x.replicas * dt;
-    peakPods = Math.max(peakPods, x.replicas);
-    maxPending = Math.max(maxPending, x.pending);
-  });
+  const dt = samples.map((x, i) => Math.max(0, (samples[i + 1]?.time ?? endSeconds) - x.time));
+  /** Σ f(sample) × the interval it stands for. */
+  const integral = (f: (x: (typeof samples)[number]) => number) =>
+    samples.reduce((a, x, i) => a + f(x) * (dt[i] as number), 0);
+  const cpuSeconds = integral((x) => x.cpuRequested);
+  const gibSeconds = integral((x) => (x.memRequestedKB * 1024) / GiB);
+  const podSeconds = integral((x) => x.replicas);
+  const peakPods = samplePeak(samples, "replicas");
+  const maxPending = samplePeak(samples, "pending");
   const span = Math.max(0, endSeconds - (samples[0]?.time ?? endSeconds));
   const out: CostSummary = {
     peakPods,

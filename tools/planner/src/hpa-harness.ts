@@ -33,12 +33,15 @@ import {
   podCondition,
   type StackSettings,
 } from "../../strategy-bench/src/index.js";
+import { CONTROLLER_DEFAULTS } from "./hpa.js";
 import {
   HPA_VALIDATION_METRIC_AGE_SECONDS as AGE_SECONDS,
   HPA_VALIDATION_TRACE,
   hpaComparisonMarkdown,
+  METRICS_API,
   metricsApiGroup,
   metricsApiResourceList,
+  type ObservedPod,
   parseKcmHpaLog,
   renderPodMetricsList,
   replayHpaRun,
@@ -48,7 +51,8 @@ import {
 } from "./validate-hpa.js";
 
 const MEMORY_BYTES = 512 * 1024 * 1024;
-const SYNC_PERIOD_SECONDS = 15;
+/** The controller's sync period: the local cluster's, kube-controller-manager's default. */
+const SYNC_PERIOD_SECONDS = CONTROLLER_DEFAULTS.syncPeriodSeconds;
 
 export interface HpaValidationArgs {
   out: string;
@@ -117,10 +121,7 @@ interface StackRun {
   metricRequests: number[];
   hpaCreatedMs?: number;
   status: StatusSample[];
-  pods: Map<
-    string,
-    { createdMs?: number; startMs?: number; readyMs?: number; deletedSeenMs?: number }
-  >;
+  pods: Map<string, ObservedPod & { deletedSeenMs?: number }>;
 }
 
 type Core = Awaited<ReturnType<typeof k8sClients>>["core"];
@@ -150,7 +151,7 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
     const who = `${req.headers["x-remote-user"] ?? "-"} | ${req.headers["user-agent"] ?? "-"}`;
     clients.set(who, (clients.get(who) ?? 0) + 1);
     const p = url.pathname.replace(/\/+$/, "");
-    if (p === "/apis/metrics.k8s.io/v1beta1") return send(res, 200, metricsApiResourceList());
+    if (p === `/apis/${METRICS_API}`) return send(res, 200, metricsApiResourceList());
     if (p === "/apis/metrics.k8s.io") return send(res, 200, metricsApiGroup());
     if (p === "/apis") {
       return send(res, 200, {
@@ -159,9 +160,9 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
         groups: [metricsApiGroup()],
       });
     }
-    if (p === "/apis/metrics.k8s.io/v1beta1/nodes") {
-      const list = { kind: "NodeMetricsList", apiVersion: "metrics.k8s.io/v1beta1", metadata: {} };
-      return send(res, 200, { ...list, items: [] });
+    if (p === `/apis/${METRICS_API}/nodes`) {
+      const list = { kind: "NodeMetricsList", apiVersion: METRICS_API, metadata: {}, items: [] };
+      return send(res, 200, list);
     }
     const m = /^\/apis\/metrics\.k8s\.io\/v1beta1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/.exec(
       p,
@@ -203,7 +204,7 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
     if (!m[2]) return send(res, 200, list);
     const item = list.items[0];
     if (!item) return failure(res, 404, { reason: "NotFound" });
-    return send(res, 200, { kind: "PodMetrics", apiVersion: "metrics.k8s.io/v1beta1", ...item });
+    return send(res, 200, { kind: "PodMetrics", apiVersion: METRICS_API, ...item });
   };
   const server = createServer(selfSignedCert(tlsDir), (req, res) => {
     handler(req, res).catch((e) => {
@@ -213,7 +214,7 @@ async function serveMetricsApi(runs: readonly StackRun[], core: Core, tlsDir: st
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
-  log(`metrics.k8s.io/v1beta1 on https://127.0.0.1:${port}`);
+  log(`${METRICS_API} on https://127.0.0.1:${port}`);
   const close = () => {
     server.close();
     server.closeAllConnections?.();
@@ -226,29 +227,21 @@ export async function runHpaValidation(args: HpaValidationArgs): Promise<number>
   const t0 = Date.now();
   mkdirSync(args.out, { recursive: true });
   const { core, autoscaling } = await k8sClients();
-  const runs: StackRun[] = args.stacks.map((stack) => {
-    const loaded = loadStack(stack);
-    // --scale-down-window: the HPA applied and the planner's replay both take it
-    const settings: StackSettings =
-      args.scaleDownWindow === undefined
-        ? loaded
-        : {
-            ...loaded,
-            autoscaling: {
-              ...loaded.autoscaling,
-              scaleDownStabilizationSeconds: args.scaleDownWindow,
-            },
-          };
-    return {
-      stack,
-      settings,
-      namespace: `hpa-validate-${stack}`,
-      name: "food11",
-      metricRequests: [],
-      status: [],
-      pods: new Map(),
-    };
-  });
+  // --scale-down-window: the stack file's key overridden, so the HPA applied and the planner's
+  // replay both take it (checked by the stack schema, as a stack file's value is)
+  const overrides =
+    args.scaleDownWindow === undefined
+      ? {}
+      : { "food11:scaleDownStabilizationSeconds": args.scaleDownWindow };
+  const runs: StackRun[] = args.stacks.map((stack) => ({
+    stack,
+    settings: loadStack(stack, undefined, overrides),
+    namespace: `hpa-validate-${stack}`,
+    name: "food11",
+    metricRequests: [],
+    status: [],
+    pods: new Map(),
+  }));
   const metrics = await serveMetricsApi(runs, core, args.out);
   try {
     await apply([
@@ -316,7 +309,7 @@ export async function runHpaValidation(args: HpaValidationArgs): Promise<number>
     await sleep(Math.max(0, hpaAt - Date.now()));
     // Through the aggregator, as the controller reads it (the APIService is Available once it
     // answers discovery); the first pods have a sample by now.
-    const rawPath = `/apis/metrics.k8s.io/v1beta1/namespaces/${runs[0]?.namespace}/pods`;
+    const rawPath = `/apis/${METRICS_API}/namespaces/${runs[0]?.namespace}/pods`;
     for (let i = 0; ; i++) {
       try {
         const raw = await kubectl(["get", "--raw", rawPath]);

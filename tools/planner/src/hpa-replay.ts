@@ -103,20 +103,20 @@ export function hpaDecisionsForTrace(o: HpaReplayOptions): HpaReplayStep[] {
     pods.forEach((p, i) => {
       const runningAt = p.createdAt + start;
       const readyAt = runningAt + readyAfter;
-      const running = t >= runningAt;
+      if (t < runningAt) {
+        hpaPods.push({ name: p.name, phase: "Pending", cpuRequestMilli: request });
+        return;
+      }
       hpaPods.push({
         name: p.name,
-        phase: "Pending",
+        phase: "Running",
         cpuRequestMilli: request,
+        startTime: runningAt,
+        ready:
+          t >= readyAt
+            ? { status: true, lastTransitionTime: readyAt }
+            : { status: false, lastTransitionTime: runningAt },
       });
-      if (!running) return;
-      const pod = hpaPods[hpaPods.length - 1] as HpaPod;
-      pod.phase = "Running";
-      pod.startTime = runningAt;
-      pod.ready =
-        t >= readyAt
-          ? { status: true, lastTransitionTime: readyAt }
-          : { status: false, lastTransitionTime: runningAt };
       const ts = t - age;
       if (ts >= runningAt) {
         metrics.set(p.name, {

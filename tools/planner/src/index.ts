@@ -23,6 +23,6 @@ export {
 } from "./recommend-check.js";
 export { type PlanOptions, type PlanResult, simulatePlan } from "./simulate.js";
 export { syntheticValidation } from "./synthetic.js";
-export { comparePlanToRun, validationMarkdown } from "./validate.js";
+export { atMonitorSamples, comparePlanToRun, validationMarkdown } from "./validate.js";
 export { HPA_VALIDATION_SECONDS } from "./validate-hpa.js";
 export { type Slo, sloOf, sloText } from "./verdict.js";

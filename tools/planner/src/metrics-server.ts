@@ -6,6 +6,8 @@
  * them), its memory the working set at the newer scrape. A pod scraped once has no rate yet and
  * is absent from the API: the HPA counts it as a pod with a missing metric.
  */
+import type { PodMetric } from "./hpa.js";
+
 export interface PodSample {
   name: string;
   /** Cumulative CPU seconds of the pod's containers. */
@@ -13,13 +15,13 @@ export interface PodSample {
   workingSetBytes: number;
 }
 
-export interface PodUsage {
+/**
+ * A pod's usage: the HPA's metric (its `valueMilli` is the CPU in millicores, rounded up as
+ * Quantity.MilliValue() does when the HPA reads it) with the cores unrounded and the memory.
+ */
+export interface PodUsage extends PodMetric {
   cpuCores: number;
-  /** The same in millicores, rounded up as Quantity.MilliValue() does when the HPA reads it. */
-  cpuMilli: number;
   workingSetBytes: number;
-  timestamp: number;
-  windowSeconds: number;
 }
 
 export class MetricsServer {
@@ -38,7 +40,7 @@ export class MetricsServer {
         const cores = Math.max(0, (s.cpuSeconds - prev.cpuSeconds) / (now - prev.t));
         this.pods.set(s.name, {
           cpuCores: cores,
-          cpuMilli: Math.ceil(cores * 1000 - 1e-9),
+          valueMilli: Math.ceil(cores * 1000 - 1e-9),
           workingSetBytes: s.workingSetBytes,
           timestamp: now,
           windowSeconds: now - prev.t,

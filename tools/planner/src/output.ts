@@ -9,7 +9,7 @@ import {
   ORIGINAL_SCHEDULE_FILE,
   phaseLoad,
 } from "../../strategy-bench/src/index.js";
-import type { PlanResult } from "./simulate.js";
+import { type PlanResult, samplePeak } from "./simulate.js";
 
 /**
  * The planner's output: per stack the report's row (with the report's formulas, from
@@ -19,7 +19,7 @@ import type { PlanResult } from "./simulate.js";
 
 /** Pods Pending: the longest simultaneous count, pod-seconds, and the scheduler's reasons. */
 export function pendingSummary(r: PlanResult) {
-  const maxPending = r.samples.reduce((a, x) => Math.max(a, x.pending), 0);
+  const maxPending = samplePeak(r.samples, "pending");
   const podSeconds = r.pending.reduce((a, p) => a + ((p.until ?? 0) - p.since), 0);
   const reasons = [...new Set(r.pending.map((p) => p.reason))];
   return { maxPending, podSeconds, reasons };
@@ -30,7 +30,7 @@ export function explain(r: PlanResult): string[] {
   const out: string[] = [];
   const p = pendingSummary(r);
   const maxDesired = r.decisions.reduce((a, d) => Math.max(a, d.desiredReplicas), 0);
-  const maxReady = r.samples.reduce((a, x) => Math.max(a, x.ready), 0);
+  const maxReady = samplePeak(r.samples, "ready");
   if (p.maxPending > 0) {
     out.push(
       `pods Pending: the HPA asked for up to ${maxDesired} replicas, at most ${maxReady} were ready; ` +
@@ -66,7 +66,7 @@ export const SUMMARY_ROWS: Row[] = [
   [
     "replicas ready (mean / max)",
     (r) =>
-      `${fmt(r.samples.reduce((a, x) => a + x.ready, 0) / Math.max(1, r.samples.length))} / ${r.samples.reduce((a, x) => Math.max(a, x.ready), 0)}`,
+      `${fmt(r.samples.reduce((a, x) => a + x.ready, 0) / Math.max(1, r.samples.length))} / ${samplePeak(r.samples, "ready")}`,
   ],
   ["pods Pending (max at once)", (r) => String(pendingSummary(r).maxPending)],
   ["OKAY / failed", (r) => `${r.load.okay} / ${r.load.failed}`],
@@ -98,13 +98,14 @@ export function planConditions(results: readonly PlanResult[]): [string, string]
 }
 
 function header(results: readonly PlanResult[]): string[] {
-  const first = results[0];
-  if (!first) return [];
+  if (results.length === 0) return [];
+  // What the plan assumed, as report.html's conditions say it.
+  const c = Object.fromEntries(planConditions(results));
   const estimated = results.some((r) => r.profile.source === "estimated");
   const lines = [
-    `Schedule: ${first.schedule}; seed ${first.seed}; cluster: ${first.cluster}.`,
+    `Schedule: ${c.load}; seed ${c.seed}; cluster: ${c.cluster}.`,
     "",
-    `Capacity profile: ${[...new Set(results.map((r) => r.profile.description))].join("; ")}.`,
+    `Capacity profile: ${c["capacity profile"]}.`,
   ];
   if (estimated) {
     lines.push(

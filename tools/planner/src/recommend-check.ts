@@ -12,7 +12,7 @@ import {
   readMonitorCsv,
   type TimelineEntry,
 } from "../../strategy-bench/src/index.js";
-import type { PlanResult } from "./simulate.js";
+import { type PlanResult, samplePeak } from "./simulate.js";
 import { atMonitorSamples, comparePlanToRun, type PlanError, pct, rel } from "./validate.js";
 
 /**
@@ -95,7 +95,7 @@ export function checkRecommendation(
   const unschedulable = run.monitor.map((r) => r.unschedulableReplicas ?? Number.NaN);
   const measuredPending = Math.max(0, ...unschedulable.filter(Number.isFinite));
   const pendingKnown = unschedulable.length > 0 && unschedulable.every(Number.isFinite);
-  const predictedPending = plan.samples.reduce((a, x) => Math.max(a, x.pending), 0);
+  const predictedPending = samplePeak(plan.samples, "pending");
   checks.push({
     check: "no Pending pod (unschedulable pods at once, max; FailedScheduling events)",
     predicted: String(predictedPending),

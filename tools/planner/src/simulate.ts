@@ -16,13 +16,11 @@ import { type CapacityProfile, profileForLimit, replicaCapacity } from "./capaci
 import type { Cluster } from "./cluster.js";
 import {
   CONTROLLER_DEFAULTS,
-  type HorizontalController as Controller,
   type ControllerConfig,
   HorizontalController,
   type HpaDecision,
   type HpaPod,
   hpaSpecFromStack,
-  type PodMetric,
 } from "./hpa.js";
 import { type LoadUser, PoissonArrivals } from "./load.js";
 import { MetricsServer } from "./metrics-server.js";
@@ -99,6 +97,17 @@ export interface PlanSample {
   /** Requests of the pods bound to a node (the report's strategy 2 column counted these). */
   memRequestedScheduledKB: number;
   desiredReplicas: number;
+}
+
+/**
+ * The largest value of a sample's field over a run (0 without a sample): pods Pending at once,
+ * replicas ready, replicas.
+ */
+export function samplePeak<K extends "pending" | "ready" | "replicas">(
+  samples: readonly Pick<PlanSample, K>[],
+  field: K,
+): number {
+  return samples.reduce((a, x) => Math.max(a, x[field]), 0);
 }
 
 export interface PendingEpisode {
@@ -248,7 +257,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
 
   const scheduler = new Scheduler(o.cluster.nodes);
   const metrics = new MetricsServer(resolution);
-  const hpa: Controller = new HorizontalController(hpaSpecFromStack(s), cfg);
+  const hpa = new HorizontalController(hpaSpecFromStack(s), cfg);
   const events = new EventQueue();
   const pods: SimPod[] = [];
   const decisions: HpaDecision[] = [];
@@ -422,15 +431,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
             : {}),
           cpuRequestMilli: requests.cpuMilli,
         }));
-        const podMetrics = new Map<string, PodMetric>();
-        for (const [name, u] of metrics.pods) {
-          podMetrics.set(name, {
-            valueMilli: u.cpuMilli,
-            timestamp: u.timestamp,
-            windowSeconds: u.windowSeconds,
-          });
-        }
-        const d = hpa.reconcile(e.t, specReplicas, hpaPods, podMetrics);
+        const d = hpa.reconcile(e.t, specReplicas, hpaPods, metrics.pods);
         decisions.push(d);
         if (d.rescale) scaleTo(d.desiredReplicas);
         events.push({ t: e.t + cfg.syncPeriodSeconds, kind: "sync" });
@@ -582,7 +583,7 @@ export function simulatePlan(o: PlanOptions): PlanResult {
       transactionRate: elapsed > 0 ? (okay + failed - timeouts) / elapsed : 0,
       meanReady: mean((x) => x.ready),
       meanPending: mean((x) => x.pending),
-      maxReplicas: inPhase.reduce((a, x) => Math.max(a, x.replicas), 0),
+      maxReplicas: samplePeak(inPhase, "replicas"),
       cpuUtilization: mean((x) =>
         Number.isFinite(x.cpuUsed) && x.replicas - x.pending > 0
           ? (100 * x.cpuUsed) / (((x.replicas - x.pending) * requests.cpuMilli) / 1000)

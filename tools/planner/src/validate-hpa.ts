@@ -42,6 +42,8 @@ export const HPA_VALIDATION_TRACE: readonly CpuTracePoint[] = [
 export const HPA_VALIDATION_METRIC_AGE_SECONDS = 5;
 export const HPA_VALIDATION_WINDOW_SECONDS = 15;
 export const HPA_VALIDATION_SECONDS = 600;
+/** The resource metrics API the harness serves in metrics-server's place: its group/version. */
+export const METRICS_API = "metrics.k8s.io/v1beta1";
 
 /** A pod as the metrics server sees it (from the API server's pod list). */
 export interface MetricsPod {
@@ -104,7 +106,7 @@ export function renderPodMetricsList(o: PodMetricsOptions) {
     }));
   return {
     kind: "PodMetricsList",
-    apiVersion: "metrics.k8s.io/v1beta1",
+    apiVersion: METRICS_API,
     metadata: {},
     items,
   };
@@ -115,7 +117,7 @@ export function metricsApiResourceList() {
   return {
     kind: "APIResourceList",
     apiVersion: "v1",
-    groupVersion: "metrics.k8s.io/v1beta1",
+    groupVersion: METRICS_API,
     resources: [
       {
         name: "nodes",
@@ -137,7 +139,7 @@ export function metricsApiResourceList() {
 
 /** GET /apis/metrics.k8s.io. */
 export function metricsApiGroup() {
-  const v = { groupVersion: "metrics.k8s.io/v1beta1", version: "v1beta1" };
+  const v = { groupVersion: METRICS_API, version: "v1beta1" };
   return {
     kind: "APIGroup",
     apiVersion: "v1",

@@ -10,7 +10,7 @@ import {
   WITHIN_ERROR,
   withBand,
 } from "./error-band.js";
-import type { PlanResult } from "./simulate.js";
+import { type PlanResult, samplePeak } from "./simulate.js";
 
 /**
  * What a manager reads first: per stack the SLO's PASS/FAIL, the cost of what it requests, and
@@ -60,7 +60,7 @@ export function sloVerdict(r: PlanResult, slo: Slo): { pass: boolean; why: strin
   if (slo.p50 !== undefined && !(worst(r.latency.p50) <= slo.p50))
     why.push(`p50 ${shown(r.latency.p50)} > ${slo.p50} s`);
   if (r.load.failed > 0) why.push(`${r.load.failed} failed requests`);
-  const pending = r.samples.reduce((a, x) => Math.max(a, x.pending), 0);
+  const pending = samplePeak(r.samples, "pending");
   if (pending > 0) why.push(`${pending} pod${pending === 1 ? "" : "s"} Pending`);
   else if (r.pending.length > 0) why.push(`${r.pending.length} Pending episodes`);
   return { pass: why.length === 0, why };

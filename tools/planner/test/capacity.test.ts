@@ -9,9 +9,10 @@ import {
 } from "../src/capacity.js";
 import { parseProfile, replicaCapacity } from "../src/capacity-profile.js";
 
-const serve = serversClosedAfterEach();
-
 describe("capacity", () => {
+  /** The test servers, closed after each test. */
+  const serve = serversClosedAfterEach();
+
   it("sweeps concurrency on a real 127.0.0.1 server and writes a profile plan can read", async () => {
     // The test server answers /test after 5 ms; it runs in this process, so --pid is ours.
     const srv = await serve((_n, _req, res) => {

@@ -25,24 +25,21 @@ async function run(args: string[]): Promise<string> {
   return printed;
 }
 
+/** `plan` with these flags (split at spaces) into `dir` (a new temporary folder if unset). */
+async function runPlan(flags: string): Promise<{ printed: string; out: string }> {
+  dir ??= await mkdtemp(join(tmpdir(), "plan-"));
+  const out = dir;
+  return { printed: await run(["plan", ...flags.split(" "), "--out", out]), out };
+}
+
 describe("strategy-bench plan", () => {
   it("prints the side-by-side table and writes plan.md, plan.json and the charts", async () => {
-    dir = await mkdtemp(join(tmpdir(), "plan-"));
-    const printed = await run([
-      "plan",
-      "--stack",
-      "baseline",
-      "--stack",
-      "strategy2",
-      "--nodes",
-      "1x8cpu,8Gi",
-      "--compare",
-      "--out",
-      dir,
-    ]);
+    const { printed, out } = await runPlan(
+      "--stack baseline --stack strategy2 --nodes 1x8cpu,8Gi --compare",
+    );
     expect(printed).toMatch(/\| metric \| baseline \| strategy2 \|/);
     expect(printed).toMatch(/strategy2: pods Pending: .*Insufficient memory/);
-    const files = await readdir(dir);
+    const files = await readdir(out);
     // Accuracy is given, the same for every stack: no accuracy-against-cost scatter, bars per stack.
     expect(files.filter((f) => f.startsWith("accuracy-vs-"))).toEqual([]);
     for (const f of [
@@ -57,7 +54,7 @@ describe("strategy-bench plan", () => {
       expect(files).toContain(f);
     }
     // report.html: the fastest stack first (no SLO given), every chart inline, the error last.
-    const html = await readFile(join(dir, "report.html"), "utf8");
+    const html = await readFile(join(out, "report.html"), "utf8");
     expect(html).toMatch(
       /<p class="headline"><strong>(baseline|strategy2)<\/strong> answers fastest/,
     );
@@ -67,7 +64,7 @@ describe("strategy-bench plan", () => {
     expect(html.indexOf("<h2>The planner&#39;s error</h2>")).toBeGreaterThan(
       html.indexOf('id="conditions"'),
     );
-    const json = JSON.parse(await readFile(join(dir, "plan.json"), "utf8"));
+    const json = JSON.parse(await readFile(join(out, "plan.json"), "utf8"));
     expect(json.kind).toBe("strategy-bench/plan");
     expect(json.stacks.map((s: { stack: string }) => s.stack)).toEqual(["baseline", "strategy2"]);
     expect(json.stacks[1].resourcesScheduled.memRequestedKB).toBe(4_718_592);
@@ -80,39 +77,26 @@ describe("strategy-bench plan", () => {
       trace,
       "trace:\n  - { at: 0, millicoresPerPod: 200 }\n  - { at: 60, millicoresPerPod: 900 }\ndurationSeconds: 90\n",
     );
-    const printed = await run(["plan", "--stack", "baseline", "--hpa-trace", trace, "--out", dir]);
+    const { printed, out } = await runPlan(`--stack baseline --hpa-trace ${trace}`);
     // t=60: 90 % / 40 → 3; t=75: 7 proposed, maxReplicas 5.
     expect(printed).toMatch(
       /\| 60 \| 900 \| 1 \| 1 \| 1 \/ 0 \/ 0 \| 90 \| 3 \| 3 \| 3 \| DesiredWithinRange \|/,
     );
     expect(printed).toMatch(/\| 75 \| 900 \| 3 \| 3 \| .* \| 7 \| 7 \| 5 \| TooManyReplicas \|/);
-    const steps = JSON.parse(await readFile(join(dir, "hpa-decisions.json"), "utf8"));
+    const steps = JSON.parse(await readFile(join(out, "hpa-decisions.json"), "utf8"));
     expect(steps.map((s: { desiredReplicas: number }) => s.desiredReplicas)).toEqual([
       1, 1, 1, 1, 3, 5,
     ]);
   });
 
   it("--rate with an SLO: report.html names the cheapest stack meeting it, in GiB, never KB", async () => {
-    dir = await mkdtemp(join(tmpdir(), "plan-"));
-    const printed = await run([
-      "plan",
-      "--rate",
-      "15",
-      "--duration",
-      "120",
-      "--compare",
-      "--slo-p95",
-      "0.5",
-      "--nodes",
-      "1x8cpu,8Gi",
-      "--no-charts",
-      "--out",
-      dir,
-    ]);
+    const { printed, out } = await runPlan(
+      "--rate 15 --duration 120 --compare --slo-p95 0.5 --nodes 1x8cpu,8Gi --no-charts",
+    );
     // strategy2's 4.5Gi pods cannot all fit 8Gi: FAIL; of the others the cheaper is named.
     const cheapest = /cheapest meeting the SLO: \*\*(\w+)\*\*/.exec(printed)?.[1];
     expect(["baseline", "strategy1"]).toContain(cheapest);
-    const html = await readFile(join(dir, "report.html"), "utf8");
+    const html = await readFile(join(out, "report.html"), "utf8");
     expect(html).toContain(
       `<p class="headline"><strong>${cheapest}</strong>: the cheapest stack meeting the SLO (p95 ≤ 0.5 s`,
     );
@@ -122,25 +106,12 @@ describe("strategy-bench plan", () => {
   });
 
   it("--engine plans a stack on each engine with that engine's measured profile", async () => {
-    dir = await mkdtemp(join(tmpdir(), "plan-engine-"));
-    const printed = await run([
-      "plan",
-      "--stack",
-      "strategy1",
-      "--engine",
-      "tensorflow,onnxruntime",
-      "--rate",
-      "20",
-      "--duration",
-      "120",
-      "--compare",
-      "--no-charts",
-      "--out",
-      dir,
-    ]);
+    const { printed, out } = await runPlan(
+      "--stack strategy1 --engine tensorflow,onnxruntime --rate 20 --duration 120 --compare --no-charts",
+    );
     expect(printed).toContain("strategy1@tensorflow");
     expect(printed).toContain("strategy1@onnxruntime");
-    const plan = JSON.parse(await readFile(join(dir, "plan.json"), "utf8")) as {
+    const plan = JSON.parse(await readFile(join(out, "plan.json"), "utf8")) as {
       stacks: { stack: string; profile: { source: string; description: string } }[];
     };
     const by = Object.fromEntries(plan.stacks.map((r) => [r.stack, r.profile]));

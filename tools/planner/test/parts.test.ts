@@ -213,7 +213,7 @@ describe("metrics-server", () => {
     // 6 CPU s over 15 s = 0.4 cores = 400m.
     expect(m.pods.get("a")).toEqual({
       cpuCores: 0.4,
-      cpuMilli: 400,
+      valueMilli: 400,
       workingSetBytes: 2,
       timestamp: 15,
       windowSeconds: 15,
