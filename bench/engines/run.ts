@@ -27,7 +27,6 @@
 import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { loadavg } from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { ensureDemoModel } from "../../app/lib/demo-model/index.js";
@@ -40,8 +39,13 @@ import {
 } from "../../app/src/inference/infer-onnxruntime.js";
 import { normalize } from "../../app/src/inference/normalize.js";
 import { probeImage } from "../../app/src/inference/probe.js";
-import { markdownTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
+import {
+  figureTable,
+  peakSampler,
+  upperQuantile,
+} from "../../tools/strategy-bench/src/benchkit.js";
 import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { loadavg } from "../machine.js";
 import { makeImages } from "../peer/agreement.js";
 
 const self = __filename;
@@ -60,10 +64,24 @@ const median = (xs: number[]) =>
     0.5,
   );
 const f1 = (x: number) => x.toFixed(1);
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ");
+/** CPU milliseconds of this process per item since `since` (a process.cpuUsage() reading). */
+const cpuMsPer = (since: NodeJS.CpuUsage, items: number) => {
+  const cpu = process.cpuUsage(since);
+  return (cpu.user + cpu.system) / 1000 / items;
+};
+
+/** Runs `once` `total` times with `inFlight` calls at a time (a closed loop of that many callers). */
+async function closedLoop(inFlight: number, total: number, once: () => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) {
+        next++;
+        await once();
+      }
+    }),
+  );
+}
 
 /** Runs `fn(arg)` of this file in a child process of its own (its RSS is its own), returns its result. */
 function inChild<T>(role: string, arg: unknown): Promise<T | { error: string }> {
@@ -94,10 +112,7 @@ async function engineRow(
   cfg: ClassifierOptions & { n: number; image: string },
 ): Promise<EngineRow> {
   const { n, image, ...opts } = cfg;
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 10);
+  const peak = peakSampler(() => process.memoryUsage.rss(), 10);
   const img = readFileSync(image);
   const dir = (await ensureDemoModel()).dir;
   const c = await createClassifier({ modelDir: dir, ...opts });
@@ -111,27 +126,18 @@ async function engineRow(
     total.push(r.timings.totalMs);
   }
   const rps1 = (1000 * n) / (performance.now() - t0);
-  let next = 0;
   const cpu0 = process.cpuUsage();
   t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 20 }, async () => {
-      while (next < 2 * n) {
-        next++;
-        await c.classify(img);
-      }
-    }),
-  );
+  await closedLoop(20, 2 * n, () => c.classify(img));
   const rps20 = (2000 * n) / (performance.now() - t0);
-  const cpu = process.cpuUsage(cpu0);
-  clearInterval(timer);
+  const cpuMsPerImage20 = cpuMsPer(cpu0, 2 * n);
   const out = {
     inferenceMs: median(inf),
     totalMs: median(total),
     rps1,
     rps20,
-    cpuMsPerImage20: (cpu.user + cpu.system) / 1000 / (2 * n),
-    peakMiB: peak / 2 ** 20,
+    cpuMsPerImage20,
+    peakMiB: peak.stop() / 2 ** 20,
     engines: c.stats().workers,
   };
   await c.close();
@@ -209,7 +215,7 @@ async function engines(
   return [
     `### engines: demo model, ${path.relative(APP, image)}, ${n} images at c=1 then ${2 * n} at c=20 (classify, no HTTP)`,
     "",
-    ...markdownTable(
+    ...figureTable(
       [
         "engine",
         "forward p50 ms (c=1)",
@@ -220,7 +226,6 @@ async function engines(
         "peak RSS MiB",
       ],
       table,
-      { align: ["left", "right", "right", "right", "right", "right", "right"] },
     ),
   ];
 }
@@ -251,10 +256,10 @@ async function sessionRow(arg: OnnxEngineOptions & { n: number; sessions: number
     ms.push(performance.now() - t);
     await new Promise((r) => setTimeout(r, 5));
   }
-  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerImage = cpuMsPer(cpu0, n);
   const addedMiB = (process.memoryUsage.rss() - rss0) / 2 ** 20;
   for (const e of list) e.dispose();
-  return { forwardMs: median(ms), cpuMsPerImage: (cpu.user + cpu.system) / 1000 / n, addedMiB };
+  return { forwardMs: median(ms), cpuMsPerImage, addedMiB };
 }
 
 async function session(n: number): Promise<string[]> {
@@ -283,10 +288,9 @@ async function session(n: number): Promise<string[]> {
   return [
     `### sessions: one image at a time, 5 ms pause between runs, ${n} runs`,
     "",
-    ...markdownTable(
+    ...figureTable(
       ["sessions", "forward p50 ms", "CPU ms per image", "RSS added by the sessions, MiB"],
       table,
-      { align: ["left", "right", "right", "right"] },
     ),
   ];
 }
@@ -373,23 +377,15 @@ async function decodeRow(arg: { concurrency: number; n: number }) {
     }
     // throughput: 8 decodes in flight (the server's libuv pool runs 4 at a time), CPU per image
     const testJpg = await probe(readFileSync(TEST_JPG));
-    let next = 0;
     const total = 4 * arg.n;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < total) {
-          next++;
-          await decodeImage(testJpg, 224, 224, undefined, recipe);
-        }
-      }),
-    );
-    const cpu = process.cpuUsage(cpu0);
+    await closedLoop(8, total, () => decodeImage(testJpg, 224, 224, undefined, recipe));
+    const perSecond = (1000 * total) / (performance.now() - t0);
     out[name] = {
       ...row,
-      perSecond: (1000 * total) / (performance.now() - t0),
-      cpuMs: (cpu.user + cpu.system) / 1000 / total,
+      perSecond,
+      cpuMs: cpuMsPer(cpu0, total),
       top1Same: same,
       images: all.length,
       maxDiff,
@@ -425,7 +421,7 @@ async function decode(n: number): Promise<string[]> {
     lines.push(
       `### decode + resize to 224x224 (ms per image, p50 of one at a time), ${threads}`,
       "",
-      ...markdownTable(
+      ...figureTable(
         [
           "recipe",
           ...r.sets,
@@ -435,16 +431,6 @@ async function decode(n: number): Promise<string[]> {
           "max |Δp| vs the server's",
         ],
         table,
-        {
-          align: [
-            "left",
-            ...r.sets.map(() => "right" as const),
-            "right",
-            "right",
-            "right",
-            "right",
-          ],
-        },
       ),
       "",
     );
@@ -496,7 +482,9 @@ async function main(): Promise<void> {
   }
   const { n, part: parts } = o;
   await ensureDemoModel();
-  console.log(`bench-engines --part ${parts.join(",")} --rows ${o.rows}, load before: ${load()}`);
+  console.log(
+    `bench-engines --part ${parts.join(",")} --rows ${o.rows}, load before: ${loadavg()}`,
+  );
   console.log("");
   if (parts.includes("engines")) {
     const rows = ENGINE_ROWS[o.rows];
@@ -504,7 +492,7 @@ async function main(): Promise<void> {
   }
   if (parts.includes("session")) console.log([...(await session(n)), ""].join("\n"));
   if (parts.includes("decode")) console.log((await decode(n)).join("\n"));
-  console.log(`load after: ${load()}`);
+  console.log(`load after: ${loadavg()}`);
 }
 
 void main();
