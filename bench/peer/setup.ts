@@ -3,19 +3,17 @@
  * model (npm run model:demo); app/ compiled to app/dist; tfjs-node from
  * app/scripts/tfjs-node-local.sh; for the original's servers and the reference runs, the project's
  * Python environment (tools/python) and the demo model's weights written into a Keras .keras model
- * (make_keras_model.py); the servers to measure; the machine and the versions the report names.
+ * (make_keras_model.py); the servers to measure; the versions the report names (the machine: ../machine.ts).
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { pythonEnv } from "../../tools/python/env.js";
+import { CACHE, pythonEnv } from "../../tools/python/env.js";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const APP = path.join(ROOT, "app");
 export const PEER_SRC = __dirname;
-const CACHE = process.env.FOOD11_CACHE ?? path.join(os.homedir(), ".cache", "food11");
 export const WORK = path.join(CACHE, "peer");
 export const MODEL_DIR = path.join(APP, "models", "demo");
 const TEST_IMAGE = path.join(APP, "assets", "test.jpg");
@@ -288,27 +286,9 @@ function peerSpecs(py: string, keras: string, peers: string[]): ServerSpec[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// the machine and the versions
+// the versions
 
 export const minuteUTC = () => new Date().toISOString().slice(0, 16).replace("T", " ");
-
-export function loadavg(): string {
-  return os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(" ");
-}
-
-export function machine(loadBefore: string) {
-  return {
-    nproc: os.availableParallelism(),
-    // libuv reads /proc/cpuinfo's `model name`
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    loadBefore,
-    loadAfter: loadavg(),
-  };
-}
 
 /** The versions the report names; the Python side's only with `py` (peers or engine-alone runs). */
 export function versions(py?: string): Record<string, string> {
