@@ -38,11 +38,7 @@ import {
   runContainer,
 } from "../../lib/image/docker";
 import { readStackFile, runtimeEnv } from "../../stacks";
-import {
-  type Align,
-  markdownTable,
-  upperQuantile,
-} from "../../tools/strategy-bench/src/benchkit.js";
+import { figureTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
 import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { Load } from "../../tools/strategy-bench/src/steady-load.js";
 
@@ -215,13 +211,10 @@ async function main() {
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g unless a row names a stack; load: ${users} closed-loop users on /test for ${seconds} s; app ${app}; base ${LOCAL.NODE_IMAGE}; builder: ${builder.describe}.`,
   );
   console.log("");
-  // The image's name left, the figures right.
-  const align = (n: number): Align[] => ["left", ...Array<Align>(n - 1).fill("right")];
   const sizes = "image | size MiB | size MB | compressed MiB | compressed MB".split(" | ");
-  for (const l of markdownTable(sizes, sizeRows, { align: align(sizes.length) })) console.log(l);
+  for (const l of figureTable(sizes, sizeRows)) console.log(l);
   console.log("");
-  const runs = RUN_COLUMNS.split(" | ");
-  for (const l of markdownTable(runs, runRows, { align: align(runs.length) })) console.log(l);
+  for (const l of figureTable(RUN_COLUMNS.split(" | "), runRows)) console.log(l);
   console.log("");
   for (const b of breakdown) console.log(`- ${b}`);
   for (const v of verdicts) console.log(`- ${v}`);
