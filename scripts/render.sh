@@ -7,7 +7,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=e2e/versions.sh
 . "$ROOT/scripts/e2e/versions.sh"
-CACHE="$E2E_CACHE"
 
 # piece | stamp (as build.sh's `timed` names it) | cold compile, first build (docs/e2e.md)
 pieces=(
@@ -18,12 +17,12 @@ pieces=(
 missing=()
 for p in "${pieces[@]}"; do
   IFS="|" read -r name stamp cold <<<"$p"
-  if [ -f "$CACHE/stamps/$stamp" ]; then
-    echo "render: $name is built (cache $CACHE)" >&2
+  if [ -f "$E2E_CACHE/stamps/$stamp" ]; then
+    echo "render: $name is built (cache $E2E_CACHE)" >&2
   else
     missing+=("$name")
     echo "render: $name is not built yet: building it now, $cold on a 2-core machine (Go, nice 19)" >&2
-    lock="$CACHE/locks/$name.lock"
+    lock="$E2E_CACHE/locks/$name.lock"
     if [ -f "$lock" ] && ! flock -n "$lock" true; then
       echo "render: $name: waiting on a lock held by another build ($lock); it goes on when that build ends" >&2
     fi

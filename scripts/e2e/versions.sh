@@ -4,6 +4,7 @@
 # Its home: bin/ (the binaries), src/, stamps/, locks/, logs/; FOOD11_E2E_CACHE overrides
 # (lib/e2e/cache.ts says the same to the TypeScript side).
 E2E_CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+E2E_BIN="$E2E_CACHE/bin"
 # Pulumi CLI: @pulumi/pulumi is 3.270.0, but the Go module proxy reachable here does not serve
 # github.com/pulumi/pulumi/pkg/v3@v3.270.0; v3.274.1 is the closest version it serves (a newer CLI
 # runs older SDKs).
