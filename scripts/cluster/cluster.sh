@@ -31,7 +31,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 . "$HERE/../e2e/versions.sh"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
-D="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
+D="$CLUSTER_STATE_DIR"
 NAME=food11
 KWOK_DIR="$D/kwok"
 KUBECONFIG_FILE="$D/kubeconfig"
