@@ -26,7 +26,6 @@
  */
 import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { ensureDemoModel } from "../../app/lib/demo-model/index.js";
@@ -45,17 +44,12 @@ import {
   upperQuantile,
 } from "../../tools/strategy-bench/src/benchkit.js";
 import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { APP, appRequire, TEST_JPG } from "../app.js";
 import { loadavg } from "../machine.js";
 import { makeImages } from "../peer/agreement.js";
 
 const self = __filename;
-const APP = path.resolve(path.dirname(self), "..", "..", "app");
-const TEST_JPG = path.join(APP, "assets", "test.jpg");
-/**
- * app/'s own packages: the root does not depend on onnxruntime-node, and sharp must be the copy
- * decode.ts runs (its concurrency is what the decode rows vary).
- */
-const appRequire = createRequire(path.join(APP, "package.json"));
+/** app/'s copy of sharp: the one decode.ts runs (its concurrency is what the decode rows vary). */
 const sharp = appRequire("sharp") as typeof import("sharp");
 const onnxRuntime = () => appRequire("onnxruntime-node") as OrtModule;
 const median = (xs: number[]) =>

@@ -10,13 +10,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { CACHE, pythonEnv } from "../../tools/python/env.js";
+import { APP, appPackageVersion, TEST_JPG } from "../app";
 
 export const ROOT = path.resolve(__dirname, "../..");
-export const APP = path.join(ROOT, "app");
 export const PEER_SRC = __dirname;
 export const WORK = path.join(CACHE, "peer");
 export const MODEL_DIR = path.join(APP, "models", "demo");
-const TEST_IMAGE = path.join(APP, "assets", "test.jpg");
 /**
  * gunicorn's gthread worker with one thread: like the default sync worker, one request at a time
  * per worker process, but with HTTP keep-alive. The sync worker closes every connection, and
@@ -116,16 +115,6 @@ export function ensureOnnxModel(py: string, keras: string): string {
   }
   return out;
 }
-
-/**
- * onnxruntime-node for the ONNX Runtime reference line: the server's own (a dependency of app/,
- * its install script denied in app/package.json: the CPU binaries ship in the package).
- */
-const ORT_VERSION = (
-  JSON.parse(
-    readFileSync(path.join(APP, "node_modules", "onnxruntime-node", "package.json"), "utf8"),
-  ) as { version: string }
-).version;
 
 /** The ONNX model the server's onnxruntime engine serves: the demo model's, from our exporter. */
 export const OURS_ONNX = path.join(MODEL_DIR, "model.onnx");
@@ -240,7 +229,7 @@ export function serverSpecs(o: {
 }
 
 function peerSpecs(py: string, keras: string, peers: string[]): ServerSpec[] {
-  const peerEnv = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_IMAGE, TF_CPP_MIN_LOG_LEVEL: "2" };
+  const peerEnv = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_JPG, TF_CPP_MIN_LOG_LEVEL: "2" };
   const specs: ServerSpec[] = [];
   const gunicorn = (id: string, label: string, workers: number): ServerSpec => ({
     id,
@@ -303,25 +292,16 @@ export function versions(py?: string): Record<string, string> {
         )
       : {}
   ) as Record<string, string>;
-  const appPkg = (name: string) => {
-    try {
-      return (
-        JSON.parse(readFileSync(path.join(APP, "node_modules", name, "package.json"), "utf8")) as {
-          version: string;
-        }
-      ).version;
-    } catch {
-      return "absent";
-    }
-  };
   return {
     node: process.version,
-    "@tensorflow/tfjs": appPkg("@tensorflow/tfjs"),
-    "@tensorflow/tfjs-node": appPkg("@tensorflow/tfjs-node"),
+    "@tensorflow/tfjs": appPackageVersion("@tensorflow/tfjs"),
+    "@tensorflow/tfjs-node": appPackageVersion("@tensorflow/tfjs-node"),
     "tensorflow (libs)": pyv["tensorflow-cpu"] ?? "?",
-    fastify: appPkg("fastify"),
-    sharp: appPkg("sharp"),
-    "onnxruntime-node": ORT_VERSION,
+    fastify: appPackageVersion("fastify"),
+    sharp: appPackageVersion("sharp"),
+    // The ONNX Runtime reference line runs the server's own onnxruntime-node (a dependency of
+    // app/, its install script denied in app/package.json: the CPU binaries ship in the package).
+    "onnxruntime-node": appPackageVersion("onnxruntime-node"),
     "onnx opset": String(ONNX_OPSET),
     autocannon: (
       JSON.parse(readFileSync(require.resolve("autocannon/package.json"), "utf8")) as {
