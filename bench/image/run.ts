@@ -26,10 +26,9 @@
  * unreachable): not measured. A benchmark: run it with nothing else on the machine.
  */
 import { cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Command } from "commander";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
-import { CLUSTER_ROOT } from "../../lib/cluster/stack";
 import {
   compressedBytes,
   imageBuilder,
@@ -41,6 +40,7 @@ import { readStackFile, runtimeEnv } from "../../stacks";
 import { figureTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
 import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { Load } from "../../tools/strategy-bench/src/steady-load.js";
+import { APP } from "../app";
 
 const values = new Command("bench:image")
   .description("Image variants: size, idle and under-load memory, req/s (docs/benchmarks.md).")
@@ -51,7 +51,7 @@ const values = new Command("bench:image")
     "comma-separated: wheel, wheel-slim, none, onnxruntime",
     "wheel,wheel-slim,none,onnxruntime",
   )
-  .option("--app <dir>", "the app/ folder to build", join(CLUSTER_ROOT, "app"))
+  .option("--app <dir>", "the app/ folder to build", APP)
   .option("--tag-prefix <name>", "image tag prefix", "food11-image-bench")
   .option("--stacks <list>", "comma-separated stacks to run each image as (limits, env)", "")
   .parse()
