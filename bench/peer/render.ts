@@ -56,9 +56,7 @@ const memoryRow = (label: string, when: string, m: MemoryMap) => [
 ];
 
 function ceilingOf(rep: Report): number {
-  const c = rep.ceiling as
-    | { predictBatch: { imagesPerSec: number }; predictOnBatch: { imagesPerSec: number } }
-    | undefined;
+  const c = rep.ceiling;
   return c ? Math.max(c.predictBatch.imagesPerSec, c.predictOnBatch.imagesPerSec) : Number.NaN;
 }
 
@@ -125,14 +123,7 @@ export function renderMarkdown(rep: Report): string {
     }
   }
   lines.push("");
-  const c = rep.ceiling as
-    | {
-        batch: number;
-        predictBatch: { imagesPerSec: number; msPerCall: number };
-        predictOnBatch: { imagesPerSec: number; msPerCall: number };
-        predictSingle: { imagesPerSec: number; msPerCall: number };
-      }
-    | undefined;
+  const c = rep.ceiling;
   if (c) {
     lines.push(
       `Ceiling (TensorFlow's own batched throughput, ceiling.py, no HTTP, no decoding): Keras \`model.predict\` on ` +
