@@ -29,6 +29,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { ensureDemoModel } from "../../app/lib/demo-model/index.js";
+import { compareOutputs } from "../../app/src/inference/agreement.js";
 import { type ClassifierOptions, createClassifier } from "../../app/src/inference/classifier.js";
 import { DECODE_RECIPE, type DecodeRecipe, decodeImage } from "../../app/src/inference/decode.js";
 import {
@@ -337,10 +338,15 @@ async function decodeRow(arg: { concurrency: number; n: number }) {
     const d = await decodeImage(await probe(bytes), 224, 224, undefined, recipe);
     return engine.run(normalize(d.rgb, "unit"), 1);
   };
-  // the server's predictions, to compare each recipe with
+  // every image's probabilities under `recipe`, one row after another
   const all = sets.flatMap(([, b]) => b);
-  const ref: Float32Array[] = [];
-  for (const b of all) ref.push(await predict(b, DECODE_RECIPE));
+  const predictAll = async (recipe: DecodeRecipe) => {
+    const rows: number[] = [];
+    for (const b of all) rows.push(...(await predict(b, recipe)));
+    return rows;
+  };
+  // the server's predictions, to compare each recipe with
+  const ref = await predictAll(DECODE_RECIPE);
   const out: Record<string, Record<string, number>> = {};
   for (const [name, recipe] of RECIPES) {
     const row: Record<string, number> = {};
@@ -358,17 +364,8 @@ async function decodeRow(arg: { concurrency: number; n: number }) {
       }
       row[setName] = median(ms);
     }
-    let same = 0;
-    let maxDiff = 0;
-    for (let i = 0; i < all.length; i++) {
-      const a = ref[i] as Float32Array;
-      const b = await predict(all[i] as Buffer, recipe);
-      const top = (p: Float32Array) => p.indexOf(Math.max(...p));
-      if (top(a) === top(b)) same++;
-      for (let k = 0; k < a.length; k++) {
-        maxDiff = Math.max(maxDiff, Math.abs((a[k] as number) - (b[k] as number)));
-      }
-    }
+    // top-1 and largest difference against the server's, by app/'s agreement rule
+    const moved = compareOutputs(ref, await predictAll(recipe), engine.classes);
     // throughput: 8 decodes in flight (the server's libuv pool runs 4 at a time), CPU per image
     const testJpg = await probe(readFileSync(TEST_JPG));
     const total = 4 * arg.n;
@@ -380,9 +377,9 @@ async function decodeRow(arg: { concurrency: number; n: number }) {
       ...row,
       perSecond,
       cpuMs: cpuMsPer(cpu0, total),
-      top1Same: same,
+      top1Same: moved.top1Agree,
       images: all.length,
-      maxDiff,
+      maxDiff: moved.maxAbsDiff,
     };
   }
   engine.dispose();
