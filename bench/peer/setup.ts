@@ -187,8 +187,42 @@ export function parseVariant(variant: string): {
   return { backend, env, label };
 }
 
-/** The peers `--peers` may name (the original recipe, bench/peer/app.py). */
-export const PEERS = ["gunicorn", "gunicorn2", "flask"];
+/** gunicorn's arguments to serve the original (app:app) with `workers` worker processes. */
+const gunicorn = (workers: number) => [
+  "-m",
+  "gunicorn",
+  ...GUNICORN_WORKER,
+  "-w",
+  String(workers),
+  "-b",
+  "127.0.0.1:$PORT",
+  "app:app",
+];
+
+/**
+ * The peers `--peers` may name (the original recipe, bench/peer/app.py), in the order they run:
+ * its Python arguments and how the report names it. Werkzeug's server (`flask`) answers
+ * `Connection: close`; autocannon 9 then stalls until its timeout on some requests (seen here:
+ * 120 s gaps), so it is not in the default set.
+ */
+const PEER_SERVERS: Record<string, { id: string; label: string; argv: string[] }> = {
+  gunicorn: {
+    id: "original-gunicorn",
+    label: "original: Flask + Keras on gunicorn (1 worker)",
+    argv: gunicorn(1),
+  },
+  gunicorn2: {
+    id: "original-gunicorn2",
+    label: "original on gunicorn, 2 workers (one per core)",
+    argv: gunicorn(2),
+  },
+  flask: {
+    id: "original-flask",
+    label: "original: Flask + Keras, Flask's own server (threaded)",
+    argv: ["app.py"],
+  },
+};
+export const PEERS = Object.keys(PEER_SERVERS);
 
 /**
  * The servers to measure, in order (the first one's answers are the agreement check's reference):
@@ -229,49 +263,20 @@ export function serverSpecs(o: {
 }
 
 function peerSpecs(py: string, keras: string, peers: string[]): ServerSpec[] {
-  const peerEnv = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_JPG, TF_CPP_MIN_LOG_LEVEL: "2" };
-  const specs: ServerSpec[] = [];
-  const gunicorn = (id: string, label: string, workers: number): ServerSpec => ({
-    id,
-    label,
-    kind: "original",
-    backend: "keras",
-    cmd: [
-      py,
-      "-m",
-      "gunicorn",
-      ...GUNICORN_WORKER,
-      "-w",
-      String(workers),
-      "-b",
-      "127.0.0.1:$PORT",
-      "app:app",
-    ],
-    cwd: PEER_SRC,
-    env: peerEnv,
-    ready: "/healthz",
-  });
-  if (peers.includes("gunicorn")) {
-    specs.push(gunicorn("original-gunicorn", "original: Flask + Keras on gunicorn (1 worker)", 1));
-  }
-  if (peers.includes("gunicorn2")) {
-    specs.push(gunicorn("original-gunicorn2", "original on gunicorn, 2 workers (one per core)", 2));
-  }
-  // Werkzeug's server answers `Connection: close`; autocannon 9 then stalls until its timeout on
-  // some requests (seen here: 120 s gaps), so it is not in the default set.
-  if (peers.includes("flask")) {
-    specs.push({
-      id: "original-flask",
-      label: "original: Flask + Keras, Flask's own server (threaded)",
+  const env = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_JPG, TF_CPP_MIN_LOG_LEVEL: "2" };
+  return PEERS.filter((name) => peers.includes(name)).map((name) => {
+    const { id, label, argv } = PEER_SERVERS[name] as (typeof PEER_SERVERS)[string];
+    return {
+      id,
+      label,
       kind: "original",
       backend: "keras",
-      cmd: [py, "app.py"],
+      cmd: [py, ...argv],
       cwd: PEER_SRC,
-      env: peerEnv,
+      env,
       ready: "/healthz",
-    });
-  }
-  return specs;
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
