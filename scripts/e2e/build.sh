@@ -49,16 +49,12 @@ trap 'rc=$?; if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -n "$STEP" ]; then echo "e2
 
 now() { date +%s; }
 
-# gomod_json MODULE@VERSION -> prints the go.mod path of that module version (downloading it).
-gomod_path() {
+# mod_field FIELD MODULE@VERSION -> prints one field of `go mod download -json` for that module
+# version (downloading it): GoMod, the path of its go.mod; Dir, its source folder.
+mod_field() {
   local j
-  j="$(go mod download -json "$1")" || fail "go mod download $1"
-  printf '%s\n' "$j" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p'
-}
-moddir() {
-  local j
-  j="$(go mod download -json "$1")" || fail "go mod download $1"
-  printf '%s\n' "$j" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
+  j="$(go mod download -json "$2")" || fail "go mod download $2"
+  printf '%s\n' "$j" | sed -n "s/^\t\"$1\": \"\(.*\)\",\$/\1/p"
 }
 
 # make_wrapper DIR MODULE VERSION MAPFN
@@ -67,7 +63,7 @@ moddir() {
 # function printing the version for a module path, or nothing to drop the line).
 make_wrapper() {
   local dir="$1" mod="$2" ver="$3" mapfn="$4" gm gover
-  gm="$(gomod_path "$mod@$ver")"
+  gm="$(mod_field GoMod "$mod@$ver")"
   [ -s "$gm" ] || fail "no go.mod for $mod@$ver"
   mkdir -p "$dir"
   gover="$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gm")"
@@ -188,7 +184,7 @@ build_provider() {
   local d="$SRC/provider-$K8S_PROVIDER_MODULE_VERSION" out="$E2E_CACHE/provider-$K8S_PROVIDER_PLUGIN_VERSION/bin" mdir gen
   mkdir -p "$out"
   make_wrapper "$d" github.com/pulumi/pulumi-kubernetes/provider/v4 "$K8S_PROVIDER_MODULE_VERSION" map_provider
-  mdir="$(moddir "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION")"
+  mdir="$(mod_field Dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION")"
   # main.go embeds schema-embed.json and terraform-mapping-embed.json, which the module zip lacks:
   # copy the command's sources and run its own generate.go (VERSION stamps the schema).
   gen="$d/cmd/pulumi-resource-kubernetes"
@@ -308,7 +304,7 @@ build_kube_score() {
 build_traefik() {
   local d="$SRC/traefik-$TRAEFIK_VERSION" out="$E2E_CACHE/traefik-$TRAEFIK_VERSION/bin" mdir lego
   mkdir -p "$out"
-  mdir="$(moddir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")"
+  mdir="$(mod_field Dir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")"
   rm -rf "$d" && cp -r "$mdir" "$d" && chmod -R u+w "$d"
   lego="$(sed -n 's|^[[:space:]]*github.com/go-acme/lego/\(v[0-9]*\) v.*|\1|p' "$d/go.mod" | head -n1)"
   [ -n "$lego" ] || { echo "traefik: no go-acme/lego requirement in go.mod"; exit 1; }
@@ -328,7 +324,7 @@ build_traefik() {
     cd "$d"
     # go-http-auth: upstream v0.4.0 (a pre-modules zip) plus the fork's two functions Traefik calls.
     local gha
-    gha="$(moddir github.com/abbot/go-http-auth@v0.4.0)"
+    gha="$(mod_field Dir github.com/abbot/go-http-auth@v0.4.0)"
     rm -rf third_party/go-http-auth && mkdir -p third_party && cp -r "$gha" third_party/go-http-auth
     chmod -R u+w third_party/go-http-auth
     rm -f third_party/go-http-auth/*_test.go
