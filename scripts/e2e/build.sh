@@ -113,8 +113,10 @@ build_pkgs() {
 }
 
 timed() {
-  # timed NAME FN : runs FN unless its stamp exists; logs to $LOGS/NAME.log; records seconds
-  local name="$1" fn="$2" stamp="$E2E_CACHE/stamps/$1.$3" t0 t1
+  # timed NAME FN : runs FN unless NAME's stamp (stamp_of) exists; logs to $LOGS/NAME.log;
+  # records seconds
+  local name="$1" fn="$2" stamp t0 t1
+  stamp="$E2E_CACHE/stamps/$(stamp_of "$1")"
   mkdir -p "$E2E_CACHE/stamps"
   if [ -f "$stamp" ]; then
     echo "e2e build: $name cached ($(cat "$stamp")s cold)"
@@ -407,24 +409,10 @@ if [ "$estimate" = true ]; then
 fi
 echo "e2e build: cache $E2E_CACHE; $(go version); load: $(uptime | sed 's/.*load average/load average/')"
 for p in "${pieces[@]}"; do
-  case "$p" in
-    # The CLI runs a Node.js program only through its language host: build both.
-    pulumi)
-      timed pulumi build_pulumi "$PULUMI_VERSION"
-      timed langhost build_langhost "$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION"
-      ;;
-    langhost) timed langhost build_langhost "$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION" ;;
-    provider) timed provider build_provider "$K8S_PROVIDER_MODULE_VERSION-$K8S_PROVIDER_PLUGIN_VERSION" ;;
-    etcd) timed etcd build_etcd "$ETCD_VERSION" ;;
-    kube) timed kube build_kube "$KUBE_VERSION" ;;
-    kubectl) timed kubectl build_kubectl "$KUBE_VERSION" ;;
-    kwok) timed kwok build_kwok "$KWOK_VERSION-$KUBE_VERSION" ;;
-    kubelet) timed kubelet build_kubelet "$KUBE_VERSION" ;;
-    metrics-server) timed metrics-server build_metrics_server "$METRICS_SERVER_VERSION" ;;
-    traefik) timed traefik build_traefik "$TRAEFIK_VERSION" ;;
-    kube-score) timed kube-score build_kube_score "$KUBE_SCORE_VERSION" ;;
-    docker-provider) timed docker-provider build_docker_provider "$DOCKER_PROVIDER_SOURCE-$DOCKER_PROVIDER_PLUGIN_VERSION" ;;
-    *) STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok kubelet metrics-server traefik kube-score docker-provider, or cluster)" ;;
-  esac
+  [ -n "$(stamp_of "$p")" ] ||
+    { STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok kubelet metrics-server traefik kube-score docker-provider, or cluster)"; }
+  timed "$p" "build_${p//-/_}"
+  # The CLI runs a Node.js program only through its language host: build both.
+  if [ "$p" = pulumi ]; then timed langhost build_langhost; fi
 done
 echo "e2e build: all pieces ready in $E2E_BIN"
