@@ -372,20 +372,6 @@ cold_seconds() {
     kube-score) echo 120 ;; *) echo 600 ;;
   esac
 }
-stamp_of() {
-  case "$1" in
-    pulumi) echo "pulumi.$PULUMI_VERSION" ;;
-    langhost) echo "langhost.$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION" ;;
-    provider) echo "provider.$K8S_PROVIDER_MODULE_VERSION-$K8S_PROVIDER_PLUGIN_VERSION" ;;
-    etcd) echo "etcd.$ETCD_VERSION" ;; kube) echo "kube.$KUBE_VERSION" ;;
-    kubectl) echo "kubectl.$KUBE_VERSION" ;; kwok) echo "kwok.$KWOK_VERSION-$KUBE_VERSION" ;;
-    kubelet) echo "kubelet.$KUBE_VERSION" ;;
-    metrics-server) echo "metrics-server.$METRICS_SERVER_VERSION" ;;
-    traefik) echo "traefik.$TRAEFIK_VERSION" ;;
-    kube-score) echo "kube-score.$KUBE_SCORE_VERSION" ;;
-    docker-provider) echo "docker-provider.$DOCKER_PROVIDER_SOURCE-$DOCKER_PROVIDER_PLUGIN_VERSION" ;;
-  esac
-}
 
 estimate=false
 if [ "${1:-}" = "--estimate" ]; then estimate=true; shift; fi
