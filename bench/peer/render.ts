@@ -55,6 +55,10 @@ const memoryRow = (label: string, when: string, m: MemoryMap) => [
   f0(MEMORY_GROUPS.reduce((a, g) => a + m[g], 0) / MiB),
 ];
 
+/** A server's level at concurrency `c` (none for a server or level that did not run). */
+const levelAt = (s: ServerResult | undefined, c: number) =>
+  s?.levels.find((l) => l.concurrency === c);
+
 function ceilingOf(rep: Report): number {
   const c = rep.ceiling;
   return c ? Math.max(c.predictBatch.imagesPerSec, c.predictOnBatch.imagesPerSec) : Number.NaN;
@@ -74,7 +78,6 @@ function commandFlags(rep: Report): string {
 export function renderMarkdown(rep: Report): string {
   const ceiling = ceilingOf(rep);
   const original = rep.servers.find((s) => s.id === "original-gunicorn" && !s.error);
-  const origAt = (c: number) => original?.levels.find((l) => l.concurrency === c);
   const lines: string[] = [];
   lines.push(
     `Run ${rep.startedAt} → ${rep.finishedAt} (UTC) on ${rep.machine.nproc} cores (${rep.machine.cpu}), ` +
@@ -114,7 +117,7 @@ export function renderMarkdown(rep: Report): string {
       continue;
     }
     for (const l of s.levels) {
-      const o = origAt(l.concurrency);
+      const o = levelAt(original, l.concurrency);
       lines.push(
         `| ${s.label} | ${l.concurrency} | ${l.ok}${l.failed ? ` (+${l.failed} failed)` : ""} | ${f1(l.reqPerSec)} | ` +
           `${f0(l.p50)} | ${f0(l.p95)} | ${f0(l.p99)} | ${f0(l.peakRssMiB)} | ${f3(l.cpuSecondsPerRequest)} | ` +
@@ -244,20 +247,19 @@ export function renderMarkdown(rep: Report): string {
   const tfjs = rep.servers.filter(
     (s) => s.kind === "ours" && s.backend === "tensorflow" && !s.error,
   );
-  const o20 = origAt(20);
-  const o30 = origAt(30);
+  const o20 = levelAt(original, 20);
+  const o30 = levelAt(original, 30);
   if (tfjs.length && o20 && o30 && original) {
     for (const ours of tfjs) {
-      const at = (c: number) => ours.levels.find((l) => l.concurrency === c);
-      const u20 = at(20);
-      const u30 = at(30);
+      const u20 = levelAt(ours, 20);
+      const u30 = levelAt(ours, 30);
       if (!u20 || !u30) continue;
       const thr = u20.reqPerSec / o20.reqPerSec;
       const p95 = u20.p95 / o20.p95;
       const rss20 = u20.peakRssMiB / o20.peakRssMiB;
       const rss30 = u30.peakRssMiB / o30.peakRssMiB;
       const ofCeiling = u30.reqPerSec / ceiling;
-      const u1 = at(1);
+      const u1 = levelAt(ours, 1);
       const forward = u1?.stagesMs?.inference;
       const p50vsForward =
         u1 && forward !== undefined
@@ -301,8 +303,7 @@ function serverVerdicts(rep: Report): string[] {
     "",
   ];
   for (const s of rep.servers.filter((x) => x.kind === "ours" && !x.error)) {
-    const at = (c: number) => s.levels.find((l) => l.concurrency === c);
-    const [c1, c20] = [at(1), at(20)];
+    const [c1, c20] = [levelAt(s, 1), levelAt(s, 20)];
     if (!c1 || !c20) continue;
     const forward = c1.stagesMs?.inference ?? Number.NaN;
     const all = [...s.levels, ...(s.soak ?? [])];
@@ -341,8 +342,7 @@ function engineVerdicts(rep: Report): string[] {
     );
     return lines;
   }
-  const at = (s: ServerResult, c: number) => s.levels.find((l) => l.concurrency === c);
-  const [t20, o20, t1, o1] = [at(tf, 20), at(ort, 20), at(tf, 1), at(ort, 1)];
+  const [t20, o20, t1, o1] = [levelAt(tf, 20), levelAt(ort, 20), levelAt(tf, 1), levelAt(ort, 1)];
   if (t20 && o20) {
     const r = o20.reqPerSec / t20.reqPerSec;
     const gen = o20.driverCpuSecondsPerRequest;
