@@ -10,14 +10,13 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=e2e/versions.sh
 . "$ROOT/scripts/e2e/versions.sh"
-CACHE="$E2E_CACHE"
 STACKS=("$@")
 [ ${#STACKS[@]} -eq 0 ] && STACKS=(baseline strategy1 strategy2)
 
 bash "$ROOT/scripts/e2e/build.sh" kube-score pulumi provider >&2
 rc=$?
 [ "$rc" -eq 0 ] || exit "$rc"
-KUBE_SCORE="$CACHE/bin/kube-score"
+KUBE_SCORE="$E2E_BIN/kube-score"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/food11-kube-score.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

@@ -7,23 +7,22 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=e2e/versions.sh
 . "$ROOT/scripts/e2e/versions.sh"
-CACHE="$E2E_CACHE"
 
-# piece | stamp (as build.sh's `timed` names it) | cold compile, first build (docs/e2e.md)
+# piece | cold compile, first build (docs/e2e.md); its stamp: stamp_of (versions.sh)
 pieces=(
-  "pulumi|pulumi.$PULUMI_VERSION|about 11 min (16 min with the first module downloads)"
-  "langhost|langhost.$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION|about 1 min"
-  "provider|provider.$K8S_PROVIDER_MODULE_VERSION-$K8S_PROVIDER_PLUGIN_VERSION|about 20 min (35 min with the first module downloads)"
+  "pulumi|about 11 min (16 min with the first module downloads)"
+  "langhost|about 1 min"
+  "provider|about 20 min (35 min with the first module downloads)"
 )
 missing=()
 for p in "${pieces[@]}"; do
-  IFS="|" read -r name stamp cold <<<"$p"
-  if [ -f "$CACHE/stamps/$stamp" ]; then
-    echo "render: $name is built (cache $CACHE)" >&2
+  IFS="|" read -r name cold <<<"$p"
+  if [ -f "$E2E_CACHE/stamps/$(stamp_of "$name")" ]; then
+    echo "render: $name is built (cache $E2E_CACHE)" >&2
   else
     missing+=("$name")
     echo "render: $name is not built yet: building it now, $cold on a 2-core machine (Go, nice 19)" >&2
-    lock="$CACHE/locks/$name.lock"
+    lock="$E2E_CACHE/locks/$name.lock"
     if [ -f "$lock" ] && ! flock -n "$lock" true; then
       echo "render: $name: waiting on a lock held by another build ($lock); it goes on when that build ends" >&2
     fi

@@ -26,11 +26,10 @@
  */
 import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { loadavg } from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { ensureDemoModel } from "../../app/lib/demo-model/index.js";
+import { compareOutputs } from "../../app/src/inference/agreement.js";
 import { type ClassifierOptions, createClassifier } from "../../app/src/inference/classifier.js";
 import { DECODE_RECIPE, type DecodeRecipe, decodeImage } from "../../app/src/inference/decode.js";
 import {
@@ -40,18 +39,18 @@ import {
 } from "../../app/src/inference/infer-onnxruntime.js";
 import { normalize } from "../../app/src/inference/normalize.js";
 import { probeImage } from "../../app/src/inference/probe.js";
-import { markdownTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
+import {
+  figureTable,
+  peakSampler,
+  upperQuantile,
+} from "../../tools/strategy-bench/src/benchkit.js";
 import { commaList, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { APP, appRequire, TEST_JPG } from "../app.js";
+import { loadavg } from "../machine.js";
 import { makeImages } from "../peer/agreement.js";
 
 const self = __filename;
-const APP = path.resolve(path.dirname(self), "..", "..", "app");
-const TEST_JPG = path.join(APP, "assets", "test.jpg");
-/**
- * app/'s own packages: the root does not depend on onnxruntime-node, and sharp must be the copy
- * decode.ts runs (its concurrency is what the decode rows vary).
- */
-const appRequire = createRequire(path.join(APP, "package.json"));
+/** app/'s copy of sharp: the one decode.ts runs (its concurrency is what the decode rows vary). */
 const sharp = appRequire("sharp") as typeof import("sharp");
 const onnxRuntime = () => appRequire("onnxruntime-node") as OrtModule;
 const median = (xs: number[]) =>
@@ -60,10 +59,24 @@ const median = (xs: number[]) =>
     0.5,
   );
 const f1 = (x: number) => x.toFixed(1);
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ");
+/** CPU milliseconds of this process per item since `since` (a process.cpuUsage() reading). */
+const cpuMsPer = (since: NodeJS.CpuUsage, items: number) => {
+  const cpu = process.cpuUsage(since);
+  return (cpu.user + cpu.system) / 1000 / items;
+};
+
+/** Runs `once` `total` times with `inFlight` calls at a time (a closed loop of that many callers). */
+async function closedLoop(inFlight: number, total: number, once: () => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) {
+        next++;
+        await once();
+      }
+    }),
+  );
+}
 
 /** Runs `fn(arg)` of this file in a child process of its own (its RSS is its own), returns its result. */
 function inChild<T>(role: string, arg: unknown): Promise<T | { error: string }> {
@@ -94,10 +107,7 @@ async function engineRow(
   cfg: ClassifierOptions & { n: number; image: string },
 ): Promise<EngineRow> {
   const { n, image, ...opts } = cfg;
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 10);
+  const peak = peakSampler(() => process.memoryUsage.rss(), 10);
   const img = readFileSync(image);
   const dir = (await ensureDemoModel()).dir;
   const c = await createClassifier({ modelDir: dir, ...opts });
@@ -111,27 +121,18 @@ async function engineRow(
     total.push(r.timings.totalMs);
   }
   const rps1 = (1000 * n) / (performance.now() - t0);
-  let next = 0;
   const cpu0 = process.cpuUsage();
   t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 20 }, async () => {
-      while (next < 2 * n) {
-        next++;
-        await c.classify(img);
-      }
-    }),
-  );
+  await closedLoop(20, 2 * n, () => c.classify(img));
   const rps20 = (2000 * n) / (performance.now() - t0);
-  const cpu = process.cpuUsage(cpu0);
-  clearInterval(timer);
+  const cpuMsPerImage20 = cpuMsPer(cpu0, 2 * n);
   const out = {
     inferenceMs: median(inf),
     totalMs: median(total),
     rps1,
     rps20,
-    cpuMsPerImage20: (cpu.user + cpu.system) / 1000 / (2 * n),
-    peakMiB: peak / 2 ** 20,
+    cpuMsPerImage20,
+    peakMiB: peak.stop() / 2 ** 20,
     engines: c.stats().workers,
   };
   await c.close();
@@ -209,7 +210,7 @@ async function engines(
   return [
     `### engines: demo model, ${path.relative(APP, image)}, ${n} images at c=1 then ${2 * n} at c=20 (classify, no HTTP)`,
     "",
-    ...markdownTable(
+    ...figureTable(
       [
         "engine",
         "forward p50 ms (c=1)",
@@ -220,7 +221,6 @@ async function engines(
         "peak RSS MiB",
       ],
       table,
-      { align: ["left", "right", "right", "right", "right", "right", "right"] },
     ),
   ];
 }
@@ -251,10 +251,10 @@ async function sessionRow(arg: OnnxEngineOptions & { n: number; sessions: number
     ms.push(performance.now() - t);
     await new Promise((r) => setTimeout(r, 5));
   }
-  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerImage = cpuMsPer(cpu0, n);
   const addedMiB = (process.memoryUsage.rss() - rss0) / 2 ** 20;
   for (const e of list) e.dispose();
-  return { forwardMs: median(ms), cpuMsPerImage: (cpu.user + cpu.system) / 1000 / n, addedMiB };
+  return { forwardMs: median(ms), cpuMsPerImage, addedMiB };
 }
 
 async function session(n: number): Promise<string[]> {
@@ -283,10 +283,9 @@ async function session(n: number): Promise<string[]> {
   return [
     `### sessions: one image at a time, 5 ms pause between runs, ${n} runs`,
     "",
-    ...markdownTable(
+    ...figureTable(
       ["sessions", "forward p50 ms", "CPU ms per image", "RSS added by the sessions, MiB"],
       table,
-      { align: ["left", "right", "right", "right"] },
     ),
   ];
 }
@@ -339,10 +338,15 @@ async function decodeRow(arg: { concurrency: number; n: number }) {
     const d = await decodeImage(await probe(bytes), 224, 224, undefined, recipe);
     return engine.run(normalize(d.rgb, "unit"), 1);
   };
-  // the server's predictions, to compare each recipe with
+  // every image's probabilities under `recipe`, one row after another
   const all = sets.flatMap(([, b]) => b);
-  const ref: Float32Array[] = [];
-  for (const b of all) ref.push(await predict(b, DECODE_RECIPE));
+  const predictAll = async (recipe: DecodeRecipe) => {
+    const rows: number[] = [];
+    for (const b of all) rows.push(...(await predict(b, recipe)));
+    return rows;
+  };
+  // the server's predictions, to compare each recipe with
+  const ref = await predictAll(DECODE_RECIPE);
   const out: Record<string, Record<string, number>> = {};
   for (const [name, recipe] of RECIPES) {
     const row: Record<string, number> = {};
@@ -360,39 +364,22 @@ async function decodeRow(arg: { concurrency: number; n: number }) {
       }
       row[setName] = median(ms);
     }
-    let same = 0;
-    let maxDiff = 0;
-    for (let i = 0; i < all.length; i++) {
-      const a = ref[i] as Float32Array;
-      const b = await predict(all[i] as Buffer, recipe);
-      const top = (p: Float32Array) => p.indexOf(Math.max(...p));
-      if (top(a) === top(b)) same++;
-      for (let k = 0; k < a.length; k++) {
-        maxDiff = Math.max(maxDiff, Math.abs((a[k] as number) - (b[k] as number)));
-      }
-    }
+    // top-1 and largest difference against the server's, by app/'s agreement rule
+    const moved = compareOutputs(ref, await predictAll(recipe), engine.classes);
     // throughput: 8 decodes in flight (the server's libuv pool runs 4 at a time), CPU per image
     const testJpg = await probe(readFileSync(TEST_JPG));
-    let next = 0;
     const total = 4 * arg.n;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < total) {
-          next++;
-          await decodeImage(testJpg, 224, 224, undefined, recipe);
-        }
-      }),
-    );
-    const cpu = process.cpuUsage(cpu0);
+    await closedLoop(8, total, () => decodeImage(testJpg, 224, 224, undefined, recipe));
+    const perSecond = (1000 * total) / (performance.now() - t0);
     out[name] = {
       ...row,
-      perSecond: (1000 * total) / (performance.now() - t0),
-      cpuMs: (cpu.user + cpu.system) / 1000 / total,
-      top1Same: same,
+      perSecond,
+      cpuMs: cpuMsPer(cpu0, total),
+      top1Same: moved.top1Agree,
       images: all.length,
-      maxDiff,
+      maxDiff: moved.maxAbsDiff,
     };
   }
   engine.dispose();
@@ -425,7 +412,7 @@ async function decode(n: number): Promise<string[]> {
     lines.push(
       `### decode + resize to 224x224 (ms per image, p50 of one at a time), ${threads}`,
       "",
-      ...markdownTable(
+      ...figureTable(
         [
           "recipe",
           ...r.sets,
@@ -435,16 +422,6 @@ async function decode(n: number): Promise<string[]> {
           "max |Δp| vs the server's",
         ],
         table,
-        {
-          align: [
-            "left",
-            ...r.sets.map(() => "right" as const),
-            "right",
-            "right",
-            "right",
-            "right",
-          ],
-        },
       ),
       "",
     );
@@ -496,7 +473,9 @@ async function main(): Promise<void> {
   }
   const { n, part: parts } = o;
   await ensureDemoModel();
-  console.log(`bench-engines --part ${parts.join(",")} --rows ${o.rows}, load before: ${load()}`);
+  console.log(
+    `bench-engines --part ${parts.join(",")} --rows ${o.rows}, load before: ${loadavg()}`,
+  );
   console.log("");
   if (parts.includes("engines")) {
     const rows = ENGINE_ROWS[o.rows];
@@ -504,7 +483,7 @@ async function main(): Promise<void> {
   }
   if (parts.includes("session")) console.log([...(await session(n)), ""].join("\n"));
   if (parts.includes("decode")) console.log((await decode(n)).join("\n"));
-  console.log(`load after: ${load()}`);
+  console.log(`load after: ${loadavg()}`);
 }
 
 void main();

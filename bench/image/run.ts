@@ -26,10 +26,9 @@
  * unreachable): not measured. A benchmark: run it with nothing else on the machine.
  */
 import { cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Command } from "commander";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
-import { CLUSTER_ROOT } from "../../lib/cluster/stack";
 import {
   compressedBytes,
   imageBuilder,
@@ -38,13 +37,10 @@ import {
   runContainer,
 } from "../../lib/image/docker";
 import { readStackFile, runtimeEnv } from "../../stacks";
-import {
-  type Align,
-  markdownTable,
-  upperQuantile,
-} from "../../tools/strategy-bench/src/benchkit.js";
+import { figureTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
 import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { Load } from "../../tools/strategy-bench/src/steady-load.js";
+import { APP } from "../app";
 
 const values = new Command("bench:image")
   .description("Image variants: size, idle and under-load memory, req/s (docs/benchmarks.md).")
@@ -55,7 +51,7 @@ const values = new Command("bench:image")
     "comma-separated: wheel, wheel-slim, none, onnxruntime",
     "wheel,wheel-slim,none,onnxruntime",
   )
-  .option("--app <dir>", "the app/ folder to build", join(CLUSTER_ROOT, "app"))
+  .option("--app <dir>", "the app/ folder to build", APP)
   .option("--tag-prefix <name>", "image tag prefix", "food11-image-bench")
   .option("--stacks <list>", "comma-separated stacks to run each image as (limits, env)", "")
   .parse()
@@ -215,13 +211,10 @@ async function main() {
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); container --cpus 2 --memory 2g unless a row names a stack; load: ${users} closed-loop users on /test for ${seconds} s; app ${app}; base ${LOCAL.NODE_IMAGE}; builder: ${builder.describe}.`,
   );
   console.log("");
-  // The image's name left, the figures right.
-  const align = (n: number): Align[] => ["left", ...Array<Align>(n - 1).fill("right")];
   const sizes = "image | size MiB | size MB | compressed MiB | compressed MB".split(" | ");
-  for (const l of markdownTable(sizes, sizeRows, { align: align(sizes.length) })) console.log(l);
+  for (const l of figureTable(sizes, sizeRows)) console.log(l);
   console.log("");
-  const runs = RUN_COLUMNS.split(" | ");
-  for (const l of markdownTable(runs, runRows, { align: align(runs.length) })) console.log(l);
+  for (const l of figureTable(RUN_COLUMNS.split(" | "), runRows)) console.log(l);
   console.log("");
   for (const b of breakdown) console.log(`- ${b}`);
   for (const v of verdicts) console.log(`- ${v}`);

@@ -96,8 +96,6 @@ export async function predictProbabilities(
   return probs;
 }
 
-const argmax = (p: number[]) => p.reduce((best, v, i) => (v > (p[best] as number) ? i : best), 0);
-
 export interface AgreementPart {
   images: number;
   sameTop1: number;
@@ -115,34 +113,27 @@ export interface Agreement {
   ok: boolean;
 }
 
+/**
+ * `got` against `ref` by app/'s comparison (compareOutputs: top-1, largest difference), plus
+ * what the server check reports beside it: near-ties (a top-1 that differs where the reference's
+ * top-2 margin is within `tolerance`) and the mean difference.
+ */
 function comparePart(ref: number[][], got: number[][], tolerance: number): AgreementPart {
-  let same = 0;
-  let nearTies = 0;
-  let maxAbs = 0;
-  let sumAbs = 0;
-  let count = 0;
-  ref.forEach((p, i) => {
-    const q = got[i] as number[];
-    if (argmax(p) === argmax(q)) same++;
-    else {
-      const sorted = [...p].sort((a, b) => b - a);
-      if ((sorted[0] as number) - (sorted[1] as number) <= tolerance) nearTies++;
-    }
-    p.forEach((v, c) => {
-      const d = Math.abs(v - (q[c] as number));
-      maxAbs = Math.max(maxAbs, d);
-      sumAbs += d;
-      count++;
-    });
-  });
+  const c = compareOutputs(ref.flat(), got.flat(), ref[0]?.length ?? 0);
+  const nearTies = c.rows.filter((r, i) => {
+    if (r.top1[0] === r.top1[1]) return false;
+    const sorted = [...(ref[i] as number[])].sort((a, b) => b - a);
+    return (sorted[0] as number) - (sorted[1] as number) <= tolerance;
+  }).length;
+  const diffs = ref.flatMap((p, i) => p.map((v, k) => Math.abs(v - (got[i]?.[k] as number))));
   return {
     images: ref.length,
-    sameTop1: same,
+    sameTop1: c.top1Agree,
     nearTies,
-    maxAbsDiff: maxAbs,
-    meanAbsDiff: sumAbs / Math.max(1, count),
+    maxAbsDiff: c.maxAbsDiff,
+    meanAbsDiff: diffs.reduce((a, d) => a + d, 0) / Math.max(1, diffs.length),
     tolerance,
-    ok: same + nearTies === ref.length && maxAbs <= tolerance,
+    ok: c.top1Agree + nearTies === ref.length && c.maxAbsDiff <= tolerance,
   };
 }
 

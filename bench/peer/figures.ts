@@ -22,8 +22,16 @@ export interface Report {
   scale: number;
   /** The flags as given (absent in runs before they were recorded; soak and serversOnly later). */
   flags?: { peers: string; ours: string; soak?: number; serversOnly?: boolean };
-  ceiling?: Record<string, unknown> & { predictBatch: { imagesPerSec: number } };
-  ceilingOnBatch?: number;
+  /**
+   * Keras alone (ceiling.py, which also prints its versions and threads): `model.predict` on
+   * batches of `batch`, `predict_on_batch` on the same, `model.predict` on one image per call.
+   */
+  ceiling?: {
+    batch: number;
+    predictBatch: TimedCalls;
+    predictOnBatch: TimedCalls;
+    predictSingle: TimedCalls;
+  };
   /** tfjs-node alone (tfjs-raw.ts). */
   tfjsRaw?: RawRun;
   /** ONNX Runtime on the same weights (onnx-raw.ts); absent in runs before it existed. */

@@ -9,32 +9,18 @@
  *
  *   tsx bench/peer/onnx-raw.ts <model.onnx> [seconds=20]   → one JSON line, shaped as tfjs-raw.ts's
  */
-import { createRequire } from "node:module";
-import path from "node:path";
 import { Command } from "commander";
+import type { OrtModule } from "../../app/src/inference/infer-onnxruntime.js";
 import { timedCalls } from "../../tools/strategy-bench/src/benchkit.js";
 import { positive } from "../../tools/strategy-bench/src/flags.js";
+import { appRequire } from "../app";
 
 const [modelPath, seconds] = new Command("onnx-raw.ts")
   .description("ONNX Runtime alone on an ONNX model: batches of 32, then one image.")
   .argument("<model.onnx>", "the ONNX model")
   .argument("[seconds]", "seconds of batches of 32", positive("seconds"), 20)
   .parse().processedArgs as [string, number];
-/** The part of onnxruntime-node's API used here (app/'s dependency: not typed from the root). */
-interface Ort {
-  InferenceSession: {
-    create(
-      model: string,
-      opts: { executionProviders: string[]; graphOptimizationLevel: string },
-    ): Promise<{
-      inputNames: readonly string[];
-      run(feeds: Record<string, unknown>): Promise<unknown>;
-    }>;
-  };
-  Tensor: new (type: "float32", data: Float32Array, dims: number[]) => unknown;
-}
-const APP = path.resolve(__dirname, "../../app");
-const ort = createRequire(path.join(APP, "package.json"))("onnxruntime-node") as Ort;
+const ort = appRequire("onnxruntime-node") as OrtModule;
 
 async function main() {
   const session = await ort.InferenceSession.create(modelPath as string, {

@@ -9,9 +9,9 @@ import {
   markdownTable,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
-import { MEMORY_GROUPS } from "../../tools/strategy-bench/src/proc.js";
+import { MEMORY_GROUPS, type MemoryMap } from "../../tools/strategy-bench/src/proc.js";
 import type { AgreementPart } from "./agreement";
-import type { Report, ServerResult } from "./figures";
+import type { Level, Report, ServerResult } from "./figures";
 import { ROOT } from "./setup";
 
 const DOC = path.join(ROOT, "docs", "benchmarks.md");
@@ -26,16 +26,41 @@ const MiB = 2 ** 20;
 const STAGE_COLUMNS =
   "server | c | client ms | HTTP ms | classify ms | decode + resize | normalise | queue | forward pass | rest";
 
-const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "—");
+/** One decimal; "—" where not a finite number (a figure absent from an older run too). */
+const f1 = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(1) : "—");
 const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "—");
 const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "—");
 const ratio = (a: number, b: number) =>
   Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : "—";
+/** A target's outcome, as every verdict line of the report ends. */
+const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
+
+/**
+ * A level's mean ms per request in each of ours' stages (`stagesMs`, NaN where absent), and
+ * `rest` = classify total − decode − normalise − queue − forward pass.
+ */
+function stages(l: Level): { ms: (stage: string) => number; rest: number } {
+  const ms = (k: string) => l.stagesMs?.[k] ?? Number.NaN;
+  return {
+    ms,
+    rest: ms("total") - ms("decode") - ms("preprocess") - ms("queue") - ms("inference"),
+  };
+}
+
+/** A row of the memory table: a server's resident MiB by group, and their total. */
+const memoryRow = (label: string, when: string, m: MemoryMap) => [
+  label,
+  when,
+  ...MEMORY_GROUPS.map((g) => f0(m[g] / MiB)),
+  f0(MEMORY_GROUPS.reduce((a, g) => a + m[g], 0) / MiB),
+];
+
+/** A server's level at concurrency `c` (none for a server or level that did not run). */
+const levelAt = (s: ServerResult | undefined, c: number) =>
+  s?.levels.find((l) => l.concurrency === c);
 
 function ceilingOf(rep: Report): number {
-  const c = rep.ceiling as
-    | { predictBatch: { imagesPerSec: number }; predictOnBatch: { imagesPerSec: number } }
-    | undefined;
+  const c = rep.ceiling;
   return c ? Math.max(c.predictBatch.imagesPerSec, c.predictOnBatch.imagesPerSec) : Number.NaN;
 }
 
@@ -53,7 +78,6 @@ function commandFlags(rep: Report): string {
 export function renderMarkdown(rep: Report): string {
   const ceiling = ceilingOf(rep);
   const original = rep.servers.find((s) => s.id === "original-gunicorn" && !s.error);
-  const origAt = (c: number) => original?.levels.find((l) => l.concurrency === c);
   const lines: string[] = [];
   lines.push(
     `Run ${rep.startedAt} → ${rep.finishedAt} (UTC) on ${rep.machine.nproc} cores (${rep.machine.cpu}), ` +
@@ -93,7 +117,7 @@ export function renderMarkdown(rep: Report): string {
       continue;
     }
     for (const l of s.levels) {
-      const o = origAt(l.concurrency);
+      const o = levelAt(original, l.concurrency);
       lines.push(
         `| ${s.label} | ${l.concurrency} | ${l.ok}${l.failed ? ` (+${l.failed} failed)` : ""} | ${f1(l.reqPerSec)} | ` +
           `${f0(l.p50)} | ${f0(l.p95)} | ${f0(l.p99)} | ${f0(l.peakRssMiB)} | ${f3(l.cpuSecondsPerRequest)} | ` +
@@ -102,14 +126,7 @@ export function renderMarkdown(rep: Report): string {
     }
   }
   lines.push("");
-  const c = rep.ceiling as
-    | {
-        batch: number;
-        predictBatch: { imagesPerSec: number; msPerCall: number };
-        predictOnBatch: { imagesPerSec: number; msPerCall: number };
-        predictSingle: { imagesPerSec: number; msPerCall: number };
-      }
-    | undefined;
+  const c = rep.ceiling;
   if (c) {
     lines.push(
       `Ceiling (TensorFlow's own batched throughput, ceiling.py, no HTTP, no decoding): Keras \`model.predict\` on ` +
@@ -189,19 +206,17 @@ export function renderMarkdown(rep: Report): string {
         "after the level; rest = classify total − decode − normalise − queue − forward pass: batch assembly, " +
         "the transfers to and from the engine's worker thread, ranking):",
       "",
-      ...figureTable(STAGE_COLUMNS.split(" | "), []),
+      ...figureTable(
+        STAGE_COLUMNS.split(" | "),
+        staged.flatMap((s) =>
+          s.levels.map((l) => {
+            const { ms, rest } = stages(l);
+            const stageMs = ["http", "total", "decode", "preprocess", "queue", "inference"].map(ms);
+            return [s.label, String(l.concurrency), ...[l.mean, ...stageMs, rest].map(f1)];
+          }),
+        ),
+      ),
     );
-    for (const s of staged) {
-      for (const l of s.levels) {
-        const m = l.stagesMs ?? {};
-        const g = (k: string) => m[k] ?? Number.NaN;
-        const rest = g("total") - g("decode") - g("preprocess") - g("queue") - g("inference");
-        lines.push(
-          `| ${s.label} | ${l.concurrency} | ${f1(l.mean ?? Number.NaN)} | ${f1(g("http"))} | ${f1(g("total"))} | ` +
-            `${f1(g("decode"))} | ${f1(g("preprocess"))} | ${f1(g("queue"))} | ${f1(g("inference"))} | ${f1(rest)} |`,
-        );
-      }
-    }
   }
   const mapped = rep.servers.filter((s) => !s.error && s.memoryMap);
   if (mapped.length) {
@@ -214,22 +229,14 @@ export function renderMarkdown(rep: Report): string {
         "the runtime's executable and libraries; glibc heap = the main arena ([heap]); other anonymous = V8's " +
         "heaps (one per engine thread), glibc's other arenas and mmap'd blocks (tensors' buffers), stacks:",
       "",
-      ...markdownTable(MAP_COLUMNS.split(" | "), [], {
-        align: ["left", "left", ...Array<Align>(5).fill("right")],
-      }),
+      ...markdownTable(
+        MAP_COLUMNS.split(" | "),
+        mapped.flatMap(({ label, memoryMap: m }) =>
+          m ? [memoryRow(label, "idle", m.idle), memoryRow(label, "after c=30", m.afterLoad)] : [],
+        ),
+        { align: ["left", "left", ...Array<Align>(5).fill("right")] },
+      ),
     );
-    for (const s of mapped) {
-      for (const [when, m] of [
-        ["idle", s.memoryMap?.idle],
-        ["after c=30", s.memoryMap?.afterLoad],
-      ] as const) {
-        if (!m) continue;
-        const total = MEMORY_GROUPS.reduce((a, g) => a + m[g], 0);
-        lines.push(
-          `| ${s.label} | ${when} | ${MEMORY_GROUPS.map((g) => f0(m[g] / MiB)).join(" | ")} | ${f0(total / MiB)} |`,
-        );
-      }
-    }
   }
   lines.push(...serverVerdicts(rep));
   lines.push(
@@ -237,24 +244,22 @@ export function renderMarkdown(rep: Report): string {
     "Targets (issue 15; each tfjs-node variant of ours against the original on gunicorn, 1 worker):",
     "",
   );
-  const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
   const tfjs = rep.servers.filter(
     (s) => s.kind === "ours" && s.backend === "tensorflow" && !s.error,
   );
-  const o20 = origAt(20);
-  const o30 = origAt(30);
+  const o20 = levelAt(original, 20);
+  const o30 = levelAt(original, 30);
   if (tfjs.length && o20 && o30 && original) {
     for (const ours of tfjs) {
-      const at = (c: number) => ours.levels.find((l) => l.concurrency === c);
-      const u20 = at(20);
-      const u30 = at(30);
+      const u20 = levelAt(ours, 20);
+      const u30 = levelAt(ours, 30);
       if (!u20 || !u30) continue;
       const thr = u20.reqPerSec / o20.reqPerSec;
       const p95 = u20.p95 / o20.p95;
       const rss20 = u20.peakRssMiB / o20.peakRssMiB;
       const rss30 = u30.peakRssMiB / o30.peakRssMiB;
       const ofCeiling = u30.reqPerSec / ceiling;
-      const u1 = at(1);
+      const u1 = levelAt(ours, 1);
       const forward = u1?.stagesMs?.inference;
       const p50vsForward =
         u1 && forward !== undefined
@@ -292,15 +297,13 @@ export function renderMarkdown(rep: Report): string {
 
 /** Issue 3's targets, each of ours on its own; with --soak, whether its RSS holds. */
 function serverVerdicts(rep: Report): string[] {
-  const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
   const lines = [
     "",
     "Targets (issue 3; each of ours alone: p50 at c=1 ≤ 1.15× the forward pass in the server, req/s at c=20 ≥ 1.7× c=1's, RSS under load ≤ 300 MiB, no failed request; with --soak, its peak RSS per part growing ≤ 32 MiB from the first part to the last):",
     "",
   ];
   for (const s of rep.servers.filter((x) => x.kind === "ours" && !x.error)) {
-    const at = (c: number) => s.levels.find((l) => l.concurrency === c);
-    const [c1, c20] = [at(1), at(20)];
+    const [c1, c20] = [levelAt(s, 1), levelAt(s, 20)];
     if (!c1 || !c20) continue;
     const forward = c1.stagesMs?.inference ?? Number.NaN;
     const all = [...s.levels, ...(s.soak ?? [])];
@@ -339,9 +342,7 @@ function engineVerdicts(rep: Report): string[] {
     );
     return lines;
   }
-  const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
-  const at = (s: ServerResult, c: number) => s.levels.find((l) => l.concurrency === c);
-  const [t20, o20, t1, o1] = [at(tf, 20), at(ort, 20), at(tf, 1), at(ort, 1)];
+  const [t20, o20, t1, o1] = [levelAt(tf, 20), levelAt(ort, 20), levelAt(tf, 1), levelAt(ort, 1)];
   if (t20 && o20) {
     const r = o20.reqPerSec / t20.reqPerSec;
     const gen = o20.driverCpuSecondsPerRequest;
@@ -398,20 +399,11 @@ function engineVerdicts(rep: Report): string[] {
           "req/s (alone: images/s)",
         ],
         [o1, o20].map((l) => {
-          const m = l.stagesMs ?? {};
-          const g = (k: string) => m[k] ?? Number.NaN;
-          const rest = g("total") - g("decode") - g("preprocess") - g("queue") - g("inference");
+          const { ms, rest } = stages(l);
+          const stageMs = ["inference", "decode", "preprocess", "queue"].map(ms);
           return [
             String(l.concurrency),
-            f1(rawMs),
-            f1(g("inference")),
-            f1(g("decode")),
-            f1(g("preprocess")),
-            f1(g("queue")),
-            f1(rest),
-            f1(g("total")),
-            f1(g("http")),
-            f1(l.mean ?? Number.NaN),
+            ...[rawMs, ...stageMs, rest, ms("total"), ms("http"), l.mean].map(f1),
             `${f1(l.reqPerSec)} (${f1(raw.predictSingle.imagesPerSec)})`,
           ];
         }),
@@ -423,7 +415,7 @@ function engineVerdicts(rep: Report): string[] {
         (raw.cpuMsPerImage !== undefined
           ? ` against ${f1(raw.cpuMsPerImage)} for the forward pass alone`
           : "") +
-        `, the difference being decode + resize (${f1(o20.stagesMs.decode ?? Number.NaN)} ms on libuv's threads), normalising, HTTP and the ` +
+        `, the difference being decode + resize (${f1(o20.stagesMs.decode)} ms on libuv's threads), normalising, HTTP and the ` +
         "load generator beside it on the same cores; queue is waiting, not work.",
     );
   }

@@ -34,6 +34,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { loadavg, machine } from "../machine";
 import { AGREEMENT_IMAGES, compareEngines, makeImages } from "./agreement";
 import type { Report, ServerResult } from "./figures";
 import { kerasCeiling, measureServer, onnxRaw, tfjsRaw } from "./measure";
@@ -45,9 +46,7 @@ import {
   ensureOnnxModel,
   ensureTfjsNode,
   ensureVenv,
-  loadavg,
   log,
-  machine,
   minuteUTC,
   OURS_ONNX,
   PEERS,

@@ -3,22 +3,19 @@
  * model (npm run model:demo); app/ compiled to app/dist; tfjs-node from
  * app/scripts/tfjs-node-local.sh; for the original's servers and the reference runs, the project's
  * Python environment (tools/python) and the demo model's weights written into a Keras .keras model
- * (make_keras_model.py); the servers to measure; the machine and the versions the report names.
+ * (make_keras_model.py); the servers to measure; the versions the report names (the machine: ../machine.ts).
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { pythonEnv } from "../../tools/python/env.js";
+import { CACHE, pythonEnv } from "../../tools/python/env.js";
+import { APP, appPackageVersion, TEST_JPG } from "../app";
 
 export const ROOT = path.resolve(__dirname, "../..");
-export const APP = path.join(ROOT, "app");
 export const PEER_SRC = __dirname;
-const CACHE = process.env.FOOD11_CACHE ?? path.join(os.homedir(), ".cache", "food11");
 export const WORK = path.join(CACHE, "peer");
 export const MODEL_DIR = path.join(APP, "models", "demo");
-const TEST_IMAGE = path.join(APP, "assets", "test.jpg");
 /**
  * gunicorn's gthread worker with one thread: like the default sync worker, one request at a time
  * per worker process, but with HTTP keep-alive. The sync worker closes every connection, and
@@ -119,16 +116,6 @@ export function ensureOnnxModel(py: string, keras: string): string {
   return out;
 }
 
-/**
- * onnxruntime-node for the ONNX Runtime reference line: the server's own (a dependency of app/,
- * its install script denied in app/package.json: the CPU binaries ship in the package).
- */
-const ORT_VERSION = (
-  JSON.parse(
-    readFileSync(path.join(APP, "node_modules", "onnxruntime-node", "package.json"), "utf8"),
-  ) as { version: string }
-).version;
-
 /** The ONNX model the server's onnxruntime engine serves: the demo model's, from our exporter. */
 export const OURS_ONNX = path.join(MODEL_DIR, "model.onnx");
 
@@ -200,8 +187,42 @@ export function parseVariant(variant: string): {
   return { backend, env, label };
 }
 
-/** The peers `--peers` may name (the original recipe, bench/peer/app.py). */
-export const PEERS = ["gunicorn", "gunicorn2", "flask"];
+/** gunicorn's arguments to serve the original (app:app) with `workers` worker processes. */
+const gunicorn = (workers: number) => [
+  "-m",
+  "gunicorn",
+  ...GUNICORN_WORKER,
+  "-w",
+  String(workers),
+  "-b",
+  "127.0.0.1:$PORT",
+  "app:app",
+];
+
+/**
+ * The peers `--peers` may name (the original recipe, bench/peer/app.py), in the order they run:
+ * its Python arguments and how the report names it. Werkzeug's server (`flask`) answers
+ * `Connection: close`; autocannon 9 then stalls until its timeout on some requests (seen here:
+ * 120 s gaps), so it is not in the default set.
+ */
+const PEER_SERVERS: Record<string, { id: string; label: string; argv: string[] }> = {
+  gunicorn: {
+    id: "original-gunicorn",
+    label: "original: Flask + Keras on gunicorn (1 worker)",
+    argv: gunicorn(1),
+  },
+  gunicorn2: {
+    id: "original-gunicorn2",
+    label: "original on gunicorn, 2 workers (one per core)",
+    argv: gunicorn(2),
+  },
+  flask: {
+    id: "original-flask",
+    label: "original: Flask + Keras, Flask's own server (threaded)",
+    argv: ["app.py"],
+  },
+};
+export const PEERS = Object.keys(PEER_SERVERS);
 
 /**
  * The servers to measure, in order (the first one's answers are the agreement check's reference):
@@ -242,73 +263,26 @@ export function serverSpecs(o: {
 }
 
 function peerSpecs(py: string, keras: string, peers: string[]): ServerSpec[] {
-  const peerEnv = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_IMAGE, TF_CPP_MIN_LOG_LEVEL: "2" };
-  const specs: ServerSpec[] = [];
-  const gunicorn = (id: string, label: string, workers: number): ServerSpec => ({
-    id,
-    label,
-    kind: "original",
-    backend: "keras",
-    cmd: [
-      py,
-      "-m",
-      "gunicorn",
-      ...GUNICORN_WORKER,
-      "-w",
-      String(workers),
-      "-b",
-      "127.0.0.1:$PORT",
-      "app:app",
-    ],
-    cwd: PEER_SRC,
-    env: peerEnv,
-    ready: "/healthz",
-  });
-  if (peers.includes("gunicorn")) {
-    specs.push(gunicorn("original-gunicorn", "original: Flask + Keras on gunicorn (1 worker)", 1));
-  }
-  if (peers.includes("gunicorn2")) {
-    specs.push(gunicorn("original-gunicorn2", "original on gunicorn, 2 workers (one per core)", 2));
-  }
-  // Werkzeug's server answers `Connection: close`; autocannon 9 then stalls until its timeout on
-  // some requests (seen here: 120 s gaps), so it is not in the default set.
-  if (peers.includes("flask")) {
-    specs.push({
-      id: "original-flask",
-      label: "original: Flask + Keras, Flask's own server (threaded)",
+  const env = { PEER_MODEL: keras, PEER_TEST_IMAGE: TEST_JPG, TF_CPP_MIN_LOG_LEVEL: "2" };
+  return PEERS.filter((name) => peers.includes(name)).map((name) => {
+    const { id, label, argv } = PEER_SERVERS[name] as (typeof PEER_SERVERS)[string];
+    return {
+      id,
+      label,
       kind: "original",
       backend: "keras",
-      cmd: [py, "app.py"],
+      cmd: [py, ...argv],
       cwd: PEER_SRC,
-      env: peerEnv,
+      env,
       ready: "/healthz",
-    });
-  }
-  return specs;
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
-// the machine and the versions
+// the versions
 
 export const minuteUTC = () => new Date().toISOString().slice(0, 16).replace("T", " ");
-
-export function loadavg(): string {
-  return os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(" ");
-}
-
-export function machine(loadBefore: string) {
-  return {
-    nproc: os.availableParallelism(),
-    // libuv reads /proc/cpuinfo's `model name`
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    loadBefore,
-    loadAfter: loadavg(),
-  };
-}
 
 /** The versions the report names; the Python side's only with `py` (peers or engine-alone runs). */
 export function versions(py?: string): Record<string, string> {
@@ -323,25 +297,16 @@ export function versions(py?: string): Record<string, string> {
         )
       : {}
   ) as Record<string, string>;
-  const appPkg = (name: string) => {
-    try {
-      return (
-        JSON.parse(readFileSync(path.join(APP, "node_modules", name, "package.json"), "utf8")) as {
-          version: string;
-        }
-      ).version;
-    } catch {
-      return "absent";
-    }
-  };
   return {
     node: process.version,
-    "@tensorflow/tfjs": appPkg("@tensorflow/tfjs"),
-    "@tensorflow/tfjs-node": appPkg("@tensorflow/tfjs-node"),
+    "@tensorflow/tfjs": appPackageVersion("@tensorflow/tfjs"),
+    "@tensorflow/tfjs-node": appPackageVersion("@tensorflow/tfjs-node"),
     "tensorflow (libs)": pyv["tensorflow-cpu"] ?? "?",
-    fastify: appPkg("fastify"),
-    sharp: appPkg("sharp"),
-    "onnxruntime-node": ORT_VERSION,
+    fastify: appPackageVersion("fastify"),
+    sharp: appPackageVersion("sharp"),
+    // The ONNX Runtime reference line runs the server's own onnxruntime-node (a dependency of
+    // app/, its install script denied in app/package.json: the CPU binaries ship in the package).
+    "onnxruntime-node": appPackageVersion("onnxruntime-node"),
     "onnx opset": String(ONNX_OPSET),
     autocannon: (
       JSON.parse(readFileSync(require.resolve("autocannon/package.json"), "utf8")) as {

@@ -5,11 +5,11 @@
  *
  *   tsx bench/peer/tfjs-raw.ts <model dir> [batch=32] [seconds=20]
  */
-import { createRequire } from "node:module";
 import path from "node:path";
 import { Command } from "commander";
 import { timedCalls } from "../../tools/strategy-bench/src/benchkit.js";
 import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { appRequire } from "../app";
 
 /** The few tfjs-node calls used here (the root package does not depend on tfjs). */
 interface Tensor {
@@ -33,7 +33,6 @@ const [dir, batch, seconds] = new Command("tfjs-raw.ts")
   .argument("[batch]", "images per batch", wholeNumber("batch", 1), 32)
   .argument("[seconds]", "seconds of batches", positive("seconds"), 20)
   .parse().processedArgs as [string, number, number];
-const appRequire = createRequire(path.resolve(__dirname, "../../app/package.json"));
 process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
 const tf = appRequire("@tensorflow/tfjs-node") as TfNode;
 

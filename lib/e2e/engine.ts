@@ -124,10 +124,10 @@ export interface StackOptions {
   kubeconfig?: string;
 }
 
-function projectName(): string {
-  const project = parseYaml(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { name?: string };
-  if (!project.name) throw new Error("e2e: Pulumi.yaml has no name");
-  return project.name;
+/** A YAML file's top-level mapping: {} for an absent or empty file. */
+function readYamlMap(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  return (parseYaml(readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
 }
 
 /** A prepared project: the CLI's working directory and environment for one stack. */
@@ -179,27 +179,23 @@ export async function openProject(o: StackOptions): Promise<Project> {
   const stateDir = join(o.work, "state");
   mkdirSync(projectDir, { recursive: true });
   mkdirSync(stateDir, { recursive: true });
-  const project = (parseYaml(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) ?? {}) as Record<
-    string,
-    unknown
-  >;
+  const project = readYamlMap(join(ROOT, "Pulumi.yaml"));
+  const projectName = project.name;
   project.main = relative(projectDir, ROOT) || ".";
   writeFileSync(join(projectDir, "Pulumi.yaml"), stringifyYaml(project));
   const stackFile = join(projectDir, `Pulumi.${o.stack}.yaml`);
   const source = o.configFile ?? join(ROOT, `Pulumi.${o.stack}.yaml`);
   // Keep the salt of an existing copy (it encrypts this stack's secrets), take config from source.
-  const previous = existsSync(stackFile)
-    ? ((parseYaml(readFileSync(stackFile, "utf8")) ?? {}) as Record<string, unknown>)
-    : {};
-  const wanted = existsSync(source)
-    ? ((parseYaml(readFileSync(source, "utf8")) ?? {}) as Record<string, unknown>)
-    : {};
+  const previous = readYamlMap(stackFile);
+  const wanted = readYamlMap(source);
   const merged: Record<string, unknown> = { ...wanted };
   if (previous.encryptionsalt) merged.encryptionsalt = previous.encryptionsalt;
   else delete merged.encryptionsalt;
   const config = { ...((merged.config ?? {}) as Record<string, unknown>) };
   for (const [k, v] of Object.entries(o.config ?? {})) {
-    config[k.includes(":") ? k : `${projectName()}:${k}`] = v;
+    if (k.includes(":")) config[k] = v;
+    else if (projectName) config[`${String(projectName)}:${k}`] = v;
+    else throw new Error("e2e: Pulumi.yaml has no name");
   }
   merged.config = config;
   writeFileSync(stackFile, stringifyYaml(merged));

@@ -31,9 +31,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 . "$HERE/../e2e/versions.sh"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
-CACHE="$E2E_CACHE"
-BIN="$CACHE/bin"
-D="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
+D="$CLUSTER_STATE_DIR"
 NAME=food11
 KWOK_DIR="$D/kwok"
 KUBECONFIG_FILE="$D/kubeconfig"
@@ -43,7 +41,7 @@ mkdir -p "$D/logs" "$D/pids"
 
 say() { echo "cluster: $*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
-kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+kc() { "$E2E_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 innode() { nsenter --net="/run/netns/$NODE_NETNS" -- "$@"; }
 alive() { [ -s "$D/pids/$1" ] && kill -0 "$(cat "$D/pids/$1")" 2>/dev/null; }
 # start NAME [--node] CMD...: background, niced 0, log + pid under the state dir.
@@ -82,7 +80,7 @@ docker_host() {
 
 cmd_env() {
   echo "export KUBECONFIG=$KUBECONFIG_FILE"
-  echo "export PATH=$BIN:\$PATH"
+  echo "export PATH=$E2E_BIN:\$PATH"
   echo "export DOCKER_HOST=$(docker_host)"
   echo "export FOOD11_INGRESS_URL=http://127.0.0.1:$INGRESS_PORT/"
 }
@@ -111,7 +109,7 @@ prereqs() {
   prereqs_debian
   local need=(etcd kube-apiserver kube-controller-manager kube-scheduler kwokctl kubectl kubelet kube-proxy metrics-server traefik)
   local nb=()
-  for c in "${need[@]}"; do [ -x "$BIN/$c" ] || nb+=("$c"); done
+  for c in "${need[@]}"; do [ -x "$E2E_BIN/$c" ] || nb+=("$c"); done
   if [ ${#nb[@]} -gt 0 ]; then
     say "building missing binaries (${nb[*]}) with scripts/e2e/build.sh: cold, tens of minutes"
     "$ROOT/scripts/e2e/build.sh" kube kubectl etcd kwok kubelet metrics-server traefik || exit $?
@@ -230,11 +228,11 @@ up_control_plane() {
     fi
   } >"$D/kwokctl.yaml"
   say "starting the control plane (Kubernetes $KUBE_VERSION) on 127.0.0.1:$APISERVER_PORT"
-  KWOK_WORKDIR="$KWOK_DIR" PATH="$BIN:$PATH" "$BIN/kwokctl" --name "$NAME" --config "$D/kwokctl.yaml" \
+  KWOK_WORKDIR="$KWOK_DIR" PATH="$E2E_BIN:$PATH" "$E2E_BIN/kwokctl" --name "$NAME" --config "$D/kwokctl.yaml" \
     create cluster --runtime binary --disable kwok-controller \
-    --etcd-binary "$BIN/etcd" --kube-apiserver-binary "$BIN/kube-apiserver" \
-    --kube-controller-manager-binary "$BIN/kube-controller-manager" \
-    --kube-scheduler-binary "$BIN/kube-scheduler" \
+    --etcd-binary "$E2E_BIN/etcd" --kube-apiserver-binary "$E2E_BIN/kube-apiserver" \
+    --kube-controller-manager-binary "$E2E_BIN/kube-controller-manager" \
+    --kube-scheduler-binary "$E2E_BIN/kube-scheduler" \
     --kubeconfig "$KUBECONFIG_FILE" --wait 3m >"$D/logs/kwokctl-create.log" 2>&1 \
     3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- ||
     { tail -n 30 "$D/logs/kwokctl-create.log" >&2; die "kwokctl create cluster (log $D/logs/kwokctl-create.log)"; }
@@ -342,12 +340,12 @@ imageGCLowThresholdPercent: 90
 EOF
   if ! alive kubelet; then
     say "starting kubelet $KUBE_VERSION in $NODE_NETNS (node $NODE_NAME, $NODE_IP)"
-    start kubelet --node "$BIN/kubelet" --config "$D/kubelet/config.yaml" --kubeconfig "$D/node.kubeconfig" \
+    start kubelet --node "$E2E_BIN/kubelet" --config "$D/kubelet/config.yaml" --kubeconfig "$D/node.kubeconfig" \
       --root-dir "$D/kubelet/root" --cert-dir "$D/kubelet/pki" --hostname-override "$NODE_NAME" \
       --node-ip "$NODE_IP" --v=1
   fi
   if ! alive kube-proxy; then
-    start kube-proxy --node "$BIN/kube-proxy" --kubeconfig "$D/node.kubeconfig" --hostname-override "$NODE_NAME" \
+    start kube-proxy --node "$E2E_BIN/kube-proxy" --kubeconfig "$D/node.kubeconfig" --hostname-override "$NODE_NAME" \
       --proxy-mode iptables --cluster-cidr "$POD_CIDR" --conntrack-max-per-core 0 \
       --metrics-bind-address "$NODE_IP:10249" --healthz-bind-address "$NODE_IP:10256"
   fi
@@ -368,7 +366,7 @@ up_metrics_server() {
   if ! alive metrics-server; then
     say "starting metrics-server $METRICS_SERVER_VERSION on 127.0.0.1:$METRICS_SERVER_PORT"
     mkdir -p "$D/metrics-server"
-    start metrics-server "$BIN/metrics-server" --kubeconfig "$KUBECONFIG_FILE" \
+    start metrics-server "$E2E_BIN/metrics-server" --kubeconfig "$KUBECONFIG_FILE" \
       --authentication-kubeconfig "$KUBECONFIG_FILE" --authorization-kubeconfig "$KUBECONFIG_FILE" \
       --bind-address 127.0.0.1 --secure-port "$METRICS_SERVER_PORT" --cert-dir "$D/metrics-server" \
       --kubelet-insecure-tls --kubelet-preferred-address-types InternalIP \
@@ -394,7 +392,7 @@ spec:
   service: { name: metrics-server, namespace: kube-system, port: $METRICS_SERVER_PORT }
 EOF
   say "waiting for the metrics API (first scrape ~${FOOD11_METRIC_RESOLUTION:-15s})"
-  wait_for 120 "metrics.k8s.io" bash -c "'$BIN/kubectl' --kubeconfig '$KUBECONFIG_FILE' top node '$NODE_NAME' --no-headers"
+  wait_for 120 "metrics.k8s.io" bash -c "'$E2E_BIN/kubectl' --kubeconfig '$KUBECONFIG_FILE' top node '$NODE_NAME' --no-headers"
 }
 
 # The Gateway API's standard-channel CRDs, from the sigs.k8s.io/gateway-api module (what its
@@ -436,7 +434,7 @@ up_traefik() {
       die "127.0.0.1:$INGRESS_PORT is taken by another program: free it or set INGRESS_PORT=<port> (stack url outputs then need :<port>)"
     fi
     say "starting Traefik $TRAEFIK_VERSION on 127.0.0.1:$INGRESS_PORT (ingressClassName nginx, Gateway API)"
-    KUBECONFIG="$KUBECONFIG_FILE" start traefik "$BIN/traefik" \
+    KUBECONFIG="$KUBECONFIG_FILE" start traefik "$E2E_BIN/traefik" \
       --entryPoints.web.address="127.0.0.1:$INGRESS_PORT" \
       --providers.kubernetesIngressNGINX=true \
       --providers.kubernetesIngressNGINX.ingressClass=nginx \
@@ -511,7 +509,7 @@ cmd_down() {
   find /sys/fs/cgroup/*/kubepods -depth -type d -exec rmdir {} \; 2>/dev/null || true
   if [ -d "$KWOK_DIR/clusters/$NAME" ]; then
     say "stopping the control plane"
-    KWOK_WORKDIR="$KWOK_DIR" PATH="$BIN:$PATH" "$BIN/kwokctl" --name "$NAME" delete cluster >"$D/logs/kwokctl-delete.log" 2>&1 ||
+    KWOK_WORKDIR="$KWOK_DIR" PATH="$E2E_BIN:$PATH" "$E2E_BIN/kwokctl" --name "$NAME" delete cluster >"$D/logs/kwokctl-delete.log" 2>&1 ||
       say "kwokctl delete cluster failed (log $D/logs/kwokctl-delete.log)"
   fi
   rm -f "$KUBECONFIG_FILE"

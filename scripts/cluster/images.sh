@@ -18,7 +18,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../e2e/versions.sh"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
-D="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
+D="$CLUSTER_STATE_DIR"
 REGISTRY="${REGISTRY:-localhost:5001}"
 WORK="$D/images"
 mkdir -p "$WORK"

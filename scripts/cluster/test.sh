@@ -22,7 +22,9 @@ t1=$(date +%s)
 echo "cluster: toolchain ready in $((t1 - t0))s"
 
 # One real-cluster run at a time (strategy-bench's cluster runs take the same lock).
-state="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
+# shellcheck source=versions.sh
+. "$HERE/versions.sh"
+state="$CLUSTER_STATE_DIR"
 mkdir -p "$state"
 # shellcheck source=../lock.sh
 . "$ROOT/scripts/lock.sh"
@@ -37,7 +39,7 @@ set +e
 bash "$HERE/cluster.sh" up
 rc=$?
 set -e
-[ "$rc" -eq 0 ] || { echo "cluster: FAILED at cluster up (exit $rc); logs in ${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}/logs" >&2; exit 1; }
+[ "$rc" -eq 0 ] || { echo "cluster: FAILED at cluster up (exit $rc); logs in $state/logs" >&2; exit 1; }
 t2=$(date +%s)
 echo "cluster: up in $((t2 - t1))s"
 eval "$(bash "$HERE/cluster.sh" env)"

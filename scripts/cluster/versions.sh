@@ -1,5 +1,8 @@
 # Settings of the local real-pods cluster (sourced by scripts/cluster/*.sh; keep in step with
 # tools that read them). Binaries and their versions: scripts/e2e/versions.sh.
+# The cluster's state dir: kubeconfig, pids, logs, the run lock (FOOD11_CLUSTER_DIR overrides;
+# lib/cluster/stack.ts CLUSTER_STATE_DIR says the same to the TypeScript side).
+CLUSTER_STATE_DIR="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
 # The base image standing in for node:<major>-slim (scripts/cluster/images.sh).
 NODE_BASE_VERSION="${NODE_BASE_VERSION:-24.22.3}"
 NPM_BASE_VERSION="${NPM_BASE_VERSION:-11.21.2}"

@@ -15,14 +15,12 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
 
-CACHE="$E2E_CACHE"
 NICE="${FOOD11_E2E_NICE:-19}"
-BIN="$CACHE/bin"
-SRC="$CACHE/src"
+SRC="$E2E_CACHE/src"
 # Third-party sources the registries do not serve (shared/vendor beside the repository).
 VENDOR_DIR="${FOOD11_VENDOR_DIR:-$(cd "$HERE/../../.." && pwd)/shared/vendor}"
-LOGS="$CACHE/logs"
-mkdir -p "$BIN" "$SRC" "$LOGS"
+LOGS="$E2E_CACHE/logs"
+mkdir -p "$E2E_BIN" "$SRC" "$LOGS"
 
 if ! command -v go >/dev/null 2>&1; then
   echo "e2e build: no Go toolchain on PATH (need Go >= 1.26); install Go or skip the e2e suite" >&2
@@ -51,16 +49,12 @@ trap 'rc=$?; if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -n "$STEP" ]; then echo "e2
 
 now() { date +%s; }
 
-# gomod_json MODULE@VERSION -> prints the go.mod path of that module version (downloading it).
-gomod_path() {
+# mod_field FIELD MODULE@VERSION -> prints one field of `go mod download -json` for that module
+# version (downloading it): GoMod, the path of its go.mod; Dir, its source folder.
+mod_field() {
   local j
-  j="$(go mod download -json "$1")" || fail "go mod download $1"
-  printf '%s\n' "$j" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p'
-}
-moddir() {
-  local j
-  j="$(go mod download -json "$1")" || fail "go mod download $1"
-  printf '%s\n' "$j" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
+  j="$(go mod download -json "$2")" || fail "go mod download $2"
+  printf '%s\n' "$j" | sed -n "s/^\t\"$1\": \"\(.*\)\",\$/\1/p"
 }
 
 # make_wrapper DIR MODULE VERSION MAPFN
@@ -69,7 +63,7 @@ moddir() {
 # function printing the version for a module path, or nothing to drop the line).
 make_wrapper() {
   local dir="$1" mod="$2" ver="$3" mapfn="$4" gm gover
-  gm="$(gomod_path "$mod@$ver")"
+  gm="$(mod_field GoMod "$mod@$ver")"
   [ -s "$gm" ] || fail "no go.mod for $mod@$ver"
   mkdir -p "$dir"
   gover="$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gm")"
@@ -119,16 +113,18 @@ build_pkgs() {
 }
 
 timed() {
-  # timed NAME FN : runs FN unless its stamp exists; logs to $LOGS/NAME.log; records seconds
-  local name="$1" fn="$2" stamp="$CACHE/stamps/$1.$3" t0 t1
-  mkdir -p "$CACHE/stamps"
+  # timed NAME FN : runs FN unless NAME's stamp (stamp_of) exists; logs to $LOGS/NAME.log;
+  # records seconds
+  local name="$1" fn="$2" stamp t0 t1
+  stamp="$E2E_CACHE/stamps/$(stamp_of "$1")"
+  mkdir -p "$E2E_CACHE/stamps"
   if [ -f "$stamp" ]; then
     echo "e2e build: $name cached ($(cat "$stamp")s cold)"
     return 0
   fi
   # One builder per piece at a time (two runs may share the cache): wait, then re-check.
-  mkdir -p "$CACHE/locks"
-  exec 9>"$CACHE/locks/$name.lock"
+  mkdir -p "$E2E_CACHE/locks"
+  exec 9>"$E2E_CACHE/locks/$name.lock"
   flock 9
   if [ -f "$stamp" ]; then
     echo "e2e build: $name cached ($(cat "$stamp")s cold, built by another run)"
@@ -157,13 +153,13 @@ timed() {
 # ---------------------------------------------------------------- pulumi CLI
 map_pulumi() { case "$1" in github.com/pulumi/pulumi/sdk/v3) echo "$PULUMI_VERSION" ;; esac; }
 build_pulumi() {
-  local d="$SRC/pulumi-$PULUMI_VERSION" out="$CACHE/pulumi-$PULUMI_VERSION/bin"
+  local d="$SRC/pulumi-$PULUMI_VERSION" out="$E2E_CACHE/pulumi-$PULUMI_VERSION/bin"
   mkdir -p "$out"
   make_wrapper "$d" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION" map_pulumi
   (cd "$d" && go mod edit -require "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")
   build_pkgs "$d" "$out" "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" "$PULUMI_VERSION" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-  ln -sf "$out/pulumi" "$BIN/pulumi"
+  ln -sf "$out/pulumi" "$E2E_BIN/pulumi"
 }
 
 # ---------------------------------------------------------------- Node.js language host
@@ -171,7 +167,7 @@ build_pulumi() {
 # looks for language hosts first (found on $PATH instead it works too, with a warning).
 map_langhost() { :; }
 build_langhost() {
-  local d="$SRC/langhost-$PULUMI_LANGHOST_VERSION" out="$CACHE/pulumi-$PULUMI_VERSION/bin"
+  local d="$SRC/langhost-$PULUMI_LANGHOST_VERSION" out="$E2E_CACHE/pulumi-$PULUMI_VERSION/bin"
   mkdir -p "$out"
   make_wrapper "$d" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_LANGHOST_VERSION" map_langhost
   (
@@ -181,16 +177,16 @@ build_langhost() {
       -o "$out/" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
   ) || exit 1
   [ -x "$out/pulumi-language-nodejs" ] || { echo "pulumi-language-nodejs binary missing"; exit 1; }
-  ln -sf "$out/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
+  ln -sf "$out/pulumi-language-nodejs" "$E2E_BIN/pulumi-language-nodejs"
 }
 
 # ---------------------------------------------------------------- Kubernetes provider
 map_provider() { case "$1" in github.com/pulumi/pulumi-kubernetes/sdk/v4) echo "$K8S_SDK_MODULE_VERSION" ;; esac; }
 build_provider() {
-  local d="$SRC/provider-$K8S_PROVIDER_MODULE_VERSION" out="$CACHE/provider-$K8S_PROVIDER_PLUGIN_VERSION/bin" mdir gen
+  local d="$SRC/provider-$K8S_PROVIDER_MODULE_VERSION" out="$E2E_CACHE/provider-$K8S_PROVIDER_PLUGIN_VERSION/bin" mdir gen
   mkdir -p "$out"
   make_wrapper "$d" github.com/pulumi/pulumi-kubernetes/provider/v4 "$K8S_PROVIDER_MODULE_VERSION" map_provider
-  mdir="$(moddir "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION")"
+  mdir="$(mod_field Dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION")"
   # main.go embeds schema-embed.json and terraform-mapping-embed.json, which the module zip lacks:
   # copy the command's sources and run its own generate.go (VERSION stamps the schema).
   gen="$d/cmd/pulumi-resource-kubernetes"
@@ -203,7 +199,7 @@ build_provider() {
   (cd "$d" && nice -n "$NICE" go build \
     -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_PLUGIN_VERSION" \
     -o "$out/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes) || exit 1
-  ln -sf "$out/pulumi-resource-kubernetes" "$BIN/pulumi-resource-kubernetes"
+  ln -sf "$out/pulumi-resource-kubernetes" "$E2E_BIN/pulumi-resource-kubernetes"
 }
 
 # ---------------------------------------------------------------- etcd
@@ -214,14 +210,14 @@ map_etcd() {
   esac
 }
 build_etcd() {
-  local d="$SRC/etcd-$ETCD_VERSION" out="$CACHE/etcd-$ETCD_VERSION/bin"
+  local d="$SRC/etcd-$ETCD_VERSION" out="$E2E_CACHE/etcd-$ETCD_VERSION/bin"
   mkdir -p "$out"
   make_wrapper "$d" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" map_etcd
   build_pkgs "$d" "$out" "-s -w" "$ETCD_VERSION" go.etcd.io/etcd/server/v3
   # go build names the binary after the last path element of the module: "server".
   mv -f "$out/server" "$out/etcd"
   [ -x "$out/etcd" ] || { echo "etcd binary missing"; exit 1; }
-  ln -sf "$out/etcd" "$BIN/etcd"
+  ln -sf "$out/etcd" "$E2E_BIN/etcd"
 }
 
 # ---------------------------------------------------------------- Kubernetes control plane
@@ -238,65 +234,65 @@ kube_ldflags() {
 }
 map_kube() { case "$1" in k8s.io/*) echo "v0.${KUBE_VERSION#v1.}" ;; esac; }
 build_kube() {
-  local d="$SRC/kube-$KUBE_VERSION" out="$CACHE/kube-$KUBE_VERSION/bin" ld
+  local d="$SRC/kube-$KUBE_VERSION" out="$E2E_CACHE/kube-$KUBE_VERSION/bin" ld
   mkdir -p "$out"
   make_wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" map_kube
   ld="$(kube_ldflags)"
   build_pkgs "$d" "$out" "$ld" "$KUBE_VERSION" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
-  for b in kube-apiserver kube-controller-manager kube-scheduler; do ln -sf "$out/$b" "$BIN/$b"; done
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do ln -sf "$out/$b" "$E2E_BIN/$b"; done
 }
 # kubectl: kwokctl calls it (found on PATH) to wait for the apiserver and to manage nodes.
 build_kubectl() {
-  local d="$SRC/kubectl-$KUBE_VERSION" out="$CACHE/kube-$KUBE_VERSION/bin"
+  local d="$SRC/kubectl-$KUBE_VERSION" out="$E2E_CACHE/kube-$KUBE_VERSION/bin"
   mkdir -p "$out"
   make_wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" map_kube
   build_pkgs "$d" "$out" "$(kube_ldflags)" "$KUBE_VERSION" k8s.io/kubernetes/cmd/kubectl
-  ln -sf "$out/kubectl" "$BIN/kubectl"
+  ln -sf "$out/kubectl" "$E2E_BIN/kubectl"
 }
 
 # ---------------------------------------------------------------- kwok
 map_none() { :; }
 build_kwok() {
-  local d="$SRC/kwok-$KWOK_VERSION" out="$CACHE/kwok-$KWOK_VERSION/bin"
+  local d="$SRC/kwok-$KWOK_VERSION" out="$E2E_CACHE/kwok-$KWOK_VERSION/bin"
   mkdir -p "$out"
   make_wrapper "$d" sigs.k8s.io/kwok "$KWOK_VERSION" map_none
   build_pkgs "$d" "$out" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}" "$KWOK_VERSION" \
     sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
-  for b in kwok kwokctl; do ln -sf "$out/$b" "$BIN/$b"; done
+  for b in kwok kwokctl; do ln -sf "$out/$b" "$E2E_BIN/$b"; done
 }
 
 # ---------------------------------------------------------------- kubelet + kube-proxy (real node)
 # Same module, same wrapper recipe and version stamps as the control plane: the node matches it.
 build_kubelet() {
-  local d="$SRC/kubelet-$KUBE_VERSION" out="$CACHE/kube-$KUBE_VERSION/bin"
+  local d="$SRC/kubelet-$KUBE_VERSION" out="$E2E_CACHE/kube-$KUBE_VERSION/bin"
   mkdir -p "$out"
   make_wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" map_kube
   build_pkgs "$d" "$out" "$(kube_ldflags)" "$KUBE_VERSION" \
     k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
-  for b in kubelet kube-proxy; do ln -sf "$out/$b" "$BIN/$b"; done
+  for b in kubelet kube-proxy; do ln -sf "$out/$b" "$E2E_BIN/$b"; done
 }
 
 # ---------------------------------------------------------------- metrics-server
 build_metrics_server() {
-  local d="$SRC/metrics-server-$METRICS_SERVER_VERSION" out="$CACHE/metrics-server-$METRICS_SERVER_VERSION/bin"
+  local d="$SRC/metrics-server-$METRICS_SERVER_VERSION" out="$E2E_CACHE/metrics-server-$METRICS_SERVER_VERSION/bin"
   mkdir -p "$out"
   make_wrapper "$d" sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" map_none
   build_pkgs "$d" "$out" "-s -w -X sigs.k8s.io/metrics-server/pkg/version.gitVersion=$METRICS_SERVER_VERSION" \
     "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
-  ln -sf "$out/metrics-server" "$BIN/metrics-server"
+  ln -sf "$out/metrics-server" "$E2E_BIN/metrics-server"
 }
 
 # ---------------------------------------------------------------- kube-score (manifest linter)
 # The outside judge of the rendered manifests (npm run lint:kube-score): `go install` of its
 # command, as its README says, from the Go module proxy.
 build_kube_score() {
-  local out="$CACHE/kube-score-$KUBE_SCORE_VERSION/bin"
+  local out="$E2E_CACHE/kube-score-$KUBE_SCORE_VERSION/bin"
   mkdir -p "$out"
   GOBIN="$out" nice -n "$NICE" go install \
     -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
     "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" || exit 1
-  ln -sf "$out/kube-score" "$BIN/kube-score"
+  ln -sf "$out/kube-score" "$E2E_BIN/kube-score"
 }
 
 # ---------------------------------------------------------------- Traefik (ingress controller)
@@ -308,9 +304,9 @@ build_kube_score() {
 # added (traefik/go-http-auth-compat.go.in); and the nested
 # module dynamic/ext (two empty extension structs) is traefik/ext.go.in. Routing is untouched.
 build_traefik() {
-  local d="$SRC/traefik-$TRAEFIK_VERSION" out="$CACHE/traefik-$TRAEFIK_VERSION/bin" mdir lego
+  local d="$SRC/traefik-$TRAEFIK_VERSION" out="$E2E_CACHE/traefik-$TRAEFIK_VERSION/bin" mdir lego
   mkdir -p "$out"
-  mdir="$(moddir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")"
+  mdir="$(mod_field Dir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")"
   rm -rf "$d" && cp -r "$mdir" "$d" && chmod -R u+w "$d"
   lego="$(sed -n 's|^[[:space:]]*github.com/go-acme/lego/\(v[0-9]*\) v.*|\1|p' "$d/go.mod" | head -n1)"
   [ -n "$lego" ] || { echo "traefik: no go-acme/lego requirement in go.mod"; exit 1; }
@@ -330,7 +326,7 @@ build_traefik() {
     cd "$d"
     # go-http-auth: upstream v0.4.0 (a pre-modules zip) plus the fork's two functions Traefik calls.
     local gha
-    gha="$(moddir github.com/abbot/go-http-auth@v0.4.0)"
+    gha="$(mod_field Dir github.com/abbot/go-http-auth@v0.4.0)"
     rm -rf third_party/go-http-auth && mkdir -p third_party && cp -r "$gha" third_party/go-http-auth
     chmod -R u+w third_party/go-http-auth
     rm -f third_party/go-http-auth/*_test.go
@@ -340,7 +336,7 @@ build_traefik() {
     nice -n "$NICE" go build -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" \
       -o "$out/traefik" ./cmd/traefik
   ) || exit 1
-  ln -sf "$out/traefik" "$BIN/traefik"
+  ln -sf "$out/traefik" "$E2E_BIN/traefik"
 }
 
 # ---------------------------------------------------------------- Pulumi Docker provider
@@ -348,7 +344,7 @@ build_traefik() {
 # the recipe of its README: upstream patches, schema-embed.json, a static build; labelled with the
 # version @pulumi/docker asks the engine for.
 build_docker_provider() {
-  local tarball d="$SRC/docker-provider-$DOCKER_PROVIDER_SOURCE" out="$CACHE/docker-provider-$DOCKER_PROVIDER_PLUGIN_VERSION/bin"
+  local tarball d="$SRC/docker-provider-$DOCKER_PROVIDER_SOURCE" out="$E2E_CACHE/docker-provider-$DOCKER_PROVIDER_PLUGIN_VERSION/bin"
   tarball="$(ls "$VENDOR_DIR"/pulumi-docker-"$DOCKER_PROVIDER_SOURCE"-src.tar.gz 2>/dev/null | head -n1)"
   [ -f "$tarball" ] || { echo "no pulumi-docker-$DOCKER_PROVIDER_SOURCE-src.tar.gz in $VENDOR_DIR"; exit 1; }
   mkdir -p "$out"
@@ -362,7 +358,7 @@ build_docker_provider() {
       -ldflags "-s -w -X github.com/pulumi/pulumi-docker/provider/v5/pkg/version.Version=$DOCKER_PROVIDER_PLUGIN_VERSION" \
       -o "$out/pulumi-resource-docker" ./cmd/pulumi-resource-docker
   ) || exit 1
-  ln -sf "$out/pulumi-resource-docker" "$BIN/pulumi-resource-docker"
+  ln -sf "$out/pulumi-resource-docker" "$E2E_BIN/pulumi-resource-docker"
 }
 
 # Cold build seconds per piece, measured on this project's 2-core machines (docs/e2e.md), for
@@ -374,20 +370,6 @@ cold_seconds() {
     kubectl) echo 60 ;; etcd) echo 90 ;; kwok) echo 200 ;; kubelet) echo 120 ;;
     metrics-server) echo 240 ;; traefik) echo 900 ;; docker-provider) echo 300 ;;
     kube-score) echo 120 ;; *) echo 600 ;;
-  esac
-}
-stamp_of() {
-  case "$1" in
-    pulumi) echo "pulumi.$PULUMI_VERSION" ;;
-    langhost) echo "langhost.$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION" ;;
-    provider) echo "provider.$K8S_PROVIDER_MODULE_VERSION-$K8S_PROVIDER_PLUGIN_VERSION" ;;
-    etcd) echo "etcd.$ETCD_VERSION" ;; kube) echo "kube.$KUBE_VERSION" ;;
-    kubectl) echo "kubectl.$KUBE_VERSION" ;; kwok) echo "kwok.$KWOK_VERSION-$KUBE_VERSION" ;;
-    kubelet) echo "kubelet.$KUBE_VERSION" ;;
-    metrics-server) echo "metrics-server.$METRICS_SERVER_VERSION" ;;
-    traefik) echo "traefik.$TRAEFIK_VERSION" ;;
-    kube-score) echo "kube-score.$KUBE_SCORE_VERSION" ;;
-    docker-provider) echo "docker-provider.$DOCKER_PROVIDER_SOURCE-$DOCKER_PROVIDER_PLUGIN_VERSION" ;;
   esac
 }
 
@@ -404,33 +386,19 @@ if [ "$estimate" = true ]; then
   total=0 missing=()
   for p in "${pieces[@]}"; do
     [ "$p" = pulumi ] && ! printf '%s\n' "${pieces[@]}" | grep -qx langhost && pieces+=(langhost)
-    if [ ! -f "$CACHE/stamps/$(stamp_of "$p")" ]; then
+    if [ ! -f "$E2E_CACHE/stamps/$(stamp_of "$p")" ]; then
       total=$((total + $(cold_seconds "$p"))); missing+=("$p")
     fi
   done
   echo "$total ${missing[*]}"
   exit 0
 fi
-echo "e2e build: cache $CACHE; $(go version); load: $(uptime | sed 's/.*load average/load average/')"
+echo "e2e build: cache $E2E_CACHE; $(go version); load: $(uptime | sed 's/.*load average/load average/')"
 for p in "${pieces[@]}"; do
-  case "$p" in
-    # The CLI runs a Node.js program only through its language host: build both.
-    pulumi)
-      timed pulumi build_pulumi "$PULUMI_VERSION"
-      timed langhost build_langhost "$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION"
-      ;;
-    langhost) timed langhost build_langhost "$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION" ;;
-    provider) timed provider build_provider "$K8S_PROVIDER_MODULE_VERSION-$K8S_PROVIDER_PLUGIN_VERSION" ;;
-    etcd) timed etcd build_etcd "$ETCD_VERSION" ;;
-    kube) timed kube build_kube "$KUBE_VERSION" ;;
-    kubectl) timed kubectl build_kubectl "$KUBE_VERSION" ;;
-    kwok) timed kwok build_kwok "$KWOK_VERSION-$KUBE_VERSION" ;;
-    kubelet) timed kubelet build_kubelet "$KUBE_VERSION" ;;
-    metrics-server) timed metrics-server build_metrics_server "$METRICS_SERVER_VERSION" ;;
-    traefik) timed traefik build_traefik "$TRAEFIK_VERSION" ;;
-    kube-score) timed kube-score build_kube_score "$KUBE_SCORE_VERSION" ;;
-    docker-provider) timed docker-provider build_docker_provider "$DOCKER_PROVIDER_SOURCE-$DOCKER_PROVIDER_PLUGIN_VERSION" ;;
-    *) STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok kubelet metrics-server traefik kube-score docker-provider, or cluster)" ;;
-  esac
+  [ -n "$(stamp_of "$p")" ] ||
+    { STEP="args"; fail "unknown piece '$p' (pulumi langhost provider kube kubectl etcd kwok kubelet metrics-server traefik kube-score docker-provider, or cluster)"; }
+  timed "$p" "build_${p//-/_}"
+  # The CLI runs a Node.js program only through its language host: build both.
+  if [ "$p" = pulumi ]; then timed langhost build_langhost; fi
 done
-echo "e2e build: all pieces ready in $BIN"
+echo "e2e build: all pieces ready in $E2E_BIN"

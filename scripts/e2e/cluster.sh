@@ -18,8 +18,6 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
-CACHE="$E2E_CACHE"
-BIN="$CACHE/bin"
 NAME="food11-e2e"
 NODES="${FOOD11_E2E_NODES:-2}"
 
@@ -31,17 +29,17 @@ usage() {
 need_bins() {
   local b missing=()
   for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwokctl kubectl; do
-    [ -x "$BIN/$b" ] || missing+=("$b")
+    [ -x "$E2E_BIN/$b" ] || missing+=("$b")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    echo "e2e cluster: missing binaries in $BIN: ${missing[*]} (run scripts/e2e/build.sh)" >&2
+    echo "e2e cluster: missing binaries in $E2E_BIN: ${missing[*]} (run scripts/e2e/build.sh)" >&2
     exit 77
   fi
 }
 
 kwokctl_() {
   # kwokctl keeps its clusters under KWOK_WORKDIR; kubectl is found on PATH.
-  KWOK_WORKDIR="$DIR/kwok" PATH="$BIN:$PATH" "$BIN/kwokctl" --name "$NAME" "$@"
+  KWOK_WORKDIR="$DIR/kwok" PATH="$E2E_BIN:$PATH" "$E2E_BIN/kwokctl" --name "$NAME" "$@"
 }
 
 cmd_down() {
@@ -94,11 +92,11 @@ EOF
   echo "e2e cluster: starting $NAME (Kubernetes $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION) in $DIR" >&2
   if ! kwokctl_ --config "$DIR/kwokctl.yaml" create cluster \
     --runtime binary \
-    --etcd-binary "$BIN/etcd" \
-    --kube-apiserver-binary "$BIN/kube-apiserver" \
-    --kube-controller-manager-binary "$BIN/kube-controller-manager" \
-    --kube-scheduler-binary "$BIN/kube-scheduler" \
-    --kwok-controller-binary "$BIN/kwok" \
+    --etcd-binary "$E2E_BIN/etcd" \
+    --kube-apiserver-binary "$E2E_BIN/kube-apiserver" \
+    --kube-controller-manager-binary "$E2E_BIN/kube-controller-manager" \
+    --kube-scheduler-binary "$E2E_BIN/kube-scheduler" \
+    --kwok-controller-binary "$E2E_BIN/kwok" \
     --kubeconfig "$DIR/kubeconfig" \
     --wait 3m >"$DIR/kwokctl-create.log" 2>&1; then
     tail -n 40 "$DIR/kwokctl-create.log" >&2
@@ -110,15 +108,15 @@ EOF
     echo "e2e cluster: kwokctl scale node failed (log $DIR/kwokctl-scale.log)" >&2
     return 1
   fi
-  if ! "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" wait --for=condition=Ready node --all --timeout=120s >&2; then
+  if ! "$E2E_BIN/kubectl" --kubeconfig "$DIR/kubeconfig" wait --for=condition=Ready node --all --timeout=120s >&2; then
     echo "e2e cluster: fake nodes did not become Ready" >&2
     return 1
   fi
   # kwok's fake nodes report no ephemeral-storage, so a pod requesting some (every stack's does:
   # food11:ephemeralStorageRequest) would never be scheduled: give each node 100Gi, as a disk.
   local n
-  for n in $("$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" get nodes -o name); do
-    "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" patch "$n" --subresource=status --type=merge \
+  for n in $("$E2E_BIN/kubectl" --kubeconfig "$DIR/kubeconfig" get nodes -o name); do
+    "$E2E_BIN/kubectl" --kubeconfig "$DIR/kubeconfig" patch "$n" --subresource=status --type=merge \
       -p '{"status":{"capacity":{"ephemeral-storage":"100Gi"},"allocatable":{"ephemeral-storage":"100Gi"}}}' >/dev/null ||
       { echo "e2e cluster: could not give $n ephemeral-storage" >&2; return 1; }
   done

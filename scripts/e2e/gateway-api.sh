@@ -11,7 +11,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
 KUBECONFIG_FILE="${1:?usage: gateway-api.sh KUBECONFIG}"
-KUBECTL="$E2E_CACHE/bin/kubectl"
+KUBECTL="$E2E_BIN/kubectl"
 command -v go >/dev/null || { echo "gateway-api: no Go toolchain to fetch sigs.k8s.io/gateway-api" >&2; exit 1; }
 dir="$(GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" |
   sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"

@@ -15,19 +15,18 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$ROOT"
 # shellcheck source=versions.sh
 . "$HERE/versions.sh"
-CACHE="$E2E_CACHE"
 
 # One e2e cluster per machine at a time (the lock scripts/e2e/run.sh takes).
 # shellcheck source=../lock.sh
 . "$HERE/../lock.sh"
-hold_lock 8 "$CACHE/locks/e2e-run.lock" validate:hpa
+hold_lock 8 "$E2E_CACHE/locks/e2e-run.lock" validate:hpa
 
 t0=$(date +%s)
 cluster_dir="$(mktemp -d "${TMPDIR:-/tmp}/food11-hpa-validate.XXXXXX")"
 export FOOD11_E2E_KCM_ARGS="--horizontal-pod-autoscaler-sync-period=15s --vmodule=horizontal=4"
 set +e
 "$HERE/cluster.sh" run "$cluster_dir" -- \
-  env PATH="$CACHE/bin:$PATH" FOOD11_HPA_CLUSTER_DIR="$cluster_dir" \
+  env PATH="$E2E_BIN:$PATH" FOOD11_HPA_CLUSTER_DIR="$cluster_dir" \
   npx tsx "$HERE/hpa-validate.ts" "$@"
 rc=$?
 set -e

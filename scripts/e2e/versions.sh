@@ -4,6 +4,7 @@
 # Its home: bin/ (the binaries), src/, stamps/, locks/, logs/; FOOD11_E2E_CACHE overrides
 # (lib/e2e/cache.ts says the same to the TypeScript side).
 E2E_CACHE="${FOOD11_E2E_CACHE:-$HOME/.cache/food11-e2e}"
+E2E_BIN="$E2E_CACHE/bin"
 # Pulumi CLI: @pulumi/pulumi is 3.270.0, but the Go module proxy reachable here does not serve
 # github.com/pulumi/pulumi/pkg/v3@v3.270.0; v3.274.1 is the closest version it serves (a newer CLI
 # runs older SDKs).
@@ -38,3 +39,19 @@ KUBE_SCORE_VERSION="${KUBE_SCORE_VERSION:-v1.20.0}"
 # installed as plugin v5.2.0, the version @pulumi/docker 5.2.0 asks the engine for.
 DOCKER_PROVIDER_SOURCE="${DOCKER_PROVIDER_SOURCE:-237b789}"
 DOCKER_PROVIDER_PLUGIN_VERSION="${DOCKER_PROVIDER_PLUGIN_VERSION:-5.2.0}"
+# A built piece's stamp under $E2E_CACHE/stamps/ (build.sh writes it, render.sh and --estimate
+# read it): the piece and the versions it was built from, so a changed version is built anew.
+stamp_of() {
+  case "$1" in
+    pulumi) echo "pulumi.$PULUMI_VERSION" ;;
+    langhost) echo "langhost.$PULUMI_LANGHOST_VERSION-cli-$PULUMI_VERSION" ;;
+    provider) echo "provider.$K8S_PROVIDER_MODULE_VERSION-$K8S_PROVIDER_PLUGIN_VERSION" ;;
+    etcd) echo "etcd.$ETCD_VERSION" ;; kube) echo "kube.$KUBE_VERSION" ;;
+    kubectl) echo "kubectl.$KUBE_VERSION" ;; kwok) echo "kwok.$KWOK_VERSION-$KUBE_VERSION" ;;
+    kubelet) echo "kubelet.$KUBE_VERSION" ;;
+    metrics-server) echo "metrics-server.$METRICS_SERVER_VERSION" ;;
+    traefik) echo "traefik.$TRAEFIK_VERSION" ;;
+    kube-score) echo "kube-score.$KUBE_SCORE_VERSION" ;;
+    docker-provider) echo "docker-provider.$DOCKER_PROVIDER_SOURCE-$DOCKER_PROVIDER_PLUGIN_VERSION" ;;
+  esac
+}

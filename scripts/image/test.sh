@@ -9,7 +9,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "image: SKIPPED: needs root (it starts dockerd)" >&2; exit 77; }
-state="${FOOD11_CLUSTER_DIR:-$HOME/.cache/food11-cluster}"
+# shellcheck source=../cluster/versions.sh
+. "$ROOT/scripts/cluster/versions.sh"
+state="$CLUSTER_STATE_DIR"
 mkdir -p "$state"
 # One real-engine run at a time (test:cluster and strategy-bench's cluster runs take it too).
 # shellcheck source=../lock.sh
