@@ -26,7 +26,7 @@ import {
   SHARD_BYTES,
 } from "./identity.js";
 import { type OnnxVerification, writeVerifiedOnnx } from "./onnx-export.js";
-import { mulberry32 } from "./prng.js";
+import { mulberry32, smoothImage } from "./prng.js";
 
 const GENERATED_BY = BUILDER;
 
@@ -224,20 +224,7 @@ export function calibrationImages(count: number, size: number, seed = DEMO_SEED 
   const u = mulberry32(seed);
   const out = new Float32Array(count * size * size * 3);
   for (let n = 0; n < count; n++) {
-    const p = Array.from({ length: 3 }, () => [u(), u() - 0.5, u() - 0.5, u() * 0.3, 1 + u() * 8]);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        for (let c = 0; c < 3; c++) {
-          const [a, bx, by, amp, f] = p[c] as number[];
-          const v =
-            (a as number) +
-            ((bx as number) * x) / size +
-            ((by as number) * y) / size +
-            (amp as number) * Math.sin(((f as number) * (x + y)) / size);
-          out[((n * size + y) * size + x) * 3 + c] = Math.min(1, Math.max(0, v));
-        }
-      }
-    }
+    smoothImage(u, out, n * size * size * 3, [size, size], { maxAmp: 0.3, maxFreq: 8, ySlope: 1 });
   }
   return out;
 }
