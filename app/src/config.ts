@@ -5,7 +5,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { cpuBudget } from "./inference/backend.js";
+import { BACKEND_CHOICES, type BackendChoice, cpuBudget } from "./inference/backend.js";
 import { defaultQueueMax } from "./inference/batcher.js";
 import {
   isDemoManifest,
@@ -50,7 +50,7 @@ const EnvSchema = z.object({
   // Unset: the model directory's manifest.json decides (a bare tfjs model: unit).
   PREPROCESS: optionalString.pipe(z.enum(PREPROCESS_MODES).optional()),
   // The engine: a tfjs backend, or onnxruntime (ONNX Runtime on the manifest's formats.onnx).
-  TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm", "onnxruntime"]).default("auto"),
+  TFJS_BACKEND: z.enum(BACKEND_CHOICES).exclude(["cpu"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
   // Default: one engine per thread on tfjs, one on ONNX Runtime (the classifier's); fewer engines share the threads.
   INFERENCE_ENGINES: int(1, 256).optional(),
@@ -88,7 +88,8 @@ export interface ServerConfig {
   labelsFile: string | undefined;
   /** PREPROCESS; undefined: the manifest's (servedModel). */
   preprocess: PreprocessMode | undefined;
-  backend: "auto" | "tensorflow" | "wasm" | "onnxruntime";
+  /** TFJS_BACKEND: any engine but tfjs' CPU backend (tests only). */
+  backend: Exclude<BackendChoice, "cpu">;
   threads: number;
   queueMax: number;
   /** Engines (worker threads); undefined: the inference module's default (one per thread). */

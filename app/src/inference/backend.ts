@@ -76,16 +76,10 @@ export function cpuBudget(root = "/sys/fs/cgroup"): number {
  * What TFJS_BACKEND may say: a tfjs backend, or `onnxruntime` (ONNX Runtime instead of tfjs,
  * infer-onnxruntime.ts). `cpu`, tfjs' plain JS backend, exists for tests only (~15x slower).
  */
-export type BackendChoice = "auto" | "tensorflow" | "wasm" | "onnxruntime" | "cpu";
-export const BACKEND_CHOICES: readonly BackendChoice[] = [
-  "auto",
-  "tensorflow",
-  "wasm",
-  "onnxruntime",
-  "cpu",
-];
+export const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "onnxruntime", "cpu"] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 /** A backend an engine runs on. */
-export type EngineBackend = "tensorflow" | "wasm" | "onnxruntime" | "cpu";
+export type EngineBackend = Exclude<BackendChoice, "auto">;
 
 /**
  * Starts the engines (`start`) on the chosen backend: tfjs-node for `auto` and `tensorflow`

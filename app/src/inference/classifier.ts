@@ -31,7 +31,7 @@ import type { MemoryInfo } from "./infer.js";
 import { modelLabels } from "./labels.js";
 import { type Manifest, resolvePreprocess } from "./manifest.js";
 import { type LoadedArtifacts, loadModel, type ModelFormat, readManifest } from "./model-io.js";
-import { normalize, type PreprocessMode } from "./normalize.js";
+import { normalize, PREPROCESS_MODES, type PreprocessMode } from "./normalize.js";
 import { DEFAULT_MAX_INPUT_PIXELS, isProbed, type ProbedImage, probeImage } from "./probe.js";
 import { rank, type TopEntry } from "./rank.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -157,7 +157,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm | onnxruntime)`);
   }
-  if (opts.preprocess && !["raw", "unit", "mobilenet"].includes(opts.preprocess)) {
+  if (opts.preprocess && !PREPROCESS_MODES.includes(opts.preprocess)) {
     throw new Error(`unknown preprocess '${opts.preprocess}'`);
   }
   const manifest = await readManifest(opts);

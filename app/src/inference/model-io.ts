@@ -27,6 +27,14 @@ import {
 /** What an engine runs: a tfjs model (layers or graph), a SavedModel, or an ONNX file. */
 export type ModelFormat = "layers-model" | "graph-model" | "saved-model" | "onnx";
 
+/** The manifest's name (its `formats` key) of what an engine runs. */
+export const MANIFEST_FORMAT: Record<ModelFormat, ModelFormatName> = {
+  "layers-model": "tfjs",
+  "graph-model": "tfjs",
+  "saved-model": "savedmodel",
+  onnx: "onnx",
+};
+
 export interface LoadedArtifacts {
   /** tfjs formats: weights concatenated into one ArrayBuffer (cloneable to worker threads). */
   artifacts?: tf.io.ModelArtifacts & { weightData: ArrayBuffer };

@@ -15,8 +15,8 @@ import {
   UnsupportedImageFormatError,
 } from "./errors.js";
 
-export type ImageFormat = "jpeg" | "png" | "webp";
-export const ACCEPTED_FORMATS: readonly string[] = ["jpeg", "png", "webp"];
+export const ACCEPTED_FORMATS = ["jpeg", "png", "webp"] as const;
+export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];
 /**
  * Default pixel limit: 4096 x 4096 (16.7 megapixels), far below sharp's 268 MP default; the
  * server's MAX_INPUT_PIXELS default is this same value (config.ts).
@@ -114,7 +114,8 @@ export async function probeImage(
         });
   }
   const format = sniffed ?? meta.format ?? "unknown";
-  if (!ACCEPTED_FORMATS.includes(format)) throw new UnsupportedImageFormatError(format);
+  if (!(ACCEPTED_FORMATS as readonly string[]).includes(format))
+    throw new UnsupportedImageFormatError(format);
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width <= 0 || height <= 0) throw new ImageDecodeError(`the ${format} image has no size`);

@@ -20,6 +20,7 @@ import {
   Registry,
 } from "prom-client";
 import type { ClassifierLike, Timings } from "../classifier-contract.js";
+import { MANIFEST_FORMAT, type ModelFormat } from "../inference/model-io.js";
 
 export interface MetricsOptions {
   /** Reads the live classifier (undefined while the model loads). */
@@ -188,14 +189,6 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   };
 }
 
-/** The manifest's format name of what the engines run (saved-model -> savedmodel, onnx, else tfjs). */
-const FORMAT_OF: Record<string, "savedmodel" | "tfjs" | "onnx"> = {
-  "saved-model": "savedmodel",
-  "graph-model": "tfjs",
-  "layers-model": "tfjs",
-  onnx: "onnx",
-};
-
 /**
  * model_info's `verification`: for the format served, `<agreeing>/<inputs> top-1, max |dp| <d>
  * (tolerance <t>) vs <reference>`; `the reference: <reference>` for the format the reference is
@@ -205,7 +198,8 @@ function verificationLabel(c: ClassifierLike): string {
   const m = c.manifest;
   if (!m) return "no manifest";
   const v = m.verification;
-  const format = FORMAT_OF[c.modelFormat ?? ""] ?? "tfjs";
+  // the manifest's name of the format served (a stub's unknown one: tfjs)
+  const format = MANIFEST_FORMAT[c.modelFormat as ModelFormat] ?? "tfjs";
   if (v && format === v.referenceFormat) return `the reference: ${v.reference}`;
   const check = v?.formats[format];
   if (!v || !check) return "none";
