@@ -72,11 +72,8 @@ declare module "fastify" {
     admin: FastifyInstance;
     /** Resolves once the model is loaded and warmed up; rejects if that failed. */
     modelLoaded: Promise<void>;
-    appOptions: Required<Pick<AppOptions, "modelName" | "modelVersion" | "preprocess">> &
-      Pick<AppOptions, "maxInputPixels" | "bodyLimitBytes"> & {
-        testImage: Buffer;
-        demoModel?: boolean;
-      };
+    /** The app's settings (AppOptions but the classifier), the test image read. */
+    appOptions: Omit<AppOptions, "classifier" | "testImage"> & { testImage: Buffer };
   }
 }
 
@@ -206,20 +203,13 @@ const listener = fp<Shared>(
 const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   const testImage = opts.testImage ?? readFileSync(TEST_IMAGE_PATH);
   const state = new ModelState();
-  fastify.decorate("appOptions", {
-    modelName: opts.modelName,
-    modelVersion: opts.modelVersion,
-    preprocess: opts.preprocess,
-    maxInputPixels: opts.maxInputPixels,
-    bodyLimitBytes: opts.bodyLimitBytes,
-    testImage,
-    ...(opts.demoModel !== undefined ? { demoModel: opts.demoModel } : {}),
-  });
+  const { classifier: loading, ...settings } = opts;
+  fastify.decorate("appOptions", { ...settings, testImage });
   fastify.addSchema(errorSchema);
 
   // Load (or take) the classifier in the background: the admin answers /healthz meanwhile.
   const loaded = (async () => {
-    const classifier = await opts.classifier;
+    const classifier = await loading;
     state.classifier = classifier;
     if (opts.warmup !== false) await classifier.classify(testImage, 1);
     state.loaded = true;

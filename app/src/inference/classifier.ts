@@ -137,6 +137,7 @@ export interface Classifier {
   readonly manifest?: Manifest;
   /** Where the model came from (path or URL). */
   readonly modelSource: string;
+  /** CPU budget in use: worker threads (WASM) or intra-op threads (tfjs-node). */
   readonly threads: number;
   readonly queueMax: number;
   stats(): ClassifierStats;
