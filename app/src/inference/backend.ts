@@ -17,17 +17,6 @@ export function wasmBinariesDir(): string {
   return path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
 }
 
-/** Resolves a path inside the tsx package (dev dependency; only needed when running .ts). */
-export function tsxEsmApiPath(): string {
-  return path.join(
-    path.dirname(require.resolve("tsx/package.json")),
-    "dist",
-    "esm",
-    "api",
-    "index.mjs",
-  );
-}
-
 /**
  * Starts a worker thread on a module of this directory: `<name>.js` when running compiled (dist/),
  * or `<name>.ts` through tsx's loader API registered inside the worker by a tiny eval bootstrap
@@ -37,7 +26,9 @@ export function tsxEsmApiPath(): string {
 export function spawnModuleWorker(name: string, options: WorkerOptions = {}): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith(".ts")) {
-    const tsxApi = pathToFileURL(tsxEsmApiPath()).href;
+    // tsx is a dev dependency: only needed when running .ts
+    const tsxDir = path.dirname(require.resolve("tsx/package.json"));
+    const tsxApi = pathToFileURL(path.join(tsxDir, "dist", "esm", "api", "index.mjs")).href;
     const entry = new URL(`./${name}.ts`, import.meta.url).href;
     const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     return new Worker(bootstrap, { ...options, eval: true });

@@ -32,7 +32,7 @@ import { modelLabels } from "./labels.js";
 import { type Manifest, resolvePreprocess } from "./manifest.js";
 import { type LoadedArtifacts, loadModel, type ModelFormat, readManifest } from "./model-io.js";
 import { normalize, PREPROCESS_MODES, type PreprocessMode } from "./normalize.js";
-import { DEFAULT_MAX_INPUT_PIXELS, isProbed, type ProbedImage, probeImage } from "./probe.js";
+import { DEFAULT_MAX_INPUT_PIXELS, type ProbedImage } from "./probe.js";
 import { rank, type TopEntry } from "./rank.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -223,8 +223,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     let decodeMs: number;
     let preprocessMs: number;
     try {
-      const probed = isProbed(image) ? image : await probeImage(image, maxPixels);
-      const decoded = await decodeImage(probed, width, height, maxPixels);
+      const decoded = await decodeImage(image, width, height, maxPixels);
       const t1 = performance.now();
       decodeMs = t1 - t0;
       input = normalize(decoded.rgb, mode, new Float32Array(imageSize));

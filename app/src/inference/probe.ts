@@ -24,6 +24,8 @@ export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];
 export const DEFAULT_MAX_INPUT_PIXELS = 4096 * 4096;
 
 const SUPPORTED = "JPEG, PNG or WebP";
+/** Why bytes sharp cannot open at all are refused (here, and by decode.ts). */
+export const NOT_AN_IMAGE = "not an image: unsupported or unrecognised bytes";
 
 /** An upload whose header has been read and accepted: decode.ts takes it from here. */
 export interface ProbedImage {
@@ -109,9 +111,7 @@ export async function probeImage(
       ? new ImageDecodeError(`the ${sniffed} image cannot be read: ${firstLine(err)}`, undefined, {
           cause: err,
         })
-      : new ImageDecodeError("not an image: unsupported or unrecognised bytes", undefined, {
-          cause: err,
-        });
+      : new ImageDecodeError(NOT_AN_IMAGE, undefined, { cause: err });
   }
   const format = sniffed ?? meta.format ?? "unknown";
   if (!(ACCEPTED_FORMATS as readonly string[]).includes(format))
