@@ -168,6 +168,13 @@ export function exportOnnx(
       if (act === "softmax") return node("Softmax", [name], `${out}/softmax`, [attr("axis", 1)]);
       throw new OnnxExportError(`layer ${layer.name}: activation ${String(act)} not supported`);
     };
+    /** The node's inputs: x, the weights `W` (dims `wDims`) and, with a bias, `B`; both initializers. */
+    const withWeights = (wDims: number[], w: Float32Array) => {
+      inits.push(floatTensor(`${out}/W`, wDims, w));
+      if (!(cfg.useBias && weights[1])) return [x.name, `${out}/W`];
+      inits.push(floatTensor(`${out}/B`, [weights[1].length], weights[1]));
+      return [x.name, `${out}/W`, `${out}/B`];
+    };
     const clip = (name: string, output: string, max: number) => {
       inits.push(floatTensor(`${output}/min`, [], new Float32Array([0])));
       inits.push(floatTensor(`${output}/max`, [], new Float32Array([max])));
@@ -216,13 +223,7 @@ export function exportOnnx(
       } else if (cfg.padding !== "valid") {
         throw new OnnxExportError(`layer ${layer.name}: padding ${String(cfg.padding)}`);
       }
-      inits.push(floatTensor(`${out}/W`, [cout, perOut, kh, kw], wOnnx));
-      const inputs = [x.name, `${out}/W`];
-      if (cfg.useBias && weights[1]) {
-        inits.push(floatTensor(`${out}/B`, [cout], weights[1]));
-        inputs.push(`${out}/B`);
-      }
-      const conv = node("Conv", inputs, `${out}/conv`, [
+      const conv = node("Conv", withWeights([cout, perOut, kh, kw], wOnnx), `${out}/conv`, [
         attr("kernel_shape", [kh, kw]),
         attr("strides", [sh, sw]),
         attr("pads", pads),
@@ -299,13 +300,11 @@ export function exportOnnx(
         );
       }
       const [kIn, kOut] = shapes[0] as [number, number];
-      inits.push(floatTensor(`${out}/W`, [kIn, kOut], weights[0] as Float32Array));
-      const inputs = [x.name, `${out}/W`];
-      if (cfg.useBias && weights[1]) {
-        inits.push(floatTensor(`${out}/B`, [kOut], weights[1]));
-        inputs.push(`${out}/B`);
-      }
-      const gemm = node("Gemm", inputs, `${out}/gemm`);
+      const gemm = node(
+        "Gemm",
+        withWeights([kIn, kOut], weights[0] as Float32Array),
+        `${out}/gemm`,
+      );
       result = { name: activation(gemm, cfg.activation), rank: 2 };
     } else {
       throw new OnnxExportError(
