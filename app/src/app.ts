@@ -13,6 +13,7 @@ import multipart from "@fastify/multipart";
 import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
+  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
 } from "fastify";
@@ -23,7 +24,7 @@ import { errorBody, HttpError, toHttpError } from "./errors.js";
 import { createMetrics, type Metrics, metricsPlugin, metricsRoute } from "./plugins/metrics.js";
 import { healthRoutes } from "./routes/health.js";
 import { pageRoutes } from "./routes/page.js";
-import { predictRoutes } from "./routes/predict.js";
+import { predictRoutes, round } from "./routes/predict.js";
 import { errorSchema } from "./routes/schemas.js";
 
 export interface AppOptions {
@@ -134,15 +135,14 @@ const listener = fp<Shared>(
     fastify.decorate("model", state);
 
     // ---- logging: one line per request (never bodies) ----
+    const where = (request: FastifyRequest) => ({
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      url: request.url,
+    });
     fastify.addHook("onResponse", async (request, reply) => {
       const status = reply.statusCode;
-      const line = {
-        method: request.method,
-        route: request.routeOptions.url ?? null,
-        url: request.url,
-        statusCode: status,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-      };
+      const line = { ...where(request), statusCode: status, ms: round(reply.elapsedTime) };
       // 503 (loading, draining, queue full) is the server protecting itself, not a fault.
       if (status >= 500 && status !== 503) request.log.error(line, "request");
       else if (status >= 400) request.log.warn(line, "request");
@@ -150,10 +150,7 @@ const listener = fp<Shared>(
     });
 
     fastify.addHook("onRequestAbort", async (request) => {
-      request.log.warn(
-        { method: request.method, route: request.routeOptions.url ?? null, url: request.url },
-        "request aborted by the client",
-      );
+      request.log.warn(where(request), "request aborted by the client");
     });
 
     // While draining, every response closes its connection, so kept-alive clients reconnect
