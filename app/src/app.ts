@@ -13,6 +13,7 @@ import multipart from "@fastify/multipart";
 import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
+  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
 } from "fastify";
@@ -23,7 +24,7 @@ import { errorBody, HttpError, toHttpError } from "./errors.js";
 import { createMetrics, type Metrics, metricsPlugin, metricsRoute } from "./plugins/metrics.js";
 import { healthRoutes } from "./routes/health.js";
 import { pageRoutes } from "./routes/page.js";
-import { predictRoutes } from "./routes/predict.js";
+import { predictRoutes, round } from "./routes/predict.js";
 import { errorSchema } from "./routes/schemas.js";
 
 export interface AppOptions {
@@ -72,11 +73,8 @@ declare module "fastify" {
     admin: FastifyInstance;
     /** Resolves once the model is loaded and warmed up; rejects if that failed. */
     modelLoaded: Promise<void>;
-    appOptions: Required<Pick<AppOptions, "modelName" | "modelVersion" | "preprocess">> &
-      Pick<AppOptions, "maxInputPixels" | "bodyLimitBytes"> & {
-        testImage: Buffer;
-        demoModel?: boolean;
-      };
+    /** The app's settings (AppOptions but the classifier), the test image read. */
+    appOptions: Omit<AppOptions, "classifier" | "testImage"> & { testImage: Buffer };
   }
 }
 
@@ -137,15 +135,14 @@ const listener = fp<Shared>(
     fastify.decorate("model", state);
 
     // ---- logging: one line per request (never bodies) ----
+    const where = (request: FastifyRequest) => ({
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      url: request.url,
+    });
     fastify.addHook("onResponse", async (request, reply) => {
       const status = reply.statusCode;
-      const line = {
-        method: request.method,
-        route: request.routeOptions.url ?? null,
-        url: request.url,
-        statusCode: status,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-      };
+      const line = { ...where(request), statusCode: status, ms: round(reply.elapsedTime) };
       // 503 (loading, draining, queue full) is the server protecting itself, not a fault.
       if (status >= 500 && status !== 503) request.log.error(line, "request");
       else if (status >= 400) request.log.warn(line, "request");
@@ -153,10 +150,7 @@ const listener = fp<Shared>(
     });
 
     fastify.addHook("onRequestAbort", async (request) => {
-      request.log.warn(
-        { method: request.method, route: request.routeOptions.url ?? null, url: request.url },
-        "request aborted by the client",
-      );
+      request.log.warn(where(request), "request aborted by the client");
     });
 
     // While draining, every response closes its connection, so kept-alive clients reconnect
@@ -206,20 +200,13 @@ const listener = fp<Shared>(
 const plugin: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   const testImage = opts.testImage ?? readFileSync(TEST_IMAGE_PATH);
   const state = new ModelState();
-  fastify.decorate("appOptions", {
-    modelName: opts.modelName,
-    modelVersion: opts.modelVersion,
-    preprocess: opts.preprocess,
-    maxInputPixels: opts.maxInputPixels,
-    bodyLimitBytes: opts.bodyLimitBytes,
-    testImage,
-    ...(opts.demoModel !== undefined ? { demoModel: opts.demoModel } : {}),
-  });
+  const { classifier: loading, ...settings } = opts;
+  fastify.decorate("appOptions", { ...settings, testImage });
   fastify.addSchema(errorSchema);
 
   // Load (or take) the classifier in the background: the admin answers /healthz meanwhile.
   const loaded = (async () => {
-    const classifier = await opts.classifier;
+    const classifier = await loading;
     state.classifier = classifier;
     if (opts.warmup !== false) await classifier.classify(testImage, 1);
     state.loaded = true;

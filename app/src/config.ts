@@ -5,7 +5,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { cpuBudget } from "./inference/backend.js";
+import { BACKEND_CHOICES, cpuBudget } from "./inference/backend.js";
 import { defaultQueueMax } from "./inference/batcher.js";
 import {
   isDemoManifest,
@@ -50,7 +50,7 @@ const EnvSchema = z.object({
   // Unset: the model directory's manifest.json decides (a bare tfjs model: unit).
   PREPROCESS: optionalString.pipe(z.enum(PREPROCESS_MODES).optional()),
   // The engine: a tfjs backend, or onnxruntime (ONNX Runtime on the manifest's formats.onnx).
-  TFJS_BACKEND: z.enum(["auto", "tensorflow", "wasm", "onnxruntime"]).default("auto"),
+  TFJS_BACKEND: z.enum(BACKEND_CHOICES).exclude(["cpu"]).default("auto"),
   INFERENCE_THREADS: int(1, 256).optional(),
   // Default: one engine per thread on tfjs, one on ONNX Runtime (the classifier's); fewer engines share the threads.
   INFERENCE_ENGINES: int(1, 256).optional(),
@@ -69,47 +69,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-export interface ServerConfig {
-  /** The API's port (PORT). */
-  port: number;
-  /** The admin listener's port (ADMIN_PORT): /metrics, /healthz, /readyz. */
-  adminPort: number;
-  /** Both listeners' address (HOST). */
-  host: string;
-  /** Serve the upload page at GET / (UPLOAD_PAGE). */
-  uploadPage: boolean;
-  /** Local model directory; undefined when MODEL_URL is used. */
-  modelDir: string | undefined;
-  modelUrl: string | undefined;
-  /** MODEL_NAME; undefined: the manifest's name (servedModel). */
-  modelName: string | undefined;
-  /** MODEL_VERSION; undefined: the manifest's version (servedModel). */
-  modelVersion: string | undefined;
-  labelsFile: string | undefined;
-  /** PREPROCESS; undefined: the manifest's (servedModel). */
-  preprocess: PreprocessMode | undefined;
-  backend: "auto" | "tensorflow" | "wasm" | "onnxruntime";
-  threads: number;
-  queueMax: number;
-  /** Engines (worker threads); undefined: the inference module's default (one per thread). */
-  engines: number | undefined;
-  /** Largest batch an engine takes from the queue; undefined: the inference module's default. */
-  maxBatchSize: number | undefined;
-  /** Each engine worker's V8 young generation, MB; undefined: the inference module's default. */
-  workerYoungGenerationMb: number | undefined;
-  bodyLimitBytes: number;
-  maxInputPixels: number;
-  shutdownGraceSeconds: number;
-  shutdownDelaySeconds: number;
-  logLevel: string;
-}
-
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
 /** Parse the environment (process.env by default); throws ConfigError listing every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
@@ -126,21 +91,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   // default: the CPU budget the container's cgroup quota allows, else the cores available
   const threads = e.INFERENCE_THREADS ?? cpuBudget();
   return {
+    /** The API's port (PORT). */
     port: e.PORT,
+    /** The admin listener's port (ADMIN_PORT): /metrics, /healthz, /readyz. */
     adminPort: e.ADMIN_PORT,
+    /** Both listeners' address (HOST). */
     host: e.HOST,
+    /** Serve the upload page at GET / (UPLOAD_PAGE). */
     uploadPage: e.UPLOAD_PAGE,
+    /** Local model directory; undefined when MODEL_URL is used. */
     modelDir,
     modelUrl: e.MODEL_URL,
+    /** MODEL_NAME; undefined: the manifest's name (servedModel). */
     modelName: e.MODEL_NAME,
+    /** MODEL_VERSION; undefined: the manifest's version (servedModel). */
     modelVersion: e.MODEL_VERSION,
     labelsFile: e.LABELS_FILE,
+    /** PREPROCESS; undefined: the manifest's (servedModel). */
     preprocess: e.PREPROCESS,
+    /** TFJS_BACKEND: any engine but tfjs' CPU backend (tests only). */
     backend: e.TFJS_BACKEND,
     threads,
     queueMax: e.QUEUE_MAX ?? defaultQueueMax(threads),
+    /** Engines (worker threads); undefined: the inference module's default (one per thread). */
     engines: e.INFERENCE_ENGINES,
+    /** Largest batch an engine takes from the queue; undefined: the inference module's default. */
     maxBatchSize: e.MAX_BATCH_SIZE,
+    /** Each engine worker's V8 young generation, MB; undefined: the inference module's default. */
     workerYoungGenerationMb: e.INFERENCE_WORKER_YOUNG_MB,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,
@@ -149,6 +126,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     logLevel: e.LOG_LEVEL,
   };
 }
+
+/** The server's configuration: what loadConfig makes of the environment, each field once. */
+export type ServerConfig = ReturnType<typeof loadConfig>;
 
 /** What the server serves, decided once at start from the environment and the manifest. */
 export interface ServedModel {

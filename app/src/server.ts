@@ -89,17 +89,19 @@ log.info(
 );
 
 async function loadClassifier(c: ServerConfig) {
+  // An unset variable is undefined here: the classifier's default.
   return createClassifier({
-    ...(c.modelUrl ? { modelUrl: c.modelUrl } : { modelDir: c.modelDir }),
+    modelDir: c.modelDir,
+    modelUrl: c.modelUrl,
     preprocess: served.preprocess,
     backend: c.backend,
     threads: c.threads,
     queueMax: c.queueMax,
-    ...(c.engines ? { engines: c.engines } : {}),
-    ...(c.maxBatchSize ? { maxBatchSize: c.maxBatchSize } : {}),
-    ...(c.workerYoungGenerationMb ? { workerYoungGenerationMb: c.workerYoungGenerationMb } : {}),
+    engines: c.engines,
+    maxBatchSize: c.maxBatchSize,
+    workerYoungGenerationMb: c.workerYoungGenerationMb,
     maxInputPixels: c.maxInputPixels,
-    ...(c.labelsFile ? { labelsFile: c.labelsFile } : {}),
+    labelsFile: c.labelsFile,
   });
 }
 

@@ -26,7 +26,7 @@ import {
   SHARD_BYTES,
 } from "./identity.js";
 import { type OnnxVerification, writeVerifiedOnnx } from "./onnx-export.js";
-import { mulberry32 } from "./prng.js";
+import { mulberry32, smoothImage } from "./prng.js";
 
 const GENERATED_BY = BUILDER;
 
@@ -86,6 +86,11 @@ const conv = (
 const pointwiseConv = (filters: number, name: string) =>
   conv(filters, 1, name, { padding: "same" });
 
+/** `x` through `layers`, one after the other. */
+function chain(x: tf.SymbolicTensor, ...layers: tf.layers.Layer[]): tf.SymbolicTensor {
+  return layers.reduce((y, layer) => layer.apply(y) as tf.SymbolicTensor, x);
+}
+
 function invertedResBlock(
   inputs: tf.SymbolicTensor,
   filters: number,
@@ -98,38 +103,34 @@ function invertedResBlock(
   let prefix = `block_${blockId}_`;
   let x = inputs;
   if (blockId) {
-    x = pointwiseConv(expansion * inChannels, `${prefix}expand`).apply(x) as tf.SymbolicTensor;
-    x = bn(`${prefix}expand_BN`).apply(x) as tf.SymbolicTensor;
-    x = relu6(`${prefix}expand_relu`).apply(x) as tf.SymbolicTensor;
+    const expand = pointwiseConv(expansion * inChannels, `${prefix}expand`);
+    x = chain(x, expand, bn(`${prefix}expand_BN`), relu6(`${prefix}expand_relu`));
   } else {
     prefix = "expanded_conv_";
   }
   if (stride === 2) {
     // imagenet_utils.correct_pad for an even input and a 3x3 kernel: ((0, 1), (0, 1)).
-    x = tf.layers
-      .zeroPadding2d({
-        padding: [
-          [0, 1],
-          [0, 1],
-        ],
-        name: `${prefix}pad`,
-      })
-      .apply(x) as tf.SymbolicTensor;
+    const pad: [[number, number], [number, number]] = [
+      [0, 1],
+      [0, 1],
+    ];
+    x = chain(x, tf.layers.zeroPadding2d({ padding: pad, name: `${prefix}pad` }));
   }
-  x = tf.layers
-    .depthwiseConv2d({
+  x = chain(
+    x,
+    tf.layers.depthwiseConv2d({
       kernelSize: 3,
       strides: stride,
       useBias: false,
       padding: stride === 1 ? "same" : "valid",
       depthwiseInitializer: "zeros",
       name: `${prefix}depthwise`,
-    })
-    .apply(x) as tf.SymbolicTensor;
-  x = bn(`${prefix}depthwise_BN`).apply(x) as tf.SymbolicTensor;
-  x = relu6(`${prefix}depthwise_relu`).apply(x) as tf.SymbolicTensor;
-  x = pointwiseConv(pointwise, `${prefix}project`).apply(x) as tf.SymbolicTensor;
-  x = bn(`${prefix}project_BN`).apply(x) as tf.SymbolicTensor;
+    }),
+    bn(`${prefix}depthwise_BN`),
+    relu6(`${prefix}depthwise_relu`),
+    pointwiseConv(pointwise, `${prefix}project`),
+    bn(`${prefix}project_BN`),
+  );
   if (inChannels === pointwise && stride === 1) {
     x = tf.layers.add({ name: `${prefix}add` }).apply([inputs, x]) as tf.SymbolicTensor;
   }
@@ -145,11 +146,8 @@ export async function buildDemoArchitecture(
   tf.enableProdMode();
   await useWasmBackend();
   const input = tf.input({ shape: [inputSize, inputSize, 3], name: "input_1" });
-  let x = conv(makeDivisible(32), 3, "Conv1", { strides: 2, padding: "same" }).apply(
-    input,
-  ) as tf.SymbolicTensor;
-  x = bn("bn_Conv1").apply(x) as tf.SymbolicTensor;
-  x = relu6("Conv1_relu").apply(x) as tf.SymbolicTensor;
+  const stem = conv(makeDivisible(32), 3, "Conv1", { strides: 2, padding: "same" });
+  let x = chain(input, stem, bn("bn_Conv1"), relu6("Conv1_relu"));
   const blocks: [filters: number, stride: 1 | 2, expansion: number][] = [
     [16, 1, 1],
     [24, 2, 6],
@@ -172,15 +170,19 @@ export async function buildDemoArchitecture(
   blocks.forEach(([filters, stride, expansion], i) => {
     x = invertedResBlock(x, filters, stride, expansion, i);
   });
-  x = conv(1280, 1, "Conv_1").apply(x) as tf.SymbolicTensor;
-  x = bn("Conv_1_bn").apply(x) as tf.SymbolicTensor;
-  x = relu6("out_relu").apply(x) as tf.SymbolicTensor;
-  x = tf.layers
-    .globalAveragePooling2d({ name: "global_average_pooling2d" })
-    .apply(x) as tf.SymbolicTensor;
-  const output = tf.layers
-    .dense({ units: classes, activation: "softmax", kernelInitializer: "zeros", name: "dense" })
-    .apply(x) as tf.SymbolicTensor;
+  const output = chain(
+    x,
+    conv(1280, 1, "Conv_1"),
+    bn("Conv_1_bn"),
+    relu6("out_relu"),
+    tf.layers.globalAveragePooling2d({ name: "global_average_pooling2d" }),
+    tf.layers.dense({
+      units: classes,
+      activation: "softmax",
+      kernelInitializer: "zeros",
+      name: "dense",
+    }),
+  );
   return tf.model({ inputs: input, outputs: output, name: "food11_mobilenetv2_demo" });
 }
 
@@ -224,20 +226,7 @@ export function calibrationImages(count: number, size: number, seed = DEMO_SEED 
   const u = mulberry32(seed);
   const out = new Float32Array(count * size * size * 3);
   for (let n = 0; n < count; n++) {
-    const p = Array.from({ length: 3 }, () => [u(), u() - 0.5, u() - 0.5, u() * 0.3, 1 + u() * 8]);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        for (let c = 0; c < 3; c++) {
-          const [a, bx, by, amp, f] = p[c] as number[];
-          const v =
-            (a as number) +
-            ((bx as number) * x) / size +
-            ((by as number) * y) / size +
-            (amp as number) * Math.sin(((f as number) * (x + y)) / size);
-          out[((n * size + y) * size + x) * 3 + c] = Math.min(1, Math.max(0, v));
-        }
-      }
-    }
+    smoothImage(u, out, n * size * size * 3, [size, size], { maxAmp: 0.3, maxFreq: 8, ySlope: 1 });
   }
   return out;
 }

@@ -40,16 +40,21 @@ export async function hashModelDir(dir: string): Promise<string> {
 }
 
 /**
- * True when dir holds a complete demo model of the current revision: its manifest.json names this
- * builder and the files hash as it records.
+ * The files' hash when dir holds a complete demo model of the current revision (its manifest.json
+ * names this builder and the files hash as it records), else undefined.
  */
-export async function isDemoModelValid(dir: string): Promise<boolean> {
+export async function validDemoModelHash(dir: string): Promise<string | undefined> {
   try {
     const file = path.join(dir, MANIFEST_FILE);
     const m = parseManifest(await readFile(file, "utf8"), file);
-    if (m.source.kind !== "demo" || m.source.file !== BUILDER) return false;
-    return (await hashModelDir(dir)) === m.source.sha256;
+    if (m.source.kind !== "demo" || m.source.file !== BUILDER) return undefined;
+    return (await hashModelDir(dir)) === m.source.sha256 ? m.source.sha256 : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True when dir holds a complete demo model of the current revision (validDemoModelHash). */
+export async function isDemoModelValid(dir: string): Promise<boolean> {
+  return (await validDemoModelHash(dir)) !== undefined;
 }

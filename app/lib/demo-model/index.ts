@@ -11,11 +11,10 @@
  * model:demo` (scripts/make-demo-model.ts, which `npm ci` runs), by the image build and by the
  * tests; the server only loads it.
  */
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { MANIFEST_FILE } from "../../src/inference/manifest.js";
-import { isDemoModelValid } from "./identity.js";
+import { validDemoModelHash } from "./identity.js";
 
 /** Default output directory: app/models/demo (the server's default MODEL_DIR). */
 export function defaultDemoModelDir(): string {
@@ -31,22 +30,15 @@ export async function ensureDemoModel(
   dir: string = defaultDemoModelDir(),
   opts: { force?: boolean } = {},
 ): Promise<{ dir: string; built: boolean; hash: string }> {
-  const readStamp = async () =>
-    (
-      JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8")) as {
-        source: { sha256: string };
-      }
-    ).source.sha256;
-  if (!opts.force && (await isDemoModelValid(dir))) {
-    return { dir, built: false, hash: await readStamp() };
-  }
+  const valid = async () => (opts.force ? undefined : await validDemoModelHash(dir));
+  const found = await valid();
+  if (found) return { dir, built: false, hash: found };
   // Several processes (parallel test workers, a server) may ask at once: one builds, the others
   // wait for it and then find a valid model.
   const release = await acquireLock(`${path.resolve(dir)}.lock`);
   try {
-    if (!opts.force && (await isDemoModelValid(dir))) {
-      return { dir, built: false, hash: await readStamp() };
-    }
+    const foundNow = await valid();
+    if (foundNow) return { dir, built: false, hash: foundNow };
     // imported here: tfjs is loaded only when a build is needed
     const { buildDemoModel } = await import("./build.js");
     const { hash } = await buildDemoModel(dir);

@@ -24,8 +24,9 @@ import {
   agrees,
   compareOutputs,
 } from "../../src/inference/agreement.js";
+import { isChannelsLast, isUndilated, layerInputs, symbolicId } from "../../src/inference/fuse.js";
 import type { Tf } from "../../src/inference/tf.js";
-import { mulberry32 } from "./prng.js";
+import { mulberry32, smoothImage } from "./prng.js";
 
 const { onnx } = onnxProto;
 type Layer = tfTypes.layers.Layer;
@@ -77,17 +78,8 @@ function floatAttr(name: string, value: number): onnxProto.onnx.IAttributeProto 
   return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value };
 }
 
-function symbolicId(t: unknown): number {
-  return (t as { id: number }).id;
-}
-
-function inputsOf(layer: Layer): unknown[] {
-  const inp = layer.input as unknown;
-  return Array.isArray(inp) ? inp : [inp];
-}
-
 function channelsLast(cfg: Cfg, layer: Layer): void {
-  if ((cfg.dataFormat ?? "channelsLast") !== "channelsLast") {
+  if (!isChannelsLast(cfg)) {
     throw new OnnxExportError(
       `layer ${layer.name}: only channels-last (NHWC) models are supported`,
     );
@@ -158,7 +150,7 @@ export function exportOnnx(
       throw new OnnxExportError(`layer ${layer.name} is shared: not supported`);
     }
     const cfg = layer.getConfig() as Cfg;
-    const ins = inputsOf(layer).map((t) => {
+    const ins = layerInputs(layer).map((t) => {
       const v = names.get(symbolicId(t));
       if (!v) throw new OnnxExportError(`layer ${layer.name}: its input was not exported`);
       return v;
@@ -172,19 +164,26 @@ export function exportOnnx(
     const activation = (name: string, act: unknown): string => {
       if (act === undefined || act === null || act === "linear") return name;
       if (act === "relu") return node("Relu", [name], `${out}/relu`);
-      if (act === "relu6") return clip6(name, `${out}/relu6`);
+      if (act === "relu6") return clip(name, `${out}/relu6`, 6);
       if (act === "softmax") return node("Softmax", [name], `${out}/softmax`, [attr("axis", 1)]);
       throw new OnnxExportError(`layer ${layer.name}: activation ${String(act)} not supported`);
     };
-    const clip6 = (name: string, output: string) => {
+    /** The node's inputs: x, the weights `W` (dims `wDims`) and, with a bias, `B`; both initializers. */
+    const withWeights = (wDims: number[], w: Float32Array) => {
+      inits.push(floatTensor(`${out}/W`, wDims, w));
+      if (!(cfg.useBias && weights[1])) return [x.name, `${out}/W`];
+      inits.push(floatTensor(`${out}/B`, [weights[1].length], weights[1]));
+      return [x.name, `${out}/W`, `${out}/B`];
+    };
+    const clip = (name: string, output: string, max: number) => {
       inits.push(floatTensor(`${output}/min`, [], new Float32Array([0])));
-      inits.push(floatTensor(`${output}/max`, [], new Float32Array([6])));
+      inits.push(floatTensor(`${output}/max`, [], new Float32Array([max])));
       return node("Clip", [name, `${output}/min`, `${output}/max`], output);
     };
 
     if (cls === "Conv2D" || cls === "DepthwiseConv2D") {
       channelsLast(cfg, layer);
-      if (JSON.stringify(cfg.dilationRate ?? [1, 1]) !== "[1,1]") {
+      if (!isUndilated(cfg)) {
         throw new OnnxExportError(`layer ${layer.name}: dilated convolutions are not supported`);
       }
       if (x.rank !== 4 || !x.hw) throw new OnnxExportError(`layer ${layer.name}: input not 4-D`);
@@ -224,13 +223,7 @@ export function exportOnnx(
       } else if (cfg.padding !== "valid") {
         throw new OnnxExportError(`layer ${layer.name}: padding ${String(cfg.padding)}`);
       }
-      inits.push(floatTensor(`${out}/W`, [cout, perOut, kh, kw], wOnnx));
-      const inputs = [x.name, `${out}/W`];
-      if (cfg.useBias && weights[1]) {
-        inits.push(floatTensor(`${out}/B`, [cout], weights[1]));
-        inputs.push(`${out}/B`);
-      }
-      const conv = node("Conv", inputs, `${out}/conv`, [
+      const conv = node("Conv", withWeights([cout, perOut, kh, kw], wOnnx), `${out}/conv`, [
         attr("kernel_shape", [kh, kw]),
         attr("strides", [sh, sw]),
         attr("pads", pads),
@@ -267,17 +260,9 @@ export function exportOnnx(
         throw new OnnxExportError(`layer ${layer.name}: leaky or thresholded ReLU`);
       }
       const name =
-        cfg.maxValue === 6
-          ? clip6(x.name, out)
-          : cfg.maxValue == null
-            ? node("Relu", [x.name], out)
-            : (() => {
-                inits.push(floatTensor(`${out}/min`, [], new Float32Array([0])));
-                inits.push(
-                  floatTensor(`${out}/max`, [], new Float32Array([cfg.maxValue as number])),
-                );
-                return node("Clip", [x.name, `${out}/min`, `${out}/max`], out);
-              })();
+        cfg.maxValue == null
+          ? node("Relu", [x.name], out)
+          : clip(x.name, out, cfg.maxValue as number);
       result = { ...x, name };
     } else if (cls === "Activation") {
       result = { ...x, name: activation(x.name, cfg.activation) };
@@ -315,13 +300,11 @@ export function exportOnnx(
         );
       }
       const [kIn, kOut] = shapes[0] as [number, number];
-      inits.push(floatTensor(`${out}/W`, [kIn, kOut], weights[0] as Float32Array));
-      const inputs = [x.name, `${out}/W`];
-      if (cfg.useBias && weights[1]) {
-        inits.push(floatTensor(`${out}/B`, [kOut], weights[1]));
-        inputs.push(`${out}/B`);
-      }
-      const gemm = node("Gemm", inputs, `${out}/gemm`);
+      const gemm = node(
+        "Gemm",
+        withWeights([kIn, kOut], weights[0] as Float32Array),
+        `${out}/gemm`,
+      );
       result = { name: activation(gemm, cfg.activation), rank: 2 };
     } else {
       throw new OnnxExportError(
@@ -403,22 +386,7 @@ export function checkInputs(count: number, h: number, w: number, seed = 28): Flo
       for (let i = 0; i < h * w * 3; i++) out[base + i] = rnd();
       continue;
     }
-    const p = Array.from({ length: 3 }, () => [
-      rnd(),
-      rnd() - 0.5,
-      rnd() - 0.5,
-      rnd() * 0.4,
-      1 + rnd() * 12,
-    ]);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        for (let c = 0; c < 3; c++) {
-          const [a = 0, bx = 0, by = 0, amp = 0, f = 1] = p[c] as number[];
-          const v = a + (bx * x) / w + (by * y) / h + amp * Math.sin((f * (x + 2 * y)) / w);
-          out[base + (y * w + x) * 3 + c] = Math.min(1, Math.max(0, v));
-        }
-      }
-    }
+    smoothImage(rnd, out, base, [h, w], { maxAmp: 0.4, maxFreq: 12, ySlope: 2 });
   }
   return out;
 }

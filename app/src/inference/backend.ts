@@ -17,17 +17,6 @@ export function wasmBinariesDir(): string {
   return path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
 }
 
-/** Resolves a path inside the tsx package (dev dependency; only needed when running .ts). */
-export function tsxEsmApiPath(): string {
-  return path.join(
-    path.dirname(require.resolve("tsx/package.json")),
-    "dist",
-    "esm",
-    "api",
-    "index.mjs",
-  );
-}
-
 /**
  * Starts a worker thread on a module of this directory: `<name>.js` when running compiled (dist/),
  * or `<name>.ts` through tsx's loader API registered inside the worker by a tiny eval bootstrap
@@ -37,7 +26,9 @@ export function tsxEsmApiPath(): string {
 export function spawnModuleWorker(name: string, options: WorkerOptions = {}): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith(".ts")) {
-    const tsxApi = pathToFileURL(tsxEsmApiPath()).href;
+    // tsx is a dev dependency: only needed when running .ts
+    const tsxDir = path.dirname(require.resolve("tsx/package.json"));
+    const tsxApi = pathToFileURL(path.join(tsxDir, "dist", "esm", "api", "index.mjs")).href;
     const entry = new URL(`./${name}.ts`, import.meta.url).href;
     const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     return new Worker(bootstrap, { ...options, eval: true });
@@ -76,16 +67,10 @@ export function cpuBudget(root = "/sys/fs/cgroup"): number {
  * What TFJS_BACKEND may say: a tfjs backend, or `onnxruntime` (ONNX Runtime instead of tfjs,
  * infer-onnxruntime.ts). `cpu`, tfjs' plain JS backend, exists for tests only (~15x slower).
  */
-export type BackendChoice = "auto" | "tensorflow" | "wasm" | "onnxruntime" | "cpu";
-export const BACKEND_CHOICES: readonly BackendChoice[] = [
-  "auto",
-  "tensorflow",
-  "wasm",
-  "onnxruntime",
-  "cpu",
-];
+export const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "onnxruntime", "cpu"] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 /** A backend an engine runs on. */
-export type EngineBackend = "tensorflow" | "wasm" | "onnxruntime" | "cpu";
+export type EngineBackend = Exclude<BackendChoice, "auto">;
 
 /**
  * Starts the engines (`start`) on the chosen backend: tfjs-node for `auto` and `tensorflow`

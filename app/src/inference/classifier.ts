@@ -31,8 +31,8 @@ import type { MemoryInfo } from "./infer.js";
 import { modelLabels } from "./labels.js";
 import { type Manifest, resolvePreprocess } from "./manifest.js";
 import { type LoadedArtifacts, loadModel, type ModelFormat, readManifest } from "./model-io.js";
-import { normalize, type PreprocessMode } from "./normalize.js";
-import { DEFAULT_MAX_INPUT_PIXELS, isProbed, type ProbedImage, probeImage } from "./probe.js";
+import { normalize, PREPROCESS_MODES, type PreprocessMode } from "./normalize.js";
+import { DEFAULT_MAX_INPUT_PIXELS, type ProbedImage } from "./probe.js";
 import { rank, type TopEntry } from "./rank.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -137,6 +137,7 @@ export interface Classifier {
   readonly manifest?: Manifest;
   /** Where the model came from (path or URL). */
   readonly modelSource: string;
+  /** CPU budget in use: worker threads (WASM) or intra-op threads (tfjs-node). */
   readonly threads: number;
   readonly queueMax: number;
   stats(): ClassifierStats;
@@ -157,7 +158,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new Error(`unknown backend '${choice}' (auto | tensorflow | wasm | onnxruntime)`);
   }
-  if (opts.preprocess && !["raw", "unit", "mobilenet"].includes(opts.preprocess)) {
+  if (opts.preprocess && !PREPROCESS_MODES.includes(opts.preprocess)) {
     throw new Error(`unknown preprocess '${opts.preprocess}'`);
   }
   const manifest = await readManifest(opts);
@@ -222,8 +223,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
     let decodeMs: number;
     let preprocessMs: number;
     try {
-      const probed = isProbed(image) ? image : await probeImage(image, maxPixels);
-      const decoded = await decodeImage(probed, width, height, maxPixels);
+      const decoded = await decodeImage(image, width, height, maxPixels);
       const t1 = performance.now();
       decodeMs = t1 - t0;
       input = normalize(decoded.rgb, mode, new Float32Array(imageSize));

@@ -15,6 +15,7 @@ import {
   checkPixels,
   DEFAULT_MAX_INPUT_PIXELS,
   isProbed,
+  NOT_AN_IMAGE,
   type ProbedImage,
   probeImage,
 } from "./probe.js";
@@ -53,7 +54,7 @@ export interface DecodedImage {
 function decodeError(err: unknown): ImageDecodeError {
   const msg = err instanceof Error ? err.message : String(err);
   const text = /unsupported image format/i.test(msg)
-    ? "not an image: unsupported or unrecognised bytes"
+    ? NOT_AN_IMAGE
     : `cannot decode image: ${msg.split("\n")[0]}`;
   return new ImageDecodeError(text, "IMAGE_DECODE_FAILED", { cause: err });
 }

@@ -64,14 +64,26 @@ export interface FusedProgram {
 
 type Cfg = Record<string, unknown>;
 
-function symbolicId(t: unknown): number {
+/** The id of a symbolic tensor of a LayersModel's graph (also the ONNX exporter's, app/lib). */
+export function symbolicId(t: unknown): number {
   return (t as { id: number }).id;
 }
 
-function inputsOf(layer: Layer): number[] {
+/** A layer's input symbolic tensors (one, or several for Add). */
+export function layerInputs(layer: Layer): unknown[] {
   const inp = layer.input as unknown;
-  return (Array.isArray(inp) ? inp : [inp]).map(symbolicId);
+  return Array.isArray(inp) ? inp : [inp];
 }
+
+function inputsOf(layer: Layer): number[] {
+  return layerInputs(layer).map(symbolicId);
+}
+
+/** A layer config's data format is NHWC (Keras' default, channels last). */
+export const isChannelsLast = (cfg: Cfg) => (cfg.dataFormat ?? "channelsLast") === "channelsLast";
+
+/** A convolution config without dilation. */
+export const isUndilated = (cfg: Cfg) => JSON.stringify(cfg.dilationRate ?? [1, 1]) === "[1,1]";
 
 /** The fused activation a layer amounts to: ReLU(max 6) / Activation("relu6") and plain ReLU. */
 function activationOf(layer: Layer): "relu6" | "relu" | undefined {
@@ -124,9 +136,9 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
     const ins = inputsOf(layer);
     if (
       (cls === "Conv2D" || cls === "DepthwiseConv2D") &&
-      (cfg.dataFormat ?? "channelsLast") === "channelsLast" &&
+      isChannelsLast(cfg) &&
       (cfg.activation ?? "linear") === "linear" &&
-      JSON.stringify(cfg.dilationRate ?? [1, 1]) === "[1,1]"
+      isUndilated(cfg)
     ) {
       let last: Layer = layer;
       let bn: Layer | undefined;
@@ -202,7 +214,7 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
       continue;
     }
     const out = symbolicId(layer.output);
-    if (cls === "ZeroPadding2D" && (cfg.dataFormat ?? "channelsLast") === "channelsLast") {
+    if (cls === "ZeroPadding2D" && isChannelsLast(cfg)) {
       const p = cfg.padding as [[number, number], [number, number]];
       const paddings: [number, number][] = [[0, 0], p[0], p[1], [0, 0]];
       steps.push({
@@ -239,11 +251,7 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
           run: (xs) => layer.apply(xs[0] as Tensor) as Tensor,
         });
       }
-    } else if (
-      cls === "GlobalAveragePooling2D" &&
-      (cfg.dataFormat ?? "channelsLast") === "channelsLast" &&
-      !cfg.keepdims
-    ) {
+    } else if (cls === "GlobalAveragePooling2D" && isChannelsLast(cfg) && !cfg.keepdims) {
       steps.push({
         inputs: ins,
         output: out,

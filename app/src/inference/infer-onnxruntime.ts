@@ -12,7 +12,7 @@
  * for the next image, which the HPA would read as load and sharp's decode would lose.
  */
 import type * as Ort from "onnxruntime-node";
-import type { Engine } from "./infer.js";
+import { type Engine, heapBytes, warmUp } from "./infer.js";
 import { ensureProbabilities } from "./rank.js";
 
 export type OrtModule = typeof Ort;
@@ -102,24 +102,13 @@ export async function createOnnxEngine(
       y?.dispose();
     }
   };
-  // Warm-up: the first run allocates the arena and plans memory; it also tells the classes.
-  const warm = await run(new Float32Array(h * w * 3), 1);
-  return {
-    inputShape: [h, w, 3],
-    classes: warm.length,
-    format: "onnx",
-    backend: "onnxruntime",
+  // ONNX Runtime's arena is native memory: RSS shows it; there are no tfjs tensors to count.
+  const memory = () => ({ numTensors: 0, numBytes: 0, ...heapBytes() });
+  const release = () => void session.release();
+  return warmUp(
+    { inputShape: [h, w, 3], format: "onnx", backend: "onnxruntime" },
     run,
-    memory: () => {
-      // ONNX Runtime's arena is native memory: RSS shows it; there are no tfjs tensors to count.
-      const heap = process.memoryUsage();
-      return {
-        numTensors: 0,
-        numBytes: 0,
-        heapUsedBytes: heap.heapUsed,
-        heapTotalBytes: heap.heapTotal,
-      };
-    },
-    dispose: () => void session.release(),
-  };
+    memory,
+    release,
+  );
 }

@@ -130,7 +130,7 @@ function finishEngine(
   shape: (number | null)[] | undefined,
   format: ModelFormat,
   dispose: () => void,
-): Engine {
+): Promise<Engine> {
   if (shape?.length !== 4) {
     throw new Error(`model input must be NHWC images, got shape ${JSON.stringify(shape)}`);
   }
@@ -149,26 +149,36 @@ function finishEngine(
       y.dispose();
     }
   };
-  // Warm-up: the first run compiles kernels / allocates; it also tells the number of classes.
-  const warm = run(new Float32Array(h * w * c), 1);
-  return {
-    inputShape: [h, w, c],
-    classes: warm.length,
-    format,
-    backend: tf.getBackend(),
-    run,
-    memory: () => {
-      const m = tf.memory();
-      const wasm = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
-      const heap = process.memoryUsage();
-      return {
-        numTensors: m.numTensors,
-        numBytes: m.numBytes,
-        ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.length } : {}),
-        heapUsedBytes: heap.heapUsed,
-        heapTotalBytes: heap.heapTotal,
-      };
-    },
-    dispose,
+  const memory = () => {
+    const m = tf.memory();
+    const wasm = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+    return {
+      numTensors: m.numTensors,
+      numBytes: m.numBytes,
+      ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.length } : {}),
+      ...heapBytes(),
+    };
   };
+  return warmUp({ inputShape: [h, w, c], format, backend: tf.getBackend() }, run, memory, dispose);
+}
+
+/** This thread's V8 heap (used / total) in bytes, for an engine's memory(). */
+export function heapBytes(): Pick<MemoryInfo, "heapUsedBytes" | "heapTotalBytes"> {
+  const heap = process.memoryUsage();
+  return { heapUsedBytes: heap.heapUsed, heapTotalBytes: heap.heapTotal };
+}
+
+/**
+ * Every engine's last step (tfjs here, ONNX Runtime in infer-onnxruntime.ts): the warm-up, one run
+ * on a blank image. The first run compiles kernels or allocates; it also tells the number of classes.
+ */
+export async function warmUp(
+  info: Omit<EngineInfo, "classes">,
+  run: Engine["run"],
+  memory: Engine["memory"],
+  dispose: () => void,
+): Promise<Engine> {
+  const [h, w, c] = info.inputShape;
+  const warm = await run(new Float32Array(h * w * c), 1);
+  return { ...info, classes: warm.length, run, memory, dispose };
 }

@@ -17,11 +17,11 @@
 import path from "node:path";
 import { z } from "zod";
 import { agreementProblems } from "./agreement.js";
-import type { PreprocessMode } from "./normalize.js";
+import { PREPROCESS_MODES, type PreprocessMode } from "./normalize.js";
 
 export const MANIFEST_FILE = "manifest.json";
 export const MANIFEST_SCHEMA_VERSION = 1;
-export const PREPROCESS_MODES = ["raw", "unit", "mobilenet"] as const satisfies PreprocessMode[];
+export { PREPROCESS_MODES };
 export const SOURCE_KINDS = ["keras", "h5", "savedmodel", "onnx", "demo"] as const;
 export const MODEL_FORMATS = ["savedmodel", "tfjs", "onnx"] as const;
 export type ModelFormatName = (typeof MODEL_FORMATS)[number];

@@ -27,6 +27,14 @@ import {
 /** What an engine runs: a tfjs model (layers or graph), a SavedModel, or an ONNX file. */
 export type ModelFormat = "layers-model" | "graph-model" | "saved-model" | "onnx";
 
+/** The manifest's name (its `formats` key) of what an engine runs. */
+export const MANIFEST_FORMAT: Record<ModelFormat, ModelFormatName> = {
+  "layers-model": "tfjs",
+  "graph-model": "tfjs",
+  "saved-model": "savedmodel",
+  onnx: "onnx",
+};
+
 export interface LoadedArtifacts {
   /** tfjs formats: weights concatenated into one ArrayBuffer (cloneable to worker threads). */
   artifacts?: tf.io.ModelArtifacts & { weightData: ArrayBuffer };
@@ -72,13 +80,20 @@ function concat(buffers: Uint8Array[]): ArrayBuffer {
   return out.buffer;
 }
 
-/** What tf.io.getModelArtifactsForJSON does, with the weights already concatenated. */
-function toArtifacts(
+/**
+ * What tf.io.getModelArtifactsForJSON does, with the weights already concatenated: `shard` reads
+ * one weight file named in the weights manifest (from a directory or a URL).
+ */
+async function toArtifacts(
   json: tf.io.ModelJSON,
-  buffers: Uint8Array[],
+  shard: (name: string) => Promise<Uint8Array>,
   source: string,
   base: string,
-): TfjsArtifacts {
+): Promise<TfjsArtifacts> {
+  const buffers: Uint8Array[] = [];
+  for (const group of json.weightsManifest ?? []) {
+    for (const name of group.paths) buffers.push(await shard(name));
+  }
   if (!json.modelTopology) throw new Error(`${source}: model.json has no modelTopology`);
   const artifacts: tf.io.ModelArtifacts & { weightData: ArrayBuffer } = {
     modelTopology: json.modelTopology,
@@ -96,8 +111,14 @@ function toArtifacts(
   return { artifacts, format: detectFormat(json), source, base };
 }
 
+/** A path given as a file:// URL or as a path. */
+const localPath = (p: string) => (p.startsWith("file://") ? fileURLToPath(p) : p);
+
+/** True for an http(s) URL (a model fetched at start), false for a local path. */
+const isUrl = (location: string) => /^https?:\/\//.test(location);
+
 export async function loadFromDir(dirOrFile: string): Promise<TfjsArtifacts> {
-  const p = dirOrFile.startsWith("file://") ? fileURLToPath(dirOrFile) : dirOrFile;
+  const p = localPath(dirOrFile);
   const file = p.endsWith(".json") ? p : path.join(p, "model.json");
   const dir = path.dirname(file);
   let json: tf.io.ModelJSON;
@@ -106,33 +127,29 @@ export async function loadFromDir(dirOrFile: string): Promise<TfjsArtifacts> {
   } catch (err) {
     throw new Error(`cannot read model ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest ?? []) {
-    for (const shard of group.paths) buffers.push(await readFile(path.join(dir, shard)));
-  }
-  return toArtifacts(json, buffers, file, dir);
+  return toArtifacts(json, (shard) => readFile(path.join(dir, shard)), file, dir);
 }
 
 /** Each request of a model download (model.json, a shard) gives up after this long. */
 export const FETCH_TIMEOUT_MS = 120_000;
 
-export async function loadFromUrl(url: string): Promise<TfjsArtifacts> {
+/** GET with the download timeout (FETCH_TIMEOUT_MS). */
+const timedFetch = (url: string | URL) =>
+  fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+
+/** A download that must succeed: any other status throws `cannot fetch <what> <url>: HTTP <status>`. */
+async function fetchOk(url: string, what: string): Promise<Response> {
+  const res = await timedFetch(url);
+  if (!res.ok) throw new Error(`cannot fetch ${what} ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+async function loadFromUrl(url: string): Promise<TfjsArtifacts> {
   const modelUrl = url.endsWith(".json") ? url : `${url.replace(/\/+$/, "")}/model.json`;
-  const fetch = (u: string | URL) =>
-    globalThis.fetch(u, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  const res = await fetch(modelUrl);
-  if (!res.ok) throw new Error(`cannot fetch model ${modelUrl}: HTTP ${res.status}`);
-  const json = (await res.json()) as tf.io.ModelJSON;
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest ?? []) {
-    for (const shard of group.paths) {
-      const shardUrl = new URL(shard, modelUrl).href;
-      const r = await fetch(shardUrl);
-      if (!r.ok) throw new Error(`cannot fetch weights ${shardUrl}: HTTP ${r.status}`);
-      buffers.push(new Uint8Array(await r.arrayBuffer()));
-    }
-  }
-  return toArtifacts(json, buffers, modelUrl, new URL(".", modelUrl).href);
+  const json = (await (await fetchOk(modelUrl, "model")).json()) as tf.io.ModelJSON;
+  const shard = async (name: string) =>
+    new Uint8Array(await (await fetchOk(new URL(name, modelUrl).href, "weights")).arrayBuffer());
+  return toArtifacts(json, shard, modelUrl, new URL(".", modelUrl).href);
 }
 
 /** The model directory's (or URL's) manifest.json; undefined when it has none. */
@@ -149,7 +166,7 @@ export async function readManifest(from: {
 }
 
 function joinBase(base: string, name: string): string {
-  return /^https?:\/\//.test(base)
+  return isUrl(base)
     ? new URL(name, base.endsWith("/") ? base : `${base}/`).href
     : path.join(base, name);
 }
@@ -197,7 +214,7 @@ function modelBase(from: { modelDir?: string; modelUrl?: string }): string {
     return new URL(".", /\.(json|onnx)$/i.test(u) ? u : `${u.replace(/\/+$/, "")}/`).href;
   }
   if (!from.modelDir) throw new Error("createClassifier: modelDir or modelUrl is required");
-  const p = from.modelDir.startsWith("file://") ? fileURLToPath(from.modelDir) : from.modelDir;
+  const p = localPath(from.modelDir);
   return /\.(json|onnx)$/i.test(p) ? path.dirname(p) : p;
 }
 
@@ -255,7 +272,7 @@ export function onnxLocation(
   manifest?: Manifest,
 ): string {
   const named = from.modelUrl ?? from.modelDir ?? "";
-  if (/\.onnx$/i.test(named)) return named.startsWith("file://") ? fileURLToPath(named) : named;
+  if (/\.onnx$/i.test(named)) return localPath(named);
   return joinBase(modelBase(from), manifest?.formats.onnx ?? ONNX_FILE);
 }
 
@@ -268,13 +285,11 @@ async function loadOnnx(
   manifest?: Manifest,
 ): Promise<LoadedArtifacts> {
   const where = onnxLocation(from, manifest);
-  const remote = /^https?:\/\//.test(where);
+  const remote = isUrl(where);
   const base = remote ? new URL(".", where).href : path.dirname(where);
   const m = manifest ? { manifest } : {};
   if (remote) {
-    const res = await fetch(where, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    if (!res.ok) throw new Error(`cannot fetch ONNX model ${where}: HTTP ${res.status}`);
-    const onnx = new Uint8Array(await res.arrayBuffer());
+    const onnx = new Uint8Array(await (await fetchOk(where, "ONNX model")).arrayBuffer());
     return { onnx, format: "onnx", source: where, base, ...m };
   }
   try {
@@ -294,10 +309,8 @@ async function loadOnnx(
 
 /** Reads a text file beside the model (labels.txt); undefined when absent. */
 export async function readBeside(base: string, name: string): Promise<string | undefined> {
-  if (/^https?:\/\//.test(base)) {
-    const res = await fetch(new URL(name, base.endsWith("/") ? base : `${base}/`), {
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-    });
+  if (isUrl(base)) {
+    const res = await timedFetch(joinBase(base, name));
     if (res.status === 404) return undefined;
     if (!res.ok) throw new Error(`cannot fetch ${name} from ${base}: HTTP ${res.status}`);
     return await res.text();

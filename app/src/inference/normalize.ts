@@ -4,7 +4,8 @@
  * [-1, 1]) or `raw` = x (0..255, for a model that rescales inside itself, e.g. a leading Keras
  * `Rescaling` layer). A model directory's manifest says which (manifest.ts).
  */
-export type PreprocessMode = "raw" | "unit" | "mobilenet";
+export const PREPROCESS_MODES = ["raw", "unit", "mobilenet"] as const;
+export type PreprocessMode = (typeof PREPROCESS_MODES)[number];
 
 /** x, x / 255 and x / 127.5 - 1 for every byte value, computed once (exactly the same floats). */
 const LUT: Record<PreprocessMode, Float32Array> = {

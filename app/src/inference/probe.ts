@@ -15,8 +15,8 @@ import {
   UnsupportedImageFormatError,
 } from "./errors.js";
 
-export type ImageFormat = "jpeg" | "png" | "webp";
-export const ACCEPTED_FORMATS: readonly string[] = ["jpeg", "png", "webp"];
+export const ACCEPTED_FORMATS = ["jpeg", "png", "webp"] as const;
+export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];
 /**
  * Default pixel limit: 4096 x 4096 (16.7 megapixels), far below sharp's 268 MP default; the
  * server's MAX_INPUT_PIXELS default is this same value (config.ts).
@@ -24,6 +24,8 @@ export const ACCEPTED_FORMATS: readonly string[] = ["jpeg", "png", "webp"];
 export const DEFAULT_MAX_INPUT_PIXELS = 4096 * 4096;
 
 const SUPPORTED = "JPEG, PNG or WebP";
+/** Why bytes sharp cannot open at all are refused (here, and by decode.ts). */
+export const NOT_AN_IMAGE = "not an image: unsupported or unrecognised bytes";
 
 /** An upload whose header has been read and accepted: decode.ts takes it from here. */
 export interface ProbedImage {
@@ -109,12 +111,11 @@ export async function probeImage(
       ? new ImageDecodeError(`the ${sniffed} image cannot be read: ${firstLine(err)}`, undefined, {
           cause: err,
         })
-      : new ImageDecodeError("not an image: unsupported or unrecognised bytes", undefined, {
-          cause: err,
-        });
+      : new ImageDecodeError(NOT_AN_IMAGE, undefined, { cause: err });
   }
   const format = sniffed ?? meta.format ?? "unknown";
-  if (!ACCEPTED_FORMATS.includes(format)) throw new UnsupportedImageFormatError(format);
+  if (!(ACCEPTED_FORMATS as readonly string[]).includes(format))
+    throw new UnsupportedImageFormatError(format);
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width <= 0 || height <= 0) throw new ImageDecodeError(`the ${format} image has no size`);

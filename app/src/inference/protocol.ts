@@ -1,5 +1,6 @@
 /** Messages between worker-pool.ts (main thread) and worker.ts (inference worker threads). */
 import type * as tf from "@tensorflow/tfjs";
+import type { EngineBackend } from "./backend.js";
 import type { MemoryInfo } from "./infer.js";
 import type { ModelFormat } from "./model-io.js";
 
@@ -17,7 +18,7 @@ export interface WorkerData {
   /** [height, width, channels] of one input, from the manifest (a SavedModel's may be dynamic). */
   inputShape?: [number, number, number];
   format: ModelFormat;
-  backend: "wasm" | "cpu" | "tensorflow" | "onnxruntime";
+  backend: EngineBackend;
   /** Fold BatchNorm/ReLU6 into convolutions (fuse.ts). */
   fuse: boolean;
   /** Directory holding tfjs-backend-wasm's .wasm binaries (the WASM backend only). */

@@ -20,6 +20,7 @@ import {
   Registry,
 } from "prom-client";
 import type { ClassifierLike, Timings } from "../classifier-contract.js";
+import { MANIFEST_FORMAT, type ModelFormat } from "../inference/model-io.js";
 
 export interface MetricsOptions {
   /** Reads the live classifier (undefined while the model loads). */
@@ -76,39 +77,38 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  new Gauge({
-    name: "inference_queue_depth",
-    help: "Images admitted but not running yet (decoding or waiting for an inference engine).",
-    registers: [registry],
-    collect() {
-      this.set(opts.classifier()?.stats?.().queueDepth ?? 0);
-    },
-  });
-  new Gauge({
-    name: "inference_queue_max",
-    help: "Bound of the inference queue (QUEUE_MAX); past it requests get 503.",
-    registers: [registry],
-    collect() {
-      const max = opts.classifier()?.stats?.().queueMax;
-      if (max !== undefined) this.set(max);
-    },
-  });
-  new Gauge({
-    name: "inference_in_flight",
-    help: "Images running on an inference engine right now.",
-    registers: [registry],
-    collect() {
-      this.set(opts.classifier()?.stats?.().inFlight ?? 0);
-    },
-  });
-  new Gauge({
-    name: "model_ready",
-    help: "1 once the model is loaded and warmed up and the server is not draining, else 0.",
-    registers: [registry],
-    collect() {
-      this.set(opts.ready() ? 1 : 0);
-    },
-  });
+  /** A gauge without labels set at each scrape to `value()` (left as it is when undefined). */
+  const gauge = (name: string, help: string, value: () => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const v = value();
+        if (v !== undefined) this.set(v);
+      },
+    });
+  const stats = () => opts.classifier()?.stats?.();
+  gauge(
+    "inference_queue_depth",
+    "Images admitted but not running yet (decoding or waiting for an inference engine).",
+    () => stats()?.queueDepth ?? 0,
+  );
+  gauge(
+    "inference_queue_max",
+    "Bound of the inference queue (QUEUE_MAX); past it requests get 503.",
+    () => stats()?.queueMax,
+  );
+  gauge(
+    "inference_in_flight",
+    "Images running on an inference engine right now.",
+    () => stats()?.inFlight ?? 0,
+  );
+  gauge(
+    "model_ready",
+    "1 once the model is loaded and warmed up and the server is not draining, else 0.",
+    () => (opts.ready() ? 1 : 0),
+  );
   new Gauge({
     name: "model_info",
     help: "The model served (value 1): its format, source (from manifest.json) and the verification of the format served.",
@@ -188,14 +188,6 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   };
 }
 
-/** The manifest's format name of what the engines run (saved-model -> savedmodel, onnx, else tfjs). */
-const FORMAT_OF: Record<string, "savedmodel" | "tfjs" | "onnx"> = {
-  "saved-model": "savedmodel",
-  "graph-model": "tfjs",
-  "layers-model": "tfjs",
-  onnx: "onnx",
-};
-
 /**
  * model_info's `verification`: for the format served, `<agreeing>/<inputs> top-1, max |dp| <d>
  * (tolerance <t>) vs <reference>`; `the reference: <reference>` for the format the reference is
@@ -205,7 +197,8 @@ function verificationLabel(c: ClassifierLike): string {
   const m = c.manifest;
   if (!m) return "no manifest";
   const v = m.verification;
-  const format = FORMAT_OF[c.modelFormat ?? ""] ?? "tfjs";
+  // the manifest's name of the format served (a stub's unknown one: tfjs)
+  const format = MANIFEST_FORMAT[c.modelFormat as ModelFormat] ?? "tfjs";
   if (v && format === v.referenceFormat) return `the reference: ${v.reference}`;
   const check = v?.formats[format];
   if (!v || !check) return "none";

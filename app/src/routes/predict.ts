@@ -101,7 +101,8 @@ async function classify(
   };
 }
 
-function round(ms: number): number {
+/** Milliseconds to two decimals (the answer's timings, the request log line's `ms`). */
+export function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 

@@ -6,7 +6,6 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import {
   type Classification,
   type Classifier,
@@ -14,7 +13,8 @@ import {
   ImageDecodeError,
 } from "../../src/inference/classifier.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
-import { makeImage, truncatedJpeg } from "../fixtures/images.js";
+import { formatImages, makeImage, truncatedJpeg } from "../fixtures/images.js";
+import { demoClassifiers } from "../fixtures/models.js";
 
 let modelDir: string;
 let tmp: string;
@@ -24,16 +24,16 @@ let wasm: Classifier;
 const images: Record<string, Buffer> = {};
 
 beforeAll(async () => {
-  modelDir = (await ensureDemoModel()).dir;
   tmp = await mkdtemp(path.join(os.tmpdir(), "ort-classifier-"));
-  [ort, ortTwo, wasm] = await Promise.all([
-    createClassifier({ modelDir, backend: "onnxruntime", threads: 2 }),
-    createClassifier({ modelDir, backend: "onnxruntime", threads: 2, engines: 2, maxBatchSize: 4 }),
-    createClassifier({ modelDir, backend: "wasm", threads: 1 }),
-  ]);
-  images.jpeg = await makeImage("jpeg", 320, 240, 0);
-  images.png = await makeImage("png", 320, 240, 1);
-  images.webp = await makeImage("webp", 320, 240, 2);
+  ({
+    modelDir,
+    classifiers: [ort, ortTwo, wasm],
+  } = await demoClassifiers(
+    { backend: "onnxruntime", threads: 2 },
+    { backend: "onnxruntime", threads: 2, engines: 2, maxBatchSize: 4 },
+    { backend: "wasm", threads: 1 },
+  ));
+  Object.assign(images, await formatImages());
   images.small = await makeImage("png", 224, 224, 3);
 });
 

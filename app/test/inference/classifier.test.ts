@@ -4,7 +4,6 @@
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDemoModel } from "../../lib/demo-model/index.js";
 import {
   type Classification,
   type Classifier,
@@ -15,7 +14,8 @@ import {
   ImageTooLargeError,
 } from "../../src/inference/classifier.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
-import { makeImage, orientationPair, pixelBombPng, truncatedJpeg } from "../fixtures/images.js";
+import { formatImages, orientationPair, pixelBombPng, truncatedJpeg } from "../fixtures/images.js";
+import { demoClassifiers } from "../fixtures/models.js";
 
 let modelDir: string;
 let one: Classifier;
@@ -23,14 +23,11 @@ let two: Classifier;
 const images: Record<string, Buffer> = {};
 
 beforeAll(async () => {
-  modelDir = (await ensureDemoModel()).dir;
-  [one, two] = await Promise.all([
-    createClassifier({ modelDir, backend: "wasm", threads: 1 }),
-    createClassifier({ modelDir, backend: "wasm", threads: 2 }),
-  ]);
-  images.jpeg = await makeImage("jpeg", 320, 240, 0);
-  images.png = await makeImage("png", 320, 240, 1);
-  images.webp = await makeImage("webp", 320, 240, 2);
+  ({
+    modelDir,
+    classifiers: [one, two],
+  } = await demoClassifiers({ backend: "wasm", threads: 1 }, { backend: "wasm", threads: 2 }));
+  Object.assign(images, await formatImages());
 });
 
 afterAll(async () => {
