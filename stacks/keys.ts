@@ -51,36 +51,45 @@ export function reasonFor(value: unknown, message: string): string {
 /** A default as `Pulumi.yaml` declares it. */
 export type Scalar = string | number | boolean;
 
+/** How a key's value arrives: a string from the engine, a YAML scalar from a stack file. */
+type Coerce = (value: unknown) => unknown;
+
 /** One `food11:<key>`: everything about it, on itself. */
-export class Key<
-  S extends z.ZodType = z.ZodType,
-  At extends string = string,
-  V extends z.ZodType = z.ZodType,
-> {
+export class Key<V extends z.ZodType = z.ZodType, At extends string = string> {
+  /**
+   * Its type, derived from the rest: `coerce`, then `value`'s validation and fix hints, the
+   * default when unset, and the description. The default is a prefault (parsed as if the stack
+   * had set it), not a default: a default would also replace the undefined that an optional
+   * text's empty value becomes.
+   */
+  readonly schema: z.ZodPrefault<z.ZodPreprocess<V>>;
+
   constructor(
-    /** Its type: coercion from the engine's strings, validation and fix hints, description. */
-    readonly schema: S,
     /**
-     * Its value's validation alone, as in the settings: the same checks and messages as `schema`,
+     * Its value's validation alone, as in the settings: the checks and messages of `schema`,
      * without coercion or default (what a component's contract applies to the value it is given).
      */
     readonly value: V,
+    /** What turns the engine's strings (and YAML's scalars) into what `value` checks. */
+    readonly coerce: Coerce,
     /** Its default as `Pulumi.yaml` declares it (`""` for an unset text). */
     readonly defaultValue: Scalar,
+    /** What `Pulumi.yaml` and docs/configuration.md say it is. */
+    readonly doc: string,
     /** Where its value lands in the settings (dotted); `""`: only derived settings read it. */
     readonly at: At,
     /** Its topic: the heading of its table in docs/configuration.md. */
     readonly group = "",
-  ) {}
-
-  /** What `Pulumi.yaml` and docs/configuration.md say it is. */
-  get doc(): string {
-    return this.schema.description ?? "";
+  ) {
+    this.schema = z
+      .preprocess(coerce, value)
+      .prefault(defaultValue as z.input<V>)
+      .describe(doc);
   }
 
   /** The same key, its value landing at `path` in the settings. */
-  to<const P extends string>(path: P): Key<S, P, V> {
-    return new Key(this.schema, this.value, this.defaultValue, path, this.group);
+  to<const P extends string>(path: P): Key<V, P> {
+    return new Key(this.value, this.coerce, this.defaultValue, this.doc, path, this.group);
   }
 }
 
@@ -89,17 +98,9 @@ export function group<const T extends Record<string, Key>>(title: string, keys: 
   return Object.fromEntries(
     Object.entries(keys).map(([name, k]) => [
       name,
-      new Key(k.schema, k.value, k.defaultValue, k.at, title),
+      new Key(k.value, k.coerce, k.defaultValue, k.doc, k.at, title),
     ]),
   ) as T;
-}
-
-function key<S extends z.ZodType, V extends z.ZodType>(
-  schema: S,
-  value: V,
-  def: Scalar,
-): Key<S, "", V> {
-  return new Key(schema, value, def, "");
 }
 
 /** Config values arrive as strings from the engine and as YAML scalars from stack files. */
@@ -118,6 +119,11 @@ function toText(value: unknown): unknown {
   // YAML turns `cpuLimit: 3` into a number; a quantity or a tag is still text.
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return value;
+}
+
+/** An optional text's: the empty value means unset (undefined). */
+function toOptionalText(value: unknown): unknown {
+  return value === "" ? undefined : toText(value);
 }
 
 /** A text's format: `valid`, else `message` (or the message for the value). */
@@ -142,8 +148,7 @@ function textSchema(example: string, format?: Format) {
 
 /** A text, checked against `format` when given. */
 export function text(def: string, doc: string, example = "<text>", format?: Format) {
-  const value = textSchema(example, format);
-  return key(z.preprocess(toText, value).default(def).describe(doc), value, def);
+  return new Key(textSchema(example, format), toText, def, doc, "");
 }
 
 /**
@@ -151,11 +156,7 @@ export function text(def: string, doc: string, example = "<text>", format?: Form
  * to a value that is set.
  */
 export function optional(def: string, doc: string, example = "<text>", format?: Format) {
-  const unset = (value: unknown) => (value === "" ? undefined : toText(value));
-  // prefault, not default: a default would also replace the undefined an empty value becomes.
-  const value = textSchema(example, format).optional();
-  const schema = z.preprocess(unset, value).prefault(def);
-  return key(schema.describe(doc), value, def);
+  return new Key(textSchema(example, format).optional(), toOptionalText, def, doc, "");
 }
 
 /** A whole number from `min` to `max`. */
@@ -165,13 +166,13 @@ export function integer(def: number, min: number, max: number, doc: string) {
   const bounded = schema
     .min(min, { error: `${range}. Fix: ${set(String(Math.max(min, def)))}` })
     .max(max, { error: `${range}. Fix: ${set(String(Math.min(max, def)))}` });
-  return key(z.preprocess(toNumber, bounded).default(def).describe(doc), bounded, def);
+  return new Key(bounded, toNumber, def, doc, "");
 }
 
 /** true or false. */
 export function flag(def: boolean, doc: string) {
   const schema = z.boolean({ error: `must be true or false. Fix: ${set(String(def))}` });
-  return key(z.preprocess(toBoolean, schema).default(def).describe(doc), schema, def);
+  return new Key(schema, toBoolean, def, doc, "");
 }
 
 /** One of `values`. */
@@ -181,7 +182,7 @@ export function choice<const T extends readonly [string, ...string[]]>(
   doc: string,
 ) {
   const schema = z.enum(values, { error: `must be one of ${values.join(", ")}. Fix: ${set(def)}` });
-  return key(z.preprocess(toText, schema).default(def).describe(doc), schema, def);
+  return new Key(schema, toText, def, doc, "");
 }
 
 function quantity(def: string, kind: "cpu" | "memory", doc: string) {
@@ -197,7 +198,7 @@ function quantity(def: string, kind: "cpu" | "memory", doc: string) {
         ctx.addIssue({ code: "custom", message: `must be above zero. ${fix}` });
       }
     });
-  return key(z.preprocess(toText, schema).default(def).describe(doc), schema, def);
+  return new Key(schema, toText, def, doc, "");
 }
 
 /** A CPU quantity (`"2"`, `"500m"`). */
@@ -224,10 +225,10 @@ export type Expand<T> = T extends Scalar | undefined | readonly unknown[]
 /** The settings the keys of `Shape` put in place: each value at its key's path. */
 export type Placed<Shape extends Record<string, Key>> = Intersection<
   {
-    [N in keyof Shape]: Shape[N] extends Key<infer S, infer P>
+    [N in keyof Shape]: Shape[N] extends Key<infer V, infer P>
       ? P extends ""
         ? never
-        : Leaf<P, z.output<S>>
+        : Leaf<P, z.output<V>>
       : never;
   }[keyof Shape]
 >;
