@@ -215,8 +215,30 @@ export class InferenceService extends pulumi.ComponentResource {
       namespace = pulumi.output(args.namespace.name);
     }
     const metadata = { name: APP_NAME, namespace, labels };
+    /** A custom resource of the workload (the HTTPRoute, the ServiceMonitor), `kind` in `apiVersion`. */
+    const customResource = (
+      suffix: string,
+      [apiVersion, kind]: readonly [string, string],
+      spec: Record<string, unknown>,
+      opts: pulumi.CustomResourceOptions,
+    ) =>
+      new k8s.apiextensions.CustomResource(
+        `${name}-${suffix}`,
+        { apiVersion, kind, metadata, spec },
+        { parent: this, ...opts },
+      );
 
-    const httpGet = (route: string) => ({ path: route, port: ADMIN_PORT_NAME, scheme: "HTTP" });
+    /** A probe of the admin port's `route`, every probe with the same timeout. */
+    const probe = (
+      route: string,
+      p: { periodSeconds: number; successThreshold?: number; failureThreshold: number },
+    ) => ({
+      httpGet: { path: route, port: ADMIN_PORT_NAME, scheme: "HTTP" },
+      periodSeconds: p.periodSeconds,
+      ...(p.successThreshold !== undefined ? { successThreshold: p.successThreshold } : {}),
+      failureThreshold: p.failureThreshold,
+      timeoutSeconds: probes.timeoutSeconds,
+    });
     const monitoring = args.monitoring;
 
     this.deployment = new k8s.apps.v1.Deployment(
@@ -291,25 +313,9 @@ export class InferenceService extends pulumi.ComponentResource {
                     requests: containerQuantities(resources.requests),
                     limits: containerQuantities(resources.limits),
                   },
-                  startupProbe: {
-                    httpGet: httpGet(ROUTES.liveness),
-                    periodSeconds: probes.startup.periodSeconds,
-                    failureThreshold: probes.startup.failureThreshold,
-                    timeoutSeconds: probes.timeoutSeconds,
-                  },
-                  readinessProbe: {
-                    httpGet: httpGet(ROUTES.readiness),
-                    periodSeconds: probes.readiness.periodSeconds,
-                    successThreshold: probes.readiness.successThreshold,
-                    failureThreshold: probes.readiness.failureThreshold,
-                    timeoutSeconds: probes.timeoutSeconds,
-                  },
-                  livenessProbe: {
-                    httpGet: httpGet(ROUTES.liveness),
-                    periodSeconds: probes.liveness.periodSeconds,
-                    failureThreshold: probes.liveness.failureThreshold,
-                    timeoutSeconds: probes.timeoutSeconds,
-                  },
+                  startupProbe: probe(ROUTES.liveness, probes.startup),
+                  readinessProbe: probe(ROUTES.readiness, probes.readiness),
+                  livenessProbe: probe(ROUTES.liveness, probes.liveness),
                   securityContext: {
                     allowPrivilegeEscalation: false,
                     privileged: false,
@@ -458,42 +464,38 @@ export class InferenceService extends pulumi.ComponentResource {
     this.httpRoute =
       gatewayRoute === undefined
         ? undefined
-        : new k8s.apiextensions.CustomResource(
-            `${name}-httproute`,
+        : customResource(
+            "httproute",
+            ["gateway.networking.k8s.io/v1", "HTTPRoute"],
             {
-              apiVersion: "gateway.networking.k8s.io/v1",
-              kind: "HTTPRoute",
-              metadata,
-              spec: {
-                parentRefs: [
-                  {
-                    group: "gateway.networking.k8s.io",
-                    kind: "Gateway",
-                    name: gatewayRoute.gateway.name,
-                    namespace: gatewayRoute.gateway.namespace,
-                    ...(gatewayRoute.gateway.sectionName
-                      ? { sectionName: gatewayRoute.gateway.sectionName }
-                      : {}),
-                  },
-                ],
-                ...(host !== undefined ? { hostnames: [host] } : {}),
-                rules: serverPaths.map((p) => ({
-                  matches: [{ path: { type: "Exact", value: publicPath(p) } }],
-                  ...(rewrite
-                    ? {
-                        filters: [
-                          {
-                            type: "URLRewrite",
-                            urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: p } },
-                          },
-                        ],
-                      }
+              parentRefs: [
+                {
+                  group: "gateway.networking.k8s.io",
+                  kind: "Gateway",
+                  name: gatewayRoute.gateway.name,
+                  namespace: gatewayRoute.gateway.namespace,
+                  ...(gatewayRoute.gateway.sectionName
+                    ? { sectionName: gatewayRoute.gateway.sectionName }
                     : {}),
-                  backendRefs: [{ name: this.service.metadata.name, port: 80 }],
-                })),
-              },
+                },
+              ],
+              ...(host !== undefined ? { hostnames: [host] } : {}),
+              rules: serverPaths.map((p) => ({
+                matches: [{ path: { type: "Exact", value: publicPath(p) } }],
+                ...(rewrite
+                  ? {
+                      filters: [
+                        {
+                          type: "URLRewrite",
+                          urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: p } },
+                        },
+                      ],
+                    }
+                  : {}),
+                backendRefs: [{ name: this.service.metadata.name, port: 80 }],
+              })),
             },
-            { parent: this, dependsOn: ingressDependsOn },
+            { dependsOn: ingressDependsOn },
           );
 
     this.pdb = new k8s.policy.v1.PodDisruptionBudget(
@@ -564,20 +566,15 @@ export class InferenceService extends pulumi.ComponentResource {
     this.serviceMonitor =
       monitoring.scrape !== "servicemonitor"
         ? undefined
-        : new k8s.apiextensions.CustomResource(
-            `${name}-servicemonitor`,
+        : customResource(
+            "servicemonitor",
+            ["monitoring.coreos.com/v1", "ServiceMonitor"],
             {
-              apiVersion: "monitoring.coreos.com/v1",
-              kind: "ServiceMonitor",
-              metadata,
-              spec: {
-                selector: { matchLabels: selector },
-                namespaceSelector: { matchNames: [namespace] },
-                endpoints: [{ port: METRICS_PORT_NAME, path: ROUTES.metrics, scheme: "http" }],
-              },
+              selector: { matchLabels: selector },
+              namespaceSelector: { matchNames: [namespace] },
+              endpoints: [{ port: METRICS_PORT_NAME, path: ROUTES.metrics, scheme: "http" }],
             },
             {
-              parent: this,
               // Waits for the CRD check: a rejected check (no CRD) fails this registration, and
               // the preview, with the check's RunError.
               ...(args.serviceMonitorCrdCheck !== undefined
