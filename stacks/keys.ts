@@ -126,23 +126,35 @@ function toOptionalText(value: unknown): unknown {
   return value === "" ? undefined : toText(value);
 }
 
-/** A text's format: `valid`, else `message` (or the message for the value). */
+/**
+ * A text's format: `valid` (a pattern it matches, or a test), else what is wrong (`what`, or what
+ * is wrong with the value) and the fix: setting the key's example (or `fix.example`), or `fix.or`.
+ */
 export interface Format {
-  valid: (value: string) => boolean;
-  message: string | ((value: string) => string);
+  valid: RegExp | ((value: string) => boolean);
+  what: string | ((value: string) => string);
+  fix: { example?: string; or?: string };
 }
 
-/** The format `valid`, else `message`. */
-export function must(valid: Format["valid"], message: Format["message"]): Format {
-  return { valid, message };
+/** The format `valid`, else `what` is wrong; its fix sets the key's example unless `fix` says. */
+export function must(
+  valid: Format["valid"],
+  what: Format["what"],
+  fix: Format["fix"] = {},
+): Format {
+  return { valid, what, fix };
 }
 
 function textSchema(example: string, format?: Format) {
   const s = z.string({ error: `must be text. Fix: ${set(example)}` });
   if (format === undefined) return s;
-  const { valid, message } = format;
-  return s.refine(valid, {
-    error: (issue) => (typeof message === "string" ? message : message(String(issue.input))),
+  const { valid, what, fix } = format;
+  const other = fix.or === undefined ? "" : ` (or ${fix.or})`;
+  return s.refine(typeof valid === "function" ? valid : (v) => valid.test(v), {
+    error: (issue) => {
+      const wrong = typeof what === "string" ? what : what(String(issue.input));
+      return `${wrong}. Fix: ${set(fix.example ?? example)}${other}`;
+    },
   });
 }
 
