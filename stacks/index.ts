@@ -73,22 +73,21 @@ export function readStackConfig(stack: string, file?: string): Record<string, un
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   const projectName = project?.name ?? "food11";
+  const full = (key: string) => (key.includes(":") ? key : `${projectName}:${key}`);
   for (const [key, declaration] of Object.entries(project?.config ?? {})) {
-    const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
     if (declaration !== null && typeof declaration === "object") {
       const d = declaration as { default?: unknown; value?: unknown };
-      if (d.default !== undefined) merged[fullKey] = d.default;
-      else if (d.value !== undefined) merged[fullKey] = d.value;
+      if (d.default !== undefined) merged[full(key)] = d.default;
+      else if (d.value !== undefined) merged[full(key)] = d.value;
     } else {
-      merged[fullKey] = declaration;
+      merged[full(key)] = declaration;
     }
   }
   const stackDoc = (parse(readFileSync(stackFile, "utf8")) ?? {}) as {
     config?: Record<string, unknown>;
   };
   for (const [key, value] of Object.entries(stackDoc.config ?? {})) {
-    const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
-    merged[fullKey] = scalar(value);
+    merged[full(key)] = scalar(value);
   }
   return merged;
 }
