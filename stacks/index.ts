@@ -111,10 +111,6 @@ export function readStackFile(
  * `NODE_OPTIONS=--max-old-space-size=` half of limits.memory in MiB, and `SHUTDOWN_GRACE_SECONDS`.
  */
 export function runtimeEnv(settings: StackSettings): Record<string, string> {
-  const budget = runtimeBudgetEnv({
-    cpuLimit: settings.resources.limits.cpu,
-    memoryLimit: settings.resources.limits.memory,
-  });
   return {
     PORT: String(SERVER_PORT),
     ADMIN_PORT: String(ADMIN_PORT),
@@ -126,8 +122,11 @@ export function runtimeEnv(settings: StackSettings): Record<string, string> {
     // auto: the model's manifest.json decides (the server refuses an explicit one that disagrees)
     ...(settings.model.preprocess !== "auto" ? { PREPROCESS: settings.model.preprocess } : {}),
     TFJS_BACKEND: settings.model.backend,
-    INFERENCE_THREADS: budget.INFERENCE_THREADS,
-    NODE_OPTIONS: budget.NODE_OPTIONS,
+    // INFERENCE_THREADS, NODE_OPTIONS
+    ...runtimeBudgetEnv({
+      cpuLimit: settings.resources.limits.cpu,
+      memoryLimit: settings.resources.limits.memory,
+    }),
     SHUTDOWN_GRACE_SECONDS: String(settings.server.shutdownGraceSeconds),
     SHUTDOWN_DELAY_SECONDS: String(settings.server.shutdownDelaySeconds),
     LOG_LEVEL: settings.server.logLevel,
