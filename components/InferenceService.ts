@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { keyViolation, type StackSettings, settingsViolations } from "../stacks/schema";
+import { SERVICE_MONITOR } from "./apiDiscovery";
 import { ArgsCheck } from "./contract";
 import { dashboardFileName, grafanaDashboard } from "./dashboard";
 import {
@@ -10,6 +11,8 @@ import {
   APP_NAME,
   CONTAINER_NAME,
   DEFAULTS,
+  GATEWAY_API_GROUP,
+  GATEWAY_API_VERSION,
   hpaBehavior,
   kubeScoreIgnores,
   labelSelector,
@@ -466,11 +469,11 @@ export class InferenceService extends pulumi.ComponentResource {
         ? undefined
         : customResource(
             "httproute",
-            ["gateway.networking.k8s.io/v1", "HTTPRoute"],
+            [GATEWAY_API_VERSION, "HTTPRoute"],
             {
               parentRefs: [
                 {
-                  group: "gateway.networking.k8s.io",
+                  group: GATEWAY_API_GROUP,
                   kind: "Gateway",
                   name: gatewayRoute.gateway.name,
                   namespace: gatewayRoute.gateway.namespace,
@@ -568,7 +571,7 @@ export class InferenceService extends pulumi.ComponentResource {
         ? undefined
         : customResource(
             "servicemonitor",
-            ["monitoring.coreos.com/v1", "ServiceMonitor"],
+            [`${SERVICE_MONITOR.group}/${SERVICE_MONITOR.version}`, SERVICE_MONITOR.kind],
             {
               selector: { matchLabels: selector },
               namespaceSelector: { matchNames: [namespace] },
@@ -665,7 +668,7 @@ function gatewayAddress(
   // A read of the existing Gateway (what CustomResource.get does, with `status` among its outputs).
   const gateway = new k8s.apiextensions.CustomResource(
     `${name}-gateway`,
-    { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", status: undefined },
+    { apiVersion: GATEWAY_API_VERSION, kind: "Gateway", status: undefined },
     { id: `${route.gateway.namespace}/${route.gateway.name}`, parent },
   );
   return firstGatewayAddress(gateway);
