@@ -52,13 +52,19 @@ import {
 
 const P = D.probes;
 
-/** `registry/path/name[:tag][@sha256:<64 hex>]`, lower-case path components as Docker wants. */
-const IMAGE_REF =
-  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-const PINNED = /@sha256:[a-f0-9]{64}$/;
-const REGISTRY = /^[a-zA-Z0-9.-]+(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
+/** The parts of an image reference: `registry/path/name[:tag][@sha256:<64 hex>]`. */
+const HOST = String.raw`[a-zA-Z0-9.-]+(?::\d+)?`;
+/** A path component, lower-case as Docker wants. */
+const COMPONENT = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+const PATH = `${COMPONENT}(?:/${COMPONENT})*`;
+const TAG_TEXT = String.raw`[\w][\w.-]{0,127}`;
+const DIGEST = "@sha256:[a-f0-9]{64}";
+const whole = (pattern: string) => new RegExp(`^${pattern}$`);
+const IMAGE_REF = whole(`(?:${HOST}/)?${PATH}(?::${TAG_TEXT})?(?:${DIGEST})?`);
+const PINNED = new RegExp(`${DIGEST}$`);
+const REGISTRY = whole(`${HOST}(?:/${COMPONENT})*`);
+const REPOSITORY = whole(PATH);
+const TAG = whole(TAG_TEXT);
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
 const RELATIVE_PATH = /^(?!\/)(?!.*\.\.)[\w./-]+$/;
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
