@@ -735,15 +735,20 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   // route publishes.
   const { shutdownGraceSeconds: grace, uploadPage } = args.server ?? {};
   const env = args.env ?? {};
+  /** `env[variable]`, when given, must be `expected`: else the value and `why` it may not be. */
+  const agrees = (variable: string, expected: string, why: string) => {
+    const given = env[variable];
+    if (given !== undefined && given !== expected) {
+      check.fail(`env.${variable}`, `${show(given)} ${why}: must be ${show(expected)} or left out`);
+    }
+  };
   if (valid("server.shutdownGraceSeconds")) {
     const margin = DEFAULTS.terminationMarginSeconds;
-    const envGrace = env.SHUTDOWN_GRACE_SECONDS;
-    if (envGrace !== undefined && envGrace !== String(grace)) {
-      check.fail(
-        "env.SHUTDOWN_GRACE_SECONDS",
-        `${show(envGrace)} disagrees with shutdownGraceSeconds ${grace}, from which terminationGracePeriodSeconds ${grace + margin} is derived: must be ${show(String(grace))} or left out`,
-      );
-    }
+    agrees(
+      "SHUTDOWN_GRACE_SECONDS",
+      String(grace),
+      `disagrees with shutdownGraceSeconds ${grace}, from which terminationGracePeriodSeconds ${grace + margin} is derived`,
+    );
     const envDelay = env.SHUTDOWN_DELAY_SECONDS;
     if (envDelay !== undefined && !(/^\d+$/.test(envDelay) && !drainCutOff(+envDelay, grace))) {
       check.fail(
@@ -756,20 +761,12 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
     ["PORT", SERVER_PORT],
     ["ADMIN_PORT", ADMIN_PORT],
   ] as const) {
-    const given = env[variable];
-    if (given !== undefined && given !== String(port)) {
-      check.fail(
-        `env.${variable}`,
-        `${show(given)} is not the container port ${port} that the Service, probes and NetworkPolicy name: must be ${show(String(port))} or left out`,
-      );
-    }
+    const why = `is not the container port ${port} that the Service, probes and NetworkPolicy name`;
+    agrees(variable, String(port), why);
   }
-  const page = env.UPLOAD_PAGE;
-  if (valid("server.uploadPage") && page !== undefined && page !== String(uploadPage)) {
-    check.fail(
-      "env.UPLOAD_PAGE",
-      `${show(page)} disagrees with server.uploadPage ${uploadPage}, which decides whether the route publishes /: must be ${show(String(uploadPage))} or left out`,
-    );
+  if (valid("server.uploadPage")) {
+    const why = `disagrees with server.uploadPage ${uploadPage}, which decides whether the route publishes /`;
+    agrees("UPLOAD_PAGE", String(uploadPage), why);
   }
 
   if (args.gatewayRoute !== undefined) {
