@@ -78,8 +78,16 @@ const inference = new InferenceService(
   { providers },
 );
 
-/** Only the outputs this stack has: an undefined one would warn on every `pulumi up`. */
-const outputs = {
+/**
+ * `outputs` without the ones this stack does not have (no Ingress with an HTTPRoute, ...): an
+ * undefined one would warn on every `pulumi up`.
+ */
+function present<T extends Record<string, unknown>>(outputs: T) {
+  const entries = Object.entries(outputs).filter(([, value]) => value !== undefined);
+  return Object.fromEntries(entries) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+const outputs = present({
   /** Where the classifier answers (Ingress host, or the ingress address, or localhost). */
   url: inference.url,
   /** The image reference deployed: `repo@sha256:<digest>` when built here. */
@@ -89,18 +97,18 @@ const outputs = {
   serviceName: inference.serviceName,
   hpaName: inference.hpaName,
   /** The Ingress (food11:route ingress) or the HTTPRoute (food11:route gateway). */
-  ...(inference.ingressName ? { ingressName: inference.ingressName } : {}),
-  ...(inference.httpRouteName ? { httpRouteName: inference.httpRouteName } : {}),
+  ingressName: inference.ingressName,
+  httpRouteName: inference.httpRouteName,
   pdbName: inference.pdbName,
   /** The NetworkPolicy of the pods (unset with food11:networkPolicy false). */
-  ...(inference.networkPolicyName ? { networkPolicyName: inference.networkPolicyName } : {}),
+  networkPolicyName: inference.networkPolicyName,
   /** The ServiceMonitor (food11:monitoring servicemonitor). */
-  ...(inference.serviceMonitorName ? { serviceMonitorName: inference.serviceMonitorName } : {}),
+  serviceMonitorName: inference.serviceMonitorName,
   /** The ConfigMap with the Grafana dashboard (food11:grafanaDashboard true). */
-  ...(inference.dashboardName ? { dashboardName: inference.dashboardName } : {}),
+  dashboardName: inference.dashboardName,
   /** Selector of the pods, e.g. `kubectl get pods -n <namespace> -l <labelSelector>`. */
   labelSelector: inference.labelSelector,
   /** food11:modelSource's import: the formats baked in and their verification against Keras. */
-  ...(importedModel ? { modelVerification: importedModel.verification } : {}),
-};
+  modelVerification: importedModel?.verification,
+});
 export = outputs;

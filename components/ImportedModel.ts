@@ -92,13 +92,10 @@ export class ImportedModel extends pulumi.ComponentResource {
   constructor(name: string, args: ImportedModelArgs, opts?: pulumi.ComponentResourceOptions) {
     checkImportedModelArgs(name, args);
     super(TYPE, name, {}, opts);
-    const key = `${path
-      .basename(args.source)
-      .replace(/\.(keras|h5|hdf5|onnx)$/i, "")
-      .replace(
-        /[^\w.-]+/g,
-        "_",
-      )}-${createHash("sha256").update(args.source).digest("hex").slice(0, 8)}`;
+    // <file name without its extension, as a path component>-<8 hex of the source's path>
+    const stem = path.basename(args.source).replace(/\.(keras|h5|hdf5|onnx)$/i, "");
+    const hash = createHash("sha256").update(args.source).digest("hex").slice(0, 8);
+    const key = `${stem.replace(/[^\w.-]+/g, "_")}-${hash}`;
     const cache = args.cacheDir ?? path.join(cacheRoot(), "imported");
     const importer = args.importer ?? runModelImport;
     const done = (async () => {

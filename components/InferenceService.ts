@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { keyViolation, type StackSettings, settingsViolations } from "../stacks/schema";
+import { SERVICE_MONITOR } from "./apiDiscovery";
 import { ArgsCheck } from "./contract";
 import { dashboardFileName, grafanaDashboard } from "./dashboard";
 import {
@@ -10,6 +11,8 @@ import {
   APP_NAME,
   CONTAINER_NAME,
   DEFAULTS,
+  GATEWAY_API_GROUP,
+  GATEWAY_API_VERSION,
   hpaBehavior,
   kubeScoreIgnores,
   labelSelector,
@@ -215,8 +218,30 @@ export class InferenceService extends pulumi.ComponentResource {
       namespace = pulumi.output(args.namespace.name);
     }
     const metadata = { name: APP_NAME, namespace, labels };
+    /** A custom resource of the workload (the HTTPRoute, the ServiceMonitor), `kind` in `apiVersion`. */
+    const customResource = (
+      suffix: string,
+      [apiVersion, kind]: readonly [string, string],
+      spec: Record<string, unknown>,
+      opts: pulumi.CustomResourceOptions,
+    ) =>
+      new k8s.apiextensions.CustomResource(
+        `${name}-${suffix}`,
+        { apiVersion, kind, metadata, spec },
+        { parent: this, ...opts },
+      );
 
-    const httpGet = (route: string) => ({ path: route, port: ADMIN_PORT_NAME, scheme: "HTTP" });
+    /** A probe of the admin port's `route`, every probe with the same timeout. */
+    const probe = (
+      route: string,
+      p: { periodSeconds: number; successThreshold?: number; failureThreshold: number },
+    ) => ({
+      httpGet: { path: route, port: ADMIN_PORT_NAME, scheme: "HTTP" },
+      periodSeconds: p.periodSeconds,
+      ...(p.successThreshold !== undefined ? { successThreshold: p.successThreshold } : {}),
+      failureThreshold: p.failureThreshold,
+      timeoutSeconds: probes.timeoutSeconds,
+    });
     const monitoring = args.monitoring;
 
     this.deployment = new k8s.apps.v1.Deployment(
@@ -291,25 +316,9 @@ export class InferenceService extends pulumi.ComponentResource {
                     requests: containerQuantities(resources.requests),
                     limits: containerQuantities(resources.limits),
                   },
-                  startupProbe: {
-                    httpGet: httpGet(ROUTES.liveness),
-                    periodSeconds: probes.startup.periodSeconds,
-                    failureThreshold: probes.startup.failureThreshold,
-                    timeoutSeconds: probes.timeoutSeconds,
-                  },
-                  readinessProbe: {
-                    httpGet: httpGet(ROUTES.readiness),
-                    periodSeconds: probes.readiness.periodSeconds,
-                    successThreshold: probes.readiness.successThreshold,
-                    failureThreshold: probes.readiness.failureThreshold,
-                    timeoutSeconds: probes.timeoutSeconds,
-                  },
-                  livenessProbe: {
-                    httpGet: httpGet(ROUTES.liveness),
-                    periodSeconds: probes.liveness.periodSeconds,
-                    failureThreshold: probes.liveness.failureThreshold,
-                    timeoutSeconds: probes.timeoutSeconds,
-                  },
+                  startupProbe: probe(ROUTES.liveness, probes.startup),
+                  readinessProbe: probe(ROUTES.readiness, probes.readiness),
+                  livenessProbe: probe(ROUTES.liveness, probes.liveness),
                   securityContext: {
                     allowPrivilegeEscalation: false,
                     privileged: false,
@@ -458,42 +467,38 @@ export class InferenceService extends pulumi.ComponentResource {
     this.httpRoute =
       gatewayRoute === undefined
         ? undefined
-        : new k8s.apiextensions.CustomResource(
-            `${name}-httproute`,
+        : customResource(
+            "httproute",
+            [GATEWAY_API_VERSION, "HTTPRoute"],
             {
-              apiVersion: "gateway.networking.k8s.io/v1",
-              kind: "HTTPRoute",
-              metadata,
-              spec: {
-                parentRefs: [
-                  {
-                    group: "gateway.networking.k8s.io",
-                    kind: "Gateway",
-                    name: gatewayRoute.gateway.name,
-                    namespace: gatewayRoute.gateway.namespace,
-                    ...(gatewayRoute.gateway.sectionName
-                      ? { sectionName: gatewayRoute.gateway.sectionName }
-                      : {}),
-                  },
-                ],
-                ...(host !== undefined ? { hostnames: [host] } : {}),
-                rules: serverPaths.map((p) => ({
-                  matches: [{ path: { type: "Exact", value: publicPath(p) } }],
-                  ...(rewrite
-                    ? {
-                        filters: [
-                          {
-                            type: "URLRewrite",
-                            urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: p } },
-                          },
-                        ],
-                      }
+              parentRefs: [
+                {
+                  group: GATEWAY_API_GROUP,
+                  kind: "Gateway",
+                  name: gatewayRoute.gateway.name,
+                  namespace: gatewayRoute.gateway.namespace,
+                  ...(gatewayRoute.gateway.sectionName
+                    ? { sectionName: gatewayRoute.gateway.sectionName }
                     : {}),
-                  backendRefs: [{ name: this.service.metadata.name, port: 80 }],
-                })),
-              },
+                },
+              ],
+              ...(host !== undefined ? { hostnames: [host] } : {}),
+              rules: serverPaths.map((p) => ({
+                matches: [{ path: { type: "Exact", value: publicPath(p) } }],
+                ...(rewrite
+                  ? {
+                      filters: [
+                        {
+                          type: "URLRewrite",
+                          urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: p } },
+                        },
+                      ],
+                    }
+                  : {}),
+                backendRefs: [{ name: this.service.metadata.name, port: 80 }],
+              })),
             },
-            { parent: this, dependsOn: ingressDependsOn },
+            { dependsOn: ingressDependsOn },
           );
 
     this.pdb = new k8s.policy.v1.PodDisruptionBudget(
@@ -564,20 +569,15 @@ export class InferenceService extends pulumi.ComponentResource {
     this.serviceMonitor =
       monitoring.scrape !== "servicemonitor"
         ? undefined
-        : new k8s.apiextensions.CustomResource(
-            `${name}-servicemonitor`,
+        : customResource(
+            "servicemonitor",
+            [`${SERVICE_MONITOR.group}/${SERVICE_MONITOR.version}`, SERVICE_MONITOR.kind],
             {
-              apiVersion: "monitoring.coreos.com/v1",
-              kind: "ServiceMonitor",
-              metadata,
-              spec: {
-                selector: { matchLabels: selector },
-                namespaceSelector: { matchNames: [namespace] },
-                endpoints: [{ port: METRICS_PORT_NAME, path: ROUTES.metrics, scheme: "http" }],
-              },
+              selector: { matchLabels: selector },
+              namespaceSelector: { matchNames: [namespace] },
+              endpoints: [{ port: METRICS_PORT_NAME, path: ROUTES.metrics, scheme: "http" }],
             },
             {
-              parent: this,
               // Waits for the CRD check: a rejected check (no CRD) fails this registration, and
               // the preview, with the check's RunError.
               ...(args.serviceMonitorCrdCheck !== undefined
@@ -668,7 +668,7 @@ function gatewayAddress(
   // A read of the existing Gateway (what CustomResource.get does, with `status` among its outputs).
   const gateway = new k8s.apiextensions.CustomResource(
     `${name}-gateway`,
-    { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", status: undefined },
+    { apiVersion: GATEWAY_API_VERSION, kind: "Gateway", status: undefined },
     { id: `${route.gateway.namespace}/${route.gateway.name}`, parent },
   );
   return firstGatewayAddress(gateway);
@@ -735,15 +735,20 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
   // route publishes.
   const { shutdownGraceSeconds: grace, uploadPage } = args.server ?? {};
   const env = args.env ?? {};
+  /** `env[variable]`, when given, must be `expected`: else the value and `why` it may not be. */
+  const agrees = (variable: string, expected: string, why: string) => {
+    const given = env[variable];
+    if (given !== undefined && given !== expected) {
+      check.fail(`env.${variable}`, `${show(given)} ${why}: must be ${show(expected)} or left out`);
+    }
+  };
   if (valid("server.shutdownGraceSeconds")) {
     const margin = DEFAULTS.terminationMarginSeconds;
-    const envGrace = env.SHUTDOWN_GRACE_SECONDS;
-    if (envGrace !== undefined && envGrace !== String(grace)) {
-      check.fail(
-        "env.SHUTDOWN_GRACE_SECONDS",
-        `${show(envGrace)} disagrees with shutdownGraceSeconds ${grace}, from which terminationGracePeriodSeconds ${grace + margin} is derived: must be ${show(String(grace))} or left out`,
-      );
-    }
+    agrees(
+      "SHUTDOWN_GRACE_SECONDS",
+      String(grace),
+      `disagrees with shutdownGraceSeconds ${grace}, from which terminationGracePeriodSeconds ${grace + margin} is derived`,
+    );
     const envDelay = env.SHUTDOWN_DELAY_SECONDS;
     if (envDelay !== undefined && !(/^\d+$/.test(envDelay) && !drainCutOff(+envDelay, grace))) {
       check.fail(
@@ -756,20 +761,12 @@ export function checkInferenceServiceArgs(name: string, args: InferenceServiceAr
     ["PORT", SERVER_PORT],
     ["ADMIN_PORT", ADMIN_PORT],
   ] as const) {
-    const given = env[variable];
-    if (given !== undefined && given !== String(port)) {
-      check.fail(
-        `env.${variable}`,
-        `${show(given)} is not the container port ${port} that the Service, probes and NetworkPolicy name: must be ${show(String(port))} or left out`,
-      );
-    }
+    const why = `is not the container port ${port} that the Service, probes and NetworkPolicy name`;
+    agrees(variable, String(port), why);
   }
-  const page = env.UPLOAD_PAGE;
-  if (valid("server.uploadPage") && page !== undefined && page !== String(uploadPage)) {
-    check.fail(
-      "env.UPLOAD_PAGE",
-      `${show(page)} disagrees with server.uploadPage ${uploadPage}, which decides whether the route publishes /: must be ${show(String(uploadPage))} or left out`,
-    );
+  if (valid("server.uploadPage")) {
+    const why = `disagrees with server.uploadPage ${uploadPage}, which decides whether the route publishes /`;
+    agrees("UPLOAD_PAGE", String(uploadPage), why);
   }
 
   if (args.gatewayRoute !== undefined) {

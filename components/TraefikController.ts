@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { keyViolation, type StackSettings } from "../stacks/schema";
 import { ArgsCheck } from "./contract";
-import { DEFAULTS } from "./defaults";
+import { DEFAULTS, GATEWAY_API_VERSION } from "./defaults";
 
 /** The type token of {@link TraefikController}. */
 const TYPE = "food11:ingress:TraefikController";
@@ -110,7 +110,7 @@ export class TraefikController extends pulumi.ComponentResource {
       this.gatewayClass = new k8s.apiextensions.CustomResource(
         `${name}-gatewayclass`,
         {
-          apiVersion: "gateway.networking.k8s.io/v1",
+          apiVersion: GATEWAY_API_VERSION,
           kind: "GatewayClass",
           metadata: { name: t.gatewayClassName },
           spec: { controllerName: t.controllerName },
@@ -120,7 +120,7 @@ export class TraefikController extends pulumi.ComponentResource {
       this.gateway = new k8s.apiextensions.CustomResource(
         `${name}-gateway`,
         {
-          apiVersion: "gateway.networking.k8s.io/v1",
+          apiVersion: GATEWAY_API_VERSION,
           kind: "Gateway",
           metadata: { name: args.gateway.name, namespace: this.namespace },
           // Among the outputs, for the address Traefik publishes there.

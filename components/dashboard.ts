@@ -70,6 +70,20 @@ function quantile(q: number, histogram: string, by: string, negative: Record<str
   return `histogram_quantile(${q}, sum by (le, ${by}) (rate(${sel(`${histogram}_bucket`, {}, negative)}${RATE})))`;
 }
 
+/**
+ * What the classifier container of each pod uses of `resource` (`used`, summed by pod), against
+ * its request and limit (kube-state-metrics).
+ */
+function againstBudget(resource: "cpu" | "memory", used: string): Target[] {
+  return [
+    { expr: `sum by (pod) (${used})`, legendFormat: "{{pod}}" },
+    ...(["request", "limit"] as const).map((kind) => ({
+      expr: `max(${sel(`kube_pod_container_resource_${kind}s`, { ...classifier, resource })})`,
+      legendFormat: kind,
+    })),
+  ];
+}
+
 /** The panels, two per row: what the issue asks for, in the order an operator reads them. */
 function panels(): PanelSpec[] {
   return [
@@ -119,24 +133,16 @@ function panels(): PanelSpec[] {
       unit: "short",
       targets: [
         { expr: `sum(${sel("model_ready")})`, legendFormat: "ready (model_ready)" },
-        {
-          expr: sel("kube_horizontalpodautoscaler_status_current_replicas", {
+        ...[
+          ["current", "status_current"],
+          ["desired", "status_desired"],
+          ["max", "spec_max"],
+        ].map(([legend, series]) => ({
+          expr: sel(`kube_horizontalpodautoscaler_${series}_replicas`, {
             horizontalpodautoscaler: APP_NAME,
           }),
-          legendFormat: "current (HPA)",
-        },
-        {
-          expr: sel("kube_horizontalpodautoscaler_status_desired_replicas", {
-            horizontalpodautoscaler: APP_NAME,
-          }),
-          legendFormat: "desired (HPA)",
-        },
-        {
-          expr: sel("kube_horizontalpodautoscaler_spec_max_replicas", {
-            horizontalpodautoscaler: APP_NAME,
-          }),
-          legendFormat: "max (HPA)",
-        },
+          legendFormat: `${legend} (HPA)`,
+        })),
       ],
     },
     {
@@ -164,40 +170,17 @@ function panels(): PanelSpec[] {
       description:
         "Cores used by the classifier container of each pod (cAdvisor), against its requests.cpu (what the HPA's utilization is measured against) and limits.cpu (kube-state-metrics).",
       unit: "short",
-      targets: [
-        {
-          expr: `sum by (pod) (rate(${sel("container_cpu_usage_seconds_total", classifier)}${RATE}))`,
-          legendFormat: "{{pod}}",
-        },
-        {
-          expr: `max(${sel("kube_pod_container_resource_requests", { ...classifier, resource: "cpu" })})`,
-          legendFormat: "request",
-        },
-        {
-          expr: `max(${sel("kube_pod_container_resource_limits", { ...classifier, resource: "cpu" })})`,
-          legendFormat: "limit",
-        },
-      ],
+      targets: againstBudget(
+        "cpu",
+        `rate(${sel("container_cpu_usage_seconds_total", classifier)}${RATE})`,
+      ),
     },
     {
       title: "Memory per pod against requests and limits",
       description:
         "Working set of the classifier container of each pod (cAdvisor; what the kubelet and the OOM killer count), against requests.memory and limits.memory (kube-state-metrics).",
       unit: "bytes",
-      targets: [
-        {
-          expr: `sum by (pod) (${sel("container_memory_working_set_bytes", classifier)})`,
-          legendFormat: "{{pod}}",
-        },
-        {
-          expr: `max(${sel("kube_pod_container_resource_requests", { ...classifier, resource: "memory" })})`,
-          legendFormat: "request",
-        },
-        {
-          expr: `max(${sel("kube_pod_container_resource_limits", { ...classifier, resource: "memory" })})`,
-          legendFormat: "limit",
-        },
-      ],
+      targets: againstBudget("memory", sel("container_memory_working_set_bytes", classifier)),
     },
   ];
 }

@@ -98,6 +98,10 @@ export const ADMIN_PORT_NAME = "admin";
  */
 export const METRICS_PORT_NAME = "metrics";
 
+/** The Gateway API's group and the apiVersion of its resources (HTTPRoute, Gateway, GatewayClass). */
+export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
+export const GATEWAY_API_VERSION = `${GATEWAY_API_GROUP}/v1`;
+
 /** The server's admin routes, on {@link ADMIN_PORT}. */
 export const ROUTES = { liveness: "/healthz", readiness: "/readyz", metrics: "/metrics" } as const;
 

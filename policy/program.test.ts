@@ -42,13 +42,29 @@ async function check(resources: Registered[]): Promise<Finding[]> {
   return findings;
 }
 
-describe.each(["baseline", "strategy1", "strategy2"])("stack %s under the policy pack", (stack) => {
-  it("registers a Deployment, HPA and Ingress that pass every policy", async () => {
-    const run = await runAccepted(stack);
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+const HTTPROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+
+describe.each([
+  ["stack baseline", "baseline", {}, INGRESS, HTTPROUTE],
+  ["stack strategy1", "strategy1", {}, INGRESS, HTTPROUTE],
+  ["stack strategy2", "strategy2", {}, INGRESS, HTTPROUTE],
+  // Routed with the Gateway API (food11:route gateway): an HTTPRoute in place of the Ingress.
+  [
+    "stack strategy1 routed with the Gateway API",
+    "strategy1",
+    { "food11:route": "gateway", "food11:gatewayNamespace": "traefik" },
+    HTTPROUTE,
+    INGRESS,
+  ],
+])("%s under the policy pack", (_, stack, overrides, route, notRoute) => {
+  it("registers a Deployment, HPA and its route, and passes every policy", async () => {
+    const run = await runAccepted(stack, overrides);
     const types = run.resources.map((r) => r.type);
     expect(types).toContain("kubernetes:apps/v1:Deployment");
     expect(types).toContain("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
-    expect(types).toContain("kubernetes:networking.k8s.io/v1:Ingress");
+    expect(types).toContain(route);
+    expect(types).not.toContain(notRoute);
     expect(await check(run.resources)).toEqual([]);
   });
 });
@@ -85,19 +101,6 @@ describe("a stack deploying a moving tag", () => {
           'Deployment food11-classifier: container classifier image "food11-classifier:latest" is not pinned by digest (expected <image>@sha256:<64 hex>)',
       },
     ]);
-  });
-});
-
-describe("a stack routed with the Gateway API (food11:route gateway)", () => {
-  it("registers an HTTPRoute, no Ingress, and passes every policy", async () => {
-    const run = await runAccepted("strategy1", {
-      "food11:route": "gateway",
-      "food11:gatewayNamespace": "traefik",
-    });
-    const types = run.resources.map((r) => r.type);
-    expect(types).toContain("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
-    expect(types).not.toContain("kubernetes:networking.k8s.io/v1:Ingress");
-    expect(await check(run.resources)).toEqual([]);
   });
 });
 

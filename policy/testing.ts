@@ -31,17 +31,6 @@ export interface PolicyRun {
 
 class NotApplicable extends Error {}
 
-/** The options the policy server reports for a resource registered without any. */
-function resourceOptions(): ResourceValidationArgs["opts"] {
-  return {
-    protect: false,
-    ignoreChanges: [],
-    aliases: [],
-    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-    additionalSecretOutputs: [],
-  };
-}
-
 type TypedClass = { __pulumiType?: string };
 
 /** The Pulumi type token of a resource class ("kubernetes:apps/v1:Deployment"). */
@@ -51,31 +40,52 @@ export function typeOf(resourceClass: unknown): string {
   return t;
 }
 
+/**
+ * A resource as the policy server hands it to a policy: its props, a test URN, the options of a
+ * resource registered without any, isType/asType by type token.
+ */
+function policyResource(type: string, props: Record<string, unknown>, name: string) {
+  return {
+    type,
+    props,
+    urn: `urn:pulumi:test::food11::${type}::${name}`,
+    name,
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
+    isType: (cls: unknown) => (cls as TypedClass).__pulumiType === type,
+    // Either asType: a resource validation's (the props as its args) or a stack resource's.
+    asType: ((cls: unknown) =>
+      (cls as TypedClass).__pulumiType === type ? props : undefined) as never,
+  };
+}
+
+/** What the policy server passes a validation besides the resources: no tags, no config. */
+function serverArgs() {
+  return {
+    stackTags: new Map<string, string>(),
+    getConfig: <T extends object>() => ({}) as T,
+    notApplicable: (reason?: string): never => {
+      throw new NotApplicable(reason ?? "not applicable");
+    },
+  };
+}
+
 export async function runPolicy(
   policy: ResourceValidationPolicy,
   resourceClass: unknown,
   props: Record<string, unknown>,
   name = "test",
 ): Promise<PolicyRun> {
-  const type = typeOf(resourceClass);
   const wrapped = proxy.unknownCheckingProxy(structuredClone(props));
   const violations: string[] = [];
   const args: ResourceValidationArgs = {
-    type,
-    props: wrapped,
-    urn: `urn:pulumi:test::food11::${type}::${name}`,
-    name,
-    opts: resourceOptions(),
-    stackTags: new Map(),
-    isType: (cls) => (cls as TypedClass).__pulumiType === type,
-    asType: ((cls: unknown) =>
-      (cls as TypedClass).__pulumiType === type
-        ? wrapped
-        : undefined) as ResourceValidationArgs["asType"],
-    getConfig: <T extends object>() => ({}) as T,
-    notApplicable: (reason?: string): never => {
-      throw new NotApplicable(reason ?? "not applicable");
-    },
+    ...policyResource(typeOf(resourceClass), wrapped, name),
+    ...serverArgs(),
   };
   const validations: ResourceValidation[] = Array.isArray(policy.validateResource)
     ? policy.validateResource
@@ -112,38 +122,22 @@ export async function runStackPolicy(
 ): Promise<PolicyRun & { urns: (string | undefined)[] }> {
   const violations: string[] = [];
   const urns: (string | undefined)[] = [];
-  const stackResources = resources.map((r, i): PolicyResource => {
-    const type = typeof r.type === "string" ? r.type : typeOf(r.type);
-    const name = r.name ?? `r${i}`;
-    const props = structuredClone(r.props);
-    return {
-      type,
-      props,
-      urn: `urn:pulumi:test::food11::${type}::${name}`,
-      name,
-      opts: resourceOptions(),
+  const stackResources = resources.map(
+    (r, i): PolicyResource => ({
+      ...policyResource(
+        typeof r.type === "string" ? r.type : typeOf(r.type),
+        structuredClone(r.props),
+        r.name ?? `r${i}`,
+      ),
       dependencies: [],
       propertyDependencies: {},
-      isType: (cls) => (cls as TypedClass).__pulumiType === type,
-      asType: ((cls: unknown) =>
-        (cls as TypedClass).__pulumiType === type ? props : undefined) as PolicyResource["asType"],
-    };
-  });
+    }),
+  );
   try {
-    await policy.validateStack(
-      {
-        resources: stackResources,
-        stackTags: new Map(),
-        getConfig: <T extends object>() => ({}) as T,
-        notApplicable: (reason?: string): never => {
-          throw new NotApplicable(reason ?? "not applicable");
-        },
-      },
-      (message, urn) => {
-        violations.push(message);
-        urns.push(urn);
-      },
-    );
+    await policy.validateStack({ resources: stackResources, ...serverArgs() }, (message, urn) => {
+      violations.push(message);
+      urns.push(urn);
+    });
   } catch (e) {
     if (e instanceof NotApplicable) return { violations, urns, notApplicable: e.message };
     throw e;

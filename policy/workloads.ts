@@ -2,11 +2,16 @@
 // StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and bare Pods.
 
 import * as k8s from "@pulumi/kubernetes";
-import type { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ReportViolation,
+  ResourceValidation,
+  ResourceValidationArgs,
+} from "@pulumi/policy";
 import type * as pulumi from "@pulumi/pulumi";
 
-export type PodSpec = pulumi.Unwrap<k8s.types.input.core.v1.PodSpec>;
-export type Container = pulumi.Unwrap<k8s.types.input.core.v1.Container>;
+type PodSpec = pulumi.Unwrap<k8s.types.input.core.v1.PodSpec>;
+type Container = pulumi.Unwrap<k8s.types.input.core.v1.Container>;
 
 export interface Workload {
   /** Kubernetes kind, e.g. "Deployment". */
@@ -24,14 +29,14 @@ export interface Workload {
 }
 
 /** What workloadOf reads of a resource: a resource validation's args or a stack's resource. */
-export type TypedResource = Pick<ResourceValidationArgs, "asType" | "name">;
+type TypedResource = Pick<ResourceValidationArgs, "asType" | "name">;
 
 function named(meta: { name?: string } | undefined, args: TypedResource): string {
   return meta?.name ?? args.name;
 }
 
 /** The workload behind a resource, or undefined if it is no workload kind we know. */
-export function workloadOf(args: TypedResource): Workload | undefined {
+function workloadOf(args: TypedResource): Workload | undefined {
   type Template = { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined;
   const make = (
     kind: string,
@@ -61,6 +66,17 @@ export function workloadOf(args: TypedResource): Workload | undefined {
   const cronJob = args.asType(k8s.batch.v1.CronJob);
   if (cronJob) return make("CronJob", cronJob, cronJob.spec?.jobTemplate?.spec?.template, false);
   return undefined;
+}
+
+/**
+ * The workload behind a stack's resource (what a stack policy reads): its outputs carry the same
+ * shapes as a resource validation's inputs for what workloadOf reads (metadata, the pod template).
+ */
+export function stackWorkloadOf(r: PolicyResource): Workload | undefined {
+  return workloadOf({
+    name: r.name,
+    asType: ((cls: never) => r.asType(cls)) as TypedResource["asType"],
+  });
 }
 
 export type WorkloadCheck = (

@@ -73,22 +73,21 @@ export function readStackConfig(stack: string, file?: string): Record<string, un
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   const projectName = project?.name ?? "food11";
+  const full = (key: string) => (key.includes(":") ? key : `${projectName}:${key}`);
   for (const [key, declaration] of Object.entries(project?.config ?? {})) {
-    const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
     if (declaration !== null && typeof declaration === "object") {
       const d = declaration as { default?: unknown; value?: unknown };
-      if (d.default !== undefined) merged[fullKey] = d.default;
-      else if (d.value !== undefined) merged[fullKey] = d.value;
+      if (d.default !== undefined) merged[full(key)] = d.default;
+      else if (d.value !== undefined) merged[full(key)] = d.value;
     } else {
-      merged[fullKey] = declaration;
+      merged[full(key)] = declaration;
     }
   }
   const stackDoc = (parse(readFileSync(stackFile, "utf8")) ?? {}) as {
     config?: Record<string, unknown>;
   };
   for (const [key, value] of Object.entries(stackDoc.config ?? {})) {
-    const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
-    merged[fullKey] = scalar(value);
+    merged[full(key)] = scalar(value);
   }
   return merged;
 }
@@ -112,10 +111,6 @@ export function readStackFile(
  * `NODE_OPTIONS=--max-old-space-size=` half of limits.memory in MiB, and `SHUTDOWN_GRACE_SECONDS`.
  */
 export function runtimeEnv(settings: StackSettings): Record<string, string> {
-  const budget = runtimeBudgetEnv({
-    cpuLimit: settings.resources.limits.cpu,
-    memoryLimit: settings.resources.limits.memory,
-  });
   return {
     PORT: String(SERVER_PORT),
     ADMIN_PORT: String(ADMIN_PORT),
@@ -127,8 +122,11 @@ export function runtimeEnv(settings: StackSettings): Record<string, string> {
     // auto: the model's manifest.json decides (the server refuses an explicit one that disagrees)
     ...(settings.model.preprocess !== "auto" ? { PREPROCESS: settings.model.preprocess } : {}),
     TFJS_BACKEND: settings.model.backend,
-    INFERENCE_THREADS: budget.INFERENCE_THREADS,
-    NODE_OPTIONS: budget.NODE_OPTIONS,
+    // INFERENCE_THREADS, NODE_OPTIONS
+    ...runtimeBudgetEnv({
+      cpuLimit: settings.resources.limits.cpu,
+      memoryLimit: settings.resources.limits.memory,
+    }),
     SHUTDOWN_GRACE_SECONDS: String(settings.server.shutdownGraceSeconds),
     SHUTDOWN_DELAY_SECONDS: String(settings.server.shutdownDelaySeconds),
     LOG_LEVEL: settings.server.logLevel,

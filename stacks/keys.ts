@@ -51,36 +51,45 @@ export function reasonFor(value: unknown, message: string): string {
 /** A default as `Pulumi.yaml` declares it. */
 export type Scalar = string | number | boolean;
 
+/** How a key's value arrives: a string from the engine, a YAML scalar from a stack file. */
+type Coerce = (value: unknown) => unknown;
+
 /** One `food11:<key>`: everything about it, on itself. */
-export class Key<
-  S extends z.ZodType = z.ZodType,
-  At extends string = string,
-  V extends z.ZodType = z.ZodType,
-> {
+export class Key<V extends z.ZodType = z.ZodType, At extends string = string> {
+  /**
+   * Its type, derived from the rest: `coerce`, then `value`'s validation and fix hints, the
+   * default when unset, and the description. The default is a prefault (parsed as if the stack
+   * had set it), not a default: a default would also replace the undefined that an optional
+   * text's empty value becomes.
+   */
+  readonly schema: z.ZodPrefault<z.ZodPreprocess<V>>;
+
   constructor(
-    /** Its type: coercion from the engine's strings, validation and fix hints, description. */
-    readonly schema: S,
     /**
-     * Its value's validation alone, as in the settings: the same checks and messages as `schema`,
+     * Its value's validation alone, as in the settings: the checks and messages of `schema`,
      * without coercion or default (what a component's contract applies to the value it is given).
      */
     readonly value: V,
+    /** What turns the engine's strings (and YAML's scalars) into what `value` checks. */
+    readonly coerce: Coerce,
     /** Its default as `Pulumi.yaml` declares it (`""` for an unset text). */
     readonly defaultValue: Scalar,
+    /** What `Pulumi.yaml` and docs/configuration.md say it is. */
+    readonly doc: string,
     /** Where its value lands in the settings (dotted); `""`: only derived settings read it. */
     readonly at: At,
     /** Its topic: the heading of its table in docs/configuration.md. */
     readonly group = "",
-  ) {}
-
-  /** What `Pulumi.yaml` and docs/configuration.md say it is. */
-  get doc(): string {
-    return this.schema.description ?? "";
+  ) {
+    this.schema = z
+      .preprocess(coerce, value)
+      .prefault(defaultValue as z.input<V>)
+      .describe(doc);
   }
 
   /** The same key, its value landing at `path` in the settings. */
-  to<const P extends string>(path: P): Key<S, P, V> {
-    return new Key(this.schema, this.value, this.defaultValue, path, this.group);
+  to<const P extends string>(path: P): Key<V, P> {
+    return new Key(this.value, this.coerce, this.defaultValue, this.doc, path, this.group);
   }
 }
 
@@ -89,17 +98,9 @@ export function group<const T extends Record<string, Key>>(title: string, keys: 
   return Object.fromEntries(
     Object.entries(keys).map(([name, k]) => [
       name,
-      new Key(k.schema, k.value, k.defaultValue, k.at, title),
+      new Key(k.value, k.coerce, k.defaultValue, k.doc, k.at, title),
     ]),
   ) as T;
-}
-
-function key<S extends z.ZodType, V extends z.ZodType>(
-  schema: S,
-  value: V,
-  def: Scalar,
-): Key<S, "", V> {
-  return new Key(schema, value, def, "");
 }
 
 /** Config values arrive as strings from the engine and as YAML scalars from stack files. */
@@ -120,30 +121,46 @@ function toText(value: unknown): unknown {
   return value;
 }
 
-/** A text's format: `valid`, else `message` (or the message for the value). */
-export interface Format {
-  valid: (value: string) => boolean;
-  message: string | ((value: string) => string);
+/** An optional text's: the empty value means unset (undefined). */
+function toOptionalText(value: unknown): unknown {
+  return value === "" ? undefined : toText(value);
 }
 
-/** The format `valid`, else `message`. */
-export function must(valid: Format["valid"], message: Format["message"]): Format {
-  return { valid, message };
+/**
+ * A text's format: `valid` (a pattern it matches, or a test), else what is wrong (`what`, or what
+ * is wrong with the value) and the fix: setting the key's example (or `fix.example`), or `fix.or`.
+ */
+export interface Format {
+  valid: RegExp | ((value: string) => boolean);
+  what: string | ((value: string) => string);
+  fix: { example?: string; or?: string };
+}
+
+/** The format `valid`, else `what` is wrong; its fix sets the key's example unless `fix` says. */
+export function must(
+  valid: Format["valid"],
+  what: Format["what"],
+  fix: Format["fix"] = {},
+): Format {
+  return { valid, what, fix };
 }
 
 function textSchema(example: string, format?: Format) {
   const s = z.string({ error: `must be text. Fix: ${set(example)}` });
   if (format === undefined) return s;
-  const { valid, message } = format;
-  return s.refine(valid, {
-    error: (issue) => (typeof message === "string" ? message : message(String(issue.input))),
+  const { valid, what, fix } = format;
+  const other = fix.or === undefined ? "" : ` (or ${fix.or})`;
+  return s.refine(typeof valid === "function" ? valid : (v) => valid.test(v), {
+    error: (issue) => {
+      const wrong = typeof what === "string" ? what : what(String(issue.input));
+      return `${wrong}. Fix: ${set(fix.example ?? example)}${other}`;
+    },
   });
 }
 
 /** A text, checked against `format` when given. */
 export function text(def: string, doc: string, example = "<text>", format?: Format) {
-  const value = textSchema(example, format);
-  return key(z.preprocess(toText, value).default(def).describe(doc), value, def);
+  return new Key(textSchema(example, format), toText, def, doc, "");
 }
 
 /**
@@ -151,11 +168,7 @@ export function text(def: string, doc: string, example = "<text>", format?: Form
  * to a value that is set.
  */
 export function optional(def: string, doc: string, example = "<text>", format?: Format) {
-  const unset = (value: unknown) => (value === "" ? undefined : toText(value));
-  // prefault, not default: a default would also replace the undefined an empty value becomes.
-  const value = textSchema(example, format).optional();
-  const schema = z.preprocess(unset, value).prefault(def);
-  return key(schema.describe(doc), value, def);
+  return new Key(textSchema(example, format).optional(), toOptionalText, def, doc, "");
 }
 
 /** A whole number from `min` to `max`. */
@@ -165,13 +178,13 @@ export function integer(def: number, min: number, max: number, doc: string) {
   const bounded = schema
     .min(min, { error: `${range}. Fix: ${set(String(Math.max(min, def)))}` })
     .max(max, { error: `${range}. Fix: ${set(String(Math.min(max, def)))}` });
-  return key(z.preprocess(toNumber, bounded).default(def).describe(doc), bounded, def);
+  return new Key(bounded, toNumber, def, doc, "");
 }
 
 /** true or false. */
 export function flag(def: boolean, doc: string) {
   const schema = z.boolean({ error: `must be true or false. Fix: ${set(String(def))}` });
-  return key(z.preprocess(toBoolean, schema).default(def).describe(doc), schema, def);
+  return new Key(schema, toBoolean, def, doc, "");
 }
 
 /** One of `values`. */
@@ -181,7 +194,7 @@ export function choice<const T extends readonly [string, ...string[]]>(
   doc: string,
 ) {
   const schema = z.enum(values, { error: `must be one of ${values.join(", ")}. Fix: ${set(def)}` });
-  return key(z.preprocess(toText, schema).default(def).describe(doc), schema, def);
+  return new Key(schema, toText, def, doc, "");
 }
 
 function quantity(def: string, kind: "cpu" | "memory", doc: string) {
@@ -197,7 +210,7 @@ function quantity(def: string, kind: "cpu" | "memory", doc: string) {
         ctx.addIssue({ code: "custom", message: `must be above zero. ${fix}` });
       }
     });
-  return key(z.preprocess(toText, schema).default(def).describe(doc), schema, def);
+  return new Key(schema, toText, def, doc, "");
 }
 
 /** A CPU quantity (`"2"`, `"500m"`). */
@@ -224,10 +237,10 @@ export type Expand<T> = T extends Scalar | undefined | readonly unknown[]
 /** The settings the keys of `Shape` put in place: each value at its key's path. */
 export type Placed<Shape extends Record<string, Key>> = Intersection<
   {
-    [N in keyof Shape]: Shape[N] extends Key<infer S, infer P>
+    [N in keyof Shape]: Shape[N] extends Key<infer V, infer P>
       ? P extends ""
         ? never
-        : Leaf<P, z.output<S>>
+        : Leaf<P, z.output<V>>
       : never;
   }[keyof Shape]
 >;

@@ -52,13 +52,19 @@ import {
 
 const P = D.probes;
 
-/** `registry/path/name[:tag][@sha256:<64 hex>]`, lower-case path components as Docker wants. */
-const IMAGE_REF =
-  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-const PINNED = /@sha256:[a-f0-9]{64}$/;
-const REGISTRY = /^[a-zA-Z0-9.-]+(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
+/** The parts of an image reference: `registry/path/name[:tag][@sha256:<64 hex>]`. */
+const HOST = String.raw`[a-zA-Z0-9.-]+(?::\d+)?`;
+/** A path component, lower-case as Docker wants. */
+const COMPONENT = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+const PATH = `${COMPONENT}(?:/${COMPONENT})*`;
+const TAG_TEXT = String.raw`[\w][\w.-]{0,127}`;
+const DIGEST = "@sha256:[a-f0-9]{64}";
+const whole = (pattern: string) => new RegExp(`^${pattern}$`);
+const IMAGE_REF = whole(`(?:${HOST}/)?${PATH}(?::${TAG_TEXT})?(?:${DIGEST})?`);
+const PINNED = new RegExp(`${DIGEST}$`);
+const REGISTRY = whole(`${HOST}(?:/${COMPONENT})*`);
+const REPOSITORY = whole(PATH);
+const TAG = whole(TAG_TEXT);
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
 const RELATIVE_PATH = /^(?!\/)(?!.*\.\.)[\w./-]+$/;
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
@@ -70,7 +76,6 @@ const NGINX_SIZE = /^\d+[kKmMgG]?$/;
 const isModelSource = (v: string) =>
   /\.(keras|h5|hdf5|onnx)$/i.test(v) || /(^|\/)[^./]+\/?$/.test(v);
 const isHttpUrl = (v: string) => /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
-const matches = (re: RegExp) => (v: string) => re.test(v);
 const NOT_A_LABEL = "is not a DNS label (lower-case letters, digits, '-', at most 63)";
 
 /**
@@ -88,34 +93,27 @@ export const configShape = {
       "",
       "Prebuilt image to deploy; it wins over a configured build. registry/repo@sha256:<digest> preferred, a tag is accepted with a warning. Empty: build.",
       "registry.example.com/food11-classifier@sha256:<digest>",
-      must(
-        matches(IMAGE_REF),
-        `is not an image reference. Fix: ${set("registry.example.com/food11-classifier@sha256:<64 hex digits>")}`,
-      ),
+      must(IMAGE_REF, "is not an image reference", {
+        example: "registry.example.com/food11-classifier@sha256:<64 hex digits>",
+      }),
     ),
     imageRegistry: optional(
       "",
       "Registry server (and optional path prefix) the built image is pushed to, e.g. localhost:5001 or ghcr.io/acme. Empty: Docker Hub.",
       "localhost:5001",
-      must(
-        matches(REGISTRY),
-        `is not a registry (host[:port][/path]). Fix: ${set("localhost:5001")}`,
-      ),
+      must(REGISTRY, "is not a registry (host[:port][/path])"),
     ),
     imageRepository: optional(
       "",
       "Repository of the built image, e.g. food11-classifier. Setting it builds app/ with app/Dockerfile and pushes it.",
       "food11-classifier",
-      must(
-        matches(REPOSITORY),
-        `is not a Docker repository name (lower-case, e.g. food11-classifier). Fix: ${set("food11-classifier")}`,
-      ),
+      must(REPOSITORY, "is not a Docker repository name (lower-case, e.g. food11-classifier)"),
     ),
     imageTag: text(
       D.image.tag,
       "Tag pushed with the built image; the Deployment still pins the pushed digest.",
       "0.2.0",
-      must(matches(TAG), `is not a Docker tag. Fix: ${set("0.1.0")}`),
+      must(TAG, "is not a Docker tag", { example: "0.1.0" }),
     ),
     imageContext: text(
       D.image.context,
@@ -131,25 +129,19 @@ export const configShape = {
       D.image.platform,
       "Target platform of the image build.",
       "linux/amd64",
-      must(matches(PLATFORM), `is not a platform (os/arch). Fix: ${set("linux/amd64")}`),
+      must(PLATFORM, "is not a platform (os/arch)"),
     ),
     imageModelDir: optional(
       "",
       "MODEL_DIR build arg: a tfjs model directory inside the build context (e.g. models/food11) to bake into the image. Empty: the seeded demo model.",
       "models/food11",
-      must(
-        matches(RELATIVE_PATH),
-        `must be a relative path inside the build context. Fix: ${set("models/food11")}`,
-      ),
+      must(RELATIVE_PATH, "must be a relative path inside the build context"),
     ),
     imageBaseImage: optional(
       "",
       "NODE_IMAGE build arg: the Node base image, e.g. node:24-slim@sha256:<digest> to pin it. Empty: the Dockerfile's node:24-slim.",
       "node:24-slim@sha256:<digest>",
-      must(
-        matches(IMAGE_REF),
-        `is not an image reference. Fix: ${set("node:24-slim@sha256:<digest>")}`,
-      ),
+      must(IMAGE_REF, "is not an image reference"),
     ),
     imageLibtensorflow: choice(
       ["download", "wheel"],
@@ -187,19 +179,13 @@ export const configShape = {
       "",
       "MODEL_URL: load the tfjs model over http(s) instead of the one baked into the image. Empty: /app/model in the image.",
       "https://models.example.com/food11/model.json",
-      must(
-        isHttpUrl,
-        `must be an http(s) URL. Fix: ${set("https://models.example.com/food11/model.json")}`,
-      ),
+      must(isHttpUrl, "must be an http(s) URL"),
     ).to("model.url"),
     modelSource: optional(
       "",
       "A trained model to import and bake into the image: a Keras 3 .keras, a legacy .h5, a SavedModel directory or an .onnx file, relative to the project root or absolute. pulumi up runs npm run model:import on it (same verification) before the build; a changed file is a new image. Empty: imageModelDir or the demo model.",
       "models/best.keras",
-      must(
-        isModelSource,
-        `is not a .keras, .h5 or .onnx file or a SavedModel directory. Fix: ${set("models/best.keras")}`,
-      ),
+      must(isModelSource, "is not a .keras, .h5 or .onnx file or a SavedModel directory"),
     ).to("model.source"),
     modelLabels: optional(
       "",
@@ -355,49 +341,45 @@ export const configShape = {
       D.gateway.name,
       "Name of the Gateway the HTTPRoute attaches to (route gateway); ingressController traefik creates it.",
       "food11",
-      must(isDnsLabel, (v) => `${JSON.stringify(v)} ${NOT_A_LABEL}. Fix: ${set("food11")}`),
+      must(isDnsLabel, (v) => `${JSON.stringify(v)} ${NOT_A_LABEL}`),
     ),
     gatewayNamespace: optional(
       "",
       "Namespace of that Gateway. Empty: ingressControllerNamespace.",
       "traefik",
-      must(isDnsLabel, (v) => `${JSON.stringify(v)} ${NOT_A_LABEL}. Fix: ${set("traefik")}`),
+      must(isDnsLabel, (v) => `${JSON.stringify(v)} ${NOT_A_LABEL}`),
     ),
     gatewaySectionName: optional(
       D.gateway.sectionName,
       "sectionName of the HTTPRoute's parentRef: the Gateway listener to attach to. Empty: every listener.",
       "web",
-      must(
-        isDnsLabel,
-        `is not a listener name (a DNS label). Fix: ${set("web")} (or ${set('""')} for every listener)`,
-      ),
+      must(isDnsLabel, "is not a listener name (a DNS label)", {
+        or: `${set('""')} for every listener`,
+      }),
     ),
     ingressClassName: text(
       D.ingress.className,
       "ingressClassName of the Ingress.",
       "nginx",
-      must(isDnsSubdomain, `is not an IngressClass name. Fix: ${set("nginx")}`),
+      must(isDnsSubdomain, "is not an IngressClass name"),
     ).to("ingress.className"),
     ingressHost: optional(
       "",
       "Host of the Ingress rule, e.g. food11.example.com. Empty: any host.",
       "food11.example.com",
-      must(
-        isHostName,
-        `is not a host name. Fix: ${set("food11.example.com")} (or ${rm()} for any host)`,
-      ),
+      must(isHostName, "is not a host name", { or: `${rm()} for any host` }),
     ).to("ingress.host"),
     ingressPath: text(
       D.ingress.path,
       "Path prefix of the Ingress rule; a prefix other than / is stripped by ingress-nginx before the server sees it.",
       "/",
-      must(matches(URL_PATH), `must be a URL path starting with /. Fix: ${set("/")}`),
+      must(URL_PATH, "must be a URL path starting with /"),
     ).to("ingress.path"),
     ingressProxyBodySize: text(
       D.ingress.proxyBodySize,
       "ingress-nginx proxy-body-size: the largest upload nginx passes to /predict (the server's own BODY_LIMIT_BYTES default is 10 MiB).",
       "10m",
-      must(matches(NGINX_SIZE), `is not an nginx size (e.g. 10m). Fix: ${set("10m")}`),
+      must(NGINX_SIZE, "is not an nginx size (e.g. 10m)"),
     ).to("ingress.proxyBodySize"),
   }),
   ...group("Namespace, availability, security", {
@@ -405,10 +387,7 @@ export const configShape = {
       "",
       "Namespace of the workload. Empty: food11-<stack>, so stacks run side by side.",
       "food11-strategy1",
-      must(
-        isDnsLabel,
-        (v) => `namespace ${JSON.stringify(v)} ${NOT_A_LABEL}. Fix: ${set("food11-strategy1")}`,
-      ),
+      must(isDnsLabel, (v) => `namespace ${JSON.stringify(v)} ${NOT_A_LABEL}`),
     ),
     createNamespace: flag(
       true,
@@ -430,10 +409,9 @@ export const configShape = {
       "",
       "spec.priorityClassName of the pods: a PriorityClass of the cluster, whose value the scheduler ranks them by (and may preempt lower ones for). Empty: none (the cluster's default priority).",
       "high-priority",
-      must(
-        isDnsSubdomain,
-        `is not a PriorityClass name (a DNS subdomain). Fix: ${set("high-priority")} (or ${rm()} for none)`,
-      ),
+      must(isDnsSubdomain, "is not a PriorityClass name (a DNS subdomain)", {
+        or: `${rm()} for none`,
+      }),
     ).to("pod.priorityClassName"),
     // The NetworkPolicy (derived: StackSettings.networkPolicy).
     networkPolicy: flag(
@@ -453,7 +431,7 @@ export const configShape = {
       D.networkPolicy.monitoringNamespace,
       "Namespace of the Prometheus that scrapes /metrics: the NetworkPolicy admits its pods on the admin port. Empty: no monitoring namespace admitted.",
       "monitoring",
-      must(isDnsLabel, `${NOT_A_LABEL}. Fix: ${set("monitoring")} (or ${set('""')} to admit none)`),
+      must(isDnsLabel, NOT_A_LABEL, { or: `${set('""')} to admit none` }),
     ),
     grafanaDashboard: flag(
       D.monitoring.grafanaDashboard,
@@ -474,7 +452,7 @@ export const configShape = {
       D.ingressController.namespace,
       "Namespace of the ingress controller, installed with this stack or not: the NetworkPolicy admits its pods on port http.",
       "ingress-nginx",
-      must(isDnsLabel, `${NOT_A_LABEL}. Fix: ${set("ingress-nginx")}`),
+      must(isDnsLabel, NOT_A_LABEL),
     ).to("ingressController.namespace"),
     ingressControllerServiceType: choice(
       INGRESS_SERVICE_TYPES,

@@ -21,6 +21,11 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** The problem of key `name` (bare) of `stack`: its schema message with the key and stack filled in. */
+function problemOf(stack: string, name: string, value: unknown, message: string): ConfigProblem {
+  return { key: `${PROJECT}:${name}`, value, message: fill(message, name, stack) };
+}
+
 /** A stack whose config is rejected; the message lists every problem. */
 export class StackConfigError extends Error {
   override readonly name = "StackConfigError";
@@ -97,11 +102,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
   const known: Record<string, unknown> = {};
   const problems: ConfigProblem[] = [];
   const problem = (key: string, message: string) =>
-    problems.push({
-      key: `${PROJECT}:${key}`,
-      value: own[key],
-      message: fill(message, key, stack),
-    });
+    problems.push(problemOf(stack, key, own[key], message));
 
   for (const [key, value] of Object.entries(own)) {
     if ((CONFIG_KEYS as string[]).includes(key)) {
@@ -143,10 +144,7 @@ export function withExtraCaCertificates(
   const name = "imageExtraCaCertificates";
   const fail = (why: string): never => {
     const message = `${why}. Fix: ${set("<a PEM file of CA certificates>")} (or ${rm()})`;
-    const key = `${PROJECT}:${name}`;
-    throw new StackConfigError(settings.stack, [
-      { key, value: file, message: fill(message, name, settings.stack) },
-    ]);
+    throw new StackConfigError(settings.stack, [problemOf(settings.stack, name, file, message)]);
   };
   let text = "";
   try {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { ADMIN_PORT_NAME, ROUTES } from "../../components/defaults";
-import { type TypedResource, workloadOf } from "../workloads";
+import { stackWorkloadOf } from "../workloads";
 import { HTTPROUTE_TYPE } from "./httpRoute";
 
 /** The server's admin paths: what no public route may reach. */
@@ -170,11 +170,7 @@ export const adminNotRouted: StackValidationPolicy = {
     // The admin container ports of the stack's workloads: by name, and their numbers.
     const adminTargets = new Set<string>([ADMIN_PORT_NAME]);
     for (const r of args.resources) {
-      const workload = workloadOf({
-        name: r.name,
-        asType: ((cls: never) => r.asType(cls)) as TypedResource["asType"],
-      });
-      for (const c of workload?.podSpec?.containers ?? []) {
+      for (const c of stackWorkloadOf(r)?.podSpec?.containers ?? []) {
         for (const p of (c.ports ?? []) as { name?: string; containerPort?: number }[]) {
           if (p.name === ADMIN_PORT_NAME && p.containerPort !== undefined) {
             adminTargets.add(String(p.containerPort));

@@ -1,7 +1,8 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { GATEWAY_API_VERSION } from "../../components/defaults";
 
 /** The Pulumi type of a Gateway API HTTPRoute (a CustomResource of the Kubernetes provider). */
-export const HTTPROUTE_TYPE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+export const HTTPROUTE_TYPE = `kubernetes:${GATEWAY_API_VERSION}:HTTPRoute`;
 
 interface HttpRouteProps {
   metadata?: { name?: string };

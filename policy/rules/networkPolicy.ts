@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { type TypedResource, workloadOf } from "../workloads";
+import { stackWorkloadOf } from "../workloads";
 
 /** A NetworkPolicy as the rule reads it. */
 interface Policy {
@@ -55,12 +55,7 @@ export const networkPolicyPresent: StackValidationPolicy = {
       if (netpol) policies.push(policyOf(netpol as never, r.name));
     }
     for (const r of args.resources) {
-      // A stack's resources carry their outputs where a resource validation has its inputs: the
-      // same shapes for what workloadOf reads (metadata, the pod template).
-      const workload = workloadOf({
-        name: r.name,
-        asType: ((cls: never) => r.asType(cls)) as TypedResource["asType"],
-      });
+      const workload = stackWorkloadOf(r);
       if (!workload?.longRunning) continue;
       const labels = workload.podLabels ?? {};
       const matching = policies.filter(

@@ -5,27 +5,27 @@
  */
 import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import {
   discover,
   requireServiceMonitorCrd,
   SERVICE_MONITOR,
 } from "../../../components/apiDiscovery";
 
-let server: Server | undefined;
-afterEach(async () => {
-  server?.close();
-  server = undefined;
+afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** An API server whose /apis/monitoring.coreos.com/v1 answers `status` with `resources`. */
+/**
+ * An API server whose /apis/monitoring.coreos.com/v1 answers `status` with `resources`, closed
+ * when the test finishes.
+ */
 async function apiServer(status: number, resources: string[] = []): Promise<string> {
-  server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     if (req.url === "/apis/monitoring.coreos.com/v1" && status === 200) {
       res.setHeader("content-type", "application/json");
       res.end(
@@ -49,6 +49,9 @@ async function apiServer(status: number, resources: string[] = []): Promise<stri
     res.end(
       JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", code: res.statusCode }),
     );
+  });
+  onTestFinished(() => {
+    server.close();
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

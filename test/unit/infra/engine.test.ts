@@ -36,15 +36,6 @@ function differences(a: unknown, b: unknown, at = ""): string[] {
 }
 
 describe("food11:inferenceEngine", () => {
-  it("onnxruntime builds the ONNX Runtime image and tells the server so", async () => {
-    const run = await runAccepted("strategy1", { "food11:inferenceEngine": "onnxruntime" });
-    expect(only(run, IMAGE).inputs.build.args).toEqual({
-      LIBTENSORFLOW: "none",
-      ENGINE: "onnxruntime",
-    });
-    expect(env(run).TFJS_BACKEND).toBe("onnxruntime");
-  });
-
   it("tensorflow (the default) is the mission's image: as before the key existed", async () => {
     const run = await runAccepted("strategy1");
     expect(only(run, IMAGE).inputs.build.args).toEqual({ LIBTENSORFLOW: "download" });
@@ -82,22 +73,39 @@ describe("food11:inferenceEngine", () => {
     },
   );
 
+  // Each engine with tfjsBackend and imageLibtensorflow: the image's build args and TFJS_BACKEND,
+  // or the refusal of a backend the engine has not (naming both keys and the fix).
   it.each([
-    ["onnxruntime", "tensorflow", "runs no tfjs"],
-    ["onnxruntime", "wasm", "runs no tfjs"],
-    ["wasm", "tensorflow", "builds the image without it"],
+    ["onnxruntime", "auto", "download", { LIBTENSORFLOW: "none", ENGINE: "onnxruntime" }],
+    ["tensorflow", "auto", "download", { LIBTENSORFLOW: "download" }],
+    ["tensorflow", "tensorflow", "wheel", { LIBTENSORFLOW: "wheel" }],
+    ["tensorflow", "auto", "wheel", { LIBTENSORFLOW: "wheel" }],
+    ["tensorflow", "wasm", "download", { LIBTENSORFLOW: "none" }],
+    ["tensorflow", "wasm", "wheel", { LIBTENSORFLOW: "none" }],
+    ["wasm", "auto", "wheel", { LIBTENSORFLOW: "none" }],
+    ["onnxruntime", "tensorflow", "download", "runs no tfjs"],
+    ["onnxruntime", "wasm", "download", "runs no tfjs"],
+    ["wasm", "tensorflow", "download", "builds the image without it"],
   ])(
-    "inferenceEngine %s with tfjsBackend %s is refused, naming both keys and the fix",
-    async (engine, backend, why) => {
+    "inferenceEngine %s, tfjsBackend %s, imageLibtensorflow %s: %j",
+    async (engine, backend, lib, outcome) => {
       const run = await runStack("strategy1", {
         "food11:inferenceEngine": engine,
         "food11:tfjsBackend": backend,
+        "food11:imageLibtensorflow": lib,
       });
+      if (typeof outcome === "object") {
+        expect(run.error).toBeUndefined();
+        expect(only(run, IMAGE).inputs.build.args).toEqual(outcome);
+        const told = engine === "tensorflow" ? backend : engine;
+        expect(env(run).TFJS_BACKEND).toBe(told);
+        return;
+      }
       expect(run.resources).toEqual([]);
       const msg = String(run.error);
       expect(msg).toContain('stack "strategy1"');
       expect(msg).toContain(`food11:tfjsBackend = "${backend}"`);
-      expect(msg).toContain(why);
+      expect(msg).toContain(outcome);
       expect(msg).toContain("Fix: pulumi config rm food11:tfjsBackend --stack strategy1");
     },
   );

@@ -346,23 +346,7 @@ describe("image build args", () => {
     });
   });
 
-  it.each([
-    ["auto", "download", "download"],
-    ["tensorflow", "wheel", "wheel"],
-    ["auto", "wheel", "wheel"],
-    ["wasm", "download", "none"],
-    ["wasm", "wheel", "none"],
-  ])(
-    "tfjsBackend %s with imageLibtensorflow %s builds LIBTENSORFLOW=%s",
-    async (backend, lib, want) => {
-      const run = await runAccepted("strategy1", {
-        "food11:tfjsBackend": backend,
-        "food11:imageLibtensorflow": lib,
-      });
-      expect(only(run, "docker:index/image:Image").inputs.build.args.LIBTENSORFLOW).toBe(want);
-      expect(container(run).env).toContainEqual({ name: "TFJS_BACKEND", value: backend });
-    },
-  );
+  // tfjsBackend and imageLibtensorflow's LIBTENSORFLOW: test/unit/infra/engine.test.ts.
 
   it("pass a PEM file's certificates to the build stages, and to the image only when asked", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "food11-ca-"));
