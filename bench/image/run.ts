@@ -37,7 +37,11 @@ import {
   runContainer,
 } from "../../lib/image/docker";
 import { readStackFile, runtimeEnv } from "../../stacks";
-import { figureTable, upperQuantile } from "../../tools/strategy-bench/src/benchkit.js";
+import {
+  figureTable,
+  metOrMissed,
+  upperQuantile,
+} from "../../tools/strategy-bench/src/benchkit.js";
 import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { Load } from "../../tools/strategy-bench/src/steady-load.js";
 import { APP } from "../app";
@@ -192,7 +196,7 @@ async function main() {
     if (variantArgs(variant).ENGINE === "onnxruntime") {
       const met = image <= ONNXRUNTIME_IMAGE_BUDGET_MB * 1e6;
       verdicts.push(
-        `${label(variant)}: image ≤ ${ONNXRUNTIME_IMAGE_BUDGET_MB} MB (issue 28): ${mb(image)} MB → ${met ? "**met**" : "**missed**"}`,
+        `${label(variant)}: image ≤ ${ONNXRUNTIME_IMAGE_BUDGET_MB} MB (issue 28): ${mb(image)} MB → ${metOrMissed(met)}`,
       );
     }
     breakdown.push(

@@ -7,6 +7,7 @@ import {
   type Align,
   figureTable,
   markdownTable,
+  metOrMissed as verdict,
   writeDocBlock,
 } from "../../tools/strategy-bench/src/benchkit.js";
 import { MEMORY_GROUPS, type MemoryMap } from "../../tools/strategy-bench/src/proc.js";
@@ -32,8 +33,6 @@ const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "—");
 const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "—");
 const ratio = (a: number, b: number) =>
   Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : "—";
-/** A target's outcome, as every verdict line of the report ends. */
-const verdict = (met: boolean) => (met ? "**met**" : "**missed**");
 
 /**
  * A level's mean ms per request in each of ours' stages (`stagesMs`, NaN where absent), and

@@ -1,9 +1,10 @@
-import type { LoadtestRow } from "../../strategy-bench/src/index.js";
 import {
   figureTable,
   formatNumber,
+  type LoadtestRow,
   type MonitorSample,
   meanOf,
+  metOrMissed,
   summarizeLoad,
 } from "../../strategy-bench/src/index.js";
 import type { PlanResult } from "./simulate.js";
@@ -127,7 +128,7 @@ export function validationMarkdown(e: PlanError): string {
     `| response time (s, weighted by OKAY) | ${formatNumber(e.predicted.responseTime, 3)} | ${formatNumber(e.measured.responseTime, 3)} | ${pct(e.responseTimeError)} |`,
     `| replicas, mean absolute error | | | ${formatNumber(e.replicasMeanAbsoluteError, 2)} |`,
     "",
-    `Target: within ${(100 * e.target).toFixed(0)} % on rate and response time over the whole run: ${e.withinTarget ? "**met**" : "**missed**"}.`,
+    `Target: within ${(100 * e.target).toFixed(0)} % on rate and response time over the whole run: ${metOrMissed(e.withinTarget)}.`,
     "",
     ...figureTable(
       PHASE_COLUMNS.split(" | "),

@@ -35,6 +35,11 @@ export function formatNumber(n: number, digits = 2): string {
     : "n/a";
 }
 
+/** A target's outcome, as a report's verdict line ends: **met** or **missed** (bold). */
+export function metOrMissed(met: boolean): string {
+  return met ? "**met**" : "**missed**";
+}
+
 export type Align = "left" | "right";
 
 /** A Markdown table, one string per line: `| a | b |` rows under a `|---|---:|` rule (`align`, per column, default left). */

@@ -7,6 +7,7 @@ export {
   figureTable,
   formatNumber,
   markdownTable,
+  metOrMissed,
   percentile,
 } from "./benchkit.js";
 export { perStackCharts, type SeriesRun, seriesCharts } from "./chart-list.js";
