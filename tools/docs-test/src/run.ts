@@ -27,6 +27,7 @@ import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Command } from "commander";
+import { food11CacheDir } from "../../../lib/cache.js";
 import { e2eCacheDir } from "../../../lib/e2e/cache.js";
 import { collect, positive } from "../../strategy-bench/src/flags.js";
 import { freePort } from "../../strategy-bench/src/net.js";
@@ -118,7 +119,7 @@ function blockEnv(home: string, scratch: string): NodeJS.ProcessEnv {
     HOME: home,
     // Caches stay the user's (the pinned Node, the e2e toolchain, npm's): what a block writes is
     // its own, what it downloads once is not.
-    FOOD11_CACHE: process.env.FOOD11_CACHE ?? join(realHome, ".cache", "food11"),
+    FOOD11_CACHE: food11CacheDir(realHome),
     FOOD11_E2E_CACHE: e2eCacheDir(realHome),
     npm_config_cache: process.env.npm_config_cache ?? join(realHome, ".npm"),
     DOCS_SCRATCH: scratch,
