@@ -262,9 +262,22 @@ export function writtenBy(argv: string[]): string[] {
   return out.filter((p) => p !== "/dev/null" && !p.includes("<"));
 }
 
+/** The word the prelude's ERR trap prints on stderr before the failing line of the script. */
+const FAILED = "__DOCS_FAILED__";
+const FAILED_LINE = new RegExp(`^${FAILED} (\\d+)$`);
+
+/**
+ * The script's line in an output line the ERR trap printed (`__DOCS_FAILED__ <line>`: the runner's
+ * own, not the block's output), else undefined.
+ */
+export function failedLine(line: string): number | undefined {
+  const m = FAILED_LINE.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** What every block's script starts with: strict mode, the failing line's report, `__docs_serve`. */
 export const PRELUDE = `set -e -o pipefail
-trap '{ set +x; } 2>/dev/null; echo "__DOCS_FAILED__ $LINENO" >&2' ERR
+trap '{ set +x; } 2>/dev/null; echo "${FAILED} $LINENO" >&2' ERR
 PS4='+ test:docs$ '
 __docs_serve() { # __docs_serve <md line> <port> <admin port> <command...>: start a server, return once ready
   { local -; set +x; } 2>/dev/null

@@ -31,7 +31,7 @@ import { food11CacheDir } from "../../../lib/cache.js";
 import { e2eCacheDir } from "../../../lib/e2e/cache.js";
 import { collect, positive } from "../../strategy-bench/src/flags.js";
 import { freePort } from "../../strategy-bench/src/net.js";
-import { type Block, extractBlocks, MarkerError, prepare, script } from "./blocks.js";
+import { type Block, extractBlocks, failedLine, MarkerError, prepare, script } from "./blocks.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 /** Where documented commands write their results (git-ignored); new entries are removed after. */
@@ -172,7 +172,7 @@ async function runBlock(
         shown += "\n";
         atLineStart = true;
       }
-      if (/^__DOCS_FAILED__ \d+$/.test(part)) continue; // the runner's own, not the block's
+      if (failedLine(part) !== undefined) continue; // the runner's own, not the block's
       if (part === "") {
         if (i < parts.length - 1 && atLineStart) shown += "  │";
         continue;
@@ -210,8 +210,8 @@ async function runBlock(
 
   const problems: string[] = [];
   if (code !== 0 || timedOut) {
-    const failed = tail.map((l) => /^__DOCS_FAILED__ (\d+)$/.exec(l)).find(Boolean);
-    const at = failed ? b.line + Number(failed[1]) - firstBlockLine : undefined;
+    const failed = tail.map(failedLine).find((n) => n !== undefined);
+    const at = failed !== undefined ? b.line + failed - firstBlockLine : undefined;
     const cmd = at !== undefined ? (b.lines[at - b.line] ?? "").trim() : undefined;
     problems.push(
       timedOut
@@ -244,7 +244,7 @@ async function runBlock(
     }
   }
   if (problems.length > 0) {
-    const lines = tail.filter((l) => !l.startsWith("__DOCS_FAILED__"));
+    const lines = tail.filter((l) => failedLine(l) === undefined);
     return {
       block: b,
       status: "failed",

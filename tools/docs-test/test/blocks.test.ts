@@ -3,7 +3,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { extractBlocks, MarkerError, prepare, script, segments, writtenBy } from "../src/blocks.js";
+import {
+  extractBlocks,
+  failedLine,
+  MarkerError,
+  prepare,
+  script,
+  segments,
+  writtenBy,
+} from "../src/blocks.js";
 
 const md = (...lines: string[]) => lines.join("\n");
 
@@ -136,7 +144,11 @@ describe("a block prepared for bash", () => {
         return { code: 0, writes: readFileSync(join(dir, "w.txt"), "utf8") };
       } catch (err) {
         const e = err as { status: number; stderr: Buffer };
-        const at = /__DOCS_FAILED__ (\d+)/.exec(e.stderr.toString())?.[1];
+        const at = e.stderr
+          .toString()
+          .split("\n")
+          .map(failedLine)
+          .find((n) => n !== undefined);
         return { code: e.status, line: 2 + Number(at) - firstBlockLine };
       }
     };
