@@ -1,7 +1,8 @@
 /**
  * The shell blocks of the documentation and what `npm run test:docs` does with each
  * (docs/docs-tests.md): every fenced `sh` block of README.md and docs/*.md, its markers, and the
- * script the runner gives bash for it. Pure functions: tested in test/blocks.test.ts.
+ * script the runner gives bash for it. Pure functions, except documentationFiles (it lists docs/):
+ * tested in test/blocks.test.ts.
  *
  * Markers are shell comments on the block's first lines, visible to the reader:
  *
@@ -9,6 +10,18 @@
  *   # test:docs: run with <flags> [on <word>]   (repeatable)
  *   # test:docs: writes <path or glob>          (repeatable)
  */
+
+import { readdirSync } from "node:fs";
+import path from "node:path";
+
+/** The documentation test:docs reads, relative to `root`: README.md, then docs/*.md in name order. */
+export function documentationFiles(root: string): string[] {
+  const docs = readdirSync(path.join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`);
+  return ["README.md", ...docs];
+}
 
 /** One fenced shell block. */
 export interface Block {

@@ -31,22 +31,21 @@ import { food11CacheDir } from "../../../lib/cache.js";
 import { e2eCacheDir } from "../../../lib/e2e/cache.js";
 import { collect, positive } from "../../strategy-bench/src/flags.js";
 import { freePort } from "../../strategy-bench/src/net.js";
-import { type Block, extractBlocks, failedLine, MarkerError, prepare, script } from "./blocks.js";
+import {
+  type Block,
+  documentationFiles,
+  extractBlocks,
+  failedLine,
+  MarkerError,
+  prepare,
+  script,
+} from "./blocks.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 /** Where documented commands write their results (git-ignored); new entries are removed after. */
 const OUTPUT_DIRS = ["runs", "render", "out"];
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
-
-/** README.md, then docs/*.md in name order. */
-function documentationFiles(root = ROOT): string[] {
-  const docs = readdirSync(join(root, "docs"))
-    .filter((f) => f.endsWith(".md"))
-    .sort()
-    .map((f) => `docs/${f}`);
-  return ["README.md", ...docs];
-}
 
 /** The first command line of a block (its marker and comment lines left out), for the summary. */
 function firstCommand(b: Block): string {
@@ -283,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
   const o = program.opts<{ list: boolean; only?: string[]; keep: boolean; timeout: number }>();
 
   let blocks: Block[] = [];
-  for (const f of documentationFiles()) {
+  for (const f of documentationFiles(ROOT)) {
     try {
       blocks.push(...extractBlocks(f, readFileSync(join(ROOT, f), "utf8")));
     } catch (err) {

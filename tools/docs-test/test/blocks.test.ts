@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  documentationFiles,
   extractBlocks,
   failedLine,
   MarkerError,
@@ -162,15 +163,9 @@ describe("a block prepared for bash", () => {
 });
 
 describe("the repository's own documentation", () => {
-  it("parses: every marker is well formed", async () => {
+  it("parses: every marker is well formed", () => {
     const root = resolve(import.meta.dirname, "../../..");
-    const { readdirSync } = await import("node:fs");
-    const files = [
-      "README.md",
-      ...readdirSync(join(root, "docs"))
-        .filter((f) => f.endsWith(".md"))
-        .map((f) => `docs/${f}`),
-    ];
+    const files = documentationFiles(root);
     const blocks = files.flatMap((f) => extractBlocks(f, readFileSync(join(root, f), "utf8")));
     expect(blocks.length).toBeGreaterThan(10);
     for (const b of blocks) prepare(b, { port: 1, adminPort: 2 });
