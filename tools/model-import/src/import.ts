@@ -213,6 +213,11 @@ function python<T>(py: string, args: string[]): Promise<T> {
   });
 }
 
+/** The labels when none are given: Food-11's 11 for an 11-output model, else none. */
+function defaultLabels(classes: number): string[] | undefined {
+  return classes === FOOD11_LABELS.length ? [...FOOD11_LABELS] : undefined;
+}
+
 /** tfjs-node's version and its TensorFlow, when it loads in app/ (it is an optional dependency). */
 function tfjsNodeVersion(): string | undefined {
   return appPackageVersion("@tensorflow/tfjs-node");
@@ -288,7 +293,10 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const current = await readFile(path.join(out, MANIFEST_FILE), "utf8")
     .then((t) => parseManifest(t, out))
     .catch(() => undefined);
-  if (current && (await upToDate(current, out, { sha256, given, revision, givenLabels, o }))) {
+  if (
+    current &&
+    (await upToDate(current, out, { sha256, given, tolerance, revision, givenLabels, o }))
+  ) {
     say(`${out} is already this import (source sha256 ${sha256.slice(0, 12)}): nothing to do`);
     return {
       dir: out,
@@ -309,8 +317,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     );
   }
   const preprocess = decidePreprocess(given, info.detected, info.evidence);
-  const labels =
-    givenLabels ?? (info.classes === FOOD11_LABELS.length ? [...FOOD11_LABELS] : undefined);
+  const labels = givenLabels ?? defaultLabels(info.classes);
   if (!labels) {
     throw new ImportError(
       `the model has ${info.classes} outputs: give --labels <file> with ${info.classes} labels, one per line in output order`,
@@ -489,6 +496,7 @@ async function upToDate(
   want: {
     sha256: string;
     given: PreprocessChoice;
+    tolerance: number;
     revision: string;
     givenLabels: string[] | undefined;
     o: ImportOptions;
@@ -498,9 +506,8 @@ async function upToDate(
   if (m.preprocessFrom?.given !== want.given) return false;
   if (want.o.name !== undefined && m.name !== want.o.name) return false;
   if (want.o.version !== undefined && m.version !== want.o.version) return false;
-  if ((want.o.tolerance ?? AGREEMENT_TOLERANCE) !== m.verification?.tolerance) return false;
+  if (want.tolerance !== m.verification?.tolerance) return false;
   const labels = parseLabels(await readFile(path.join(out, m.labels), "utf8").catch(() => ""));
-  const expected =
-    want.givenLabels ?? (m.classes === FOOD11_LABELS.length ? [...FOOD11_LABELS] : []);
+  const expected = want.givenLabels ?? defaultLabels(m.classes) ?? [];
   return labels.join("\n") === expected.join("\n");
 }
