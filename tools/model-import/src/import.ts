@@ -20,6 +20,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { AGREEMENT_TOLERANCE } from "../../../app/src/inference/agreement.js";
+import type { EngineBackend } from "../../../app/src/inference/backend.js";
 import { createClassifier } from "../../../app/src/inference/classifier.js";
 import { FOOD11_LABELS, parseLabels } from "../../../app/src/inference/labels.js";
 import {
@@ -233,7 +234,10 @@ function appPackageVersion(pkg: string): string | undefined {
   }
 }
 
-const ENGINE_RUNTIME: Record<"tensorflow" | "wasm" | "onnxruntime", (format: string) => string> = {
+/** The server's engines a format is checked on (`cpu`, tfjs' test-only backend, is not one). */
+type ServerBackend = Exclude<EngineBackend, "cpu">;
+
+const ENGINE_RUNTIME: Record<ServerBackend, (format: string) => string> = {
   tensorflow: (f) => `tfjs-node ${tfjsNodeVersion()} (${f}, the server's engine)`,
   wasm: (f) => `tfjs WASM (${f}, the server's engine)`,
   onnxruntime: (f) =>
@@ -243,7 +247,7 @@ const ENGINE_RUNTIME: Record<"tensorflow" | "wasm" | "onnxruntime", (format: str
 /** Every probability of every input, from the server's own classifier on a backend. */
 async function classifierOutputs(
   dir: string,
-  backend: "tensorflow" | "wasm" | "onnxruntime",
+  backend: ServerBackend,
   images: { bytes: Buffer }[],
   classes: number,
   preprocess: PreprocessMode,
@@ -408,48 +412,37 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
           tolerance,
         ),
       );
+    /** A format's outputs from the server's own classifier on `backend`, checked. */
+    const checkOnServer = async (f: string, backend: ServerBackend) => {
+      const r = await classifierOutputs(stage, backend, inputs.images, info.classes, preprocess);
+      check(f, r.runtime, r.probs);
+    };
+    /** A format's outputs as the Python step ran it (`<run>.f32` in work, runtimes[run]), checked. */
+    const checkInPython = async (f: string, run: string) =>
+      check(f, conv.runtimes[run] as string, await readF32(path.join(work, `${run}.f32`)));
     if (formats.savedmodel) {
       say("running saved_model/ on tfjs-node (the server's engine)");
       try {
-        const r = await classifierOutputs(
-          stage,
-          "tensorflow",
-          inputs.images,
-          info.classes,
-          preprocess,
-        );
-        check("savedmodel", r.runtime, r.probs);
+        await checkOnServer("savedmodel", "tensorflow");
       } catch (err) {
         // tfjs-node is optional (docs/tfjs-node.md): then TensorFlow itself, in Python, runs it.
         say(
           `tfjs-node did not run it here (${(err as Error).message.split("\n")[0]}): checking it in Python's TensorFlow`,
         );
-        check(
-          "savedmodel",
-          conv.runtimes["savedmodel-python"] as string,
-          await readF32(path.join(work, "savedmodel-python.f32")),
-        );
+        await checkInPython("savedmodel", "savedmodel-python");
       }
     }
     if (formats.tfjs) {
       say("running tfjs/ on WASM (the server's engine)");
-      const r = await classifierOutputs(stage, "wasm", inputs.images, info.classes, preprocess);
-      check("tfjs", r.runtime, r.probs);
+      await checkOnServer("tfjs", "wasm");
     }
     if (formats.onnx) {
       // Python's onnxruntime (beside tf2onnx) and onnxruntime-node, what the server runs with
       // TFJS_BACKEND=onnxruntime: both rows in the table, both must pass; the manifest records
       // the server engine's (the last check of a format).
-      check("onnx", conv.runtimes.onnx as string, await readF32(path.join(work, "onnx.f32")));
+      await checkInPython("onnx", "onnx");
       say("running model.onnx on onnxruntime-node (the server's engine)");
-      const r = await classifierOutputs(
-        stage,
-        "onnxruntime",
-        inputs.images,
-        info.classes,
-        preprocess,
-      );
-      check("onnx", r.runtime, r.probs);
+      await checkOnServer("onnx", "onnxruntime");
     }
     const table = verificationTable(checks, n, tolerance, conv.reference);
     if (checks.some((c) => !c.passed)) {
