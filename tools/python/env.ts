@@ -35,7 +35,7 @@ export interface PythonEnv {
 }
 
 /** The pinned requirement lines (name==version) of a requirements file. */
-export function pins(file: string): string[] {
+function pins(file: string): string[] {
   return readFileSync(file, "utf8")
     .split("\n")
     .map((l) => l.trim())
@@ -61,7 +61,7 @@ function basePython(): { exe: string; version: string } {
 }
 
 /** The environment's directory for these pins and this interpreter version. */
-export function envDir(pythonVersion: string): string {
+function envDir(pythonVersion: string): string {
   const h = createHash("sha256");
   for (const f of [REQUIREMENTS, REQUIREMENTS_NO_DEPS]) h.update(readFileSync(f));
   h.update(pythonVersion);

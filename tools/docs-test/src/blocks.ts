@@ -289,7 +289,7 @@ export function failedLine(line: string): number | undefined {
 }
 
 /** What every block's script starts with: strict mode, the failing line's report, `__docs_serve`. */
-export const PRELUDE = `set -e -o pipefail
+const PRELUDE = `set -e -o pipefail
 trap '{ set +x; } 2>/dev/null; echo "${FAILED} $LINENO" >&2' ERR
 PS4='+ test:docs$ '
 __docs_serve() { # __docs_serve <md line> <port> <admin port> <command...>: start a server, return once ready

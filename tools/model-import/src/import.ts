@@ -39,10 +39,10 @@ import { verificationInputs } from "./inputs.js";
 import { compare, type FormatCheck, verificationTable } from "./verify.js";
 
 const HERE = import.meta.dirname;
-export const PYTHON_SCRIPT = path.join(HERE, "..", "python", "food11_model.py");
+const PYTHON_SCRIPT = path.join(HERE, "..", "python", "food11_model.py");
 const APP = path.resolve(HERE, "..", "..", "..", "app");
 
-export type SourceKind = "keras" | "h5" | "savedmodel" | "onnx";
+type SourceKind = "keras" | "h5" | "savedmodel" | "onnx";
 export type PreprocessChoice = "auto" | PreprocessMode;
 export const PREPROCESS_CHOICES: readonly PreprocessChoice[] = ["auto", ...PREPROCESS_MODES];
 
@@ -81,7 +81,7 @@ export class ImportError extends Error {
 }
 
 /** The source's kind from its name (a directory: a SavedModel). */
-export async function sourceKind(source: string): Promise<SourceKind> {
+async function sourceKind(source: string): Promise<SourceKind> {
   const st = await stat(source).catch(() => undefined);
   if (!st) throw new ImportError(`${source}: no such file or directory`);
   if (st.isDirectory()) {
@@ -102,7 +102,7 @@ export async function sourceKind(source: string): Promise<SourceKind> {
 }
 
 /** sha256 of a file, or of a directory's files (relative path and bytes, in sorted order). */
-export async function sha256Of(source: string): Promise<string> {
+async function sha256Of(source: string): Promise<string> {
   const h = createHash("sha256");
   const st = await stat(source);
   if (!st.isDirectory()) {
@@ -121,7 +121,7 @@ export async function sha256Of(source: string): Promise<string> {
 }
 
 /** What the importer is: its Python half and the pinned environment (a change re-imports). */
-export async function importerRevision(): Promise<string> {
+async function importerRevision(): Promise<string> {
   const h = createHash("sha256");
   for (const f of [
     PYTHON_SCRIPT,
@@ -139,7 +139,7 @@ export async function importerRevision(): Promise<string> {
  * a given one that contradicts the model is refused (it would normalise twice), and `auto` on a
  * model that says nothing is refused too (a guess would be silent).
  */
-export function decidePreprocess(
+function decidePreprocess(
   given: PreprocessChoice,
   detected: PreprocessMode | null,
   evidence: string,
