@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdir, readdir, readFile, rm } from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { food11CacheDir } from "../lib/cache";
 import { keyViolation, type StackSettings } from "../stacks/schema";
 import { ArgsCheck } from "./contract";
 import { show } from "./rules";
@@ -96,7 +96,7 @@ export class ImportedModel extends pulumi.ComponentResource {
     const stem = path.basename(args.source).replace(/\.(keras|h5|hdf5|onnx)$/i, "");
     const hash = createHash("sha256").update(args.source).digest("hex").slice(0, 8);
     const key = `${stem.replace(/[^\w.-]+/g, "_")}-${hash}`;
-    const cache = args.cacheDir ?? path.join(cacheRoot(), "imported");
+    const cache = args.cacheDir ?? path.join(food11CacheDir(), "imported");
     const importer = args.importer ?? runModelImport;
     const done = (async () => {
       const out = path.join(cache, key);
@@ -163,10 +163,6 @@ export function verificationSummary(m: ImportedManifest): string {
         `${f}: ${c.top1Agree}/${v.images} top-1, max |dp| ${c.maxAbsDiff.toExponential(2)} <= ${v.tolerance} (${c.runtime})`,
     )
     .join("; ");
-}
-
-function cacheRoot(): string {
-  return process.env.FOOD11_CACHE ?? path.join(os.homedir(), ".cache", "food11");
 }
 
 /**

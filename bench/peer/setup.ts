@@ -9,12 +9,13 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { CACHE, pythonEnv } from "../../tools/python/env.js";
+import { food11CacheDir } from "../../lib/cache";
+import { pythonEnv } from "../../tools/python/env.js";
 import { APP, appPackageVersion, TEST_JPG } from "../app";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const PEER_SRC = __dirname;
-export const WORK = path.join(CACHE, "peer");
+export const WORK = path.join(food11CacheDir(), "peer");
 export const MODEL_DIR = path.join(APP, "models", "demo");
 /**
  * gunicorn's gthread worker with one thread: like the default sync worker, one request at a time

@@ -6,14 +6,14 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { CACHE } from "../../tools/python/env.js";
+import { food11CacheDir } from "../../lib/cache";
 
 export const TRAIN_SCRIPT = path.join(__dirname, "train.py");
 
 /** The cache directory of this train.py's models (it may not exist yet). */
 export function trainedModelsDir(): string {
   const key = createHash("sha256").update(readFileSync(TRAIN_SCRIPT)).digest("hex").slice(0, 12);
-  return path.join(CACHE, `trained-models-${key}`);
+  return path.join(food11CacheDir(), `trained-models-${key}`);
 }
 
 /** What train.py records per model: held-out files, their labels and Keras' probabilities. */

@@ -11,8 +11,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
+import { food11CacheDir } from "../../lib/cache.js";
 import { progressBar } from "../strategy-bench/src/progress.js";
 
 const HERE = import.meta.dirname;
@@ -20,8 +20,8 @@ export const REQUIREMENTS = path.join(HERE, "requirements.txt");
 /** Installed with --no-deps (why: in the file). */
 export const REQUIREMENTS_NO_DEPS = path.join(HERE, "requirements-no-deps.txt");
 
-/** The cache root every setup step of the project shares. */
-export const CACHE = process.env.FOOD11_CACHE ?? path.join(os.homedir(), ".cache", "food11");
+/** The cache root every setup step of the project shares (lib/cache.ts). */
+const CACHE = food11CacheDir();
 
 export interface PythonEnv {
   /** The environment's interpreter. */
@@ -35,7 +35,7 @@ export interface PythonEnv {
 }
 
 /** The pinned requirement lines (name==version) of a requirements file. */
-export function pins(file: string): string[] {
+function pins(file: string): string[] {
   return readFileSync(file, "utf8")
     .split("\n")
     .map((l) => l.trim())
@@ -61,7 +61,7 @@ function basePython(): { exe: string; version: string } {
 }
 
 /** The environment's directory for these pins and this interpreter version. */
-export function envDir(pythonVersion: string): string {
+function envDir(pythonVersion: string): string {
   const h = createHash("sha256");
   for (const f of [REQUIREMENTS, REQUIREMENTS_NO_DEPS]) h.update(readFileSync(f));
   h.update(pythonVersion);

@@ -1,7 +1,8 @@
 /**
  * The shell blocks of the documentation and what `npm run test:docs` does with each
  * (docs/docs-tests.md): every fenced `sh` block of README.md and docs/*.md, its markers, and the
- * script the runner gives bash for it. Pure functions: tested in test/blocks.test.ts.
+ * script the runner gives bash for it. Pure functions, except documentationFiles (it lists docs/):
+ * tested in test/blocks.test.ts.
  *
  * Markers are shell comments on the block's first lines, visible to the reader:
  *
@@ -9,6 +10,18 @@
  *   # test:docs: run with <flags> [on <word>]   (repeatable)
  *   # test:docs: writes <path or glob>          (repeatable)
  */
+
+import { readdirSync } from "node:fs";
+import path from "node:path";
+
+/** The documentation test:docs reads, relative to `root`: README.md, then docs/*.md in name order. */
+export function documentationFiles(root: string): string[] {
+  const docs = readdirSync(path.join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`);
+  return ["README.md", ...docs];
+}
 
 /** One fenced shell block. */
 export interface Block {
@@ -262,9 +275,22 @@ export function writtenBy(argv: string[]): string[] {
   return out.filter((p) => p !== "/dev/null" && !p.includes("<"));
 }
 
+/** The word the prelude's ERR trap prints on stderr before the failing line of the script. */
+const FAILED = "__DOCS_FAILED__";
+const FAILED_LINE = new RegExp(`^${FAILED} (\\d+)$`);
+
+/**
+ * The script's line in an output line the ERR trap printed (`__DOCS_FAILED__ <line>`: the runner's
+ * own, not the block's output), else undefined.
+ */
+export function failedLine(line: string): number | undefined {
+  const m = FAILED_LINE.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** What every block's script starts with: strict mode, the failing line's report, `__docs_serve`. */
-export const PRELUDE = `set -e -o pipefail
-trap '{ set +x; } 2>/dev/null; echo "__DOCS_FAILED__ $LINENO" >&2' ERR
+const PRELUDE = `set -e -o pipefail
+trap '{ set +x; } 2>/dev/null; echo "${FAILED} $LINENO" >&2' ERR
 PS4='+ test:docs$ '
 __docs_serve() { # __docs_serve <md line> <port> <admin port> <command...>: start a server, return once ready
   { local -; set +x; } 2>/dev/null

@@ -27,25 +27,25 @@ import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Command } from "commander";
+import { food11CacheDir } from "../../../lib/cache.js";
 import { e2eCacheDir } from "../../../lib/e2e/cache.js";
 import { collect, positive } from "../../strategy-bench/src/flags.js";
 import { freePort } from "../../strategy-bench/src/net.js";
-import { type Block, extractBlocks, MarkerError, prepare, script } from "./blocks.js";
+import {
+  type Block,
+  documentationFiles,
+  extractBlocks,
+  failedLine,
+  MarkerError,
+  prepare,
+  script,
+} from "./blocks.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 /** Where documented commands write their results (git-ignored); new entries are removed after. */
 const OUTPUT_DIRS = ["runs", "render", "out"];
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
-
-/** README.md, then docs/*.md in name order. */
-function documentationFiles(root = ROOT): string[] {
-  const docs = readdirSync(join(root, "docs"))
-    .filter((f) => f.endsWith(".md"))
-    .sort()
-    .map((f) => `docs/${f}`);
-  return ["README.md", ...docs];
-}
 
 /** The first command line of a block (its marker and comment lines left out), for the summary. */
 function firstCommand(b: Block): string {
@@ -118,7 +118,7 @@ function blockEnv(home: string, scratch: string): NodeJS.ProcessEnv {
     HOME: home,
     // Caches stay the user's (the pinned Node, the e2e toolchain, npm's): what a block writes is
     // its own, what it downloads once is not.
-    FOOD11_CACHE: process.env.FOOD11_CACHE ?? join(realHome, ".cache", "food11"),
+    FOOD11_CACHE: food11CacheDir(realHome),
     FOOD11_E2E_CACHE: e2eCacheDir(realHome),
     npm_config_cache: process.env.npm_config_cache ?? join(realHome, ".npm"),
     DOCS_SCRATCH: scratch,
@@ -171,7 +171,7 @@ async function runBlock(
         shown += "\n";
         atLineStart = true;
       }
-      if (/^__DOCS_FAILED__ \d+$/.test(part)) continue; // the runner's own, not the block's
+      if (failedLine(part) !== undefined) continue; // the runner's own, not the block's
       if (part === "") {
         if (i < parts.length - 1 && atLineStart) shown += "  │";
         continue;
@@ -209,8 +209,8 @@ async function runBlock(
 
   const problems: string[] = [];
   if (code !== 0 || timedOut) {
-    const failed = tail.map((l) => /^__DOCS_FAILED__ (\d+)$/.exec(l)).find(Boolean);
-    const at = failed ? b.line + Number(failed[1]) - firstBlockLine : undefined;
+    const failed = tail.map(failedLine).find((n) => n !== undefined);
+    const at = failed !== undefined ? b.line + failed - firstBlockLine : undefined;
     const cmd = at !== undefined ? (b.lines[at - b.line] ?? "").trim() : undefined;
     problems.push(
       timedOut
@@ -243,7 +243,7 @@ async function runBlock(
     }
   }
   if (problems.length > 0) {
-    const lines = tail.filter((l) => !l.startsWith("__DOCS_FAILED__"));
+    const lines = tail.filter((l) => failedLine(l) === undefined);
     return {
       block: b,
       status: "failed",
@@ -282,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
   const o = program.opts<{ list: boolean; only?: string[]; keep: boolean; timeout: number }>();
 
   let blocks: Block[] = [];
-  for (const f of documentationFiles()) {
+  for (const f of documentationFiles(ROOT)) {
     try {
       blocks.push(...extractBlocks(f, readFileSync(join(ROOT, f), "utf8")));
     } catch (err) {

@@ -3,7 +3,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { extractBlocks, MarkerError, prepare, script, segments, writtenBy } from "../src/blocks.js";
+import {
+  documentationFiles,
+  extractBlocks,
+  failedLine,
+  MarkerError,
+  prepare,
+  script,
+  segments,
+  writtenBy,
+} from "../src/blocks.js";
 
 const md = (...lines: string[]) => lines.join("\n");
 
@@ -136,7 +145,11 @@ describe("a block prepared for bash", () => {
         return { code: 0, writes: readFileSync(join(dir, "w.txt"), "utf8") };
       } catch (err) {
         const e = err as { status: number; stderr: Buffer };
-        const at = /__DOCS_FAILED__ (\d+)/.exec(e.stderr.toString())?.[1];
+        const at = e.stderr
+          .toString()
+          .split("\n")
+          .map(failedLine)
+          .find((n) => n !== undefined);
         return { code: e.status, line: 2 + Number(at) - firstBlockLine };
       }
     };
@@ -150,15 +163,9 @@ describe("a block prepared for bash", () => {
 });
 
 describe("the repository's own documentation", () => {
-  it("parses: every marker is well formed", async () => {
+  it("parses: every marker is well formed", () => {
     const root = resolve(import.meta.dirname, "../../..");
-    const { readdirSync } = await import("node:fs");
-    const files = [
-      "README.md",
-      ...readdirSync(join(root, "docs"))
-        .filter((f) => f.endsWith(".md"))
-        .map((f) => `docs/${f}`),
-    ];
+    const files = documentationFiles(root);
     const blocks = files.flatMap((f) => extractBlocks(f, readFileSync(join(root, f), "utf8")));
     expect(blocks.length).toBeGreaterThan(10);
     for (const b of blocks) prepare(b, { port: 1, adminPort: 2 });

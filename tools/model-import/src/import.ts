@@ -20,6 +20,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { AGREEMENT_TOLERANCE } from "../../../app/src/inference/agreement.js";
+import type { EngineBackend } from "../../../app/src/inference/backend.js";
 import { createClassifier } from "../../../app/src/inference/classifier.js";
 import { FOOD11_LABELS, parseLabels } from "../../../app/src/inference/labels.js";
 import {
@@ -38,10 +39,10 @@ import { verificationInputs } from "./inputs.js";
 import { compare, type FormatCheck, verificationTable } from "./verify.js";
 
 const HERE = import.meta.dirname;
-export const PYTHON_SCRIPT = path.join(HERE, "..", "python", "food11_model.py");
+const PYTHON_SCRIPT = path.join(HERE, "..", "python", "food11_model.py");
 const APP = path.resolve(HERE, "..", "..", "..", "app");
 
-export type SourceKind = "keras" | "h5" | "savedmodel" | "onnx";
+type SourceKind = "keras" | "h5" | "savedmodel" | "onnx";
 export type PreprocessChoice = "auto" | PreprocessMode;
 export const PREPROCESS_CHOICES: readonly PreprocessChoice[] = ["auto", ...PREPROCESS_MODES];
 
@@ -80,7 +81,7 @@ export class ImportError extends Error {
 }
 
 /** The source's kind from its name (a directory: a SavedModel). */
-export async function sourceKind(source: string): Promise<SourceKind> {
+async function sourceKind(source: string): Promise<SourceKind> {
   const st = await stat(source).catch(() => undefined);
   if (!st) throw new ImportError(`${source}: no such file or directory`);
   if (st.isDirectory()) {
@@ -101,7 +102,7 @@ export async function sourceKind(source: string): Promise<SourceKind> {
 }
 
 /** sha256 of a file, or of a directory's files (relative path and bytes, in sorted order). */
-export async function sha256Of(source: string): Promise<string> {
+async function sha256Of(source: string): Promise<string> {
   const h = createHash("sha256");
   const st = await stat(source);
   if (!st.isDirectory()) {
@@ -120,7 +121,7 @@ export async function sha256Of(source: string): Promise<string> {
 }
 
 /** What the importer is: its Python half and the pinned environment (a change re-imports). */
-export async function importerRevision(): Promise<string> {
+async function importerRevision(): Promise<string> {
   const h = createHash("sha256");
   for (const f of [
     PYTHON_SCRIPT,
@@ -138,7 +139,7 @@ export async function importerRevision(): Promise<string> {
  * a given one that contradicts the model is refused (it would normalise twice), and `auto` on a
  * model that says nothing is refused too (a guess would be silent).
  */
-export function decidePreprocess(
+function decidePreprocess(
   given: PreprocessChoice,
   detected: PreprocessMode | null,
   evidence: string,
@@ -213,6 +214,11 @@ function python<T>(py: string, args: string[]): Promise<T> {
   });
 }
 
+/** The labels when none are given: Food-11's 11 for an 11-output model, else none. */
+function defaultLabels(classes: number): string[] | undefined {
+  return classes === FOOD11_LABELS.length ? [...FOOD11_LABELS] : undefined;
+}
+
 /** tfjs-node's version and its TensorFlow, when it loads in app/ (it is an optional dependency). */
 function tfjsNodeVersion(): string | undefined {
   return appPackageVersion("@tensorflow/tfjs-node");
@@ -228,7 +234,10 @@ function appPackageVersion(pkg: string): string | undefined {
   }
 }
 
-const ENGINE_RUNTIME: Record<"tensorflow" | "wasm" | "onnxruntime", (format: string) => string> = {
+/** The server's engines a format is checked on (`cpu`, tfjs' test-only backend, is not one). */
+type ServerBackend = Exclude<EngineBackend, "cpu">;
+
+const ENGINE_RUNTIME: Record<ServerBackend, (format: string) => string> = {
   tensorflow: (f) => `tfjs-node ${tfjsNodeVersion()} (${f}, the server's engine)`,
   wasm: (f) => `tfjs WASM (${f}, the server's engine)`,
   onnxruntime: (f) =>
@@ -238,7 +247,7 @@ const ENGINE_RUNTIME: Record<"tensorflow" | "wasm" | "onnxruntime", (format: str
 /** Every probability of every input, from the server's own classifier on a backend. */
 async function classifierOutputs(
   dir: string,
-  backend: "tensorflow" | "wasm" | "onnxruntime",
+  backend: ServerBackend,
   images: { bytes: Buffer }[],
   classes: number,
   preprocess: PreprocessMode,
@@ -288,7 +297,10 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
   const current = await readFile(path.join(out, MANIFEST_FILE), "utf8")
     .then((t) => parseManifest(t, out))
     .catch(() => undefined);
-  if (current && (await upToDate(current, out, { sha256, given, revision, givenLabels, o }))) {
+  if (
+    current &&
+    (await upToDate(current, out, { sha256, given, tolerance, revision, givenLabels, o }))
+  ) {
     say(`${out} is already this import (source sha256 ${sha256.slice(0, 12)}): nothing to do`);
     return {
       dir: out,
@@ -309,8 +321,7 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
     );
   }
   const preprocess = decidePreprocess(given, info.detected, info.evidence);
-  const labels =
-    givenLabels ?? (info.classes === FOOD11_LABELS.length ? [...FOOD11_LABELS] : undefined);
+  const labels = givenLabels ?? defaultLabels(info.classes);
   if (!labels) {
     throw new ImportError(
       `the model has ${info.classes} outputs: give --labels <file> with ${info.classes} labels, one per line in output order`,
@@ -401,48 +412,37 @@ export async function importModel(o: ImportOptions): Promise<ImportResult> {
           tolerance,
         ),
       );
+    /** A format's outputs from the server's own classifier on `backend`, checked. */
+    const checkOnServer = async (f: string, backend: ServerBackend) => {
+      const r = await classifierOutputs(stage, backend, inputs.images, info.classes, preprocess);
+      check(f, r.runtime, r.probs);
+    };
+    /** A format's outputs as the Python step ran it (`<run>.f32` in work, runtimes[run]), checked. */
+    const checkInPython = async (f: string, run: string) =>
+      check(f, conv.runtimes[run] as string, await readF32(path.join(work, `${run}.f32`)));
     if (formats.savedmodel) {
       say("running saved_model/ on tfjs-node (the server's engine)");
       try {
-        const r = await classifierOutputs(
-          stage,
-          "tensorflow",
-          inputs.images,
-          info.classes,
-          preprocess,
-        );
-        check("savedmodel", r.runtime, r.probs);
+        await checkOnServer("savedmodel", "tensorflow");
       } catch (err) {
         // tfjs-node is optional (docs/tfjs-node.md): then TensorFlow itself, in Python, runs it.
         say(
           `tfjs-node did not run it here (${(err as Error).message.split("\n")[0]}): checking it in Python's TensorFlow`,
         );
-        check(
-          "savedmodel",
-          conv.runtimes["savedmodel-python"] as string,
-          await readF32(path.join(work, "savedmodel-python.f32")),
-        );
+        await checkInPython("savedmodel", "savedmodel-python");
       }
     }
     if (formats.tfjs) {
       say("running tfjs/ on WASM (the server's engine)");
-      const r = await classifierOutputs(stage, "wasm", inputs.images, info.classes, preprocess);
-      check("tfjs", r.runtime, r.probs);
+      await checkOnServer("tfjs", "wasm");
     }
     if (formats.onnx) {
       // Python's onnxruntime (beside tf2onnx) and onnxruntime-node, what the server runs with
       // TFJS_BACKEND=onnxruntime: both rows in the table, both must pass; the manifest records
       // the server engine's (the last check of a format).
-      check("onnx", conv.runtimes.onnx as string, await readF32(path.join(work, "onnx.f32")));
+      await checkInPython("onnx", "onnx");
       say("running model.onnx on onnxruntime-node (the server's engine)");
-      const r = await classifierOutputs(
-        stage,
-        "onnxruntime",
-        inputs.images,
-        info.classes,
-        preprocess,
-      );
-      check("onnx", r.runtime, r.probs);
+      await checkOnServer("onnx", "onnxruntime");
     }
     const table = verificationTable(checks, n, tolerance, conv.reference);
     if (checks.some((c) => !c.passed)) {
@@ -489,6 +489,7 @@ async function upToDate(
   want: {
     sha256: string;
     given: PreprocessChoice;
+    tolerance: number;
     revision: string;
     givenLabels: string[] | undefined;
     o: ImportOptions;
@@ -498,9 +499,8 @@ async function upToDate(
   if (m.preprocessFrom?.given !== want.given) return false;
   if (want.o.name !== undefined && m.name !== want.o.name) return false;
   if (want.o.version !== undefined && m.version !== want.o.version) return false;
-  if ((want.o.tolerance ?? AGREEMENT_TOLERANCE) !== m.verification?.tolerance) return false;
+  if (want.tolerance !== m.verification?.tolerance) return false;
   const labels = parseLabels(await readFile(path.join(out, m.labels), "utf8").catch(() => ""));
-  const expected =
-    want.givenLabels ?? (m.classes === FOOD11_LABELS.length ? [...FOOD11_LABELS] : []);
+  const expected = want.givenLabels ?? defaultLabels(m.classes) ?? [];
   return labels.join("\n") === expected.join("\n");
 }

@@ -13,7 +13,7 @@ import { normalize, type PreprocessMode } from "../../../app/src/inference/norma
 import { childRandom } from "../../strategy-bench/src/random.js";
 
 /** Generated images; with app/assets/test.jpg the verification runs on GENERATED + 1 inputs. */
-export const GENERATED = 47;
+const GENERATED = 47;
 const SEED = 27;
 
 export interface VerificationInputs {
