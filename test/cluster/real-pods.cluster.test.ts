@@ -26,7 +26,7 @@ import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
-import { clusterEngineArgs, clusterStackConfig } from "../../lib/cluster/stack";
+import { clusterEngineArgs, clusterStackConfig, clusterVersions } from "../../lib/cluster/stack";
 import { toolchain } from "../../lib/e2e/engine";
 import { runtimeEnv, STACKS, type StackSettings } from "../../stacks";
 import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
@@ -41,16 +41,9 @@ import {
   stackSettings,
   until,
 } from "../e2e/helpers";
-import {
-  clusterSettings,
-  containerPid,
-  inNode,
-  namespaceDeleted,
-  podEphemeralBytes,
-  processFacts,
-} from "./helpers";
+import { containerPid, inNode, namespaceDeleted, podEphemeralBytes, processFacts } from "./helpers";
 
-const S = clusterSettings();
+const S = clusterVersions();
 const kubeconfig = process.env.KUBECONFIG ?? "";
 /** Traefik on loopback; at port 80 it is the stacks' `url` output as is (checked below). */
 const INGRESS = `http://127.0.0.1${S.INGRESS_PORT === "80" ? "" : `:${S.INGRESS_PORT}`}/`;

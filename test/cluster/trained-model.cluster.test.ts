@@ -12,14 +12,14 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { clusterEngineArgs, clusterStackConfig } from "../../lib/cluster/stack";
+import { clusterEngineArgs, clusterStackConfig, clusterVersions } from "../../lib/cluster/stack";
 import { parseStackConfig, readStackConfig } from "../../stacks";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { type Clients, clients, engine, ROOT } from "../e2e/helpers";
 import { type Heldout, trainedModelsDir } from "../models/trained-cache";
-import { clusterSettings, namespaceDeleted } from "./helpers";
+import { namespaceDeleted } from "./helpers";
 
-const S = clusterSettings();
+const S = clusterVersions();
 const INGRESS = `http://127.0.0.1${S.INGRESS_PORT === "80" ? "" : `:${S.INGRESS_PORT}`}/`;
 const TOL = 1e-4;
 const STACK = "strategy1";
