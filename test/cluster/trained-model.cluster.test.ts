@@ -14,8 +14,9 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AGREEMENT_TOLERANCE, compareOutputs } from "../../app/src/inference/agreement.js";
 import { clusterEngineArgs, clusterStackConfig, clusterVersions } from "../../lib/cluster/stack";
+import { readStackFile } from "../../stacks";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
-import { type Clients, clients, engine, ROOT, stackSettings } from "../e2e/helpers";
+import { type Clients, clients, engine, ROOT } from "../e2e/helpers";
 import { type Heldout, trainedModelsDir } from "../models/trained-cache";
 import { namespaceDeleted } from "./helpers";
 
@@ -40,7 +41,7 @@ describe.skipIf(!available)(
     };
     const base = clusterStackConfig(S, ROOT);
     const args = () => clusterEngineArgs(STACK, join(work, STACK), extra, undefined, base);
-    const ns = stackSettings(STACK, undefined, base, extra).namespace.name;
+    const ns = readStackFile(STACK, undefined, { ...base, ...extra }).namespace.name;
     let c: Clients;
     let outputs: Record<string, unknown> = {};
 
