@@ -180,8 +180,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   let loaded: LoadedArtifacts | undefined;
   const { started: meta, fallbackReason } = await startOnBackend(
     choice,
-    threads,
-    engines,
+    intraOpThreads,
     async (backend) => {
       loaded = await load(backend);
       return pool.start(backend, loaded, engines);
