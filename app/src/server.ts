@@ -93,6 +93,8 @@ async function loadClassifier(c: ServerConfig) {
   return createClassifier({
     modelDir: c.modelDir,
     modelUrl: c.modelUrl,
+    // read above: the classifier does not read (or fetch) manifest.json again
+    manifest,
     preprocess: served.preprocess,
     backend: c.backend,
     threads: c.threads,

@@ -134,7 +134,8 @@ function readYamlMap(file: string): Record<string, unknown> {
 export interface Project {
   dir: string;
   env: NodeJS.ProcessEnv;
-  pulumi: string;
+  /** The toolchain it was prepared with (its CLI runs each operation). */
+  toolchain: Toolchain;
   stack: string;
 }
 
@@ -145,7 +146,7 @@ function pulumi(
   log: (s: string) => void = () => undefined,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(p.pulumi, args, {
+    const child = spawn(p.toolchain.pulumiBinary, args, {
       cwd: p.dir,
       env: p.env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -217,7 +218,7 @@ export async function openProject(o: StackOptions): Promise<Project> {
   delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
   // Without o.kubeconfig, $KUBECONFIG is inherited (render checks it is not used).
   if (o.kubeconfig) env.KUBECONFIG = o.kubeconfig;
-  const p: Project = { dir: projectDir, env, pulumi: t.pulumiBinary, stack: o.stack };
+  const p: Project = { dir: projectDir, env, toolchain: t, stack: o.stack };
   const sel = await pulumi(p, [
     "stack",
     "select",
@@ -238,12 +239,14 @@ export async function openProject(o: StackOptions): Promise<Project> {
  */
 export async function openStack(o: StackOptions): Promise<Stack> {
   const p = await openProject(o);
-  const t = toolchain();
   const envVars: Record<string, string> = {};
   for (const [k, v] of Object.entries(p.env)) {
     if (v !== undefined && (k.startsWith("PULUMI_") || k === "KUBECONFIG")) envVars[k] = v;
   }
-  const pulumiCommand = await PulumiCommand.get({ root: t.pulumiRoot, skipVersionCheck: true });
+  const pulumiCommand = await PulumiCommand.get({
+    root: p.toolchain.pulumiRoot,
+    skipVersionCheck: true,
+  });
   return LocalWorkspace.selectStack(
     { stackName: o.stack, workDir: p.dir },
     { workDir: p.dir, pulumiCommand, envVars },

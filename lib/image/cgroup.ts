@@ -98,22 +98,31 @@ export function cgroupMemory(
   return { usageBytes, workingSetBytes: Math.max(0, usageBytes - inactive) };
 }
 
+/**
+ * The server's memory, bytes: VmRSS of its process, its cgroup's usage (what a memory limit
+ * counts) and working set (usage less inactive file pages, as the kubelet reports it).
+ */
+export interface ServerMemory {
+  rssBytes: number;
+  cgroupBytes: number;
+  workingSetBytes: number;
+}
+
+/** {@link ServerMemory} of a process' VmRSS (bytes) and its cgroup's usage and memory.stat texts. */
+export function serverMemory(rssBytes: number, usage: string, stat: string): ServerMemory {
+  const m = cgroupMemory(usage, stat);
+  return { rssBytes, cgroupBytes: m.usageBytes, workingSetBytes: m.workingSetBytes };
+}
+
 /** The server's memory, read on this host: VmRSS of `pid` and its cgroup's usage and working set. */
-export function hostMemory(
-  pid: number,
-): { rssBytes: number; cgroupBytes: number; workingSetBytes: number } | undefined {
+export function hostMemory(pid: number): ServerMemory | undefined {
   const status = procStatus(pid);
   const cg = hostCgroupDir(pid, "memory");
   if (status === undefined || !cg) return undefined;
   const usage = read(join(cg.dir, cg.v2 ? "memory.current" : "memory.usage_in_bytes"));
   const stat = read(join(cg.dir, "memory.stat"));
   if (usage === undefined || stat === undefined) return undefined;
-  const m = cgroupMemory(usage, stat);
-  return {
-    rssBytes: status.rss,
-    cgroupBytes: m.usageBytes,
-    workingSetBytes: m.workingSetBytes,
-  };
+  return serverMemory(status.rss, usage, stat);
 }
 
 /**

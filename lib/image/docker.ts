@@ -8,7 +8,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { statusKB } from "../../tools/strategy-bench/src/proc.js";
 import { CLUSTER_BUILD_CA, clusterBaseImage, clusterVersions } from "../cluster/stack";
-import { cgroupMemory, firstReadableScript, hostMemory, hostPid } from "./cgroup";
+import {
+  firstReadableScript,
+  hostMemory,
+  hostPid,
+  type ServerMemory,
+  serverMemory,
+} from "./cgroup";
 
 /**
  * The build args every local build of app/Dockerfile takes (what the cluster stacks' config turns
@@ -128,7 +134,7 @@ export interface Started {
    * Read on this host (/proc and the cgroup mounts) when the engine runs here, so nothing runs in
    * the container; else through {@link Started.node}.
    */
-  memory(): { rssBytes: number; cgroupBytes: number; workingSetBytes: number };
+  memory(): ServerMemory;
   stop(): void;
 }
 
@@ -225,12 +231,11 @@ export async function runContainer(
         | string
         | null
       )[];
-      const m = cgroupMemory(usage ?? "NaN", stat ?? "");
-      return {
-        rssBytes: (statusKB(status ?? "", "VmRSS") ?? Number.NaN) * 1024,
-        cgroupBytes: m.usageBytes,
-        workingSetBytes: m.workingSetBytes,
-      };
+      return serverMemory(
+        (statusKB(status ?? "", "VmRSS") ?? Number.NaN) * 1024,
+        usage ?? "NaN",
+        stat ?? "",
+      );
     },
     stop,
   };

@@ -1,20 +1,18 @@
 /**
- * Helpers of the real-pods suite (test/cluster): the cluster's settings (scripts/cluster/versions.sh),
- * what a pod really runs with as seen from the node (containerd's task PID, /proc and the pod's
- * cgroup). The bounded load it runs is tools/strategy-bench/src/steady-load.ts.
+ * Helpers of the real-pods suite (test/cluster): what a pod really runs with as seen from the node
+ * (containerd's task PID, /proc and the pod's cgroup). The cluster's settings
+ * (scripts/cluster/versions.sh) and state dir are lib/cluster/stack.ts'; the bounded load it runs is
+ * tools/strategy-bench/src/steady-load.ts.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLUSTER_STATE_DIR, clusterVersions } from "../../lib/cluster/stack";
+import { CLUSTER_STATE_DIR } from "../../lib/cluster/stack";
+import { cgroupDir, cgroupPath } from "../../lib/image/cgroup";
 import { procCmdline, procText } from "../../tools/strategy-bench/src/proc";
 import { type Clients, until } from "../e2e/helpers";
 
-/** The cluster's settings (scripts/cluster/versions.sh, env overrides). */
-export const clusterSettings = (): Record<string, string> => clusterVersions();
-
-export const CLUSTER_DIR = CLUSTER_STATE_DIR;
-export const CONTAINERD_SOCK = join(CLUSTER_DIR, "containerd", "containerd.sock");
+export const CONTAINERD_SOCK = join(CLUSTER_STATE_DIR, "containerd", "containerd.sock");
 
 /** Run a command inside the node's network namespace; returns stdout. */
 export function inNode(netns: string, cmd: string[]): string {
@@ -47,7 +45,7 @@ export function podEphemeralBytes(
   return {
     logs: diskBytes(join("/var/log/pods", `${namespace}_${name}_${uid}`)),
     emptyDir: diskBytes(
-      join(CLUSTER_DIR, "kubelet", "root", "pods", uid, "volumes", "kubernetes.io~empty-dir"),
+      join(CLUSTER_STATE_DIR, "kubelet", "root", "pods", uid, "volumes", "kubernetes.io~empty-dir"),
     ),
   };
 }
@@ -93,22 +91,18 @@ function mustProcText(pid: number, file: string): string {
   return text;
 }
 
-/** cgroup v1 path of a controller for a process (`N:controller[,..]:/path`). */
-function cgroupPath(pid: number, controller: string): string {
-  for (const line of mustProcText(pid, "cgroup").split("\n")) {
-    const [, controllers, path] = line.split(":");
-    if (controllers?.split(",").includes(controller) && path) return path;
-  }
-  throw new Error(`pid ${pid} has no ${controller} cgroup`);
-}
-
-function cgroupFile(controller: string, path: string, file: string): string {
-  // Mounted as /sys/fs/cgroup/<controller> here (cpu and cpuacct separately or comma-joined).
-  for (const mount of [controller, `${controller},cpuacct`, `cpuacct,${controller}`]) {
-    const f = join("/sys/fs/cgroup", mount, path, file);
-    if (existsSync(f)) return readFileSync(f, "utf8").trim();
-  }
-  throw new Error(`no ${file} for cgroup ${path}`);
+/**
+ * A file of a process' cgroup v1 `controller` (its `N:controller[,..]:/path` line of
+ * /proc/<pid>/cgroup), in the hierarchy mounted here for that controller (cpu and cpuacct
+ * separately or comma-joined): both found as lib/image/cgroup.ts finds them.
+ */
+function cgroupFile(pid: number, controller: string, file: string): string {
+  const cg = cgroupPath(mustProcText(pid, "cgroup"), controller);
+  if (!cg || cg.v2) throw new Error(`pid ${pid} has no ${controller} cgroup`);
+  const dir = cgroupDir(procText("self", "mountinfo") ?? "", cg, controller);
+  const f = dir === undefined ? undefined : join(dir, file);
+  if (f === undefined || !existsSync(f)) throw new Error(`no ${file} for cgroup ${cg.path}`);
+  return readFileSync(f, "utf8").trim();
 }
 
 export function processFacts(pid: number): ProcessFacts {
@@ -122,8 +116,6 @@ export function processFacts(pid: number): ProcessFacts {
   const rootLine = mustProcText(pid, "mountinfo")
     .split("\n")
     .find((l) => l.split(" ")[4] === "/");
-  const memPath = cgroupPath(pid, "memory");
-  const cpuPath = cgroupPath(pid, "cpu");
   return {
     cmdline: procCmdline(pid) ?? [],
     uid: Number(statusField(status, "Uid").split(/\s+/)[1]),
@@ -133,9 +125,9 @@ export function processFacts(pid: number): ProcessFacts {
     seccomp: Number(statusField(status, "Seccomp")),
     rootReadOnly: (rootLine?.split(" ")[5] ?? "").split(",").includes("ro"),
     env,
-    memoryLimitBytes: Number(cgroupFile("memory", memPath, "memory.limit_in_bytes")),
-    cpuQuotaMicros: Number(cgroupFile("cpu", cpuPath, "cpu.cfs_quota_us")),
-    cpuPeriodMicros: Number(cgroupFile("cpu", cpuPath, "cpu.cfs_period_us")),
+    memoryLimitBytes: Number(cgroupFile(pid, "memory", "memory.limit_in_bytes")),
+    cpuQuotaMicros: Number(cgroupFile(pid, "cpu", "cpu.cfs_quota_us")),
+    cpuPeriodMicros: Number(cgroupFile(pid, "cpu", "cpu.cfs_period_us")),
   };
 }
 

@@ -26,31 +26,16 @@ import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
-import { clusterEngineArgs, clusterStackConfig } from "../../lib/cluster/stack";
+import { clusterEngineArgs, clusterStackConfig, clusterVersions } from "../../lib/cluster/stack";
 import { toolchain } from "../../lib/e2e/engine";
-import { runtimeEnv, STACKS, type StackSettings } from "../../stacks";
+import { readStackFile, runtimeEnv, STACKS, type StackSettings } from "../../stacks";
 import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
 import { kubernetesSampler } from "../../tools/strategy-bench/src/monitor";
 import { describeOutcomes, failures, Load } from "../../tools/strategy-bench/src/steady-load.js";
-import {
-  type Clients,
-  clients,
-  engine,
-  httpRoute,
-  ROOT,
-  stackSettings,
-  until,
-} from "../e2e/helpers";
-import {
-  clusterSettings,
-  containerPid,
-  inNode,
-  namespaceDeleted,
-  podEphemeralBytes,
-  processFacts,
-} from "./helpers";
+import { type Clients, clients, engine, httpRoute, ROOT, until } from "../e2e/helpers";
+import { containerPid, inNode, namespaceDeleted, podEphemeralBytes, processFacts } from "./helpers";
 
-const S = clusterSettings();
+const S = clusterVersions();
 const kubeconfig = process.env.KUBECONFIG ?? "";
 /** Traefik on loopback; at port 80 it is the stacks' `url` output as is (checked below). */
 const INGRESS = `http://127.0.0.1${S.INGRESS_PORT === "80" ? "" : `:${S.INGRESS_PORT}`}/`;
@@ -72,7 +57,7 @@ const figures: Record<string, unknown> = {};
 let c: Clients;
 
 function settingsFor(stack: string, extra: Record<string, string> = {}, file?: string) {
-  return stackSettings(stack, file, CLUSTER_CONFIG, extra);
+  return readStackFile(stack, file, { ...CLUSTER_CONFIG, ...extra });
 }
 function args(stack: string, extra: Record<string, string> = {}, file?: string): string[] {
   return clusterEngineArgs(stack, join(work, stack), extra, file, CLUSTER_CONFIG);

@@ -12,16 +12,16 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { clusterEngineArgs, clusterStackConfig } from "../../lib/cluster/stack";
-import { parseStackConfig, readStackConfig } from "../../stacks";
+import { AGREEMENT_TOLERANCE, compareOutputs } from "../../app/src/inference/agreement.js";
+import { clusterEngineArgs, clusterStackConfig, clusterVersions } from "../../lib/cluster/stack";
+import { readStackFile } from "../../stacks";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { type Clients, clients, engine, ROOT } from "../e2e/helpers";
 import { type Heldout, trainedModelsDir } from "../models/trained-cache";
-import { clusterSettings, namespaceDeleted } from "./helpers";
+import { namespaceDeleted } from "./helpers";
 
-const S = clusterSettings();
+const S = clusterVersions();
 const INGRESS = `http://127.0.0.1${S.INGRESS_PORT === "80" ? "" : `:${S.INGRESS_PORT}`}/`;
-const TOL = 1e-4;
 const STACK = "strategy1";
 const trained = trainedModelsDir();
 const available = existsSync(join(trained, "report.json"));
@@ -41,8 +41,7 @@ describe.skipIf(!available)(
     };
     const base = clusterStackConfig(S, ROOT);
     const args = () => clusterEngineArgs(STACK, join(work, STACK), extra, undefined, base);
-    const ns = parseStackConfig(STACK, { ...readStackConfig(STACK), ...base, ...extra }).namespace
-      .name;
+    const ns = readStackFile(STACK, undefined, { ...base, ...extra }).namespace.name;
     let c: Clients;
     let outputs: Record<string, unknown> = {};
 
@@ -71,9 +70,8 @@ describe.skipIf(!available)(
       const labels = readFileSync(join(trained, "colours-labels.txt"), "utf8").trim().split("\n");
       const t = (await (await fetch(`${INGRESS}test`)).json()) as { label?: string };
       expect(labels).toContain(t.label);
-      let agree = 0;
-      let maxDiff = 0;
-      for (const [i, f] of held.files.entries()) {
+      const got: number[] = [];
+      for (const f of held.files) {
         const res = await fetch(`${INGRESS}predict?topk=${classes}`, {
           method: "POST",
           headers: { "content-type": "image/png" },
@@ -83,16 +81,19 @@ describe.skipIf(!available)(
         const body = (await res.json()) as { top: { index: number; probability: number }[] };
         const p = new Array<number>(classes).fill(0);
         for (const x of body.top) p[x.index] = x.probability;
-        const k = held.probs[i] as number[];
-        if (p.indexOf(Math.max(...p)) === k.indexOf(Math.max(...k))) agree++;
-        for (let j = 0; j < classes; j++)
-          maxDiff = Math.max(maxDiff, Math.abs((p[j] as number) - (k[j] as number)));
+        got.push(...p);
       }
+      // the server's rule (agreement.ts): the same top-1 on every image, |dp| within its tolerance
+      const { top1Agree: agree, maxAbsDiff: maxDiff } = compareOutputs(
+        held.probs.flat(),
+        got,
+        classes,
+      );
       process.stdout.write(
         `cluster: modelSource /predict vs Keras: ${agree}/${held.files.length} top-1 equal, max |dp| ${maxDiff.toExponential(2)}\n`,
       );
       expect(agree).toBe(held.files.length);
-      expect(maxDiff).toBeLessThanOrEqual(TOL);
+      expect(maxDiff).toBeLessThanOrEqual(AGREEMENT_TOLERANCE);
     });
 
     it("pulumi destroy leaves nothing", async () => {

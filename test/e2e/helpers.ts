@@ -7,24 +7,11 @@ import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import type { OperationResult } from "../../lib/e2e/engine";
-import { parseStackConfig, readStackConfig, type StackSettings } from "../../stacks";
 import { ingressStatusLoop } from "../../tools/strategy-bench/src/ingress-standin";
 
 export const ROOT = join(__dirname, "..", "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const ENGINE = join(ROOT, "scripts", "e2e", "engine.ts");
-
-/**
- * The settings the program sees for `stack` (its stack file, or `file` in its place) under the
- * config a suite adds on top, later maps winning.
- */
-export function stackSettings(
-  stack: string,
-  file: string | undefined,
-  ...config: Record<string, string>[]
-): StackSettings {
-  return parseStackConfig(stack, Object.assign({}, readStackConfig(stack, file), ...config));
-}
 
 /**
  * Run `engine.ts <op> ...` with KUBECONFIG and the given args; the engine's console output goes to

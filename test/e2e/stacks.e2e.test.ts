@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify as stringifyYaml } from "yaml";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
 import { listFiles, toolchain } from "../../lib/e2e/engine";
-import { runtimeEnv, STACKS, type StackSettings } from "../../stacks";
+import { readStackFile, runtimeEnv, STACKS, type StackSettings } from "../../stacks";
 import {
   type Clients,
   clients,
@@ -23,7 +23,6 @@ import {
   ingressStatusWriter,
   maybe,
   ROOT,
-  stackSettings,
   until,
 } from "./helpers";
 
@@ -39,7 +38,7 @@ let c: Clients;
 
 /** The settings the program sees for a stack under the e2e's config. */
 function settingsFor(stack: string, configFile?: string): StackSettings {
-  return stackSettings(stack, configFile, E2E_CONFIG);
+  return readStackFile(stack, configFile, E2E_CONFIG);
 }
 
 function configArgs(): string[] {
@@ -537,7 +536,7 @@ describe.sequential("real Pulumi engine on a loopback Kubernetes (kwok)", () => 
       expect(kinds).toContain(kind);
     }
     // The stack file as it is (no e2e overrides): strategy2's values.
-    const s = stackSettings("strategy2", undefined);
+    const s = readStackFile("strategy2");
     const dep = docs.find((d) => d.kind === "Deployment") as V1Deployment | undefined;
     const ctr = dep?.spec?.template?.spec?.containers?.[0];
     expect(memoryBytes(String(ctr?.resources?.requests?.memory))).toBe(

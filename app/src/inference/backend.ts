@@ -76,11 +76,11 @@ export type EngineBackend = Exclude<BackendChoice, "auto">;
  * Starts the engines (`start`) on the chosen backend: tfjs-node for `auto` and `tensorflow`
  * (`auto` falls back to WASM when it does not load, and says why), ONNX Runtime for `onnxruntime`
  * (no fallback: it serves another file, model.onnx), else WASM or tfjs' CPU backend.
+ * `intraOpThreads`: each engine's share of the CPU budget (the classifier's threads / engines).
  */
 export async function startOnBackend<T>(
   choice: BackendChoice,
-  threads: number,
-  engines: number,
+  intraOpThreads: number,
   start: (backend: EngineBackend) => Promise<T>,
 ): Promise<{ started: T; fallbackReason?: string }> {
   let fallbackReason: string | undefined;
@@ -96,7 +96,7 @@ export async function startOnBackend<T>(
     // addon loads (in the worker; the variable must be in the real environment, so set it here).
     // Measured on 2 cores (demo model, batch 4, c=20): 2 engines x 1 intra-op thread ~65 img/s,
     // 1 engine x 2 intra-op threads ~42 img/s; so one engine per core by default here too.
-    process.env.TF_NUM_INTRAOP_THREADS ??= String(Math.max(1, Math.round(threads / engines)));
+    process.env.TF_NUM_INTRAOP_THREADS ??= String(intraOpThreads);
     process.env.TF_NUM_INTEROP_THREADS ??= "1";
     process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
     try {

@@ -45,6 +45,11 @@ export interface ClassifierOptions {
   /** http(s) URL of model.json or of its directory; fetched once at start. */
   modelUrl?: string;
   /**
+   * The model's manifest.json as its caller read it already (model-io.ts readManifest), so it is
+   * read once (server.ts reads it first); undefined: read here (as loadModel does).
+   */
+  manifest?: Manifest | undefined;
+  /**
    * `raw` (0..255), `unit` (x/255) or `mobilenet` (x/127.5 - 1). Default: the manifest's; one that
    * disagrees with the manifest is refused (manifest.ts resolvePreprocess); no manifest: `unit`.
    */
@@ -161,7 +166,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   if (opts.preprocess && !PREPROCESS_MODES.includes(opts.preprocess)) {
     throw new Error(`unknown preprocess '${opts.preprocess}'`);
   }
-  const manifest = await readManifest(opts);
+  const manifest = opts.manifest ?? (await readManifest(opts));
   const mode: PreprocessMode = resolvePreprocess(manifest, opts.preprocess).mode;
   const load = (backend: EngineBackend) => loadModel(opts, backend, manifest);
   const engines = Math.max(1, Math.floor(opts.engines ?? (choice === "onnxruntime" ? 1 : threads)));
@@ -175,8 +180,7 @@ export async function createClassifier(opts: ClassifierOptions = {}): Promise<Cl
   let loaded: LoadedArtifacts | undefined;
   const { started: meta, fallbackReason } = await startOnBackend(
     choice,
-    threads,
-    engines,
+    intraOpThreads,
     async (backend) => {
       loaded = await load(backend);
       return pool.start(backend, loaded, engines);

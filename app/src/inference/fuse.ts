@@ -214,6 +214,9 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
       continue;
     }
     const out = symbolicId(layer.output);
+    // a model used as a layer (e.g. Sequential([MobileNetV2 base, GAP, Dense])): fuse it too;
+    // one that cannot be fused runs through layer.apply, as any other layer (below)
+    const sub = isNestedModel(layer) && ins.length === 1 ? fuseLayersModel(tf, layer) : undefined;
     if (cls === "ZeroPadding2D" && isChannelsLast(cfg)) {
       const p = cfg.padding as [[number, number], [number, number]];
       const paddings: [number, number][] = [[0, 0], p[0], p[1], [0, 0]];
@@ -231,26 +234,15 @@ export function fuseLayersModel(tf: Tf, model: tfTypes.LayersModel): FusedProgra
         output: out,
         run: (xs) => (relu6 ? tf.relu6(xs[0] as Tensor) : tf.relu(xs[0] as Tensor)),
       });
-    } else if (isNestedModel(layer) && ins.length === 1) {
-      // a model used as a layer (e.g. Sequential([MobileNetV2 base, GAP, Dense])): fuse it too
-      const sub = fuseLayersModel(tf, layer);
-      if (sub) {
-        folded += sub.folded;
-        fallback += sub.fallback;
-        steps.push({
-          inputs: ins,
-          output: out,
-          run: (xs) => sub.predict(xs[0] as Tensor),
-          dispose: () => sub.dispose(),
-        });
-      } else {
-        fallback++;
-        steps.push({
-          inputs: ins,
-          output: out,
-          run: (xs) => layer.apply(xs[0] as Tensor) as Tensor,
-        });
-      }
+    } else if (sub) {
+      folded += sub.folded;
+      fallback += sub.fallback;
+      steps.push({
+        inputs: ins,
+        output: out,
+        run: (xs) => sub.predict(xs[0] as Tensor),
+        dispose: () => sub.dispose(),
+      });
     } else if (cls === "GlobalAveragePooling2D" && isChannelsLast(cfg) && !cfg.keepdims) {
       steps.push({
         inputs: ins,

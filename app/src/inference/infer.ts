@@ -72,10 +72,7 @@ export async function createEngine(
         };
       }
     } else {
-      predict = (x) => {
-        const y = model.predict(x);
-        return (Array.isArray(y) ? y[0] : y) as tfTypes.Tensor;
-      };
+      predict = (x) => firstOutput(tf, model.predict(x));
       dispose = () => model.dispose();
     }
   }

@@ -32,9 +32,12 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
 }
 
+/** The labels of the HTTP series (http_requests_total, http_request_duration_seconds). */
+const HTTP_LABELS = ["method", "route", "status_code"] as const;
+
 export interface Metrics {
   registry: Registry;
-  observeRequest(labels: LabelValues<"method" | "route" | "status_code">, seconds: number): void;
+  observeRequest(labels: LabelValues<(typeof HTTP_LABELS)[number]>, seconds: number): void;
   observeInference(t: Timings): void;
   requestStarted(): void;
   requestEnded(): void;
@@ -55,13 +58,13 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const requests = new Counter({
     name: "http_requests_total",
     help: "HTTP requests answered, by method, route template and status code.",
-    labelNames: ["method", "route", "status_code"] as const,
+    labelNames: HTTP_LABELS,
     registers: [registry],
   });
   const latency = new Histogram({
     name: "http_request_duration_seconds",
     help: "HTTP request latency from first byte received to response sent.",
-    labelNames: ["method", "route", "status_code"] as const,
+    labelNames: HTTP_LABELS,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });

@@ -16,6 +16,7 @@ import {
 } from "../../src/inference/classifier.js";
 import { decodeImage } from "../../src/inference/decode.js";
 import { FOOD11_LABELS } from "../../src/inference/labels.js";
+import { ManifestSchema } from "../../src/inference/manifest.js";
 import { normalize } from "../../src/inference/normalize.js";
 import { makeImage } from "../fixtures/images.js";
 import {
@@ -87,6 +88,29 @@ describe("model sources and formats", () => {
       const r = await c.classify(img, 11);
       expect(r.top).toHaveLength(11);
       expect(Math.abs(r.top.reduce((s, t) => s + t.probability, 0) - 1)).toBeLessThan(1e-5);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("takes the manifest its caller read already (the server's) and reads none itself", async () => {
+    // layersDir has no manifest.json: the classifier serves by the one it is given
+    const manifest = ManifestSchema.parse({
+      schemaVersion: 1,
+      name: "tiny",
+      version: "1",
+      source: { kind: "keras", file: "tiny.keras", sha256: "0".repeat(64) },
+      input: { height: TINY_SIZE, width: TINY_SIZE, channels: 3, layout: "NHWC", dtype: "float32" },
+      preprocess: "raw",
+      classes: 11,
+      formats: { tfjs: "model.json" },
+      tools: {},
+    });
+    const c = await wasmClassifier(layersDir, { manifest });
+    try {
+      expect(c.manifest).toEqual(manifest);
+      expect(c.preprocess).toBe("raw"); // the manifest's, not a bare model's default (unit)
+      expect((await c.classify(img, 11)).top).toHaveLength(11);
     } finally {
       await c.close();
     }

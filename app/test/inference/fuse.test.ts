@@ -152,4 +152,34 @@ describe("fuseLayersModel on nested models", () => {
     model.dispose();
     xs.dispose();
   });
+
+  it("runs a nested model it cannot fuse (a shared layer) through layer.apply", async () => {
+    const bin = tf.input({ shape: [6, 6, 3] });
+    // the same layer applied twice: the nested model is not fused (fuseLayersModel: shared layers)
+    const shared = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: "same", name: "sc" });
+    const b = shared.apply(shared.apply(bin)) as tf.SymbolicTensor;
+    const base = tf.model({ inputs: bin, outputs: b, name: "sharedbase" });
+    expect(fuseLayersModel(tf, base)).toBeUndefined();
+    const model = tf.sequential({
+      layers: [
+        base,
+        tf.layers.globalAveragePooling2d({}),
+        tf.layers.dense({ units: 4, activation: "softmax" }),
+      ],
+    });
+    const program = fuseLayersModel(tf, model);
+    expect(program?.folded).toBe(0);
+    expect(program?.fallback).toBe(1);
+    const xs = tf.randomUniform([2, 6, 6, 3], 0, 1, "float32", 9);
+    const a = (model.predict(xs) as tf.Tensor).dataSync();
+    const y = program?.predict(xs) as tf.Tensor;
+    const got = y.dataSync();
+    y.dispose();
+    got.forEach((v, i) => {
+      expect(v).toBeCloseTo(a[i] as number, 5);
+    });
+    program?.dispose();
+    model.dispose();
+    xs.dispose();
+  });
 });
