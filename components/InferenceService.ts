@@ -13,7 +13,7 @@ import {
   DEFAULTS,
   GATEWAY_API_GROUP,
   GATEWAY_API_VERSION,
-  hpaBehavior,
+  hpaSpec,
   kubeScoreIgnores,
   labelSelector,
   METRICS_PORT_NAME,
@@ -377,28 +377,7 @@ export class InferenceService extends pulumi.ComponentResource {
               }
             : {}),
         },
-        spec: {
-          scaleTargetRef: {
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            name: this.deployment.metadata.name,
-          },
-          minReplicas: autoscaling.minReplicas,
-          maxReplicas: autoscaling.maxReplicas,
-          metrics: [
-            {
-              type: "Resource",
-              resource: {
-                name: "cpu",
-                target: {
-                  type: "Utilization",
-                  averageUtilization: autoscaling.targetCpuUtilization,
-                },
-              },
-            },
-          ],
-          behavior: hpaBehavior(autoscaling),
-        },
+        spec: hpaSpec(autoscaling, this.deployment.metadata.name),
       },
       { parent: this },
     );

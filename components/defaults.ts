@@ -176,6 +176,40 @@ export function hpaBehavior(windows: {
   };
 }
 
+/** The autoscaling settings an HPA is made of (a stack's `autoscaling`, stacks/schema.ts). */
+export interface HpaSettings {
+  minReplicas: number;
+  maxReplicas: number;
+  targetCpuUtilization: number;
+  scaleUpStabilizationSeconds: number;
+  scaleDownStabilizationSeconds: number;
+}
+
+/**
+ * The autoscaling/v2 HPA's `spec` a stack deploys: its Deployment `deploymentName` as the scale
+ * target, min/max replicas, one CPU Utilization metric at the stack's target, and
+ * {@link hpaBehavior}. Plain objects, no Pulumi resource: components/InferenceService.ts registers
+ * it (the Deployment's name an Output), and validate:hpa (tools/planner/src/validate-hpa.ts)
+ * applies this very spec to a real kube-controller-manager.
+ */
+export function hpaSpec<Name>(autoscaling: HpaSettings, deploymentName: Name) {
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
+    minReplicas: autoscaling.minReplicas,
+    maxReplicas: autoscaling.maxReplicas,
+    metrics: [
+      {
+        type: "Resource",
+        resource: {
+          name: "cpu",
+          target: { type: "Utilization", averageUtilization: autoscaling.targetCpuUtilization },
+        },
+      },
+    ],
+    behavior: hpaBehavior(autoscaling),
+  };
+}
+
 /** The annotation kube-score reads to skip checks on an object (comma-separated check IDs). */
 export const KUBE_SCORE_IGNORE = "kube-score/ignore";
 
