@@ -26,6 +26,7 @@ import type {
 } from "../components";
 import { ADMIN_PORT, SERVER_PORT } from "../components/defaults";
 import { runtimeBudgetEnv } from "../components/runtimeEnv";
+import { PROJECT } from "./keys";
 import type { StackSettings } from "./settings";
 import { parseStackConfig } from "./settings";
 
@@ -72,7 +73,7 @@ export function readStackConfig(stack: string, file?: string): Record<string, un
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const projectName = project?.name ?? "food11";
+  const projectName = project?.name ?? PROJECT;
   const full = (key: string) => (key.includes(":") ? key : `${projectName}:${key}`);
   for (const [key, declaration] of Object.entries(project?.config ?? {})) {
     if (declaration !== null && typeof declaration === "object") {
