@@ -41,10 +41,16 @@ export class StackConfigError extends Error {
   }
 }
 
+/**
+ * How a secret value shows: a credential in a rejection's message, and an encrypted (`secure:`)
+ * value read from a stack file without its key (stacks/index.ts readStackConfig).
+ */
+export const SECRET_PLACEHOLDER = "[secret]";
+
 function formatValue(key: string, value: unknown): string {
   if (value === undefined) return "(unset)";
   // Never echo a credential into a log.
-  if (key === keyName("registryPassword") && value !== "") return "[secret]";
+  if (key === keyName("registryPassword") && value !== "") return SECRET_PLACEHOLDER;
   return JSON.stringify(value);
 }
 
