@@ -485,6 +485,11 @@ export const flatConfigSchema = z.strictObject(
 /** The flat config after defaults and coercion (an unset text is undefined). */
 export type FlatConfig = z.output<typeof flatConfigSchema>;
 
+/** The namespace of a stack that sets no food11:namespace: food11-<stack>, so stacks run side by side. */
+function defaultNamespace(stack: string): string {
+  return `food11-${stack}`;
+}
+
 /** The ingress controller the stack installs (installIngressController means ingress-nginx). */
 function controllerOf(c: FlatConfig): FlatConfig["ingressController"] {
   const deprecated = c.installIngressController && c.ingressController !== "traefik";
@@ -664,7 +669,7 @@ function crossKeyRules(stack: string, c: FlatConfig, problem: (k: ConfigKey, m: 
     }
   }
 
-  const namespace = `food11-${stack}`;
+  const namespace = defaultNamespace(stack);
   if (c.namespace === undefined && !isDnsLabel(namespace)) {
     problem(
       "namespace",
@@ -823,7 +828,7 @@ function settingsOf(stack: string, c: FlatConfig) {
   }
   return merge(placed(configShape, c), {
     stack,
-    namespace: { name: c.namespace ?? `food11-${stack}` },
+    namespace: { name: c.namespace ?? defaultNamespace(stack) },
     image,
     model: { backend: engineOf(c).backend },
     route: routeOf(c),
