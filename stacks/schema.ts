@@ -69,12 +69,13 @@ const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
 const RELATIVE_PATH = /^(?!\/)(?!.*\.\.)[\w./-]+$/;
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 const NGINX_SIZE = /^\d+[kKmMgG]?$/;
+/** The extension of a model file model:import reads: Keras 3 (.keras), legacy HDF5 (.h5), ONNX. */
+export const MODEL_FILE_EXTENSION = /\.(keras|h5|hdf5|onnx)$/i;
 /**
  * What model:import reads: a Keras 3 (.keras), legacy HDF5 (.h5) or ONNX file, or a SavedModel
  * directory (a last path component without a dot).
  */
-const isModelSource = (v: string) =>
-  /\.(keras|h5|hdf5|onnx)$/i.test(v) || /(^|\/)[^./]+\/?$/.test(v);
+const isModelSource = (v: string) => MODEL_FILE_EXTENSION.test(v) || /(^|\/)[^./]+\/?$/.test(v);
 const isHttpUrl = (v: string) => /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
 const NOT_A_LABEL = "is not a DNS label (lower-case letters, digits, '-', at most 63)";
 
