@@ -115,8 +115,7 @@ export const UPLOAD_PAGE_ROUTE = "/";
 /** The `app.kubernetes.io/*` labels of every object of a stack (`instance` = stack name). */
 export function workloadLabels(instance: string): Record<string, string> {
   return {
-    "app.kubernetes.io/name": APP_NAME,
-    "app.kubernetes.io/instance": instance,
+    ...selectorLabels(instance),
     "app.kubernetes.io/component": "inference",
     "app.kubernetes.io/part-of": "food11",
     "app.kubernetes.io/managed-by": "pulumi",
