@@ -65,6 +65,8 @@ const PINNED = new RegExp(`${DIGEST}$`);
 const REGISTRY = whole(`${HOST}(?:/${COMPONENT})*`);
 const REPOSITORY = whole(PATH);
 const TAG = whole(TAG_TEXT);
+/** A reference's `:tag` at its end (a digest-less reference's). */
+const TAG_SUFFIX = new RegExp(`:${TAG_TEXT}$`);
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
 const RELATIVE_PATH = /^(?!\/)(?!.*\.\.)[\w./-]+$/;
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
@@ -743,7 +745,7 @@ function engineOf(c: FlatConfig): {
 function imageOf(c: FlatConfig, warnings: string[]) {
   if (c.imageRef !== undefined) {
     if (!PINNED.test(c.imageRef)) {
-      const pinned = `${c.imageRef.replace(/:[\w][\w.-]*$/, "")}@sha256:<digest>`;
+      const pinned = `${c.imageRef.replace(TAG_SUFFIX, "")}@sha256:<digest>`;
       warnings.push(
         `${keyName("imageRef")} ${JSON.stringify(c.imageRef)} is not pinned by digest: a moved tag changes what runs without a diff. Pin it: ${set(pinned, "imageRef")}`,
       );
