@@ -20,6 +20,7 @@ import {
   PORT_NAME,
   ROUTES,
   SERVER_PORT,
+  SERVICE_PORT,
   selectorLabels,
   UPLOAD_PAGE_ROUTE,
   workloadLabels,
@@ -346,7 +347,7 @@ export class InferenceService extends pulumi.ComponentResource {
           type: "ClusterIP",
           selector,
           ports: [
-            { name: PORT_NAME, port: 80, targetPort: PORT_NAME, protocol: "TCP" },
+            { name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: "TCP" },
             // Cluster-internal (a ClusterIP Service; no route names it): what a ServiceMonitor selects.
             ...(monitoring.scrape === "servicemonitor"
               ? [
@@ -474,7 +475,7 @@ export class InferenceService extends pulumi.ComponentResource {
                       ],
                     }
                   : {}),
-                backendRefs: [{ name: this.service.metadata.name, port: 80 }],
+                backendRefs: [{ name: this.service.metadata.name, port: SERVICE_PORT }],
               })),
             },
             { dependsOn: ingressDependsOn },

@@ -85,6 +85,9 @@ export const CONTAINER_NAME = "classifier";
 export const SERVER_PORT = 8080;
 export const PORT_NAME = "http";
 
+/** The Service's port to the API's (`http`): the Ingress names it, the HTTPRoute's backendRef numbers it. */
+export const SERVICE_PORT = 80;
+
 /**
  * The server's admin listener (ADMIN_PORT) and its name: /metrics, /healthz, /readyz. The probes
  * and Prometheus reach it; no Ingress or HTTPRoute does (policy rule `admin-not-routed`).
