@@ -5,7 +5,7 @@ import { cp, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { food11CacheDir } from "../lib/cache";
-import { keyViolation, type StackSettings } from "../stacks/schema";
+import { keyViolation, MODEL_FILE_EXTENSION, type StackSettings } from "../stacks/schema";
 import { ArgsCheck } from "./contract";
 import { show } from "./rules";
 
@@ -93,7 +93,7 @@ export class ImportedModel extends pulumi.ComponentResource {
     checkImportedModelArgs(name, args);
     super(TYPE, name, {}, opts);
     // <file name without its extension, as a path component>-<8 hex of the source's path>
-    const stem = path.basename(args.source).replace(/\.(keras|h5|hdf5|onnx)$/i, "");
+    const stem = path.basename(args.source).replace(MODEL_FILE_EXTENSION, "");
     const hash = createHash("sha256").update(args.source).digest("hex").slice(0, 8);
     const key = `${stem.replace(/[^\w.-]+/g, "_")}-${hash}`;
     const cache = args.cacheDir ?? path.join(food11CacheDir(), "imported");

@@ -13,13 +13,14 @@ import {
   DEFAULTS,
   GATEWAY_API_GROUP,
   GATEWAY_API_VERSION,
-  hpaBehavior,
+  hpaSpec,
   kubeScoreIgnores,
   labelSelector,
   METRICS_PORT_NAME,
   PORT_NAME,
   ROUTES,
   SERVER_PORT,
+  SERVICE_PORT,
   selectorLabels,
   UPLOAD_PAGE_ROUTE,
   workloadLabels,
@@ -346,7 +347,7 @@ export class InferenceService extends pulumi.ComponentResource {
           type: "ClusterIP",
           selector,
           ports: [
-            { name: PORT_NAME, port: 80, targetPort: PORT_NAME, protocol: "TCP" },
+            { name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: "TCP" },
             // Cluster-internal (a ClusterIP Service; no route names it): what a ServiceMonitor selects.
             ...(monitoring.scrape === "servicemonitor"
               ? [
@@ -377,28 +378,7 @@ export class InferenceService extends pulumi.ComponentResource {
               }
             : {}),
         },
-        spec: {
-          scaleTargetRef: {
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            name: this.deployment.metadata.name,
-          },
-          minReplicas: autoscaling.minReplicas,
-          maxReplicas: autoscaling.maxReplicas,
-          metrics: [
-            {
-              type: "Resource",
-              resource: {
-                name: "cpu",
-                target: {
-                  type: "Utilization",
-                  averageUtilization: autoscaling.targetCpuUtilization,
-                },
-              },
-            },
-          ],
-          behavior: hpaBehavior(autoscaling),
-        },
+        spec: hpaSpec(autoscaling, this.deployment.metadata.name),
       },
       { parent: this },
     );
@@ -495,7 +475,7 @@ export class InferenceService extends pulumi.ComponentResource {
                       ],
                     }
                   : {}),
-                backendRefs: [{ name: this.service.metadata.name, port: 80 }],
+                backendRefs: [{ name: this.service.metadata.name, port: SERVICE_PORT }],
               })),
             },
             { dependsOn: ingressDependsOn },

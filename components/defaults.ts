@@ -85,6 +85,9 @@ export const CONTAINER_NAME = "classifier";
 export const SERVER_PORT = 8080;
 export const PORT_NAME = "http";
 
+/** The Service's port to the API's (`http`): the Ingress names it, the HTTPRoute's backendRef numbers it. */
+export const SERVICE_PORT = 80;
+
 /**
  * The server's admin listener (ADMIN_PORT) and its name: /metrics, /healthz, /readyz. The probes
  * and Prometheus reach it; no Ingress or HTTPRoute does (policy rule `admin-not-routed`).
@@ -115,8 +118,7 @@ export const UPLOAD_PAGE_ROUTE = "/";
 /** The `app.kubernetes.io/*` labels of every object of a stack (`instance` = stack name). */
 export function workloadLabels(instance: string): Record<string, string> {
   return {
-    "app.kubernetes.io/name": APP_NAME,
-    "app.kubernetes.io/instance": instance,
+    ...selectorLabels(instance),
     "app.kubernetes.io/component": "inference",
     "app.kubernetes.io/part-of": "food11",
     "app.kubernetes.io/managed-by": "pulumi",
@@ -173,6 +175,40 @@ export function hpaBehavior(windows: {
       selectPolicy: "Max",
       policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
     },
+  };
+}
+
+/** The autoscaling settings an HPA is made of (a stack's `autoscaling`, stacks/schema.ts). */
+export interface HpaSettings {
+  minReplicas: number;
+  maxReplicas: number;
+  targetCpuUtilization: number;
+  scaleUpStabilizationSeconds: number;
+  scaleDownStabilizationSeconds: number;
+}
+
+/**
+ * The autoscaling/v2 HPA's `spec` a stack deploys: its Deployment `deploymentName` as the scale
+ * target, min/max replicas, one CPU Utilization metric at the stack's target, and
+ * {@link hpaBehavior}. Plain objects, no Pulumi resource: components/InferenceService.ts registers
+ * it (the Deployment's name an Output), and validate:hpa (tools/planner/src/validate-hpa.ts)
+ * applies this very spec to a real kube-controller-manager.
+ */
+export function hpaSpec<Name>(autoscaling: HpaSettings, deploymentName: Name) {
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
+    minReplicas: autoscaling.minReplicas,
+    maxReplicas: autoscaling.maxReplicas,
+    metrics: [
+      {
+        type: "Resource",
+        resource: {
+          name: "cpu",
+          target: { type: "Utilization", averageUtilization: autoscaling.targetCpuUtilization },
+        },
+      },
+    ],
+    behavior: hpaBehavior(autoscaling),
   };
 }
 

@@ -21,9 +21,21 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { openStack, ROOT, ToolchainMissing, toolchain } from "../lib/e2e/engine";
+import { POLICY_PACK_NAME } from "./policies";
 
 /** The policy pack directory, as given to `--policy-pack`. */
 export const POLICY_PACK = join(ROOT, "policy");
+
+/**
+ * How the CLI names the pack in its output: its name and, after `@v`, policy/package.json's
+ * version (`food11-guardrails@v0.1.0`).
+ */
+const PACK = `${POLICY_PACK_NAME}@v${packageVersion()}`;
+
+function packageVersion(): string {
+  const file = join(POLICY_PACK, "package.json");
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}
 
 /**
  * The pack as an executable analyzer (policy/analyzer): the e2e's language host (v3.68.0) cannot
@@ -113,16 +125,17 @@ const CASES: { stack: string; image: string; local?: boolean; expect: Expect }[]
 
 /** The CLI prints each violation as "<pack>@v<version> [<level>] [severity: …]  <policy>  (<type>: <name>)". */
 function violated(output: string, level: "mandatory" | "advisory", policy: string): boolean {
-  return new RegExp(`food11-guardrails@v0\\.1\\.0 \\[${level}\\][^\\n]* ${policy} `).test(output);
+  const pack = PACK.replaceAll(".", "\\.");
+  return new RegExp(`${pack} \\[${level}\\][^\\n]* ${policy} `).test(output);
 }
 
 /** Why a preview's result is not what the case expects, or undefined when it is. */
 export function judge(r: PolicyPreview, expect: Expect): string | undefined {
-  if (!r.output.includes("food11-guardrails")) return "the policy pack did not run";
+  if (!r.output.includes(POLICY_PACK_NAME)) return "the policy pack did not run";
   if (!r.output.includes("kubernetes:apps/v1:Deployment")) return "no Deployment in the preview";
   if (expect === "pass") {
     if (!r.ok) return "refused";
-    if (r.output.includes("food11-guardrails@v0.1.0 [")) return "a policy violation was reported";
+    if (r.output.includes(`${PACK} [`)) return "a policy violation was reported";
     return undefined;
   }
   if (expect === "warn") {
@@ -130,7 +143,7 @@ export function judge(r: PolicyPreview, expect: Expect): string | undefined {
     if (!violated(r.output, "advisory", "image-pinned-by-digest")) {
       return "no advisory image-pinned-by-digest warning";
     }
-    if (r.output.includes("food11-guardrails@v0.1.0 [mandatory]")) return "a mandatory violation";
+    if (r.output.includes(`${PACK} [mandatory]`)) return "a mandatory violation";
     return undefined;
   }
   if (r.ok) return "not refused";

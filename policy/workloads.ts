@@ -11,7 +11,8 @@ import type {
 import type * as pulumi from "@pulumi/pulumi";
 
 type PodSpec = pulumi.Unwrap<k8s.types.input.core.v1.PodSpec>;
-type Container = pulumi.Unwrap<k8s.types.input.core.v1.Container>;
+/** A container of a pod spec, as a resource validation reads it. */
+export type Container = pulumi.Unwrap<k8s.types.input.core.v1.Container>;
 
 export interface Workload {
   /** Kubernetes kind, e.g. "Deployment". */

@@ -8,6 +8,7 @@
  * and topic), so a new key costs its declaration in the schema and that command.
  */
 import { join } from "node:path";
+import { keyName } from "./keys";
 import { CONFIG_KEYS, configShape } from "./schema";
 
 const ROOT = join(__dirname, "..");
@@ -26,7 +27,7 @@ export function pulumiYaml(current: string): string {
     const { defaultValue: value, doc } = configShape[key];
     const type = typeOf(value);
     return [
-      `  food11:${key}:`,
+      `  ${keyName(key)}:`,
       `    type: ${type}`,
       `    description: ${JSON.stringify(doc)}`,
       `    default: ${type === "string" ? JSON.stringify(value) : String(value)}`,
@@ -49,7 +50,7 @@ export function configurationMd(current: string): string {
     const rows = keys.map((key) => {
       const { defaultValue: value, doc } = configShape[key];
       const shown = value === "" ? "_(empty)_" : `\`${String(value)}\``;
-      return `| \`food11:${key}\` | ${typeOf(value)} | ${shown} | ${cell(doc)} |`;
+      return `| \`${keyName(key)}\` | ${typeOf(value)} | ${shown} | ${cell(doc)} |`;
     });
     return [
       `### ${title}`,

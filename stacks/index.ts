@@ -26,8 +26,9 @@ import type {
 } from "../components";
 import { ADMIN_PORT, SERVER_PORT } from "../components/defaults";
 import { runtimeBudgetEnv } from "../components/runtimeEnv";
+import { PROJECT } from "./keys";
 import type { StackSettings } from "./settings";
-import { parseStackConfig } from "./settings";
+import { parseStackConfig, SECRET_PLACEHOLDER } from "./settings";
 
 export {
   CONFIG_KEYS,
@@ -40,6 +41,7 @@ export {
   type ConfigProblem,
   type ImageSettings,
   parseStackConfig,
+  SECRET_PLACEHOLDER,
   type StackSettings,
 } from "./settings";
 
@@ -48,9 +50,6 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** The names of the committed stacks, one per deployment strategy of the report. */
 export const STACKS = ["baseline", "strategy1", "strategy2"] as const;
-
-/** Placeholder for an encrypted (`secure:`) value read from a stack file without its key. */
-export const SECRET_PLACEHOLDER = "[secret]";
 
 function scalar(value: unknown): unknown {
   if (value !== null && typeof value === "object" && "secure" in value) return SECRET_PLACEHOLDER;
@@ -72,7 +71,7 @@ export function readStackConfig(stack: string, file?: string): Record<string, un
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const projectName = project?.name ?? "food11";
+  const projectName = project?.name ?? PROJECT;
   const full = (key: string) => (key.includes(":") ? key : `${projectName}:${key}`);
   for (const [key, declaration] of Object.entries(project?.config ?? {})) {
     if (declaration !== null && typeof declaration === "object") {

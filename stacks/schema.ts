@@ -65,16 +65,19 @@ const PINNED = new RegExp(`${DIGEST}$`);
 const REGISTRY = whole(`${HOST}(?:/${COMPONENT})*`);
 const REPOSITORY = whole(PATH);
 const TAG = whole(TAG_TEXT);
+/** A reference's `:tag` at its end (a digest-less reference's). */
+const TAG_SUFFIX = new RegExp(`:${TAG_TEXT}$`);
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
 const RELATIVE_PATH = /^(?!\/)(?!.*\.\.)[\w./-]+$/;
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 const NGINX_SIZE = /^\d+[kKmMgG]?$/;
+/** The extension of a model file model:import reads: Keras 3 (.keras), legacy HDF5 (.h5), ONNX. */
+export const MODEL_FILE_EXTENSION = /\.(keras|h5|hdf5|onnx)$/i;
 /**
  * What model:import reads: a Keras 3 (.keras), legacy HDF5 (.h5) or ONNX file, or a SavedModel
  * directory (a last path component without a dot).
  */
-const isModelSource = (v: string) =>
-  /\.(keras|h5|hdf5|onnx)$/i.test(v) || /(^|\/)[^./]+\/?$/.test(v);
+const isModelSource = (v: string) => MODEL_FILE_EXTENSION.test(v) || /(^|\/)[^./]+\/?$/.test(v);
 const isHttpUrl = (v: string) => /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
 const NOT_A_LABEL = "is not a DNS label (lower-case letters, digits, '-', at most 63)";
 
@@ -485,6 +488,11 @@ export const flatConfigSchema = z.strictObject(
 /** The flat config after defaults and coercion (an unset text is undefined). */
 export type FlatConfig = z.output<typeof flatConfigSchema>;
 
+/** The namespace of a stack that sets no food11:namespace: food11-<stack>, so stacks run side by side. */
+function defaultNamespace(stack: string): string {
+  return `food11-${stack}`;
+}
+
 /** The ingress controller the stack installs (installIngressController means ingress-nginx). */
 function controllerOf(c: FlatConfig): FlatConfig["ingressController"] {
   const deprecated = c.installIngressController && c.ingressController !== "traefik";
@@ -664,7 +672,7 @@ function crossKeyRules(stack: string, c: FlatConfig, problem: (k: ConfigKey, m: 
     }
   }
 
-  const namespace = `food11-${stack}`;
+  const namespace = defaultNamespace(stack);
   if (c.namespace === undefined && !isDnsLabel(namespace)) {
     problem(
       "namespace",
@@ -737,7 +745,7 @@ function engineOf(c: FlatConfig): {
 function imageOf(c: FlatConfig, warnings: string[]) {
   if (c.imageRef !== undefined) {
     if (!PINNED.test(c.imageRef)) {
-      const pinned = `${c.imageRef.replace(/:[\w][\w.-]*$/, "")}@sha256:<digest>`;
+      const pinned = `${c.imageRef.replace(TAG_SUFFIX, "")}@sha256:<digest>`;
       warnings.push(
         `${keyName("imageRef")} ${JSON.stringify(c.imageRef)} is not pinned by digest: a moved tag changes what runs without a diff. Pin it: ${set(pinned, "imageRef")}`,
       );
@@ -823,7 +831,7 @@ function settingsOf(stack: string, c: FlatConfig) {
   }
   return merge(placed(configShape, c), {
     stack,
-    namespace: { name: c.namespace ?? `food11-${stack}` },
+    namespace: { name: c.namespace ?? defaultNamespace(stack) },
     image,
     model: { backend: engineOf(c).backend },
     route: routeOf(c),

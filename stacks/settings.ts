@@ -3,7 +3,7 @@
  * outputs, or a {@link StackConfigError} that names the stack, each bad key, its value and the
  * fix. Pure: no Pulumi runtime.
  */
-import { fill, PROJECT, rm, set } from "./keys";
+import { fill, keyName, PROJECT, rm, set } from "./keys";
 import { CONFIG_KEYS, type ConfigKey, type StackSettings, stackSchema } from "./schema";
 
 export type { StackSettings } from "./schema";
@@ -23,7 +23,7 @@ export interface ConfigProblem {
 
 /** The problem of key `name` (bare) of `stack`: its schema message with the key and stack filled in. */
 function problemOf(stack: string, name: string, value: unknown, message: string): ConfigProblem {
-  return { key: `${PROJECT}:${name}`, value, message: fill(message, name, stack) };
+  return { key: keyName(name), value, message: fill(message, name, stack) };
 }
 
 /** A stack whose config is rejected; the message lists every problem. */
@@ -41,10 +41,16 @@ export class StackConfigError extends Error {
   }
 }
 
+/**
+ * How a secret value shows: a credential in a rejection's message, and an encrypted (`secure:`)
+ * value read from a stack file without its key (stacks/index.ts readStackConfig).
+ */
+export const SECRET_PLACEHOLDER = "[secret]";
+
 function formatValue(key: string, value: unknown): string {
   if (value === undefined) return "(unset)";
   // Never echo a credential into a log.
-  if (key === `${PROJECT}:registryPassword` && value !== "") return "[secret]";
+  if (key === keyName("registryPassword") && value !== "") return SECRET_PLACEHOLDER;
   return JSON.stringify(value);
 }
 
@@ -113,7 +119,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     const hint = guess ? ` && ${set("<value>", guess)}` : "";
     problem(
       key,
-      `unknown key${guess ? `; did you mean ${PROJECT}:${guess}?` : "."} Fix: ${rm()}${hint}`,
+      `unknown key${guess ? `; did you mean ${keyName(guess)}?` : "."} Fix: ${rm()}${hint}`,
     );
   }
   const parsed = stackSchema(stack).safeParse(known);

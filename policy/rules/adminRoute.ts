@@ -2,7 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { ADMIN_PORT_NAME, ROUTES } from "../../components/defaults";
 import { stackWorkloadOf } from "../workloads";
-import { HTTPROUTE_TYPE } from "./httpRoute";
+import {
+  type GatewayPathMatch,
+  HTTPROUTE_TYPE,
+  type HttpRouteProps,
+  type UrlRewrite,
+} from "./httpRoute";
 
 /** The server's admin paths: what no public route may reach. */
 export const ADMIN_PATHS: readonly string[] = Object.values(ROUTES);
@@ -81,17 +86,6 @@ export function ingressPathReaches(
   return [...reached];
 }
 
-interface GatewayPathMatch {
-  type?: string;
-  value?: string;
-}
-
-interface UrlRewrite {
-  type?: string;
-  replaceFullPath?: string;
-  replacePrefixMatch?: string;
-}
-
 /**
  * The admin paths an HTTPRoute rule's path match reaches on the server, through its URLRewrite
  * path filter if any (ReplaceFullPath: every matched request gets that path; ReplacePrefixMatch:
@@ -136,17 +130,6 @@ interface ServicePort {
   name?: string;
   port?: number;
   targetPort?: number | string;
-}
-
-interface HttpRouteProps {
-  metadata?: { name?: string; namespace?: string };
-  spec?: {
-    rules?: {
-      matches?: { path?: GatewayPathMatch }[];
-      filters?: { type?: string; urlRewrite?: { path?: UrlRewrite } }[];
-      backendRefs?: { name?: string; namespace?: string; port?: number; kind?: string }[];
-    }[];
-  };
 }
 
 /**

@@ -17,9 +17,7 @@ export const containerEphemeralStorage: ResourceValidationPolicy = {
     "container's logs or scratch files can fill the node's disk and get its neighbours evicted.",
   enforcementLevel: "mandatory",
   severity: "medium",
-  validateResource: validateContainers((container, label, report) => {
-    const requests = container.resources?.requests as Record<string, unknown> | undefined;
-    const limits = container.resources?.limits as Record<string, unknown> | undefined;
-    checkRequestAndLimit(label, RESOURCE, requests?.[RESOURCE], limits?.[RESOURCE], report);
-  }),
+  validateResource: validateContainers((container, label, report) =>
+    checkRequestAndLimit(container, label, RESOURCE, report),
+  ),
 };

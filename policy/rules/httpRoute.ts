@@ -4,9 +4,30 @@ import { GATEWAY_API_VERSION } from "../../components/defaults";
 /** The Pulumi type of a Gateway API HTTPRoute (a CustomResource of the Kubernetes provider). */
 export const HTTPROUTE_TYPE = `kubernetes:${GATEWAY_API_VERSION}:HTTPRoute`;
 
-interface HttpRouteProps {
-  metadata?: { name?: string };
-  spec?: { parentRefs?: { name?: unknown; kind?: unknown }[] };
+/** A path match of an HTTPRoute rule (`spec.rules[].matches[].path`). */
+export interface GatewayPathMatch {
+  type?: string;
+  value?: string;
+}
+
+/** The path of a rule's URLRewrite filter (`spec.rules[].filters[].urlRewrite.path`). */
+export interface UrlRewrite {
+  type?: string;
+  replaceFullPath?: string;
+  replacePrefixMatch?: string;
+}
+
+/** An HTTPRoute's props as the pack's rules read them (httproute-parent, admin-not-routed). */
+export interface HttpRouteProps {
+  metadata?: { name?: string; namespace?: string };
+  spec?: {
+    parentRefs?: { name?: unknown; kind?: unknown }[];
+    rules?: {
+      matches?: { path?: GatewayPathMatch }[];
+      filters?: { type?: string; urlRewrite?: { path?: UrlRewrite } }[];
+      backendRefs?: { name?: string; namespace?: string; port?: number; kind?: string }[];
+    }[];
+  };
 }
 
 /**

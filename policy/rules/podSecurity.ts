@@ -2,6 +2,8 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { containersOf, validateWorkloads } from "../workloads";
 
 const ALLOWED_SECCOMP = new Set(["RuntimeDefault", "Localhost"]);
+/** The seccomp profiles allowed, as the description and the reports say them. */
+const SECCOMP_ALLOWED = [...ALLOWED_SECCOMP].join(" or ");
 
 /**
  * Mandatory: the Pod Security Standard "restricted" profile is what a namespace labelled
@@ -13,8 +15,8 @@ export const podSecurityRestricted: ResourceValidationPolicy = {
   description:
     "Pods meet the Kubernetes 'restricted' Pod Security Standard: runAsNonRoot true and no " +
     "runAsUser 0; every container sets allowPrivilegeEscalation false, drops ALL capabilities " +
-    "(may add back only NET_BIND_SERVICE) and is not privileged; seccompProfile RuntimeDefault or " +
-    "Localhost; no hostNetwork, hostPID, hostIPC, hostPath volumes or hostPorts. Mandatory: " +
+    `(may add back only NET_BIND_SERVICE) and is not privileged; seccompProfile ${SECCOMP_ALLOWED}; ` +
+    "no hostNetwork, hostPID, hostIPC, hostPath volumes or hostPorts. Mandatory: " +
     "restricted namespaces refuse such pods mid-update, and the server needs no privilege.",
   enforcementLevel: "mandatory",
   severity: "high",
@@ -30,7 +32,7 @@ export const podSecurityRestricted: ResourceValidationPolicy = {
     if (pod.runAsUser === 0) report("pod securityContext.runAsUser is 0 (root)");
     const podSeccomp = pod.seccompProfile?.type;
     if (podSeccomp !== undefined && !ALLOWED_SECCOMP.has(podSeccomp)) {
-      report(`pod seccompProfile.type is ${podSeccomp}; it must be RuntimeDefault or Localhost`);
+      report(`pod seccompProfile.type is ${podSeccomp}; it must be ${SECCOMP_ALLOWED}`);
     }
 
     for (const { container, label } of containersOf(spec)) {
@@ -53,9 +55,7 @@ export const podSecurityRestricted: ResourceValidationPolicy = {
       if (seccomp === undefined) {
         report(`${label} has no seccompProfile (pod or container); use RuntimeDefault`);
       } else if (!ALLOWED_SECCOMP.has(seccomp)) {
-        report(
-          `${label} seccompProfile.type is ${seccomp}; it must be RuntimeDefault or Localhost`,
-        );
+        report(`${label} seccompProfile.type is ${seccomp}; it must be ${SECCOMP_ALLOWED}`);
       }
       for (const port of container.ports ?? []) {
         if (port.hostPort !== undefined && port.hostPort !== 0) {

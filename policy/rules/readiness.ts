@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { validateWorkloads } from "../workloads";
+import { containersOf, validateWorkloads } from "../workloads";
 
 /**
  * Mandatory: the model takes seconds to load; without a readiness probe a rollout (rolling,
@@ -16,10 +16,9 @@ export const readinessProbe: ResourceValidationPolicy = {
   severity: "high",
   validateResource: validateWorkloads(
     (workload, report) => {
-      const containers = workload.podSpec.containers ?? [];
+      const containers = containersOf(workload.podSpec, { init: false });
       if (containers.length === 0) report("has no containers");
-      for (const [i, container] of containers.entries()) {
-        const label = `container ${container.name ?? `#${i}`}`;
+      for (const { container, label } of containers) {
         const probe = container.readinessProbe;
         if (!probe) {
           report(`${label} has no readinessProbe`);

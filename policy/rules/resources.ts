@@ -1,7 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { tryParseQuantity } from "../../components/quantity";
 import { exceedsLimit } from "../../components/rules";
-import { validateContainers } from "../workloads";
+import { type Container, validateContainers } from "../workloads";
 
 const RESOURCES = ["cpu", "memory"] as const;
 
@@ -10,12 +10,15 @@ const RESOURCES = ["cpu", "memory"] as const;
  * request at most the limit. Shared by container-resources and container-ephemeral-storage.
  */
 export function checkRequestAndLimit(
+  container: Container,
   label: string,
   resource: string,
-  rawRequest: unknown,
-  rawLimit: unknown,
   report: (message: string) => void,
 ): void {
+  const rawRequest = (container.resources?.requests as Record<string, unknown> | undefined)?.[
+    resource
+  ];
+  const rawLimit = (container.resources?.limits as Record<string, unknown> | undefined)?.[resource];
   if (rawRequest === undefined) report(`${label} has no ${resource} request`);
   if (rawLimit === undefined) report(`${label} has no ${resource} limit`);
   const request = rawRequest === undefined ? undefined : tryParseQuantity(rawRequest);
@@ -46,10 +49,6 @@ export const containerResources: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "high",
   validateResource: validateContainers((container, label, report) => {
-    const requests = (container.resources?.requests ?? {}) as Record<string, unknown>;
-    const limits = (container.resources?.limits ?? {}) as Record<string, unknown>;
-    for (const resource of RESOURCES) {
-      checkRequestAndLimit(label, resource, requests[resource], limits[resource], report);
-    }
+    for (const resource of RESOURCES) checkRequestAndLimit(container, label, resource, report);
   }),
 };

@@ -1,4 +1,4 @@
-import { CONTAINER_NAME, hpaBehavior, selectorLabels } from "../../../components/defaults.js";
+import { CONTAINER_NAME, hpaSpec, selectorLabels } from "../../../components/defaults.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
 import { type Align, markdownTable, percentile } from "../../strategy-bench/src/index.js";
 import {
@@ -152,8 +152,8 @@ export function metricsApiGroup() {
 /**
  * The Deployment and the autoscaling/v2 HPA of a stack, as components/InferenceService.ts deploys
  * them where the HPA is concerned: the selector labels, the container's requests and limits, the
- * HPA's min/max, CPU target, and behavior (Kubernetes' default policies with the stack's
- * windows). The image is never run (kwok's fake nodes make pods Running and Ready), and the
+ * HPA's spec itself (components/defaults.ts `hpaSpec`: min/max, CPU target, and behavior,
+ * Kubernetes' default policies with the stack's windows). The image is never run (kwok's fake nodes make pods Running and Ready), and the
  * probes are left out (kwok does not run them).
  */
 export function validationObjects(settings: StackSettings, o: { namespace: string; name: string }) {
@@ -188,22 +188,8 @@ export function validationObjects(settings: StackSettings, o: { namespace: strin
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
     metadata: { name: o.name, namespace: o.namespace, labels },
-    spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: o.name },
-      minReplicas: a.minReplicas,
-      maxReplicas: a.maxReplicas,
-      metrics: [
-        {
-          type: "Resource",
-          resource: {
-            name: "cpu",
-            target: { type: "Utilization", averageUtilization: a.targetCpuUtilization },
-          },
-        },
-      ],
-      // components/InferenceService.ts: Kubernetes' default policies, the stack's windows.
-      behavior: hpaBehavior(a),
-    },
+    // The spec components/InferenceService.ts deploys, from the same builder.
+    spec: hpaSpec(a, o.name),
   };
   return { deployment, hpa };
 }
