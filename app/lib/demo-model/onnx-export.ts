@@ -94,6 +94,13 @@ function samePad(size: number, kernel: number, stride: number): [number, number]
   return [begin, total - begin];
 }
 
+/** A value of the graph: its ONNX name, its NCHW rank (4) or 2 after pooling, and its H and W at rank 4. */
+interface OnnxValue {
+  name: string;
+  rank: number;
+  hw?: [number, number];
+}
+
 /** What exportOnnx wrote. */
 export interface OnnxModel {
   bytes: Uint8Array;
@@ -125,8 +132,8 @@ export function exportOnnx(
   }
   const nodes: onnxProto.onnx.INodeProto[] = [];
   const inits: TensorProto[] = [];
-  /** ONNX value name of each symbolic tensor, and its NCHW rank (4) or 2 after pooling. */
-  const names = new Map<number, { name: string; rank: number; hw?: [number, number] }>();
+  /** ONNX value of each symbolic tensor. */
+  const names = new Map<number, OnnxValue>();
   const node = (
     op: string,
     inputs: string[],
@@ -155,11 +162,11 @@ export function exportOnnx(
       if (!v) throw new OnnxExportError(`layer ${layer.name}: its input was not exported`);
       return v;
     });
-    const x = ins[0] as { name: string; rank: number; hw?: [number, number] };
+    const x = ins[0] as OnnxValue;
     const out = layer.name;
     const weights = layer.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array));
     const shapes = layer.getWeights().map((t) => t.shape);
-    let result: { name: string; rank: number; hw?: [number, number] };
+    let result: OnnxValue;
 
     const activation = (name: string, act: unknown): string => {
       if (act === undefined || act === null || act === "linear") return name;
