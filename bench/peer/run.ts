@@ -115,7 +115,7 @@ async function main() {
   ensureDemoModel();
   // Python only for the original's servers and the reference runs (Keras, tf2onnx)
   const py = peers.length || refs ? await ensureVenv() : undefined;
-  const python = py ? { py, keras: ensureKerasModel(py) } : undefined;
+  const python = py ? { py, keras: await ensureKerasModel(py) } : undefined;
   const needsTfjsNode = refs || ours.some((v) => parseVariant(v).backend === "tensorflow");
   const tfjsNode = needsTfjsNode ? ensureTfjsNode() : { ok: false, why: "not needed by this run" };
   if (needsTfjsNode) log(`tfjs-node: ${tfjsNode.ok ? "ok" : `unavailable (${tfjsNode.why})`}`);
