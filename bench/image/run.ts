@@ -42,7 +42,7 @@ import {
   metOrMissed,
   upperQuantile,
 } from "../../tools/strategy-bench/src/benchkit.js";
-import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { commaList, positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { Load } from "../../tools/strategy-bench/src/steady-load.js";
 import { APP } from "../app";
 
@@ -177,7 +177,7 @@ async function measureRun(
 }
 
 async function main() {
-  const stackRuns = values.stacks.split(",").filter(Boolean).map(stackRun);
+  const stackRuns = commaList(values.stacks).map(stackRun);
   const builder = imageBuilder();
   if (!builder.ok) throw new Error(builder.describe);
   const app = resolve(values.app);
@@ -185,7 +185,7 @@ async function main() {
   const runRows: string[][] = [];
   const breakdown: string[] = [];
   const verdicts: string[] = [];
-  for (const variant of values.variants.split(",")) {
+  for (const variant of commaList(values.variants)) {
     const tag = `${values.tagPrefix}:${variant}`;
     const b = builder.build(app, tag, { ...LOCAL, ...variantArgs(variant) });
     if (b.code !== 0) throw new Error(`build ${variant} failed:\n${b.tail}`);
