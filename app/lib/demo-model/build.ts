@@ -220,7 +220,7 @@ export function seededWeights(model: tf.LayersModel, seed = DEMO_SEED): Float32A
 }
 
 /** Smooth synthetic RGB images in [0, 1] (colour gradients and waves) from a seeded PRNG. */
-export function calibrationImages(count: number, size: number, seed = DEMO_SEED + 1): Float32Array {
+function calibrationImages(count: number, size: number, seed = DEMO_SEED + 1): Float32Array {
   const u = mulberry32(seed);
   const out = new Float32Array(count * size * size * 3);
   for (let n = 0; n < count; n++) {
@@ -335,7 +335,7 @@ export async function writeLayersModel(
  * model itself: nothing to compare it with, the verification's reference) and model.onnx with its
  * check against that model (onnx-export.ts).
  */
-export function demoManifest(
+function demoManifest(
   hash: string,
   onnx: { verification: OnnxVerification; tools: Record<string, string> },
 ): ManifestInput {

@@ -15,7 +15,7 @@ export const DEMO_SEED = 20_261_128;
 /** Shard size tensorflowjs_converter uses by default (--weight_shard_size_bytes). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
 /** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
-export const DEMO_MODEL_REVISION = 4;
+const DEMO_MODEL_REVISION = 4;
 
 /** The builder as the manifest's tools and source name it; a different one is rebuilt. */
 export const BUILDER = `food11 demo model builder r${DEMO_MODEL_REVISION}`;

@@ -35,7 +35,7 @@ type Cfg = Record<string, unknown>;
 /** The opset written: every operator used here has had its current form since opset 13. */
 export const ONNX_OPSET = 15;
 /** The graph's input name and layout, as tf2onnx names a Keras model's (bench/peer/make_onnx_model.py). */
-export const ONNX_INPUT = "input";
+const ONNX_INPUT = "input";
 
 /** Thrown for a model this exporter cannot write (a layer or a setting it does not support). */
 export class OnnxExportError extends Error {
@@ -378,7 +378,7 @@ export interface OnnxVerification extends AgreementFigures {
 }
 
 /** Fixed inputs the check runs (issue 28: at least 32). */
-export const ONNX_CHECK_IMAGES = 32;
+const ONNX_CHECK_IMAGES = 32;
 
 /**
  * `count` fixed NHWC inputs in [0, 1] (seeded): half smooth colour fields (photo-like), half
