@@ -27,6 +27,7 @@
  */
 import { cpus } from "node:os";
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Command } from "commander";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
 import {
@@ -141,7 +142,7 @@ async function measureRun(
 ): Promise<string[]> {
   const c = await runContainer(tag, limits);
   try {
-    await new Promise((r) => setTimeout(r, 5_000));
+    await sleep(5_000);
     const idle = c.memory();
     const load = new Load(`${c.url}/test`, users, 0, seconds + 5);
     let peakRss = 0;
@@ -153,7 +154,7 @@ async function measureRun(
       peakRss = Math.max(peakRss, m.rssBytes);
       peakCgroup = Math.max(peakCgroup, m.cgroupBytes);
       peakWorkingSet = Math.max(peakWorkingSet, m.workingSetBytes);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     await load.stop();
     const ok = load.outcomes.filter((o) => o.status === 200);
