@@ -135,10 +135,13 @@ function invertedResBlock(
   return x;
 }
 
+/** The demo model's input: INPUT_SIZE x INPUT_SIZE RGB images (Keras MobileNetV2's default size). */
+const INPUT_SIZE = 224;
+
 /** Keras' MobileNetV2 (alpha 1.0, include_top=False) layer for layer, plus the Food-11 head. */
 export async function buildDemoArchitecture(
-  inputSize = 224,
-  classes = 11,
+  inputSize = INPUT_SIZE,
+  classes = FOOD11_LABELS.length,
 ): Promise<tf.LayersModel> {
   // Needs an initialised backend for the (zero) initial weights: WASM, as used for calibration.
   tf.enableProdMode();
@@ -345,7 +348,7 @@ function demoManifest(
     name: "food11-mobilenetv2-demo",
     version: "demo",
     source: { kind: "demo", file: BUILDER, sha256: hash },
-    input: { height: 224, width: 224, channels: 3, layout: "NHWC", dtype: "float32" },
+    input: { height: INPUT_SIZE, width: INPUT_SIZE, channels: 3, layout: "NHWC", dtype: "float32" },
     preprocess: "unit",
     output: "probabilities",
     classes: FOOD11_LABELS.length,
