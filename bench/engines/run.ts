@@ -27,6 +27,7 @@
 import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Command, Option } from "commander";
 import { ensureDemoModel } from "../../app/lib/demo-model/index.js";
 import { compareOutputs } from "../../app/src/inference/agreement.js";
@@ -249,7 +250,7 @@ async function sessionRow(arg: OnnxEngineOptions & { n: number; sessions: number
     const t = performance.now();
     await e.run(Float32Array.from(x), 1);
     ms.push(performance.now() - t);
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
   const cpuMsPerImage = cpuMsPer(cpu0, n);
   const addedMiB = (process.memoryUsage.rss() - rss0) / 2 ** 20;

@@ -27,6 +27,7 @@
  */
 import { cpus } from "node:os";
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Command } from "commander";
 import { cpuMillicores, memoryBytes } from "../../components/quantity";
 import {
@@ -42,7 +43,7 @@ import {
   metOrMissed,
   upperQuantile,
 } from "../../tools/strategy-bench/src/benchkit.js";
-import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { commaList, positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { Load } from "../../tools/strategy-bench/src/steady-load.js";
 import { APP } from "../app";
 
@@ -141,7 +142,7 @@ async function measureRun(
 ): Promise<string[]> {
   const c = await runContainer(tag, limits);
   try {
-    await new Promise((r) => setTimeout(r, 5_000));
+    await sleep(5_000);
     const idle = c.memory();
     const load = new Load(`${c.url}/test`, users, 0, seconds + 5);
     let peakRss = 0;
@@ -153,7 +154,7 @@ async function measureRun(
       peakRss = Math.max(peakRss, m.rssBytes);
       peakCgroup = Math.max(peakCgroup, m.cgroupBytes);
       peakWorkingSet = Math.max(peakWorkingSet, m.workingSetBytes);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     await load.stop();
     const ok = load.outcomes.filter((o) => o.status === 200);
@@ -177,7 +178,7 @@ async function measureRun(
 }
 
 async function main() {
-  const stackRuns = values.stacks.split(",").filter(Boolean).map(stackRun);
+  const stackRuns = commaList(values.stacks).map(stackRun);
   const builder = imageBuilder();
   if (!builder.ok) throw new Error(builder.describe);
   const app = resolve(values.app);
@@ -185,7 +186,7 @@ async function main() {
   const runRows: string[][] = [];
   const breakdown: string[] = [];
   const verdicts: string[] = [];
-  for (const variant of values.variants.split(",")) {
+  for (const variant of commaList(values.variants)) {
     const tag = `${values.tagPrefix}:${variant}`;
     const b = builder.build(app, tag, { ...LOCAL, ...variantArgs(variant) });
     if (b.code !== 0) throw new Error(`build ${variant} failed:\n${b.tail}`);

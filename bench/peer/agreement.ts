@@ -4,6 +4,7 @@
  */
 import sharp from "sharp";
 import { AGREEMENT_TOLERANCE, agrees, compareOutputs } from "../../app/src/inference/agreement.js";
+import { FOOD11_LABELS } from "../../app/src/inference/labels.js";
 import { FormData, fetch } from "../../tools/strategy-bench/src/http.js";
 import { seededRandom } from "../../tools/strategy-bench/src/random.js";
 
@@ -82,7 +83,10 @@ export async function predictProbabilities(
 ): Promise<number[]> {
   const form = new FormData();
   form.append("file", new Blob([new Uint8Array(s.bytes)], { type: s.type }), s.name);
-  const url = server.kind === "ours" ? `${server.base}/predict?topk=11` : `${server.base}/predict`;
+  const url =
+    server.kind === "ours"
+      ? `${server.base}/predict?topk=${FOOD11_LABELS.length}`
+      : `${server.base}/predict`;
   const res = await fetch(url, { method: "POST", body: form });
   if (!res.ok)
     throw new Error(`${server.id} /predict ${s.name}: HTTP ${res.status} ${await res.text()}`);
@@ -91,7 +95,7 @@ export async function predictProbabilities(
     top?: { index: number; probability: number }[];
   };
   if (body.probabilities) return body.probabilities;
-  const probs = new Array<number>(11).fill(0);
+  const probs = new Array<number>(FOOD11_LABELS.length).fill(0);
   for (const t of body.top ?? []) probs[t.index] = t.probability;
   return probs;
 }

@@ -14,6 +14,12 @@ interface RawRun {
   predictSingle: TimedCalls;
 }
 
+/** ONNX Runtime alone (onnx-raw.ts): also its peak RSS and CPU-ms per image (absent in older runs). */
+interface OnnxRawRun extends RawRun {
+  peakRssMiB: number;
+  cpuMsPerImage?: number;
+}
+
 export interface Report {
   startedAt: string;
   finishedAt: string;
@@ -35,9 +41,9 @@ export interface Report {
   /** tfjs-node alone (tfjs-raw.ts). */
   tfjsRaw?: RawRun;
   /** ONNX Runtime on the same weights (onnx-raw.ts); absent in runs before it existed. */
-  onnxRaw?: RawRun & { peakRssMiB: number; cpuMsPerImage?: number };
+  onnxRaw?: OnnxRawRun;
   /** The same on the server's own model.onnx (onnx-export.ts); absent before issue 28. */
-  onnxRawOurs?: RawRun & { peakRssMiB: number; cpuMsPerImage?: number };
+  onnxRawOurs?: OnnxRawRun;
   /** Ours on ONNX Runtime against ours on tfjs-node, on the agreement set (issue 28). */
   engines?: EngineAgreement;
   tfjsNode: { ok: boolean; why: string };

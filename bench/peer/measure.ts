@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { autocannonLoad, percentile } from "../../tools/strategy-bench/src/benchkit.js";
 import { fetch } from "../../tools/strategy-bench/src/http.js";
 import { freePort } from "../../tools/strategy-bench/src/net.js";
@@ -61,8 +62,6 @@ interface Running {
   /** Kills the server's process group if this process exits first; stop() removes it. */
   reap: () => void;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `spec` on `port` (its own process group) and waits up to 300 s for `ready`. Its output

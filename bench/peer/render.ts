@@ -31,6 +31,8 @@ const STAGE_COLUMNS =
 const f1 = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(1) : "—");
 const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "—");
 const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "—");
+/** An agreement line's ending: **agree** or **DISAGREE** (bold). */
+const agreeOrNot = (ok: boolean) => (ok ? "**agree**" : "**DISAGREE**");
 const ratio = (a: number, b: number) =>
   Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : "—";
 
@@ -185,7 +187,7 @@ export function renderMarkdown(rep: Report): string {
     lines.push(
       `- ${s.label}: ${part("224×224 PNG (same pixels, the model alone)", a.exact)}; ` +
         `${part("resized PNG/JPEG (sharp vs PIL bicubic, two JPEG decoders)", a.resized)} → ` +
-        `${a.ok ? "**agree**" : "**DISAGREE**"}.`,
+        `${agreeOrNot(a.ok)}.`,
     );
   }
   if (rep.engines) {
@@ -193,7 +195,7 @@ export function renderMarkdown(rep: Report): string {
     lines.push(
       `- ours on ONNX Runtime vs ours on tfjs-node (the same decode, two engines): top-1 equal on ` +
         `${e.sameTop1}/${e.images}, largest probability difference ${e.maxAbsDiff.toExponential(1)} ` +
-        `(tolerance ${e.tolerance}) → ${e.ok ? "**agree**" : "**DISAGREE**"}.`,
+        `(tolerance ${e.tolerance}) → ${agreeOrNot(e.ok)}.`,
     );
   }
   const staged = rep.servers.filter((s) => s.kind === "ours" && !s.error && s.levels[0]?.stagesMs);

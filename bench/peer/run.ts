@@ -33,7 +33,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
+import { commaList, positive, wholeNumber } from "../../tools/strategy-bench/src/flags.js";
 import { loadavg, machine } from "../machine";
 import { AGREEMENT_IMAGES, compareEngines, makeImages } from "./agreement";
 import type { Report, ServerResult } from "./figures";
@@ -106,8 +106,8 @@ async function main() {
   }
   const startedAt = minuteUTC();
   const loadBefore = loadavg();
-  const peers = args.peers.split(",").filter(Boolean);
-  const ours = args.ours.split(",").filter(Boolean);
+  const peers = commaList(args.peers);
+  const ours = commaList(args.ours);
   const unknown = peers.filter((p) => !PEERS.includes(p));
   if (unknown.length)
     throw new Error(`--peers: unknown ${unknown.join(", ")} (${PEERS.join(", ")})`);
@@ -115,7 +115,7 @@ async function main() {
   ensureDemoModel();
   // Python only for the original's servers and the reference runs (Keras, tf2onnx)
   const py = peers.length || refs ? await ensureVenv() : undefined;
-  const python = py ? { py, keras: ensureKerasModel(py) } : undefined;
+  const python = py ? { py, keras: await ensureKerasModel(py) } : undefined;
   const needsTfjsNode = refs || ours.some((v) => parseVariant(v).backend === "tensorflow");
   const tfjsNode = needsTfjsNode ? ensureTfjsNode() : { ok: false, why: "not needed by this run" };
   if (needsTfjsNode) log(`tfjs-node: ${tfjsNode.ok ? "ok" : `unavailable (${tfjsNode.why})`}`);

@@ -9,6 +9,8 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { layersModelFiles } from "../../app/lib/demo-model/identity.js";
+import { defaultDemoModelDir } from "../../app/lib/demo-model/index.js";
 import { food11CacheDir } from "../../lib/cache";
 import { pythonEnv } from "../../tools/python/env.js";
 import { APP, appPackageVersion, TEST_JPG } from "../app";
@@ -16,7 +18,8 @@ import { APP, appPackageVersion, TEST_JPG } from "../app";
 export const ROOT = path.resolve(__dirname, "../..");
 export const PEER_SRC = __dirname;
 export const WORK = path.join(food11CacheDir(), "peer");
-export const MODEL_DIR = path.join(APP, "models", "demo");
+/** Where `npm run model:demo` writes the demo model (app/models/demo). */
+export const MODEL_DIR = defaultDemoModelDir();
 /**
  * gunicorn's gthread worker with one thread: like the default sync worker, one request at a time
  * per worker process, but with HTTP keep-alive. The sync worker closes every connection, and
@@ -87,14 +90,8 @@ export function ensureDemoModel(): void {
   run("npm", ["--prefix", "app", "run", "--silent", "model:demo"]);
 }
 
-export function ensureKerasModel(py: string): string {
-  const manifest = JSON.parse(readFileSync(path.join(MODEL_DIR, "model.json"), "utf8")) as {
-    weightsManifest: { paths: string[] }[];
-  };
-  const files = [
-    path.join(MODEL_DIR, "model.json"),
-    ...manifest.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(MODEL_DIR, p))),
-  ];
+export async function ensureKerasModel(py: string): Promise<string> {
+  const files = (await layersModelFiles(MODEL_DIR)).map((f) => path.join(MODEL_DIR, f));
   mkdirSync(WORK, { recursive: true });
   const out = path.join(WORK, `demo-${sha(files)}.keras`);
   if (!existsSync(out)) {

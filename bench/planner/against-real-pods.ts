@@ -26,7 +26,7 @@ import {
 import { type Align, markdownTable } from "../../tools/strategy-bench/src/benchkit.js";
 import { clusterRunPlanOptions } from "../../tools/strategy-bench/src/cluster-recommend.js";
 import { readLoadtestCsv } from "../../tools/strategy-bench/src/csv.js";
-import { collect, nonNegative } from "../../tools/strategy-bench/src/flags.js";
+import { nodesOption, nonNegative, profileOption } from "../../tools/strategy-bench/src/flags.js";
 import { readMonitorCsv } from "../../tools/strategy-bench/src/monitor-csv.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -36,8 +36,10 @@ async function main(): Promise<void> {
     .description("The planner against a real-pods run, with the settings that run deployed.")
     .requiredOption("--run <folder>", "a demo --cluster / run --cluster folder")
     .requiredOption("--stack <name>", "the run's stack to compare")
-    .requiredOption("--profile <json>", "capacity profile JSON (repeatable)", collect)
-    .option("--nodes <spec>", "node group <count>x<cpu>cpu,<memory> (default: the run's node)")
+    .addOption(profileOption("capacity profile JSON (repeatable)").makeOptionMandatory())
+    .addOption(
+      nodesOption("node group <count>x<cpu>cpu,<memory>, repeatable (default: the run's node)"),
+    )
     .option(
       "--out <dir>",
       "where validation.json and plan.json go (default runs/plan-vs-pods-<time>/<stack>)",
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
       run: string;
       stack: string;
       profile: string[];
-      nodes?: string;
+      nodes?: string[];
       out?: string;
       hpaOffset?: number;
       metricsOffset?: number;
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     delayScale,
   } = await clusterRunPlanOptions(runDir, stack, {
     profiles: values.profile,
-    ...(values.nodes ? { nodes: [values.nodes] } : {}),
+    ...(values.nodes ? { nodes: values.nodes } : {}),
   });
   const plan = simulatePlan({
     ...options,

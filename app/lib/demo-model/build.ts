@@ -28,8 +28,6 @@ import {
 import { type OnnxVerification, writeVerifiedOnnx } from "./onnx-export.js";
 import { mulberry32, smoothImage } from "./prng.js";
 
-const GENERATED_BY = BUILDER;
-
 /** Switches this thread's tfjs to the WASM backend (registered by importing the package). */
 async function useWasmBackend(): Promise<void> {
   if (tf.getBackend() === "wasm") return;
@@ -137,10 +135,13 @@ function invertedResBlock(
   return x;
 }
 
+/** The demo model's input: INPUT_SIZE x INPUT_SIZE RGB images (Keras MobileNetV2's default size). */
+const INPUT_SIZE = 224;
+
 /** Keras' MobileNetV2 (alpha 1.0, include_top=False) layer for layer, plus the Food-11 head. */
 export async function buildDemoArchitecture(
-  inputSize = 224,
-  classes = 11,
+  inputSize = INPUT_SIZE,
+  classes = FOOD11_LABELS.length,
 ): Promise<tf.LayersModel> {
   // Needs an initialised backend for the (zero) initial weights: WASM, as used for calibration.
   tf.enableProdMode();
@@ -222,7 +223,7 @@ export function seededWeights(model: tf.LayersModel, seed = DEMO_SEED): Float32A
 }
 
 /** Smooth synthetic RGB images in [0, 1] (colour gradients and waves) from a seeded PRNG. */
-export function calibrationImages(count: number, size: number, seed = DEMO_SEED + 1): Float32Array {
+function calibrationImages(count: number, size: number, seed = DEMO_SEED + 1): Float32Array {
   const u = mulberry32(seed);
   const out = new Float32Array(count * size * size * 3);
   for (let n = 0; n < count; n++) {
@@ -285,12 +286,27 @@ async function calibrateHead(model: tf.LayersModel): Promise<void> {
   tf.dispose(tensors);
 }
 
-/** Writes tfjs model artifacts as tensorflowjs_converter does: model.json + groupN-shardMofK.bin. */
+/** Sets `model`'s weights to `values`: one array per weight, in the order of `model.weights`. */
+export function setWeightValues(model: tf.LayersModel, values: Float32Array[]): void {
+  const tensors = values.map((w, i) => tf.tensor(w, model.weights[i]?.shape as number[]));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+}
+
+/** Writes `model` as tensorflowjs_converter does: model.json + groupN-shardMofK.bin. */
 export async function writeLayersModel(
-  artifacts: tf.io.ModelArtifacts,
+  model: tf.LayersModel,
   dir: string,
   generatedBy: string,
 ): Promise<string[]> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: "JSON" } };
+    }),
+  );
+  if (!artifacts) throw new Error("model.save produced no artifacts");
   if (!artifacts.weightSpecs || !artifacts.weightData || !artifacts.modelTopology) {
     throw new Error("model artifacts without topology or weights");
   }
@@ -322,7 +338,7 @@ export async function writeLayersModel(
  * model itself: nothing to compare it with, the verification's reference) and model.onnx with its
  * check against that model (onnx-export.ts).
  */
-export function demoManifest(
+function demoManifest(
   hash: string,
   onnx: { verification: OnnxVerification; tools: Record<string, string> },
 ): ManifestInput {
@@ -332,7 +348,7 @@ export function demoManifest(
     name: "food11-mobilenetv2-demo",
     version: "demo",
     source: { kind: "demo", file: BUILDER, sha256: hash },
-    input: { height: 224, width: 224, channels: 3, layout: "NHWC", dtype: "float32" },
+    input: { height: INPUT_SIZE, width: INPUT_SIZE, channels: 3, layout: "NHWC", dtype: "float32" },
     preprocess: "unit",
     output: "probabilities",
     classes: FOOD11_LABELS.length,
@@ -369,27 +385,16 @@ export async function buildDemoModel(dir: string): Promise<{ hash: string; param
     if (params !== DEMO_MODEL_PARAMS) {
       throw new Error(`demo model has ${params} parameters, expected ${DEMO_MODEL_PARAMS}`);
     }
-    const weights = seededWeights(model);
-    const tensors = weights.map((w, i) => tf.tensor(w, model.weights[i]?.shape as number[]));
-    model.setWeights(tensors);
-    tf.dispose(tensors);
+    setWeightValues(model, seededWeights(model));
     await calibrateHead(model);
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: "JSON" } };
-      }),
-    );
-    if (!artifacts) throw new Error("model.save produced no artifacts");
     const parent = path.dirname(path.resolve(dir));
     await mkdir(parent, { recursive: true });
     const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${randomUUID()}`);
-    await writeLayersModel(artifacts, tmp, GENERATED_BY);
+    await writeLayersModel(model, tmp, BUILDER);
     await writeFile(path.join(tmp, "labels.txt"), `${FOOD11_LABELS.join("\n")}\n`);
     // The ONNX Runtime engine's model.onnx (issue 28): the same weights, written only once
     // onnxruntime-node's outputs equal tfjs' on 32 fixed inputs (onnx-export.ts).
-    const { verification } = await writeVerifiedOnnx(tf, model, tmp, { producer: GENERATED_BY });
+    const { verification } = await writeVerifiedOnnx(tf, model, tmp, { producer: BUILDER });
     const hash = await hashModelDir(tmp);
     const manifest = demoManifest(hash, { verification, tools: onnxTools() });
     await writeFile(path.join(tmp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -15,22 +15,22 @@ export const DEMO_SEED = 20_261_128;
 /** Shard size tensorflowjs_converter uses by default (--weight_shard_size_bytes). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
 /** Bumped whenever the builder's output changes, so an old directory is rebuilt. */
-export const DEMO_MODEL_REVISION = 4;
+const DEMO_MODEL_REVISION = 4;
 
 /** The builder as the manifest's tools and source name it; a different one is rebuilt. */
 export const BUILDER = `food11 demo model builder r${DEMO_MODEL_REVISION}`;
 
-/** sha256 over model.json, the shards, labels.txt and model.onnx (in that order), hex. */
-export async function hashModelDir(dir: string): Promise<string> {
+/** The tfjs LayersModel's files in dir, by name: model.json, then the shards its manifest names. */
+export async function layersModelFiles(dir: string): Promise<string[]> {
   const json = JSON.parse(await readFile(path.join(dir, "model.json"), "utf8")) as {
     weightsManifest: { paths: string[] }[];
   };
-  const files = [
-    "model.json",
-    ...json.weightsManifest.flatMap((g) => g.paths),
-    "labels.txt",
-    "model.onnx",
-  ];
+  return ["model.json", ...json.weightsManifest.flatMap((g) => g.paths)];
+}
+
+/** sha256 over model.json, the shards, labels.txt and model.onnx (in that order), hex. */
+export async function hashModelDir(dir: string): Promise<string> {
+  const files = [...(await layersModelFiles(dir)), "labels.txt", "model.onnx"];
   const h = createHash("sha256");
   for (const f of files) {
     h.update(f);

@@ -13,6 +13,7 @@
  */
 import { mkdir, open, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { validDemoModelHash } from "./identity.js";
 
@@ -61,7 +62,7 @@ async function acquireLock(file: string, staleMs = 120_000): Promise<() => Promi
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const st = await stat(file).catch(() => undefined);
       if (st && Date.now() - st.mtimeMs > staleMs) await rm(file, { force: true });
-      else await new Promise((r) => setTimeout(r, 100));
+      else await sleep(100);
     }
   }
 }

@@ -35,7 +35,7 @@ type Cfg = Record<string, unknown>;
 /** The opset written: every operator used here has had its current form since opset 13. */
 export const ONNX_OPSET = 15;
 /** The graph's input name and layout, as tf2onnx names a Keras model's (bench/peer/make_onnx_model.py). */
-export const ONNX_INPUT = "input";
+const ONNX_INPUT = "input";
 
 /** Thrown for a model this exporter cannot write (a layer or a setting it does not support). */
 export class OnnxExportError extends Error {
@@ -94,6 +94,13 @@ function samePad(size: number, kernel: number, stride: number): [number, number]
   return [begin, total - begin];
 }
 
+/** A value of the graph: its ONNX name, its NCHW rank (4) or 2 after pooling, and its H and W at rank 4. */
+interface OnnxValue {
+  name: string;
+  rank: number;
+  hw?: [number, number];
+}
+
 /** What exportOnnx wrote. */
 export interface OnnxModel {
   bytes: Uint8Array;
@@ -125,8 +132,8 @@ export function exportOnnx(
   }
   const nodes: onnxProto.onnx.INodeProto[] = [];
   const inits: TensorProto[] = [];
-  /** ONNX value name of each symbolic tensor, and its NCHW rank (4) or 2 after pooling. */
-  const names = new Map<number, { name: string; rank: number; hw?: [number, number] }>();
+  /** ONNX value of each symbolic tensor. */
+  const names = new Map<number, OnnxValue>();
   const node = (
     op: string,
     inputs: string[],
@@ -155,11 +162,11 @@ export function exportOnnx(
       if (!v) throw new OnnxExportError(`layer ${layer.name}: its input was not exported`);
       return v;
     });
-    const x = ins[0] as { name: string; rank: number; hw?: [number, number] };
+    const x = ins[0] as OnnxValue;
     const out = layer.name;
     const weights = layer.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array));
     const shapes = layer.getWeights().map((t) => t.shape);
-    let result: { name: string; rank: number; hw?: [number, number] };
+    let result: OnnxValue;
 
     const activation = (name: string, act: unknown): string => {
       if (act === undefined || act === null || act === "linear") return name;
@@ -371,7 +378,7 @@ export interface OnnxVerification extends AgreementFigures {
 }
 
 /** Fixed inputs the check runs (issue 28: at least 32). */
-export const ONNX_CHECK_IMAGES = 32;
+const ONNX_CHECK_IMAGES = 32;
 
 /**
  * `count` fixed NHWC inputs in [0, 1] (seeded): half smooth colour fields (photo-like), half

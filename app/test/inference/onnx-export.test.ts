@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seededWeights } from "../../lib/demo-model/build.js";
+import { seededWeights, setWeightValues } from "../../lib/demo-model/build.js";
 import {
   checkInputs,
   exportOnnx,
@@ -62,9 +62,7 @@ function miniModel(seed = 3): tf.LayersModel {
       if (w.originalName.endsWith("/moving_variance")) v[j] = 1 + 0.5 * Math.cos(j) ** 2;
     }
   });
-  const tensors = weights.map((w, i) => tf.tensor(w, model.weights[i]?.shape as number[]));
-  model.setWeights(tensors);
-  tf.dispose(tensors);
+  setWeightValues(model, weights);
   return model;
 }
 
