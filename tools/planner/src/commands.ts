@@ -345,7 +345,7 @@ export function registerPlanCommands(program: Command): void {
         });
         const out = core.runOutDir(o.out, "plan-");
         await mkdir(out, { recursive: true });
-        await writeFile(resolve(out, "hpa-decisions.json"), `${JSON.stringify(steps, null, 2)}\n`);
+        await core.writeJson(resolve(out, "hpa-decisions.json"), steps);
         process.stdout.write(hpaStepsMarkdown(steps));
         log(`${steps.length} syncs -> ${resolve(out, "hpa-decisions.json")}`);
         return;
@@ -384,7 +384,7 @@ export function registerPlanCommands(program: Command): void {
         });
         const text = validationMarkdown(e);
         await writeFile(resolve(out, "validation.md"), text);
-        await writeFile(resolve(out, "validation.json"), `${JSON.stringify(e, null, 2)}\n`);
+        await core.writeJson(resolve(out, "validation.json"), e);
         process.stdout.write(`\n${text}`);
       }
       log(
@@ -627,7 +627,7 @@ export function registerPlanCommands(program: Command): void {
           log,
         });
         await mkdir(dirname(resolve(o.out)), { recursive: true });
-        await writeFile(o.out, `${JSON.stringify(profile, null, 2)}\n`);
+        await core.writeJson(o.out, profile);
         log(`${profile.levels.length} levels -> ${o.out}`);
       } finally {
         await probe.stop();

@@ -54,7 +54,7 @@ import {
   sloP95Option,
   wholeNumber,
 } from "./flags.js";
-import { runOutDir } from "./runmeta.js";
+import { runOutDir, writeJson } from "./runmeta.js";
 import { listStacks, loadStack } from "./stack.js";
 
 export const DEFAULT_RECOMMEND_SCHEDULE = join(
@@ -358,11 +358,13 @@ export async function validateRecommendation(
       `Profile(s): ${profiles.join(", ")}; ${plan.profile.description}.`,
       "",
     ]);
-    await writeFile(
-      join(out, "validation.json"),
-      `${JSON.stringify({ options: o, nodes, knobs: rec.best.knobs, ...v }, null, 2)}\n`,
-    );
-    await writeFile(join(out, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
+    await writeJson(join(out, "validation.json"), {
+      options: o,
+      nodes,
+      knobs: rec.best.knobs,
+      ...v,
+    });
+    await writeJson(join(out, "plan.json"), plan);
     return { out, pass: v.pass, failed: v.checks.filter((c) => !c.pass).map((c) => c.check) };
   } finally {
     if (state.restarted && !scaling.fullLength) {

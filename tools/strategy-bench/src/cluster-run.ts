@@ -14,7 +14,7 @@
  * up with the run's flags, and restored), kube.ts (the node, others' pods), run-one.ts (one
  * stack's run, by stage: node.ts, deploy.ts, ready.ts, load.ts, events.ts, entry.ts).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type ClusterRunOptions,
@@ -33,7 +33,7 @@ import { clusterTimeScaling, stackFit } from "./cluster-scale.js";
 import { generateRunImages } from "./imageset.js";
 import type { Manifest } from "./report/manifest.js";
 import { finishRuns } from "./report/write.js";
-import { runOutDir } from "./runmeta.js";
+import { runOutDir, writeJson } from "./runmeta.js";
 import { listStacks } from "./stack.js";
 
 /** What the cluster run's importers use (the CLI, its tests, bench/planner). */
@@ -158,10 +158,15 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     },
     runs,
   };
-  await writeFile(
-    join(outDir, "run.json"),
-    `${JSON.stringify({ options: { ...o, log: undefined, signal: undefined }, scaling, kcmArgs: scaling.kcmArgs, flags, wall, wallSeconds, failures }, null, 2)}\n`,
-  );
+  await writeJson(join(outDir, "run.json"), {
+    options: { ...o, log: undefined, signal: undefined },
+    scaling,
+    kcmArgs: scaling.kcmArgs,
+    flags,
+    wall,
+    wallSeconds,
+    failures,
+  });
   await finishRuns(
     manifest,
     outDir,

@@ -16,7 +16,7 @@ import { type LoadtestResult, loadtestProblem, runLoadtest } from "./loadtest.js
 import { currentLoad, thisMachine } from "./machine.js";
 import { type MonitorOptions, runMonitor } from "./monitor.js";
 import { progressBar } from "./progress.js";
-import { type LoadtestMeta, metaPathFor } from "./runmeta.js";
+import { type LoadtestMeta, metaPathFor, writeJson } from "./runmeta.js";
 import { checkTarget, isLoopbackHost, normalizeUrlPath } from "./safety.js";
 import {
   originalSchedule,
@@ -108,7 +108,7 @@ export async function loadtestCommand(
     ...(problem ? { problem } : {}),
   };
   const metaPath = metaPathFor(o.out);
-  await writeFile(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
+  await writeJson(metaPath, meta);
   return { ...result, meta, metaPath };
 }
 
@@ -169,7 +169,7 @@ export async function accuracyCommand(o: AccuracyCommand): Promise<AccuracyResul
     });
     bar.stop();
     await mkdir(dirname(resolve(o.out)), { recursive: true });
-    await writeFile(o.out, `${JSON.stringify(result, null, 2)}\n`);
+    await writeJson(o.out, result);
     if (o.markdown) {
       await mkdir(dirname(resolve(o.markdown)), { recursive: true });
       await writeFile(o.markdown, accuracyMarkdown(result));

@@ -63,7 +63,7 @@ export {
   readHtmlCharts,
   writeHtmlReport,
 } from "./report/html.js";
-export { runOutDir, runTimestamp } from "./runmeta.js";
+export { runOutDir, runTimestamp, writeJson } from "./runmeta.js";
 export { checkTarget } from "./safety.js";
 export {
   ORIGINAL_SCHEDULE_FILE,

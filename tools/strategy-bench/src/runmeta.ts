@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
@@ -18,6 +18,14 @@ export function runTimestamp(): string {
  */
 export function runOutDir(given: string | undefined, prefix = ""): string {
   return resolve(given ?? join(PROJECT_ROOT, "runs", `${prefix}${runTimestamp()}`));
+}
+
+/**
+ * A run's JSON file, as every command writes one (a loadtest's meta, accuracy.json, run.json,
+ * events.json, summary.json, plan.json, a capacity profile…): indented by 2, a newline at the end.
+ */
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /**
