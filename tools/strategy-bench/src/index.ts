@@ -75,6 +75,7 @@ export {
 export { phaseUsers } from "./siege-users.js";
 export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
 export {
+  LOAD_LABELS,
   type LoadSummary,
   type MonitorSample,
   meanOf,

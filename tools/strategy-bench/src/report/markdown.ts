@@ -4,7 +4,7 @@ import { chartsMarkdown, formatMemoryKB } from "../charts.js";
 import { eventCount, type TimelineKind } from "../cluster-scale.js";
 import { formatStatusCodes } from "../loadtest.js";
 import type { Machine } from "../machine.js";
-import { meanOf, ORIGINAL_DIVISOR_SECONDS, rangeOf } from "../summary.js";
+import { LOAD_LABELS, meanOf, ORIGINAL_DIVISOR_SECONDS, rangeOf } from "../summary.js";
 import type { ClusterInfo } from "./manifest.js";
 import { type AccuracyFigures, type RunSummary, serverMachine } from "./summarize.js";
 
@@ -376,13 +376,13 @@ export function reportParts(
         formatMemoryKB,
       ),
       row(
-        "response time (s, weighted by OKAY)",
+        LOAD_LABELS.responseTime,
         (r) => fmt(r.load.responseTime, 3),
         (r) => r.load.responseTime,
         (n) => `${fmt(n, 3)} s`,
       ),
       row(
-        "transaction rate (/s, OKAY / real duration)",
+        LOAD_LABELS.transactionRate,
         (r) => fmt(r.load.transactionRate),
         (r) => r.load.transactionRate,
         (n) => `${fmt(n)} /s`,
@@ -438,7 +438,7 @@ export function reportParts(
         ...(anyFull
           ? [
               [
-                `transaction rate (/s, OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}, as the original)`,
+                LOAD_LABELS.transactionRateOriginal,
                 ...runs.map((r) =>
                   r.fullLength ? fmt(r.load.transactionRateOriginal) : "n/a (shortened schedule)",
                 ),
