@@ -183,6 +183,31 @@ export async function accuracyCommand(o: AccuracyCommand): Promise<AccuracyResul
 // ---------------------------------------------------------------- a run's two steps
 
 /**
+ * A stack run's files in its folder (demo, cluster run): what its steps write (runAccuracy,
+ * runLoad; a cluster run's events, cluster/events.ts), what the manifest names and the planner's
+ * checks read.
+ */
+export const RUN_FILES = {
+  accuracy: "accuracy.json",
+  accuracyMarkdown: "accuracy.md",
+  loadtest: "loadtest.csv",
+  monitor: "monitor.csv",
+  events: "events.json",
+} as const;
+
+/**
+ * A stack run's files as its manifest entry names them: `dir` (the run's folder, relative to the
+ * output folder), then the file.
+ */
+export function runEntryFiles(dir: string) {
+  return {
+    accuracy: `${dir}/${RUN_FILES.accuracy}`,
+    loadtest: `${dir}/${RUN_FILES.loadtest}`,
+    monitor: `${dir}/${RUN_FILES.monitor}`,
+  };
+}
+
+/**
  * A run's accuracy step against its server (demo, cluster run): the demo model on the run's
  * image set, 2 at a time, into `dir`/accuracy.json and accuracy.md.
  */
@@ -197,8 +222,8 @@ export function runAccuracy(o: {
     url: o.url,
     concurrency: 2,
     model: "demo (seeded, untrained)",
-    out: join(o.dir, "accuracy.json"),
-    markdown: join(o.dir, "accuracy.md"),
+    out: join(o.dir, RUN_FILES.accuracy),
+    markdown: join(o.dir, RUN_FILES.accuracyMarkdown),
     allowRemote: false,
     quiet: o.quiet,
   });
@@ -221,14 +246,14 @@ export async function runLoad(
   const stopMonitor = new AbortController();
   const monitorDone = runMonitor({
     ...monitor,
-    out: join(dir, "monitor.csv"),
+    out: join(dir, RUN_FILES.monitor),
     signal: stopMonitor.signal,
   });
   try {
     const lt = await loadtestCommand({
       ...load,
       timeout: 30,
-      out: join(dir, "loadtest.csv"),
+      out: join(dir, RUN_FILES.loadtest),
       allowRemote: false,
     });
     if (lt.meta.problem) say(`warning: ${lt.meta.problem}`);

@@ -29,7 +29,7 @@ export {
   MONITOR_INTERVAL,
   type TimelineEntry,
 } from "./cluster-scale.js";
-export { resolveSchedule } from "./commands.js";
+export { RUN_FILES, resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {
   commaList,

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { type EventLike, eventTimeline, type PodRestarts, sortTimeline } from "../cluster-scale.js";
+import { RUN_FILES } from "../commands.js";
 import { writeJson } from "../runmeta.js";
 import type { StackRun } from "./context.js";
 import { k8sClients } from "./kube.js";
@@ -22,7 +23,7 @@ export async function collectEvents(
       ...eventTimeline(ev.items as EventLike[], loadStart),
       ...restarts.entries,
     ]);
-    await writeJson(join(dir, "events.json"), timeline);
+    await writeJson(join(dir, RUN_FILES.events), timeline);
     for (const e of timeline.filter((x) => x.kind === "scale-up" || x.kind === "scale-down")) {
       say(`t=${e.t.toFixed(0)} s ${e.kind}: ${e.message}`);
     }
