@@ -11,6 +11,7 @@ export { runHpaValidation } from "./hpa-harness.js";
 export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
 export {
   knobsMarkdown,
+  RECOMMEND_MAX_REPLICAS,
   type Recommendation,
   recommend,
   writeStackFile,

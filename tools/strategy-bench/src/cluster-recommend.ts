@@ -23,6 +23,7 @@ import {
   type PlanResult,
   parseNodes,
   profileNames,
+  RECOMMEND_MAX_REPLICAS,
   type Recommendation,
   readProfile,
   readRecommendationRun,
@@ -131,7 +132,7 @@ export function validateRecommendCommand(
       delayScaleOption("think-time scale (1: the request rate recommended for)").default(1),
     )
     .addOption(seedOption("seed of the delays, the images and the plan"))
-    .addOption(maxReplicasOption("maxReplicas of every candidate").default(10))
+    .addOption(maxReplicasOption("maxReplicas of every candidate").default(RECOMMEND_MAX_REPLICAS))
     .option("--base <stack>", "the stack file the recommendation starts from", "baseline")
     .option(
       "--name <name>",
