@@ -35,7 +35,7 @@ const level = z
   })
   .strict();
 
-export const capacityProfileSchema = z
+const capacityProfileSchema = z
   .object({
     kind: z.literal(PROFILE_KIND),
     version: z.literal(1),
@@ -75,7 +75,7 @@ export type CapacityLevel = z.output<typeof level>;
  * **estimated from docs/benchmarks.md** (bench:peer, "original: Flask + Keras on gunicorn (1
  * worker)", 2 cores, same model and image, 2026-11-28): for planning what the report measured.
  */
-export const BUILTIN_PROFILE_NAMES = ["tfjs-node", "onnxruntime", "wasm", "flask-keras"] as const;
+const BUILTIN_PROFILE_NAMES = ["tfjs-node", "onnxruntime", "wasm", "flask-keras"] as const;
 
 const PROFILES_DIR = join(import.meta.dirname, "..", "profiles");
 

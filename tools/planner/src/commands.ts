@@ -168,7 +168,7 @@ function withMaxReplicas(s: core.StackSettings, max: number | undefined): core.S
 }
 
 /** The load: a rate, a rate schedule, or siege users (`--schedule`, default the report's). */
-export async function resolveLoad(
+async function resolveLoad(
   o: Pick<PlanCommandOptions, "schedule" | "rate" | "rateSchedule" | "duration" | "timeScale">,
 ): Promise<{ schedule: core.Schedule; rates?: number[] }> {
   const given = [o.schedule, o.rate, o.rateSchedule].filter((x) => x !== undefined).length;
@@ -182,7 +182,7 @@ export async function resolveLoad(
 }
 
 /** The SLO, node shape and prices of the command line. */
-export function verdictOptions(o: {
+function verdictOptions(o: {
   sloP95?: number;
   sloP50?: number;
   /** --no-error-margin gives false: the SLO judged on the predicted figures alone. */

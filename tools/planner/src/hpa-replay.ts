@@ -139,7 +139,7 @@ export function hpaDecisionsForTrace(o: HpaReplayOptions): HpaReplayStep[] {
 }
 
 /** A trace file (YAML or JSON) for `plan --hpa-trace`: the replay's options without the stack. */
-export const hpaTraceFileSchema = z
+const hpaTraceFileSchema = z
   .object({
     trace: z
       .array(z.object({ at: z.number().min(0), millicoresPerPod: z.number().min(0) }).strict())

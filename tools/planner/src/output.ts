@@ -18,7 +18,7 @@ import { type PlanResult, samplePeak } from "./simulate.js";
  */
 
 /** Pods Pending: the longest simultaneous count, pod-seconds, and the scheduler's reasons. */
-export function pendingSummary(r: PlanResult) {
+function pendingSummary(r: PlanResult) {
   const maxPending = samplePeak(r.samples, "pending");
   const podSeconds = r.pending.reduce((a, p) => a + ((p.until ?? 0) - p.since), 0);
   const reasons = [...new Set(r.pending.map((p) => p.reason))];
@@ -47,7 +47,7 @@ export function explain(r: PlanResult): string[] {
 
 type Row = [label: string, value: (r: PlanResult) => string];
 
-export const SUMMARY_ROWS: Row[] = [
+const SUMMARY_ROWS: Row[] = [
   [
     "memory requested (mean; scheduled pods, as the report counted)",
     (r) => formatMemoryKB(r.resourcesScheduled.memRequestedKB),
@@ -75,7 +75,7 @@ export const SUMMARY_ROWS: Row[] = [
  * The rows for these results: "as the original" (OKAY / 3,600) only for the original 30-minute
  * schedule, as `report` prints it.
  */
-export function summaryRows(results: readonly PlanResult[]): Row[] {
+function summaryRows(results: readonly PlanResult[]): Row[] {
   const original = results.every((r) => r.schedule === ORIGINAL_SCHEDULE_FILE.name);
   return original
     ? SUMMARY_ROWS

@@ -28,7 +28,7 @@ const MiB = 2 ** 20;
 export const RECOMMEND_MAX_REPLICAS = 10;
 
 /** Memory is never below the profile's largest measured working set plus this margin. */
-export const MEMORY_MARGIN = 0.25;
+const MEMORY_MARGIN = 0.25;
 
 /** The knobs searched, by their stack-file keys (stacks/schema.ts). */
 export interface Knobs {
@@ -42,7 +42,7 @@ export interface Knobs {
   readinessSuccessThreshold: number;
 }
 
-export const KNOB_NAMES = [
+const KNOB_NAMES = [
   "targetCpuUtilization",
   "cpuRequest",
   "cpuLimit",

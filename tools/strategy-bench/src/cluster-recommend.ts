@@ -230,7 +230,7 @@ export async function planForClusterRun(
 }
 
 /** The recommendation under a time-scaled cluster run's conditions, its stack file in `out`. */
-export async function recommendForRun(
+async function recommendForRun(
   o: ValidateRecommendOptions,
   nodes: string[],
   out: string,

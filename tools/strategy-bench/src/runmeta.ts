@@ -32,7 +32,7 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
  * What decided a load test's numbers, written by `loadtest` beside its CSV
  * (`loadtest.csv` → `loadtest.meta.json`) and read by `report`.
  */
-export const loadtestMetaSchema = z
+const loadtestMetaSchema = z
   .object({
     url: z.string(),
     schedule: z.string(),
