@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { type StackSettings, zodIssues } from "../../strategy-bench/src/index.js";
+import { notAFileMessage, type StackSettings } from "../../strategy-bench/src/index.js";
 
 /**
  * The capacity profile of one replica: what `strategy-bench capacity` measures under a CPU limit
@@ -110,9 +110,13 @@ export function profileNames(given: readonly string[] | undefined, s: StackSetti
 export function parseProfile(raw: unknown, file = "capacity profile"): CapacityProfile {
   const r = capacityProfileSchema.safeParse(raw);
   if (!r.success) {
-    const problems = zodIssues(r.error).map((i) => `  - ${i}`);
     throw new Error(
-      `${file} is not a capacity profile:\n${problems.join("\n")}\nFix: write one with strategy-bench capacity --out ${file}`,
+      notAFileMessage(
+        file,
+        "a capacity profile",
+        r.error,
+        `write one with strategy-bench capacity --out ${file}`,
+      ),
     );
   }
   return r.data;

@@ -3,7 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { cpuMillicores } from "../../../components/quantity.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
-import { type Align, markdownTable, zodIssues } from "../../strategy-bench/src/index.js";
+import { type Align, markdownTable, notAFileMessage } from "../../strategy-bench/src/index.js";
 import {
   CONTROLLER_DEFAULTS,
   type ControllerConfig,
@@ -161,10 +161,12 @@ export async function readHpaTraceFile(
   const r = hpaTraceFileSchema.safeParse(raw);
   if (!r.success) {
     throw new Error(
-      `${file} is not an HPA trace:\n${zodIssues(r.error)
-        .map((i) => `  - ${i}`)
-        .join("\n")}\n` +
-        "Fix: { trace: [{ at: 0, millicoresPerPod: 200 }, { at: 60, millicoresPerPod: 900 }], durationSeconds: 600 }",
+      notAFileMessage(
+        file,
+        "an HPA trace",
+        r.error,
+        "{ trace: [{ at: 0, millicoresPerPod: 200 }, { at: 60, millicoresPerPod: 900 }], durationSeconds: 600 }",
+      ),
     );
   }
   const { trace, ...rest } = r.data;

@@ -47,7 +47,7 @@ export {
   timeScaleOption,
   wholeNumber,
 } from "./flags.js";
-export { zodIssues } from "./issues.js";
+export { notAFileMessage, zodIssues } from "./issues.js";
 export { runLoadtest } from "./loadtest.js";
 export { podCondition } from "./monitor.js";
 export { readMonitorCsv } from "./monitor-csv.js";
