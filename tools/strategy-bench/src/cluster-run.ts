@@ -34,7 +34,7 @@ import { generateRunImages } from "./imageset.js";
 import type { Manifest } from "./report/manifest.js";
 import { finishRuns } from "./report/write.js";
 import { runOutDir, writeJson } from "./runmeta.js";
-import { listStacks } from "./stack.js";
+import { listStacks, notAStackMessage } from "./stack.js";
 
 /** What the cluster run's importers use (the CLI, its tests, bench/planner). */
 export { type ClusterRunOptions, effectiveSettings } from "./cluster/context.js";
@@ -49,11 +49,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   const valid = [...listStacks(), ...Object.keys(o.stackFiles ?? {})];
   const fileOf = (s: string) => o.stackFiles?.[s];
   for (const s of o.stacks) {
-    if (!valid.includes(s)) {
-      throw new Error(
-        `--stack ${JSON.stringify(s)}: not a stack of this project (valid: ${valid.join(", ")})`,
-      );
-    }
+    if (!valid.includes(s)) throw new Error(notAStackMessage(s, valid));
   }
   if (!Number.isInteger(o.repeat) || o.repeat < 1)
     throw new Error(`--repeat ${o.repeat}: give a whole number >= 1`);
