@@ -16,7 +16,6 @@ export {
   type Chart,
   chartsMarkdown,
   formatMemoryKB,
-  memoryUnit,
   phaseLoad,
   writeCharts,
 } from "./charts.js";
@@ -67,7 +66,6 @@ export { runOutDir, runTimestamp, writeJson } from "./runmeta.js";
 export { checkTarget } from "./safety.js";
 export {
   ORIGINAL_SCHEDULE_FILE,
-  type Phase,
   phaseFileSchema,
   repeatGroups,
   type Schedule,
@@ -79,7 +77,6 @@ export {
   type LoadSummary,
   type MonitorSample,
   meanOf,
-  ORIGINAL_DIVISOR_SECONDS,
   type ResourceSummary,
   summarizeLoad,
   summarizeResources,
