@@ -19,7 +19,7 @@ import {
  */
 
 /** Most requests per second one group is simulated at, by default. */
-export const GROUP_RATE = 250;
+const GROUP_RATE = 250;
 
 /** The number of groups for a peak rate (1: simulate event by event). */
 export function groupsFor(peakRate: number, groupRate = GROUP_RATE): number {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { type StackSettings, zodIssues } from "../../strategy-bench/src/index.js";
+import { notAFileMessage, type StackSettings } from "../../strategy-bench/src/index.js";
 
 /**
  * The capacity profile of one replica: what `strategy-bench capacity` measures under a CPU limit
@@ -35,7 +35,7 @@ const level = z
   })
   .strict();
 
-export const capacityProfileSchema = z
+const capacityProfileSchema = z
   .object({
     kind: z.literal(PROFILE_KIND),
     version: z.literal(1),
@@ -75,7 +75,7 @@ export type CapacityLevel = z.output<typeof level>;
  * **estimated from docs/benchmarks.md** (bench:peer, "original: Flask + Keras on gunicorn (1
  * worker)", 2 cores, same model and image, 2026-11-28): for planning what the report measured.
  */
-export const BUILTIN_PROFILE_NAMES = ["tfjs-node", "onnxruntime", "wasm", "flask-keras"] as const;
+const BUILTIN_PROFILE_NAMES = ["tfjs-node", "onnxruntime", "wasm", "flask-keras"] as const;
 
 const PROFILES_DIR = join(import.meta.dirname, "..", "profiles");
 
@@ -110,9 +110,13 @@ export function profileNames(given: readonly string[] | undefined, s: StackSetti
 export function parseProfile(raw: unknown, file = "capacity profile"): CapacityProfile {
   const r = capacityProfileSchema.safeParse(raw);
   if (!r.success) {
-    const problems = zodIssues(r.error).map((i) => `  - ${i}`);
     throw new Error(
-      `${file} is not a capacity profile:\n${problems.join("\n")}\nFix: write one with strategy-bench capacity --out ${file}`,
+      notAFileMessage(
+        file,
+        "a capacity profile",
+        r.error,
+        `write one with strategy-bench capacity --out ${file}`,
+      ),
     );
   }
   return r.data;

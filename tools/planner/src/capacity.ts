@@ -94,7 +94,7 @@ export function cgroupCpuSeconds(text: string): number {
  * exist). A `node -e` program printing the first of them that reads (JSON: the text, or null):
  * the server's image has no shell, node is the one program it is sure to have.
  */
-export const CGROUP_CPU_FILES = [
+const CGROUP_CPU_FILES = [
   "/sys/fs/cgroup/cpu.stat",
   "/sys/fs/cgroup/cpuacct/cpuacct.usage",
   "/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage",

@@ -20,7 +20,7 @@ export interface Cluster {
 }
 
 /** What the default node (this machine) keeps back from pods: kubelet, system pods, the OS. */
-export const DEFAULT_RESERVE = { cpu: "100m", memory: "1Gi" } as const;
+const DEFAULT_RESERVE = { cpu: "100m", memory: "1Gi" } as const;
 
 const FIX =
   "Fix: --nodes <count>x<cpu>cpu,<memory>, e.g. --nodes 1x8cpu,8Gi or --nodes 3x4cpu,16Gi (allocatable per node)";
@@ -36,7 +36,7 @@ export function nodeSizeProblem(cpu: string, memory: string): string | undefined
   return undefined;
 }
 
-export const nodeGroupSchema = z.string().transform((value, ctx) => {
+const nodeGroupSchema = z.string().transform((value, ctx) => {
   const m = NODE_SPEC.exec(value.trim());
   const bad = (why: string) => {
     ctx.addIssue({ code: "custom", message: `--nodes ${JSON.stringify(value)}: ${why}. ${FIX}` });
@@ -73,7 +73,7 @@ export function parseNodes(specs: readonly string[]): Cluster {
  * A node autoscaler's pool: `count` nodes of `shape` (`4cpu,16Gi`), as many as the stacks' pods
  * could need (one per replica at most), so that only a fixed `--nodes` cluster leaves pods Pending.
  */
-export function shapeCluster(shape: string, count: number): Cluster {
+function shapeCluster(shape: string, count: number): Cluster {
   const c = parseNodes([`${Math.max(1, count)}x${shape}`]);
   return {
     ...c,

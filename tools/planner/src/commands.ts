@@ -25,12 +25,12 @@ import { planCharts } from "./charts.js";
 import { type Cluster, commandCluster } from "./cluster.js";
 import { parseNodeShape } from "./cost.js";
 import { trueRange, withBand } from "./error-band.js";
-import { controllerFlags } from "./hpa.js";
+import { CONTROLLER_DEFAULTS, controllerFlags } from "./hpa.js";
 import { hpaDecisionsForTrace, hpaStepsMarkdown, readHpaTraceFile } from "./hpa-replay.js";
 import { planPage, recommendPage } from "./html.js";
-import { constantRate, rateToSchedule, readRateSchedule } from "./load.js";
+import { constantRate, RATE_DURATION_DEFAULT, rateToSchedule, readRateSchedule } from "./load.js";
 import { planMarkdown, writePlan } from "./output.js";
-import { knobsMarkdown, recommend, writeStackFile } from "./recommend.js";
+import { knobsMarkdown, RECOMMEND_MAX_REPLICAS, recommend, writeStackFile } from "./recommend.js";
 import { type PlanResult, simulatePlan } from "./simulate.js";
 import { comparePlanToRun, validationMarkdown } from "./validate.js";
 import { sloOf, sloText, type VerdictOptions, verdictMarkdown } from "./verdict.js";
@@ -43,9 +43,10 @@ const rateOption = (help = "open-loop load: Poisson arrivals at this rate") =>
 const rateScheduleOption = (help = "open-loop load per phase (YAML/JSON, as plan takes)") =>
   new Option("--rate-schedule <file>", help);
 const durationOption = () =>
-  new Option("--duration <s>", "with --rate: seconds of load (default 600)").argParser(
-    numberValue("duration", 1),
-  );
+  new Option(
+    "--duration <s>",
+    `with --rate: seconds of load (default ${RATE_DURATION_DEFAULT})`,
+  ).argParser(numberValue("duration", 1));
 const errorMargin = () =>
   core.errorMarginOption(
     "judge the SLO on the predicted percentiles alone (default: the largest value the planner's error band allows must meet it)",
@@ -167,7 +168,7 @@ function withMaxReplicas(s: core.StackSettings, max: number | undefined): core.S
 }
 
 /** The load: a rate, a rate schedule, or siege users (`--schedule`, default the report's). */
-export async function resolveLoad(
+async function resolveLoad(
   o: Pick<PlanCommandOptions, "schedule" | "rate" | "rateSchedule" | "duration" | "timeScale">,
 ): Promise<{ schedule: core.Schedule; rates?: number[] }> {
   const given = [o.schedule, o.rate, o.rateSchedule].filter((x) => x !== undefined).length;
@@ -181,7 +182,7 @@ export async function resolveLoad(
 }
 
 /** The SLO, node shape and prices of the command line. */
-export function verdictOptions(o: {
+function verdictOptions(o: {
   sloP95?: number;
   sloP50?: number;
   /** --no-error-margin gives false: the SLO judged on the predicted figures alone. */
@@ -281,23 +282,27 @@ export function registerPlanCommands(program: Command): void {
     .addOption(core.seedOption("seed of the users' think times (as loadtest --seed)"))
     .option(
       "--sync-period <s>",
-      "HPA sync period (kube-controller-manager default 15)",
+      `HPA sync period (kube-controller-manager default ${CONTROLLER_DEFAULTS.syncPeriodSeconds})`,
       numberValue("sync period", 1),
     )
-    .option("--tolerance <x>", "HPA tolerance (default 0.1)", numberValue("tolerance", 0))
+    .option(
+      "--tolerance <x>",
+      `HPA tolerance (default ${CONTROLLER_DEFAULTS.tolerance})`,
+      numberValue("tolerance", 0),
+    )
     .option(
       "--metrics-resolution <s>",
-      "metrics-server --metric-resolution (default 15)",
+      `metrics-server --metric-resolution (default ${core.METRIC_RESOLUTION_DEFAULT})`,
       numberValue("metrics resolution", 1),
     )
     .option(
       "--cpu-initialization-period <s>",
-      "HPA CPU initialization period (default 300)",
+      `HPA CPU initialization period (default ${CONTROLLER_DEFAULTS.cpuInitializationPeriodSeconds})`,
       numberValue("period", 0),
     )
     .option(
       "--initial-readiness-delay <s>",
-      "HPA initial readiness delay (default 30)",
+      `HPA initial readiness delay (default ${CONTROLLER_DEFAULTS.delayOfInitialReadinessStatusSeconds})`,
       numberValue("delay", 0),
     )
     .option(
@@ -345,7 +350,7 @@ export function registerPlanCommands(program: Command): void {
         });
         const out = core.runOutDir(o.out, "plan-");
         await mkdir(out, { recursive: true });
-        await writeFile(resolve(out, "hpa-decisions.json"), `${JSON.stringify(steps, null, 2)}\n`);
+        await core.writeJson(resolve(out, "hpa-decisions.json"), steps);
         process.stdout.write(hpaStepsMarkdown(steps));
         log(`${steps.length} syncs -> ${resolve(out, "hpa-decisions.json")}`);
         return;
@@ -384,7 +389,7 @@ export function registerPlanCommands(program: Command): void {
         });
         const text = validationMarkdown(e);
         await writeFile(resolve(out, "validation.md"), text);
-        await writeFile(resolve(out, "validation.json"), `${JSON.stringify(e, null, 2)}\n`);
+        await core.writeJson(resolve(out, "validation.json"), e);
         process.stdout.write(`\n${text}`);
       }
       log(
@@ -420,7 +425,9 @@ export function registerPlanCommands(program: Command): void {
     .addOption(priceCpuHourOption("price of one requested CPU core for one hour (no default)"))
     .addOption(priceGibHourOption("price of one requested GiB for one hour (no default)"))
     .addOption(core.profileOption("capacity profile(s), as plan takes"))
-    .addOption(core.maxReplicasOption("maxReplicas of every candidate (default 10)"))
+    .addOption(
+      core.maxReplicasOption(`maxReplicas of every candidate (default ${RECOMMEND_MAX_REPLICAS})`),
+    )
     .option(
       "--base <stack>",
       "the stack file the recommendation starts from (image, probes, …)",
@@ -445,7 +452,7 @@ export function registerPlanCommands(program: Command): void {
       const v = verdictOptions(o);
       const base = core.loadStack(o.base);
       const profiles = await Promise.all(profileNames(o.profile, base).map((f) => readProfile(f)));
-      const maxReplicas: number = o.maxReplicas ?? 10;
+      const maxReplicas: number = o.maxReplicas ?? RECOMMEND_MAX_REPLICAS;
       const cluster = commandCluster(o, maxReplicas);
       const rec = recommend({
         name: o.name,
@@ -627,7 +634,7 @@ export function registerPlanCommands(program: Command): void {
           log,
         });
         await mkdir(dirname(resolve(o.out)), { recursive: true });
-        await writeFile(o.out, `${JSON.stringify(profile, null, 2)}\n`);
+        await core.writeJson(o.out, profile);
         log(`${profile.levels.length} levels -> ${o.out}`);
       } finally {
         await probe.stop();

@@ -3,7 +3,12 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { cpuMillicores } from "../../../components/quantity.js";
 import type { StackSettings } from "../../strategy-bench/src/index.js";
-import { type Align, markdownTable, zodIssues } from "../../strategy-bench/src/index.js";
+import {
+  type Align,
+  METRIC_RESOLUTION_DEFAULT,
+  markdownTable,
+  notAFileMessage,
+} from "../../strategy-bench/src/index.js";
 import {
   CONTROLLER_DEFAULTS,
   type ControllerConfig,
@@ -14,6 +19,7 @@ import {
   hpaSpecFromStack,
   type PodMetric,
 } from "./hpa.js";
+import { WARM_START } from "./simulate.js";
 
 /**
  * The HPA alone against a scripted CPU-usage trace, for step-by-step comparison with the real
@@ -48,7 +54,10 @@ export interface HpaReplayOptions {
   podStartSeconds?: number;
   /** …and Ready this long after it is Running (default 0). */
   podReadySeconds?: number;
-  /** The metric's window and its age at the sync (defaults 15 s and 0 s). */
+  /**
+   * The metric's window and its age at the sync (defaults 15 s, metrics-server's resolution, and
+   * 0 s).
+   */
   metricWindowSeconds?: number;
   metricAgeSeconds?: number;
 }
@@ -84,7 +93,7 @@ export function hpaDecisionsForTrace(o: HpaReplayOptions): HpaReplayStep[] {
   const controller = new HorizontalController(spec, cfg);
   const start = o.podStartSeconds ?? 0;
   const readyAfter = o.podReadySeconds ?? 0;
-  const window = o.metricWindowSeconds ?? 15;
+  const window = o.metricWindowSeconds ?? METRIC_RESOLUTION_DEFAULT;
   const age = o.metricAgeSeconds ?? 0;
   interface Pod {
     name: string;
@@ -94,7 +103,7 @@ export function hpaDecisionsForTrace(o: HpaReplayOptions): HpaReplayStep[] {
   const pods: Pod[] = [];
   const add = (at: number) => pods.push({ name: `pod-${++seq}`, createdAt: at });
   const initial = o.initialReplicas ?? spec.minReplicas;
-  for (let i = 0; i < initial; i++) add(-600);
+  for (let i = 0; i < initial; i++) add(WARM_START);
   let replicas = initial;
   const steps: HpaReplayStep[] = [];
   for (let t = o.firstSyncSeconds ?? 0; t < o.durationSeconds; t = t + cfg.syncPeriodSeconds) {
@@ -139,7 +148,7 @@ export function hpaDecisionsForTrace(o: HpaReplayOptions): HpaReplayStep[] {
 }
 
 /** A trace file (YAML or JSON) for `plan --hpa-trace`: the replay's options without the stack. */
-export const hpaTraceFileSchema = z
+const hpaTraceFileSchema = z
   .object({
     trace: z
       .array(z.object({ at: z.number().min(0), millicoresPerPod: z.number().min(0) }).strict())
@@ -161,10 +170,12 @@ export async function readHpaTraceFile(
   const r = hpaTraceFileSchema.safeParse(raw);
   if (!r.success) {
     throw new Error(
-      `${file} is not an HPA trace:\n${zodIssues(r.error)
-        .map((i) => `  - ${i}`)
-        .join("\n")}\n` +
-        "Fix: { trace: [{ at: 0, millicoresPerPod: 200 }, { at: 60, millicoresPerPod: 900 }], durationSeconds: 600 }",
+      notAFileMessage(
+        file,
+        "an HPA trace",
+        r.error,
+        "{ trace: [{ at: 0, millicoresPerPod: 200 }, { at: 60, millicoresPerPod: 900 }], durationSeconds: 600 }",
+      ),
     );
   }
   const { trace, ...rest } = r.data;

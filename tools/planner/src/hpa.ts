@@ -196,7 +196,7 @@ export function resourceUtilizationRatio(
 }
 
 /** `Tolerances.isWithin`: (1 − down) ≤ ratio ≤ (1 + up). */
-export function withinTolerance(ratio: number, tolerance: number): boolean {
+function withinTolerance(ratio: number, tolerance: number): boolean {
   return 1 - tolerance <= ratio && ratio <= 1 + tolerance;
 }
 
@@ -307,7 +307,7 @@ interface TimestampedScaleEvent {
 }
 
 /** horizontal.go `getReplicasChangePerPeriod`: the change of events strictly after now − period. */
-export function replicasChangePerPeriod(
+function replicasChangePerPeriod(
   periodSeconds: number,
   events: readonly TimestampedScaleEvent[],
   now: number,

@@ -8,9 +8,9 @@ export { parseNodes } from "./cluster.js";
 export { registerPlanCommands } from "./commands.js";
 export { CONTROLLER_DEFAULTS, controllerFlags } from "./hpa.js";
 export { runHpaValidation } from "./hpa-harness.js";
-export { type HpaReplayStep, hpaDecisionsForTrace } from "./hpa-replay.js";
 export {
   knobsMarkdown,
+  RECOMMEND_MAX_REPLICAS,
   type Recommendation,
   recommend,
   writeStackFile,
@@ -25,4 +25,4 @@ export { type PlanOptions, type PlanResult, simulatePlan } from "./simulate.js";
 export { syntheticValidation } from "./synthetic.js";
 export { atMonitorSamples, comparePlanToRun, validationMarkdown } from "./validate.js";
 export { HPA_VALIDATION_SECONDS } from "./validate-hpa.js";
-export { type Slo, sloOf, sloText } from "./verdict.js";
+export { sloOf, sloText } from "./verdict.js";

@@ -81,8 +81,11 @@ export async function readRateSchedule(path: string): Promise<RateSchedule> {
   return parseRateSchedule(parseYaml(await readFile(path, "utf8")), path);
 }
 
-/** `--rate <r>` alone: one phase of `durationSeconds` (default 600 s: past the HPA's first scale-downs). */
-export function constantRate(rate: number, durationSeconds = 600): RateSchedule {
+/** `--rate <r>` alone: one phase of this many seconds unless `--duration` (past the HPA's first scale-downs). */
+export const RATE_DURATION_DEFAULT = 600;
+
+/** `--rate <r>` alone: one phase of `durationSeconds` (default {@link RATE_DURATION_DEFAULT}). */
+export function constantRate(rate: number, durationSeconds = RATE_DURATION_DEFAULT): RateSchedule {
   return { name: `${rate} req/s for ${durationSeconds} s`, phases: [{ rate, durationSeconds }] };
 }
 

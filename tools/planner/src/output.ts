@@ -5,7 +5,7 @@ import {
   figureTable,
   formatNumber as fmt,
   formatMemoryKB,
-  ORIGINAL_DIVISOR_SECONDS,
+  LOAD_LABELS,
   ORIGINAL_SCHEDULE_FILE,
   phaseLoad,
 } from "../../strategy-bench/src/index.js";
@@ -18,7 +18,7 @@ import { type PlanResult, samplePeak } from "./simulate.js";
  */
 
 /** Pods Pending: the longest simultaneous count, pod-seconds, and the scheduler's reasons. */
-export function pendingSummary(r: PlanResult) {
+function pendingSummary(r: PlanResult) {
   const maxPending = samplePeak(r.samples, "pending");
   const podSeconds = r.pending.reduce((a, p) => a + ((p.until ?? 0) - p.since), 0);
   const reasons = [...new Set(r.pending.map((p) => p.reason))];
@@ -47,7 +47,7 @@ export function explain(r: PlanResult): string[] {
 
 type Row = [label: string, value: (r: PlanResult) => string];
 
-export const SUMMARY_ROWS: Row[] = [
+const SUMMARY_ROWS: Row[] = [
   [
     "memory requested (mean; scheduled pods, as the report counted)",
     (r) => formatMemoryKB(r.resourcesScheduled.memRequestedKB),
@@ -57,12 +57,9 @@ export const SUMMARY_ROWS: Row[] = [
     (r) => formatMemoryKB(r.resources.memRequestedKB),
   ],
   ["memory used (working set, mean)", (r) => formatMemoryKB(r.resources.memUsedKB)],
-  ["response time (s, weighted by OKAY)", (r) => fmt(r.load.responseTime, 3)],
-  ["transaction rate (/s, OKAY / real duration)", (r) => fmt(r.load.transactionRate)],
-  [
-    `transaction rate (/s, OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}, as the original)`,
-    (r) => fmt(r.load.transactionRateOriginal),
-  ],
+  [LOAD_LABELS.responseTime, (r) => fmt(r.load.responseTime, 3)],
+  [LOAD_LABELS.transactionRate, (r) => fmt(r.load.transactionRate)],
+  [LOAD_LABELS.transactionRateOriginal, (r) => fmt(r.load.transactionRateOriginal)],
   [
     "replicas ready (mean / max)",
     (r) =>
@@ -78,11 +75,11 @@ export const SUMMARY_ROWS: Row[] = [
  * The rows for these results: "as the original" (OKAY / 3,600) only for the original 30-minute
  * schedule, as `report` prints it.
  */
-export function summaryRows(results: readonly PlanResult[]): Row[] {
+function summaryRows(results: readonly PlanResult[]): Row[] {
   const original = results.every((r) => r.schedule === ORIGINAL_SCHEDULE_FILE.name);
   return original
     ? SUMMARY_ROWS
-    : SUMMARY_ROWS.filter(([label]) => !label.includes("as the original"));
+    : SUMMARY_ROWS.filter(([label]) => label !== LOAD_LABELS.transactionRateOriginal);
 }
 
 /** What a plan assumed, as label/value pairs (report.html's conditions). */

@@ -7,6 +7,7 @@ import {
   type MonitorSample,
   markdownTable,
   meanOf,
+  RUN_FILES,
   readLoadtestCsv,
   readLoadtestPercentiles,
   readMonitorCsv,
@@ -36,11 +37,11 @@ export interface MeasuredRecommendationRun {
 }
 
 export async function readRecommendationRun(dir: string): Promise<MeasuredRecommendationRun> {
-  const events = JSON.parse(await readFile(join(dir, "events.json"), "utf8")) as TimelineEntry[];
+  const events = JSON.parse(await readFile(join(dir, RUN_FILES.events), "utf8")) as TimelineEntry[];
   return {
-    loadtest: await readLoadtestCsv(join(dir, "loadtest.csv")),
-    percentiles: await readLoadtestPercentiles(join(dir, "loadtest.csv")),
-    monitor: await readMonitorCsv(join(dir, "monitor.csv")),
+    loadtest: await readLoadtestCsv(join(dir, RUN_FILES.loadtest)),
+    percentiles: await readLoadtestPercentiles(join(dir, RUN_FILES.loadtest)),
+    monitor: await readMonitorCsv(join(dir, RUN_FILES.monitor)),
     unschedulableEvents: eventCount(events, "unschedulable"),
   };
 }

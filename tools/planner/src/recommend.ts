@@ -24,8 +24,11 @@ import { type Slo, sloVerdict } from "./verdict.js";
 
 const MiB = 2 ** 20;
 
+/** maxReplicas of every candidate unless given (`recommend`, `validate:recommend`). */
+export const RECOMMEND_MAX_REPLICAS = 10;
+
 /** Memory is never below the profile's largest measured working set plus this margin. */
-export const MEMORY_MARGIN = 0.25;
+const MEMORY_MARGIN = 0.25;
 
 /** The knobs searched, by their stack-file keys (stacks/schema.ts). */
 export interface Knobs {
@@ -39,7 +42,7 @@ export interface Knobs {
   readinessSuccessThreshold: number;
 }
 
-export const KNOB_NAMES = [
+const KNOB_NAMES = [
   "targetCpuUtilization",
   "cpuRequest",
   "cpuLimit",
@@ -158,7 +161,7 @@ export interface Recommendation {
 
 /** Every candidate simulated; the cheapest passing one, and what each knob did to it. */
 export function recommend(o: RecommendOptions): Recommendation {
-  const cap = o.maxReplicas ?? 10;
+  const cap = o.maxReplicas ?? RECOMMEND_MAX_REPLICAS;
   const sims: Candidate[] = candidates(o.profiles, cap).flatMap((k): Candidate[] => {
     // No Pending pod ever: maxReplicas at most the pods of these requests the cluster holds.
     const fit = clusterFits(o.cluster, k);

@@ -73,7 +73,7 @@ export class Scheduler {
 }
 
 /** kube-scheduler's message: reasons counted over nodes, in alphabetical order. */
-export function failedSchedulingMessage(nodes: number, reasons: Map<string, number>): string {
+function failedSchedulingMessage(nodes: number, reasons: Map<string, number>): string {
   const parts = [...reasons.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([why, n]) => `${n} ${why}`);

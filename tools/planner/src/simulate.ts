@@ -220,8 +220,11 @@ class EventQueue {
   }
 }
 
-/** When the pods deployed before the test started: past the HPA's CPU initialization period. */
-const WARM_START = -600;
+/**
+ * When the pods deployed before the test started: past the HPA's CPU initialization period (the
+ * simulation's and the HPA replay's initial replicas).
+ */
+export const WARM_START = -600;
 
 export function simulatePlan(o: PlanOptions): PlanResult {
   const s = o.stack;

@@ -1,6 +1,7 @@
 import {
   figureTable,
   formatNumber,
+  LOAD_LABELS,
   type LoadtestRow,
   type MonitorSample,
   meanOf,
@@ -124,8 +125,8 @@ export function validationMarkdown(e: PlanError): string {
     "",
     "| figure | predicted | measured | error |",
     "|---|---:|---:|---:|",
-    `| transaction rate (/s, OKAY / real duration) | ${formatNumber(e.predicted.transactionRate, 2)} | ${formatNumber(e.measured.transactionRate, 2)} | ${pct(e.rateError)} |`,
-    `| response time (s, weighted by OKAY) | ${formatNumber(e.predicted.responseTime, 3)} | ${formatNumber(e.measured.responseTime, 3)} | ${pct(e.responseTimeError)} |`,
+    `| ${LOAD_LABELS.transactionRate} | ${formatNumber(e.predicted.transactionRate, 2)} | ${formatNumber(e.measured.transactionRate, 2)} | ${pct(e.rateError)} |`,
+    `| ${LOAD_LABELS.responseTime} | ${formatNumber(e.predicted.responseTime, 3)} | ${formatNumber(e.measured.responseTime, 3)} | ${pct(e.responseTimeError)} |`,
     `| replicas, mean absolute error | | | ${formatNumber(e.replicasMeanAbsoluteError, 2)} |`,
     "",
     `Target: within ${(100 * e.target).toFixed(0)} % on rate and response time over the whole run: ${metOrMissed(e.withinTarget)}.`,

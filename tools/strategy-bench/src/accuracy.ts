@@ -75,10 +75,7 @@ interface ClassifierModule {
   }>;
 }
 
-export const CLASSIFIER_MODULE = resolve(
-  import.meta.dirname,
-  "../../../app/src/inference/classifier.ts",
-);
+const CLASSIFIER_MODULE = resolve(import.meta.dirname, "../../../app/src/inference/classifier.ts");
 
 /** Load the model in this process through the server's own inference module. */
 export async function directPredictor(

@@ -31,7 +31,7 @@ import { pidListeningOn } from "./proc.js";
 import { type Manifest, readManifest } from "./report/manifest.js";
 import { writeReport } from "./report/write.js";
 import { checkTarget } from "./safety.js";
-import { listStacks, loadStack, localBudget } from "./stack.js";
+import { listStacks, loadStack, localBudget, notAStackMessage } from "./stack.js";
 
 /** Ctrl-C stops the measurement cleanly (partial results are written); a second one exits. */
 function interruptSignal(): AbortSignal {
@@ -179,8 +179,7 @@ program
         // unless both --namespace and --selector say where to look.
         if (!listStacks().includes(o.stack)) {
           throw new Error(
-            `--stack ${JSON.stringify(o.stack)}: not a stack of this project (valid: ` +
-              `${listStacks().join(", ")}); or give both --namespace and --selector`,
+            `${notAStackMessage(o.stack, listStacks())}; or give both --namespace and --selector`,
           );
         }
         namespace ||= loadStack(o.stack).namespace.name;

@@ -23,6 +23,7 @@ import {
   type PlanResult,
   parseNodes,
   profileNames,
+  RECOMMEND_MAX_REPLICAS,
   type Recommendation,
   readProfile,
   readRecommendationRun,
@@ -54,7 +55,7 @@ import {
   sloP95Option,
   wholeNumber,
 } from "./flags.js";
-import { runOutDir } from "./runmeta.js";
+import { runOutDir, writeJson } from "./runmeta.js";
 import { listStacks, loadStack } from "./stack.js";
 
 export const DEFAULT_RECOMMEND_SCHEDULE = join(
@@ -131,7 +132,7 @@ export function validateRecommendCommand(
       delayScaleOption("think-time scale (1: the request rate recommended for)").default(1),
     )
     .addOption(seedOption("seed of the delays, the images and the plan"))
-    .addOption(maxReplicasOption("maxReplicas of every candidate").default(10))
+    .addOption(maxReplicasOption("maxReplicas of every candidate").default(RECOMMEND_MAX_REPLICAS))
     .option("--base <stack>", "the stack file the recommendation starts from", "baseline")
     .option(
       "--name <name>",
@@ -229,7 +230,7 @@ export async function planForClusterRun(
 }
 
 /** The recommendation under a time-scaled cluster run's conditions, its stack file in `out`. */
-export async function recommendForRun(
+async function recommendForRun(
   o: ValidateRecommendOptions,
   nodes: string[],
   out: string,
@@ -358,11 +359,13 @@ export async function validateRecommendation(
       `Profile(s): ${profiles.join(", ")}; ${plan.profile.description}.`,
       "",
     ]);
-    await writeFile(
-      join(out, "validation.json"),
-      `${JSON.stringify({ options: o, nodes, knobs: rec.best.knobs, ...v }, null, 2)}\n`,
-    );
-    await writeFile(join(out, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
+    await writeJson(join(out, "validation.json"), {
+      options: o,
+      nodes,
+      knobs: rec.best.knobs,
+      ...v,
+    });
+    await writeJson(join(out, "plan.json"), plan);
     return { out, pass: v.pass, failed: v.checks.filter((c) => !c.pass).map((c) => c.check) };
   } finally {
     if (state.restarted && !scaling.fullLength) {

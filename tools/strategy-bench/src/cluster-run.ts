@@ -14,7 +14,7 @@
  * up with the run's flags, and restored), kube.ts (the node, others' pods), run-one.ts (one
  * stack's run, by stage: node.ts, deploy.ts, ready.ts, load.ts, events.ts, entry.ts).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type ClusterRunOptions,
@@ -33,8 +33,8 @@ import { clusterTimeScaling, stackFit } from "./cluster-scale.js";
 import { generateRunImages } from "./imageset.js";
 import type { Manifest } from "./report/manifest.js";
 import { finishRuns } from "./report/write.js";
-import { runOutDir } from "./runmeta.js";
-import { listStacks } from "./stack.js";
+import { runOutDir, writeJson } from "./runmeta.js";
+import { listStacks, notAStackMessage } from "./stack.js";
 
 /** What the cluster run's importers use (the CLI, its tests, bench/planner). */
 export { type ClusterRunOptions, effectiveSettings } from "./cluster/context.js";
@@ -49,11 +49,7 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
   const valid = [...listStacks(), ...Object.keys(o.stackFiles ?? {})];
   const fileOf = (s: string) => o.stackFiles?.[s];
   for (const s of o.stacks) {
-    if (!valid.includes(s)) {
-      throw new Error(
-        `--stack ${JSON.stringify(s)}: not a stack of this project (valid: ${valid.join(", ")})`,
-      );
-    }
+    if (!valid.includes(s)) throw new Error(notAStackMessage(s, valid));
   }
   if (!Number.isInteger(o.repeat) || o.repeat < 1)
     throw new Error(`--repeat ${o.repeat}: give a whole number >= 1`);
@@ -158,10 +154,15 @@ export async function runCluster(o: ClusterRunOptions): Promise<string> {
     },
     runs,
   };
-  await writeFile(
-    join(outDir, "run.json"),
-    `${JSON.stringify({ options: { ...o, log: undefined, signal: undefined }, scaling, kcmArgs: scaling.kcmArgs, flags, wall, wallSeconds, failures }, null, 2)}\n`,
-  );
+  await writeJson(join(outDir, "run.json"), {
+    options: { ...o, log: undefined, signal: undefined },
+    scaling,
+    kcmArgs: scaling.kcmArgs,
+    flags,
+    wall,
+    wallSeconds,
+    failures,
+  });
   await finishRuns(
     manifest,
     outDir,

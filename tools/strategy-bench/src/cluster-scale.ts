@@ -37,11 +37,11 @@ const HPA_FLAG_ENTRIES = Object.entries(HPA_FLAGS) as [
   keyof typeof HPA_FLAGS,
   (typeof HPA_FLAGS)[keyof typeof HPA_FLAGS],
 ][];
-export const HPA_TOLERANCE_FLAG = "horizontal-pod-autoscaler-tolerance";
+const HPA_TOLERANCE_FLAG = "horizontal-pod-autoscaler-tolerance";
 export const HPA_TOLERANCE_DEFAULT = 0.1;
 /** metrics-server's default --metric-resolution, and the least it runs with: options.go wants resolution x 0.9 >= its kubelet request timeout (10 s), so 12 s in whole seconds. */
 export const METRIC_RESOLUTION_DEFAULT = 15;
-export const METRIC_RESOLUTION_MIN = 12;
+const METRIC_RESOLUTION_MIN = 12;
 /** The monitor's interval of the original recipe. */
 export const MONITOR_INTERVAL = 5;
 

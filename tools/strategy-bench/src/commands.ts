@@ -16,7 +16,7 @@ import { type LoadtestResult, loadtestProblem, runLoadtest } from "./loadtest.js
 import { currentLoad, thisMachine } from "./machine.js";
 import { type MonitorOptions, runMonitor } from "./monitor.js";
 import { progressBar } from "./progress.js";
-import { type LoadtestMeta, metaPathFor } from "./runmeta.js";
+import { type LoadtestMeta, metaPathFor, writeJson } from "./runmeta.js";
 import { checkTarget, isLoopbackHost, normalizeUrlPath } from "./safety.js";
 import {
   originalSchedule,
@@ -108,7 +108,7 @@ export async function loadtestCommand(
     ...(problem ? { problem } : {}),
   };
   const metaPath = metaPathFor(o.out);
-  await writeFile(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
+  await writeJson(metaPath, meta);
   return { ...result, meta, metaPath };
 }
 
@@ -169,7 +169,7 @@ export async function accuracyCommand(o: AccuracyCommand): Promise<AccuracyResul
     });
     bar.stop();
     await mkdir(dirname(resolve(o.out)), { recursive: true });
-    await writeFile(o.out, `${JSON.stringify(result, null, 2)}\n`);
+    await writeJson(o.out, result);
     if (o.markdown) {
       await mkdir(dirname(resolve(o.markdown)), { recursive: true });
       await writeFile(o.markdown, accuracyMarkdown(result));
@@ -181,6 +181,31 @@ export async function accuracyCommand(o: AccuracyCommand): Promise<AccuracyResul
 }
 
 // ---------------------------------------------------------------- a run's two steps
+
+/**
+ * A stack run's files in its folder (demo, cluster run): what its steps write (runAccuracy,
+ * runLoad; a cluster run's events, cluster/events.ts), what the manifest names and the planner's
+ * checks read.
+ */
+export const RUN_FILES = {
+  accuracy: "accuracy.json",
+  accuracyMarkdown: "accuracy.md",
+  loadtest: "loadtest.csv",
+  monitor: "monitor.csv",
+  events: "events.json",
+} as const;
+
+/**
+ * A stack run's files as its manifest entry names them: `dir` (the run's folder, relative to the
+ * output folder), then the file.
+ */
+export function runEntryFiles(dir: string) {
+  return {
+    accuracy: `${dir}/${RUN_FILES.accuracy}`,
+    loadtest: `${dir}/${RUN_FILES.loadtest}`,
+    monitor: `${dir}/${RUN_FILES.monitor}`,
+  };
+}
 
 /**
  * A run's accuracy step against its server (demo, cluster run): the demo model on the run's
@@ -197,8 +222,8 @@ export function runAccuracy(o: {
     url: o.url,
     concurrency: 2,
     model: "demo (seeded, untrained)",
-    out: join(o.dir, "accuracy.json"),
-    markdown: join(o.dir, "accuracy.md"),
+    out: join(o.dir, RUN_FILES.accuracy),
+    markdown: join(o.dir, RUN_FILES.accuracyMarkdown),
     allowRemote: false,
     quiet: o.quiet,
   });
@@ -221,14 +246,14 @@ export async function runLoad(
   const stopMonitor = new AbortController();
   const monitorDone = runMonitor({
     ...monitor,
-    out: join(dir, "monitor.csv"),
+    out: join(dir, RUN_FILES.monitor),
     signal: stopMonitor.signal,
   });
   try {
     const lt = await loadtestCommand({
       ...load,
       timeout: 30,
-      out: join(dir, "loadtest.csv"),
+      out: join(dir, RUN_FILES.loadtest),
       allowRemote: false,
     });
     if (lt.meta.problem) say(`warning: ${lt.meta.problem}`);

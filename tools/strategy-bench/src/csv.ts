@@ -46,13 +46,13 @@ export function loadtestRows(rows: PhaseStats[]): string {
 }
 
 /** "200:12 404:3": status codes and counts, one cell. */
-export function formatCodesCell(codes: Record<string, number> | undefined): string {
+function formatCodesCell(codes: Record<string, number> | undefined): string {
   return Object.entries(codes ?? {})
     .map(([c, n]) => `${c}:${n}`)
     .join(" ");
 }
 
-export function parseCodesCell(cell: string | undefined): Record<string, number> | undefined {
+function parseCodesCell(cell: string | undefined): Record<string, number> | undefined {
   if (cell === undefined) return undefined;
   const out: Record<string, number> = {};
   for (const part of cell.split(/\s+/).filter(Boolean)) {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
 import { MONITOR_INTERVAL } from "./cluster-scale.js";
-import { runAccuracy, runLoad } from "./commands.js";
+import { runAccuracy, runEntryFiles, runLoad } from "./commands.js";
 import { getStatus } from "./http.js";
 import { generateRunImages } from "./imageset.js";
 import { currentLoad, thisMachine } from "./machine.js";
@@ -223,9 +223,7 @@ async function runStack(
     name: stack,
     stack,
     model: "demo",
-    accuracy: `${stack}/accuracy.json`,
-    loadtest: `${stack}/loadtest.csv`,
-    monitor: `${stack}/monitor.csv`,
+    ...runEntryFiles(stack),
     config: stackConfigRows(settings),
     hpaTargetCpuUtilization: settings.autoscaling.targetCpuUtilization,
     environment: {

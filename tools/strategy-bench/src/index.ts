@@ -16,7 +16,6 @@ export {
   type Chart,
   chartsMarkdown,
   formatMemoryKB,
-  memoryUnit,
   phaseLoad,
   writeCharts,
 } from "./charts.js";
@@ -29,7 +28,7 @@ export {
   MONITOR_INTERVAL,
   type TimelineEntry,
 } from "./cluster-scale.js";
-export { resolveSchedule } from "./commands.js";
+export { RUN_FILES, resolveSchedule } from "./commands.js";
 export { type LoadtestRow, readLoadtestCsv, readLoadtestPercentiles } from "./csv.js";
 export {
   commaList,
@@ -47,7 +46,7 @@ export {
   timeScaleOption,
   wholeNumber,
 } from "./flags.js";
-export { zodIssues } from "./issues.js";
+export { notAFileMessage, zodIssues } from "./issues.js";
 export { runLoadtest } from "./loadtest.js";
 export { podCondition } from "./monitor.js";
 export { readMonitorCsv } from "./monitor-csv.js";
@@ -63,11 +62,10 @@ export {
   readHtmlCharts,
   writeHtmlReport,
 } from "./report/html.js";
-export { runOutDir, runTimestamp } from "./runmeta.js";
+export { runOutDir, runTimestamp, writeJson } from "./runmeta.js";
 export { checkTarget } from "./safety.js";
 export {
   ORIGINAL_SCHEDULE_FILE,
-  type Phase,
   phaseFileSchema,
   repeatGroups,
   type Schedule,
@@ -75,10 +73,10 @@ export {
 export { phaseUsers } from "./siege-users.js";
 export { loadStack, localServerEnv, type StackSettings } from "./stack.js";
 export {
+  LOAD_LABELS,
   type LoadSummary,
   type MonitorSample,
   meanOf,
-  ORIGINAL_DIVISOR_SECONDS,
   type ResourceSummary,
   summarizeLoad,
   summarizeResources,

@@ -32,7 +32,7 @@ export interface StandInOptions {
  * The ready endpoints (ip:port) of EndpointSlices, on the port named `portName` (the Service's
  * API port, `http`; a slice may also carry its `metrics` port), else the slice's first.
  */
-export function readyEndpoints(
+function readyEndpoints(
   slices: {
     endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
     ports?: { port?: number; name?: string }[];

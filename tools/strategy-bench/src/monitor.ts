@@ -163,7 +163,7 @@ export type LocalBudget = Pick<
   "cpuRequested" | "memRequestedKB" | "cpuLimit" | "memLimitKB"
 >;
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

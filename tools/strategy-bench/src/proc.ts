@@ -29,7 +29,7 @@ export function procText(pid: Pid, file: string): string | undefined {
 }
 
 /** {@link procText}, async. */
-export function procTextAsync(pid: Pid, file: string): Promise<string | undefined> {
+function procTextAsync(pid: Pid, file: string): Promise<string | undefined> {
   return readFile(`/proc/${pid}/${file}`, "utf8").catch(() => undefined);
 }
 
@@ -94,7 +94,7 @@ const statOf = (pid: number, text: string | undefined) =>
   text === undefined ? undefined : parseProcStat(pid, text);
 
 /** One process' stat, undefined once it is gone. */
-export function procStat(pid: number): ProcStat | undefined {
+function procStat(pid: number): ProcStat | undefined {
   return statOf(pid, procText(pid, "stat"));
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { PROJECT_ROOT } from "../../../stacks/index.js";
@@ -21,10 +21,18 @@ export function runOutDir(given: string | undefined, prefix = ""): string {
 }
 
 /**
+ * A run's JSON file, as every command writes one (a loadtest's meta, accuracy.json, run.json,
+ * events.json, summary.json, plan.json, a capacity profile…): indented by 2, a newline at the end.
+ */
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
  * What decided a load test's numbers, written by `loadtest` beside its CSV
  * (`loadtest.csv` → `loadtest.meta.json`) and read by `report`.
  */
-export const loadtestMetaSchema = z
+const loadtestMetaSchema = z
   .object({
     url: z.string(),
     schedule: z.string(),

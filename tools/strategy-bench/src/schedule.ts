@@ -51,7 +51,7 @@ export function repeatGroups<G extends { repeat: number }, P>(
 }
 
 /** The YAML/JSON schedule file: `{ name?, phases: [{ repeat?, users, delay, duration?, reps? }] }`. */
-export const scheduleFileSchema = phaseFileSchema("custom", {
+const scheduleFileSchema = phaseFileSchema("custom", {
   users: z.number().int().positive().max(1000),
   delay: z.number().nonnegative().max(3600),
   reps: z.number().int().positive().optional(),

@@ -24,6 +24,11 @@ export function listStacks(root: string = PROJECT_ROOT): string[] {
     .sort();
 }
 
+/** The error of a `--stack` not among `valid`, naming the valid ones (monitor, the cluster run). */
+export function notAStackMessage(stack: string, valid: readonly string[]): string {
+  return `--stack ${JSON.stringify(stack)}: not a stack of this project (valid: ${valid.join(", ")})`;
+}
+
 /**
  * A stack's settings, with config `overrides` (full keys) as `readStackFile` takes them; an
  * unknown stack is an error listing the valid ones.

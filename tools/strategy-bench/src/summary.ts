@@ -47,6 +47,16 @@ export interface LoadSummary {
   responseTimePhaseMean: number;
 }
 
+/**
+ * The names of the load figures above as every table of them says them: the report's summary and
+ * original-units tables, plan.md's rows, the planner's validation against a run.
+ */
+export const LOAD_LABELS = {
+  responseTime: "response time (s, weighted by OKAY)",
+  transactionRate: "transaction rate (/s, OKAY / real duration)",
+  transactionRateOriginal: `transaction rate (/s, OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}, as the original)`,
+} as const;
+
 export function summarizeLoad(rows: LoadtestRow[]): LoadSummary {
   const sum = (f: (r: LoadtestRow) => number) => rows.reduce((a, r) => a + f(r), 0);
   const okay = sum((r) => r.okay);

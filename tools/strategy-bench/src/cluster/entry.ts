@@ -3,6 +3,7 @@
  * (with what the time scaling and the node make of it), each step's wall time, where it ran.
  */
 import { stackFit } from "../cluster-scale.js";
+import { RUN_FILES, runEntryFiles } from "../commands.js";
 import { currentLoad, type Machine } from "../machine.js";
 import { stackConfigRows } from "../stack.js";
 import type { RunEntry, StackRun } from "./context.js";
@@ -26,10 +27,8 @@ export function runEntry(
     name,
     stack,
     model: "demo (seeded, untrained)",
-    accuracy: `${dirName}/accuracy.json`,
-    loadtest: `${dirName}/loadtest.csv`,
-    monitor: `${dirName}/monitor.csv`,
-    events: `${dirName}/events.json`,
+    ...runEntryFiles(dirName),
+    events: `${dirName}/${RUN_FILES.events}`,
     ...(o.repeat > 1 ? { repetition } : {}),
     hpaTargetCpuUtilization: settings.autoscaling.targetCpuUtilization,
     config: {

@@ -3,9 +3,10 @@
  * as they came (events.raw.json) and the timeline that matters, with the pods' restarts
  * (events.json); the scalings said. A failure to read them is said, never thrown.
  */
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventLike, eventTimeline, type PodRestarts, sortTimeline } from "../cluster-scale.js";
+import { RUN_FILES } from "../commands.js";
+import { writeJson } from "../runmeta.js";
 import type { StackRun } from "./context.js";
 import { k8sClients } from "./kube.js";
 
@@ -17,12 +18,12 @@ export async function collectEvents(
   try {
     const { core } = await k8sClients(ctx.kubeconfig);
     const ev = await core.listNamespacedEvent({ namespace: settings.namespace.name });
-    await writeFile(join(dir, "events.raw.json"), `${JSON.stringify(ev.items, null, 2)}\n`);
+    await writeJson(join(dir, "events.raw.json"), ev.items);
     const timeline = sortTimeline([
       ...eventTimeline(ev.items as EventLike[], loadStart),
       ...restarts.entries,
     ]);
-    await writeFile(join(dir, "events.json"), `${JSON.stringify(timeline, null, 2)}\n`);
+    await writeJson(join(dir, RUN_FILES.events), timeline);
     for (const e of timeline.filter((x) => x.kind === "scale-up" || x.kind === "scale-down")) {
       say(`t=${e.t.toFixed(0)} s ${e.kind}: ${e.message}`);
     }

@@ -31,7 +31,7 @@ function cmdline(pidFile: string): string[] | undefined {
 }
 
 /** The HPA flags and metric resolution the running cluster has: its processes', else the record. */
-export function runningFlags(dir: string = CLUSTER_STATE_DIR): RunningFlags | undefined {
+function runningFlags(dir: string = CLUSTER_STATE_DIR): RunningFlags | undefined {
   const kcm = cmdline(
     join(dir, "kwok", "clusters", "food11", "pids", "kube-controller-manager.pid"),
   );
@@ -89,7 +89,7 @@ function missingBinaries(): string[] {
 }
 
 /** `cluster status`: which components are not running, and whether the API answers. */
-export function parseClusterStatus(text: string): { notRunning: string[]; apiReady: boolean } {
+function parseClusterStatus(text: string): { notRunning: string[]; apiReady: boolean } {
   const notRunning = [...text.matchAll(/^(\S+)\s+not running$/gm)]
     .map((m) => m[1] as string)
     .filter((n) => n !== "dockerd" && n !== "api");

@@ -5,13 +5,14 @@
  * is named in what it throws.
  */
 import { createWriteStream } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { CLUSTER_STATE_DIR } from "../../../../lib/cluster/stack.js";
 import { PodRestarts } from "../cluster-scale.js";
 import { runAccuracy } from "../commands.js";
 import { startStandInProxy } from "../ingress-standin.js";
 import { thisMachine } from "../machine.js";
+import { writeJson } from "../runmeta.js";
 import type { RunContext, RunEntry, ScaledStack, StackRun } from "./context.js";
 import { destroy, type StackOperation, up } from "./deploy.js";
 import { runEntry } from "./entry.js";
@@ -102,7 +103,7 @@ export async function runOne(
       failure ??= e;
     }
     await new Promise<void>((r) => engineLog.end(r));
-    await writeFile(join(dir, "steps.json"), `${JSON.stringify(steps, null, 2)}\n`);
+    await writeJson(join(dir, "steps.json"), steps);
   }
   if (failure) throw failure;
   return { steps, entry: runEntry(run, { dirName, repetition, steps, machine, backend }) };

@@ -111,12 +111,12 @@ export function markdownSections(md: string | readonly string[], untitled = ""):
 }
 
 /** Inline Markdown (a headline, a list item) as HTML, escaped as `markdownHtml`. */
-export function inlineHtml(md: string): string {
+function inlineHtml(md: string): string {
   return markdown.parseInline(md, { async: false });
 }
 
 /** An SVG as a `data:` URI (base64: no character of the SVG needs escaping in the attribute). */
-export function svgDataUri(svg: string): string {
+function svgDataUri(svg: string): string {
   return `data:image/svg+xml;base64,${Buffer.from(svg, "utf8").toString("base64")}`;
 }
 

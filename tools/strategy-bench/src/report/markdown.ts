@@ -4,7 +4,7 @@ import { chartsMarkdown, formatMemoryKB } from "../charts.js";
 import { eventCount, type TimelineKind } from "../cluster-scale.js";
 import { formatStatusCodes } from "../loadtest.js";
 import type { Machine } from "../machine.js";
-import { meanOf, ORIGINAL_DIVISOR_SECONDS, rangeOf } from "../summary.js";
+import { LOAD_LABELS, meanOf, ORIGINAL_DIVISOR_SECONDS, rangeOf } from "../summary.js";
 import type { ClusterInfo } from "./manifest.js";
 import { type AccuracyFigures, type RunSummary, serverMachine } from "./summarize.js";
 
@@ -23,7 +23,7 @@ export function scheduleText(r: RunSummary): string {
 }
 
 /** "30 of 33 (90.9 %)" when the sample count is known, else "90.90 %". */
-export function accuracyText(a: AccuracyFigures): string {
+function accuracyText(a: AccuracyFigures): string {
   if (a.samples === undefined) return pct(a.accuracy);
   const k = Math.round(a.accuracy * a.samples);
   return `${k.toLocaleString("en-US")} of ${a.samples.toLocaleString("en-US")} (${pct(a.accuracy, 1)})`;
@@ -61,7 +61,7 @@ export interface Report {
 }
 
 /** "time-scaled by 0.2: HPA sync period 15 s → 3 s, …" or "full length". */
-export function timeScalingHeader(c: ClusterInfo): string {
+function timeScalingHeader(c: ClusterInfo): string {
   const t = c.timeScaling;
   if (t.fullLength) {
     return "full length: the 30-minute schedule, the controller-manager's and metrics-server's default periods, the stacks' own windows and probe periods";
@@ -91,7 +91,7 @@ const list = (items: string[], before: string[] = []) =>
   items.length > 0 ? [...before, ...items.map((i) => `- ${i}`), ""] : [];
 
 /** The sections a cluster run adds: time scaling, the node's scale, events, repetitions. */
-export function clusterSections(
+function clusterSections(
   runs: RunSummary[],
   c: ClusterInfo,
 ): {
@@ -376,13 +376,13 @@ export function reportParts(
         formatMemoryKB,
       ),
       row(
-        "response time (s, weighted by OKAY)",
+        LOAD_LABELS.responseTime,
         (r) => fmt(r.load.responseTime, 3),
         (r) => r.load.responseTime,
         (n) => `${fmt(n, 3)} s`,
       ),
       row(
-        "transaction rate (/s, OKAY / real duration)",
+        LOAD_LABELS.transactionRate,
         (r) => fmt(r.load.transactionRate),
         (r) => r.load.transactionRate,
         (n) => `${fmt(n)} /s`,
@@ -438,7 +438,7 @@ export function reportParts(
         ...(anyFull
           ? [
               [
-                `transaction rate (/s, OKAY / ${ORIGINAL_DIVISOR_SECONDS.toLocaleString("en-US")}, as the original)`,
+                LOAD_LABELS.transactionRateOriginal,
                 ...runs.map((r) =>
                   r.fullLength ? fmt(r.load.transactionRateOriginal) : "n/a (shortened schedule)",
                 ),

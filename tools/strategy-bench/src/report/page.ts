@@ -29,7 +29,7 @@ interface Entry {
  * With one run per stack a difference under this share of the larger figure is not called one:
  * two runs of one stack on a shared machine differ by several per cent.
  */
-export const ONE_RUN_NOISE = 0.1;
+const ONE_RUN_NOISE = 0.1;
 
 /** Runs grouped by stack when a stack was run more than once, else one entry per run. */
 function entries(runs: readonly RunSummary[]): Entry[] {

@@ -195,7 +195,7 @@ export async function summarizeRuns(manifest: Manifest, baseDir: string): Promis
 }
 
 /** The server answered with the untrained demo model (app/src/config.ts names it so). */
-export function servedDemoModel(r: Pick<RunSummary, "accuracy">): boolean {
+function servedDemoModel(r: Pick<RunSummary, "accuracy">): boolean {
   const m = r.accuracy.serverModel;
   return m !== undefined && (m.version === "demo" || /-demo$/.test(m.name));
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { stringify as toYaml } from "yaml";
 import { writeCharts } from "../charts.js";
 import { zodIssues } from "../issues.js";
+import { writeJson } from "../runmeta.js";
 import { reportCharts } from "./charts.js";
 import { readHtmlCharts, writeHtmlReport } from "./html.js";
 import { type Manifest, manifestSchema } from "./manifest.js";
@@ -49,10 +50,7 @@ export async function writeReport(
     ),
   );
   const json = join(outDir, "summary.json");
-  await writeFile(
-    json,
-    `${JSON.stringify({ title, demo, ...(cluster ? { cluster } : {}), runs }, null, 2)}\n`,
-  );
+  await writeJson(json, { title, demo, ...(cluster ? { cluster } : {}), runs });
   const html = await writeHtmlReport(
     outDir,
     reportPage(report, await readHtmlCharts(defs, charts), o.command),
