@@ -141,16 +141,7 @@ describe("fuseLayersModel on nested models", () => {
     expect(program?.folded).toBe(4);
     expect(program?.fallback).toBe(0);
     const xs = tf.randomUniform([3, 10, 10, 3], 0, 1, "float32", 7);
-    const a = (model.predict(xs) as tf.Tensor).dataSync();
-    const y = program?.predict(xs) as tf.Tensor;
-    const got = y.dataSync();
-    y.dispose();
-    got.forEach((v, i) => {
-      expect(v).toBeCloseTo(a[i] as number, 5);
-    });
-    program?.dispose();
-    model.dispose();
-    xs.dispose();
+    expectSameOutputs(model, program, xs);
   });
 
   it("runs a nested model it cannot fuse (a shared layer) through layer.apply", async () => {
@@ -171,15 +162,24 @@ describe("fuseLayersModel on nested models", () => {
     expect(program?.folded).toBe(0);
     expect(program?.fallback).toBe(1);
     const xs = tf.randomUniform([2, 6, 6, 3], 0, 1, "float32", 9);
-    const a = (model.predict(xs) as tf.Tensor).dataSync();
-    const y = program?.predict(xs) as tf.Tensor;
-    const got = y.dataSync();
-    y.dispose();
-    got.forEach((v, i) => {
-      expect(v).toBeCloseTo(a[i] as number, 5);
-    });
-    program?.dispose();
-    model.dispose();
-    xs.dispose();
+    expectSameOutputs(model, program, xs);
   });
 });
+
+/** The fused program's outputs on `xs` equal the model's (5 decimals); then all three disposed. */
+function expectSameOutputs(
+  model: tf.LayersModel,
+  program: ReturnType<typeof fuseLayersModel>,
+  xs: tf.Tensor,
+): void {
+  const a = (model.predict(xs) as tf.Tensor).dataSync();
+  const y = program?.predict(xs) as tf.Tensor;
+  const got = y.dataSync();
+  y.dispose();
+  got.forEach((v, i) => {
+    expect(v).toBeCloseTo(a[i] as number, 5);
+  });
+  program?.dispose();
+  model.dispose();
+  xs.dispose();
+}
