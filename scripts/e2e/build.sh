@@ -6,7 +6,7 @@
 # Idempotent: every piece is keyed by its versions; a present binary is not rebuilt.
 # Usage: scripts/e2e/build.sh [piece...]   (pieces: pulumi langhost provider kube kubectl etcd kwok
 #        kubelet metrics-server traefik docker-provider kube-score; default: the kwok e2e's; `cluster`:
-#        the real-pods cluster's)
+#        the real-pods cluster's, alone or beside others: `cluster kube-score`; each piece built once)
 # Env:   FOOD11_E2E_CACHE (default $HOME/.cache/food11-e2e), FOOD11_E2E_NICE (default 19)
 # Exit:  0 built/cached, 1 a build step failed (named on stderr), 77 no Go toolchain (skip).
 set -euo pipefail
@@ -377,10 +377,20 @@ estimate=false
 if [ "${1:-}" = "--estimate" ]; then estimate=true; shift; fi
 pieces=("$@")
 [ ${#pieces[@]} -eq 0 ] && pieces=(pulumi langhost provider kube kubectl etcd kwok)
-if [ "${pieces[*]}" = "cluster" ]; then
-  # The real-pods cluster and its test: the control plane first, then the node, then Pulumi.
-  pieces=(kube kubectl etcd kwok kubelet metrics-server traefik pulumi langhost provider docker-provider)
-fi
+named=("${pieces[@]}")
+pieces=()
+for p in "${named[@]}"; do
+  # `cluster`: the real-pods cluster and its test: the control plane first, then the node, then
+  # Pulumi. It may stand beside other pieces (`cluster kube-score`); each piece is built once.
+  if [ "$p" = cluster ]; then
+    set -- kube kubectl etcd kwok kubelet metrics-server traefik pulumi langhost provider docker-provider
+  else
+    set -- "$p"
+  fi
+  for q in "$@"; do
+    printf '%s\n' "${pieces[@]}" | grep -qx -- "$q" || pieces+=("$q")
+  done
+done
 if [ "$estimate" = true ]; then
   # Prints: <seconds> <missing pieces...> (0 when everything is cached).
   total=0 missing=()
