@@ -28,6 +28,7 @@ import { clusterRunPlanOptions } from "../../tools/strategy-bench/src/cluster-re
 import { readLoadtestCsv } from "../../tools/strategy-bench/src/csv.js";
 import { nodesOption, nonNegative, profileOption } from "../../tools/strategy-bench/src/flags.js";
 import { readMonitorCsv } from "../../tools/strategy-bench/src/monitor-csv.js";
+import { writeJson } from "../../tools/strategy-bench/src/runmeta.js";
 
 const ROOT = resolve(__dirname, "../..");
 
@@ -137,11 +138,12 @@ async function main(): Promise<void> {
   const out = resolve(values.out ?? join(ROOT, "runs", `plan-vs-pods-${Date.now()}`, stack));
   await mkdir(out, { recursive: true });
   await writeFile(join(out, "validation.md"), lines.join("\n"));
-  await writeFile(
-    join(out, "validation.json"),
-    `${JSON.stringify({ ...e, ready: timeline, settings: { f, seed, controller, nodes: nodes.join(" "), metricsResolution } }, null, 2)}\n`,
-  );
-  await writeFile(join(out, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
+  await writeJson(join(out, "validation.json"), {
+    ...e,
+    ready: timeline,
+    settings: { f, seed, controller, nodes: nodes.join(" "), metricsResolution },
+  });
+  await writeJson(join(out, "plan.json"), plan);
   process.stdout.write(lines.join("\n"));
   process.stderr.write(`-> ${out}\n`);
 }

@@ -32,6 +32,7 @@ import {
   loadStack,
   podCondition,
   type StackSettings,
+  writeJson,
 } from "../../strategy-bench/src/index.js";
 import { CONTROLLER_DEFAULTS } from "./hpa.js";
 import {
@@ -482,10 +483,15 @@ export async function runHpaValidation(args: HpaValidationArgs): Promise<number>
       "",
     ].join("\n");
     writeFileSync(join(args.out, "hpa-validation.md"), md);
-    writeFileSync(
-      join(args.out, "hpa-validation.json"),
-      `${JSON.stringify({ equal: allEqual, trace: HPA_VALIDATION_TRACE, durationSeconds: args.durationSeconds, wallSeconds: wall, stacks: results, unknownPaths: Object.fromEntries(metrics.unknownPaths), clients: Object.fromEntries(metrics.clients) }, null, 2)}\n`,
-    );
+    await writeJson(join(args.out, "hpa-validation.json"), {
+      equal: allEqual,
+      trace: HPA_VALIDATION_TRACE,
+      durationSeconds: args.durationSeconds,
+      wallSeconds: wall,
+      stacks: results,
+      unknownPaths: Object.fromEntries(metrics.unknownPaths),
+      clients: Object.fromEntries(metrics.clients),
+    });
     process.stdout.write(md);
     log(`wrote ${join(args.out, "hpa-validation.md")} and .json`);
     return allEqual ? 0 : 1;

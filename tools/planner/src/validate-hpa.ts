@@ -153,8 +153,8 @@ export function metricsApiGroup() {
  * The Deployment and the autoscaling/v2 HPA of a stack, as components/InferenceService.ts deploys
  * them where the HPA is concerned: the selector labels, the container's requests and limits, the
  * HPA's spec itself (components/defaults.ts `hpaSpec`: min/max, CPU target, and behavior,
- * Kubernetes' default policies with the stack's windows). The image is never run (kwok's fake nodes make pods Running and Ready), and the
- * probes are left out (kwok does not run them).
+ * Kubernetes' default policies with the stack's windows). The image is never run (kwok's fake
+ * nodes make pods Running and Ready), and the probes are left out (kwok does not run them).
  */
 export function validationObjects(settings: StackSettings, o: { namespace: string; name: string }) {
   const labels = selectorLabels(settings.stack);
